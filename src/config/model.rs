@@ -1,0 +1,268 @@
+//! The validated configuration: what the rest of hanbao sees.
+//!
+//! Everything here has passed `config::validate`: ids are unique, every
+//! cross-reference resolves, groups are expanded, dates and zones parse.
+//! Nothing in this module does IO or reads the clock; it is plain data.
+//!
+//! Units and obligations keep the order of the files they came from so that
+//! plans and reports come out in the order the administrator wrote.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use jiff::civil::{Date, Time};
+use jiff::tz::TimeZone;
+
+/// The whole validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub daemon: Daemon,
+    pub mail: Mail,
+    pub calendar: CalendarSettings,
+    /// Units in file order. `unit_index` maps ids to positions.
+    pub units: Vec<Unit>,
+    /// Obligations in file order.
+    pub obligations: Vec<Obligation>,
+    /// Group name -> member unit ids, in file order.
+    pub groups: BTreeMap<String, Vec<String>>,
+    /// Every file that was read, main file first (for messages and reloads).
+    pub files: Vec<PathBuf>,
+}
+
+impl Config {
+    pub fn unit(&self, id: &str) -> Option<&Unit> {
+        self.units.iter().find(|u| u.id == id)
+    }
+
+    pub fn obligation(&self, id: &str) -> Option<&Obligation> {
+        self.obligations.iter().find(|o| o.id == id)
+    }
+}
+
+/// `[daemon]`: where and when the service runs.
+#[derive(Debug, Clone)]
+pub struct Daemon {
+    /// IANA name as written, e.g. "Asia/Ho_Chi_Minh".
+    pub time_zone_name: String,
+    pub time_zone: TimeZone,
+    /// sqlx URL: `sqlite://...` or `postgres://...`. Secrets in it are never logged.
+    pub database_url: String,
+    pub state_dir: PathBuf,
+    /// Mail goes out only on working days between these local times.
+    pub sending_hours: SendingHours,
+    /// HTTP listen address (used by the web module).
+    pub http_listen: SocketAddr,
+}
+
+/// A window of local time on a working day, start inclusive, end exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendingHours {
+    pub start: Time,
+    pub end: Time,
+}
+
+/// `[mail]`.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub transport: Transport,
+    /// RFC 5322 mailbox, e.g. `"Sở LĐ-TB&XH <baocao@soldtbxh.quangngai.example>"`.
+    pub from: String,
+    pub reply_to: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Transport {
+    /// Write each message as an .eml file in this directory (the default).
+    File { dir: PathBuf },
+    Smtp(Smtp),
+}
+
+#[derive(Debug, Clone)]
+pub struct Smtp {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    /// Where to read the password at run time; the password itself is never stored here.
+    pub password: Option<SecretSource>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS; the upgrade is required.
+    StartTls,
+    /// Implicit TLS (usually port 465).
+    Tls,
+}
+
+/// Where a secret lives. Only its location is kept, so `Debug` cannot leak it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    File(PathBuf),
+    Env(String),
+    /// A systemd credential name (read from `$CREDENTIALS_DIRECTORY/NAME`).
+    Credential(String),
+}
+
+/// `[calendar]`: adjustments to the built-in Vietnamese calendar.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CalendarSettings {
+    /// Whether a make-up working Saturday counts as a working day for deadlines.
+    pub makeup_saturday_counts: bool,
+    /// Vietnam Culture Day (24/11) as a paid holiday from 2026.
+    pub culture_day: bool,
+    /// Extra days off declared by the administrator.
+    pub extra_days_off: Vec<ConfiguredDay>,
+    /// Extra working days (e.g. a make-up Saturday) declared by the administrator.
+    pub extra_working_days: Vec<ConfiguredDay>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfiguredDay {
+    pub date: Date,
+    pub reason: String,
+}
+
+/// An agency that reports, receives or supervises.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub id: String,
+    pub name: String,
+    /// Official mailboxes (at least one for a unit that reports).
+    pub emails: Vec<String>,
+    pub head: Option<Person>,
+    pub groups: Vec<String>,
+    /// Unit id that receives this unit's escalations.
+    pub supervisor: Option<String>,
+    /// Unit id of the People's Council this unit reports to (HĐND cùng cấp).
+    pub council: Option<String>,
+    /// First day the unit exists (inclusive).
+    pub active_from: Option<Date>,
+    /// Last day the unit exists (inclusive).
+    pub active_until: Option<Date>,
+    /// Unit id that takes over after `active_until`.
+    pub successor: Option<String>,
+}
+
+impl Unit {
+    /// Whether the unit exists on `day`.
+    pub fn active_on(&self, day: Date) -> bool {
+        self.active_from.is_none_or(|f| f <= day) && self.active_until.is_none_or(|u| day <= u)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub name: String,
+    pub email: String,
+}
+
+/// A reporting cycle: who reports what to whom, and by when.
+#[derive(Debug, Clone)]
+pub struct Obligation {
+    pub id: String,
+    pub title: String,
+    pub legal_basis: Option<String>,
+    /// Reporting unit ids, groups already expanded, file order, no duplicates.
+    pub reporters: Vec<String>,
+    pub recipient: Recipient,
+    pub cycle: Cycle,
+    pub window: WindowStyle,
+    pub due: DueRule,
+    /// Period key (e.g. "2026-H1") -> due date set by the receiving office.
+    pub overrides: BTreeMap<String, Date>,
+    /// Civil Code 148.5: a due day that is not a working day moves to the next working day.
+    pub roll_to_working_day: bool,
+    /// Offsets before the deadline at which the unit is reminded, nearest last.
+    pub reminders: Vec<Offset>,
+    pub escalation: Vec<EscalationStage>,
+    pub active_from: Option<Date>,
+    pub active_until: Option<Date>,
+    /// Obligations whose reporters this compiled report waits for.
+    pub depends_on: Vec<String>,
+}
+
+/// To whom a report goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipient {
+    /// One unit for every reporter.
+    Unit(String),
+    /// Each reporter's own People's Council (`Unit::council`).
+    ReporterCouncil,
+    /// Each reporter's supervisor (`Unit::supervisor`).
+    ReporterSupervisor,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cycle {
+    Monthly,
+    Quarterly,
+    SixMonthly { first_half_only: bool },
+    NineMonthly,
+    Annual,
+    /// A single report; its period key is the obligation id.
+    Once { start: Option<Date>, end: Date },
+}
+
+/// How a period's window is cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowStyle {
+    /// 1/1–30/6, 1/1–31/3, 1/5–31/5, ...
+    Calendar,
+    /// Decree 09/2019 data cut-off: 15th of the previous month to the 14th.
+    Decree09,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DueRule {
+    /// N days (or working days) after the last day of the window.
+    After(Offset),
+    /// Day `day` of the window's last month (`next_month = false`) or of the
+    /// month after it; clamped to the month's last day.
+    DayOfMonth { day: u8, next_month: bool },
+}
+
+/// A count of days or working days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Offset {
+    pub amount: u32,
+    pub unit: DayUnit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DayUnit {
+    Days,
+    WorkingDays,
+}
+
+/// One rung of the escalation ladder, counted from the deadline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EscalationStage {
+    /// Delay after the deadline (0 days = the morning after the due day).
+    pub after: Offset,
+    pub notify: Vec<EscalationTarget>,
+    /// Repeat this stage every `every` until `limit` repeats (None = no repeat).
+    pub repeat: Option<Repeat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Repeat {
+    pub every: Offset,
+    /// Maximum number of repeats after the first notice.
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EscalationTarget {
+    /// The reporting unit's official mailboxes.
+    Unit,
+    /// The reporting unit's head.
+    Head,
+    /// The reporting unit's supervisor's mailboxes.
+    Supervisor,
+    /// The obligation's recipient (per reporter where that applies).
+    Recipient,
+    /// A fixed address.
+    Address(String),
+}

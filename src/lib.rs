@@ -1,0 +1,7 @@
+//! hanbao: keeps government agencies on their periodic reporting deadlines.
+//!
+//! Data flows one way: config -> validated model -> pure planner -> outbox in
+//! the database -> dispatcher -> mail. See ARCHITECTURE.md.
+
+pub mod calendar;
+pub mod config;
