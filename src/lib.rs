@@ -5,4 +5,5 @@
 
 pub mod calendar;
 pub mod config;
+pub mod logging;
 pub mod status;
