@@ -5,5 +5,6 @@
 
 pub mod calendar;
 pub mod config;
+pub mod daemon;
 pub mod logging;
 pub mod status;

@@ -1,0 +1,188 @@
+//! Periodic jobs on the configured zone's wall clock (tokio-cron-scheduler).
+//!
+//! The only module that imports `tokio-cron-scheduler` and `chrono`. A tick
+//! is only a *prompt*: every job derives its work from the database ("all
+//! that is due by now"), so a missed or late tick is caught up by the next
+//! one and correctness never depends on a tick firing. Each job is guarded
+//! against overlapping itself (the crate has no guard of its own), and five-
+//! field cron expressions, which the crate rejects with a bare error, are
+//! accepted by adding the seconds field.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+/// The body of a periodic job.
+pub type JobFn = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// One periodic job.
+pub struct JobSpec {
+    /// Name used in logs.
+    pub name: String,
+    /// Cron expression, five fields (minute first) or six (seconds first).
+    pub cron: String,
+    pub run: JobFn,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleError {
+    #[error(
+        "cron expression {expr:?} has {fields} fields; write five (minute hour day month weekday, e.g. \"30 7 * * Mon-Fri\") or six with seconds first (\"0 30 7 * * Mon-Fri\")"
+    )]
+    FieldCount { expr: String, fields: usize },
+    #[error("cron expression {expr:?} is not valid: {reason}")]
+    Invalid { expr: String, reason: String },
+    #[error("the job scheduler failed: {0}")]
+    Scheduler(String),
+}
+
+/// Turns an administrator's cron expression into the six-field form the
+/// scheduler wants. Five fields get `0` seconds; six or seven pass through.
+pub fn normalize_cron(expr: &str) -> Result<String, ScheduleError> {
+    let fields: Vec<&str> = expr.split_whitespace().collect();
+    match fields.len() {
+        5 => Ok(format!("0 {}", fields.join(" "))),
+        6 | 7 => Ok(fields.join(" ")),
+        n => Err(ScheduleError::FieldCount {
+            expr: expr.to_string(),
+            fields: n,
+        }),
+    }
+}
+
+/// Checks a cron expression without starting anything (for `hanbao check`).
+pub fn validate_cron(expr: &str) -> Result<(), ScheduleError> {
+    let six = normalize_cron(expr)?;
+    Job::new_async(six.as_str(), |_, _| Box::pin(async {}))
+        .map(|_| ())
+        .map_err(|e| ScheduleError::Invalid {
+            expr: expr.to_string(),
+            reason: e.to_string(),
+        })
+}
+
+/// Running periodic jobs.
+pub struct Scheduler {
+    inner: JobScheduler,
+}
+
+impl Scheduler {
+    /// Starts `jobs` on the wall clock of a zone `utc_offset_seconds` east of
+    /// UTC (Vietnam: 25 200; it has no daylight saving time).
+    pub async fn start(
+        jobs: Vec<JobSpec>,
+        utc_offset_seconds: i32,
+    ) -> Result<Scheduler, ScheduleError> {
+        let zone = chrono::FixedOffset::east_opt(utc_offset_seconds).ok_or_else(|| {
+            ScheduleError::Scheduler(format!("bad UTC offset {utc_offset_seconds}s"))
+        })?;
+        let inner = JobScheduler::new()
+            .await
+            .map_err(|e| ScheduleError::Scheduler(e.to_string()))?;
+        for spec in jobs {
+            let six = normalize_cron(&spec.cron)?;
+            let running = Arc::new(AtomicBool::new(false));
+            let name = spec.name.clone();
+            let run = spec.run.clone();
+            let job = Job::new_async_tz(six.as_str(), zone, move |_, _| {
+                let running = running.clone();
+                let run = run.clone();
+                let name = name.clone();
+                Box::pin(async move {
+                    if running.swap(true, Ordering::AcqRel) {
+                        tracing::debug!(job = %name, "previous run still going; tick skipped");
+                        return;
+                    }
+                    run().await;
+                    running.store(false, Ordering::Release);
+                })
+            })
+            .map_err(|e| ScheduleError::Invalid {
+                expr: spec.cron.clone(),
+                reason: e.to_string(),
+            })?;
+            inner
+                .add(job)
+                .await
+                .map_err(|e| ScheduleError::Scheduler(e.to_string()))?;
+        }
+        inner
+            .start()
+            .await
+            .map_err(|e| ScheduleError::Scheduler(e.to_string()))?;
+        Ok(Scheduler { inner })
+    }
+
+    /// Stops firing jobs. Runs already started finish on their own.
+    pub async fn shutdown(mut self) {
+        if let Err(err) = self.inner.shutdown().await {
+            tracing::warn!(error = %err, "scheduler shutdown");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_fields_get_seconds() {
+        let cases = [
+            ("30 7 * * Mon-Fri", Ok("0 30 7 * * Mon-Fri".to_string())),
+            ("0 30 7 * * Mon-Fri", Ok("0 30 7 * * Mon-Fri".to_string())),
+            ("  0   8 * *   Mon ", Ok("0 0 8 * * Mon".to_string())),
+        ];
+        for (input, want) in cases {
+            assert_eq!(
+                normalize_cron(input).map_err(|e| e.to_string()),
+                want,
+                "{input}"
+            );
+        }
+        let err = normalize_cron("8 * *").unwrap_err().to_string();
+        assert!(
+            err.contains("has 3 fields") && err.contains("five"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn validation_names_the_expression() {
+        assert!(validate_cron("30 7 * * Mon-Fri").is_ok());
+        let err = validate_cron("61 7 * * *").unwrap_err().to_string();
+        assert!(err.contains("\"61 7 * * *\""), "{err}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn jobs_fire_and_do_not_overlap() {
+        use std::sync::atomic::AtomicUsize;
+        let started = Arc::new(AtomicUsize::new(0));
+        let s = started.clone();
+        // Fires every second; each run takes 2.5 s, so without the guard
+        // runs would pile up.
+        let run: JobFn = Arc::new(move || {
+            let s = s.clone();
+            Box::pin(async move {
+                s.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+            })
+        });
+        let sched = Scheduler::start(
+            vec![JobSpec {
+                name: "t".into(),
+                cron: "* * * * * *".into(),
+                run,
+            }],
+            25_200,
+        )
+        .await
+        .expect("start");
+        tokio::time::sleep(std::time::Duration::from_millis(3600)).await;
+        sched.shutdown().await;
+        let n = started.load(Ordering::SeqCst);
+        assert!((1..=2).contains(&n), "{n} overlapping runs started");
+    }
+}
