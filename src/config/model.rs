@@ -74,7 +74,9 @@ pub struct Mail {
 #[derive(Debug, Clone)]
 pub enum Transport {
     /// Write each message as an .eml file in this directory (the default).
-    File { dir: PathBuf },
+    File {
+        dir: PathBuf,
+    },
     Smtp(Smtp),
 }
 
@@ -198,11 +200,16 @@ pub enum Recipient {
 pub enum Cycle {
     Monthly,
     Quarterly,
-    SixMonthly { first_half_only: bool },
+    SixMonthly {
+        first_half_only: bool,
+    },
     NineMonthly,
     Annual,
     /// A single report; its period key is the obligation id.
-    Once { start: Option<Date>, end: Date },
+    Once {
+        start: Option<Date>,
+        end: Date,
+    },
 }
 
 /// How a period's window is cut.
