@@ -4,6 +4,7 @@
 //! the database -> dispatcher -> mail. See ARCHITECTURE.md.
 
 pub mod calendar;
+pub mod commands;
 pub mod config;
 pub mod daemon;
 pub mod logging;

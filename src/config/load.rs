@@ -1,0 +1,789 @@
+//! Reading the files: the main file, its includes (relative paths, `*`/`?`
+//! globs in the file name, loops detected), TOML parsing and deserialising
+//! each section and each `[[unit]]`/`[[group]]`/`[[obligation]]` on its own
+//! into the `raw` structs.
+//!
+//! A syntax error stops only the file it is in. A bad key inside one element
+//! is reported, removed and the element deserialised again, so that one run
+//! reports every unknown key and the rest of the element is still checked.
+//! This is the only part of `config` that touches the file system, and only
+//! through [`Source`], so tests can run from memory. It does not validate
+//! values: that is `validate`'s job.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde_spanned::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+use super::diagnostic::{Diagnostic, Severity};
+use super::raw::{
+    RawCalendar, RawDaemon, RawGroup, RawMail, RawObligation, RawUnit, TOP_LEVEL_KEYS,
+};
+
+/// Where configuration files come from.
+pub trait Source {
+    fn read(&self, path: &Path) -> io::Result<String>;
+    /// Files (not directories) directly in `dir`.
+    fn list_dir(&self, dir: &Path) -> io::Result<Vec<PathBuf>>;
+    /// A name that is the same for the same file, for loop detection.
+    fn identity(&self, path: &Path) -> PathBuf;
+}
+
+/// The real file system.
+pub struct FsSource;
+
+impl Source for FsSource {
+    fn read(&self, path: &Path) -> io::Result<String> {
+        std::fs::read_to_string(path)
+    }
+    fn list_dir(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            if entry.file_type()?.is_file() {
+                out.push(entry.path());
+            }
+        }
+        Ok(out)
+    }
+    fn identity(&self, path: &Path) -> PathBuf {
+        std::fs::canonicalize(path).unwrap_or_else(|_| normalize(path))
+    }
+}
+
+/// Files held in memory (tests, `load_str`).
+pub struct MemSource(pub BTreeMap<PathBuf, String>);
+
+impl Source for MemSource {
+    fn read(&self, path: &Path) -> io::Result<String> {
+        self.0
+            .get(&normalize(path))
+            .cloned()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "không tìm thấy tệp"))
+    }
+    fn list_dir(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+        let dir = normalize(dir);
+        Ok(self
+            .0
+            .keys()
+            .filter(|p| p.parent() == Some(dir.as_path()))
+            .cloned()
+            .collect())
+    }
+    fn identity(&self, path: &Path) -> PathBuf {
+        normalize(path)
+    }
+}
+
+/// Lexical normalisation: removes `.` and resolves `..` where possible.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// One file that was read.
+#[derive(Debug)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    fn new(path: PathBuf, text: String) -> SourceFile {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        SourceFile {
+            path,
+            text,
+            line_starts,
+        }
+    }
+
+    /// 1-based line and character column of a byte offset.
+    pub fn position(&self, byte: usize) -> (usize, usize) {
+        let byte = byte.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= byte);
+        let start = self.line_starts[line - 1];
+        let col = self
+            .text
+            .get(start..byte)
+            .map_or(byte - start, |s| s.chars().count());
+        (line, col + 1)
+    }
+
+    /// The source text of a span, shortened for messages.
+    pub fn snippet(&self, span: &Range<usize>) -> String {
+        let s = self.text.get(span.clone()).unwrap_or("").trim();
+        let s = s.lines().next().unwrap_or("");
+        if s.chars().count() > 80 {
+            format!("{}…", s.chars().take(80).collect::<String>())
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+/// A place in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loc {
+    pub file: usize,
+    pub span: Range<usize>,
+}
+
+/// A raw element and where it was written.
+#[derive(Debug)]
+pub struct Item<T> {
+    pub loc: Loc,
+    pub value: T,
+}
+
+/// Collects diagnostics and turns spans into positions.
+#[derive(Debug, Default)]
+pub struct Reporter {
+    pub files: Vec<SourceFile>,
+    pub diags: Vec<Diagnostic>,
+}
+
+impl Reporter {
+    #[allow(clippy::too_many_arguments)]
+    pub fn push(
+        &mut self,
+        severity: Severity,
+        loc: &Loc,
+        key: &str,
+        value: Option<String>,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
+        let (file, line, column) = match self.files.get(loc.file) {
+            Some(f) => {
+                let (l, c) = f.position(loc.span.start);
+                (f.path.clone(), l, c)
+            }
+            None => (PathBuf::new(), 0, 0),
+        };
+        self.diags.push(Diagnostic {
+            severity,
+            file,
+            line,
+            column,
+            key: key.to_string(),
+            value,
+            message: message.into(),
+            hint,
+        });
+    }
+
+    pub fn error(
+        &mut self,
+        loc: &Loc,
+        key: &str,
+        value: Option<String>,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
+        self.push(Severity::Error, loc, key, value, message, hint);
+    }
+
+    pub fn warning(
+        &mut self,
+        loc: &Loc,
+        key: &str,
+        value: Option<String>,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
+        self.push(Severity::Warning, loc, key, value, message, hint);
+    }
+
+    /// "file:line:col" of a location, for "already declared at ..." messages.
+    pub fn place(&self, loc: &Loc) -> String {
+        match self.files.get(loc.file) {
+            Some(f) => {
+                let (l, c) = f.position(loc.span.start);
+                format!("{}:{l}:{c}", f.path.display())
+            }
+            None => "?".into(),
+        }
+    }
+}
+
+/// Quotes a string value for messages.
+pub fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Joins a key path: `unit "x"` + `email` -> `unit "x": email`, `daemon` + `x` -> `daemon.x`.
+pub fn join(prefix: &str, sub: &str) -> String {
+    if prefix.is_empty() {
+        sub.to_string()
+    } else if sub.is_empty() {
+        prefix.to_string()
+    } else if prefix.ends_with('"') {
+        format!("{prefix}: {sub}")
+    } else if sub.starts_with('[') {
+        format!("{prefix}{sub}")
+    } else {
+        format!("{prefix}.{sub}")
+    }
+}
+
+/// The nearest candidate to `word`, if it is close enough to be a likely typo.
+pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// Everything read from the files, before validation.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub daemon: Option<Item<RawDaemon>>,
+    pub mail: Option<Item<RawMail>>,
+    pub calendar: Option<Item<RawCalendar>>,
+    pub groups: Vec<Item<RawGroup>>,
+    pub units: Vec<Item<RawUnit>>,
+    pub obligations: Vec<Item<RawObligation>>,
+    /// Ids of elements that could not be read at all (their references are
+    /// not reported again as unknown).
+    pub broken_ids: Vec<String>,
+    /// Where each of `[daemon]`, `[mail]`, `[calendar]` was first seen.
+    sections_seen: HashMap<&'static str, Loc>,
+}
+
+/// Reads `main` and everything it includes.
+pub fn collect(source: &dyn Source, main: &Path, rep: &mut Reporter) -> Collected {
+    let mut col = Collected::default();
+    let mut stack = Vec::new();
+    let mut seen = HashMap::new();
+    read_file(source, main, None, &mut stack, &mut seen, &mut col, rep);
+    col
+}
+
+fn read_file(
+    source: &dyn Source,
+    path: &Path,
+    from: Option<&Loc>,
+    stack: &mut Vec<(PathBuf, PathBuf)>,
+    seen: &mut HashMap<PathBuf, PathBuf>,
+    col: &mut Collected,
+    rep: &mut Reporter,
+) {
+    let no_loc = Loc {
+        file: usize::MAX,
+        span: 0..0,
+    };
+    let at = from.unwrap_or(&no_loc).clone();
+    let id = source.identity(path);
+    if let Some(pos) = stack.iter().position(|(i, _)| *i == id) {
+        let mut chain: Vec<String> = stack[pos..]
+            .iter()
+            .map(|(_, p)| p.display().to_string())
+            .collect();
+        chain.push(path.display().to_string());
+        rep.error(
+            &at,
+            "include",
+            Some(quote(&path.display().to_string())),
+            format!("vòng lặp include: {}", chain.join(" → ")),
+            Some("bỏ một trong các dòng include của vòng lặp".into()),
+        );
+        return;
+    }
+    if seen.contains_key(&id) {
+        rep.warning(
+            &at,
+            "include",
+            Some(quote(&path.display().to_string())),
+            "tệp đã được nạp trước đó, bỏ qua lần nạp này",
+            None,
+        );
+        return;
+    }
+    let text = match source.read(path) {
+        Ok(t) => t,
+        Err(e) => {
+            let mut d = Diagnostic {
+                severity: Severity::Error,
+                file: path.to_path_buf(),
+                line: 0,
+                column: 0,
+                key: String::new(),
+                value: None,
+                message: format!("không đọc được tệp: {e}"),
+                hint: None,
+            };
+            if from.is_some() {
+                rep.error(
+                    &at,
+                    "include",
+                    Some(quote(&path.display().to_string())),
+                    format!("không đọc được tệp: {e}"),
+                    Some("đường dẫn include tính từ thư mục của tệp chứa nó".into()),
+                );
+            } else {
+                d.hint = Some("chỉ định tệp bằng --config PATH hoặc biến HANBAO_CONFIG".into());
+                rep.diags.push(d);
+            }
+            return;
+        }
+    };
+    seen.insert(id.clone(), path.to_path_buf());
+    let file = rep.files.len();
+    rep.files.push(SourceFile::new(path.to_path_buf(), text));
+    let text = rep.files[file].text.clone();
+    let table = match DeTable::parse(&text) {
+        Ok(t) => t,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            rep.error(
+                &Loc { file, span },
+                "",
+                None,
+                format!("lỗi cú pháp TOML: {}", e.message().trim()),
+                Some("tệp này bị bỏ qua cho đến khi sửa lỗi cú pháp".into()),
+            );
+            return;
+        }
+    };
+    let table = table.into_inner();
+    let mut includes = Vec::new();
+    for (key, value) in table {
+        let kloc = Loc {
+            file,
+            span: key.span(),
+        };
+        let vloc = Loc {
+            file,
+            span: value.span(),
+        };
+        match key.get_ref().as_ref() {
+            "include" => includes = include_list(value, file, rep),
+            name @ ("daemon" | "mail" | "calendar") => {
+                let name: &'static str = TOP_LEVEL_KEYS
+                    .iter()
+                    .find(|k| **k == name)
+                    .copied()
+                    .unwrap_or("daemon");
+                if let Some(first) = col.sections_seen.get(name) {
+                    let first = rep.place(first);
+                    rep.error(
+                        &kloc,
+                        name,
+                        None,
+                        format!("[{name}] được khai báo lần thứ hai (lần đầu tại {first})"),
+                        Some(format!("chỉ giữ một bảng [{name}] trong toàn bộ cấu hình")),
+                    );
+                    continue;
+                }
+                col.sections_seen.insert(name, kloc.clone());
+                match name {
+                    "daemon" => {
+                        col.daemon = de_item(value, file, name, rep).map(|v| Item {
+                            loc: vloc,
+                            value: v,
+                        })
+                    }
+                    "mail" => {
+                        col.mail = de_item(value, file, name, rep).map(|v| Item {
+                            loc: vloc,
+                            value: v,
+                        })
+                    }
+                    _ => {
+                        col.calendar = de_item(value, file, name, rep).map(|v| Item {
+                            loc: vloc,
+                            value: v,
+                        })
+                    }
+                }
+            }
+            name @ ("group" | "unit" | "obligation") => {
+                let DeValue::Array(items) = value.into_inner() else {
+                    rep.error(
+                        &kloc,
+                        name,
+                        None,
+                        format!("`{name}` phải là mảng bảng"),
+                        Some(format!(
+                            "viết [[{name}]] (hai dấu ngoặc vuông) cho mỗi phần tử"
+                        )),
+                    );
+                    continue;
+                };
+                let base = match name {
+                    "group" => col.groups.len(),
+                    "unit" => col.units.len(),
+                    _ => col.obligations.len(),
+                };
+                for (i, el) in items.into_iter().enumerate() {
+                    let loc = Loc {
+                        file,
+                        span: el.span(),
+                    };
+                    let id = el
+                        .get_ref()
+                        .get("id")
+                        .and_then(|v| v.get_ref().as_str())
+                        .map(str::to_string);
+                    let label = match &id {
+                        Some(id) => format!("{name} {}", quote(id)),
+                        None => format!("{name}[{}]", base + i),
+                    };
+                    let ok = match name {
+                        "group" => de_item(el, file, &label, rep)
+                            .map(|v| col.groups.push(Item { loc, value: v })),
+                        "unit" => de_item(el, file, &label, rep)
+                            .map(|v| col.units.push(Item { loc, value: v })),
+                        _ => de_item(el, file, &label, rep)
+                            .map(|v| col.obligations.push(Item { loc, value: v })),
+                    };
+                    if ok.is_none()
+                        && let Some(id) = id
+                    {
+                        col.broken_ids.push(id);
+                    }
+                }
+            }
+            other => {
+                let hint = match nearest(other, TOP_LEVEL_KEYS) {
+                    Some(n) => format!(
+                        "có phải ý là `{n}`? khóa cấp cao hợp lệ: {}",
+                        TOP_LEVEL_KEYS.join(", ")
+                    ),
+                    None => format!("khóa cấp cao hợp lệ: {}", TOP_LEVEL_KEYS.join(", ")),
+                };
+                rep.error(&kloc, other, None, "khóa không được hỗ trợ", Some(hint));
+            }
+        }
+    }
+    stack.push((id, path.to_path_buf()));
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    for (pattern, loc) in includes {
+        for target in expand_include(source, &dir, &pattern, &loc, rep) {
+            read_file(source, &target, Some(&loc), stack, seen, col, rep);
+        }
+    }
+    stack.pop();
+}
+
+fn include_list(
+    value: Spanned<DeValue<'_>>,
+    file: usize,
+    rep: &mut Reporter,
+) -> Vec<(String, Loc)> {
+    let span = value.span();
+    let hint = Some("include = [\"tep-a.toml\", \"don-vi/*.toml\"]".to_string());
+    match value.into_inner() {
+        DeValue::String(s) => vec![(s.into_owned(), Loc { file, span })],
+        DeValue::Array(a) => {
+            let mut out = Vec::new();
+            for (i, el) in a.into_iter().enumerate() {
+                let loc = Loc {
+                    file,
+                    span: el.span(),
+                };
+                match el.into_inner() {
+                    DeValue::String(s) => out.push((s.into_owned(), loc)),
+                    other => rep.error(
+                        &loc,
+                        &format!("include[{i}]"),
+                        None,
+                        format!("cần một đường dẫn (chuỗi), gặp {}", other.type_str()),
+                        hint.clone(),
+                    ),
+                }
+            }
+            out
+        }
+        other => {
+            rep.error(
+                &Loc { file, span },
+                "include",
+                None,
+                format!("cần danh sách đường dẫn, gặp {}", other.type_str()),
+                hint,
+            );
+            Vec::new()
+        }
+    }
+}
+
+fn expand_include(
+    source: &dyn Source,
+    dir: &Path,
+    pattern: &str,
+    loc: &Loc,
+    rep: &mut Reporter,
+) -> Vec<PathBuf> {
+    let joined = dir.join(pattern);
+    let Some(name) = joined
+        .file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_string)
+    else {
+        rep.error(
+            loc,
+            "include",
+            Some(quote(pattern)),
+            "đường dẫn không có tên tệp",
+            None,
+        );
+        return Vec::new();
+    };
+    let parent = joined.parent().map(Path::to_path_buf).unwrap_or_default();
+    if parent.to_string_lossy().contains(['*', '?']) {
+        rep.error(
+            loc,
+            "include",
+            Some(quote(pattern)),
+            "ký tự đại diện chỉ được dùng trong tên tệp, không trong tên thư mục",
+            Some("ví dụ \"don-vi/*.toml\"".into()),
+        );
+        return Vec::new();
+    }
+    if !name.contains(['*', '?']) {
+        return vec![joined];
+    }
+    let mut matches: Vec<PathBuf> = match source.list_dir(&parent) {
+        Ok(files) => files
+            .into_iter()
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| glob_match(&name, n))
+            })
+            .collect(),
+        Err(e) => {
+            rep.error(
+                loc,
+                "include",
+                Some(quote(pattern)),
+                format!("không đọc được thư mục: {e}"),
+                None,
+            );
+            return Vec::new();
+        }
+    };
+    matches.sort();
+    if matches.is_empty() {
+        rep.warning(
+            loc,
+            "include",
+            Some(quote(pattern)),
+            "không có tệp nào khớp mẫu",
+            None,
+        );
+    }
+    matches
+}
+
+/// `*` matches any run of characters, `?` one character.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    let (mut pi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ni));
+            pi += 1;
+        } else if let Some((sp, sn)) = star {
+            pi = sp + 1;
+            ni = sn + 1;
+            star = Some((sp, sn + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+fn render_path(path: &[Seg]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) if s.is_empty() => s.push_str(k),
+            Seg::Key(k) => {
+                s.push('.');
+                s.push_str(k);
+            }
+            Seg::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+fn covers(outer: &Range<usize>, inner: &Range<usize>) -> bool {
+    outer.start <= inner.start
+        && inner.end <= outer.end
+        && (inner.start < outer.end || outer == inner)
+}
+
+/// Removes the innermost key whose key or value covers `err` from `v`.
+/// Returns the removed key's span and value span.
+fn remove_at(
+    v: &mut DeValue<'_>,
+    err: &Range<usize>,
+    path: &mut Vec<Seg>,
+) -> Option<(Range<usize>, Range<usize>)> {
+    match v {
+        DeValue::Table(t) => {
+            // Deeper first: the spans of tables written as [headers] do not
+            // cover their contents, so every nested container is searched.
+            let names: Vec<String> = t.keys().map(|k| k.get_ref().to_string()).collect();
+            for name in names {
+                let Some(child) = t.get_mut(name.as_str()) else {
+                    continue;
+                };
+                let container = matches!(child.get_ref(), DeValue::Table(_) | DeValue::Array(_));
+                if container && child.span() != *err {
+                    path.push(Seg::Key(name));
+                    if let Some(hit) = remove_at(child.get_mut(), err, path) {
+                        return Some(hit);
+                    }
+                    path.pop();
+                }
+            }
+            let name = t
+                .iter()
+                .find(|(k, val)| covers(&k.span(), err) || covers(&val.span(), err))
+                .map(|(k, _)| k.get_ref().to_string())?;
+            let (k, val) = t.remove_entry(name.as_str())?;
+            path.push(Seg::Key(name));
+            Some((k.span(), val.span()))
+        }
+        DeValue::Array(a) => {
+            for (i, el) in a.iter_mut().enumerate() {
+                if matches!(el.get_ref(), DeValue::Table(_)) {
+                    path.push(Seg::Index(i));
+                    if let Some(hit) = remove_at(el.get_mut(), err, path) {
+                        return Some(hit);
+                    }
+                    path.pop();
+                }
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Deserialises one section or element; on an error, reports it, removes the
+/// offending key and tries again, so that every bad key is reported once.
+fn de_item<T: DeserializeOwned>(
+    mut value: Spanned<DeValue<'_>>,
+    file: usize,
+    label: &str,
+    rep: &mut Reporter,
+) -> Option<T> {
+    let whole = value.span();
+    for _ in 0..64 {
+        let err = match T::deserialize(ValueDeserializer::from(value.clone())) {
+            Ok(t) => return Some(t),
+            Err(e) => e,
+        };
+        let span = err.span().unwrap_or(whole.clone());
+        let mut path = Vec::new();
+        let removed = remove_at(value.get_mut(), &span, &mut path);
+        let key = join(label, &render_path(&path));
+        let msg = err.message().trim().to_string();
+        let Some((kspan, vspan)) = removed else {
+            let hint = type_hint(&msg);
+            rep.error(
+                &Loc { file, span },
+                label,
+                None,
+                format!("không đọc được: {msg}"),
+                hint,
+            );
+            return None;
+        };
+        let secret = key.contains("password");
+        let snippet = rep.files[file].snippet(&vspan);
+        let shown = if secret {
+            "\"***\"".to_string()
+        } else {
+            snippet
+        };
+        if let Some(field) = msg
+            .strip_prefix("unknown field `")
+            .and_then(|r| r.split('`').next())
+        {
+            let expected: Vec<&str> = msg.split('`').skip(3).step_by(2).collect();
+            let hint = match (
+                nearest(field, expected.iter().copied()),
+                expected.is_empty(),
+            ) {
+                (Some(n), _) => format!(
+                    "có phải ý là `{n}`? các khóa hợp lệ: {}",
+                    expected.join(", ")
+                ),
+                (None, false) => format!("các khóa hợp lệ: {}", expected.join(", ")),
+                (None, true) => "bảng này không có khóa nào".into(),
+            };
+            rep.error(
+                &Loc { file, span: kspan },
+                &key,
+                Some(shown),
+                "khóa không được hỗ trợ",
+                Some(hint),
+            );
+        } else {
+            let msg = if secret {
+                "sai kiểu giá trị".to_string()
+            } else {
+                format!("sai kiểu giá trị: {msg}")
+            };
+            rep.error(
+                &Loc { file, span: vspan },
+                &key,
+                Some(shown),
+                msg,
+                type_hint(err.message()),
+            );
+        }
+    }
+    None
+}
+
+fn type_hint(msg: &str) -> Option<String> {
+    if msg.contains("expected a string") || msg.contains("expected string") {
+        Some("viết giá trị trong dấu ngoặc kép, ví dụ \"28/08/2020\"".into())
+    } else if msg.contains("expected a sequence") || msg.contains("a list of strings") {
+        Some("viết một danh sách, ví dụ [\"a\", \"b\"]".into())
+    } else if msg.contains("expected a boolean") || msg.contains("expected bool") {
+        Some("viết true hoặc false (không có dấu ngoặc kép)".into())
+    } else if msg.contains("expected i64") || msg.contains("integer") {
+        Some("viết một số nguyên (không có dấu ngoặc kép)".into())
+    } else {
+        None
+    }
+}

@@ -1,0 +1,416 @@
+//! Small pure parsers for the value forms an administrator writes in the
+//! configuration: dates, day-months, day offsets, times, due rules, period
+//! keys, ids and email addresses.
+//!
+//! Every function here is total: it returns `Err` with a short Vietnamese
+//! reason on any input and never panics (they are fuzzed). No IO, no clock,
+//! no knowledge of the rest of the configuration: cross-checks live in
+//! `validate`.
+//!
+//! Vietnamese words are matched without diacritics, so "5 ngày làm việc",
+//! "5 ngay lam viec" and a decomposed (NFD) "ngày" typed on a Mac all parse.
+
+use jiff::civil::{Date, Time};
+
+use super::model::{DayUnit, Offset};
+
+/// Lowest and highest year accepted anywhere (the calendar's range).
+pub const MIN_YEAR: i16 = 1900;
+pub const MAX_YEAR: i16 = 2100;
+/// Largest offset amount accepted ("1000 ngày" is already absurd).
+pub const MAX_OFFSET: u32 = 1000;
+
+/// What the accepted forms look like, for "what would be valid" hints.
+pub const DATE_FORMS: &str = "ngày dạng \"dd/mm/yyyy\" (ví dụ \"28/08/2020\") hoặc \"yyyy-mm-dd\"";
+pub const DAY_MONTH_FORMS: &str = "ngày-tháng dạng \"dd/mm\" (ví dụ \"20/06\")";
+pub const OFFSET_FORMS: &str = "số ngày dạng \"3 ngày\", \"5 ngày làm việc\", \"3d\", \"5wd\", \"3 days\" hoặc \"5 working days\"";
+pub const TIME_FORMS: &str = "giờ dạng \"HH:MM\" (ví dụ \"07:30\") hoặc \"7h30\"";
+pub const TIME_RANGE_FORMS: &str = "khoảng giờ dạng \"07:30-11:00\"";
+pub const DUE_FORMS: &str = "\"5 ngày làm việc\" hoặc \"10 ngày\" (sau ngày cuối kỳ), \"ngày 20\" (ngày 20 của tháng cuối kỳ), \"ngày 5 tháng sau\", hoặc \"20/06\"";
+pub const PERIOD_KEY_FORMS: &str = "\"2026\", \"2026-H1\", \"2026-H2\", \"2026-9M\", \"2026-Q1\"…\"2026-Q4\", \"2026-01\"…\"2026-12\" hoặc id của nghĩa vụ một lần";
+pub const ID_FORMS: &str =
+    "chữ thường không dấu, chữ số, '-' và '_', bắt đầu bằng chữ hoặc số (ví dụ \"so-ldtbxh\")";
+
+/// Removes Vietnamese diacritics (precomposed or combining), lowercases and
+/// collapses runs of whitespace into one space.
+pub fn fold(text: &str) -> String {
+    const GROUPS: [(&str, char); 7] = [
+        ("àáảãạăằắẳẵặâầấẩẫậ", 'a'),
+        ("èéẻẽẹêềếểễệ", 'e'),
+        ("ìíỉĩị", 'i'),
+        ("òóỏõọôồốổỗộơờớởỡợ", 'o'),
+        ("ùúủũụưừứửữự", 'u'),
+        ("ỳýỷỹỵ", 'y'),
+        ("đ", 'd'),
+    ];
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for ch in text.chars().flat_map(char::to_lowercase) {
+        if ('\u{0300}'..='\u{036f}').contains(&ch) {
+            continue;
+        }
+        if ch.is_whitespace() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        let base = GROUPS
+            .iter()
+            .find(|(set, _)| set.contains(ch))
+            .map_or(ch, |&(_, b)| b);
+        out.push(base);
+    }
+    out
+}
+
+fn parse_u32(s: &str) -> Option<u32> {
+    if s.is_empty() || s.len() > 9 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn make_date(year: u32, month: u32, day: u32) -> Result<Date, String> {
+    if !(MIN_YEAR as u32..=MAX_YEAR as u32).contains(&year) {
+        return Err(format!("năm {year} nằm ngoài khoảng {MIN_YEAR}–{MAX_YEAR}"));
+    }
+    if !(1..=12).contains(&month) {
+        return Err(format!("tháng {month} không tồn tại"));
+    }
+    // year, month and day are all small here, so the casts cannot truncate.
+    Date::new(year as i16, month as i8, day.min(99) as i8)
+        .map_err(|_| format!("ngày {day:02}/{month:02}/{year} không tồn tại"))
+}
+
+/// Parses "28/08/2020", "28/8/2020", "28.8.2020" or ISO "2020-08-28".
+pub fn parse_date(text: &str) -> Result<Date, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err("chưa ghi ngày".into());
+    }
+    let iso: Vec<&str> = t.split('-').collect();
+    if iso.len() == 3 && iso[0].len() == 4 {
+        return match (parse_u32(iso[0]), parse_u32(iso[1]), parse_u32(iso[2])) {
+            (Some(y), Some(m), Some(d)) if iso[1].len() == 2 && iso[2].len() == 2 => {
+                make_date(y, m, d)
+            }
+            _ => Err("không đọc được ngày".into()),
+        };
+    }
+    let parts: Vec<&str> = t.split(['/', '.']).collect();
+    if parts.len() != 3 {
+        return Err("không đọc được ngày".into());
+    }
+    match (
+        parse_u32(parts[0]),
+        parse_u32(parts[1]),
+        parse_u32(parts[2]),
+    ) {
+        (Some(d), Some(m), Some(y))
+            if parts[0].len() <= 2 && parts[1].len() <= 2 && parts[2].len() == 4 =>
+        {
+            make_date(y, m, d)
+        }
+        _ => Err("không đọc được ngày (năm phải có 4 chữ số)".into()),
+    }
+}
+
+/// Parses a day of a month without a year: "20/06", "20/6", "20.6".
+/// 29/02 is accepted (it exists in leap years). Returns (day, month).
+pub fn parse_day_month(text: &str) -> Result<(u8, u8), String> {
+    let parts: Vec<&str> = text.trim().split(['/', '.']).collect();
+    if parts.len() != 2 || parts[0].len() > 2 || parts[1].len() > 2 {
+        return Err("không đọc được ngày-tháng".into());
+    }
+    let (Some(d), Some(m)) = (parse_u32(parts[0]), parse_u32(parts[1])) else {
+        return Err("không đọc được ngày-tháng".into());
+    };
+    if !(1..=12).contains(&m) {
+        return Err(format!("tháng {m} không tồn tại"));
+    }
+    const DAYS: [u32; 12] = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if d == 0 || d > DAYS[(m - 1) as usize] {
+        return Err(format!("ngày {d:02}/{m:02} không tồn tại"));
+    }
+    Ok((d as u8, m as u8))
+}
+
+/// Parses a count of days: "3 ngày", "5 ngày làm việc", "3d", "5wd",
+/// "3 days", "1 day", "5 working days". Signs are rejected ("+3d", "-3d"):
+/// the direction comes from the key (before the deadline, after the period).
+pub fn parse_offset(text: &str) -> Result<Offset, String> {
+    let f = fold(text);
+    if f.starts_with('+') || f.starts_with('-') {
+        return Err("không ghi dấu + hoặc -: chiều (trước/sau) do khóa quy định".into());
+    }
+    let digits_end = f.find(|c: char| !c.is_ascii_digit()).unwrap_or(f.len());
+    let (num, rest) = f.split_at(digits_end);
+    let Some(amount) = parse_u32(num) else {
+        return Err("thiếu số ngày".into());
+    };
+    if amount > MAX_OFFSET {
+        return Err(format!("{amount} ngày là quá lớn (tối đa {MAX_OFFSET})"));
+    }
+    let unit = match rest.trim() {
+        "d" | "day" | "days" | "ngay" => DayUnit::Days,
+        "wd" | "working day" | "working days" | "ngay lam viec" => DayUnit::WorkingDays,
+        "" => return Err("thiếu đơn vị: \"ngày\" hoặc \"ngày làm việc\"".into()),
+        other => return Err(format!("không hiểu đơn vị \"{other}\"")),
+    };
+    Ok(Offset { amount, unit })
+}
+
+/// Parses a local time of day: "07:30", "7:30", "7h30", "7h".
+pub fn parse_time(text: &str) -> Result<Time, String> {
+    let t = fold(text);
+    let (h, m) = match t.split_once([':', 'h']) {
+        Some((h, m)) => (
+            h,
+            if m.is_empty() && t.contains('h') {
+                "0"
+            } else {
+                m
+            },
+        ),
+        None => return Err("không đọc được giờ".into()),
+    };
+    let (Some(h), Some(m)) = (parse_u32(h), parse_u32(m)) else {
+        return Err("không đọc được giờ".into());
+    };
+    if h > 23 || m > 59 || h.to_string().len() > 2 {
+        return Err(format!("{h}:{m:02} không phải giờ hợp lệ"));
+    }
+    Time::new(h as i8, m as i8, 0, 0).map_err(|_| "không phải giờ hợp lệ".into())
+}
+
+/// Parses a range of local times: "07:30-11:00", "07:30–11:00",
+/// "7h30 đến 11h". The end must be after the start.
+pub fn parse_time_range(text: &str) -> Result<(Time, Time), String> {
+    let f = fold(text);
+    let parts: Vec<&str> = if f.contains(" den ") {
+        f.split(" den ").collect()
+    } else if f.contains(" to ") {
+        f.split(" to ").collect()
+    } else {
+        f.split(['-', '–']).collect()
+    };
+    if parts.len() != 2 {
+        return Err("cần giờ bắt đầu và giờ kết thúc".into());
+    }
+    let start = parse_time(parts[0])?;
+    let end = parse_time(parts[1])?;
+    if end <= start {
+        return Err(format!(
+            "giờ kết thúc {} không sau giờ bắt đầu {}",
+            end.strftime("%H:%M"),
+            start.strftime("%H:%M")
+        ));
+    }
+    Ok((start, end))
+}
+
+/// A due rule as written, before it is matched against the cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DueSpec {
+    /// "5 ngày làm việc": after the last day of the period.
+    After(Offset),
+    /// "ngày 20" (`next_month = false`) or "ngày 5 tháng sau".
+    DayOfMonth { day: u8, next_month: bool },
+    /// "20/06": a fixed day and month, valid when every period of the cycle
+    /// ends in that month (or the month before it).
+    DayMonth { day: u8, month: u8 },
+    /// "15/10/2026": a fixed date (one-off obligations only).
+    Date(Date),
+}
+
+/// Parses a due rule; see [`DUE_FORMS`].
+pub fn parse_due(text: &str) -> Result<DueSpec, String> {
+    let f = fold(text);
+    for prefix in ["ngay ", "day "] {
+        if let Some(rest) = f.strip_prefix(prefix) {
+            let digits_end = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            let (num, tail) = rest.split_at(digits_end);
+            if let Some(day) = parse_u32(num) {
+                if !(1..=31).contains(&day) {
+                    return Err(format!("ngày {day} không có trong tháng nào"));
+                }
+                let next_month = match tail.trim() {
+                    "" => false,
+                    "thang sau" | "cua thang sau" | "of next month" | "next month"
+                    | "of the next month" => true,
+                    other => {
+                        return Err(format!(
+                            "không hiểu \"{other}\" (chỉ có thể là \"tháng sau\")"
+                        ));
+                    }
+                };
+                return Ok(DueSpec::DayOfMonth {
+                    day: day as u8,
+                    next_month,
+                });
+            }
+        }
+    }
+    let slashes = f.chars().filter(|&c| c == '/' || c == '.').count();
+    if slashes == 1 {
+        let (day, month) = parse_day_month(&f)?;
+        return Ok(DueSpec::DayMonth { day, month });
+    }
+    if slashes == 2 || (f.len() == 10 && f.as_bytes().get(4) == Some(&b'-')) {
+        return parse_date(&f).map(DueSpec::Date);
+    }
+    parse_offset(&f).map(DueSpec::After)
+}
+
+/// A stable period key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PeriodKey {
+    /// "2026"
+    Year(i16),
+    /// "2026-H1", "2026-H2"
+    Half(i16, u8),
+    /// "2026-9M"
+    NineMonths(i16),
+    /// "2026-Q1" … "2026-Q4"
+    Quarter(i16, u8),
+    /// "2026-01" … "2026-12"
+    Month(i16, u8),
+    /// The id of a one-off obligation.
+    Once(String),
+}
+
+impl std::fmt::Display for PeriodKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PeriodKey::Year(y) => write!(f, "{y}"),
+            PeriodKey::Half(y, h) => write!(f, "{y}-H{h}"),
+            PeriodKey::NineMonths(y) => write!(f, "{y}-9M"),
+            PeriodKey::Quarter(y, q) => write!(f, "{y}-Q{q}"),
+            PeriodKey::Month(y, m) => write!(f, "{y}-{m:02}"),
+            PeriodKey::Once(id) => f.write_str(id),
+        }
+    }
+}
+
+/// Parses a period key; see [`PERIOD_KEY_FORMS`]. Letters may be lower case
+/// ("2026-h1"); [`PeriodKey`]'s `Display` gives the canonical form.
+pub fn parse_period_key(text: &str) -> Result<PeriodKey, String> {
+    let t = text.trim();
+    let year_of = |s: &str| -> Result<i16, String> {
+        match parse_u32(s) {
+            Some(y) if s.len() == 4 && (MIN_YEAR as u32..=MAX_YEAR as u32).contains(&y) => {
+                Ok(y as i16)
+            }
+            Some(y) if s.len() == 4 => {
+                Err(format!("năm {y} nằm ngoài khoảng {MIN_YEAR}–{MAX_YEAR}"))
+            }
+            _ => Err("không đọc được năm".into()),
+        }
+    };
+    let starts_with_year = t.len() >= 4 && t.as_bytes()[..4].iter().all(u8::is_ascii_digit);
+    if !starts_with_year {
+        return if is_valid_id(t) {
+            Ok(PeriodKey::Once(t.to_string()))
+        } else {
+            Err("không phải mã kỳ báo cáo".into())
+        };
+    }
+    let (y, rest) = t.split_at(4);
+    let year = year_of(y)?;
+    if rest.is_empty() {
+        return Ok(PeriodKey::Year(year));
+    }
+    let Some(suffix) = rest.strip_prefix('-') else {
+        return Err("không phải mã kỳ báo cáo".into());
+    };
+    let upper = suffix.to_ascii_uppercase();
+    match upper.as_str() {
+        "H1" => Ok(PeriodKey::Half(year, 1)),
+        "H2" => Ok(PeriodKey::Half(year, 2)),
+        "9M" => Ok(PeriodKey::NineMonths(year)),
+        "Q1" | "Q2" | "Q3" | "Q4" => Ok(PeriodKey::Quarter(year, upper.as_bytes()[1] - b'0')),
+        _ if upper.len() == 2 => match parse_u32(&upper) {
+            Some(m) if (1..=12).contains(&m) => Ok(PeriodKey::Month(year, m as u8)),
+            _ => Err(format!("\"{suffix}\" không phải tháng, quý hay nửa năm")),
+        },
+        _ => Err(format!("\"{suffix}\" không phải tháng, quý hay nửa năm")),
+    }
+}
+
+/// Ids of units, groups and obligations: ASCII lower-case letters, digits,
+/// '-' and '_', starting with a letter or digit, at most 64 characters.
+pub fn is_valid_id(text: &str) -> bool {
+    let b = text.as_bytes();
+    !b.is_empty()
+        && b.len() <= 64
+        && b[0].is_ascii_alphanumeric()
+        && b.iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'_')
+}
+
+/// A deliberately simple syntax check of an address: `local@domain.tld`,
+/// no spaces, a domain of letters/digits/hyphens with at least one dot.
+pub fn is_valid_email(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    if local.is_empty() || local.len() > 64 || domain.len() > 253 {
+        return false;
+    }
+    let local_ok = local
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c))
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..");
+    let labels: Vec<&str> = domain.split('.').collect();
+    let labels_ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+    local_ok && labels_ok
+}
+
+/// A mailbox as in From/Reply-To: `addr@x.example` or
+/// `Display Name <addr@x.example>`. Returns the address part.
+pub fn parse_mailbox(text: &str) -> Result<&str, String> {
+    let t = text.trim();
+    let addr = match (t.rfind('<'), t.ends_with('>')) {
+        (Some(open), true) => &t[open + 1..t.len() - 1],
+        (None, false) => t,
+        _ => return Err("thiếu dấu '<' hoặc '>'".into()),
+    };
+    if is_valid_email(addr.trim()) {
+        Ok(addr.trim())
+    } else {
+        Err(format!("\"{addr}\" không phải địa chỉ email"))
+    }
+}
+
+/// Days since 1970-01-01 (proleptic Gregorian), for cheap date distances.
+pub fn day_number(d: Date) -> i64 {
+    let (y, m, dd) = (
+        i64::from(d.year()),
+        i64::from(d.month()),
+        i64::from(d.day()),
+    );
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + dd - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}

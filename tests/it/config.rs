@@ -1,0 +1,1640 @@
+//! Configuration loading: every error message (position, key path, text),
+//! includes and include loops, unknown keys, the value parsers, the samples.
+//!
+//! Positions: each case marks where its error must point with '‸' placed by
+//! hand in the TOML text; the marker is removed before loading and its line
+//! and column (1-based, in characters) are the expected position.
+
+use std::path::{Path, PathBuf};
+
+use hanbao::commands::check;
+use hanbao::config::model::{
+    Cycle, DayUnit, DueRule, EscalationTarget, Offset, Recipient, SecretSource, Transport,
+    WindowStyle,
+};
+use hanbao::config::values::{
+    self, DueSpec, PeriodKey, parse_date, parse_day_month, parse_due, parse_offset,
+    parse_period_key, parse_time, parse_time_range,
+};
+use hanbao::config::{Diagnostic, load, load_files, load_str};
+use jiff::civil::{Time, date};
+
+const MARK: char = '‸';
+
+/// A small valid configuration the cases start from.
+const BASE: &str = r#"
+[[group]]
+id = "so-nganh"
+
+[[unit]]
+id = "ubnd-tinh"
+name = "UBND tỉnh"
+email = "vanthu@ubnd.quangngai.example"
+
+[[unit]]
+id = "so-yte"
+name = "Sở Y tế"
+email = "vanthu@soyte.quangngai.example"
+groups = ["so-nganh"]
+supervisor = "ubnd-tinh"
+
+[[obligation]]
+id = "bc-nam"
+title = "Báo cáo năm"
+reporters = ["so-nganh"]
+recipient = "ubnd-tinh"
+cycle = "annual"
+due = "ngày 20"
+"#;
+
+/// Removes the marker and returns (text, line, column) of where it was.
+fn marked(text: &str) -> (String, usize, usize) {
+    let byte = text
+        .find(MARK)
+        .unwrap_or_else(|| panic!("case has no marker:\n{text}"));
+    let before = &text[..byte];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    (text.replacen(MARK, "", 1), line, col)
+}
+
+fn errors_of(name: &str, text: &str) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    match load_str(name, text) {
+        Ok(l) => (Vec::new(), l.warnings),
+        Err(e) => (e.errors, e.warnings),
+    }
+}
+
+/// Asserts that loading `text` (with a marker) gives a diagnostic at the
+/// marker with exactly `key` and a message containing `needle`.
+#[track_caller]
+fn expect(warning: bool, text: &str, key: &str, needle: &str) -> Diagnostic {
+    let (clean, line, col) = marked(text);
+    let (errors, warnings) = errors_of("t.toml", &clean);
+    let pool = if warning { &warnings } else { &errors };
+    let hit = pool
+        .iter()
+        .find(|d| d.key == key && d.message.contains(needle));
+    match hit {
+        Some(d) => {
+            assert_eq!((d.line, d.column), (line, col), "position of {key}: {d}");
+            assert_eq!(d.file, PathBuf::from("t.toml"));
+            d.clone()
+        }
+        None => panic!(
+            "no {} with key {key:?} containing {needle:?}; got errors:\n{}\nwarnings:\n{}",
+            if warning { "warning" } else { "error" },
+            errors
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            warnings
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+    }
+}
+
+#[track_caller]
+fn err(text: &str, key: &str, needle: &str) -> Diagnostic {
+    expect(false, text, key, needle)
+}
+
+#[track_caller]
+fn warn(text: &str, key: &str, needle: &str) -> Diagnostic {
+    expect(true, text, key, needle)
+}
+
+fn with(extra: &str) -> String {
+    format!("{BASE}{extra}")
+}
+
+#[test]
+fn base_is_valid_without_warnings() {
+    let loaded = load_str("t.toml", BASE).expect("base config is valid");
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let c = loaded.config;
+    assert_eq!(c.units.len(), 2);
+    assert_eq!(c.groups["so-nganh"], vec!["so-yte".to_string()]);
+    let o = &c.obligations[0];
+    assert_eq!(o.reporters, vec!["so-yte".to_string()]);
+    assert_eq!(o.recipient, Recipient::Unit("ubnd-tinh".into()));
+    assert_eq!(
+        o.due,
+        DueRule::DayOfMonth {
+            day: 20,
+            next_month: false
+        }
+    );
+    assert!(o.roll_to_working_day);
+    // Defaults.
+    assert_eq!(c.daemon.time_zone_name, "Asia/Ho_Chi_Minh");
+    assert_eq!(c.daemon.state_dir, PathBuf::from("/var/lib/hanbao"));
+    assert_eq!(c.daemon.database_url, "sqlite:///var/lib/hanbao/hanbao.db");
+    assert_eq!(c.daemon.sending_hours.start, Time::constant(7, 30, 0, 0));
+    assert_eq!(c.daemon.sending_hours.end, Time::constant(11, 0, 0, 0));
+    assert_eq!(c.daemon.http_listen.to_string(), "127.0.0.1:8080");
+    match &c.mail.transport {
+        Transport::File { dir } => assert_eq!(dir, &PathBuf::from("/var/lib/hanbao/outbox-mail")),
+        other => panic!("{other:?}"),
+    }
+    assert!(c.calendar.culture_day);
+    assert!(!c.calendar.makeup_saturday_counts);
+}
+
+// ---------------------------------------------------------------- files
+
+#[test]
+fn syntax_error_stops_only_that_file() {
+    let main = "include = [\"b.toml\"]\n[[unit]]\nid = \"ubnd-tinh\"\nname = \"UBND\"\nemail = \"a@b.example\"\n";
+    let b = "[[unit]]\nid = \"x\"\nname = \n";
+    let e = load_files("m.toml", &[("m.toml", main), ("b.toml", b)]).unwrap_err();
+    assert_eq!(e.errors.len(), 1, "{e}");
+    let d = &e.errors[0];
+    assert_eq!(d.file, PathBuf::from("b.toml"));
+    assert_eq!((d.line, d.column), (3, 8));
+    assert!(d.message.contains("lỗi cú pháp TOML"), "{d}");
+}
+
+#[test]
+fn missing_main_file() {
+    let e = load(Path::new("/nonexistent/hanbao.toml")).unwrap_err();
+    assert_eq!(e.errors.len(), 1);
+    assert_eq!(e.errors[0].line, 0);
+    assert!(e.errors[0].message.contains("không đọc được tệp"));
+    assert!(
+        e.errors[0]
+            .to_string()
+            .starts_with("/nonexistent/hanbao.toml: lỗi: không đọc được tệp"),
+        "{}",
+        e.errors[0]
+    );
+}
+
+#[test]
+fn missing_include() {
+    err(
+        "include = [‸\"khong-co.toml\"]\n",
+        "include",
+        "không đọc được tệp",
+    );
+}
+
+#[test]
+fn include_not_a_list() {
+    err("include = ‸3\n", "include", "cần danh sách đường dẫn");
+    err("include = [‸3]\n", "include[0]", "cần một đường dẫn");
+}
+
+#[test]
+fn include_wildcard_in_directory() {
+    err(
+        "include = [‸\"*/a.toml\"]\n",
+        "include",
+        "chỉ được dùng trong tên tệp",
+    );
+}
+
+#[test]
+fn include_loop_is_detected() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config/loop");
+    let e = load(&dir.join("main.toml")).unwrap_err();
+    assert_eq!(e.errors.len(), 1, "{e}");
+    let d = &e.errors[0];
+    assert_eq!(d.file, dir.join("b.toml"));
+    assert_eq!((d.line, d.column), (1, 12));
+    assert!(d.message.starts_with("vòng lặp include: "), "{d}");
+    assert!(
+        d.message.contains("a.toml → ") && d.message.contains("b.toml → "),
+        "{d}"
+    );
+}
+
+#[test]
+fn include_in_memory_loop_and_diamond() {
+    let files = [
+        ("m.toml", "include = [\"a.toml\", \"c.toml\"]\n"),
+        ("a.toml", "include = [\"c.toml\"]\n"),
+        ("c.toml", "include = [\"m.toml\"]\n"),
+    ];
+    let e = load_files("m.toml", &files).unwrap_err();
+    let msgs: Vec<String> = e.errors.iter().map(|d| d.to_string()).collect();
+    assert_eq!(e.errors.len(), 1, "{msgs:?}");
+    assert_eq!(
+        msgs[0],
+        "c.toml:1:12: lỗi: include = \"m.toml\": vòng lặp include: m.toml → a.toml → c.toml → m.toml; bỏ một trong các dòng include của vòng lặp"
+    );
+    // c.toml is reached twice (through a.toml and directly): a warning, not an error.
+    assert!(
+        e.warnings
+            .iter()
+            .any(|w| w.file == Path::new("m.toml") && w.message.contains("đã được nạp"))
+    );
+}
+
+#[test]
+fn include_globs_and_merge() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config/glob");
+    let loaded = load(&dir.join("main.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let ids: Vec<&str> = loaded.config.units.iter().map(|u| u.id.as_str()).collect();
+    assert_eq!(ids, ["ubnd-tinh", "so-yte", "so-gddt"]);
+    assert_eq!(loaded.config.files.len(), 4);
+    assert_eq!(
+        loaded.config.obligations[0].due,
+        DueRule::DayOfMonth {
+            day: 20,
+            next_month: false
+        }
+    );
+}
+
+#[test]
+fn glob_without_match_warns() {
+    warn(
+        "include = [‸\"khong-co/*.toml\"]\n",
+        "include",
+        "không có tệp nào khớp",
+    );
+}
+
+#[test]
+fn duplicate_ids_across_files_name_both_places() {
+    let main = "include = [\"b.toml\"]\n[[unit]]\nid = \"ubnd-tinh\"\nname = \"UBND\"\nemail = \"a@b.example\"\n";
+    let b = "\n[[unit]]\nid = \"ubnd-tinh\"\nname = \"UBND 2\"\n";
+    let e = load_files("m.toml", &[("m.toml", main), ("b.toml", b)]).unwrap_err();
+    assert_eq!(e.errors.len(), 1, "{e}");
+    assert_eq!(
+        e.errors[0].to_string(),
+        "b.toml:3:6: lỗi: unit \"ubnd-tinh\" = \"ubnd-tinh\": trùng id: đã khai báo là unit tại m.toml:3:6; mỗi id chỉ dùng một lần"
+    );
+}
+
+#[test]
+fn duplicate_sections_across_files() {
+    let main = "include = [\"b.toml\"]\n[daemon]\n";
+    let b = "\n[daemon]\ntime_zone = \"Asia/Bangkok\"\n";
+    let e = load_files("m.toml", &[("m.toml", main), ("b.toml", b)]).unwrap_err();
+    assert_eq!(e.errors.len(), 1, "{e}");
+    assert_eq!(
+        e.errors[0].to_string(),
+        "b.toml:2:2: lỗi: daemon: [daemon] được khai báo lần thứ hai (lần đầu tại m.toml:2:2); chỉ giữ một bảng [daemon] trong toàn bộ cấu hình"
+    );
+}
+
+// ---------------------------------------------------------------- unknown keys and types
+
+#[test]
+fn unknown_top_level_key_suggests() {
+    let d = err(
+        &format!("‸units = 3\n{BASE}"),
+        "units",
+        "khóa không được hỗ trợ",
+    );
+    assert!(d.hint.as_deref().unwrap_or("").contains("`unit`"), "{d}");
+}
+
+#[test]
+fn unknown_keys_are_all_reported_with_suggestions() {
+    let text = with(
+        "\n[[unit]]\nid = \"so-gddt\"\nname = \"Sở GD\"\n‸emial = \"x@y.example\"\nhead = { name = \"A\", email = \"a@b.example\", ‸phone = \"1\" }\n",
+    );
+    let (first, l1, c1) = marked(&text);
+    let (clean, l2, c2) = marked(&first);
+    let e = load_str("t.toml", &clean).unwrap_err();
+    let d1 = e
+        .errors
+        .iter()
+        .find(|d| d.key == "unit \"so-gddt\": emial")
+        .expect("emial reported");
+    assert_eq!((d1.line, d1.column), (l1, c1));
+    assert!(
+        d1.hint
+            .as_deref()
+            .unwrap()
+            .starts_with("có phải ý là `email`?"),
+        "{d1}"
+    );
+    let d2 = e
+        .errors
+        .iter()
+        .find(|d| d.key == "unit \"so-gddt\": head.phone")
+        .expect("phone reported");
+    assert_eq!((d2.line, d2.column), (l2, c2));
+    // Both in one run, and the unit itself still loads (no "unknown unit" noise).
+    assert_eq!(e.errors.len(), 2, "{e}");
+}
+
+#[test]
+fn unknown_key_in_nested_array_of_tables() {
+    let text = with(
+        "\n[[obligation.escalation]]\nafter = \"1 ngày\"\nnotify = [\"unit\"]\n‸notifi = [\"head\"]\n",
+    );
+    let d = err(
+        &text,
+        "obligation \"bc-nam\": escalation[0].notifi",
+        "khóa không được hỗ trợ",
+    );
+    assert!(d.hint.unwrap().contains("`notify`"));
+}
+
+#[test]
+fn wrong_type_is_reported_and_rest_checked() {
+    let text = with(
+        "\n[mail]\ntransport = \"smtp\"\nfrom = \"a@b.example\"\n[mail.smtp]\nhost = \"mail.example\"\nport = ‸\"abc\"\n",
+    );
+    let d = err(&text, "mail.smtp.port", "sai kiểu giá trị");
+    assert!(d.hint.unwrap().contains("số nguyên"));
+}
+
+#[test]
+fn unit_must_be_array_of_tables() {
+    err("[‸unit]\nid = \"a\"\n", "unit", "phải là mảng bảng");
+}
+
+// ---------------------------------------------------------------- daemon and mail
+
+#[test]
+fn daemon_errors() {
+    err(
+        "[daemon]\ntime_zone = ‸\"Asia/Hanoi\"\n",
+        "daemon.time_zone",
+        "không có múi giờ IANA",
+    );
+    err(
+        "[daemon]\nstate_dir = ‸\"var/lib\"\n",
+        "daemon.state_dir",
+        "đường dẫn tuyệt đối",
+    );
+    let d = err(
+        "[daemon]\ndatabase = ‸\"mysql://u:secret@h/db\"\n",
+        "daemon.database",
+        "không phải URL",
+    );
+    assert_eq!(
+        d.value.as_deref(),
+        Some("\"mysql://u:***@h/db\""),
+        "password must be hidden"
+    );
+    assert!(!d.to_string().contains("secret"));
+    let d = err(
+        "[daemon]\nsending_hours = ‸\"11:00-07:30\"\n",
+        "daemon.sending_hours",
+        "không sau giờ bắt đầu",
+    );
+    assert_eq!(d.message, "giờ kết thúc 07:30 không sau giờ bắt đầu 11:00");
+    err(
+        "[daemon]\nsending_hours = ‸\"7 giờ\"\n",
+        "daemon.sending_hours",
+        "cần giờ bắt đầu",
+    );
+    err(
+        "[daemon]\nhttp_listen = ‸\"localhost\"\n",
+        "daemon.http_listen",
+        "không phải địa chỉ IP:cổng",
+    );
+}
+
+#[test]
+fn mail_errors() {
+    err(
+        "[mail]\nfrom = ‸\"So Y te vanthu@x.example\"\n",
+        "mail.from",
+        "không phải địa chỉ email",
+    );
+    err(
+        "[mail]\nreply_to = ‸\"A <a@b.example\"\n",
+        "mail.reply_to",
+        "thiếu dấu",
+    );
+    err(
+        "[mail]\ntransport = ‸\"sendmail\"\n",
+        "mail.transport",
+        "không có kiểu gửi thư",
+    );
+    err(
+        "[mail]\ntransport = ‸\"smtp\"\nfrom = \"a@b.example\"\n",
+        "mail.transport",
+        "thiếu bảng [mail.smtp]",
+    );
+    err(
+        "[mail.file]\ndir = ‸\"outbox\"\n",
+        "mail.file.dir",
+        "đường dẫn tuyệt đối",
+    );
+    warn(
+        "[mail]\nsmtp = ‸{ host = \"h.example\" }\n",
+        "mail.smtp",
+        "bị bỏ qua",
+    );
+    err(
+        "‸[mail]\ntransport = \"smtp\"\n[mail.smtp]\nhost = \"h.example\"\n",
+        "mail.from",
+        "cần địa chỉ người gửi",
+    );
+    let smtp = |body: &str| {
+        format!("[mail]\ntransport = \"smtp\"\nfrom = \"a@b.example\"\n[mail.smtp]\n{body}")
+    };
+    err(
+        &smtp("port = 25\n").replace("[mail.smtp]", "‸[mail.smtp]"),
+        "mail.smtp.host",
+        "thiếu tên máy chủ",
+    );
+    err(
+        &smtp("host = ‸\" \"\n"),
+        "mail.smtp.host",
+        "tên máy chủ rỗng",
+    );
+    err(
+        &smtp("host = \"h.example\"\nsecurity = ‸\"none\"\n"),
+        "mail.smtp.security",
+        "không có kiểu bảo mật",
+    );
+    err(
+        &smtp("host = \"h.example\"\nport = ‸70000\n"),
+        "mail.smtp.port",
+        "không phải cổng",
+    );
+    err(
+        &smtp("host = \"h.example\"\nusername = \"u\"\npassword_file = ‸\"pw.txt\"\n"),
+        "mail.smtp.password_file",
+        "đường dẫn tuyệt đối",
+    );
+    err(
+        &smtp("host = \"h.example\"\nusername = \"u\"\npassword_env = ‸\"1PW\"\n"),
+        "mail.smtp.password_env",
+        "không phải tên biến",
+    );
+    err(
+        &smtp("host = \"h.example\"\nusername = \"u\"\npassword_credential = ‸\"a/b\"\n"),
+        "mail.smtp.password_credential",
+        "không phải tên credential",
+    );
+    err(
+        &smtp(
+            "host = \"h.example\"\nusername = \"u\"\npassword_env = \"PW\"\npassword_credential = ‸\"pw\"\n",
+        ),
+        "mail.smtp",
+        "chỉ được chọn một nguồn",
+    );
+    err(
+        &smtp("host = \"h.example\"\nusername = \"u\"\n").replace("[mail.smtp]", "‸[mail.smtp]"),
+        "mail.smtp.username",
+        "không có nguồn mật khẩu",
+    );
+    err(
+        &smtp("host = \"h.example\"\npassword_env = \"PW\"\n")
+            .replace("[mail.smtp]", "‸[mail.smtp]"),
+        "mail.smtp.username",
+        "thiếu tên đăng nhập",
+    );
+}
+
+#[test]
+fn literal_password_is_rejected_and_never_shown() {
+    let text = "[mail]\ntransport = \"smtp\"\nfrom = \"a@b.example\"\n[mail.smtp]\nhost = \"h.example\"\nusername = \"u\"\npassword = ‸\"hunter2-secret\"\n";
+    let d = err(
+        text,
+        "mail.smtp.password",
+        "không được ghi mật khẩu trực tiếp",
+    );
+    assert_eq!(d.value.as_deref(), Some("\"***\""));
+    assert!(d.hint.as_deref().unwrap().contains("password_credential"));
+    let (clean, _, _) = marked(text);
+    let e = load_str("t.toml", &clean).unwrap_err();
+    let all = format!("{e} {e:?} {}", check::render(&Err(e.clone())));
+    assert!(!all.contains("hunter2"), "secret leaked: {all}");
+    // Also with the file transport: still an error.
+    err(
+        "[mail.smtp]\npassword = ‸\"hunter2\"\n",
+        "mail.smtp.password",
+        "không được ghi mật khẩu",
+    );
+}
+
+#[test]
+fn smtp_is_parsed() {
+    let text = "[mail]\ntransport = \"smtp\"\nfrom = \"Sở <a@b.example>\"\n[mail.smtp]\nhost = \"h.example\"\nsecurity = \"tls\"\nusername = \"u\"\npassword_credential = \"smtp-password\"\n";
+    let c = load_str("t.toml", text).unwrap().config;
+    let Transport::Smtp(s) = c.mail.transport else {
+        panic!()
+    };
+    assert_eq!((s.host.as_str(), s.port), ("h.example", 465));
+    assert_eq!(
+        s.password,
+        Some(SecretSource::Credential("smtp-password".into()))
+    );
+}
+
+// ---------------------------------------------------------------- calendar
+
+#[test]
+fn calendar_errors() {
+    err(
+        "‸[[calendar.days_off]]\ndate = \"02/01/2026\"\n",
+        "calendar.days_off[0].reason",
+        "thiếu lý do",
+    );
+    err(
+        "‸[[calendar.days_off]]\nreason = \"x\"\n",
+        "calendar.days_off[0].date",
+        "thiếu ngày",
+    );
+    err(
+        "[[calendar.days_off]]\ndate = ‸\"31/02/2026\"\nreason = \"x\"\n",
+        "calendar.days_off[0].date",
+        "không tồn tại",
+    );
+    err(
+        "[[calendar.working_days]]\ndate = \"10/01/2026\"\nuntil = ‸\"09/01/2026\"\nreason = \"x\"\n",
+        "calendar.working_days[0].until",
+        "trước ngày bắt đầu",
+    );
+    err(
+        "[[calendar.days_off]]\ndate = \"10/01/2026\"\nuntil = ‸\"10/06/2026\"\nreason = \"x\"\n",
+        "calendar.days_off[0].until",
+        "dài quá 60 ngày",
+    );
+    err(
+        "[[calendar.days_off]]\ndate = \"10/01/2026\"\nreason = \"x\"\n‸[[calendar.working_days]]\ndate = \"10/01/2026\"\nreason = \"y\"\n",
+        "calendar.working_days[0]",
+        "đã được khai báo ở calendar.days_off[0]",
+    );
+}
+
+#[test]
+fn calendar_ranges_expand() {
+    let c = load_str(
+        "t.toml",
+        "[calendar]\nculture_day = false\nmakeup_saturday_counts = true\n[[calendar.days_off]]\ndate = \"2026-02-14\"\nuntil = \"22/02/2026\"\nreason = \"Tết\"\n",
+    )
+    .unwrap()
+    .config
+    .calendar;
+    // 14..=22 February: 9 days, counted by hand.
+    assert_eq!(c.extra_days_off.len(), 9);
+    assert_eq!(c.extra_days_off[8].date, date(2026, 2, 22));
+    assert!(!c.culture_day && c.makeup_saturday_counts);
+}
+
+// ---------------------------------------------------------------- units and groups
+
+#[test]
+fn unit_and_group_errors() {
+    err("‸[[unit]]\nname = \"x\"\n", "unit[0]", "thiếu id");
+    err("‸[[group]]\nname = \"x\"\n", "group", "thiếu id");
+    err(
+        "[[unit]]\nid = ‸\"Sở Y tế\"\nname = \"x\"\n",
+        "unit \"Sở Y tế\": id",
+        "id không hợp lệ",
+    );
+    err(
+        &with("‸[[unit]]\nid = \"so-gddt\"\n"),
+        "unit \"so-gddt\": name",
+        "thiếu tên đơn vị",
+    );
+    err(
+        &with(
+            "[[unit]]\nid = \"so-gddt\"\nname = \"x\"\nemail = ‸[\"a@b.example\", \"khong-phai-email\"]\n",
+        ),
+        "unit \"so-gddt\": email[1]",
+        "không phải địa chỉ email",
+    );
+    err(
+        &with("[[unit]]\nid = \"so-gddt\"\nname = \"x\"\nhead = ‸{ email = \"a@b.example\" }\n"),
+        "unit \"so-gddt\": head.name",
+        "thiếu tên người đứng đầu",
+    );
+    err(
+        &with("[[unit]]\nid = \"so-gddt\"\nname = \"x\"\nhead = ‸{ name = \"A\" }\n"),
+        "unit \"so-gddt\": head.email",
+        "thiếu email",
+    );
+    err(
+        &with(
+            "[[unit]]\nid = \"so-gddt\"\nname = \"x\"\nhead = { name = \"A\", email = ‸\"a\" }\n",
+        ),
+        "unit \"so-gddt\": head.email",
+        "không phải địa chỉ email",
+    );
+    err(
+        &with(
+            "[[unit]]\nid = \"so-gddt\"\nname = \"x\"\nactive_from = \"01/07/2025\"\nactive_until = ‸\"30/06/2025\"\n",
+        ),
+        "unit \"so-gddt\": active_until",
+        "trước active_from",
+    );
+    err(
+        &with("[[unit]]\nid = \"so-gddt\"\nname = \"x\"\nactive_from = ‸\"1/13/2025\"\n"),
+        "unit \"so-gddt\": active_from",
+        "tháng 13 không tồn tại",
+    );
+    let d = err(
+        &with("[[unit]]\nid = \"so-gddt\"\nname = \"x\"\ngroups = [‸\"so-ngnah\"]\n"),
+        "unit \"so-gddt\": groups[0]",
+        "không có group với id này",
+    );
+    assert_eq!(d.hint.as_deref(), Some("có phải ý là \"so-nganh\"?"));
+    err(
+        &with("[[group]]\nid = \"g2\"\nmembers = [‸\"so-yt\"]\n"),
+        "group \"g2\": members[0]",
+        "không có unit với id này",
+    );
+    err(
+        &with("[[group]]\nid = \"g2\"\nmembers = [‸\"so-nganh\"]\n"),
+        "group \"g2\": members[0]",
+        "là một nhóm",
+    );
+    warn(
+        &with("[[group]]\nid = ‸\"g2\"\n"),
+        "group \"g2\"",
+        "không có thành viên",
+    );
+    // Groups are registered first, so the unit is the duplicate; the message names the group's place.
+    let d = err(
+        &with("[[group]]\nid = \"so-yte\"\n")
+            .replace("id = \"so-yte\"\nname", "id = ‸\"so-yte\"\nname"),
+        "unit \"so-yte\"",
+        "trùng id: đã khai báo là group tại t.toml:25:6",
+    );
+    assert_eq!(d.value.as_deref(), Some("\"so-yte\""));
+}
+
+#[test]
+fn unit_reference_errors() {
+    let d = err(
+        &with("[[unit]]\nid = \"so-gddt\"\nname = \"x\"\nsupervisor = ‸\"ubnd-tnh\"\n"),
+        "unit \"so-gddt\": supervisor",
+        "không có unit với id này",
+    );
+    assert_eq!(d.hint.as_deref(), Some("có phải ý là \"ubnd-tinh\"?"));
+    err(
+        &with("[[unit]]\nid = \"so-gddt\"\nname = \"x\"\ncouncil = ‸\"so-gddt\"\n"),
+        "unit \"so-gddt\": council",
+        "chính nó",
+    );
+    err(
+        &with("[[unit]]\nid = \"so-gddt\"\nname = \"x\"\nsuccessor = ‸\"so-yte\"\n"),
+        "unit \"so-gddt\": successor",
+        "thiếu active_until",
+    );
+    let d = err(
+        &with(
+            "[[unit]]\nid = \"so-gddt\"\nname = \"x\"\nactive_until = \"30/06/2025\"\nsuccessor = ‸\"so-moi\"\n[[unit]]\nid = \"so-moi\"\nname = \"y\"\nactive_from = \"01/08/2025\"\n",
+        ),
+        "unit \"so-gddt\": successor",
+        "không hoạt động vào 01/07/2025",
+    );
+    assert!(d.hint.unwrap().contains("không muộn hơn 01/07/2025"));
+    // A successor active from the next day is fine.
+    let ok = with(
+        "[[unit]]\nid = \"so-gddt\"\nname = \"x\"\nemail = \"a@b.example\"\nsupervisor = \"ubnd-tinh\"\nactive_until = \"30/06/2025\"\nsuccessor = \"so-moi\"\n[[unit]]\nid = \"so-moi\"\nname = \"y\"\nsupervisor = \"ubnd-tinh\"\nactive_from = \"01/07/2025\"\n",
+    );
+    load_str("t.toml", &ok).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn supervisor_loop() {
+    let text = "[[unit]]\nid = \"a\"\nname = \"A\"\nsupervisor = ‸\"b\"\n[[unit]]\nid = \"b\"\nname = \"B\"\nsupervisor = \"c\"\n[[unit]]\nid = \"c\"\nname = \"C\"\nsupervisor = \"a\"\n";
+    let d = err(text, "unit \"a\": supervisor", "vòng lặp cấp trên");
+    assert_eq!(d.message, "vòng lặp cấp trên: a → b → c → a");
+    let (clean, _, _) = marked(text);
+    let e = load_str("t.toml", &clean).unwrap_err();
+    assert_eq!(e.errors.len(), 1, "the loop is reported once: {e}");
+}
+
+// ---------------------------------------------------------------- obligations
+
+fn obl(body: &str) -> String {
+    with(&format!(
+        "\n[[obligation]]\nid = \"bc\"\ntitle = \"BC\"\nreporters = [\"so-yte\"]\nrecipient = \"ubnd-tinh\"\n{body}"
+    ))
+}
+
+/// Like [`obl`], with the marker on the `[[obligation]]` header (where
+/// "missing key" errors point).
+fn obl_h(body: &str) -> String {
+    obl(body).replacen(
+        "\n[[obligation]]\nid = \"bc\"",
+        "\n‸[[obligation]]\nid = \"bc\"",
+        1,
+    )
+}
+
+#[test]
+fn obligation_shape_errors() {
+    err(
+        &with("‸[[obligation]]\ntitle = \"x\"\n"),
+        "obligation[1]",
+        "thiếu id",
+    );
+    err(
+        &with("[[obligation]]\nid = ‸\"BC 1\"\n"),
+        "obligation \"BC 1\": id",
+        "id không hợp lệ",
+    );
+    err(
+        &with("[[obligation]]\nid = ‸\"bc-nam\"\n"),
+        "obligation \"bc-nam\"",
+        "trùng id",
+    );
+    err(
+        &with(
+            "‸[[obligation]]\nid = \"bc\"\nreporters = [\"so-yte\"]\nrecipient = \"ubnd-tinh\"\ncycle = \"annual\"\ndue = \"ngày 20\"\n",
+        ),
+        "obligation \"bc\": title",
+        "thiếu tiêu đề",
+    );
+    err(
+        &with(
+            "‸[[obligation]]\nid = \"bc\"\ntitle = \"x\"\nrecipient = \"ubnd-tinh\"\ncycle = \"annual\"\ndue = \"ngày 20\"\n",
+        ),
+        "obligation \"bc\": reporters",
+        "thiếu danh sách",
+    );
+    err(
+        &with(
+            "[[obligation]]\nid = \"bc\"\ntitle = \"x\"\nreporters = ‸[]\nrecipient = \"ubnd-tinh\"\ncycle = \"annual\"\ndue = \"ngày 20\"\n",
+        ),
+        "obligation \"bc\": reporters",
+        "rỗng",
+    );
+    err(
+        &with(
+            "‸[[obligation]]\nid = \"bc\"\ntitle = \"x\"\nreporters = [\"so-yte\"]\ncycle = \"annual\"\ndue = \"ngày 20\"\n",
+        ),
+        "obligation \"bc\": recipient",
+        "thiếu nơi nhận",
+    );
+    err(
+        &obl_h("due = \"ngày 20\"\n"),
+        "obligation \"bc\": cycle",
+        "thiếu chu kỳ",
+    );
+    err(
+        &obl_h("cycle = \"annual\"\n"),
+        "obligation \"bc\": due",
+        "thiếu quy tắc hạn nộp",
+    );
+}
+
+#[test]
+fn obligation_reference_errors() {
+    let d = err(
+        &with(
+            "[[obligation]]\nid = \"bc\"\ntitle = \"x\"\nreporters = [‸\"so-ngành\"]\nrecipient = \"ubnd-tinh\"\ncycle = \"annual\"\ndue = \"ngày 20\"\n",
+        ),
+        "obligation \"bc\": reporters[0]",
+        "không có unit hay group với id này",
+    );
+    assert_eq!(d.hint.as_deref(), Some("có phải ý là \"so-nganh\"?"));
+    err(
+        &with(
+            "[[obligation]]\nid = \"bc\"\ntitle = \"x\"\nreporters = [\"so-yte\"]\nrecipient = ‸\"ubnd\"\ncycle = \"annual\"\ndue = \"ngày 20\"\n",
+        ),
+        "obligation \"bc\": recipient",
+        "không có unit với id này",
+    );
+    let d = err(
+        &with(
+            "[[obligation]]\nid = \"bc\"\ntitle = \"x\"\nreporters = [\"so-yte\", \"ubnd-tinh\"]\nrecipient = ‸\"reporter.council\"\ncycle = \"annual\"\ndue = \"ngày 20\"\n",
+        ),
+        "obligation \"bc\": recipient",
+        "không có council: so-yte, ubnd-tinh",
+    );
+    assert!(d.hint.unwrap().contains("council = "));
+    err(
+        &with(
+            "[[obligation]]\nid = \"bc\"\ntitle = \"x\"\nreporters = [\"ubnd-tinh\"]\nrecipient = ‸\"reporter.supervisor\"\ncycle = \"annual\"\ndue = \"ngày 20\"\n",
+        ),
+        "obligation \"bc\": recipient",
+        "không có supervisor: ubnd-tinh",
+    );
+    err(
+        &obl("cycle = \"annual\"\ndue = \"ngày 20\"\ndepends_on = [‸\"bc\"]\n"),
+        "obligation \"bc\": depends_on[0]",
+        "chính nó",
+    );
+    let d = err(
+        &obl("cycle = \"annual\"\ndue = \"ngày 20\"\ndepends_on = [‸\"bc-nm\"]\n"),
+        "obligation \"bc\": depends_on[0]",
+        "không có obligation với id này",
+    );
+    assert_eq!(d.hint.as_deref(), Some("có phải ý là \"bc-nam\"?"));
+}
+
+#[test]
+fn depends_on_loop() {
+    let text = with(
+        "depends_on = [‸\"c2\"]\n[[obligation]]\nid = \"c2\"\ntitle = \"x\"\nreporters = [\"so-yte\"]\nrecipient = \"ubnd-tinh\"\ncycle = \"annual\"\ndue = \"ngày 20\"\ndepends_on = [\"bc-nam\"]\n",
+    );
+    let d = err(
+        &text,
+        "obligation \"bc-nam\": depends_on",
+        "vòng lặp phụ thuộc",
+    );
+    assert_eq!(d.message, "vòng lặp phụ thuộc: bc-nam → c2 → bc-nam");
+}
+
+#[test]
+fn cycle_window_and_due_errors() {
+    let d = err(
+        &obl("cycle = ‸\"anual\"\ndue = \"ngày 20\"\n"),
+        "obligation \"bc\": cycle",
+        "không có chu kỳ này",
+    );
+    assert!(d.hint.unwrap().starts_with("có phải ý là \"annual\"?"));
+    err(
+        &obl("cycle = \"annual\"\nwindow = ‸\"nd-09\"\ndue = \"ngày 20\"\n"),
+        "obligation \"bc\": window",
+        "không có kiểu kỳ",
+    );
+    err(
+        &obl("cycle = \"annual\"\nperiod_end = ‸\"31/12/2026\"\ndue = \"ngày 20\"\n"),
+        "obligation \"bc\": period_end",
+        "chỉ dùng cho cycle = \"once\"",
+    );
+    err(
+        &obl("cycle = \"annual\"\ndue = ‸\"hai mươi\"\n"),
+        "obligation \"bc\": due",
+        "thiếu số ngày",
+    );
+    err(
+        &obl("cycle = \"annual\"\ndue = ‸\"ngày 32\"\n"),
+        "obligation \"bc\": due",
+        "ngày 32 không có",
+    );
+    let d = err(
+        &obl("cycle = \"six-monthly\"\ndue = ‸\"20/06\"\n"),
+        "obligation \"bc\": due",
+        "kết thúc vào tháng 6, 12",
+    );
+    assert_eq!(
+        d.hint.as_deref(),
+        Some("viết \"ngày 20\" (ngày 20 của tháng cuối kỳ) hoặc \"ngày 20 tháng sau\"")
+    );
+    err(
+        &obl("cycle = \"annual\"\ndue = ‸\"20/12/2026\"\n"),
+        "obligation \"bc\": due",
+        "chỉ dùng cho cycle = \"once\"",
+    );
+    err(
+        &obl_h("cycle = \"once\"\ndue = \"5 ngày\"\n"),
+        "obligation \"bc\": period_end",
+        "nghĩa vụ một lần cần ngày cuối kỳ",
+    );
+    err(
+        &obl(
+            "cycle = \"once\"\nperiod_start = ‸\"01/10/2026\"\nperiod_end = \"30/09/2026\"\ndue = \"5 ngày\"\n",
+        ),
+        "obligation \"bc\": period_start",
+        "sau ngày cuối kỳ",
+    );
+    warn(
+        &obl("cycle = \"once\"\nwindow = ‸\"decree09\"\ndue = \"15/10/2026\"\n"),
+        "obligation \"bc\": window",
+        "bị bỏ qua",
+    );
+    err(
+        &obl(
+            "cycle = \"annual\"\ndue = \"ngày 20\"\nactive_from = \"01/01/2026\"\nactive_until = ‸\"01/01/2025\"\n",
+        ),
+        "obligation \"bc\": active_until",
+        "trước active_from",
+    );
+}
+
+#[test]
+fn override_errors() {
+    let d = err(
+        &obl(
+            "cycle = \"six-monthly-first-half\"\ndue = \"20/06\"\n[obligation.overrides]\n‸\"2026-Q1\" = \"18/03/2026\"\n",
+        ),
+        "obligation \"bc\": overrides.\"2026-Q1\"",
+        "không thuộc chu kỳ \"six-monthly-first-half\"",
+    );
+    assert_eq!(
+        d.hint.as_deref(),
+        Some("chu kỳ 6 tháng đầu năm chỉ có mã \"2026-H1\"")
+    );
+    err(
+        &obl(
+            "cycle = \"six-monthly-first-half\"\ndue = \"20/06\"\n[obligation.overrides]\n‸\"2026-H2\" = \"18/12/2026\"\n",
+        ),
+        "obligation \"bc\": overrides.\"2026-H2\"",
+        "không thuộc chu kỳ",
+    );
+    err(
+        &obl(
+            "cycle = \"annual\"\ndue = \"20/12\"\n[obligation.overrides]\n‸\"2026-H3\" = \"18/12/2026\"\n",
+        ),
+        "obligation \"bc\": overrides.\"2026-H3\"",
+        "không phải tháng, quý hay nửa năm",
+    );
+    err(
+        &obl(
+            "cycle = \"annual\"\ndue = \"20/12\"\n[obligation.overrides]\n\"2026\" = ‸\"18/13/2026\"\n",
+        ),
+        "obligation \"bc\": overrides.\"2026\"",
+        "tháng 13 không tồn tại",
+    );
+    warn(
+        &obl(
+            "cycle = \"annual\"\ndue = \"20/12\"\n[obligation.overrides]\n\"2026\" = ‸\"18/12/2025\"\n",
+        ),
+        "obligation \"bc\": overrides.\"2026\"",
+        "không nằm gần kỳ 2026 (01/01/2026–31/12/2026)",
+    );
+    err(
+        &obl(
+            "cycle = \"once\"\ndue = \"15/10/2026\"\n[obligation.overrides]\n‸\"khac\" = \"16/10/2026\"\n",
+        ),
+        "obligation \"bc\": overrides.\"khac\"",
+        "không thuộc chu kỳ \"once\"",
+    );
+}
+
+#[test]
+fn reminder_errors() {
+    let d = err(
+        &obl("cycle = \"annual\"\ndue = \"ngày 20\"\nreminders = [\"5 ngày\", ‸\"+3d\"]\n"),
+        "obligation \"bc\": reminders[1]",
+        "nhắc hạn nằm sau hạn nộp",
+    );
+    assert_eq!(
+        d.to_string(),
+        format!(
+            "t.toml:{}:{}: lỗi: obligation \"bc\": reminders[1] = \"+3d\": nhắc hạn nằm sau hạn nộp; reminders là khoảng thời gian trước hạn; bỏ dấu '+', ví dụ \"3d\"; việc nhắc sau hạn ghi trong [[obligation.escalation]]",
+            d.line, d.column
+        )
+    );
+    err(
+        &obl("cycle = \"annual\"\ndue = \"ngày 20\"\nreminders = [‸\"-3 ngày\"]\n"),
+        "obligation \"bc\": reminders[0]",
+        "không ghi dấu '-'",
+    );
+    err(
+        &obl("cycle = \"annual\"\ndue = \"ngày 20\"\nreminders = [‸\"3 tuần\"]\n"),
+        "obligation \"bc\": reminders[0]",
+        "không hiểu đơn vị \"tuan\"",
+    );
+    warn(
+        &obl("cycle = \"annual\"\ndue = \"ngày 20\"\nreminders = [\"3d\", ‸\"3 ngày\"]\n"),
+        "obligation \"bc\": reminders[1]",
+        "lặp lại",
+    );
+    // Monthly, due on the 5th of the next month: 1/5–31/5 -> 5/6; 40 days before 5/6 is 26/4, before 1/5.
+    warn(
+        &obl(
+            "cycle = \"monthly\"\ndue = \"ngày 5 tháng sau\"\nreminders = [‸\"40 ngày\", \"3 ngày\"]\n",
+        ),
+        "obligation \"bc\": reminders[0]",
+        "trước khi kỳ báo cáo bắt đầu",
+    );
+}
+
+#[test]
+fn escalation_errors() {
+    let stage = |body: &str| {
+        obl(&format!(
+            "cycle = \"annual\"\ndue = \"ngày 20\"\n[[obligation.escalation]]\n{body}"
+        ))
+    };
+    err(
+        &stage("notify = [\"unit\"]\n")
+            .replace("[[obligation.escalation]]", "‸[[obligation.escalation]]"),
+        "obligation \"bc\": escalation[0].after",
+        "thiếu thời điểm",
+    );
+    err(
+        &stage("after = ‸\"sau 3 ngày\"\nnotify = [\"unit\"]\n"),
+        "obligation \"bc\": escalation[0].after",
+        "thiếu số ngày",
+    );
+    err(
+        &stage("after = \"1d\"\n")
+            .replace("[[obligation.escalation]]", "‸[[obligation.escalation]]"),
+        "obligation \"bc\": escalation[0].notify",
+        "thiếu người nhận",
+    );
+    err(
+        &stage("after = \"1d\"\nnotify = [‸\"giamdoc@\"]\n"),
+        "obligation \"bc\": escalation[0].notify[0]",
+        "không phải địa chỉ email",
+    );
+    let d = err(
+        &stage("after = \"1d\"\nnotify = [‸\"supervisr\"]\n"),
+        "obligation \"bc\": escalation[0].notify[0]",
+        "không phải người nhận hợp lệ",
+    );
+    assert!(d.hint.unwrap().starts_with("có phải ý là \"supervisor\"?"));
+    warn(
+        &stage("after = \"1d\"\nnotify = [‸\"head\"]\n"),
+        "obligation \"bc\": escalation[0].notify[0]",
+        "1 đơn vị báo cáo không có head: so-yte",
+    );
+    err(
+        &stage("after = \"1d\"\nnotify = [\"unit\"]\nrepeat = ‸{ limit = 2 }\n"),
+        "obligation \"bc\": escalation[0].repeat.every",
+        "thiếu khoảng lặp lại",
+    );
+    err(
+        &stage(
+            "after = \"1d\"\nnotify = [\"unit\"]\nrepeat = { every = ‸\"0 ngày\", limit = 2 }\n",
+        ),
+        "obligation \"bc\": escalation[0].repeat.every",
+        "lớn hơn 0",
+    );
+    err(
+        &stage("after = \"1d\"\nnotify = [\"unit\"]\nrepeat = { every = ‸\"tuần\", limit = 2 }\n"),
+        "obligation \"bc\": escalation[0].repeat.every",
+        "thiếu số ngày",
+    );
+    err(
+        &stage("after = \"1d\"\nnotify = [\"unit\"]\nrepeat = ‸{ every = \"1d\" }\n"),
+        "obligation \"bc\": escalation[0].repeat.limit",
+        "thiếu số lần",
+    );
+    err(
+        &stage("after = \"1d\"\nnotify = [\"unit\"]\nrepeat = { every = \"1d\", limit = ‸0 }\n"),
+        "obligation \"bc\": escalation[0].repeat.limit",
+        "ngoài khoảng",
+    );
+    warn(
+        &stage(
+            "after = \"5 ngày\"\nnotify = [\"unit\"]\n[[obligation.escalation]]\nafter = ‸\"2 ngày\"\nnotify = [\"supervisor\"]\n",
+        ),
+        "obligation \"bc\": escalation[1].after",
+        "không muộn hơn bậc trước",
+    );
+}
+
+#[test]
+fn usage_warnings() {
+    warn(&obl("cycle = \"annual\"\ndue = \"ngày 20\"\nactive_from = \"01/01/2026\"\n[[unit]]\nid = \"x\"\nname = \"X\"\nactive_until = \"31/12/2020\"\n").replace("reporters = [\"so-yte\"]\nrecipient = \"ubnd-tinh\"\ncycle", "reporters = ‸[\"x\"]\nrecipient = \"ubnd-tinh\"\ncycle"), "obligation \"bc\": reporters", "không có đơn vị báo cáo nào hoạt động");
+    warn(
+        &with("‸[[unit]]\nid = \"so-gddt\"\nname = \"x\"\ngroups = [\"so-nganh\"]\n"),
+        "unit \"so-gddt\"",
+        "không có email",
+    );
+    warn(
+        &with("‸[[unit]]\nid = \"so-gddt\"\nname = \"x\"\n"),
+        "unit \"so-gddt\"",
+        "không tham gia nghĩa vụ nào",
+    );
+}
+
+#[test]
+fn obligation_model_mapping() {
+    let text = obl(
+        "cycle = \"quarterly\"\nwindow = \"decree09\"\ndue = \"5 ngày làm việc\"\nroll_to_working_day = false\nreminders = [\"1 ngày làm việc\", \"5 ngày làm việc\", \"3 ngày\"]\n\
+         [obligation.overrides]\n\"2026-q3\" = \"2026-09-20\"\n\
+         [[obligation.escalation]]\nafter = \"0 ngày\"\nnotify = [\"unit\", \"thanhtra@soldtbxh.quangngai.example\"]\nrepeat = { every = \"2wd\", limit = 3 }\n",
+    );
+    let c = load_str("t.toml", &text)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config;
+    let o = c.obligation("bc").unwrap();
+    assert_eq!(o.cycle, Cycle::Quarterly);
+    assert_eq!(o.window, WindowStyle::Decree09);
+    assert_eq!(
+        o.due,
+        DueRule::After(Offset {
+            amount: 5,
+            unit: DayUnit::WorkingDays
+        })
+    );
+    assert!(!o.roll_to_working_day);
+    // Sorted nearest last: 5 wd (~7 days), 3 days, 1 wd.
+    let wd = |n| Offset {
+        amount: n,
+        unit: DayUnit::WorkingDays,
+    };
+    assert_eq!(
+        o.reminders,
+        vec![
+            wd(5),
+            Offset {
+                amount: 3,
+                unit: DayUnit::Days
+            },
+            wd(1)
+        ]
+    );
+    assert_eq!(o.overrides.get("2026-Q3"), Some(&date(2026, 9, 20)));
+    assert_eq!(
+        o.escalation[0].notify,
+        vec![
+            EscalationTarget::Unit,
+            EscalationTarget::Address("thanhtra@soldtbxh.quangngai.example".into())
+        ]
+    );
+    assert_eq!(o.escalation[0].repeat.unwrap().limit, 3);
+    // One-off on a date: the due date becomes the override of the obligation's own key.
+    let c = load_str("t.toml", &obl("cycle = \"once\"\ndue = \"15/10/2026\"\n"))
+        .unwrap()
+        .config;
+    let o = c.obligation("bc").unwrap();
+    assert_eq!(
+        o.cycle,
+        Cycle::Once {
+            start: None,
+            end: date(2026, 10, 15)
+        }
+    );
+    assert_eq!(o.overrides.get("bc"), Some(&date(2026, 10, 15)));
+    // Day-month matching the month after the period's end.
+    let c = load_str(
+        "t.toml",
+        &obl("cycle = \"six-monthly-first-half\"\ndue = \"05/07\"\n"),
+    )
+    .unwrap()
+    .config;
+    assert_eq!(
+        c.obligation("bc").unwrap().due,
+        DueRule::DayOfMonth {
+            day: 5,
+            next_month: true
+        }
+    );
+    // Recipient per reporter.
+    let text = with(
+        "[[unit]]\nid = \"h\"\nname = \"HĐND\"\n[[unit]]\nid = \"u\"\nname = \"UBND\"\nemail = \"u@x.example\"\ncouncil = \"h\"\n[[obligation]]\nid = \"bc\"\ntitle = \"x\"\nreporters = [\"u\"]\nrecipient = \"reporter.council\"\ncycle = \"hằng năm\"\ndue = \"ngày 10\"\n",
+    );
+    let c = load_str("t.toml", &text)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config;
+    assert_eq!(
+        c.obligation("bc").unwrap().recipient,
+        Recipient::ReporterCouncil
+    );
+    assert_eq!(c.obligation("bc").unwrap().cycle, Cycle::Annual);
+}
+
+#[test]
+fn every_problem_in_one_run() {
+    let text = obl(
+        "cycle = \"anual\"\ndue = \"x\"\n[[unit]]\nid = \"so-gddt\"\nname = \"G\"\nemail = \"bad\"\nsupervisor = \"nobody\"\n[daemon]\ntime_zone = \"Mars/Olympus\"\n",
+    );
+    let e = load_str("t.toml", &text).unwrap_err();
+    let keys: Vec<&str> = e.errors.iter().map(|d| d.key.as_str()).collect();
+    for k in [
+        "obligation \"bc\": cycle",
+        "unit \"so-gddt\": email",
+        "unit \"so-gddt\": supervisor",
+        "daemon.time_zone",
+    ] {
+        assert!(keys.contains(&k), "{k} missing from {keys:?}");
+    }
+    // Sorted by position.
+    let lines: Vec<usize> = e.errors.iter().map(|d| d.line).collect();
+    assert!(lines.windows(2).all(|w| w[0] <= w[1]), "{lines:?}");
+}
+
+// ---------------------------------------------------------------- check output
+
+#[test]
+fn check_render_and_exit_codes() {
+    let ok = load_str("t.toml", BASE);
+    assert_eq!(check::exit_code(&ok), 0);
+    let out = check::render(&ok);
+    assert!(
+        out.starts_with("Cấu hình hợp lệ: 1 tệp, 2 đơn vị, 1 nhóm, 1 nghĩa vụ báo cáo"),
+        "{out}"
+    );
+
+    let bad = load_str(
+        "t.toml",
+        &obl(
+            "cycle = \"annual\"\ndue = \"ngày 20\"\nreminders = [\"+3d\"]\n[[unit]]\nid = \"x\"\nname = \"X\"\n",
+        ),
+    );
+    assert_eq!(check::exit_code(&bad), 78);
+    let out = check::render(&bad);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "Lỗi (1):");
+    assert!(lines[1].starts_with("  t.toml:32:14: lỗi: obligation \"bc\": reminders[0] = \"+3d\": nhắc hạn nằm sau hạn nộp"), "{out}");
+    assert_eq!(lines[3], "Cảnh báo (1):");
+    assert!(
+        lines[4]
+            .starts_with("  t.toml:33:1: cảnh báo: unit \"x\": đơn vị không tham gia nghĩa vụ nào"),
+        "{out}"
+    );
+    assert_eq!(
+        lines.last().copied(),
+        Some(
+            "Cấu hình KHÔNG hợp lệ: 1 lỗi, 1 cảnh báo. Không lệnh nào chạy với cấu hình này cho đến khi sửa hết lỗi."
+        )
+    );
+}
+
+// ---------------------------------------------------------------- samples
+
+fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+#[test]
+fn sample_directive_loads_cleanly() {
+    let loaded = load(&repo("config/quang-ngai-4040.toml"))
+        .unwrap_or_else(|e| panic!("{}", check::render(&Err(e))));
+    assert!(
+        loaded.warnings.is_empty(),
+        "{}",
+        check::render(&Ok(loaded.clone()))
+    );
+    let c = &loaded.config;
+    // 1 provincial PC + 1 coordinator + 20 departments + 13 district PCs + 13 councils.
+    assert_eq!(c.units.len(), 48);
+    assert_eq!(c.groups["so-nganh"].len(), 20);
+    assert_eq!(c.groups["ubnd-huyen"].len(), 13);
+    assert_eq!(c.groups["hdnd-huyen"].len(), 13);
+    let ids: Vec<&str> = c.obligations.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "nq121-6thang",
+            "nq121-nam",
+            "nq121-tonghop-6thang",
+            "nq121-tonghop-nam",
+            "luattreem-hdnd-nam"
+        ]
+    );
+    let six = c.obligation("nq121-6thang").unwrap();
+    assert_eq!(six.reporters.len(), 33);
+    assert_eq!(
+        six.cycle,
+        Cycle::SixMonthly {
+            first_half_only: true
+        }
+    );
+    assert_eq!(
+        six.due,
+        DueRule::DayOfMonth {
+            day: 20,
+            next_month: false
+        }
+    );
+    assert_eq!(six.overrides.get("2026-H1"), Some(&date(2026, 6, 18)));
+    assert_eq!(six.active_from, Some(date(2020, 8, 28)));
+    let hdnd = c.obligation("luattreem-hdnd-nam").unwrap();
+    assert_eq!(hdnd.recipient, Recipient::ReporterCouncil);
+    assert_eq!(
+        c.unit("ubnd-lyson").unwrap().council.as_deref(),
+        Some("hdnd-lyson")
+    );
+    assert_eq!(
+        c.obligation("nq121-tonghop-nam").unwrap().depends_on,
+        vec!["nq121-nam".to_string()]
+    );
+    for u in &c.units {
+        assert!(u.emails.iter().all(|e| e.ends_with(".example")), "{}", u.id);
+    }
+}
+
+#[test]
+fn sample_main_file_loads_cleanly() {
+    let loaded =
+        load(&repo("config/hanbao.toml")).unwrap_or_else(|e| panic!("{}", check::render(&Err(e))));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert_eq!(loaded.config.files.len(), 3);
+    assert_eq!(loaded.config.units.len(), 48);
+    assert!(loaded.config.calendar.culture_day);
+    assert_eq!(
+        loaded.config.mail.reply_to.as_deref(),
+        Some("Phòng Trẻ em - Bình đẳng giới <treem@soldtbxh.quangngai.example>")
+    );
+}
+
+// ---------------------------------------------------------------- value parsers (values checked by hand)
+
+#[test]
+fn dates() {
+    let ok: &[(&str, (i16, i8, i8))] = &[
+        ("28/08/2020", (2020, 8, 28)),
+        ("28/8/2020", (2020, 8, 28)),
+        (" 1/1/2026 ", (2026, 1, 1)),
+        ("28.08.2020", (2020, 8, 28)),
+        ("2020-08-28", (2020, 8, 28)),
+        ("29/02/2024", (2024, 2, 29)), // 2024 is a leap year
+        ("31/12/2100", (2100, 12, 31)),
+    ];
+    for (text, (y, m, d)) in ok {
+        assert_eq!(parse_date(text), Ok(date(*y, *m, *d)), "{text}");
+    }
+    let bad: &[(&str, &str)] = &[
+        ("", "chưa ghi ngày"),
+        ("29/02/2023", "không tồn tại"), // 2023 is not a leap year
+        ("31/04/2026", "không tồn tại"),
+        ("00/01/2026", "không tồn tại"),
+        ("1/13/2026", "tháng 13"),
+        ("28/08/20", "năm phải có 4 chữ số"),
+        ("2020-8-28", "không đọc được"),
+        ("28/08/1899", "ngoài khoảng"),
+        ("08/28/2020", "tháng 28"),
+        ("hôm nay", "không đọc được"),
+        ("+1/1/2026", "không đọc được"),
+    ];
+    for (text, needle) in bad {
+        let e = parse_date(text).unwrap_err();
+        assert!(e.contains(needle), "{text}: {e}");
+    }
+}
+
+#[test]
+fn day_months() {
+    type Case = (&'static str, Result<(u8, u8), &'static str>);
+    let cases: &[Case] = &[
+        ("20/06", Ok((20, 6))),
+        ("20/6", Ok((20, 6))),
+        ("5.7", Ok((5, 7))),
+        ("29/02", Ok((29, 2))),
+        ("30/02", Err("không tồn tại")),
+        ("31/06", Err("không tồn tại")),
+        ("20/13", Err("tháng 13")),
+        ("20", Err("không đọc được")),
+        ("20/06/2026", Err("không đọc được")),
+        ("-1/06", Err("không đọc được")),
+    ];
+    for (text, want) in cases {
+        match (parse_day_month(text), want) {
+            (Ok(v), Ok(w)) => assert_eq!(v, *w, "{text}"),
+            (Err(e), Err(n)) => assert!(e.contains(n), "{text}: {e}"),
+            (got, _) => panic!("{text}: {got:?}"),
+        }
+    }
+}
+
+#[test]
+fn offsets() {
+    let d = |n| Offset {
+        amount: n,
+        unit: DayUnit::Days,
+    };
+    let w = |n| Offset {
+        amount: n,
+        unit: DayUnit::WorkingDays,
+    };
+    let ok = [
+        ("3 ngày", d(3)),
+        ("3 ngay", d(3)),
+        ("3 nga\u{300}y", d(3)), // decomposed (NFD) "ngày"
+        ("5 ngày làm việc", w(5)),
+        ("5  Ngày  Làm  Việc", w(5)),
+        ("5 ngay lam viec", w(5)),
+        ("3d", d(3)),
+        ("3 d", d(3)),
+        ("5wd", w(5)),
+        ("1 day", d(1)),
+        ("3 days", d(3)),
+        ("1 working day", w(1)),
+        ("5 working days", w(5)),
+        ("0 ngày", d(0)),
+        ("1000d", d(1000)),
+    ];
+    for (text, want) in ok {
+        assert_eq!(parse_offset(text), Ok(want), "{text}");
+    }
+    let bad = [
+        ("", "thiếu số ngày"),
+        ("ngày", "thiếu số ngày"),
+        ("3", "thiếu đơn vị"),
+        ("3 tuần", "không hiểu đơn vị"),
+        ("+3d", "dấu"),
+        ("-3d", "dấu"),
+        ("1001d", "quá lớn"),
+        ("99999999999 ngày", "thiếu số ngày"),
+        ("3.5 ngày", "không hiểu đơn vị"),
+    ];
+    for (text, needle) in bad {
+        let e = parse_offset(text).unwrap_err();
+        assert!(e.contains(needle), "{text}: {e}");
+    }
+}
+
+#[test]
+fn times() {
+    let ok = [
+        ("07:30", (7, 30)),
+        ("7:30", (7, 30)),
+        ("7h30", (7, 30)),
+        ("7h", (7, 0)),
+        ("23:59", (23, 59)),
+        ("00:00", (0, 0)),
+    ];
+    for (text, (h, m)) in ok {
+        assert_eq!(parse_time(text), Ok(Time::constant(h, m, 0, 0)), "{text}");
+    }
+    for bad in ["24:00", "7:60", "7", "07:", ":30", "7:3a", "-1:00", ""] {
+        assert!(parse_time(bad).is_err(), "{bad}");
+    }
+    assert_eq!(
+        parse_time_range("07:30-11:00"),
+        Ok((Time::constant(7, 30, 0, 0), Time::constant(11, 0, 0, 0)))
+    );
+    assert_eq!(
+        parse_time_range("7h30 – 11h"),
+        Ok((Time::constant(7, 30, 0, 0), Time::constant(11, 0, 0, 0)))
+    );
+    assert_eq!(
+        parse_time_range("13:30 đến 17:00"),
+        Ok((Time::constant(13, 30, 0, 0), Time::constant(17, 0, 0, 0)))
+    );
+    assert!(
+        parse_time_range("11:00-11:00")
+            .unwrap_err()
+            .contains("không sau")
+    );
+    assert!(
+        parse_time_range("07:30")
+            .unwrap_err()
+            .contains("cần giờ bắt đầu")
+    );
+}
+
+#[test]
+fn due_rules() {
+    let cases = [
+        (
+            "5 ngày làm việc",
+            DueSpec::After(Offset {
+                amount: 5,
+                unit: DayUnit::WorkingDays,
+            }),
+        ),
+        (
+            "10 ngày",
+            DueSpec::After(Offset {
+                amount: 10,
+                unit: DayUnit::Days,
+            }),
+        ),
+        (
+            "ngày 20",
+            DueSpec::DayOfMonth {
+                day: 20,
+                next_month: false,
+            },
+        ),
+        (
+            "Ngày 5 tháng sau",
+            DueSpec::DayOfMonth {
+                day: 5,
+                next_month: true,
+            },
+        ),
+        (
+            "day 5 of next month",
+            DueSpec::DayOfMonth {
+                day: 5,
+                next_month: true,
+            },
+        ),
+        (
+            "day 31",
+            DueSpec::DayOfMonth {
+                day: 31,
+                next_month: false,
+            },
+        ),
+        ("20/06", DueSpec::DayMonth { day: 20, month: 6 }),
+        ("15/10/2026", DueSpec::Date(date(2026, 10, 15))),
+        ("2026-10-15", DueSpec::Date(date(2026, 10, 15))),
+    ];
+    for (text, want) in cases {
+        assert_eq!(parse_due(text), Ok(want), "{text}");
+    }
+    for (bad, needle) in [
+        ("ngày 0", "không có"),
+        ("ngày 5 tuần sau", "tháng sau"),
+        ("31/06", "không tồn tại"),
+        ("", "thiếu số ngày"),
+    ] {
+        let e = parse_due(bad).unwrap_err();
+        assert!(e.contains(needle), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn period_keys() {
+    let cases = [
+        ("2026", PeriodKey::Year(2026)),
+        ("2026-H1", PeriodKey::Half(2026, 1)),
+        ("2026-h2", PeriodKey::Half(2026, 2)),
+        ("2026-9M", PeriodKey::NineMonths(2026)),
+        ("2026-Q3", PeriodKey::Quarter(2026, 3)),
+        ("2026-05", PeriodKey::Month(2026, 5)),
+        ("2026-12", PeriodKey::Month(2026, 12)),
+        ("nq121-dotxuat", PeriodKey::Once("nq121-dotxuat".into())),
+    ];
+    for (text, want) in cases {
+        let got = parse_period_key(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(got, want, "{text}");
+    }
+    assert_eq!(PeriodKey::Month(2026, 5).to_string(), "2026-05");
+    assert_eq!(PeriodKey::Half(2026, 2).to_string(), "2026-H2");
+    for bad in [
+        "2026-H3", "2026-Q5", "2026-13", "2026-00", "2026-", "2026H1", "1899", "2026-5", "Q1-2026",
+        "",
+    ] {
+        assert!(parse_period_key(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn emails_and_ids() {
+    for ok in [
+        "vanthu@soldtbxh.quangngai.example",
+        "a.b+c@x-y.vn",
+        "A@B.CO",
+    ] {
+        assert!(values::is_valid_email(ok), "{ok}");
+    }
+    for bad in [
+        "", "a", "a@", "@b.vn", "a@b", "a b@c.vn", "a@b..vn", "a@-b.vn", "a@b.v", "a@@b.vn",
+        ".a@b.vn", "a@b.v1",
+    ] {
+        assert!(!values::is_valid_email(bad), "{bad}");
+    }
+    for ok in ["so-ldtbxh", "ubnd_tinh", "2026", "a"] {
+        assert!(values::is_valid_id(ok), "{ok}");
+    }
+    for bad in ["", "So", "sở", "-a", "a b", "a.b"] {
+        assert!(!values::is_valid_id(bad), "{bad}");
+    }
+    assert_eq!(
+        values::parse_mailbox("Sở Y tế <vanthu@soyte.example>"),
+        Ok("vanthu@soyte.example")
+    );
+    assert_eq!(values::fold("Ngày  LÀM việc đ"), "ngay lam viec d");
+}
+
+mod never_panic {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn value_parsers_total(s in "\\PC{0,40}") {
+            let _ = parse_date(&s);
+            let _ = parse_day_month(&s);
+            let _ = parse_offset(&s);
+            let _ = parse_time(&s);
+            let _ = parse_time_range(&s);
+            let _ = parse_due(&s);
+            let _ = parse_period_key(&s);
+            let _ = values::parse_mailbox(&s);
+            let _ = values::is_valid_email(&s);
+        }
+
+        #[test]
+        fn structured_inputs_total(a in 0u32..5000, b in 0u32..40, c in 0u32..40, sep in "[/.:h-]") {
+            let texts = [format!("{b}{sep}{c}{sep}{a}"), format!("{a}-{b:02}-{c:02}"), format!("{b}{sep}{c}"), format!("{a}-Q{b}"), format!("ngày {a} tháng sau")];
+            for t in texts {
+                let _ = parse_date(&t);
+                let _ = parse_day_month(&t);
+                let _ = parse_time(&t);
+                let _ = parse_due(&t);
+                let _ = parse_period_key(&t);
+            }
+        }
+
+        #[test]
+        fn loader_total(s in "\\PC{0,200}") {
+            let _ = load_str("p.toml", &s);
+        }
+    }
+}
+
+#[allow(dead_code)]
+#[path = "../../examples/gen_national.rs"]
+mod gen_national;
+
+#[test]
+fn generated_national_config_is_valid() {
+    let text = gen_national::generate();
+    let started = std::time::Instant::now();
+    let loaded =
+        load_str("national.toml", &text).unwrap_or_else(|e| panic!("{}", check::render(&Err(e))));
+    let elapsed = started.elapsed();
+    assert!(
+        loaded.warnings.is_empty(),
+        "{}",
+        check::render(&Ok(loaded.clone()))
+    );
+    assert_eq!(loaded.config.units.len(), 4000);
+    assert_eq!(loaded.config.obligations.len(), 20);
+    let cycles: std::collections::HashSet<String> = loaded
+        .config
+        .obligations
+        .iter()
+        .map(|o| format!("{:?}", o.cycle))
+        .collect();
+    assert_eq!(cycles.len(), 6, "mixed cycles: {cycles:?}");
+    eprintln!(
+        "national config: {} bytes loaded in {elapsed:?}",
+        text.len()
+    );
+}
