@@ -4,4 +4,5 @@
 //! the database -> dispatcher -> mail. See ARCHITECTURE.md.
 
 pub mod calendar;
+pub mod commands;
 pub mod config;

@@ -1,0 +1,3 @@
+//! CLI command output (the integrator wires clap).
+
+pub mod calendar;
