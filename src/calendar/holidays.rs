@@ -178,6 +178,7 @@ fn statutory(
 }
 
 /// Every special day that the law and the official schedule give `year`
+/// (of `settings`, only `culture_day` matters)
 /// (compensatory days may fall early in the next year), in date order.
 /// Administrator overrides are not included.
 pub fn year_days(year: i16, settings: &CalendarSettings) -> Vec<SpecialDay> {
@@ -239,6 +240,25 @@ pub fn year_days(year: i16, settings: &CalendarSettings) -> Vec<SpecialDay> {
     }
     out.sort_by_key(|s| s.date);
     out
+}
+
+/// [`year_days`] for every year of the calendar, computed once per process
+/// for each value of the only setting they depend on (`culture_day`).
+pub fn all_years(culture_day: bool) -> &'static [SpecialDay] {
+    static WITHOUT: OnceLock<Vec<SpecialDay>> = OnceLock::new();
+    static WITH: OnceLock<Vec<SpecialDay>> = OnceLock::new();
+    let cell = if culture_day { &WITH } else { &WITHOUT };
+    cell.get_or_init(|| {
+        let settings = CalendarSettings {
+            culture_day,
+            ..CalendarSettings::default()
+        };
+        let mut out = Vec::with_capacity(2600);
+        for year in super::FIRST_YEAR..=super::LAST_YEAR {
+            out.extend(year_days(year, &settings));
+        }
+        out
+    })
 }
 
 fn weekday_vi(jdn: i32) -> &'static str {

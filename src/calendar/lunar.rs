@@ -16,6 +16,11 @@
 //! and one meridian gives a consistent calendar; change [`UTC_OFFSET_HOURS`]
 //! (and the table is rebuilt) if historical fidelity is ever needed.
 //!
+//! Verification: every month start 1900–2100 (2,487 months) agrees with a
+//! table computed from an independent ephemeris (PyEphem, `testdata/`)
+//! except month 6 of 1967, whose new moon falls within seconds of local
+//! midnight (see the test `every_month_matches_an_independent_ephemeris`).
+//!
 //! The month table is built once, lazily, in a process-wide `OnceLock`
 //! (about 2,500 months); conversions are then binary searches. Pure: no IO,
 //! no clock.

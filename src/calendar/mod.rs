@@ -5,7 +5,8 @@
 //! compensatory days, the shipped official schedules (`holidays.rs`,
 //! `official.toml`) and the administrator's `[calendar]` settings. Every
 //! question after that is answered from the table in O(1): a prefix count
-//! of working days and the list of working-day indices.
+//! of working days and the list of working-day indices, extended past
+//! both ends by closed-form counts of plain Monday–Friday weeks.
 //!
 //! Precedence for a day: administrator overrides (`extra_days_off`,
 //! `extra_working_days`) win; then holidays, compensatory and official days
@@ -87,8 +88,8 @@ pub enum CalendarError {
         leap: bool,
         days_in_month: u8,
     },
-    #[error("{year}-{month:02}-{day:02} is not a valid date")]
-    InvalidDate { year: i32, month: u8, day: u8 },
+    #[error("\"{0}\" is not a date of the form YYYY-MM-DD")]
+    Unparsable(String),
 }
 
 /// Answers "is this a working day?" and the arithmetic built on it.
@@ -120,9 +121,7 @@ impl WorkCalendar {
         // administrator's overrides (which win), sorted by date, one per day.
         let mut special: Vec<SpecialDay> =
             Vec::with_capacity(usize::from((LAST_YEAR - FIRST_YEAR + 1) as u16) * 16);
-        for year in FIRST_YEAR..=LAST_YEAR {
-            special.extend(holidays::year_days(year, settings));
-        }
+        special.extend_from_slice(holidays::all_years(settings.culture_day));
         for (list, working) in [
             (&settings.extra_days_off, false),
             (&settings.extra_working_days, true),
@@ -156,7 +155,7 @@ impl WorkCalendar {
         }
         let special = deduped;
 
-        // 1 = working day for deadlines. Weekends first, by stepping weeks.
+        // Working day for deadlines? Weekends first, by stepping weeks.
         let mut working = vec![true; len];
         let mut sat = (6 + 7 - usize::from(daynum::weekday0(base))) % 7;
         if sat == 6 {
@@ -217,65 +216,55 @@ impl WorkCalendar {
         (i >= 0 && (i as usize) < self.len()).then_some(i as usize)
     }
 
-    fn date_at(&self, i: usize) -> Date {
-        // Indices come from the table, whose dates are all valid.
-        daynum::date_of(self.base + i as i32).unwrap_or(Date::MAX)
-    }
-
     /// Whether `d` is a working day for deadline purposes.
     pub fn is_working_day(&self, d: Date) -> bool {
-        match self.index(d) {
-            Some(i) => self.before[i + 1] > self.before[i],
-            None => !daynum::is_weekend(daynum::jdn(d)),
+        let n = daynum::jdn(d);
+        self.rank(n + 1) > self.rank(n)
+    }
+
+    /// Number of working days strictly before day `n` (JDN), counted from
+    /// the table's first day: negative before the table, where (as after
+    /// it) plain Monday–Friday weeks are assumed. O(1).
+    fn rank(&self, n: i32) -> i64 {
+        let n = i64::from(n);
+        let base = i64::from(self.base);
+        let end = base + self.len() as i64;
+        if n < base {
+            weekdays_before(n) - weekdays_before(base)
+        } else if n <= end {
+            i64::from(self.before[(n - base) as usize])
+        } else {
+            i64::from(self.before[self.len()]) + weekdays_before(n) - weekdays_before(end)
+        }
+    }
+
+    /// The working day with rank `r` (the inverse of [`Self::rank`]),
+    /// saturating at jiff's date range.
+    fn nth(&self, r: i64) -> Date {
+        let base = i64::from(self.base);
+        let total = i64::from(self.before[self.len()]);
+        let n = if r < 0 {
+            weekday_number(weekdays_before(base) + r)
+        } else if r < total {
+            base + i64::from(self.working_index[r as usize])
+        } else {
+            weekday_number(weekdays_before(base + self.len() as i64) + (r - total))
+        };
+        match i32::try_from(n).ok().and_then(daynum::date_of) {
+            Some(d) => d,
+            None if n < 0 => Date::MIN,
+            None => Date::MAX,
         }
     }
 
     /// `d` if it is a working day, else the next working day.
     pub fn on_or_after(&self, d: Date) -> Date {
-        match self.index(d) {
-            Some(i) => match self.working_index.get(self.before[i] as usize) {
-                Some(&j) => self.date_at(j as usize),
-                None => {
-                    plain_on_or_after(self.date_at(self.len() - 1).tomorrow().unwrap_or(Date::MAX))
-                }
-            },
-            None if d < self.first_day() => {
-                let p = plain_on_or_after(d);
-                if self.covers(p) {
-                    self.on_or_after(p)
-                } else {
-                    p
-                }
-            }
-            None => plain_on_or_after(d),
-        }
+        self.nth(self.rank(daynum::jdn(d)))
     }
 
     /// `d` if it is a working day, else the previous working day.
     pub fn on_or_before(&self, d: Date) -> Date {
-        match self.index(d) {
-            Some(i) => match (self.before[i + 1] as usize).checked_sub(1) {
-                Some(r) => self.date_at(self.working_index[r] as usize),
-                None => plain_on_or_before(self.first_day().yesterday().unwrap_or(Date::MIN)),
-            },
-            None if d > self.first_day() => {
-                let p = plain_on_or_before(d);
-                if self.covers(p) {
-                    self.on_or_before(p)
-                } else {
-                    p
-                }
-            }
-            None => plain_on_or_before(d),
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.before.len() - 1
-    }
-
-    fn first_day(&self) -> Date {
-        self.date_at(0)
+        self.nth(self.rank(daynum::jdn(d) + 1) - 1)
     }
 
     /// The `n`th working day after `d` (not counting `d`); `n = 0` is `d`.
@@ -283,46 +272,7 @@ impl WorkCalendar {
         if n == 0 {
             return d;
         }
-        let total = self.working_index.len() as u64;
-        match self.index(d) {
-            Some(i) => {
-                // Working days up to and including d, plus n.
-                let rank = u64::from(self.before[i + 1]) + u64::from(n);
-                if rank <= total {
-                    self.date_at(self.working_index[(rank - 1) as usize] as usize)
-                } else {
-                    let last = self.date_at(self.len() - 1);
-                    plain_add(last, rank - total)
-                }
-            }
-            None if d < self.first_day() => {
-                // Count plain weekdays up to the table, then continue in it.
-                let mut d = d;
-                let mut n = u64::from(n);
-                while n > 0 {
-                    if self.covers(d) {
-                        return self.add_working_days(d, n.min(u64::from(u32::MAX)) as u32);
-                    }
-                    let next = plain_add(d, 1);
-                    if next == d {
-                        return d;
-                    }
-                    d = next;
-                    n -= 1;
-                    if n > 0 && d < self.first_day() {
-                        // Jump whole weeks while far from the table.
-                        let gap = i64::from(daynum::jdn(self.first_day()) - daynum::jdn(d));
-                        let weeks = (gap / 7 - 1).max(0).min((n / 5) as i64);
-                        if weeks > 0 {
-                            d = shift_days(d, weeks * 7);
-                            n -= (weeks * 5) as u64;
-                        }
-                    }
-                }
-                d
-            }
-            None => plain_add(d, u64::from(n)),
-        }
+        self.nth(self.rank(daynum::jdn(d) + 1) + i64::from(n) - 1)
     }
 
     /// The `n`th working day before `d` (not counting `d`); `n = 0` is `d`.
@@ -330,64 +280,19 @@ impl WorkCalendar {
         if n == 0 {
             return d;
         }
-        match self.index(d) {
-            Some(i) => {
-                // Working days strictly before d.
-                let rank = u64::from(self.before[i]);
-                let n = u64::from(n);
-                if n <= rank {
-                    self.date_at(self.working_index[(rank - n) as usize] as usize)
-                } else {
-                    plain_sub(self.first_day(), n - rank)
-                }
-            }
-            None if d > self.first_day() => {
-                let mut d = d;
-                let mut n = u64::from(n);
-                let last = self.date_at(self.len() - 1);
-                while n > 0 {
-                    if self.covers(d) {
-                        return self.sub_working_days(d, n.min(u64::from(u32::MAX)) as u32);
-                    }
-                    let prev = plain_sub(d, 1);
-                    if prev == d {
-                        return d;
-                    }
-                    d = prev;
-                    n -= 1;
-                    if n > 0 && d > last {
-                        let gap = i64::from(daynum::jdn(d) - daynum::jdn(last));
-                        let weeks = (gap / 7 - 1).max(0).min((n / 5) as i64);
-                        if weeks > 0 {
-                            d = shift_days(d, -weeks * 7);
-                            n -= (weeks * 5) as u64;
-                        }
-                    }
-                }
-                d
-            }
-            None => plain_sub(d, u64::from(n)),
-        }
+        self.nth(self.rank(daynum::jdn(d)) - i64::from(n))
     }
 
-    /// Number of working days in `from..=to` (0 when `to < from`; days
-    /// outside the range count as plain weekdays).
+    /// Number of working days in `from..=to` (0 when `to < from`).
     pub fn working_days_between(&self, from: Date, to: Date) -> u64 {
         if to < from {
             return 0;
         }
-        match (self.index(from), self.index(to)) {
-            (Some(a), Some(b)) => u64::from(self.before[b + 1] - self.before[a]),
-            _ => {
-                let (a, b) = (daynum::jdn(from), daynum::jdn(to));
-                (a..=b)
-                    .filter(|&n| match daynum::date_of(n) {
-                        Some(d) => self.is_working_day(d),
-                        None => false,
-                    })
-                    .count() as u64
-            }
-        }
+        (self.rank(daynum::jdn(to) + 1) - self.rank(daynum::jdn(from))) as u64
+    }
+
+    fn len(&self) -> usize {
+        self.before.len() - 1
     }
 
     /// Every special day of `year`, in date order (empty outside 1900–2100).
@@ -414,101 +319,35 @@ impl WorkCalendar {
     }
 }
 
-/// `d` moved by `days`, saturating at jiff's range.
-fn shift_days(d: Date, days: i64) -> Date {
-    let n = i64::from(daynum::jdn(d)) + days;
-    let clamp = if days < 0 { Date::MIN } else { Date::MAX };
-    i32::try_from(n)
-        .ok()
-        .and_then(daynum::date_of)
-        .unwrap_or(clamp)
+/// Number of Monday–Friday days with JDN in `0..n` (negative for `n < 0`).
+/// JDN 0 is a Monday.
+fn weekdays_before(n: i64) -> i64 {
+    5 * n.div_euclid(7) + n.rem_euclid(7).min(5)
 }
 
-fn plain_on_or_after(d: Date) -> Date {
-    match daynum::weekday0(daynum::jdn(d)) {
-        6 => shift_days(d, 2),
-        0 => shift_days(d, 1),
-        _ => d,
-    }
-}
-
-fn plain_on_or_before(d: Date) -> Date {
-    match daynum::weekday0(daynum::jdn(d)) {
-        6 => shift_days(d, -1),
-        0 => shift_days(d, -2),
-        _ => d,
-    }
-}
-
-/// The `n`th Monday–Friday day after `d`, saturating.
-fn plain_add(d: Date, n: u64) -> Date {
-    if n == 0 {
-        return d;
-    }
-    // Start from the last weekday on or before d (same count from there).
-    let start = plain_on_or_before(d);
-    let wd = i64::from(daynum::weekday0(daynum::jdn(start))) - 1; // Mon = 0 .. Fri = 4
-    let n = i64::try_from(n)
-        .unwrap_or(i64::MAX / 2)
-        .min(i64::from(i32::MAX));
-    let total = wd + n;
-    let days = total / 5 * 7 + total % 5 - wd;
-    shift_days(start, days)
-}
-
-/// The `n`th Monday–Friday day before `d`, saturating.
-fn plain_sub(d: Date, n: u64) -> Date {
-    if n == 0 {
-        return d;
-    }
-    let start = plain_on_or_after(d);
-    let wd = 4 - (i64::from(daynum::weekday0(daynum::jdn(start))) - 1); // Fri = 0 .. Mon = 4
-    let n = i64::try_from(n)
-        .unwrap_or(i64::MAX / 2)
-        .min(i64::from(i32::MAX));
-    let total = wd + n;
-    let days = total / 5 * 7 + total % 5 - wd;
-    shift_days(start, -days)
+/// The JDN of the weekday with [`weekdays_before`] equal to `k`.
+fn weekday_number(k: i64) -> i64 {
+    7 * k.div_euclid(5) + k.rem_euclid(5)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jiff::civil::date;
-
-    fn slow_add(d: Date, n: u32) -> Date {
-        let mut d = d;
-        for _ in 0..n {
-            d = d.tomorrow().unwrap();
-            while !matches!(daynum::weekday0(daynum::jdn(d)), 1..=5) {
-                d = d.tomorrow().unwrap();
-            }
-        }
-        d
-    }
 
     #[test]
-    fn plain_weekday_arithmetic_matches_stepping() {
-        // 2101-01-01 is a Saturday (checked with jiff's weekday in the loop).
-        let mut d = date(2101, 1, 1);
-        for _ in 0..30 {
-            for n in 0..25 {
-                assert_eq!(plain_add(d, n), slow_add(d, n as u32), "{d} + {n}");
-            }
-            d = d.tomorrow().unwrap();
-        }
-    }
-
-    #[test]
-    fn plain_sub_inverts_plain_add_on_weekdays() {
-        let mut d = date(2101, 1, 3);
-        for _ in 0..30 {
-            if !daynum::is_weekend(daynum::jdn(d)) {
-                for n in 0..25u64 {
-                    assert_eq!(plain_sub(plain_add(d, n), n), d, "{d} {n}");
-                }
-            }
-            d = d.tomorrow().unwrap();
+    fn weekday_counting() {
+        // JDN 0 is a Monday: 0..5 are Mon–Fri, 5 and 6 the weekend.
+        assert_eq!(daynum::weekday0(0), 1);
+        assert_eq!(
+            (0..=7).map(weekdays_before).collect::<Vec<_>>(),
+            [0, 1, 2, 3, 4, 5, 5, 5]
+        );
+        assert_eq!(weekdays_before(-1), 0); // JDN -1 is a Sunday
+        assert_eq!(weekdays_before(-3), -1); // JDN -3 is a Friday
+        for k in -30..30 {
+            let n = weekday_number(k);
+            assert!(!daynum::is_weekend(n as i32), "{k}");
+            assert_eq!(weekdays_before(n), k);
         }
     }
 }

@@ -160,8 +160,28 @@ pub fn lunar(date: Date, json: bool) -> Result<String, CalendarError> {
     ))
 }
 
+/// Splits the argument of `hanbao calendar solar` ("YYYY-MM-DD", a *lunar*
+/// date, so "2025-12-30" must not go through a solar date parser) into
+/// year, month and day. Ranges are checked by [`solar`].
+pub fn parse_lunar_arg(text: &str) -> Result<(i32, u8, u8), CalendarError> {
+    let bad = || CalendarError::Unparsable(text.to_string());
+    let mut parts = text.trim().splitn(3, '-');
+    let (Some(y), Some(m), Some(d)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !(digits(y) && digits(m) && digits(d)) || y.len() != 4 || m.len() > 2 || d.len() > 2 {
+        return Err(bad());
+    }
+    Ok((
+        y.parse().map_err(|_| bad())?,
+        m.parse().map_err(|_| bad())?,
+        d.parse().map_err(|_| bad())?,
+    ))
+}
+
 /// `hanbao calendar solar YYYY-MM-DD [--leap] [--json]`: the argument is a
-/// lunar date.
+/// lunar date (see [`parse_lunar_arg`]).
 pub fn solar(
     year: i32,
     month: u8,
@@ -205,6 +225,23 @@ fn capitalise(s: &str) -> String {
 mod tests {
     use super::*;
     use jiff::civil::date;
+
+    #[test]
+    fn lunar_arguments() {
+        // Lunar month 12 of Ất Tỵ (2025) has 29 days, but 30 is a valid lunar
+        // day in general and must reach `solar`, which reports the error.
+        assert_eq!(parse_lunar_arg("2025-12-30"), Ok((2025, 12, 30)));
+        assert_eq!(parse_lunar_arg("2020-4-15"), Ok((2020, 4, 15)));
+        assert!(parse_lunar_arg("2025-12").is_err());
+        assert!(parse_lunar_arg("25-12-01").is_err());
+        assert!(parse_lunar_arg("2025-1x-01").is_err());
+        assert!(parse_lunar_arg("2025-+1-01").is_err());
+        assert!(solar(2025, 12, 30, false, true).is_err());
+        assert_eq!(
+            solar(2025, 12, 29, false, true).unwrap(),
+            "{\"date\":\"2026-02-16\"}\n"
+        );
+    }
 
     #[test]
     fn can_chi_names() {

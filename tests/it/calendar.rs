@@ -392,12 +392,51 @@ fn outside_the_range_plain_weeks_and_no_panic() {
     assert!(cal.special_days(2101).is_empty());
 }
 
+/// Found by `never_panics_anywhere`: a day number overflowed far in the future.
+#[test]
+fn regression_huge_count_far_in_the_future_saturates() {
+    let d = date(4371, 5, 7);
+    assert_eq!(cal().add_working_days(d, 1_534_541_500), Date::MAX);
+    assert_eq!(
+        cal().sub_working_days(date(-4371, 5, 7), 1_534_541_500),
+        Date::MIN
+    );
+}
+
+/// Found by `crossing_the_range_ends_matches_stepping`: stepping into the
+/// table from before it skipped the New Year holiday of 1900.
+#[test]
+fn regression_step_into_the_table_sees_its_first_holiday() {
+    assert_eq!(
+        cal().add_working_days(date(1899, 12, 31), 1),
+        date(1900, 1, 2)
+    );
+    assert_eq!(
+        cal().add_working_days(date(1899, 12, 29), 1),
+        date(1900, 1, 2)
+    );
+    assert_eq!(
+        cal().sub_working_days(date(1900, 1, 2), 1),
+        date(1899, 12, 29)
+    );
+}
+
 /// Step-by-step reference built only on `is_working_day`.
 fn slow_add(cal: &WorkCalendar, mut d: Date, n: u32) -> Date {
     for _ in 0..n {
         d = d.tomorrow().unwrap();
         while !cal.is_working_day(d) {
             d = d.tomorrow().unwrap();
+        }
+    }
+    d
+}
+
+fn slow_sub(cal: &WorkCalendar, mut d: Date, n: u32) -> Date {
+    for _ in 0..n {
+        d = d.yesterday().unwrap();
+        while !cal.is_working_day(d) {
+            d = d.yesterday().unwrap();
         }
     }
     d
@@ -412,7 +451,12 @@ fn day_in_range() -> impl Strategy<Value = Date> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(ProptestConfig {
+        cases: 2000,
+        // Failures become named regression tests below, not seed files.
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn add_gives_a_working_day_and_matches_stepping(d in day_in_range(), n in 1u32..60, makeup: bool) {
@@ -448,6 +492,16 @@ proptest! {
             prop_assert!(cal.is_working_day(s) && s < d);
             prop_assert_eq!(cal.working_days_between(s, d) - u64::from(cal.is_working_day(d)), u64::from(n));
         }
+    }
+
+    #[test]
+    fn crossing_the_range_ends_matches_stepping(before in 0i64..4000, after in 0i64..4000, n in 1u32..3000) {
+        let cal = cal();
+        let early = date(1900, 1, 1).checked_sub(jiff::Span::new().days(before)).unwrap();
+        prop_assert_eq!(cal.add_working_days(early, n), slow_add(cal, early, n));
+        let late = date(2100, 12, 31).checked_add(jiff::Span::new().days(after)).unwrap();
+        prop_assert_eq!(cal.sub_working_days(late, n), slow_sub(cal, late, n));
+        prop_assert_eq!(cal.sub_working_days(cal.add_working_days(early, n), n), cal.on_or_before(early));
     }
 
     #[test]
