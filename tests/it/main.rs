@@ -1,1 +1,2 @@
+mod calendar;
 mod config;
