@@ -1,1 +1,164 @@
-fn main() {}
+//! The `hanbao` command: a thin edge over the library.
+//!
+//! Parses flags, sets up logging, finds and validates the configuration, then
+//! hands over to `hanbao::commands`. It never runs anything on a
+//! configuration that fails `hanbao check` (exit code 78).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use jiff::civil::Date;
+
+use hanbao::calendar::WorkCalendar;
+use hanbao::commands;
+use hanbao::config;
+
+/// Default place of the main configuration file.
+const DEFAULT_CONFIG: &str = "/etc/hanbao/hanbao.toml";
+/// sysexits.h EX_CONFIG: the configuration is wrong.
+const EX_CONFIG: u8 = commands::check::EX_CONFIG;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "hanbao",
+    version,
+    about = "Hạn báo cáo: periodic reporting deadlines for Vietnamese agencies"
+)]
+struct Cli {
+    /// Main configuration file [default: $HANBAO_CONFIG, then /etc/hanbao/hanbao.toml]
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Validate the configuration: every problem with file:line:column
+    Check,
+    /// The Vietnamese calendar: holidays, lunar and solar dates
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum CalendarCommand {
+    /// Holidays and changed working days of a year (with the configured days
+    /// when a configuration is given or found)
+    Holidays {
+        #[arg(long)]
+        year: i16,
+        /// A JSON array for other tools
+        #[arg(long)]
+        json: bool,
+    },
+    /// The lunar date of a solar date
+    Lunar {
+        /// Solar date (YYYY-MM-DD or dd/mm/yyyy)
+        #[arg(value_parser = parse_date)]
+        date: Date,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The solar date of a lunar date
+    Solar {
+        /// Lunar date as YYYY-MM-DD (lunar year, month, day)
+        date: String,
+        /// The month is the leap month (tháng nhuận)
+        #[arg(long)]
+        leap: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_date(s: &str) -> Result<Date, String> {
+    config::values::parse_date(s)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    hanbao::logging::init();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("lỗi: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Where the configuration comes from: flag, environment, default path.
+fn config_path(flag: Option<&Path>) -> (PathBuf, bool) {
+    if let Some(p) = flag {
+        return (p.to_path_buf(), true);
+    }
+    match std::env::var_os("HANBAO_CONFIG") {
+        Some(p) if !p.is_empty() => (PathBuf::from(p), true),
+        _ => (PathBuf::from(DEFAULT_CONFIG), false),
+    }
+}
+
+/// Loads and validates the configuration; on any error prints the full
+/// report (as `hanbao check` would) and yields the exit code 78.
+fn load_config(flag: Option<&Path>) -> Result<config::model::Config, ExitCode> {
+    let (path, _) = config_path(flag);
+    let result = config::load(&path);
+    match result {
+        Ok(loaded) => {
+            for w in &loaded.warnings {
+                tracing::warn!("{w}");
+            }
+            Ok(loaded.config)
+        }
+        Err(_) => {
+            eprint!("{}", commands::check::render(&result));
+            Err(ExitCode::from(EX_CONFIG))
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Check => {
+            let (path, _) = config_path(cli.config.as_deref());
+            let result = config::load(&path);
+            print!("{}", commands::check::render(&result));
+            Ok(ExitCode::from(commands::check::exit_code(&result)))
+        }
+        Command::Calendar(cmd) => calendar(cli.config.as_deref(), cmd),
+    }
+}
+
+fn calendar(flag: Option<&Path>, cmd: CalendarCommand) -> Result<ExitCode> {
+    match cmd {
+        CalendarCommand::Holidays { year, json } => {
+            // The administrator's days off count when a configuration is
+            // named or installed; without one the built-in calendar answers.
+            let (path, explicit) = config_path(flag);
+            let settings = if explicit || path.exists() {
+                match load_config(flag) {
+                    Ok(cfg) => cfg.calendar,
+                    Err(code) => return Ok(code),
+                }
+            } else {
+                config::model::CalendarSettings {
+                    culture_day: true,
+                    ..Default::default()
+                }
+            };
+            let cal = WorkCalendar::new(&settings);
+            print!("{}", commands::calendar::holidays(&cal, year, json));
+        }
+        CalendarCommand::Lunar { date, json } => {
+            print!("{}", commands::calendar::lunar(date, json)?);
+        }
+        CalendarCommand::Solar { date, leap, json } => {
+            let (y, m, d) = commands::calendar::parse_lunar_arg(&date)?;
+            print!("{}", commands::calendar::solar(y, m, d, leap, json)?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
