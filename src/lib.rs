@@ -4,4 +4,6 @@
 //! the database -> dispatcher -> mail. See ARCHITECTURE.md.
 
 pub mod calendar;
+pub mod commands;
 pub mod config;
+pub mod planner;
