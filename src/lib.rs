@@ -8,4 +8,5 @@ pub mod commands;
 pub mod config;
 pub mod daemon;
 pub mod logging;
+pub mod planner;
 pub mod status;

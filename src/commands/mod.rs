@@ -5,3 +5,4 @@
 
 pub mod calendar;
 pub mod check;
+pub mod plan;

@@ -1,0 +1,464 @@
+//! Events: the deadline, the reminders before it and the escalations after
+//! it, for every (obligation, period, reporting unit), with their instants and
+//! resolved email recipients.
+//!
+//! Pure: no IO, never reads the clock; the date range is an argument. The
+//! times of a period's events depend only on its due day and the calendar, so
+//! they are computed once per (obligation, period) and shared by all its
+//! reporters; recipients are resolved once per (obligation, unit).
+
+use std::fmt;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use jiff::civil::{Date, Time};
+use jiff::tz::{Offset, TimeZone};
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
+use crate::calendar::WorkCalendar;
+use crate::config::model::{Config, EscalationTarget, Obligation, Recipient, Unit};
+use crate::planner::due::{add_days, after, before, deadline_instant, local_instant, reach};
+use crate::planner::period::PeriodKey;
+use crate::planner::{Filter, Scope, clamp_range, due_periods};
+
+/// What an event is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EventKind {
+    /// The deadline itself: 24:00 local on the due day.
+    Deadline,
+    /// A reminder before the deadline.
+    Reminder,
+    /// A notice after the deadline to the unit and the people above it.
+    Escalation,
+}
+
+impl EventKind {
+    /// The name used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Deadline => "deadline",
+            EventKind::Reminder => "reminder",
+            EventKind::Escalation => "escalation",
+        }
+    }
+}
+
+/// One planned event for one reporting unit.
+#[derive(Clone)]
+pub struct Event<'a> {
+    pub obligation: &'a Obligation,
+    pub period: PeriodKey,
+    pub unit: &'a Unit,
+    pub kind: EventKind,
+    /// 0 for the deadline; 1.. in time order for reminders and for escalations.
+    pub stage: u32,
+    /// When the event happens (the deadline: 00:00 local after the due day).
+    pub at: Timestamp,
+    /// The configured zone's UTC offset at `at` (for display and JSON).
+    pub offset: Offset,
+    /// The due day of the period (after overrides and rolling).
+    pub due: Date,
+    /// Email addresses, deduplicated, in the order the rules list them.
+    pub recipients: Arc<[&'a str]>,
+}
+
+impl Event<'_> {
+    /// The local date and time of `at`.
+    pub fn local(&self) -> jiff::civil::DateTime {
+        self.offset.to_datetime(self.at)
+    }
+
+    /// The local day the event belongs to: the due day for the deadline
+    /// (24:00 ends that day), the day of `at` for the others.
+    pub fn day(&self) -> Date {
+        match self.kind {
+            EventKind::Deadline => self.due,
+            _ => self.local().date(),
+        }
+    }
+
+    /// `at` as RFC 3339 with the zone's offset, e.g. `2026-06-19T07:30:00+07:00`.
+    pub fn at_rfc3339(&self) -> String {
+        format!("{:.0}", self.at.display_with_offset(self.offset))
+    }
+}
+
+impl fmt::Debug for Event<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("obligation", &self.obligation.id)
+            .field("period", &self.period.to_string())
+            .field("unit", &self.unit.id)
+            .field("kind", &self.kind)
+            .field("stage", &self.stage)
+            .field("at", &self.at_rfc3339())
+            .field("due", &self.due)
+            .field("recipients", &self.recipients)
+            .finish()
+    }
+}
+
+/// Serialises as
+/// `{"obligation": ID, "period": KEY, "unit": ID, "kind": ..., "stage": N, "at": RFC3339, "due": "YYYY-MM-DD", "recipients": [...]}`.
+impl Serialize for Event<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Event", 8)?;
+        st.serialize_field("obligation", &self.obligation.id)?;
+        st.serialize_field("period", &self.period.to_string())?;
+        st.serialize_field("unit", &self.unit.id)?;
+        st.serialize_field("kind", self.kind.as_str())?;
+        st.serialize_field("stage", &self.stage)?;
+        st.serialize_field("at", &self.at_rfc3339())?;
+        st.serialize_field("due", &self.due.to_string())?;
+        st.serialize_field("recipients", &*self.recipients)?;
+        st.end()
+    }
+}
+
+/// Marks a slot that uses the unit's own mailboxes rather than a ladder stage.
+const UNIT_MAIL: usize = usize::MAX;
+
+/// One event time of one (obligation, period), shared by all its reporters.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Slot {
+    pub at: Timestamp,
+    pub kind: EventKind,
+    pub stage: u32,
+    /// Escalation ladder index for recipients, or [`UNIT_MAIL`].
+    pub ladder: usize,
+}
+
+/// Reminder days for a due day: each offset before it, moved back to a
+/// working day, duplicates dropped, in time order.
+pub fn reminder_days(obligation: &Obligation, cal: &WorkCalendar, due: Date) -> Vec<Date> {
+    let mut days: Vec<Date> = obligation
+        .reminders
+        .iter()
+        .map(|&o| cal.on_or_before(before(cal, due, o)))
+        .collect();
+    days.sort_unstable();
+    days.dedup();
+    days
+}
+
+/// Escalation days up to `until` for a due day, as (day, ladder stage index),
+/// in time order (ties in ladder order). Each stage's first notice is `after`
+/// from the due day, but never before the day after it; repeats follow every
+/// `repeat.every` up to `repeat.limit` times; each moves forward to a working day.
+pub fn escalation_days(
+    obligation: &Obligation,
+    cal: &WorkCalendar,
+    due: Date,
+    until: Date,
+) -> Vec<(Date, usize)> {
+    let mut out = Vec::new();
+    let morning_after = add_days(due, 1);
+    for (i, stage) in obligation.escalation.iter().enumerate() {
+        let mut day = cal.on_or_after(after(cal, due, stage.after).max(morning_after));
+        if day > until {
+            continue;
+        }
+        out.push((day, i));
+        if let Some(rep) = stage.repeat
+            && rep.every.amount > 0
+        {
+            for _ in 0..rep.limit {
+                day = cal.on_or_after(after(cal, day, rep.every));
+                if day > until {
+                    break;
+                }
+                out.push((day, i));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The event times of one (obligation, period) whose day is in `[from, to]`.
+pub(crate) fn slots(
+    obligation: &Obligation,
+    cal: &WorkCalendar,
+    tz: &TimeZone,
+    sending_start: Time,
+    due: Date,
+    from: Date,
+    to: Date,
+) -> Vec<Slot> {
+    let mut out = Vec::new();
+    for (i, day) in reminder_days(obligation, cal, due).into_iter().enumerate() {
+        if from <= day && day <= to {
+            out.push(Slot {
+                at: local_instant(tz, day, sending_start),
+                kind: EventKind::Reminder,
+                stage: i as u32 + 1,
+                ladder: UNIT_MAIL,
+            });
+        }
+    }
+    if from <= due && due <= to {
+        out.push(Slot {
+            at: deadline_instant(tz, due),
+            kind: EventKind::Deadline,
+            stage: 0,
+            ladder: UNIT_MAIL,
+        });
+    }
+    for (i, (day, ladder)) in escalation_days(obligation, cal, due, to)
+        .into_iter()
+        .enumerate()
+    {
+        if from <= day {
+            out.push(Slot {
+                at: local_instant(tz, day, sending_start),
+                kind: EventKind::Escalation,
+                stage: i as u32 + 1,
+                ladder,
+            });
+        }
+    }
+    out
+}
+
+/// Appends `addr` unless it is already there (lists are short).
+fn push_unique<'a>(out: &mut Vec<&'a str>, addr: &'a str) {
+    if !out.contains(&addr) {
+        out.push(addr);
+    }
+}
+
+fn push_unit_mail<'a>(out: &mut Vec<&'a str>, unit: Option<&'a Unit>) {
+    if let Some(u) = unit {
+        for e in &u.emails {
+            push_unique(out, e);
+        }
+    }
+}
+
+/// The email addresses an escalation stage with `targets` goes to for `unit`.
+pub fn escalation_recipients<'a>(
+    cfg: &'a Config,
+    obligation: &'a Obligation,
+    unit: &'a Unit,
+    targets: &'a [EscalationTarget],
+) -> Vec<&'a str> {
+    let scope = Scope::new(cfg);
+    resolve_targets(&scope, obligation, unit, targets)
+}
+
+fn resolve_targets<'a>(
+    scope: &Scope<'a>,
+    obligation: &'a Obligation,
+    unit: &'a Unit,
+    targets: &'a [EscalationTarget],
+) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    for t in targets {
+        match t {
+            EscalationTarget::Unit => push_unit_mail(&mut out, Some(unit)),
+            EscalationTarget::Head => {
+                if let Some(h) = &unit.head {
+                    push_unique(&mut out, &h.email);
+                }
+            }
+            EscalationTarget::Supervisor => push_unit_mail(
+                &mut out,
+                unit.supervisor.as_deref().and_then(|id| scope.unit(id)),
+            ),
+            EscalationTarget::Recipient => {
+                let id = match &obligation.recipient {
+                    Recipient::Unit(id) => Some(id.as_str()),
+                    Recipient::ReporterCouncil => unit.council.as_deref(),
+                    Recipient::ReporterSupervisor => unit.supervisor.as_deref(),
+                };
+                push_unit_mail(&mut out, id.and_then(|id| scope.unit(id)));
+            }
+            EscalationTarget::Address(a) => push_unique(&mut out, a),
+        }
+    }
+    out
+}
+
+/// One (obligation, period) with something in range.
+struct PeriodPlan {
+    /// Index into the per-obligation tables.
+    ob: usize,
+    key: PeriodKey,
+    due: Date,
+    /// Positions in the obligation's reporter list of the units that owe it.
+    owing: Vec<u32>,
+}
+
+/// Recipients of one obligation's reporters, resolved once.
+struct ObligationMail<'a> {
+    obligation: &'a Obligation,
+    /// Reporter unit indices, in `Config::units` order.
+    reporters: Vec<u32>,
+    /// Per reporter: its mailboxes, then one list per ladder stage.
+    unit_mail: Vec<Arc<[&'a str]>>,
+    stage_mail: Vec<Vec<Arc<[&'a str]>>>,
+}
+
+/// Every event whose day ([`Event::day`]) is in `[from, to]`, sorted by time,
+/// then obligation and unit (both in file order), period, kind and stage.
+///
+/// A unit owes a period when it reports for the obligation and is active on
+/// the window's last day, and the obligation is active on that day too.
+pub fn plan<'a>(
+    cfg: &'a Config,
+    cal: &WorkCalendar,
+    from: Date,
+    to: Date,
+    filter: &Filter,
+) -> Vec<Event<'a>> {
+    let (from, to) = clamp_range(from, to);
+    let scope = Scope::new(cfg);
+    let Some(selected) = scope.select(filter) else {
+        return Vec::new();
+    };
+    let tz = &cfg.daemon.time_zone;
+    let start = cfg.daemon.sending_hours.start;
+
+    let mut obs: Vec<ObligationMail<'a>> = Vec::new();
+    let mut plans: Vec<PeriodPlan> = Vec::new();
+    let mut all_slots: Vec<(Slot, usize)> = Vec::new();
+
+    for (obligation, reporters) in selected {
+        // How far before its due day a period can have a reminder, and how
+        // far after it an escalation: generous bounds, exact dates follow.
+        let lead = obligation
+            .reminders
+            .iter()
+            .map(|&o| reach(o))
+            .max()
+            .unwrap_or(0)
+            + 31;
+        let tail = obligation
+            .escalation
+            .iter()
+            .map(|s| {
+                let repeats = s.repeat.map_or(0, |r| {
+                    i64::from(r.limit.min(10_000)) * (reach(r.every) + 31)
+                });
+                reach(s.after) + 32 + repeats
+            })
+            .max()
+            .unwrap_or(0);
+        let ob_index = obs.len();
+        let mut any = false;
+        for (period, due) in due_periods(obligation, cal, add_days(from, -tail), add_days(to, lead))
+        {
+            let owing: Vec<u32> = reporters
+                .iter()
+                .enumerate()
+                .filter(|&(_, &u)| cfg.units[u as usize].active_on(period.window.end))
+                .map(|(pos, _)| pos as u32)
+                .collect();
+            if owing.is_empty() {
+                continue;
+            }
+            let s = slots(obligation, cal, tz, start, due, from, to);
+            if s.is_empty() {
+                continue;
+            }
+            any = true;
+            let plan_index = plans.len();
+            all_slots.extend(s.into_iter().map(|slot| (slot, plan_index)));
+            plans.push(PeriodPlan {
+                ob: ob_index,
+                key: period.key,
+                due,
+                owing,
+            });
+        }
+        if any {
+            let mut unit_mail = Vec::with_capacity(reporters.len());
+            let mut stage_mail = Vec::with_capacity(reporters.len());
+            for &u in &reporters {
+                let unit = &cfg.units[u as usize];
+                unit_mail.push(
+                    unit.emails
+                        .iter()
+                        .map(String::as_str)
+                        .collect::<Arc<[&str]>>(),
+                );
+                stage_mail.push(
+                    obligation
+                        .escalation
+                        .iter()
+                        .map(|st| Arc::from(resolve_targets(&scope, obligation, unit, &st.notify)))
+                        .collect(),
+                );
+            }
+            obs.push(ObligationMail {
+                obligation,
+                reporters,
+                unit_mail,
+                stage_mail,
+            });
+        }
+    }
+
+    // Plans are in obligation order already; order each obligation's periods
+    // by key so that the rank below sorts by (obligation, period).
+    let mut order: Vec<usize> = (0..plans.len()).collect();
+    order.sort_by(|&a, &b| (plans[a].ob, &plans[a].key).cmp(&(plans[b].ob, &plans[b].key)));
+    let mut rank = vec![0usize; plans.len()];
+    for (r, &p) in order.iter().enumerate() {
+        rank[p] = r;
+    }
+    all_slots.sort_by_key(|(s, p)| (s.at, rank[*p], s.kind, s.stage));
+
+    let total: usize = all_slots.iter().map(|(_, p)| plans[*p].owing.len()).sum();
+    let mut events = Vec::with_capacity(total);
+    // Within one instant and one (obligation, period), units come before kind
+    // and stage: expand each such group unit by unit.
+    let mut i = 0;
+    while i < all_slots.len() {
+        let (first, p) = all_slots[i];
+        let mut j = i + 1;
+        while j < all_slots.len() && all_slots[j].0.at == first.at && all_slots[j].1 == p {
+            j += 1;
+        }
+        let plan = &plans[p];
+        let om = &obs[plan.ob];
+        let offset = tz.to_offset(first.at);
+        for &pos in &plan.owing {
+            let pos = pos as usize;
+            let unit = &cfg.units[om.reporters[pos] as usize];
+            for (slot, _) in &all_slots[i..j] {
+                let recipients = if slot.ladder == UNIT_MAIL {
+                    om.unit_mail[pos].clone()
+                } else {
+                    om.stage_mail[pos][slot.ladder].clone()
+                };
+                events.push(Event {
+                    obligation: om.obligation,
+                    period: plan.key.clone(),
+                    unit,
+                    kind: slot.kind,
+                    stage: slot.stage,
+                    at: slot.at,
+                    offset,
+                    due: plan.due,
+                    recipients,
+                });
+            }
+        }
+        i = j;
+    }
+    events
+}
+
+/// Helper for callers that want one JSON object per line.
+pub fn to_json_lines(events: &[Event<'_>]) -> String {
+    let mut out = String::with_capacity(events.len() * 200);
+    for e in events {
+        // Serialising plain strings and numbers cannot fail.
+        if let Ok(line) = serde_json::to_string(e) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
+}

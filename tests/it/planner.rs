@@ -1,0 +1,1042 @@
+//! Planner tests: due dates for every cycle, window style and due rule, who
+//! owes what, reminders, escalations and recipients, plus property tests.
+//!
+//! Expected dates were worked out by hand from printed month calendars of
+//! 2025–2027 (Python's `calendar.TextCalendar` output); weekdays are noted
+//! beside each case. Tết 2026 (14–22/2, BRIEF §3) is declared in
+//! `extra_days_off` so the tests do not depend on built-in holiday data; the
+//! other dates avoid the statutory holidays.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+
+use hanbao::calendar::WorkCalendar;
+use hanbao::commands::plan::render;
+use hanbao::config::model::*;
+use hanbao::planner::{
+    self, Deadline, EventKind, Filter, PeriodKey, PlanError, deadline_for, deadlines, plan,
+};
+use jiff::civil::{Date, Time, date};
+use jiff::tz::TimeZone;
+use proptest::prelude::*;
+
+// ---------- model builders ----------
+
+fn days(n: u32) -> Offset {
+    Offset {
+        amount: n,
+        unit: DayUnit::Days,
+    }
+}
+
+fn wdays(n: u32) -> Offset {
+    Offset {
+        amount: n,
+        unit: DayUnit::WorkingDays,
+    }
+}
+
+fn unit(id: &str) -> Unit {
+    Unit {
+        id: id.into(),
+        name: format!("Đơn vị {id}"),
+        emails: vec![format!("vanthu@{id}.example")],
+        head: None,
+        groups: vec![],
+        supervisor: None,
+        council: None,
+        active_from: None,
+        active_until: None,
+        successor: None,
+    }
+}
+
+fn obligation(
+    id: &str,
+    reporters: &[&str],
+    cycle: Cycle,
+    window: WindowStyle,
+    due: DueRule,
+) -> Obligation {
+    Obligation {
+        id: id.into(),
+        title: format!("Báo cáo {id}"),
+        legal_basis: None,
+        reporters: reporters.iter().map(|s| s.to_string()).collect(),
+        recipient: Recipient::Unit("so".into()),
+        cycle,
+        window,
+        due,
+        overrides: BTreeMap::new(),
+        roll_to_working_day: true,
+        reminders: vec![],
+        escalation: vec![],
+        active_from: None,
+        active_until: None,
+        depends_on: vec![],
+    }
+}
+
+fn tet_2026() -> CalendarSettings {
+    CalendarSettings {
+        extra_days_off: (14..=22)
+            .map(|d| ConfiguredDay {
+                date: date(2026, 2, d),
+                reason: "Tết Nguyên đán 2026".into(),
+            })
+            .collect(),
+        ..CalendarSettings::default()
+    }
+}
+
+fn config(units: Vec<Unit>, obligations: Vec<Obligation>) -> Config {
+    let mut all_units = vec![unit("so")];
+    all_units.extend(units);
+    Config {
+        daemon: Daemon {
+            time_zone_name: "Asia/Ho_Chi_Minh".into(),
+            time_zone: TimeZone::get("Asia/Ho_Chi_Minh").unwrap(),
+            database_url: "sqlite:///tmp/hanbao-test.db".into(),
+            state_dir: PathBuf::from("/tmp"),
+            sending_hours: SendingHours {
+                start: Time::constant(7, 30, 0, 0),
+                end: Time::constant(11, 0, 0, 0),
+            },
+            http_listen: "127.0.0.1:0".parse().unwrap(),
+        },
+        mail: Mail {
+            transport: Transport::File {
+                dir: PathBuf::from("/tmp"),
+            },
+            from: "so@so.example".into(),
+            reply_to: None,
+        },
+        calendar: tet_2026(),
+        units: all_units,
+        obligations,
+        groups: BTreeMap::new(),
+        files: vec![],
+    }
+}
+
+fn due_of(cfg: &Config, ob: &str, key: &str, unit: &str) -> Date {
+    let cal = WorkCalendar::new(&cfg.calendar);
+    deadline_for(cfg, &cal, ob, key, unit).unwrap().due
+}
+
+// ---------- due dates ----------
+
+#[test]
+fn due_dates_for_every_cycle_style_and_rule() {
+    use Cycle::*;
+    use WindowStyle::*;
+    let dom = |day, next_month| DueRule::DayOfMonth { day, next_month };
+    let after = DueRule::After;
+    // (cycle, style, rule, roll, key, expected due day)
+    let cases: Vec<(Cycle, WindowStyle, DueRule, bool, &str, Date)> = vec![
+        // Month 5/2026 ends Sun 31/5; +5 days = Fri 5/6.
+        (
+            Monthly,
+            Calendar,
+            after(days(5)),
+            true,
+            "2026-05",
+            date(2026, 6, 5),
+        ),
+        // Decree 09 June window ends Sun 14/6; the 20th is Sat 20/6 -> Mon 22/6.
+        (
+            Monthly,
+            Decree09,
+            dom(20, false),
+            true,
+            "2026-06",
+            date(2026, 6, 22),
+        ),
+        // Same, not rolled: stays on Saturday.
+        (
+            Monthly,
+            Decree09,
+            dom(20, false),
+            false,
+            "2026-06",
+            date(2026, 6, 20),
+        ),
+        // Q3 ends Wed 30/9; 10 working days: Oct 1,2,5,6,7,8,9,12,13,14 -> Wed 14/10.
+        (
+            Quarterly,
+            Calendar,
+            after(wdays(10)),
+            true,
+            "2026-Q3",
+            date(2026, 10, 14),
+        ),
+        // Decree 09 Q1 ends Sat 14/3; the 25th of March is a Wednesday.
+        (
+            Quarterly,
+            Decree09,
+            dom(25, false),
+            true,
+            "2026-Q1",
+            date(2026, 3, 25),
+        ),
+        // H1 (first half only): "31/6" is clamped to Tue 30/6.
+        (
+            SixMonthly {
+                first_half_only: true,
+            },
+            Calendar,
+            dom(31, false),
+            true,
+            "2026-H1",
+            date(2026, 6, 30),
+        ),
+        // H2 ends Thu 31/12; the 10th of next month is Sun 10/1/2027 -> Mon 11/1.
+        (
+            SixMonthly {
+                first_half_only: false,
+            },
+            Calendar,
+            dom(10, true),
+            true,
+            "2026-H2",
+            date(2027, 1, 11),
+        ),
+        // Decree 09 H2 ends Mon 14/12; +3 days = Thu 17/12.
+        (
+            SixMonthly {
+                first_half_only: false,
+            },
+            Decree09,
+            after(days(3)),
+            true,
+            "2026-H2",
+            date(2026, 12, 17),
+        ),
+        // Decree 09 9M ends Mon 14/9; 2 working days: Tue 15, Wed 16.
+        (
+            NineMonthly,
+            Decree09,
+            after(wdays(2)),
+            true,
+            "2026-9M",
+            date(2026, 9, 16),
+        ),
+        // Calendar 9M ends Wed 30/9; the 31st of October exists: Sat 31/10 -> Mon 2/11.
+        (
+            NineMonthly,
+            Calendar,
+            dom(31, true),
+            true,
+            "2026-9M",
+            date(2026, 11, 2),
+        ),
+        // Decree 09 year ends Mon 14/12; the 20th is Sun 20/12 -> Mon 21/12.
+        (
+            Annual,
+            Decree09,
+            dom(20, false),
+            true,
+            "2026",
+            date(2026, 12, 21),
+        ),
+        // Calendar year ends Thu 31/12; 15/1/2027 is a Friday.
+        (
+            Annual,
+            Calendar,
+            dom(15, true),
+            true,
+            "2026",
+            date(2027, 1, 15),
+        ),
+        // January 2027, due the 29th of next month: February 2027 has 28 days,
+        // Sun 28/2/2027; rolled to Mon 1/3/2027.
+        (
+            Monthly,
+            Calendar,
+            dom(29, true),
+            true,
+            "2027-01",
+            date(2027, 3, 1),
+        ),
+        (
+            Monthly,
+            Calendar,
+            dom(29, true),
+            false,
+            "2027-01",
+            date(2027, 2, 28),
+        ),
+        // Leap year 2028: 29/2/2028 exists (a Tuesday).
+        (
+            Monthly,
+            Calendar,
+            dom(29, true),
+            true,
+            "2028-01",
+            date(2028, 2, 29),
+        ),
+        // Over Tết: January 2026 ends Sat 31/1; 12 working days:
+        // Feb 2,3,4,5,6,9,10,11,12,13 (10), Tết 14–22, Mon 23 (11), Tue 24 (12).
+        (
+            Monthly,
+            Calendar,
+            after(wdays(12)),
+            true,
+            "2026-01",
+            date(2026, 2, 24),
+        ),
+        // The 14th of next month is Sat 14/2/2026, inside Tết: rolls to Mon 23/2.
+        (
+            Monthly,
+            Calendar,
+            dom(14, true),
+            true,
+            "2026-01",
+            date(2026, 2, 23),
+        ),
+        // Not rolled: stays inside Tết.
+        (
+            Monthly,
+            Calendar,
+            dom(17, true),
+            false,
+            "2026-01",
+            date(2026, 2, 17),
+        ),
+    ];
+    for (i, (cycle, style, rule, roll, key, want)) in cases.into_iter().enumerate() {
+        let mut ob = obligation("bc", &["a"], cycle.clone(), style, rule);
+        ob.roll_to_working_day = roll;
+        let cfg = config(vec![unit("a")], vec![ob]);
+        assert_eq!(
+            due_of(&cfg, "bc", key, "a"),
+            want,
+            "case {i}: {cycle:?} {style:?} {rule:?} {key}"
+        );
+    }
+}
+
+#[test]
+fn one_off_period_is_keyed_by_id() {
+    // Window 1/3–10/3/2026; +3 days = Fri 13/3.
+    let ob = obligation(
+        "vuong-mac-2026",
+        &["a"],
+        Cycle::Once {
+            start: Some(date(2026, 3, 1)),
+            end: date(2026, 3, 10),
+        },
+        WindowStyle::Calendar,
+        DueRule::After(days(3)),
+    );
+    let cfg = config(vec![unit("a")], vec![ob]);
+    let cal = WorkCalendar::new(&cfg.calendar);
+    let d = deadline_for(&cfg, &cal, "vuong-mac-2026", "vuong-mac-2026", "a").unwrap();
+    assert_eq!(d.due, date(2026, 3, 13));
+    assert_eq!(d.window.start, date(2026, 3, 1));
+    assert_eq!(d.period.to_string(), "vuong-mac-2026");
+    let err = deadline_for(&cfg, &cal, "vuong-mac-2026", "2026", "a").unwrap_err();
+    assert!(
+        err.to_string().contains("because its cycle is one-off"),
+        "{err}"
+    );
+}
+
+#[test]
+fn overrides_replace_the_computed_day_then_roll() {
+    let mut ob = obligation(
+        "nq121-6thang",
+        &["a"],
+        Cycle::SixMonthly {
+            first_half_only: false,
+        },
+        WindowStyle::Calendar,
+        DueRule::DayOfMonth {
+            day: 20,
+            next_month: false,
+        },
+    );
+    // "For 2026-H1 the province asked for 18/6" (Thu).
+    ob.overrides.insert("2026-H1".into(), date(2026, 6, 18));
+    // An override on Sat 5/12/2026 rolls to Mon 7/12.
+    ob.overrides.insert("2026-H2".into(), date(2026, 12, 5));
+    let cfg = config(vec![unit("a")], vec![ob.clone()]);
+    assert_eq!(
+        due_of(&cfg, "nq121-6thang", "2026-H1", "a"),
+        date(2026, 6, 18)
+    );
+    assert_eq!(
+        due_of(&cfg, "nq121-6thang", "2026-H2", "a"),
+        date(2026, 12, 7)
+    );
+    // 2025-H1 has no override: 20/6/2025 is a Friday.
+    assert_eq!(
+        due_of(&cfg, "nq121-6thang", "2025-H1", "a"),
+        date(2025, 6, 20)
+    );
+    ob.roll_to_working_day = false;
+    let cfg = config(vec![unit("a")], vec![ob]);
+    assert_eq!(
+        due_of(&cfg, "nq121-6thang", "2026-H2", "a"),
+        date(2026, 12, 5)
+    );
+    // The overridden day is what `deadlines` reports, found by the overridden date.
+    let cal = WorkCalendar::new(&cfg.calendar);
+    let d = deadlines(
+        &cfg,
+        &cal,
+        date(2026, 6, 18),
+        date(2026, 6, 18),
+        &Filter::default(),
+    );
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].period.to_string(), "2026-H1");
+}
+
+#[test]
+fn missing_periods_are_explained() {
+    let ob = obligation(
+        "nq121-6thang",
+        &["a"],
+        Cycle::SixMonthly {
+            first_half_only: true,
+        },
+        WindowStyle::Calendar,
+        DueRule::After(days(5)),
+    );
+    let cfg = config(vec![unit("a")], vec![ob]);
+    let cal = WorkCalendar::new(&cfg.calendar);
+    for (key, want) in [
+        (
+            "2026-H2",
+            "period 2026-H2 does not exist for obligation \"nq121-6thang\" because its cycle is six-monthly, first half only",
+        ),
+        ("2026-Q3", "because its cycle is six-monthly"),
+        ("2026-13", "the month must be 01–12"),
+        ("H1-2026", "is not a period key"),
+    ] {
+        let err = deadline_for(&cfg, &cal, "nq121-6thang", key, "a").unwrap_err();
+        assert!(matches!(err, PlanError::Period { .. }), "{err:?}");
+        assert!(err.to_string().contains(want), "{key}: {err}");
+    }
+    assert!(matches!(
+        deadline_for(&cfg, &cal, "nope", "2026-H1", "a"),
+        Err(PlanError::UnknownObligation(_))
+    ));
+    assert!(matches!(
+        deadline_for(&cfg, &cal, "nq121-6thang", "2026-H1", "so"),
+        Err(PlanError::NotAReporter { .. })
+    ));
+}
+
+// ---------- who owes what ----------
+
+#[test]
+fn dissolved_unit_owes_first_half_but_not_the_year() {
+    let mut a = unit("huyen-cu");
+    a.active_until = Some(date(2025, 6, 30));
+    let mut b = unit("xa-moi");
+    b.active_from = Some(date(2025, 7, 1));
+    let half = obligation(
+        "nq121-6thang",
+        &["huyen-cu", "xa-moi"],
+        Cycle::SixMonthly {
+            first_half_only: false,
+        },
+        WindowStyle::Calendar,
+        DueRule::After(days(10)),
+    );
+    let year = obligation(
+        "nq121-nam",
+        &["huyen-cu", "xa-moi"],
+        Cycle::Annual,
+        WindowStyle::Calendar,
+        DueRule::After(days(10)),
+    );
+    let cfg = config(vec![a, b], vec![half, year]);
+    let cal = WorkCalendar::new(&cfg.calendar);
+    let owed: Vec<(String, String, String)> = deadlines(
+        &cfg,
+        &cal,
+        date(2025, 2, 1),
+        date(2026, 1, 31),
+        &Filter::default(),
+    )
+    .iter()
+    .map(|d| {
+        (
+            d.obligation.id.clone(),
+            d.period.to_string(),
+            d.unit.id.clone(),
+        )
+    })
+    .collect();
+    let s = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+    assert_eq!(
+        owed,
+        vec![
+            // 2025-H1 due 10/7/2025, 2025-H2 and 2025 due 10/1/2026 (Sat, rolled to Mon 12/1).
+            s("nq121-6thang", "2025-H1", "huyen-cu"),
+            s("nq121-6thang", "2025-H2", "xa-moi"),
+            s("nq121-nam", "2025", "xa-moi"),
+        ]
+    );
+    assert_eq!(
+        due_of(&cfg, "nq121-nam", "2025", "xa-moi"),
+        date(2026, 1, 12)
+    );
+    assert!(matches!(
+        deadline_for(&cfg, &cal, "nq121-nam", "2025", "huyen-cu"),
+        Err(PlanError::UnitInactive { .. })
+    ));
+}
+
+#[test]
+fn obligation_validity_window() {
+    let mut ob = obligation(
+        "bc",
+        &["a"],
+        Cycle::Quarterly,
+        WindowStyle::Calendar,
+        DueRule::After(days(5)),
+    );
+    ob.active_from = Some(date(2026, 4, 1));
+    ob.active_until = Some(date(2026, 9, 30));
+    let cfg = config(vec![unit("a")], vec![ob]);
+    let cal = WorkCalendar::new(&cfg.calendar);
+    let keys: Vec<String> = deadlines(
+        &cfg,
+        &cal,
+        date(2026, 1, 1),
+        date(2027, 3, 31),
+        &Filter::default(),
+    )
+    .iter()
+    .map(|d| d.period.to_string())
+    .collect();
+    assert_eq!(keys, ["2026-Q2", "2026-Q3"]);
+    assert!(matches!(
+        deadline_for(&cfg, &cal, "bc", "2026-Q1", "a"),
+        Err(PlanError::ObligationInactive { .. })
+    ));
+}
+
+#[test]
+fn compiled_report_dependencies() {
+    let units = obligation(
+        "don-vi-6thang",
+        &["a"],
+        Cycle::SixMonthly {
+            first_half_only: false,
+        },
+        WindowStyle::Calendar,
+        DueRule::After(days(10)),
+    );
+    let monthly = obligation(
+        "don-vi-thang",
+        &["a"],
+        Cycle::Monthly,
+        WindowStyle::Decree09,
+        DueRule::After(days(2)),
+    );
+    let mut compiled = obligation(
+        "tong-hop",
+        &["so"],
+        Cycle::SixMonthly {
+            first_half_only: false,
+        },
+        WindowStyle::Calendar,
+        DueRule::After(wdays(5)),
+    );
+    compiled.depends_on = vec!["don-vi-6thang".into(), "don-vi-thang".into()];
+    let cfg = config(vec![unit("a")], vec![units, monthly, compiled]);
+    let compiled = cfg.obligation("tong-hop").unwrap();
+    let deps =
+        planner::dependencies(&cfg, compiled, &PeriodKey::parse("2026-H1").unwrap()).unwrap();
+    let got: Vec<(String, String)> = deps
+        .iter()
+        .map(|(o, p)| (o.id.clone(), p.key.to_string()))
+        .collect();
+    // Same cycle: same key. Monthly Decree 09 windows end on the 14th of
+    // January..June, all inside 1/1–30/6.
+    let mut want = vec![("don-vi-6thang".to_string(), "2026-H1".to_string())];
+    want.extend((1..=6).map(|m| ("don-vi-thang".to_string(), format!("2026-{m:02}"))));
+    assert_eq!(got, want);
+}
+
+// ---------- events ----------
+
+/// Two districts, each reporting to its own People's Council, supervised by the province.
+fn districts() -> Config {
+    let mut tinh = unit("ubnd-tinh");
+    tinh.emails = vec!["vp@tinh.example".into()];
+    let mut units = vec![tinh, unit("hdnd-a"), unit("hdnd-b")];
+    for (id, council) in [("huyen-a", "hdnd-a"), ("huyen-b", "hdnd-b")] {
+        let mut u = unit(id);
+        u.emails = vec![format!("vanthu@{id}.example"), format!("ubnd@{id}.example")];
+        u.head = Some(Person {
+            name: "Chủ tịch".into(),
+            email: format!("chutich@{id}.example"),
+        });
+        u.supervisor = Some("ubnd-tinh".into());
+        u.council = Some(council.into());
+        units.push(u);
+    }
+    let mut ob = obligation(
+        "tre-em-nam",
+        &["huyen-b", "huyen-a"],
+        Cycle::SixMonthly {
+            first_half_only: true,
+        },
+        WindowStyle::Calendar,
+        DueRule::DayOfMonth {
+            day: 20,
+            next_month: false,
+        },
+    );
+    ob.recipient = Recipient::ReporterCouncil;
+    ob.reminders = vec![days(7), days(2), wdays(1)];
+    ob.escalation = vec![
+        EscalationStage {
+            after: days(0),
+            notify: vec![EscalationTarget::Unit, EscalationTarget::Head],
+            repeat: None,
+        },
+        EscalationStage {
+            after: days(5),
+            notify: vec![
+                EscalationTarget::Supervisor,
+                EscalationTarget::Recipient,
+                EscalationTarget::Address("theodoi@so.example".into()),
+                EscalationTarget::Unit,
+                EscalationTarget::Address("vp@tinh.example".into()),
+            ],
+            repeat: Some(Repeat {
+                every: days(7),
+                limit: 2,
+            }),
+        },
+    ];
+    config(units, vec![ob])
+}
+
+#[test]
+fn events_of_a_period_in_order_with_recipients() {
+    let cfg = districts();
+    let cal = WorkCalendar::new(&cfg.calendar);
+    let events = plan(
+        &cfg,
+        &cal,
+        date(2026, 6, 1),
+        date(2026, 7, 31),
+        &Filter::default(),
+    );
+    let got: Vec<String> = events
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {} {} {}",
+                e.at_rfc3339(),
+                e.unit.id,
+                e.kind.as_str(),
+                e.stage,
+                e.recipients.join(",")
+            )
+        })
+        .collect();
+    // Due: 20/6/2026 is a Saturday -> Mon 22/6.
+    // Reminders: 7 days before = Mon 15/6; 2 days before = Sat 20/6 -> Fri 19/6;
+    // 1 working day before = Fri 19/6 (same day, dropped).
+    // Escalations: stage A 0 days -> the morning after, Tue 23/6; stage B
+    // 5 days -> Sat 27/6 -> Mon 29/6, repeats every 7 days twice: Mon 6/7, Mon 13/7.
+    let a_unit = "vanthu@huyen-a.example,ubnd@huyen-a.example";
+    let b_unit = "vanthu@huyen-b.example,ubnd@huyen-b.example";
+    let a_head = format!("{a_unit},chutich@huyen-a.example");
+    let b_head = format!("{b_unit},chutich@huyen-b.example");
+    let a_b = format!("vp@tinh.example,vanthu@hdnd-a.example,theodoi@so.example,{a_unit}");
+    let b_b = format!("vp@tinh.example,vanthu@hdnd-b.example,theodoi@so.example,{b_unit}");
+    let mut want = vec![
+        format!("2026-06-15T07:30:00+07:00 huyen-a reminder 1 {a_unit}"),
+        format!("2026-06-15T07:30:00+07:00 huyen-b reminder 1 {b_unit}"),
+        format!("2026-06-19T07:30:00+07:00 huyen-a reminder 2 {a_unit}"),
+        format!("2026-06-19T07:30:00+07:00 huyen-b reminder 2 {b_unit}"),
+        format!("2026-06-23T00:00:00+07:00 huyen-a deadline 0 {a_unit}"),
+        format!("2026-06-23T00:00:00+07:00 huyen-b deadline 0 {b_unit}"),
+        format!("2026-06-23T07:30:00+07:00 huyen-a escalation 1 {a_head}"),
+        format!("2026-06-23T07:30:00+07:00 huyen-b escalation 1 {b_head}"),
+    ];
+    for (stage, day) in [(2, "2026-06-29"), (3, "2026-07-06"), (4, "2026-07-13")] {
+        want.push(format!(
+            "{day}T07:30:00+07:00 huyen-a escalation {stage} {a_b}"
+        ));
+        want.push(format!(
+            "{day}T07:30:00+07:00 huyen-b escalation {stage} {b_b}"
+        ));
+    }
+    assert_eq!(got, want);
+    assert!(events.iter().all(|e| e.due == date(2026, 6, 22)));
+
+    let line = serde_json::to_string(&events[4]).unwrap();
+    assert_eq!(
+        line,
+        r#"{"obligation":"tre-em-nam","period":"2026-H1","unit":"huyen-a","kind":"deadline","stage":0,"at":"2026-06-23T00:00:00+07:00","due":"2026-06-22","recipients":["vanthu@huyen-a.example","ubnd@huyen-a.example"]}"#
+    );
+}
+
+#[test]
+fn recipients_per_target_kind() {
+    use EscalationTarget::*;
+    use hanbao::planner::events::escalation_recipients;
+    let mut cfg = districts();
+    let targets = [Recipient, Address("vp@tinh.example".into())];
+    let a = |cfg: &Config| {
+        let ob = &cfg.obligations[0];
+        let u = cfg.unit("huyen-a").unwrap();
+        escalation_recipients(cfg, ob, u, &targets).join(",")
+    };
+    // Per reporter: its own council.
+    assert_eq!(a(&cfg), "vanthu@hdnd-a.example,vp@tinh.example");
+    // Per reporter: its supervisor (whose mailbox is also the fixed address: kept once).
+    cfg.obligations[0].recipient = hanbao::config::model::Recipient::ReporterSupervisor;
+    assert_eq!(a(&cfg), "vp@tinh.example");
+    // One unit for every reporter.
+    cfg.obligations[0].recipient = hanbao::config::model::Recipient::Unit("so".into());
+    assert_eq!(a(&cfg), "vanthu@so.example,vp@tinh.example");
+    // A unit without a head or supervisor contributes nothing for those targets.
+    let ob = &cfg.obligations[0];
+    let so = cfg.unit("so").unwrap();
+    assert_eq!(
+        escalation_recipients(&cfg, ob, so, &[Head, Supervisor, Unit]),
+        ["vanthu@so.example"]
+    );
+}
+
+#[test]
+fn range_and_filters() {
+    let cfg = districts();
+    let cal = WorkCalendar::new(&cfg.calendar);
+    // The deadline event belongs to its due day, not to the next day.
+    let one_day = plan(
+        &cfg,
+        &cal,
+        date(2026, 6, 22),
+        date(2026, 6, 22),
+        &Filter::default(),
+    );
+    assert_eq!(one_day.len(), 2);
+    assert!(one_day.iter().all(|e| e.kind == EventKind::Deadline));
+    // A range that starts after the due day still shows the escalations, with stable stage numbers.
+    let late = plan(
+        &cfg,
+        &cal,
+        date(2026, 7, 1),
+        date(2026, 7, 31),
+        &Filter::default(),
+    );
+    assert_eq!(
+        late.iter().map(|e| e.stage).collect::<Vec<_>>(),
+        [3, 3, 4, 4]
+    );
+    let only_a = Filter {
+        unit: Some("huyen-a".into()),
+        ..Filter::default()
+    };
+    let a = plan(&cfg, &cal, date(2026, 6, 1), date(2026, 7, 31), &only_a);
+    // Two reminders, the deadline and four escalations.
+    assert_eq!(a.len(), 7);
+    assert!(a.iter().all(|e| e.unit.id == "huyen-a"));
+    let unknown = Filter {
+        obligation: Some("khong-co".into()),
+        ..Filter::default()
+    };
+    assert!(plan(&cfg, &cal, date(2026, 1, 1), date(2026, 12, 31), &unknown).is_empty());
+}
+
+#[test]
+fn reminder_and_escalation_over_tet() {
+    // January 2026, due Fri 13/2/2026 (the 13th of next month).
+    let mut ob = obligation(
+        "thang",
+        &["a"],
+        Cycle::Monthly,
+        WindowStyle::Calendar,
+        DueRule::DayOfMonth {
+            day: 13,
+            next_month: true,
+        },
+    );
+    ob.reminders = vec![days(0)];
+    ob.escalation = vec![EscalationStage {
+        after: days(1),
+        notify: vec![EscalationTarget::Unit],
+        repeat: Some(Repeat {
+            every: wdays(1),
+            limit: 1,
+        }),
+    }];
+    // December 2025 second obligation: due Mon 23/2/2026 (the 23rd of
+    // February for January's report); a reminder 3 days before falls on
+    // Fri 20/2 (Tết) and moves back to Fri 13/2.
+    let mut ob2 = obligation(
+        "thang-2",
+        &["a"],
+        Cycle::Monthly,
+        WindowStyle::Calendar,
+        DueRule::DayOfMonth {
+            day: 23,
+            next_month: true,
+        },
+    );
+    ob2.reminders = vec![days(3)];
+    let cfg = config(vec![unit("a")], vec![ob, ob2]);
+    let cal = WorkCalendar::new(&cfg.calendar);
+    let f = |id: &str| Filter {
+        obligation: Some(id.into()),
+        ..Filter::default()
+    };
+    let e = plan(&cfg, &cal, date(2026, 2, 1), date(2026, 2, 28), &f("thang"));
+    let got: Vec<(EventKind, u32, String)> = e
+        .iter()
+        .map(|e| (e.kind, e.stage, e.at_rfc3339()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                EventKind::Reminder,
+                1,
+                "2026-02-13T07:30:00+07:00".to_string()
+            ),
+            (
+                EventKind::Deadline,
+                0,
+                "2026-02-14T00:00:00+07:00".to_string()
+            ),
+            // 1 day after = Sat 14/2, Tết until Sun 22/2 -> Mon 23/2; repeat 1 working day later: Tue 24/2.
+            (
+                EventKind::Escalation,
+                1,
+                "2026-02-23T07:30:00+07:00".to_string()
+            ),
+            (
+                EventKind::Escalation,
+                2,
+                "2026-02-24T07:30:00+07:00".to_string()
+            ),
+        ]
+    );
+    let e = plan(
+        &cfg,
+        &cal,
+        date(2026, 2, 1),
+        date(2026, 2, 28),
+        &f("thang-2"),
+    );
+    let got: Vec<(EventKind, String)> = e.iter().map(|e| (e.kind, e.at_rfc3339())).collect();
+    assert_eq!(
+        got,
+        vec![
+            (EventKind::Reminder, "2026-02-13T07:30:00+07:00".to_string()),
+            (EventKind::Deadline, "2026-02-24T00:00:00+07:00".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn escalation_working_days_and_limit() {
+    // Quarter 2/2026 ends Tue 30/6; due the 10th of next month, Fri 10/7.
+    let mut ob = obligation(
+        "quy",
+        &["a"],
+        Cycle::Quarterly,
+        WindowStyle::Calendar,
+        DueRule::DayOfMonth {
+            day: 10,
+            next_month: true,
+        },
+    );
+    ob.escalation = vec![EscalationStage {
+        // 2 working days after Fri 10/7: Mon 13, Tue 14.
+        after: wdays(2),
+        notify: vec![EscalationTarget::Unit],
+        // Every 3 days, three times: Fri 17/7, Mon 20/7 (Sat), Thu 23/7 -> stop.
+        repeat: Some(Repeat {
+            every: days(3),
+            limit: 3,
+        }),
+    }];
+    let cfg = config(vec![unit("a")], vec![ob]);
+    let cal = WorkCalendar::new(&cfg.calendar);
+    let e = plan(
+        &cfg,
+        &cal,
+        date(2026, 7, 11),
+        date(2026, 9, 30),
+        &Filter::default(),
+    );
+    let got: Vec<String> = e.iter().map(|e| e.local().date().to_string()).collect();
+    assert_eq!(
+        got,
+        ["2026-07-14", "2026-07-17", "2026-07-20", "2026-07-23"]
+    );
+}
+
+#[test]
+fn render_table_and_json() {
+    let cfg = districts();
+    let cal = WorkCalendar::new(&cfg.calendar);
+    let events = plan(
+        &cfg,
+        &cal,
+        date(2026, 6, 22),
+        date(2026, 6, 23),
+        &Filter::default(),
+    );
+    let json = render(&events, &cfg, true);
+    assert_eq!(json.lines().count(), events.len());
+    for l in json.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        assert!(v["at"].as_str().unwrap().ends_with("+07:00"));
+    }
+    let table = render(&events, &cfg, false);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[1].starts_with("Ngày"), "{table}");
+    assert!(
+        lines[3].starts_with("22/06/2026  24:00  Hạn chót"),
+        "{table}"
+    );
+    assert!(table.contains("23/06/2026  07:30  Đôn đốc"), "{table}");
+    // Columns line up: the period column starts at the same character on every row.
+    let col = |l: &str| {
+        l.chars()
+            .collect::<Vec<_>>()
+            .windows(7)
+            .position(|w| w.iter().collect::<String>() == "2026-H1")
+    };
+    let cols: HashSet<_> = lines[3..].iter().map(|l| col(l)).collect();
+    assert_eq!(cols.len(), 1, "{table}");
+}
+
+// ---------- properties ----------
+
+fn arb_offset() -> impl Strategy<Value = Offset> {
+    (0u32..15, any::<bool>()).prop_map(|(n, w)| if w { wdays(n) } else { days(n) })
+}
+
+fn arb_obligation() -> impl Strategy<Value = Obligation> {
+    let cycle = prop_oneof![
+        Just(Cycle::Monthly),
+        Just(Cycle::Quarterly),
+        any::<bool>().prop_map(|f| Cycle::SixMonthly { first_half_only: f }),
+        Just(Cycle::NineMonthly),
+        Just(Cycle::Annual),
+        (1i8..=28, 1i8..=12).prop_map(|(d, m)| Cycle::Once {
+            start: None,
+            end: date(2026, m, d)
+        }),
+    ];
+    let style = prop_oneof![Just(WindowStyle::Calendar), Just(WindowStyle::Decree09)];
+    let rule = prop_oneof![
+        arb_offset().prop_map(DueRule::After),
+        (1u8..=31, any::<bool>())
+            .prop_map(|(day, next_month)| DueRule::DayOfMonth { day, next_month }),
+    ];
+    let stage =
+        (arb_offset(), proptest::option::of((arb_offset(), 0u32..4))).prop_map(|(after, rep)| {
+            EscalationStage {
+                after,
+                notify: vec![EscalationTarget::Unit, EscalationTarget::Supervisor],
+                repeat: rep.map(|(every, limit)| Repeat { every, limit }),
+            }
+        });
+    (
+        cycle,
+        style,
+        rule,
+        any::<bool>(),
+        proptest::collection::vec(arb_offset(), 0..4),
+        proptest::collection::vec(stage, 0..3),
+        proptest::option::of((1i8..=12, 1i8..=28)),
+    )
+        .prop_map(|(cycle, style, rule, roll, reminders, escalation, over)| {
+            let mut ob = obligation("p", &["a", "b"], cycle, style, rule);
+            ob.roll_to_working_day = roll;
+            ob.reminders = reminders;
+            ob.escalation = escalation;
+            if let Some((m, d)) = over {
+                ob.overrides
+                    .insert(format!("2026-{m:02}"), date(2026, m, d));
+            }
+            ob
+        })
+}
+
+fn arb_days_off() -> impl Strategy<Value = Vec<Date>> {
+    proptest::collection::vec((1i8..=12, 1i8..=28), 0..25)
+        .prop_map(|v| v.into_iter().map(|(m, d)| date(2026, m, d)).collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn planned_events_hold_their_invariants(ob in arb_obligation(), off in arb_days_off()) {
+        let mut a = unit("a");
+        a.supervisor = Some("so".into());
+        let mut b = unit("b");
+        b.active_until = Some(date(2026, 6, 30));
+        let roll = ob.roll_to_working_day;
+        let mut cfg = config(vec![a, b], vec![ob]);
+        cfg.calendar.extra_days_off.extend(off.into_iter().map(|date| ConfiguredDay { date, reason: "x".into() }));
+        let cal = WorkCalendar::new(&cfg.calendar);
+        let (from, to) = (date(2025, 10, 1), date(2027, 3, 31));
+        let ds: Vec<Deadline> = deadlines(&cfg, &cal, from, to, &Filter::default());
+        for d in &ds {
+            if roll {
+                prop_assert!(cal.is_working_day(d.due), "rolled due day {} is not a working day", d.due);
+            }
+        }
+        let events = plan(&cfg, &cal, from, to, &Filter::default());
+        let mut seen = HashSet::new();
+        let mut deadline_at = std::collections::HashMap::new();
+        for e in &events {
+            prop_assert!(seen.insert((e.obligation.id.clone(), e.period.to_string(), e.unit.id.clone(), e.kind, e.stage)), "duplicate {:?}", e);
+            if e.kind == EventKind::Deadline {
+                deadline_at.insert((e.period.to_string(), e.unit.id.clone()), e.at);
+            } else {
+                prop_assert!(cal.is_working_day(e.local().date()), "{:?} not on a working day", e);
+                prop_assert_eq!(e.local().time(), cfg.daemon.sending_hours.start);
+            }
+        }
+        let order = |e: &hanbao::planner::Event| {
+            let ui = cfg.units.iter().position(|u| u.id == e.unit.id).unwrap();
+            (e.at, e.period.clone(), ui, e.kind, e.stage)
+        };
+        prop_assert!(events.windows(2).all(|w| order(&w[0]) < order(&w[1])), "not sorted");
+        // Every deadline event matches a unit-period from `deadlines`, and vice versa.
+        let from_deadlines: HashSet<_> = ds.iter().map(|d| (d.period.to_string(), d.unit.id.clone(), d.deadline)).collect();
+        let from_events: HashSet<_> = deadline_at.iter().map(|((p, u), at)| (p.clone(), u.clone(), *at)).collect();
+        prop_assert_eq!(from_deadlines, from_events);
+        for e in &events {
+            if let Some(&at) = deadline_at.get(&(e.period.to_string(), e.unit.id.clone())) {
+                match e.kind {
+                    EventKind::Reminder => prop_assert!(e.at < at, "{:?} not before its deadline", e),
+                    EventKind::Escalation => prop_assert!(e.at > at, "{:?} not after its deadline", e),
+                    EventKind::Deadline => {}
+                }
+            }
+            // Unit b is dissolved on 30/6/2026: nothing for periods ending later.
+            if e.unit.id == "b" {
+                let p = planner::period_of(e.obligation, &e.period.to_string()).unwrap();
+                prop_assert!(p.window.end <= date(2026, 6, 30));
+            }
+        }
+    }
+
+    #[test]
+    fn period_key_parse_never_panics(s in "\\PC{0,12}") {
+        if let Ok(k) = PeriodKey::parse(&s) {
+            prop_assert_eq!(k.to_string(), s);
+        }
+    }
+}
