@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use jiff::civil::Date;
 
 use hanbao::calendar::WorkCalendar;
@@ -38,9 +38,30 @@ struct Cli {
 enum Command {
     /// Validate the configuration: every problem with file:line:column
     Check,
+    /// Every deadline, reminder and escalation in a date range
+    Plan(PlanArgs),
     /// The Vietnamese calendar: holidays, lunar and solar dates
     #[command(subcommand)]
     Calendar(CalendarCommand),
+}
+
+#[derive(Args, Debug)]
+struct PlanArgs {
+    /// First day (YYYY-MM-DD or dd/mm/yyyy)
+    #[arg(long, value_parser = parse_date)]
+    from: Date,
+    /// Last day, inclusive
+    #[arg(long, value_parser = parse_date)]
+    to: Date,
+    /// Only this obligation (id)
+    #[arg(long)]
+    obligation: Option<String>,
+    /// Only this unit (id)
+    #[arg(long)]
+    unit: Option<String>,
+    /// One JSON object per line
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -128,6 +149,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print!("{}", commands::check::render(&result));
             Ok(ExitCode::from(commands::check::exit_code(&result)))
         }
+        Command::Plan(args) => plan(cli.config.as_deref(), args),
         Command::Calendar(cmd) => calendar(cli.config.as_deref(), cmd),
     }
 }
@@ -160,5 +182,44 @@ fn calendar(flag: Option<&Path>, cmd: CalendarCommand) -> Result<ExitCode> {
             print!("{}", commands::calendar::solar(y, m, d, leap, json)?);
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn plan(flag: Option<&Path>, args: PlanArgs) -> Result<ExitCode> {
+    let cfg = match load_config(flag) {
+        Ok(cfg) => cfg,
+        Err(code) => return Ok(code),
+    };
+    if args.to < args.from {
+        anyhow::bail!("--to {} is before --from {}", args.to, args.from);
+    }
+    for (what, id, known) in [
+        (
+            "obligation",
+            &args.obligation,
+            cfg.obligations
+                .iter()
+                .map(|o| o.id.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "unit",
+            &args.unit,
+            cfg.units.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
+        ),
+    ] {
+        if let Some(id) = id {
+            if !known.contains(&id.as_str()) {
+                anyhow::bail!("unknown {what} {id:?}{}", commands::suggest(id, &known));
+            }
+        }
+    }
+    let cal = WorkCalendar::new(&cfg.calendar);
+    let filter = hanbao::planner::Filter {
+        obligation: args.obligation,
+        unit: args.unit,
+    };
+    let events = hanbao::planner::plan(&cfg, &cal, args.from, args.to, &filter);
+    print!("{}", commands::plan::render(&events, &cfg, args.json));
     Ok(ExitCode::SUCCESS)
 }

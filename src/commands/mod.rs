@@ -6,3 +6,23 @@
 pub mod calendar;
 pub mod check;
 pub mod plan;
+
+/// "; did you mean ...?" for an unknown id, naming the nearest known ids.
+pub fn suggest(id: &str, known: &[&str]) -> String {
+    let mut scored: Vec<(f64, &str)> = known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(id, k), *k))
+        .filter(|(s, _)| *s >= 0.75)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    let best: Vec<String> = scored
+        .iter()
+        .take(3)
+        .map(|(_, k)| format!("{k:?}"))
+        .collect();
+    if best.is_empty() {
+        String::new()
+    } else {
+        format!("; có phải ý là {}?", best.join(", "))
+    }
+}

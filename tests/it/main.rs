@@ -1,3 +1,4 @@
 mod calendar;
 mod config;
+mod golden;
 mod planner;

@@ -1,0 +1,126 @@
+//! Golden test: the whole 2026 plan of the sample directive.
+//!
+//! `tests/golden/quang-ngai-4040-2026.jsonl` is the output of
+//! `hanbao --config config/quang-ngai-4040.toml plan --from 2026-01-01 --to 2026-12-31 --json`.
+//! Spot checks done by hand against a 2026 wall calendar: unit reminders
+//! for 2026-H1 on Thu 11/6 and Wed 17/6 (5 and 1 working days before the
+//! overridden due day Thu 18/6); first escalation Fri 19/6; the annual
+//! report due Sun 20/12 rolled to Mon 21/12; the repeat after Sat 26/12 –
+//! Fri 1/1 (New Year) on Tue 5/1/2027 falls outside the year. Regenerate with
+//! `HANBAO_UPDATE_GOLDEN=1 cargo test --test it golden` and review the diff.
+
+use std::path::Path;
+
+use hanbao::calendar::WorkCalendar;
+use hanbao::planner::{Filter, plan};
+use jiff::civil::date;
+
+#[test]
+fn sample_directive_plan_for_2026() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let loaded = hanbao::config::load(&root.join("config/quang-ngai-4040.toml"))
+        .expect("sample config loads");
+    let cal = WorkCalendar::new(&loaded.config.calendar);
+    let events = plan(
+        &loaded.config,
+        &cal,
+        date(2026, 1, 1),
+        date(2026, 12, 31),
+        &Filter::default(),
+    );
+    let got = hanbao::planner::events::to_json_lines(&events);
+    let golden = root.join("tests/golden/quang-ngai-4040-2026.jsonl");
+    if std::env::var_os("HANBAO_UPDATE_GOLDEN").is_some() {
+        std::fs::write(&golden, &got).expect("write golden file");
+    }
+    let want = std::fs::read_to_string(&golden).expect("golden file");
+    if got != want {
+        let first = got.lines().zip(want.lines()).position(|(g, w)| g != w);
+        panic!(
+            "2026 plan differs from {} ({} lines now, {} in the file); first difference at line {:?}:\n  now:  {:?}\n  file: {:?}",
+            golden.display(),
+            got.lines().count(),
+            want.lines().count(),
+            first.map(|i| i + 1),
+            first.and_then(|i| got.lines().nth(i)),
+            first.and_then(|i| want.lines().nth(i)),
+        );
+    }
+    // A few facts checked by hand, so the golden file cannot drift silently.
+    let find = |ob: &str, unit: &str, kind: &str, stage: u32| {
+        want.lines()
+            .find(|l| {
+                l.contains(&format!("\"obligation\":\"{ob}\""))
+                    && l.contains(&format!("\"unit\":\"{unit}\""))
+                    && l.contains(&format!("\"kind\":\"{kind}\""))
+                    && l.contains(&format!("\"stage\":{stage},"))
+            })
+            .unwrap_or_else(|| panic!("no {ob} {unit} {kind} {stage}"))
+            .to_string()
+    };
+    let cases = [
+        (
+            "nq121-6thang",
+            "so-yte",
+            "reminder",
+            1,
+            "\"at\":\"2026-06-11T07:30:00+07:00\",\"due\":\"2026-06-18\"",
+        ),
+        (
+            "nq121-6thang",
+            "so-yte",
+            "reminder",
+            2,
+            "\"at\":\"2026-06-17T07:30:00+07:00\"",
+        ),
+        (
+            "nq121-6thang",
+            "so-yte",
+            "deadline",
+            0,
+            "\"at\":\"2026-06-19T00:00:00+07:00\"",
+        ),
+        (
+            "nq121-6thang",
+            "so-yte",
+            "escalation",
+            1,
+            "\"at\":\"2026-06-19T07:30:00+07:00\"",
+        ),
+        (
+            "nq121-6thang",
+            "so-yte",
+            "escalation",
+            2,
+            "\"at\":\"2026-06-23T07:30:00+07:00\"",
+        ),
+        (
+            "nq121-6thang",
+            "so-yte",
+            "escalation",
+            3,
+            "\"at\":\"2026-06-25T07:30:00+07:00\"",
+        ),
+        (
+            "nq121-nam",
+            "ubnd-lyson",
+            "deadline",
+            0,
+            "\"due\":\"2026-12-21\"",
+        ),
+        (
+            "nq121-nam",
+            "ubnd-lyson",
+            "escalation",
+            3,
+            "\"at\":\"2026-12-28T07:30:00+07:00\"",
+        ),
+    ];
+    for (ob, unit, kind, stage, fragment) in cases {
+        let line = find(ob, unit, kind, stage);
+        assert!(
+            line.contains(fragment),
+            "{ob} {unit} {kind} {stage}: {line} lacks {fragment}"
+        );
+    }
+}
