@@ -1,226 +1,41 @@
-//! Planner benchmark: a national-scale model built in code (4,000 units,
-//! 20 obligations of mixed cycles, window styles and due rules), planned for
+//! Planner benchmark: the national-scale configuration written by
+//! `examples/gen_national.rs` (4,000 units, 20 obligations of mixed cycles,
+//! window styles and due rules), loaded through `config::load`, planned for
 //! one year on one core. Prints unit-period deadlines per second, events per
 //! second and peak memory (VmHWM) against the size of the output.
 //!
 //! Run with `cargo bench --bench plan`. Plain `std::time::Instant`, no
 //! harness; it reads /proc/self/status for memory and nothing else.
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use hanbao::calendar::WorkCalendar;
-use hanbao::config::model::*;
+use hanbao::config::model::Config;
 use hanbao::planner::{Event, Filter, deadlines, plan};
-use jiff::civil::{Time, date};
-use jiff::tz::TimeZone;
+use jiff::civil::date;
 
-const PROVINCES: usize = 34;
-const UNITS: usize = 4_000;
+#[path = "../examples/gen_national.rs"]
+#[allow(dead_code)]
+mod gen_national;
 
-fn off(amount: u32, working: bool) -> Offset {
-    Offset {
-        amount,
-        unit: if working {
-            DayUnit::WorkingDays
-        } else {
-            DayUnit::Days
-        },
-    }
-}
-
-fn unit(id: String) -> Unit {
-    Unit {
-        emails: vec![
-            format!("vanthu@{id}.example"),
-            format!("lanhdao@{id}.example"),
-        ],
-        head: Some(Person {
-            name: "Thủ trưởng".into(),
-            email: format!("thutruong@{id}.example"),
-        }),
-        name: format!("Đơn vị {id}"),
-        id,
-        groups: vec![],
-        supervisor: None,
-        council: None,
-        active_from: None,
-        active_until: None,
-        successor: None,
-    }
-}
-
-/// 34 provincial PCs, 34 provincial councils and 3,932 reporting units
-/// (departments and communes) in three groups; some dissolved mid-year.
+/// The national-scale configuration written by `examples/gen_national.rs`,
+/// loaded and validated like any administrator's file.
 fn model() -> Config {
-    let mut units = Vec::with_capacity(UNITS);
-    for p in 0..PROVINCES {
-        units.push(unit(format!("ubnd-tinh-{p:02}")));
-    }
-    for p in 0..PROVINCES {
-        units.push(unit(format!("hdnd-tinh-{p:02}")));
-    }
-    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut i = 0;
-    while units.len() < UNITS {
-        let p = i % PROVINCES;
-        let group = match i % 10 {
-            0..=2 => "so",
-            3..=8 => "xa",
-            _ => "nganh",
-        };
-        let mut u = unit(format!("{group}-{p:02}-{i:04}"));
-        u.groups = vec![group.into()];
-        u.supervisor = Some(format!("ubnd-tinh-{p:02}"));
-        u.council = Some(format!("hdnd-tinh-{p:02}"));
-        if i % 97 == 0 {
-            u.active_until = Some(date(2026, 6, 30));
-        }
-        groups.entry(group.into()).or_default().push(u.id.clone());
-        units.push(u);
-        i += 1;
-    }
-    let all: Vec<String> = units[2 * PROVINCES..]
-        .iter()
-        .map(|u| u.id.clone())
-        .collect();
-    let cycles = [
-        Cycle::Monthly,
-        Cycle::Monthly,
-        Cycle::Monthly,
-        Cycle::Monthly,
-        Cycle::Monthly,
-        Cycle::Quarterly,
-        Cycle::Quarterly,
-        Cycle::Quarterly,
-        Cycle::Quarterly,
-        Cycle::Quarterly,
-        Cycle::SixMonthly {
-            first_half_only: false,
-        },
-        Cycle::SixMonthly {
-            first_half_only: false,
-        },
-        Cycle::SixMonthly {
-            first_half_only: true,
-        },
-        Cycle::SixMonthly {
-            first_half_only: true,
-        },
-        Cycle::NineMonthly,
-        Cycle::Annual,
-        Cycle::Annual,
-        Cycle::Annual,
-        Cycle::Annual,
-        Cycle::Annual,
-    ];
-    let mut obligations = Vec::new();
-    for (n, cycle) in cycles.into_iter().enumerate() {
-        let reporters = match n % 4 {
-            0 | 1 => all.clone(),
-            2 => groups["xa"].clone(),
-            _ => groups["so"]
-                .iter()
-                .chain(&groups["nganh"])
-                .cloned()
-                .collect(),
-        };
-        let due = match n % 3 {
-            0 => DueRule::After(off(5, false)),
-            1 => DueRule::After(off(3, true)),
-            _ => DueRule::DayOfMonth {
-                day: 20,
-                next_month: n % 2 == 0,
-            },
-        };
-        let mut overrides = BTreeMap::new();
-        if n == 10 {
-            overrides.insert("2026-H1".to_string(), date(2026, 6, 18));
-        }
-        obligations.push(Obligation {
-            id: format!("bc-{n:02}"),
-            title: format!("Báo cáo {n}"),
-            legal_basis: Some("Nghị định 09/2019/NĐ-CP".into()),
-            reporters,
-            recipient: match n % 3 {
-                0 => Recipient::Unit("ubnd-tinh-00".into()),
-                1 => Recipient::ReporterCouncil,
-                _ => Recipient::ReporterSupervisor,
-            },
-            cycle,
-            window: if n % 2 == 0 {
-                WindowStyle::Calendar
-            } else {
-                WindowStyle::Decree09
-            },
-            due,
-            overrides,
-            roll_to_working_day: n % 5 != 4,
-            reminders: vec![off(7, false), off(3, true), off(1, true)],
-            escalation: vec![
-                EscalationStage {
-                    after: off(0, false),
-                    notify: vec![EscalationTarget::Unit, EscalationTarget::Head],
-                    repeat: None,
-                },
-                EscalationStage {
-                    after: off(3, true),
-                    notify: vec![
-                        EscalationTarget::Unit,
-                        EscalationTarget::Supervisor,
-                        EscalationTarget::Recipient,
-                        EscalationTarget::Address("theodoi@bo.example".into()),
-                    ],
-                    repeat: Some(Repeat {
-                        every: off(7, false),
-                        limit: 2,
-                    }),
-                },
-            ],
-            active_from: None,
-            active_until: None,
-            depends_on: vec![],
-        });
-    }
-    let tet = (14..=22)
-        .map(|d| ConfiguredDay {
-            date: date(2026, 2, d),
-            reason: "Tết Nguyên đán".into(),
-        })
-        .collect();
-    Config {
-        daemon: Daemon {
-            time_zone_name: "Asia/Ho_Chi_Minh".into(),
-            time_zone: TimeZone::get("Asia/Ho_Chi_Minh").expect("bundled tzdb"),
-            database_url: "sqlite:///var/lib/hanbao/hanbao.db".into(),
-            state_dir: PathBuf::from("/var/lib/hanbao"),
-            sending_hours: SendingHours {
-                start: Time::constant(7, 30, 0, 0),
-                end: Time::constant(11, 0, 0, 0),
-            },
-            http_listen: "127.0.0.1:8080".parse().expect("address"),
-        },
-        mail: Mail {
-            transport: Transport::File {
-                dir: PathBuf::from("/var/lib/hanbao/outbox"),
-            },
-            from: "baocao@bo.example".into(),
-            reply_to: None,
-        },
-        calendar: CalendarSettings {
-            extra_days_off: tet,
-            ..CalendarSettings::default()
-        },
-        units,
-        obligations,
-        groups,
-        files: vec![],
-    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("national.toml");
+    std::fs::write(&path, gen_national::generate()).expect("write generated config");
+    let start = Instant::now();
+    let loaded =
+        hanbao::config::load(&path).unwrap_or_else(|e| panic!("generated config is invalid: {e}"));
+    println!(
+        "config: generated {} bytes, loaded and validated in {:.1} ms",
+        std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
+        start.elapsed().as_secs_f64() * 1e3
+    );
+    loaded.config
 }
 
-/// Peak resident set size so far, in KiB (Linux `VmHWM`).
 fn vm_hwm_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
