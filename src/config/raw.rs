@@ -4,7 +4,7 @@
 //! (`deny_unknown_fields`). Values stay as the administrator wrote them
 //! (`Spanned<String>`), so that `validate` can point at them and collect every
 //! problem. This module only describes the syntax: it does no IO and does not
-//! validate. `config/REFERENCE.md` documents the same keys for administrators.
+//! validate. README.md ("Configuration reference") documents the same keys for administrators.
 //!
 //! A file has these top-level keys, all optional:
 //!
