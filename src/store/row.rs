@@ -1,0 +1,128 @@
+//! The stored shape of an event and its conversion to and from `Event`.
+//!
+//! Both backends use the same columns and encodings: instants as i64 epoch
+//! seconds UTC, civil dates as 'YYYY-MM-DD' text, enums as lower-case text.
+//! Does no IO.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+
+use super::error::StoreError;
+use super::model::{Action, CurrentState, Event, Key, Source, Subject};
+
+/// The columns written on insert (all but `id`).
+pub(crate) const INSERT_COLUMNS: &str = "obligation_id, period_key, unit_id, subject, action, \
+     received_on, received_at, reference, due_on, note, actor, source, recorded_at";
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct EventRow {
+    id: i64,
+    obligation_id: String,
+    period_key: String,
+    unit_id: String,
+    subject: String,
+    action: String,
+    received_on: Option<String>,
+    received_at: Option<i64>,
+    reference: Option<String>,
+    due_on: Option<String>,
+    note: Option<String>,
+    actor: String,
+    source: String,
+    recorded_at: i64,
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} {value:?}"))
+}
+
+fn date(value: Option<String>) -> Result<Option<Date>, StoreError> {
+    value
+        .map(|v| v.parse::<Date>().map_err(|_| corrupt("date", &v)))
+        .transpose()
+}
+
+fn instant(value: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_second(value).map_err(|_| corrupt("instant", &value.to_string()))
+}
+
+impl TryFrom<EventRow> for Event {
+    type Error = StoreError;
+
+    fn try_from(r: EventRow) -> Result<Event, StoreError> {
+        Ok(Event {
+            id: r.id,
+            subject: Subject::parse(&r.subject).ok_or_else(|| corrupt("subject", &r.subject))?,
+            action: Action::parse(&r.action).ok_or_else(|| corrupt("action", &r.action))?,
+            source: Source::parse(&r.source).ok_or_else(|| corrupt("source", &r.source))?,
+            key: Key {
+                obligation: r.obligation_id,
+                period: r.period_key,
+                unit: r.unit_id,
+            },
+            received_on: date(r.received_on)?,
+            received_at: r.received_at.map(instant).transpose()?,
+            reference: r.reference,
+            due_on: date(r.due_on)?,
+            note: r.note,
+            actor: r.actor,
+            recorded_at: instant(r.recorded_at)?,
+        })
+    }
+}
+
+pub(crate) fn events(rows: Vec<EventRow>) -> Result<Vec<Event>, StoreError> {
+    rows.into_iter().map(Event::try_from).collect()
+}
+
+/// The values bound for one insert, in `INSERT_COLUMNS` order.
+pub(crate) struct Bind<'a> {
+    pub obligation_id: &'a str,
+    pub period_key: &'a str,
+    pub unit_id: &'a str,
+    pub subject: &'static str,
+    pub action: &'static str,
+    pub received_on: Option<String>,
+    pub received_at: Option<i64>,
+    pub reference: Option<&'a str>,
+    pub due_on: Option<String>,
+    pub note: Option<&'a str>,
+    pub actor: &'a str,
+    pub source: &'static str,
+    pub recorded_at: i64,
+}
+
+impl<'a> Bind<'a> {
+    pub(crate) fn of(e: &'a Event) -> Bind<'a> {
+        Bind {
+            obligation_id: &e.key.obligation,
+            period_key: &e.key.period,
+            unit_id: &e.key.unit,
+            subject: e.subject.as_str(),
+            action: e.action.as_str(),
+            received_on: e.received_on.map(|d| d.to_string()),
+            received_at: e.received_at.map(|t| t.as_second()),
+            reference: e.reference.as_deref(),
+            due_on: e.due_on.map(|d| d.to_string()),
+            note: e.note.as_deref(),
+            actor: &e.actor,
+            source: e.source.as_str(),
+            recorded_at: e.recorded_at.as_second(),
+        }
+    }
+}
+
+/// Folds the latest event per (unit, subject) into one state per unit,
+/// ordered by unit id, leaving out units with nothing in effect.
+pub(crate) fn fold_current(latest: Vec<Event>) -> Vec<CurrentState> {
+    let mut by_unit: BTreeMap<String, CurrentState> = BTreeMap::new();
+    for e in &latest {
+        by_unit
+            .entry(e.key.unit.clone())
+            .or_insert_with(|| CurrentState::empty(e.key.clone()))
+            .apply_latest(e);
+    }
+    by_unit.into_values().filter(|s| !s.is_empty()).collect()
+}
