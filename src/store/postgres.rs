@@ -33,12 +33,16 @@ macro_rules! columns {
 }
 
 /// The latest event per (unit, subject) of one obligation and period: one
-/// backward scan of the `events_current` range, no sort.
-const CURRENT: &str = concat!(
+/// backward scan of the `events_current` range, (the planner may sort instead once
+/// statistics say so). Aggregated into one JSON document (see `row::current_from_json`).
+const CURRENT_JSON: &str = concat!(
+    "SELECT coalesce(json_agg(json_build_array(id, unit_id, subject, action, received_on, \
+     received_at, reference, due_on, note, actor, source, recorded_at)), '[]')::text FROM (",
     "SELECT DISTINCT ON (unit_id, subject) ",
     columns!(),
     " FROM events WHERE obligation_id = $1 AND period_key = $2 \
-     ORDER BY unit_id DESC, subject DESC, id DESC"
+     ORDER BY unit_id DESC, subject DESC, id DESC",
+    ") latest"
 );
 
 const CURRENT_SUBMISSIONS: &str = concat!(
@@ -103,7 +107,7 @@ impl PgStore {
         obligation: &str,
         period: &str,
     ) -> Result<Vec<String>, StoreError> {
-        let sql = format!("EXPLAIN {CURRENT}");
+        let sql = format!("EXPLAIN {CURRENT_JSON}");
         let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(obligation)
             .bind(period)
@@ -247,12 +251,14 @@ impl Store for PgStore {
         obligation: &str,
         period: &str,
     ) -> Result<Vec<CurrentState>, StoreError> {
-        let rows: Vec<EventRow> = sqlx::query_as(CURRENT)
+        let json: String = sqlx::query_scalar(CURRENT_JSON)
             .bind(obligation)
             .bind(period)
-            .fetch_all(&self.pool)
+            .fetch_one(&self.pool)
             .await?;
-        Ok(row::fold_current(row::events(rows)?))
+        Ok(row::fold_current(row::current_from_json(
+            obligation, period, &json,
+        )?))
     }
 
     async fn current_for(&self, key: &Key) -> Result<CurrentState, StoreError> {

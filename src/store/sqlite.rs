@@ -42,15 +42,14 @@ macro_rules! columns {
 
 /// The latest event per (unit, subject) of one obligation and period. The
 /// outer scan and the correlated max() both seek `events_current`.
-const CURRENT: &str = concat!(
-    "SELECT ",
-    columns!(),
-    " FROM events e WHERE e.obligation_id = ?1 AND e.period_key = ?2 \
+/// Aggregated into one JSON document (see `row::current_from_json`).
+const CURRENT_JSON: &str = "SELECT coalesce(json_group_array(json_array(e.id, e.unit_id, \
+     e.subject, e.action, e.received_on, e.received_at, e.reference, e.due_on, e.note, e.actor, \
+     e.source, e.recorded_at)), '[]') \
+     FROM events e WHERE e.obligation_id = ?1 AND e.period_key = ?2 \
      AND e.id = (SELECT max(x.id) FROM events x \
                  WHERE x.obligation_id = e.obligation_id AND x.period_key = e.period_key \
-                   AND x.unit_id = e.unit_id AND x.subject = e.subject) \
-     ORDER BY e.unit_id, e.subject"
-);
+                   AND x.unit_id = e.unit_id AND x.subject = e.subject)";
 
 const CURRENT_SUBMISSIONS: &str = concat!(
     "SELECT ",
@@ -142,7 +141,7 @@ impl SqliteStore {
         obligation: &str,
         period: &str,
     ) -> Result<Vec<String>, StoreError> {
-        let sql = format!("EXPLAIN QUERY PLAN {CURRENT}");
+        let sql = format!("EXPLAIN QUERY PLAN {CURRENT_JSON}");
         let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(obligation)
             .bind(period)
@@ -280,12 +279,14 @@ impl Store for SqliteStore {
         obligation: &str,
         period: &str,
     ) -> Result<Vec<CurrentState>, StoreError> {
-        let rows: Vec<EventRow> = sqlx::query_as(CURRENT)
+        let json: String = sqlx::query_scalar(CURRENT_JSON)
             .bind(obligation)
             .bind(period)
-            .fetch_all(&self.pool)
+            .fetch_one(&self.pool)
             .await?;
-        Ok(row::fold_current(row::events(rows)?))
+        Ok(row::fold_current(row::current_from_json(
+            obligation, period, &json,
+        )?))
     }
 
     async fn current_for(&self, key: &Key) -> Result<CurrentState, StoreError> {
