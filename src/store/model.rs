@@ -229,17 +229,6 @@ pub struct Stamp {
     pub recorded_at: Timestamp,
 }
 
-impl Stamp {
-    fn of(e: &Event) -> Stamp {
-        Stamp {
-            event_id: e.id,
-            actor: e.actor.clone(),
-            source: e.source,
-            recorded_at: e.recorded_at,
-        }
-    }
-}
-
 /// The submission currently in effect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubmissionState {
@@ -291,19 +280,25 @@ impl CurrentState {
         self.submission.is_none() && self.extension.is_none() && self.waiver.is_none()
     }
 
-    /// Folds in the latest event of one subject.
-    pub(crate) fn apply_latest(&mut self, e: &Event) {
+    /// Folds in the latest event of one subject (moving its text).
+    pub(crate) fn apply_latest(&mut self, e: Event) {
         let revoked = e.action == Action::Revoke;
+        let stamp = Stamp {
+            event_id: e.id,
+            actor: e.actor,
+            source: e.source,
+            recorded_at: e.recorded_at,
+        };
         match e.subject {
             Subject::Submission => {
                 self.submission = match (revoked, e.received_on) {
                     (false, Some(received_on)) => Some(SubmissionState {
                         received_on,
                         received_at: e.received_at,
-                        reference: e.reference.clone(),
-                        note: e.note.clone(),
+                        reference: e.reference,
+                        note: e.note,
                         corrected: e.action == Action::Correct,
-                        stamp: Stamp::of(e),
+                        stamp,
                     }),
                     _ => None,
                 }
@@ -312,16 +307,16 @@ impl CurrentState {
                 self.extension = match (revoked, e.due_on) {
                     (false, Some(until)) => Some(ExtensionState {
                         until,
-                        reason: e.note.clone(),
-                        stamp: Stamp::of(e),
+                        reason: e.note,
+                        stamp,
                     }),
                     _ => None,
                 }
             }
             Subject::Waiver => {
-                self.waiver = (!revoked).then(|| WaiverState {
-                    reason: e.note.clone(),
-                    stamp: Stamp::of(e),
+                self.waiver = (!revoked).then_some(WaiverState {
+                    reason: e.note,
+                    stamp,
                 })
             }
         }

@@ -256,9 +256,7 @@ impl Store for PgStore {
             .bind(period)
             .fetch_one(&self.pool)
             .await?;
-        Ok(row::fold_current(row::current_from_json(
-            obligation, period, &json,
-        )?))
+        row::current_from_json(obligation, period, &json)
     }
 
     async fn current_for(&self, key: &Key) -> Result<CurrentState, StoreError> {
@@ -270,7 +268,7 @@ impl Store for PgStore {
             .await?;
         let mut state = CurrentState::empty(key.clone());
         for e in row::events(rows)? {
-            state.apply_latest(&e);
+            state.apply_latest(e);
         }
         Ok(state)
     }

@@ -4,7 +4,7 @@
 //! seconds UTC, civil dates as 'YYYY-MM-DD' text, enums as lower-case text.
 //! Does no IO.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -114,19 +114,6 @@ impl<'a> Bind<'a> {
     }
 }
 
-/// Folds the latest event per (unit, subject) into one state per unit,
-/// ordered by unit id, leaving out units with nothing in effect.
-pub(crate) fn fold_current(latest: Vec<Event>) -> Vec<CurrentState> {
-    let mut by_unit: BTreeMap<String, CurrentState> = BTreeMap::new();
-    for e in &latest {
-        by_unit
-            .entry(e.key.unit.clone())
-            .or_insert_with(|| CurrentState::empty(e.key.clone()))
-            .apply_latest(e);
-    }
-    by_unit.into_values().filter(|s| !s.is_empty()).collect()
-}
-
 /// One latest event of the `current` query, as the JSON array the database
 /// aggregates it into: (id, unit_id, subject, action, received_on,
 /// received_at, reference, due_on, note, actor, source, recorded_at).
@@ -149,33 +136,51 @@ type CurrentTuple = (
     i64,
 );
 
-/// Parses the aggregated `current` rows of one obligation and period.
+/// Parses the aggregated latest events of one obligation and period and
+/// folds them into one state per unit, ordered by unit id, leaving out
+/// units with nothing in effect.
 pub(crate) fn current_from_json(
     obligation: &str,
     period: &str,
     json: &str,
-) -> Result<Vec<Event>, StoreError> {
+) -> Result<Vec<CurrentState>, StoreError> {
     let tuples: Vec<CurrentTuple> = serde_json::from_str(json)
         .map_err(|e| StoreError::Corrupt(format!("current-state document: {e}")))?;
-    tuples
-        .into_iter()
-        .map(|t| {
-            Event::try_from(EventRow {
-                id: t.0,
-                obligation_id: obligation.to_owned(),
-                period_key: period.to_owned(),
-                unit_id: t.1,
-                subject: t.2,
-                action: t.3,
-                received_on: t.4,
-                received_at: t.5,
-                reference: t.6,
-                due_on: t.7,
-                note: t.8,
-                actor: t.9,
-                source: t.10,
-                recorded_at: t.11,
-            })
-        })
-        .collect()
+    let mut states: Vec<CurrentState> = Vec::new();
+    let mut slots: HashMap<String, usize> = HashMap::with_capacity(tuples.len());
+    for t in tuples {
+        // The key's obligation and period are the query's: not repeated per row.
+        let e = Event::try_from(EventRow {
+            id: t.0,
+            obligation_id: String::new(),
+            period_key: String::new(),
+            unit_id: t.1,
+            subject: t.2,
+            action: t.3,
+            received_on: t.4,
+            received_at: t.5,
+            reference: t.6,
+            due_on: t.7,
+            note: t.8,
+            actor: t.9,
+            source: t.10,
+            recorded_at: t.11,
+        })?;
+        let slot = match slots.get(&e.key.unit) {
+            Some(&slot) => slot,
+            None => {
+                slots.insert(e.key.unit.clone(), states.len());
+                states.push(CurrentState::empty(Key::new(
+                    obligation,
+                    period,
+                    e.key.unit.clone(),
+                )));
+                states.len() - 1
+            }
+        };
+        states[slot].apply_latest(e);
+    }
+    states.retain(|s| !s.is_empty());
+    states.sort_unstable_by(|a, b| a.key.unit.cmp(&b.key.unit));
+    Ok(states)
 }
