@@ -10,3 +10,4 @@ pub mod daemon;
 pub mod logging;
 pub mod planner;
 pub mod status;
+pub mod store;

@@ -2,3 +2,5 @@ mod calendar;
 mod config;
 mod golden;
 mod planner;
+mod store;
+mod support;

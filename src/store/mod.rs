@@ -1,0 +1,308 @@
+//! The database: the append-only record of submissions, extensions and
+//! waivers, and the current state derived from it.
+//!
+//! One `Store` trait, two implementations (`SqliteStore`, `PgStore`) and
+//! `AnyStore`, picked once from the URL by [`open`]. Each backend has its own
+//! migrations (`migrations/sqlite`, `migrations/postgres`), embedded in the
+//! binary, applied on open and recorded in `_sqlx_migrations`.
+//!
+//! Invariants:
+//! - Only this module imports sqlx.
+//! - Nothing is updated or deleted: every write appends an event; the state
+//!   of an (obligation, period, unit) is its latest event per subject.
+//! - The store never reads the clock: every write takes `now`.
+//! - Every write runs in a transaction that takes the write lock first
+//!   (`BEGIN IMMEDIATE` on SQLite, a table lock on PostgreSQL), reads what is
+//!   in effect, and appends; concurrent writers queue instead of deadlocking
+//!   or racing.
+//! - Stored encodings: instants are i64 epoch seconds UTC, civil dates are
+//!   'YYYY-MM-DD' text, on both backends.
+//! - The store does not check ids against the config; the commands do.
+//! - Database URLs may carry a password: they never appear in errors or logs.
+
+mod decide;
+mod error;
+mod model;
+mod postgres;
+mod row;
+mod sqlite;
+
+use std::future::Future;
+
+use jiff::Timestamp;
+use sqlx::SqlSafeStr as _;
+
+pub use error::StoreError;
+pub use model::{
+    Action, AppliedMigration, CurrentState, Event, ExtensionState, HistoryFilter, ImportReport,
+    Key, KnownIds, NewExtension, NewSubmission, NewWaiver, Recorded, Revocation, Source, Stamp,
+    Subject, SubmissionState, WaiverState,
+};
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// The submission record, whatever the backend.
+///
+/// Methods return `impl Future + Send` so generic code (`S: Store`) can be
+/// spawned on a multi-threaded runtime.
+pub trait Store: Send + Sync {
+    /// Records that a report arrived. The same submission again is
+    /// `Recorded::AlreadyRecorded`; a different one for the same key is
+    /// `StoreError::Conflict` unless `correction` is set.
+    fn record_submission(
+        &self,
+        submission: NewSubmission,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
+
+    /// Withdraws the submission, extension or waiver in effect. Revoking
+    /// again is `AlreadyRecorded`; revoking what never existed is
+    /// `StoreError::NothingToRevoke`.
+    fn revoke(
+        &self,
+        revocation: Revocation,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
+
+    /// Grants (or replaces) an extension. The same grant again is a no-op.
+    fn grant_extension(
+        &self,
+        extension: NewExtension,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
+
+    /// Grants (or replaces) a waiver. The same grant again is a no-op.
+    fn grant_waiver(
+        &self,
+        waiver: NewWaiver,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
+
+    /// What is in effect for every unit of one obligation and period, by
+    /// unit id. Units with nothing in effect (never recorded, or everything
+    /// revoked) are left out. The status hot path: one index range.
+    fn current(
+        &self,
+        obligation: &str,
+        period: &str,
+    ) -> impl Future<Output = Result<Vec<CurrentState>, StoreError>> + Send;
+
+    /// What is in effect for one key (empty if nothing).
+    fn current_for(
+        &self,
+        key: &Key,
+    ) -> impl Future<Output = Result<CurrentState, StoreError>> + Send;
+
+    /// Every event matching the filter, oldest first.
+    fn history(
+        &self,
+        filter: &HistoryFilter,
+    ) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
+
+    /// Records many submissions in one transaction: all of them or, on the
+    /// first bad row (`StoreError::ImportRow`/`ImportDuplicate`), none.
+    /// Rows identical to what is in effect (or to an earlier row) are
+    /// counted as unchanged.
+    fn import_submissions(
+        &self,
+        submissions: Vec<NewSubmission>,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<ImportReport, StoreError>> + Send;
+
+    /// Obligation and unit ids that have any history.
+    fn known_ids(&self) -> impl Future<Output = Result<KnownIds, StoreError>> + Send;
+
+    /// The migrations recorded as applied, by version.
+    fn applied_migrations(
+        &self,
+    ) -> impl Future<Output = Result<Vec<AppliedMigration>, StoreError>> + Send;
+
+    /// Closes the connections (waits for queries in flight).
+    fn close(&self) -> impl Future<Output = ()> + Send;
+}
+
+/// The backend chosen from the configured URL.
+#[derive(Debug, Clone)]
+pub enum AnyStore {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+/// Opens (creating if needed) the database at `url` and applies pending
+/// migrations. `sqlite://PATH`, `sqlite:PATH` or `sqlite::memory:` for
+/// SQLite; `postgres://` or `postgresql://` for PostgreSQL.
+pub async fn open(url: &str) -> Result<AnyStore, StoreError> {
+    let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+    match scheme {
+        "sqlite" => Ok(AnyStore::Sqlite(SqliteStore::open(url).await?)),
+        "postgres" | "postgresql" => Ok(AnyStore::Postgres(PgStore::open(url).await?)),
+        _ => Err(StoreError::UnsupportedUrl {
+            scheme: scheme.chars().take(20).collect(),
+        }),
+    }
+}
+
+impl AnyStore {
+    /// The query plan of the `current` query for one obligation and period,
+    /// one line per plan row (for benchmarks and diagnostics).
+    pub async fn explain_current(
+        &self,
+        obligation: &str,
+        period: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.explain_current(obligation, period).await,
+            AnyStore::Postgres(s) => s.explain_current(obligation, period).await,
+        }
+    }
+
+    /// "sqlite" or "postgres".
+    pub fn backend(&self) -> &'static str {
+        match self {
+            AnyStore::Sqlite(_) => "sqlite",
+            AnyStore::Postgres(_) => "postgres",
+        }
+    }
+}
+
+macro_rules! dispatch {
+    ($self:ident, $s:ident => $call:expr) => {
+        match $self {
+            AnyStore::Sqlite($s) => $call.await,
+            AnyStore::Postgres($s) => $call.await,
+        }
+    };
+}
+
+impl Store for AnyStore {
+    async fn record_submission(
+        &self,
+        submission: NewSubmission,
+        now: Timestamp,
+    ) -> Result<Recorded, StoreError> {
+        dispatch!(self, s => s.record_submission(submission, now))
+    }
+
+    async fn revoke(&self, revocation: Revocation, now: Timestamp) -> Result<Recorded, StoreError> {
+        dispatch!(self, s => s.revoke(revocation, now))
+    }
+
+    async fn grant_extension(
+        &self,
+        extension: NewExtension,
+        now: Timestamp,
+    ) -> Result<Recorded, StoreError> {
+        dispatch!(self, s => s.grant_extension(extension, now))
+    }
+
+    async fn grant_waiver(
+        &self,
+        waiver: NewWaiver,
+        now: Timestamp,
+    ) -> Result<Recorded, StoreError> {
+        dispatch!(self, s => s.grant_waiver(waiver, now))
+    }
+
+    async fn current(
+        &self,
+        obligation: &str,
+        period: &str,
+    ) -> Result<Vec<CurrentState>, StoreError> {
+        dispatch!(self, s => s.current(obligation, period))
+    }
+
+    async fn current_for(&self, key: &Key) -> Result<CurrentState, StoreError> {
+        dispatch!(self, s => s.current_for(key))
+    }
+
+    async fn history(&self, filter: &HistoryFilter) -> Result<Vec<Event>, StoreError> {
+        dispatch!(self, s => s.history(filter))
+    }
+
+    async fn import_submissions(
+        &self,
+        submissions: Vec<NewSubmission>,
+        now: Timestamp,
+    ) -> Result<ImportReport, StoreError> {
+        dispatch!(self, s => s.import_submissions(submissions, now))
+    }
+
+    async fn known_ids(&self) -> Result<KnownIds, StoreError> {
+        dispatch!(self, s => s.known_ids())
+    }
+
+    async fn applied_migrations(&self) -> Result<Vec<AppliedMigration>, StoreError> {
+        dispatch!(self, s => s.applied_migrations())
+    }
+
+    async fn close(&self) {
+        dispatch!(self, s => s.close())
+    }
+}
+
+/// Builds a migrator from migrations embedded with `include_str!`.
+///
+/// Equivalent to `sqlx::migrate!` (same `_sqlx_migrations` table and
+/// checksums, files named like the sqlx CLI's), without needing sqlx's
+/// `macros` feature. A new migration is a new file plus one line in the
+/// backend's list.
+fn migrator(files: &[(i64, &'static str, &'static str)]) -> sqlx::migrate::Migrator {
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    Migrator::with_migrations(
+        files
+            .iter()
+            .map(|&(version, description, sql)| {
+                Migration::new(
+                    version,
+                    description.into(),
+                    MigrationType::Simple,
+                    sqlx::AssertSqlSafe(sql).into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Shared import logic: validates every row against what is in effect
+/// (`latest`, the latest submission event per key, filled by the backend)
+/// and against earlier rows, returning the events to append.
+fn plan_import(
+    latest: &mut std::collections::HashMap<Key, (Event, Option<usize>)>,
+    submissions: &[NewSubmission],
+    now: Timestamp,
+) -> Result<(Vec<Event>, ImportReport), StoreError> {
+    let mut report = ImportReport::default();
+    let mut out = Vec::with_capacity(submissions.len());
+    for (i, s) in submissions.iter().enumerate() {
+        let row = i + 1;
+        let wrap = |e: StoreError| StoreError::ImportRow {
+            row,
+            source: Box::new(e),
+        };
+        let new = decide::submission_event(s, now).map_err(wrap)?;
+        let prior = latest.get(&new.key);
+        match decide::decide_submission_event(prior.map(|(e, _)| e), new) {
+            Ok(decide::Decision::Already(_)) => report.unchanged += 1,
+            Ok(decide::Decision::Insert(e)) => {
+                if e.action == Action::Correct {
+                    report.corrected += 1;
+                } else {
+                    report.submitted += 1;
+                }
+                latest.insert(e.key.clone(), (e.clone(), Some(row)));
+                out.push(e);
+            }
+            Err(StoreError::Conflict { key, .. }) if matches!(prior, Some((_, Some(_)))) => {
+                let earlier_row = prior.and_then(|(_, r)| *r).unwrap_or(0);
+                return Err(StoreError::ImportDuplicate {
+                    row,
+                    earlier_row,
+                    key,
+                });
+            }
+            Err(e) => return Err(wrap(e)),
+        }
+    }
+    Ok((out, report))
+}

@@ -1,0 +1,422 @@
+//! The SQLite backend: the embedded default.
+//!
+//! The file and its directory are created on first use; WAL lets readers
+//! run beside the one writer; a busy timeout makes a writer wait for the
+//! lock (held by another task or process) instead of failing. Every write is
+//! a `BEGIN IMMEDIATE` transaction: it takes the write lock before reading,
+//! so two writers can never deadlock upgrading read locks.
+//!
+//! Must not: read the clock, or write anything but appends to `events`.
+
+use std::collections::{BTreeSet, HashMap};
+use std::str::FromStr;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+use super::decide::{self, Decision};
+use super::row::{self, Bind, EventRow};
+use super::{
+    AppliedMigration, CurrentState, Event, HistoryFilter, ImportReport, Key, KnownIds,
+    NewExtension, NewSubmission, NewWaiver, Recorded, Revocation, Store, StoreError, Subject,
+};
+
+/// How long a writer waits for another writer (task or process) before
+/// giving up with "database is locked".
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Rows per multi-row INSERT (13 parameters each, well under SQLite's
+/// 32766-parameter limit).
+const INSERT_CHUNK: usize = 1000;
+
+macro_rules! columns {
+    () => {
+        "id, obligation_id, period_key, unit_id, subject, action, received_on, received_at, \
+         reference, due_on, note, actor, source, recorded_at"
+    };
+}
+
+/// The latest event per (unit, subject) of one obligation and period. The
+/// outer scan and the correlated max() both seek `events_current`.
+/// Aggregated into one JSON document (see `row::current_from_json`).
+const CURRENT_JSON: &str = "SELECT coalesce(json_group_array(json_array(e.id, e.unit_id, \
+     e.subject, e.action, e.received_on, e.received_at, e.reference, e.due_on, e.note, e.actor, \
+     e.source, e.recorded_at)), '[]') \
+     FROM events e WHERE e.obligation_id = ?1 AND e.period_key = ?2 \
+     AND e.id = (SELECT max(x.id) FROM events x \
+                 WHERE x.obligation_id = e.obligation_id AND x.period_key = e.period_key \
+                   AND x.unit_id = e.unit_id AND x.subject = e.subject)";
+
+const CURRENT_SUBMISSIONS: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM events e WHERE e.obligation_id = ?1 AND e.period_key = ?2 AND e.subject = 'submission' \
+     AND e.id = (SELECT max(x.id) FROM events x \
+                 WHERE x.obligation_id = e.obligation_id AND x.period_key = e.period_key \
+                   AND x.unit_id = e.unit_id AND x.subject = e.subject)"
+);
+
+const CURRENT_FOR: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM events e WHERE e.obligation_id = ?1 AND e.period_key = ?2 AND e.unit_id = ?3 \
+     AND e.id = (SELECT max(x.id) FROM events x \
+                 WHERE x.obligation_id = e.obligation_id AND x.period_key = e.period_key \
+                   AND x.unit_id = e.unit_id AND x.subject = e.subject)"
+);
+
+const LATEST: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM events WHERE obligation_id = ?1 AND period_key = ?2 AND unit_id = ?3 AND subject = ?4 \
+     ORDER BY id DESC LIMIT 1"
+);
+
+const INSERT: &str = "INSERT INTO events (obligation_id, period_key, unit_id, subject, action, \
+     received_on, received_at, reference, due_on, note, actor, source, recorded_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id";
+
+fn migrator() -> sqlx::migrate::Migrator {
+    super::migrator(&[(
+        1,
+        "events",
+        include_str!("../../migrations/sqlite/0001_events.sql"),
+    )])
+}
+
+/// The SQLite store. Cloning shares the pool.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens `sqlite://PATH` (creating the file and its directory) or
+    /// `sqlite::memory:` (one connection, for throwaway use), and migrates.
+    pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Open(e.to_string()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !in_memory
+            && let Some(dir) = options.get_filename().parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Open(format!("cannot create directory {}: {e}", dir.display()))
+            })?;
+        }
+        let pool = if in_memory {
+            // Each connection to :memory: is its own database: keep exactly one.
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options)
+                .await
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(BUSY_TIMEOUT + Duration::from_secs(5))
+                .connect_with(options)
+                .await
+        }
+        .map_err(|e| StoreError::Open(e.to_string()))?;
+        migrator().run(&pool).await.map_err(StoreError::Migrate)?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// `EXPLAIN QUERY PLAN` of the `current` query, one line per node.
+    pub async fn explain_current(
+        &self,
+        obligation: &str,
+        period: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = format!("EXPLAIN QUERY PLAN {CURRENT_JSON}");
+        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(obligation)
+            .bind(period)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(|(_, _, _, detail)| detail).collect())
+    }
+
+    async fn write(
+        &self,
+        key: &Key,
+        subject: Subject,
+        decide: impl FnOnce(Option<&Event>) -> Result<Decision, StoreError> + Send,
+    ) -> Result<Recorded, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let latest = latest(&mut tx, key, subject).await?;
+        match decide(latest.as_ref())? {
+            Decision::Already(e) => {
+                tx.rollback().await?;
+                Ok(Recorded::AlreadyRecorded(e))
+            }
+            Decision::Insert(mut e) => {
+                e.id = insert(&mut tx, &e).await?;
+                tx.commit().await?;
+                Ok(Recorded::New(e))
+            }
+        }
+    }
+}
+
+async fn latest(
+    conn: &mut SqliteConnection,
+    key: &Key,
+    subject: Subject,
+) -> Result<Option<Event>, StoreError> {
+    let row: Option<EventRow> = sqlx::query_as(LATEST)
+        .bind(&key.obligation)
+        .bind(&key.period)
+        .bind(&key.unit)
+        .bind(subject.as_str())
+        .fetch_optional(conn)
+        .await?;
+    row.map(Event::try_from).transpose()
+}
+
+async fn insert(conn: &mut SqliteConnection, e: &Event) -> Result<i64, StoreError> {
+    let b = Bind::of(e);
+    let id: i64 = sqlx::query_scalar(INSERT)
+        .bind(b.obligation_id)
+        .bind(b.period_key)
+        .bind(b.unit_id)
+        .bind(b.subject)
+        .bind(b.action)
+        .bind(b.received_on)
+        .bind(b.received_at)
+        .bind(b.reference)
+        .bind(b.due_on)
+        .bind(b.note)
+        .bind(b.actor)
+        .bind(b.source)
+        .bind(b.recorded_at)
+        .fetch_one(conn)
+        .await?;
+    Ok(id)
+}
+
+async fn insert_many(conn: &mut SqliteConnection, events: &[Event]) -> Result<(), StoreError> {
+    for chunk in events.chunks(INSERT_CHUNK) {
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new(format!("INSERT INTO events ({}) ", row::INSERT_COLUMNS));
+        qb.push_values(chunk, |mut v, e| {
+            let b = Bind::of(e);
+            v.push_bind(b.obligation_id)
+                .push_bind(b.period_key)
+                .push_bind(b.unit_id)
+                .push_bind(b.subject)
+                .push_bind(b.action)
+                .push_bind(b.received_on)
+                .push_bind(b.received_at)
+                .push_bind(b.reference)
+                .push_bind(b.due_on)
+                .push_bind(b.note)
+                .push_bind(b.actor)
+                .push_bind(b.source)
+                .push_bind(b.recorded_at);
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    async fn record_submission(
+        &self,
+        submission: NewSubmission,
+        now: Timestamp,
+    ) -> Result<Recorded, StoreError> {
+        self.write(&submission.key, Subject::Submission, |latest| {
+            decide::submission(latest, &submission, now)
+        })
+        .await
+    }
+
+    async fn revoke(&self, revocation: Revocation, now: Timestamp) -> Result<Recorded, StoreError> {
+        self.write(&revocation.key, revocation.subject, |latest| {
+            decide::revocation(latest, &revocation, now)
+        })
+        .await
+    }
+
+    async fn grant_extension(
+        &self,
+        extension: NewExtension,
+        now: Timestamp,
+    ) -> Result<Recorded, StoreError> {
+        self.write(&extension.key, Subject::Extension, |latest| {
+            decide::extension(latest, &extension, now)
+        })
+        .await
+    }
+
+    async fn grant_waiver(
+        &self,
+        waiver: NewWaiver,
+        now: Timestamp,
+    ) -> Result<Recorded, StoreError> {
+        self.write(&waiver.key, Subject::Waiver, |latest| {
+            decide::waiver(latest, &waiver, now)
+        })
+        .await
+    }
+
+    async fn current(
+        &self,
+        obligation: &str,
+        period: &str,
+    ) -> Result<Vec<CurrentState>, StoreError> {
+        let json: String = sqlx::query_scalar(CURRENT_JSON)
+            .bind(obligation)
+            .bind(period)
+            .fetch_one(&self.pool)
+            .await?;
+        row::current_from_json(obligation, period, &json)
+    }
+
+    async fn current_for(&self, key: &Key) -> Result<CurrentState, StoreError> {
+        let rows: Vec<EventRow> = sqlx::query_as(CURRENT_FOR)
+            .bind(&key.obligation)
+            .bind(&key.period)
+            .bind(&key.unit)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut state = CurrentState::empty(key.clone());
+        for e in row::events(rows)? {
+            state.apply_latest(e);
+        }
+        Ok(state)
+    }
+
+    async fn history(&self, filter: &HistoryFilter) -> Result<Vec<Event>, StoreError> {
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new(concat!("SELECT ", columns!(), " FROM events WHERE 1 = 1"));
+        if let Some(o) = &filter.obligation {
+            qb.push(" AND obligation_id = ").push_bind(o.as_str());
+        }
+        if let Some(p) = &filter.period {
+            qb.push(" AND period_key = ").push_bind(p.as_str());
+        }
+        if let Some(u) = &filter.unit {
+            qb.push(" AND unit_id = ").push_bind(u.as_str());
+        }
+        qb.push(" ORDER BY id");
+        let rows: Vec<EventRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+        row::events(rows)
+    }
+
+    async fn import_submissions(
+        &self,
+        submissions: Vec<NewSubmission>,
+        now: Timestamp,
+    ) -> Result<ImportReport, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let pairs: BTreeSet<(&str, &str)> = submissions
+            .iter()
+            .map(|s| (s.key.obligation.as_str(), s.key.period.as_str()))
+            .collect();
+        let mut latest = HashMap::new();
+        for (obligation, period) in pairs {
+            let rows: Vec<EventRow> = sqlx::query_as(CURRENT_SUBMISSIONS)
+                .bind(obligation)
+                .bind(period)
+                .fetch_all(&mut *tx)
+                .await?;
+            for e in row::events(rows)? {
+                latest.insert(e.key.clone(), (e, None));
+            }
+        }
+        let (events, report) = super::plan_import(&mut latest, &submissions, now)?;
+        insert_many(&mut tx, &events).await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    async fn known_ids(&self) -> Result<KnownIds, StoreError> {
+        let obligations: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT obligation_id FROM events")
+                .fetch_all(&self.pool)
+                .await?;
+        let units: Vec<String> = sqlx::query_scalar("SELECT DISTINCT unit_id FROM events")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(KnownIds {
+            obligations: obligations.into_iter().collect(),
+            units: units.into_iter().collect(),
+        })
+    }
+
+    async fn applied_migrations(&self) -> Result<Vec<AppliedMigration>, StoreError> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT version, description FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(version, description)| AppliedMigration {
+                version,
+                description,
+            })
+            .collect())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The append-only rule holds even for SQL that bypasses the store.
+    #[tokio::test]
+    async fn events_cannot_be_updated_or_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/h.db", dir.path().display());
+        let store = SqliteStore::open(&url).await.unwrap();
+        let s = NewSubmission {
+            key: Key::new("o", "p", "u"),
+            received_on: jiff::civil::date(2026, 1, 5),
+            received_at: None,
+            reference: None,
+            note: None,
+            actor: "a".into(),
+            source: super::super::Source::Cli,
+            correction: false,
+        };
+        store
+            .record_submission(s, Timestamp::UNIX_EPOCH)
+            .await
+            .unwrap();
+        for sql in ["UPDATE events SET actor = 'b'", "DELETE FROM events"] {
+            let err = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&store.pool)
+                .await
+                .unwrap_err();
+            assert!(err.to_string().contains("append-only"), "{err}");
+        }
+        assert_eq!(
+            store
+                .history(&HistoryFilter::default())
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+}
