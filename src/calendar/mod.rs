@@ -62,7 +62,9 @@ pub enum CalendarError {
 
 impl WorkCalendar {
     pub fn new(settings: &CalendarSettings) -> WorkCalendar {
-        WorkCalendar { settings: settings.clone() }
+        WorkCalendar {
+            settings: settings.clone(),
+        }
     }
 
     /// Whether `d` is a working day for deadline purposes.
@@ -117,12 +119,22 @@ impl WorkCalendar {
         let mut out: Vec<SpecialDay> = Vec::new();
         for c in &self.settings.extra_days_off {
             if c.date.year() == year {
-                out.push(SpecialDay { date: c.date, name: c.reason.clone(), kind: HolidayKind::Configured, working: false });
+                out.push(SpecialDay {
+                    date: c.date,
+                    name: c.reason.clone(),
+                    kind: HolidayKind::Configured,
+                    working: false,
+                });
             }
         }
         for c in &self.settings.extra_working_days {
             if c.date.year() == year {
-                out.push(SpecialDay { date: c.date, name: c.reason.clone(), kind: HolidayKind::Configured, working: true });
+                out.push(SpecialDay {
+                    date: c.date,
+                    name: c.reason.clone(),
+                    kind: HolidayKind::Configured,
+                    working: true,
+                });
             }
         }
         out.sort_by_key(|s| s.date);

@@ -74,7 +74,9 @@ pub struct Mail {
 #[derive(Debug, Clone)]
 pub enum Transport {
     /// Write each message as an .eml file in this directory (the default).
-    File { dir: PathBuf },
+    File {
+        dir: PathBuf,
+    },
     Smtp(Smtp),
 }
 
@@ -94,6 +96,10 @@ pub enum SmtpSecurity {
     StartTls,
     /// Implicit TLS (usually port 465).
     Tls,
+    /// No encryption at all: only for a relay on the loopback interface
+    /// (127.0.0.1, ::1, localhost), e.g. a local sink in tests or a local
+    /// MTA. `mail::Mailer` refuses it for any other host.
+    None,
 }
 
 /// Where a secret lives. Only its location is kept, so `Debug` cannot leak it.
@@ -198,11 +204,16 @@ pub enum Recipient {
 pub enum Cycle {
     Monthly,
     Quarterly,
-    SixMonthly { first_half_only: bool },
+    SixMonthly {
+        first_half_only: bool,
+    },
     NineMonthly,
     Annual,
     /// A single report; its period key is the obligation id.
-    Once { start: Option<Date>, end: Date },
+    Once {
+        start: Option<Date>,
+        end: Date,
+    },
 }
 
 /// How a period's window is cut.
