@@ -154,7 +154,7 @@ fn main() {
         let compose = compose_start.elapsed();
         let bodies: Vec<(String, Vec<u8>)> = msgs
             .iter()
-            .map(|m| (m.recipients()[0].clone(), data_payload(&m.to_bytes())))
+            .map(|m| (m.recipients()[0].clone(), data_payload(m.bytes())))
             .collect();
         let size = bodies.iter().map(|b| b.1.len()).sum::<usize>() / n;
 

@@ -445,7 +445,10 @@ pub enum ComposeError {
 /// A message ready for a transport.
 #[derive(Clone)]
 pub struct Outgoing {
-    pub(crate) message: Message,
+    pub(crate) envelope: lettre::address::Envelope,
+    /// The formatted message, built once at compose time and reused by
+    /// every send attempt.
+    pub(crate) bytes: Arc<[u8]>,
     message_id: String,
     subject: String,
     recipients: Vec<String>,
@@ -477,9 +480,9 @@ impl Outgoing {
         &self.recipients
     }
 
-    /// The whole message as it goes on the wire (CRLF line ends).
-    pub fn to_bytes(&self) -> Vec<u8> {
-        self.message.formatted()
+    /// The whole message as it goes on the wire (CRLF line ends, 7-bit).
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
     }
 }
 
@@ -655,7 +658,8 @@ impl Composer {
             .multipart(body)
             .map_err(|e| ComposeError::Build(e.to_string()))?;
         Ok(Outgoing {
-            message,
+            envelope: message.envelope().clone(),
+            bytes: message.formatted().into(),
             message_id,
             subject: parts.subject,
             recipients,

@@ -10,14 +10,16 @@
 use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::Tls;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::response::Response;
 
 use super::notice::{Addressee, Language, Notice, NoticeKind};
 use super::render::{ComposeError, Composer, Outgoing, Templates};
@@ -182,21 +184,221 @@ pub struct Sent {
 
 /// Default limit on one whole send (connect, MAIL, RCPT, DATA, final reply).
 pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(60);
-/// lettre's own timeout: connecting and each command.
+/// Limit on connecting, the greeting, EHLO, STARTTLS and AUTH.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
-/// Pooled connections idle longer than this are closed by us before the
-/// server closes them (lettre #743).
+/// Idle pooled connections older than this are closed by us before the
+/// server closes them under our feet (lettre #743).
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
-const POOL_MAX_SIZE: u32 = 4;
+/// Idle connections kept at most.
+const POOL_MAX_IDLE: usize = 4;
 
-type SmtpTransport = AsyncSmtpTransport<Tokio1Executor>;
+/// A failure below the classification.
+enum SmtpFailure {
+    Smtp(lettre::transport::smtp::Error),
+    Io(std::io::Error),
+    ConnectTimeout,
+}
 
+impl SmtpFailure {
+    fn kind(&self) -> FailureKind {
+        match self {
+            // 5xx, or a client-side refusal (no STARTTLS offered, no usable
+            // AUTH mechanism, 8BITMIME missing): retrying cannot help.
+            SmtpFailure::Smtp(e) if e.is_permanent() || e.is_client() => FailureKind::Permanent,
+            // 4xx, network, TLS handshake, unparsable or incomplete replies.
+            SmtpFailure::Smtp(_) => FailureKind::Transient,
+            // Refused, reset, unreachable, DNS, timeouts.
+            SmtpFailure::Io(_) | SmtpFailure::ConnectTimeout => FailureKind::Transient,
+        }
+    }
+
+    /// Whether a reused pooled connection died under us (the server closed
+    /// it while idle): then one fresh connection is worth a try at once.
+    fn is_stale_connection(&self) -> bool {
+        match self {
+            SmtpFailure::Smtp(e) => e.status().is_none() && !e.is_client() && !e.is_timeout(),
+            SmtpFailure::Io(_) => true,
+            SmtpFailure::ConnectTimeout => false,
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            SmtpFailure::Smtp(e) => e.to_string(),
+            SmtpFailure::Io(e) => e.to_string(),
+            SmtpFailure::ConnectTimeout => {
+                format!("no connection within {} s", CONNECT_TIMEOUT.as_secs())
+            }
+        }
+    }
+}
+
+struct Idle {
+    conn: AsyncSmtpConnection,
+    since: Instant,
+}
+
+/// SMTP with our own small connection pool over lettre's
+/// `AsyncSmtpConnection`. lettre does the protocol, STARTTLS, TLS and AUTH;
+/// we open the TCP socket ourselves so it gets TCP_NODELAY: lettre 0.11.23
+/// writes the DATA terminator as a separate small write, and with Nagle on
+/// every message waits for the server's delayed ACK (about 40 ms; fixed
+/// upstream by lettre PR #1159, not in a release we can use).
 struct SmtpSender {
     smtp: Smtp,
     password: Option<Secret>,
-    /// Replaced with a fresh pool after a timeout: a send cancelled mid-way
-    /// leaves its connection in an unknown protocol state.
-    transport: RwLock<Arc<SmtpTransport>>,
+    credentials: Option<Credentials>,
+    hello: ClientId,
+    idle: Arc<tokio::sync::Mutex<Vec<Idle>>>,
+    /// Connections opened so far (for tests and metrics).
+    opened: AtomicUsize,
+}
+
+impl SmtpSender {
+    fn new(smtp: &Smtp, password: Option<Secret>) -> Result<SmtpSender, MailerError> {
+        if smtp.security == SmtpSecurity::None && !is_loopback(&smtp.host) {
+            return Err(MailerError::PlainNotLoopback(smtp.host.clone()));
+        }
+        let credentials = match (&smtp.username, &password) {
+            (Some(user), Some(pw)) => Some(Credentials::new(user.clone(), pw.expose().to_string())),
+            (None, Some(_)) => return Err(MailerError::PasswordWithoutUser),
+            _ => None,
+        };
+        if smtp.security != SmtpSecurity::None {
+            // Fail at start, not at the first send, if the TLS set-up is impossible.
+            TlsParameters::new(smtp.host.clone()).map_err(|e| MailerError::Smtp {
+                host: smtp.host.clone(),
+                reason: e.to_string(),
+            })?;
+        }
+        let idle: Arc<tokio::sync::Mutex<Vec<Idle>>> = Arc::default();
+        // Close idle connections in the background, before the server does.
+        let weak = Arc::downgrade(&idle);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(POOL_IDLE_TIMEOUT / 2).await;
+                let Some(idle) = weak.upgrade() else { return };
+                let expired: Vec<Idle> = {
+                    let mut list = idle.lock().await;
+                    let (old, fresh): (Vec<Idle>, Vec<Idle>) = list
+                        .drain(..)
+                        .partition(|c| c.since.elapsed() >= POOL_IDLE_TIMEOUT);
+                    *list = fresh;
+                    old
+                };
+                drop(idle);
+                for mut c in expired {
+                    let _ = tokio::time::timeout(Duration::from_secs(2), c.conn.quit()).await;
+                }
+            }
+        });
+        Ok(SmtpSender {
+            smtp: smtp.clone(),
+            password,
+            credentials,
+            hello: ClientId::default(),
+            idle,
+            opened: AtomicUsize::new(0),
+        })
+    }
+
+    async fn connect(&self) -> Result<AsyncSmtpConnection, SmtpFailure> {
+        let setup = async {
+            let tls = || TlsParameters::new(self.smtp.host.clone()).map_err(SmtpFailure::Smtp);
+            let mut conn = match self.smtp.security {
+                SmtpSecurity::Tls => {
+                    // Implicit TLS needs the handshake before the greeting,
+                    // so lettre opens this socket (Nagle stays on).
+                    AsyncSmtpConnection::connect_tokio1(
+                        (self.smtp.host.as_str(), self.smtp.port),
+                        Some(CONNECT_TIMEOUT),
+                        &self.hello,
+                        Some(tls()?),
+                        None,
+                    )
+                    .await
+                    .map_err(SmtpFailure::Smtp)?
+                }
+                SmtpSecurity::StartTls | SmtpSecurity::None => {
+                    let tcp =
+                        tokio::net::TcpStream::connect((self.smtp.host.as_str(), self.smtp.port))
+                            .await
+                            .map_err(SmtpFailure::Io)?;
+                    tcp.set_nodelay(true).map_err(SmtpFailure::Io)?;
+                    let mut conn =
+                        AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello)
+                            .await
+                            .map_err(SmtpFailure::Smtp)?;
+                    if self.smtp.security == SmtpSecurity::StartTls {
+                        // Required: lettre refuses with a client error when
+                        // the server does not offer STARTTLS.
+                        conn.starttls(tls()?, &self.hello)
+                            .await
+                            .map_err(SmtpFailure::Smtp)?;
+                    }
+                    conn
+                }
+            };
+            if let Some(creds) = &self.credentials {
+                conn.auth(DEFAULT_MECHANISMS, creds)
+                    .await
+                    .map_err(SmtpFailure::Smtp)?;
+            }
+            Ok(conn)
+        };
+        let conn = tokio::time::timeout(CONNECT_TIMEOUT, setup)
+            .await
+            .map_err(|_| SmtpFailure::ConnectTimeout)??;
+        self.opened.fetch_add(1, Ordering::Relaxed);
+        Ok(conn)
+    }
+
+    /// A pooled connection young enough to trust, if any.
+    async fn checkout(&self) -> Option<AsyncSmtpConnection> {
+        let mut idle = self.idle.lock().await;
+        while let Some(c) = idle.pop() {
+            if c.since.elapsed() < POOL_IDLE_TIMEOUT && !c.conn.has_broken() {
+                return Some(c.conn);
+            }
+        }
+        None
+    }
+
+    async fn checkin(&self, conn: AsyncSmtpConnection) {
+        if conn.has_broken() {
+            return;
+        }
+        let mut idle = self.idle.lock().await;
+        if idle.len() < POOL_MAX_IDLE {
+            idle.push(Idle {
+                conn,
+                since: Instant::now(),
+            });
+        }
+    }
+
+    async fn send(&self, envelope: &Envelope, bytes: &[u8]) -> Result<Response, SmtpFailure> {
+        if let Some(mut conn) = self.checkout().await {
+            match conn.send(envelope, bytes).await {
+                Ok(r) => {
+                    self.checkin(conn).await;
+                    return Ok(r);
+                }
+                Err(e) => {
+                    let failure = SmtpFailure::Smtp(e);
+                    if !failure.is_stale_connection() {
+                        self.checkin(conn).await;
+                        return Err(failure);
+                    }
+                    // The server closed the idle connection: use a fresh one.
+                }
+            }
+        }
+        let mut conn = self.connect().await?;
+        let result = conn.send(envelope, bytes).await.map_err(SmtpFailure::Smtp);
+        self.checkin(conn).await;
+        result
+    }
 }
 
 enum Inner {
@@ -205,8 +407,8 @@ enum Inner {
 }
 
 /// Sends [`Outgoing`] messages over the configured transport. Build it once
-/// (and again on reload); it is shared by reference between sends.
-/// Must be built inside a tokio runtime (lettre's pool spawns a task).
+/// (and again on reload); share it by reference between sends.
+/// Must be built inside a tokio runtime (the pool's idle reaper is a task).
 pub struct Mailer {
     inner: Inner,
     send_timeout: Duration,
@@ -231,39 +433,6 @@ impl fmt::Debug for Mailer {
 fn is_loopback(host: &str) -> bool {
     let h = host.trim_start_matches('[').trim_end_matches(']');
     h.eq_ignore_ascii_case("localhost") || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-fn build_transport(smtp: &Smtp, password: Option<&Secret>) -> Result<SmtpTransport, MailerError> {
-    let err = |e: lettre::transport::smtp::Error| MailerError::Smtp {
-        host: smtp.host.clone(),
-        reason: e.to_string(),
-    };
-    let builder = match smtp.security {
-        SmtpSecurity::StartTls => SmtpTransport::starttls_relay(&smtp.host).map_err(err)?,
-        SmtpSecurity::Tls => SmtpTransport::relay(&smtp.host).map_err(err)?,
-        SmtpSecurity::None => {
-            if !is_loopback(&smtp.host) {
-                return Err(MailerError::PlainNotLoopback(smtp.host.clone()));
-            }
-            SmtpTransport::builder_dangerous(&smtp.host).tls(Tls::None)
-        }
-    };
-    let mut builder = builder
-        .port(smtp.port)
-        .timeout(Some(CONNECT_TIMEOUT))
-        .pool_config(
-            PoolConfig::new()
-                .max_size(POOL_MAX_SIZE)
-                .idle_timeout(POOL_IDLE_TIMEOUT),
-        );
-    match (&smtp.username, password) {
-        (Some(user), Some(pw)) => {
-            builder = builder.credentials(Credentials::new(user.clone(), pw.expose().to_string()));
-        }
-        (None, Some(_)) => return Err(MailerError::PasswordWithoutUser),
-        _ => {}
-    }
-    Ok(builder.build())
 }
 
 /// Remove the password (and its base64 forms used by AUTH) from a text.
@@ -308,19 +477,6 @@ fn base64(data: &[u8]) -> String {
     out
 }
 
-/// Map a lettre error to the outbox's two classes.
-fn classify(e: &lettre::transport::smtp::Error) -> (FailureKind, String) {
-    let text = e.to_string();
-    let kind = if e.is_permanent() || e.is_client() {
-        FailureKind::Permanent
-    } else {
-        // 4xx, timeouts, connection and network errors, TLS handshake
-        // failures, unparsable or incomplete responses, pool shut down.
-        FailureKind::Transient
-    };
-    (kind, text)
-}
-
 impl Mailer {
     /// Build the transport from `[mail]`. Reads the SMTP password now.
     pub fn new(mail: &Mail) -> Result<Mailer, MailerError> {
@@ -328,12 +484,7 @@ impl Mailer {
             Transport::File { dir } => Inner::File { dir: dir.clone() },
             Transport::Smtp(smtp) => {
                 let password = smtp.password.as_ref().map(read_secret).transpose()?;
-                let transport = build_transport(smtp, password.as_ref())?;
-                Inner::Smtp(SmtpSender {
-                    smtp: smtp.clone(),
-                    password,
-                    transport: RwLock::new(Arc::new(transport)),
-                })
+                Inner::Smtp(SmtpSender::new(smtp, password)?)
             }
         };
         Ok(Mailer {
@@ -368,7 +519,7 @@ impl Mailer {
         let path = dir.join(&name);
         // Write then rename, so a reader never sees half a message.
         let tmp = dir.join(format!(".{name}.tmp"));
-        tokio::fs::write(&tmp, msg.to_bytes())
+        tokio::fs::write(&tmp, msg.bytes())
             .await
             .map_err(|e| io("write", &tmp, e))?;
         tokio::fs::rename(&tmp, &path)
@@ -381,58 +532,42 @@ impl Mailer {
     }
 
     async fn send_smtp(&self, s: &SmtpSender, msg: &Outgoing) -> Result<Sent, SendError> {
-        let transport = s
-            .transport
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
         let outcome =
-            tokio::time::timeout(self.send_timeout, transport.send(msg.message.clone())).await;
+            tokio::time::timeout(self.send_timeout, s.send(&msg.envelope, msg.bytes())).await;
+        let scrub = |text: String| scrub(text, &s.smtp, s.password.as_ref());
+        let at = format!("{}:{}", s.smtp.host, s.smtp.port);
         match outcome {
-            Ok(Ok(response)) => {
-                // lettre hands the connection back to the pool in a spawned
-                // task; let it run so the next send finds it there.
-                tokio::task::yield_now().await;
-                Ok(Sent {
-                    message_id: msg.message_id().to_string(),
-                    detail: scrub(
-                        format!(
-                            "{} {}",
-                            response.code(),
-                            response.message().collect::<Vec<_>>().join(" ")
-                        ),
-                        &s.smtp,
-                        s.password.as_ref(),
-                    ),
-                })
-            }
-            Ok(Err(e)) => {
-                let (kind, text) = classify(&e);
-                let reason = scrub(
-                    format!("{}:{}: {text}", s.smtp.host, s.smtp.port),
-                    &s.smtp,
-                    s.password.as_ref(),
-                );
-                Err(match kind {
+            Ok(Ok(response)) => Ok(Sent {
+                message_id: msg.message_id().to_string(),
+                detail: scrub(format!(
+                    "{} {}",
+                    response.code(),
+                    response.message().collect::<Vec<_>>().join(" ")
+                )),
+            }),
+            Ok(Err(failure)) => {
+                let reason = scrub(format!("{at}: {}", failure.text()));
+                Err(match failure.kind() {
                     FailureKind::Transient => SendError::Transient { reason },
                     FailureKind::Permanent => SendError::Permanent { reason },
                 })
             }
-            Err(_elapsed) => {
-                // The cancelled send's connection may go back to the pool in
-                // the middle of a transaction: start a fresh pool.
-                if let Ok(fresh) = build_transport(&s.smtp, s.password.as_ref()) {
-                    *s.transport.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(fresh);
-                }
-                Err(SendError::Transient {
-                    reason: format!(
-                        "{}:{}: no answer within {} s",
-                        s.smtp.host,
-                        s.smtp.port,
-                        self.send_timeout.as_secs_f64()
-                    ),
-                })
-            }
+            // The cancelled send owned its connection, which is now closed:
+            // nothing half-finished goes back to the pool.
+            Err(_elapsed) => Err(SendError::Transient {
+                reason: format!(
+                    "{at}: no answer within {} s",
+                    self.send_timeout.as_secs_f64()
+                ),
+            }),
+        }
+    }
+
+    /// SMTP connections opened so far (0 for the file transport).
+    pub fn connections_opened(&self) -> usize {
+        match &self.inner {
+            Inner::File { .. } => 0,
+            Inner::Smtp(s) => s.opened.load(Ordering::Relaxed),
         }
     }
 }

@@ -283,7 +283,7 @@ fn composer() -> Composer {
 
 fn wire(n: &Notice) -> (Part, String) {
     let msg = composer().compose(n).unwrap();
-    let bytes = msg.to_bytes();
+    let bytes = msg.bytes().to_vec();
     assert!(bytes.is_ascii(), "the message on the wire is 7-bit");
     let raw = String::from_utf8(bytes).unwrap();
     (Part::parse(&raw), raw)
