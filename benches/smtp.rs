@@ -184,6 +184,10 @@ fn main() {
         println!("  hanbao Mailer (lettre, pool): {ours_rate:>9.0} msg/s");
         println!("  ratio:                        {:>9.1} %  (goal >= 80 %)", 100.0 * ours_rate / plain_rate);
         println!("  composing (templates + MIME): {:>9.0} msg/s", rate(n, compose));
-        println!("  connections opened by the pool: {} (plain client: 4)", sink.connections() - 4);
+        println!(
+            "  connections opened by the Mailer: {} for {} sends",
+            mailer.connections_opened(),
+            3 * n + n.min(100)
+        );
     });
 }

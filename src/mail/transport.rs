@@ -4,8 +4,12 @@
 //! The SMTP password is read from its [`SecretSource`] when the [`Mailer`]
 //! is built (at start and on every reload) and kept in a [`Secret`], whose
 //! `Debug` and `Display` print `***`; it never appears in logs or errors.
-//! Every send is wrapped in a timeout (lettre's own covers connecting only).
-//! This module reads no clock for message content and renders nothing.
+//! lettre speaks SMTP (EHLO, STARTTLS, TLS, AUTH, DATA) on connections we
+//! pool ourselves (see `SmtpSender` for why); every whole send is wrapped
+//! in a timeout, since lettre's own covers connecting only. A reused pooled
+//! connection found dead is replaced once, at once, so a message in flight
+//! at that moment may reach the server twice: delivery is at least once.
+//! This module renders nothing and reads the clock only for pool ageing.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -213,10 +217,14 @@ impl SmtpFailure {
     }
 
     /// Whether a reused pooled connection died under us (the server closed
-    /// it while idle): then one fresh connection is worth a try at once.
+    /// it while idle, perhaps saying "421 closing"): then one fresh
+    /// connection is worth a try at once.
     fn is_stale_connection(&self) -> bool {
         match self {
-            SmtpFailure::Smtp(e) => e.status().is_none() && !e.is_client() && !e.is_timeout(),
+            SmtpFailure::Smtp(e) => match e.status() {
+                Some(code) => code.to_string() == "421",
+                None => !e.is_client() && !e.is_timeout(),
+            },
             SmtpFailure::Io(_) => true,
             SmtpFailure::ConnectTimeout => false,
         }

@@ -891,7 +891,7 @@ async fn smtp_hung_server_times_out_as_transient_and_recovers() {
     );
 }
 
-async fn pooled_sends(n: usize) -> (usize, Vec<usize>) {
+async fn pooled_sends(n: usize) -> (usize, usize, Vec<usize>) {
     let sink = SmtpSink::start().await;
     let mail = smtp_config(sink.port());
     let mailer = Mailer::new(&mail).unwrap();
@@ -902,25 +902,82 @@ async fn pooled_sends(n: usize) -> (usize, Vec<usize>) {
     let got = sink.wait_for_messages(n, Duration::from_secs(5)).await;
     (
         sink.connections(),
+        mailer.connections_opened(),
         got.iter().map(|m| m.connection).collect(),
     )
 }
 
 #[tokio::test]
 async fn smtp_pooling_reuses_one_connection() {
-    let (connections, used) = pooled_sends(20).await;
+    let (connections, opened, used) = pooled_sends(20).await;
     assert_eq!(connections, 1, "20 sequential sends share one connection");
+    assert_eq!(opened, 1);
     assert!(used.iter().all(|&c| c == 1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn smtp_pooling_reuses_connections_on_the_multi_thread_runtime() {
-    // The pool gets a connection back in a spawned task, so on several
-    // workers a send can occasionally find the pool empty: a few, not 20.
-    let (connections, _) = pooled_sends(20).await;
-    assert!(
-        connections <= 3,
-        "20 sends opened {connections} connections"
+async fn smtp_pooling_reuses_one_connection_on_the_multi_thread_runtime() {
+    // The connection is back in the pool before `send` returns, so this
+    // does not depend on task scheduling.
+    let (connections, opened, _) = pooled_sends(20).await;
+    assert_eq!((connections, opened), (1, 1));
+}
+
+#[tokio::test]
+async fn smtp_concurrent_sends_use_at_most_a_few_connections() {
+    let sink = SmtpSink::start().await;
+    let mail = smtp_config(sink.port());
+    let mailer = std::sync::Arc::new(Mailer::new(&mail).unwrap());
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..12 {
+        let mailer = mailer.clone();
+        let msg = compose_for(&mail, &format!("conc-{i}")).await;
+        tasks.spawn(async move { mailer.send(&msg).await });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap().unwrap();
+    }
+    assert_eq!(
+        sink.wait_for_messages(12, Duration::from_secs(5))
+            .await
+            .len(),
+        12
+    );
+    assert!(sink.connections() <= 12);
+    // Sequential sends afterwards reuse what the burst left in the pool.
+    let before = sink.connections();
+    for i in 0..5 {
+        mailer
+            .send(&compose_for(&mail, &format!("after-{i}")).await)
+            .await
+            .unwrap();
+    }
+    assert_eq!(sink.connections(), before);
+}
+
+#[tokio::test]
+async fn smtp_a_pooled_connection_closed_by_the_server_is_replaced_transparently() {
+    // lettre #743: the server drops an idle pooled connection; the next
+    // send must not fail with "incomplete response" but use a new one.
+    let sink = SmtpSink::start().await;
+    let mail = smtp_config(sink.port());
+    let mailer = Mailer::new(&mail).unwrap();
+    mailer
+        .send(&compose_for(&mail, "stale-1").await)
+        .await
+        .unwrap();
+    sink.restart().await; // cuts every open connection, listens again
+    mailer
+        .send(&compose_for(&mail, "stale-2").await)
+        .await
+        .unwrap();
+    assert_eq!(sink.connections(), 2);
+    assert_eq!(mailer.connections_opened(), 2);
+    assert_eq!(
+        sink.wait_for_messages(2, Duration::from_secs(5))
+            .await
+            .len(),
+        2
     );
 }
 
