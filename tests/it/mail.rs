@@ -456,6 +456,10 @@ fn vietnamese_text_survives_encoding_in_headers_and_bodies() {
         "{text}"
     );
     assert!(text.contains("(còn 3 ngày)"), "{text}");
+    assert!(
+        text.ends_with("lịch công tác.\r\n\r\nTrân trọng."),
+        "{text:?}"
+    );
     let html = part.leaf("text/html").text();
     assert!(html.contains("Xác nhận đã gửi báo cáo"), "{html}");
     // minijinja also escapes "/" (as &#x2f;), which HTML readers decode.
