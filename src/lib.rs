@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod daemon;
 pub mod logging;
+pub mod mail;
 pub mod planner;
 pub mod status;
 pub mod store;

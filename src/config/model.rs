@@ -96,6 +96,10 @@ pub enum SmtpSecurity {
     StartTls,
     /// Implicit TLS (usually port 465).
     Tls,
+    /// No encryption at all: only for a relay on the loopback interface
+    /// (127.0.0.1, ::1, localhost), e.g. a local sink in tests or a local
+    /// MTA. `mail::Mailer` refuses it for any other host.
+    None,
 }
 
 /// Where a secret lives. Only its location is kept, so `Debug` cannot leak it.

@@ -1,6 +1,7 @@
 mod calendar;
 mod config;
 mod golden;
+mod mail;
 mod planner;
 mod store;
 mod support;

@@ -1,0 +1,212 @@
+//! SMTP throughput: hanbao's pooled `Mailer` against the sink's own capacity.
+//!
+//! Starts the test SMTP sink in-process, measures how many messages per
+//! second a minimal plain client (a few lines over `TcpStream`, one
+//! connection, no pipelining) gets through it, then how many hanbao's
+//! `Mailer` delivers to the same sink with pooling, with the same message
+//! bytes, in the same run. Prints both and the ratio (goal: >= 80 %).
+//! Run with `cargo bench --bench smtp` (or `cargo test --bench smtp` for a
+//! quick unoptimised run). Not a test: it asserts nothing about speed.
+
+#[path = "../tests/it/support/smtp.rs"]
+mod smtp;
+
+use std::time::{Duration, Instant};
+
+use hanbao::config::model::{Mail, Smtp, SmtpSecurity, Transport};
+use hanbao::mail::{
+    Addressee, Composer, Deadline, Language, Mailer, Notice, NoticeKind, ObligationRef, Outgoing,
+    PeriodRef, Templates, UnitRef,
+};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+use smtp::{SinkOptions, SmtpSink};
+
+fn messages(mail: &Mail, n: usize) -> Vec<Outgoing> {
+    let composer = Composer::new(mail, Templates::builtin()).expect("composer");
+    let sent_at = "2026-06-19T01:00:00Z".parse().unwrap();
+    (0..n)
+        .map(|i| {
+            let notice = Notice {
+                kind: NoticeKind::Reminder(Deadline {
+                    obligation: ObligationRef {
+                        id: "nq121-6thang".into(),
+                        title: "Báo cáo kết quả thực hiện Nghị quyết 121".into(),
+                        legal_basis: Some("Nghị quyết 121/NQ-HĐND".into()),
+                    },
+                    period: PeriodRef {
+                        key: "2026-H1".into(),
+                        label: "6 tháng đầu năm 2026".into(),
+                    },
+                    unit: UnitRef {
+                        id: format!("unit-{i}"),
+                        name: format!("UBND xã số {i}"),
+                    },
+                    due: jiff::civil::date(2026, 6, 22),
+                    days_left: 3,
+                    days_late: 0,
+                    missing_reporters: vec![],
+                    confirm_url: None,
+                }),
+                language: Language::Vi,
+                recipients: vec![Addressee::named(format!("u{i}@xa.example"), "Văn thư")],
+                outbox_key: format!("bench|{i}"),
+                sent_at,
+            };
+            composer.compose(&notice).expect("compose")
+        })
+        .collect()
+}
+
+async fn expect(reader: &mut BufReader<tokio::net::tcp::OwnedReadHalf>, code: &str) {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        reader.read_line(&mut line).await.expect("read reply");
+        assert!(line.starts_with(code), "expected {code}, got {line:?}");
+        // Multi-line replies: "250-..." continues, "250 ..." ends.
+        if line.as_bytes().get(3) != Some(&b'-') {
+            return;
+        }
+    }
+}
+
+/// The minimal client: one connection, one command at a time. Like any
+/// client it dot-stuffs each message as it sends it (RFC 5321 §4.5.2).
+async fn plain_client(port: u16, bodies: &[(String, Vec<u8>)]) -> Duration {
+    let stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let (r, mut w) = stream.into_split();
+    let mut r = BufReader::new(r);
+    expect(&mut r, "220").await;
+    w.write_all(b"EHLO bench\r\n").await.unwrap();
+    expect(&mut r, "250").await;
+    let start = Instant::now();
+    for (rcpt, data) in bodies {
+        w.write_all(b"MAIL FROM:<baocao@so.example>\r\n")
+            .await
+            .unwrap();
+        expect(&mut r, "250").await;
+        w.write_all(format!("RCPT TO:<{rcpt}>\r\n").as_bytes())
+            .await
+            .unwrap();
+        expect(&mut r, "250").await;
+        w.write_all(b"DATA\r\n").await.unwrap();
+        expect(&mut r, "354").await;
+        w.write_all(&data_payload(data)).await.unwrap();
+        expect(&mut r, "250").await;
+    }
+    let elapsed = start.elapsed();
+    w.write_all(b"QUIT\r\n").await.unwrap();
+    elapsed
+}
+
+/// Dot-stuffed DATA payload with the terminating line, as a client sends it.
+fn data_payload(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len() + 8);
+    let mut at_line_start = true;
+    for &b in raw {
+        if at_line_start && b == b'.' {
+            out.push(b'.');
+        }
+        out.push(b);
+        at_line_start = b == b'\n';
+    }
+    if !raw.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b".\r\n");
+    out
+}
+
+fn rate(n: usize, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64()
+}
+
+fn main() {
+    let n: usize = std::env::var("HANBAO_BENCH_MESSAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let sink = SmtpSink::start_with(SinkOptions {
+            count_only: true,
+            ..Default::default()
+        })
+        .await;
+        let mail = Mail {
+            transport: Transport::Smtp(Smtp {
+                host: "127.0.0.1".into(),
+                port: sink.port(),
+                security: SmtpSecurity::None,
+                username: None,
+                password: None,
+            }),
+            from: "Sở LĐ-TB&XH <baocao@so.example>".into(),
+            reply_to: None,
+        };
+        let compose_start = Instant::now();
+        let msgs = messages(&mail, n);
+        let compose = compose_start.elapsed();
+        let bodies: Vec<(String, Vec<u8>)> = msgs
+            .iter()
+            .map(|m| (m.recipients()[0].clone(), m.bytes().to_vec()))
+            .collect();
+        let size = bodies.iter().map(|b| b.1.len()).sum::<usize>() / n;
+        assert!(data_payload(b"a\r\n.b\r\n").ends_with(b"a\r\n..b\r\n.\r\n"));
+
+        let mailer = Mailer::new(&mail).expect("mailer");
+        // Warm up both paths (connection set-up, allocator, caches).
+        plain_client(sink.port(), &bodies[..n.min(100)]).await;
+        for m in &msgs[..n.min(100)] {
+            mailer.send(m).await.expect("warm-up send");
+        }
+
+        // Alternate the two measurements, round by round, so load from
+        // other processes hits both alike; report the median round.
+        let rounds = 7;
+        let mut plain = Duration::ZERO;
+        let mut ours = Duration::ZERO;
+        let mut ratios = Vec::new();
+        for _ in 0..rounds {
+            let p = plain_client(sink.port(), &bodies).await;
+            let start = Instant::now();
+            for m in &msgs {
+                mailer.send(m).await.expect("send");
+            }
+            let o = start.elapsed();
+            plain += p;
+            ours += o;
+            ratios.push(p.as_secs_f64() / o.as_secs_f64());
+        }
+        ratios.sort_by(f64::total_cmp);
+        let plain_rate = rate(rounds * n, plain);
+        let ours_rate = rate(rounds * n, ours);
+        println!(
+            "SMTP sink throughput, {n} messages x {rounds} rounds, ~{size} bytes each, one connection, sequential"
+        );
+        println!("  sink capacity (plain client): {plain_rate:>9.0} msg/s");
+        println!("  hanbao Mailer (lettre, pool): {ours_rate:>9.0} msg/s");
+        println!(
+            "  ratio, all rounds:            {:>9.1} %  (goal >= 80 %)",
+            100.0 * ours_rate / plain_rate
+        );
+        println!(
+            "  ratio per round: median {:.1} %, min {:.1} %, max {:.1} %",
+            100.0 * ratios[rounds / 2],
+            100.0 * ratios[0],
+            100.0 * ratios[rounds - 1]
+        );
+        println!("  composing (templates + MIME): {:>9.0} msg/s", rate(n, compose));
+        println!(
+            "  connections opened by the Mailer: {} for {} sends",
+            mailer.connections_opened(),
+            rounds * n + n.min(100)
+        );
+    });
+}

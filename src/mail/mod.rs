@@ -1,0 +1,30 @@
+//! Mail: turning notices into messages and delivering them.
+//!
+//! The only module that imports lettre and minijinja. It renders
+//! [`Notice`]s with templates (Vietnamese and English built in, overridable
+//! from a directory), attaches the deadline as an .ics, and sends through
+//! the file transport (one .eml per message) or SMTP, classifying failures
+//! as transient or permanent for the outbox.
+//!
+//! It does not decide what to send or when (the planner and dispatcher do),
+//! never reads the clock for message content (the sending instant is part
+//! of the notice), and never logs or returns a password.
+
+pub mod ics;
+pub mod ids;
+pub mod notice;
+pub mod render;
+pub mod transport;
+
+pub use notice::{
+    Addressee, Deadline, Digest, Escalation, FailedSend, Language, Notice, NoticeKind,
+    ObligationRef, OpenPeriod, OverdueItem, PeriodRef, UnitRef,
+};
+pub use render::{
+    ComposeError, Composer, Outgoing, RenderedParts, TemplateError, Templates, check_templates,
+    dd_mm_yyyy, sample_notices,
+};
+pub use transport::{
+    DEFAULT_SEND_TIMEOUT, FailureKind, Mailer, MailerError, Secret, SecretError, SendError, Sent,
+    read_secret, send_test,
+};

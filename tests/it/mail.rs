@@ -1,0 +1,1032 @@
+//! Mail end to end: rendering every kind, the bytes on the wire (decoded
+//! back with a small MIME reader written here), the .ics, the file
+//! transport, and SMTP over real TCP to the test sink in `support::smtp`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use hanbao::config::model::{Mail, SecretSource, Smtp, SmtpSecurity, Transport};
+use hanbao::mail::{
+    Addressee, Composer, Deadline, Digest, Escalation, FailedSend, Language, Mailer, MailerError,
+    Notice, NoticeKind, ObligationRef, OpenPeriod, OverdueItem, PeriodRef, SendError, Templates,
+    UnitRef, check_templates, send_test,
+};
+use jiff::Timestamp;
+use jiff::civil::date;
+
+use crate::support::smtp::{SinkOptions, SmtpSink};
+
+// ---------------------------------------------------------------------------
+// A small MIME reader, enough to check what we send.
+
+fn b64(s: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => continue,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
+
+fn qp(s: &str, header: bool) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'=' if b.get(i + 1) == Some(&b'\r') => i += 3,
+            b'=' if b.get(i + 1) == Some(&b'\n') => i += 2,
+            b'=' if i + 2 < b.len() => {
+                let h = std::str::from_utf8(&b[i + 1..i + 3]).unwrap();
+                out.push(u8::from_str_radix(h, 16).unwrap());
+                i += 3;
+            }
+            b'_' if header => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Decode RFC 2047 encoded words; whitespace between two words is dropped.
+fn decode_words(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    let mut last_was_word = false;
+    while let Some(start) = rest.find("=?") {
+        let before = &rest[..start];
+        let after = &rest[start + 2..];
+        let parts: Vec<&str> = after.splitn(3, '?').collect();
+        let end = parts.get(2).and_then(|p| p.find("?="));
+        let (Some(end), true) = (end, parts.len() == 3) else {
+            out.push_str(&rest[..start + 2]);
+            rest = after;
+            last_was_word = false;
+            continue;
+        };
+        if !(last_was_word && before.trim().is_empty()) {
+            out.push_str(before);
+        }
+        let text = &parts[2][..end];
+        let bytes = if parts[1].eq_ignore_ascii_case("b") {
+            b64(text)
+        } else {
+            qp(text, true)
+        };
+        out.push_str(&String::from_utf8(bytes).expect("utf-8 in encoded word"));
+        rest = &parts[2][end + 2..];
+        last_was_word = true;
+    }
+    out.push_str(rest);
+    out
+}
+
+#[derive(Debug)]
+struct Part {
+    headers: Vec<(String, String)>,
+    raw_body: String,
+}
+
+impl Part {
+    fn parse(raw: &str) -> Part {
+        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((raw, ""));
+        let mut headers: Vec<(String, String)> = Vec::new();
+        for line in head.split("\r\n") {
+            if line.starts_with([' ', '\t']) {
+                let last = headers.last_mut().expect("continuation after a header");
+                last.1.push_str(line);
+            } else if let Some((n, v)) = line.split_once(':') {
+                headers.push((n.to_string(), v.trim().to_string()));
+            }
+        }
+        Part {
+            headers,
+            raw_body: body.to_string(),
+        }
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn content_type(&self) -> String {
+        self.header("Content-Type")
+            .unwrap_or("text/plain")
+            .to_ascii_lowercase()
+    }
+
+    fn body(&self) -> Vec<u8> {
+        match self
+            .header("Content-Transfer-Encoding")
+            .map(|s| s.to_ascii_lowercase())
+            .as_deref()
+        {
+            Some("base64") => b64(&self.raw_body),
+            Some("quoted-printable") => qp(&self.raw_body, false),
+            _ => self.raw_body.as_bytes().to_vec(),
+        }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8(self.body()).expect("utf-8 body")
+    }
+
+    /// Leaf parts, depth first.
+    fn leaves(&self) -> Vec<Part> {
+        let ct = self.header("Content-Type").unwrap_or("text/plain");
+        if !ct.to_ascii_lowercase().starts_with("multipart/") {
+            return vec![Part {
+                headers: self.headers.clone(),
+                raw_body: self.raw_body.clone(),
+            }];
+        }
+        let boundary = ct
+            .split(';')
+            .find_map(|p| p.trim().strip_prefix("boundary="))
+            .expect("boundary")
+            .trim_matches('"')
+            .to_string();
+        let delim = format!("--{boundary}");
+        let mut out = Vec::new();
+        for chunk in self.raw_body.split(&delim).skip(1) {
+            if chunk.starts_with("--") {
+                break;
+            }
+            let chunk = chunk.strip_prefix("\r\n").unwrap_or(chunk);
+            let chunk = chunk.strip_suffix("\r\n").unwrap_or(chunk);
+            out.extend(Part::parse(chunk).leaves());
+        }
+        out
+    }
+
+    fn leaf(&self, content_type: &str) -> Part {
+        self.leaves()
+            .into_iter()
+            .find(|p| p.content_type().starts_with(content_type))
+            .unwrap_or_else(|| panic!("no {content_type} part"))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Fixtures.
+
+const FROM: &str = "Sở LĐ-TB&XH Quảng Ngãi <baocao@soldtbxh.quangngai.example>";
+
+fn mail_config(transport: Transport) -> Mail {
+    Mail {
+        transport,
+        from: FROM.to_string(),
+        reply_to: Some("Phòng Kế hoạch <kehoach@soldtbxh.quangngai.example>".to_string()),
+    }
+}
+
+fn smtp_config(port: u16) -> Mail {
+    mail_config(Transport::Smtp(Smtp {
+        host: "127.0.0.1".into(),
+        port,
+        security: SmtpSecurity::None,
+        username: None,
+        password: None,
+    }))
+}
+
+fn now() -> Timestamp {
+    // 08:00 in Vietnam (UTC+7) on Friday 19/06/2026.
+    "2026-06-19T01:00:00Z".parse().unwrap()
+}
+
+fn obligation() -> ObligationRef {
+    ObligationRef {
+        id: "nq121-6thang".into(),
+        title: "Báo cáo kết quả thực hiện Nghị quyết 121".into(),
+        legal_basis: Some("Nghị quyết 121/NQ-HĐND, Điều 3".into()),
+    }
+}
+
+fn period() -> PeriodRef {
+    PeriodRef {
+        key: "2026-H1".into(),
+        label: "6 tháng đầu năm 2026".into(),
+    }
+}
+
+fn deadline(unit_name: &str) -> Deadline {
+    Deadline {
+        obligation: obligation(),
+        period: period(),
+        unit: UnitRef {
+            id: "ubnd-nghia-hanh".into(),
+            name: unit_name.into(),
+        },
+        due: date(2026, 6, 22),
+        days_left: 3,
+        days_late: 4,
+        missing_reporters: vec!["Phòng Tài chính – Kế hoạch".into()],
+        confirm_url: Some("https://hanbao.example/xac-nhan?t=abc&u=1".into()),
+    }
+}
+
+fn item(unit: &str, days_late: u32) -> OverdueItem {
+    OverdueItem {
+        unit_name: unit.into(),
+        obligation: obligation(),
+        period: period(),
+        due: date(2026, 6, 22),
+        days_late,
+    }
+}
+
+fn notice(kind: NoticeKind, key: &str) -> Notice {
+    Notice {
+        kind,
+        language: Language::Vi,
+        recipients: vec![Addressee::named(
+            "vanthu@nghiahanh.example",
+            "Văn thư UBND huyện Nghĩa Hành",
+        )],
+        outbox_key: key.into(),
+        sent_at: now(),
+    }
+}
+
+fn composer() -> Composer {
+    Composer::new(
+        &mail_config(Transport::File {
+            dir: "/nonexistent".into(),
+        }),
+        Templates::builtin(),
+    )
+    .unwrap()
+}
+
+fn wire(n: &Notice) -> (Part, String) {
+    let msg = composer().compose(n).unwrap();
+    let bytes = msg.bytes().to_vec();
+    assert!(bytes.is_ascii(), "the message on the wire is 7-bit");
+    let raw = String::from_utf8(bytes).unwrap();
+    (Part::parse(&raw), raw)
+}
+
+// ---------------------------------------------------------------------------
+// Templates and rendering.
+
+#[test]
+fn builtin_templates_pass_check() {
+    assert_eq!(check_templates(None), Ok(()));
+}
+
+#[test]
+fn a_broken_override_is_reported_with_its_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("vi")).unwrap();
+    // Line 3 uses a misspelled variable: strict undefined must catch it.
+    std::fs::write(
+        dir.path().join("vi/reminder.txt"),
+        "Kính gửi {{ unit.name }}\n\nHạn: {{ obligation.titel }}\n",
+    )
+    .unwrap();
+    let errors = check_templates(Some(dir.path())).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let e = &errors[0];
+    assert!(e.file.ends_with("vi/reminder.txt"), "{e}");
+    assert!(Path::new(&e.file).starts_with(dir.path()), "{e}");
+    assert_eq!(e.line, Some(3), "{e}");
+    assert!(e.to_string().contains(":3:"), "{e}");
+}
+
+#[test]
+fn a_syntax_error_and_an_unknown_file_are_both_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("en")).unwrap();
+    std::fs::write(
+        dir.path().join("en/overdue.html"),
+        "<p>ok</p>\n{% if %}\n{% endif %}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("en/reminder.htm"), "x").unwrap();
+    let errors = check_templates(Some(dir.path())).unwrap_err();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.file.ends_with("en/overdue.html") && e.line == Some(2))
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.file.ends_with("en/reminder.htm") && e.message.contains("reminder.html"))
+    );
+}
+
+#[test]
+fn an_override_replaces_the_builtin_template() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("vi")).unwrap();
+    std::fs::write(
+        dir.path().join("vi/reminder.subject"),
+        "[Nhắc hạn] {{ obligation.id }} {{ due|date }}\n",
+    )
+    .unwrap();
+    let templates = Templates::load(Some(dir.path())).unwrap();
+    let composer = Composer::new(&smtp_config(25), templates).unwrap();
+    let msg = composer
+        .compose(&notice(NoticeKind::Reminder(deadline("UBND")), "k"))
+        .unwrap();
+    assert_eq!(msg.subject(), "[Nhắc hạn] nq121-6thang 22/06/2026");
+    // Other templates stay built in.
+    let msg = composer
+        .compose(&notice(NoticeKind::Overdue(deadline("UBND")), "k"))
+        .unwrap();
+    assert!(msg.subject().starts_with("[Quá hạn] "));
+}
+
+#[test]
+fn subjects_are_exact_for_every_kind() {
+    let d = deadline("UBND huyện Nghĩa Hành");
+    let title = "Báo cáo kết quả thực hiện Nghị quyết 121";
+    let cases = [
+        (
+            NoticeKind::Reminder(d.clone()),
+            format!("[Nhắc hạn] {title} – kỳ 2026-H1 – hạn 22/06/2026"),
+        ),
+        (
+            NoticeKind::DueToday(d.clone()),
+            format!("[Đến hạn] {title} – kỳ 2026-H1 – hạn 22/06/2026"),
+        ),
+        (
+            NoticeKind::Overdue(d.clone()),
+            format!("[Quá hạn] {title} – kỳ 2026-H1 – hạn 22/06/2026"),
+        ),
+        (
+            NoticeKind::Escalation(Escalation {
+                items: vec![item("UBND xã Hành Thiện", 4)],
+            }),
+            format!("[Đôn đốc] {title} – kỳ 2026-H1 – UBND xã Hành Thiện"),
+        ),
+        (
+            NoticeKind::Escalation(Escalation {
+                items: vec![item("UBND xã Hành Thiện", 4), item("UBND xã Hành Đức", 2)],
+            }),
+            "[Đôn đốc] 2 báo cáo quá hạn".to_string(),
+        ),
+        (
+            NoticeKind::Digest(Digest {
+                as_of: date(2026, 6, 26),
+                open_periods: vec![],
+                late: vec![],
+                failed_sends: vec![],
+            }),
+            "[Tổng hợp] Tình hình báo cáo ngày 26/06/2026".to_string(),
+        ),
+        (
+            NoticeKind::Test,
+            "[Thử nghiệm] Kiểm tra cấu hình gửi thư của hanbao".to_string(),
+        ),
+    ];
+    for (kind, want) in cases {
+        let name = kind.name();
+        let n = notice(kind, name);
+        let (part, raw) = wire(&n);
+        let subject = part.header("Subject").unwrap();
+        assert!(
+            subject.contains("=?utf-8?"),
+            "{name}: encoded on the wire: {subject}"
+        );
+        assert_eq!(decode_words(subject), want, "{name}");
+        assert!(raw.contains(&format!("X-Hanbao-Kind: {name}\r\n")));
+    }
+
+    let mut en = notice(NoticeKind::Reminder(d), "en");
+    en.language = Language::En;
+    let (part, _) = wire(&en);
+    assert_eq!(
+        decode_words(part.header("Subject").unwrap()),
+        format!("[Reminder] {title} – period 2026-H1 – due 22/06/2026")
+    );
+}
+
+#[test]
+fn vietnamese_text_survives_encoding_in_headers_and_bodies() {
+    let (part, _) = wire(&notice(
+        NoticeKind::Reminder(deadline("UBND huyện Nghĩa Hành")),
+        "k1",
+    ));
+    assert_eq!(
+        decode_words(part.header("To").unwrap()),
+        "Văn thư UBND huyện Nghĩa Hành <vanthu@nghiahanh.example>"
+    );
+    assert_eq!(decode_words(part.header("From").unwrap()), FROM);
+    assert_eq!(
+        decode_words(part.header("Reply-To").unwrap()),
+        "Phòng Kế hoạch <kehoach@soldtbxh.quangngai.example>"
+    );
+    let text = part.leaf("text/plain").text();
+    assert!(text.contains("Kính gửi: UBND huyện Nghĩa Hành"), "{text}");
+    assert!(text.contains("6 tháng đầu năm 2026"), "{text}");
+    assert!(text.contains("Hạn nộp: 22/06/2026"), "{text}");
+    assert!(
+        text.contains("Căn cứ: Nghị quyết 121/NQ-HĐND, Điều 3"),
+        "{text}"
+    );
+    assert!(text.contains("  - Phòng Tài chính – Kế hoạch"), "{text}");
+    assert!(
+        text.contains("https://hanbao.example/xac-nhan?t=abc&u=1"),
+        "{text}"
+    );
+    assert!(text.contains("(còn 3 ngày)"), "{text}");
+    assert!(
+        text.ends_with("lịch công tác.\r\n\r\nTrân trọng."),
+        "{text:?}"
+    );
+    let html = part.leaf("text/html").text();
+    assert!(html.contains("Xác nhận đã gửi báo cáo"), "{html}");
+    // minijinja also escapes "/" (as &#x2f;), which HTML readers decode.
+    assert!(html.contains("xac-nhan?t=abc&amp;u=1"), "{html}");
+    assert!(html.contains("<strong>22/06/2026</strong>"), "{html}");
+}
+
+#[test]
+fn html_escapes_configuration_text_but_text_keeps_it() {
+    let evil = "<script>alert('x')</script> & Co";
+    let mut d = deadline(evil);
+    d.obligation.title = "Báo cáo <b>đậm</b>".into();
+    let (part, _) = wire(&notice(NoticeKind::Overdue(d), "k"));
+    let html = part.leaf("text/html").text();
+    assert!(!html.contains("<script>"), "{html}");
+    assert!(!html.contains("<b>đậm"), "{html}");
+    assert!(html.contains("&lt;script&gt;"), "{html}");
+    assert!(html.contains("&amp; Co"), "{html}");
+    assert!(
+        html.contains("&lt;b&gt;đậm&lt;&#x2f;b&gt;") || html.contains("&lt;b&gt;đậm&lt;/b&gt;"),
+        "{html}"
+    );
+    let text = part.leaf("text/plain").text();
+    assert!(
+        text.contains("Kính gửi: <script>alert('x')</script> & Co"),
+        "{text}"
+    );
+    assert!(text.contains("quá hạn 4 ngày"), "{text}");
+}
+
+#[test]
+fn escalation_and_digest_list_every_item() {
+    let (part, _) = wire(&notice(
+        NoticeKind::Escalation(Escalation {
+            items: vec![item("UBND xã Hành Thiện", 4), item("UBND xã Hành Đức", 2)],
+        }),
+        "esc",
+    ));
+    let text = part.leaf("text/plain").text();
+    assert!(text.contains("1. UBND xã Hành Thiện: Báo cáo kết quả thực hiện Nghị quyết 121, kỳ 6 tháng đầu năm 2026 (2026-H1), hạn nộp 22/06/2026, quá hạn 4 ngày"), "{text}");
+    assert!(text.contains("2. UBND xã Hành Đức:"), "{text}");
+    // No calendar attachment for an escalation.
+    assert!(
+        part.leaves()
+            .iter()
+            .all(|p| !p.content_type().starts_with("text/calendar"))
+    );
+
+    let (part, _) = wire(&notice(
+        NoticeKind::Digest(Digest {
+            as_of: date(2026, 6, 26),
+            open_periods: vec![OpenPeriod {
+                obligation: obligation(),
+                period: period(),
+                due: date(2026, 6, 22),
+                submitted: 7,
+                expected: 13,
+            }],
+            late: vec![item("UBND xã Hành Đức", 4)],
+            failed_sends: vec![FailedSend {
+                recipient: "sai@dia-chi.example".into(),
+                subject: "[Quá hạn] ...".into(),
+                reason: "550 5.1.1 no such user".into(),
+            }],
+        }),
+        "digest",
+    ));
+    let text = part.leaf("text/plain").text();
+    assert!(text.contains("hạn nộp 22/06/2026: đã nhận 7/13"), "{text}");
+    assert!(text.contains("UBND xã Hành Đức: Báo cáo kết quả thực hiện Nghị quyết 121, kỳ 2026-H1, hạn 22/06/2026, quá hạn 4 ngày"), "{text}");
+    assert!(
+        text.contains("sai@dia-chi.example: \"[Quá hạn] ...\": 550 5.1.1 no such user"),
+        "{text}"
+    );
+    let html = part.leaf("text/html").text();
+    assert!(html.contains("<td>7/13</td>"), "{html}");
+}
+
+#[test]
+fn headers_carry_list_id_message_id_date_and_reply_to() {
+    let n = notice(
+        NoticeKind::Reminder(deadline("UBND")),
+        "nq121|2026-H1|ubnd|reminder|0",
+    );
+    let (part, _) = wire(&n);
+    assert_eq!(
+        part.header("List-Id"),
+        Some("<nq121-6thang.hanbao.soldtbxh.quangngai.example>")
+    );
+    assert_eq!(part.header("Date"), Some("Fri, 19 Jun 2026 01:00:00 +0000"));
+    assert_eq!(part.header("Auto-Submitted"), Some("auto-generated"));
+    let id = part.header("Message-ID").unwrap();
+    assert!(
+        id.starts_with('<') && id.ends_with(".hanbao@soldtbxh.quangngai.example>"),
+        "{id}"
+    );
+    let (digest, _) = wire(&notice(
+        NoticeKind::Digest(Digest {
+            as_of: date(2026, 6, 26),
+            open_periods: vec![],
+            late: vec![],
+            failed_sends: vec![],
+        }),
+        "d",
+    ));
+    assert_eq!(
+        digest.header("List-Id"),
+        Some("<digest.hanbao.soldtbxh.quangngai.example>")
+    );
+}
+
+#[test]
+fn message_id_depends_only_on_the_outbox_key() {
+    let c = composer();
+    let a = notice(NoticeKind::Reminder(deadline("A")), "key-1");
+    let mut b = notice(NoticeKind::Overdue(deadline("B")), "key-1");
+    b.sent_at = "2026-07-01T01:00:00Z".parse().unwrap();
+    let other = notice(NoticeKind::Reminder(deadline("A")), "key-2");
+    let ida = c.compose(&a).unwrap().message_id().to_string();
+    assert_eq!(ida, c.compose(&a).unwrap().message_id());
+    assert_eq!(ida, c.compose(&b).unwrap().message_id());
+    assert_ne!(ida, c.compose(&other).unwrap().message_id());
+    let (part, _) = wire(&a);
+    assert_eq!(part.header("Message-ID"), Some(ida.as_str()));
+}
+
+fn unfold_ics(ics: &str) -> Vec<String> {
+    ics.replace("\r\n ", "")
+        .split("\r\n")
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn unescape_ics(s: &str) -> String {
+    let mut out = String::new();
+    let mut it = s.chars();
+    while let Some(c) = it.next() {
+        if c == '\\' {
+            match it.next() {
+                Some('n') | Some('N') => out.push('\n'),
+                Some(o) => out.push(o),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_ics_attachment_parses_back() {
+    let mut d = deadline("UBND huyện Nghĩa Hành");
+    d.obligation.title =
+        "Báo cáo tình hình kinh tế, xã hội; quốc phòng, an ninh \\ công tác chỉ đạo, điều hành của UBND các cấp".into();
+    d.due = date(2026, 12, 31);
+    let (part, _) = wire(&notice(NoticeKind::DueToday(d.clone()), "ics"));
+    let cal = part.leaf("text/calendar");
+    assert!(
+        cal.content_type().contains("method=publish"),
+        "{}",
+        cal.content_type()
+    );
+    assert!(
+        cal.header("Content-Disposition")
+            .unwrap()
+            .contains("attachment")
+    );
+    let ics = cal.text();
+    assert!(ics.ends_with("\r\n"));
+    for line in ics.split("\r\n") {
+        assert!(line.len() <= 75, "{} octets: {line:?}", line.len());
+    }
+    assert!(ics.contains("\r\n "), "the long SUMMARY is folded");
+    let lines = unfold_ics(&ics);
+    let get = |prefix: &str| {
+        lines
+            .iter()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("{prefix} in {lines:?}"))
+            .to_string()
+    };
+    assert_eq!(lines.first().map(String::as_str), Some("BEGIN:VCALENDAR"));
+    assert_eq!(lines.last().map(String::as_str), Some("END:VCALENDAR"));
+    assert_eq!(get("METHOD:"), "PUBLISH");
+    // All-day on 31/12/2026; DTEND exclusive: 01/01/2027.
+    assert_eq!(get("DTSTART;VALUE=DATE:"), "20261231");
+    assert_eq!(get("DTEND;VALUE=DATE:"), "20270101");
+    assert_eq!(get("DTSTAMP:"), "20260619T010000Z");
+    let summary = get("SUMMARY:");
+    assert!(
+        summary.contains("xã hội\\; quốc phòng\\, an ninh \\\\ công tác"),
+        "{summary}"
+    );
+    assert_eq!(
+        unescape_ics(&summary),
+        format!(
+            "Hạn nộp báo cáo: {} – kỳ 6 tháng đầu năm 2026",
+            d.obligation.title
+        )
+    );
+    let description = unescape_ics(&get("DESCRIPTION:"));
+    assert!(
+        description.contains("Đơn vị: UBND huyện Nghĩa Hành\nBáo cáo: "),
+        "{description}"
+    );
+    assert!(
+        description.contains("\nHạn nộp: 31/12/2026"),
+        "{description}"
+    );
+
+    // The UID is stable for (obligation, period, unit), whatever the kind or key.
+    let uid = get("UID:");
+    let (again, _) = wire(&notice(NoticeKind::Reminder(d.clone()), "other-key"));
+    assert!(unfold_ics(&again.leaf("text/calendar").text()).contains(&format!("UID:{uid}")));
+    let mut other_unit = d;
+    other_unit.unit.id = "ubnd-tu-nghia".into();
+    let (other, _) = wire(&notice(NoticeKind::Reminder(other_unit), "ics"));
+    assert!(!unfold_ics(&other.leaf("text/calendar").text()).contains(&format!("UID:{uid}")));
+}
+
+#[test]
+fn an_invalid_recipient_address_is_a_permanent_error() {
+    let mut n = notice(NoticeKind::Test, "bad");
+    n.recipients = vec![Addressee::new("not an address")];
+    let err = composer().compose(&n).unwrap_err();
+    let send: SendError = err.into();
+    assert!(matches!(send, SendError::Permanent { .. }), "{send:?}");
+    assert!(send.reason().contains("not an address"));
+}
+
+// ---------------------------------------------------------------------------
+// File transport.
+
+#[tokio::test]
+async fn file_transport_writes_one_eml_per_message_and_overwrites_on_resend() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("outbox/mail");
+    let mail = mail_config(Transport::File { dir: out.clone() });
+    let mailer = Mailer::new(&mail).unwrap();
+    let composer = Composer::new(&mail, Templates::builtin()).unwrap();
+    let a = composer
+        .compose(&notice(NoticeKind::Reminder(deadline("UBND")), "a"))
+        .unwrap();
+    let sent = mailer.send(&a).await.unwrap();
+    assert_eq!(sent.message_id, a.message_id());
+    mailer.send(&a).await.unwrap();
+    let b = composer
+        .compose(&notice(NoticeKind::Overdue(deadline("UBND")), "b"))
+        .unwrap();
+    mailer.send(&b).await.unwrap();
+    let mut files: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(files.iter().all(|f| f.ends_with(".hanbao.eml")));
+    let path = Path::new(&sent.detail);
+    let eml = std::fs::read_to_string(path).unwrap();
+    let part = Part::parse(&eml);
+    assert_eq!(part.header("Message-ID"), Some(a.message_id()));
+    assert!(decode_words(part.header("Subject").unwrap()).starts_with("[Nhắc hạn] "));
+}
+
+// ---------------------------------------------------------------------------
+// SMTP over real TCP.
+
+async fn compose_for(mail: &Mail, key: &str) -> hanbao::mail::Outgoing {
+    Composer::new(mail, Templates::builtin())
+        .unwrap()
+        .compose(&notice(
+            NoticeKind::Reminder(deadline("UBND huyện Nghĩa Hành")),
+            key,
+        ))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn smtp_delivers_to_a_real_server() {
+    let sink = SmtpSink::start().await;
+    let mail = smtp_config(sink.port());
+    let mailer = Mailer::new(&mail).unwrap();
+    let msg = compose_for(&mail, "one").await;
+    let sent = mailer.send(&msg).await.unwrap();
+    assert!(sent.detail.starts_with("250"), "{}", sent.detail);
+    let got = sink.wait_for_messages(1, Duration::from_secs(5)).await;
+    assert_eq!(got[0].mail_from, "baocao@soldtbxh.quangngai.example");
+    assert_eq!(got[0].rcpt_to, vec!["vanthu@nghiahanh.example".to_string()]);
+    let part = Part::parse(&got[0].text());
+    assert_eq!(part.header("Message-ID"), Some(msg.message_id()));
+    assert!(
+        part.leaf("text/plain")
+            .text()
+            .contains("Kính gửi: UBND huyện Nghĩa Hành")
+    );
+}
+
+#[tokio::test]
+async fn smtp_authenticates_with_a_password_from_a_file() {
+    let sink = SmtpSink::start_with(SinkOptions {
+        auth: Some(("hanbao".into(), "mật-khẩu s3cret".into())),
+        ..Default::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("smtp-password");
+    std::fs::write(&pw, "mật-khẩu s3cret\n").unwrap();
+    let mut mail = smtp_config(sink.port());
+    if let Transport::Smtp(s) = &mut mail.transport {
+        s.username = Some("hanbao".into());
+        s.password = Some(SecretSource::File(pw.clone()));
+    }
+    let mailer = Mailer::new(&mail).unwrap();
+    assert!(!format!("{mailer:?}").contains("s3cret"), "{mailer:?}");
+    assert!(format!("{mailer:?}").contains("***"), "{mailer:?}");
+    mailer
+        .send(&compose_for(&mail, "auth").await)
+        .await
+        .unwrap();
+    let got = sink.wait_for_messages(1, Duration::from_secs(5)).await;
+    assert_eq!(got[0].auth_user.as_deref(), Some("hanbao"));
+
+    // A wrong password: permanent (535), and the error does not carry it.
+    std::fs::write(&pw, "wrong-s3cret\n").unwrap();
+    let mailer = Mailer::new(&mail).unwrap();
+    let err = mailer
+        .send(&compose_for(&mail, "auth2").await)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SendError::Permanent { .. }), "{err:?}");
+    assert!(err.reason().contains("535"), "{err}");
+    for shown in [format!("{err}"), format!("{err:?}"), format!("{mailer:?}")] {
+        assert!(!shown.contains("s3cret"), "{shown}");
+    }
+}
+
+#[tokio::test]
+async fn smtp_4xx_is_transient_then_the_retry_succeeds() {
+    let sink = SmtpSink::start().await;
+    sink.fail_next_messages(1, 451, "4.3.0 mailbox busy, try later");
+    let mail = smtp_config(sink.port());
+    let mailer = Mailer::new(&mail).unwrap();
+    let msg = compose_for(&mail, "4xx").await;
+    let err = mailer.send(&msg).await.unwrap_err();
+    assert!(matches!(err, SendError::Transient { .. }), "{err:?}");
+    assert!(
+        err.reason().contains("451") && err.reason().contains("try later"),
+        "{err}"
+    );
+    mailer.send(&msg).await.unwrap();
+    assert_eq!(
+        sink.wait_for_messages(1, Duration::from_secs(5))
+            .await
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn smtp_5xx_for_a_recipient_is_permanent() {
+    let sink = SmtpSink::start().await;
+    sink.reject_recipient("vanthu@nghiahanh.example", 550, "5.1.1 mailbox unavailable");
+    let mail = smtp_config(sink.port());
+    let mailer = Mailer::new(&mail).unwrap();
+    let err = mailer
+        .send(&compose_for(&mail, "5xx").await)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SendError::Permanent { .. }), "{err:?}");
+    assert!(
+        err.reason().contains("550") && err.reason().contains("mailbox unavailable"),
+        "{err}"
+    );
+    assert_eq!(sink.message_count(), 0);
+}
+
+#[tokio::test]
+async fn smtp_server_down_is_transient_and_up_again_delivers() {
+    let sink = SmtpSink::start().await;
+    let mail = smtp_config(sink.port());
+    let mailer = Mailer::new(&mail).unwrap();
+    let msg = compose_for(&mail, "down").await;
+    mailer.send(&msg).await.unwrap();
+    sink.stop().await;
+    let err = mailer.send(&msg).await.unwrap_err();
+    assert!(matches!(err, SendError::Transient { .. }), "{err:?}");
+    sink.restart().await;
+    mailer.send(&msg).await.unwrap();
+    assert_eq!(
+        sink.wait_for_messages(2, Duration::from_secs(5))
+            .await
+            .len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn smtp_dropped_connection_is_transient() {
+    let sink = SmtpSink::start().await;
+    sink.drop_next_connections(1);
+    let mail = smtp_config(sink.port());
+    let mailer = Mailer::new(&mail).unwrap();
+    let msg = compose_for(&mail, "drop").await;
+    let err = mailer.send(&msg).await.unwrap_err();
+    assert!(matches!(err, SendError::Transient { .. }), "{err:?}");
+    mailer.send(&msg).await.unwrap();
+}
+
+#[tokio::test]
+async fn smtp_hung_server_times_out_as_transient_and_recovers() {
+    let sink = SmtpSink::start().await;
+    let mail = smtp_config(sink.port());
+    let mailer = Mailer::new(&mail)
+        .unwrap()
+        .with_send_timeout(Duration::from_millis(700));
+    let msg = compose_for(&mail, "hang").await;
+    mailer.send(&msg).await.unwrap();
+    sink.hang_next_messages(1);
+    let started = std::time::Instant::now();
+    let err = mailer.send(&msg).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(matches!(err, SendError::Transient { .. }), "{err:?}");
+    assert!(err.reason().contains("no answer"), "{err}");
+    // The next send gets a fresh connection and goes through.
+    mailer.send(&msg).await.unwrap();
+    assert_eq!(
+        sink.wait_for_messages(2, Duration::from_secs(5))
+            .await
+            .len(),
+        2
+    );
+}
+
+async fn pooled_sends(n: usize) -> (usize, usize, Vec<usize>) {
+    let sink = SmtpSink::start().await;
+    let mail = smtp_config(sink.port());
+    let mailer = Mailer::new(&mail).unwrap();
+    for i in 0..n {
+        let msg = compose_for(&mail, &format!("pool-{i}")).await;
+        mailer.send(&msg).await.unwrap();
+    }
+    let got = sink.wait_for_messages(n, Duration::from_secs(5)).await;
+    (
+        sink.connections(),
+        mailer.connections_opened(),
+        got.iter().map(|m| m.connection).collect(),
+    )
+}
+
+#[tokio::test]
+async fn smtp_pooling_reuses_one_connection() {
+    let (connections, opened, used) = pooled_sends(20).await;
+    assert_eq!(connections, 1, "20 sequential sends share one connection");
+    assert_eq!(opened, 1);
+    assert!(used.iter().all(|&c| c == 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtp_pooling_reuses_one_connection_on_the_multi_thread_runtime() {
+    // The connection is back in the pool before `send` returns, so this
+    // does not depend on task scheduling.
+    let (connections, opened, _) = pooled_sends(20).await;
+    assert_eq!((connections, opened), (1, 1));
+}
+
+#[tokio::test]
+async fn smtp_concurrent_sends_use_at_most_a_few_connections() {
+    let sink = SmtpSink::start().await;
+    let mail = smtp_config(sink.port());
+    let mailer = std::sync::Arc::new(Mailer::new(&mail).unwrap());
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..12 {
+        let mailer = mailer.clone();
+        let msg = compose_for(&mail, &format!("conc-{i}")).await;
+        tasks.spawn(async move { mailer.send(&msg).await });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap().unwrap();
+    }
+    assert_eq!(
+        sink.wait_for_messages(12, Duration::from_secs(5))
+            .await
+            .len(),
+        12
+    );
+    assert!(sink.connections() <= 12);
+    // Sequential sends afterwards reuse what the burst left in the pool.
+    let before = sink.connections();
+    for i in 0..5 {
+        mailer
+            .send(&compose_for(&mail, &format!("after-{i}")).await)
+            .await
+            .unwrap();
+    }
+    assert_eq!(sink.connections(), before);
+}
+
+#[tokio::test]
+async fn smtp_a_pooled_connection_closed_by_the_server_is_replaced_transparently() {
+    // lettre #743: the server drops an idle pooled connection; the next
+    // send must not fail with "incomplete response" but use a new one.
+    let sink = SmtpSink::start().await;
+    let mail = smtp_config(sink.port());
+    let mailer = Mailer::new(&mail).unwrap();
+    mailer
+        .send(&compose_for(&mail, "stale-1").await)
+        .await
+        .unwrap();
+    sink.restart().await; // cuts every open connection, listens again
+    mailer
+        .send(&compose_for(&mail, "stale-2").await)
+        .await
+        .unwrap();
+    assert_eq!(sink.connections(), 2);
+    assert_eq!(mailer.connections_opened(), 2);
+    assert_eq!(
+        sink.wait_for_messages(2, Duration::from_secs(5))
+            .await
+            .len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn plain_smtp_is_refused_for_a_remote_host() {
+    let mut mail = smtp_config(25);
+    if let Transport::Smtp(s) = &mut mail.transport {
+        s.host = "mail.example.org".into();
+    }
+    let err = Mailer::new(&mail).unwrap_err();
+    assert!(matches!(err, MailerError::PlainNotLoopback(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_missing_password_names_its_source_and_nothing_else() {
+    let mut mail = smtp_config(25);
+    if let Transport::Smtp(s) = &mut mail.transport {
+        s.username = Some("u".into());
+        s.password = Some(SecretSource::Env("HANBAO_IT_UNSET_PASSWORD_VAR".into()));
+    }
+    let err = Mailer::new(&mail).unwrap_err();
+    assert!(
+        err.to_string().contains("HANBAO_IT_UNSET_PASSWORD_VAR"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn send_test_delivers_the_test_message() {
+    let sink = SmtpSink::start().await;
+    let mail = smtp_config(sink.port());
+    let sent = send_test(&mail, "admin@soldtbxh.quangngai.example", now())
+        .await
+        .unwrap();
+    let got = sink.wait_for_messages(1, Duration::from_secs(5)).await;
+    let part = Part::parse(&got[0].text());
+    assert_eq!(part.header("Message-ID"), Some(sent.message_id.as_str()));
+    assert_eq!(
+        decode_words(part.header("Subject").unwrap()),
+        "[Thử nghiệm] Kiểm tra cấu hình gửi thư của hanbao"
+    );
+    assert!(part.leaf("text/plain").text().contains("hanbao send-test"));
+
+    let err = send_test(&smtp_config(sink.port()), "not an address", now())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SendError::Permanent { .. }), "{err:?}");
+}
