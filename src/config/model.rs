@@ -14,6 +14,11 @@ use std::path::PathBuf;
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 
+/// First and last year hanbao knows about: every date the configuration
+/// accepts lies in these years, and the working-day calendar covers them.
+pub const FIRST_YEAR: i16 = 1900;
+pub const LAST_YEAR: i16 = 2100;
+
 /// The whole validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -24,9 +24,10 @@ use super::model::{
 };
 use super::raw::{RawCalendar, RawDaemon, RawMail, RawObligation, RawUnit};
 use super::values::{
-    self, DATE_FORMS, DUE_FORMS, DueSpec, ID_FORMS, OFFSET_FORMS, PERIOD_KEY_FORMS, PeriodKey,
+    self, DATE_FORMS, DUE_FORMS, DueSpec, ID_FORMS, OFFSET_FORMS, PERIOD_KEY_FORMS,
     TIME_RANGE_FORMS, day_number,
 };
+use crate::period::{PeriodKey, periods_of_year};
 
 pub const DEFAULT_TIME_ZONE: &str = "Asia/Ho_Chi_Minh";
 pub const DEFAULT_STATE_DIR: &str = "/var/lib/hanbao";
@@ -645,55 +646,6 @@ struct Validator<'a> {
     /// unit id -> index in `units`
     unit_pos: HashMap<String, usize>,
     groups: BTreeMap<String, GroupInfo>,
-}
-
-/// The periods of a cycle ending in `year`, as (key, first day, last day).
-pub fn periods_in_year(
-    cycle: &Cycle,
-    window: WindowStyle,
-    year: i16,
-) -> Vec<(PeriodKey, Date, Date)> {
-    let spans: Vec<(PeriodKey, i8, i8)> = match cycle {
-        Cycle::Monthly => (1..=12)
-            .map(|m| (PeriodKey::Month(year, m as u8), m, m))
-            .collect(),
-        Cycle::Quarterly => (1..=4)
-            .map(|q| (PeriodKey::Quarter(year, q as u8), 3 * q - 2, 3 * q))
-            .collect(),
-        Cycle::SixMonthly {
-            first_half_only: true,
-        } => vec![(PeriodKey::Half(year, 1), 1, 6)],
-        Cycle::SixMonthly {
-            first_half_only: false,
-        } => {
-            vec![
-                (PeriodKey::Half(year, 1), 1, 6),
-                (PeriodKey::Half(year, 2), 7, 12),
-            ]
-        }
-        Cycle::NineMonthly => vec![(PeriodKey::NineMonths(year), 1, 9)],
-        Cycle::Annual => vec![(PeriodKey::Year(year), 1, 12)],
-        Cycle::Once { .. } => Vec::new(),
-    };
-    let mut out = Vec::new();
-    for (key, first, last) in spans {
-        let (Ok(cal_start), Ok(last_month)) = (Date::new(year, first, 1), Date::new(year, last, 1))
-        else {
-            continue;
-        };
-        let (start, end) = match window {
-            WindowStyle::Calendar => (cal_start, last_month.last_of_month()),
-            WindowStyle::Decree09 => {
-                let prev = cal_start.yesterday().unwrap_or(cal_start);
-                (
-                    Date::new(prev.year(), prev.month(), 15).unwrap_or(prev),
-                    Date::new(year, last, 14).unwrap_or(last_month),
-                )
-            }
-        };
-        out.push((key, start, end));
-    }
-    out
 }
 
 /// Approximate calendar days of an offset (working days × 7/5), for warnings.
@@ -1586,9 +1538,9 @@ impl<'a> Validator<'a> {
         };
         let last_months: Vec<i8> = match &cycle {
             Cycle::Once { end, .. } => vec![end.month()],
-            c => periods_in_year(c, window, 2000)
+            c => periods_of_year(c, window, 2000)
                 .iter()
-                .map(|(_, _, e)| e.month())
+                .map(|p| p.window.end.month())
                 .collect(),
         };
         let due = match spec {
@@ -1644,15 +1596,8 @@ impl<'a> Validator<'a> {
                     }
                 };
                 let fits = match (&cycle, &pk) {
-                    (Cycle::Monthly, PeriodKey::Month(..))
-                    | (Cycle::Quarterly, PeriodKey::Quarter(..))
-                    | (Cycle::NineMonthly, PeriodKey::NineMonths(_))
-                    | (Cycle::Annual, PeriodKey::Year(_)) => true,
-                    (Cycle::SixMonthly { first_half_only }, PeriodKey::Half(_, h)) => {
-                        !first_half_only || *h == 1
-                    }
-                    (Cycle::Once { .. }, PeriodKey::Once(o)) => *o == id,
-                    _ => false,
+                    (Cycle::Once { .. }, PeriodKey::Once(o)) => **o == *id,
+                    (c, k) => k.in_cycle(c),
                 };
                 if !fits {
                     self.rep.error(
@@ -1675,20 +1620,10 @@ impl<'a> Validator<'a> {
                 };
                 let period = match &cycle {
                     Cycle::Once { start, end } => Some((start.unwrap_or(*end), *end)),
-                    c => {
-                        let year = match pk {
-                            PeriodKey::Year(y)
-                            | PeriodKey::Half(y, _)
-                            | PeriodKey::NineMonths(y)
-                            | PeriodKey::Quarter(y, _)
-                            | PeriodKey::Month(y, _) => y,
-                            PeriodKey::Once(_) => 2000,
-                        };
-                        periods_in_year(c, window, year)
-                            .into_iter()
-                            .find(|(p, _, _)| *p == pk)
-                            .map(|(_, s, e)| (s, e))
-                    }
+                    c => periods_of_year(c, window, pk.year().unwrap_or(2000))
+                        .into_iter()
+                        .find(|p| p.key == pk)
+                        .map(|p| (p.window.start, p.window.end)),
                 };
                 if let Some((s, e)) = period
                     && (d < s || day_number(d) - day_number(e) > 366)
@@ -1765,9 +1700,9 @@ impl<'a> Validator<'a> {
         // A reminder that would come before the period even starts.
         let sample: Vec<(Date, Date)> = match &cycle {
             Cycle::Once { start, end } => start.map(|s| vec![(s, *end)]).unwrap_or_default(),
-            c => periods_in_year(c, window, 2026)
+            c => periods_of_year(c, window, 2026)
                 .into_iter()
-                .map(|(_, s, e)| (s, e))
+                .map(|p| (p.window.start, p.window.end))
                 .collect(),
         };
         for (i, r) in raw.reminders.iter().enumerate() {

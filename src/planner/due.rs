@@ -10,7 +10,7 @@ use jiff::tz::TimeZone;
 
 use crate::calendar::WorkCalendar;
 use crate::config::model::{DayUnit, DueRule, Obligation, Offset};
-use crate::planner::period::{PeriodKey, Window};
+use crate::period::{PeriodKey, Window};
 
 /// `d` plus `n` calendar days (negative `n` goes back), saturating at jiff's limits.
 pub(crate) fn add_days(d: Date, n: i64) -> Date {

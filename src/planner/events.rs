@@ -17,8 +17,8 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::calendar::WorkCalendar;
 use crate::config::model::{Config, EscalationTarget, Obligation, Recipient, Unit};
+use crate::period::PeriodKey;
 use crate::planner::due::{add_days, after, before, deadline_instant, local_instant, reach};
-use crate::planner::period::PeriodKey;
 use crate::planner::{Filter, Scope, clamp_range, due_periods};
 
 /// What an event is.
