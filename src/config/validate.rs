@@ -25,7 +25,7 @@ use super::model::{
 use super::raw::{RawCalendar, RawDaemon, RawMail, RawObligation, RawUnit};
 use super::values::{
     self, DATE_FORMS, DUE_FORMS, DueSpec, ID_FORMS, OFFSET_FORMS, PERIOD_KEY_FORMS,
-    TIME_RANGE_FORMS, day_number,
+    TIME_RANGE_FORMS,
 };
 use crate::period::{PeriodKey, periods_of_year};
 
@@ -102,22 +102,62 @@ fn at<T>(item_file: usize, s: &Spanned<T>) -> Loc {
     }
 }
 
-/// A date key: parses it or reports it.
-fn date(rep: &mut Reporter, file: usize, key: &str, s: Option<&Spanned<String>>) -> Option<Date> {
-    let s = s?;
-    match values::parse_date(s.get_ref()) {
-        Ok(d) => Some(d),
+/// The value of `key` read by `parse`, or `None` after reporting why it
+/// does not parse, with `hint` saying what would be valid.
+fn parsed<T>(
+    rep: &mut Reporter,
+    file: usize,
+    key: &str,
+    s: &Spanned<String>,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+    hint: impl Into<String>,
+) -> Option<T> {
+    match parse(s.get_ref()) {
+        Ok(v) => Some(v),
         Err(why) => {
             rep.error(
                 &at(file, s),
                 key,
                 Some(quote(s.get_ref())),
                 why,
-                Some(DATE_FORMS.into()),
+                Some(hint.into()),
             );
             None
         }
     }
+}
+
+/// A date key: parses it or reports it.
+fn date(rep: &mut Reporter, file: usize, key: &str, s: Option<&Spanned<String>>) -> Option<Date> {
+    parsed(rep, file, key, s?, values::parse_date, DATE_FORMS)
+}
+
+/// `active_from` and `active_until` of the unit or obligation `label`:
+/// parses both (reporting bad dates) and reports an `active_until` before
+/// `active_from`, with `hint`. Returns the dates and whether they are in order.
+fn active_span(
+    rep: &mut Reporter,
+    file: usize,
+    label: &str,
+    from: Option<&Spanned<String>>,
+    until: Option<&Spanned<String>>,
+    hint: Option<&str>,
+) -> (Option<Date>, Option<Date>, bool) {
+    let active_from = date(rep, file, &join(label, "active_from"), from);
+    let active_until = date(rep, file, &join(label, "active_until"), until);
+    if let (Some(f), Some(u), Some(s)) = (active_from, active_until, until)
+        && u < f
+    {
+        rep.error(
+            &at(file, s),
+            &join(label, "active_until"),
+            Some(quote(s.get_ref())),
+            format!("trước active_from ({})", fmt_date(f)),
+            hint.map(String::from),
+        );
+        return (active_from, active_until, false);
+    }
+    (active_from, active_until, true)
 }
 
 fn fmt_date(d: Date) -> String {
@@ -195,17 +235,17 @@ fn daemon(item: Option<&Item<RawDaemon>>, rep: &mut Reporter) -> Daemon {
         start: Time::constant(7, 30, 0, 0),
         end: Time::constant(11, 0, 0, 0),
     };
-    if let Some(s) = raw.and_then(|r| r.sending_hours.as_ref()) {
-        match values::parse_time_range(s.get_ref()) {
-            Ok((start, end)) => sending_hours = SendingHours { start, end },
-            Err(why) => rep.error(
-                &at(file, s),
-                "daemon.sending_hours",
-                Some(quote(s.get_ref())),
-                why,
-                Some(TIME_RANGE_FORMS.into()),
-            ),
-        }
+    if let Some(s) = raw.and_then(|r| r.sending_hours.as_ref())
+        && let Some((start, end)) = parsed(
+            rep,
+            file,
+            "daemon.sending_hours",
+            s,
+            values::parse_time_range,
+            TIME_RANGE_FORMS,
+        )
+    {
+        sending_hours = SendingHours { start, end };
     }
     let mut http_listen: SocketAddr = DEFAULT_HTTP_LISTEN
         .parse()
@@ -236,19 +276,14 @@ fn daemon(item: Option<&Item<RawDaemon>>, rep: &mut Reporter) -> Daemon {
 }
 
 fn mailbox(rep: &mut Reporter, file: usize, key: &str, s: &Spanned<String>) -> Option<String> {
-    match values::parse_mailbox(s.get_ref()) {
-        Ok(_) => Some(s.get_ref().clone()),
-        Err(why) => {
-            rep.error(
-                &at(file, s),
-                key,
-                Some(quote(s.get_ref())),
-                why,
-                Some("\"Tên đơn vị <dia-chi@ten-mien.example>\" hoặc chỉ địa chỉ".into()),
-            );
-            None
-        }
-    }
+    parsed(
+        rep,
+        file,
+        key,
+        s,
+        |t| values::parse_mailbox(t).map(|_| t.to_string()),
+        "\"Tên đơn vị <dia-chi@ten-mien.example>\" hoặc chỉ địa chỉ",
+    )
 }
 
 fn mail(item: Option<&Item<RawMail>>, state_dir: &Path, rep: &mut Reporter) -> Mail {
@@ -582,7 +617,7 @@ fn calendar(item: Option<&Item<RawCalendar>>, rep: &mut Reporter) -> CalendarSet
                         );
                         continue;
                     }
-                    Some(l) if day_number(l) - day_number(first) > 60 => {
+                    Some(l) if (l - first).get_days() > 60 => {
                         rep.error(
                             &at(file, u),
                             &format!("{key}.until"),
@@ -696,6 +731,36 @@ impl<'a> Validator<'a> {
         false
     }
 
+    /// Checks the id of a group or unit (`kind`): its form, and that no
+    /// group or unit before it has taken it. Records it in `ids` (id ->
+    /// kind and place) and returns its location; `None` after reporting.
+    fn claim_id(
+        &mut self,
+        ids: &mut HashMap<String, (&'static str, Loc)>,
+        kind: &'static str,
+        file: usize,
+        label: &str,
+        id: &Spanned<String>,
+    ) -> Option<Loc> {
+        if !self.id_ok(file, &join(label, "id"), id) {
+            return None;
+        }
+        let loc = at(file, id);
+        if let Some((first_kind, first)) = ids.get(id.get_ref()) {
+            let first = self.rep.place(first);
+            self.rep.error(
+                &loc,
+                label,
+                Some(quote(id.get_ref())),
+                format!("trùng id: đã khai báo là {first_kind} tại {first}"),
+                Some("mỗi id chỉ dùng một lần".into()),
+            );
+            return None;
+        }
+        ids.insert(id.get_ref().clone(), (kind, loc.clone()));
+        Some(loc)
+    }
+
     fn unit_ids(&self) -> impl Iterator<Item = &'a str> + use<'a> {
         let col: &'a Collected = self.col;
         col.units
@@ -737,7 +802,7 @@ impl<'a> Validator<'a> {
 
     fn units_and_groups(&mut self) {
         let col = self.col;
-        let mut ids: HashMap<String, (&str, Loc)> = HashMap::new();
+        let mut ids: HashMap<String, (&'static str, Loc)> = HashMap::new();
         for g in &col.groups {
             let file = g.loc.file;
             let label = g.value.id.as_ref().map_or("group".to_string(), |i| {
@@ -753,22 +818,9 @@ impl<'a> Validator<'a> {
                 );
                 continue;
             };
-            if !self.id_ok(file, &join(&label, "id"), id) {
+            let Some(loc) = self.claim_id(&mut ids, "group", file, &label, id) else {
                 continue;
-            }
-            let loc = at(file, id);
-            if let Some((kind, first)) = ids.get(id.get_ref()) {
-                let first = self.rep.place(first);
-                self.rep.error(
-                    &loc,
-                    &label,
-                    Some(quote(id.get_ref())),
-                    format!("trùng id: đã khai báo là {kind} tại {first}"),
-                    Some("mỗi id chỉ dùng một lần".into()),
-                );
-                continue;
-            }
-            ids.insert(id.get_ref().clone(), ("group", loc.clone()));
+            };
             self.groups.insert(
                 id.get_ref().clone(),
                 GroupInfo {
@@ -791,22 +843,9 @@ impl<'a> Validator<'a> {
                 continue;
             };
             let label = format!("unit {}", quote(id.get_ref()));
-            if !self.id_ok(file, &join(&label, "id"), id) {
+            if self.claim_id(&mut ids, "unit", file, &label, id).is_none() {
                 continue;
             }
-            let loc = at(file, id);
-            if let Some((kind, first)) = ids.get(id.get_ref()) {
-                let first = self.rep.place(first);
-                self.rep.error(
-                    &loc,
-                    &label,
-                    Some(quote(id.get_ref())),
-                    format!("trùng id: đã khai báo là {kind} tại {first}"),
-                    Some("mỗi id chỉ dùng một lần".into()),
-                );
-                continue;
-            }
-            ids.insert(id.get_ref().clone(), ("unit", loc.clone()));
             let unit = self.unit(&u.value, file, &label, &u.loc);
             self.unit_locs.insert(unit.id.clone(), (idx, u.loc.clone()));
             self.unit_pos.insert(unit.id.clone(), self.units.len());
@@ -966,32 +1005,14 @@ impl<'a> Validator<'a> {
                 email: email?,
             })
         });
-        let active_from = date(
+        let (active_from, active_until, _) = active_span(
             self.rep,
             file,
-            &join(label, "active_from"),
+            label,
             raw.active_from.as_ref(),
-        );
-        let active_until = date(
-            self.rep,
-            file,
-            &join(label, "active_until"),
             raw.active_until.as_ref(),
+            Some("active_until là ngày cuối cùng đơn vị hoạt động, không trước active_from"),
         );
-        if let (Some(f), Some(u), Some(s)) = (active_from, active_until, raw.active_until.as_ref())
-            && u < f
-        {
-            self.rep.error(
-                &at(file, s),
-                &join(label, "active_until"),
-                Some(quote(s.get_ref())),
-                format!("trước active_from ({})", fmt_date(f)),
-                Some(
-                    "active_until là ngày cuối cùng đơn vị hoạt động, không trước active_from"
-                        .into(),
-                ),
-            );
-        }
         Unit {
             id,
             name,
@@ -1454,19 +1475,14 @@ impl<'a> Validator<'a> {
         };
         let due_loc = at(file, due_s);
         let due_key = join(label, "due");
-        let spec = match values::parse_due(due_s.get_ref()) {
-            Ok(s) => s,
-            Err(why) => {
-                self.rep.error(
-                    &due_loc,
-                    &due_key,
-                    Some(quote(due_s.get_ref())),
-                    why,
-                    Some(DUE_FORMS.into()),
-                );
-                return None;
-            }
-        };
+        let spec = parsed(
+            self.rep,
+            file,
+            &due_key,
+            due_s,
+            values::parse_due,
+            DUE_FORMS,
+        )?;
         let period_start = date(
             self.rep,
             file,
@@ -1626,7 +1642,7 @@ impl<'a> Validator<'a> {
                         .map(|p| (p.window.start, p.window.end)),
                 };
                 if let Some((s, e)) = period
-                    && (d < s || day_number(d) - day_number(e) > 366)
+                    && (d < s || (d - e).get_days() > 366)
                 {
                     self.rep.warning(
                         &at(file, v),
@@ -1711,7 +1727,7 @@ impl<'a> Validator<'a> {
             };
             if sample
                 .iter()
-                .any(|&(s, e)| day_number(approx_due(&due, e)) - approx_days(o) < day_number(s))
+                .any(|&(s, e)| i64::from((approx_due(&due, e) - s).get_days()) < approx_days(o))
             {
                 self.rep.warning(
                     &at(file, r),
@@ -1740,20 +1756,18 @@ impl<'a> Validator<'a> {
                     ok = false;
                     None
                 }
-                Some(a) => match values::parse_offset(a.get_ref()) {
-                    Ok(o) => Some(o),
-                    Err(why) => {
-                        self.rep.error(
-                            &at(file, a),
-                            &format!("{skey}.after"),
-                            Some(quote(a.get_ref())),
-                            why,
-                            Some(format!("{OFFSET_FORMS} (sau hạn nộp)")),
-                        );
-                        ok = false;
-                        None
-                    }
-                },
+                Some(a) => {
+                    let after = parsed(
+                        self.rep,
+                        file,
+                        &format!("{skey}.after"),
+                        a,
+                        values::parse_offset,
+                        format!("{OFFSET_FORMS} (sau hạn nộp)"),
+                    );
+                    ok &= after.is_some();
+                    after
+                }
             };
             let mut notify = Vec::new();
             if s.notify.is_empty() {
@@ -1938,30 +1952,15 @@ impl<'a> Validator<'a> {
                 );
             }
         }
-        let active_from = date(
+        let (active_from, active_until, in_order) = active_span(
             self.rep,
             file,
-            &join(label, "active_from"),
+            label,
             raw.active_from.as_ref(),
-        );
-        let active_until = date(
-            self.rep,
-            file,
-            &join(label, "active_until"),
             raw.active_until.as_ref(),
+            None,
         );
-        if let (Some(f), Some(u), Some(s)) = (active_from, active_until, raw.active_until.as_ref())
-            && u < f
-        {
-            self.rep.error(
-                &at(file, s),
-                &join(label, "active_until"),
-                Some(quote(s.get_ref())),
-                format!("trước active_from ({})", fmt_date(f)),
-                None,
-            );
-            ok = false;
-        }
+        ok &= in_order;
         // No reporter active while the duty applies.
         if !reporters.is_empty()
             && let Some(rl) = &raw.reporters
