@@ -25,7 +25,7 @@ use super::model::{
 use super::raw::{RawCalendar, RawDaemon, RawMail, RawObligation, RawUnit};
 use super::values::{
     self, DATE_FORMS, DUE_FORMS, DueSpec, ID_FORMS, OFFSET_FORMS, PERIOD_KEY_FORMS,
-    TIME_RANGE_FORMS,
+    TIME_RANGE_FORMS, format_date,
 };
 use crate::period::{PeriodKey, periods_of_year};
 
@@ -152,16 +152,12 @@ fn active_span(
             &at(file, s),
             &join(label, "active_until"),
             Some(quote(s.get_ref())),
-            format!("trước active_from ({})", fmt_date(f)),
+            format!("trước active_from ({})", format_date(f)),
             hint.map(String::from),
         );
         return (active_from, active_until, false);
     }
     (active_from, active_until, true)
-}
-
-fn fmt_date(d: Date) -> String {
-    format!("{:02}/{:02}/{}", d.day(), d.month(), d.year())
 }
 
 fn is_absolute(p: &str) -> bool {
@@ -612,7 +608,7 @@ fn calendar(item: Option<&Item<RawCalendar>>, rep: &mut Reporter) -> CalendarSet
                             &at(file, u),
                             &format!("{key}.until"),
                             Some(quote(u.get_ref())),
-                            format!("trước ngày bắt đầu {}", fmt_date(first)),
+                            format!("trước ngày bắt đầu {}", format_date(first)),
                             Some("until là ngày cuối (tính cả ngày đó), không trước date".into()),
                         );
                         continue;
@@ -639,7 +635,7 @@ fn calendar(item: Option<&Item<RawCalendar>>, rep: &mut Reporter) -> CalendarSet
                         &dloc,
                         &key,
                         None,
-                        format!("ngày {} đã được khai báo ở {prev}", fmt_date(cur)),
+                        format!("ngày {} đã được khai báo ở {prev}", format_date(cur)),
                         Some(
                             "mỗi ngày chỉ khai báo một lần, là ngày nghỉ hoặc ngày làm việc".into(),
                         ),
@@ -1075,7 +1071,7 @@ impl<'a> Validator<'a> {
                         if let Ok(next) = until.tomorrow()
                             && !succ.active_on(next)
                         {
-                            self.rep.error(&loc, &join(&label, "successor"), Some(quote(s.get_ref())), format!("đơn vị kế nhiệm không hoạt động vào {} (ngày sau active_until)", fmt_date(next)), Some(format!("active_from của {} phải không muộn hơn {}", quote(s.get_ref()), fmt_date(next))));
+                            self.rep.error(&loc, &join(&label, "successor"), Some(quote(s.get_ref())), format!("đơn vị kế nhiệm không hoạt động vào {} (ngày sau active_until)", format_date(next)), Some(format!("active_from của {} phải không muộn hơn {}", quote(s.get_ref()), format_date(next))));
                         }
                     }
                 }
@@ -1532,7 +1528,7 @@ impl<'a> Validator<'a> {
                         &at(file, raw_s),
                         &join(label, "period_start"),
                         Some(quote(raw_s.get_ref())),
-                        format!("sau ngày cuối kỳ {}", fmt_date(end)),
+                        format!("sau ngày cuối kỳ {}", format_date(end)),
                         None,
                     );
                     ok = false;
@@ -1650,8 +1646,8 @@ impl<'a> Validator<'a> {
                         Some(quote(v.get_ref())),
                         format!(
                             "hạn nộp không nằm gần kỳ {pk} ({}–{})",
-                            fmt_date(s),
-                            fmt_date(e)
+                            format_date(s),
+                            format_date(e)
                         ),
                         Some("kiểm tra lại năm của ngày hạn".into()),
                     );

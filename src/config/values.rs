@@ -118,6 +118,12 @@ pub fn parse_date(text: &str) -> Result<Date, String> {
     }
 }
 
+/// A date as `dd/mm/yyyy`, the form [`parse_date`] reads first and the one
+/// shown to Vietnamese readers.
+pub fn format_date(d: Date) -> String {
+    format!("{:02}/{:02}/{:04}", d.day(), d.month(), d.year())
+}
+
 /// Parses a day of a month without a year: "20/06", "20/6", "20.6".
 /// 29/02 is accepted (it exists in leap years). Returns (day, month).
 pub fn parse_day_month(text: &str) -> Result<(u8, u8), String> {

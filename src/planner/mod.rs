@@ -157,10 +157,9 @@ pub(crate) fn clamp_range(from: Date, to: Date) -> (Date, Date) {
     (from.clamp(lo, hi), to.clamp(lo, hi))
 }
 
-/// Whether the obligation itself is in force on `day`.
+/// Whether the obligation itself is in force on `day` ([`Obligation::active_on`]).
 pub fn obligation_active_on(obligation: &Obligation, day: Date) -> bool {
-    obligation.active_from.is_none_or(|f| f <= day)
-        && obligation.active_until.is_none_or(|u| day <= u)
+    obligation.active_on(day)
 }
 
 /// The periods of `obligation` that are in force (obligation active on the
