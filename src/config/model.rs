@@ -25,7 +25,7 @@ pub struct Config {
     pub daemon: Daemon,
     pub mail: Mail,
     pub calendar: CalendarSettings,
-    /// Units in file order. `unit_index` maps ids to positions.
+    /// Units in file order ([`Config::unit`] finds one by id).
     pub units: Vec<Unit>,
     /// Obligations in file order.
     pub obligations: Vec<Obligation>,

@@ -29,12 +29,12 @@ use super::values::{
 };
 use crate::period::{PeriodKey, periods_of_year};
 
-pub const DEFAULT_TIME_ZONE: &str = "Asia/Ho_Chi_Minh";
-pub const DEFAULT_STATE_DIR: &str = "/var/lib/hanbao";
-pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:8080";
-pub const DEFAULT_FROM: &str = "hanbao@localhost";
-pub const RECIPIENT_COUNCIL: &str = "reporter.council";
-pub const RECIPIENT_SUPERVISOR: &str = "reporter.supervisor";
+pub(crate) const DEFAULT_TIME_ZONE: &str = "Asia/Ho_Chi_Minh";
+pub(crate) const DEFAULT_STATE_DIR: &str = "/var/lib/hanbao";
+pub(crate) const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:8080";
+pub(crate) const DEFAULT_FROM: &str = "hanbao@localhost";
+pub(crate) const RECIPIENT_COUNCIL: &str = "reporter.council";
+pub(crate) const RECIPIENT_SUPERVISOR: &str = "reporter.supervisor";
 
 const CYCLES: [(&str, &str); 7] = [
     ("monthly", "hang thang"),
@@ -165,7 +165,7 @@ fn is_absolute(p: &str) -> bool {
 }
 
 /// Hides the password in `scheme://user:pass@host/...`.
-pub fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://")
         && let Some((userinfo, host)) = rest.split_once('@')
         && let Some((user, _)) = userinfo.split_once(':')

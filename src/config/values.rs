@@ -16,13 +16,11 @@ use super::model::{DayUnit, FIRST_YEAR, LAST_YEAR, Offset};
 pub use crate::period::PeriodKey;
 
 /// Largest offset amount accepted ("1000 ngày" is already absurd).
-pub const MAX_OFFSET: u32 = 1000;
+const MAX_OFFSET: u32 = 1000;
 
 /// What the accepted forms look like, for "what would be valid" hints.
 pub const DATE_FORMS: &str = "ngày dạng \"dd/mm/yyyy\" (ví dụ \"28/08/2020\") hoặc \"yyyy-mm-dd\"";
-pub const DAY_MONTH_FORMS: &str = "ngày-tháng dạng \"dd/mm\" (ví dụ \"20/06\")";
 pub const OFFSET_FORMS: &str = "số ngày dạng \"3 ngày\", \"5 ngày làm việc\", \"3d\", \"5wd\", \"3 days\" hoặc \"5 working days\"";
-pub const TIME_FORMS: &str = "giờ dạng \"HH:MM\" (ví dụ \"07:30\") hoặc \"7h30\"";
 pub const TIME_RANGE_FORMS: &str = "khoảng giờ dạng \"07:30-11:00\"";
 pub const DUE_FORMS: &str = "\"5 ngày làm việc\" hoặc \"10 ngày\" (sau ngày cuối kỳ), \"ngày 20\" (ngày 20 của tháng cuối kỳ), \"ngày 5 tháng sau\", hoặc \"20/06\"";
 pub const PERIOD_KEY_FORMS: &str = "\"2026\", \"2026-H1\", \"2026-H2\", \"2026-9M\", \"2026-Q1\"…\"2026-Q4\", \"2026-01\"…\"2026-12\" hoặc id của nghĩa vụ một lần";

@@ -50,7 +50,7 @@ pub(crate) fn reach(offset: Offset) -> i64 {
 }
 
 /// The due day computed from the rule alone, before overrides and rolling.
-pub fn rule_due_date(rule: DueRule, cal: &WorkCalendar, window: Window) -> Date {
+fn rule_due_date(rule: DueRule, cal: &WorkCalendar, window: Window) -> Date {
     match rule {
         DueRule::After(offset) => after(cal, window.end, offset),
         DueRule::DayOfMonth { day, next_month } => {

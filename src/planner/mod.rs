@@ -157,11 +157,6 @@ pub(crate) fn clamp_range(from: Date, to: Date) -> (Date, Date) {
     (from.clamp(lo, hi), to.clamp(lo, hi))
 }
 
-/// Whether the obligation itself is in force on `day` ([`Obligation::active_on`]).
-pub fn obligation_active_on(obligation: &Obligation, day: Date) -> bool {
-    obligation.active_on(day)
-}
-
 /// The periods of `obligation` that are in force (obligation active on the
 /// window's last day) and whose due day lies in `[from, to]`, with that day,
 /// ordered by window end. Overridden periods are found wherever the override
@@ -199,7 +194,7 @@ pub fn due_periods(
     candidates.sort_by_key(|p| p.window.end);
     candidates
         .into_iter()
-        .filter(|p| obligation_active_on(obligation, p.window.end))
+        .filter(|p| obligation.active_on(p.window.end))
         .filter_map(|p| {
             let due = due_date(obligation, cal, &p.key, p.window);
             (from <= due && due <= to).then_some((p, due))
@@ -278,7 +273,7 @@ pub fn deadline_for<'a>(
         });
     }
     let end = p.window.end;
-    if !obligation_active_on(ob, end) {
+    if !ob.active_on(end) {
         return Err(PlanError::ObligationInactive {
             obligation: ob.id.clone(),
             period: p.key.to_string(),

@@ -32,7 +32,7 @@ pub enum PeriodError {
 }
 
 /// A short English description of a cycle, for messages.
-pub fn describe_cycle(cycle: &Cycle) -> String {
+fn describe_cycle(cycle: &Cycle) -> String {
     match cycle {
         Cycle::Monthly => "monthly (periods YYYY-MM)".into(),
         Cycle::Quarterly => "quarterly (periods YYYY-Q1..YYYY-Q4)".into(),
