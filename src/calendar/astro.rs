@@ -24,14 +24,14 @@ fn sin_deg(deg: f64) -> f64 {
 }
 
 /// Reduces an angle to [0, 360).
-pub fn normalize_degrees(deg: f64) -> f64 {
+fn normalize_degrees(deg: f64) -> f64 {
     deg.rem_euclid(360.0)
 }
 
 /// ΔT = TT − UT in seconds for a decimal year, from the polynomial fits
 /// published by Espenak and Meeus (NASA Five Millennium Canon). Outside
 /// 1860–2150 the long-term parabola is used.
-pub fn delta_t(year: f64) -> f64 {
+fn delta_t(year: f64) -> f64 {
     let y = year;
     if (1860.0..1900.0).contains(&y) {
         let t = y - 1860.0;
@@ -72,19 +72,19 @@ fn decimal_year(jd: f64) -> f64 {
 }
 
 /// Converts a Julian Ephemeris Day (TT) to a Julian Day in UT.
-pub fn tt_to_ut(jde: f64) -> f64 {
+fn tt_to_ut(jde: f64) -> f64 {
     jde - delta_t(decimal_year(jde)) / 86_400.0
 }
 
 /// Converts a Julian Day in UT to a Julian Ephemeris Day (TT).
-pub fn ut_to_tt(jd: f64) -> f64 {
+fn ut_to_tt(jd: f64) -> f64 {
     jd + delta_t(decimal_year(jd)) / 86_400.0
 }
 
 /// The instant (JDE, TT) of the new moon with lunation number `k`
 /// (k = 0 is the new moon of 6 January 2000; Meeus eq. 49.1 and the
 /// corrections of ch. 49 for the new moon).
-pub fn new_moon_jde(k: i32) -> f64 {
+fn new_moon_jde(k: i32) -> f64 {
     let k = f64::from(k);
     let t = k / 1236.85;
     let t2 = t * t;
@@ -170,7 +170,7 @@ pub fn lunation_near(jd: f64) -> i32 {
 /// The Sun's apparent geocentric longitude in degrees [0, 360) at `jde`
 /// (TT), Meeus ch. 25 low-accuracy method (corrected for nutation and
 /// aberration).
-pub fn sun_apparent_longitude(jde: f64) -> f64 {
+fn sun_apparent_longitude(jde: f64) -> f64 {
     let t = (jde - 2_451_545.0) / 36_525.0;
     let l0 = 280.466_46 + 36_000.769_83 * t + 0.000_303_2 * t * t;
     let m = 357.529_11 + 35_999.050_29 * t - 0.000_153_7 * t * t;

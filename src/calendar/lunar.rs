@@ -34,7 +34,7 @@ use super::daynum;
 use super::{CalendarError, FIRST_YEAR, LAST_YEAR};
 
 /// The meridian of the calendar, in hours east of Greenwich.
-pub const UTC_OFFSET_HOURS: f64 = 7.0;
+const UTC_OFFSET_HOURS: f64 = 7.0;
 
 /// A date of the Vietnamese lunar calendar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -189,14 +189,6 @@ pub(crate) fn lunar_of_jdn(day: i32) -> LunarDate {
     }
 }
 
-/// The number of days (29 or 30) of a lunar month, or an error if the month
-/// does not exist (e.g. a leap month in a year without one).
-pub fn month_length(year: i32, month: u8, leap: bool) -> Result<u8, CalendarError> {
-    let (start, len) = find_month(year, month, leap)?;
-    let _ = start;
-    Ok(len)
-}
-
 fn find_month(year: i32, month: u8, leap: bool) -> Result<(i32, u8), CalendarError> {
     if !(1..=12).contains(&month) {
         return Err(CalendarError::NoSuchLunarMonth { year, month, leap });
@@ -247,20 +239,26 @@ pub fn lunar_to_solar(date: LunarDate) -> Result<Date, CalendarError> {
     daynum::date_of(jdn).ok_or(CalendarError::LunarOutOfRange { year })
 }
 
-/// The leap month of lunar year `year`, if it has one (months numbered 1–12;
-/// a leap 11th or 12th month belongs to the year in which it falls).
-pub fn leap_month(year: i32) -> Option<u8> {
-    table()
-        .months
-        .iter()
-        .find(|m| m.year == year && m.leap)
-        .map(|m| m.month)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use jiff::civil::date;
+
+    /// The number of days (29 or 30) of a lunar month, or an error if the month
+    /// does not exist (e.g. a leap month in a year without one).
+    fn month_length(year: i32, month: u8, leap: bool) -> Result<u8, CalendarError> {
+        find_month(year, month, leap).map(|(_, len)| len)
+    }
+
+    /// The leap month of lunar year `year`, if it has one (months numbered 1–12;
+    /// a leap 11th or 12th month belongs to the year in which it falls).
+    fn leap_month(year: i32) -> Option<u8> {
+        table()
+            .months
+            .iter()
+            .find(|m| m.year == year && m.leap)
+            .map(|m| m.month)
+    }
 
     fn ld(year: i32, month: u8, day: u8, leap: bool) -> LunarDate {
         LunarDate {

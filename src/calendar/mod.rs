@@ -68,9 +68,8 @@ pub struct SpecialDay {
     pub working: bool,
 }
 
-/// First and last year the calendar covers.
-pub const FIRST_YEAR: i16 = 1900;
-pub const LAST_YEAR: i16 = 2100;
+/// First and last year the calendar covers (those of the configuration).
+pub use crate::config::model::{FIRST_YEAR, LAST_YEAR};
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum CalendarError {

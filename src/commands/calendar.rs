@@ -8,6 +8,7 @@ use jiff::civil::{Date, Weekday};
 use serde::Serialize;
 
 use crate::calendar::{self, CalendarError, HolidayKind, LunarDate, WorkCalendar};
+use crate::config::values::format_date;
 
 #[derive(Serialize)]
 struct HolidayJson<'a> {
@@ -41,11 +42,6 @@ pub fn weekday_vi(d: Date) -> &'static str {
         Weekday::Saturday => "Thứ Bảy",
         Weekday::Sunday => "Chủ Nhật",
     }
-}
-
-/// dd/mm/yyyy.
-pub fn dmy(d: Date) -> String {
-    format!("{:02}/{:02}/{:04}", d.day(), d.month(), d.year())
 }
 
 fn kind_vi(kind: HolidayKind) -> &'static str {
@@ -127,7 +123,7 @@ pub fn holidays(cal: &WorkCalendar, year: i16, json: bool) -> String {
         out.push_str(&format!(
             "{:<9} {}  {:<8}  {} [{}]{}\n",
             weekday_vi(s.date),
-            dmy(s.date),
+            format_date(s.date),
             status,
             s.name,
             kind_vi(s.kind),
@@ -155,7 +151,7 @@ pub fn lunar(date: Date, json: bool) -> Result<String, CalendarError> {
     Ok(format!(
         "{} {} (dương lịch) là {} (âm lịch)\n",
         weekday_vi(date),
-        dmy(date),
+        format_date(date),
         lunar_vi(l)
     ))
 }
@@ -209,7 +205,7 @@ pub fn solar(
         "{} (âm lịch) là {} {} (dương lịch)\n",
         capitalise(&lunar_vi(l)),
         weekday_vi(d),
-        dmy(d)
+        format_date(d)
     ))
 }
 

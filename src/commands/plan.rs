@@ -7,6 +7,7 @@
 use std::fmt::Write as _;
 
 use crate::config::model::Config;
+use crate::config::values::format_date;
 use crate::planner::{Event, EventKind};
 
 /// The Vietnamese name of an event kind, as shown to administrators.
@@ -51,7 +52,7 @@ pub fn render(events: &[Event<'_>], cfg: &Config, json: bool) -> String {
             }
         };
         rows.push([
-            format!("{:02}/{:02}/{:04}", day.day(), day.month(), day.year()),
+            format_date(day),
             time,
             kind_name(e.kind).to_string(),
             if e.stage == 0 {

@@ -128,7 +128,7 @@ impl SourceFile {
     }
 
     /// The source text of a span, shortened for messages.
-    pub fn snippet(&self, span: &Range<usize>) -> String {
+    fn snippet(&self, span: &Range<usize>) -> String {
         let s = self.text.get(span.clone()).unwrap_or("").trim();
         let s = s.lines().next().unwrap_or("");
         if s.chars().count() > 80 {
@@ -598,7 +598,7 @@ fn expand_include(
 }
 
 /// `*` matches any run of characters, `?` one character.
-pub fn glob_match(pattern: &str, name: &str) -> bool {
+fn glob_match(pattern: &str, name: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
     let (mut pi, mut ni) = (0, 0);

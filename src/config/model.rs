@@ -14,13 +14,18 @@ use std::path::PathBuf;
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 
+/// First and last year hanbao knows about: every date the configuration
+/// accepts lies in these years, and the working-day calendar covers them.
+pub const FIRST_YEAR: i16 = 1900;
+pub const LAST_YEAR: i16 = 2100;
+
 /// The whole validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub daemon: Daemon,
     pub mail: Mail,
     pub calendar: CalendarSettings,
-    /// Units in file order. `unit_index` maps ids to positions.
+    /// Units in file order ([`Config::unit`] finds one by id).
     pub units: Vec<Unit>,
     /// Obligations in file order.
     pub obligations: Vec<Obligation>,
@@ -154,8 +159,13 @@ pub struct Unit {
 impl Unit {
     /// Whether the unit exists on `day`.
     pub fn active_on(&self, day: Date) -> bool {
-        self.active_from.is_none_or(|f| f <= day) && self.active_until.is_none_or(|u| day <= u)
+        in_force(self.active_from, self.active_until, day)
     }
+}
+
+/// Whether `day` lies in `[from, until]`, a missing end being open.
+fn in_force(from: Option<Date>, until: Option<Date>, day: Date) -> bool {
+    from.is_none_or(|f| f <= day) && until.is_none_or(|u| day <= u)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,6 +197,13 @@ pub struct Obligation {
     pub active_until: Option<Date>,
     /// Obligations whose reporters this compiled report waits for.
     pub depends_on: Vec<String>,
+}
+
+impl Obligation {
+    /// Whether the obligation itself is in force on `day`.
+    pub fn active_on(&self, day: Date) -> bool {
+        in_force(self.active_from, self.active_until, day)
+    }
 }
 
 /// To whom a report goes.

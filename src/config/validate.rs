@@ -24,16 +24,17 @@ use super::model::{
 };
 use super::raw::{RawCalendar, RawDaemon, RawMail, RawObligation, RawUnit};
 use super::values::{
-    self, DATE_FORMS, DUE_FORMS, DueSpec, ID_FORMS, OFFSET_FORMS, PERIOD_KEY_FORMS, PeriodKey,
-    TIME_RANGE_FORMS, day_number,
+    self, DATE_FORMS, DUE_FORMS, DueSpec, ID_FORMS, OFFSET_FORMS, PERIOD_KEY_FORMS,
+    TIME_RANGE_FORMS, format_date,
 };
+use crate::period::{PeriodKey, periods_of_year};
 
-pub const DEFAULT_TIME_ZONE: &str = "Asia/Ho_Chi_Minh";
-pub const DEFAULT_STATE_DIR: &str = "/var/lib/hanbao";
-pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:8080";
-pub const DEFAULT_FROM: &str = "hanbao@localhost";
-pub const RECIPIENT_COUNCIL: &str = "reporter.council";
-pub const RECIPIENT_SUPERVISOR: &str = "reporter.supervisor";
+pub(crate) const DEFAULT_TIME_ZONE: &str = "Asia/Ho_Chi_Minh";
+pub(crate) const DEFAULT_STATE_DIR: &str = "/var/lib/hanbao";
+pub(crate) const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:8080";
+pub(crate) const DEFAULT_FROM: &str = "hanbao@localhost";
+pub(crate) const RECIPIENT_COUNCIL: &str = "reporter.council";
+pub(crate) const RECIPIENT_SUPERVISOR: &str = "reporter.supervisor";
 
 const CYCLES: [(&str, &str); 7] = [
     ("monthly", "hang thang"),
@@ -101,26 +102,62 @@ fn at<T>(item_file: usize, s: &Spanned<T>) -> Loc {
     }
 }
 
-/// A date key: parses it or reports it.
-fn date(rep: &mut Reporter, file: usize, key: &str, s: Option<&Spanned<String>>) -> Option<Date> {
-    let s = s?;
-    match values::parse_date(s.get_ref()) {
-        Ok(d) => Some(d),
+/// The value of `key` read by `parse`, or `None` after reporting why it
+/// does not parse, with `hint` saying what would be valid.
+fn parsed<T>(
+    rep: &mut Reporter,
+    file: usize,
+    key: &str,
+    s: &Spanned<String>,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+    hint: impl Into<String>,
+) -> Option<T> {
+    match parse(s.get_ref()) {
+        Ok(v) => Some(v),
         Err(why) => {
             rep.error(
                 &at(file, s),
                 key,
                 Some(quote(s.get_ref())),
                 why,
-                Some(DATE_FORMS.into()),
+                Some(hint.into()),
             );
             None
         }
     }
 }
 
-fn fmt_date(d: Date) -> String {
-    format!("{:02}/{:02}/{}", d.day(), d.month(), d.year())
+/// A date key: parses it or reports it.
+fn date(rep: &mut Reporter, file: usize, key: &str, s: Option<&Spanned<String>>) -> Option<Date> {
+    parsed(rep, file, key, s?, values::parse_date, DATE_FORMS)
+}
+
+/// `active_from` and `active_until` of the unit or obligation `label`:
+/// parses both (reporting bad dates) and reports an `active_until` before
+/// `active_from`, with `hint`. Returns the dates and whether they are in order.
+fn active_span(
+    rep: &mut Reporter,
+    file: usize,
+    label: &str,
+    from: Option<&Spanned<String>>,
+    until: Option<&Spanned<String>>,
+    hint: Option<&str>,
+) -> (Option<Date>, Option<Date>, bool) {
+    let active_from = date(rep, file, &join(label, "active_from"), from);
+    let active_until = date(rep, file, &join(label, "active_until"), until);
+    if let (Some(f), Some(u), Some(s)) = (active_from, active_until, until)
+        && u < f
+    {
+        rep.error(
+            &at(file, s),
+            &join(label, "active_until"),
+            Some(quote(s.get_ref())),
+            format!("trước active_from ({})", format_date(f)),
+            hint.map(String::from),
+        );
+        return (active_from, active_until, false);
+    }
+    (active_from, active_until, true)
 }
 
 fn is_absolute(p: &str) -> bool {
@@ -128,7 +165,7 @@ fn is_absolute(p: &str) -> bool {
 }
 
 /// Hides the password in `scheme://user:pass@host/...`.
-pub fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://")
         && let Some((userinfo, host)) = rest.split_once('@')
         && let Some((user, _)) = userinfo.split_once(':')
@@ -194,17 +231,17 @@ fn daemon(item: Option<&Item<RawDaemon>>, rep: &mut Reporter) -> Daemon {
         start: Time::constant(7, 30, 0, 0),
         end: Time::constant(11, 0, 0, 0),
     };
-    if let Some(s) = raw.and_then(|r| r.sending_hours.as_ref()) {
-        match values::parse_time_range(s.get_ref()) {
-            Ok((start, end)) => sending_hours = SendingHours { start, end },
-            Err(why) => rep.error(
-                &at(file, s),
-                "daemon.sending_hours",
-                Some(quote(s.get_ref())),
-                why,
-                Some(TIME_RANGE_FORMS.into()),
-            ),
-        }
+    if let Some(s) = raw.and_then(|r| r.sending_hours.as_ref())
+        && let Some((start, end)) = parsed(
+            rep,
+            file,
+            "daemon.sending_hours",
+            s,
+            values::parse_time_range,
+            TIME_RANGE_FORMS,
+        )
+    {
+        sending_hours = SendingHours { start, end };
     }
     let mut http_listen: SocketAddr = DEFAULT_HTTP_LISTEN
         .parse()
@@ -235,19 +272,14 @@ fn daemon(item: Option<&Item<RawDaemon>>, rep: &mut Reporter) -> Daemon {
 }
 
 fn mailbox(rep: &mut Reporter, file: usize, key: &str, s: &Spanned<String>) -> Option<String> {
-    match values::parse_mailbox(s.get_ref()) {
-        Ok(_) => Some(s.get_ref().clone()),
-        Err(why) => {
-            rep.error(
-                &at(file, s),
-                key,
-                Some(quote(s.get_ref())),
-                why,
-                Some("\"Tên đơn vị <dia-chi@ten-mien.example>\" hoặc chỉ địa chỉ".into()),
-            );
-            None
-        }
-    }
+    parsed(
+        rep,
+        file,
+        key,
+        s,
+        |t| values::parse_mailbox(t).map(|_| t.to_string()),
+        "\"Tên đơn vị <dia-chi@ten-mien.example>\" hoặc chỉ địa chỉ",
+    )
 }
 
 fn mail(item: Option<&Item<RawMail>>, state_dir: &Path, rep: &mut Reporter) -> Mail {
@@ -576,12 +608,12 @@ fn calendar(item: Option<&Item<RawCalendar>>, rep: &mut Reporter) -> CalendarSet
                             &at(file, u),
                             &format!("{key}.until"),
                             Some(quote(u.get_ref())),
-                            format!("trước ngày bắt đầu {}", fmt_date(first)),
+                            format!("trước ngày bắt đầu {}", format_date(first)),
                             Some("until là ngày cuối (tính cả ngày đó), không trước date".into()),
                         );
                         continue;
                     }
-                    Some(l) if day_number(l) - day_number(first) > 60 => {
+                    Some(l) if (l - first).get_days() > 60 => {
                         rep.error(
                             &at(file, u),
                             &format!("{key}.until"),
@@ -603,7 +635,7 @@ fn calendar(item: Option<&Item<RawCalendar>>, rep: &mut Reporter) -> CalendarSet
                         &dloc,
                         &key,
                         None,
-                        format!("ngày {} đã được khai báo ở {prev}", fmt_date(cur)),
+                        format!("ngày {} đã được khai báo ở {prev}", format_date(cur)),
                         Some(
                             "mỗi ngày chỉ khai báo một lần, là ngày nghỉ hoặc ngày làm việc".into(),
                         ),
@@ -645,55 +677,6 @@ struct Validator<'a> {
     /// unit id -> index in `units`
     unit_pos: HashMap<String, usize>,
     groups: BTreeMap<String, GroupInfo>,
-}
-
-/// The periods of a cycle ending in `year`, as (key, first day, last day).
-pub fn periods_in_year(
-    cycle: &Cycle,
-    window: WindowStyle,
-    year: i16,
-) -> Vec<(PeriodKey, Date, Date)> {
-    let spans: Vec<(PeriodKey, i8, i8)> = match cycle {
-        Cycle::Monthly => (1..=12)
-            .map(|m| (PeriodKey::Month(year, m as u8), m, m))
-            .collect(),
-        Cycle::Quarterly => (1..=4)
-            .map(|q| (PeriodKey::Quarter(year, q as u8), 3 * q - 2, 3 * q))
-            .collect(),
-        Cycle::SixMonthly {
-            first_half_only: true,
-        } => vec![(PeriodKey::Half(year, 1), 1, 6)],
-        Cycle::SixMonthly {
-            first_half_only: false,
-        } => {
-            vec![
-                (PeriodKey::Half(year, 1), 1, 6),
-                (PeriodKey::Half(year, 2), 7, 12),
-            ]
-        }
-        Cycle::NineMonthly => vec![(PeriodKey::NineMonths(year), 1, 9)],
-        Cycle::Annual => vec![(PeriodKey::Year(year), 1, 12)],
-        Cycle::Once { .. } => Vec::new(),
-    };
-    let mut out = Vec::new();
-    for (key, first, last) in spans {
-        let (Ok(cal_start), Ok(last_month)) = (Date::new(year, first, 1), Date::new(year, last, 1))
-        else {
-            continue;
-        };
-        let (start, end) = match window {
-            WindowStyle::Calendar => (cal_start, last_month.last_of_month()),
-            WindowStyle::Decree09 => {
-                let prev = cal_start.yesterday().unwrap_or(cal_start);
-                (
-                    Date::new(prev.year(), prev.month(), 15).unwrap_or(prev),
-                    Date::new(year, last, 14).unwrap_or(last_month),
-                )
-            }
-        };
-        out.push((key, start, end));
-    }
-    out
 }
 
 /// Approximate calendar days of an offset (working days × 7/5), for warnings.
@@ -744,6 +727,36 @@ impl<'a> Validator<'a> {
         false
     }
 
+    /// Checks the id of a group or unit (`kind`): its form, and that no
+    /// group or unit before it has taken it. Records it in `ids` (id ->
+    /// kind and place) and returns its location; `None` after reporting.
+    fn claim_id(
+        &mut self,
+        ids: &mut HashMap<String, (&'static str, Loc)>,
+        kind: &'static str,
+        file: usize,
+        label: &str,
+        id: &Spanned<String>,
+    ) -> Option<Loc> {
+        if !self.id_ok(file, &join(label, "id"), id) {
+            return None;
+        }
+        let loc = at(file, id);
+        if let Some((first_kind, first)) = ids.get(id.get_ref()) {
+            let first = self.rep.place(first);
+            self.rep.error(
+                &loc,
+                label,
+                Some(quote(id.get_ref())),
+                format!("trùng id: đã khai báo là {first_kind} tại {first}"),
+                Some("mỗi id chỉ dùng một lần".into()),
+            );
+            return None;
+        }
+        ids.insert(id.get_ref().clone(), (kind, loc.clone()));
+        Some(loc)
+    }
+
     fn unit_ids(&self) -> impl Iterator<Item = &'a str> + use<'a> {
         let col: &'a Collected = self.col;
         col.units
@@ -785,7 +798,7 @@ impl<'a> Validator<'a> {
 
     fn units_and_groups(&mut self) {
         let col = self.col;
-        let mut ids: HashMap<String, (&str, Loc)> = HashMap::new();
+        let mut ids: HashMap<String, (&'static str, Loc)> = HashMap::new();
         for g in &col.groups {
             let file = g.loc.file;
             let label = g.value.id.as_ref().map_or("group".to_string(), |i| {
@@ -801,22 +814,9 @@ impl<'a> Validator<'a> {
                 );
                 continue;
             };
-            if !self.id_ok(file, &join(&label, "id"), id) {
+            let Some(loc) = self.claim_id(&mut ids, "group", file, &label, id) else {
                 continue;
-            }
-            let loc = at(file, id);
-            if let Some((kind, first)) = ids.get(id.get_ref()) {
-                let first = self.rep.place(first);
-                self.rep.error(
-                    &loc,
-                    &label,
-                    Some(quote(id.get_ref())),
-                    format!("trùng id: đã khai báo là {kind} tại {first}"),
-                    Some("mỗi id chỉ dùng một lần".into()),
-                );
-                continue;
-            }
-            ids.insert(id.get_ref().clone(), ("group", loc.clone()));
+            };
             self.groups.insert(
                 id.get_ref().clone(),
                 GroupInfo {
@@ -839,22 +839,9 @@ impl<'a> Validator<'a> {
                 continue;
             };
             let label = format!("unit {}", quote(id.get_ref()));
-            if !self.id_ok(file, &join(&label, "id"), id) {
+            if self.claim_id(&mut ids, "unit", file, &label, id).is_none() {
                 continue;
             }
-            let loc = at(file, id);
-            if let Some((kind, first)) = ids.get(id.get_ref()) {
-                let first = self.rep.place(first);
-                self.rep.error(
-                    &loc,
-                    &label,
-                    Some(quote(id.get_ref())),
-                    format!("trùng id: đã khai báo là {kind} tại {first}"),
-                    Some("mỗi id chỉ dùng một lần".into()),
-                );
-                continue;
-            }
-            ids.insert(id.get_ref().clone(), ("unit", loc.clone()));
             let unit = self.unit(&u.value, file, &label, &u.loc);
             self.unit_locs.insert(unit.id.clone(), (idx, u.loc.clone()));
             self.unit_pos.insert(unit.id.clone(), self.units.len());
@@ -1014,32 +1001,14 @@ impl<'a> Validator<'a> {
                 email: email?,
             })
         });
-        let active_from = date(
+        let (active_from, active_until, _) = active_span(
             self.rep,
             file,
-            &join(label, "active_from"),
+            label,
             raw.active_from.as_ref(),
-        );
-        let active_until = date(
-            self.rep,
-            file,
-            &join(label, "active_until"),
             raw.active_until.as_ref(),
+            Some("active_until là ngày cuối cùng đơn vị hoạt động, không trước active_from"),
         );
-        if let (Some(f), Some(u), Some(s)) = (active_from, active_until, raw.active_until.as_ref())
-            && u < f
-        {
-            self.rep.error(
-                &at(file, s),
-                &join(label, "active_until"),
-                Some(quote(s.get_ref())),
-                format!("trước active_from ({})", fmt_date(f)),
-                Some(
-                    "active_until là ngày cuối cùng đơn vị hoạt động, không trước active_from"
-                        .into(),
-                ),
-            );
-        }
         Unit {
             id,
             name,
@@ -1102,7 +1071,7 @@ impl<'a> Validator<'a> {
                         if let Ok(next) = until.tomorrow()
                             && !succ.active_on(next)
                         {
-                            self.rep.error(&loc, &join(&label, "successor"), Some(quote(s.get_ref())), format!("đơn vị kế nhiệm không hoạt động vào {} (ngày sau active_until)", fmt_date(next)), Some(format!("active_from của {} phải không muộn hơn {}", quote(s.get_ref()), fmt_date(next))));
+                            self.rep.error(&loc, &join(&label, "successor"), Some(quote(s.get_ref())), format!("đơn vị kế nhiệm không hoạt động vào {} (ngày sau active_until)", format_date(next)), Some(format!("active_from của {} phải không muộn hơn {}", quote(s.get_ref()), format_date(next))));
                         }
                     }
                 }
@@ -1502,19 +1471,14 @@ impl<'a> Validator<'a> {
         };
         let due_loc = at(file, due_s);
         let due_key = join(label, "due");
-        let spec = match values::parse_due(due_s.get_ref()) {
-            Ok(s) => s,
-            Err(why) => {
-                self.rep.error(
-                    &due_loc,
-                    &due_key,
-                    Some(quote(due_s.get_ref())),
-                    why,
-                    Some(DUE_FORMS.into()),
-                );
-                return None;
-            }
-        };
+        let spec = parsed(
+            self.rep,
+            file,
+            &due_key,
+            due_s,
+            values::parse_due,
+            DUE_FORMS,
+        )?;
         let period_start = date(
             self.rep,
             file,
@@ -1564,7 +1528,7 @@ impl<'a> Validator<'a> {
                         &at(file, raw_s),
                         &join(label, "period_start"),
                         Some(quote(raw_s.get_ref())),
-                        format!("sau ngày cuối kỳ {}", fmt_date(end)),
+                        format!("sau ngày cuối kỳ {}", format_date(end)),
                         None,
                     );
                     ok = false;
@@ -1586,9 +1550,9 @@ impl<'a> Validator<'a> {
         };
         let last_months: Vec<i8> = match &cycle {
             Cycle::Once { end, .. } => vec![end.month()],
-            c => periods_in_year(c, window, 2000)
+            c => periods_of_year(c, window, 2000)
                 .iter()
-                .map(|(_, _, e)| e.month())
+                .map(|p| p.window.end.month())
                 .collect(),
         };
         let due = match spec {
@@ -1644,15 +1608,8 @@ impl<'a> Validator<'a> {
                     }
                 };
                 let fits = match (&cycle, &pk) {
-                    (Cycle::Monthly, PeriodKey::Month(..))
-                    | (Cycle::Quarterly, PeriodKey::Quarter(..))
-                    | (Cycle::NineMonthly, PeriodKey::NineMonths(_))
-                    | (Cycle::Annual, PeriodKey::Year(_)) => true,
-                    (Cycle::SixMonthly { first_half_only }, PeriodKey::Half(_, h)) => {
-                        !first_half_only || *h == 1
-                    }
-                    (Cycle::Once { .. }, PeriodKey::Once(o)) => *o == id,
-                    _ => false,
+                    (Cycle::Once { .. }, PeriodKey::Once(o)) => **o == *id,
+                    (c, k) => k.in_cycle(c),
                 };
                 if !fits {
                     self.rep.error(
@@ -1675,23 +1632,13 @@ impl<'a> Validator<'a> {
                 };
                 let period = match &cycle {
                     Cycle::Once { start, end } => Some((start.unwrap_or(*end), *end)),
-                    c => {
-                        let year = match pk {
-                            PeriodKey::Year(y)
-                            | PeriodKey::Half(y, _)
-                            | PeriodKey::NineMonths(y)
-                            | PeriodKey::Quarter(y, _)
-                            | PeriodKey::Month(y, _) => y,
-                            PeriodKey::Once(_) => 2000,
-                        };
-                        periods_in_year(c, window, year)
-                            .into_iter()
-                            .find(|(p, _, _)| *p == pk)
-                            .map(|(_, s, e)| (s, e))
-                    }
+                    c => periods_of_year(c, window, pk.year().unwrap_or(2000))
+                        .into_iter()
+                        .find(|p| p.key == pk)
+                        .map(|p| (p.window.start, p.window.end)),
                 };
                 if let Some((s, e)) = period
-                    && (d < s || day_number(d) - day_number(e) > 366)
+                    && (d < s || (d - e).get_days() > 366)
                 {
                     self.rep.warning(
                         &at(file, v),
@@ -1699,8 +1646,8 @@ impl<'a> Validator<'a> {
                         Some(quote(v.get_ref())),
                         format!(
                             "hạn nộp không nằm gần kỳ {pk} ({}–{})",
-                            fmt_date(s),
-                            fmt_date(e)
+                            format_date(s),
+                            format_date(e)
                         ),
                         Some("kiểm tra lại năm của ngày hạn".into()),
                     );
@@ -1765,9 +1712,9 @@ impl<'a> Validator<'a> {
         // A reminder that would come before the period even starts.
         let sample: Vec<(Date, Date)> = match &cycle {
             Cycle::Once { start, end } => start.map(|s| vec![(s, *end)]).unwrap_or_default(),
-            c => periods_in_year(c, window, 2026)
+            c => periods_of_year(c, window, 2026)
                 .into_iter()
-                .map(|(_, s, e)| (s, e))
+                .map(|p| (p.window.start, p.window.end))
                 .collect(),
         };
         for (i, r) in raw.reminders.iter().enumerate() {
@@ -1776,7 +1723,7 @@ impl<'a> Validator<'a> {
             };
             if sample
                 .iter()
-                .any(|&(s, e)| day_number(approx_due(&due, e)) - approx_days(o) < day_number(s))
+                .any(|&(s, e)| i64::from((approx_due(&due, e) - s).get_days()) < approx_days(o))
             {
                 self.rep.warning(
                     &at(file, r),
@@ -1805,20 +1752,18 @@ impl<'a> Validator<'a> {
                     ok = false;
                     None
                 }
-                Some(a) => match values::parse_offset(a.get_ref()) {
-                    Ok(o) => Some(o),
-                    Err(why) => {
-                        self.rep.error(
-                            &at(file, a),
-                            &format!("{skey}.after"),
-                            Some(quote(a.get_ref())),
-                            why,
-                            Some(format!("{OFFSET_FORMS} (sau hạn nộp)")),
-                        );
-                        ok = false;
-                        None
-                    }
-                },
+                Some(a) => {
+                    let after = parsed(
+                        self.rep,
+                        file,
+                        &format!("{skey}.after"),
+                        a,
+                        values::parse_offset,
+                        format!("{OFFSET_FORMS} (sau hạn nộp)"),
+                    );
+                    ok &= after.is_some();
+                    after
+                }
             };
             let mut notify = Vec::new();
             if s.notify.is_empty() {
@@ -2003,30 +1948,15 @@ impl<'a> Validator<'a> {
                 );
             }
         }
-        let active_from = date(
+        let (active_from, active_until, in_order) = active_span(
             self.rep,
             file,
-            &join(label, "active_from"),
+            label,
             raw.active_from.as_ref(),
-        );
-        let active_until = date(
-            self.rep,
-            file,
-            &join(label, "active_until"),
             raw.active_until.as_ref(),
+            None,
         );
-        if let (Some(f), Some(u), Some(s)) = (active_from, active_until, raw.active_until.as_ref())
-            && u < f
-        {
-            self.rep.error(
-                &at(file, s),
-                &join(label, "active_until"),
-                Some(quote(s.get_ref())),
-                format!("trước active_from ({})", fmt_date(f)),
-                None,
-            );
-            ok = false;
-        }
+        ok &= in_order;
         // No reporter active while the duty applies.
         if !reporters.is_empty()
             && let Some(rl) = &raw.reporters

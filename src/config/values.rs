@@ -12,19 +12,15 @@
 
 use jiff::civil::{Date, Time};
 
-use super::model::{DayUnit, Offset};
+use super::model::{DayUnit, FIRST_YEAR, LAST_YEAR, Offset};
+pub use crate::period::PeriodKey;
 
-/// Lowest and highest year accepted anywhere (the calendar's range).
-pub const MIN_YEAR: i16 = 1900;
-pub const MAX_YEAR: i16 = 2100;
 /// Largest offset amount accepted ("1000 ngày" is already absurd).
-pub const MAX_OFFSET: u32 = 1000;
+const MAX_OFFSET: u32 = 1000;
 
 /// What the accepted forms look like, for "what would be valid" hints.
 pub const DATE_FORMS: &str = "ngày dạng \"dd/mm/yyyy\" (ví dụ \"28/08/2020\") hoặc \"yyyy-mm-dd\"";
-pub const DAY_MONTH_FORMS: &str = "ngày-tháng dạng \"dd/mm\" (ví dụ \"20/06\")";
 pub const OFFSET_FORMS: &str = "số ngày dạng \"3 ngày\", \"5 ngày làm việc\", \"3d\", \"5wd\", \"3 days\" hoặc \"5 working days\"";
-pub const TIME_FORMS: &str = "giờ dạng \"HH:MM\" (ví dụ \"07:30\") hoặc \"7h30\"";
 pub const TIME_RANGE_FORMS: &str = "khoảng giờ dạng \"07:30-11:00\"";
 pub const DUE_FORMS: &str = "\"5 ngày làm việc\" hoặc \"10 ngày\" (sau ngày cuối kỳ), \"ngày 20\" (ngày 20 của tháng cuối kỳ), \"ngày 5 tháng sau\", hoặc \"20/06\"";
 pub const PERIOD_KEY_FORMS: &str = "\"2026\", \"2026-H1\", \"2026-H2\", \"2026-9M\", \"2026-Q1\"…\"2026-Q4\", \"2026-01\"…\"2026-12\" hoặc id của nghĩa vụ một lần";
@@ -74,8 +70,10 @@ fn parse_u32(s: &str) -> Option<u32> {
 }
 
 fn make_date(year: u32, month: u32, day: u32) -> Result<Date, String> {
-    if !(MIN_YEAR as u32..=MAX_YEAR as u32).contains(&year) {
-        return Err(format!("năm {year} nằm ngoài khoảng {MIN_YEAR}–{MAX_YEAR}"));
+    if !(FIRST_YEAR as u32..=LAST_YEAR as u32).contains(&year) {
+        return Err(format!(
+            "năm {year} nằm ngoài khoảng {FIRST_YEAR}–{LAST_YEAR}"
+        ));
     }
     if !(1..=12).contains(&month) {
         return Err(format!("tháng {month} không tồn tại"));
@@ -116,6 +114,12 @@ pub fn parse_date(text: &str) -> Result<Date, String> {
         }
         _ => Err("không đọc được ngày (năm phải có 4 chữ số)".into()),
     }
+}
+
+/// A date as `dd/mm/yyyy`, the form [`parse_date`] reads first and the one
+/// shown to Vietnamese readers.
+pub fn format_date(d: Date) -> String {
+    format!("{:02}/{:02}/{:04}", d.day(), d.month(), d.year())
 }
 
 /// Parses a day of a month without a year: "20/06", "20/6", "20.6".
@@ -267,79 +271,35 @@ pub fn parse_due(text: &str) -> Result<DueSpec, String> {
     parse_offset(&f).map(DueSpec::After)
 }
 
-/// A stable period key.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum PeriodKey {
-    /// "2026"
-    Year(i16),
-    /// "2026-H1", "2026-H2"
-    Half(i16, u8),
-    /// "2026-9M"
-    NineMonths(i16),
-    /// "2026-Q1" … "2026-Q4"
-    Quarter(i16, u8),
-    /// "2026-01" … "2026-12"
-    Month(i16, u8),
-    /// The id of a one-off obligation.
-    Once(String),
-}
-
-impl std::fmt::Display for PeriodKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PeriodKey::Year(y) => write!(f, "{y}"),
-            PeriodKey::Half(y, h) => write!(f, "{y}-H{h}"),
-            PeriodKey::NineMonths(y) => write!(f, "{y}-9M"),
-            PeriodKey::Quarter(y, q) => write!(f, "{y}-Q{q}"),
-            PeriodKey::Month(y, m) => write!(f, "{y}-{m:02}"),
-            PeriodKey::Once(id) => f.write_str(id),
-        }
-    }
-}
-
-/// Parses a period key; see [`PERIOD_KEY_FORMS`]. Letters may be lower case
-/// ("2026-h1"); [`PeriodKey`]'s `Display` gives the canonical form.
+/// Parses a period key as an administrator writes it; see
+/// [`PERIOD_KEY_FORMS`]. Lenient where [`PeriodKey::parse`] is exact:
+/// surrounding spaces and lower-case letters ("2026-h1") are accepted, any
+/// year of the calendar's range, and an id stands for a one-off's key.
+/// [`PeriodKey`]'s `Display` gives the canonical form.
 pub fn parse_period_key(text: &str) -> Result<PeriodKey, String> {
     let t = text.trim();
-    let year_of = |s: &str| -> Result<i16, String> {
-        match parse_u32(s) {
-            Some(y) if s.len() == 4 && (MIN_YEAR as u32..=MAX_YEAR as u32).contains(&y) => {
-                Ok(y as i16)
-            }
-            Some(y) if s.len() == 4 => {
-                Err(format!("năm {y} nằm ngoài khoảng {MIN_YEAR}–{MAX_YEAR}"))
-            }
-            _ => Err("không đọc được năm".into()),
-        }
-    };
     let starts_with_year = t.len() >= 4 && t.as_bytes()[..4].iter().all(u8::is_ascii_digit);
     if !starts_with_year {
         return if is_valid_id(t) {
-            Ok(PeriodKey::Once(t.to_string()))
+            Ok(PeriodKey::Once(t.into()))
         } else {
             Err("không phải mã kỳ báo cáo".into())
         };
     }
-    let (y, rest) = t.split_at(4);
-    let year = year_of(y)?;
-    if rest.is_empty() {
-        return Ok(PeriodKey::Year(year));
+    // The year is judged first, whatever follows it. Four ASCII digits
+    // always fit an i16.
+    let year: i16 = t[..4].parse().unwrap_or(i16::MAX);
+    if !(FIRST_YEAR..=LAST_YEAR).contains(&year) {
+        return Err(format!(
+            "năm {year} nằm ngoài khoảng {FIRST_YEAR}–{LAST_YEAR}"
+        ));
     }
-    let Some(suffix) = rest.strip_prefix('-') else {
-        return Err("không phải mã kỳ báo cáo".into());
-    };
-    let upper = suffix.to_ascii_uppercase();
-    match upper.as_str() {
-        "H1" => Ok(PeriodKey::Half(year, 1)),
-        "H2" => Ok(PeriodKey::Half(year, 2)),
-        "9M" => Ok(PeriodKey::NineMonths(year)),
-        "Q1" | "Q2" | "Q3" | "Q4" => Ok(PeriodKey::Quarter(year, upper.as_bytes()[1] - b'0')),
-        _ if upper.len() == 2 => match parse_u32(&upper) {
-            Some(m) if (1..=12).contains(&m) => Ok(PeriodKey::Month(year, m as u8)),
-            _ => Err(format!("\"{suffix}\" không phải tháng, quý hay nửa năm")),
-        },
-        _ => Err(format!("\"{suffix}\" không phải tháng, quý hay nửa năm")),
-    }
+    PeriodKey::parse_in(&t.to_ascii_uppercase(), FIRST_YEAR..=LAST_YEAR).map_err(|_| {
+        match t[4..].strip_prefix('-') {
+            Some(suffix) => format!("\"{suffix}\" không phải tháng, quý hay nửa năm"),
+            None => "không phải mã kỳ báo cáo".into(),
+        }
+    })
 }
 
 /// Ids of units, groups and obligations: ASCII lower-case letters, digits,
@@ -397,20 +357,4 @@ pub fn parse_mailbox(text: &str) -> Result<&str, String> {
     } else {
         Err(format!("\"{addr}\" không phải địa chỉ email"))
     }
-}
-
-/// Days since 1970-01-01 (proleptic Gregorian), for cheap date distances.
-pub fn day_number(d: Date) -> i64 {
-    let (y, m, dd) = (
-        i64::from(d.year()),
-        i64::from(d.month()),
-        i64::from(d.day()),
-    );
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + dd - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }

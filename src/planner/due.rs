@@ -10,7 +10,7 @@ use jiff::tz::TimeZone;
 
 use crate::calendar::WorkCalendar;
 use crate::config::model::{DayUnit, DueRule, Obligation, Offset};
-use crate::planner::period::{PeriodKey, Window};
+use crate::period::{PeriodKey, Window};
 
 /// `d` plus `n` calendar days (negative `n` goes back), saturating at jiff's limits.
 pub(crate) fn add_days(d: Date, n: i64) -> Date {
@@ -50,7 +50,7 @@ pub(crate) fn reach(offset: Offset) -> i64 {
 }
 
 /// The due day computed from the rule alone, before overrides and rolling.
-pub fn rule_due_date(rule: DueRule, cal: &WorkCalendar, window: Window) -> Date {
+fn rule_due_date(rule: DueRule, cal: &WorkCalendar, window: Window) -> Date {
     match rule {
         DueRule::After(offset) => after(cal, window.end, offset),
         DueRule::DayOfMonth { day, next_month } => {

@@ -17,8 +17,8 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::calendar::WorkCalendar;
 use crate::config::model::{Config, EscalationTarget, Obligation, Recipient, Unit};
+use crate::period::PeriodKey;
 use crate::planner::due::{add_days, after, before, deadline_instant, local_instant, reach};
-use crate::planner::period::PeriodKey;
 use crate::planner::{Filter, Scope, clamp_range, due_periods};
 
 /// What an event is.
@@ -130,7 +130,7 @@ pub(crate) struct Slot {
 
 /// Reminder days for a due day: each offset before it, moved back to a
 /// working day, duplicates dropped, in time order.
-pub fn reminder_days(obligation: &Obligation, cal: &WorkCalendar, due: Date) -> Vec<Date> {
+fn reminder_days(obligation: &Obligation, cal: &WorkCalendar, due: Date) -> Vec<Date> {
     let mut days: Vec<Date> = obligation
         .reminders
         .iter()
@@ -145,7 +145,7 @@ pub fn reminder_days(obligation: &Obligation, cal: &WorkCalendar, due: Date) -> 
 /// in time order (ties in ladder order). Each stage's first notice is `after`
 /// from the due day, but never before the day after it; repeats follow every
 /// `repeat.every` up to `repeat.limit` times; each moves forward to a working day.
-pub fn escalation_days(
+fn escalation_days(
     obligation: &Obligation,
     cal: &WorkCalendar,
     due: Date,

@@ -5,7 +5,8 @@
 //! Pure: no IO, never reads the clock (`now` and ranges are arguments), no
 //! global state. Everything here is deterministic for a given input.
 //!
-//! - [`period`]: period keys and windows.
+//! - [`period`]: the periods of one obligation (keys and windows themselves
+//!   are in [`crate::period`], re-exported here).
 //! - [`due`]: due days and deadline instants.
 //! - [`events`]: reminders, deadlines and escalations with recipients.
 //!
@@ -25,11 +26,10 @@ use jiff::civil::Date;
 use crate::calendar::WorkCalendar;
 use crate::config::model::{Config, Cycle, DueRule, Obligation, Unit};
 
+pub use crate::period::{Period, PeriodKey, PeriodKeyError, Window};
 pub use due::{deadline_instant, due_date};
 pub use events::{Event, EventKind, plan};
-pub use period::{
-    Period, PeriodError, PeriodKey, PeriodKeyError, Window, period_of, periods_ending_in,
-};
+pub use period::{PeriodError, period_of, periods_ending_in};
 
 /// Which obligations and units to plan for. `None` means all.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -152,15 +152,9 @@ impl<'a> Scope<'a> {
 /// Keeps a planning range inside the years periods may name, so that the
 /// calendar is never asked about days outside its range.
 pub(crate) fn clamp_range(from: Date, to: Date) -> (Date, Date) {
-    let lo = Date::constant(period::MIN_PERIOD_YEAR, 1, 1);
-    let hi = Date::constant(period::MAX_PERIOD_YEAR, 12, 31);
+    let lo = Date::constant(crate::period::MIN_PERIOD_YEAR, 1, 1);
+    let hi = Date::constant(crate::period::MAX_PERIOD_YEAR, 12, 31);
     (from.clamp(lo, hi), to.clamp(lo, hi))
-}
-
-/// Whether the obligation itself is in force on `day`.
-pub fn obligation_active_on(obligation: &Obligation, day: Date) -> bool {
-    obligation.active_from.is_none_or(|f| f <= day)
-        && obligation.active_until.is_none_or(|u| day <= u)
 }
 
 /// The periods of `obligation` that are in force (obligation active on the
@@ -200,7 +194,7 @@ pub fn due_periods(
     candidates.sort_by_key(|p| p.window.end);
     candidates
         .into_iter()
-        .filter(|p| obligation_active_on(obligation, p.window.end))
+        .filter(|p| obligation.active_on(p.window.end))
         .filter_map(|p| {
             let due = due_date(obligation, cal, &p.key, p.window);
             (from <= due && due <= to).then_some((p, due))
@@ -279,7 +273,7 @@ pub fn deadline_for<'a>(
         });
     }
     let end = p.window.end;
-    if !obligation_active_on(ob, end) {
+    if !ob.active_on(end) {
         return Err(PlanError::ObligationInactive {
             obligation: ob.id.clone(),
             period: p.key.to_string(),

@@ -1520,21 +1520,59 @@ fn due_rules() {
 #[test]
 fn period_keys() {
     let cases = [
-        ("2026", PeriodKey::Year(2026)),
-        ("2026-H1", PeriodKey::Half(2026, 1)),
-        ("2026-h2", PeriodKey::Half(2026, 2)),
-        ("2026-9M", PeriodKey::NineMonths(2026)),
-        ("2026-Q3", PeriodKey::Quarter(2026, 3)),
-        ("2026-05", PeriodKey::Month(2026, 5)),
-        ("2026-12", PeriodKey::Month(2026, 12)),
+        ("2026", PeriodKey::Year { year: 2026 }),
+        (
+            "2026-H1",
+            PeriodKey::Half {
+                year: 2026,
+                half: 1,
+            },
+        ),
+        (
+            "2026-h2",
+            PeriodKey::Half {
+                year: 2026,
+                half: 2,
+            },
+        ),
+        ("2026-9M", PeriodKey::NineMonths { year: 2026 }),
+        (
+            "2026-Q3",
+            PeriodKey::Quarter {
+                year: 2026,
+                quarter: 3,
+            },
+        ),
+        (
+            "2026-05",
+            PeriodKey::Month {
+                year: 2026,
+                month: 5,
+            },
+        ),
+        (
+            "2026-12",
+            PeriodKey::Month {
+                year: 2026,
+                month: 12,
+            },
+        ),
         ("nq121-dotxuat", PeriodKey::Once("nq121-dotxuat".into())),
     ];
     for (text, want) in cases {
         let got = parse_period_key(text).unwrap_or_else(|e| panic!("{text}: {e}"));
         assert_eq!(got, want, "{text}");
     }
-    assert_eq!(PeriodKey::Month(2026, 5).to_string(), "2026-05");
-    assert_eq!(PeriodKey::Half(2026, 2).to_string(), "2026-H2");
+    let may_2026 = PeriodKey::Month {
+        year: 2026,
+        month: 5,
+    };
+    assert_eq!(may_2026.to_string(), "2026-05");
+    let h2_2026 = PeriodKey::Half {
+        year: 2026,
+        half: 2,
+    };
+    assert_eq!(h2_2026.to_string(), "2026-H2");
     for bad in [
         "2026-H3", "2026-Q5", "2026-13", "2026-00", "2026-", "2026H1", "1899", "2026-5", "Q1-2026",
         "",
