@@ -2,6 +2,7 @@ mod calendar;
 mod config;
 mod golden;
 mod mail;
+mod outbox;
 mod planner;
 mod store;
 mod support;
