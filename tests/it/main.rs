@@ -1,5 +1,6 @@
 mod calendar;
 mod config;
+mod daemon;
 mod golden;
 mod mail;
 mod outbox;
