@@ -267,26 +267,22 @@ where
     notify::ready("running");
     tracing::info!("hanbao running");
     while let Some(Signal::Reload) = signals.recv().await {
-        {
-            {
-                notify::reloading();
-                match reload() {
-                    Ok(cfg) => match Engine::build(cfg) {
-                        Ok(new) => {
-                            *engine.lock().await = new;
-                            tracing::info!("configuration reloaded");
-                            notify::ready("running (configuration reloaded)");
-                        }
-                        Err(e) => {
-                            tracing::error!(error = %e, "reload failed; keeping the old configuration");
-                            notify::ready("running (reload failed; old configuration kept)");
-                        }
-                    },
-                    Err(report) => {
-                        tracing::error!("reload failed; keeping the old configuration:\n{report}");
-                        notify::ready("running (reload failed; old configuration kept)");
-                    }
+        notify::reloading();
+        match reload() {
+            Ok(cfg) => match Engine::build(cfg) {
+                Ok(new) => {
+                    *engine.lock().await = new;
+                    tracing::info!("configuration reloaded");
+                    notify::ready("running (configuration reloaded)");
                 }
+                Err(e) => {
+                    tracing::error!(error = %e, "reload failed; keeping the old configuration");
+                    notify::ready("running (reload failed; old configuration kept)");
+                }
+            },
+            Err(report) => {
+                tracing::error!("reload failed; keeping the old configuration:\n{report}");
+                notify::ready("running (reload failed; old configuration kept)");
             }
         }
     }
