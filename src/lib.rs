@@ -9,6 +9,7 @@ pub mod config;
 pub mod daemon;
 pub mod logging;
 pub mod mail;
+pub mod outbox;
 pub mod period;
 pub mod planner;
 pub mod status;

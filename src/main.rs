@@ -43,6 +43,40 @@ enum Command {
     /// The Vietnamese calendar: holidays, lunar and solar dates
     #[command(subcommand)]
     Calendar(CalendarCommand),
+    // --- daemon commands (run, simulate, send-test) ---
+    /// Run the daemon: reminders and escalations by email (SIGHUP reloads)
+    Run,
+    /// Every message a date range would produce, through the real pipeline
+    /// on a virtual clock (throwaway database; .eml files and index.tsv)
+    Simulate(SimulateArgs),
+    /// Send a test message with the configured mail settings
+    SendTest(SendTestArgs),
+}
+
+#[derive(Args, Debug)]
+struct SimulateArgs {
+    /// First day (YYYY-MM-DD or dd/mm/yyyy)
+    #[arg(long, value_parser = parse_date)]
+    from: Date,
+    /// Last day, inclusive
+    #[arg(long, value_parser = parse_date)]
+    to: Date,
+    /// CSV of submissions (obligation,period,unit,received_on) recorded on their day
+    #[arg(long, value_name = "FILE.csv")]
+    submissions: Option<PathBuf>,
+    /// Where the .eml files and index.tsv go
+    #[arg(long, value_name = "DIR", default_value = "hanbao-simulate")]
+    out: PathBuf,
+    /// Send through the configured transport instead of writing files
+    #[arg(long)]
+    deliver: bool,
+}
+
+#[derive(Args, Debug)]
+struct SendTestArgs {
+    /// Recipient address
+    #[arg(long, value_name = "ADDRESS")]
+    to: String,
 }
 
 #[derive(Args, Debug)]
@@ -151,7 +185,69 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Plan(args) => plan(cli.config.as_deref(), args),
         Command::Calendar(cmd) => calendar(cli.config.as_deref(), cmd),
+        Command::Run => run_daemon(cli.config.as_deref()),
+        Command::Simulate(args) => simulate(cli.config.as_deref(), args),
+        Command::SendTest(args) => send_test(cli.config.as_deref(), args),
     }
+}
+
+// --- daemon commands (run, simulate, send-test) ---
+
+fn tokio_runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+fn run_daemon(flag: Option<&Path>) -> Result<ExitCode> {
+    let cfg = match load_config(flag) {
+        Ok(cfg) => cfg,
+        Err(code) => return Ok(code),
+    };
+    let (path, _) = config_path(flag);
+    let reload = std::sync::Arc::new(move || match config::load(&path) {
+        Ok(loaded) => {
+            for w in &loaded.warnings {
+                tracing::warn!("{w}");
+            }
+            Ok(loaded.config)
+        }
+        Err(e) => Err(commands::check::render(&Err(e))),
+    });
+    tokio_runtime()?.block_on(commands::run::run(cfg, reload))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn simulate(flag: Option<&Path>, args: SimulateArgs) -> Result<ExitCode> {
+    let cfg = match load_config(flag) {
+        Ok(cfg) => cfg,
+        Err(code) => return Ok(code),
+    };
+    let opts = commands::simulate::Options {
+        from: args.from,
+        to: args.to,
+        submissions: args.submissions,
+        out: args.out,
+        deliver: args.deliver,
+    };
+    print!(
+        "{}",
+        tokio_runtime()?.block_on(commands::simulate::simulate(cfg, opts))?
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn send_test(flag: Option<&Path>, args: SendTestArgs) -> Result<ExitCode> {
+    let cfg = match load_config(flag) {
+        Ok(cfg) => cfg,
+        Err(code) => return Ok(code),
+    };
+    print!(
+        "{}",
+        tokio_runtime()?.block_on(commands::send_test::send_test(cfg, &args.to))?
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn calendar(flag: Option<&Path>, cmd: CalendarCommand) -> Result<ExitCode> {

@@ -6,6 +6,9 @@
 pub mod calendar;
 pub mod check;
 pub mod plan;
+pub mod run;
+pub mod send_test;
+pub mod simulate;
 
 /// "; did you mean ...?" for an unknown id, naming the nearest known ids.
 pub fn suggest(id: &str, known: &[&str]) -> String {

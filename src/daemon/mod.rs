@@ -6,4 +6,5 @@
 
 pub mod heartbeat;
 pub mod notify;
+pub mod run;
 pub mod schedule;

@@ -130,7 +130,7 @@ pub(crate) struct Slot {
 
 /// Reminder days for a due day: each offset before it, moved back to a
 /// working day, duplicates dropped, in time order.
-fn reminder_days(obligation: &Obligation, cal: &WorkCalendar, due: Date) -> Vec<Date> {
+pub fn reminder_days(obligation: &Obligation, cal: &WorkCalendar, due: Date) -> Vec<Date> {
     let mut days: Vec<Date> = obligation
         .reminders
         .iter()

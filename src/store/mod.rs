@@ -8,8 +8,10 @@
 //!
 //! Invariants:
 //! - Only this module imports sqlx.
-//! - Nothing is updated or deleted: every write appends an event; the state
-//!   of an (obligation, period, unit) is its latest event per subject.
+//! - Nothing in `events` is updated or deleted: every write appends an
+//!   event; the state of an (obligation, period, unit) is its latest event
+//!   per subject. The `outbox` table (notifications to send) is the one
+//!   table whose rows change state; its unique key makes enqueuing idempotent.
 //! - The store never reads the clock: every write takes `now`.
 //! - Every write runs in a transaction that takes the write lock first
 //!   (`BEGIN IMMEDIATE` on SQLite, a table lock on PostgreSQL), reads what is
@@ -23,6 +25,7 @@
 mod decide;
 mod error;
 mod model;
+mod outbox;
 mod postgres;
 mod row;
 mod sqlite;
@@ -37,6 +40,9 @@ pub use model::{
     Action, AppliedMigration, CurrentState, Event, ExtensionState, HistoryFilter, ImportReport,
     Key, KnownIds, NewExtension, NewSubmission, NewWaiver, Recorded, Revocation, Source, Stamp,
     Subject, SubmissionState, WaiverState,
+};
+pub use outbox::{
+    EnqueueReport, NewOutboxRow, OutboxKey, OutboxKind, OutboxRow, OutboxStatus, Outcome,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -116,6 +122,52 @@ pub trait Store: Send + Sync {
     fn applied_migrations(
         &self,
     ) -> impl Future<Output = Result<Vec<AppliedMigration>, StoreError>> + Send;
+
+    /// Writes outbox rows; a row whose key exists already is left as it is
+    /// (counted as `existing`). A new `Pending` row cancels the pending rows
+    /// of the same (obligation, period, unit) with a lower rank. One
+    /// transaction.
+    fn enqueue(
+        &self,
+        rows: Vec<NewOutboxRow>,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<EnqueueReport, StoreError>> + Send;
+
+    /// Claims up to `limit` rows that are due (pending with
+    /// `next_attempt_at <= now`, or `sending` with an expired lease): they
+    /// become `sending`, leased to `owner` until `lease_until`, attempts + 1.
+    /// Concurrent claimers never get the same row (SQLite: `BEGIN
+    /// IMMEDIATE`; PostgreSQL: `FOR UPDATE SKIP LOCKED`).
+    fn claim(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
+
+    /// Records how a claimed row ended. Returns false (and writes nothing)
+    /// when the row is no longer `sending` under `owner`'s lease.
+    fn finish(
+        &self,
+        id: i64,
+        owner: &str,
+        outcome: Outcome,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Outbox rows, oldest first; only those with `status` if given.
+    fn outbox(
+        &self,
+        status: Option<OutboxStatus>,
+    ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
+
+    /// The earliest `next_attempt_at` of a pending row, or lease end of a
+    /// `sending` row, after `now` (for a virtual clock's next step).
+    fn outbox_next_due(
+        &self,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
 
     /// Closes the connections (waits for queries in flight).
     fn close(&self) -> impl Future<Output = ()> + Send;
@@ -233,6 +285,42 @@ impl Store for AnyStore {
 
     async fn applied_migrations(&self) -> Result<Vec<AppliedMigration>, StoreError> {
         dispatch!(self, s => s.applied_migrations())
+    }
+
+    async fn enqueue(
+        &self,
+        rows: Vec<NewOutboxRow>,
+        now: Timestamp,
+    ) -> Result<EnqueueReport, StoreError> {
+        dispatch!(self, s => s.enqueue(rows, now))
+    }
+
+    async fn claim(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        dispatch!(self, s => s.claim(owner, now, lease_until, limit))
+    }
+
+    async fn finish(
+        &self,
+        id: i64,
+        owner: &str,
+        outcome: Outcome,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.finish(id, owner, outcome, now))
+    }
+
+    async fn outbox(&self, status: Option<OutboxStatus>) -> Result<Vec<OutboxRow>, StoreError> {
+        dispatch!(self, s => s.outbox(status))
+    }
+
+    async fn outbox_next_due(&self, now: Timestamp) -> Result<Option<Timestamp>, StoreError> {
+        dispatch!(self, s => s.outbox_next_due(now))
     }
 
     async fn close(&self) {

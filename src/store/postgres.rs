@@ -16,10 +16,12 @@ use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Postgres, QueryBuilder, Transaction};
 
 use super::decide::{self, Decision};
+use super::outbox::{self as ob, OUTBOX_COLUMNS, OutboxDbRow};
 use super::row::{self, Bind, EventRow};
 use super::{
-    AppliedMigration, CurrentState, Event, HistoryFilter, ImportReport, Key, KnownIds,
-    NewExtension, NewSubmission, NewWaiver, Recorded, Revocation, Store, StoreError, Subject,
+    AppliedMigration, CurrentState, EnqueueReport, Event, HistoryFilter, ImportReport, Key,
+    KnownIds, NewExtension, NewOutboxRow, NewSubmission, NewWaiver, OutboxRow, OutboxStatus,
+    Outcome, Recorded, Revocation, Store, StoreError, Subject,
 };
 
 /// Rows per multi-row INSERT (13 parameters each, under the 65535 limit).
@@ -73,12 +75,34 @@ const INSERT: &str = "INSERT INTO events (obligation_id, period_key, unit_id, su
 const WRITE_LOCK: &str = "LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE";
 
 fn migrator() -> sqlx::migrate::Migrator {
-    super::migrator(&[(
-        1,
-        "events",
-        include_str!("../../migrations/postgres/0001_events.sql"),
-    )])
+    super::migrator(&[
+        (
+            1,
+            "events",
+            include_str!("../../migrations/postgres/0001_events.sql"),
+        ),
+        (
+            2,
+            "outbox",
+            include_str!("../../migrations/postgres/0002_outbox.sql"),
+        ),
+    ])
 }
+
+const OUTBOX_INSERT: &str = "INSERT INTO outbox (obligation_id, period_key, unit_id, kind, stage, \
+     recipient, rank, due_on, status, next_attempt_at, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) ON CONFLICT DO NOTHING";
+
+const OUTBOX_SUPERSEDE: &str = "UPDATE outbox SET status = 'cancelled', \
+     last_error = 'superseded by ' || $5, updated_at = $6 \
+     WHERE obligation_id = $1 AND period_key = $2 AND unit_id = $3 \
+     AND status = 'pending' AND rank < $4";
+
+const OUTBOX_FINISH: &str = "UPDATE outbox SET status = $3, last_error = $4, \
+     message_id = coalesce($5, message_id), next_attempt_at = coalesce($6, next_attempt_at), \
+     sent_at = CASE WHEN $3 = 'sent' THEN $7 ELSE sent_at END, \
+     lease_owner = NULL, lease_until = NULL, updated_at = $7 \
+     WHERE id = $1 AND lease_owner = $2 AND status = 'sending'";
 
 /// The PostgreSQL store. Cloning shares the pool.
 #[derive(Debug, Clone)]
@@ -344,6 +368,141 @@ impl Store for PgStore {
                 description,
             })
             .collect())
+    }
+
+    async fn enqueue(
+        &self,
+        rows: Vec<NewOutboxRow>,
+        now: Timestamp,
+    ) -> Result<EnqueueReport, StoreError> {
+        let mut report = EnqueueReport::default();
+        if rows.is_empty() {
+            return Ok(report);
+        }
+        let mut tx = self.pool.begin().await?;
+        for r in &rows {
+            let inserted = sqlx::query(OUTBOX_INSERT)
+                .bind(&r.key.obligation)
+                .bind(&r.key.period)
+                .bind(&r.key.unit)
+                .bind(r.key.kind.as_str())
+                .bind(i64::from(r.key.stage))
+                .bind(&r.key.recipient)
+                .bind(i64::from(r.rank))
+                .bind(r.due_on.to_string())
+                .bind(r.status.as_str())
+                .bind(r.next_attempt_at.as_second())
+                .bind(now.as_second())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                > 0;
+            match (inserted, r.status) {
+                (false, _) => report.existing += 1,
+                (true, OutboxStatus::Pending) => {
+                    report.pending += 1;
+                    report.superseded += sqlx::query(OUTBOX_SUPERSEDE)
+                        .bind(&r.key.obligation)
+                        .bind(&r.key.period)
+                        .bind(&r.key.unit)
+                        .bind(i64::from(r.rank))
+                        .bind(format!("{} {}", r.key.kind, r.key.stage))
+                        .bind(now.as_second())
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected() as usize;
+                }
+                (true, _) => report.skipped += 1,
+            }
+        }
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    async fn claim(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        // Rows another instance has locked are skipped, not waited for: two
+        // dispatchers never claim the same row and never block each other.
+        let sql = format!(
+            "WITH due AS (SELECT id FROM outbox \
+                 WHERE (status = 'pending' AND next_attempt_at <= $1) \
+                    OR (status = 'sending' AND lease_until <= $1) \
+                 ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) \
+             UPDATE outbox o SET status = 'sending', lease_owner = $3, lease_until = $4, \
+                 attempts = o.attempts + 1, updated_at = $1 \
+             FROM due WHERE o.id = due.id \
+             RETURNING {}",
+            OUTBOX_COLUMNS
+                .split(", ")
+                .map(|c| format!("o.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let got: Vec<OutboxDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(now.as_second())
+            .bind(i64::from(limit))
+            .bind(owner)
+            .bind(lease_until.as_second())
+            .fetch_all(&self.pool)
+            .await?;
+        let mut rows = ob::rows(got)?;
+        rows.sort_by_key(|r| (r.next_attempt_at, r.id));
+        Ok(rows)
+    }
+
+    async fn finish(
+        &self,
+        id: i64,
+        owner: &str,
+        outcome: Outcome,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let (status, error, message_id, next) = ob::outcome_columns(&outcome);
+        let n = sqlx::query(OUTBOX_FINISH)
+            .bind(id)
+            .bind(owner)
+            .bind(status)
+            .bind(error)
+            .bind(message_id)
+            .bind(next)
+            .bind(now.as_second())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n > 0)
+    }
+
+    async fn outbox(&self, status: Option<OutboxStatus>) -> Result<Vec<OutboxRow>, StoreError> {
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE $1::text IS NULL OR status = $1 ORDER BY id"
+        );
+        let got: Vec<OutboxDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(status.map(|s| s.as_str()))
+            .fetch_all(&self.pool)
+            .await?;
+        ob::rows(got)
+    }
+
+    async fn outbox_next_due(&self, now: Timestamp) -> Result<Option<Timestamp>, StoreError> {
+        let next: Option<i64> = sqlx::query_scalar(
+            "SELECT min(t) FROM (\
+             SELECT min(next_attempt_at) AS t FROM outbox WHERE status = 'pending' AND next_attempt_at > $1 \
+             UNION ALL \
+             SELECT min(lease_until) AS t FROM outbox WHERE status = 'sending' AND lease_until > $1) x",
+        )
+        .bind(now.as_second())
+        .fetch_one(&self.pool)
+        .await?;
+        next.map(|t| {
+            Timestamp::from_second(t)
+                .map_err(|_| StoreError::Corrupt(format!("outbox instant {t}")))
+        })
+        .transpose()
     }
 
     async fn close(&self) {

@@ -1,7 +1,9 @@
 mod calendar;
 mod config;
+mod daemon;
 mod golden;
 mod mail;
+mod outbox;
 mod planner;
 mod store;
 mod support;

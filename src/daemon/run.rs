@@ -1,0 +1,301 @@
+//! `hanbao run`: the long-running service.
+//!
+//! One [`Engine`] (configuration, calendar, composer, mailer and the
+//! planning watermark) behind a mutex. The minute tick locks it, plans and
+//! enqueues everything due, and dispatches inside sending hours; a reload
+//! swaps it; shutdown takes the lock last, so the sends in flight finish
+//! first. Every tick derives its work from the database, so a missed tick is
+//! caught up by the next and downtime by the first tick on start.
+//!
+//! Must not: decide what is sent (that is `outbox`), or touch SMTP or SQL
+//! directly.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use tokio::sync::Mutex;
+
+use crate::calendar::WorkCalendar;
+use crate::config::model::Config;
+use crate::mail::{ComposeError, Composer, Mailer, MailerError, Templates};
+use crate::outbox::dispatch::StopFlag;
+use crate::outbox::{Dispatcher, Planning};
+use crate::store::Store;
+
+use super::heartbeat::Heartbeat;
+use super::notify;
+use super::schedule::{JobFn, JobSpec, ScheduleError, Scheduler};
+
+/// The minute tick (six fields: at second 0 of every minute).
+pub const TICK_CRON: &str = "0 * * * * *";
+/// The coordinator's digest: Monday 08:00 local (built in; see ARCHITECTURE.md).
+pub const DIGEST_CRON: &str = "0 8 * * Mon";
+/// Housekeeping: daily 03:15 local.
+pub const HOUSEKEEPING_CRON: &str = "15 3 * * *";
+/// Watchdog pings stop when the last tick is older than this (below the
+/// unit's `WatchdogSec=120s`).
+pub const TICK_MAX_AGE: Duration = Duration::from_secs(90);
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Mailer(#[from] MailerError),
+    #[error(transparent)]
+    Compose(#[from] ComposeError),
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+}
+
+/// Everything a tick needs, built from one configuration.
+pub struct Engine {
+    pub cfg: Config,
+    pub cal: WorkCalendar,
+    pub composer: Composer,
+    pub mailer: Mailer,
+    pub planning: Planning,
+}
+
+impl Engine {
+    /// Builds the calendar, composer and mailer (reads the SMTP password).
+    /// Must run inside a tokio runtime.
+    pub fn build(cfg: Config) -> Result<Engine, RunError> {
+        let templates = Templates::builtin();
+        let composer = Composer::new(&cfg.mail, templates)?;
+        let mailer = Mailer::new(&cfg.mail)?;
+        Ok(Engine {
+            cal: WorkCalendar::new(&cfg.calendar),
+            cfg,
+            composer,
+            mailer,
+            planning: Planning::default(),
+        })
+    }
+
+    /// One tick at `clock()`: enqueue what is due, then dispatch.
+    pub async fn tick<S: Store>(
+        &mut self,
+        store: &S,
+        owner: &str,
+        clock: &(dyn Fn() -> Timestamp + Sync),
+        stop: &StopFlag,
+    ) {
+        let now = clock();
+        match self
+            .planning
+            .enqueue(store, &self.cfg, &self.cal, now)
+            .await
+        {
+            Ok(r) if r.pending + r.skipped + r.superseded > 0 => tracing::info!(
+                pending = r.pending,
+                skipped = r.skipped,
+                superseded = r.superseded,
+                "enqueued"
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "planning failed; the next tick retries");
+                return;
+            }
+        }
+        let d = Dispatcher {
+            cfg: &self.cfg,
+            cal: &self.cal,
+            composer: &self.composer,
+            mailer: &self.mailer,
+            owner,
+        };
+        match d.run_until(store, clock, stop).await {
+            Ok(r) => {
+                if !r.sent.is_empty() || r.retried + r.failed + r.cancelled > 0 {
+                    tracing::info!(
+                        sent = r.sent.len(),
+                        retried = r.retried,
+                        failed = r.failed,
+                        cancelled = r.cancelled,
+                        "dispatched"
+                    );
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "dispatch failed; the next tick retries"),
+        }
+    }
+}
+
+/// Loads and validates the configuration again; `Err` carries the report.
+pub type ReloadFn = Arc<dyn Fn() -> Result<Config, String> + Send + Sync>;
+
+/// What stops or reloads the daemon.
+pub enum Signal {
+    Reload,
+    Stop,
+}
+
+/// Runs until `signals` yields `Stop` (or every sender is gone).
+pub async fn serve<S>(
+    store: S,
+    cfg: Config,
+    reload: ReloadFn,
+    mut signals: tokio::sync::mpsc::Receiver<Signal>,
+) -> Result<(), RunError>
+where
+    S: Store + Clone + 'static,
+{
+    let offset = cfg.daemon.time_zone.to_offset(Timestamp::now()).seconds();
+    let engine = Arc::new(Mutex::new(Engine::build(cfg)?));
+    let owner: Arc<str> = Arc::from(format!(
+        "{}:{}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "hanbao".into()),
+        std::process::id()
+    ));
+    let stop = Arc::new(StopFlag::new(false));
+    let heartbeat = Heartbeat::new(Instant::now());
+
+    // Catch up on start, before the scheduler's first tick.
+    heartbeat.beat(Instant::now());
+    engine
+        .lock()
+        .await
+        .tick(&store, &owner, &Timestamp::now, &stop)
+        .await;
+
+    let tick: JobFn = {
+        let (engine, store, owner, stop, heartbeat) = (
+            engine.clone(),
+            store.clone(),
+            owner.clone(),
+            stop.clone(),
+            heartbeat.clone(),
+        );
+        Arc::new(move || {
+            let (engine, store, owner, stop, heartbeat) = (
+                engine.clone(),
+                store.clone(),
+                owner.clone(),
+                stop.clone(),
+                heartbeat.clone(),
+            );
+            Box::pin(async move {
+                heartbeat.beat(Instant::now());
+                if stop.load(Ordering::Acquire) {
+                    return;
+                }
+                engine
+                    .lock()
+                    .await
+                    .tick(&store, &owner, &Timestamp::now, &stop)
+                    .await;
+            })
+        })
+    };
+    let digest: JobFn = {
+        let (engine, store) = (engine.clone(), store.clone());
+        Arc::new(move || {
+            let (engine, store) = (engine.clone(), store.clone());
+            Box::pin(async move {
+                let e = engine.lock().await;
+                if let Err(err) = crate::outbox::digest::send_digest(
+                    &store,
+                    &e.cfg,
+                    &e.cal,
+                    &e.composer,
+                    &e.mailer,
+                    Timestamp::now(),
+                )
+                .await
+                {
+                    tracing::error!(error = %err, "digest not sent");
+                }
+            })
+        })
+    };
+    let housekeeping: JobFn = {
+        let store = store.clone();
+        Arc::new(move || {
+            let store = store.clone();
+            Box::pin(async move {
+                use crate::store::OutboxStatus;
+                match store.outbox(Some(OutboxStatus::Failed)).await {
+                    Ok(failed) if !failed.is_empty() => tracing::warn!(
+                        failed = failed.len(),
+                        "outbox rows failed permanently (listed in the digest)"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "housekeeping"),
+                }
+            })
+        })
+    };
+    let scheduler = Scheduler::start(
+        vec![
+            JobSpec {
+                name: "tick".into(),
+                cron: TICK_CRON.into(),
+                run: tick,
+            },
+            JobSpec {
+                name: "digest".into(),
+                cron: DIGEST_CRON.into(),
+                run: digest,
+            },
+            JobSpec {
+                name: "housekeeping".into(),
+                cron: HOUSEKEEPING_CRON.into(),
+                run: housekeeping,
+            },
+        ],
+        offset,
+    )
+    .await?;
+
+    let watchdog = notify::watchdog_interval().map(|interval| {
+        let heartbeat = heartbeat.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(interval / 2);
+            loop {
+                every.tick().await;
+                if heartbeat.is_alive(Instant::now(), TICK_MAX_AGE) {
+                    notify::watchdog();
+                } else {
+                    tracing::error!("the scheduler stopped ticking; watchdog pings stopped");
+                }
+            }
+        })
+    });
+
+    notify::ready("running");
+    tracing::info!("hanbao running");
+    while let Some(Signal::Reload) = signals.recv().await {
+        notify::reloading();
+        match reload() {
+            Ok(cfg) => match Engine::build(cfg) {
+                Ok(new) => {
+                    *engine.lock().await = new;
+                    tracing::info!("configuration reloaded");
+                    notify::ready("running (configuration reloaded)");
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "reload failed; keeping the old configuration");
+                    notify::ready("running (reload failed; old configuration kept)");
+                }
+            },
+            Err(report) => {
+                tracing::error!("reload failed; keeping the old configuration:\n{report}");
+                notify::ready("running (reload failed; old configuration kept)");
+            }
+        }
+    }
+    notify::stopping();
+    tracing::info!("stopping: finishing the sends in flight");
+    stop.store(true, Ordering::Release);
+    scheduler.shutdown().await;
+    if let Some(w) = watchdog {
+        w.abort();
+    }
+    // Taking the lock waits for a tick in flight to finish its batch.
+    drop(engine.lock().await);
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}

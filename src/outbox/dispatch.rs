@@ -1,0 +1,457 @@
+//! The dispatcher: claims due outbox rows with a lease, checks again that
+//! each is still wanted, renders, sends and records the result.
+//!
+//! Delivery is at least once: a row is marked sent only after the transport
+//! accepted it, and a row left `sending` (the process died between claim and
+//! record) is claimed again when its lease ends. The Message-ID is derived
+//! from the row's key, so a duplicate is recognisable as one.
+//!
+//! It does not decide what to enqueue (see `enqueue`) and never reads the
+//! clock itself: the caller passes a clock, virtual in `simulate`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::calendar::WorkCalendar;
+use crate::config::model::{Config, Obligation};
+use crate::mail::{
+    self, Addressee, Composer, Language, Mailer, Notice, NoticeKind, ObligationRef, OverdueItem,
+    PeriodRef, UnitRef,
+};
+use crate::planner::{self, PeriodKey};
+use crate::store::{CurrentState, Key, OutboxKind, OutboxRow, Outcome, Store, StoreError};
+
+use super::enqueue::stopped;
+use super::timing::{in_sending_hours, retry_at};
+
+/// How long a claim is held before another dispatcher may take the row.
+pub const LEASE: SignedDuration = SignedDuration::from_secs(15 * 60);
+/// Rows claimed per query.
+pub const BATCH: u32 = 50;
+/// Rows claimed before sending starts (one grouping round).
+pub const MAX_PER_RUN: usize = 2000;
+
+/// What the dispatcher needs, built once per configuration (and again on reload).
+pub struct Dispatcher<'a> {
+    pub cfg: &'a Config,
+    pub cal: &'a WorkCalendar,
+    pub composer: &'a Composer,
+    pub mailer: &'a Mailer,
+    /// Names this process in leases (e.g. "host:pid").
+    pub owner: &'a str,
+}
+
+/// Set to stop a dispatch run between batches (shutdown): the batch in
+/// flight is finished and recorded first.
+pub type StopFlag = std::sync::atomic::AtomicBool;
+
+/// One message handed to the transport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMessage {
+    pub sent_at: Timestamp,
+    pub kind: &'static str,
+    pub recipients: Vec<String>,
+    pub subject: String,
+    pub message_id: String,
+    /// The server's reply or the .eml path.
+    pub detail: String,
+}
+
+/// What one dispatch run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DispatchReport {
+    pub sent: Vec<SentMessage>,
+    /// Rows put back for a later attempt.
+    pub retried: usize,
+    /// Rows failed permanently.
+    pub failed: usize,
+    /// Rows no longer wanted.
+    pub cancelled: usize,
+    /// Rows whose lease was lost before the result was recorded.
+    pub lost_leases: usize,
+}
+
+/// One message to build from one or more claimed rows.
+struct Batch {
+    rows: Vec<OutboxRow>,
+}
+
+impl Dispatcher<'_> {
+    /// Sends everything due by `clock()`, batch after batch, as long as the
+    /// clock is inside the sending hours of a working day.
+    pub async fn run<S: Store>(
+        &self,
+        store: &S,
+        clock: &(dyn Fn() -> Timestamp + Sync),
+    ) -> Result<DispatchReport, StoreError> {
+        self.run_until(store, clock, &StopFlag::new(false)).await
+    }
+
+    /// Like [`Dispatcher::run`], stopping between batches once `stop` is set.
+    pub async fn run_until<S: Store>(
+        &self,
+        store: &S,
+        clock: &(dyn Fn() -> Timestamp + Sync),
+        stop: &StopFlag,
+    ) -> Result<DispatchReport, StoreError> {
+        let mut report = DispatchReport::default();
+        let tz = &self.cfg.daemon.time_zone;
+        let hours = self.cfg.daemon.sending_hours;
+        loop {
+            if stop.load(std::sync::atomic::Ordering::Acquire) {
+                break;
+            }
+            let now = clock();
+            if !in_sending_hours(now, tz, hours, self.cal) {
+                break;
+            }
+            let lease_until = now.checked_add(LEASE).unwrap_or(Timestamp::MAX);
+            // Claim everything due (up to MAX_PER_RUN) before sending, so
+            // that every escalation to one recipient in this run is grouped
+            // into one message.
+            let mut rows = Vec::new();
+            loop {
+                let got = store.claim(self.owner, now, lease_until, BATCH).await?;
+                let done = got.len() < BATCH as usize;
+                rows.extend(got);
+                if done || rows.len() >= MAX_PER_RUN {
+                    break;
+                }
+            }
+            if rows.is_empty() {
+                break;
+            }
+            self.handle(store, rows, now, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    async fn handle<S: Store>(
+        &self,
+        store: &S,
+        rows: Vec<OutboxRow>,
+        now: Timestamp,
+        report: &mut DispatchReport,
+    ) -> Result<(), StoreError> {
+        let today = self.cfg.daemon.time_zone.to_datetime(now).date();
+        let mut states: HashMap<Key, CurrentState> = HashMap::new();
+        let mut singles = Vec::new();
+        let mut grouped: BTreeMap<String, Vec<OutboxRow>> = BTreeMap::new();
+        for row in rows {
+            let key = Key::new(&row.key.obligation, &row.key.period, &row.key.unit);
+            if !states.contains_key(&key) {
+                let s = store.current_for(&key).await?;
+                states.insert(key.clone(), s);
+            }
+            let reason = if states.get(&key).is_some_and(|s| stopped(s, today)) {
+                Some("the report arrived, was waived or extended".to_string())
+            } else if self.cfg.obligation(&row.key.obligation).is_none()
+                || self.cfg.unit(&row.key.unit).is_none()
+            {
+                Some("the obligation or unit is no longer configured".to_string())
+            } else if matches!(row.key.kind, OutboxKind::Reminder | OutboxKind::DueToday)
+                && now >= planner::deadline_instant(&self.cfg.daemon.time_zone, row.due_on)
+            {
+                Some("the deadline passed before it could be sent".to_string())
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                self.finish(store, &row, Outcome::Cancelled { reason }, now, report)
+                    .await?;
+                report.cancelled += 1;
+                continue;
+            }
+            match row.key.kind {
+                OutboxKind::Escalation => grouped
+                    .entry(row.key.recipient.clone())
+                    .or_default()
+                    .push(row),
+                _ => singles.push(Batch { rows: vec![row] }),
+            }
+        }
+        let batches = singles
+            .into_iter()
+            .chain(grouped.into_values().map(|rows| Batch { rows }));
+        for batch in batches {
+            self.send(store, batch, now, report).await?;
+        }
+        Ok(())
+    }
+
+    async fn finish<S: Store>(
+        &self,
+        store: &S,
+        row: &OutboxRow,
+        outcome: Outcome,
+        now: Timestamp,
+        report: &mut DispatchReport,
+    ) -> Result<(), StoreError> {
+        if !store.finish(row.id, self.owner, outcome, now).await? {
+            tracing::warn!(row = row.id, key = %row.key, "lease lost before the result was recorded");
+            report.lost_leases += 1;
+        }
+        Ok(())
+    }
+
+    async fn send<S: Store>(
+        &self,
+        store: &S,
+        batch: Batch,
+        now: Timestamp,
+        report: &mut DispatchReport,
+    ) -> Result<(), StoreError> {
+        let notice = match self.notice(store, &batch, now).await {
+            Ok(n) => n,
+            Err(NoticeError::Store(e)) => return Err(e),
+            Err(NoticeError::Other(reason)) => {
+                for row in &batch.rows {
+                    tracing::error!(key = %row.key, %reason, "cannot build the notice");
+                    let outcome = Outcome::Failed {
+                        error: reason.clone(),
+                    };
+                    self.finish(store, row, outcome, now, report).await?;
+                    report.failed += 1;
+                }
+                return Ok(());
+            }
+        };
+        let result = match self.composer.compose(&notice) {
+            Ok(msg) => self.mailer.send(&msg).await.map(|sent| (msg, sent)),
+            Err(e) => Err(mail::SendError::from(e)),
+        };
+        let tz = &self.cfg.daemon.time_zone;
+        let hours = self.cfg.daemon.sending_hours;
+        match result {
+            Ok((msg, sent)) => {
+                for row in &batch.rows {
+                    let outcome = Outcome::Sent {
+                        message_id: sent.message_id.clone(),
+                    };
+                    self.finish(store, row, outcome, now, report).await?;
+                }
+                tracing::info!(
+                    kind = notice.kind.name(),
+                    to = %msg.recipients().join(", "),
+                    subject = %msg.subject(),
+                    "sent"
+                );
+                report.sent.push(SentMessage {
+                    sent_at: now,
+                    kind: notice.kind.name(),
+                    recipients: msg.recipients().to_vec(),
+                    subject: msg.subject().to_string(),
+                    message_id: sent.message_id,
+                    detail: sent.detail,
+                });
+            }
+            Err(e) if e.is_transient() => {
+                for row in &batch.rows {
+                    let next = retry_at(now, row.attempts, tz, hours, self.cal);
+                    tracing::warn!(key = %row.key, error = %e, retry_at = %next, "send failed; will retry");
+                    let outcome = Outcome::Retry {
+                        error: e.reason().to_string(),
+                        next_attempt_at: next,
+                    };
+                    self.finish(store, row, outcome, now, report).await?;
+                    report.retried += 1;
+                }
+            }
+            Err(e) => {
+                for row in &batch.rows {
+                    tracing::error!(key = %row.key, error = %e, "send failed permanently; not retried");
+                    let outcome = Outcome::Failed {
+                        error: e.reason().to_string(),
+                    };
+                    self.finish(store, row, outcome, now, report).await?;
+                    report.failed += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn notice<S: Store>(
+        &self,
+        store: &S,
+        batch: &Batch,
+        now: Timestamp,
+    ) -> Result<Notice, NoticeError> {
+        let first = &batch.rows[0];
+        let today = self.cfg.daemon.time_zone.to_datetime(now).date();
+        let kind = match first.key.kind {
+            OutboxKind::Escalation => {
+                let mut items = Vec::new();
+                for row in &batch.rows {
+                    let (ob, unit) = self.lookup(row)?;
+                    items.push(OverdueItem {
+                        unit_name: unit.name.clone(),
+                        obligation: obligation_ref(ob),
+                        period: period_ref(ob, &row.key.period),
+                        due: row.due_on,
+                        days_late: days_between(row.due_on, today),
+                    });
+                }
+                items.sort_by(|a, b| {
+                    (&a.obligation.id, &a.period.key, &a.unit_name).cmp(&(
+                        &b.obligation.id,
+                        &b.period.key,
+                        &b.unit_name,
+                    ))
+                });
+                items.dedup();
+                NoticeKind::Escalation(mail::Escalation { items })
+            }
+            k => {
+                let (ob, unit) = self.lookup(first)?;
+                let missing = self.missing_reporters(store, ob, &first.key.period).await?;
+                let d = mail::Deadline {
+                    obligation: obligation_ref(ob),
+                    period: period_ref(ob, &first.key.period),
+                    unit: UnitRef {
+                        id: unit.id.clone(),
+                        name: unit.name.clone(),
+                    },
+                    due: first.due_on,
+                    days_left: days_between(today, first.due_on),
+                    days_late: days_between(first.due_on, today),
+                    missing_reporters: missing,
+                    confirm_url: None,
+                };
+                match k {
+                    OutboxKind::Reminder => NoticeKind::Reminder(d),
+                    OutboxKind::DueToday => NoticeKind::DueToday(d),
+                    _ => NoticeKind::Overdue(d),
+                }
+            }
+        };
+        let outbox_key = if batch.rows.len() == 1 {
+            first.key.to_string()
+        } else {
+            let mut keys: Vec<String> = batch.rows.iter().map(|r| r.key.to_string()).collect();
+            keys.sort();
+            format!("group|{}", keys.join(";"))
+        };
+        Ok(Notice {
+            kind,
+            language: Language::Vi,
+            recipients: vec![self.addressee(&first.key.recipient)],
+            outbox_key,
+            sent_at: now,
+        })
+    }
+
+    fn lookup(
+        &self,
+        row: &OutboxRow,
+    ) -> Result<(&Obligation, &crate::config::model::Unit), NoticeError> {
+        let ob = self.cfg.obligation(&row.key.obligation).ok_or_else(|| {
+            NoticeError::Other(format!("unknown obligation {}", row.key.obligation))
+        })?;
+        let unit = self
+            .cfg
+            .unit(&row.key.unit)
+            .ok_or_else(|| NoticeError::Other(format!("unknown unit {}", row.key.unit)))?;
+        Ok((ob, unit))
+    }
+
+    /// The display name for an address: the unit or head it belongs to.
+    fn addressee(&self, address: &str) -> Addressee {
+        for u in &self.cfg.units {
+            if u.emails.iter().any(|e| e == address) {
+                return Addressee::named(address, &u.name);
+            }
+            if let Some(h) = &u.head
+                && h.email == address
+            {
+                return Addressee::named(address, &h.name);
+            }
+        }
+        Addressee::new(address)
+    }
+
+    /// For a compiled report: the names of the reporters of its
+    /// dependencies that have neither submitted nor been waived.
+    async fn missing_reporters<S: Store>(
+        &self,
+        store: &S,
+        ob: &Obligation,
+        period: &str,
+    ) -> Result<Vec<String>, NoticeError> {
+        if ob.depends_on.is_empty() {
+            return Ok(Vec::new());
+        }
+        let Ok(p) = planner::period_of(ob, period) else {
+            return Ok(Vec::new());
+        };
+        let deps = planner::dependencies(self.cfg, ob, &p.key)
+            .map_err(|e| NoticeError::Other(e.to_string()))?;
+        let mut missing = Vec::new();
+        for (dep, dp) in deps {
+            let key = dp.key.to_string();
+            let states = store
+                .current(&dep.id, &key)
+                .await
+                .map_err(NoticeError::Store)?;
+            for id in &dep.reporters {
+                let Some(u) = self.cfg.unit(id) else { continue };
+                if !u.active_on(dp.window.end) {
+                    continue;
+                }
+                let done = states
+                    .iter()
+                    .any(|s| s.key.unit == *id && (s.submission.is_some() || s.waiver.is_some()));
+                if !done && !missing.contains(&u.name) {
+                    missing.push(u.name.clone());
+                }
+            }
+        }
+        Ok(missing)
+    }
+}
+
+enum NoticeError {
+    Store(StoreError),
+    Other(String),
+}
+
+impl From<StoreError> for NoticeError {
+    fn from(e: StoreError) -> NoticeError {
+        NoticeError::Store(e)
+    }
+}
+
+fn days_between(from: jiff::civil::Date, to: jiff::civil::Date) -> u32 {
+    let days = (to - from).get_days();
+    u32::try_from(days.max(0)).unwrap_or(0)
+}
+
+fn obligation_ref(ob: &Obligation) -> ObligationRef {
+    ObligationRef {
+        id: ob.id.clone(),
+        title: ob.title.clone(),
+        legal_basis: ob.legal_basis.clone(),
+    }
+}
+
+/// The period with a Vietnamese label ("6 tháng đầu năm 2026", "quý I năm 2026").
+pub fn period_ref(ob: &Obligation, key: &str) -> PeriodRef {
+    let label = match PeriodKey::parse(key) {
+        Ok(PeriodKey::Year { year }) => format!("năm {year}"),
+        Ok(PeriodKey::Half { year, half: 1 }) => format!("6 tháng đầu năm {year}"),
+        Ok(PeriodKey::Half { year, .. }) => format!("6 tháng cuối năm {year}"),
+        Ok(PeriodKey::Quarter { year, quarter }) => {
+            let roman = ["I", "II", "III", "IV"];
+            let q = roman.get((quarter - 1) as usize).copied().unwrap_or("?");
+            format!("quý {q} năm {year}")
+        }
+        Ok(PeriodKey::NineMonths { year }) => format!("9 tháng năm {year}"),
+        Ok(PeriodKey::Month { year, month }) => format!("tháng {month} năm {year}"),
+        _ => ob.title.clone(),
+    };
+    PeriodRef {
+        key: key.to_string(),
+        label,
+    }
+}

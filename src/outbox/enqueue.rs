@@ -1,0 +1,202 @@
+//! Enqueue planning: from the planner's events up to `now` and what the store
+//! knows, which outbox rows to write.
+//!
+//! The pure part ([`candidates`], [`decide`]) takes `now` and the states as
+//! arguments; [`enqueue_due`] reads the store and writes the rows. It never
+//! sends anything and never reads the clock.
+//!
+//! Catch-up policy (also in ARCHITECTURE.md): per (obligation, period, unit)
+//! only the most advanced stage whose time has come is written as pending;
+//! every earlier stage not yet in the outbox is written as `skipped`, so it
+//! can never go out later. A reminder or due-day notice whose deadline has
+//! passed is skipped too. Nothing is written for a unit whose submission,
+//! waiver or (not yet overtaken) extension is in effect. The unique key makes
+//! every write idempotent, so a clock jump forward or back never duplicates.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+
+use crate::calendar::WorkCalendar;
+use crate::config::model::Config;
+use crate::planner::{self, EventKind, Filter};
+use crate::store::{
+    CurrentState, EnqueueReport, Key, NewOutboxRow, OutboxKey, OutboxKind, OutboxStatus, Store,
+    StoreError,
+};
+
+use super::timing::next_sending_instant;
+
+/// How far back planning looks when it has no watermark (on start): events
+/// older than this are never sent.
+pub const LOOKBACK_DAYS: i64 = 92;
+
+/// The rank of the due-day notice; reminders rank 1.., overdue and
+/// escalation stage s rank `DUE_TODAY_RANK + s`.
+pub const DUE_TODAY_RANK: u32 = 100;
+
+/// One notification whose time may have come, for one (obligation, period, unit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub key: Key,
+    pub kind: OutboxKind,
+    pub stage: u32,
+    pub rank: u32,
+    /// When it is meant to go out.
+    pub at: Timestamp,
+    pub due: Date,
+    /// 24:00 local on the due day.
+    pub deadline: Timestamp,
+    pub recipients: Vec<String>,
+}
+
+/// Turns the planner's events into candidates:
+/// - a reminder stays a reminder to the unit;
+/// - the deadline gives a due-day notice at the start of sending hours on
+///   the due day, when that is a working day and no reminder falls on it;
+/// - an escalation stage s gives an `overdue` notice to the unit's own
+///   mailboxes among its recipients, and an `escalation` to the others
+///   (both with stage s).
+pub fn candidates(
+    cfg: &Config,
+    cal: &WorkCalendar,
+    events: &[planner::Event<'_>],
+) -> Vec<Candidate> {
+    let tz = &cfg.daemon.time_zone;
+    let start = cfg.daemon.sending_hours.start;
+    let mut out = Vec::new();
+    for e in events {
+        let key = Key::new(&e.obligation.id, e.period.to_string(), &e.unit.id);
+        let deadline = planner::deadline_instant(tz, e.due);
+        let base = |kind, stage, rank, at, recipients: Vec<String>| Candidate {
+            key: key.clone(),
+            kind,
+            stage,
+            rank,
+            at,
+            due: e.due,
+            deadline,
+            recipients,
+        };
+        let all: Vec<String> = e.recipients.iter().map(|s| s.to_string()).collect();
+        match e.kind {
+            EventKind::Reminder => {
+                out.push(base(OutboxKind::Reminder, e.stage, e.stage, e.at, all));
+            }
+            EventKind::Deadline => {
+                let reminder_on_due_day =
+                    planner::events::reminder_days(e.obligation, cal, e.due).contains(&e.due);
+                if cal.covers(e.due) && cal.is_working_day(e.due) && !reminder_on_due_day {
+                    let at = tz
+                        .to_timestamp(e.due.to_datetime(start))
+                        .unwrap_or(Timestamp::MAX);
+                    out.push(base(OutboxKind::DueToday, 0, DUE_TODAY_RANK, at, all));
+                }
+            }
+            EventKind::Escalation => {
+                let (own, others): (Vec<String>, Vec<String>) = all
+                    .into_iter()
+                    .partition(|a| e.unit.emails.iter().any(|m| m == a));
+                let rank = DUE_TODAY_RANK + e.stage;
+                if !own.is_empty() {
+                    out.push(base(OutboxKind::Overdue, e.stage, rank, e.at, own));
+                }
+                if !others.is_empty() {
+                    out.push(base(OutboxKind::Escalation, e.stage, rank, e.at, others));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether nothing more should be sent for a key on `today`: a submission
+/// or waiver is in effect, or an extension that has not been overtaken.
+pub fn stopped(state: &CurrentState, today: Date) -> bool {
+    state.submission.is_some()
+        || state.waiver.is_some()
+        || state.extension.as_ref().is_some_and(|x| x.until >= today)
+}
+
+/// The rows to write for the candidates whose time has come (`at <= now`),
+/// per the catch-up policy in the module docs. `states` holds what is in
+/// effect per key (missing = nothing).
+pub fn decide(
+    cfg: &Config,
+    cal: &WorkCalendar,
+    candidates: &[Candidate],
+    states: &HashMap<Key, CurrentState>,
+    now: Timestamp,
+) -> Vec<NewOutboxRow> {
+    let tz = &cfg.daemon.time_zone;
+    let today = tz.to_datetime(now).date();
+    let mut groups: BTreeMap<&Key, Vec<&Candidate>> = BTreeMap::new();
+    for c in candidates.iter().filter(|c| c.at <= now) {
+        groups.entry(&c.key).or_default().push(c);
+    }
+    let mut out = Vec::new();
+    for (key, group) in groups {
+        if states.get(key).is_some_and(|s| stopped(s, today)) {
+            continue;
+        }
+        let top = group.iter().map(|c| c.rank).max().unwrap_or(0);
+        for c in group {
+            let stale =
+                matches!(c.kind, OutboxKind::Reminder | OutboxKind::DueToday) && now >= c.deadline;
+            let status = if c.rank == top && !stale {
+                OutboxStatus::Pending
+            } else {
+                OutboxStatus::Skipped
+            };
+            for r in &c.recipients {
+                out.push(NewOutboxRow {
+                    key: OutboxKey {
+                        obligation: key.obligation.clone(),
+                        period: key.period.clone(),
+                        unit: key.unit.clone(),
+                        kind: c.kind,
+                        stage: c.stage,
+                        recipient: r.clone(),
+                    },
+                    rank: c.rank,
+                    due_on: c.due,
+                    status,
+                    next_attempt_at: next_sending_instant(c.at, tz, cfg.daemon.sending_hours, cal),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Plans the events whose day lies in `[from, today]`, keeps those due by
+/// `now`, reads the states of their keys and writes the rows.
+pub async fn enqueue_due<S: Store>(
+    store: &S,
+    cfg: &Config,
+    cal: &WorkCalendar,
+    from: Date,
+    now: Timestamp,
+) -> Result<EnqueueReport, StoreError> {
+    let today = cfg.daemon.time_zone.to_datetime(now).date();
+    let events = planner::plan(cfg, cal, from, today, &Filter::default());
+    let cands: Vec<Candidate> = candidates(cfg, cal, &events)
+        .into_iter()
+        .filter(|c| c.at <= now)
+        .collect();
+    let mut states: HashMap<Key, CurrentState> = HashMap::new();
+    let mut pairs: Vec<(&str, &str)> = cands
+        .iter()
+        .map(|c| (c.key.obligation.as_str(), c.key.period.as_str()))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    for (obligation, period) in pairs {
+        for s in store.current(obligation, period).await? {
+            states.insert(s.key.clone(), s);
+        }
+    }
+    let rows = decide(cfg, cal, &cands, &states, now);
+    store.enqueue(rows, now).await
+}

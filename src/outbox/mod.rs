@@ -1,0 +1,73 @@
+//! The outbox: what to send and sending it.
+//!
+//! Data flows one way: planner events -> [`enqueue`] (rows in the store's
+//! outbox table, idempotent by key) -> [`dispatch`] (claims with a lease,
+//! re-checks, renders, sends, records). [`timing`] holds the pure sending
+//! hours and backoff arithmetic. [`Tick`] runs one enqueue + dispatch round,
+//! as the daemon's minute tick and `simulate`'s virtual clock both do.
+//!
+//! Must not: read the clock (every entry point takes `now` or a clock), or
+//! talk to SMTP other than through `mail::Mailer`.
+
+pub mod digest;
+pub mod dispatch;
+pub mod enqueue;
+pub mod simulate;
+pub mod timing;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+
+use crate::calendar::WorkCalendar;
+use crate::config::model::Config;
+use crate::store::{EnqueueReport, Store, StoreError};
+
+pub use dispatch::{DispatchReport, Dispatcher, SentMessage, period_ref};
+pub use enqueue::{Candidate, LOOKBACK_DAYS, candidates, decide, enqueue_due, stopped};
+pub use timing::{backoff, in_sending_hours, next_sending_instant, retry_at};
+
+/// The planning watermark: after the first (full) planning round, later
+/// rounds only plan from the day before the previous round, which keeps a
+/// minute tick cheap. Reset it (e.g. after a config reload) to plan the whole
+/// look-back window again; either way the result is the same rows.
+#[derive(Debug, Clone, Default)]
+pub struct Planning {
+    last: Option<Timestamp>,
+}
+
+impl Planning {
+    pub fn reset(&mut self) {
+        self.last = None;
+    }
+
+    /// The first day to plan from at `now`.
+    pub fn from(&self, cfg: &Config, now: Timestamp) -> Date {
+        let tz = &cfg.daemon.time_zone;
+        let today = tz.to_datetime(now).date();
+        let back = match self.last {
+            // A clock that went backwards still looks back a full day.
+            Some(last) => {
+                let last_day = tz.to_datetime(last.min(now)).date();
+                return last_day.yesterday().unwrap_or(last_day);
+            }
+            None => LOOKBACK_DAYS,
+        };
+        today
+            .checked_sub(jiff::Span::new().days(back))
+            .unwrap_or(today)
+    }
+
+    /// Plans and enqueues everything due by `now`.
+    pub async fn enqueue<S: Store>(
+        &mut self,
+        store: &S,
+        cfg: &Config,
+        cal: &WorkCalendar,
+        now: Timestamp,
+    ) -> Result<EnqueueReport, StoreError> {
+        let from = self.from(cfg, now);
+        let report = enqueue_due(store, cfg, cal, from, now).await?;
+        self.last = Some(now);
+        Ok(report)
+    }
+}

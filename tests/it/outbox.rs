@@ -1,0 +1,307 @@
+//! The outbox's contract tests: every story runs against SQLite (a temp
+//! file) and PostgreSQL (a throwaway cluster), like `store.rs`.
+
+use std::collections::HashSet;
+
+use hanbao::store::{
+    self, AnyStore, NewOutboxRow, OutboxKey, OutboxKind, OutboxStatus, Outcome, Store,
+};
+use jiff::Timestamp;
+use jiff::civil::date;
+
+use crate::support::pg;
+
+struct Backend {
+    url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Backend {
+    fn sqlite() -> Backend {
+        let dir = tempfile::tempdir().unwrap();
+        Backend {
+            url: format!("sqlite://{}/hanbao.db", dir.path().display()),
+            _dir: Some(dir),
+        }
+    }
+
+    fn postgres() -> Backend {
+        Backend {
+            url: pg::fresh_database(),
+            _dir: None,
+        }
+    }
+
+    async fn open(&self) -> AnyStore {
+        store::open(&self.url).await.unwrap()
+    }
+}
+
+macro_rules! stories {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                super::$name(&super::Backend::sqlite()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                super::$name(&super::Backend::postgres()).await;
+            }
+        }
+    )*};
+}
+
+stories!(
+    writing_a_row_again_is_a_no_op,
+    claim_leases_and_finish,
+    expired_lease_is_claimable_again,
+    later_stage_supersedes_pending_rows,
+    concurrent_claimers_never_share_a_row,
+);
+
+fn at(second: i64) -> Timestamp {
+    Timestamp::from_second(1_780_000_000 + second).unwrap()
+}
+
+fn row(unit: &str, kind: OutboxKind, stage: u32, to: &str, due_at: i64) -> NewOutboxRow {
+    NewOutboxRow {
+        key: OutboxKey {
+            obligation: "bc-quy".into(),
+            period: "2026-Q1".into(),
+            unit: unit.into(),
+            kind,
+            stage,
+            recipient: to.into(),
+        },
+        rank: match kind {
+            OutboxKind::Reminder => stage,
+            OutboxKind::DueToday => 100,
+            _ => 100 + stage,
+        },
+        due_on: date(2026, 4, 10),
+        status: OutboxStatus::Pending,
+        next_attempt_at: at(due_at),
+    }
+}
+
+async fn writing_a_row_again_is_a_no_op(b: &Backend) {
+    let s = b.open().await;
+    let r = row("u1", OutboxKind::Reminder, 1, "a@x.vn", 0);
+    let first = s.enqueue(vec![r.clone()], at(0)).await.unwrap();
+    assert_eq!((first.pending, first.existing), (1, 0));
+    // Again, even with a different schedule and status: nothing changes.
+    let mut again = r.clone();
+    again.next_attempt_at = at(999);
+    again.status = OutboxStatus::Skipped;
+    let second = s.enqueue(vec![again, r], at(5)).await.unwrap();
+    assert_eq!((second.pending, second.skipped, second.existing), (0, 0, 2));
+    let all = s.outbox(None).await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].status, OutboxStatus::Pending);
+    assert_eq!(all[0].next_attempt_at, at(0));
+    // A different recipient is a different row.
+    s.enqueue(vec![row("u1", OutboxKind::Reminder, 1, "b@x.vn", 0)], at(6))
+        .await
+        .unwrap();
+    assert_eq!(s.outbox(None).await.unwrap().len(), 2);
+}
+
+async fn claim_leases_and_finish(b: &Backend) {
+    let s = b.open().await;
+    s.enqueue(
+        vec![
+            row("u1", OutboxKind::Reminder, 1, "a@x.vn", 0),
+            row("u2", OutboxKind::Reminder, 1, "b@x.vn", 100),
+            row("u3", OutboxKind::Reminder, 1, "c@x.vn", 200),
+        ],
+        at(0),
+    )
+    .await
+    .unwrap();
+    // Only what is due by now.
+    let got = s.claim("me", at(150), at(450), 10).await.unwrap();
+    assert_eq!(
+        got.iter().map(|r| r.key.unit.as_str()).collect::<Vec<_>>(),
+        ["u1", "u2"]
+    );
+    assert!(got.iter().all(|r| r.status == OutboxStatus::Sending
+        && r.attempts == 1
+        && r.lease_owner.as_deref() == Some("me")
+        && r.lease_until == Some(at(450))));
+    // Leased rows are not claimed again before the lease ends.
+    assert!(
+        s.claim("other", at(160), at(460), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Only the lease holder can finish.
+    let id1 = got[0].id;
+    let sent = Outcome::Sent {
+        message_id: "<m1@x>".into(),
+    };
+    assert!(!s.finish(id1, "other", sent.clone(), at(170)).await.unwrap());
+    assert!(s.finish(id1, "me", sent.clone(), at(170)).await.unwrap());
+    assert!(!s.finish(id1, "me", sent, at(171)).await.unwrap(), "twice");
+    let retry_at = at(1000);
+    assert!(
+        s.finish(
+            got[1].id,
+            "me",
+            Outcome::Retry {
+                error: "451 later".into(),
+                next_attempt_at: retry_at
+            },
+            at(172)
+        )
+        .await
+        .unwrap()
+    );
+    let all = s.outbox(None).await.unwrap();
+    assert_eq!(all[0].status, OutboxStatus::Sent);
+    assert_eq!(all[0].message_id.as_deref(), Some("<m1@x>"));
+    assert_eq!(all[0].sent_at, Some(at(170)));
+    assert_eq!(all[0].lease_owner, None);
+    assert_eq!(all[1].status, OutboxStatus::Pending);
+    assert_eq!(all[1].next_attempt_at, retry_at);
+    assert_eq!(all[1].last_error.as_deref(), Some("451 later"));
+    assert_eq!(s.outbox_next_due(at(300)).await.unwrap(), Some(retry_at));
+    // The retry is claimed when due, with its attempts counted.
+    let got = s.claim("me", at(1000), at(1300), 10).await.unwrap();
+    assert_eq!(
+        got.iter()
+            .map(|r| (r.key.unit.as_str(), r.attempts))
+            .collect::<Vec<_>>(),
+        [("u3", 1), ("u2", 2)]
+    );
+    assert!(
+        s.finish(
+            got[1].id,
+            "me",
+            Outcome::Failed {
+                error: "550 no such user".into()
+            },
+            at(1001)
+        )
+        .await
+        .unwrap()
+    );
+    let failed = s.outbox(Some(OutboxStatus::Failed)).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].key.unit, "u2");
+    // Failed rows are never claimed again.
+    assert!(
+        s.claim("me", at(99_999), at(99_999), 10)
+            .await
+            .unwrap()
+            .len()
+            == 1
+    );
+}
+
+async fn expired_lease_is_claimable_again(b: &Backend) {
+    let s = b.open().await;
+    s.enqueue(vec![row("u1", OutboxKind::Overdue, 1, "a@x.vn", 0)], at(0))
+        .await
+        .unwrap();
+    let first = s.claim("crashed", at(10), at(310), 10).await.unwrap();
+    assert_eq!(first.len(), 1);
+    // The owner dies without finishing. Before the lease ends: nothing.
+    assert!(
+        s.claim("new", at(309), at(609), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(s.outbox_next_due(at(10)).await.unwrap(), Some(at(310)));
+    let again = s.claim("new", at(310), at(610), 10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].id, first[0].id);
+    assert_eq!(again[0].attempts, 2);
+    // The crashed owner's late answer is refused; the new owner's counts.
+    let sent = Outcome::Sent {
+        message_id: "<m@x>".into(),
+    };
+    assert!(
+        !s.finish(first[0].id, "crashed", sent.clone(), at(320))
+            .await
+            .unwrap()
+    );
+    assert!(s.finish(first[0].id, "new", sent, at(321)).await.unwrap());
+}
+
+async fn later_stage_supersedes_pending_rows(b: &Backend) {
+    let s = b.open().await;
+    s.enqueue(
+        vec![
+            row("u1", OutboxKind::Reminder, 1, "a@x.vn", 0),
+            row("u2", OutboxKind::Reminder, 1, "b@x.vn", 0),
+        ],
+        at(0),
+    )
+    .await
+    .unwrap();
+    let mut skipped = row("u1", OutboxKind::Reminder, 2, "a@x.vn", 50);
+    skipped.status = OutboxStatus::Skipped;
+    let report = s
+        .enqueue(
+            vec![skipped, row("u1", OutboxKind::DueToday, 0, "a@x.vn", 100)],
+            at(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.pending, report.skipped, report.superseded),
+        (1, 1, 1)
+    );
+    let all = s.outbox(None).await.unwrap();
+    let status: Vec<(&str, OutboxKind, OutboxStatus)> = all
+        .iter()
+        .map(|r| (r.key.unit.as_str(), r.key.kind, r.status))
+        .collect();
+    assert_eq!(
+        status,
+        [
+            ("u1", OutboxKind::Reminder, OutboxStatus::Cancelled),
+            ("u2", OutboxKind::Reminder, OutboxStatus::Pending),
+            ("u1", OutboxKind::Reminder, OutboxStatus::Skipped),
+            ("u1", OutboxKind::DueToday, OutboxStatus::Pending),
+        ]
+    );
+    assert!(all[0].last_error.as_deref().unwrap().contains("superseded"));
+}
+
+async fn concurrent_claimers_never_share_a_row(b: &Backend) {
+    let s = b.open().await;
+    let rows: Vec<_> = (0..200)
+        .map(|i| row(&format!("u{i:03}"), OutboxKind::Reminder, 1, "a@x.vn", 0))
+        .collect();
+    s.enqueue(rows, at(0)).await.unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for w in 0..4 {
+        let s = b.open().await;
+        tasks.spawn(async move {
+            let owner = format!("w{w}");
+            let mut mine = Vec::new();
+            loop {
+                let got = s.claim(&owner, at(10), at(310), 7).await.unwrap();
+                if got.is_empty() {
+                    break;
+                }
+                mine.extend(got.into_iter().map(|r| r.id));
+            }
+            mine
+        });
+    }
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    while let Some(ids) = tasks.join_next().await {
+        for id in ids.unwrap() {
+            total += 1;
+            assert!(seen.insert(id), "row {id} claimed twice");
+        }
+    }
+    assert_eq!(total, 200);
+}
