@@ -23,11 +23,16 @@ pub fn sink_from_env(journal_stream: Option<&str>) -> Sink {
     }
 }
 
+/// The default filter: hanbao's own `info` lines; the cron crate's chatter
+/// ("Job creator created", ...) only when it warns.
+pub const DEFAULT_FILTER: &str = "info,tokio_cron_scheduler=warn";
+
 /// Installs the global subscriber. `HANBAO_LOG` (an `EnvFilter` directive
-/// such as `info` or `hanbao=debug`) overrides the default level `info`.
+/// such as `info` or `hanbao=debug`) overrides [`DEFAULT_FILTER`].
 /// Calling it twice is harmless (the second call changes nothing).
 pub fn init() {
-    let filter = EnvFilter::try_from_env("HANBAO_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env("HANBAO_LOG").unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let sink = sink_from_env(std::env::var("JOURNAL_STREAM").ok().as_deref());
     let registry = tracing_subscriber::registry().with(filter);
     let result = match sink {
