@@ -12,3 +12,4 @@ pub mod mail;
 pub mod planner;
 pub mod status;
 pub mod store;
+pub mod tracking;

@@ -5,7 +5,10 @@
 
 pub mod calendar;
 pub mod check;
+pub mod import;
 pub mod plan;
+pub mod record;
+pub mod status;
 
 /// "; did you mean ...?" for an unknown id, naming the nearest known ids.
 pub fn suggest(id: &str, known: &[&str]) -> String {

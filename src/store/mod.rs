@@ -34,9 +34,9 @@ use sqlx::SqlSafeStr as _;
 
 pub use error::StoreError;
 pub use model::{
-    Action, AppliedMigration, CurrentState, Event, ExtensionState, HistoryFilter, ImportReport,
-    Key, KnownIds, NewExtension, NewSubmission, NewWaiver, Recorded, Revocation, Source, Stamp,
-    Subject, SubmissionState, WaiverState,
+    Action, AppliedMigration, CurrentState, Event, ExtensionState, Facts, HistoryFilter,
+    ImportReport, Key, KnownIds, NewExtension, NewSubmission, NewWaiver, Recorded, Revocation,
+    Source, Stamp, Subject, SubmissionState, WaiverState,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -86,6 +86,16 @@ pub trait Store: Send + Sync {
         obligation: &str,
         period: &str,
     ) -> impl Future<Output = Result<Vec<CurrentState>, StoreError>> + Send;
+
+    /// What the status of every unit of many (obligation, period) pairs
+    /// depends on, in one query: submissions, extensions and waivers in
+    /// effect, ordered by pair (as given), then unit id. Units with nothing in
+    /// effect are left out. The `hanbao status` hot path: one index range
+    /// per pair, only the columns status needs.
+    fn facts(
+        &self,
+        pairs: &[(String, String)],
+    ) -> impl Future<Output = Result<Vec<Facts>, StoreError>> + Send;
 
     /// What is in effect for one key (empty if nothing).
     fn current_for(
@@ -156,6 +166,17 @@ impl AnyStore {
         }
     }
 
+    /// The query plan of the `facts` query for the given pairs.
+    pub async fn explain_facts(
+        &self,
+        pairs: &[(String, String)],
+    ) -> Result<Vec<String>, StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.explain_facts(pairs).await,
+            AnyStore::Postgres(s) => s.explain_facts(pairs).await,
+        }
+    }
+
     /// "sqlite" or "postgres".
     pub fn backend(&self) -> &'static str {
         match self {
@@ -209,6 +230,10 @@ impl Store for AnyStore {
         period: &str,
     ) -> Result<Vec<CurrentState>, StoreError> {
         dispatch!(self, s => s.current(obligation, period))
+    }
+
+    async fn facts(&self, pairs: &[(String, String)]) -> Result<Vec<Facts>, StoreError> {
+        dispatch!(self, s => s.facts(pairs))
     }
 
     async fn current_for(&self, key: &Key) -> Result<CurrentState, StoreError> {

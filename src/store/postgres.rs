@@ -18,7 +18,7 @@ use sqlx::{Postgres, QueryBuilder, Transaction};
 use super::decide::{self, Decision};
 use super::row::{self, Bind, EventRow};
 use super::{
-    AppliedMigration, CurrentState, Event, HistoryFilter, ImportReport, Key, KnownIds,
+    AppliedMigration, CurrentState, Event, Facts, HistoryFilter, ImportReport, Key, KnownIds,
     NewExtension, NewSubmission, NewWaiver, Recorded, Revocation, Store, StoreError, Subject,
 };
 
@@ -44,6 +44,19 @@ const CURRENT_JSON: &str = concat!(
      ORDER BY unit_id DESC, subject DESC, id DESC",
     ") latest"
 );
+
+/// The `facts` read: for every (obligation, period) pair of the arrays
+/// `$1`/`$2`, the latest event per (unit, subject) (DISTINCT ON over the
+/// `events_current` range of each pair), revocations dropped, only the
+/// columns status needs, aggregated into one JSON document.
+const FACTS_JSON: &str = "SELECT coalesce(json_agg(json_build_array(i - 1, unit_id, subject, \
+     received_on, reference, due_on)), '[]')::text FROM (\
+     SELECT DISTINCT ON (p.i, e.unit_id, e.subject) p.i, e.unit_id, e.subject, e.action, \
+            e.received_on, e.reference, e.due_on \
+     FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS p(o, k, i) \
+     JOIN events e ON e.obligation_id = p.o AND e.period_key = p.k \
+     ORDER BY p.i, e.unit_id, e.subject, e.id DESC) latest \
+     WHERE action <> 'revoke'";
 
 const CURRENT_SUBMISSIONS: &str = concat!(
     "SELECT DISTINCT ON (unit_id) ",
@@ -116,6 +129,21 @@ impl PgStore {
         Ok(rows.into_iter().map(|(line,)| line).collect())
     }
 
+    /// `EXPLAIN` of the `facts` query, one line per plan line.
+    pub async fn explain_facts(
+        &self,
+        pairs: &[(String, String)],
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = format!("EXPLAIN {FACTS_JSON}");
+        let (o, k) = split_pairs(pairs);
+        let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(o)
+            .bind(k)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(|(line,)| line).collect())
+    }
+
     async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(WRITE_LOCK).execute(&mut *tx).await?;
@@ -142,6 +170,10 @@ impl PgStore {
             }
         }
     }
+}
+
+fn split_pairs(pairs: &[(String, String)]) -> (Vec<String>, Vec<String>) {
+    pairs.iter().cloned().unzip()
 }
 
 async fn latest(
@@ -257,6 +289,19 @@ impl Store for PgStore {
             .fetch_one(&self.pool)
             .await?;
         row::current_from_json(obligation, period, &json)
+    }
+
+    async fn facts(&self, pairs: &[(String, String)]) -> Result<Vec<Facts>, StoreError> {
+        if pairs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (o, k) = split_pairs(pairs);
+        let json: String = sqlx::query_scalar(FACTS_JSON)
+            .bind(o)
+            .bind(k)
+            .fetch_one(&self.pool)
+            .await?;
+        row::facts_from_json(pairs, &json)
     }
 
     async fn current_for(&self, key: &Key) -> Result<CurrentState, StoreError> {
