@@ -88,10 +88,11 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<Vec<CurrentState>, StoreError>> + Send;
 
     /// What the status of every unit of many (obligation, period) pairs
-    /// depends on, in one query: submissions, extensions and waivers in
-    /// effect, ordered by pair (as given), then unit id. Units with nothing in
-    /// effect are left out. The `hanbao status` hot path: one index range
-    /// per pair, only the columns status needs.
+    /// depends on: submissions, extensions and waivers in effect, ordered by
+    /// pair (as given), then unit id. Units with nothing in effect are left
+    /// out. The `hanbao status` hot path: one covering-index range per pair,
+    /// only the columns status needs, the pairs read concurrently. Must be
+    /// called inside a tokio runtime.
     fn facts(
         &self,
         pairs: &[(String, String)],
@@ -330,4 +331,30 @@ fn plan_import(
         }
     }
     Ok((out, report))
+}
+
+/// Runs `read` for every (obligation, period) pair concurrently (bounded by
+/// the backend's pool) and concatenates the results in pair order. The
+/// status read is one index range per pair; on a multi-core server the
+/// ranges are read, and their JSON parsed, in parallel.
+async fn facts_per_pair<F, Fut>(
+    pairs: &[(String, String)],
+    read: F,
+) -> Result<Vec<Facts>, StoreError>
+where
+    F: Fn(String, String) -> Fut,
+    Fut: Future<Output = Result<Vec<Facts>, StoreError>> + Send + 'static,
+{
+    let mut set = tokio::task::JoinSet::new();
+    for (i, (o, p)) in pairs.iter().enumerate() {
+        let fut = read(o.clone(), p.clone());
+        set.spawn(async move { fut.await.map(|f| (i, f)) });
+    }
+    let mut parts: Vec<Vec<Facts>> = vec![Vec::new(); pairs.len()];
+    while let Some(joined) = set.join_next().await {
+        let (i, facts) =
+            joined.map_err(|e| StoreError::Open(format!("status read task: {e}")))??;
+        parts[i] = facts;
+    }
+    Ok(parts.into_iter().flatten().collect())
 }

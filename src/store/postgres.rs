@@ -45,17 +45,16 @@ const CURRENT_JSON: &str = concat!(
     ") latest"
 );
 
-/// The `facts` read: for every (obligation, period) pair of the arrays
-/// `$1`/`$2`, the latest event per (unit, subject) (DISTINCT ON over the
-/// `events_current` range of each pair), revocations dropped, only the
+/// The `facts` read of one (obligation, period): the latest event per
+/// (unit, subject) by DISTINCT ON over the `events_current` range (whose
+/// INCLUDE columns allow an index-only scan), revocations dropped, only the
 /// columns status needs, aggregated into one JSON document.
-const FACTS_JSON: &str = "SELECT coalesce(json_agg(json_build_array(i - 1, unit_id, subject, \
+const FACTS_JSON: &str = "SELECT coalesce(json_agg(json_build_array(unit_id, subject, \
      received_on, reference, due_on)), '[]')::text FROM (\
-     SELECT DISTINCT ON (p.i, e.unit_id, e.subject) p.i, e.unit_id, e.subject, e.action, \
-            e.received_on, e.reference, e.due_on \
-     FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS p(o, k, i) \
-     JOIN events e ON e.obligation_id = p.o AND e.period_key = p.k \
-     ORDER BY p.i, e.unit_id, e.subject, e.id DESC) latest \
+     SELECT DISTINCT ON (unit_id, subject) unit_id, subject, action, received_on, reference, \
+            due_on \
+     FROM events WHERE obligation_id = $1 AND period_key = $2 \
+     ORDER BY unit_id DESC, subject DESC, id DESC) latest \
      WHERE action <> 'revoke'";
 
 const CURRENT_SUBMISSIONS: &str = concat!(
@@ -86,11 +85,18 @@ const INSERT: &str = "INSERT INTO events (obligation_id, period_key, unit_id, su
 const WRITE_LOCK: &str = "LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE";
 
 fn migrator() -> sqlx::migrate::Migrator {
-    super::migrator(&[(
-        1,
-        "events",
-        include_str!("../../migrations/postgres/0001_events.sql"),
-    )])
+    super::migrator(&[
+        (
+            1,
+            "events",
+            include_str!("../../migrations/postgres/0001_events.sql"),
+        ),
+        (
+            2,
+            "events current covering",
+            include_str!("../../migrations/postgres/0002_events_current_covering.sql"),
+        ),
+    ])
 }
 
 /// The PostgreSQL store. Cloning shares the pool.
@@ -135,7 +141,7 @@ impl PgStore {
         pairs: &[(String, String)],
     ) -> Result<Vec<String>, StoreError> {
         let sql = format!("EXPLAIN {FACTS_JSON}");
-        let (o, k) = split_pairs(pairs);
+        let (o, k) = pairs.first().cloned().unwrap_or_default();
         let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(o)
             .bind(k)
@@ -170,10 +176,6 @@ impl PgStore {
             }
         }
     }
-}
-
-fn split_pairs(pairs: &[(String, String)]) -> (Vec<String>, Vec<String>) {
-    pairs.iter().cloned().unzip()
 }
 
 async fn latest(
@@ -292,16 +294,18 @@ impl Store for PgStore {
     }
 
     async fn facts(&self, pairs: &[(String, String)]) -> Result<Vec<Facts>, StoreError> {
-        if pairs.is_empty() {
-            return Ok(Vec::new());
-        }
-        let (o, k) = split_pairs(pairs);
-        let json: String = sqlx::query_scalar(FACTS_JSON)
-            .bind(o)
-            .bind(k)
-            .fetch_one(&self.pool)
-            .await?;
-        row::facts_from_json(pairs, &json)
+        super::facts_per_pair(pairs, |o, p| {
+            let pool = self.pool.clone();
+            async move {
+                let json: String = sqlx::query_scalar(FACTS_JSON)
+                    .bind(&o)
+                    .bind(&p)
+                    .fetch_one(&pool)
+                    .await?;
+                row::facts_from_json(&o, &p, &json)
+            }
+        })
+        .await
     }
 
     async fn current_for(&self, key: &Key) -> Result<CurrentState, StoreError> {

@@ -186,9 +186,8 @@ pub(crate) fn current_from_json(
 }
 
 /// One latest, non-revoked event of the `facts` query, as aggregated by the
-/// database: (pair index, unit_id, subject, received_on, reference, due_on).
+/// database: (unit_id, subject, received_on, reference, due_on).
 type FactTuple = (
-    usize,
     String,
     String,
     Option<String>,
@@ -196,29 +195,20 @@ type FactTuple = (
     Option<String>,
 );
 
-/// Folds the aggregated latest events of the `facts` query into one
-/// `Facts` per unit, ordered by pair, then unit id.
+/// Folds the aggregated latest events of one (obligation, period) into one
+/// `Facts` per unit, ordered by unit id.
 pub(crate) fn facts_from_json(
-    pairs: &[(String, String)],
+    obligation: &str,
+    period: &str,
     json: &str,
 ) -> Result<Vec<Facts>, StoreError> {
     let mut tuples: Vec<FactTuple> = serde_json::from_str(json)
         .map_err(|e| StoreError::Corrupt(format!("facts document: {e}")))?;
-    tuples.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    tuples.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut out: Vec<Facts> = Vec::new();
-    for (pair, unit, subject, received_on, reference, due_on) in tuples {
-        let (obligation, period) = pairs
-            .get(pair)
-            .ok_or_else(|| corrupt("pair index", &pair.to_string()))?;
-        let same = out.last().is_some_and(|f: &Facts| {
-            f.key.unit == unit && f.key.obligation == *obligation && f.key.period == *period
-        });
-        if !same {
-            out.push(Facts::empty(Key::new(
-                obligation.as_str(),
-                period.as_str(),
-                unit,
-            )));
+    for (unit, subject, received_on, reference, due_on) in tuples {
+        if out.last().is_none_or(|f: &Facts| f.key.unit != unit) {
+            out.push(Facts::empty(Key::new(obligation, period, unit)));
         }
         let f = out.last_mut().expect("pushed above");
         match Subject::parse(&subject).ok_or_else(|| corrupt("subject", &subject))? {

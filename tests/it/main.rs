@@ -5,3 +5,4 @@ mod mail;
 mod planner;
 mod store;
 mod support;
+mod tracking;
