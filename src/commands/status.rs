@@ -110,7 +110,7 @@ fn cell(s: &Status) -> String {
         StateName::Open => "đang trong kỳ".into(),
         StateName::DueSoon => "sắp đến hạn".into(),
         StateName::Overdue => format!(
-            "QUÁ HẠN {} ngày ({} ngày LV)",
+            "QUÁ HẠN {} ngày ({} LV)",
             s.days_late.unwrap_or(0),
             s.working_days_late.unwrap_or(0)
         ),
@@ -255,6 +255,7 @@ pub fn matrix(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> String
     }
     let summary: Vec<String> = counts.iter().map(|(k, n)| format!("{k}: {n}")).collect();
     let _ = writeln!(out, "Tổng: {} ({}).", rows.len(), summary.join(", "));
+    let _ = writeln!(out, "LV: ngày làm việc.");
     out
 }
 

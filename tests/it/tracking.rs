@@ -631,7 +631,7 @@ fn status_json_matrix_and_export() {
     let row = m.lines().find(|l| l.starts_with("ubnd-sontinh")).unwrap();
     assert!(row.contains("nộp muộn 7 ngày (25/06)"), "{row}");
     let row = m.lines().find(|l| l.starts_with("ubnd-moduc")).unwrap();
-    assert!(row.contains("QUÁ HẠN 12 ngày (8 ngày LV)"), "{row}");
+    assert!(row.contains("QUÁ HẠN 12 ngày (8 LV)"), "{row}");
     assert!(m.contains("nq121-6thang 2026-H1: hạn 18/06/2026"), "{m}");
 
     let csv = e.run(&[&["export", "--csv"][..], &filters].concat()).stdout;
