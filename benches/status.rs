@@ -7,7 +7,8 @@
 //! waivers and revocations), then after bulk-loading 1,000,000 historical
 //! rows into other periods, with the query plans. The fixture is written
 //! through the store (imports) except the history bulk load (plain SQL,
-//! fixture data only).
+//! fixture data only); after each load the database is settled as
+//! autovacuum would (`VACUUM ANALYZE` on PostgreSQL, `ANALYZE` on SQLite).
 
 #[path = "../tests/it/support/pg.rs"]
 mod pg;
@@ -208,7 +209,6 @@ async fn bulk_load_history(url: &str) {
             .execute(&mut c)
             .await
             .unwrap();
-        sqlx::query("ANALYZE").execute(&mut c).await.unwrap();
         c.close().await.unwrap();
     } else {
         let mut c = sqlx::PgConnection::connect(url).await.unwrap();
@@ -227,7 +227,26 @@ async fn bulk_load_history(url: &str) {
             .execute(&mut c)
             .await
             .unwrap();
-        sqlx::query("ANALYZE events").execute(&mut c).await.unwrap();
+        c.close().await.unwrap();
+    }
+    settle(url).await;
+}
+
+/// What autovacuum does on a live PostgreSQL server after bulk writes: sets
+/// the visibility map (so `facts` is an index-only scan) and the statistics.
+/// SQLite: statistics only.
+async fn settle(url: &str) {
+    use sqlx::Connection;
+    if url.starts_with("sqlite") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query("ANALYZE").execute(&mut c).await.unwrap();
+        c.close().await.unwrap();
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query("VACUUM ANALYZE events")
+            .execute(&mut c)
+            .await
+            .unwrap();
         c.close().await.unwrap();
     }
 }
@@ -244,6 +263,7 @@ async fn run(backend: &'static str, url: &str, cfg: &Config, cal: &WorkCalendar)
     let t = Instant::now();
     fixture(&s).await;
     println!("fixture written through the store in {:?}", t.elapsed());
+    settle(url).await;
     let empty = status_pass(&s, cfg, cal).await;
     println!(
         "status {UNITS} units x {OBLIGATIONS} obligations, no history: whole path {:?} (facts read {:?})",

@@ -80,7 +80,7 @@ pub fn csv(rows: &[Row<'_>]) -> Vec<u8> {
             w.write_record([
                 r.obligation.id.as_str(),
                 r.obligation.title.as_str(),
-                r.period.as_str(),
+                &r.period,
                 r.unit.id.as_str(),
                 r.unit.name.as_str(),
                 s.state.label_vi(),
@@ -188,10 +188,10 @@ pub fn matrix(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> String
         let o = ob_pos.get(r.obligation.id.as_str()).copied().unwrap_or(0);
         let u = unit_pos.get(r.unit.id.as_str()).copied().unwrap_or(0);
         columns
-            .entry((o, r.period.as_str()))
+            .entry((o, &*r.period))
             .or_insert((r.obligation.id.as_str(), r.status.due));
         lines.insert(u, (r.unit.id.as_str(), r.unit.name.as_str()));
-        cells.insert((u, o, r.period.as_str()), r);
+        cells.insert((u, o, &*r.period), r);
         *counts.entry(r.status.state.label_vi()).or_default() += 1;
     }
     let cols: Vec<(ColumnKey<'_>, (&str, Date))> = columns.into_iter().collect();

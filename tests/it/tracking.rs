@@ -308,11 +308,11 @@ fn status_without_period_shows_the_current_and_unsettled_earlier_periods() {
     // On 5/1/2027 the 2027 window has started; 2026 (due 20/12/2026, within
     // the look-back) is still shown, for unsettled units only.
     let t = tracking::targets(&cfg, &cal, &sel, date(2027, 1, 5)).unwrap();
-    let periods: Vec<(&str, bool)> = t.iter().map(|t| (t.period.as_str(), t.all_units)).collect();
+    let periods: Vec<(&str, bool)> = t.iter().map(|t| (&*t.period, t.all_units)).collect();
     assert_eq!(periods, [("2026", false), ("2027", true)]);
     // Mid-year only the current year.
     let t = tracking::targets(&cfg, &cal, &sel, date(2026, 7, 1)).unwrap();
-    let periods: Vec<&str> = t.iter().map(|t| t.period.as_str()).collect();
+    let periods: Vec<&str> = t.iter().map(|t| &*t.period).collect();
     assert_eq!(periods, ["2025", "2026"]);
 }
 
