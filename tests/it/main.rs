@@ -7,3 +7,4 @@ mod outbox;
 mod planner;
 mod store;
 mod support;
+mod tracking;
