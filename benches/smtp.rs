@@ -149,6 +149,8 @@ fn main() {
             }),
             from: "Sở LĐ-TB&XH <baocao@so.example>".into(),
             reply_to: None,
+            templates: None,
+            language: Default::default(),
         };
         let compose_start = Instant::now();
         let msgs = messages(&mail, n);

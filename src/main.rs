@@ -179,9 +179,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Check => {
             let (path, _) = config_path(cli.config.as_deref());
-            let result = config::load(&path);
-            print!("{}", commands::check::render(&result));
-            Ok(ExitCode::from(commands::check::exit_code(&result)))
+            let (report, code) = commands::check::check(&path);
+            print!("{report}");
+            Ok(ExitCode::from(code))
         }
         Command::Plan(args) => plan(cli.config.as_deref(), args),
         Command::Calendar(cmd) => calendar(cli.config.as_deref(), cmd),

@@ -424,6 +424,56 @@ async fn catch_up_after_a_30_day_gap_is_bounded() {
     assert_eq!(sink.message_count(), 5);
 }
 
+/// `run`'s engine uses `[mail] language` and the `mail.templates` overrides;
+/// a broken override makes the build (start or reload) fail with its file
+/// and line, so the old engine stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_uses_the_configured_language_and_templates() {
+    use hanbao::daemon::run::{Engine, RunError};
+    use hanbao::outbox::dispatch::StopFlag;
+    let sink = SmtpSink::start().await;
+    let tdir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tdir.path().join("en")).unwrap();
+    std::fs::write(
+        tdir.path().join("en/reminder.subject"),
+        "[Reminder] {{ obligation.id }} due {{ due|date }}\n",
+    )
+    .unwrap();
+    let mut cfg = sample_config(sink.port());
+    cfg.mail.language = hanbao::config::model::Language::En;
+    cfg.mail.templates = Some(tdir.path().to_path_buf());
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&format!("sqlite://{}/h.db", dir.path().display()))
+        .await
+        .unwrap();
+    let mut engine = Engine::build(cfg.clone()).unwrap();
+    // Thursday 11/6/2026 07:30: the first reminder of the three units.
+    let now = vn(date(2026, 6, 11), 7, 30);
+    engine
+        .tick(&store, "test", &|| now, &StopFlag::new(false))
+        .await;
+    let got = sink.wait_for_messages(3, Duration::from_secs(5)).await;
+    assert_eq!(got.len(), 3);
+    for m in &got {
+        assert!(
+            m.text()
+                .contains("Subject: [Reminder] nq121-6thang due 18/06/2026"),
+            "{}",
+            subject_of(&m.text())
+        );
+    }
+
+    let bad = tdir.path().join("en/overdue.txt");
+    std::fs::write(&bad, "Dear {{ unit.name }},\n\n{{ no_such_variable }}\n").unwrap();
+    let err = match Engine::build(cfg) {
+        Err(e) => e,
+        Ok(_) => panic!("a broken template must fail the build"),
+    };
+    assert!(matches!(err, RunError::Templates(_)), "{err}");
+    let text = err.to_string();
+    assert!(text.contains(&format!("{}:3:", bad.display())), "{text}");
+}
+
 /// SIGHUP with a broken configuration: the daemon logs why and keeps running
 /// on the old one; SIGTERM then stops it cleanly.
 #[test]
