@@ -125,6 +125,31 @@ impl Engine {
     }
 }
 
+/// Says on start how many messages wait and when the next sending window
+/// opens, so a quiet daemon outside sending hours does not look stuck.
+async fn log_waiting<S: Store>(store: &S, e: &Engine, now: Timestamp) {
+    use crate::store::OutboxStatus;
+    let Ok(pending) = store.outbox(Some(OutboxStatus::Pending)).await else {
+        return;
+    };
+    let Some(first) = pending.iter().map(|r| r.next_attempt_at).min() else {
+        tracing::info!("no message waiting");
+        return;
+    };
+    let tz = &e.cfg.daemon.time_zone;
+    let at = crate::outbox::timing::next_sending_instant(
+        first.max(now),
+        tz,
+        e.cfg.daemon.sending_hours,
+        &e.cal,
+    );
+    tracing::info!(
+        waiting = pending.len(),
+        next = %tz.to_datetime(at).strftime("%Y-%m-%d %H:%M"),
+        "messages waiting for their time inside the sending hours (local time)"
+    );
+}
+
 /// Loads and validates the configuration again; `Err` carries the report.
 pub type ReloadFn = Arc<dyn Fn() -> Result<Config, String> + Send + Sync>;
 
@@ -157,11 +182,11 @@ where
 
     // Catch up on start, before the scheduler's first tick.
     heartbeat.beat(Instant::now());
-    engine
-        .lock()
-        .await
-        .tick(&store, &owner, &Timestamp::now, &stop)
-        .await;
+    {
+        let mut e = engine.lock().await;
+        e.tick(&store, &owner, &Timestamp::now, &stop).await;
+        log_waiting(&store, &e, Timestamp::now()).await;
+    }
 
     let tick: JobFn = {
         let (engine, store, owner, stop, heartbeat) = (
