@@ -8,6 +8,8 @@
 //! Run with `cargo bench --bench smtp` (or `cargo test --bench smtp` for a
 //! quick unoptimised run). Not a test: it asserts nothing about speed.
 
+#[path = "support/plain_smtp.rs"]
+mod plain_smtp;
 #[path = "../tests/it/support/smtp.rs"]
 mod smtp;
 
@@ -18,9 +20,7 @@ use hanbao::mail::{
     Addressee, Composer, Deadline, Language, Mailer, Notice, NoticeKind, ObligationRef, Outgoing,
     PeriodRef, Templates, UnitRef,
 };
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
-
+use plain_smtp::{data_payload, plain_client};
 use smtp::{SinkOptions, SmtpSink};
 
 fn messages(mail: &Mail, n: usize) -> Vec<Outgoing> {
@@ -59,67 +59,6 @@ fn messages(mail: &Mail, n: usize) -> Vec<Outgoing> {
         .collect()
 }
 
-async fn expect(reader: &mut BufReader<tokio::net::tcp::OwnedReadHalf>, code: &str) {
-    let mut line = String::new();
-    loop {
-        line.clear();
-        reader.read_line(&mut line).await.expect("read reply");
-        assert!(line.starts_with(code), "expected {code}, got {line:?}");
-        // Multi-line replies: "250-..." continues, "250 ..." ends.
-        if line.as_bytes().get(3) != Some(&b'-') {
-            return;
-        }
-    }
-}
-
-/// The minimal client: one connection, one command at a time. Like any
-/// client it dot-stuffs each message as it sends it (RFC 5321 §4.5.2).
-async fn plain_client(port: u16, bodies: &[(String, Vec<u8>)]) -> Duration {
-    let stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    stream.set_nodelay(true).unwrap();
-    let (r, mut w) = stream.into_split();
-    let mut r = BufReader::new(r);
-    expect(&mut r, "220").await;
-    w.write_all(b"EHLO bench\r\n").await.unwrap();
-    expect(&mut r, "250").await;
-    let start = Instant::now();
-    for (rcpt, data) in bodies {
-        w.write_all(b"MAIL FROM:<baocao@so.example>\r\n")
-            .await
-            .unwrap();
-        expect(&mut r, "250").await;
-        w.write_all(format!("RCPT TO:<{rcpt}>\r\n").as_bytes())
-            .await
-            .unwrap();
-        expect(&mut r, "250").await;
-        w.write_all(b"DATA\r\n").await.unwrap();
-        expect(&mut r, "354").await;
-        w.write_all(&data_payload(data)).await.unwrap();
-        expect(&mut r, "250").await;
-    }
-    let elapsed = start.elapsed();
-    w.write_all(b"QUIT\r\n").await.unwrap();
-    elapsed
-}
-
-/// Dot-stuffed DATA payload with the terminating line, as a client sends it.
-fn data_payload(raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(raw.len() + 8);
-    let mut at_line_start = true;
-    for &b in raw {
-        if at_line_start && b == b'.' {
-            out.push(b'.');
-        }
-        out.push(b);
-        at_line_start = b == b'\n';
-    }
-    if !raw.ends_with(b"\r\n") {
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b".\r\n");
-    out
-}
-
 fn rate(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64()
 }
@@ -149,6 +88,8 @@ fn main() {
             }),
             from: "Sở LĐ-TB&XH <baocao@so.example>".into(),
             reply_to: None,
+            templates: None,
+            language: Default::default(),
         };
         let compose_start = Instant::now();
         let msgs = messages(&mail, n);

@@ -343,8 +343,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if let Ok(loaded) = &result {
                 print!("{}", check_database(&loaded.config));
             }
-            print!("{}", commands::check::render(&result));
-            Ok(ExitCode::from(commands::check::exit_code(&result)))
+            let (report, code) = commands::check::report(&result);
+            print!("{report}");
+            Ok(ExitCode::from(code))
         }
         Command::Plan(args) => plan(cli.config.as_deref(), args),
         Command::Calendar(cmd) => calendar(cli.config.as_deref(), cmd),

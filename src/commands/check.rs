@@ -1,13 +1,17 @@
-//! `hanbao check`: renders the result of loading a configuration for an
-//! administrator, and chooses the exit code (0 valid, 78 = EX_CONFIG).
+//! `hanbao check`: loads a configuration, renders every mail template
+//! against sample data, and reports both for an administrator with the exit
+//! code (0 valid, 78 = EX_CONFIG).
 //!
-//! Output only: it does not load files itself (the caller passes the result
-//! of `config::load`), and it never prints secrets (diagnostics carry none).
+//! [`render`] is output only (the caller passes the result of
+//! `config::load`); [`check`] also reads the files. Nothing here prints
+//! secrets (diagnostics carry none).
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use crate::config::model::Transport;
 use crate::config::{ConfigErrors, Diagnostic, Loaded};
+use crate::mail::{TemplateError, check_templates};
 
 /// Exit code for a configuration error (sysexits.h EX_CONFIG).
 pub const EX_CONFIG: u8 = 78;
@@ -79,5 +83,45 @@ pub fn render_database(warnings: &[String]) -> String {
         let _ = writeln!(out, "  {w}");
     }
     out.push('\n');
+    out
+}
+
+/// The whole of `hanbao check`: loads the configuration at `path` and, when
+/// it is valid, renders every template (built-ins and `mail.templates`
+/// overrides, both languages) against sample data. Returns the report and
+/// the exit code: a template error is a configuration error (78).
+pub fn check(path: &Path) -> (String, u8) {
+    report(&crate::config::load(path))
+}
+
+/// [`check`] for a configuration already loaded (so callers that add their
+/// own sections, such as the database warnings, load it once).
+pub fn report(result: &Result<Loaded, ConfigErrors>) -> (String, u8) {
+    let template_errors = match result {
+        Ok(loaded) => check_templates(loaded.config.mail.templates.as_deref()).err(),
+        Err(_) => None,
+    };
+    match (result, template_errors) {
+        (Ok(loaded), Some(errors)) => (render_template_errors(loaded, &errors), EX_CONFIG),
+        _ => (render(result), exit_code(result)),
+    }
+}
+
+/// A valid configuration whose templates do not render.
+fn render_template_errors(loaded: &Loaded, errors: &[TemplateError]) -> String {
+    let mut out = String::new();
+    section(&mut out, "Cảnh báo", &loaded.warnings);
+    let _ = writeln!(out, "Lỗi trong mẫu thư ({}):", errors.len());
+    for e in errors {
+        let _ = writeln!(out, "  {e}");
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "Cấu hình KHÔNG hợp lệ: {} lỗi trong mẫu thư (mail.templates), {} cảnh báo. \
+         Không lệnh nào chạy với cấu hình này cho đến khi sửa hết lỗi.",
+        errors.len(),
+        loaded.warnings.len()
+    );
     out
 }

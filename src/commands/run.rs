@@ -64,7 +64,8 @@ pub fn apply_env_overrides(cfg: &mut Config) -> Result<()> {
             let dir = if dir.is_absolute() {
                 dir
             } else {
-                std::env::current_dir()?.join(dir)
+                // `components` drops the `.` of "./hanbao-state".
+                std::env::current_dir()?.join(dir).components().collect()
             };
             rebase_state_dir(cfg, &dir);
         }

@@ -86,7 +86,7 @@ pub async fn simulate(mut cfg: Config, opts: Options) -> Result<String> {
     let result = async {
         let store = SqliteStore::open(&format!("sqlite://{}/sim.db", db_dir.display())).await?;
         let cal = WorkCalendar::new(&cfg.calendar);
-        let composer = Composer::new(&cfg.mail, Templates::builtin())?;
+        let composer = Composer::new(&cfg.mail, Templates::configured(&cfg.mail)?)?;
         let mailer = Mailer::new(&cfg.mail)?;
         let sent = run_simulation(
             &store,

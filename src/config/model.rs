@@ -58,6 +58,9 @@ pub struct Daemon {
     pub sending_hours: SendingHours,
     /// HTTP listen address (used by the web module).
     pub http_listen: SocketAddr,
+    /// Cron expression of the coordinator's digest, local time, as written
+    /// (five or six fields; checked by `daemon::schedule::validate_cron`).
+    pub digest: String,
 }
 
 /// A window of local time on a working day, start inclusive, end exclusive.
@@ -74,6 +77,28 @@ pub struct Mail {
     /// RFC 5322 mailbox, e.g. `"Sở LĐ-TB&XH <baocao@soldtbxh.quangngai.example>"`.
     pub from: String,
     pub reply_to: Option<String>,
+    /// Directory of template overrides (`vi/`, `en/`); `None` = built-ins only.
+    pub templates: Option<PathBuf>,
+    /// Language the notices are written in.
+    pub language: Language,
+}
+
+/// The language of the notices (`[mail] language`). Vietnamese is the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Language {
+    #[default]
+    Vi,
+    En,
+}
+
+impl Language {
+    /// The code as written in the configuration and the template directory name (`vi`, `en`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Vi => "vi",
+            Language::En => "en",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -50,6 +50,9 @@ pub struct RawDaemon {
     pub sending_hours: Option<Spanned<String>>,
     /// HTTP listen address "IP:port". Default "127.0.0.1:8080".
     pub http_listen: Option<Spanned<String>>,
+    /// When the coordinator's digest goes out: a cron expression of five
+    /// fields (minute first) or six (seconds first), local time. Default "0 8 * * Mon".
+    pub digest: Option<Spanned<String>>,
 }
 
 /// `[mail]`: how notices leave the server.
@@ -62,6 +65,10 @@ pub struct RawMail {
     pub from: Option<Spanned<String>>,
     /// Reply-To mailbox (e.g. the coordinator's office). Optional.
     pub reply_to: Option<Spanned<String>>,
+    /// Absolute directory whose `vi/` and `en/` files override the built-in templates. Optional.
+    pub templates: Option<Spanned<String>>,
+    /// Language of the notices: "vi" (default) or "en".
+    pub language: Option<Spanned<String>>,
     /// `[mail.file]`: settings of the file transport.
     pub file: Option<Spanned<RawMailFile>>,
     /// `[mail.smtp]`: settings of the SMTP transport (required when transport = "smtp").
@@ -85,7 +92,8 @@ pub struct RawSmtp {
     pub host: Option<Spanned<String>>,
     /// Port. Default 587 for "starttls", 465 for "tls".
     pub port: Option<Spanned<i64>>,
-    /// "starttls" (default; the upgrade is required) or "tls" (implicit TLS).
+    /// "starttls" (default; the upgrade is required), "tls" (implicit TLS), or
+    /// "none" (no encryption; only for a relay on 127.0.0.1, ::1 or localhost).
     pub security: Option<Spanned<String>>,
     /// Login name. Required when a password source is given.
     pub username: Option<Spanned<String>>,

@@ -19,7 +19,7 @@ use serde_spanned::Spanned;
 use super::load::{Collected, Item, Loc, Reporter, join, nearest, quote};
 use super::model::{
     CalendarSettings, Config, ConfiguredDay, Cycle, Daemon, DayUnit, DueRule, EscalationStage,
-    EscalationTarget, Mail, Obligation, Offset, Person, Recipient, Repeat, SecretSource,
+    EscalationTarget, Language, Mail, Obligation, Offset, Person, Recipient, Repeat, SecretSource,
     SendingHours, Smtp, SmtpSecurity, Transport, Unit, WindowStyle,
 };
 use super::raw::{RawCalendar, RawDaemon, RawMail, RawObligation, RawUnit};
@@ -33,6 +33,8 @@ pub(crate) const DEFAULT_TIME_ZONE: &str = "Asia/Ho_Chi_Minh";
 pub(crate) const DEFAULT_STATE_DIR: &str = "/var/lib/hanbao";
 pub(crate) const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:8080";
 pub(crate) const DEFAULT_FROM: &str = "hanbao@localhost";
+/// The coordinator's digest: Monday 08:00 local.
+pub const DEFAULT_DIGEST: &str = "0 8 * * Mon";
 pub(crate) const RECIPIENT_COUNCIL: &str = "reporter.council";
 pub(crate) const RECIPIENT_SUPERVISOR: &str = "reporter.supervisor";
 
@@ -261,6 +263,35 @@ fn daemon(item: Option<&Item<RawDaemon>>, rep: &mut Reporter) -> Daemon {
             ),
         }
     }
+    let mut digest = DEFAULT_DIGEST.to_string();
+    if let Some(s) = raw.and_then(|r| r.digest.as_ref()) {
+        // The cron parser is pure (no IO, no clock); it lives with the
+        // scheduler so that only `daemon::schedule` imports the cron crate.
+        use crate::daemon::schedule::{ScheduleError, validate_cron};
+        let hint = "năm trường \"phút giờ ngày tháng thứ\", ví dụ \"0 8 * * Mon\" (8 giờ sáng thứ Hai, mặc định) \
+                    hoặc \"30 7 * * Mon-Fri\"; hoặc sáu trường với giây đứng đầu";
+        match validate_cron(s.get_ref()) {
+            Ok(()) => digest = s.get_ref().trim().to_string(),
+            Err(e) => {
+                let message = match e {
+                    ScheduleError::FieldCount { fields, .. } => {
+                        format!("biểu thức cron có {fields} trường")
+                    }
+                    ScheduleError::Invalid { reason, .. } => {
+                        format!("không phải biểu thức cron hợp lệ ({reason})")
+                    }
+                    ScheduleError::Scheduler(reason) => reason,
+                };
+                rep.error(
+                    &at(file, s),
+                    "daemon.digest",
+                    Some(quote(s.get_ref())),
+                    message,
+                    Some(hint.into()),
+                );
+            }
+        }
+    }
     Daemon {
         time_zone_name,
         time_zone,
@@ -268,7 +299,16 @@ fn daemon(item: Option<&Item<RawDaemon>>, rep: &mut Reporter) -> Daemon {
         state_dir,
         sending_hours,
         http_listen,
+        digest,
     }
+}
+
+/// Whether an SMTP host is this machine (127.0.0.0/8, ::1 or localhost).
+fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn mailbox(rep: &mut Reporter, file: usize, key: &str, s: &Spanned<String>) -> Option<String> {
@@ -289,6 +329,8 @@ fn mail(item: Option<&Item<RawMail>>, state_dir: &Path, rep: &mut Reporter) -> M
             transport: Transport::File { dir: default_dir },
             from: DEFAULT_FROM.into(),
             reply_to: None,
+            templates: None,
+            language: Language::Vi,
         };
     };
     let file = item.loc.file;
@@ -302,6 +344,41 @@ fn mail(item: Option<&Item<RawMail>>, state_dir: &Path, rep: &mut Reporter) -> M
         .reply_to
         .as_ref()
         .and_then(|s| mailbox(rep, file, "mail.reply_to", s));
+    let mut templates = None;
+    if let Some(s) = &raw.templates {
+        if is_absolute(s.get_ref()) {
+            templates = Some(PathBuf::from(s.get_ref()));
+        } else {
+            rep.error(
+                &at(file, s),
+                "mail.templates",
+                Some(quote(s.get_ref())),
+                "phải là đường dẫn tuyệt đối",
+                Some("ví dụ \"/etc/hanbao/templates\" (chứa vi/ và en/)".into()),
+            );
+        }
+    }
+    let mut language = Language::Vi;
+    if let Some(s) = &raw.language {
+        match s.get_ref().trim() {
+            "vi" => language = Language::Vi,
+            "en" => language = Language::En,
+            other => rep.error(
+                &at(file, s),
+                "mail.language",
+                Some(quote(other)),
+                "không có ngôn ngữ thư này",
+                Some("\"vi\" (tiếng Việt, mặc định) hoặc \"en\" (tiếng Anh)".into()),
+            ),
+        }
+    }
+    let done = |transport: Transport| Mail {
+        transport,
+        from: from.clone(),
+        reply_to: reply_to.clone(),
+        templates: templates.clone(),
+        language,
+    };
     let kind = match raw.transport.as_ref() {
         None => "file",
         Some(s) => match s.get_ref().as_str() {
@@ -350,11 +427,7 @@ fn mail(item: Option<&Item<RawMail>>, state_dir: &Path, rep: &mut Reporter) -> M
             .as_ref()
             .is_none_or(|s| s.get_ref().password.is_none())
         {
-            return Mail {
-                transport: Transport::File { dir },
-                from,
-                reply_to,
-            };
+            return done(Transport::File { dir });
         }
     }
     let Some(smtp) = &raw.smtp else {
@@ -369,11 +442,7 @@ fn mail(item: Option<&Item<RawMail>>, state_dir: &Path, rep: &mut Reporter) -> M
             "thiếu bảng [mail.smtp]",
             Some("thêm [mail.smtp] với host = \"mail.ten-mien.example\"".into()),
         );
-        return Mail {
-            transport: Transport::File { dir },
-            from,
-            reply_to,
-        };
+        return done(Transport::File { dir });
     };
     let sloc = at(file, smtp);
     let s = smtp.get_ref();
@@ -391,11 +460,7 @@ fn mail(item: Option<&Item<RawMail>>, state_dir: &Path, rep: &mut Reporter) -> M
         );
     }
     if kind == "file" {
-        return Mail {
-            transport: Transport::File { dir },
-            from,
-            reply_to,
-        };
+        return done(Transport::File { dir });
     }
     if raw.from.is_none() {
         rep.error(
@@ -434,22 +499,33 @@ fn mail(item: Option<&Item<RawMail>>, state_dir: &Path, rep: &mut Reporter) -> M
         Some(v) => match v.get_ref().as_str() {
             "starttls" => SmtpSecurity::StartTls,
             "tls" => SmtpSecurity::Tls,
+            "none" if host.is_empty() || is_loopback_host(&host) => SmtpSecurity::None,
+            "none" => {
+                rep.error(
+                    &at(file, v),
+                    "mail.smtp.security",
+                    Some(quote("none")),
+                    format!("kết nối không mã hóa chỉ được dùng với máy chủ trên chính máy này, không với {}", quote(&host)),
+                    Some("\"starttls\" (cổng 587) hoặc \"tls\" (cổng 465); \"none\" chỉ cho host = \"127.0.0.1\", \"::1\" hoặc \"localhost\"".into()),
+                );
+                SmtpSecurity::StartTls
+            }
             other => {
                 rep.error(
                     &at(file, v),
                     "mail.smtp.security",
                     Some(quote(other)),
                     "không có kiểu bảo mật này",
-                    Some("\"starttls\" (cổng 587) hoặc \"tls\" (cổng 465); kết nối không mã hóa không được hỗ trợ".into()),
+                    Some("\"starttls\" (cổng 587), \"tls\" (cổng 465) hoặc \"none\" (chỉ cho máy chủ 127.0.0.1/localhost)".into()),
                 );
                 SmtpSecurity::StartTls
             }
         },
     };
-    let mut port = if security == SmtpSecurity::Tls {
-        465
-    } else {
-        587
+    let mut port = match security {
+        SmtpSecurity::Tls => 465,
+        SmtpSecurity::StartTls => 587,
+        SmtpSecurity::None => 25,
     };
     if let Some(p) = &s.port {
         match u16::try_from(*p.get_ref()) {
@@ -536,17 +612,13 @@ fn mail(item: Option<&Item<RawMail>>, state_dir: &Path, rep: &mut Reporter) -> M
         ),
         _ => {}
     }
-    Mail {
-        transport: Transport::Smtp(Smtp {
-            host,
-            port,
-            security,
-            username,
-            password,
-        }),
-        from,
-        reply_to,
-    }
+    done(Transport::Smtp(Smtp {
+        host,
+        port,
+        security,
+        username,
+        password,
+    }))
 }
 
 fn calendar(item: Option<&Item<RawCalendar>>, rep: &mut Reporter) -> CalendarSettings {

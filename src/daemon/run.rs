@@ -19,7 +19,7 @@ use tokio::sync::Mutex;
 
 use crate::calendar::WorkCalendar;
 use crate::config::model::Config;
-use crate::mail::{ComposeError, Composer, Mailer, MailerError, Templates};
+use crate::mail::{ComposeError, Composer, Mailer, MailerError, TemplateErrors, Templates};
 use crate::outbox::dispatch::StopFlag;
 use crate::outbox::{Dispatcher, Planning};
 use crate::store::Store;
@@ -30,8 +30,6 @@ use super::schedule::{JobFn, JobSpec, ScheduleError, Scheduler};
 
 /// The minute tick (six fields: at second 0 of every minute).
 pub const TICK_CRON: &str = "0 * * * * *";
-/// The coordinator's digest: Monday 08:00 local (built in; see ARCHITECTURE.md).
-pub const DIGEST_CRON: &str = "0 8 * * Mon";
 /// Housekeeping: daily 03:15 local.
 pub const HOUSEKEEPING_CRON: &str = "15 3 * * *";
 /// Watchdog pings stop when the last tick is older than this (below the
@@ -46,6 +44,8 @@ pub enum RunError {
     Compose(#[from] ComposeError),
     #[error(transparent)]
     Schedule(#[from] ScheduleError),
+    #[error("mail templates:\n{0}")]
+    Templates(#[from] TemplateErrors),
 }
 
 /// Everything a tick needs, built from one configuration.
@@ -59,9 +59,11 @@ pub struct Engine {
 
 impl Engine {
     /// Builds the calendar, composer and mailer (reads the SMTP password).
-    /// Must run inside a tokio runtime.
+    /// The templates (`mail.templates` over the built-ins) are rendered
+    /// against sample data first, so a broken one fails the start or the
+    /// reload, not a send. Must run inside a tokio runtime.
     pub fn build(cfg: Config) -> Result<Engine, RunError> {
-        let templates = Templates::builtin();
+        let templates = Templates::configured(&cfg.mail)?;
         let composer = Composer::new(&cfg.mail, templates)?;
         let mailer = Mailer::new(&cfg.mail)?;
         Ok(Engine {
@@ -123,6 +125,31 @@ impl Engine {
     }
 }
 
+/// Says on start how many messages wait and when the next sending window
+/// opens, so a quiet daemon outside sending hours does not look stuck.
+async fn log_waiting<S: Store>(store: &S, e: &Engine, now: Timestamp) {
+    use crate::store::OutboxStatus;
+    let Ok(pending) = store.outbox(Some(OutboxStatus::Pending)).await else {
+        return;
+    };
+    let Some(first) = pending.iter().map(|r| r.next_attempt_at).min() else {
+        tracing::info!("no message waiting");
+        return;
+    };
+    let tz = &e.cfg.daemon.time_zone;
+    let at = crate::outbox::timing::next_sending_instant(
+        first.max(now),
+        tz,
+        e.cfg.daemon.sending_hours,
+        &e.cal,
+    );
+    tracing::info!(
+        waiting = pending.len(),
+        next = %tz.to_datetime(at).strftime("%Y-%m-%d %H:%M"),
+        "messages waiting for their time inside the sending hours (local time)"
+    );
+}
+
 /// Loads and validates the configuration again; `Err` carries the report.
 pub type ReloadFn = Arc<dyn Fn() -> Result<Config, String> + Send + Sync>;
 
@@ -143,6 +170,7 @@ where
     S: Store + Clone + 'static,
 {
     let offset = cfg.daemon.time_zone.to_offset(Timestamp::now()).seconds();
+    let digest_cron = cfg.daemon.digest.clone();
     let engine = Arc::new(Mutex::new(Engine::build(cfg)?));
     let owner: Arc<str> = Arc::from(format!(
         "{}:{}",
@@ -154,11 +182,11 @@ where
 
     // Catch up on start, before the scheduler's first tick.
     heartbeat.beat(Instant::now());
-    engine
-        .lock()
-        .await
-        .tick(&store, &owner, &Timestamp::now, &stop)
-        .await;
+    {
+        let mut e = engine.lock().await;
+        e.tick(&store, &owner, &Timestamp::now, &stop).await;
+        log_waiting(&store, &e, Timestamp::now()).await;
+    }
 
     let tick: JobFn = {
         let (engine, store, owner, stop, heartbeat) = (
@@ -236,7 +264,7 @@ where
             },
             JobSpec {
                 name: "digest".into(),
-                cron: DIGEST_CRON.into(),
+                cron: digest_cron.clone(),
                 run: digest,
             },
             JobSpec {
@@ -271,6 +299,13 @@ where
         match reload() {
             Ok(cfg) => match Engine::build(cfg) {
                 Ok(new) => {
+                    if new.cfg.daemon.digest != digest_cron {
+                        tracing::warn!(
+                            running = %digest_cron,
+                            configured = %new.cfg.daemon.digest,
+                            "daemon.digest changed; the new schedule takes effect at the next restart"
+                        );
+                    }
                     *engine.lock().await = new;
                     tracing::info!("configuration reloaded");
                     notify::ready("running (configuration reloaded)");

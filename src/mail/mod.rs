@@ -21,8 +21,8 @@ pub use notice::{
     ObligationRef, OpenPeriod, OverdueItem, PeriodRef, UnitRef,
 };
 pub use render::{
-    ComposeError, Composer, Outgoing, RenderedParts, TemplateError, Templates, check_templates,
-    dd_mm_yyyy, sample_notices,
+    ComposeError, Composer, Outgoing, RenderedParts, TemplateError, TemplateErrors, Templates,
+    check_templates, dd_mm_yyyy, sample_notices,
 };
 pub use transport::{
     DEFAULT_SEND_TIMEOUT, FailureKind, Mailer, MailerError, Secret, SecretError, SendError, Sent,

@@ -6,23 +6,8 @@
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-/// The language a notice is written in. Vietnamese is the default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Language {
-    #[default]
-    Vi,
-    En,
-}
-
-impl Language {
-    /// The template directory name (`vi`, `en`).
-    pub fn code(self) -> &'static str {
-        match self {
-            Language::Vi => "vi",
-            Language::En => "en",
-        }
-    }
-}
+/// The language a notice is written in (the configuration's type: `[mail] language`).
+pub use crate::config::model::Language;
 
 /// One addressee, with an optional display name (Vietnamese allowed).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -141,6 +141,15 @@ pub fn dd_mm_yyyy(d: Date) -> String {
 fn override_files(dir: &Path) -> (Vec<(String, PathBuf)>, Vec<TemplateError>) {
     let mut found = Vec::new();
     let mut errors = Vec::new();
+    if !dir.is_dir() {
+        errors.push(TemplateError {
+            file: dir.display().to_string(),
+            line: None,
+            message: "the template directory (mail.templates) does not exist or is not a directory"
+                .into(),
+        });
+        return (found, errors);
+    }
     for lang in ["vi", "en"] {
         let sub = dir.join(lang);
         let entries = match std::fs::read_dir(&sub) {
@@ -766,5 +775,23 @@ pub fn check_templates(dir: Option<&Path>) -> Result<(), Vec<TemplateError>> {
         Ok(())
     } else {
         Err(errors)
+    }
+}
+
+/// Every problem of a template set; displayed one per line, each with its file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+pub struct TemplateErrors(pub Vec<TemplateError>);
+
+impl Templates {
+    /// The templates `[mail]` asks for (built-ins, with the files of
+    /// `mail.templates` replacing them), after [`check_templates`] rendered
+    /// every one against sample data: what `run`, `simulate` and `send-test`
+    /// use, so a broken override stops them at start (or a reload) instead
+    /// of failing a send.
+    pub fn configured(mail: &Mail) -> Result<Templates, TemplateErrors> {
+        let dir = mail.templates.as_deref();
+        check_templates(dir).map_err(TemplateErrors)?;
+        Templates::load(dir).map_err(TemplateErrors)
     }
 }

@@ -25,7 +25,7 @@ use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, Tls
 use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::response::Response;
 
-use super::notice::{Addressee, Language, Notice, NoticeKind};
+use super::notice::{Addressee, Notice, NoticeKind};
 use super::render::{ComposeError, Composer, Outgoing, Templates};
 use crate::config::model::{Mail, SecretSource, Smtp, SmtpSecurity, Transport};
 
@@ -691,13 +691,16 @@ impl Mailer {
 }
 
 /// `hanbao send-test --to ADDRESS`: build the transport from `[mail]`,
-/// compose the test message with the built-in templates and send it.
+/// compose the test message with the configured templates and send it.
 pub async fn send_test(mail: &Mail, to: &str, now: Timestamp) -> Result<Sent, SendError> {
     let mailer = Mailer::new(mail)?;
-    let composer = Composer::new(mail, Templates::builtin())?;
+    let templates = Templates::configured(mail).map_err(|e| SendError::Permanent {
+        reason: format!("mail.templates: {e}"),
+    })?;
+    let composer = Composer::new(mail, templates)?;
     let notice = Notice {
         kind: NoticeKind::Test,
-        language: Language::Vi,
+        language: mail.language,
         recipients: vec![Addressee::new(to)],
         // A fresh key per run: each test message is a new message.
         outbox_key: format!("send-test|{to}|{}", now.as_nanosecond()),

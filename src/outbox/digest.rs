@@ -12,8 +12,8 @@ use jiff::Timestamp;
 use crate::calendar::WorkCalendar;
 use crate::config::model::Config;
 use crate::mail::{
-    self, Addressee, Composer, Digest, FailedSend, Language, Mailer, Notice, NoticeKind,
-    ObligationRef, OpenPeriod, OverdueItem, SendError,
+    self, Addressee, Composer, Digest, FailedSend, Mailer, Notice, NoticeKind, ObligationRef,
+    OpenPeriod, OverdueItem, SendError,
 };
 use crate::planner::{self, Filter};
 use crate::store::{OutboxStatus, Store, StoreError};
@@ -135,7 +135,7 @@ pub async fn send_digest<S: Store>(
     let notice = Notice {
         outbox_key: format!("digest|{}|{}", digest.as_of, mbox.email),
         kind: NoticeKind::Digest(digest),
-        language: Language::Vi,
+        language: cfg.mail.language,
         recipients: vec![Addressee::new(mbox.email.to_string())],
         sent_at: now,
     };

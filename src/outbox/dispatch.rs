@@ -16,8 +16,8 @@ use jiff::{SignedDuration, Timestamp};
 use crate::calendar::WorkCalendar;
 use crate::config::model::{Config, Obligation};
 use crate::mail::{
-    self, Addressee, Composer, Language, Mailer, Notice, NoticeKind, ObligationRef, OverdueItem,
-    PeriodRef, UnitRef,
+    self, Addressee, Composer, Mailer, Notice, NoticeKind, ObligationRef, OverdueItem, PeriodRef,
+    UnitRef,
 };
 use crate::planner::{self, PeriodKey};
 use crate::store::{CurrentState, Key, OutboxKind, OutboxRow, Outcome, Store, StoreError};
@@ -335,7 +335,7 @@ impl Dispatcher<'_> {
         };
         Ok(Notice {
             kind,
-            language: Language::Vi,
+            language: self.cfg.mail.language,
             recipients: vec![self.addressee(&first.key.recipient)],
             outbox_key,
             sent_at: now,

@@ -448,9 +448,21 @@ fn mail_errors() {
         "tên máy chủ rỗng",
     );
     err(
-        &smtp("host = \"h.example\"\nsecurity = ‸\"none\"\n"),
+        &smtp("host = \"h.example\"\nsecurity = ‸\"plain\"\n"),
         "mail.smtp.security",
         "không có kiểu bảo mật",
+    );
+    let d = err(
+        &smtp("host = \"h.example\"\nsecurity = ‸\"none\"\n"),
+        "mail.smtp.security",
+        "chỉ được dùng với máy chủ trên chính máy này",
+    );
+    assert!(d.message.contains("\"h.example\""), "{d}");
+    assert!(d.hint.as_deref().unwrap().contains("127.0.0.1"), "{d}");
+    err(
+        &smtp("host = \"10.0.0.1\"\nsecurity = ‸\"none\"\n"),
+        "mail.smtp.security",
+        "chỉ được dùng với máy chủ trên chính máy này",
     );
     err(
         &smtp("host = \"h.example\"\nport = ‸70000\n"),
@@ -489,6 +501,79 @@ fn mail_errors() {
             .replace("[mail.smtp]", "‸[mail.smtp]"),
         "mail.smtp.username",
         "thiếu tên đăng nhập",
+    );
+}
+
+/// `security = "none"` is accepted for a relay on this machine only; its
+/// default port is 25.
+#[test]
+fn plain_smtp_on_loopback_is_accepted() {
+    use hanbao::config::model::SmtpSecurity;
+    for host in ["127.0.0.1", "::1", "[::1]", "localhost", "LOCALHOST"] {
+        let text = format!(
+            "[mail]\ntransport = \"smtp\"\nfrom = \"a@b.example\"\n[mail.smtp]\nhost = \"{host}\"\nsecurity = \"none\"\n"
+        );
+        let c = load_str("t.toml", &text)
+            .unwrap_or_else(|e| panic!("{host}: {e}"))
+            .config;
+        let Transport::Smtp(s) = c.mail.transport else {
+            panic!()
+        };
+        assert_eq!((s.security, s.port), (SmtpSecurity::None, 25), "{host}");
+    }
+}
+
+#[test]
+fn mail_templates_and_language() {
+    use hanbao::config::model::Language;
+    err(
+        "[mail]\ntemplates = ‸\"templates\"\n",
+        "mail.templates",
+        "phải là đường dẫn tuyệt đối",
+    );
+    let d = err(
+        "[mail]\nlanguage = ‸\"fr\"\n",
+        "mail.language",
+        "không có ngôn ngữ thư này",
+    );
+    assert_eq!(d.value.as_deref(), Some("\"fr\""));
+    assert!(d.hint.as_deref().unwrap().contains("\"en\""), "{d}");
+    let c = load_str("t.toml", BASE).unwrap().config;
+    assert_eq!((c.mail.templates, c.mail.language), (None, Language::Vi));
+    let c = load_str(
+        "t.toml",
+        "[mail]\ntemplates = \"/etc/hanbao/templates\"\nlanguage = \"en\"\n",
+    )
+    .unwrap()
+    .config;
+    assert_eq!(
+        c.mail.templates.as_deref(),
+        Some(Path::new("/etc/hanbao/templates"))
+    );
+    assert_eq!(c.mail.language, Language::En);
+}
+
+#[test]
+fn daemon_digest_schedule() {
+    let c = load_str("t.toml", BASE).unwrap().config;
+    assert_eq!(c.daemon.digest, "0 8 * * Mon");
+    for ok in ["30 7 * * Mon-Fri", "0 0 8 * * Mon", "0 8 1 * *"] {
+        let text = format!("[daemon]\ndigest = \"{ok}\"\n");
+        let c = load_str("t.toml", &text)
+            .unwrap_or_else(|e| panic!("{ok}: {e}"))
+            .config;
+        assert_eq!(c.daemon.digest, ok);
+    }
+    let d = err(
+        "[daemon]\ndigest = ‸\"8 * *\"\n",
+        "daemon.digest",
+        "biểu thức cron có 3 trường",
+    );
+    assert!(d.hint.as_deref().unwrap().contains("0 8 * * Mon"), "{d}");
+    err(
+        "[daemon]\ndigest = ‸\"61 8 * * Mon\"\n",
+        "daemon.digest",
+        "không phải biểu thức cron hợp lệ",
     );
 }
 
@@ -1228,6 +1313,48 @@ fn check_render_and_exit_codes() {
             "Cấu hình KHÔNG hợp lệ: 1 lỗi, 1 cảnh báo. Không lệnh nào chạy với cấu hình này cho đến khi sửa hết lỗi."
         )
     );
+}
+
+/// `hanbao check` renders the templates of `mail.templates`: a broken one is
+/// a configuration error with its file and line; a good one passes.
+#[test]
+fn check_renders_the_configured_templates() {
+    let dir = tempfile::tempdir().unwrap();
+    let tdir = dir.path().join("templates");
+    std::fs::create_dir_all(tdir.join("vi")).unwrap();
+    let main = dir.path().join("hanbao.toml");
+    std::fs::write(
+        &main,
+        format!("{BASE}\n[mail]\ntemplates = \"{}\"\n", tdir.display()),
+    )
+    .unwrap();
+    let (out, code) = check::check(&main);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("Cấu hình hợp lệ"), "{out}");
+
+    let file = tdir.join("vi/overdue.txt");
+    std::fs::write(&file, "Kính gửi {{ unit.name }}\n{{ khong_co }}\n").unwrap();
+    let (out, code) = check::check(&main);
+    assert_eq!(code, 78, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "Lỗi trong mẫu thư (1):", "{out}");
+    assert!(
+        lines[1].starts_with(&format!("  {}:2: ", file.display())),
+        "{out}"
+    );
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .starts_with("Cấu hình KHÔNG hợp lệ: 1 lỗi trong mẫu thư"),
+        "{out}"
+    );
+
+    // A directory that does not exist is an error too.
+    std::fs::remove_dir_all(&tdir).unwrap();
+    let (out, code) = check::check(&main);
+    assert_eq!(code, 78, "{out}");
+    assert!(out.contains("does not exist"), "{out}");
 }
 
 // ---------------------------------------------------------------- samples

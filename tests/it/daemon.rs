@@ -2,8 +2,9 @@
 //! 127.0.0.1 (`support::smtp`): a simulated season of the sample directive
 //! with the exact messages, stop on submit, grouped escalations, 4xx then
 //! success, permanent 5xx, the server down then up, a crash between claim
-//! and send (lease expiry), catch-up after a 30-day gap, and SIGHUP with a
-//! broken configuration on the real binary.
+//! and send (lease expiry), catch-up after a 30-day gap, the configured
+//! language and templates, and on the real binary: SIGHUP with a broken
+//! configuration, and `kill -9` while a send is in flight, then restart.
 
 use std::path::Path;
 use std::time::Duration;
@@ -424,6 +425,56 @@ async fn catch_up_after_a_30_day_gap_is_bounded() {
     assert_eq!(sink.message_count(), 5);
 }
 
+/// `run`'s engine uses `[mail] language` and the `mail.templates` overrides;
+/// a broken override makes the build (start or reload) fail with its file
+/// and line, so the old engine stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_uses_the_configured_language_and_templates() {
+    use hanbao::daemon::run::{Engine, RunError};
+    use hanbao::outbox::dispatch::StopFlag;
+    let sink = SmtpSink::start().await;
+    let tdir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tdir.path().join("en")).unwrap();
+    std::fs::write(
+        tdir.path().join("en/reminder.subject"),
+        "[Reminder] {{ obligation.id }} due {{ due|date }}\n",
+    )
+    .unwrap();
+    let mut cfg = sample_config(sink.port());
+    cfg.mail.language = hanbao::config::model::Language::En;
+    cfg.mail.templates = Some(tdir.path().to_path_buf());
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&format!("sqlite://{}/h.db", dir.path().display()))
+        .await
+        .unwrap();
+    let mut engine = Engine::build(cfg.clone()).unwrap();
+    // Thursday 11/6/2026 07:30: the first reminder of the three units.
+    let now = vn(date(2026, 6, 11), 7, 30);
+    engine
+        .tick(&store, "test", &|| now, &StopFlag::new(false))
+        .await;
+    let got = sink.wait_for_messages(3, Duration::from_secs(5)).await;
+    assert_eq!(got.len(), 3);
+    for m in &got {
+        assert!(
+            m.text()
+                .contains("Subject: [Reminder] nq121-6thang due 18/06/2026"),
+            "{}",
+            subject_of(&m.text())
+        );
+    }
+
+    let bad = tdir.path().join("en/overdue.txt");
+    std::fs::write(&bad, "Dear {{ unit.name }},\n\n{{ no_such_variable }}\n").unwrap();
+    let err = match Engine::build(cfg) {
+        Err(e) => e,
+        Ok(_) => panic!("a broken template must fail the build"),
+    };
+    assert!(matches!(err, RunError::Templates(_)), "{err}");
+    let text = err.to_string();
+    assert!(text.contains(&format!("{}:3:", bad.display())), "{text}");
+}
+
 /// SIGHUP with a broken configuration: the daemon logs why and keeps running
 /// on the old one; SIGTERM then stops it cleanly.
 #[test]
@@ -477,4 +528,167 @@ fn sighup_with_a_broken_config_keeps_the_old_one() {
     assert!(err.contains("Mars/Olympus"), "{err}");
     assert!(err.contains("stopped"), "{err}");
     assert!(dir.path().join("state/hanbao.db").exists());
+}
+
+/// The crash test on the real binary: `hanbao run` against a SQLite
+/// database and the sink, killed with SIGKILL while a send is in flight,
+/// then restarted. Everything is delivered; the only duplicate is the one
+/// message the server had accepted when the process died (its reply was
+/// lost), and duplicates never exceed the rows left `sending` by the crash.
+///
+/// No virtual clock: the configuration written here makes the test's own
+/// day a working day with sending hours 00:00–23:59, and asks for one
+/// reminder per unit today (a one-off report due in three days, reminded
+/// three days before), so the daemon's first tick enqueues and sends them.
+/// Only the 15-minute lease is shortened, by expiring it in the database
+/// between the kill and the restart (what waiting 15 minutes would do).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_while_sending_then_restart_delivers_everything() {
+    use hanbao::config::model::CalendarSettings;
+    use std::collections::BTreeMap;
+    use std::process::{Command, Stdio};
+
+    const UNITS_N: usize = 12;
+    const BEFORE_SWALLOW: usize = 4;
+    let sink = SmtpSink::start().await;
+    sink.swallow_message(BEFORE_SWALLOW);
+
+    let tz = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+    let today = tz.to_datetime(Timestamp::now()).date();
+    let due = today.checked_add(jiff::Span::new().days(3)).unwrap();
+    let cal = WorkCalendar::new(&CalendarSettings {
+        culture_day: true,
+        ..Default::default()
+    });
+    let mut toml = format!(
+        "[daemon]\ntime_zone = \"Asia/Ho_Chi_Minh\"\nsending_hours = \"00:00-23:59\"\n\n\
+         [mail]\ntransport = \"smtp\"\nfrom = \"Sở Thử <baocao@so.example>\"\n\
+         [mail.smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\n\n",
+        sink.port()
+    );
+    if !cal.is_working_day(today) {
+        toml.push_str(&format!(
+            "[[calendar.working_days]]\ndate = \"{today}\"\nreason = \"crash test\"\n\n"
+        ));
+    }
+    toml.push_str("[[unit]]\nid = \"so\"\nname = \"Sở\"\nemail = \"vanthu@so.example\"\n\n");
+    let units: Vec<String> = (1..=UNITS_N).map(|i| format!("xa-{i:02}")).collect();
+    for u in &units {
+        toml.push_str(&format!(
+            "[[unit]]\nid = \"{u}\"\nname = \"UBND {u}\"\nemail = \"vanthu@{u}.example\"\n\n"
+        ));
+    }
+    toml.push_str(&format!(
+        "[[obligation]]\nid = \"bc-thu\"\ntitle = \"Báo cáo thử\"\nreporters = [{}]\n\
+         recipient = \"so\"\ncycle = \"once\"\ndue = \"{due}\"\nroll_to_working_day = false\n\
+         reminders = [\"3 ngày\"]\n",
+        units
+            .iter()
+            .map(|u| format!("\"{u}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg_path = dir.path().join("hanbao.toml");
+    std::fs::write(&cfg_path, &toml).unwrap();
+    let state = dir.path().join("state");
+    let spawn = |log: &str| {
+        Command::new(env!("CARGO_BIN_EXE_hanbao"))
+            .arg("--config")
+            .arg(&cfg_path)
+            .arg("run")
+            .env("HANBAO_STATE_DIR", &state)
+            .env("HANBAO_LOG", "info")
+            .env_remove("HANBAO_DATABASE")
+            .env_remove("JOURNAL_STREAM")
+            .env_remove("NOTIFY_SOCKET")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join(log)).unwrap())
+            .spawn()
+            .unwrap()
+    };
+
+    // First run: 4 messages acknowledged, the 5th taken by the server but
+    // never acknowledged; the daemon waits for the reply (send timeout 60 s).
+    let mut first = spawn("first.log");
+    sink.wait_for_messages(BEFORE_SWALLOW + 1, Duration::from_secs(60))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    first.kill().unwrap(); // SIGKILL
+    first.wait().unwrap();
+    assert_eq!(sink.message_count(), BEFORE_SWALLOW + 1);
+
+    let url = format!("sqlite://{}/hanbao.db", state.display());
+    let store = SqliteStore::open(&url).await.unwrap();
+    let rows = store.outbox(None).await.unwrap();
+    let count = |st: OutboxStatus| rows.iter().filter(|r| r.status == st).count();
+    assert_eq!(rows.len(), UNITS_N, "{rows:?}");
+    assert_eq!(count(OutboxStatus::Sent), BEFORE_SWALLOW, "{rows:?}");
+    let in_flight = count(OutboxStatus::Sending);
+    assert_eq!(in_flight, UNITS_N - BEFORE_SWALLOW, "{rows:?}");
+    store.close().await;
+    // What 15 minutes would do: the dead process's leases end.
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE outbox SET lease_until = 0 WHERE status = 'sending'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    // Second run: everything left is sent, the swallowed message again.
+    let mut second = spawn("second.log");
+    let got = sink
+        .wait_for_messages(UNITS_N + 1, Duration::from_secs(60))
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &second.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = second.wait().unwrap();
+    let log = std::fs::read_to_string(dir.path().join("second.log")).unwrap();
+    assert!(status.success(), "{status}: {log}");
+    let got_after = sink.messages();
+    assert_eq!(got_after.len(), got.len(), "nothing more after the backlog");
+
+    let mut per_id: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
+    for m in &got_after {
+        let text = m.text();
+        let id = text
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))
+            .unwrap_or_else(|| panic!("no Message-ID:\n{text}"))
+            .to_string();
+        per_id.entry(id).or_default().push(m.rcpt_to.clone());
+    }
+    // Every unit got its reminder.
+    let mut reached: Vec<String> = per_id.values().flatten().flatten().cloned().collect();
+    reached.sort();
+    reached.dedup();
+    let want: Vec<String> = units
+        .iter()
+        .map(|u| format!("vanthu@{u}.example"))
+        .collect();
+    assert_eq!(reached, want);
+    let duplicates = got_after.len() - per_id.len();
+    assert_eq!(duplicates, 1, "{per_id:?}");
+    assert!(duplicates <= in_flight);
+    // The duplicate is the swallowed message, under the same Message-ID.
+    let swallowed = &got[BEFORE_SWALLOW];
+    let dup: Vec<_> = per_id.iter().filter(|(_, v)| v.len() > 1).collect();
+    assert_eq!(dup.len(), 1);
+    assert_eq!(dup[0].1[0], swallowed.rcpt_to);
+
+    let store = SqliteStore::open(&url).await.unwrap();
+    let rows = store.outbox(None).await.unwrap();
+    assert!(
+        rows.iter().all(|r| r.status == OutboxStatus::Sent),
+        "{rows:?}"
+    );
+    let retried = rows.iter().filter(|r| r.attempts == 2).count();
+    assert_eq!(retried, in_flight, "{rows:?}");
+    store.close().await;
 }

@@ -199,6 +199,8 @@ fn mail_config(transport: Transport) -> Mail {
         transport,
         from: FROM.to_string(),
         reply_to: Some("Phòng Kế hoạch <kehoach@soldtbxh.quangngai.example>".to_string()),
+        templates: None,
+        language: Language::Vi,
     }
 }
 

@@ -103,6 +103,7 @@ fn config(units: Vec<Unit>, obligations: Vec<Obligation>) -> Config {
                 end: Time::constant(11, 0, 0, 0),
             },
             http_listen: "127.0.0.1:0".parse().unwrap(),
+            digest: "0 8 * * Mon".into(),
         },
         mail: Mail {
             transport: Transport::File {
@@ -110,6 +111,8 @@ fn config(units: Vec<Unit>, obligations: Vec<Obligation>) -> Config {
             },
             from: "so@so.example".into(),
             reply_to: None,
+            templates: None,
+            language: Default::default(),
         },
         calendar: tet_2026(),
         units: all_units,

@@ -11,6 +11,7 @@
 //! sink.reject_recipient("ghost@x.vn", 550, "5.1.1 no such user");
 //! sink.drop_next_connections(2);   // accept, then close without a greeting
 //! sink.hang_next_messages(1);      // never answer the end of DATA
+//! sink.swallow_message(4);         // keep the 5th message, never answer it
 //! sink.stop().await;               // port closed, open connections cut
 //! sink.restart().await;            // listening again on the same port
 //! let got = sink.wait_for_messages(3, Duration::from_secs(5)).await;
@@ -69,6 +70,8 @@ struct Script {
     reject_rcpt: HashMap<String, (u16, String)>,
     drop_connections: usize,
     hang_data: usize,
+    /// Messages still to accept before one is swallowed (see `swallow_message`).
+    swallow_after: Option<usize>,
 }
 
 struct Shared {
@@ -195,6 +198,14 @@ impl SmtpSink {
     /// Never answer the end of DATA of the next `n` messages (a hung server).
     pub fn hang_next_messages(&self, n: usize) {
         self.shared.script.lock().unwrap().hang_data += n;
+    }
+
+    /// Accept the next `after` messages normally, then take the one after
+    /// them (keep it, as delivered) but never answer its end of DATA: a
+    /// server that accepted a message whose reply was lost, the case in
+    /// which a crashed client sends a duplicate.
+    pub fn swallow_message(&self, after: usize) {
+        self.shared.script.lock().unwrap().swallow_after = Some(after);
     }
 
     /// Stop listening (the port refuses connections) and cut open connections.
@@ -477,15 +488,45 @@ async fn session(stream: TcpStream, shared: Arc<Shared>, id: usize) -> std::io::
                     };
                     data.extend_from_slice(unstuffed);
                 }
-                let (hang, fail) = {
+                let (hang, swallow, fail) = {
                     let mut sc = shared.script.lock().unwrap();
-                    if sc.hang_data > 0 {
+                    let swallow = match sc.swallow_after {
+                        Some(0) => {
+                            sc.swallow_after = None;
+                            true
+                        }
+                        Some(n) => {
+                            sc.swallow_after = Some(n - 1);
+                            false
+                        }
+                        None => false,
+                    };
+                    if swallow {
+                        (false, true, None)
+                    } else if sc.hang_data > 0 {
                         sc.hang_data -= 1;
-                        (true, None)
+                        (true, false, None)
                     } else {
-                        (false, sc.fail_data.pop_front())
+                        (false, false, sc.fail_data.pop_front())
                     }
                 };
+                if swallow {
+                    shared.accepted.fetch_add(1, Ordering::SeqCst);
+                    if !shared.options.count_only {
+                        shared.messages.lock().unwrap().push(Received {
+                            mail_from: from.clone().unwrap_or_default(),
+                            rcpt_to: rcpts.clone(),
+                            data,
+                            auth_user: authed.clone(),
+                            connection: id,
+                        });
+                    }
+                    shared.arrived.notify_waiters();
+                    // Kept, never answered: silent until the client goes away.
+                    let mut sink = [0u8; 1024];
+                    while s.reader.read(&mut sink).await? > 0 {}
+                    return Ok(());
+                }
                 if hang {
                     // Keep the connection open and silent until the client gives up.
                     let mut sink = [0u8; 1024];

@@ -1,0 +1,174 @@
+//! Dispatch throughput: the real dispatcher (outbox rows in SQLite -> claim
+//! with a lease -> re-check -> render -> pooled `Mailer` -> record `sent`)
+//! to the test SMTP sink, beside the sink's own capacity measured by the
+//! plain client of `benches/support/plain_smtp.rs` in the same run, with
+//! the same message bytes. Prints both and the ratio (goal: >= 80 %).
+//!
+//! Each round enqueues N reminders (one per unit of a generated
+//! configuration) into a fresh SQLite database on disk, outside the timing,
+//! then times `Dispatcher::run` on a virtual clock inside sending hours.
+//! Run with `cargo bench --bench daemon`; `HANBAO_BENCH_MESSAGES` sets N.
+//! Not a test: it asserts that everything was delivered, nothing about speed.
+
+#[path = "support/plain_smtp.rs"]
+mod plain_smtp;
+#[path = "../tests/it/support/smtp.rs"]
+mod smtp;
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use hanbao::calendar::WorkCalendar;
+use hanbao::config::model::Config;
+use hanbao::mail::{Composer, Mailer, Templates};
+use hanbao::outbox::{Dispatcher, Planning};
+use hanbao::store::{SqliteStore, Store};
+use jiff::Timestamp;
+
+use plain_smtp::plain_client;
+use smtp::{SinkOptions, SmtpSink};
+
+/// N units, one one-off report due Thursday 25/6/2026 with a reminder three
+/// days before (Monday 22/6/2026, a working day), sending to `port`.
+fn config(n: usize, port: u16) -> Config {
+    let mut t = format!(
+        "[daemon]\nsending_hours = \"07:30-11:00\"\n\
+         [mail]\ntransport = \"smtp\"\nfrom = \"Sở LĐ-TB&XH <baocao@so.example>\"\n\
+         [mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\n\
+         [[unit]]\nid = \"so\"\nname = \"Sở LĐ-TB&XH\"\nemail = \"vanthu@so.example\"\n"
+    );
+    let mut reporters = String::new();
+    for i in 0..n {
+        let _ = write!(
+            t,
+            "[[unit]]\nid = \"xa-{i:05}\"\nname = \"UBND xã số {i}\"\nemail = \"vanthu@xa-{i:05}.example\"\n"
+        );
+        let _ = write!(reporters, "\"xa-{i:05}\",");
+    }
+    let _ = write!(
+        t,
+        "[[obligation]]\nid = \"bc-thu\"\ntitle = \"Báo cáo kết quả thực hiện Nghị quyết 121\"\n\
+         reporters = [{reporters}]\nrecipient = \"so\"\ncycle = \"once\"\ndue = \"25/06/2026\"\n\
+         reminders = [\"3 ngày\"]\n"
+    );
+    hanbao::config::load_str("bench.toml", &t)
+        .expect("generated configuration is valid")
+        .config
+}
+
+/// Monday 22/6/2026 08:00 in Vietnam (UTC+7): the reminders are due.
+fn now() -> Timestamp {
+    "2026-06-22T01:00:00Z".parse().unwrap()
+}
+
+/// A fresh database with the N reminders pending.
+async fn enqueued(cfg: &Config, cal: &WorkCalendar, dir: &std::path::Path) -> SqliteStore {
+    let store = SqliteStore::open(&format!("sqlite://{}/bench.db", dir.display()))
+        .await
+        .expect("open");
+    let r = Planning::default()
+        .enqueue(&store, cfg, cal, now())
+        .await
+        .expect("enqueue");
+    assert_eq!(r.pending, cfg.units.len() - 1, "one reminder per unit");
+    store
+}
+
+fn rate(n: usize, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64()
+}
+
+fn main() {
+    let n: usize = std::env::var("HANBAO_BENCH_MESSAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        // The exact bytes the dispatcher sends, captured once from a sink
+        // that keeps messages, for the plain client.
+        let keeper = SmtpSink::start().await;
+        let cfg = config(n, keeper.port());
+        let cal = WorkCalendar::new(&cfg.calendar);
+        let composer = Composer::new(&cfg.mail, Templates::builtin()).unwrap();
+        let mailer = Mailer::new(&cfg.mail).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let store = enqueued(&cfg, &cal, dir.path()).await;
+        let d = Dispatcher {
+            cfg: &cfg,
+            cal: &cal,
+            composer: &composer,
+            mailer: &mailer,
+            owner: "bench",
+        };
+        let r = d.run(&store, &now).await.expect("dispatch");
+        assert_eq!(r.sent.len(), n);
+        store.close().await;
+        let bodies: Vec<(String, Vec<u8>)> = keeper
+            .messages()
+            .into_iter()
+            .map(|m| (m.rcpt_to[0].clone(), m.data))
+            .collect();
+        let size = bodies.iter().map(|b| b.1.len()).sum::<usize>() / n;
+
+        let sink = SmtpSink::start_with(SinkOptions {
+            count_only: true,
+            ..Default::default()
+        })
+        .await;
+        let cfg = config(n, sink.port());
+        let mailer = Mailer::new(&cfg.mail).unwrap();
+        let rounds = 5;
+        let (mut plain, mut ours) = (Duration::ZERO, Duration::ZERO);
+        let mut ratios = Vec::new();
+        let mut connections = 0;
+        for round in 0..rounds {
+            let p = plain_client(sink.port(), &bodies).await;
+            let dir = tempfile::tempdir().unwrap();
+            let store = enqueued(&cfg, &cal, dir.path()).await;
+            let d = Dispatcher {
+                cfg: &cfg,
+                cal: &cal,
+                composer: &composer,
+                mailer: &mailer,
+                owner: "bench",
+            };
+            let before = sink.message_count();
+            let start = Instant::now();
+            let r = d.run(&store, &now).await.expect("dispatch");
+            let o = start.elapsed();
+            assert_eq!(r.sent.len(), n, "round {round}");
+            assert_eq!(sink.message_count() - before, n);
+            store.close().await;
+            plain += p;
+            ours += o;
+            ratios.push(p.as_secs_f64() / o.as_secs_f64());
+            connections = mailer.connections_opened();
+        }
+        ratios.sort_by(f64::total_cmp);
+        let plain_rate = rate(rounds * n, plain);
+        let ours_rate = rate(rounds * n, ours);
+        println!(
+            "Dispatch throughput, {n} reminders x {rounds} rounds, ~{size} bytes each, SQLite outbox on disk"
+        );
+        println!("  sink capacity (plain client):       {plain_rate:>8.0} msg/s");
+        println!("  hanbao dispatcher (outbox->Mailer): {ours_rate:>8.0} msg/s");
+        println!(
+            "  ratio, all rounds:                  {:>8.1} %  (goal >= 80 %)",
+            100.0 * ours_rate / plain_rate
+        );
+        println!(
+            "  ratio per round: median {:.1} %, min {:.1} %, max {:.1} %",
+            100.0 * ratios[rounds / 2],
+            100.0 * ratios[0],
+            100.0 * ratios[rounds - 1]
+        );
+        println!(
+            "  SMTP connections opened by the dispatcher's Mailer: {connections} for {} messages",
+            rounds * n
+        );
+    });
+}
