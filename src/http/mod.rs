@@ -1,0 +1,185 @@
+//! The web face of the daemon: health, metrics and the JSON API (`/api/v1`).
+//!
+//! [`serve`] takes its listener and a shutdown future (mini-redis style), so
+//! `hanbao run` binds `daemon.http_listen` and tests bind 127.0.0.1:0.
+//! [`AppState`] holds the store, the configuration and calendar in force
+//! (swapped on reload), the scheduler's heartbeat and the counters.
+//!
+//! Invariants:
+//! - Only this module imports axum.
+//! - The HTTP side reads state and records submissions, extensions and
+//!   waivers; it never sends mail and never touches the outbox.
+//! - Every response carries the security headers and `Cache-Control:
+//!   no-store`; every error is `{"error": {"code", "message"}}`.
+//! - Token secrets are never logged; only their SHA-256 is stored.
+
+mod api;
+mod auth;
+mod error;
+mod health;
+pub mod metrics;
+pub mod selection;
+pub mod token;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use jiff::Timestamp;
+use jiff::civil::Date;
+
+use crate::calendar::WorkCalendar;
+use crate::config::model::Config;
+use crate::daemon::heartbeat::Heartbeat;
+use crate::store::AnyStore;
+
+pub use auth::{FAILURE_WINDOW, MAX_FAILURES};
+pub use error::ApiError;
+pub use metrics::Metrics;
+
+/// Largest request body accepted (larger: 413).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// The configuration in force and its calendar.
+#[derive(Debug)]
+pub struct Live {
+    pub cfg: Config,
+    pub cal: WorkCalendar,
+}
+
+impl Live {
+    pub fn new(cfg: Config) -> Live {
+        Live {
+            cal: WorkCalendar::new(&cfg.calendar),
+            cfg,
+        }
+    }
+
+    /// The local day of `now` in the configured time zone.
+    pub fn today(&self, now: Timestamp) -> Date {
+        self.cfg.daemon.time_zone.to_datetime(now).date()
+    }
+}
+
+pub(crate) struct Shared {
+    store: AnyStore,
+    live: RwLock<Arc<Live>>,
+    heartbeat: Option<Heartbeat>,
+    metrics: Metrics,
+    limiter: auth::FailureLimiter,
+}
+
+/// What every handler sees. Cloning is cheap (one `Arc`).
+#[derive(Clone)]
+pub struct AppState {
+    shared: Arc<Shared>,
+}
+
+impl AppState {
+    /// `heartbeat` is the daemon's scheduler heartbeat; without one
+    /// `/healthz` reports the scheduler as "not_running" (503).
+    pub fn new(store: AnyStore, cfg: Config, heartbeat: Option<Heartbeat>) -> AppState {
+        AppState {
+            shared: Arc::new(Shared {
+                store,
+                live: RwLock::new(Arc::new(Live::new(cfg))),
+                heartbeat,
+                metrics: Metrics::default(),
+                limiter: auth::FailureLimiter::default(),
+            }),
+        }
+    }
+
+    /// The configuration in force (a snapshot: a reload does not change it).
+    pub fn live(&self) -> Arc<Live> {
+        self.shared
+            .live
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Swaps in a reloaded configuration (requests in flight keep theirs).
+    pub fn replace_config(&self, cfg: Config) {
+        let live = Arc::new(Live::new(cfg));
+        *self.shared.live.write().unwrap_or_else(|e| e.into_inner()) = live;
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
+    }
+}
+
+/// Security headers for every response.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+        (
+            HeaderName::from_static("cross-origin-resource-policy"),
+            "same-origin",
+        ),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    resp
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "method not allowed on this route",
+    )
+}
+
+/// Every route.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/status", get(api::status))
+        .route("/submissions", post(api::record_submission))
+        .route("/submissions/revoke", post(api::revoke_submission))
+        .route("/extensions", post(api::grant_extension))
+        .route("/extensions/revoke", post(api::revoke_extension))
+        .route("/waivers", post(api::grant_waiver))
+        .route("/waivers/revoke", post(api::revoke_waiver));
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(health::metrics))
+        .nest("/api/v1", api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then lets requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
