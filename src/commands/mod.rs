@@ -9,6 +9,7 @@ pub mod plan;
 pub mod run;
 pub mod send_test;
 pub mod simulate;
+pub mod token;
 
 /// "; did you mean ...?" for an unknown id, naming the nearest known ids.
 pub fn suggest(id: &str, known: &[&str]) -> String {

@@ -100,10 +100,13 @@ fn client_ip(parts: &Parts) -> IpAddr {
         .unwrap_or(IpAddr::from([0, 0, 0, 0]))
 }
 
-impl FromRequestParts<AppState> for Caller {
+impl<S: Store + 'static> FromRequestParts<AppState<S>> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState<S>,
+    ) -> Result<Caller, ApiError> {
         let ip = client_ip(parts);
         let limiter = &state.shared.limiter;
         let metrics = &state.shared.metrics;

@@ -24,7 +24,7 @@ use super::selection::{self, Selection};
 pub const DB_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The scheduler's state as `/healthz` reports it.
-fn scheduler(state: &AppState) -> (&'static str, Option<u64>) {
+fn scheduler<S: Store>(state: &AppState<S>) -> (&'static str, Option<u64>) {
     match &state.shared.heartbeat {
         // No scheduler in this process (e.g. a bare `http::serve`): not healthy
         // for a daemon whose job is the scheduler.
@@ -40,7 +40,7 @@ fn scheduler(state: &AppState) -> (&'static str, Option<u64>) {
 /// `GET /healthz`: 200 when the database answers within [`DB_TIMEOUT`] and
 /// the last scheduler tick is at most `TICK_MAX_AGE` old; 503 otherwise,
 /// with `reason`.
-pub async fn healthz(State(state): State<AppState>) -> Response {
+pub async fn healthz<S: Store + 'static>(State(state): State<AppState<S>>) -> Response {
     let db = match tokio::time::timeout(DB_TIMEOUT, state.shared.store.applied_migrations()).await {
         Ok(Ok(_)) => "ok",
         Ok(Err(e)) => {
@@ -83,7 +83,7 @@ const KINDS: [OutboxKind; 4] = [
 ];
 
 /// `GET /metrics`: Prometheus text format 0.0.4.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+pub async fn metrics<S: Store + 'static>(State(state): State<AppState<S>>) -> Response {
     match render(&state, Timestamp::now()).await {
         Ok(text) => {
             let mut resp = text.into_response();
@@ -101,7 +101,10 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 }
 
 /// The exposition at `now`.
-pub async fn render(state: &AppState, now: Timestamp) -> Result<String, selection::SelectError> {
+pub async fn render<S: Store>(
+    state: &AppState<S>,
+    now: Timestamp,
+) -> Result<String, selection::SelectError> {
     use std::sync::atomic::Ordering::Relaxed;
     let shared = &state.shared;
     let mut e = Exposition::new();

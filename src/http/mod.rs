@@ -37,7 +37,7 @@ use jiff::civil::Date;
 use crate::calendar::WorkCalendar;
 use crate::config::model::Config;
 use crate::daemon::heartbeat::Heartbeat;
-use crate::store::AnyStore;
+use crate::store::{AnyStore, Store};
 
 pub use auth::{FAILURE_WINDOW, MAX_FAILURES};
 pub use error::ApiError;
@@ -67,24 +67,32 @@ impl Live {
     }
 }
 
-pub(crate) struct Shared {
-    store: AnyStore,
+pub(crate) struct Shared<S> {
+    store: S,
     live: RwLock<Arc<Live>>,
     heartbeat: Option<Heartbeat>,
     metrics: Metrics,
     limiter: auth::FailureLimiter,
 }
 
-/// What every handler sees. Cloning is cheap (one `Arc`).
-#[derive(Clone)]
-pub struct AppState {
-    shared: Arc<Shared>,
+/// What every handler sees. Cloning is cheap (one `Arc`). Generic over the
+/// store so `daemon::run::serve` can hand over whatever store it runs on.
+pub struct AppState<S = AnyStore> {
+    shared: Arc<Shared<S>>,
 }
 
-impl AppState {
+impl<S> Clone for AppState<S> {
+    fn clone(&self) -> Self {
+        AppState {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<S: Store> AppState<S> {
     /// `heartbeat` is the daemon's scheduler heartbeat; without one
     /// `/healthz` reports the scheduler as "not_running" (503).
-    pub fn new(store: AnyStore, cfg: Config, heartbeat: Option<Heartbeat>) -> AppState {
+    pub fn new(store: S, cfg: Config, heartbeat: Option<Heartbeat>) -> AppState<S> {
         AppState {
             shared: Arc::new(Shared {
                 store,
@@ -152,18 +160,18 @@ async fn method_not_allowed() -> ApiError {
 }
 
 /// Every route.
-pub fn router(state: AppState) -> Router {
+pub fn router<S: Store + 'static>(state: AppState<S>) -> Router {
     let api = Router::new()
-        .route("/status", get(api::status))
-        .route("/submissions", post(api::record_submission))
-        .route("/submissions/revoke", post(api::revoke_submission))
-        .route("/extensions", post(api::grant_extension))
-        .route("/extensions/revoke", post(api::revoke_extension))
-        .route("/waivers", post(api::grant_waiver))
-        .route("/waivers/revoke", post(api::revoke_waiver));
+        .route("/status", get(api::status::<S>))
+        .route("/submissions", post(api::record_submission::<S>))
+        .route("/submissions/revoke", post(api::revoke_submission::<S>))
+        .route("/extensions", post(api::grant_extension::<S>))
+        .route("/extensions/revoke", post(api::revoke_extension::<S>))
+        .route("/waivers", post(api::grant_waiver::<S>))
+        .route("/waivers/revoke", post(api::revoke_waiver::<S>));
     Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/metrics", get(health::metrics))
+        .route("/healthz", get(health::healthz::<S>))
+        .route("/metrics", get(health::metrics::<S>))
         .nest("/api/v1", api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -173,13 +181,81 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves until `shutdown` completes, then lets requests in flight finish.
-pub async fn serve(
+pub async fn serve<S: Store + 'static>(
     listener: tokio::net::TcpListener,
-    state: AppState,
+    state: AppState<S>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// The server as `hanbao run` runs it: started with the daemon, told about
+/// reloads, stopped with it.
+pub struct Running<S> {
+    pub state: AppState<S>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// Binds `addr` and serves in the background. A failure to bind is logged
+/// and the daemon goes on without HTTP: reminders matter more than the web
+/// face, and the error names the address to fix.
+pub async fn start<S: Store + 'static>(addr: SocketAddr, state: AppState<S>) -> Running<S> {
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(%addr, error = %e, "cannot listen for HTTP (daemon.http_listen); running without the web interface");
+            return Running {
+                state,
+                stop: None,
+                task: None,
+            };
+        }
+    };
+    tracing::info!(%addr, "HTTP listening");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        let _ = rx.await;
+    };
+    let task = tokio::spawn({
+        let state = state.clone();
+        async move {
+            if let Err(e) = serve(listener, state, shutdown).await {
+                tracing::error!(error = %e, "HTTP server stopped");
+            }
+        }
+    });
+    Running {
+        state,
+        stop: Some(tx),
+        task: Some(task),
+    }
+}
+
+impl<S: Store> Running<S> {
+    /// A reload finished: `Some` with the configuration now in force, or
+    /// `None` when it was refused (counted, old configuration kept).
+    pub fn reloaded(&self, cfg: Option<Config>) {
+        self.state.metrics().record_reload(cfg.is_some());
+        if let Some(cfg) = cfg {
+            self.state.replace_config(cfg);
+        }
+    }
+
+    /// Stops accepting, lets requests in flight finish (at most 5 s).
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take()
+            && tokio::time::timeout(std::time::Duration::from_secs(5), task)
+                .await
+                .is_err()
+        {
+            tracing::warn!("HTTP requests still in flight after 5 s; dropped");
+        }
+    }
 }
