@@ -177,13 +177,15 @@ pub async fn render<S: Store>(
     e.family(
         "hanbao_overdue_units",
         "gauge",
-        "Units overdue today, by obligation (due days in the status window).",
+        "Units with at least one overdue period today, by obligation (due days in the status window).",
     );
     for ob in &live.cfg.obligations {
         let n = status
             .iter()
             .filter(|r| r.obligation == ob.id && r.state == StateName::Overdue)
-            .count();
+            .map(|r| r.unit.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
         e.sample("hanbao_overdue_units", &[("obligation", &ob.id)], n as f64);
     }
 
