@@ -1074,3 +1074,162 @@ async fn a_reload_swaps_the_configuration_in_force() {
     assert_eq!((r.status, r.error_code().as_str()), (404, "unknown_id"));
     s.shutdown().await;
 }
+
+/// The real binary: `hanbao token create` prints a secret that `hanbao run`
+/// accepts on `daemon.http_listen`; SIGHUP swaps the configuration the API
+/// sees and counts the reload; `token revoke` takes effect at once; SIGTERM
+/// stops the server with the daemon.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hanbao_run_serves_http_and_token_commands_work() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let cfg_path = dir.path().join("hanbao.toml");
+    let daemon = format!("[daemon]\nhttp_listen = \"{addr}\"\n");
+    std::fs::write(&cfg_path, format!("{daemon}{CONFIG}")).unwrap();
+    let hanbao = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_hanbao"))
+            .arg("--config")
+            .arg(&cfg_path)
+            .args(args)
+            .env("HANBAO_STATE_DIR", dir.path().join("state"))
+            .env_remove("HANBAO_DATABASE")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (ok, out, err) = hanbao(&["token", "create", "--admin", "--name", "Điều phối"]);
+    assert!(ok, "{err}");
+    let secret = out
+        .lines()
+        .find(|l| l.starts_with(http::token::PREFIX))
+        .unwrap_or_else(|| panic!("no secret in {out}"))
+        .to_string();
+    let (ok, out, _) = hanbao(&["token", "create", "--unit", "so-yte", "--name", "Văn thư"]);
+    assert!(ok && out.contains("unit so-yte"), "{out}");
+    let (ok, _, err) = hanbao(&["token", "create", "--unit", "so-yt", "--name", "x"]);
+    assert!(!ok && err.contains("\"so-yte\""), "nearest unit: {err}");
+    let (ok, _, _) = hanbao(&["token", "create", "--name", "x"]);
+    assert!(!ok, "--admin or --unit is required");
+    let (ok, out, _) = hanbao(&["token", "list"]);
+    assert!(
+        ok && out.contains("Điều phối") && out.contains("so-yte"),
+        "{out}"
+    );
+    assert!(!out.contains(&secret), "list never shows secrets");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hanbao"))
+        .arg("--config")
+        .arg(&cfg_path)
+        .arg("run")
+        .env("HANBAO_STATE_DIR", dir.path().join("state"))
+        .env_remove("HANBAO_DATABASE")
+        .env_remove("JOURNAL_STREAM")
+        .env_remove("NOTIFY_SOCKET")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let signal = |sig: &str| {
+        assert!(
+            Command::new("kill")
+                .args([sig, &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    };
+    let mut healthy = None;
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            let r = request(addr, "GET", "/healthz", None, None).await;
+            if r.status == 200 {
+                healthy = Some(r);
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let healthy = healthy.expect("/healthz 200 within 10 s");
+    assert_eq!(healthy.json()["scheduler"], "ok");
+    let auth = bearer(&secret);
+    let r = request(
+        addr,
+        "GET",
+        "/api/v1/status?obligation=bc-thang",
+        Some(&auth),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{r:?}");
+
+    // Reload without bc-thang: the API follows, and the reload is counted.
+    std::fs::write(
+        &cfg_path,
+        format!(
+            "{daemon}{}",
+            &CONFIG[..CONFIG.find("[[obligation]]\nid = \"bc-thang\"").unwrap()]
+        ),
+    )
+    .unwrap();
+    signal("-HUP");
+    let mut reloaded = false;
+    for _ in 0..50 {
+        let r = request(
+            addr,
+            "GET",
+            "/api/v1/status?obligation=bc-thang",
+            Some(&auth),
+            None,
+        )
+        .await;
+        if r.status == 404 {
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(reloaded, "the API sees the reloaded configuration");
+    let m = parse_metrics(&request(addr, "GET", "/metrics", None, None).await.body);
+    assert_eq!(
+        metric(&m, "hanbao_config_reloads_total{result=\"ok\"}"),
+        1.0
+    );
+
+    // Revoked from another process: refused on the next request.
+    let (ok, out, err) = hanbao(&["token", "revoke", "1"]);
+    assert!(ok && out.contains("revoked"), "{out}{err}");
+    let r = request(addr, "GET", "/api/v1/status", Some(&auth), None).await;
+    assert_eq!(r.status, 401);
+
+    signal("-TERM");
+    let status = tokio::task::spawn_blocking(move || {
+        let status = child.wait().unwrap();
+        let mut err = String::new();
+        use std::io::Read as _;
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        (status, err)
+    })
+    .await
+    .unwrap();
+    assert!(status.0.success(), "{}", status.1);
+    assert!(!status.1.contains(&secret), "the secret is never logged");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "the server stops with the daemon"
+    );
+}
