@@ -1,4 +1,5 @@
-//! The web face of the daemon: health, metrics and the JSON API (`/api/v1`).
+//! The web face of the daemon: health, metrics, the JSON API (`/api/v1`)
+//! and the one-click confirmation page (`/confirm`).
 //!
 //! [`serve`] takes its listener and a shutdown future (mini-redis style), so
 //! `hanbao run` binds `daemon.http_listen` and tests bind 127.0.0.1:0.
@@ -15,8 +16,10 @@
 
 mod api;
 mod auth;
+mod confirm;
 mod error;
 mod health;
+pub mod link;
 pub mod metrics;
 pub mod selection;
 pub mod token;
@@ -42,6 +45,11 @@ use crate::store::{AnyStore, Store};
 pub use auth::{FAILURE_WINDOW, MAX_FAILURES};
 pub use error::ApiError;
 pub use metrics::Metrics;
+
+/// The HMAC key of confirmation links, in the state directory (e.g.
+/// `head -c 32 /dev/urandom > /var/lib/hanbao/link.key`); absent: `/confirm`
+/// answers 404.
+pub const LINK_KEY_FILE: &str = "link.key";
 
 /// Largest request body accepted (larger: 413).
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -73,6 +81,8 @@ pub(crate) struct Shared<S> {
     heartbeat: Option<Heartbeat>,
     metrics: Metrics,
     limiter: auth::FailureLimiter,
+    /// The key of one-click confirmation links; unset: `/confirm` is off.
+    link_key: std::sync::OnceLock<link::LinkKey>,
 }
 
 /// What every handler sees. Cloning is cheap (one `Arc`). Generic over the
@@ -100,6 +110,7 @@ impl<S: Store> AppState<S> {
                 heartbeat,
                 metrics: Metrics::default(),
                 limiter: auth::FailureLimiter::default(),
+                link_key: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -117,6 +128,12 @@ impl<S: Store> AppState<S> {
     pub fn replace_config(&self, cfg: Config) {
         let live = Arc::new(Live::new(cfg));
         *self.shared.live.write().unwrap_or_else(|e| e.into_inner()) = live;
+    }
+
+    /// Turns on `/confirm` with this key (once; later calls are ignored
+    /// and return false).
+    pub fn set_link_key(&self, key: link::LinkKey) -> bool {
+        self.shared.link_key.set(key).is_ok()
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -172,6 +189,10 @@ pub fn router<S: Store + 'static>(state: AppState<S>) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz::<S>))
         .route("/metrics", get(health::metrics::<S>))
+        .route(
+            "/confirm",
+            get(confirm::show::<S>).post(confirm::submit::<S>),
+        )
         .nest("/api/v1", api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -204,6 +225,16 @@ pub struct Running<S> {
 /// and the daemon goes on without HTTP: reminders matter more than the web
 /// face, and the error names the address to fix.
 pub async fn start<S: Store + 'static>(addr: SocketAddr, state: AppState<S>) -> Running<S> {
+    let key_path = state.live().cfg.daemon.state_dir.join(LINK_KEY_FILE);
+    if key_path.exists() {
+        match link::LinkKey::from_file(&key_path) {
+            Ok(key) => {
+                state.set_link_key(key);
+                tracing::info!(path = %key_path.display(), "one-click confirmation links on");
+            }
+            Err(e) => tracing::error!(error = %e, "one-click confirmation links off"),
+        }
+    }
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,
         Err(e) => {

@@ -39,7 +39,7 @@ supervisor = "ubnd-tinh"
 
 [[unit]]
 id = "so-taichinh"
-name = "Sở Tài chính"
+name = "Sở Tài chính <Ban \"A\" & B>"
 email = "vanthu@sotc.quangngai.example"
 groups = ["so-nganh"]
 supervisor = "ubnd-tinh"
@@ -1127,6 +1127,14 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
     );
     assert!(!out.contains(&secret), "list never shows secrets");
 
+    // A link key in the state directory turns on /confirm.
+    let key_bytes = b"fedcba9876543210fedcba9876543210\n";
+    std::fs::write(
+        dir.path().join("state").join(http::LINK_KEY_FILE),
+        key_bytes,
+    )
+    .unwrap();
+    let key = http::link::LinkKey::new(key_bytes.trim_ascii().to_vec()).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_hanbao"))
         .arg("--config")
         .arg(&cfg_path)
@@ -1171,6 +1179,15 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
     )
     .await;
     assert_eq!(r.status, 200, "{r:?}");
+    let link = http::link::LinkScope {
+        obligation: "bc-quy".into(),
+        period: "2026-Q1".into(),
+        unit: "so-yte".into(),
+        expires: Timestamp::now().as_second() + 3600,
+    };
+    let r = request(addr, "GET", &link.path(&key), None, None).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(r.body.contains("Xác nhận đã gửi báo cáo"));
 
     // Reload without bc-thang: the API follows, and the reload is counted.
     std::fs::write(
@@ -1232,4 +1249,147 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
         tokio::net::TcpStream::connect(addr).await.is_err(),
         "the server stops with the daemon"
     );
+}
+
+fn form_body(fields: &[(&str, &str)]) -> Vec<u8> {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", http::link::percent(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+        .into_bytes()
+}
+
+async fn send(s: &Server, fields: Vec<(&str, String)>) -> Resp {
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    post_form(s, &refs).await
+}
+
+async fn post_form(s: &Server, fields: &[(&str, &str)]) -> Resp {
+    let body = form_body(fields);
+    request(
+        s.addr,
+        "POST",
+        "/confirm",
+        None,
+        Some(("application/x-www-form-urlencoded", &body)),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn confirmation_links_open_a_form_and_record_once() {
+    use hanbao::http::link::{LinkKey, LinkScope};
+    let s = start(None).await;
+    let scope = |unit: &str, expires: i64| LinkScope {
+        obligation: "bc-quy".into(),
+        period: "2026-Q1".into(),
+        unit: unit.into(),
+        expires,
+    };
+    let later = Timestamp::now().as_second() + 86_400;
+    let key = LinkKey::new(b"0123456789abcdef0123456789abcdef".to_vec()).unwrap();
+
+    // Without a key the feature is off.
+    let r = get(&s, &scope("so-yte", later).path(&key), None).await;
+    assert_eq!(r.status, 404);
+    assert!(s.state.set_link_key(key.clone()));
+
+    let link = scope("so-taichinh", later);
+    let r = get(&s, &link.path(&key), None).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    assert_security_headers(&r);
+    assert!(r.body.contains("Xác nhận đã gửi báo cáo"));
+    assert!(
+        r.body
+            .contains("Sở Tài chính &lt;Ban &quot;A&quot; &amp; B&gt;"),
+        "names are escaped: {}",
+        r.body
+    );
+    assert!(!r.body.contains("<Ban"));
+    assert!(r.body.contains("20/03/2026"), "the due day");
+
+    // Tampered (another unit, another expiry, a wrong signature) and expired.
+    let sig = link.sign(&key);
+    for path in [
+        format!("/confirm?o=bc-quy&p=2026-Q1&u=so-yte&e={later}&s={sig}"),
+        format!(
+            "/confirm?o=bc-quy&p=2026-Q1&u=so-taichinh&e={}&s={sig}",
+            later + 1
+        ),
+        format!(
+            "/confirm?o=bc-quy&p=2026-Q1&u=so-taichinh&e={later}&s={}",
+            "0".repeat(64)
+        ),
+        "/confirm?o=bc-quy".to_string(),
+    ] {
+        let r = get(&s, &path, None).await;
+        assert_eq!(r.status, 400, "{path}");
+        assert!(r.body.contains("Liên kết không hợp lệ"), "{path}");
+    }
+    let expired = scope("so-taichinh", Timestamp::now().as_second() - 1);
+    let r = get(&s, &expired.path(&key), None).await;
+    assert_eq!(r.status, 410);
+    assert!(r.body.contains("hết hạn"));
+
+    let e = later.to_string();
+    let fields = |reference: &'static str, on: &'static str| {
+        vec![
+            ("o", "bc-quy".to_string()),
+            ("p", "2026-Q1".to_string()),
+            ("u", "so-taichinh".to_string()),
+            ("e", e.clone()),
+            ("s", sig.clone()),
+            ("reference", reference.to_string()),
+            ("received_on", on.to_string()),
+        ]
+    };
+    // A date in the future: the form again, with the message and the
+    // escaped reference.
+    let r = send(&s, fields("<b>15</b>", "2099-01-01")).await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body.contains("sau hôm nay") && r.body.contains("&lt;b&gt;15&lt;/b&gt;"),
+        "{}",
+        r.body
+    );
+    // A forged post records nothing.
+    let mut forged = fields("15/BC", "18/03/2026");
+    forged[2].1 = "so-yte".into();
+    assert_eq!(send(&s, forged).await.status, 400);
+    assert!(
+        s.store
+            .history(&hanbao::store::HistoryFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let r = send(&s, fields("15/BC-STC", "18/03/2026")).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    assert!(r.body.contains("Đã ghi nhận báo cáo") && r.body.contains("18/03/2026"));
+    // Twice: harmless.
+    let r = send(&s, fields("15/BC-STC", "2026-03-18")).await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("đã được ghi nhận"));
+    let r = send(&s, fields("99/BC", "2026-03-19")).await;
+    assert_eq!(r.status, 409);
+    assert!(r.body.contains("15/BC-STC"), "shows what is recorded");
+    let r = get(&s, &link.path(&key), None).await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("Báo cáo đã được ghi nhận") && !r.body.contains("<form"));
+
+    let history = s
+        .store
+        .history(&hanbao::store::HistoryFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].source, hanbao::store::Source::Link);
+    assert_eq!(history[0].actor, "link:so-taichinh");
+    assert_eq!(history[0].reference.as_deref(), Some("15/BC-STC"));
+    let v = get(&s, Q1, Some(&s.admin)).await.json();
+    assert_eq!(v[1]["state"], "submitted_on_time");
+    s.shutdown().await;
 }
