@@ -100,6 +100,61 @@ fn client_ip(parts: &Parts) -> IpAddr {
         .unwrap_or(IpAddr::from([0, 0, 0, 0]))
 }
 
+/// What a request presented as its credential.
+pub(crate) enum Presented<'a> {
+    Missing,
+    Malformed,
+    Secret(&'a str),
+}
+
+/// Checks a presented secret from client `ip`: the failure limit first, then
+/// the token (unknown and revoked tokens count as failures).
+pub(crate) async fn authenticate<S: Store>(
+    state: &AppState<S>,
+    ip: IpAddr,
+    presented: Presented<'_>,
+) -> Result<Caller, ApiError> {
+    let limiter = &state.shared.limiter;
+    let metrics = &state.shared.metrics;
+    if let Some(secs) = limiter.blocked(ip, Instant::now()) {
+        metrics.auth_rate_limited.fetch_add(1, Ordering::Relaxed);
+        let mut e = ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "too_many_failures",
+            format!("too many failed authentications; try again in {secs} s"),
+        );
+        e.retry_after = Some(secs);
+        return Err(e);
+    }
+    let fail = |message: &str| {
+        limiter.fail(ip, Instant::now());
+        metrics.auth_failures.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(client = %ip, reason = message, "API authentication failed");
+        ApiError::unauthorized(message)
+    };
+    let secret = match presented {
+        Presented::Missing => {
+            return Err(fail("missing bearer token (Authorization: Bearer ...)"));
+        }
+        Presented::Malformed => {
+            return Err(fail("malformed Authorization header; expected Bearer"));
+        }
+        Presented::Secret(s) => s,
+    };
+    let hash = token::hash(secret);
+    let found = state.shared.store.token_by_hash(&hash).await?;
+    match found {
+        Some(t) if token::constant_time_eq(t.hash.as_bytes(), hash.as_bytes()) => {
+            if t.is_revoked() {
+                Err(fail("token revoked"))
+            } else {
+                Ok(Caller { token: t })
+            }
+        }
+        _ => Err(fail("unknown token")),
+    }
+}
+
 impl<S: Store + 'static> FromRequestParts<AppState<S>> for Caller {
     type Rejection = ApiError;
 
@@ -108,51 +163,23 @@ impl<S: Store + 'static> FromRequestParts<AppState<S>> for Caller {
         state: &AppState<S>,
     ) -> Result<Caller, ApiError> {
         let ip = client_ip(parts);
-        let limiter = &state.shared.limiter;
-        let metrics = &state.shared.metrics;
-        if let Some(secs) = limiter.blocked(ip, Instant::now()) {
-            metrics.auth_rate_limited.fetch_add(1, Ordering::Relaxed);
-            let mut e = ApiError::new(
-                axum::http::StatusCode::TOO_MANY_REQUESTS,
-                "too_many_failures",
-                format!("too many failed authentications; try again in {secs} s"),
-            );
-            e.retry_after = Some(secs);
-            return Err(e);
-        }
-        let fail = |message: &str| {
-            limiter.fail(ip, Instant::now());
-            metrics.auth_failures.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(client = %ip, reason = message, "API authentication failed");
-            ApiError::unauthorized(message)
+        let presented = match parts.headers.get(header::AUTHORIZATION) {
+            None => Presented::Missing,
+            Some(value) => match value
+                .to_str()
+                .ok()
+                .and_then(|v| {
+                    v.strip_prefix("Bearer ")
+                        .or_else(|| v.strip_prefix("bearer "))
+                })
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                Some(secret) => Presented::Secret(secret),
+                None => Presented::Malformed,
+            },
         };
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            return Err(fail("missing bearer token (Authorization: Bearer ...)"));
-        };
-        let Some(secret) = value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        else {
-            return Err(fail("malformed Authorization header; expected Bearer"));
-        };
-        let hash = token::hash(secret);
-        let found = state.shared.store.token_by_hash(&hash).await?;
-        match found {
-            Some(t) if token::constant_time_eq(t.hash.as_bytes(), hash.as_bytes()) => {
-                if t.is_revoked() {
-                    Err(fail("token revoked"))
-                } else {
-                    Ok(Caller { token: t })
-                }
-            }
-            _ => Err(fail("unknown token")),
-        }
+        authenticate(state, ip, presented).await
     }
 }
 

@@ -1,5 +1,5 @@
 //! The web face of the daemon: health, metrics, the JSON API (`/api/v1`)
-//! and the one-click confirmation page (`/confirm`).
+//! the one-click confirmation page (`/confirm`) and calendar feeds (`/ics`).
 //!
 //! [`serve`] takes its listener and a shutdown future (mini-redis style), so
 //! `hanbao run` binds `daemon.http_listen` and tests bind 127.0.0.1:0.
@@ -18,6 +18,7 @@ mod api;
 mod auth;
 mod confirm;
 mod error;
+mod feed;
 mod health;
 pub mod link;
 pub mod metrics;
@@ -193,6 +194,7 @@ pub fn router<S: Store + 'static>(state: AppState<S>) -> Router {
             "/confirm",
             get(confirm::show::<S>).post(confirm::submit::<S>),
         )
+        .route("/ics/{file}", get(feed::feed::<S>))
         .nest("/api/v1", api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

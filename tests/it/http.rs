@@ -1393,3 +1393,175 @@ async fn confirmation_links_open_a_form_and_record_once() {
     assert_eq!(v[1]["state"], "submitted_on_time");
     s.shutdown().await;
 }
+
+/// Unfolds an .ics body after checking the physical lines: CRLF only, at
+/// most 75 octets each.
+fn unfold(ics: &str) -> Vec<String> {
+    assert!(ics.ends_with("\r\n"));
+    let mut out: Vec<String> = Vec::new();
+    for physical in ics.split("\r\n").filter(|l| !l.is_empty()) {
+        assert!(!physical.contains('\n') && !physical.contains('\r'));
+        assert!(
+            physical.len() <= 75,
+            "{} octets: {physical:?}",
+            physical.len()
+        );
+        match physical.strip_prefix(' ') {
+            Some(rest) => out.last_mut().expect("continuation first").push_str(rest),
+            None => out.push(physical.to_string()),
+        }
+    }
+    out
+}
+
+/// (UID, DTSTART, DTEND, TRIGGERs) of every VEVENT, checking BEGIN/END nesting.
+fn events(lines: &[String]) -> Vec<(String, String, String, Vec<String>)> {
+    let mut stack: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    let mut cur: Option<(String, String, String, Vec<String>)> = None;
+    for l in lines {
+        if let Some(what) = l.strip_prefix("BEGIN:") {
+            stack.push(what);
+            if what == "VEVENT" {
+                cur = Some(Default::default());
+            }
+        } else if let Some(what) = l.strip_prefix("END:") {
+            assert_eq!(stack.pop(), Some(what), "nesting at {l}");
+            if what == "VEVENT" {
+                out.push(cur.take().unwrap());
+            }
+        } else if let Some(c) = cur.as_mut() {
+            if let Some(v) = l.strip_prefix("UID:") {
+                c.0 = v.into();
+            } else if let Some(v) = l.strip_prefix("DTSTART;VALUE=DATE:") {
+                c.1 = v.into();
+            } else if let Some(v) = l.strip_prefix("DTEND;VALUE=DATE:") {
+                c.2 = v.into();
+            } else if let Some(v) = l.strip_prefix("TRIGGER:") {
+                c.3.push(v.into());
+            }
+        }
+    }
+    assert!(stack.is_empty());
+    assert_eq!(lines.first().map(String::as_str), Some("BEGIN:VCALENDAR"));
+    assert!(lines.contains(&"METHOD:PUBLISH".to_string()));
+    out
+}
+
+#[tokio::test]
+async fn calendar_feeds_per_unit_and_for_all() {
+    let s = start(None).await;
+    let year = "from=2026-01-01&to=2026-12-31";
+    let r = get(&s, &format!("/ics/so-yte.ics?token={}&{year}", s.yte), None).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        r.header("content-type"),
+        Some("text/calendar; charset=utf-8")
+    );
+    assert_security_headers(&r);
+    let lines = unfold(&r.body);
+    let ev = events(&lines);
+    // 4 quarters + 12 months due in 2026.
+    assert_eq!(ev.len(), 16, "{lines:?}");
+    // Q1: due Friday 20/03/2026, reminder 3 working days before (Tue 17/03).
+    // Q2: 20/06/2026 is a Saturday, rolled to Monday 22/06; 3 working days
+    // before is Wednesday 17/06, 5 calendar days (checked on a 2026 calendar).
+    let q1 = ev
+        .iter()
+        .find(|e| e.1 == "20260320" && !e.3.is_empty())
+        .unwrap();
+    assert_eq!(
+        (q1.2.as_str(), q1.3.as_slice()),
+        ("20260321", &["-P3D".to_string()][..])
+    );
+    let q2 = ev
+        .iter()
+        .find(|e| e.1 == "20260622" && !e.3.is_empty())
+        .unwrap();
+    assert_eq!(
+        (q2.2.as_str(), q2.3.as_slice()),
+        ("20260623", &["-P5D".to_string()][..])
+    );
+    let mut uids: Vec<&str> = ev.iter().map(|e| e.0.as_str()).collect();
+    uids.sort();
+    uids.dedup();
+    assert_eq!(uids.len(), 16, "unique UIDs");
+    // The UID of the .ics the reminders attach (domain of mail.from, here
+    // the default "hanbao@localhost").
+    assert_eq!(
+        q1.0,
+        hanbao::mail::ids::calendar_uid("bc-quy", "2026-Q1", "so-yte", "localhost")
+    );
+    // Stable: the same UIDs on the next fetch.
+    let again = get(&s, &format!("/ics/so-yte.ics?token={}&{year}", s.yte), None).await;
+    let ev2 = events(&unfold(&again.body));
+    assert_eq!(
+        ev.iter().map(|e| &e.0).collect::<Vec<_>>(),
+        ev2.iter().map(|e| &e.0).collect::<Vec<_>>()
+    );
+    assert!(r.body.contains("X-WR-CALNAME:Hạn báo cáo — Sở Y tế"));
+
+    let all = get(&s, &format!("/ics/all.ics?token={}&{year}", s.admin), None).await;
+    assert_eq!(all.status, 200);
+    assert_eq!(events(&unfold(&all.body)).len(), 32);
+    let admin_unit = get(
+        &s,
+        &format!("/ics/so-taichinh.ics?token={}&{year}", s.admin),
+        None,
+    )
+    .await;
+    assert_eq!(admin_unit.status, 200);
+    assert!(
+        unfold(&admin_unit.body)
+            .iter()
+            .any(|l| l.starts_with("SUMMARY:") && l.ends_with("— Sở Tài chính <Ban \"A\" & B>")),
+        "TEXT values keep <, & and quotes (only backslash, ; , and newlines are escaped)"
+    );
+
+    for (path, status, code) in [
+        (
+            format!("/ics/so-taichinh.ics?token={}", s.yte),
+            403,
+            "forbidden",
+        ),
+        (format!("/ics/all.ics?token={}", s.yte), 403, "forbidden"),
+        (
+            format!("/ics/so-yt.ics?token={}", s.admin),
+            404,
+            "unknown_id",
+        ),
+        (format!("/ics/so-yte?token={}", s.admin), 404, "not_found"),
+        (
+            format!("/ics/so-yte.ics?token={}&from=mai", s.admin),
+            400,
+            "bad_request",
+        ),
+        (
+            format!(
+                "/ics/so-yte.ics?token={}&from=2026-02-01&to=2026-01-01",
+                s.admin
+            ),
+            400,
+            "bad_request",
+        ),
+        ("/ics/so-yte.ics".to_string(), 401, "unauthorized"),
+        (
+            format!("/ics/so-yte.ics?token={}", s.revoked),
+            401,
+            "unauthorized",
+        ),
+        (
+            "/ics/so-yte.ics?token=hanbao_00".to_string(),
+            401,
+            "unauthorized",
+        ),
+    ] {
+        let r = get(&s, &path, None).await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (status, code),
+            "{path}"
+        );
+    }
+    s.shutdown().await;
+}
