@@ -15,3 +15,4 @@ pub mod period;
 pub mod planner;
 pub mod status;
 pub mod store;
+pub mod tracking;

@@ -51,6 +51,23 @@ enum Command {
     Simulate(SimulateArgs),
     /// Send a test message with the configured mail settings
     SendTest(SendTestArgs),
+    // --- tracking (issue 3): database from daemon.database or $HANBAO_DATABASE ---
+    /// Who has reported: units × obligations for a period, with days late
+    Status(StatusArgs),
+    /// The status table as CSV for LibreOffice/Excel (UTF-8 BOM, CRLF)
+    Export(ExportArgs),
+    /// Record that a report arrived
+    Submit(SubmitCli),
+    /// Withdraw a submission, extension or waiver (history is kept)
+    Revoke(RevokeCli),
+    /// Grant a unit a new due date for one period
+    Extend(ExtendCli),
+    /// Exempt a unit from one period
+    Waive(WaiveCli),
+    /// Every recorded change, oldest first, in local time
+    History(HistoryCli),
+    /// Record many submissions from a CSV file, all or nothing
+    Import(ImportCli),
     // --- token commands (HTTP API) ---
     /// API tokens for /api/v1: create (prints the secret once), list, revoke
     #[command(subcommand)]
@@ -105,6 +122,136 @@ fn token(flag: Option<&Path>, cmd: TokenCommand) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 // --- end token commands ---
+
+/// Which statuses to show.
+#[derive(Args, Debug, Clone)]
+struct Filters {
+    /// Only this obligation (id)
+    #[arg(long)]
+    obligation: Option<String>,
+    /// Only this period (e.g. 2026-H1, 2026-Q3, 2026-05, 2026)
+    #[arg(long)]
+    period: Option<String>,
+    /// Only this unit (id)
+    #[arg(long)]
+    unit: Option<String>,
+    /// The day to judge at [default: today in the configured time zone]
+    #[arg(long, value_parser = parse_date)]
+    at: Option<Date>,
+}
+
+#[derive(Args, Debug)]
+struct StatusArgs {
+    #[command(flatten)]
+    filters: Filters,
+    /// One JSON object per line
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+    /// CSV (same as `hanbao export`)
+    #[arg(long)]
+    csv: bool,
+}
+
+#[derive(Args, Debug)]
+struct ExportArgs {
+    #[command(flatten)]
+    filters: Filters,
+    /// CSV output (the only format; accepted for clarity)
+    #[arg(long)]
+    csv: bool,
+    /// Write to this file instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// The (obligation, period, unit) a record is about.
+#[derive(Args, Debug)]
+struct KeyArgs {
+    /// Obligation id, e.g. nq121-6thang
+    obligation: String,
+    /// Period key, e.g. 2026-H1
+    period: String,
+    /// Unit id, e.g. ubnd-binhson
+    unit: String,
+}
+
+#[derive(Args, Debug)]
+struct SubmitCli {
+    #[command(flatten)]
+    key: KeyArgs,
+    /// Day the report arrived [default: today]
+    #[arg(long, value_parser = parse_date)]
+    on: Option<Date>,
+    /// Local time it arrived, HH:MM
+    #[arg(long, value_parser = parse_time)]
+    at: Option<jiff::civil::Time>,
+    /// Document number (số văn bản)
+    #[arg(long = "ref")]
+    reference: Option<String>,
+    #[arg(long)]
+    note: Option<String>,
+    /// Who records it [default: $SUDO_USER, then $USER]
+    #[arg(long)]
+    by: Option<String>,
+    /// Replace the submission already recorded
+    #[arg(long)]
+    correct: bool,
+}
+
+#[derive(Args, Debug)]
+struct RevokeCli {
+    #[command(flatten)]
+    key: KeyArgs,
+    #[arg(long)]
+    reason: Option<String>,
+    #[arg(long)]
+    by: Option<String>,
+    /// What to withdraw
+    #[arg(long, default_value = "submission", value_parser = ["submission", "extension", "waiver"])]
+    what: String,
+}
+
+#[derive(Args, Debug)]
+struct ExtendCli {
+    #[command(flatten)]
+    key: KeyArgs,
+    /// The new due day
+    #[arg(long, value_parser = parse_date)]
+    until: Date,
+    #[arg(long)]
+    reason: String,
+    #[arg(long)]
+    by: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct WaiveCli {
+    #[command(flatten)]
+    key: KeyArgs,
+    #[arg(long)]
+    reason: String,
+    #[arg(long)]
+    by: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct HistoryCli {
+    #[arg(long)]
+    obligation: Option<String>,
+    #[arg(long)]
+    period: Option<String>,
+    #[arg(long)]
+    unit: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct ImportCli {
+    /// CSV file (see `hanbao import --help` and the README for the columns)
+    file: PathBuf,
+    /// Who records rows without a `by` column [default: $SUDO_USER, then $USER]
+    #[arg(long)]
+    by: Option<String>,
+}
 
 #[derive(Args, Debug)]
 struct SimulateArgs {
@@ -186,6 +333,19 @@ fn parse_date(s: &str) -> Result<Date, String> {
     config::values::parse_date(s)
 }
 
+fn parse_time(s: &str) -> Result<jiff::civil::Time, String> {
+    let (h, m) = s
+        .trim()
+        .split_once(':')
+        .ok_or_else(|| format!("\"{s}\" không phải giờ HH:MM"))?;
+    match (h.parse::<i8>(), m.parse::<i8>()) {
+        (Ok(h), Ok(m)) if m.to_string().len() <= 2 => {
+            jiff::civil::Time::new(h, m, 0, 0).map_err(|_| format!("\"{s}\" không phải giờ HH:MM"))
+        }
+        _ => Err(format!("\"{s}\" không phải giờ HH:MM")),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     hanbao::logging::init();
@@ -233,6 +393,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check => {
             let (path, _) = config_path(cli.config.as_deref());
             let result = config::load(&path);
+            if let Ok(loaded) = &result {
+                print!("{}", check_database(&loaded.config));
+            }
             print!("{}", commands::check::render(&result));
             Ok(ExitCode::from(commands::check::exit_code(&result)))
         }
@@ -241,7 +404,256 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Run => run_daemon(cli.config.as_deref()),
         Command::Simulate(args) => simulate(cli.config.as_deref(), args),
         Command::SendTest(args) => send_test(cli.config.as_deref(), args),
+        Command::Status(args) => status(cli.config.as_deref(), args),
+        Command::Export(args) => export(cli.config.as_deref(), args),
+        Command::Submit(args) => submit(cli.config.as_deref(), args),
+        Command::Revoke(args) => revoke(cli.config.as_deref(), args),
+        Command::Extend(args) => extend(cli.config.as_deref(), args),
+        Command::Waive(args) => waive(cli.config.as_deref(), args),
+        Command::History(args) => history(cli.config.as_deref(), args),
+        Command::Import(args) => import(cli.config.as_deref(), args),
         Command::Token(cmd) => token(cli.config.as_deref(), cmd),
+    }
+}
+
+// --- tracking commands (issue 3) -------------------------------------------
+// The clock and the environment are read here and nowhere below.
+
+use hanbao::commands::record::{self as record_cmd, Ctx, Outcome};
+use hanbao::store::{AnyStore, Store as _};
+
+/// The database URL: $HANBAO_DATABASE (a URL or a SQLite file path) over
+/// `daemon.database`.
+fn database_url(cfg: &config::model::Config) -> String {
+    let env = std::env::var("HANBAO_DATABASE").ok();
+    record_cmd::database_url(&cfg.daemon.database_url, env.as_deref())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+async fn open_store(cfg: &config::model::Config) -> Result<AnyStore> {
+    hanbao::store::open(&database_url(cfg))
+        .await
+        .map_err(|e| anyhow::anyhow!("không mở được cơ sở dữ liệu: {e}"))
+}
+
+fn default_actor() -> String {
+    ["SUDO_USER", "USER", "LOGNAME"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| "hanbao".into())
+}
+
+fn ctx<'a>(cfg: &'a config::model::Config, by: Option<&str>) -> Ctx<'a> {
+    let now = jiff::Timestamp::now();
+    Ctx {
+        cfg,
+        cal: WorkCalendar::new(&cfg.calendar),
+        now,
+        today: now.to_zoned_datetime(cfg.daemon.time_zone.clone()).date(),
+        default_actor: by.map(str::to_owned).unwrap_or_else(default_actor),
+    }
+}
+
+fn finish(outcome: Outcome) -> ExitCode {
+    if outcome.code == 0 {
+        print!("{}", outcome.text);
+    } else {
+        eprint!("{}", outcome.text);
+    }
+    ExitCode::from(outcome.code)
+}
+
+fn selection(f: &Filters) -> hanbao::tracking::Selection {
+    hanbao::tracking::Selection {
+        obligation: f.obligation.clone(),
+        period: f.period.clone(),
+        unit: f.unit.clone(),
+    }
+}
+
+/// The status rows of the filters, rendered by `render`.
+fn with_status(
+    flag: Option<&Path>,
+    filters: &Filters,
+    render: impl FnOnce(&[hanbao::tracking::Row<'_>], &config::model::Config, Date) -> Result<()>,
+) -> Result<ExitCode> {
+    let cfg = match load_config(flag) {
+        Ok(cfg) => cfg,
+        Err(code) => return Ok(code),
+    };
+    let c = ctx(&cfg, None);
+    let at = filters.at.unwrap_or(c.today);
+    let sel = selection(filters);
+    // Bad filters are refused before the database is opened.
+    hanbao::tracking::targets(&cfg, &c.cal, &sel, at).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rows = runtime()?.block_on(async {
+        let store = open_store(&cfg).await?;
+        let rows = hanbao::tracking::status(&store, &cfg, &c.cal, &sel, at).await;
+        store.close().await;
+        rows.map_err(|e| anyhow::anyhow!("{e}"))
+    })?;
+    render(&rows, &cfg, at)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(flag: Option<&Path>, args: StatusArgs) -> Result<ExitCode> {
+    use std::io::{IsTerminal as _, Write as _};
+    with_status(flag, &args.filters, |rows, cfg, at| {
+        let mut out = std::io::stdout().lock();
+        if args.json {
+            out.write_all(commands::status::json(rows).as_bytes())?;
+        } else if args.csv {
+            out.write_all(&commands::status::csv(rows))?;
+        } else {
+            let colours = std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            out.write_all(commands::status::matrix(rows, cfg, at, colours).as_bytes())?;
+        }
+        Ok(())
+    })
+}
+
+fn export(flag: Option<&Path>, args: ExportArgs) -> Result<ExitCode> {
+    use std::io::Write as _;
+    with_status(flag, &args.filters, |rows, _, _| {
+        let bytes = commands::status::csv(rows);
+        match &args.output {
+            Some(path) => std::fs::write(path, bytes)
+                .map_err(|e| anyhow::anyhow!("không ghi được {}: {e}", path.display()))?,
+            None => std::io::stdout().lock().write_all(&bytes)?,
+        }
+        Ok(())
+    })
+}
+
+/// Loads the configuration, opens the database and runs one recording command.
+fn recording<F>(flag: Option<&Path>, by: Option<&str>, f: F) -> Result<ExitCode>
+where
+    F: for<'c> AsyncFnOnce(&'c AnyStore, &'c Ctx<'c>) -> Result<Outcome>,
+{
+    let cfg = match load_config(flag) {
+        Ok(cfg) => cfg,
+        Err(code) => return Ok(code),
+    };
+    let c = ctx(&cfg, by);
+    let outcome = runtime()?.block_on(async {
+        let store = open_store(&cfg).await?;
+        let out = f(&store, &c).await;
+        store.close().await;
+        out
+    })?;
+    Ok(finish(outcome))
+}
+
+fn submit(flag: Option<&Path>, a: SubmitCli) -> Result<ExitCode> {
+    let args = record_cmd::SubmitArgs {
+        obligation: a.key.obligation,
+        period: a.key.period,
+        unit: a.key.unit,
+        on: a.on,
+        at: a.at,
+        reference: a.reference,
+        note: a.note,
+        by: a.by,
+        correct: a.correct,
+    };
+    recording(flag, None, async |s, c| {
+        record_cmd::submit(s, c, args).await
+    })
+}
+
+fn revoke(flag: Option<&Path>, a: RevokeCli) -> Result<ExitCode> {
+    let args = record_cmd::RevokeArgs {
+        obligation: a.key.obligation,
+        period: a.key.period,
+        unit: a.key.unit,
+        what: hanbao::store::Subject::parse(&a.what).unwrap_or(hanbao::store::Subject::Submission),
+        reason: a.reason,
+        by: a.by,
+    };
+    recording(flag, None, async |s, c| {
+        record_cmd::revoke(s, c, args).await
+    })
+}
+
+fn extend(flag: Option<&Path>, a: ExtendCli) -> Result<ExitCode> {
+    let args = record_cmd::ExtendArgs {
+        obligation: a.key.obligation,
+        period: a.key.period,
+        unit: a.key.unit,
+        until: a.until,
+        reason: a.reason,
+        by: a.by,
+    };
+    recording(flag, None, async |s, c| {
+        record_cmd::extend(s, c, args).await
+    })
+}
+
+fn waive(flag: Option<&Path>, a: WaiveCli) -> Result<ExitCode> {
+    let args = record_cmd::WaiveArgs {
+        obligation: a.key.obligation,
+        period: a.key.period,
+        unit: a.key.unit,
+        reason: a.reason,
+        by: a.by,
+    };
+    recording(flag, None, async |s, c| record_cmd::waive(s, c, args).await)
+}
+
+fn history(flag: Option<&Path>, a: HistoryCli) -> Result<ExitCode> {
+    let filter = hanbao::store::HistoryFilter {
+        obligation: a.obligation,
+        period: a.period,
+        unit: a.unit,
+    };
+    recording(flag, None, async |s, c| {
+        record_cmd::history(s, c.cfg, filter).await
+    })
+}
+
+fn import(flag: Option<&Path>, a: ImportCli) -> Result<ExitCode> {
+    let bytes = std::fs::read(&a.file)
+        .map_err(|e| anyhow::anyhow!("không đọc được {}: {e}", a.file.display()))?;
+    let name = a.file.display().to_string();
+    recording(flag, a.by.as_deref(), async |s, c| {
+        commands::import::run(s, c, &name, &bytes).await
+    })
+}
+
+/// `hanbao check`'s database part: warnings for history under ids the
+/// configuration no longer has. A SQLite file that does not exist is left
+/// alone (check never creates a database).
+fn check_database(cfg: &config::model::Config) -> String {
+    let url = database_url(cfg);
+    if let Some(file) = record_cmd::sqlite_file(&url)
+        && !file.exists()
+    {
+        return String::new();
+    }
+    let result = runtime().map_err(|e| e.to_string()).and_then(|rt| {
+        rt.block_on(async {
+            let store = hanbao::store::open(&url).await.map_err(|e| e.to_string())?;
+            let known = hanbao::store::Store::known_ids(&store).await;
+            store.close().await;
+            known.map_err(|e| e.to_string())
+        })
+    });
+    match result {
+        Ok(known) => {
+            let orphans = hanbao::tracking::orphans(cfg, &known);
+            commands::check::render_database(&hanbao::tracking::orphan_warnings(cfg, &orphans))
+        }
+        Err(e) => commands::check::render_database(&[format!(
+            "không đọc được cơ sở dữ liệu để đối chiếu lịch sử: {e}"
+        )]),
     }
 }
 

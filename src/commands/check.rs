@@ -66,3 +66,18 @@ pub fn render(result: &Result<Loaded, ConfigErrors>) -> String {
     }
     out
 }
+
+/// The database warnings of `hanbao check` (history under ids the
+/// configuration no longer has), one line per id; empty when there are none.
+pub fn render_database(warnings: &[String]) -> String {
+    let mut out = String::new();
+    if warnings.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "Cảnh báo về cơ sở dữ liệu ({}):", warnings.len());
+    for w in warnings {
+        let _ = writeln!(out, "  {w}");
+    }
+    out.push('\n');
+    out
+}

@@ -5,10 +5,13 @@
 
 pub mod calendar;
 pub mod check;
+pub mod import;
 pub mod plan;
+pub mod record;
 pub mod run;
 pub mod send_test;
 pub mod simulate;
+pub mod status;
 pub mod token;
 
 /// "; did you mean ...?" for an unknown id, naming the nearest known ids.

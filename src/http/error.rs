@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::store::StoreError;
 
-use super::selection::SelectError;
+use crate::tracking::TrackingError;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -96,16 +96,23 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl From<SelectError> for ApiError {
-    fn from(e: SelectError) -> ApiError {
+impl From<TrackingError> for ApiError {
+    fn from(e: TrackingError) -> ApiError {
         match e {
-            SelectError::Unknown { .. } => {
+            TrackingError::UnknownObligation { .. } | TrackingError::UnknownUnit { .. } => {
                 ApiError::new(StatusCode::NOT_FOUND, "unknown_id", e.to_string())
             }
-            SelectError::NotOwed(p) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_owed", p.to_string())
+            TrackingError::UnknownPeriod { .. } | TrackingError::PeriodMatchesNothing { .. } => {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unknown_period",
+                    e.to_string(),
+                )
             }
-            SelectError::Store(s) => s.into(),
+            TrackingError::NotOwed(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_owed", e.to_string())
+            }
+            TrackingError::Store(s) => s.into(),
         }
     }
 }

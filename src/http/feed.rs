@@ -90,16 +90,7 @@ pub async fn feed<S: Store + 'static>(
         caller.require_admin()?;
         None
     } else {
-        if cfg.unit(name).is_none() {
-            return Err(ApiError::new(
-                axum::http::StatusCode::NOT_FOUND,
-                "unknown_id",
-                format!(
-                    "unknown unit {name:?}{}",
-                    super::selection::nearest(name, cfg.units.iter().map(|u| u.id.as_str()))
-                ),
-            ));
-        }
+        crate::tracking::unit(cfg, name)?;
         caller.may_act_for(name)?;
         Some(name.to_string())
     };

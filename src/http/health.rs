@@ -104,7 +104,7 @@ pub async fn metrics<S: Store + 'static>(State(state): State<AppState<S>>) -> Re
 pub async fn render<S: Store>(
     state: &AppState<S>,
     now: Timestamp,
-) -> Result<String, selection::SelectError> {
+) -> Result<String, crate::tracking::TrackingError> {
     use std::sync::atomic::Ordering::Relaxed;
     let shared = &state.shared;
     let mut e = Exposition::new();
@@ -177,7 +177,7 @@ pub async fn render<S: Store>(
     e.family(
         "hanbao_overdue_units",
         "gauge",
-        "Units with at least one overdue period today, by obligation (due days in the status window).",
+        "Units with at least one overdue row in `hanbao status` today, by obligation.",
     );
     for ob in &live.cfg.obligations {
         let n = status

@@ -38,9 +38,9 @@ use sqlx::SqlSafeStr as _;
 
 pub use error::StoreError;
 pub use model::{
-    Action, AppliedMigration, CurrentState, Event, ExtensionState, HistoryFilter, ImportReport,
-    Key, KnownIds, NewExtension, NewSubmission, NewWaiver, Recorded, Revocation, Source, Stamp,
-    Subject, SubmissionState, WaiverState,
+    Action, AppliedMigration, CurrentState, Event, ExtensionState, Facts, HistoryFilter,
+    ImportReport, Key, KnownIds, NewExtension, NewSubmission, NewWaiver, Recorded, Revocation,
+    Source, Stamp, Subject, SubmissionState, WaiverState,
 };
 pub use outbox::{
     EnqueueReport, NewOutboxRow, OutboxKey, OutboxKind, OutboxRow, OutboxStatus, Outcome,
@@ -94,6 +94,17 @@ pub trait Store: Send + Sync {
         obligation: &str,
         period: &str,
     ) -> impl Future<Output = Result<Vec<CurrentState>, StoreError>> + Send;
+
+    /// What the status of every unit of many (obligation, period) pairs
+    /// depends on: submissions, extensions and waivers in effect, ordered by
+    /// pair (as given), then unit id. Units with nothing in effect are left
+    /// out. The `hanbao status` hot path: one covering-index range per pair,
+    /// only the columns status needs, the pairs read concurrently. Must be
+    /// called inside a tokio runtime.
+    fn facts(
+        &self,
+        pairs: &[(String, String)],
+    ) -> impl Future<Output = Result<Vec<Facts>, StoreError>> + Send;
 
     /// What is in effect for one key (empty if nothing).
     fn current_for(
@@ -233,6 +244,17 @@ impl AnyStore {
         }
     }
 
+    /// The query plan of the `facts` query for the given pairs.
+    pub async fn explain_facts(
+        &self,
+        pairs: &[(String, String)],
+    ) -> Result<Vec<String>, StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.explain_facts(pairs).await,
+            AnyStore::Postgres(s) => s.explain_facts(pairs).await,
+        }
+    }
+
     /// "sqlite" or "postgres".
     pub fn backend(&self) -> &'static str {
         match self {
@@ -286,6 +308,10 @@ impl Store for AnyStore {
         period: &str,
     ) -> Result<Vec<CurrentState>, StoreError> {
         dispatch!(self, s => s.current(obligation, period))
+    }
+
+    async fn facts(&self, pairs: &[(String, String)]) -> Result<Vec<Facts>, StoreError> {
+        dispatch!(self, s => s.facts(pairs))
     }
 
     async fn current_for(&self, key: &Key) -> Result<CurrentState, StoreError> {
@@ -434,4 +460,30 @@ fn plan_import(
         }
     }
     Ok((out, report))
+}
+
+/// Runs `read` for every (obligation, period) pair concurrently (bounded by
+/// the backend's pool) and concatenates the results in pair order. The
+/// status read is one index range per pair; on a multi-core server the
+/// ranges are read, and their JSON parsed, in parallel.
+async fn facts_per_pair<F, Fut>(
+    pairs: &[(String, String)],
+    read: F,
+) -> Result<Vec<Facts>, StoreError>
+where
+    F: Fn(String, String) -> Fut,
+    Fut: Future<Output = Result<Vec<Facts>, StoreError>> + Send + 'static,
+{
+    let mut set = tokio::task::JoinSet::new();
+    for (i, (o, p)) in pairs.iter().enumerate() {
+        let fut = read(o.clone(), p.clone());
+        set.spawn(async move { fut.await.map(|f| (i, f)) });
+    }
+    let mut parts: Vec<Vec<Facts>> = vec![Vec::new(); pairs.len()];
+    while let Some(joined) = set.join_next().await {
+        let (i, facts) =
+            joined.map_err(|e| StoreError::Open(format!("status read task: {e}")))??;
+        parts[i] = facts;
+    }
+    Ok(parts.into_iter().flatten().collect())
 }

@@ -323,6 +323,33 @@ impl CurrentState {
     }
 }
 
+/// What the status of one key depends on: the lean read behind
+/// `hanbao status` ([`crate::store::Store::facts`]). Only what is in effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    pub key: Key,
+    /// The day the submission in effect arrived.
+    pub submitted_on: Option<Date>,
+    /// Its số văn bản.
+    pub reference: Option<String>,
+    /// The due day of the extension in effect.
+    pub extended_until: Option<Date>,
+    /// A waiver is in effect.
+    pub waived: bool,
+}
+
+impl Facts {
+    pub fn empty(key: Key) -> Facts {
+        Facts {
+            key,
+            submitted_on: None,
+            reference: None,
+            extended_until: None,
+            waived: false,
+        }
+    }
+}
+
 /// The outcome of a write that succeeded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recorded {

@@ -20,7 +20,7 @@ use super::outbox::{self as ob, OUTBOX_COLUMNS, OutboxDbRow};
 use super::row::{self, Bind, EventRow};
 use super::tokens::{NewToken, Token};
 use super::{
-    AppliedMigration, CurrentState, EnqueueReport, Event, HistoryFilter, ImportReport, Key,
+    AppliedMigration, CurrentState, EnqueueReport, Event, Facts, HistoryFilter, ImportReport, Key,
     KnownIds, NewExtension, NewOutboxRow, NewSubmission, NewWaiver, OutboxRow, OutboxStatus,
     Outcome, Recorded, Revocation, Store, StoreError, Subject,
 };
@@ -47,6 +47,18 @@ const CURRENT_JSON: &str = concat!(
      ORDER BY unit_id DESC, subject DESC, id DESC",
     ") latest"
 );
+
+/// The `facts` read of one (obligation, period): the latest event per
+/// (unit, subject) by DISTINCT ON over the `events_current` range (whose
+/// INCLUDE columns allow an index-only scan), revocations dropped, only the
+/// columns status needs, aggregated into one JSON document.
+const FACTS_JSON: &str = "SELECT coalesce(json_agg(json_build_array(unit_id, subject, \
+     received_on, reference, due_on)), '[]')::text FROM (\
+     SELECT DISTINCT ON (unit_id, subject) unit_id, subject, action, received_on, reference, \
+            due_on \
+     FROM events WHERE obligation_id = $1 AND period_key = $2 \
+     ORDER BY unit_id DESC, subject DESC, id DESC) latest \
+     WHERE action <> 'revoke'";
 
 const CURRENT_SUBMISSIONS: &str = concat!(
     "SELECT DISTINCT ON (unit_id) ",
@@ -89,8 +101,13 @@ fn migrator() -> sqlx::migrate::Migrator {
         ),
         (
             3,
+            "events current covering",
+            include_str!("../../migrations/postgres/0003_events_current_covering.sql"),
+        ),
+        (
+            4,
             "tokens",
-            include_str!("../../migrations/postgres/0003_tokens.sql"),
+            include_str!("../../migrations/postgres/0004_tokens.sql"),
         ),
     ])
 }
@@ -141,6 +158,21 @@ impl PgStore {
         let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(obligation)
             .bind(period)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(|(line,)| line).collect())
+    }
+
+    /// `EXPLAIN` of the `facts` query, one line per plan line.
+    pub async fn explain_facts(
+        &self,
+        pairs: &[(String, String)],
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = format!("EXPLAIN {FACTS_JSON}");
+        let (o, k) = pairs.first().cloned().unwrap_or_default();
+        let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(o)
+            .bind(k)
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.into_iter().map(|(line,)| line).collect())
@@ -287,6 +319,21 @@ impl Store for PgStore {
             .fetch_one(&self.pool)
             .await?;
         row::current_from_json(obligation, period, &json)
+    }
+
+    async fn facts(&self, pairs: &[(String, String)]) -> Result<Vec<Facts>, StoreError> {
+        super::facts_per_pair(pairs, |o, p| {
+            let pool = self.pool.clone();
+            async move {
+                let json: String = sqlx::query_scalar(FACTS_JSON)
+                    .bind(&o)
+                    .bind(&p)
+                    .fetch_one(&pool)
+                    .await?;
+                row::facts_from_json(&o, &p, &json)
+            }
+        })
+        .await
     }
 
     async fn current_for(&self, key: &Key) -> Result<CurrentState, StoreError> {

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 
 use super::error::StoreError;
-use super::model::{Action, CurrentState, Event, Key, Source, Subject};
+use super::model::{Action, CurrentState, Event, Facts, Key, Source, Subject};
 
 /// The columns written on insert (all but `id`).
 pub(crate) const INSERT_COLUMNS: &str = "obligation_id, period_key, unit_id, subject, action, \
@@ -183,4 +183,42 @@ pub(crate) fn current_from_json(
     states.retain(|s| !s.is_empty());
     states.sort_unstable_by(|a, b| a.key.unit.cmp(&b.key.unit));
     Ok(states)
+}
+
+/// One latest, non-revoked event of the `facts` query, as aggregated by the
+/// database: (unit_id, subject, received_on, reference, due_on).
+type FactTuple = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Folds the aggregated latest events of one (obligation, period) into one
+/// `Facts` per unit, ordered by unit id.
+pub(crate) fn facts_from_json(
+    obligation: &str,
+    period: &str,
+    json: &str,
+) -> Result<Vec<Facts>, StoreError> {
+    let mut tuples: Vec<FactTuple> = serde_json::from_str(json)
+        .map_err(|e| StoreError::Corrupt(format!("facts document: {e}")))?;
+    tuples.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut out: Vec<Facts> = Vec::new();
+    for (unit, subject, received_on, reference, due_on) in tuples {
+        if out.last().is_none_or(|f: &Facts| f.key.unit != unit) {
+            out.push(Facts::empty(Key::new(obligation, period, unit)));
+        }
+        let f = out.last_mut().expect("pushed above");
+        match Subject::parse(&subject).ok_or_else(|| corrupt("subject", &subject))? {
+            Subject::Submission => {
+                f.submitted_on = date(received_on)?;
+                f.reference = reference;
+            }
+            Subject::Extension => f.extended_until = date(due_on)?,
+            Subject::Waiver => f.waived = true,
+        }
+    }
+    Ok(out)
 }

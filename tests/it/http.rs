@@ -311,14 +311,17 @@ async fn status_reads_with_the_fields_of_status_json() {
     assert_eq!(r.status, 200, "{r:?}");
     assert_security_headers(&r);
     let v = r.json();
-    // Due Friday 20/03/2026; on 25/03 both are 5 calendar days late.
+    // Due Friday 20/03/2026; on Wednesday 25/03 both are 5 calendar days
+    // late, 3 working days (Mon 23, Tue 24, Wed 25).
     assert_eq!(
         v,
         json!([
             {"obligation": "bc-quy", "period": "2026-Q1", "unit": "so-yte", "state": "overdue",
-             "due": "2026-03-20", "submitted_on": null, "days_late": 5, "reference": null},
+             "due": "2026-03-20", "submitted_on": null, "days_late": 5, "reference": null,
+             "working_days_late": 3},
             {"obligation": "bc-quy", "period": "2026-Q1", "unit": "so-taichinh", "state": "overdue",
-             "due": "2026-03-20", "submitted_on": null, "days_late": 5, "reference": null},
+             "due": "2026-03-20", "submitted_on": null, "days_late": 5, "reference": null,
+             "working_days_late": 3},
         ])
     );
     // Before the reminder window (3 working days before 20/03 = 17/03): open;
@@ -383,7 +386,7 @@ async fn status_validation_errors() {
         (
             "/api/v1/status?obligation=bc-quy&period=2026-03&unit=so-yte",
             422,
-            "not_owed",
+            "unknown_period",
         ),
         (
             "/api/v1/status?obligation=bc-quy&period=2026-Q1&unit=ubnd-tinh",
@@ -618,7 +621,7 @@ async fn write_validation_errors() {
             "/api/v1/submissions",
             json!({"obligation": "bc-quy", "period": "2026-03", "unit": "so-yte", "received_on": "2026-03-18"}),
             422,
-            "not_owed",
+            "unknown_period",
         ),
         (
             "/api/v1/submissions",

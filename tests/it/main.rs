@@ -8,3 +8,4 @@ mod outbox;
 mod planner;
 mod store;
 mod support;
+mod tracking;

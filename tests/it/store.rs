@@ -446,7 +446,12 @@ async fn migrations_are_recorded_and_reopening_works(b: &Backend) {
             .iter()
             .map(|m| (m.version, m.description.as_str()))
             .collect::<Vec<_>>(),
-        [(1, "events"), (2, "outbox"), (3, "tokens")]
+        [
+            (1, "events"),
+            (2, "outbox"),
+            (3, "events current covering"),
+            (4, "tokens")
+        ]
     );
     s.record_submission(submission("u1", date(2026, 4, 8), "15/BC"), at(0))
         .await

@@ -1,0 +1,409 @@
+//! `hanbao import FILE.csv`: bulk submissions, all or nothing.
+//!
+//! Columns (header row required, any order, case-insensitive; Vietnamese
+//! names accepted): `obligation` (nghĩa vụ), `period` (kỳ), `unit` (đơn vị),
+//! `received_on` (ngày nhận; dd/mm/yyyy or YYYY-MM-DD) are required;
+//! `reference` (số văn bản), `note` (ghi chú), `by` (người ghi) and
+//! `correction` (sửa; có/không, yes/no, x, 1/0) are optional. UTF-8 with or
+//! without a BOM; comma or semicolon separated.
+//!
+//! Every row is checked first, against the configuration (ids, period,
+//! who owes it) and against what the database has in effect (a different
+//! submission needs `correction`); every problem is reported with its file
+//! line and column, and nothing is written unless all rows pass. The write
+//! itself is the store's single transaction. Never reads the clock.
+
+use std::collections::HashMap;
+
+use anyhow::{Result, bail};
+
+use crate::config::values::parse_date;
+use crate::store::{Key, NewSubmission, Source, Store, StoreError};
+use crate::tracking::{self, TrackingError, dmy};
+
+use super::record::{Ctx, Outcome, store_message};
+
+/// The columns, with the header names accepted for each.
+const COLUMNS: [(&str, &[&str]); 8] = [
+    (
+        "obligation",
+        &["obligation", "nghĩa vụ", "nghia_vu", "nghia vu"],
+    ),
+    ("period", &["period", "kỳ", "ky"]),
+    ("unit", &["unit", "đơn vị", "don_vi", "don vi"]),
+    (
+        "received_on",
+        &["received_on", "ngày nhận", "ngay_nhan", "ngay nhan"],
+    ),
+    (
+        "reference",
+        &["reference", "số văn bản", "so_van_ban", "so van ban"],
+    ),
+    ("note", &["note", "ghi chú", "ghi_chu", "ghi chu"]),
+    ("by", &["by", "người ghi", "nguoi_ghi", "nguoi ghi"]),
+    ("correction", &["correction", "sửa", "sua"]),
+];
+
+const REQUIRED: [&str; 4] = ["obligation", "period", "unit", "received_on"];
+
+/// One problem, at a file line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub line: u64,
+    pub column: Option<&'static str>,
+    pub message: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.column {
+            Some(c) => write!(f, "dòng {}, cột {c}: {}", self.line, self.message),
+            None => write!(f, "dòng {}: {}", self.line, self.message),
+        }
+    }
+}
+
+fn err(line: u64, column: Option<&'static str>, message: impl Into<String>) -> RowError {
+    RowError {
+        line,
+        column,
+        message: message.into(),
+    }
+}
+
+fn parse_flag(v: &str) -> Option<bool> {
+    match v.trim().to_lowercase().as_str() {
+        "" | "0" | "no" | "false" | "không" | "khong" | "n" => Some(false),
+        "1" | "yes" | "true" | "có" | "co" | "x" | "y" => Some(true),
+        _ => None,
+    }
+}
+
+/// Parses and checks the file against the configuration: the submissions
+/// with their file lines, or every problem found.
+pub fn parse(
+    ctx: &Ctx<'_>,
+    bytes: &[u8],
+    default_actor: &str,
+) -> Result<Vec<(u64, NewSubmission)>, Vec<RowError>> {
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let line = 1 + bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            return Err(vec![err(
+                line,
+                None,
+                "tệp không phải UTF-8; hãy lưu lại dưới dạng CSV UTF-8",
+            )]);
+        }
+    };
+    let first = text.lines().next().unwrap_or("");
+    let delimiter = if first.matches(';').count() > first.matches(',').count() {
+        b';'
+    } else {
+        b','
+    };
+    let mut reader = ::csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut errors = Vec::new();
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            return Err(vec![err(
+                1,
+                None,
+                format!("không đọc được dòng tiêu đề: {e}"),
+            )]);
+        }
+    };
+    let mut index: HashMap<&'static str, usize> = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        let name = h.trim().to_lowercase();
+        match COLUMNS
+            .iter()
+            .find(|(_, names)| names.contains(&name.as_str()))
+        {
+            Some((col, _)) => {
+                if index.insert(col, i).is_some() {
+                    errors.push(err(1, Some(col), "cột bị lặp lại"));
+                }
+            }
+            None => errors.push(err(
+                1,
+                None,
+                format!(
+                    "cột \"{}\" không được hỗ trợ; các cột: {}",
+                    h.trim(),
+                    COLUMNS.map(|(c, _)| c).join(", ")
+                ),
+            )),
+        }
+    }
+    for col in REQUIRED {
+        if !index.contains_key(col) {
+            errors.push(err(1, Some(col), "thiếu cột bắt buộc"));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut out = Vec::new();
+    let mut records = 0usize;
+    for rec in reader.records() {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                errors.push(err(line, None, format!("dòng CSV không hợp lệ: {e}")));
+                continue;
+            }
+        };
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        if rec.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        records += 1;
+        if rec.len() != headers.len() {
+            errors.push(err(
+                line,
+                None,
+                format!("có {} cột, dòng tiêu đề có {}", rec.len(), headers.len()),
+            ));
+            continue;
+        }
+        let get = |col: &str| {
+            index
+                .get(col)
+                .and_then(|&i| rec.get(i))
+                .map(str::trim)
+                .unwrap_or("")
+        };
+        let mut ok = true;
+        for col in REQUIRED {
+            if get(col).is_empty() {
+                errors.push(err(line, Some(col), "bỏ trống"));
+                ok = false;
+            }
+        }
+        if !ok {
+            continue;
+        }
+        let (ob, period, unit) = (get("obligation"), get("period"), get("unit"));
+        if let Err(e) = tracking::resolve(ctx.cfg, &ctx.cal, ob, period, unit) {
+            let column = match &e {
+                TrackingError::UnknownObligation { .. } => "obligation",
+                TrackingError::UnknownPeriod { .. } => "period",
+                _ => "unit",
+            };
+            errors.push(err(line, Some(column), e.to_string()));
+            ok = false;
+        }
+        let received_on = match parse_date(get("received_on")) {
+            Ok(d) if d > ctx.today => {
+                errors.push(err(
+                    line,
+                    Some("received_on"),
+                    format!("ngày {} ở tương lai", dmy(d)),
+                ));
+                None
+            }
+            Ok(d) => Some(d),
+            Err(e) => {
+                errors.push(err(
+                    line,
+                    Some("received_on"),
+                    format!(
+                        "{e}: \"{}\" (dùng dd/mm/yyyy hoặc YYYY-MM-DD)",
+                        get("received_on")
+                    ),
+                ));
+                None
+            }
+        };
+        let correction = match parse_flag(get("correction")) {
+            Some(c) => c,
+            None => {
+                errors.push(err(
+                    line,
+                    Some("correction"),
+                    format!("\"{}\" không phải có/không", get("correction")),
+                ));
+                ok = false;
+                false
+            }
+        };
+        let (true, Some(received_on)) = (ok, received_on) else {
+            continue;
+        };
+        let opt = |col: &str| Some(get(col).to_owned()).filter(|v| !v.is_empty());
+        out.push((
+            line,
+            NewSubmission {
+                key: Key::new(ob, period, unit),
+                received_on,
+                received_at: None,
+                reference: opt("reference"),
+                note: opt("note"),
+                actor: opt("by").unwrap_or_else(|| default_actor.to_owned()),
+                source: Source::Import,
+                correction,
+            },
+        ));
+    }
+    if records == 0 && errors.is_empty() {
+        errors.push(err(1, None, "tệp không có dòng dữ liệu nào"));
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The parts of a submission that make two submissions "the same".
+#[derive(Debug, PartialEq, Eq)]
+struct Effect {
+    received_on: jiff::civil::Date,
+    received_at: Option<jiff::Timestamp>,
+    reference: Option<String>,
+    note: Option<String>,
+}
+
+fn clean(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// Checks the rows against what the database has in effect and against
+/// each other, reporting every conflict (the store re-checks inside its
+/// transaction).
+pub async fn check_against_store<S: Store>(
+    store: &S,
+    ctx: &Ctx<'_>,
+    rows: &[(u64, NewSubmission)],
+) -> Result<Vec<RowError>> {
+    let mut pairs: Vec<(String, String)> = rows
+        .iter()
+        .map(|(_, s)| (s.key.obligation.clone(), s.key.period.clone()))
+        .collect();
+    pairs.sort();
+    pairs.dedup();
+    // What is in effect per key, and the file line that put it there.
+    let mut effect: HashMap<Key, (Effect, Option<u64>)> = HashMap::new();
+    for (o, p) in &pairs {
+        for st in store.current(o, p).await? {
+            if let Some(s) = st.submission {
+                let e = Effect {
+                    received_on: s.received_on,
+                    received_at: s.received_at,
+                    reference: s.reference,
+                    note: s.note,
+                };
+                effect.insert(st.key, (e, None));
+            }
+        }
+    }
+    let mut errors = Vec::new();
+    for (line, s) in rows {
+        let mine = Effect {
+            received_on: s.received_on,
+            received_at: None,
+            reference: clean(&s.reference).map(str::to_owned),
+            note: clean(&s.note).map(str::to_owned),
+        };
+        match effect.get(&s.key) {
+            Some((cur, _)) if *cur == mine => continue,
+            Some((_, Some(earlier))) if !s.correction => errors.push(err(
+                *line,
+                None,
+                format!(
+                    "{}: khác với dòng {earlier} của cùng tệp; đánh dấu cột correction hoặc bỏ một dòng",
+                    s.key
+                ),
+            )),
+            Some((cur, None)) if !s.correction => errors.push(err(
+                *line,
+                None,
+                format!(
+                    "{}: đã có một báo cáo khác được ghi nhận (nhận ngày {}, số văn bản {}); muốn thay thì ghi \"có\" ở cột correction",
+                    s.key,
+                    dmy(cur.received_on),
+                    cur.reference.as_deref().unwrap_or("không có")
+                ),
+            )),
+            None if s.correction => errors.push(err(
+                *line,
+                Some("correction"),
+                format!("{}: chưa có báo cáo nào để sửa", s.key),
+            )),
+            _ => {}
+        }
+        effect.insert(s.key.clone(), (mine, Some(*line)));
+    }
+    let _ = ctx;
+    Ok(errors)
+}
+
+/// Runs the whole import: parse, check, write all or nothing.
+pub async fn run<S: Store>(store: &S, ctx: &Ctx<'_>, name: &str, bytes: &[u8]) -> Result<Outcome> {
+    let rows = match parse(ctx, bytes, &ctx.default_actor) {
+        Ok(rows) => rows,
+        Err(errors) => return Ok(refusal(name, &errors)),
+    };
+    let errors = check_against_store(store, ctx, &rows).await?;
+    if !errors.is_empty() {
+        return Ok(refusal(name, &errors));
+    }
+    let lines: Vec<u64> = rows.iter().map(|(l, _)| *l).collect();
+    let subs: Vec<NewSubmission> = rows.into_iter().map(|(_, s)| s).collect();
+    let n = subs.len();
+    match store.import_submissions(subs, ctx.now).await {
+        Ok(r) => Ok(Outcome {
+            text: format!(
+                "Đã nhập {name}: {n} dòng; {} báo cáo mới, {} sửa, {} đã có sẵn (không ghi thêm).\n",
+                r.submitted, r.corrected, r.unchanged
+            ),
+            code: 0,
+        }),
+        Err(StoreError::ImportRow { row, source }) => {
+            let line = lines.get(row - 1).copied().unwrap_or(0);
+            Ok(refusal(
+                name,
+                &[err(line, None, store_message(ctx.cfg, &source))],
+            ))
+        }
+        Err(StoreError::ImportDuplicate {
+            row,
+            earlier_row,
+            key,
+        }) => {
+            let line = lines.get(row - 1).copied().unwrap_or(0);
+            let earlier = lines.get(earlier_row - 1).copied().unwrap_or(0);
+            Ok(refusal(
+                name,
+                &[err(
+                    line,
+                    None,
+                    format!("{key}: khác với dòng {earlier} của cùng tệp"),
+                )],
+            ))
+        }
+        Err(e) => bail!("{}", store_message(ctx.cfg, &e)),
+    }
+}
+
+fn refusal(name: &str, errors: &[RowError]) -> Outcome {
+    let mut text = format!(
+        "Không nhập {name}: {} lỗi, không ghi dòng nào.\n",
+        errors.len()
+    );
+    for e in errors {
+        text.push_str(&format!("  {e}\n"));
+    }
+    Outcome { text, code: 1 }
+}

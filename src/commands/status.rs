@@ -1,0 +1,266 @@
+//! `hanbao status` and `hanbao export`: the status rows as a matrix for
+//! people, JSON lines for scripts, or CSV for spreadsheets.
+//!
+//! Output only: the rows come from `tracking::status`; nothing here reads the
+//! clock, the environment or the database.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::config::model::Config;
+use crate::status::{StateName, Status};
+use crate::tracking::{Row, dmy};
+
+/// The `--json` shape: keys in this order, one object per line.
+#[derive(Serialize)]
+struct JsonRow<'a> {
+    obligation: &'a str,
+    period: &'a str,
+    unit: &'a str,
+    state: &'static str,
+    due: String,
+    submitted_on: Option<String>,
+    days_late: Option<i32>,
+    reference: Option<&'a str>,
+    working_days_late: Option<i32>,
+}
+
+/// One JSON object per line.
+pub fn json(rows: &[Row<'_>]) -> String {
+    let mut out = String::with_capacity(rows.len() * 160);
+    for r in rows {
+        let j = JsonRow {
+            obligation: &r.obligation.id,
+            period: &r.period,
+            unit: &r.unit.id,
+            state: r.status.state.as_str(),
+            due: r.status.due.to_string(),
+            submitted_on: r.status.submitted_on.map(|d| d.to_string()),
+            days_late: r.status.days_late,
+            reference: r.reference.as_deref(),
+            working_days_late: r.status.working_days_late,
+        };
+        out.push_str(&serde_json::to_string(&j).expect("plain data serialises"));
+        out.push('\n');
+    }
+    out
+}
+
+/// The CSV header (Vietnamese; the column order is documented in the README).
+pub const CSV_HEADER: [&str; 12] = [
+    "Nghĩa vụ",
+    "Tên nghĩa vụ",
+    "Kỳ",
+    "Mã đơn vị",
+    "Tên đơn vị",
+    "Trạng thái",
+    "Mã trạng thái",
+    "Hạn nộp",
+    "Ngày nộp",
+    "Số ngày trễ",
+    "Số ngày làm việc trễ",
+    "Số văn bản",
+];
+
+/// The status table as CSV for LibreOffice and Excel: UTF-8 with a BOM (so
+/// Excel reads the diacritics), CRLF line endings, dates dd/mm/yyyy.
+pub fn csv(rows: &[Row<'_>]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(rows.len() * 200 + 3);
+    buf.extend_from_slice("\u{feff}".as_bytes());
+    {
+        let mut w = ::csv::WriterBuilder::new()
+            .terminator(::csv::Terminator::CRLF)
+            .from_writer(&mut buf);
+        w.write_record(CSV_HEADER).expect("writing to memory");
+        for r in rows {
+            let s = &r.status;
+            w.write_record([
+                r.obligation.id.as_str(),
+                r.obligation.title.as_str(),
+                &r.period,
+                r.unit.id.as_str(),
+                r.unit.name.as_str(),
+                s.state.label_vi(),
+                s.state.as_str(),
+                &dmy(s.due),
+                &s.submitted_on.map(dmy).unwrap_or_default(),
+                &s.days_late.map(|d| d.to_string()).unwrap_or_default(),
+                &s.working_days_late
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                r.reference.as_deref().unwrap_or(""),
+            ])
+            .expect("writing to memory");
+        }
+        w.flush().expect("writing to memory");
+    }
+    buf
+}
+
+/// A matrix column: (obligation position in the file, period key).
+type ColumnKey<'a> = (usize, &'a str);
+
+/// A short cell text for the matrix.
+fn cell(s: &Status) -> String {
+    match s.state {
+        StateName::NotOpen => "chưa đến kỳ".into(),
+        StateName::Open => "đang trong kỳ".into(),
+        StateName::DueSoon => "sắp đến hạn".into(),
+        StateName::Overdue => format!(
+            "QUÁ HẠN {} ngày ({} LV)",
+            s.days_late.unwrap_or(0),
+            s.working_days_late.unwrap_or(0)
+        ),
+        StateName::SubmittedOnTime => match s.submitted_on {
+            Some(d) => format!("đã nộp {}", short(d)),
+            None => "đã nộp".into(),
+        },
+        StateName::SubmittedLate => format!(
+            "nộp muộn {} ngày ({})",
+            s.days_late.unwrap_or(0),
+            s.submitted_on.map(short).unwrap_or_default()
+        ),
+        StateName::Waived => "được miễn".into(),
+        StateName::Extended => format!("gia hạn đến {}", short(s.due)),
+    }
+}
+
+fn short(d: Date) -> String {
+    format!("{:02}/{:02}", d.day(), d.month())
+}
+
+/// ANSI colour of a state (SGR parameters).
+fn colour(state: StateName) -> &'static str {
+    match state {
+        StateName::Overdue => "1;31",
+        StateName::SubmittedLate | StateName::DueSoon => "33",
+        StateName::SubmittedOnTime => "32",
+        StateName::Extended => "36",
+        StateName::Waived | StateName::NotOpen => "2",
+        StateName::Open => "0",
+    }
+}
+
+fn width(s: &str) -> usize {
+    s.chars().count()
+}
+
+fn pad(out: &mut String, text: &str, w: usize) {
+    out.push_str(text);
+    for _ in width(text)..w {
+        out.push(' ');
+    }
+}
+
+/// The matrix for people: one line per unit, one column per
+/// (obligation, period), then a legend with due dates and a count per state.
+pub fn matrix(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> String {
+    let mut out = String::new();
+    if rows.is_empty() {
+        let _ = writeln!(
+            out,
+            "Không có báo cáo nào phải theo dõi với bộ lọc này vào ngày {}.",
+            dmy(at)
+        );
+        return out;
+    }
+    // Columns in obligation file order, then period.
+    let ob_pos: HashMap<&str, usize> = cfg
+        .obligations
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.id.as_str(), i))
+        .collect();
+    let unit_pos: HashMap<&str, usize> = cfg
+        .units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.id.as_str(), i))
+        .collect();
+    let mut columns: BTreeMap<(usize, &str), (&str, Date)> = BTreeMap::new();
+    let mut lines: BTreeMap<usize, (&str, &str)> = BTreeMap::new();
+    let mut cells: HashMap<(usize, usize, &str), &Row<'_>> = HashMap::new();
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for r in rows {
+        let o = ob_pos.get(r.obligation.id.as_str()).copied().unwrap_or(0);
+        let u = unit_pos.get(r.unit.id.as_str()).copied().unwrap_or(0);
+        columns
+            .entry((o, &*r.period))
+            .or_insert((r.obligation.id.as_str(), r.status.due));
+        lines.insert(u, (r.unit.id.as_str(), r.unit.name.as_str()));
+        cells.insert((u, o, &*r.period), r);
+        *counts.entry(r.status.state.label_vi()).or_default() += 1;
+    }
+    let cols: Vec<(ColumnKey<'_>, (&str, Date))> = columns.into_iter().collect();
+    let heads: Vec<String> = cols
+        .iter()
+        .map(|((_, period), (ob, _))| format!("{ob} {period}"))
+        .collect();
+    let texts: HashMap<(usize, usize, &str), String> =
+        cells.iter().map(|(k, r)| (*k, cell(&r.status))).collect();
+    let unit_w = lines
+        .values()
+        .map(|(id, _)| width(id))
+        .max()
+        .unwrap_or(0)
+        .max(width("Đơn vị"));
+    let col_w: Vec<usize> = cols
+        .iter()
+        .zip(&heads)
+        .map(|(((o, p), _), h)| {
+            lines
+                .keys()
+                .filter_map(|u| texts.get(&(*u, *o, *p)).map(|t| width(t)))
+                .max()
+                .unwrap_or(1)
+                .max(width(h))
+        })
+        .collect();
+    let _ = writeln!(out, "Tình hình nộp báo cáo ngày {}", dmy(at));
+    out.push('\n');
+    pad(&mut out, "Đơn vị", unit_w);
+    for (h, w) in heads.iter().zip(&col_w) {
+        out.push_str("  ");
+        pad(&mut out, h, *w);
+    }
+    trim_end(&mut out);
+    out.push('\n');
+    for (u, (id, _)) in &lines {
+        pad(&mut out, id, unit_w);
+        for (((o, p), _), w) in cols.iter().zip(&col_w) {
+            out.push_str("  ");
+            match (texts.get(&(*u, *o, *p)), cells.get(&(*u, *o, *p))) {
+                (Some(t), Some(r)) if colours => {
+                    let _ = write!(out, "\x1b[{}m", colour(r.status.state));
+                    out.push_str(t);
+                    out.push_str("\x1b[0m");
+                    for _ in width(t)..*w {
+                        out.push(' ');
+                    }
+                }
+                (Some(t), _) => pad(&mut out, t, *w),
+                _ => pad(&mut out, "—", *w),
+            }
+        }
+        trim_end(&mut out);
+        out.push('\n');
+    }
+    out.push('\n');
+    for ((_, period), (ob, due)) in &cols {
+        let title = cfg.obligation(ob).map(|o| o.title.as_str()).unwrap_or("");
+        let _ = writeln!(out, "{ob} {period}: hạn {} — {title}", dmy(*due));
+    }
+    let summary: Vec<String> = counts.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+    let _ = writeln!(out, "Tổng: {} ({}).", rows.len(), summary.join(", "));
+    let _ = writeln!(out, "LV: ngày làm việc.");
+    out
+}
+
+fn trim_end(s: &mut String) {
+    while s.ends_with(' ') {
+        s.pop();
+    }
+}
