@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod commands;
 pub mod config;
 pub mod daemon;
+pub mod http;
 pub mod logging;
 pub mod mail;
 pub mod outbox;

@@ -68,7 +68,60 @@ enum Command {
     History(HistoryCli),
     /// Record many submissions from a CSV file, all or nothing
     Import(ImportCli),
+    // --- token commands (HTTP API) ---
+    /// API tokens for /api/v1: create (prints the secret once), list, revoke
+    #[command(subcommand)]
+    Token(TokenCommand),
 }
+
+// --- token commands (HTTP API) ---
+#[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Create a token; its secret is printed once and stored only as a hash
+    Create(TokenCreateArgs),
+    /// Every token (id, role, unit, name, created, revoked); never secrets
+    List,
+    /// Revoke a token by id
+    Revoke {
+        /// Token id (from `hanbao token list`)
+        id: i64,
+    },
+}
+
+#[derive(Args, Debug)]
+struct TokenCreateArgs {
+    /// An administrator token (every unit, extensions and waivers)
+    #[arg(long, conflicts_with = "unit", required_unless_present = "unit")]
+    admin: bool,
+    /// A token that acts only for this unit id
+    #[arg(long, value_name = "ID")]
+    unit: Option<String>,
+    /// Who holds it (recorded as the actor of every write)
+    #[arg(long)]
+    name: String,
+}
+
+fn token(flag: Option<&Path>, cmd: TokenCommand) -> Result<ExitCode> {
+    let cfg = match load_config(flag) {
+        Ok(cfg) => cfg,
+        Err(code) => return Ok(code),
+    };
+    let rt = tokio_runtime()?;
+    let out = match cmd {
+        TokenCommand::Create(args) => {
+            let holder = match args.unit {
+                Some(u) => commands::token::Holder::Unit(u),
+                None => commands::token::Holder::Admin,
+            };
+            rt.block_on(commands::token::create(&cfg, holder, &args.name))?
+        }
+        TokenCommand::List => rt.block_on(commands::token::list(&cfg))?,
+        TokenCommand::Revoke { id } => rt.block_on(commands::token::revoke(&cfg, id))?,
+    };
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+// --- end token commands ---
 
 /// Which statuses to show.
 #[derive(Args, Debug, Clone)]
@@ -360,6 +413,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Waive(args) => waive(cli.config.as_deref(), args),
         Command::History(args) => history(cli.config.as_deref(), args),
         Command::Import(args) => import(cli.config.as_deref(), args),
+        Command::Token(cmd) => token(cli.config.as_deref(), cmd),
     }
 }
 

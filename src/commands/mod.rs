@@ -12,6 +12,7 @@ pub mod run;
 pub mod send_test;
 pub mod simulate;
 pub mod status;
+pub mod token;
 
 /// "; did you mean ...?" for an unknown id, naming the nearest known ids.
 pub fn suggest(id: &str, known: &[&str]) -> String {

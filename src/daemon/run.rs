@@ -179,6 +179,13 @@ where
     ));
     let stop = Arc::new(StopFlag::new(false));
     let heartbeat = Heartbeat::new(Instant::now());
+    // HTTP (health, metrics, API) alongside the scheduler: `crate::http`.
+    let http_cfg = engine.lock().await.cfg.clone();
+    let http = crate::http::start(
+        http_cfg.daemon.http_listen,
+        crate::http::AppState::new(store.clone(), http_cfg, Some(heartbeat.clone())),
+    )
+    .await;
 
     // Catch up on start, before the scheduler's first tick.
     heartbeat.beat(Instant::now());
@@ -306,16 +313,19 @@ where
                             "daemon.digest changed; the new schedule takes effect at the next restart"
                         );
                     }
+                    http.reloaded(Some(new.cfg.clone()));
                     *engine.lock().await = new;
                     tracing::info!("configuration reloaded");
                     notify::ready("running (configuration reloaded)");
                 }
                 Err(e) => {
+                    http.reloaded(None);
                     tracing::error!(error = %e, "reload failed; keeping the old configuration");
                     notify::ready("running (reload failed; old configuration kept)");
                 }
             },
             Err(report) => {
+                http.reloaded(None);
                 tracing::error!("reload failed; keeping the old configuration:\n{report}");
                 notify::ready("running (reload failed; old configuration kept)");
             }
@@ -325,6 +335,7 @@ where
     tracing::info!("stopping: finishing the sends in flight");
     stop.store(true, Ordering::Release);
     scheduler.shutdown().await;
+    http.stop().await;
     if let Some(w) = watchdog {
         w.abort();
     }

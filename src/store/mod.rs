@@ -29,6 +29,7 @@ mod outbox;
 mod postgres;
 mod row;
 mod sqlite;
+mod tokens;
 
 use std::future::Future;
 
@@ -46,6 +47,7 @@ pub use outbox::{
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use tokens::{NewToken, Token, TokenRole};
 
 /// The submission record, whatever the backend.
 ///
@@ -179,6 +181,29 @@ pub trait Store: Send + Sync {
         &self,
         now: Timestamp,
     ) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
+
+    /// Stores a new API token (its hash only).
+    fn create_token(
+        &self,
+        token: NewToken,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Token, StoreError>> + Send;
+
+    /// Every API token, revoked ones included, by id.
+    fn tokens(&self) -> impl Future<Output = Result<Vec<Token>, StoreError>> + Send;
+
+    /// Revokes a token (again: no change). `None` when there is no such id.
+    fn revoke_token(
+        &self,
+        id: i64,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<Token>, StoreError>> + Send;
+
+    /// The token whose secret hashes to `hash` (64 hex digits), revoked or not.
+    fn token_by_hash(
+        &self,
+        hash: &str,
+    ) -> impl Future<Output = Result<Option<Token>, StoreError>> + Send;
 
     /// Closes the connections (waits for queries in flight).
     fn close(&self) -> impl Future<Output = ()> + Send;
@@ -347,6 +372,22 @@ impl Store for AnyStore {
 
     async fn outbox_next_due(&self, now: Timestamp) -> Result<Option<Timestamp>, StoreError> {
         dispatch!(self, s => s.outbox_next_due(now))
+    }
+
+    async fn create_token(&self, token: NewToken, now: Timestamp) -> Result<Token, StoreError> {
+        dispatch!(self, s => s.create_token(token, now))
+    }
+
+    async fn tokens(&self) -> Result<Vec<Token>, StoreError> {
+        dispatch!(self, s => s.tokens())
+    }
+
+    async fn revoke_token(&self, id: i64, now: Timestamp) -> Result<Option<Token>, StoreError> {
+        dispatch!(self, s => s.revoke_token(id, now))
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<Token>, StoreError> {
+        dispatch!(self, s => s.token_by_hash(hash))
     }
 
     async fn close(&self) {

@@ -18,6 +18,7 @@ use sqlx::{Postgres, QueryBuilder, Transaction};
 use super::decide::{self, Decision};
 use super::outbox::{self as ob, OUTBOX_COLUMNS, OutboxDbRow};
 use super::row::{self, Bind, EventRow};
+use super::tokens::{NewToken, Token};
 use super::{
     AppliedMigration, CurrentState, EnqueueReport, Event, Facts, HistoryFilter, ImportReport, Key,
     KnownIds, NewExtension, NewOutboxRow, NewSubmission, NewWaiver, OutboxRow, OutboxStatus,
@@ -102,6 +103,11 @@ fn migrator() -> sqlx::migrate::Migrator {
             3,
             "events current covering",
             include_str!("../../migrations/postgres/0003_events_current_covering.sql"),
+        ),
+        (
+            4,
+            "tokens",
+            include_str!("../../migrations/postgres/0004_tokens.sql"),
         ),
     ])
 }
@@ -550,6 +556,22 @@ impl Store for PgStore {
                 .map_err(|_| StoreError::Corrupt(format!("outbox instant {t}")))
         })
         .transpose()
+    }
+
+    async fn create_token(&self, token: NewToken, now: Timestamp) -> Result<Token, StoreError> {
+        super::tokens::pg_create(&self.pool, token, now).await
+    }
+
+    async fn tokens(&self) -> Result<Vec<Token>, StoreError> {
+        super::tokens::pg_list(&self.pool).await
+    }
+
+    async fn revoke_token(&self, id: i64, now: Timestamp) -> Result<Option<Token>, StoreError> {
+        super::tokens::pg_revoke(&self.pool, id, now).await
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<Token>, StoreError> {
+        super::tokens::pg_by_hash(&self.pool, hash).await
     }
 
     async fn close(&self) {

@@ -2,6 +2,7 @@ mod calendar;
 mod config;
 mod daemon;
 mod golden;
+mod http;
 mod mail;
 mod outbox;
 mod planner;

@@ -69,6 +69,7 @@ stories!(
     concurrent_writers_queue_without_deadlock,
     vietnamese_text_round_trips,
     history_filters_and_known_ids,
+    tokens_store_hashes_and_revoke,
 );
 
 fn at(second: i64) -> Timestamp {
@@ -445,7 +446,12 @@ async fn migrations_are_recorded_and_reopening_works(b: &Backend) {
             .iter()
             .map(|m| (m.version, m.description.as_str()))
             .collect::<Vec<_>>(),
-        [(1, "events"), (2, "outbox"), (3, "events current covering")]
+        [
+            (1, "events"),
+            (2, "outbox"),
+            (3, "events current covering"),
+            (4, "tokens")
+        ]
     );
     s.record_submission(submission("u1", date(2026, 4, 8), "15/BC"), at(0))
         .await
@@ -637,4 +643,96 @@ async fn sqlite_memory_url_works_with_one_connection() {
         .await
         .unwrap();
     assert_eq!(s.current("bc-quy", "2026-Q1").await.unwrap().len(), 1);
+}
+
+async fn tokens_store_hashes_and_revoke(b: &Backend) {
+    use hanbao::store::{NewToken, TokenRole};
+    let s = b.open().await;
+    let hash = |c: char| c.to_string().repeat(64);
+    let admin = s
+        .create_token(
+            NewToken {
+                name: "Điều phối".into(),
+                role: TokenRole::Admin,
+                hash: hash('a'),
+            },
+            at(0),
+        )
+        .await
+        .unwrap();
+    let unit = s
+        .create_token(
+            NewToken {
+                name: "Văn thư".into(),
+                role: TokenRole::Unit("so-yte".into()),
+                hash: hash('b'),
+            },
+            at(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (admin.role.clone(), admin.revoked_at),
+        (TokenRole::Admin, None)
+    );
+    assert_eq!(unit.role, TokenRole::Unit("so-yte".into()));
+    assert_eq!(unit.created_at, at(1));
+    // The same hash twice is refused (unique), as are bad hashes and names.
+    let dup = NewToken {
+        name: "x".into(),
+        role: TokenRole::Admin,
+        hash: hash('a'),
+    };
+    assert!(s.create_token(dup, at(2)).await.is_err());
+    for bad in [
+        NewToken {
+            name: " ".into(),
+            role: TokenRole::Admin,
+            hash: hash('c'),
+        },
+        NewToken {
+            name: "x".into(),
+            role: TokenRole::Unit(String::new()),
+            hash: hash('c'),
+        },
+        NewToken {
+            name: "x".into(),
+            role: TokenRole::Admin,
+            hash: "abc".into(),
+        },
+    ] {
+        assert!(matches!(
+            s.create_token(bad, at(2)).await,
+            Err(StoreError::Invalid { .. })
+        ));
+    }
+    assert_eq!(s.token_by_hash(&hash('b')).await.unwrap().unwrap(), unit);
+    assert_eq!(
+        s.token_by_hash(&hash('B')).await.unwrap().unwrap().id,
+        unit.id,
+        "hex is case-insensitive"
+    );
+    assert_eq!(s.token_by_hash(&hash('c')).await.unwrap(), None);
+
+    let revoked = s.revoke_token(unit.id, at(5)).await.unwrap().unwrap();
+    assert_eq!(revoked.revoked_at, Some(at(5)));
+    // Revoking again keeps the first revocation time.
+    let again = s.revoke_token(unit.id, at(9)).await.unwrap().unwrap();
+    assert_eq!(again.revoked_at, Some(at(5)));
+    assert_eq!(s.revoke_token(999, at(9)).await.unwrap(), None);
+    assert!(
+        s.token_by_hash(&hash('b'))
+            .await
+            .unwrap()
+            .unwrap()
+            .is_revoked()
+    );
+    let all = s.tokens().await.unwrap();
+    assert_eq!(
+        all.iter().map(|t| t.id).collect::<Vec<_>>(),
+        [admin.id, unit.id]
+    );
+    // Debug never shows the whole hash.
+    assert!(!format!("{:?}", all[0]).contains(&hash('a')));
+    s.close().await;
 }

@@ -1,0 +1,79 @@
+//! API token secrets: generation, hashing and constant-time comparison.
+//!
+//! A secret is `hanbao_` followed by 64 hex digits (32 bytes from the
+//! operating system's random source). Only its SHA-256 is stored. Must not:
+//! log or format a secret anywhere but the one line `hanbao token create`
+//! prints.
+
+use std::io::Read as _;
+
+use crate::mail::ids::sha256;
+
+/// Every secret starts with this, so a leaked one is easy to recognise.
+pub const PREFIX: &str = "hanbao_";
+
+/// A fresh secret from `/dev/urandom`.
+pub fn generate() -> std::io::Result<String> {
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(format!("{PREFIX}{}", hex(&bytes)))
+}
+
+/// The stored form of a secret: SHA-256, 64 lowercase hex digits.
+pub fn hash(secret: &str) -> String {
+    hex(&sha256(secret.as_bytes()))
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut diff = 0u8;
+    for (x, y) in a.iter().zip(b) {
+        diff |= x ^ y;
+    }
+    std::hint::black_box(diff) == 0
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_fresh_prefixed_and_hash_to_64_hex() {
+        let a = generate().unwrap();
+        let b = generate().unwrap();
+        assert_ne!(a, b);
+        assert!(a.starts_with(PREFIX) && a.len() == PREFIX.len() + 64);
+        let h = hash(&a);
+        assert_eq!(h.len(), 64);
+        assert!(
+            h.bytes()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
+        assert_ne!(h, hash(&b));
+        // FIPS 180-4 vector for "abc".
+        assert_eq!(
+            hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn constant_time_eq_compares_exactly() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+        assert!(constant_time_eq(b"", b""));
+    }
+}

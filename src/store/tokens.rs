@@ -1,0 +1,261 @@
+//! API tokens: who may use the HTTP API, stored only as SHA-256 hashes.
+//!
+//! Plain data plus the SQL of both backends (the backends' `Store` impls call
+//! these functions with their pool). Must not: see, store or log a token's
+//! secret; the caller hashes it first (`http::token`), and `Token`'s `Debug`
+//! shows only a prefix of the hash.
+
+use std::fmt;
+
+use jiff::Timestamp;
+use sqlx::{PgPool, SqlitePool};
+
+use super::error::StoreError;
+
+/// What a token may do.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TokenRole {
+    /// Everything the API offers, for every unit.
+    Admin,
+    /// Acts only for this unit id.
+    Unit(String),
+}
+
+impl TokenRole {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TokenRole::Admin => "admin",
+            TokenRole::Unit(_) => "unit",
+        }
+    }
+
+    pub fn unit(&self) -> Option<&str> {
+        match self {
+            TokenRole::Admin => None,
+            TokenRole::Unit(u) => Some(u),
+        }
+    }
+}
+
+/// A token to create: the hash of its secret, never the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewToken {
+    pub name: String,
+    pub role: TokenRole,
+    /// SHA-256 of the secret, 64 lowercase hex digits.
+    pub hash: String,
+}
+
+/// A stored token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token {
+    pub id: i64,
+    pub name: String,
+    pub role: TokenRole,
+    /// SHA-256 of the secret, 64 lowercase hex digits.
+    pub hash: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl Token {
+    pub fn is_revoked(&self) -> bool {
+        self.revoked_at.is_some()
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field(
+                "hash",
+                &format_args!("{}…", &self.hash[..self.hash.len().min(8)]),
+            )
+            .field("created_at", &self.created_at)
+            .field("revoked_at", &self.revoked_at)
+            .finish()
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenDbRow {
+    id: i64,
+    name: String,
+    role: String,
+    unit_id: Option<String>,
+    hash: String,
+    created_at: i64,
+    revoked_at: Option<i64>,
+}
+
+fn instant(t: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_second(t).map_err(|_| StoreError::Corrupt(format!("token instant {t}")))
+}
+
+impl TryFrom<TokenDbRow> for Token {
+    type Error = StoreError;
+
+    fn try_from(r: TokenDbRow) -> Result<Token, StoreError> {
+        let role = match (r.role.as_str(), r.unit_id) {
+            ("admin", None) => TokenRole::Admin,
+            ("unit", Some(u)) => TokenRole::Unit(u),
+            (other, _) => return Err(StoreError::Corrupt(format!("token role {other:?}"))),
+        };
+        Ok(Token {
+            id: r.id,
+            name: r.name,
+            role,
+            hash: r.hash,
+            created_at: instant(r.created_at)?,
+            revoked_at: r.revoked_at.map(instant).transpose()?,
+        })
+    }
+}
+
+fn check(new: &NewToken) -> Result<(), StoreError> {
+    if new.name.trim().is_empty() {
+        return Err(StoreError::Invalid {
+            field: "name",
+            reason: "a token needs a name".into(),
+        });
+    }
+    if let TokenRole::Unit(u) = &new.role
+        && u.trim().is_empty()
+    {
+        return Err(StoreError::Invalid {
+            field: "unit",
+            reason: "a unit token needs a unit id".into(),
+        });
+    }
+    if new.hash.len() != 64 || !new.hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(StoreError::Invalid {
+            field: "hash",
+            reason: "expected 64 hex digits".into(),
+        });
+    }
+    Ok(())
+}
+
+const COLUMNS: &str = "id, name, role, unit_id, hash, created_at, revoked_at";
+
+fn rows(got: Vec<TokenDbRow>) -> Result<Vec<Token>, StoreError> {
+    got.into_iter().map(Token::try_from).collect()
+}
+
+pub(crate) async fn sqlite_create(
+    pool: &SqlitePool,
+    new: NewToken,
+    now: Timestamp,
+) -> Result<Token, StoreError> {
+    check(&new)?;
+    let sql = format!(
+        "INSERT INTO tokens (name, role, unit_id, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING {COLUMNS}"
+    );
+    let row: TokenDbRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(&new.name)
+        .bind(new.role.as_str())
+        .bind(new.role.unit())
+        .bind(new.hash.to_ascii_lowercase())
+        .bind(now.as_second())
+        .fetch_one(pool)
+        .await?;
+    row.try_into()
+}
+
+pub(crate) async fn sqlite_list(pool: &SqlitePool) -> Result<Vec<Token>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM tokens ORDER BY id");
+    rows(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(pool)
+            .await?,
+    )
+}
+
+pub(crate) async fn sqlite_revoke(
+    pool: &SqlitePool,
+    id: i64,
+    now: Timestamp,
+) -> Result<Option<Token>, StoreError> {
+    sqlx::query("UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL")
+        .bind(id)
+        .bind(now.as_second())
+        .execute(pool)
+        .await?;
+    let sql = format!("SELECT {COLUMNS} FROM tokens WHERE id = ?1");
+    let got: Option<TokenDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    got.map(Token::try_from).transpose()
+}
+
+pub(crate) async fn sqlite_by_hash(
+    pool: &SqlitePool,
+    hash: &str,
+) -> Result<Option<Token>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM tokens WHERE hash = ?1");
+    let got: Option<TokenDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(hash.to_ascii_lowercase())
+        .fetch_optional(pool)
+        .await?;
+    got.map(Token::try_from).transpose()
+}
+
+pub(crate) async fn pg_create(
+    pool: &PgPool,
+    new: NewToken,
+    now: Timestamp,
+) -> Result<Token, StoreError> {
+    check(&new)?;
+    let sql = format!(
+        "INSERT INTO tokens (name, role, unit_id, hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+    );
+    let row: TokenDbRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(&new.name)
+        .bind(new.role.as_str())
+        .bind(new.role.unit())
+        .bind(new.hash.to_ascii_lowercase())
+        .bind(now.as_second())
+        .fetch_one(pool)
+        .await?;
+    row.try_into()
+}
+
+pub(crate) async fn pg_list(pool: &PgPool) -> Result<Vec<Token>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM tokens ORDER BY id");
+    rows(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(pool)
+            .await?,
+    )
+}
+
+pub(crate) async fn pg_revoke(
+    pool: &PgPool,
+    id: i64,
+    now: Timestamp,
+) -> Result<Option<Token>, StoreError> {
+    sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+        .bind(id)
+        .bind(now.as_second())
+        .execute(pool)
+        .await?;
+    let sql = format!("SELECT {COLUMNS} FROM tokens WHERE id = $1");
+    let got: Option<TokenDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    got.map(Token::try_from).transpose()
+}
+
+pub(crate) async fn pg_by_hash(pool: &PgPool, hash: &str) -> Result<Option<Token>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM tokens WHERE hash = $1");
+    let got: Option<TokenDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(hash.to_ascii_lowercase())
+        .fetch_optional(pool)
+        .await?;
+    got.map(Token::try_from).transpose()
+}
