@@ -530,8 +530,25 @@ impl Store for PgStore {
         results: Vec<(i64, Outcome)>,
         now: Timestamp,
     ) -> Result<Vec<bool>, StoreError> {
-        if results.is_empty() {
-            return Ok(Vec::new());
+        match results.as_slice() {
+            [] => return Ok(Vec::new()),
+            // One row: one autocommitted statement (no BEGIN/COMMIT round trips).
+            [(id, outcome)] => {
+                let (status, error, message_id, next) = ob::outcome_columns(outcome);
+                let n = sqlx::query(OUTBOX_FINISH)
+                    .bind(*id)
+                    .bind(owner)
+                    .bind(status)
+                    .bind(error)
+                    .bind(message_id)
+                    .bind(next)
+                    .bind(now.as_second())
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                return Ok(vec![n > 0]);
+            }
+            _ => {}
         }
         let mut tx = self.pool.begin().await?;
         let mut done = Vec::with_capacity(results.len());
