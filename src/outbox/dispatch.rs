@@ -9,6 +9,7 @@
 //! It does not decide what to enqueue (see `enqueue`) and never reads the
 //! clock itself: the caller passes a clock, virtual in `simulate`.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 use jiff::{SignedDuration, Timestamp};
@@ -20,7 +21,7 @@ use crate::mail::{
     UnitRef,
 };
 use crate::planner::{self, PeriodKey};
-use crate::store::{CurrentState, Key, OutboxKind, OutboxRow, Outcome, Store, StoreError};
+use crate::store::{CurrentState, OutboxKind, OutboxRow, Outcome, Store, StoreError};
 
 use super::enqueue::stopped;
 use super::timing::{in_sending_hours, retry_at};
@@ -70,6 +71,20 @@ pub struct DispatchReport {
     pub cancelled: usize,
     /// Rows whose lease was lost before the result was recorded.
     pub lost_leases: usize,
+}
+
+/// Outcomes not yet written, with their rows (for the lost-lease warning).
+#[derive(Default)]
+struct Results {
+    rows: Vec<OutboxRow>,
+    outcomes: Vec<(i64, Outcome)>,
+}
+
+impl Results {
+    fn push(&mut self, row: OutboxRow, outcome: Outcome) {
+        self.outcomes.push((row.id, outcome));
+        self.rows.push(row);
+    }
 }
 
 /// One message to build from one or more claimed rows.
@@ -135,16 +150,30 @@ impl Dispatcher<'_> {
         report: &mut DispatchReport,
     ) -> Result<(), StoreError> {
         let today = self.cfg.daemon.time_zone.to_datetime(now).date();
-        let mut states: HashMap<Key, CurrentState> = HashMap::new();
+        // What is in effect, read once per (obligation, period) for the
+        // whole claimed set, just before its messages go out.
+        let mut states: HashMap<(String, String), HashMap<String, CurrentState>> = HashMap::new();
+        for row in &rows {
+            let pair = (row.key.obligation.clone(), row.key.period.clone());
+            if let Entry::Vacant(e) = states.entry(pair) {
+                let by_unit = store
+                    .current(&row.key.obligation, &row.key.period)
+                    .await?
+                    .into_iter()
+                    .map(|s| (s.key.unit.clone(), s))
+                    .collect();
+                e.insert(by_unit);
+            }
+        }
         let mut singles = Vec::new();
         let mut grouped: BTreeMap<String, Vec<OutboxRow>> = BTreeMap::new();
+        let mut results = Results::default();
         for row in rows {
-            let key = Key::new(&row.key.obligation, &row.key.period, &row.key.unit);
-            if !states.contains_key(&key) {
-                let s = store.current_for(&key).await?;
-                states.insert(key.clone(), s);
-            }
-            let reason = if states.get(&key).is_some_and(|s| stopped(s, today)) {
+            let is_stopped = states
+                .get(&(row.key.obligation.clone(), row.key.period.clone()))
+                .and_then(|by_unit| by_unit.get(&row.key.unit))
+                .is_some_and(|s| stopped(s, today));
+            let reason = if is_stopped {
                 Some("the report arrived, was waived or extended".to_string())
             } else if self.cfg.obligation(&row.key.obligation).is_none()
                 || self.cfg.unit(&row.key.unit).is_none()
@@ -158,8 +187,7 @@ impl Dispatcher<'_> {
                 None
             };
             if let Some(reason) = reason {
-                self.finish(store, &row, Outcome::Cancelled { reason }, now, report)
-                    .await?;
+                results.push(row, Outcome::Cancelled { reason });
                 report.cancelled += 1;
                 continue;
             }
@@ -171,26 +199,39 @@ impl Dispatcher<'_> {
                 _ => singles.push(Batch { rows: vec![row] }),
             }
         }
+        // Cancellations are recorded before anything is sent.
+        self.record(store, &mut results, now, report).await?;
         let batches = singles
             .into_iter()
             .chain(grouped.into_values().map(|rows| Batch { rows }));
         for batch in batches {
-            self.send(store, batch, now, report).await?;
+            // Recorded right after the transport answered, before the
+            // next message: a crash repeats only the message in flight.
+            self.send(store, batch, now, &mut results, report).await?;
+            self.record(store, &mut results, now, report).await?;
         }
         Ok(())
     }
 
-    async fn finish<S: Store>(
+    /// Writes the results gathered so far in one transaction.
+    async fn record<S: Store>(
         &self,
         store: &S,
-        row: &OutboxRow,
-        outcome: Outcome,
+        results: &mut Results,
         now: Timestamp,
         report: &mut DispatchReport,
     ) -> Result<(), StoreError> {
-        if !store.finish(row.id, self.owner, outcome, now).await? {
-            tracing::warn!(row = row.id, key = %row.key, "lease lost before the result was recorded");
-            report.lost_leases += 1;
+        if results.outcomes.is_empty() {
+            return Ok(());
+        }
+        let outcomes = std::mem::take(&mut results.outcomes);
+        let rows = std::mem::take(&mut results.rows);
+        let done = store.finish_many(self.owner, outcomes, now).await?;
+        for (row, ok) in rows.iter().zip(done) {
+            if !ok {
+                tracing::warn!(row = row.id, key = %row.key, "lease lost before the result was recorded");
+                report.lost_leases += 1;
+            }
         }
         Ok(())
     }
@@ -200,18 +241,19 @@ impl Dispatcher<'_> {
         store: &S,
         batch: Batch,
         now: Timestamp,
+        results: &mut Results,
         report: &mut DispatchReport,
     ) -> Result<(), StoreError> {
         let notice = match self.notice(store, &batch, now).await {
             Ok(n) => n,
             Err(NoticeError::Store(e)) => return Err(e),
             Err(NoticeError::Other(reason)) => {
-                for row in &batch.rows {
+                for row in batch.rows {
                     tracing::error!(key = %row.key, %reason, "cannot build the notice");
                     let outcome = Outcome::Failed {
                         error: reason.clone(),
                     };
-                    self.finish(store, row, outcome, now, report).await?;
+                    results.push(row, outcome);
                     report.failed += 1;
                 }
                 return Ok(());
@@ -225,11 +267,11 @@ impl Dispatcher<'_> {
         let hours = self.cfg.daemon.sending_hours;
         match result {
             Ok((msg, sent)) => {
-                for row in &batch.rows {
+                for row in batch.rows {
                     let outcome = Outcome::Sent {
                         message_id: sent.message_id.clone(),
                     };
-                    self.finish(store, row, outcome, now, report).await?;
+                    results.push(row, outcome);
                 }
                 tracing::info!(
                     kind = notice.kind.name(),
@@ -247,24 +289,24 @@ impl Dispatcher<'_> {
                 });
             }
             Err(e) if e.is_transient() => {
-                for row in &batch.rows {
+                for row in batch.rows {
                     let next = retry_at(now, row.attempts, tz, hours, self.cal);
                     tracing::warn!(key = %row.key, error = %e, retry_at = %next, "send failed; will retry");
                     let outcome = Outcome::Retry {
                         error: e.reason().to_string(),
                         next_attempt_at: next,
                     };
-                    self.finish(store, row, outcome, now, report).await?;
+                    results.push(row, outcome);
                     report.retried += 1;
                 }
             }
             Err(e) => {
-                for row in &batch.rows {
+                for row in batch.rows {
                     tracing::error!(key = %row.key, error = %e, "send failed permanently; not retried");
                     let outcome = Outcome::Failed {
                         error: e.reason().to_string(),
                     };
-                    self.finish(store, row, outcome, now, report).await?;
+                    results.push(row, outcome);
                     report.failed += 1;
                 }
             }

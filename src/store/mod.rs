@@ -169,6 +169,18 @@ pub trait Store: Send + Sync {
         now: Timestamp,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// Records how many claimed rows ended, in one transaction: all of
+    /// them or (on error) none. Each result is what [`Store::finish`]
+    /// would have returned for that row, in the order given: false (and
+    /// nothing written for that row) when it is no longer `sending` under
+    /// `owner`'s lease.
+    fn finish_many(
+        &self,
+        owner: &str,
+        results: Vec<(i64, Outcome)>,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Vec<bool>, StoreError>> + Send;
+
     /// Outbox rows, oldest first; only those with `status` if given.
     fn outbox(
         &self,
@@ -364,6 +376,15 @@ impl Store for AnyStore {
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         dispatch!(self, s => s.finish(id, owner, outcome, now))
+    }
+
+    async fn finish_many(
+        &self,
+        owner: &str,
+        results: Vec<(i64, Outcome)>,
+        now: Timestamp,
+    ) -> Result<Vec<bool>, StoreError> {
+        dispatch!(self, s => s.finish_many(owner, results, now))
     }
 
     async fn outbox(&self, status: Option<OutboxStatus>) -> Result<Vec<OutboxRow>, StoreError> {

@@ -530,6 +530,53 @@ impl Store for PgStore {
         Ok(n > 0)
     }
 
+    async fn finish_many(
+        &self,
+        owner: &str,
+        results: Vec<(i64, Outcome)>,
+        now: Timestamp,
+    ) -> Result<Vec<bool>, StoreError> {
+        match results.as_slice() {
+            [] => return Ok(Vec::new()),
+            // One row: one autocommitted statement (no BEGIN/COMMIT round trips).
+            [(id, outcome)] => {
+                let (status, error, message_id, next) = ob::outcome_columns(outcome);
+                let n = sqlx::query(OUTBOX_FINISH)
+                    .bind(*id)
+                    .bind(owner)
+                    .bind(status)
+                    .bind(error)
+                    .bind(message_id)
+                    .bind(next)
+                    .bind(now.as_second())
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                return Ok(vec![n > 0]);
+            }
+            _ => {}
+        }
+        let mut tx = self.pool.begin().await?;
+        let mut done = Vec::with_capacity(results.len());
+        for (id, outcome) in &results {
+            let (status, error, message_id, next) = ob::outcome_columns(outcome);
+            let n = sqlx::query(OUTBOX_FINISH)
+                .bind(*id)
+                .bind(owner)
+                .bind(status)
+                .bind(error)
+                .bind(message_id)
+                .bind(next)
+                .bind(now.as_second())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            done.push(n > 0);
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
     async fn outbox(&self, status: Option<OutboxStatus>) -> Result<Vec<OutboxRow>, StoreError> {
         let sql = format!(
             "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE $1::text IS NULL OR status = $1 ORDER BY id"

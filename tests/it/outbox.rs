@@ -56,6 +56,7 @@ macro_rules! stories {
 stories!(
     writing_a_row_again_is_a_no_op,
     claim_leases_and_finish,
+    finish_many_records_each_row_under_the_lease,
     expired_lease_is_claimable_again,
     later_stage_supersedes_pending_rows,
     concurrent_claimers_never_share_a_row,
@@ -106,6 +107,97 @@ async fn writing_a_row_again_is_a_no_op(b: &Backend) {
         .await
         .unwrap();
     assert_eq!(s.outbox(None).await.unwrap().len(), 2);
+}
+
+async fn finish_many_records_each_row_under_the_lease(b: &Backend) {
+    let s = b.open().await;
+    s.enqueue(
+        vec![
+            row("u1", OutboxKind::Reminder, 1, "a@x.vn", 0),
+            row("u2", OutboxKind::Reminder, 1, "b@x.vn", 0),
+            row("u3", OutboxKind::Reminder, 1, "c@x.vn", 0),
+            row("u4", OutboxKind::Reminder, 1, "d@x.vn", 0),
+        ],
+        at(0),
+    )
+    .await
+    .unwrap();
+    let got = s.claim("me", at(10), at(400), 3).await.unwrap();
+    let ids: Vec<i64> = got.iter().map(|r| r.id).collect();
+    assert_eq!(ids.len(), 3);
+    let unclaimed = s
+        .outbox(Some(OutboxStatus::Pending))
+        .await
+        .unwrap()
+        .remove(0)
+        .id;
+    // Nothing to record: nothing written, no error.
+    assert!(
+        s.finish_many("me", vec![], at(20))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Another owner cannot record any of them.
+    let sent = |m: &str| Outcome::Sent {
+        message_id: m.into(),
+    };
+    assert_eq!(
+        s.finish_many("other", vec![(ids[0], sent("<x@x>"))], at(20))
+            .await
+            .unwrap(),
+        [false]
+    );
+    let done = s
+        .finish_many(
+            "me",
+            vec![
+                (ids[0], sent("<m0@x>")),
+                (
+                    ids[1],
+                    Outcome::Retry {
+                        error: "451 later".into(),
+                        next_attempt_at: at(900),
+                    },
+                ),
+                (unclaimed, sent("<never@x>")),
+                (
+                    ids[2],
+                    Outcome::Cancelled {
+                        reason: "arrived".into(),
+                    },
+                ),
+            ],
+            at(30),
+        )
+        .await
+        .unwrap();
+    // Results in the order given; the row not leased to "me" is untouched.
+    assert_eq!(done, [true, true, false, true]);
+    let by_id =
+        |id: i64, all: &[store::OutboxRow]| all.iter().find(|r| r.id == id).unwrap().clone();
+    let all = s.outbox(None).await.unwrap();
+    let r0 = by_id(ids[0], &all);
+    assert_eq!(r0.status, OutboxStatus::Sent);
+    assert_eq!(r0.message_id.as_deref(), Some("<m0@x>"));
+    assert_eq!(r0.sent_at, Some(at(30)));
+    assert_eq!(r0.lease_owner, None);
+    let r1 = by_id(ids[1], &all);
+    assert_eq!(r1.status, OutboxStatus::Pending);
+    assert_eq!(r1.next_attempt_at, at(900));
+    assert_eq!(r1.last_error.as_deref(), Some("451 later"));
+    assert_eq!(by_id(ids[2], &all).status, OutboxStatus::Cancelled);
+    let u = by_id(unclaimed, &all);
+    assert_eq!((u.status, u.message_id), (OutboxStatus::Pending, None));
+    // Recording again is refused row by row: the lease is gone.
+    assert_eq!(
+        s.finish_many("me", vec![(ids[0], sent("<again@x>"))], at(40))
+            .await
+            .unwrap(),
+        [false]
+    );
+    let again = s.outbox(None).await.unwrap();
+    assert_eq!(by_id(ids[0], &again).message_id.as_deref(), Some("<m0@x>"));
 }
 
 async fn claim_leases_and_finish(b: &Backend) {
