@@ -3,55 +3,11 @@
 
 use std::collections::HashSet;
 
-use hanbao::store::{
-    self, AnyStore, NewOutboxRow, OutboxKey, OutboxKind, OutboxStatus, Outcome, Store,
-};
+use hanbao::store::{self, NewOutboxRow, OutboxKey, OutboxKind, OutboxStatus, Outcome, Store};
 use jiff::Timestamp;
 use jiff::civil::date;
 
-use crate::support::pg;
-
-struct Backend {
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl Backend {
-    fn sqlite() -> Backend {
-        let dir = tempfile::tempdir().unwrap();
-        Backend {
-            url: format!("sqlite://{}/hanbao.db", dir.path().display()),
-            _dir: Some(dir),
-        }
-    }
-
-    fn postgres() -> Backend {
-        Backend {
-            url: pg::fresh_database(),
-            _dir: None,
-        }
-    }
-
-    async fn open(&self) -> AnyStore {
-        store::open(&self.url).await.unwrap()
-    }
-}
-
-macro_rules! stories {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                super::$name(&super::Backend::sqlite()).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                super::$name(&super::Backend::postgres()).await;
-            }
-        }
-    )*};
-}
+use crate::support::backend::{Backend, stories};
 
 stories!(
     writing_a_row_again_is_a_no_op,

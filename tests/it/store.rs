@@ -6,57 +6,13 @@
 use std::time::Duration;
 
 use hanbao::store::{
-    self, Action, AnyStore, HistoryFilter, Key, NewExtension, NewSubmission, NewWaiver, Recorded,
-    Revocation, Source, Store, StoreError, Subject,
+    self, Action, HistoryFilter, Key, NewExtension, NewSubmission, NewWaiver, Recorded, Revocation,
+    Source, Store, StoreError, Subject,
 };
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
 
-use crate::support::pg;
-
-/// A database for one test: where it is, and how to (re)open it.
-struct Backend {
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl Backend {
-    fn sqlite() -> Backend {
-        let dir = tempfile::tempdir().unwrap();
-        Backend {
-            // A directory that does not exist yet: open must create it.
-            url: format!("sqlite://{}/state/hanbao.db", dir.path().display()),
-            _dir: Some(dir),
-        }
-    }
-
-    fn postgres() -> Backend {
-        Backend {
-            url: pg::fresh_database(),
-            _dir: None,
-        }
-    }
-
-    async fn open(&self) -> AnyStore {
-        store::open(&self.url).await.unwrap()
-    }
-}
-
-macro_rules! stories {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                super::$name(&super::Backend::sqlite()).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                super::$name(&super::Backend::postgres()).await;
-            }
-        }
-    )*};
-}
+use crate::support::backend::{Backend, stories};
 
 stories!(
     submit_and_read_back,

@@ -1,4 +1,5 @@
 //! Test helpers shared by the integration tests.
 
+pub mod backend;
 pub mod pg;
 pub mod smtp;
