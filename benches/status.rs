@@ -10,6 +10,8 @@
 //! fixture data only); after each load the database is settled as
 //! autovacuum would (`VACUUM ANALYZE` on PostgreSQL, `ANALYZE` on SQLite).
 
+#[path = "support/history.rs"]
+mod history;
 #[path = "../tests/it/support/pg.rs"]
 mod pg;
 
@@ -188,50 +190,6 @@ async fn status_pass(s: &AnyStore, cfg: &Config, cal: &WorkCalendar) -> (Duratio
     (median(whole), median(read))
 }
 
-/// Fixture only: 1,000,000 submissions in the 13 months before `PERIOD`.
-async fn bulk_load_history(url: &str) {
-    use sqlx::Connection;
-    if url.starts_with("sqlite") {
-        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
-        let sql = format!(
-            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {last}) \
-             INSERT INTO events (obligation_id, period_key, unit_id, subject, action, received_on, \
-                 received_at, reference, due_on, note, actor, source, recorded_at) \
-             SELECT printf('nq%02d-bao-cao', i % 20), \
-                    printf('%04d-%02d', 2025 - (i / 80000) / 12, 1 + (i / 80000) % 12), \
-                    printf('don-vi-%04d', (i / 20) % 4000), 'submission', 'submit', \
-                    printf('%04d-%02d-05', 2025 - (i / 80000) / 12, 1 + (i / 80000) % 12), \
-                    NULL, printf('%d/BC', i), NULL, NULL, 'Nhập lịch sử', 'import', 1700000000 + i \
-             FROM n",
-            last = HISTORY_ROWS - 1
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut c)
-            .await
-            .unwrap();
-        c.close().await.unwrap();
-    } else {
-        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-        let sql = format!(
-            "INSERT INTO events (obligation_id, period_key, unit_id, subject, action, received_on, \
-                 received_at, reference, due_on, note, actor, source, recorded_at) \
-             SELECT format('nq%s-bao-cao', lpad((i % 20)::text, 2, '0')), \
-                    format('%s-%s', 2025 - (i / 80000) / 12, lpad((1 + (i / 80000) % 12)::text, 2, '0')), \
-                    format('don-vi-%s', lpad(((i / 20) % 4000)::text, 4, '0')), 'submission', 'submit', \
-                    format('%s-%s-05', 2025 - (i / 80000) / 12, lpad((1 + (i / 80000) % 12)::text, 2, '0')), \
-                    NULL, i || '/BC', NULL, NULL, 'Nhập lịch sử', 'import', 1700000000 + i \
-             FROM generate_series(0, {last}) AS i",
-            last = HISTORY_ROWS - 1
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut c)
-            .await
-            .unwrap();
-        c.close().await.unwrap();
-    }
-    settle(url).await;
-}
-
 /// What autovacuum does on a live PostgreSQL server after bulk writes: sets
 /// the visibility map (so `facts` is an index-only scan) and the statistics.
 /// SQLite: statistics only.
@@ -276,7 +234,8 @@ async fn run(backend: &'static str, url: &str, cfg: &Config, cal: &WorkCalendar)
         println!("  plan: {line}");
     }
     let t = Instant::now();
-    bulk_load_history(url).await;
+    history::bulk_load_history(url, HISTORY_ROWS, false).await;
+    settle(url).await;
     println!(
         "bulk-loaded {HISTORY_ROWS} historical rows in {:?}",
         t.elapsed()
