@@ -10,8 +10,9 @@
 //! - Only this module imports sqlx.
 //! - Nothing in `events` is updated or deleted: every write appends an
 //!   event; the state of an (obligation, period, unit) is its latest event
-//!   per subject. The `outbox` table (notifications to send) is the one
-//!   table whose rows change state; its unique key makes enqueuing idempotent.
+//!   per subject. Only two tables have rows that change: `outbox`
+//!   (notifications to send; its unique key makes enqueuing idempotent) and
+//!   `tokens` (an API token's `revoked_at` is set once).
 //! - The store never reads the clock: every write takes `now`.
 //! - Every write runs in a transaction that takes the write lock first
 //!   (`BEGIN IMMEDIATE` on SQLite, a table lock on PostgreSQL), reads what is
