@@ -220,6 +220,16 @@ pub trait Store: Send + Sync {
 
     /// Closes the connections (waits for queries in flight).
     fn close(&self) -> impl Future<Output = ()> + Send;
+
+    /// Puts a `failed` outbox row back to `pending`, due at `now`, lease
+    /// cleared (an administrator's retry from the dashboard). The last error
+    /// and the attempt count are kept. Returns false (and writes nothing)
+    /// when there is no such row or it is not `failed`.
+    fn retry_outbox(
+        &self,
+        id: i64,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// The backend chosen from the configured URL.
@@ -414,6 +424,10 @@ impl Store for AnyStore {
 
     async fn close(&self) {
         dispatch!(self, s => s.close())
+    }
+
+    async fn retry_outbox(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.retry_outbox(id, now))
     }
 }
 

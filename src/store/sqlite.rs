@@ -646,6 +646,19 @@ impl Store for SqliteStore {
     async fn close(&self) {
         self.pool.close().await;
     }
+
+    async fn retry_outbox(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
+        let n = sqlx::query(
+            "UPDATE outbox SET status = 'pending', next_attempt_at = ?2, lease_owner = NULL, \
+             lease_until = NULL, updated_at = ?2 WHERE id = ?1 AND status = 'failed'",
+        )
+        .bind(id)
+        .bind(now.as_second())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n > 0)
+    }
 }
 
 #[cfg(test)]
