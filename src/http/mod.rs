@@ -168,9 +168,12 @@ async fn security_headers(req: Request, next: Next) -> Response {
             "same-origin",
         ),
     ] {
-        // A page may set a policy of its own (the dashboard's allows its
-        // stylesheet by hash); everything else gets the strictest.
-        if name == header::CONTENT_SECURITY_POLICY && h.contains_key(&name) {
+        // A page may set policies of its own (the dashboard allows its
+        // stylesheet by hash, and same-origin referrers so that browsers
+        // send its forms' Origin); everything else gets the strictest.
+        if (name == header::CONTENT_SECURITY_POLICY || name == header::REFERRER_POLICY)
+            && h.contains_key(&name)
+        {
             continue;
         }
         h.insert(name, HeaderValue::from_static(value));

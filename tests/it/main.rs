@@ -1,6 +1,7 @@
 mod calendar;
 mod config;
 mod daemon;
+mod dashboard;
 mod golden;
 mod http;
 mod mail;

@@ -62,10 +62,11 @@ main{padding:1rem;max-width:90rem;margin:0 auto}\
 h1{font-size:1.4rem;margin:.2rem 0 .8rem}\
 h2{font-size:1.15rem;margin:1.4rem 0 .5rem}\
 .wrap{overflow-x:auto;-webkit-overflow-scrolling:touch;background:#fff}\
-table{border-collapse:collapse;font-size:.9rem;min-width:100%}\
+table{border-collapse:collapse;font-size:.9rem}\
 th,td{border:1px solid #cfd4da;padding:.35rem .5rem;text-align:left;vertical-align:top}\
 thead th{background:#e9edf2;position:sticky;top:0}\
-th.u{background:#f1f3f6;white-space:nowrap}\
+th.u{background:#f1f3f6;min-width:8rem;max-width:16rem}\
+td.c{min-width:7rem}\
 td.c a{display:block;color:inherit;text-decoration:none;min-height:1.4em}\
 td.c a:hover,td.c a:focus{text-decoration:underline}\
 .overdue{background:#f9d2d2;color:#7d0000;font-weight:700}\
@@ -179,8 +180,15 @@ pub fn render(
         t = esc(title)
     );
     let mut resp = (status, Html(html)).into_response();
-    resp.headers_mut()
-        .insert(header::CONTENT_SECURITY_POLICY, csp());
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, csp());
+    // With "no-referrer" browsers send `Origin: null` on form posts, which
+    // the same-origin check must refuse; "same-origin" still sends nothing
+    // to other sites.
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     resp
 }
 

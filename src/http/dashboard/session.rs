@@ -260,28 +260,28 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
-/// Whether a post comes from a page of this server: its `Origin` (or,
-/// without one, `Sec-Fetch-Site`) must match. Clients that send neither
-/// (not a browser) still need the session cookie and the CSRF token.
+/// Whether a post comes from a page of this server. A browser's
+/// `Sec-Fetch-Site` (which pages cannot forge) decides when present;
+/// otherwise the `Origin` must name this host (`Host` or, behind a proxy,
+/// `X-Forwarded-Host`). Clients that send neither (not a browser) still need
+/// the session cookie and the CSRF token.
 pub fn same_origin(headers: &HeaderMap) -> bool {
-    let hosts: Vec<&str> = [header::HOST.as_str(), "x-forwarded-host"]
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return matches!(site.to_str(), Ok("same-origin" | "none"));
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let authority = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    [header::HOST.as_str(), "x-forwarded-host"]
         .iter()
         .filter_map(|h| headers.get(*h)?.to_str().ok())
-        .map(str::trim)
-        .collect();
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        let Ok(origin) = origin.to_str() else {
-            return false;
-        };
-        let authority = origin
-            .strip_prefix("http://")
-            .or_else(|| origin.strip_prefix("https://"));
-        return authority.is_some_and(|a| hosts.iter().any(|h| h.eq_ignore_ascii_case(a)));
-    }
-    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        Some(site) => site == "same-origin" || site == "none",
-        None => true,
-    }
+        .any(|h| authority.is_some_and(|a| h.trim().eq_ignore_ascii_case(a)))
 }
 
 /// Middleware: refuses cross-origin posts to the dashboard with 403.
@@ -333,6 +333,17 @@ mod tests {
         assert!(!same_origin(&headers(&[
             host,
             ("sec-fetch-site", "cross-site")
+        ])));
+        assert!(!same_origin(&headers(&[
+            host,
+            ("origin", "http://127.0.0.1:8080"),
+            ("sec-fetch-site", "same-site")
+        ])));
+        // Fetch metadata decides: Origin is "null" under some referrer policies.
+        assert!(same_origin(&headers(&[
+            host,
+            ("origin", "null"),
+            ("sec-fetch-site", "same-origin")
         ])));
         assert!(same_origin(&headers(&[
             host,
