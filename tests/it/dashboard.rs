@@ -978,6 +978,7 @@ async fn in_chromium_an_administrator_records_a_receipt_and_sees_the_cell_change
         b.click(&b.find("form[action$='/submission'] button[type=submit]"));
         let flash = b.text(&b.find(".flash.ok"));
         assert_eq!(flash, "Đã ghi: đã nhận báo cáo.");
+        let report = b.screenshot();
         b.goto(&format!("{base}{Q1}"));
         let el = b.find(cell);
         let after = b.attr(&el, "data-state").unwrap();
@@ -990,14 +991,16 @@ async fn in_chromium_an_administrator_records_a_receipt_and_sees_the_cell_change
         let desktop = b.screenshot();
         b.set_window(390, 844);
         let phone = b.screenshot();
-        (desktop, phone)
+        [desktop, phone, report]
     })
     .await
     .unwrap();
-    for (name, png) in [
-        ("dashboard.png", &shots.0),
-        ("dashboard-phone.png", &shots.1),
-    ] {
+    let names = [
+        "dashboard.png",
+        "dashboard-phone.png",
+        "dashboard-report.png",
+    ];
+    for (name, png) in names.iter().zip(&shots) {
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name} is a PNG");
         assert!(png.len() > 5_000, "{name}: {} bytes", png.len());
         std::fs::write(dir.join(name), png).unwrap();

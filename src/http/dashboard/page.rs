@@ -85,6 +85,7 @@ form.filters label{display:flex;flex-direction:column;font-size:.85rem}\
 form.card{background:#fff;border:1px solid #cfd4da;border-radius:6px;padding:.8rem;margin:0 0 1rem;max-width:36rem}\
 form.card label{display:block;margin:.4rem 0}\
 form.card input,form.card textarea{width:100%}\
+form.card input[type=checkbox]{width:auto;margin:0 .4rem 0 0}\
 input,select,textarea,button{font:inherit;padding:.35rem .5rem;max-width:100%}\
 button{cursor:pointer;background:#1f3a5f;color:#fff;border:0;border-radius:4px;padding:.45rem .9rem}\
 button.small{padding:.2rem .6rem;font-size:.85rem}\
