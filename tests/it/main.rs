@@ -1,6 +1,7 @@
 mod calendar;
 mod config;
 mod daemon;
+mod faults;
 mod golden;
 mod http;
 mod mail;

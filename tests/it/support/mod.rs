@@ -2,4 +2,5 @@
 
 pub mod backend;
 pub mod pg;
+pub mod procs;
 pub mod smtp;
