@@ -373,11 +373,18 @@ async fn kill_9_of_one_instance_mid_dispatch_loses_nothing() {
 
 /// c. PostgreSQL stopped (`pg_ctl -m fast stop`, every session cut) and
 /// started again on the same port mid-run, the daemons left alone: nothing
-/// is lost and they resume by themselves. A message whose result could not
-/// be recorded (the server was down) may go out again: at most one per
-/// instance. Runs on its own cluster, so the other tests' databases stay up.
+/// is lost and they resume by themselves, without waiting for the 15-minute
+/// lease of the rows they had claimed. The server stays down 40 s, longer
+/// than the store's 30 s pool acquire timeout, so the queries fail rather
+/// than wait (a shorter outage is absorbed by the wait). A message whose
+/// result could not be recorded (the server was down) may go out again: at
+/// most one per instance. Runs on its own cluster, so the other tests'
+/// databases stay up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_restart_mid_run_loses_nothing() {
+    const PG_DOWN: Duration = Duration::from_secs(40);
+    // From the return: the next minute tick, then ~1,000 messages at 10 ms.
+    const DRAIN_BOUND: Duration = Duration::from_secs(150);
     let cluster = std::sync::Arc::new(pg::Cluster::start(pg::Durability::Fast).unwrap());
     let url = cluster.create_database("hanbao_restart").unwrap();
     let sink = SmtpSink::start().await;
@@ -400,7 +407,7 @@ async fn postgres_restart_mid_run_loses_nothing() {
         .unwrap()
         .unwrap();
     let at_stop = sink.message_count();
-    tokio::time::sleep(Duration::from_secs(10)).await;
+    tokio::time::sleep(PG_DOWN).await;
     let during = sink.message_count() - at_stop;
     let c = cluster.clone();
     tokio::task::spawn_blocking(move || c.start_again())
@@ -417,22 +424,31 @@ async fn postgres_restart_mid_run_loses_nothing() {
         );
     }
     let store = hanbao::store::open(&url).await.unwrap();
-    let took = wait_until_done(&store, &sink, expected, Duration::from_secs(240), &daemons).await;
+    let took = wait_until_done(&store, &sink, expected, DRAIN_BOUND, &daemons).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     stop_all(&mut daemons);
+    let failed_runs: usize = daemons
+        .iter()
+        .map(|d| d.log().matches("dispatch failed").count())
+        .sum();
     let t = tally(&store, &sink, expected).await;
     t.print(
-        "c (PostgreSQL restarted under 3 instances)",
+        "c (PostgreSQL down 40 s under 3 instances)",
         start.elapsed(),
         &format!(
-            "; stopped at {at_stop} received, {during} more while down (10 s), \
-             drained {:.1} s after it was back",
+            "; stopped at {at_stop} received, {during} more while down ({} s), \
+             {failed_runs} dispatch runs failed, drained {:.1} s after it was back",
+            PG_DOWN.as_secs(),
             took.min(back.elapsed()).as_secs_f64()
         ),
     );
     assert_eq!((t.rows, t.sent), (expected, expected), "{t:?}");
     assert_eq!((t.lost, t.unexpected), (0, 0), "{t:?}");
     assert!(t.duplicates <= names.len(), "{t:?}");
+    assert!(
+        failed_runs > 0,
+        "the outage must fail a dispatch run: {t:?}"
+    );
     store.close().await;
 }
 
@@ -574,10 +590,14 @@ async fn sqlite_locked_by_another_process_waits_and_loses_nothing() {
     store.close().await;
 }
 
-/// f. SIGHUP on one of three instances mid-run, its configuration file now
-/// with 20 more units and one more obligation; the other two keep running
-/// on the old one. The reloaded instance plans the new notifications and
-/// every one is delivered exactly once, old and new.
+/// f. A rolling reload: SIGHUP on one of three instances mid-run, its
+/// configuration file now with 20 more units and one more obligation (and
+/// sending hours later in the day, so it plans the new notifications but
+/// leaves the sending to the others); the other two keep running on the old
+/// configuration for at least one tick in which they meet the new rows,
+/// then are reloaded in turn. The instances still on the old configuration
+/// must not cancel what the reloaded one planned: every notification, old
+/// and new, is delivered exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reload_of_one_instance_while_others_run() {
     let sink = SmtpSink::start().await;
@@ -596,13 +616,39 @@ async fn reload_of_one_instance_while_others_run() {
         sink.message_count(),
         log_tails(&daemons)
     );
-    new.write(&files.config("f-1"));
+    new.clone().sending_later().write(&files.config("f-1"));
     daemons[0].hup();
     let at_reload = sink.message_count();
     daemons[0]
-        .wait_for_log("configuration reloaded", Duration::from_secs(30))
+        .wait_for_log("configuration reloaded", Duration::from_secs(60))
         .await;
-    let took = wait_until_done(&store, &sink, expected, Duration::from_secs(240), &daemons).await;
+    // The reloaded instance plans the new rows at its next tick.
+    let planned_by_f1 = new.notifications() - old.notifications();
+    let end = Instant::now() + Duration::from_secs(120);
+    loop {
+        let rows = store.outbox(None).await.unwrap().len();
+        if rows >= expected {
+            break;
+        }
+        assert!(
+            Instant::now() < end,
+            "f-1 did not plan the new configuration: {rows} rows\n{}",
+            log_tails(&daemons)
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    // One tick of the others (second 0 of every minute) with the new rows
+    // due, on their old configuration.
+    let into_minute = jiff::Timestamp::now().as_second().rem_euclid(60) as u64;
+    tokio::time::sleep(Duration::from_secs(60 - into_minute + 10)).await;
+    let sent_meanwhile = sink.message_count();
+    for d in daemons.iter().skip(1) {
+        new.write(&files.config(&d.name));
+        d.hup();
+        d.wait_for_log("configuration reloaded", Duration::from_secs(60))
+            .await;
+    }
+    let took = wait_until_done(&store, &sink, expected, Duration::from_secs(300), &daemons).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let shares = sent_per_daemon(&daemons);
     stop_all(&mut daemons);
@@ -612,22 +658,29 @@ async fn reload_of_one_instance_while_others_run() {
         .iter()
         .filter(|r| r.status == OutboxStatus::Cancelled)
         .map(|r| format!("{} ({})", r.key, r.last_error.as_deref().unwrap_or("")))
-        .take(5)
         .collect();
     let t = tally(&store, &sink, expected).await;
     t.print(
-        "f (SIGHUP on 1 of 3 instances, +20 units, +1 obligation)",
+        "f (rolling reload of 3 instances, +20 units, +1 obligation)",
         start.elapsed(),
         &format!(
-            "; reloaded at {at_reload} received, drained {:.1} s after start; sent by {shares}",
-            took.as_secs_f64()
+            "; f-1 reloaded at {at_reload} received and planned {planned_by_f1} new rows, \
+             {sent_meanwhile} received before the others reloaded, drained {:.1} s after; \
+             sent by {shares}; {} rows cancelled",
+            took.as_secs_f64(),
+            cancelled.len()
         ),
     );
     assert_eq!(
         new_ob, 320,
         "the reloaded instance plans the new obligation"
     );
-    assert!(cancelled.is_empty(), "cancelled rows: {cancelled:?}; {t:?}");
+    assert!(
+        cancelled.is_empty(),
+        "{} cancelled rows, e.g. {:?}; {t:?}",
+        cancelled.len(),
+        &cancelled[..cancelled.len().min(3)]
+    );
     assert_eq!((t.rows, t.sent), (expected, expected), "{t:?}");
     assert_eq!((t.lost, t.duplicates, t.unexpected), (0, 0, 0), "{t:?}");
     store.close().await;

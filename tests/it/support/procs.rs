@@ -34,6 +34,8 @@ pub struct DaemonConfig {
     pub units: usize,
     /// Obligation ids, each reported by every unit.
     pub obligations: Vec<String>,
+    /// `daemon.sending_hours` (default all day: "00:00-23:59").
+    pub sending_hours: String,
 }
 
 impl DaemonConfig {
@@ -43,7 +45,17 @@ impl DaemonConfig {
             smtp_port,
             units,
             obligations: (1..=obligations).map(|i| format!("bc-{i}")).collect(),
+            sending_hours: "00:00-23:59".into(),
         }
+    }
+
+    /// Half an hour of sending, twelve hours from now: the daemon plans
+    /// (and enqueues) but does not send now.
+    pub fn sending_later(mut self) -> DaemonConfig {
+        let tz = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+        let hour = (tz.to_datetime(Timestamp::now()).hour() + 12) % 24;
+        self.sending_hours = format!("{hour:02}:00-{hour:02}:30");
+        self
     }
 
     /// How many reminders the first tick enqueues.
@@ -69,11 +81,11 @@ impl DaemonConfig {
             ..Default::default()
         });
         let mut t = format!(
-            "[daemon]\ntime_zone = \"Asia/Ho_Chi_Minh\"\nsending_hours = \"00:00-23:59\"\n\
+            "[daemon]\ntime_zone = \"Asia/Ho_Chi_Minh\"\nsending_hours = \"{}\"\n\
              http_listen = \"127.0.0.1:0\"\n\n\
              [mail]\ntransport = \"smtp\"\nfrom = \"Sở Thử <baocao@so.example>\"\n\
              [mail.smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\n\n",
-            self.smtp_port
+            self.sending_hours, self.smtp_port
         );
         if !cal.is_working_day(today) {
             t.push_str(&format!(
