@@ -654,6 +654,12 @@ async fn reload_of_one_instance_while_others_run() {
     stop_all(&mut daemons);
     let rows = store.outbox(None).await.unwrap();
     let new_ob = rows.iter().filter(|r| r.key.obligation == "bc-3").count();
+    // New rows claimed by an instance still on the old configuration, put
+    // back, and claimed again after its reload.
+    let met_by_old = rows
+        .iter()
+        .filter(|r| r.key.obligation == "bc-3" && r.attempts >= 2)
+        .count();
     let cancelled: Vec<_> = rows
         .iter()
         .filter(|r| r.status == OutboxStatus::Cancelled)
@@ -666,7 +672,8 @@ async fn reload_of_one_instance_while_others_run() {
         &format!(
             "; f-1 reloaded at {at_reload} received and planned {planned_by_f1} new rows, \
              {sent_meanwhile} received before the others reloaded, drained {:.1} s after; \
-             sent by {shares}; {} rows cancelled",
+             sent by {shares}; {met_by_old} new rows met by an old-configuration instance, \
+             {} rows cancelled",
             took.as_secs_f64(),
             cancelled.len()
         ),
@@ -674,6 +681,10 @@ async fn reload_of_one_instance_while_others_run() {
     assert_eq!(
         new_ob, 320,
         "the reloaded instance plans the new obligation"
+    );
+    assert!(
+        met_by_old > 0,
+        "the instances on the old configuration must meet the new rows: {t:?}"
     );
     assert!(
         cancelled.is_empty(),

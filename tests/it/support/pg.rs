@@ -5,7 +5,10 @@
 //! `postgres` user when running as root, unix socket inside the temp dir)
 //! and creates a new database per call. A small reaper process watches the
 //! test binary and stops the cluster and removes its directory when the
-//! binary exits, however it exits.
+//! binary exits, however it exits. A test that needs the server to go away
+//! (`Cluster::stop`, `Cluster::start_again` on the same port and data
+//! directory) starts its own cluster with `Cluster::start`, so the shared
+//! one stays up for the others.
 //!
 //! If PostgreSQL is not installed this panics with how to install it: the
 //! PostgreSQL tests fail, they never skip. Uses no sqlx: only the store does.
