@@ -5,9 +5,10 @@
 //! server down for two minutes, the SQLite file locked by another process,
 //! a configuration reload on one instance.
 //!
-//! Each scenario prints what it counted (`expected`, `sent` rows,
-//! `delivered` distinct Message-IDs, `duplicates`, `lost`) and fails on any
-//! loss and on duplicates beyond the documented bound (ARCHITECTURE.md,
+//! Each scenario prints (to stderr, uncaptured) what it counted
+//! (`expected`, `sent` rows, `delivered` distinct Message-IDs, `duplicates`,
+//! `lost`) and fails on any loss and on duplicates beyond the documented
+//! bound (ARCHITECTURE.md,
 //! "Guarantees under faults"). A message is identified by its Message-ID,
 //! derived from the outbox key, so a duplicate is the same Message-ID
 //! received twice and a loss is an outbox row whose Message-ID never
@@ -18,6 +19,10 @@
 //! today, so each daemon's first tick has work. The only time shortened is
 //! the 15-minute lease of a killed process, by expiring it in the database
 //! (what waiting 15 minutes would do), and only where a test says so.
+//!
+//! Must not: touch the daemons other than by signals, their configuration
+//! files and that one lease update, or count anything from the daemons'
+//! own reports: counts come from the sink and the outbox table.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -49,8 +54,13 @@ struct Tally {
 }
 
 impl Tally {
+    /// Written to the process's stderr directly, not through `println!`,
+    /// so the counts show in CI logs even when the test passes (the test
+    /// harness captures only the print macros).
     fn print(&self, scenario: &str, took: Duration, extra: &str) {
-        println!(
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
             "fault {scenario}: expected {}, rows {}, sent {}, delivered {}, duplicates {}, lost {}, \
              unexpected {} in {:.1} s{extra}",
             self.expected,
