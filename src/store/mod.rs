@@ -148,8 +148,12 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<EnqueueReport, StoreError>> + Send;
 
     /// Claims up to `limit` rows that are due (pending with
-    /// `next_attempt_at <= now`, or `sending` with an expired lease): they
-    /// become `sending`, leased to `owner` until `lease_until`, attempts + 1.
+    /// `next_attempt_at <= now`, or `sending` with an expired lease, or
+    /// `sending` under a lease `owner` itself took before `now`: what a run
+    /// of this process that failed mid-way, e.g. when the database went
+    /// away, left behind): they become `sending`, leased to `owner` until
+    /// `lease_until`, attempts + 1. An owner must therefore run one dispatch
+    /// at a time, and every claim of one run passes the same `now`.
     /// Concurrent claimers never get the same row (SQLite: `BEGIN
     /// IMMEDIATE`; PostgreSQL: `FOR UPDATE SKIP LOCKED`).
     fn claim(

@@ -485,6 +485,7 @@ impl Store for PgStore {
             "WITH due AS (SELECT id FROM outbox \
                  WHERE (status = 'pending' AND next_attempt_at <= $1) \
                     OR (status = 'sending' AND lease_until <= $1) \
+                    OR (status = 'sending' AND lease_owner = $3 AND updated_at < $1) \
                  ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) \
              UPDATE outbox o SET status = 'sending', lease_owner = $3, lease_until = $4, \
                  attempts = o.attempts + 1, updated_at = $1 \

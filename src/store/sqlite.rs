@@ -513,6 +513,7 @@ impl Store for SqliteStore {
              WHERE id IN (SELECT id FROM outbox \
                  WHERE (status = 'pending' AND next_attempt_at <= ?1) \
                     OR (status = 'sending' AND lease_until <= ?1) \
+                    OR (status = 'sending' AND lease_owner = ?3 AND updated_at < ?1) \
                  ORDER BY next_attempt_at, id LIMIT ?2) \
              RETURNING {OUTBOX_COLUMNS}"
         );

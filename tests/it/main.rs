@@ -2,6 +2,7 @@ mod calendar;
 mod config;
 mod daemon;
 mod dashboard;
+mod faults;
 mod golden;
 mod http;
 mod mail;

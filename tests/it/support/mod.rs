@@ -3,4 +3,5 @@
 pub mod backend;
 pub mod browser;
 pub mod pg;
+pub mod procs;
 pub mod smtp;
