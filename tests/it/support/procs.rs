@@ -9,7 +9,7 @@
 //! a `Daemon` kills it, so no process outlives its test, even a failed one.
 //!
 //! [`DaemonConfig`] writes a configuration on which the daemon's first tick
-//! has work without a virtual clock: today (Asia/Ho_Chi_Minh) is made a
+//! has work without a virtual clock: today (in `support::daytime_zone`, far from midnight) is made a
 //! working day, sending hours are 00:00–23:59, and every obligation is a
 //! one-off report due in three days with one reminder three days before,
 //! that is today: one message per (obligation, unit), each to the unit's
@@ -52,7 +52,7 @@ impl DaemonConfig {
     /// Half an hour of sending, twelve hours from now: the daemon plans
     /// (and enqueues) but does not send now.
     pub fn sending_later(mut self) -> DaemonConfig {
-        let tz = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+        let (_, tz) = super::daytime_zone();
         let hour = (tz.to_datetime(Timestamp::now()).hour() + 12) % 24;
         self.sending_hours = format!("{hour:02}:00-{hour:02}:30");
         self
@@ -73,7 +73,7 @@ impl DaemonConfig {
 
     /// The TOML text.
     pub fn toml(&self) -> String {
-        let tz = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+        let (zone, tz) = super::daytime_zone();
         let today = tz.to_datetime(Timestamp::now()).date();
         let due = today.checked_add(jiff::Span::new().days(3)).unwrap();
         let cal = WorkCalendar::new(&CalendarSettings {
@@ -81,7 +81,7 @@ impl DaemonConfig {
             ..Default::default()
         });
         let mut t = format!(
-            "[daemon]\ntime_zone = \"Asia/Ho_Chi_Minh\"\nsending_hours = \"{}\"\n\
+            "[daemon]\ntime_zone = \"{zone}\"\nsending_hours = \"{}\"\n\
              http_listen = \"127.0.0.1:0\"\n\n\
              [mail]\ntransport = \"smtp\"\nfrom = \"Sở Thử <baocao@so.example>\"\n\
              [mail.smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\n\n",
