@@ -3,6 +3,7 @@ mod config;
 mod daemon;
 mod golden;
 mod http;
+mod link;
 mod mail;
 mod outbox;
 mod planner;
