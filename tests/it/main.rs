@@ -3,6 +3,7 @@ mod config;
 mod daemon;
 mod golden;
 mod http;
+mod ics;
 mod link;
 mod mail;
 mod outbox;
