@@ -1,6 +1,7 @@
 mod calendar;
 mod config;
 mod daemon;
+mod fuzz;
 mod golden;
 mod http;
 mod ics;

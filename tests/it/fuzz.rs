@@ -1,0 +1,652 @@
+//! Fuzzing (issue 6 §3) with proptest, in the normal `cargo test`: the
+//! configuration loader (`config::load_files`: load + validate) and the
+//! value parsers of dates, periods, durations, times, due rules and URLs
+//! (`config::values`, `period`) get arbitrary input and must never panic.
+//! Every input either loads or is refused with at least one error, and
+//! every diagnostic names one of the files given and a line and column
+//! inside that file's text; a configuration that loads is planned for a
+//! year (the planner must accept whatever validation let through).
+//!
+//! Inputs: the corpus `tests/fuzz/corpus/**.toml` (the sample
+//! configurations, the test configurations, edge cases, and one file per
+//! bug found) mutated by byte flips, truncation, line deletion,
+//! duplication and swaps, key/value swaps, inserted Unicode, TOML
+//! punctuation and words of the configuration language, and huge numbers;
+//! plus pure arbitrary strings. proptest shrinks a failing input before it
+//! is reported, with the seed and the file it came from.
+//!
+//! Time-bounded rather than case-bounded: `HANBAO_FUZZ_SECS` (default 20)
+//! is shared by the three tests below (corpus mutations half of it,
+//! arbitrary strings and the value parsers a quarter each; they run in
+//! parallel). `HANBAO_FUZZ_SECS=600 cargo test --test it fuzz::` for a
+//! longer local run; `PROPTEST_RNG_SEED` is not used: each run draws a fresh
+//! seed and prints it on failure (`HANBAO_FUZZ_SEED=N` replays one).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use hanbao::calendar::WorkCalendar;
+use hanbao::commands::check;
+use hanbao::config::model::{FIRST_YEAR, LAST_YEAR, WindowStyle};
+use hanbao::config::values::{
+    self, format_date, parse_date, parse_day_month, parse_due, parse_offset, parse_period_key,
+    parse_time, parse_time_range,
+};
+use hanbao::config::{Diagnostic, load_files};
+use hanbao::period::PeriodKey;
+use proptest::prelude::*;
+use proptest::sample::Index;
+use proptest::test_runner::{Config as RunnerConfig, RngAlgorithm, TestRng, TestRunner};
+
+/// The whole budget in seconds (`HANBAO_FUZZ_SECS`, default 20).
+fn budget() -> Duration {
+    let secs = std::env::var("HANBAO_FUZZ_SECS")
+        .ok()
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .unwrap_or(20.0);
+    Duration::from_secs_f64(secs)
+}
+
+/// A runner with a fresh (or `HANBAO_FUZZ_SEED`) seed, no persistence
+/// files, and shrinking bounded so a failure is reported quickly.
+fn runner() -> (TestRunner, u64) {
+    let seed = std::env::var("HANBAO_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+        });
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let config = RunnerConfig {
+        cases: 32,
+        failure_persistence: None,
+        max_shrink_iters: 2000,
+        ..RunnerConfig::default()
+    };
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &bytes);
+    (TestRunner::new_with_rng(config, rng), seed)
+}
+
+/// Runs `test` on values of `strategy` until `time` is spent (at least one
+/// round of 32 cases), panicking with the shrunk input on a failure.
+fn fuzz_for<S: Strategy>(name: &str, time: Duration, strategy: S, test: impl Fn(S::Value) + Clone)
+where
+    S::Value: std::fmt::Debug,
+{
+    let (mut parent, seed) = runner();
+    let start = Instant::now();
+    let mut rounds = 0u64;
+    loop {
+        // A runner counts its successes: a fresh one per round, its
+        // random numbers drawn from the parent's.
+        let mut runner = TestRunner::new_with_rng(parent.config().clone(), parent.new_rng());
+        let t = test.clone();
+        let result = runner.run(&strategy, move |v| {
+            t(v);
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("fuzz {name}: {e}\n(replay: HANBAO_FUZZ_SEED={seed})");
+        }
+        rounds += 1;
+        if start.elapsed() >= time {
+            break;
+        }
+    }
+    eprintln!(
+        "fuzz {name}: {} inputs in {:.1} s, seed {seed}",
+        rounds * 32,
+        start.elapsed().as_secs_f64()
+    );
+}
+
+// ---------------------------------------------------------------------------
+// The corpus.
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz/corpus")
+}
+
+/// Every corpus file as (path relative to the corpus, text), sorted.
+fn corpus() -> Vec<(String, String)> {
+    fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, root, out);
+            } else if path.extension().is_some_and(|e| e == "toml") {
+                let rel = path.strip_prefix(root).unwrap().display().to_string();
+                let bytes = std::fs::read(&path).unwrap();
+                out.push((rel, String::from_utf8_lossy(&bytes).into_owned()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&corpus_dir(), &corpus_dir(), &mut out);
+    out.sort();
+    assert!(out.len() >= 10, "the corpus is in tests/fuzz/corpus");
+    out
+}
+
+// ---------------------------------------------------------------------------
+// The property.
+
+/// 1-based (line, column in characters) inside `text`, the end included.
+fn inside(text: &str, line: usize, column: usize) -> bool {
+    let lines: Vec<&str> = text.split('\n').collect();
+    line >= 1 && line <= lines.len() && column >= 1 && column <= lines[line - 1].chars().count() + 1
+}
+
+/// Loads `files` (paths under `corpus/`) with `main` as the main file and
+/// checks the outcome; panics describe what is wrong.
+fn check_load(main: &str, files: &[(String, String)]) {
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let result = load_files(main, &refs);
+    let texts: BTreeMap<PathBuf, &str> = files
+        .iter()
+        .map(|(p, t)| (PathBuf::from(p), t.as_str()))
+        .collect();
+    let check_diag = |d: &Diagnostic| {
+        let shown = d.to_string();
+        assert!(!d.message.is_empty(), "empty message: {shown}");
+        let Some(text) = texts.get(&d.file) else {
+            panic!("diagnostic names a file that was not given: {shown}");
+        };
+        assert!(
+            inside(text, d.line, d.column),
+            "position {}:{} is outside {}: {shown}",
+            d.line,
+            d.column,
+            d.file.display()
+        );
+    };
+    let rendered = check::render(&result);
+    match &result {
+        Ok(loaded) => {
+            loaded.warnings.iter().for_each(check_diag);
+            let cfg = &loaded.config;
+            let cal = WorkCalendar::new(&cfg.calendar);
+            let from = jiff::civil::date(2026, 1, 1);
+            let to = jiff::civil::date(2026, 12, 31);
+            let _ = hanbao::planner::deadlines(cfg, &cal, from, to, &Default::default());
+        }
+        Err(e) => {
+            assert!(!e.errors.is_empty(), "refused without an error: {rendered}");
+            e.errors.iter().for_each(check_diag);
+            e.warnings.iter().for_each(check_diag);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Mutations.
+
+/// Values an administrator (or a cat on the keyboard) might put anywhere.
+const TOKENS: &[&str] = &[
+    "0",
+    "-1",
+    "99999999999999999999",
+    "4294967296",
+    "2147483648",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775809",
+    "1e309",
+    "nan",
+    "-inf",
+    "32767",
+    "65536",
+    "\"\"",
+    "[]",
+    "{}",
+    "true",
+    "1979-05-27T07:32:00Z",
+    "\"ngày 0\"",
+    "\"ngày 32 tháng sau\"",
+    "\"4294967295 ngày làm việc\"",
+    "\"999999999 ngày\"",
+    "\"29/02/2100\"",
+    "\"31/12/9999\"",
+    "\"00/00/0000\"",
+    "\"2100-Q4\"",
+    "\"1899-H2\"",
+    "\"2026-13\"",
+    "\"24:00-24:01\"",
+    "\"23:59-00:00\"",
+    "\"0 0 0 0 0\"",
+    "\"* * * * * * *\"",
+    "\"http://[::1]:0\"",
+    "\"a@b.c\"",
+    "\"<>\"",
+    "\"reporter.council\"",
+    "\"../../etc/passwd\"",
+    "\"*\"",
+    "\"**/*.toml\"",
+    "{ every = \"0 ngày\", limit = 0 }",
+    "{ every = \"1 ngày\", limit = 9223372036854775807 }",
+    "[[obligation]]",
+    "[[unit]]",
+    "[[group]]",
+    "[daemon]",
+    "[mail.smtp]",
+    "[calendar]",
+    "[obligation.overrides]",
+    "[[obligation.escalation]]",
+    "include = [\"*.toml\"]",
+    "include = [\"hanbao.toml\"]",
+    "id = \"a\"",
+    "reporters = [\"a\", \"a\"]",
+    "depends_on = [\"bc\"]",
+];
+
+/// Characters that break lexers.
+const CHARS: &[char] = &[
+    '\0',
+    '\u{1}',
+    '\t',
+    '\r',
+    '\n',
+    '"',
+    '\'',
+    '\\',
+    '[',
+    ']',
+    '{',
+    '}',
+    '=',
+    '#',
+    ',',
+    '.',
+    ' ',
+    '\u{feff}',
+    '\u{202e}',
+    '\u{301}',
+    '\u{ffff}',
+    '\u{10ffff}',
+    'ư',
+    'Đ',
+    '😀',
+    '\u{2028}',
+    '０',
+];
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    FlipBit(Index, u8),
+    Truncate(Index),
+    DeleteLine(Index),
+    DuplicateLine(Index, Index),
+    SwapLines(Index, Index),
+    SwapValues(Index, Index),
+    SwapKeys(Index, Index),
+    InsertChar(Index, char),
+    InsertToken(Index, &'static str),
+    ReplaceValue(Index, &'static str),
+    ReplaceNumber(Index, &'static str),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    let idx = any::<Index>;
+    prop_oneof![
+        (idx(), 0u8..8).prop_map(|(i, b)| Mutation::FlipBit(i, b)),
+        idx().prop_map(Mutation::Truncate),
+        idx().prop_map(Mutation::DeleteLine),
+        (idx(), idx()).prop_map(|(a, b)| Mutation::DuplicateLine(a, b)),
+        (idx(), idx()).prop_map(|(a, b)| Mutation::SwapLines(a, b)),
+        (idx(), idx()).prop_map(|(a, b)| Mutation::SwapValues(a, b)),
+        (idx(), idx()).prop_map(|(a, b)| Mutation::SwapKeys(a, b)),
+        (
+            idx(),
+            prop_oneof![proptest::sample::select(CHARS), any::<char>()]
+        )
+            .prop_map(|(i, c)| Mutation::InsertChar(i, c)),
+        (idx(), proptest::sample::select(TOKENS)).prop_map(|(i, t)| Mutation::InsertToken(i, t)),
+        (idx(), proptest::sample::select(TOKENS)).prop_map(|(i, t)| Mutation::ReplaceValue(i, t)),
+        (idx(), proptest::sample::select(TOKENS)).prop_map(|(i, t)| Mutation::ReplaceNumber(i, t)),
+    ]
+}
+
+/// The nearest char boundary at or before `i`.
+fn boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn lines_of(s: &str) -> Vec<String> {
+    s.split('\n').map(str::to_string).collect()
+}
+
+/// Indices of lines that look like `key = value`.
+fn assignments(lines: &[String]) -> Vec<usize> {
+    lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.contains('=') && !l.trim_start().starts_with('#'))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn apply(text: &str, m: &Mutation) -> String {
+    let mut lines = lines_of(text);
+    let n = lines.len();
+    match m {
+        Mutation::FlipBit(i, bit) => {
+            let mut bytes = text.as_bytes().to_vec();
+            if !bytes.is_empty() {
+                let k = i.index(bytes.len());
+                bytes[k] ^= 1 << bit;
+            }
+            return String::from_utf8_lossy(&bytes).into_owned();
+        }
+        Mutation::Truncate(i) => {
+            let k = boundary(text, i.index(text.len() + 1));
+            return text[..k].to_string();
+        }
+        Mutation::DeleteLine(i) => {
+            lines.remove(i.index(n));
+        }
+        Mutation::DuplicateLine(a, b) => {
+            let line = lines[a.index(n)].clone();
+            lines.insert(b.index(n + 1), line);
+        }
+        Mutation::SwapLines(a, b) => lines.swap(a.index(n), b.index(n)),
+        Mutation::SwapValues(a, b) | Mutation::SwapKeys(a, b) => {
+            let at = assignments(&lines);
+            if at.len() >= 2 {
+                let (x, y) = (at[a.index(at.len())], at[b.index(at.len())]);
+                let split = |l: &str| {
+                    let (k, v) = l.split_once('=').unwrap();
+                    (k.to_string(), v.to_string())
+                };
+                let (kx, vx) = split(&lines[x]);
+                let (ky, vy) = split(&lines[y]);
+                if matches!(m, Mutation::SwapValues(..)) {
+                    lines[x] = format!("{kx}={vy}");
+                    lines[y] = format!("{ky}={vx}");
+                } else {
+                    lines[x] = format!("{ky}={vx}");
+                    lines[y] = format!("{kx}={vy}");
+                }
+            }
+        }
+        Mutation::InsertChar(i, c) => {
+            let k = boundary(text, i.index(text.len() + 1));
+            return format!("{}{c}{}", &text[..k], &text[k..]);
+        }
+        Mutation::InsertToken(i, t) => {
+            let k = boundary(text, i.index(text.len() + 1));
+            return format!("{}{t}{}", &text[..k], &text[k..]);
+        }
+        Mutation::ReplaceValue(i, t) => {
+            let at = assignments(&lines);
+            if !at.is_empty() {
+                let x = at[i.index(at.len())];
+                let key = lines[x].split_once('=').unwrap().0.to_string();
+                lines[x] = format!("{key}= {t}");
+            }
+        }
+        Mutation::ReplaceNumber(i, t) => {
+            // The k-th run of ASCII digits, replaced by the token.
+            let runs: Vec<(usize, usize)> = {
+                let b = text.as_bytes();
+                let mut out = Vec::new();
+                let mut j = 0;
+                while j < b.len() {
+                    if b[j].is_ascii_digit() {
+                        let s = j;
+                        while j < b.len() && b[j].is_ascii_digit() {
+                            j += 1;
+                        }
+                        out.push((s, j));
+                    } else {
+                        j += 1;
+                    }
+                }
+                out
+            };
+            if !runs.is_empty() {
+                let (s, e) = runs[i.index(runs.len())];
+                let t = t.trim_matches('"');
+                return format!("{}{t}{}", &text[..s], &text[e..]);
+            }
+        }
+    }
+    lines.join("\n")
+}
+
+// ---------------------------------------------------------------------------
+// The tests.
+
+/// Corpus files mutated 1 to 8 times, loaded as the main file with the
+/// rest of the corpus beside it (so includes resolve, and a mutated
+/// include pattern can reach any file).
+#[test]
+fn fuzz_loader_on_the_mutated_corpus() {
+    let files = corpus();
+    // Loaded unmutated first: the corpus itself must pass the property.
+    for (name, _) in &files {
+        let tagged: Vec<(String, String)> = files
+            .iter()
+            .map(|(p, t)| (format!("corpus/{p}"), t.clone()))
+            .collect();
+        check_load(&format!("corpus/{name}"), &tagged);
+    }
+    let n = files.len();
+    let strategy = (
+        0..n,
+        proptest::collection::vec(mutation(), 1..8),
+        any::<bool>(),
+    );
+    fuzz_for(
+        "loader/corpus",
+        budget() / 2,
+        strategy,
+        move |(pick, muts, include_mutated)| {
+            let mut set: Vec<(String, String)> = files
+                .iter()
+                .map(|(p, t)| (format!("corpus/{p}"), t.clone()))
+                .collect();
+            let mut text = set[pick].1.clone();
+            for m in &muts {
+                text = apply(&text, m);
+            }
+            let main = set[pick].0.clone();
+            set[pick].1 = text;
+            if include_mutated {
+                // Also load a mutated main file through an include.
+                set.push((
+                    "corpus/fuzz-main.toml".into(),
+                    format!("include = [\"{}\"]\n", &main["corpus/".len()..]),
+                ));
+                check_load("corpus/fuzz-main.toml", &set);
+            } else {
+                check_load(&main, &set);
+            }
+        },
+    );
+}
+
+/// Arbitrary strings as the only file: printable, any Unicode, and
+/// TOML-shaped lines built from the configuration's vocabulary.
+#[test]
+fn fuzz_loader_on_arbitrary_text() {
+    let keys = proptest::sample::select(vec![
+        "id",
+        "name",
+        "email",
+        "due",
+        "cycle",
+        "reporters",
+        "recipient",
+        "reminders",
+        "after",
+        "notify",
+        "repeat",
+        "include",
+        "time_zone",
+        "sending_hours",
+        "public_url",
+        "digest",
+        "date",
+        "until",
+        "window",
+        "overrides",
+        "active_from",
+        "depends_on",
+        "port",
+        "head",
+    ]);
+    let headers = proptest::sample::select(vec![
+        "[[unit]]",
+        "[[obligation]]",
+        "[[group]]",
+        "[daemon]",
+        "[mail]",
+        "[mail.smtp]",
+        "[calendar]",
+        "[[calendar.days_off]]",
+        "[obligation.overrides]",
+        "[[obligation.escalation]]",
+        "",
+    ]);
+    let line = prop_oneof![
+        (keys.clone(), proptest::sample::select(TOKENS)).prop_map(|(k, v)| format!("{k} = {v}")),
+        (keys, "\\PC{0,20}").prop_map(|(k, v)| format!("{k} = \"{v}\"")),
+        headers.prop_map(str::to_string),
+        "\\PC{0,40}",
+    ];
+    let text = prop_oneof![
+        "\\PC{0,400}",
+        any::<String>(),
+        proptest::collection::vec(line, 0..40).prop_map(|l| l.join("\n")),
+    ];
+    fuzz_for("loader/arbitrary", budget() / 4, text, |text: String| {
+        check_load("arb.toml", &[("arb.toml".to_string(), text)]);
+    });
+}
+
+/// The value parsers: no panic, and what parses is in range and survives
+/// its canonical form.
+fn check_values(s: &str) {
+    if let Ok(d) = parse_date(s) {
+        assert!((FIRST_YEAR..=LAST_YEAR).contains(&d.year()), "{s:?} -> {d}");
+        assert_eq!(parse_date(&format_date(d)), Ok(d), "{s:?}");
+    }
+    if let Ok((d, m)) = parse_day_month(s) {
+        assert!((1..=12).contains(&m) && (1..=31).contains(&d), "{s:?}");
+    }
+    if let Ok(o) = parse_offset(s) {
+        assert!(o.amount <= 10_000, "{s:?} -> {o:?}");
+    }
+    if let Ok(t) = parse_time(s) {
+        assert_eq!(t.second(), 0, "{s:?}");
+    }
+    if let Ok((a, b)) = parse_time_range(s) {
+        assert!(a < b, "{s:?}");
+    }
+    let _ = parse_due(s);
+    if let Ok(k) = parse_period_key(s) {
+        let shown = k.to_string();
+        assert_eq!(parse_period_key(&shown), Ok(k.clone()), "{s:?} -> {shown}");
+        let _ = k.calendar_window(WindowStyle::Calendar);
+        let _ = k.calendar_window(WindowStyle::Decree09);
+        let _ = k.year();
+    }
+    if let Ok(k) = PeriodKey::parse(s) {
+        assert_eq!(k.to_string(), s, "exact form only");
+    }
+    let _ = s.parse::<PeriodKey>();
+    if let Ok(u) = values::parse_public_url(s) {
+        assert_eq!(values::parse_public_url(&u), Ok(u.clone()), "{s:?}");
+        assert!(
+            !u.ends_with('/') && !u.contains(char::is_whitespace),
+            "{u:?}"
+        );
+    }
+    let _ = values::parse_mailbox(s);
+    let _ = values::is_valid_email(s);
+    let _ = values::is_valid_id(s);
+    let _ = values::fold(s);
+}
+
+#[test]
+fn fuzz_value_parsers() {
+    let number = proptest::sample::select(vec![
+        "0",
+        "00",
+        "1",
+        "9",
+        "12",
+        "13",
+        "29",
+        "31",
+        "32",
+        "99",
+        "1899",
+        "1900",
+        "2026",
+        "2100",
+        "2101",
+        "9999",
+        "32767",
+        "32768",
+        "65535",
+        "4294967295",
+        "4294967296",
+        "999999999",
+        "1000000000",
+        "99999999999999999999",
+        "٣",
+        "３",
+        "-1",
+        "+1",
+    ]);
+    let sep = proptest::sample::select(vec![
+        "/",
+        ".",
+        "-",
+        ":",
+        "h",
+        " ",
+        "–",
+        "Q",
+        "H",
+        "M",
+        "-Q",
+        "-H",
+        " ngày",
+        " ngày làm việc",
+        " đến ",
+        " to ",
+        "wd",
+        "d",
+        " tháng sau",
+        "ngày ",
+        "day ",
+        "",
+        "//",
+        "T",
+    ]);
+    let structured = proptest::collection::vec((number, sep), 1..6)
+        .prop_map(|parts| parts.into_iter().map(|(n, s)| format!("{n}{s}")).collect());
+    let text = prop_oneof![
+        "\\PC{0,40}",
+        any::<String>(),
+        structured,
+        "[0-9]{1,4}[-/.][0-9HQMhq]{1,3}([-/.][0-9]{1,5})?",
+        "https?://[a-z0-9.:\\[\\]@/?#%-]{0,30}",
+    ];
+    fuzz_for("values", budget() / 4, text, |s: String| check_values(&s));
+}
