@@ -144,8 +144,8 @@ fn inside(text: &str, line: usize, column: usize) -> bool {
 }
 
 /// Loads `files` (paths under `corpus/`) with `main` as the main file and
-/// checks the outcome; panics describe what is wrong.
-fn check_load(main: &str, files: &[(String, String)]) {
+/// checks the outcome; panics describe what is wrong. True when it loaded.
+fn check_load(main: &str, files: &[(String, String)]) -> bool {
     let refs: Vec<(&str, &str)> = files
         .iter()
         .map(|(p, t)| (p.as_str(), t.as_str()))
@@ -174,16 +174,41 @@ fn check_load(main: &str, files: &[(String, String)]) {
         Ok(loaded) => {
             loaded.warnings.iter().for_each(check_diag);
             let cfg = &loaded.config;
-            let cal = WorkCalendar::new(&cfg.calendar);
-            let from = jiff::civil::date(2026, 1, 1);
-            let to = jiff::civil::date(2026, 12, 31);
-            let _ = hanbao::planner::deadlines(cfg, &cal, from, to, &Default::default());
+            if !cfg.obligations.is_empty() {
+                // A year in the middle or at either end of the calendar's
+                // range, picked by the input's size.
+                let total: usize = files.iter().map(|(_, t)| t.len()).sum();
+                let year = [2026, FIRST_YEAR, LAST_YEAR][total % 3];
+                let cal = WorkCalendar::new(&cfg.calendar);
+                let from = jiff::civil::date(year, 1, 1);
+                let to = jiff::civil::date(year, 12, 31);
+                let _ = hanbao::planner::deadlines(cfg, &cal, from, to, &Default::default());
+                let _ = hanbao::planner::events::plan(cfg, &cal, from, to, &Default::default());
+            }
+            true
         }
         Err(e) => {
             assert!(!e.errors.is_empty(), "refused without an error: {rendered}");
             e.errors.iter().for_each(check_diag);
             e.warnings.iter().for_each(check_diag);
+            false
         }
+    }
+}
+
+/// Counts loaded inputs across proptest's cases (and threads).
+#[derive(Clone, Default)]
+struct Loaded(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Loaded {
+    fn add(&self, loaded: bool) {
+        if loaded {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    fn report(&self, name: &str) {
+        let n = self.0.load(std::sync::atomic::Ordering::Relaxed);
+        eprintln!("fuzz {name}: {n} inputs loaded (those with obligations were planned)");
     }
 }
 
@@ -443,12 +468,25 @@ fn fuzz_loader_on_the_mutated_corpus() {
             .collect();
         check_load(&format!("corpus/{name}"), &tagged);
     }
+    let loads = |name: &str| {
+        let tagged: Vec<(String, String)> = files
+            .iter()
+            .map(|(p, t)| (format!("corpus/{p}"), t.clone()))
+            .collect();
+        check_load(&format!("corpus/{name}"), &tagged)
+    };
+    assert!(
+        loads("hanbao.toml") && loads("edge-every-key.toml") && loads("edge-every-cycle.toml"),
+        "the valid corpus files load"
+    );
     let n = files.len();
     let strategy = (
         0..n,
         proptest::collection::vec(mutation(), 1..8),
         any::<bool>(),
     );
+    let loaded = Loaded::default();
+    let count = loaded.clone();
     fuzz_for(
         "loader/corpus",
         budget() / 2,
@@ -470,12 +508,13 @@ fn fuzz_loader_on_the_mutated_corpus() {
                     "corpus/fuzz-main.toml".into(),
                     format!("include = [\"{}\"]\n", &main["corpus/".len()..]),
                 ));
-                check_load("corpus/fuzz-main.toml", &set);
+                count.add(check_load("corpus/fuzz-main.toml", &set));
             } else {
-                check_load(&main, &set);
+                count.add(check_load(&main, &set));
             }
         },
     );
+    loaded.report("loader/corpus");
 }
 
 /// Arbitrary strings as the only file: printable, any Unicode, and
@@ -532,9 +571,17 @@ fn fuzz_loader_on_arbitrary_text() {
         any::<String>(),
         proptest::collection::vec(line, 0..40).prop_map(|l| l.join("\n")),
     ];
-    fuzz_for("loader/arbitrary", budget() / 4, text, |text: String| {
-        check_load("arb.toml", &[("arb.toml".to_string(), text)]);
-    });
+    let loaded = Loaded::default();
+    let count = loaded.clone();
+    fuzz_for(
+        "loader/arbitrary",
+        budget() / 4,
+        text,
+        move |text: String| {
+            count.add(check_load("arb.toml", &[("arb.toml".to_string(), text)]));
+        },
+    );
+    loaded.report("loader/arbitrary");
 }
 
 /// The value parsers: no panic, and what parses is in range and survives
