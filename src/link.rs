@@ -24,9 +24,9 @@ use crate::mail::ids::sha256;
 /// answers 404 and reminders carry no link.
 pub const LINK_KEY_FILE: &str = "link.key";
 
-/// How long a link in a reminder stays valid after the deadline (24:00 of
-/// the due day, local time): late units can still confirm from an
-/// overdue notice for a month.
+/// How long a link in a notice stays valid after the deadline (24:00 of
+/// the due day, local time) or after the notice was sent, whichever is
+/// later: a late unit can confirm from any overdue notice for a month.
 pub const VALID_AFTER_DEADLINE: SignedDuration = SignedDuration::from_hours(30 * 24);
 
 /// Shortest key accepted, in bytes.
@@ -199,11 +199,20 @@ impl Links {
         Ok(Some(Links::new(base, key, daemon.time_zone.clone())))
     }
 
-    /// The scope of the link for (obligation, period, unit) due on `due`:
-    /// it expires [`VALID_AFTER_DEADLINE`] after the deadline.
-    pub fn scope(&self, obligation: &str, period: &str, unit: &str, due: Date) -> LinkScope {
+    /// The scope of the link for (obligation, period, unit) due on `due`,
+    /// sent at `sent_at`: it expires [`VALID_AFTER_DEADLINE`] after the
+    /// deadline or after `sent_at`, whichever is later.
+    pub fn scope(
+        &self,
+        obligation: &str,
+        period: &str,
+        unit: &str,
+        due: Date,
+        sent_at: Timestamp,
+    ) -> LinkScope {
         let deadline = crate::planner::deadline_instant(&self.time_zone, due);
         let expires = deadline
+            .max(sent_at)
             .checked_add(VALID_AFTER_DEADLINE)
             .unwrap_or(Timestamp::MAX);
         LinkScope {
@@ -214,9 +223,17 @@ impl Links {
         }
     }
 
-    /// The full confirmation URL for (obligation, period, unit) due on `due`.
-    pub fn confirm_url(&self, obligation: &str, period: &str, unit: &str, due: Date) -> String {
-        let scope = self.scope(obligation, period, unit, due);
+    /// The full confirmation URL for (obligation, period, unit) due on
+    /// `due`, in a notice sent at `sent_at`.
+    pub fn confirm_url(
+        &self,
+        obligation: &str,
+        period: &str,
+        unit: &str,
+        due: Date,
+        sent_at: Timestamp,
+    ) -> String {
+        let scope = self.scope(obligation, period, unit, due, sent_at);
         format!("{}{}", self.base, scope.path(&self.key))
     }
 }
@@ -331,17 +348,24 @@ mod tests {
     }
 
     /// The deadline of a due day is 24:00 local (UTC+7 here), so a link for
-    /// 20/03/2026 expires at 2026-03-20T17:00:00Z + 30 days
-    /// = 2026-04-19T17:00:00Z (checked with `date -u -d @1776618000`).
+    /// 20/03/2026 sent before it expires at 2026-03-20T17:00:00Z + 30 days
+    /// = 2026-04-19T17:00:00Z (checked with `date -u -d @1776618000`); one
+    /// sent on 2026-05-01T01:00:00Z (an overdue notice 6 weeks late)
+    /// expires 30 days after that: 1777597200 + 2592000 = 1780189200.
     #[test]
-    fn links_expire_30_days_after_the_deadline_and_verify() {
+    fn links_expire_30_days_after_the_deadline_or_sending_and_verify() {
         let key = LinkKey::new(vec![9; 32]).unwrap();
         let tz = TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
         let links = Links::new("https://bc.example/hanbao/", key.clone(), tz);
         let due = jiff::civil::date(2026, 3, 20);
-        let scope = links.scope("bc-quy", "2026-Q1", "so-yte", due);
+        let early: Timestamp = "2026-03-17T01:00:00Z".parse().unwrap();
+        let late: Timestamp = "2026-05-01T01:00:00Z".parse().unwrap();
+        assert_eq!(late.as_second(), 1_777_597_200);
+        let scope = links.scope("bc-quy", "2026-Q1", "so-yte", due, early);
         assert_eq!(scope.expires, 1_776_618_000);
-        let url = links.confirm_url("bc-quy", "2026-Q1", "so-yte", due);
+        let late_scope = links.scope("bc-quy", "2026-Q1", "so-yte", due, late);
+        assert_eq!(late_scope.expires, 1_780_189_200);
+        let url = links.confirm_url("bc-quy", "2026-Q1", "so-yte", due, early);
         assert_eq!(
             url,
             format!("https://bc.example/hanbao{}", scope.path(&key)),

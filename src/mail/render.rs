@@ -597,18 +597,20 @@ impl Composer {
     }
 
     /// The one-click confirmation URL for (obligation, period, unit) due on
-    /// `due`, when links are on. Only for a unit's own notices (reminder,
-    /// due today, overdue): an escalation's recipients are not the unit.
+    /// `due`, in a notice sent at `sent_at`, when links are on. Only for a
+    /// unit's own notices (reminder, due today, overdue): an escalation's
+    /// recipients are not the unit.
     pub fn confirm_url(
         &self,
         obligation: &str,
         period: &str,
         unit: &str,
         due: jiff::civil::Date,
+        sent_at: Timestamp,
     ) -> Option<String> {
         self.links
             .as_ref()
-            .map(|l| l.confirm_url(obligation, period, unit, due))
+            .map(|l| l.confirm_url(obligation, period, unit, due, sent_at))
     }
 
     pub fn templates(&self) -> &Templates {
@@ -742,6 +744,7 @@ pub fn sample_notices(now: Timestamp) -> Vec<Notice> {
             &period.key,
             "ubnd-xa-mau",
             due,
+            now,
         )),
     };
     let item = OverdueItem {
@@ -905,13 +908,14 @@ mod tests {
         )
         .unwrap();
         let due = jiff::civil::date(2026, 3, 20);
+        let sent: Timestamp = "2026-03-17T01:00:00Z".parse().unwrap();
         assert_eq!(
-            composer.confirm_url("bc-quy", "2026-Q1", "so-yte", due),
+            composer.confirm_url("bc-quy", "2026-Q1", "so-yte", due, sent),
             None
         );
         let composer = composer.with_links(Some(links()));
         let url = composer
-            .confirm_url("bc-quy", "2026-Q1", "so-yte", due)
+            .confirm_url("bc-quy", "2026-Q1", "so-yte", due, sent)
             .unwrap();
         assert!(
             url.starts_with(

@@ -364,6 +364,7 @@ impl Dispatcher<'_> {
                         &first.key.period,
                         &unit.id,
                         first.due_on,
+                        now,
                     ),
                 };
                 match k {

@@ -415,6 +415,14 @@ async fn reminder_link_confirms_over_http_and_stops_the_reminders() {
         let u = link_in(m).expect("every notice to the unit carries its link");
         assert!(u.contains("u=so-taichinh"), "{u}");
     }
+    // The last overdue notice's link opens the unit's form.
+    let last = link_in(tc_later.last().unwrap()).unwrap();
+    let (status, body) = http(addr, "GET", &last[format!("http://{addr}").len()..], None).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("<form") && body.contains("Sở Tài chính"),
+        "{body}"
+    );
     let escalations: Vec<&Received> = later.iter().filter(|m| m.rcpt_to == [HEAD]).collect();
     assert!(!escalations.is_empty(), "the supervisor is told");
     for m in escalations {
