@@ -15,10 +15,13 @@
 //! plus pure arbitrary strings. proptest shrinks a failing input before it
 //! is reported, with the seed and the file it came from.
 //!
+//! Configurations generated from the grammar with edge values (first and
+//! last calendar years, largest offsets) reach the planner more often.
+//!
 //! Time-bounded rather than case-bounded: `HANBAO_FUZZ_SECS` (default 20)
-//! is shared by the three tests below (corpus mutations half of it,
-//! arbitrary strings and the value parsers a quarter each; they run in
-//! parallel). `HANBAO_FUZZ_SECS=600 cargo test --test it fuzz::` for a
+//! is shared by the four tests below (corpus mutations 2/5 of it,
+//! generated configurations, arbitrary strings and the value parsers 1/5
+//! each; they run in parallel). `HANBAO_FUZZ_SECS=600 cargo test --test it fuzz::` for a
 //! longer local run; `PROPTEST_RNG_SEED` is not used: each run draws a fresh
 //! seed and prints it on failure (`HANBAO_FUZZ_SEED=N` replays one).
 
@@ -489,7 +492,7 @@ fn fuzz_loader_on_the_mutated_corpus() {
     let count = loaded.clone();
     fuzz_for(
         "loader/corpus",
-        budget() / 2,
+        budget() * 2 / 5,
         strategy,
         move |(pick, muts, include_mutated)| {
             let mut set: Vec<(String, String)> = files
@@ -515,6 +518,241 @@ fn fuzz_loader_on_the_mutated_corpus() {
         },
     );
     loaded.report("loader/corpus");
+}
+
+/// Configurations built from the grammar, each field drawn from valid and
+/// edge values (the calendar's first and last years, the largest offsets
+/// and repeat limits, every cycle and due form), so that most load and the
+/// planner gets the combinations validation lets through.
+#[test]
+fn fuzz_loader_on_generated_configs() {
+    use proptest::sample::select;
+    let date = || {
+        select(vec![
+            "01/01/1900",
+            "02/01/1900",
+            "31/12/1900",
+            "29/02/2000",
+            "01/01/2026",
+            "18/06/2026",
+            "31/12/2026",
+            "28/02/2099",
+            "31/12/2099",
+            "01/12/2100",
+            "30/12/2100",
+            "31/12/2100",
+        ])
+    };
+    let offset = || {
+        select(vec![
+            "0 ngày",
+            "1 ngày",
+            "1 ngày làm việc",
+            "5 ngày làm việc",
+            "27 ngày",
+            "60 ngày làm việc",
+            "366 ngày",
+            "999 ngày làm việc",
+            "1000 ngày",
+            "1000 ngày làm việc",
+        ])
+    };
+    // Per cycle: due forms and override keys it accepts.
+    const CYCLES: [(&str, &[&str], &[&str]); 7] = [
+        (
+            "monthly",
+            &[
+                "ngày 1",
+                "ngày 31",
+                "ngày 5 tháng sau",
+                "0 ngày",
+                "1000 ngày làm việc",
+            ],
+            &["1900-01", "2026-02", "2100-12"],
+        ),
+        (
+            "quarterly",
+            &["ngày 20", "ngày 31 tháng sau", "60 ngày làm việc"],
+            &["1900-Q1", "2026-Q3", "2100-Q4"],
+        ),
+        (
+            "six-monthly",
+            &["ngày 20", "ngày 15 tháng sau", "1 ngày"],
+            &["1900-H1", "2026-H2", "2100-H2"],
+        ),
+        (
+            "six-monthly-first-half",
+            &["20/06", "05/07", "ngày 30"],
+            &["1900-H1", "2026-H1", "2100-H1"],
+        ),
+        (
+            "nine-monthly",
+            &["ngày 20", "ngày 31 tháng sau"],
+            &["1900-9M", "2026-9M", "2100-9M"],
+        ),
+        (
+            "annual",
+            &["20/12", "31/01", "ngày 31", "1000 ngày"],
+            &["1900", "2026", "2100"],
+        ),
+        (
+            "once",
+            &["15/10/2026", "31/12/2100", "01/01/1900", "29/02/2000"],
+            &["{id}"],
+        ),
+    ];
+    fn ordered(pair: (&'static str, &'static str)) -> (&'static str, &'static str) {
+        let key = |d: &str| {
+            let p: Vec<String> = d.split('/').map(str::to_string).collect();
+            (p[2].clone(), p[1].clone(), p[0].clone())
+        };
+        if key(pair.0) <= key(pair.1) {
+            pair
+        } else {
+            (pair.1, pair.0)
+        }
+    }
+    let schedule = (
+        0..CYCLES.len(),
+        any::<Index>(),
+        proptest::collection::vec((any::<Index>(), date()), 0..3),
+    )
+        .prop_map(|(c, due, overrides)| {
+            let (cycle, dues, keys) = CYCLES[c];
+            let overrides: Vec<(&str, &str)> = overrides
+                .iter()
+                .map(|(k, d)| (keys[k.index(keys.len())], *d))
+                .collect();
+            (cycle, dues[due.index(dues.len())], overrides)
+        });
+    let stage = (
+        offset(),
+        select(vec![
+            "unit",
+            "supervisor",
+            "recipient",
+            "head",
+            "x@x.example",
+        ]),
+        proptest::option::of((
+            select(vec!["1 ngày", "5 ngày làm việc", "1000 ngày làm việc"]),
+            select(vec![1i64, 2, 100]),
+        )),
+    )
+        .prop_map(|(after, who, repeat)| {
+            let mut s =
+                format!("\n[[obligation.escalation]]\nafter = \"{after}\"\nnotify = [\"{who}\"]\n");
+            if let Some((every, limit)) = repeat {
+                s.push_str(&format!(
+                    "repeat = {{ every = \"{every}\", limit = {limit} }}\n"
+                ));
+            }
+            s
+        });
+    let obligation = (
+        schedule,
+        proptest::collection::vec(offset(), 0..4),
+        proptest::option::of((date(), date()).prop_map(ordered)),
+        proptest::collection::vec(stage, 0..3),
+        select(vec!["calendar", "decree09"]),
+        any::<bool>(),
+        proptest::option::of((date(), date()).prop_map(ordered)),
+    )
+        .prop_map(
+            |((cycle, due, overrides), reminders, active, stages, window, roll, span)| {
+                // A one-off needs its period; the others must not have one.
+                let span = if cycle == "once" {
+                    Some(span.unwrap_or(("01/01/2026", "30/06/2026")))
+                } else {
+                    None
+                };
+                let window = if cycle == "once" { "calendar" } else { window };
+                (
+                    cycle, due, reminders, active, overrides, stages, window, roll, span,
+                )
+            },
+        );
+    let config = (
+        proptest::collection::vec(obligation, 1..4),
+        proptest::collection::vec(proptest::option::of((date(), date()).prop_map(ordered)), 1..3),
+        proptest::collection::vec((date(), proptest::option::of(date())), 0..3),
+        any::<bool>(),
+    )
+        .prop_map(|(obligations, units, days_off, makeup)| {
+            let mut t = format!("[calendar]\nmakeup_saturday_counts = {makeup}\n");
+            for (d, until) in &days_off {
+                t.push_str(&format!(
+                    "\n[[calendar.days_off]]\ndate = \"{d}\"\nreason = \"Nghỉ\"\n"
+                ));
+                if until.is_some() {
+                    t.push_str(&format!("until = \"{d}\"\n"));
+                }
+            }
+            t.push_str("\n[[unit]]\nid = \"cap-tren\"\nname = \"Cấp trên\"\nemail = \"ct@x.example\"\nhead = { name = \"T\", email = \"t@x.example\" }\n");
+            for (i, active) in units.iter().enumerate() {
+                t.push_str(&format!(
+                    "\n[[unit]]\nid = \"u{i}\"\nname = \"Đơn vị {i}\"\nemail = \"u{i}@x.example\"\nsupervisor = \"cap-tren\"\n"
+                ));
+                if let Some((from, until)) = active {
+                    t.push_str(&format!("active_from = \"{from}\"\nactive_until = \"{until}\"\n"));
+                }
+            }
+            let reporters: Vec<String> = (0..units.len()).map(|i| format!("\"u{i}\"")).collect();
+            for (k, (cycle, due, reminders, active, overrides, stages, window, roll, span)) in
+                obligations.iter().enumerate()
+            {
+                let rem: Vec<String> = reminders.iter().map(|r| format!("\"{r}\"")).collect();
+                t.push_str(&format!(
+                    "\n[[obligation]]\nid = \"bc-{k}\"\ntitle = \"Báo cáo {k}\"\nreporters = [{}]\nrecipient = \"cap-tren\"\ncycle = \"{cycle}\"\ndue = \"{due}\"\nwindow = \"{window}\"\nroll_to_working_day = {roll}\nreminders = [{}]\n",
+                    reporters.join(", "),
+                    rem.join(", ")
+                ));
+                if k > 0 {
+                    t.push_str(&format!("depends_on = [\"bc-{}\"]\n", k - 1));
+                }
+                if let Some((from, until)) = active {
+                    t.push_str(&format!("active_from = \"{from}\"\nactive_until = \"{until}\"\n"));
+                }
+                if let Some((start, end)) = span {
+                    t.push_str(&format!("period_start = \"{start}\"\nperiod_end = \"{end}\"\n"));
+                }
+                if !overrides.is_empty() {
+                    t.push_str("\n[obligation.overrides]\n");
+                    let mut seen = Vec::new();
+                    for (key, d) in overrides {
+                        let key = key.replace("{id}", &format!("bc-{k}"));
+                        if !seen.contains(&key) {
+                            t.push_str(&format!("\"{key}\" = \"{d}\"\n"));
+                            seen.push(key);
+                        }
+                    }
+                }
+                for st in stages {
+                    t.push_str(st);
+                }
+            }
+            t
+        });
+    let loaded = Loaded::default();
+    let count = loaded.clone();
+    let show = std::env::var_os("HANBAO_FUZZ_SHOW").is_some();
+    fuzz_for(
+        "loader/generated",
+        budget() / 5,
+        config,
+        move |text: String| {
+            let ok = check_load("gen.toml", &[("gen.toml".to_string(), text.clone())]);
+            if show && !ok {
+                // Why generated configurations are refused (to tune the grammar).
+                eprintln!(
+                    "{}",
+                    check::render(&load_files("gen.toml", &[("gen.toml", &text)]))
+                );
+            }
+            count.add(ok);
+        },
+    );
+    loaded.report("loader/generated");
 }
 
 /// Arbitrary strings as the only file: printable, any Unicode, and
@@ -695,5 +933,5 @@ fn fuzz_value_parsers() {
         "[0-9]{1,4}[-/.][0-9HQMhq]{1,3}([-/.][0-9]{1,5})?",
         "https?://[a-z0-9.:\\[\\]@/?#%-]{0,30}",
     ];
-    fuzz_for("values", budget() / 4, text, |s: String| check_values(&s));
+    fuzz_for("values", budget() / 5, text, |s: String| check_values(&s));
 }
