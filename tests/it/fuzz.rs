@@ -21,9 +21,12 @@
 //! Time-bounded rather than case-bounded: `HANBAO_FUZZ_SECS` (default 20)
 //! is shared by the four tests below (corpus mutations 2/5 of it,
 //! generated configurations, arbitrary strings and the value parsers 1/5
-//! each; they run in parallel). `HANBAO_FUZZ_SECS=600 cargo test --test it fuzz::` for a
-//! longer local run; `PROPTEST_RNG_SEED` is not used: each run draws a fresh
-//! seed and prints it on failure (`HANBAO_FUZZ_SEED=N` replays one).
+//! each; they run in parallel, two at a time on two cores).
+//! `HANBAO_FUZZ_SECS=600 cargo test --test it fuzz:: -- --nocapture` for
+//! a longer local run. Each run draws a fresh seed and prints it with its
+//! counts and on failure (`HANBAO_FUZZ_SEED=N` replays one);
+//! `HANBAO_FUZZ_SHOW=1` prints why generated configurations were refused
+//! (to tune the grammar).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
