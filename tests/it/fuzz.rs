@@ -938,3 +938,47 @@ fn fuzz_value_parsers() {
     ];
     fuzz_for("values", budget() / 5, text, |s: String| check_values(&s));
 }
+
+// ---------------------------------------------------------------------------
+// Regressions: one test per bug found, each input also in the corpus.
+
+/// `include = ["/dev/zero"]` (or /dev/urandom, /dev/stdin, a FIFO, a
+/// directory) read forever or blocked; now each is refused at its include
+/// key (corpus: bug-include-device.toml), within a second.
+#[test]
+fn include_of_a_device_or_fifo_is_a_clean_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.toml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let main = dir.path().join("main.toml");
+    std::fs::write(
+        &main,
+        format!(
+            "include = [\"/dev/zero\", \"/dev/urandom\", \"/dev/stdin\", \"{}\", \"{}\"]\n",
+            fifo.display(),
+            std::env::temp_dir().display()
+        ),
+    )
+    .unwrap();
+    // In a thread, so that a regression fails here instead of hanging.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(hanbao::config::load(&main));
+    });
+    let err = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("loading returns within 10 s")
+        .unwrap_err();
+    let includes: Vec<&Diagnostic> = err.errors.iter().filter(|d| d.key == "include").collect();
+    assert_eq!(includes.len(), 5, "{err}");
+    for d in includes {
+        assert_eq!(d.line, 1, "{d}");
+        assert!(d.message.contains("không phải tệp thông thường"), "{d}");
+    }
+}
