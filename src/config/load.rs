@@ -255,9 +255,21 @@ impl Reporter {
     }
 }
 
+/// Longest value shown whole in a message, in characters; a longer one is
+/// cut with "…" and its length (a 5 MB value was echoed in every message
+/// about its element).
+pub const MAX_QUOTED_CHARS: usize = 200;
+
 /// Quotes a string value for messages.
 pub fn quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    let n = s.chars().count();
+    let shown = if n > MAX_QUOTED_CHARS {
+        let head: String = s.chars().take(MAX_QUOTED_CHARS).collect();
+        format!("{head}… ({n} ký tự)")
+    } else {
+        s.to_string()
+    };
+    format!("\"{}\"", shown.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// Joins a key path: `unit "x"` + `email` -> `unit "x": email`, `daemon` + `x` -> `daemon.x`.

@@ -982,3 +982,26 @@ fn include_of_a_device_or_fifo_is_a_clean_error() {
         assert!(d.message.contains("không phải tệp thông thường"), "{d}");
     }
 }
+
+/// A huge value (5 MB ids were tried) was echoed whole in every message
+/// about its element; now messages stay short (corpus: bug-long-value.toml).
+#[test]
+fn huge_values_are_cut_in_messages() {
+    let big = "x".repeat(1_000_000);
+    let text = format!(
+        "[daemon]\ntime_zone = \"{big}\"\n\n[[unit]]\nid = \"{big}\"\nname = \"{big}\"\nemail = \"{big}@x.example\"\n\n\
+         [[obligation]]\nid = \"{big}\"\ntitle = \"T\"\nreporters = [\"{big}\"]\nrecipient = \"{big}\"\n\
+         cycle = \"{big}\"\ndue = \"{big}\"\nreminders = [\"{big}\"]\n"
+    );
+    let err = hanbao::config::load_str("big.toml", &text).unwrap_err();
+    assert!(err.errors.len() >= 3, "{}", err.errors.len());
+    for d in err.errors.iter().chain(&err.warnings) {
+        let shown = d.to_string();
+        assert!(
+            shown.len() < 2_000,
+            "{} bytes: {}…",
+            shown.len(),
+            &shown[..300]
+        );
+    }
+}
