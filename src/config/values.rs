@@ -62,6 +62,16 @@ pub fn fold(text: &str) -> String {
     out
 }
 
+/// A piece of the input echoed in a message, cut at 60 characters (the
+/// whole value is in the diagnostic already, itself cut when huge).
+fn cut(s: &str) -> String {
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
 fn parse_u32(s: &str) -> Option<u32> {
     if s.is_empty() || s.len() > 9 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -162,7 +172,7 @@ pub fn parse_offset(text: &str) -> Result<Offset, String> {
         "d" | "day" | "days" | "ngay" => DayUnit::Days,
         "wd" | "working day" | "working days" | "ngay lam viec" => DayUnit::WorkingDays,
         "" => return Err("thiếu đơn vị: \"ngày\" hoặc \"ngày làm việc\"".into()),
-        other => return Err(format!("không hiểu đơn vị \"{other}\"")),
+        other => return Err(format!("không hiểu đơn vị \"{}\"", cut(other))),
     };
     Ok(Offset { amount, unit })
 }
@@ -296,7 +306,7 @@ pub fn parse_period_key(text: &str) -> Result<PeriodKey, String> {
     }
     PeriodKey::parse_in(&t.to_ascii_uppercase(), FIRST_YEAR..=LAST_YEAR).map_err(|_| {
         match t[4..].strip_prefix('-') {
-            Some(suffix) => format!("\"{suffix}\" không phải tháng, quý hay nửa năm"),
+            Some(suffix) => format!("\"{}\" không phải tháng, quý hay nửa năm", cut(suffix)),
             None => "không phải mã kỳ báo cáo".into(),
         }
     })
@@ -366,7 +376,7 @@ pub fn parse_public_url(text: &str) -> Result<String, String> {
     if host.contains('@') {
         return Err("URL không được chứa tên người dùng hoặc mật khẩu".into());
     }
-    let bad_host = || format!("tên máy \"{host}\" không hợp lệ");
+    let bad_host = || format!("tên máy \"{}\" không hợp lệ", cut(host));
     let (name, port) = if let Some(after) = host.strip_prefix('[') {
         let (inner, tail) = after.split_once(']').ok_or_else(bad_host)?;
         if inner.parse::<std::net::Ipv6Addr>().is_err() {
@@ -393,7 +403,7 @@ pub fn parse_public_url(text: &str) -> Result<String, String> {
     if let Some(p) = port
         && !(p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|n| n > 0))
     {
-        return Err(format!("cổng \"{p}\" không hợp lệ"));
+        return Err(format!("cổng \"{}\" không hợp lệ", cut(p)));
     }
     Ok(t.trim_end_matches('/').to_string())
 }
@@ -410,7 +420,7 @@ pub fn parse_mailbox(text: &str) -> Result<&str, String> {
     if is_valid_email(addr.trim()) {
         Ok(addr.trim())
     } else {
-        Err(format!("\"{addr}\" không phải địa chỉ email"))
+        Err(format!("\"{}\" không phải địa chỉ email", cut(addr)))
     }
 }
 

@@ -989,9 +989,12 @@ fn include_of_a_device_or_fifo_is_a_clean_error() {
 fn huge_values_are_cut_in_messages() {
     let big = "x".repeat(1_000_000);
     let text = format!(
-        "[daemon]\ntime_zone = \"{big}\"\n\n[[unit]]\nid = \"{big}\"\nname = \"{big}\"\nemail = \"{big}@x.example\"\n\n\
+        "[daemon]\ntime_zone = \"{big}\"\npublic_url = \"https://{big}:{big}/\"\n\
+         sending_hours = \"{big}\"\ndigest = \"{big}\"\nhttp_listen = \"{big}\"\n\n\
+         [mail]\nfrom = \"{big} <{big}>\"\nreply_to = \"{big}\"\n\n[[unit]]\nid = \"{big}\"\nname = \"{big}\"\nemail = \"{big}@x.example\"\n\n\
          [[obligation]]\nid = \"{big}\"\ntitle = \"T\"\nreporters = [\"{big}\"]\nrecipient = \"{big}\"\n\
-         cycle = \"{big}\"\ndue = \"{big}\"\nreminders = [\"{big}\"]\n"
+         cycle = \"{big}\"\ndue = \"{big}\"\nreminders = [\"{big}\"]\n\
+         [obligation.overrides]\n\"{big}\" = \"{big}\"\n"
     );
     let err = hanbao::config::load_str("big.toml", &text).unwrap_err();
     assert!(err.errors.len() >= 3, "{}", err.errors.len());
