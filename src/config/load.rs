@@ -36,9 +36,40 @@ pub trait Source {
 /// The real file system.
 pub struct FsSource;
 
+/// Largest configuration file read (a national directive with 4,000 units
+/// is about 1 MiB).
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
 impl Source for FsSource {
+    /// Regular files only: an include of `/dev/zero`, `/dev/stdin` or a FIFO
+    /// would otherwise read forever or block; larger than [`MAX_FILE_BYTES`]
+    /// is refused too.
     fn read(&self, path: &Path) -> io::Result<String> {
-        std::fs::read_to_string(path)
+        use std::io::Read as _;
+        let meta = std::fs::metadata(path)?;
+        if !meta.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "không phải tệp thông thường (thư mục, thiết bị hay ống dẫn)",
+            ));
+        }
+        let too_big = || {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("tệp lớn quá {} MiB", MAX_FILE_BYTES / (1024 * 1024)),
+            )
+        };
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(too_big());
+        }
+        let mut text = String::new();
+        std::fs::File::open(path)?
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_string(&mut text)?;
+        if text.len() as u64 > MAX_FILE_BYTES {
+            return Err(too_big());
+        }
+        Ok(text)
     }
     fn list_dir(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
         let mut out = Vec::new();
@@ -224,9 +255,21 @@ impl Reporter {
     }
 }
 
+/// Longest value shown whole in a message, in characters; a longer one is
+/// cut with "…" and its length (a 5 MB value was echoed in every message
+/// about its element).
+pub const MAX_QUOTED_CHARS: usize = 200;
+
 /// Quotes a string value for messages.
 pub fn quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    let n = s.chars().count();
+    let shown = if n > MAX_QUOTED_CHARS {
+        let head: String = s.chars().take(MAX_QUOTED_CHARS).collect();
+        format!("{head}… ({n} ký tự)")
+    } else {
+        s.to_string()
+    };
+    format!("\"{}\"", shown.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// Joins a key path: `unit "x"` + `email` -> `unit "x": email`, `daemon` + `x` -> `daemon.x`.

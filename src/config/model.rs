@@ -58,6 +58,9 @@ pub struct Daemon {
     pub sending_hours: SendingHours,
     /// HTTP listen address (used by the web module).
     pub http_listen: SocketAddr,
+    /// Public base URL of the web server (absolute http(s), no trailing
+    /// `/`), used for the confirmation links in reminders; `None`: no links.
+    pub public_url: Option<String>,
     /// Cron expression of the coordinator's digest, local time, as written
     /// (five or six fields; checked by `daemon::schedule::validate_cron`).
     pub digest: String,

@@ -50,6 +50,10 @@ pub struct RawDaemon {
     pub sending_hours: Option<Spanned<String>>,
     /// HTTP listen address "IP:port". Default "127.0.0.1:8080".
     pub http_listen: Option<Spanned<String>>,
+    /// Public base URL of the web server as units reach it (behind the
+    /// reverse proxy), e.g. "https://baocao.quangngai.example". Unset: no
+    /// confirmation link in reminders.
+    pub public_url: Option<Spanned<String>>,
     /// When the coordinator's digest goes out: a cron expression of five
     /// fields (minute first) or six (seconds first), local time. Default "0 8 * * Mon".
     pub digest: Option<Spanned<String>>,

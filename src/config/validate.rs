@@ -263,6 +263,18 @@ fn daemon(item: Option<&Item<RawDaemon>>, rep: &mut Reporter) -> Daemon {
             ),
         }
     }
+    let mut public_url = None;
+    if let Some(s) = raw.and_then(|r| r.public_url.as_ref()) {
+        public_url = parsed(
+            rep,
+            file,
+            "daemon.public_url",
+            s,
+            values::parse_public_url,
+            "URL tuyệt đối http:// hoặc https:// mà các đơn vị mở được, \
+             ví dụ \"https://baocao.quangngai.example\" hoặc \"https://quangngai.example/hanbao\"",
+        );
+    }
     let mut digest = DEFAULT_DIGEST.to_string();
     if let Some(s) = raw.and_then(|r| r.digest.as_ref()) {
         // The cron parser is pure (no IO, no clock); it lives with the
@@ -299,6 +311,7 @@ fn daemon(item: Option<&Item<RawDaemon>>, rep: &mut Reporter) -> Daemon {
         state_dir,
         sending_hours,
         http_listen,
+        public_url,
         digest,
     }
 }

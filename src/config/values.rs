@@ -62,6 +62,16 @@ pub fn fold(text: &str) -> String {
     out
 }
 
+/// A piece of the input echoed in a message, cut at 60 characters (the
+/// whole value is in the diagnostic already, itself cut when huge).
+fn cut(s: &str) -> String {
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
 fn parse_u32(s: &str) -> Option<u32> {
     if s.is_empty() || s.len() > 9 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -162,7 +172,7 @@ pub fn parse_offset(text: &str) -> Result<Offset, String> {
         "d" | "day" | "days" | "ngay" => DayUnit::Days,
         "wd" | "working day" | "working days" | "ngay lam viec" => DayUnit::WorkingDays,
         "" => return Err("thiếu đơn vị: \"ngày\" hoặc \"ngày làm việc\"".into()),
-        other => return Err(format!("không hiểu đơn vị \"{other}\"")),
+        other => return Err(format!("không hiểu đơn vị \"{}\"", cut(other))),
     };
     Ok(Offset { amount, unit })
 }
@@ -296,7 +306,7 @@ pub fn parse_period_key(text: &str) -> Result<PeriodKey, String> {
     }
     PeriodKey::parse_in(&t.to_ascii_uppercase(), FIRST_YEAR..=LAST_YEAR).map_err(|_| {
         match t[4..].strip_prefix('-') {
-            Some(suffix) => format!("\"{suffix}\" không phải tháng, quý hay nửa năm"),
+            Some(suffix) => format!("\"{}\" không phải tháng, quý hay nửa năm", cut(suffix)),
             None => "không phải mã kỳ báo cáo".into(),
         }
     })
@@ -343,6 +353,61 @@ pub fn is_valid_email(text: &str) -> bool {
     local_ok && labels_ok
 }
 
+/// `daemon.public_url`: an absolute `http://` or `https://` URL with a host,
+/// optionally a path, no query, fragment, credentials or spaces. Returns
+/// it without trailing `/` (links append `/confirm?...`).
+pub fn parse_public_url(text: &str) -> Result<String, String> {
+    let t = text.trim();
+    let lower = t.to_ascii_lowercase();
+    let rest = if lower.starts_with("https://") {
+        &t["https://".len()..]
+    } else if lower.starts_with("http://") {
+        &t["http://".len()..]
+    } else {
+        return Err("không phải URL tuyệt đối bắt đầu bằng http:// hoặc https://".into());
+    };
+    if let Some(c) = t.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("URL chứa ký tự không hợp lệ {c:?}"));
+    }
+    if t.contains(['?', '#']) {
+        return Err("URL gốc không được có phần truy vấn (?) hoặc neo (#)".into());
+    }
+    let host = rest.split('/').next().unwrap_or("");
+    if host.contains('@') {
+        return Err("URL không được chứa tên người dùng hoặc mật khẩu".into());
+    }
+    let bad_host = || format!("tên máy \"{}\" không hợp lệ", cut(host));
+    let (name, port) = if let Some(after) = host.strip_prefix('[') {
+        let (inner, tail) = after.split_once(']').ok_or_else(bad_host)?;
+        if inner.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(bad_host());
+        }
+        match tail {
+            "" => (None, None),
+            t => (None, Some(t.strip_prefix(':').ok_or_else(bad_host)?)),
+        }
+    } else {
+        match host.split_once(':') {
+            Some((n, p)) => (Some(n), Some(p)),
+            None => (Some(host), None),
+        }
+    };
+    if let Some(n) = name {
+        let ok = !n.is_empty()
+            && n.split('.')
+                .all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'));
+        if !ok {
+            return Err(bad_host());
+        }
+    }
+    if let Some(p) = port
+        && !(p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|n| n > 0))
+    {
+        return Err(format!("cổng \"{}\" không hợp lệ", cut(p)));
+    }
+    Ok(t.trim_end_matches('/').to_string())
+}
+
 /// A mailbox as in From/Reply-To: `addr@x.example` or
 /// `Display Name <addr@x.example>`. Returns the address part.
 pub fn parse_mailbox(text: &str) -> Result<&str, String> {
@@ -355,6 +420,55 @@ pub fn parse_mailbox(text: &str) -> Result<&str, String> {
     if is_valid_email(addr.trim()) {
         Ok(addr.trim())
     } else {
-        Err(format!("\"{addr}\" không phải địa chỉ email"))
+        Err(format!("\"{}\" không phải địa chỉ email", cut(addr)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_public_url;
+
+    #[test]
+    fn public_urls_are_absolute_http_with_a_host() {
+        for (text, want) in [
+            (
+                "https://baocao.quangngai.example",
+                "https://baocao.quangngai.example",
+            ),
+            (
+                "https://baocao.quangngai.example/",
+                "https://baocao.quangngai.example",
+            ),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("HTTPS://x.example/hanbao/", "HTTPS://x.example/hanbao"),
+            ("http://[::1]:8080/", "http://[::1]:8080"),
+            ("http://[::1]", "http://[::1]"),
+            ("https://sở.example", "https://sở.example"),
+            (" https://x.example ", "https://x.example"),
+        ] {
+            assert_eq!(parse_public_url(text).as_deref(), Ok(want), "{text}");
+        }
+        for bad in [
+            "",
+            "x.example",
+            "ftp://x.example",
+            "https://",
+            "https:///path",
+            "https://x.example?x=1",
+            "https://x.example/#a",
+            "https://user:pw@x.example",
+            "https://x.example:0",
+            "https://x.example:99999",
+            "https://x.example:",
+            "https://x .example",
+            "https://x..example",
+            "http://[::1",
+            "http://[nope]",
+            "http://[::1]x",
+            "http://::1:80",
+            "//x.example",
+        ] {
+            assert!(parse_public_url(bad).is_err(), "{bad}");
+        }
     }
 }

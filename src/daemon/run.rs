@@ -64,7 +64,14 @@ impl Engine {
     /// reload, not a send. Must run inside a tokio runtime.
     pub fn build(cfg: Config) -> Result<Engine, RunError> {
         let templates = Templates::configured(&cfg.mail)?;
-        let composer = Composer::new(&cfg.mail, templates)?;
+        let links = match crate::link::Links::configured(&cfg.daemon) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!(error = %e, "reminders go out without confirmation links");
+                None
+            }
+        };
+        let composer = Composer::new(&cfg.mail, templates)?.with_links(links);
         let mailer = Mailer::new(&cfg.mail)?;
         Ok(Engine {
             cal: WorkCalendar::new(&cfg.calendar),

@@ -25,7 +25,6 @@ mod dashboard;
 mod error;
 mod feed;
 mod health;
-pub mod link;
 pub mod metrics;
 pub mod selection;
 pub mod token;
@@ -52,10 +51,9 @@ pub use auth::{FAILURE_WINDOW, MAX_FAILURES};
 pub use error::ApiError;
 pub use metrics::Metrics;
 
-/// The HMAC key of confirmation links, in the state directory (e.g.
-/// `head -c 32 /dev/urandom > /var/lib/hanbao/link.key`); absent: `/confirm`
-/// answers 404.
-pub const LINK_KEY_FILE: &str = "link.key";
+/// The signing code is shared with the mail side (`crate::link`, no axum);
+/// re-exported so `http::link::...` and `http::LINK_KEY_FILE` keep working.
+pub use crate::link::{self, LINK_KEY_FILE};
 
 /// Largest request body accepted (larger: 413).
 pub const BODY_LIMIT: usize = 64 * 1024;

@@ -560,6 +560,9 @@ pub struct Composer {
     from_text: String,
     reply_to: Option<Mailbox>,
     domain: String,
+    /// Signs the one-click confirmation links of reminder, due-day and
+    /// overdue notices; `None`: no link (no `daemon.public_url` or no key).
+    links: Option<crate::link::Links>,
 }
 
 impl Composer {
@@ -582,7 +585,32 @@ impl Composer {
             from,
             reply_to,
             domain,
+            links: None,
         })
+    }
+
+    /// Puts confirmation links into the notices this composer's caller
+    /// builds (see [`Composer::confirm_url`]).
+    pub fn with_links(mut self, links: Option<crate::link::Links>) -> Composer {
+        self.links = links;
+        self
+    }
+
+    /// The one-click confirmation URL for (obligation, period, unit) due on
+    /// `due`, in a notice sent at `sent_at`, when links are on. Only for a
+    /// unit's own notices (reminder, due today, overdue): an escalation's
+    /// recipients are not the unit.
+    pub fn confirm_url(
+        &self,
+        obligation: &str,
+        period: &str,
+        unit: &str,
+        due: jiff::civil::Date,
+        sent_at: Timestamp,
+    ) -> Option<String> {
+        self.links
+            .as_ref()
+            .map(|l| l.confirm_url(obligation, period, unit, due, sent_at))
     }
 
     pub fn templates(&self) -> &Templates {
@@ -676,6 +704,18 @@ impl Composer {
     }
 }
 
+/// Links signed with a fixed, public sample key: only for [`sample_notices`]
+/// (a template that mangles a long URL with `&` shows up in `hanbao check`).
+fn sample_links() -> crate::link::Links {
+    let key =
+        crate::link::LinkKey::new(b"hanbao-sample-key-not-a-secret!!".to_vec()).expect("32 bytes");
+    crate::link::Links::new(
+        "https://baocao.example.gov.vn/hanbao",
+        key,
+        jiff::tz::TimeZone::fixed(jiff::tz::offset(7)),
+    )
+}
+
 /// Sample notices of every kind in both languages, used by [`check_templates`].
 pub fn sample_notices(now: Timestamp) -> Vec<Notice> {
     let obligation = ObligationRef {
@@ -699,7 +739,13 @@ pub fn sample_notices(now: Timestamp) -> Vec<Notice> {
         days_left: 3,
         days_late: 2,
         missing_reporters: vec!["Phòng Nội vụ".into()],
-        confirm_url: Some("https://hanbao.example/confirm?t=sample".into()),
+        confirm_url: Some(sample_links().confirm_url(
+            &obligation.id,
+            &period.key,
+            "ubnd-xa-mau",
+            due,
+            now,
+        )),
     };
     let item = OverdueItem {
         unit_name: "UBND xã Mẫu".into(),
@@ -793,5 +839,146 @@ impl Templates {
         let dir = mail.templates.as_deref();
         check_templates(dir).map_err(TemplateErrors)?;
         Templates::load(dir).map_err(TemplateErrors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::{LinkKey, Links};
+
+    fn links() -> Links {
+        Links::new(
+            "https://bc.example/",
+            LinkKey::new(vec![3; 32]).unwrap(),
+            jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap(),
+        )
+    }
+
+    fn deadline(confirm_url: Option<String>) -> Deadline {
+        Deadline {
+            obligation: ObligationRef {
+                id: "bc-quy".into(),
+                title: "Báo cáo quý".into(),
+                legal_basis: None,
+            },
+            period: PeriodRef {
+                key: "2026-Q1".into(),
+                label: "quý I năm 2026".into(),
+            },
+            unit: super::super::notice::UnitRef {
+                id: "so-yte".into(),
+                name: "Sở Y tế".into(),
+            },
+            due: jiff::civil::date(2026, 3, 20),
+            days_left: 3,
+            days_late: 4,
+            missing_reporters: vec![],
+            confirm_url,
+        }
+    }
+
+    fn notice(kind: NoticeKind, language: Language) -> Notice {
+        Notice {
+            kind,
+            language,
+            recipients: vec![Addressee::new("vanthu@soyte.example")],
+            outbox_key: "k".into(),
+            sent_at: "2026-03-17T01:00:00Z".parse().unwrap(),
+        }
+    }
+
+    /// Reminder, due-day and overdue notices carry the link in both parts
+    /// and both languages (in HTML as an attribute, `&` escaped); without
+    /// links, and in escalations, no `/confirm` appears anywhere.
+    #[test]
+    fn unit_notices_carry_the_confirmation_link_in_text_and_html() {
+        let from = "hanbao <hanbao@example.org>";
+        let composer = Composer::new(
+            &crate::config::model::Mail {
+                transport: crate::config::model::Transport::File {
+                    dir: std::env::temp_dir(),
+                },
+                from: from.into(),
+                reply_to: None,
+                templates: None,
+                language: Language::Vi,
+            },
+            Templates::builtin(),
+        )
+        .unwrap();
+        let due = jiff::civil::date(2026, 3, 20);
+        let sent: Timestamp = "2026-03-17T01:00:00Z".parse().unwrap();
+        assert_eq!(
+            composer.confirm_url("bc-quy", "2026-Q1", "so-yte", due, sent),
+            None
+        );
+        let composer = composer.with_links(Some(links()));
+        let url = composer
+            .confirm_url("bc-quy", "2026-Q1", "so-yte", due, sent)
+            .unwrap();
+        assert!(
+            url.starts_with(
+                "https://bc.example/confirm?o=bc-quy&p=2026-Q1&u=so-yte&e=1776618000&s="
+            ),
+            "{url}"
+        );
+        let templates = Templates::builtin();
+        let button = [
+            (Language::Vi, "Xác nhận đã gửi báo cáo"),
+            (Language::En, "Confirm"),
+        ];
+        for (language, label) in button {
+            for kind in [
+                NoticeKind::Reminder(deadline(Some(url.clone()))),
+                NoticeKind::DueToday(deadline(Some(url.clone()))),
+                NoticeKind::Overdue(deadline(Some(url.clone()))),
+            ] {
+                let name = kind.name();
+                let parts = templates.render(&notice(kind, language), from).unwrap();
+                assert!(parts.text.contains(&url), "{name} {language:?} text");
+                // Auto-escaped as an attribute value (`&` and `/` as
+                // character references, which every HTML parser decodes).
+                let unescaped = parts.html.replace("&#x2f;", "/").replace("&amp;", "&");
+                assert!(
+                    !parts.html.contains(&url),
+                    "{name} {language:?}: & is escaped"
+                );
+                assert!(
+                    unescaped.contains(&format!("href=\"{url}\"")),
+                    "{name} {language:?} html: {}",
+                    parts.html
+                );
+                assert!(parts.html.contains(label), "{name} {language:?} label");
+            }
+            for kind in [
+                NoticeKind::Reminder(deadline(None)),
+                NoticeKind::Overdue(deadline(None)),
+                NoticeKind::Escalation(Escalation {
+                    items: vec![OverdueItem {
+                        unit_name: "Sở Y tế".into(),
+                        obligation: deadline(None).obligation,
+                        period: deadline(None).period,
+                        due,
+                        days_late: 4,
+                    }],
+                }),
+            ] {
+                let parts = templates.render(&notice(kind, language), from).unwrap();
+                assert!(!parts.text.contains("/confirm") && !parts.html.contains("/confirm"));
+            }
+        }
+    }
+
+    /// `hanbao check` renders a real signed link (sample key) in the samples.
+    #[test]
+    fn sample_notices_carry_a_signed_link() {
+        let now = "2026-06-19T01:00:00Z".parse().unwrap();
+        let url = sample_notices(now)
+            .iter()
+            .find_map(|n| n.kind.deadline().and_then(|d| d.confirm_url.clone()))
+            .unwrap();
+        assert!(url.starts_with("https://baocao.example.gov.vn/hanbao/confirm?o=mau-6thang&p=2026-H1&u=ubnd-xa-mau&e="), "{url}");
+        assert!(check_templates(None).is_ok());
     }
 }

@@ -403,7 +403,13 @@ impl Dispatcher<'_> {
                     days_left: days_between(today, first.due_on),
                     days_late: days_between(first.due_on, today),
                     missing_reporters: missing,
-                    confirm_url: None,
+                    confirm_url: self.composer.confirm_url(
+                        &ob.id,
+                        &first.key.period,
+                        &unit.id,
+                        first.due_on,
+                        now,
+                    ),
                 };
                 match k {
                     OutboxKind::Reminder => NoticeKind::Reminder(d),

@@ -103,6 +103,7 @@ fn config(units: Vec<Unit>, obligations: Vec<Obligation>) -> Config {
                 end: Time::constant(11, 0, 0, 0),
             },
             http_listen: "127.0.0.1:0".parse().unwrap(),
+            public_url: None,
             digest: "0 8 * * Mon".into(),
         },
         mail: Mail {

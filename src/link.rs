@@ -1,19 +1,33 @@
 //! One-click confirmation links: HMAC-SHA256 signatures scoped to one
-//! (obligation, period, unit) and an expiry instant.
+//! (obligation, period, unit) and an expiry instant, shared by the mail
+//! side (which puts links into reminders, see [`Links`]) and `http`
+//! (whose `/confirm` page checks them).
 //!
-//! Pure apart from [`LinkKey::from_file`]: no clock (`now` is an argument),
-//! no HTTP. The signed text is versioned and newline-separated, so no two
-//! different scopes sign the same bytes. Must not: print the key (`Debug`
-//! is redacted) or accept a signature without a constant-time comparison.
+//! Pure apart from [`LinkKey::from_file`] and [`Links::configured`] (which
+//! read the key file): no clock (`now` is an argument), no HTTP, no axum.
+//! The signed text is versioned and newline-separated, so no two different
+//! scopes sign the same bytes. Must not: print the key (`Debug` is
+//! redacted) or accept a signature without a constant-time comparison.
 
 use std::fmt;
 use std::path::Path;
 
-use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
 
+use crate::config::model::Daemon;
 use crate::mail::ids::sha256;
 
-use super::token::constant_time_eq;
+/// The HMAC key of confirmation links, in the state directory (e.g.
+/// `head -c 32 /dev/urandom > /var/lib/hanbao/link.key`); absent: `/confirm`
+/// answers 404 and reminders carry no link.
+pub const LINK_KEY_FILE: &str = "link.key";
+
+/// How long a link in a notice stays valid after the deadline (24:00 of
+/// the due day, local time) or after the notice was sent, whichever is
+/// later: a late unit can confirm from any overdue notice for a month.
+pub const VALID_AFTER_DEADLINE: SignedDuration = SignedDuration::from_hours(30 * 24);
 
 /// Shortest key accepted, in bytes.
 pub const MIN_KEY_BYTES: usize = 32;
@@ -137,6 +151,93 @@ pub enum LinkError {
     Expired,
 }
 
+/// Compares two byte strings in time that depends only on their lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut diff = 0u8;
+    for (x, y) in a.iter().zip(b) {
+        diff |= x ^ y;
+    }
+    std::hint::black_box(diff) == 0
+}
+
+/// What the mail side needs to put a confirmation link into a notice: the
+/// public base URL of the web server (`daemon.public_url`), the key, and
+/// the time zone the deadline is counted in.
+#[derive(Debug, Clone)]
+pub struct Links {
+    base: String,
+    key: LinkKey,
+    time_zone: TimeZone,
+}
+
+impl Links {
+    /// `base` is an absolute http(s) URL (a trailing `/` is ignored), e.g.
+    /// `https://baocao.quangngai.example` or `https://example.gov.vn/hanbao`.
+    pub fn new(base: &str, key: LinkKey, time_zone: TimeZone) -> Links {
+        Links {
+            base: base.trim_end_matches('/').to_string(),
+            key,
+            time_zone,
+        }
+    }
+
+    /// Links as `[daemon]` asks: `Ok(None)` without `public_url` or without
+    /// the key file `<state_dir>/link.key`; an error when the file exists
+    /// but cannot be used (the caller logs it and sends without links).
+    pub fn configured(daemon: &Daemon) -> Result<Option<Links>, LinkKeyError> {
+        let Some(base) = &daemon.public_url else {
+            return Ok(None);
+        };
+        let path = daemon.state_dir.join(LINK_KEY_FILE);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let key = LinkKey::from_file(&path)?;
+        Ok(Some(Links::new(base, key, daemon.time_zone.clone())))
+    }
+
+    /// The scope of the link for (obligation, period, unit) due on `due`,
+    /// sent at `sent_at`: it expires [`VALID_AFTER_DEADLINE`] after the
+    /// deadline or after `sent_at`, whichever is later.
+    pub fn scope(
+        &self,
+        obligation: &str,
+        period: &str,
+        unit: &str,
+        due: Date,
+        sent_at: Timestamp,
+    ) -> LinkScope {
+        let deadline = crate::planner::deadline_instant(&self.time_zone, due);
+        let expires = deadline
+            .max(sent_at)
+            .checked_add(VALID_AFTER_DEADLINE)
+            .unwrap_or(Timestamp::MAX);
+        LinkScope {
+            obligation: obligation.to_string(),
+            period: period.to_string(),
+            unit: unit.to_string(),
+            expires: expires.as_second(),
+        }
+    }
+
+    /// The full confirmation URL for (obligation, period, unit) due on
+    /// `due`, in a notice sent at `sent_at`.
+    pub fn confirm_url(
+        &self,
+        obligation: &str,
+        period: &str,
+        unit: &str,
+        due: Date,
+        sent_at: Timestamp,
+    ) -> String {
+        let scope = self.scope(obligation, period, unit, due, sent_at);
+        format!("{}{}", self.base, scope.path(&self.key))
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     bytes.iter().fold(String::new(), |mut s, b| {
@@ -236,5 +337,46 @@ mod tests {
             format!("/confirm?o=bc-quy&p=2026-Q1&u=so-yte&e=1800000000&s={sig}")
         );
         assert_eq!(percent("a b/ư"), "a%20b%2F%C6%B0");
+    }
+
+    #[test]
+    fn constant_time_eq_compares_exactly() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+        assert!(constant_time_eq(b"", b""));
+    }
+
+    /// The deadline of a due day is 24:00 local (UTC+7 here), so a link for
+    /// 20/03/2026 sent before it expires at 2026-03-20T17:00:00Z + 30 days
+    /// = 2026-04-19T17:00:00Z (checked with `date -u -d @1776618000`); one
+    /// sent on 2026-05-01T01:00:00Z (an overdue notice 6 weeks late)
+    /// expires 30 days after that: 1777597200 + 2592000 = 1780189200.
+    #[test]
+    fn links_expire_30_days_after_the_deadline_or_sending_and_verify() {
+        let key = LinkKey::new(vec![9; 32]).unwrap();
+        let tz = TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+        let links = Links::new("https://bc.example/hanbao/", key.clone(), tz);
+        let due = jiff::civil::date(2026, 3, 20);
+        let early: Timestamp = "2026-03-17T01:00:00Z".parse().unwrap();
+        let late: Timestamp = "2026-05-01T01:00:00Z".parse().unwrap();
+        assert_eq!(late.as_second(), 1_777_597_200);
+        let scope = links.scope("bc-quy", "2026-Q1", "so-yte", due, early);
+        assert_eq!(scope.expires, 1_776_618_000);
+        let late_scope = links.scope("bc-quy", "2026-Q1", "so-yte", due, late);
+        assert_eq!(late_scope.expires, 1_780_189_200);
+        let url = links.confirm_url("bc-quy", "2026-Q1", "so-yte", due, early);
+        assert_eq!(
+            url,
+            format!("https://bc.example/hanbao{}", scope.path(&key)),
+            "one slash between base and path"
+        );
+        let sig = url.rsplit("s=").next().unwrap();
+        let last_second = Timestamp::from_second(1_776_618_000).unwrap();
+        assert_eq!(scope.verify(&key, sig, last_second), Ok(()));
+        assert_eq!(
+            scope.verify(&key, sig, Timestamp::from_second(1_776_618_001).unwrap()),
+            Err(LinkError::Expired)
+        );
     }
 }

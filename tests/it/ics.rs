@@ -1,0 +1,291 @@
+//! The .ics feeds read by a parser that is not ours: Python's `icalendar`
+//! (PyPI; `.ci/run` installs it). The per-unit and all-deadlines feeds are
+//! fetched twice from the running server (127.0.0.1:0), written to temp
+//! files and parsed by `tests/ics_check.py`, which checks the structure
+//! (VERSION, PRODID, UIDs, all-day DTSTART, exclusive DTEND, relative
+//! alarms) and prints counts and per-event alarm triggers; this test
+//! compares them with values checked by hand. A missing python3 or
+//! icalendar fails the test with the install command.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+
+use hanbao::http::{self, AppState};
+use hanbao::mail::ids::calendar_uid;
+use hanbao::store::{self, AnyStore, NewToken, Store, TokenRole};
+use jiff::Timestamp;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// One quarterly report with three reminders and one annual report with
+/// none, for two units.
+const CONFIG: &str = r#"
+[[group]]
+id = "so-nganh"
+
+[[unit]]
+id = "ubnd-tinh"
+name = "UBND tỉnh"
+email = "vanthu@ubnd.quangngai.example"
+
+[[unit]]
+id = "so-yte"
+name = "Sở Y tế; \"Phòng, ban\""
+email = "vanthu@soyte.quangngai.example"
+groups = ["so-nganh"]
+
+[[unit]]
+id = "so-taichinh"
+name = "Sở Tài chính"
+email = "vanthu@sotc.quangngai.example"
+groups = ["so-nganh"]
+
+[[obligation]]
+id = "bc-quy"
+title = "Báo cáo quý, tình hình \\ kết quả"
+legal_basis = "Công văn số 4040/UBND-KGVX ngày 28/8/2020"
+reporters = ["so-nganh"]
+recipient = "ubnd-tinh"
+cycle = "quarterly"
+due = "ngày 20"
+reminders = ["7 ngày", "2 ngày làm việc", "0 ngày"]
+
+[[obligation]]
+id = "bc-nam"
+title = "Báo cáo năm"
+reporters = ["so-nganh"]
+recipient = "ubnd-tinh"
+cycle = "annual"
+due = "20/12"
+"#;
+
+/// The 2026 due days and alarm triggers (whole days before the due day),
+/// by hand from a 2026 wall calendar: "ngày 20" of March is Friday 20/03;
+/// 20/06 is a Saturday, 20/09 and 20/12 Sundays, each moved to the next
+/// Monday (Civil Code 148.5; no holiday near any of them). "7 ngày" is 7
+/// calendar days; "2 ngày làm việc" before a Friday is the Wednesday (2),
+/// before a Monday the Thursday (4); "0 ngày" is the day itself (0). The
+/// annual report (due 20/12 -> Monday 21/12) has no reminders.
+const EXPECTED: [(&str, &str, &[i64]); 5] = [
+    ("bc-quy", "2026-03-20", &[0, 2, 7]),
+    ("bc-quy", "2026-06-22", &[0, 4, 7]),
+    ("bc-quy", "2026-09-21", &[0, 4, 7]),
+    ("bc-quy", "2026-12-21", &[0, 4, 7]),
+    ("bc-nam", "2026-12-21", &[]),
+];
+
+async fn token(store: &AnyStore, name: &str, role: TokenRole) -> String {
+    let secret = http::token::generate().unwrap();
+    store
+        .create_token(
+            NewToken {
+                name: name.into(),
+                role,
+                hash: http::token::hash(&secret),
+            },
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    secret
+}
+
+/// The body of a GET that must answer 200.
+async fn fetch(addr: SocketAddr, path: &str) -> String {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.unwrap();
+    let text = String::from_utf8(buf).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{path}: {head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: text/calendar"),
+        "{head}"
+    );
+    assert!(
+        !head.to_ascii_lowercase().contains("chunked"),
+        "feeds are sent with a length"
+    );
+    body.to_string()
+}
+
+/// Runs `tests/ics_check.py` on `files`; one JSON object per file.
+fn python_check(files: &[&Path]) -> Vec<Value> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ics_check.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .args(files)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run python3 ({e}): install Python 3 and its icalendar package \
+                 (apt-get install python3 python3-pip; python3 -m pip install icalendar)"
+            )
+        });
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.code() != Some(3),
+        "{stderr}(`.ci/run` installs it: python3 -m pip install icalendar)"
+    );
+    assert!(out.status.success(), "icalendar rejects the feed: {stderr}");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn uids(v: &Value) -> Vec<String> {
+    v["detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["uid"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Checks one parsed feed against [`EXPECTED`] for `units`.
+#[track_caller]
+fn expect_feed(v: &Value, units: &[&str]) {
+    let n = EXPECTED.len() * units.len();
+    let alarms: usize = EXPECTED.iter().map(|e| e.2.len()).sum::<usize>() * units.len();
+    assert_eq!(v["version"], "2.0");
+    assert!(v["prodid"].as_str().unwrap().contains("hanbao"), "{v}");
+    assert_eq!(v["events"], n, "{v}");
+    assert_eq!(v["unique_uids"], n);
+    assert_eq!(v["alarms"], alarms);
+    let detail = v["detail"].as_array().unwrap();
+    for unit in units {
+        for (ob, start, triggers) in EXPECTED {
+            let period = if ob == "bc-nam" {
+                "2026".to_string()
+            } else {
+                let month: u32 = start[5..7].parse().unwrap();
+                format!("2026-Q{}", (month - 1) / 3 + 1)
+            };
+            // The same UID as the .ics attached to that unit's reminders
+            // (domain of `mail.from`; the default sender is at localhost).
+            let uid = calendar_uid(ob, &period, unit, "localhost");
+            let hit: Vec<&Value> = detail.iter().filter(|e| e["uid"] == uid).collect();
+            assert_eq!(hit.len(), 1, "{ob} {period} {unit} in {v}");
+            assert_eq!(hit[0]["start"], *start, "{ob} {period} {unit}");
+            let got: Vec<i64> = hit[0]["triggers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_i64().unwrap())
+                .collect();
+            assert_eq!(got, triggers.to_vec(), "{ob} {period} {unit} alarms");
+        }
+    }
+}
+
+#[tokio::test]
+async fn feeds_parse_with_python_icalendar() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store::open(&format!("sqlite://{}/h.db", dir.path().display()))
+        .await
+        .unwrap();
+    let cfg = hanbao::config::load_str("ics.toml", CONFIG)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config;
+    let admin = token(&store, "Điều phối", TokenRole::Admin).await;
+    let yte = token(&store, "Văn thư", TokenRole::Unit("so-yte".into())).await;
+    let state = AppState::new(store.clone(), cfg, None);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(http::serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+
+    let range = "from=2026-01-01&to=2026-12-31";
+    let unit_path = format!("/ics/so-yte.ics?token={yte}&{range}");
+    let all_path = format!("/ics/all.ics?token={admin}&{range}");
+    let mut files = Vec::new();
+    for (i, path) in [&unit_path, &all_path, &unit_path, &all_path]
+        .into_iter()
+        .enumerate()
+    {
+        let body = fetch(addr, path).await;
+        let file = dir.path().join(format!("feed{i}.ics"));
+        std::fs::write(&file, body).unwrap();
+        files.push(file);
+        // DTSTAMP has whole seconds: let the second fetch differ in it.
+        if i == 1 {
+            tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        }
+    }
+    let refs: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
+    let parsed = python_check(&refs);
+    assert_eq!(parsed.len(), 4, "one line per file");
+    expect_feed(&parsed[0], &["so-yte"]);
+    expect_feed(&parsed[1], &["so-yte", "so-taichinh"]);
+    assert_eq!(uids(&parsed[0]), uids(&parsed[2]), "UIDs are stable");
+    assert_eq!(uids(&parsed[1]), uids(&parsed[3]), "UIDs are stable");
+    let all = uids(&parsed[1]);
+    assert!(
+        uids(&parsed[0]).iter().all(|u| all.contains(u)),
+        "a unit's events have the same UIDs in the all-deadlines feed"
+    );
+
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
+
+/// The checker is not a rubber stamp: a feed with an inclusive DTEND, a
+/// date-time DTSTART or a repeated UID is refused.
+#[test]
+fn the_checker_refuses_broken_feeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let event = |uid: &str, start: &str, end: &str| {
+        format!(
+            "BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20260101T000000Z\r\n{start}\r\n{end}\r\nSUMMARY:x\r\nEND:VEVENT\r\n"
+        )
+    };
+    let cal = |events: &str| {
+        format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//VI\r\n{events}END:VCALENDAR\r\n")
+    };
+    let good = event(
+        "a@x",
+        "DTSTART;VALUE=DATE:20260320",
+        "DTEND;VALUE=DATE:20260321",
+    );
+    let path = dir.path().join("good.ics");
+    std::fs::write(&path, cal(&good)).unwrap();
+    assert_eq!(python_check(&[&path])[0]["events"], 1);
+    for (name, text) in [
+        (
+            "inclusive",
+            cal(&event(
+                "a@x",
+                "DTSTART;VALUE=DATE:20260320",
+                "DTEND;VALUE=DATE:20260320",
+            )),
+        ),
+        (
+            "datetime",
+            cal(&event(
+                "a@x",
+                "DTSTART:20260320T000000Z",
+                "DTEND:20260321T000000Z",
+            )),
+        ),
+        ("duplicate", cal(&format!("{good}{good}"))),
+        ("no-version", cal(&good).replace("VERSION:2.0\r\n", "")),
+    ] {
+        let path = dir.path().join(format!("{name}.ics"));
+        std::fs::write(&path, text).unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ics_check.py");
+        let out = Command::new("python3")
+            .arg(script)
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name} must be refused");
+    }
+}
