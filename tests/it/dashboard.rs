@@ -958,12 +958,7 @@ async fn in_chromium_an_administrator_records_a_receipt_and_sees_the_cell_change
         let field = b.find("input[name=token]");
         b.type_text(&field, &admin);
         b.click(&b.find("form[action='/dashboard/login'] button[type=submit]"));
-        assert!(
-            b.url().ends_with("/dashboard"),
-            "logged in: {} {}",
-            b.url(),
-            b.text(&b.find("main"))
-        );
+        b.wait_for_url("/dashboard");
         b.goto(&format!("{base}{Q1}"));
         let cell = "#c-so-yte-bc-quy-2026-Q1";
         let before = b.attr(&b.find(cell), "data-state").unwrap();
@@ -972,11 +967,11 @@ async fn in_chromium_an_administrator_records_a_receipt_and_sees_the_cell_change
             "{before}"
         );
         b.click(&b.find(&format!("{cell} a")));
-        assert!(b.url().ends_with(YTE_Q1), "{}", b.url());
+        b.wait_for_url(YTE_Q1);
         let reference = b.find("form[action$='/submission'] input[name=reference]");
         b.type_text(&reference, "123/BC-SYT");
         b.click(&b.find("form[action$='/submission'] button[type=submit]"));
-        let flash = b.text(&b.find(".flash.ok"));
+        let flash = b.wait_for_text(".flash.ok");
         assert_eq!(flash, "Đã ghi: đã nhận báo cáo.");
         let report = b.screenshot();
         b.goto(&format!("{base}{Q1}"));

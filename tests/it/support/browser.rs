@@ -30,6 +30,9 @@ fn on_path(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// How long the browser helpers wait for a page to change.
+const WAIT: Duration = Duration::from_secs(15);
+
 /// One HTTP/1.1 exchange (`Connection: close`): status and body.
 pub fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> (u16, Vec<u8>) {
     let mut s = TcpStream::connect(("127.0.0.1", port))
@@ -194,6 +197,17 @@ impl Browser {
 
     /// A WebDriver command; panics (with the driver's message) on an error.
     fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+        self.try_call(method, path, body)
+            .unwrap_or_else(|(code, v)| panic!("WebDriver {method} {path} answered {code}: {v}"))
+    }
+
+    /// A WebDriver command; `Err((status, body))` when the driver refuses it.
+    fn try_call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, (u16, Value)> {
         let (code, bytes) = http(self.port, method, path, body);
         let v: Value = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
             panic!(
@@ -201,8 +215,54 @@ impl Browser {
                 String::from_utf8_lossy(&bytes)
             )
         });
-        assert_eq!(code, 200, "WebDriver {method} {path} answered {code}: {v}");
-        v["value"].clone()
+        if code == 200 {
+            Ok(v["value"].clone())
+        } else {
+            Err((code, v))
+        }
+    }
+
+    /// Polls `f` until it answers, for at most `WAIT`: a click that submits
+    /// a form may return before the next page has replaced the old one, so
+    /// an element found right after it can go stale under us.
+    fn poll<T>(&self, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+        let start = Instant::now();
+        loop {
+            if let Some(t) = f() {
+                return t;
+            }
+            assert!(start.elapsed() < WAIT, "waited {WAIT:?} for {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits until the current URL ends with `suffix`; returns it.
+    pub fn wait_for_url(&self, suffix: &str) -> String {
+        self.poll(
+            &format!("a URL ending in {suffix:?} (at {})", self.url()),
+            || {
+                let url = self.url();
+                url.ends_with(suffix).then_some(url)
+            },
+        )
+    }
+
+    /// The text of the first element matching `css`, once there is one
+    /// (found again if the page changed between finding and reading).
+    pub fn wait_for_text(&self, css: &str) -> String {
+        self.poll(&format!("an element {css:?}"), || {
+            let v = self
+                .try_call(
+                    "POST",
+                    &self.s("/element"),
+                    Some(&json!({"using": "css selector", "value": css})),
+                )
+                .ok()?;
+            let el = v[ELEMENT].as_str()?.to_string();
+            self.try_call("GET", &self.s(&format!("/element/{el}/text")), None)
+                .ok()
+                .map(|t| t.as_str().unwrap_or_default().to_string())
+        })
     }
 
     fn s(&self, tail: &str) -> String {
