@@ -40,8 +40,39 @@ pub async fn simulate<S: Store>(
     mailer: &Mailer,
     from: Date,
     to: Date,
-    mut submissions: Vec<NewSubmission>,
+    submissions: Vec<NewSubmission>,
 ) -> Result<Vec<SentMessage>, SimulateError> {
+    let mut sent = Vec::new();
+    simulate_each(
+        store,
+        cfg,
+        cal,
+        composer,
+        mailer,
+        from,
+        to,
+        submissions,
+        &mut |m| sent.push(m),
+    )
+    .await?;
+    Ok(sent)
+}
+
+/// Like [`simulate`], handing each message to `each` as soon as its
+/// dispatch run ends instead of keeping them all (a national year is
+/// millions of messages). Returns how many there were.
+#[allow(clippy::too_many_arguments)]
+pub async fn simulate_each<S: Store>(
+    store: &S,
+    cfg: &Config,
+    cal: &WorkCalendar,
+    composer: &Composer,
+    mailer: &Mailer,
+    from: Date,
+    to: Date,
+    mut submissions: Vec<NewSubmission>,
+    each: &mut (dyn FnMut(SentMessage) + Send),
+) -> Result<usize, SimulateError> {
     if to < from {
         return Err(SimulateError::Range { from, to });
     }
@@ -75,7 +106,7 @@ pub async fn simulate<S: Store>(
         owner: "simulate",
     };
     let mut planning = Planning::default();
-    let mut sent = Vec::new();
+    let mut count = 0;
     let mut t = start;
     loop {
         while let Some(s) = submissions.next_if(|s| sub_at(s) <= t) {
@@ -83,7 +114,8 @@ pub async fn simulate<S: Store>(
         }
         planning.enqueue(store, cfg, cal, t).await?;
         let report = dispatcher.run(store, &|| t).await?;
-        sent.extend(report.sent);
+        count += report.sent.len();
+        report.sent.into_iter().for_each(&mut *each);
         let retry = store
             .outbox_next_due(t)
             .await?
@@ -107,5 +139,5 @@ pub async fn simulate<S: Store>(
         }
         t = next;
     }
-    Ok(sent)
+    Ok(count)
 }
