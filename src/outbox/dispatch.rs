@@ -270,15 +270,11 @@ impl Dispatcher<'_> {
         // the previous one's result is written: at any moment at most two
         // messages are accepted-but-not-yet-recorded (the one in flight and
         // the one before it), which bounds what a crash can repeat.
-        let overlap = std::env::var_os("HANBAO_EXPERIMENT_NO_OVERLAP").is_none();
         let mut next = match batches.next() {
             Some(b) => Some(self.prepare(store, &index, b, now).await?),
             None => None,
         };
         while let Some(current) = next.take() {
-            if !overlap {
-                self.record(store, &mut results, now, report).await?;
-            }
             let mut previous = std::mem::take(&mut results);
             let (sent, following, recorded) = tokio::join!(
                 self.transmit(current),
