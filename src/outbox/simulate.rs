@@ -19,6 +19,9 @@ use crate::store::{NewSubmission, Store, StoreError};
 
 use super::{Dispatcher, LOOKBACK_DAYS, Planning, SentMessage, candidates, next_sending_instant};
 
+/// Days planned at once when looking for the instants that matter.
+const PLAN_SLICE_DAYS: i64 = 31;
+
 /// Why a simulation stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum SimulateError {
@@ -88,11 +91,29 @@ pub async fn simulate_each<S: Store>(
     let plan_from = from
         .checked_sub(jiff::Span::new().days(LOOKBACK_DAYS))
         .unwrap_or(from);
-    let events = planner::plan(cfg, cal, plan_from, to, &Filter::default());
-    let mut points: BTreeSet<Timestamp> = candidates(cfg, cal, &events)
-        .iter()
-        .map(|c| next_sending_instant(c.at, tz, hours, cal))
-        .collect();
+    // The instants that matter, planned a month at a time: a year of a
+    // national configuration is millions of events, and only the distinct
+    // sending instants are kept. `plan` returns the events whose day is in
+    // the slice and each event gives its candidates alone, so the slices
+    // give exactly the instants of one plan over the whole range.
+    let mut points: BTreeSet<Timestamp> = BTreeSet::new();
+    let mut slice_from = plan_from;
+    while slice_from <= to {
+        let slice_to = slice_from
+            .checked_add(jiff::Span::new().days(PLAN_SLICE_DAYS - 1))
+            .unwrap_or(to)
+            .min(to);
+        let events = planner::plan(cfg, cal, slice_from, slice_to, &Filter::default());
+        points.extend(
+            candidates(cfg, cal, &events)
+                .iter()
+                .map(|c| next_sending_instant(c.at, tz, hours, cal)),
+        );
+        match slice_to.tomorrow() {
+            Ok(next) if slice_to < to => slice_from = next,
+            _ => break,
+        }
+    }
     let sub_at = |s: &NewSubmission| s.received_at.unwrap_or_else(|| local(s.received_on));
     points.extend(submissions.iter().map(sub_at));
     submissions.sort_by_key(sub_at);
