@@ -32,7 +32,7 @@ use super::timing::{in_sending_hours, retry_at};
 /// How long a claim is held before another dispatcher may take the row.
 pub const LEASE: SignedDuration = SignedDuration::from_secs(15 * 60);
 /// Rows claimed per query.
-pub const BATCH: u32 = 50;
+pub const BATCH: u32 = 500;
 /// Rows claimed before sending starts (one grouping round).
 pub const MAX_PER_RUN: usize = 2000;
 
