@@ -1,6 +1,7 @@
 mod calendar;
 mod config;
 mod daemon;
+mod dispatch;
 mod golden;
 mod http;
 mod mail;
