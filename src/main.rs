@@ -268,8 +268,11 @@ struct SimulateArgs {
     #[arg(long, value_name = "DIR", default_value = "hanbao-simulate")]
     out: PathBuf,
     /// Send through the configured transport instead of writing files
-    #[arg(long)]
+    #[arg(long, conflicts_with = "index_only")]
     deliver: bool,
+    /// Render every message but write only index.tsv, no .eml files
+    #[arg(long)]
+    index_only: bool,
 }
 
 #[derive(Args, Debug)]
@@ -697,6 +700,7 @@ fn simulate(flag: Option<&Path>, args: SimulateArgs) -> Result<ExitCode> {
         submissions: args.submissions,
         out: args.out,
         deliver: args.deliver,
+        index_only: args.index_only,
     };
     print!(
         "{}",

@@ -1,9 +1,13 @@
 //! `hanbao simulate`: a season through the real pipeline on a virtual clock,
 //! with a throwaway SQLite database; messages go to .eml files in `--out`
-//! (plus `index.tsv`: send time, recipients, subject, file) or, with
-//! `--deliver`, to the configured transport.
+//! (plus `index.tsv`: send time, recipients, subject, file), only to
+//! `index.tsv` with `--index-only` (still rendered, never kept), or, with
+//! `--deliver`, to the configured transport. It never touches the
+//! configured database.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -13,7 +17,7 @@ use crate::calendar::WorkCalendar;
 use crate::config::model::{Config, Transport};
 use crate::mail::{Composer, Mailer, Templates};
 use crate::outbox::SentMessage;
-use crate::outbox::simulate::simulate as run_simulation;
+use crate::outbox::simulate::simulate_each;
 use crate::store::{Key, NewSubmission, Source, SqliteStore};
 
 /// `simulate`'s flags.
@@ -24,6 +28,8 @@ pub struct Options {
     pub submissions: Option<PathBuf>,
     pub out: PathBuf,
     pub deliver: bool,
+    /// Render every message but keep only `index.tsv` (no .eml files).
+    pub index_only: bool,
 }
 
 /// Reads `obligation,period,unit,received_on` rows (header required;
@@ -67,6 +73,9 @@ pub async fn simulate(mut cfg: Config, opts: Options) -> Result<String> {
     if opts.to < opts.from {
         bail!("--to {} is before --from {}", opts.to, opts.from);
     }
+    if opts.deliver && opts.index_only {
+        bail!("--deliver and --index-only exclude each other");
+    }
     if !opts.deliver {
         cfg.mail.transport = Transport::File {
             dir: opts.out.clone(),
@@ -78,6 +87,25 @@ pub async fn simulate(mut cfg: Config, opts: Options) -> Result<String> {
         Some(p) => read_submissions(p)?,
         None => Vec::new(),
     };
+    // The index is written as the messages go out, not kept in memory.
+    let index_path = opts.out.join("index.tsv");
+    let file = std::fs::File::create(&index_path)
+        .with_context(|| format!("cannot write {}", index_path.display()))?;
+    let mut index = std::io::BufWriter::new(file);
+    index
+        .write_all(b"sent_at\trecipients\tsubject\tdetail\n")
+        .with_context(|| format!("cannot write {}", index_path.display()))?;
+    let tz = cfg.daemon.time_zone.clone();
+    let mut by_kind: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut write_error: Option<std::io::Error> = None;
+    let mut each = |m: SentMessage| {
+        *by_kind.entry(m.kind).or_default() += 1;
+        if write_error.is_none()
+            && let Err(e) = index.write_all(index_line(&m, &tz).as_bytes())
+        {
+            write_error = Some(e);
+        }
+    };
     let db_dir = std::env::temp_dir().join(format!(
         "hanbao-simulate-{}-{}",
         std::process::id(),
@@ -87,8 +115,12 @@ pub async fn simulate(mut cfg: Config, opts: Options) -> Result<String> {
         let store = SqliteStore::open(&format!("sqlite://{}/sim.db", db_dir.display())).await?;
         let cal = WorkCalendar::new(&cfg.calendar);
         let composer = Composer::new(&cfg.mail, Templates::configured(&cfg.mail)?)?;
-        let mailer = Mailer::new(&cfg.mail)?;
-        let sent = run_simulation(
+        let mailer = if opts.index_only {
+            Mailer::discard()
+        } else {
+            Mailer::new(&cfg.mail)?
+        };
+        let count = simulate_each(
             &store,
             &cfg,
             &cal,
@@ -97,30 +129,34 @@ pub async fn simulate(mut cfg: Config, opts: Options) -> Result<String> {
             opts.from,
             opts.to,
             submissions,
+            &mut each,
         )
         .await?;
         crate::store::Store::close(&store).await;
-        anyhow::Ok(sent)
+        anyhow::Ok(count)
     }
     .await;
     let _ = std::fs::remove_dir_all(&db_dir);
-    let sent = result?;
-    let tz = &cfg.daemon.time_zone;
-    let mut index = String::from("sent_at\trecipients\tsubject\tdetail\n");
-    for m in &sent {
-        index.push_str(&index_line(m, tz));
+    let count = result?;
+    if let Some(e) = write_error {
+        return Err(e).with_context(|| format!("cannot write {}", index_path.display()));
     }
-    let index_path = opts.out.join("index.tsv");
-    std::fs::write(&index_path, &index)
+    index
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|f| f.sync_all())
         .with_context(|| format!("cannot write {}", index_path.display()))?;
     let mut summary = String::new();
     let _ = writeln!(
         summary,
         "{} thư từ {} đến {}; danh sách: {}",
-        sent.len(),
+        count,
         opts.from,
         opts.to,
         index_path.display()
     );
+    for (kind, n) in &by_kind {
+        let _ = writeln!(summary, "  {kind}: {n}");
+    }
     Ok(summary)
 }

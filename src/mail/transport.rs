@@ -520,8 +520,12 @@ impl SmtpSender {
 }
 
 enum Inner {
-    File { dir: PathBuf },
+    File {
+        dir: PathBuf,
+    },
     Smtp(SmtpSender),
+    /// Accepts every message and keeps nothing (`simulate --index-only`).
+    Discard,
 }
 
 /// Sends [`Outgoing`] messages over the configured transport. Build it once
@@ -537,6 +541,7 @@ impl fmt::Debug for Mailer {
         let mut d = f.debug_struct("Mailer");
         match &self.inner {
             Inner::File { dir } => d.field("file_dir", dir),
+            Inner::Discard => d.field("discard", &true),
             Inner::Smtp(s) => d
                 .field("host", &s.smtp.host)
                 .field("port", &s.smtp.port)
@@ -611,6 +616,16 @@ impl Mailer {
         })
     }
 
+    /// A transport that accepts every (already composed) message and keeps
+    /// nothing; the `Sent` detail is the Message-ID. For `simulate
+    /// --index-only`, where only the list of messages is wanted.
+    pub fn discard() -> Mailer {
+        Mailer {
+            inner: Inner::Discard,
+            send_timeout: DEFAULT_SEND_TIMEOUT,
+        }
+    }
+
     /// Limit on one whole send (default [`DEFAULT_SEND_TIMEOUT`]).
     pub fn with_send_timeout(mut self, timeout: Duration) -> Mailer {
         self.send_timeout = timeout;
@@ -623,6 +638,10 @@ impl Mailer {
         match &self.inner {
             Inner::File { dir } => self.send_file(dir, msg).await,
             Inner::Smtp(s) => self.send_smtp(s, msg).await,
+            Inner::Discard => Ok(Sent {
+                message_id: msg.message_id().to_string(),
+                detail: msg.message_id().to_string(),
+            }),
         }
     }
 
@@ -684,7 +703,7 @@ impl Mailer {
     /// SMTP connections opened so far (0 for the file transport).
     pub fn connections_opened(&self) -> usize {
         match &self.inner {
-            Inner::File { .. } => 0,
+            Inner::File { .. } | Inner::Discard => 0,
             Inner::Smtp(s) => s.opened.load(Ordering::Relaxed),
         }
     }

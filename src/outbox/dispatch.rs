@@ -4,7 +4,10 @@
 //! Delivery is at least once: a row is marked sent only after the transport
 //! accepted it, and a row left `sending` (the process died between claim and
 //! record) is claimed again when its lease ends. The Message-ID is derived
-//! from the row's key, so a duplicate is recognisable as one.
+//! from the row's key, so a duplicate is recognisable as one. Messages go
+//! out one at a time; a message's result is written while the next one is
+//! with the server, and the one after waits for that write, so a crash can
+//! repeat at most two messages (ARCHITECTURE.md, "The bound on duplicates").
 //!
 //! It does not decide what to enqueue (see `enqueue`) and never reads the
 //! clock itself: the caller passes a clock, virtual in `simulate`.
@@ -15,7 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::calendar::WorkCalendar;
-use crate::config::model::{Config, Obligation};
+use crate::config::model::{Config, Obligation, Unit};
 use crate::mail::{
     self, Addressee, Composer, Mailer, Notice, NoticeKind, ObligationRef, OverdueItem, PeriodRef,
     UnitRef,
@@ -29,7 +32,7 @@ use super::timing::{in_sending_hours, retry_at};
 /// How long a claim is held before another dispatcher may take the row.
 pub const LEASE: SignedDuration = SignedDuration::from_secs(15 * 60);
 /// Rows claimed per query.
-pub const BATCH: u32 = 50;
+pub const BATCH: u32 = 500;
 /// Rows claimed before sending starts (one grouping round).
 pub const MAX_PER_RUN: usize = 2000;
 /// How long a row whose obligation or unit this instance's configuration
@@ -95,6 +98,63 @@ impl Results {
 /// One message to build from one or more claimed rows.
 struct Batch {
     rows: Vec<OutboxRow>,
+}
+
+/// A batch with its message built (or the reason it cannot be), ready to go.
+struct Prepared {
+    batch: Batch,
+    message: Result<(Notice, mail::Outgoing), PrepareFailure>,
+}
+
+enum PrepareFailure {
+    /// The notice cannot be built (unknown obligation or unit, ...): permanent.
+    Notice(String),
+    /// The templates or MIME failed.
+    Compose(mail::SendError),
+}
+
+/// A batch with the transport's answer, or why nothing was sent.
+struct Transmitted {
+    batch: Batch,
+    answer: Result<(Notice, mail::Outgoing, Result<mail::Sent, mail::SendError>), PrepareFailure>,
+}
+
+/// Units by id and display names by address, built once per claimed set
+/// (the configuration's lists are scanned linearly otherwise, per row).
+struct Index<'c> {
+    units: HashMap<&'c str, &'c Unit>,
+    names: HashMap<&'c str, &'c str>,
+}
+
+impl<'c> Index<'c> {
+    fn new(cfg: &'c Config) -> Index<'c> {
+        let mut units = HashMap::with_capacity(cfg.units.len());
+        let mut names = HashMap::with_capacity(cfg.units.len() * 2);
+        // First match wins, in configuration order; within a unit its
+        // mailboxes before its head (what a scan of `cfg.units` finds).
+        for u in &cfg.units {
+            units.entry(u.id.as_str()).or_insert(u);
+            for e in &u.emails {
+                names.entry(e.as_str()).or_insert(u.name.as_str());
+            }
+            if let Some(h) = &u.head {
+                names.entry(h.email.as_str()).or_insert(h.name.as_str());
+            }
+        }
+        Index { units, names }
+    }
+
+    fn unit(&self, id: &str) -> Option<&'c Unit> {
+        self.units.get(id).copied()
+    }
+
+    /// The display name for an address: the unit or head it belongs to.
+    fn addressee(&self, address: &str) -> Addressee {
+        match self.names.get(address) {
+            Some(name) => Addressee::named(address, *name),
+            None => Addressee::new(address),
+        }
+    }
 }
 
 impl Dispatcher<'_> {
@@ -170,6 +230,7 @@ impl Dispatcher<'_> {
                 e.insert(by_unit);
             }
         }
+        let index = Index::new(self.cfg);
         let mut singles = Vec::new();
         let mut grouped: BTreeMap<String, Vec<OutboxRow>> = BTreeMap::new();
         let mut results = Results::default();
@@ -180,7 +241,7 @@ impl Dispatcher<'_> {
                 .and_then(|by_unit| by_unit.get(&row.key.unit))
                 .is_some_and(|s| stopped(s, today));
             let unknown = self.cfg.obligation(&row.key.obligation).is_none()
-                || self.cfg.unit(&row.key.unit).is_none();
+                || index.unit(&row.key.unit).is_none();
             // Planned recently by an instance whose configuration has it:
             // not ours to cancel yet (several instances, reloads in turn).
             let foreign = unknown
@@ -245,15 +306,35 @@ impl Dispatcher<'_> {
         }
         // Cancellations are recorded before anything is sent.
         self.record(store, &mut results, now, report).await?;
-        let batches = singles
+        let mut batches = singles
             .into_iter()
             .chain(grouped.into_values().map(|rows| Batch { rows }));
-        for batch in batches {
-            // Recorded right after the transport answered, before the
-            // next message: a crash repeats only the message in flight.
-            self.send(store, batch, now, &mut results, report).await?;
-            self.record(store, &mut results, now, report).await?;
+        // One message goes out at a time. While it is with the server, the
+        // next one is built (notice, templates, MIME: no side effect) and
+        // the previous one's result is written: at any moment at most two
+        // messages are accepted-but-not-yet-recorded (the one in flight and
+        // the one before it), which bounds what a crash can repeat.
+        let mut next = match batches.next() {
+            Some(b) => Some(self.prepare(store, &index, b, now).await?),
+            None => None,
+        };
+        while let Some(current) = next.take() {
+            let mut previous = std::mem::take(&mut results);
+            let (sent, following, recorded) = tokio::join!(
+                self.transmit(current),
+                async {
+                    match batches.next() {
+                        Some(b) => Some(self.prepare(store, &index, b, now).await),
+                        None => None,
+                    }
+                },
+                self.record(store, &mut previous, now, report),
+            );
+            recorded?;
+            self.conclude(sent, now, &mut results, report);
+            next = following.transpose()?;
         }
+        self.record(store, &mut results, now, report).await?;
         Ok(())
     }
 
@@ -280,18 +361,52 @@ impl Dispatcher<'_> {
         Ok(())
     }
 
-    async fn send<S: Store>(
+    /// Builds the message of a batch: notice, templates, MIME.
+    async fn prepare<S: Store>(
         &self,
         store: &S,
+        index: &Index<'_>,
         batch: Batch,
+        now: Timestamp,
+    ) -> Result<Prepared, StoreError> {
+        let message = match self.notice(store, index, &batch, now).await {
+            Ok(notice) => match self.composer.compose(&notice) {
+                Ok(msg) => Ok((notice, msg)),
+                Err(e) => Err(PrepareFailure::Compose(mail::SendError::from(e))),
+            },
+            Err(NoticeError::Store(e)) => return Err(e),
+            Err(NoticeError::Other(reason)) => Err(PrepareFailure::Notice(reason)),
+        };
+        Ok(Prepared { batch, message })
+    }
+
+    /// Hands a prepared message to the transport.
+    async fn transmit(&self, p: Prepared) -> Transmitted {
+        let answer = match p.message {
+            Ok((notice, msg)) => {
+                let result = self.mailer.send(&msg).await;
+                Ok((notice, msg, result))
+            }
+            Err(failure) => Err(failure),
+        };
+        Transmitted {
+            batch: p.batch,
+            answer,
+        }
+    }
+
+    /// Turns the transport's answer into the rows' outcomes.
+    fn conclude(
+        &self,
+        t: Transmitted,
         now: Timestamp,
         results: &mut Results,
         report: &mut DispatchReport,
-    ) -> Result<(), StoreError> {
-        let notice = match self.notice(store, &batch, now).await {
-            Ok(n) => n,
-            Err(NoticeError::Store(e)) => return Err(e),
-            Err(NoticeError::Other(reason)) => {
+    ) {
+        let Transmitted { batch, answer } = t;
+        let (notice, msg, result) = match answer {
+            Ok(answered) => answered,
+            Err(PrepareFailure::Notice(reason)) => {
                 for row in batch.rows {
                     tracing::error!(key = %row.key, %reason, "cannot build the notice");
                     let outcome = Outcome::Failed {
@@ -300,17 +415,24 @@ impl Dispatcher<'_> {
                     results.push(row, outcome);
                     report.failed += 1;
                 }
-                return Ok(());
+                return;
             }
-        };
-        let result = match self.composer.compose(&notice) {
-            Ok(msg) => self.mailer.send(&msg).await.map(|sent| (msg, sent)),
-            Err(e) => Err(mail::SendError::from(e)),
+            Err(PrepareFailure::Compose(e)) => {
+                for row in batch.rows {
+                    tracing::error!(key = %row.key, error = %e, "send failed permanently; not retried");
+                    let outcome = Outcome::Failed {
+                        error: e.reason().to_string(),
+                    };
+                    results.push(row, outcome);
+                    report.failed += 1;
+                }
+                return;
+            }
         };
         let tz = &self.cfg.daemon.time_zone;
         let hours = self.cfg.daemon.sending_hours;
         match result {
-            Ok((msg, sent)) => {
+            Ok(sent) => {
                 for row in batch.rows {
                     let outcome = Outcome::Sent {
                         message_id: sent.message_id.clone(),
@@ -355,12 +477,12 @@ impl Dispatcher<'_> {
                 }
             }
         }
-        Ok(())
     }
 
     async fn notice<S: Store>(
         &self,
         store: &S,
+        index: &Index<'_>,
         batch: &Batch,
         now: Timestamp,
     ) -> Result<Notice, NoticeError> {
@@ -370,7 +492,7 @@ impl Dispatcher<'_> {
             OutboxKind::Escalation => {
                 let mut items = Vec::new();
                 for row in &batch.rows {
-                    let (ob, unit) = self.lookup(row)?;
+                    let (ob, unit) = self.lookup(index, row)?;
                     items.push(OverdueItem {
                         unit_name: unit.name.clone(),
                         obligation: obligation_ref(ob),
@@ -390,7 +512,7 @@ impl Dispatcher<'_> {
                 NoticeKind::Escalation(mail::Escalation { items })
             }
             k => {
-                let (ob, unit) = self.lookup(first)?;
+                let (ob, unit) = self.lookup(index, first)?;
                 let missing = self.missing_reporters(store, ob, &first.key.period).await?;
                 let d = mail::Deadline {
                     obligation: obligation_ref(ob),
@@ -428,39 +550,24 @@ impl Dispatcher<'_> {
         Ok(Notice {
             kind,
             language: self.cfg.mail.language,
-            recipients: vec![self.addressee(&first.key.recipient)],
+            recipients: vec![index.addressee(&first.key.recipient)],
             outbox_key,
             sent_at: now,
         })
     }
 
-    fn lookup(
-        &self,
+    fn lookup<'c>(
+        &'c self,
+        index: &Index<'c>,
         row: &OutboxRow,
-    ) -> Result<(&Obligation, &crate::config::model::Unit), NoticeError> {
+    ) -> Result<(&'c Obligation, &'c Unit), NoticeError> {
         let ob = self.cfg.obligation(&row.key.obligation).ok_or_else(|| {
             NoticeError::Other(format!("unknown obligation {}", row.key.obligation))
         })?;
-        let unit = self
-            .cfg
+        let unit = index
             .unit(&row.key.unit)
             .ok_or_else(|| NoticeError::Other(format!("unknown unit {}", row.key.unit)))?;
         Ok((ob, unit))
-    }
-
-    /// The display name for an address: the unit or head it belongs to.
-    fn addressee(&self, address: &str) -> Addressee {
-        for u in &self.cfg.units {
-            if u.emails.iter().any(|e| e == address) {
-                return Addressee::named(address, &u.name);
-            }
-            if let Some(h) = &u.head
-                && h.email == address
-            {
-                return Addressee::named(address, &h.name);
-            }
-        }
-        Addressee::new(address)
     }
 
     /// For a compiled report: the names of the reporters of its

@@ -19,6 +19,9 @@ use crate::store::{NewSubmission, Store, StoreError};
 
 use super::{Dispatcher, LOOKBACK_DAYS, Planning, SentMessage, candidates, next_sending_instant};
 
+/// Days planned at once when looking for the instants that matter.
+const PLAN_SLICE_DAYS: i64 = 31;
+
 /// Why a simulation stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum SimulateError {
@@ -40,8 +43,39 @@ pub async fn simulate<S: Store>(
     mailer: &Mailer,
     from: Date,
     to: Date,
-    mut submissions: Vec<NewSubmission>,
+    submissions: Vec<NewSubmission>,
 ) -> Result<Vec<SentMessage>, SimulateError> {
+    let mut sent = Vec::new();
+    simulate_each(
+        store,
+        cfg,
+        cal,
+        composer,
+        mailer,
+        from,
+        to,
+        submissions,
+        &mut |m| sent.push(m),
+    )
+    .await?;
+    Ok(sent)
+}
+
+/// Like [`simulate`], handing each message to `each` as soon as its
+/// dispatch run ends instead of keeping them all (a national year is
+/// millions of messages). Returns how many there were.
+#[allow(clippy::too_many_arguments)]
+pub async fn simulate_each<S: Store>(
+    store: &S,
+    cfg: &Config,
+    cal: &WorkCalendar,
+    composer: &Composer,
+    mailer: &Mailer,
+    from: Date,
+    to: Date,
+    mut submissions: Vec<NewSubmission>,
+    each: &mut (dyn FnMut(SentMessage) + Send),
+) -> Result<usize, SimulateError> {
     if to < from {
         return Err(SimulateError::Range { from, to });
     }
@@ -57,11 +91,29 @@ pub async fn simulate<S: Store>(
     let plan_from = from
         .checked_sub(jiff::Span::new().days(LOOKBACK_DAYS))
         .unwrap_or(from);
-    let events = planner::plan(cfg, cal, plan_from, to, &Filter::default());
-    let mut points: BTreeSet<Timestamp> = candidates(cfg, cal, &events)
-        .iter()
-        .map(|c| next_sending_instant(c.at, tz, hours, cal))
-        .collect();
+    // The instants that matter, planned a month at a time: a year of a
+    // national configuration is millions of events, and only the distinct
+    // sending instants are kept. `plan` returns the events whose day is in
+    // the slice and each event gives its candidates alone, so the slices
+    // give exactly the instants of one plan over the whole range.
+    let mut points: BTreeSet<Timestamp> = BTreeSet::new();
+    let mut slice_from = plan_from;
+    while slice_from <= to {
+        let slice_to = slice_from
+            .checked_add(jiff::Span::new().days(PLAN_SLICE_DAYS - 1))
+            .unwrap_or(to)
+            .min(to);
+        let events = planner::plan(cfg, cal, slice_from, slice_to, &Filter::default());
+        points.extend(
+            candidates(cfg, cal, &events)
+                .iter()
+                .map(|c| next_sending_instant(c.at, tz, hours, cal)),
+        );
+        match slice_to.tomorrow() {
+            Ok(next) if slice_to < to => slice_from = next,
+            _ => break,
+        }
+    }
     let sub_at = |s: &NewSubmission| s.received_at.unwrap_or_else(|| local(s.received_on));
     points.extend(submissions.iter().map(sub_at));
     submissions.sort_by_key(sub_at);
@@ -75,7 +127,7 @@ pub async fn simulate<S: Store>(
         owner: "simulate",
     };
     let mut planning = Planning::default();
-    let mut sent = Vec::new();
+    let mut count = 0;
     let mut t = start;
     loop {
         while let Some(s) = submissions.next_if(|s| sub_at(s) <= t) {
@@ -83,7 +135,8 @@ pub async fn simulate<S: Store>(
         }
         planning.enqueue(store, cfg, cal, t).await?;
         let report = dispatcher.run(store, &|| t).await?;
-        sent.extend(report.sent);
+        count += report.sent.len();
+        report.sent.into_iter().for_each(&mut *each);
         let retry = store
             .outbox_next_due(t)
             .await?
@@ -107,5 +160,5 @@ pub async fn simulate<S: Store>(
         }
         t = next;
     }
-    Ok(sent)
+    Ok(count)
 }

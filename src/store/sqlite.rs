@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -135,10 +136,34 @@ const OUTBOX_FINISH: &str = "UPDATE outbox SET status = ?3, last_error = ?4, \
      lease_owner = NULL, lease_until = NULL, updated_at = ?7 \
      WHERE id = ?1 AND lease_owner = ?2 AND status = 'sending'";
 
-/// The SQLite store. Cloning shares the pool.
+/// The SQLite store. Cloning shares the pool (and the writer).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// File databases: one connection outside the pool for the
+    /// dispatcher's one-row `finish_many` (one per message sent). A pooled
+    /// query costs more: sqlx pings the connection on its worker thread on
+    /// every release (a second round trip); this one is a single round trip.
+    writer: Option<Arc<tokio::sync::Mutex<Writer>>>,
+}
+
+/// The lazily opened writer connection and how to open it again.
+#[derive(Debug)]
+struct Writer {
+    options: SqliteConnectOptions,
+    conn: Option<SqliteConnection>,
+}
+
+impl Writer {
+    async fn connection(&mut self) -> Result<&mut SqliteConnection, StoreError> {
+        match &mut self.conn {
+            Some(conn) => Ok(conn),
+            slot => {
+                let conn = sqlx::ConnectOptions::connect(&self.options).await?;
+                Ok(slot.insert(conn))
+            }
+        }
+    }
 }
 
 impl SqliteStore {
@@ -153,6 +178,13 @@ impl SqliteStore {
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        // A second connection to :memory: would be another database.
+        let writer = (!in_memory).then(|| {
+            Arc::new(tokio::sync::Mutex::new(Writer {
+                options: options.clone(),
+                conn: None,
+            }))
+        });
         if !in_memory
             && let Some(dir) = options.get_filename().parent()
             && !dir.as_os_str().is_empty()
@@ -174,12 +206,16 @@ impl SqliteStore {
             SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(BUSY_TIMEOUT + Duration::from_secs(5))
+                // A file connection does not go stale like a network one:
+                // no ping (a round trip to the connection's worker thread)
+                // before every query.
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await
         }
         .map_err(|e| StoreError::Open(e.to_string()))?;
         migrator().run(&pool).await.map_err(StoreError::Migrate)?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore { pool, writer })
     }
 
     /// `EXPLAIN QUERY PLAN` of the `current` query, one line per node.
@@ -561,20 +597,31 @@ impl Store for SqliteStore {
     ) -> Result<Vec<bool>, StoreError> {
         match results.as_slice() {
             [] => return Ok(Vec::new()),
-            // One row: one autocommitted statement (no BEGIN/COMMIT round trips).
+            // One row: one autocommitted statement (no BEGIN/COMMIT round
+            // trips), on the writer connection when there is one.
             [(id, outcome)] => {
                 let (status, error, message_id, next) = ob::outcome_columns(outcome);
-                let n = sqlx::query(OUTBOX_FINISH)
+                let query = sqlx::query(OUTBOX_FINISH)
                     .bind(*id)
                     .bind(owner)
                     .bind(status)
                     .bind(error)
                     .bind(message_id)
                     .bind(next)
-                    .bind(now.as_second())
-                    .execute(&self.pool)
-                    .await?
-                    .rows_affected();
+                    .bind(now.as_second());
+                let n = match &self.writer {
+                    Some(writer) => {
+                        let mut writer = writer.lock().await;
+                        let done = query.execute(writer.connection().await?).await;
+                        if done.is_err() {
+                            // Open a fresh connection next time.
+                            writer.conn = None;
+                        }
+                        done?
+                    }
+                    None => query.execute(&self.pool).await?,
+                }
+                .rows_affected();
                 return Ok(vec![n > 0]);
             }
             _ => {}
@@ -645,6 +692,11 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) {
+        if let Some(writer) = &self.writer
+            && let Some(conn) = writer.lock().await.conn.take()
+        {
+            let _ = sqlx::Connection::close(conn).await;
+        }
         self.pool.close().await;
     }
 

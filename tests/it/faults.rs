@@ -376,8 +376,8 @@ async fn kill_9_of_one_instance_mid_dispatch_loses_nothing() {
     assert_eq!((t.lost, t.unexpected), (0, 0), "{t:?}");
     assert!(t.duplicates <= in_flight, "{t:?}");
     assert!(
-        t.duplicates <= 1,
-        "at most the one message in flight: {t:?}"
+        t.duplicates <= 2,
+        "at most the two unrecorded messages of the dispatcher: {t:?}"
     );
     store.close().await;
 }
@@ -389,7 +389,7 @@ async fn kill_9_of_one_instance_mid_dispatch_loses_nothing() {
 /// than the store's 30 s pool acquire timeout, so the queries fail rather
 /// than wait (a shorter outage is absorbed by the wait). A message whose
 /// result could not be recorded (the server was down) may go out again: at
-/// most one per instance. Runs on its own cluster, so the other tests'
+/// most two per instance (ARCHITECTURE.md, "The bound on duplicates"). Runs on its own cluster, so the other tests'
 /// databases stay up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_restart_mid_run_loses_nothing() {
@@ -455,7 +455,7 @@ async fn postgres_restart_mid_run_loses_nothing() {
     );
     assert_eq!((t.rows, t.sent), (expected, expected), "{t:?}");
     assert_eq!((t.lost, t.unexpected), (0, 0), "{t:?}");
-    assert!(t.duplicates <= names.len(), "{t:?}");
+    assert!(t.duplicates <= 2 * names.len(), "{t:?}");
     assert!(
         failed_runs > 0,
         "the outage must fail a dispatch run: {t:?}"
@@ -467,7 +467,7 @@ async fn postgres_restart_mid_run_loses_nothing() {
 /// cut) while messages are due: every row goes back to `pending` with
 /// backoff (1, 2, 4 … minutes) and the backlog drains after the server
 /// returns. A message cut mid-DATA may have been taken by the server: at
-/// most one duplicate per instance.
+/// most two duplicates per instance.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smtp_down_for_two_minutes_then_backlog_drains() {
     const OUTAGE: Duration = Duration::from_secs(120);
@@ -519,7 +519,7 @@ async fn smtp_down_for_two_minutes_then_backlog_drains() {
     assert!(retried > 0, "{t:?}");
     assert_eq!((t.rows, t.sent), (expected, expected), "{t:?}");
     assert_eq!((t.lost, t.unexpected), (0, 0), "{t:?}");
-    assert!(t.duplicates <= names.len(), "{t:?}");
+    assert!(t.duplicates <= 2 * names.len(), "{t:?}");
     store.close().await;
 }
 
@@ -592,9 +592,10 @@ async fn sqlite_locked_by_another_process_waits_and_loses_nothing() {
         ),
     );
     assert!(at_lock < expected, "the lock must land mid-run: {t:?}");
-    // Writes wait: at most the message in flight gets out under the lock.
+    // Writes wait: at most the message whose record waits and the one
+    // after it get out under the lock.
     assert!(
-        under_lock <= 1,
+        under_lock <= 2,
         "sending goes on under the lock: {under_lock}"
     );
     assert!(!log.contains("dispatch failed"), "{log}");
