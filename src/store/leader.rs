@@ -57,7 +57,7 @@ pub enum LeaderLock {
     /// One process per database (SQLite): always the leader.
     Single,
     /// PostgreSQL: the advisory lock on a dedicated session.
-    Postgres(PgLeaderLock),
+    Postgres(Box<PgLeaderLock>),
 }
 
 /// The advisory-lock session (see the module docs).
@@ -70,11 +70,11 @@ pub struct PgLeaderLock {
 
 impl LeaderLock {
     pub(crate) fn postgres(options: PgConnectOptions) -> LeaderLock {
-        LeaderLock::Postgres(PgLeaderLock {
+        LeaderLock::Postgres(Box::new(PgLeaderLock {
             options,
             conn: None,
             held: false,
-        })
+        }))
     }
 
     /// Whether this process leads now. A lock already held is confirmed by

@@ -6,6 +6,7 @@ mod http;
 mod mail;
 mod outbox;
 mod planner;
+mod scale;
 mod store;
 mod support;
 mod tracking;
