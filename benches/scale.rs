@@ -311,6 +311,9 @@ async fn main() {
         let roles = wait_roles(&instances);
         assert_eq!(roles.iter().filter(|l| **l).count(), 1, "{roles:?}");
         let leader = roles.iter().position(|l| *l).unwrap();
+        // Spread the kills over the phase of the 5-second checks (the
+        // previous takeover put every process's checks in step).
+        tokio::time::sleep(Duration::from_millis((sample as u64 * 1700) % 5000)).await;
         let before = sink.message_count();
         let dead = instances.remove(leader);
         let t0 = Instant::now();
