@@ -578,3 +578,115 @@ async fn instances_survive_connection_loss_and_an_unreachable_database() {
         i.stop();
     }
 }
+
+/// The lock itself: one holder per database; a second session waits; the
+/// holder's session terminated by the server means it no longer leads and
+/// the other takes the lock; a release hands it over too. Another database
+/// on the same server has its own lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leader_lock_is_held_by_one_session_and_released_with_it() {
+    let url = pg::fresh_database();
+    let a = PgStore::open(&url).await.unwrap();
+    let b = PgStore::open(&url).await.unwrap();
+    let (mut la, mut lb) = (a.leader_lock(), b.leader_lock());
+    assert!(
+        la.check().await.unwrap(),
+        "the first session takes the lock"
+    );
+    assert!(!lb.check().await.unwrap(), "the second waits");
+    assert!(la.check().await.unwrap(), "a held lock is confirmed");
+    assert!(!lb.check().await.unwrap());
+
+    let other = pg::fresh_database();
+    let c = PgStore::open(&other).await.unwrap();
+    let mut lc = c.leader_lock();
+    assert!(lc.check().await.unwrap(), "another database, another lock");
+
+    // The server ends the holder's session (and only it).
+    let killer = sqlx::PgPool::connect(&url).await.unwrap();
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .fetch_one(&killer)
+    .await
+    .unwrap();
+    assert_eq!(n, 1, "one advisory lock held in this database");
+    sqlx::query(
+        "SELECT pg_terminate_backend(l.pid) FROM pg_locks l \
+         WHERE l.locktype = 'advisory' AND l.granted \
+         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .execute(&killer)
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(lb.check().await.unwrap(), "the lock is free: b takes it");
+    let again = la.check().await;
+    assert!(
+        matches!(again, Ok(false)),
+        "a lost its session: not the leader ({again:?})"
+    );
+    assert!(!la.held());
+
+    // A release (shutdown) hands it over at the next check.
+    lb.release().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(la.check().await.unwrap());
+    assert!(lc.check().await.unwrap());
+    la.release().await;
+    lc.release().await;
+    killer.close().await;
+    for s in [a, b, c] {
+        s.close().await;
+    }
+}
+
+/// What a process that does not lead claims: every due row but the
+/// escalations, which stay pending for the leader (both backends).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_of_a_non_leader_leave_escalations_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in [
+        format!("sqlite://{}/hanbao.db", dir.path().display()),
+        pg::fresh_database(),
+    ] {
+        let store = hanbao::store::open(&url).await.unwrap();
+        let rows = vec![
+            extra_row(OutboxKind::Overdue, "xa-01", 1, &unit_mail("xa-01")),
+            extra_row(OutboxKind::Escalation, "xa-01", 1, OFFICE),
+            extra_row(OutboxKind::Overdue, "xa-02", 1, &unit_mail("xa-02")),
+            extra_row(OutboxKind::Escalation, "xa-02", 1, OFFICE),
+        ];
+        let now = Timestamp::now();
+        assert_eq!(store.enqueue(rows, now).await.unwrap().pending, 4);
+        let lease = now
+            .checked_add(jiff::SignedDuration::from_mins(15))
+            .unwrap();
+        let got = store
+            .claim_except_escalations("other", now, lease, 10)
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 2, "{url}: {got:?}");
+        assert!(got.iter().all(|r| r.key.kind == OutboxKind::Overdue));
+        let got = store
+            .claim_except_escalations("other", now, lease, 10)
+            .await
+            .unwrap();
+        assert!(got.is_empty(), "{url}: {got:?}");
+        let got = store.claim("leader", now, lease, 10).await.unwrap();
+        assert_eq!(got.len(), 2, "{url}: {got:?}");
+        assert!(got.iter().all(|r| r.key.kind == OutboxKind::Escalation));
+        // An expired escalation lease is still the leader's to take again.
+        let later = lease
+            .checked_add(jiff::SignedDuration::from_secs(1))
+            .unwrap();
+        let got = store
+            .claim_except_escalations("other", later, later, 10)
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 2, "the expired overdue leases: {got:?}");
+        assert!(got.iter().all(|r| r.key.kind == OutboxKind::Overdue));
+        store.close().await;
+    }
+}
