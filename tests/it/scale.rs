@@ -136,18 +136,23 @@ impl Instance {
         }
     }
 
-    /// `GET /healthz`: (status, JSON body), or `None` when not answering.
-    fn health(&self) -> Option<(u16, serde_json::Value)> {
+    /// `GET path`: (status, body), or `None` when not answering.
+    fn get(&self, path: &str) -> Option<(u16, String)> {
         let addr = SocketAddr::from(([127, 0, 0, 1], self.http));
         let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
         s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-            .ok()?;
+        let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        s.write_all(req.as_bytes()).ok()?;
         let mut text = String::new();
         s.read_to_string(&mut text).ok()?;
         let status: u16 = text.split(' ').nth(1)?.parse().ok()?;
-        let body = text.split_once("\r\n\r\n")?.1;
-        Some((status, serde_json::from_str(body).ok()?))
+        Some((status, text.split_once("\r\n\r\n")?.1.to_string()))
+    }
+
+    /// `GET /healthz`: (status, JSON body), or `None` when not answering.
+    fn health(&self) -> Option<(u16, serde_json::Value)> {
+        let (status, body) = self.get("/healthz")?;
+        Some((status, serde_json::from_str(&body).ok()?))
     }
 
     /// `Some(true)` when `/healthz` says this instance leads.
@@ -293,6 +298,12 @@ async fn three_instances_one_leader_one_escalation_and_takeover_after_kill_9() {
         logs(&instances)
     );
     let leader = roles.iter().position(|l| *l).unwrap();
+    for (i, inst) in instances.iter().enumerate() {
+        let (status, text) = inst.get("/metrics").expect("metrics answer");
+        assert_eq!(status, 200, "{text}");
+        let want = format!("\nhanbao_leader {}\n", u8::from(i == leader));
+        assert!(text.contains(&want), "{}: {text}", inst.name);
+    }
 
     // Kill the leader; a new escalation is due right after.
     let mut dead = instances.remove(leader);
