@@ -9,7 +9,9 @@
 //!
 //! Several processes may share one PostgreSQL database: only the leader
 //! (`daemon::leader`) plans, sends the digest, runs housekeeping and claims
-//! escalations; every process dispatches the other rows. Leadership is
+//! escalations; every process dispatches the other rows, and plans once
+//! after its start or a reload (its configuration may be newer than the
+//! leader's). Leadership is
 //! confirmed before each of those duties and checked every
 //! `LEADERSHIP_INTERVAL`; a process that takes over runs a tick at once.
 //!
@@ -62,6 +64,10 @@ pub struct Engine {
     pub composer: Composer,
     pub mailer: Mailer,
     pub planning: Planning,
+    /// Plan at the next tick whatever the role: set when built (start or
+    /// reload), so a configuration newer than the leader's (a rolling
+    /// reload or upgrade) takes effect as soon as one instance has it.
+    pub plan_once: bool,
 }
 
 impl Engine {
@@ -79,6 +85,7 @@ impl Engine {
             composer,
             mailer,
             planning: Planning::default(),
+            plan_once: true,
         })
     }
 
@@ -95,7 +102,9 @@ impl Engine {
     }
 
     /// One tick: the leader enqueues what is due and dispatches everything;
-    /// another process only dispatches, escalations excepted.
+    /// another process only dispatches, escalations excepted (and plans
+    /// once after a start or reload: see `plan_once`; planning twice writes
+    /// nothing twice).
     pub async fn tick_as<S: Store>(
         &mut self,
         store: &S,
@@ -105,7 +114,8 @@ impl Engine {
         leader: bool,
     ) {
         let now = clock();
-        if leader && !self.plan(store, now).await {
+        let plan = leader || self.plan_once;
+        if plan && !self.plan(store, now).await {
             return;
         }
         let d = Dispatcher {
@@ -140,6 +150,7 @@ impl Engine {
             .await
         {
             Ok(r) => {
+                self.plan_once = false;
                 if r.pending + r.skipped + r.superseded > 0 {
                     tracing::info!(
                         pending = r.pending,

@@ -1,5 +1,6 @@
 //! The web face of the daemon: health, metrics, the JSON API (`/api/v1`)
-//! the one-click confirmation page (`/confirm`) and calendar feeds (`/ics`).
+//! the one-click confirmation page (`/confirm`), calendar feeds (`/ics`)
+//! and the administrators' HTML dashboard (`/dashboard`).
 //!
 //! [`serve`] takes its listener and a shutdown future (mini-redis style), so
 //! `hanbao run` binds `daemon.http_listen` and tests bind 127.0.0.1:0.
@@ -9,14 +10,18 @@
 //! Invariants:
 //! - Only this module imports axum.
 //! - The HTTP side reads state and records submissions, extensions and
-//!   waivers; it never sends mail and never touches the outbox.
+//!   waivers; it never sends mail. Its only outbox write is the dashboard's
+//!   retry button (`Store::retry_outbox`): an administrator puts a `failed`
+//!   row back to `pending`; the daemon's dispatcher sends it.
 //! - Every response carries the security headers and `Cache-Control:
-//!   no-store`; every error is `{"error": {"code", "message"}}`.
+//!   no-store`; every API error is `{"error": {"code", "message"}}` (the
+//!   dashboard answers with HTML pages and sets its own stricter CSP).
 //! - Token secrets are never logged; only their SHA-256 is stored.
 
 mod api;
 mod auth;
 mod confirm;
+mod dashboard;
 mod error;
 mod feed;
 mod health;
@@ -84,6 +89,8 @@ pub(crate) struct Shared<S> {
     limiter: auth::FailureLimiter,
     /// The key of one-click confirmation links; unset: `/confirm` is off.
     link_key: std::sync::OnceLock<link::LinkKey>,
+    /// Dashboard sessions (in memory: a restart logs administrators out).
+    sessions: dashboard::session::Sessions,
 }
 
 /// What every handler sees. Cloning is cheap (one `Arc`). Generic over the
@@ -112,6 +119,7 @@ impl<S: Store> AppState<S> {
                 metrics: Metrics::default(),
                 limiter: auth::FailureLimiter::default(),
                 link_key: std::sync::OnceLock::new(),
+                sessions: dashboard::session::Sessions::default(),
             }),
         }
     }
@@ -160,6 +168,14 @@ async fn security_headers(req: Request, next: Next) -> Response {
             "same-origin",
         ),
     ] {
+        // A page may set policies of its own (the dashboard allows its
+        // stylesheet by hash, and same-origin referrers so that browsers
+        // send its forms' Origin); everything else gets the strictest.
+        if (name == header::CONTENT_SECURITY_POLICY || name == header::REFERRER_POLICY)
+            && h.contains_key(&name)
+        {
+            continue;
+        }
         h.insert(name, HeaderValue::from_static(value));
     }
     resp
@@ -196,6 +212,7 @@ pub fn router<S: Store + 'static>(state: AppState<S>) -> Router {
         )
         .route("/ics/{file}", get(feed::feed::<S>))
         .nest("/api/v1", api)
+        .merge(dashboard::routes::<S>())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -32,6 +32,11 @@ pub const LEASE: SignedDuration = SignedDuration::from_secs(15 * 60);
 pub const BATCH: u32 = 50;
 /// Rows claimed before sending starts (one grouping round).
 pub const MAX_PER_RUN: usize = 2000;
+/// How long a row whose obligation or unit this instance's configuration
+/// lacks is left for another instance (one with a newer configuration, in
+/// the middle of a rolling reload) before it is cancelled as no longer
+/// configured. Until then it goes back to `pending` with the usual backoff.
+pub const FOREIGN_GRACE: SignedDuration = SignedDuration::from_secs(3600);
 
 /// What the dispatcher needs, built once per configuration (and again on reload).
 pub struct Dispatcher<'a> {
@@ -187,16 +192,48 @@ impl Dispatcher<'_> {
         let mut singles = Vec::new();
         let mut grouped: BTreeMap<String, Vec<OutboxRow>> = BTreeMap::new();
         let mut results = Results::default();
+        let mut foreign_rows = 0usize;
         for row in rows {
             let is_stopped = states
                 .get(&(row.key.obligation.clone(), row.key.period.clone()))
                 .and_then(|by_unit| by_unit.get(&row.key.unit))
                 .is_some_and(|s| stopped(s, today));
+            let unknown = self.cfg.obligation(&row.key.obligation).is_none()
+                || self.cfg.unit(&row.key.unit).is_none();
+            // Planned recently by an instance whose configuration has it:
+            // not ours to cancel yet (several instances, reloads in turn).
+            let foreign = unknown
+                && !is_stopped
+                && now
+                    < row
+                        .created_at
+                        .checked_add(FOREIGN_GRACE)
+                        .unwrap_or(Timestamp::MAX);
+            if foreign {
+                let next = retry_at(
+                    now,
+                    row.attempts,
+                    &self.cfg.daemon.time_zone,
+                    self.cfg.daemon.sending_hours,
+                    self.cal,
+                );
+                let error = "the obligation or unit is not in this instance's configuration \
+                             (left for an instance that has it)"
+                    .to_string();
+                results.push(
+                    row,
+                    Outcome::Retry {
+                        error,
+                        next_attempt_at: next,
+                    },
+                );
+                report.retried += 1;
+                foreign_rows += 1;
+                continue;
+            }
             let reason = if is_stopped {
                 Some("the report arrived, was waived or extended".to_string())
-            } else if self.cfg.obligation(&row.key.obligation).is_none()
-                || self.cfg.unit(&row.key.unit).is_none()
-            {
+            } else if unknown {
                 Some("the obligation or unit is no longer configured".to_string())
             } else if matches!(row.key.kind, OutboxKind::Reminder | OutboxKind::DueToday)
                 && now >= planner::deadline_instant(&self.cfg.daemon.time_zone, row.due_on)
@@ -217,6 +254,13 @@ impl Dispatcher<'_> {
                     .push(row),
                 _ => singles.push(Batch { rows: vec![row] }),
             }
+        }
+        if foreign_rows > 0 {
+            tracing::warn!(
+                rows = foreign_rows,
+                "outbox rows for obligations or units this configuration lacks, planned \
+                 within the last hour: left for another instance (reload this one?)"
+            );
         }
         // Cancellations are recorded before anything is sent.
         self.record(store, &mut results, now, report).await?;

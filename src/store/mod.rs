@@ -150,8 +150,12 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<EnqueueReport, StoreError>> + Send;
 
     /// Claims up to `limit` rows that are due (pending with
-    /// `next_attempt_at <= now`, or `sending` with an expired lease): they
-    /// become `sending`, leased to `owner` until `lease_until`, attempts + 1.
+    /// `next_attempt_at <= now`, or `sending` with an expired lease, or
+    /// `sending` under a lease `owner` itself took before `now`: what a run
+    /// of this process that failed mid-way, e.g. when the database went
+    /// away, left behind): they become `sending`, leased to `owner` until
+    /// `lease_until`, attempts + 1. An owner must therefore run one dispatch
+    /// at a time, and every claim of one run passes the same `now`.
     /// Concurrent claimers never get the same row (SQLite: `BEGIN
     /// IMMEDIATE`; PostgreSQL: `FOR UPDATE SKIP LOCKED`).
     fn claim(
@@ -238,6 +242,16 @@ pub trait Store: Send + Sync {
     /// advisory lock on a dedicated session (PostgreSQL), or always the
     /// leader (SQLite). No IO until [`LeaderLock::check`].
     fn leader_lock(&self) -> LeaderLock;
+
+    /// Puts a `failed` outbox row back to `pending`, due at `now`, lease
+    /// cleared (an administrator's retry from the dashboard). The last error
+    /// and the attempt count are kept. Returns false (and writes nothing)
+    /// when there is no such row or it is not `failed`.
+    fn retry_outbox(
+        &self,
+        id: i64,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// The backend chosen from the configured URL.
@@ -449,6 +463,10 @@ impl Store for AnyStore {
             AnyStore::Sqlite(s) => s.leader_lock(),
             AnyStore::Postgres(s) => s.leader_lock(),
         }
+    }
+
+    async fn retry_outbox(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.retry_outbox(id, now))
     }
 }
 

@@ -485,6 +485,7 @@ impl Store for PgStore {
             "WITH due AS (SELECT id FROM outbox \
                  WHERE (status = 'pending' AND next_attempt_at <= $1) \
                     OR (status = 'sending' AND lease_until <= $1) \
+                    OR (status = 'sending' AND lease_owner = $3 AND updated_at < $1) \
                  ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) \
              UPDATE outbox o SET status = 'sending', lease_owner = $3, lease_until = $4, \
                  attempts = o.attempts + 1, updated_at = $1 \
@@ -635,7 +636,8 @@ impl Store for PgStore {
         let sql = format!(
             "WITH due AS (SELECT id FROM outbox \
                  WHERE ((status = 'pending' AND next_attempt_at <= $1) \
-                    OR (status = 'sending' AND lease_until <= $1)) \
+                    OR (status = 'sending' AND lease_until <= $1) \
+                    OR (status = 'sending' AND lease_owner = $3 AND updated_at < $1)) \
                    AND kind <> 'escalation' \
                  ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) \
              UPDATE outbox o SET status = 'sending', lease_owner = $3, lease_until = $4, \
@@ -662,5 +664,18 @@ impl Store for PgStore {
 
     fn leader_lock(&self) -> super::LeaderLock {
         super::LeaderLock::postgres((*self.pool.connect_options()).clone())
+    }
+
+    async fn retry_outbox(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
+        let n = sqlx::query(
+            "UPDATE outbox SET status = 'pending', next_attempt_at = $2, lease_owner = NULL, \
+             lease_until = NULL, updated_at = $2 WHERE id = $1 AND status = 'failed'",
+        )
+        .bind(id)
+        .bind(now.as_second())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n > 0)
     }
 }

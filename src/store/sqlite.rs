@@ -513,6 +513,7 @@ impl Store for SqliteStore {
              WHERE id IN (SELECT id FROM outbox \
                  WHERE (status = 'pending' AND next_attempt_at <= ?1) \
                     OR (status = 'sending' AND lease_until <= ?1) \
+                    OR (status = 'sending' AND lease_owner = ?3 AND updated_at < ?1) \
                  ORDER BY next_attempt_at, id LIMIT ?2) \
              RETURNING {OUTBOX_COLUMNS}"
         );
@@ -659,7 +660,8 @@ impl Store for SqliteStore {
              attempts = attempts + 1, updated_at = ?1 \
              WHERE id IN (SELECT id FROM outbox \
                  WHERE ((status = 'pending' AND next_attempt_at <= ?1) \
-                    OR (status = 'sending' AND lease_until <= ?1)) \
+                    OR (status = 'sending' AND lease_until <= ?1) \
+                    OR (status = 'sending' AND lease_owner = ?3 AND updated_at < ?1)) \
                    AND kind <> 'escalation' \
                  ORDER BY next_attempt_at, id LIMIT ?2) \
              RETURNING {OUTBOX_COLUMNS}"
@@ -681,6 +683,19 @@ impl Store for SqliteStore {
     /// One process per SQLite file: always the leader.
     fn leader_lock(&self) -> super::LeaderLock {
         super::LeaderLock::Single
+    }
+
+    async fn retry_outbox(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
+        let n = sqlx::query(
+            "UPDATE outbox SET status = 'pending', next_attempt_at = ?2, lease_owner = NULL, \
+             lease_until = NULL, updated_at = ?2 WHERE id = ?1 AND status = 'failed'",
+        )
+        .bind(id)
+        .bind(now.as_second())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n > 0)
     }
 }
 

@@ -553,7 +553,7 @@ async fn kill_9_while_sending_then_restart_delivers_everything() {
     let sink = SmtpSink::start().await;
     sink.swallow_message(BEFORE_SWALLOW);
 
-    let tz = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+    let (zone, tz) = crate::support::daytime_zone();
     let today = tz.to_datetime(Timestamp::now()).date();
     let due = today.checked_add(jiff::Span::new().days(3)).unwrap();
     let cal = WorkCalendar::new(&CalendarSettings {
@@ -561,7 +561,7 @@ async fn kill_9_while_sending_then_restart_delivers_everything() {
         ..Default::default()
     });
     let mut toml = format!(
-        "[daemon]\ntime_zone = \"Asia/Ho_Chi_Minh\"\nsending_hours = \"00:00-23:59\"\n\n\
+        "[daemon]\ntime_zone = \"{zone}\"\nsending_hours = \"00:00-23:59\"\n\n\
          [mail]\ntransport = \"smtp\"\nfrom = \"Sở Thử <baocao@so.example>\"\n\
          [mail.smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\n\n",
         sink.port()

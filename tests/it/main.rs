@@ -1,6 +1,8 @@
 mod calendar;
 mod config;
 mod daemon;
+mod dashboard;
+mod faults;
 mod golden;
 mod http;
 mod mail;

@@ -16,6 +16,7 @@ stories!(
     expired_lease_is_claimable_again,
     later_stage_supersedes_pending_rows,
     concurrent_claimers_never_share_a_row,
+    retry_puts_a_failed_row_back_to_pending,
 );
 
 fn at(second: i64) -> Timestamp {
@@ -352,4 +353,71 @@ async fn concurrent_claimers_never_share_a_row(b: &Backend) {
         }
     }
     assert_eq!(total, 200);
+}
+
+/// The dashboard's retry button: only a `failed` row goes back to
+/// `pending`, due at once, lease cleared, its last error and attempt count
+/// kept; the dispatcher can then claim it again.
+async fn retry_puts_a_failed_row_back_to_pending(b: &Backend) {
+    let s = b.open().await;
+    s.enqueue(
+        vec![
+            row("u1", OutboxKind::Overdue, 1, "a@x.vn", 0),
+            row("u2", OutboxKind::Overdue, 1, "b@x.vn", 0),
+        ],
+        at(0),
+    )
+    .await
+    .unwrap();
+    let got = s.claim("d1", at(10), at(400), 2).await.unwrap();
+    let (failed, sent) = (got[0].id, got[1].id);
+    let done = s
+        .finish_many(
+            "d1",
+            vec![
+                (
+                    failed,
+                    Outcome::Failed {
+                        error: "550 5.1.1 no such user".into(),
+                    },
+                ),
+                (
+                    sent,
+                    Outcome::Sent {
+                        message_id: "<m@x>".into(),
+                    },
+                ),
+            ],
+            at(20),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done, [true, true]);
+    // Nothing is due before the retry.
+    assert!(
+        s.claim("d2", at(5000), at(6000), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A sent row, a row that does not exist: refused, nothing written.
+    assert!(!s.retry_outbox(sent, at(100)).await.unwrap());
+    assert!(!s.retry_outbox(999_999, at(100)).await.unwrap());
+    assert!(s.retry_outbox(failed, at(100)).await.unwrap());
+    let all = s.outbox(None).await.unwrap();
+    let r = all.iter().find(|r| r.id == failed).unwrap();
+    assert_eq!(r.status, OutboxStatus::Pending);
+    assert_eq!(r.next_attempt_at, at(100));
+    assert_eq!((r.lease_owner.as_deref(), r.lease_until), (None, None));
+    assert_eq!(r.last_error.as_deref(), Some("550 5.1.1 no such user"));
+    assert_eq!(r.attempts, 1);
+    assert_eq!(r.updated_at, at(100));
+    let other = all.iter().find(|r| r.id == sent).unwrap();
+    assert_eq!(other.status, OutboxStatus::Sent);
+    // Retrying a row that is pending again is a no-op.
+    assert!(!s.retry_outbox(failed, at(150)).await.unwrap());
+    // The dispatcher claims it again.
+    let again = s.claim("d2", at(200), at(800), 10).await.unwrap();
+    assert_eq!(again.iter().map(|r| r.id).collect::<Vec<_>>(), [failed]);
+    assert_eq!(again[0].attempts, 2);
 }

@@ -1,5 +1,26 @@
 //! Test helpers shared by the integration tests.
 
 pub mod backend;
+pub mod browser;
 pub mod pg;
+pub mod procs;
 pub mod smtp;
+
+/// A time zone in which the current local time is far from midnight, for
+/// the tests that run the real binary on the real clock ("today is a
+/// working day, remind every unit today"). Vietnam's own zone when its
+/// local hour is between 04:00 and 20:00, otherwise UTC−5 (where it then is
+/// between 08:00 and 16:00), so a test started late in the Vietnamese
+/// evening does not see its "today" change under it. Returns the IANA name
+/// written into the configuration and the zone.
+pub fn daytime_zone() -> (&'static str, jiff::tz::TimeZone) {
+    let now = jiff::Timestamp::now();
+    for name in ["Asia/Ho_Chi_Minh", "Etc/GMT+5"] {
+        let tz = jiff::tz::TimeZone::get(name).expect("time zone database");
+        let hour = tz.to_datetime(now).hour();
+        if (4..20).contains(&hour) {
+            return (name, tz);
+        }
+    }
+    unreachable!("UTC+7 and UTC-5 are 12 hours apart; one is in 04:00-20:00")
+}

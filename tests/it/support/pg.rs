@@ -5,7 +5,10 @@
 //! `postgres` user when running as root, unix socket inside the temp dir)
 //! and creates a new database per call. A small reaper process watches the
 //! test binary and stops the cluster and removes its directory when the
-//! binary exits, however it exits.
+//! binary exits, however it exits. A test that needs the server to go away
+//! (`Cluster::stop`, `Cluster::start_again` on the same port and data
+//! directory) starts its own cluster with `Cluster::start`, so the shared
+//! one stays up for the others.
 //!
 //! If PostgreSQL is not installed this panics with how to install it: the
 //! PostgreSQL tests fail, they never skip. Uses no sqlx: only the store does.
@@ -26,6 +29,8 @@ pub struct Cluster {
     root: PathBuf,
     port: u16,
     as_postgres: bool,
+    /// The server options given to `pg_ctl start` (without the port).
+    options: String,
 }
 
 /// How the cluster trades durability for speed.
@@ -135,6 +140,7 @@ impl Cluster {
             root,
             port: 0,
             as_postgres,
+            options: String::new(),
         };
         // Arm the reaper first, so even a failed start is cleaned up.
         cluster.spawn_reaper()?;
@@ -179,6 +185,7 @@ impl Cluster {
                 .map_err(|e| format!("pg_ctl: cannot run: {e}"))?;
             if status.success() {
                 cluster.port = port;
+                cluster.options = options;
                 return Ok(cluster);
             }
             last_error =
@@ -234,6 +241,54 @@ impl Cluster {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Stops the server (`pg_ctl -m fast stop`: open sessions are cut,
+    /// transactions in progress rolled back). The data directory stays.
+    pub fn stop(&self) -> Result<(), String> {
+        run(
+            self.tool("pg_ctl")
+                .arg("-D")
+                .arg(self.data())
+                .args(["-m", "fast", "-w", "-t", "60", "stop"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            "pg_ctl stop",
+        )
+    }
+
+    /// Starts the server again after [`stop`](Self::stop), on the same port
+    /// and data directory with the same options.
+    pub fn start_again(&self) -> Result<(), String> {
+        let mut last = String::new();
+        for _ in 0..20 {
+            let status = self
+                .tool("pg_ctl")
+                .arg("-D")
+                .arg(self.data())
+                .arg("-l")
+                .arg(self.root.join("server.log"))
+                .args(["-w", "-t", "60", "-o"])
+                .arg(format!(
+                    "-p {} -k {} {}",
+                    self.port,
+                    self.root.display(),
+                    self.options
+                ))
+                .arg("start")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .map_err(|e| format!("pg_ctl: cannot run: {e}"))?;
+            if status.success() {
+                return Ok(());
+            }
+            // The port may still be held for a moment after the stop.
+            last = std::fs::read_to_string(self.root.join("server.log")).unwrap_or_default();
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+        Err(format!("pg_ctl start (again) failed; server log:\n{last}"))
     }
 
     /// Creates database `name` and returns its URL.

@@ -12,6 +12,7 @@
 //! sink.drop_next_connections(2);   // accept, then close without a greeting
 //! sink.hang_next_messages(1);      // never answer the end of DATA
 //! sink.swallow_message(4);         // keep the 5th message, never answer it
+//! sink.set_reply_delay(Duration::from_millis(10)); // a slower server
 //! sink.stop().await;               // port closed, open connections cut
 //! sink.restart().await;            // listening again on the same port
 //! let got = sink.wait_for_messages(3, Duration::from_secs(5)).await;
@@ -24,7 +25,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -81,6 +82,8 @@ struct Shared {
     connections: AtomicUsize,
     script: Mutex<Script>,
     arrived: Notify,
+    /// Milliseconds between taking a message and answering its end of DATA.
+    reply_delay_ms: AtomicU64,
 }
 
 struct Running {
@@ -111,6 +114,7 @@ impl SmtpSink {
             connections: AtomicUsize::new(0),
             script: Mutex::new(Script::default()),
             arrived: Notify::new(),
+            reply_delay_ms: AtomicU64::new(0),
         });
         let sink = SmtpSink {
             addr,
@@ -206,6 +210,14 @@ impl SmtpSink {
     /// which a crashed client sends a duplicate.
     pub fn swallow_message(&self, after: usize) {
         self.shared.script.lock().unwrap().swallow_after = Some(after);
+    }
+
+    /// Wait `delay` after taking each message before answering its end of
+    /// DATA (the message counts as delivered from the moment it is taken):
+    /// a slower server, so a test can act while messages are in flight.
+    pub fn set_reply_delay(&self, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.shared.reply_delay_ms.store(ms, Ordering::SeqCst);
     }
 
     /// Stop listening (the port refuses connections) and cut open connections.
@@ -547,6 +559,10 @@ async fn session(stream: TcpStream, shared: Arc<Shared>, id: usize) -> std::io::
                         });
                     }
                     shared.arrived.notify_waiters();
+                    let delay = shared.reply_delay_ms.load(Ordering::SeqCst);
+                    if delay > 0 {
+                        tokio::time::sleep(Duration::from_millis(delay)).await;
+                    }
                     s.reply(&format!("250 2.0.0 ok: queued as {n}\r\n")).await?;
                 }
                 from = None;

@@ -1,0 +1,320 @@
+//! A real browser for end-to-end tests: Debian's `chromium`, driven by
+//! `chromedriver` over WebDriver (W3C JSON over HTTP), spoken by a small
+//! blocking HTTP/1.1 client on `std::net::TcpStream` and serde_json.
+//!
+//! `Browser::start()` finds both programs on PATH, starts `chromedriver` on
+//! a free port and opens a headless session; dropping the `Browser` ends the
+//! session (which closes chromium) and kills `chromedriver`. If either
+//! program is missing this panics with how to install it: the test fails,
+//! it never skips. Blocking: call it from `spawn_blocking` or a plain thread.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const INSTALL_HINT: &str = "the browser test needs Debian's chromium and chromedriver (looked for \
+     `chromium` and `chromedriver` on PATH). Install them with \
+     `apt-get install chromium chromium-driver` and run the tests again (.ci/run does this).";
+
+/// The W3C key of an element reference in WebDriver answers.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// One HTTP/1.1 exchange (`Connection: close`): status and body.
+pub fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> (u16, Vec<u8>) {
+    let mut s = TcpStream::connect(("127.0.0.1", port))
+        .unwrap_or_else(|e| panic!("connect to chromedriver on {port}: {e}"));
+    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    let payload = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nAccept: application/json\r\n"
+    );
+    if body.is_some() {
+        req.push_str(&format!(
+            "Content-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n",
+            payload.len()
+        ));
+    }
+    req.push_str("\r\n");
+    req.push_str(&payload);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut r = BufReader::new(s);
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    let status: u16 = line
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line {line:?}"));
+    let mut length = None;
+    let mut chunked = false;
+    loop {
+        let mut h = String::new();
+        r.read_line(&mut h).unwrap();
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            let (k, v) = (k.trim().to_ascii_lowercase(), v.trim());
+            if k == "content-length" {
+                length = v.parse::<usize>().ok();
+            } else if k == "transfer-encoding" && v.contains("chunked") {
+                chunked = true;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if chunked {
+        loop {
+            let mut size = String::new();
+            r.read_line(&mut size).unwrap();
+            let n = usize::from_str_radix(size.trim(), 16).unwrap();
+            let mut chunk = vec![0; n + 2];
+            r.read_exact(&mut chunk).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&chunk[..n]);
+        }
+    } else if let Some(n) = length {
+        out.resize(n, 0);
+        r.read_exact(&mut out).unwrap();
+    } else {
+        r.read_to_end(&mut out).unwrap();
+    }
+    (status, out)
+}
+
+/// RFC 4648 base64 (WebDriver screenshots).
+pub fn base64_decode(text: &str) -> Vec<u8> {
+    let val = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => u32::from(c - b'A'),
+            b'a'..=b'z' => u32::from(c - b'a') + 26,
+            b'0'..=b'9' => u32::from(c - b'0') + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => panic!("not base64: {c}"),
+        }
+    };
+    let clean: Vec<u8> = text.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
+    let mut out = Vec::with_capacity(clean.len() / 4 * 3);
+    for chunk in clean.chunks(4) {
+        let data: Vec<u8> = chunk.iter().copied().filter(|&c| c != b'=').collect();
+        let mut n = 0u32;
+        for (i, c) in data.iter().enumerate() {
+            n |= val(*c) << (18 - 6 * i);
+        }
+        for i in 0..data.len().saturating_sub(1) {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+    }
+    out
+}
+
+/// A headless chromium session.
+pub struct Browser {
+    driver: Child,
+    port: u16,
+    session: String,
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless chromium session.
+    pub fn start() -> Browser {
+        let chromium = on_path("chromium").unwrap_or_else(|| panic!("{INSTALL_HINT}"));
+        let chromedriver = on_path("chromedriver").unwrap_or_else(|| panic!("{INSTALL_HINT}"));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
+        let mut b = Browser {
+            driver,
+            port,
+            session: String::new(),
+        };
+        let start = Instant::now();
+        loop {
+            let ready = TcpStream::connect(("127.0.0.1", port)).is_ok() && {
+                let (code, body) = http(port, "GET", "/status", None);
+                code == 200
+                    && serde_json::from_slice::<Value>(&body)
+                        .is_ok_and(|v| v["value"]["ready"] == true)
+            };
+            if ready {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "chromedriver did not become ready in 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium.to_string_lossy(),
+                "args": [
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-dev-shm-usage",
+                    "--window-size=1280,900",
+                    "--lang=vi",
+                ],
+            },
+        }}});
+        let v = b.call("POST", "/session", Some(&caps));
+        b.session = v["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session id in {v}"))
+            .to_string();
+        b
+    }
+
+    /// A WebDriver command; panics (with the driver's message) on an error.
+    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+        let (code, bytes) = http(self.port, method, path, body);
+        let v: Value = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+            panic!(
+                "WebDriver {method} {path}: not JSON ({e}): {}",
+                String::from_utf8_lossy(&bytes)
+            )
+        });
+        assert_eq!(code, 200, "WebDriver {method} {path} answered {code}: {v}");
+        v["value"].clone()
+    }
+
+    fn s(&self, tail: &str) -> String {
+        format!("/session/{}{tail}", self.session)
+    }
+
+    pub fn goto(&self, url: &str) {
+        self.call("POST", &self.s("/url"), Some(&json!({"url": url})));
+    }
+
+    pub fn url(&self) -> String {
+        self.call("GET", &self.s("/url"), None)
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    pub fn set_window(&self, width: u32, height: u32) {
+        self.call(
+            "POST",
+            &self.s("/window/rect"),
+            Some(&json!({"width": width, "height": height})),
+        );
+    }
+
+    /// The first element matching a CSS selector.
+    pub fn find(&self, css: &str) -> String {
+        let v = self.call(
+            "POST",
+            &self.s("/element"),
+            Some(&json!({"using": "css selector", "value": css})),
+        );
+        v[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css:?}: {v}"))
+            .to_string()
+    }
+
+    /// How many elements match a CSS selector.
+    pub fn count(&self, css: &str) -> usize {
+        self.call(
+            "POST",
+            &self.s("/elements"),
+            Some(&json!({"using": "css selector", "value": css})),
+        )
+        .as_array()
+        .map_or(0, Vec::len)
+    }
+
+    pub fn text(&self, el: &str) -> String {
+        self.call("GET", &self.s(&format!("/element/{el}/text")), None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    pub fn attr(&self, el: &str, name: &str) -> Option<String> {
+        self.call(
+            "GET",
+            &self.s(&format!("/element/{el}/attribute/{name}")),
+            None,
+        )
+        .as_str()
+        .map(str::to_string)
+    }
+
+    pub fn click(&self, el: &str) {
+        self.call(
+            "POST",
+            &self.s(&format!("/element/{el}/click")),
+            Some(&json!({})),
+        );
+    }
+
+    pub fn type_text(&self, el: &str, text: &str) {
+        self.call(
+            "POST",
+            &self.s(&format!("/element/{el}/value")),
+            Some(&json!({"text": text})),
+        );
+    }
+
+    /// The page as PNG.
+    pub fn screenshot(&self) -> Vec<u8> {
+        let v = self.call("GET", &self.s("/screenshot"), None);
+        base64_decode(v.as_str().expect("base64 screenshot"))
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            // Closes chromium; errors do not matter on the way out.
+            let (port, path) = (self.port, format!("/session/{}", self.session));
+            let _ = std::panic::catch_unwind(move || http(port, "DELETE", &path, None));
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[test]
+fn base64_decodes_rfc4648_vectors() {
+    for (o, i) in [
+        ("", ""),
+        ("f", "Zg=="),
+        ("fo", "Zm8="),
+        ("foo", "Zm9v"),
+        ("foob", "Zm9vYg=="),
+        ("fooba", "Zm9vYmE="),
+        ("foobar", "Zm9vYmFy"),
+    ] {
+        assert_eq!(base64_decode(i), o.as_bytes());
+    }
+}
