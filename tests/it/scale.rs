@@ -33,7 +33,6 @@ use crate::support::smtp::SmtpSink;
 const UNITS_N: usize = 12;
 const OBLIGATION: &str = "bc-thu";
 const OFFICE: &str = "vanthu@so.example";
-const TZ: &str = "Asia/Ho_Chi_Minh";
 
 fn unit_ids() -> Vec<String> {
     (1..=UNITS_N).map(|i| format!("xa-{i:02}")).collect()
@@ -43,9 +42,11 @@ fn unit_mail(u: &str) -> String {
     format!("vanthu@{u}.example")
 }
 
+/// Today in a zone where it is daytime (`support::daytime_zone`), so a run
+/// near midnight cannot see the day change.
 fn today() -> Date {
-    jiff::tz::TimeZone::get(TZ)
-        .unwrap()
+    crate::support::daytime_zone()
+        .1
         .to_datetime(Timestamp::now())
         .date()
 }
@@ -61,6 +62,7 @@ fn free_port() -> u16 {
 /// The configuration of one instance: a one-off report due yesterday,
 /// escalated today (stage 0) to the unit and to the office "so".
 fn config_text(smtp_port: u16, http_port: u16) -> String {
+    let (zone, _) = crate::support::daytime_zone();
     let today = today();
     let due = today.yesterday().unwrap();
     let cal = WorkCalendar::new(&CalendarSettings {
@@ -68,7 +70,7 @@ fn config_text(smtp_port: u16, http_port: u16) -> String {
         ..Default::default()
     });
     let mut toml = format!(
-        "[daemon]\ntime_zone = \"{TZ}\"\nsending_hours = \"00:00-23:59\"\n\
+        "[daemon]\ntime_zone = \"{zone}\"\nsending_hours = \"00:00-23:59\"\n\
          http_listen = \"127.0.0.1:{http_port}\"\n\n\
          [mail]\ntransport = \"smtp\"\nfrom = \"Sở Thử <baocao@so.example>\"\n\
          [mail.smtp]\nhost = \"127.0.0.1\"\nport = {smtp_port}\nsecurity = \"none\"\n\n"
