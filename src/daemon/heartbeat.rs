@@ -4,9 +4,12 @@
 //! health endpoint) ask [`Heartbeat::age`]; if the scheduler stops ticking,
 //! the pings to systemd stop and systemd restarts the daemon. Time comes from
 //! the caller's monotonic clock so tests can drive it.
+//!
+//! It also carries this process's role among several instances (set by
+//! `daemon::leader`, read by `/healthz` and `/metrics`).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Shared, lock-free record of the last tick.
@@ -15,6 +18,8 @@ pub struct Heartbeat {
     origin: Instant,
     /// Milliseconds since `origin` of the last beat; `u64::MAX` = never.
     last_ms: Arc<AtomicU64>,
+    /// 0 = not checked yet, 1 = not the leader, 2 = the leader.
+    leader: Arc<AtomicU8>,
 }
 
 impl Heartbeat {
@@ -22,6 +27,22 @@ impl Heartbeat {
         Heartbeat {
             origin,
             last_ms: Arc::new(AtomicU64::new(u64::MAX)),
+            leader: Arc::new(AtomicU8::new(0)),
+        }
+    }
+
+    /// Records whether this process is the leader (see `daemon::leader`).
+    pub fn set_leader(&self, leader: bool) {
+        self.leader
+            .store(if leader { 2 } else { 1 }, Ordering::Release);
+    }
+
+    /// Whether this process was the leader at the last check; `None`
+    /// before the first one.
+    pub fn leader(&self) -> Option<bool> {
+        match self.leader.load(Ordering::Acquire) {
+            0 => None,
+            v => Some(v == 2),
         }
     }
 
@@ -68,5 +89,16 @@ mod tests {
         let clone = hb.clone();
         clone.beat(t0 + Duration::from_secs(100));
         assert!(hb.is_alive(t0 + Duration::from_secs(120), Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn leader_role_is_shared_by_clones() {
+        let hb = Heartbeat::new(Instant::now());
+        assert_eq!(hb.leader(), None, "not checked yet");
+        let clone = hb.clone();
+        clone.set_leader(true);
+        assert_eq!(hb.leader(), Some(true));
+        clone.set_leader(false);
+        assert_eq!(hb.leader(), Some(false));
     }
 }

@@ -7,6 +7,14 @@
 //! first. Every tick derives its work from the database, so a missed tick is
 //! caught up by the next and downtime by the first tick on start.
 //!
+//! Several processes may share one PostgreSQL database: only the leader
+//! (`daemon::leader`) plans, sends the digest, runs housekeeping and claims
+//! escalations; every process dispatches the other rows, and plans once
+//! after its start or a reload (its configuration may be newer than the
+//! leader's). Leadership is
+//! confirmed before each of those duties and checked every
+//! `LEADERSHIP_INTERVAL`; a process that takes over runs a tick at once.
+//!
 //! Must not: decide what is sent (that is `outbox`), or touch SMTP or SQL
 //! directly.
 
@@ -25,6 +33,7 @@ use crate::outbox::{Dispatcher, Planning};
 use crate::store::Store;
 
 use super::heartbeat::Heartbeat;
+use super::leader::{LEADERSHIP_INTERVAL, Leadership};
 use super::notify;
 use super::schedule::{JobFn, JobSpec, ScheduleError, Scheduler};
 
@@ -55,6 +64,10 @@ pub struct Engine {
     pub composer: Composer,
     pub mailer: Mailer,
     pub planning: Planning,
+    /// Plan at the next tick whatever the role: set when built (start or
+    /// reload), so a configuration newer than the leader's (a rolling
+    /// reload or upgrade) takes effect as soon as one instance has it.
+    pub plan_once: bool,
 }
 
 impl Engine {
@@ -79,10 +92,12 @@ impl Engine {
             composer,
             mailer,
             planning: Planning::default(),
+            plan_once: true,
         })
     }
 
-    /// One tick at `clock()`: enqueue what is due, then dispatch.
+    /// One tick at `clock()`: enqueue what is due, then dispatch (as the
+    /// only process, i.e. the leader).
     pub async fn tick<S: Store>(
         &mut self,
         store: &S,
@@ -90,23 +105,25 @@ impl Engine {
         clock: &(dyn Fn() -> Timestamp + Sync),
         stop: &StopFlag,
     ) {
+        self.tick_as(store, owner, clock, stop, true).await;
+    }
+
+    /// One tick: the leader enqueues what is due and dispatches everything;
+    /// another process only dispatches, escalations excepted (and plans
+    /// once after a start or reload: see `plan_once`; planning twice writes
+    /// nothing twice).
+    pub async fn tick_as<S: Store>(
+        &mut self,
+        store: &S,
+        owner: &str,
+        clock: &(dyn Fn() -> Timestamp + Sync),
+        stop: &StopFlag,
+        leader: bool,
+    ) {
         let now = clock();
-        match self
-            .planning
-            .enqueue(store, &self.cfg, &self.cal, now)
-            .await
-        {
-            Ok(r) if r.pending + r.skipped + r.superseded > 0 => tracing::info!(
-                pending = r.pending,
-                skipped = r.skipped,
-                superseded = r.superseded,
-                "enqueued"
-            ),
-            Ok(_) => {}
-            Err(e) => {
-                tracing::error!(error = %e, "planning failed; the next tick retries");
-                return;
-            }
+        let plan = leader || self.plan_once;
+        if plan && !self.plan(store, now).await {
+            return;
         }
         let d = Dispatcher {
             cfg: &self.cfg,
@@ -115,7 +132,7 @@ impl Engine {
             mailer: &self.mailer,
             owner,
         };
-        match d.run_until(store, clock, stop).await {
+        match d.run_scoped(store, clock, stop, leader).await {
             Ok(r) => {
                 if !r.sent.is_empty() || r.retried + r.failed + r.cancelled > 0 {
                     tracing::info!(
@@ -128,6 +145,33 @@ impl Engine {
                 }
             }
             Err(e) => tracing::error!(error = %e, "dispatch failed; the next tick retries"),
+        }
+    }
+
+    /// Plans and enqueues everything due by `now`; false (logged) when the
+    /// store failed: the next tick retries, and this one sends nothing.
+    async fn plan<S: Store>(&mut self, store: &S, now: Timestamp) -> bool {
+        match self
+            .planning
+            .enqueue(store, &self.cfg, &self.cal, now)
+            .await
+        {
+            Ok(r) => {
+                self.plan_once = false;
+                if r.pending + r.skipped + r.superseded > 0 {
+                    tracing::info!(
+                        pending = r.pending,
+                        skipped = r.skipped,
+                        superseded = r.superseded,
+                        "enqueued"
+                    );
+                }
+                true
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "planning failed; the next tick retries");
+                false
+            }
         }
     }
 }
@@ -194,49 +238,102 @@ where
     )
     .await;
 
+    let leadership = Leadership::new(store.leader_lock(), heartbeat.clone());
+
     // Catch up on start, before the scheduler's first tick.
     heartbeat.beat(Instant::now());
     {
         let mut e = engine.lock().await;
-        e.tick(&store, &owner, &Timestamp::now, &stop).await;
+        let role = leadership.confirm().await;
+        e.tick_as(&store, &owner, &Timestamp::now, &stop, role.leader)
+            .await;
         log_waiting(&store, &e, Timestamp::now()).await;
     }
 
     let tick: JobFn = {
-        let (engine, store, owner, stop, heartbeat) = (
+        let (engine, store, owner, stop, heartbeat, leadership) = (
             engine.clone(),
             store.clone(),
             owner.clone(),
             stop.clone(),
             heartbeat.clone(),
+            leadership.clone(),
         );
         Arc::new(move || {
-            let (engine, store, owner, stop, heartbeat) = (
+            let (engine, store, owner, stop, heartbeat, leadership) = (
                 engine.clone(),
                 store.clone(),
                 owner.clone(),
                 stop.clone(),
                 heartbeat.clone(),
+                leadership.clone(),
             );
             Box::pin(async move {
                 heartbeat.beat(Instant::now());
                 if stop.load(Ordering::Acquire) {
                     return;
                 }
-                engine
-                    .lock()
-                    .await
-                    .tick(&store, &owner, &Timestamp::now, &stop)
+                let mut e = engine.lock().await;
+                // Confirmed after the engine lock: a tick in flight may have taken long.
+                let role = leadership.confirm().await;
+                e.tick_as(&store, &owner, &Timestamp::now, &stop, role.leader)
                     .await;
             })
         })
     };
+    // Leadership checks between ticks: a process that takes over plans and
+    // dispatches (escalations included) at once, not at the next minute.
+    let checks = {
+        let (engine, store, owner, stop, leadership) = (
+            engine.clone(),
+            store.clone(),
+            owner.clone(),
+            stop.clone(),
+            leadership.clone(),
+        );
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(LEADERSHIP_INTERVAL);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                if stop.load(Ordering::Acquire) {
+                    break;
+                }
+                // Not behind the engine lock: a leader busy sending keeps
+                // its lock session alive.
+                if !leadership.confirm().await.gained {
+                    continue;
+                }
+                let (engine, store, owner, stop, leadership) = (
+                    engine.clone(),
+                    store.clone(),
+                    owner.clone(),
+                    stop.clone(),
+                    leadership.clone(),
+                );
+                tokio::spawn(async move {
+                    let mut e = engine.lock().await;
+                    if stop.load(Ordering::Acquire) {
+                        return;
+                    }
+                    let role = leadership.confirm().await;
+                    e.tick_as(&store, &owner, &Timestamp::now, &stop, role.leader)
+                        .await;
+                });
+            }
+        })
+    };
     let digest: JobFn = {
-        let (engine, store) = (engine.clone(), store.clone());
+        let (engine, store, leadership) = (engine.clone(), store.clone(), leadership.clone());
         Arc::new(move || {
-            let (engine, store) = (engine.clone(), store.clone());
+            let (engine, store, leadership) = (engine.clone(), store.clone(), leadership.clone());
             Box::pin(async move {
                 let e = engine.lock().await;
+                if !leadership.confirm().await.leader {
+                    tracing::info!("digest: another instance leads and sends it");
+                    return;
+                }
                 if let Err(err) = crate::outbox::digest::send_digest(
                     &store,
                     &e.cfg,
@@ -253,11 +350,14 @@ where
         })
     };
     let housekeeping: JobFn = {
-        let store = store.clone();
+        let (store, leadership) = (store.clone(), leadership.clone());
         Arc::new(move || {
-            let store = store.clone();
+            let (store, leadership) = (store.clone(), leadership.clone());
             Box::pin(async move {
                 use crate::store::OutboxStatus;
+                if !leadership.is_leader() {
+                    return;
+                }
                 match store.outbox(Some(OutboxStatus::Failed)).await {
                     Ok(failed) if !failed.is_empty() => tracing::warn!(
                         failed = failed.len(),
@@ -348,6 +448,8 @@ where
     }
     // Taking the lock waits for a tick in flight to finish its batch.
     drop(engine.lock().await);
+    checks.abort();
+    leadership.release().await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -51,11 +51,15 @@ pub async fn healthz<S: Store + 'static>(State(state): State<AppState<S>>) -> Re
     };
     let (sched, age) = scheduler(&state);
     let healthy = db == "ok" && sched == "ok";
+    // Whether this instance plans and escalates (null before the first
+    // check or without a scheduler): informative, not part of health.
+    let leader = state.shared.heartbeat.as_ref().and_then(|h| h.leader());
     let mut body = json!({
         "status": if healthy { "ok" } else { "unavailable" },
         "database": db,
         "scheduler": sched,
         "last_tick_age_s": age,
+        "leader": leader,
     });
     if !healthy {
         let mut reasons = Vec::new();
@@ -204,6 +208,15 @@ pub async fn render<S: Store>(
             &[],
             age.as_secs_f64().floor(),
         );
+    }
+
+    e.family(
+        "hanbao_leader",
+        "gauge",
+        "1 when this instance leads (plans, sends the digest and escalations), else 0 (absent before the first check).",
+    );
+    if let Some(leader) = shared.heartbeat.as_ref().and_then(|h| h.leader()) {
+        e.sample("hanbao_leader", &[], f64::from(u8::from(leader)));
     }
 
     e.family(

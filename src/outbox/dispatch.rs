@@ -175,6 +175,19 @@ impl Dispatcher<'_> {
         clock: &(dyn Fn() -> Timestamp + Sync),
         stop: &StopFlag,
     ) -> Result<DispatchReport, StoreError> {
+        self.run_scoped(store, clock, stop, true).await
+    }
+
+    /// Like [`Dispatcher::run_until`]; with `escalations` false, escalation
+    /// rows are left for another process (the leader, which groups them
+    /// per recipient): see `Store::claim_except_escalations`.
+    pub async fn run_scoped<S: Store>(
+        &self,
+        store: &S,
+        clock: &(dyn Fn() -> Timestamp + Sync),
+        stop: &StopFlag,
+        escalations: bool,
+    ) -> Result<DispatchReport, StoreError> {
         let mut report = DispatchReport::default();
         let tz = &self.cfg.daemon.time_zone;
         let hours = self.cfg.daemon.sending_hours;
@@ -192,7 +205,13 @@ impl Dispatcher<'_> {
             // into one message.
             let mut rows = Vec::new();
             loop {
-                let got = store.claim(self.owner, now, lease_until, BATCH).await?;
+                let got = if escalations {
+                    store.claim(self.owner, now, lease_until, BATCH).await?
+                } else {
+                    store
+                        .claim_except_escalations(self.owner, now, lease_until, BATCH)
+                        .await?
+                };
                 let done = got.len() < BATCH as usize;
                 rows.extend(got);
                 if done || rows.len() >= MAX_PER_RUN {

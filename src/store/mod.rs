@@ -25,6 +25,7 @@
 
 mod decide;
 mod error;
+mod leader;
 mod model;
 mod outbox;
 mod postgres;
@@ -38,6 +39,7 @@ use jiff::Timestamp;
 use sqlx::SqlSafeStr as _;
 
 pub use error::StoreError;
+pub use leader::{LEADER_LOCK_KEY, LeaderLock, PgLeaderLock, SILENT_SESSION_CLOSED_AFTER};
 pub use model::{
     Action, AppliedMigration, CurrentState, Event, ExtensionState, Facts, HistoryFilter,
     ImportReport, Key, KnownIds, NewExtension, NewSubmission, NewWaiver, Recorded, Revocation,
@@ -224,6 +226,22 @@ pub trait Store: Send + Sync {
 
     /// Closes the connections (waits for queries in flight).
     fn close(&self) -> impl Future<Output = ()> + Send;
+
+    /// Like [`Store::claim`], leaving escalation rows alone: what an
+    /// instance that is not the leader claims, so that escalations to one
+    /// recipient are grouped by one process (see `LeaderLock`).
+    fn claim_except_escalations(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
+
+    /// A new, not yet taken, leadership lock for this database: the
+    /// advisory lock on a dedicated session (PostgreSQL), or always the
+    /// leader (SQLite). No IO until [`LeaderLock::check`].
+    fn leader_lock(&self) -> LeaderLock;
 
     /// Puts a `failed` outbox row back to `pending`, due at `now`, lease
     /// cleared (an administrator's retry from the dashboard). The last error
@@ -428,6 +446,23 @@ impl Store for AnyStore {
 
     async fn close(&self) {
         dispatch!(self, s => s.close())
+    }
+
+    async fn claim_except_escalations(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        dispatch!(self, s => s.claim_except_escalations(owner, now, lease_until, limit))
+    }
+
+    fn leader_lock(&self) -> LeaderLock {
+        match self {
+            AnyStore::Sqlite(s) => s.leader_lock(),
+            AnyStore::Postgres(s) => s.leader_lock(),
+        }
     }
 
     async fn retry_outbox(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {

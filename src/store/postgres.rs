@@ -626,6 +626,46 @@ impl Store for PgStore {
         self.pool.close().await;
     }
 
+    async fn claim_except_escalations(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let sql = format!(
+            "WITH due AS (SELECT id FROM outbox \
+                 WHERE ((status = 'pending' AND next_attempt_at <= $1) \
+                    OR (status = 'sending' AND lease_until <= $1) \
+                    OR (status = 'sending' AND lease_owner = $3 AND updated_at < $1)) \
+                   AND kind <> 'escalation' \
+                 ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) \
+             UPDATE outbox o SET status = 'sending', lease_owner = $3, lease_until = $4, \
+                 attempts = o.attempts + 1, updated_at = $1 \
+             FROM due WHERE o.id = due.id \
+             RETURNING {}",
+            OUTBOX_COLUMNS
+                .split(", ")
+                .map(|c| format!("o.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let got: Vec<OutboxDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(now.as_second())
+            .bind(i64::from(limit))
+            .bind(owner)
+            .bind(lease_until.as_second())
+            .fetch_all(&self.pool)
+            .await?;
+        let mut rows = ob::rows(got)?;
+        rows.sort_by_key(|r| (r.next_attempt_at, r.id));
+        Ok(rows)
+    }
+
+    fn leader_lock(&self) -> super::LeaderLock {
+        super::LeaderLock::postgres((*self.pool.connect_options()).clone())
+    }
+
     async fn retry_outbox(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
         let n = sqlx::query(
             "UPDATE outbox SET status = 'pending', next_attempt_at = $2, lease_owner = NULL, \

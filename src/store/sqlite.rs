@@ -700,6 +700,43 @@ impl Store for SqliteStore {
         self.pool.close().await;
     }
 
+    async fn claim_except_escalations(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let sql = format!(
+            "UPDATE outbox SET status = 'sending', lease_owner = ?3, lease_until = ?4, \
+             attempts = attempts + 1, updated_at = ?1 \
+             WHERE id IN (SELECT id FROM outbox \
+                 WHERE ((status = 'pending' AND next_attempt_at <= ?1) \
+                    OR (status = 'sending' AND lease_until <= ?1) \
+                    OR (status = 'sending' AND lease_owner = ?3 AND updated_at < ?1)) \
+                   AND kind <> 'escalation' \
+                 ORDER BY next_attempt_at, id LIMIT ?2) \
+             RETURNING {OUTBOX_COLUMNS}"
+        );
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let got: Vec<OutboxDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(now.as_second())
+            .bind(i64::from(limit))
+            .bind(owner)
+            .bind(lease_until.as_second())
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let mut rows = ob::rows(got)?;
+        rows.sort_by_key(|r| (r.next_attempt_at, r.id));
+        Ok(rows)
+    }
+
+    /// One process per SQLite file: always the leader.
+    fn leader_lock(&self) -> super::LeaderLock {
+        super::LeaderLock::Single
+    }
+
     async fn retry_outbox(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
         let n = sqlx::query(
             "UPDATE outbox SET status = 'pending', next_attempt_at = ?2, lease_owner = NULL, \

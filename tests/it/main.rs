@@ -12,6 +12,7 @@ mod link;
 mod mail;
 mod outbox;
 mod planner;
+mod scale;
 mod simulate;
 mod store;
 mod support;

@@ -49,12 +49,12 @@ impl DaemonConfig {
         }
     }
 
-    /// Half an hour of sending, twelve hours from now: the daemon plans
-    /// (and enqueues) but does not send now.
+    /// Half an hour of sending just after midnight. In the zone of
+    /// `support::daytime_zone` the local time is between 04:00 and 20:00,
+    /// so today's window is over: the first tick plans and enqueues (the
+    /// reminders fall at 00:00 today) but sends nothing before tomorrow.
     pub fn sending_later(mut self) -> DaemonConfig {
-        let (_, tz) = super::daytime_zone();
-        let hour = (tz.to_datetime(Timestamp::now()).hour() + 12) % 24;
-        self.sending_hours = format!("{hour:02}:00-{hour:02}:30");
+        self.sending_hours = "00:00-00:30".into();
         self
     }
 

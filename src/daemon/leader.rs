@@ -1,0 +1,147 @@
+//! Which of several `hanbao run` processes on one database leads: plans
+//! (enqueues), sends the coordinator's digest and claims grouped
+//! escalations. Every instance dispatches the other rows.
+//!
+//! [`Leadership`] wraps the store's `LeaderLock` (a PostgreSQL advisory lock
+//! on a dedicated session, or always the leader on SQLite) behind a mutex,
+//! records the role in the [`Heartbeat`] for `/healthz` and `/metrics`, and
+//! logs every change. [`Leadership::confirm`] does IO (a round trip on the
+//! lock's session, or an attempt to take the lock, reconnecting if needed):
+//! the daemon calls it before each leader duty and every
+//! [`LEADERSHIP_INTERVAL`] from a task of its own, so a dead leader is
+//! replaced within about that interval.
+//!
+//! Must not: touch SQL directly (that is `store::LeaderLock`), or decide
+//! what is sent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+
+use crate::store::LeaderLock;
+
+use super::heartbeat::Heartbeat;
+
+/// How often a process that does not lead tries to take the lock (and a
+/// leader confirms it still holds it).
+pub const LEADERSHIP_INTERVAL: Duration = Duration::from_secs(5);
+
+/// What one check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Role {
+    /// This process leads now.
+    pub leader: bool,
+    /// It did not at the previous check (a takeover, or the first check).
+    pub gained: bool,
+}
+
+#[derive(Debug)]
+struct Inner {
+    lock: LeaderLock,
+    /// The database could not be reached at the last check (logged once).
+    unreachable: bool,
+}
+
+/// The process's leadership, shared by the tick, digest and check tasks.
+#[derive(Clone)]
+pub struct Leadership {
+    inner: Arc<Mutex<Inner>>,
+    heartbeat: Heartbeat,
+}
+
+impl Leadership {
+    pub fn new(lock: LeaderLock, heartbeat: Heartbeat) -> Leadership {
+        Leadership {
+            inner: Arc::new(Mutex::new(Inner {
+                lock,
+                unreachable: false,
+            })),
+            heartbeat,
+        }
+    }
+
+    /// Checks (IO) whether this process leads now, records and logs it.
+    pub async fn confirm(&self) -> Role {
+        let mut inner = self.inner.lock().await;
+        let before = self.heartbeat.leader();
+        let leader = match inner.lock.check().await {
+            Ok(leader) => {
+                if inner.unreachable {
+                    inner.unreachable = false;
+                    tracing::info!("leadership: the database answers again");
+                }
+                leader
+            }
+            Err(e) => {
+                if !inner.unreachable {
+                    inner.unreachable = true;
+                    tracing::warn!(error = %e, "leadership: cannot reach the database; not the leader until it answers (retrying every {}s)", LEADERSHIP_INTERVAL.as_secs());
+                }
+                false
+            }
+        };
+        self.heartbeat.set_leader(leader);
+        let gained = leader && before != Some(true);
+        if gained {
+            tracing::info!(
+                lock = inner.lock.kind(),
+                "leadership acquired: this instance plans, sends the digest and the grouped escalations"
+            );
+        } else if !leader && before == Some(true) {
+            tracing::warn!(
+                "leadership lost: this instance stops planning and leaves escalations to the leader"
+            );
+        } else if !leader && before.is_none() {
+            tracing::info!("another instance leads; this one sends reminders and notices only");
+        }
+        Role { leader, gained }
+    }
+
+    /// Whether this process led at the last check (no IO).
+    pub fn is_leader(&self) -> bool {
+        self.heartbeat.leader() == Some(true)
+    }
+
+    /// Gives the lock up (shutdown), so another instance takes over at its
+    /// next check.
+    pub async fn release(&self) {
+        let mut inner = self.inner.lock().await;
+        let was = inner.lock.held();
+        inner.lock.release().await;
+        if was && !matches!(inner.lock, LeaderLock::Single) {
+            self.heartbeat.set_leader(false);
+            tracing::info!("leadership released");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[tokio::test]
+    async fn a_single_process_always_leads_and_says_so_once() {
+        let hb = Heartbeat::new(Instant::now());
+        let l = Leadership::new(LeaderLock::Single, hb.clone());
+        assert_eq!(hb.leader(), None);
+        assert_eq!(
+            l.confirm().await,
+            Role {
+                leader: true,
+                gained: true
+            }
+        );
+        assert_eq!(
+            l.confirm().await,
+            Role {
+                leader: true,
+                gained: false
+            }
+        );
+        assert!(l.is_leader());
+        l.release().await;
+        assert_eq!(hb.leader(), Some(true), "SQLite: still the only process");
+    }
+}
