@@ -148,6 +148,53 @@ impl PgStore {
         Ok(PgStore { pool })
     }
 
+    /// Leases due rows to `owner`: pending rows whose time has come, rows
+    /// whose lease ended, and this owner's own `sending` rows from an
+    /// earlier run (a run that failed before recording them). Rows another
+    /// instance has locked are skipped, not waited for: two dispatchers
+    /// never claim the same row and never block each other. Without
+    /// `escalations`, escalation rows are left for the leader.
+    async fn claim_rows(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+        escalations: bool,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let kind = if escalations {
+            ""
+        } else {
+            " AND kind <> 'escalation'"
+        };
+        let sql = format!(
+            "WITH due AS (SELECT id FROM outbox \
+                 WHERE ((status = 'pending' AND next_attempt_at <= $1) \
+                    OR (status = 'sending' AND lease_until <= $1) \
+                    OR (status = 'sending' AND lease_owner = $3 AND updated_at < $1)){kind} \
+                 ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) \
+             UPDATE outbox o SET status = 'sending', lease_owner = $3, lease_until = $4, \
+                 attempts = o.attempts + 1, updated_at = $1 \
+             FROM due WHERE o.id = due.id \
+             RETURNING {}",
+            OUTBOX_COLUMNS
+                .split(", ")
+                .map(|c| format!("o.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let got: Vec<OutboxDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(now.as_second())
+            .bind(i64::from(limit))
+            .bind(owner)
+            .bind(lease_until.as_second())
+            .fetch_all(&self.pool)
+            .await?;
+        let mut rows = ob::rows(got)?;
+        rows.sort_by_key(|r| (r.next_attempt_at, r.id));
+        Ok(rows)
+    }
+
     /// `EXPLAIN` of the `current` query, one line per plan line.
     pub async fn explain_current(
         &self,
@@ -479,34 +526,7 @@ impl Store for PgStore {
         lease_until: Timestamp,
         limit: u32,
     ) -> Result<Vec<OutboxRow>, StoreError> {
-        // Rows another instance has locked are skipped, not waited for: two
-        // dispatchers never claim the same row and never block each other.
-        let sql = format!(
-            "WITH due AS (SELECT id FROM outbox \
-                 WHERE (status = 'pending' AND next_attempt_at <= $1) \
-                    OR (status = 'sending' AND lease_until <= $1) \
-                    OR (status = 'sending' AND lease_owner = $3 AND updated_at < $1) \
-                 ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) \
-             UPDATE outbox o SET status = 'sending', lease_owner = $3, lease_until = $4, \
-                 attempts = o.attempts + 1, updated_at = $1 \
-             FROM due WHERE o.id = due.id \
-             RETURNING {}",
-            OUTBOX_COLUMNS
-                .split(", ")
-                .map(|c| format!("o.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let got: Vec<OutboxDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(now.as_second())
-            .bind(i64::from(limit))
-            .bind(owner)
-            .bind(lease_until.as_second())
-            .fetch_all(&self.pool)
-            .await?;
-        let mut rows = ob::rows(got)?;
-        rows.sort_by_key(|r| (r.next_attempt_at, r.id));
-        Ok(rows)
+        self.claim_rows(owner, now, lease_until, limit, true).await
     }
 
     async fn finish(
@@ -633,33 +653,7 @@ impl Store for PgStore {
         lease_until: Timestamp,
         limit: u32,
     ) -> Result<Vec<OutboxRow>, StoreError> {
-        let sql = format!(
-            "WITH due AS (SELECT id FROM outbox \
-                 WHERE ((status = 'pending' AND next_attempt_at <= $1) \
-                    OR (status = 'sending' AND lease_until <= $1) \
-                    OR (status = 'sending' AND lease_owner = $3 AND updated_at < $1)) \
-                   AND kind <> 'escalation' \
-                 ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) \
-             UPDATE outbox o SET status = 'sending', lease_owner = $3, lease_until = $4, \
-                 attempts = o.attempts + 1, updated_at = $1 \
-             FROM due WHERE o.id = due.id \
-             RETURNING {}",
-            OUTBOX_COLUMNS
-                .split(", ")
-                .map(|c| format!("o.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let got: Vec<OutboxDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(now.as_second())
-            .bind(i64::from(limit))
-            .bind(owner)
-            .bind(lease_until.as_second())
-            .fetch_all(&self.pool)
-            .await?;
-        let mut rows = ob::rows(got)?;
-        rows.sort_by_key(|r| (r.next_attempt_at, r.id));
-        Ok(rows)
+        self.claim_rows(owner, now, lease_until, limit, false).await
     }
 
     fn leader_lock(&self) -> super::LeaderLock {

@@ -167,6 +167,48 @@ impl Writer {
 }
 
 impl SqliteStore {
+    /// Leases due rows to `owner` in one `BEGIN IMMEDIATE` transaction:
+    /// pending rows whose time has come, rows whose lease ended, and this
+    /// owner's own `sending` rows from an earlier run (a run that failed
+    /// before recording them). Without `escalations`, escalation rows are
+    /// left for the leader.
+    async fn claim_rows(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+        escalations: bool,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let kind = if escalations {
+            ""
+        } else {
+            " AND kind <> 'escalation'"
+        };
+        let sql = format!(
+            "UPDATE outbox SET status = 'sending', lease_owner = ?3, lease_until = ?4, \
+             attempts = attempts + 1, updated_at = ?1 \
+             WHERE id IN (SELECT id FROM outbox \
+                 WHERE ((status = 'pending' AND next_attempt_at <= ?1) \
+                    OR (status = 'sending' AND lease_until <= ?1) \
+                    OR (status = 'sending' AND lease_owner = ?3 AND updated_at < ?1)){kind} \
+                 ORDER BY next_attempt_at, id LIMIT ?2) \
+             RETURNING {OUTBOX_COLUMNS}"
+        );
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let got: Vec<OutboxDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(now.as_second())
+            .bind(i64::from(limit))
+            .bind(owner)
+            .bind(lease_until.as_second())
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let mut rows = ob::rows(got)?;
+        rows.sort_by_key(|r| (r.next_attempt_at, r.id));
+        Ok(rows)
+    }
+
     /// Opens `sqlite://PATH` (creating the file and its directory) or
     /// `sqlite::memory:` (one connection, for throwaway use), and migrates.
     pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
@@ -543,28 +585,7 @@ impl Store for SqliteStore {
         lease_until: Timestamp,
         limit: u32,
     ) -> Result<Vec<OutboxRow>, StoreError> {
-        let sql = format!(
-            "UPDATE outbox SET status = 'sending', lease_owner = ?3, lease_until = ?4, \
-             attempts = attempts + 1, updated_at = ?1 \
-             WHERE id IN (SELECT id FROM outbox \
-                 WHERE (status = 'pending' AND next_attempt_at <= ?1) \
-                    OR (status = 'sending' AND lease_until <= ?1) \
-                    OR (status = 'sending' AND lease_owner = ?3 AND updated_at < ?1) \
-                 ORDER BY next_attempt_at, id LIMIT ?2) \
-             RETURNING {OUTBOX_COLUMNS}"
-        );
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let got: Vec<OutboxDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(now.as_second())
-            .bind(i64::from(limit))
-            .bind(owner)
-            .bind(lease_until.as_second())
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        let mut rows = ob::rows(got)?;
-        rows.sort_by_key(|r| (r.next_attempt_at, r.id));
-        Ok(rows)
+        self.claim_rows(owner, now, lease_until, limit, true).await
     }
 
     async fn finish(
@@ -707,29 +728,7 @@ impl Store for SqliteStore {
         lease_until: Timestamp,
         limit: u32,
     ) -> Result<Vec<OutboxRow>, StoreError> {
-        let sql = format!(
-            "UPDATE outbox SET status = 'sending', lease_owner = ?3, lease_until = ?4, \
-             attempts = attempts + 1, updated_at = ?1 \
-             WHERE id IN (SELECT id FROM outbox \
-                 WHERE ((status = 'pending' AND next_attempt_at <= ?1) \
-                    OR (status = 'sending' AND lease_until <= ?1) \
-                    OR (status = 'sending' AND lease_owner = ?3 AND updated_at < ?1)) \
-                   AND kind <> 'escalation' \
-                 ORDER BY next_attempt_at, id LIMIT ?2) \
-             RETURNING {OUTBOX_COLUMNS}"
-        );
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let got: Vec<OutboxDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(now.as_second())
-            .bind(i64::from(limit))
-            .bind(owner)
-            .bind(lease_until.as_second())
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        let mut rows = ob::rows(got)?;
-        rows.sort_by_key(|r| (r.next_attempt_at, r.id));
-        Ok(rows)
+        self.claim_rows(owner, now, lease_until, limit, false).await
     }
 
     /// One process per SQLite file: always the leader.
