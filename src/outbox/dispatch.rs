@@ -14,6 +14,7 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -250,6 +251,9 @@ impl Dispatcher<'_> {
             }
         }
         let index = Index::new(self.cfg);
+        // Shared with the blocking threads that render (cheap: the
+        // templates themselves are behind an `Arc`).
+        let composer = Arc::new(self.composer.clone());
         let mut singles = Vec::new();
         let mut grouped: BTreeMap<String, Vec<OutboxRow>> = BTreeMap::new();
         let mut results = Results::default();
@@ -334,7 +338,7 @@ impl Dispatcher<'_> {
         // messages are accepted-but-not-yet-recorded (the one in flight and
         // the one before it), which bounds what a crash can repeat.
         let mut next = match batches.next() {
-            Some(b) => Some(self.prepare(store, &index, b, now).await?),
+            Some(b) => Some(self.prepare(store, &index, &composer, b, now).await?),
             None => None,
         };
         while let Some(current) = next.take() {
@@ -343,7 +347,7 @@ impl Dispatcher<'_> {
                 self.transmit(current),
                 async {
                     match batches.next() {
-                        Some(b) => Some(self.prepare(store, &index, b, now).await),
+                        Some(b) => Some(self.prepare(store, &index, &composer, b, now).await),
                         None => None,
                     }
                 },
@@ -385,14 +389,15 @@ impl Dispatcher<'_> {
         &self,
         store: &S,
         index: &Index<'_>,
+        composer: &Arc<Composer>,
         batch: Batch,
         now: Timestamp,
     ) -> Result<Prepared, StoreError> {
         let message = match self.notice(store, index, &batch, now).await {
-            Ok(notice) => match self.composer.compose(&notice) {
-                Ok(msg) => Ok((notice, msg)),
-                Err(e) => Err(PrepareFailure::Compose(mail::SendError::from(e))),
-            },
+            // Templates and MIME are CPU work with no IO: on a blocking
+            // thread they run beside the task that talks to the server and
+            // the store, not between its polls.
+            Ok(notice) => compose_elsewhere(composer, notice).await,
             Err(NoticeError::Store(e)) => return Err(e),
             Err(NoticeError::Other(reason)) => Err(PrepareFailure::Notice(reason)),
         };
@@ -626,6 +631,26 @@ impl Dispatcher<'_> {
             }
         }
         Ok(missing)
+    }
+}
+
+/// Renders and assembles `notice` on tokio's blocking pool. The message is
+/// the same as `composer.compose(&notice)` on the calling task would build.
+async fn compose_elsewhere(
+    composer: &Arc<Composer>,
+    notice: Notice,
+) -> Result<(Notice, mail::Outgoing), PrepareFailure> {
+    let composer = Arc::clone(composer);
+    let composed = tokio::task::spawn_blocking(move || {
+        let built = composer.compose(&notice);
+        (notice, built)
+    })
+    .await;
+    match composed {
+        Ok((notice, Ok(msg))) => Ok((notice, msg)),
+        Ok((_, Err(e))) => Err(PrepareFailure::Compose(mail::SendError::from(e))),
+        // The closure panicked (a bug): re-raise it here, as the inline call did.
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
 }
 
