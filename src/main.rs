@@ -398,6 +398,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let result = config::load(&path);
             if let Ok(loaded) = &result {
                 print!("{}", check_database(&loaded.config));
+                let mut daemon_cfg = loaded.config.clone();
+                commands::run::apply_env_overrides(&mut daemon_cfg)?;
+                print!("{}", commands::check::render_links(&daemon_cfg.daemon));
             }
             let (report, code) = commands::check::report(&result);
             print!("{report}");

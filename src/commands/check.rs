@@ -86,6 +86,29 @@ pub fn render_database(warnings: &[String]) -> String {
     out
 }
 
+/// The confirmation-link warning of `hanbao check`: with
+/// `daemon.public_url` set, emails carry links only when the key file
+/// `<state_dir>/link.key` exists and can be read; otherwise say so (and how
+/// to create it) rather than let the links silently stay off. Empty when
+/// links are off by choice (no `public_url`) or work. Never prints the key.
+pub fn render_links(daemon: &crate::config::model::Daemon) -> String {
+    if daemon.public_url.is_none() {
+        return String::new();
+    }
+    let path = daemon.state_dir.join(crate::link::LINK_KEY_FILE);
+    let problem = match crate::link::Links::configured(daemon) {
+        Ok(Some(_)) => return String::new(),
+        Ok(None) => format!("chưa có tệp khoá ký liên kết {}", path.display()),
+        Err(e) => e.to_string(),
+    };
+    format!(
+        "Cảnh báo về liên kết xác nhận:\n  daemon.public_url đã đặt nhưng {problem}: \
+         thư nhắc sẽ không có liên kết \"Xác nhận đã gửi báo cáo\". \
+         Tạo khoá: head -c 32 /dev/urandom > {} (chủ sở hữu là người dùng chạy hanbao, quyền 600)\n\n",
+        path.display()
+    )
+}
+
 /// The whole of `hanbao check`: loads the configuration at `path` and, when
 /// it is valid, renders every template (built-ins and `mail.templates`
 /// overrides, both languages) against sample data. Returns the report and

@@ -452,3 +452,42 @@ fn public_url_is_validated_with_a_position() {
         "{shown}"
     );
 }
+
+/// `hanbao check` says when `public_url` is set but the link key is
+/// missing (the links would silently stay off), and is quiet once the key
+/// exists; the exit code stays 0 either way (a warning, not an error).
+#[test]
+fn check_warns_when_public_url_has_no_link_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    let cfg = dir.path().join("hanbao.toml");
+    std::fs::write(
+        &cfg,
+        config_text(&state, "https://baocao.quangngai.example"),
+    )
+    .unwrap();
+    let check = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hanbao"))
+            .arg("--config")
+            .arg(&cfg)
+            .arg("check")
+            .env_remove("HANBAO_STATE_DIR")
+            .env_remove("HANBAO_DATABASE")
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+    };
+    let (code, out) = check();
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("Cảnh báo về liên kết xác nhận"), "{out}");
+    let key_path = state.join("link.key");
+    assert!(
+        out.contains(&format!("head -c 32 /dev/urandom > {}", key_path.display())),
+        "{out}"
+    );
+    std::fs::write(&key_path, [7u8; 32]).unwrap();
+    let (code, out) = check();
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("liên kết xác nhận"), "{out}");
+}
