@@ -145,117 +145,90 @@ fn rows(got: Vec<TokenDbRow>) -> Result<Vec<Token>, StoreError> {
     got.into_iter().map(Token::try_from).collect()
 }
 
-pub(crate) async fn sqlite_create(
-    pool: &SqlitePool,
-    new: NewToken,
-    now: Timestamp,
-) -> Result<Token, StoreError> {
-    check(&new)?;
-    let sql = format!(
-        "INSERT INTO tokens (name, role, unit_id, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING {COLUMNS}"
-    );
-    let row: TokenDbRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(&new.name)
-        .bind(new.role.as_str())
-        .bind(new.role.unit())
-        .bind(new.hash.to_ascii_lowercase())
-        .bind(now.as_second())
-        .fetch_one(pool)
-        .await?;
-    row.try_into()
+/// The token queries, written once with PostgreSQL's `$N` placeholders and
+/// generated for each backend; `$placeholders` turns the text into the
+/// backend's form (SQLite: `?N`).
+macro_rules! token_queries {
+    ($pool:ty, $placeholders:expr, $create:ident, $list:ident, $revoke:ident, $by_hash:ident) => {
+        pub(crate) async fn $create(
+            pool: &$pool,
+            new: NewToken,
+            now: Timestamp,
+        ) -> Result<Token, StoreError> {
+            check(&new)?;
+            let sql = $placeholders(format!(
+                "INSERT INTO tokens (name, role, unit_id, hash, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+            ));
+            let row: TokenDbRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(&new.name)
+                .bind(new.role.as_str())
+                .bind(new.role.unit())
+                .bind(new.hash.to_ascii_lowercase())
+                .bind(now.as_second())
+                .fetch_one(pool)
+                .await?;
+            row.try_into()
+        }
+
+        pub(crate) async fn $list(pool: &$pool) -> Result<Vec<Token>, StoreError> {
+            let sql = format!("SELECT {COLUMNS} FROM tokens ORDER BY id");
+            rows(
+                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .fetch_all(pool)
+                    .await?,
+            )
+        }
+
+        pub(crate) async fn $revoke(
+            pool: &$pool,
+            id: i64,
+            now: Timestamp,
+        ) -> Result<Option<Token>, StoreError> {
+            let update = $placeholders(
+                "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL"
+                    .to_string(),
+            );
+            sqlx::query(sqlx::AssertSqlSafe(update))
+                .bind(id)
+                .bind(now.as_second())
+                .execute(pool)
+                .await?;
+            let sql = $placeholders(format!("SELECT {COLUMNS} FROM tokens WHERE id = $1"));
+            let got: Option<TokenDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+            got.map(Token::try_from).transpose()
+        }
+
+        pub(crate) async fn $by_hash(
+            pool: &$pool,
+            hash: &str,
+        ) -> Result<Option<Token>, StoreError> {
+            let sql = $placeholders(format!("SELECT {COLUMNS} FROM tokens WHERE hash = $1"));
+            let got: Option<TokenDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(hash.to_ascii_lowercase())
+                .fetch_optional(pool)
+                .await?;
+            got.map(Token::try_from).transpose()
+        }
+    };
 }
 
-pub(crate) async fn sqlite_list(pool: &SqlitePool) -> Result<Vec<Token>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM tokens ORDER BY id");
-    rows(
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .fetch_all(pool)
-            .await?,
-    )
-}
-
-pub(crate) async fn sqlite_revoke(
-    pool: &SqlitePool,
-    id: i64,
-    now: Timestamp,
-) -> Result<Option<Token>, StoreError> {
-    sqlx::query("UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL")
-        .bind(id)
-        .bind(now.as_second())
-        .execute(pool)
-        .await?;
-    let sql = format!("SELECT {COLUMNS} FROM tokens WHERE id = ?1");
-    let got: Option<TokenDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
-    got.map(Token::try_from).transpose()
-}
-
-pub(crate) async fn sqlite_by_hash(
-    pool: &SqlitePool,
-    hash: &str,
-) -> Result<Option<Token>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM tokens WHERE hash = ?1");
-    let got: Option<TokenDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(hash.to_ascii_lowercase())
-        .fetch_optional(pool)
-        .await?;
-    got.map(Token::try_from).transpose()
-}
-
-pub(crate) async fn pg_create(
-    pool: &PgPool,
-    new: NewToken,
-    now: Timestamp,
-) -> Result<Token, StoreError> {
-    check(&new)?;
-    let sql = format!(
-        "INSERT INTO tokens (name, role, unit_id, hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
-    );
-    let row: TokenDbRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(&new.name)
-        .bind(new.role.as_str())
-        .bind(new.role.unit())
-        .bind(new.hash.to_ascii_lowercase())
-        .bind(now.as_second())
-        .fetch_one(pool)
-        .await?;
-    row.try_into()
-}
-
-pub(crate) async fn pg_list(pool: &PgPool) -> Result<Vec<Token>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM tokens ORDER BY id");
-    rows(
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .fetch_all(pool)
-            .await?,
-    )
-}
-
-pub(crate) async fn pg_revoke(
-    pool: &PgPool,
-    id: i64,
-    now: Timestamp,
-) -> Result<Option<Token>, StoreError> {
-    sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-        .bind(id)
-        .bind(now.as_second())
-        .execute(pool)
-        .await?;
-    let sql = format!("SELECT {COLUMNS} FROM tokens WHERE id = $1");
-    let got: Option<TokenDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
-    got.map(Token::try_from).transpose()
-}
-
-pub(crate) async fn pg_by_hash(pool: &PgPool, hash: &str) -> Result<Option<Token>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM tokens WHERE hash = $1");
-    let got: Option<TokenDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(hash.to_ascii_lowercase())
-        .fetch_optional(pool)
-        .await?;
-    got.map(Token::try_from).transpose()
-}
+token_queries!(
+    SqlitePool,
+    |sql: String| sql.replace('$', "?"),
+    sqlite_create,
+    sqlite_list,
+    sqlite_revoke,
+    sqlite_by_hash
+);
+token_queries!(
+    PgPool,
+    |sql: String| sql,
+    pg_create,
+    pg_list,
+    pg_revoke,
+    pg_by_hash
+);
