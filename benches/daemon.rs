@@ -75,6 +75,18 @@ async fn enqueued(cfg: &Config, cal: &WorkCalendar, dir: &std::path::Path) -> Sq
     store
 }
 
+/// CPU time of this whole process (every thread, the sink's included)
+/// from /proc/self/stat, in clock ticks of 10 ms.
+fn cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line.
+    let field = |i: usize| f.get(i - 3).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    field(14) + field(15)
+}
+
 fn rate(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64()
 }
@@ -126,8 +138,11 @@ fn main() {
         let (mut plain, mut ours) = (Duration::ZERO, Duration::ZERO);
         let mut ratios = Vec::new();
         let mut connections = 0;
+        let (mut plain_cpu, mut ours_cpu) = (0u64, 0u64);
         for round in 0..rounds {
+            let ticks = cpu_ticks();
             let p = plain_client(sink.port(), &bodies).await;
+            plain_cpu += cpu_ticks() - ticks;
             let dir = tempfile::tempdir().unwrap();
             let store = enqueued(&cfg, &cal, dir.path()).await;
             let d = Dispatcher {
@@ -139,7 +154,9 @@ fn main() {
             };
             let before = sink.message_count();
             let start = Instant::now();
+            let ticks = cpu_ticks();
             let r = d.run(&store, &now).await.expect("dispatch");
+            ours_cpu += cpu_ticks() - ticks;
             let o = start.elapsed();
             assert_eq!(r.sent.len(), n, "round {round}");
             assert_eq!(sink.message_count() - before, n);
@@ -199,6 +216,34 @@ fn main() {
             records += start.elapsed();
             store.close().await;
         }
+        // The message alone, on this thread: templates, then templates and
+        // MIME together, for the reminder the benchmark sends.
+        let sample = hanbao::mail::render::sample_notices(now())
+            .into_iter()
+            .next()
+            .expect("a reminder sample");
+        let templates = composer.templates();
+        let start = Instant::now();
+        for _ in 0..rounds * n {
+            std::hint::black_box(templates.render(&sample, "bench").unwrap());
+        }
+        let rendering = start.elapsed();
+        let start = Instant::now();
+        for _ in 0..rounds * n {
+            std::hint::black_box(composer.compose(&sample).unwrap());
+        }
+        let composing = start.elapsed();
+        // The transport alone: one composed message sent N times by the
+        // same pooled `Mailer` to the same sink, nothing else around it.
+        let alone = composer.compose(&sample).unwrap();
+        let mut transport = Duration::ZERO;
+        for _ in 0..rounds {
+            let start = Instant::now();
+            for _ in 0..n {
+                mailer.send(&alone).await.expect("sink accepts");
+            }
+            transport += start.elapsed();
+        }
         ratios.sort_by(f64::total_cmp);
         let plain_rate = rate(rounds * n, plain);
         let ours_rate = rate(rounds * n, ours);
@@ -224,12 +269,22 @@ fn main() {
         let per = |d: Duration| d.as_secs_f64() * 1e6 / (rounds * n) as f64;
         println!(
             "  per message: plain client {:.0} us, dispatcher {:.0} us, dispatcher without SMTP {:.0} us,\n  \
-             of which claim (share of a {BATCH}-row query) {:.0} us, `sent` record alone {:.0} us",
+             of which claim (share of a {BATCH}-row query) {:.0} us, `sent` record alone {:.0} us,\n  \
+             message built alone {:.0} us (templates {:.0} us, MIME and .ics {:.0} us),\n  \
+             the Mailer alone sending a built message {:.0} us ({:.1} % of the plain client's rate);\n  \
+             CPU of the whole process (2 cores; sink included) per message: plain client {:.0} us, dispatcher {:.0} us",
             per(plain),
             per(ours),
             per(no_smtp),
             per(claims),
-            per(records)
+            per(records),
+            per(composing),
+            per(rendering),
+            per(composing.saturating_sub(rendering)),
+            per(transport),
+            100.0 * plain.as_secs_f64() / transport.as_secs_f64(),
+            plain_cpu as f64 * 1e4 / (rounds * n) as f64,
+            ours_cpu as f64 * 1e4 / (rounds * n) as f64
         );
     });
 }

@@ -12,6 +12,7 @@
 
 pub mod ics;
 pub mod ids;
+mod mime;
 pub mod notice;
 pub mod render;
 pub mod transport;

@@ -14,17 +14,15 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use lettre::Message;
-use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::message::Mailbox;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 
 use super::ics;
 use super::ids;
+use super::mime;
 use super::notice::{
     Addressee, Deadline, Digest, Escalation, Language, Notice, NoticeKind, ObligationRef,
     OverdueItem, PeriodRef,
@@ -626,8 +624,8 @@ impl Composer {
         format!("<{}.hanbao.{}>", id, self.domain)
     }
 
-    /// Render and assemble the message. Deterministic: same notice, same bytes
-    /// (lettre's MIME boundaries aside, which are random per message).
+    /// Render and assemble the message (see [`mime`]). Deterministic: same
+    /// notice, same bytes.
     pub fn compose(&self, notice: &Notice) -> Result<Outgoing, ComposeError> {
         if notice.recipients.is_empty() {
             return Err(ComposeError::NoRecipients);
@@ -635,37 +633,61 @@ impl Composer {
         let parts = self.templates.render(notice, &self.from_text)?;
         let message_id = ids::message_id(&notice.outbox_key, &self.domain);
 
-        let mut builder = Message::builder()
-            .from(self.from.clone())
-            .subject(parts.subject.clone())
-            .date(
-                SystemTime::try_from(notice.sent_at)
-                    .map_err(|e| ComposeError::Build(format!("sending instant: {e}")))?,
-            )
-            .message_id(Some(message_id.clone()))
-            .user_agent(format!("hanbao/{}", env!("CARGO_PKG_VERSION")));
-        let mut recipients = Vec::new();
+        let mut recipients = Vec::with_capacity(notice.recipients.len());
+        let mut to = Vec::with_capacity(notice.recipients.len());
         for a in &notice.recipients {
             let mbox = addressee_mailbox(a)?;
             recipients.push(mbox.email.to_string());
-            builder = builder.to(mbox);
+            to.push(mbox);
         }
-        if let Some(r) = &self.reply_to {
-            builder = builder.reply_to(r.clone());
-        }
-        let raw = |name: &'static str, value: String| {
-            HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
-        };
-        builder = builder
-            .raw_header(raw("List-Id", self.list_id(notice)))
-            // RFC 3834: tells auto-responders not to answer.
-            .raw_header(raw("Auto-Submitted", "auto-generated".to_string()))
-            .raw_header(raw("X-Hanbao-Kind", notice.kind.name().to_string()));
+        let envelope = lettre::address::Envelope::new(
+            Some(self.from.email.clone()),
+            to.iter().map(|m| m.email.clone()).collect(),
+        )
+        .map_err(|e| ComposeError::Build(e.to_string()))?;
 
-        let alternative = MultiPart::alternative()
-            .singlepart(SinglePart::plain(parts.text))
-            .singlepart(SinglePart::html(parts.html));
-        let body = match notice.kind.deadline() {
+        let mut h = mime::Headers::with_capacity(1024 + 2 * (parts.text.len() + parts.html.len()));
+        let from_email = self.from.email.to_string();
+        h.mailboxes("From", [(self.from.name.as_deref(), from_email.as_str())]);
+        h.mailboxes(
+            "To",
+            to.iter()
+                .zip(&recipients)
+                .map(|(m, e)| (m.name.as_deref(), e.as_str())),
+        );
+        if let Some(r) = &self.reply_to {
+            h.mailboxes("Reply-To", [(r.name.as_deref(), r.email.as_ref())]);
+        }
+        h.text("Subject", &parts.subject);
+        h.raw(
+            "Date",
+            &notice
+                .sent_at
+                .strftime("%a, %d %b %Y %H:%M:%S +0000")
+                .to_string(),
+        );
+        h.raw("Message-ID", &message_id);
+        h.raw("List-Id", &self.list_id(notice));
+        // RFC 3834: tells auto-responders not to answer.
+        h.raw("Auto-Submitted", "auto-generated");
+        h.raw("X-Hanbao-Kind", notice.kind.name());
+        h.raw("User-Agent", concat!("hanbao/", env!("CARGO_PKG_VERSION")));
+        let mut bytes = h.into_bytes();
+
+        let alternatives = [
+            mime::Leaf {
+                content_type: "text/plain; charset=utf-8",
+                disposition: None,
+                body: parts.text.as_bytes(),
+            },
+            mime::Leaf {
+                content_type: "text/html; charset=utf-8",
+                disposition: None,
+                body: parts.html.as_bytes(),
+            },
+        ];
+        let seed = mime::seed(&message_id);
+        match notice.kind.deadline() {
             Some(d) => {
                 let uid =
                     ids::calendar_uid(&d.obligation.id, &d.period.key, &d.unit.id, &self.domain);
@@ -677,26 +699,27 @@ impl Composer {
                     summary: &summary,
                     description: &description,
                 });
-                let content_type =
-                    ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH")
-                        .map_err(|e| ComposeError::Build(e.to_string()))?;
+                // `label` keeps ASCII letters, digits and '-' only.
                 let file_name = format!(
                     "{}-{}.ics",
                     ids::label(&d.obligation.id),
                     ids::label(&d.period.key)
                 );
-                MultiPart::mixed().multipart(alternative).singlepart(
-                    Attachment::new(file_name).body(calendar.into_bytes(), content_type),
-                )
+                let content_type =
+                    format!("text/calendar; charset=utf-8; method=PUBLISH; name=\"{file_name}\"");
+                let disposition = format!("attachment; filename=\"{file_name}\"");
+                let attachment = mime::Leaf {
+                    content_type: &content_type,
+                    disposition: Some(&disposition),
+                    body: calendar.as_bytes(),
+                };
+                mime::body_into(&mut bytes, seed, &alternatives, &[attachment]);
             }
-            None => alternative,
-        };
-        let message = builder
-            .multipart(body)
-            .map_err(|e| ComposeError::Build(e.to_string()))?;
+            None => mime::body_into(&mut bytes, seed, &alternatives, &[]),
+        }
         Ok(Outgoing {
-            envelope: message.envelope().clone(),
-            bytes: message.formatted().into(),
+            envelope,
+            bytes: bytes.into(),
             message_id,
             subject: parts.subject,
             recipients,

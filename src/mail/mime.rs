@@ -1,0 +1,526 @@
+//! MIME assembly: the header block and the multipart body of every message
+//! hanbao sends, written straight into one byte buffer.
+//!
+//! The output is 7-bit and deterministic: bodies are base64 (76-column
+//! lines), header text outside ASCII becomes RFC 2047 `B` encoded words of
+//! UTF-8 cut on character boundaries, lines stay within 78 octets where a
+//! fold is allowed, and the multipart boundaries are derived from the
+//! Message-ID (they start with `=_`, which base64 never produces, so no
+//! body can contain them). Same inputs, same bytes.
+//!
+//! This module only formats. It renders no template, validates no address
+//! (lettre's `Address` did that before), reads no clock and does no IO.
+
+use std::fmt::Write as _;
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Soft limit of a header line (RFC 5322 §2.1.1), CRLF excluded.
+const LINE: usize = 78;
+
+/// UTF-8 bytes per encoded word: 39 bytes are 52 base64 characters, so a
+/// word (`=?utf-8?b?` + 52 + `?=`) is 64 octets and fits on a folded line
+/// together with a header name such as `Reply-To: `.
+const WORD_BYTES: usize = 39;
+
+/// Appends the base64 of `data` (RFC 4648, padded); with `wrap`, a CRLF
+/// after every `wrap` characters (a multiple of 4) and at the end.
+fn base64_into(out: &mut Vec<u8>, data: &[u8], wrap: Option<usize>) {
+    let sextet = |n: u32, shift: u32| ALPHABET[((n >> shift) & 63) as usize];
+    let groups = data.len().div_ceil(3);
+    let per_line = wrap.map_or(usize::MAX, |w| (w / 4).max(1));
+    out.reserve(groups * 4 + 2 * (groups / per_line + 1));
+    let mut in_line = 0;
+    let mut chunks = data.chunks_exact(3);
+    for c in &mut chunks {
+        let n = (u32::from(c[0]) << 16) | (u32::from(c[1]) << 8) | u32::from(c[2]);
+        out.extend_from_slice(&[sextet(n, 18), sextet(n, 12), sextet(n, 6), sextet(n, 0)]);
+        in_line += 1;
+        if in_line == per_line {
+            out.extend_from_slice(b"\r\n");
+            in_line = 0;
+        }
+    }
+    match *chunks.remainder() {
+        [a] => {
+            let n = u32::from(a) << 16;
+            out.extend_from_slice(&[sextet(n, 18), sextet(n, 12), b'=', b'=']);
+            in_line += 1;
+        }
+        [a, b] => {
+            let n = (u32::from(a) << 16) | (u32::from(b) << 8);
+            out.extend_from_slice(&[sextet(n, 18), sextet(n, 12), sextet(n, 6), b'=']);
+            in_line += 1;
+        }
+        _ => {}
+    }
+    if wrap.is_some() && in_line > 0 {
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// The base64 of `data` on one line (RFC 4648, padded).
+pub(crate) fn base64(data: &[u8]) -> String {
+    let mut out = Vec::with_capacity(data.len().div_ceil(3) * 4);
+    base64_into(&mut out, data, None);
+    // The alphabet is ASCII.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Whether `text` can go into a header as it is: printable ASCII and
+/// spaces, and nothing a reader could take for an encoded word.
+fn plain_header_text(text: &str) -> bool {
+    text.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) && !text.contains("=?")
+}
+
+/// `atext` of RFC 5322 §3.2.3, plus the space between words of a phrase.
+fn phrase_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b' ' || b"!#$%&'*+-/=?^_`{|}~".contains(&b)
+}
+
+/// A header being written: tracks the current line's length for folding.
+pub(crate) struct Headers {
+    out: Vec<u8>,
+    column: usize,
+}
+
+impl Headers {
+    pub(crate) fn with_capacity(n: usize) -> Headers {
+        Headers {
+            out: Vec::with_capacity(n),
+            column: 0,
+        }
+    }
+
+    fn start(&mut self, name: &str) {
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b": ");
+        self.column = name.len() + 2;
+    }
+
+    fn end(&mut self) {
+        self.out.extend_from_slice(b"\r\n");
+        self.column = 0;
+    }
+
+    /// Writes `token` (no spaces inside), folding before it when the line
+    /// would grow past [`LINE`] (never before the first token of a value).
+    fn token(&mut self, token: &str, first: bool) {
+        if !first {
+            if self.column + 1 + token.len() > LINE {
+                self.out.extend_from_slice(b"\r\n ");
+                self.column = 1;
+            } else {
+                self.out.push(b' ');
+                self.column += 1;
+            }
+        }
+        self.out.extend_from_slice(token.as_bytes());
+        self.column += token.len();
+    }
+
+    /// Writes `text` as encoded words of at most [`WORD_BYTES`] bytes each.
+    fn encoded_words(&mut self, text: &str, mut first: bool) {
+        let mut rest = text;
+        while !rest.is_empty() {
+            let mut cut = rest.len().min(WORD_BYTES);
+            while !rest.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            // Cut after a space where there is one: the words decode the
+            // same, and a reader that wrongly keeps the folding white space
+            // between them (Python's `email` does so in display names)
+            // shows a doubled space instead of a word cut in two.
+            if cut < rest.len()
+                && let Some(space) = rest[..cut].rfind(' ').filter(|&i| i >= WORD_BYTES / 3)
+            {
+                cut = space + 1;
+            }
+            let mut word = String::with_capacity(12 + cut.div_ceil(3) * 4);
+            word.push_str("=?utf-8?b?");
+            word.push_str(&base64(&rest.as_bytes()[..cut]));
+            word.push_str("?=");
+            self.token(&word, first);
+            first = false;
+            rest = &rest[cut..];
+        }
+    }
+
+    /// A header whose value is ASCII without folding needs (identifiers,
+    /// dates, parameters).
+    pub(crate) fn raw(&mut self, name: &str, value: &str) {
+        self.start(name);
+        self.out.extend_from_slice(value.as_bytes());
+        self.end();
+    }
+
+    /// An unstructured header (`Subject`): as it is when plain ASCII
+    /// (folded between words), otherwise encoded words.
+    pub(crate) fn text(&mut self, name: &str, value: &str) {
+        self.start(name);
+        if plain_header_text(value) {
+            for (i, word) in value.split(' ').filter(|w| !w.is_empty()).enumerate() {
+                self.token(word, i == 0);
+            }
+        } else {
+            self.encoded_words(value, true);
+        }
+        self.end();
+    }
+
+    /// An address header: `Name <address>` items separated by commas.
+    /// Names of plain words stay as they are, other ASCII names are
+    /// quoted, anything else becomes encoded words.
+    pub(crate) fn mailboxes<'a>(
+        &mut self,
+        name: &str,
+        items: impl IntoIterator<Item = (Option<&'a str>, &'a str)>,
+    ) {
+        self.start(name);
+        let mut first = true;
+        let mut items = items.into_iter().peekable();
+        while let Some((display, address)) = items.next() {
+            let comma = if items.peek().is_some() { "," } else { "" };
+            match display.map(str::trim).filter(|d| !d.is_empty()) {
+                None => self.token(&format!("{address}{comma}"), first),
+                Some(d) => {
+                    if d.bytes().all(phrase_char) && !d.contains("=?") {
+                        for (i, word) in d.split(' ').filter(|w| !w.is_empty()).enumerate() {
+                            self.token(word, first && i == 0);
+                        }
+                    } else if plain_header_text(d) {
+                        let mut quoted = String::with_capacity(d.len() + 2);
+                        quoted.push('"');
+                        for c in d.chars() {
+                            if c == '"' || c == '\\' {
+                                quoted.push('\\');
+                            }
+                            quoted.push(c);
+                        }
+                        quoted.push('"');
+                        self.token(&quoted, first);
+                    } else {
+                        self.encoded_words(d, first);
+                    }
+                    self.token(&format!("<{address}>{comma}"), false);
+                }
+            }
+            first = false;
+        }
+        self.end();
+    }
+
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        self.out
+    }
+}
+
+/// One leaf of the body.
+pub(crate) struct Leaf<'a> {
+    /// The whole Content-Type value, parameters included (ASCII).
+    pub content_type: &'a str,
+    /// The Content-Disposition value, if any (ASCII).
+    pub disposition: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+/// Text in canonical form (RFC 2045 §6.4, RFC 2046 §4.1.1): every line
+/// ends with CRLF before the base64, whatever the template wrote.
+fn canonical_lines(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() + text.len() / 32 + 2);
+    let mut lines = text.split(|&b| b == b'\n');
+    if let Some(first) = lines.next() {
+        out.extend_from_slice(first);
+    }
+    for line in lines {
+        if out.last() != Some(&b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b'\n');
+        out.extend_from_slice(line);
+    }
+    out
+}
+
+fn leaf_into(out: &mut Vec<u8>, leaf: &Leaf<'_>) {
+    out.extend_from_slice(b"Content-Type: ");
+    out.extend_from_slice(leaf.content_type.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    if let Some(d) = leaf.disposition {
+        out.extend_from_slice(b"Content-Disposition: ");
+        out.extend_from_slice(d.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"Content-Transfer-Encoding: base64\r\n\r\n");
+    if leaf.content_type.starts_with("text/") {
+        base64_into(out, &canonical_lines(leaf.body), Some(76));
+    } else {
+        base64_into(out, leaf.body, Some(76));
+    }
+}
+
+/// The multipart boundary of one level, from a seed unique per message.
+fn boundary(seed: u64, level: &str) -> String {
+    let mut b = String::with_capacity(32);
+    let _ = write!(b, "=_hanbao_{level}_{seed:016x}");
+    b
+}
+
+/// A stable 64-bit seed from the Message-ID (FNV-1a: spreading only, no
+/// secrecy needed).
+pub(crate) fn seed(message_id: &str) -> u64 {
+    message_id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Appends `MIME-Version`, the top Content-Type and the body: a
+/// multipart/alternative of `alternatives`, wrapped in a multipart/mixed
+/// with `attachments` when there are any.
+pub(crate) fn body_into(
+    out: &mut Vec<u8>,
+    seed: u64,
+    alternatives: &[Leaf<'_>],
+    attachments: &[Leaf<'_>],
+) {
+    let alt = boundary(seed, "alt");
+    out.extend_from_slice(b"MIME-Version: 1.0\r\n");
+    let mixed = (!attachments.is_empty()).then(|| boundary(seed, "mixed"));
+    if let Some(mixed) = &mixed {
+        let _ = write_bytes(
+            out,
+            format_args!(
+                "Content-Type: multipart/mixed; boundary=\"{mixed}\"\r\n\r\n--{mixed}\r\n"
+            ),
+        );
+    }
+    let _ = write_bytes(
+        out,
+        format_args!("Content-Type: multipart/alternative; boundary=\"{alt}\"\r\n\r\n"),
+    );
+    for leaf in alternatives {
+        let _ = write_bytes(out, format_args!("--{alt}\r\n"));
+        leaf_into(out, leaf);
+    }
+    let _ = write_bytes(out, format_args!("--{alt}--\r\n"));
+    if let Some(mixed) = &mixed {
+        for leaf in attachments {
+            let _ = write_bytes(out, format_args!("--{mixed}\r\n"));
+            leaf_into(out, leaf);
+        }
+        let _ = write_bytes(out, format_args!("--{mixed}--\r\n"));
+    }
+}
+
+fn write_bytes(out: &mut Vec<u8>, args: std::fmt::Arguments<'_>) -> std::io::Result<()> {
+    std::io::Write::write_fmt(out, args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode64(s: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        let (mut acc, mut bits) = (0u32, 0);
+        for c in s.bytes() {
+            let Some(v) = ALPHABET.iter().position(|&a| a == c) else {
+                continue;
+            };
+            acc = (acc << 6) | v as u32;
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((acc >> bits) as u8);
+            }
+        }
+        out
+    }
+
+    fn header(h: impl FnOnce(&mut Headers)) -> String {
+        let mut w = Headers::with_capacity(64);
+        h(&mut w);
+        String::from_utf8(w.into_bytes()).unwrap()
+    }
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(i.as_bytes()), o);
+        }
+    }
+
+    #[test]
+    fn wrapped_base64_has_76_column_lines_and_decodes_back() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        let mut out = Vec::new();
+        base64_into(&mut out, &data, Some(76));
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.ends_with("\r\n"));
+        let lines: Vec<&str> = text.trim_end().split("\r\n").collect();
+        assert!(lines[..lines.len() - 1].iter().all(|l| l.len() == 76));
+        assert_eq!(decode64(&text), data);
+    }
+
+    #[test]
+    fn text_lines_end_with_crlf_once() {
+        for (text, want) in [
+            ("a\nb", "a\r\nb"),
+            ("a\r\nb\n", "a\r\nb\r\n"),
+            ("\n\n", "\r\n\r\n"),
+            ("a\r\n", "a\r\n"),
+            ("", ""),
+        ] {
+            assert_eq!(
+                &*canonical_lines(text.as_bytes()),
+                want.as_bytes(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn subjects_plain_or_encoded() {
+        // (value, exact header) checked by hand: "Hạn" is 48 e1 ba a1 6e.
+        let cases = [
+            ("Report due", "Subject: Report due\r\n"),
+            ("Hạn", "Subject: =?utf-8?b?SOG6oW4=?=\r\n"),
+            // Something that looks like an encoded word is encoded itself.
+            ("=?x?", "Subject: =?utf-8?b?PT94Pw==?=\r\n"),
+        ];
+        for (value, want) in cases {
+            assert_eq!(header(|h| h.text("Subject", value)), want, "{value}");
+        }
+    }
+
+    #[test]
+    fn long_vietnamese_subjects_fold_on_character_boundaries() {
+        let subject = "[Nhắc hạn] Báo cáo kết quả thực hiện Nghị quyết 121 – kỳ 6 tháng đầu năm 2026 – hạn 22/06/2026";
+        let h = header(|h| h.text("Subject", subject));
+        let mut decoded = Vec::new();
+        for line in h.trim_end().split("\r\n") {
+            assert!(line.len() <= LINE, "{} octets: {line}", line.len());
+            let word = line
+                .trim_start_matches("Subject: ")
+                .trim_start()
+                .strip_prefix("=?utf-8?b?")
+                .and_then(|w| w.strip_suffix("?="))
+                .unwrap_or_else(|| panic!("one encoded word per line: {line}"));
+            let bytes = decode64(word);
+            // Every word is whole UTF-8 on its own (RFC 2047 §5).
+            assert!(std::str::from_utf8(&bytes).is_ok(), "{line}");
+            decoded.extend(bytes);
+        }
+        assert_eq!(String::from_utf8(decoded).unwrap(), subject);
+    }
+
+    #[test]
+    fn plain_long_subjects_fold_between_words() {
+        let subject = "word ".repeat(30);
+        let h = header(|h| h.text("Subject", &subject));
+        assert!(h.trim_end().split("\r\n").all(|l| l.len() <= LINE), "{h}");
+        assert!(h.contains("\r\n "), "folded: {h}");
+        assert_eq!(
+            h.replace("\r\n ", " "),
+            format!("Subject: {}\r\n", subject.trim_end())
+        );
+    }
+
+    #[test]
+    fn encoded_words_end_after_a_space_when_they_can() {
+        // Checked by hand: "Sở Nông nghiệp và Phát triển " is 37 bytes and
+        // the next space-free cut would have split "nông".
+        let name = "Sở Nông nghiệp và Phát triển nông thôn";
+        let h = header(|h| h.mailboxes("To", [(Some(name), "a@x.example")]));
+        let words: Vec<String> = h
+            .split("=?utf-8?b?")
+            .skip(1)
+            .map(|w| String::from_utf8(decode64(&w[..w.find("?=").unwrap()])).unwrap())
+            .collect();
+        assert_eq!(words, ["Sở Nông nghiệp và Phát triển ", "nông thôn"]);
+    }
+
+    #[test]
+    fn mailboxes_plain_quoted_and_encoded() {
+        let cases: [(Option<&str>, &str); 5] = [
+            (None, "To: a@x.example\r\n"),
+            (Some("Van thu"), "To: Van thu <a@x.example>\r\n"),
+            (Some("So LD-TB&XH"), "To: So LD-TB&XH <a@x.example>\r\n"),
+            (
+                Some("Phong \"A\", So B"),
+                "To: \"Phong \\\"A\\\", So B\" <a@x.example>\r\n",
+            ),
+            (Some("Sở"), "To: =?utf-8?b?U+G7nw==?= <a@x.example>\r\n"),
+        ];
+        for (name, want) in cases {
+            assert_eq!(
+                header(|h| h.mailboxes("To", [(name, "a@x.example")])),
+                want,
+                "{name:?}"
+            );
+        }
+        assert_eq!(
+            header(|h| h.mailboxes("To", [(Some("A"), "a@x"), (None, "b@x")])),
+            "To: A <a@x>, b@x\r\n"
+        );
+    }
+
+    #[test]
+    fn bodies_nest_alternative_inside_mixed_with_stable_boundaries() {
+        let alternatives = [
+            Leaf {
+                content_type: "text/plain; charset=utf-8",
+                disposition: None,
+                body: "Kính gửi".as_bytes(),
+            },
+            Leaf {
+                content_type: "text/html; charset=utf-8",
+                disposition: None,
+                body: b"<p>x</p>",
+            },
+        ];
+        let ics = [Leaf {
+            content_type: "text/calendar; charset=utf-8; method=PUBLISH",
+            disposition: Some("attachment; filename=\"a.ics\""),
+            body: b"BEGIN:VCALENDAR\r\n",
+        }];
+        let s = seed("<k@x>");
+        let mut a = Vec::new();
+        body_into(&mut a, s, &alternatives, &ics);
+        let mut b = Vec::new();
+        body_into(&mut b, s, &alternatives, &ics);
+        assert_eq!(a, b, "same inputs, same bytes");
+        let text = String::from_utf8(a).unwrap();
+        let mixed = boundary(s, "mixed");
+        let alt = boundary(s, "alt");
+        let order: Vec<usize> = [
+            format!("multipart/mixed; boundary=\"{mixed}\""),
+            format!("--{mixed}\r\nContent-Type: multipart/alternative"),
+            format!("--{alt}\r\nContent-Type: text/plain"),
+            format!("--{alt}\r\nContent-Type: text/html"),
+            format!("--{alt}--\r\n--{mixed}\r\nContent-Type: text/calendar"),
+            format!("--{mixed}--\r\n"),
+        ]
+        .iter()
+        .map(|needle| text.find(needle.as_str()).expect(needle))
+        .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{text}");
+        assert!(text.ends_with(&format!("--{mixed}--\r\n")));
+        assert!(text.contains(&format!("{}\r\n", base64("Kính gửi".as_bytes()))));
+        // No attachment: the alternative is the top level.
+        let mut c = Vec::new();
+        body_into(&mut c, s, &alternatives, &[]);
+        let c = String::from_utf8(c).unwrap();
+        assert!(c.starts_with("MIME-Version: 1.0\r\nContent-Type: multipart/alternative"));
+        assert!(!c.contains("mixed"));
+        assert_ne!(seed("<k@x>"), seed("<l@x>"));
+    }
+}
