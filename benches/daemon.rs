@@ -26,16 +26,18 @@ use hanbao::outbox::{Dispatcher, Planning};
 use hanbao::store::{Outcome, SqliteStore, Store};
 use jiff::Timestamp;
 
-use plain_smtp::plain_client;
+use plain_smtp::plain_clients;
 use smtp::{SinkOptions, SmtpSink};
 
 /// N units, one one-off report due Thursday 25/6/2026 with a reminder three
-/// days before (Monday 22/6/2026, a working day), sending to `port`.
-fn config(n: usize, port: u16) -> Config {
+/// days before (Monday 22/6/2026, a working day), sending to `port` over
+/// `connections` pooled connections.
+fn config(n: usize, port: u16, connections: usize) -> Config {
     let mut t = format!(
         "[daemon]\nsending_hours = \"07:30-11:00\"\n\
          [mail]\ntransport = \"smtp\"\nfrom = \"Sở LĐ-TB&XH <baocao@so.example>\"\n\
          [mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\n\
+         connections = {connections}\n\
          [[unit]]\nid = \"so\"\nname = \"Sở LĐ-TB&XH\"\nemail = \"vanthu@so.example\"\n"
     );
     let mut reporters = String::new();
@@ -83,8 +85,36 @@ fn cpu_ticks() -> u64 {
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let f: Vec<&str> = rest.split_whitespace().collect();
     // utime and stime are fields 14 and 15 of the whole line.
-    let field = |i: usize| f.get(i - 3).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let field = |i: usize| {
+        f.get(i - 3)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     field(14) + field(15)
+}
+
+/// Waits (up to a minute) until the external sink's spool has no message
+/// in its incoming, active or deferred queues (Postfix's layout).
+async fn drained(spool: Option<&str>) {
+    let Some(spool) = spool else { return };
+    let busy = || {
+        ["incoming", "active", "deferred", "maildrop"]
+            .iter()
+            .any(|q| walk_has_file(&std::path::Path::new(spool).join(q)))
+    };
+    let until = Instant::now() + Duration::from_secs(60);
+    while busy() && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn walk_has_file(dir: &std::path::Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let p = e.path();
+            if p.is_dir() { walk_has_file(&p) } else { true }
+        })
+    })
 }
 
 fn rate(n: usize, d: Duration) -> f64 {
@@ -96,6 +126,15 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000);
+    // SMTP connections used at once, by the dispatcher (`[mail.smtp]
+    // connections`) and by the plain client alike.
+    let connections: usize = std::env::var("HANBAO_BENCH_CONNECTIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    // With an external sink: its spool directory, to wait between rounds
+    // until it has finished with the previous round's messages.
+    let spool = std::env::var("HANBAO_BENCH_SINK_SPOOL").ok();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -104,7 +143,7 @@ fn main() {
         // The exact bytes the dispatcher sends, captured once from a sink
         // that keeps messages, for the plain client.
         let keeper = SmtpSink::start().await;
-        let cfg = config(n, keeper.port());
+        let cfg = config(n, keeper.port(), 1);
         let cal = WorkCalendar::new(&cfg.calendar);
         let composer = Composer::new(&cfg.mail, Templates::builtin()).unwrap();
         let mailer = Mailer::new(&cfg.mail).unwrap();
@@ -127,12 +166,23 @@ fn main() {
             .collect();
         let size = bodies.iter().map(|b| b.1.len()).sum::<usize>() / n;
 
+        // The sink: the in-process test sink that counts and keeps nothing,
+        // or an SMTP server already listening on 127.0.0.1:PORT given by
+        // HANBAO_BENCH_SINK (`benches/postfix_sink.sh start` starts a
+        // private Postfix there).
+        let external: Option<u16> = std::env::var("HANBAO_BENCH_SINK").ok().map(|v| {
+            v.rsplit(':')
+                .next()
+                .and_then(|p| p.parse().ok())
+                .expect("HANBAO_BENCH_SINK is 127.0.0.1:PORT")
+        });
         let sink = SmtpSink::start_with(SinkOptions {
             count_only: true,
             ..Default::default()
         })
         .await;
-        let cfg = config(n, sink.port());
+        let port = external.unwrap_or(sink.port());
+        let cfg = config(n, port, connections);
         let mailer = Mailer::new(&cfg.mail).unwrap();
         let rounds = 5;
         let (mut plain, mut ours) = (Duration::ZERO, Duration::ZERO);
@@ -140,8 +190,9 @@ fn main() {
         let mut connections = 0;
         let (mut plain_cpu, mut ours_cpu) = (0u64, 0u64);
         for round in 0..rounds {
+            drained(spool.as_deref()).await;
             let ticks = cpu_ticks();
-            let p = plain_client(sink.port(), &bodies).await;
+            let p = plain_clients(port, &bodies, connections).await;
             plain_cpu += cpu_ticks() - ticks;
             let dir = tempfile::tempdir().unwrap();
             let store = enqueued(&cfg, &cal, dir.path()).await;
@@ -152,6 +203,7 @@ fn main() {
                 mailer: &mailer,
                 owner: "bench",
             };
+            drained(spool.as_deref()).await;
             let before = sink.message_count();
             let start = Instant::now();
             let ticks = cpu_ticks();
@@ -159,7 +211,9 @@ fn main() {
             ours_cpu += cpu_ticks() - ticks;
             let o = start.elapsed();
             assert_eq!(r.sent.len(), n, "round {round}");
-            assert_eq!(sink.message_count() - before, n);
+            if external.is_none() {
+                assert_eq!(sink.message_count() - before, n);
+            }
             store.close().await;
             plain += p;
             ours += o;
@@ -249,6 +303,13 @@ fn main() {
         let ours_rate = rate(rounds * n, ours);
         println!(
             "Dispatch throughput, {n} reminders x {rounds} rounds, ~{size} bytes each, SQLite outbox on disk"
+        );
+        match external {
+            Some(p) => println!("  sink: the SMTP server on 127.0.0.1:{p} (HANBAO_BENCH_SINK)"),
+            None => println!("  sink: the in-process test sink (counts, keeps nothing)"),
+        }
+        println!(
+            "  SMTP connections at once: {connections} (dispatcher lanes and plain clients alike)"
         );
         println!("  sink capacity (plain client):       {plain_rate:>8.0} msg/s");
         println!("  hanbao dispatcher (outbox->Mailer): {ours_rate:>8.0} msg/s");

@@ -80,6 +80,7 @@ fn main() {
         .await;
         let mail = Mail {
             transport: Transport::Smtp(Smtp {
+                connections: 1,
                 host: "127.0.0.1".into(),
                 port: sink.port(),
                 security: SmtpSecurity::None,

@@ -53,6 +53,19 @@ pub async fn plain_client(port: u16, bodies: &[(String, Vec<u8>)]) -> Duration {
     elapsed
 }
 
+/// `k` plain clients at once, each on its own connection with every k-th
+/// message: the sink's capacity at the concurrency a pooled sender with
+/// `k` connections uses. Returns the time until the last one is done.
+pub async fn plain_clients(port: u16, bodies: &[(String, Vec<u8>)], k: usize) -> Duration {
+    let k = k.max(1);
+    let shares: Vec<Vec<(String, Vec<u8>)>> = (0..k)
+        .map(|i| bodies.iter().skip(i).step_by(k).cloned().collect())
+        .collect();
+    let start = Instant::now();
+    futures_util::future::join_all(shares.iter().map(|s| plain_client(port, s))).await;
+    start.elapsed()
+}
+
 /// Dot-stuffed DATA payload with the terminating line, as a client sends it.
 pub fn data_payload(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len() + 8);

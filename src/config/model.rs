@@ -118,6 +118,9 @@ pub struct Smtp {
     pub host: String,
     pub port: u16,
     pub security: SmtpSecurity,
+    /// Messages a dispatcher has with the server at once, each on its own
+    /// pooled connection (1–16; default 1).
+    pub connections: usize,
     pub username: Option<String>,
     /// Where to read the password at run time; the password itself is never stored here.
     pub password: Option<SecretSource>,

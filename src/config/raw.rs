@@ -99,6 +99,8 @@ pub struct RawSmtp {
     /// "starttls" (default; the upgrade is required), "tls" (implicit TLS), or
     /// "none" (no encryption; only for a relay on 127.0.0.1, ::1 or localhost).
     pub security: Option<Spanned<String>>,
+    /// SMTP connections used at once by one dispatcher (1–16, default 1).
+    pub connections: Option<Spanned<i64>>,
     /// Login name. Required when a password source is given.
     pub username: Option<Spanned<String>>,
     /// Path of a file holding the password (first line).

@@ -33,6 +33,8 @@ pub(crate) const DEFAULT_TIME_ZONE: &str = "Asia/Ho_Chi_Minh";
 pub(crate) const DEFAULT_STATE_DIR: &str = "/var/lib/hanbao";
 pub(crate) const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:8080";
 pub(crate) const DEFAULT_FROM: &str = "hanbao@localhost";
+/// Upper bound of `[mail.smtp] connections`.
+pub(crate) const MAX_SMTP_CONNECTIONS: usize = 16;
 /// The coordinator's digest: Monday 08:00 local.
 pub const DEFAULT_DIGEST: &str = "0 8 * * Mon";
 pub(crate) const RECIPIENT_COUNCIL: &str = "reporter.council";
@@ -552,6 +554,19 @@ fn mail(item: Option<&Item<RawMail>>, state_dir: &Path, rep: &mut Reporter) -> M
             ),
         }
     }
+    let mut connections = 1;
+    if let Some(c) = &s.connections {
+        match usize::try_from(*c.get_ref()) {
+            Ok(n @ 1..=MAX_SMTP_CONNECTIONS) => connections = n,
+            _ => rep.error(
+                &at(file, c),
+                "mail.smtp.connections",
+                Some(c.get_ref().to_string()),
+                "số kết nối SMTP dùng cùng lúc phải từ 1 đến 16",
+                Some("1 (mặc định) cho máy chủ thư gần; 4–8 cho máy chủ ở xa hoặc chậm".into()),
+            ),
+        }
+    }
     let mut sources = Vec::new();
     if let Some(f) = &s.password_file {
         if is_absolute(f.get_ref()) {
@@ -629,6 +644,7 @@ fn mail(item: Option<&Item<RawMail>>, state_dir: &Path, rep: &mut Reporter) -> M
         host,
         port,
         security,
+        connections,
         username,
         password,
     }))

@@ -8,15 +8,17 @@
 //! Message-ID (they start with `=_`, which base64 never produces, so no
 //! body can contain them). Same inputs, same bytes.
 //!
-//! This module only formats. It renders no template, validates no address
-//! (lettre's `Address` did that before), reads no clock and does no IO.
+//! This module only formats. It renders no template and validates no
+//! address (the configuration accepts ASCII addresses only, and lettre's
+//! `Address` parsed them), reads no clock and does no IO.
 
 use std::fmt::Write as _;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/// Soft limit of a header line (RFC 5322 §2.1.1), CRLF excluded.
-const LINE: usize = 78;
+/// Limit of a header line holding encoded words (RFC 2047 §2: 76), CRLF
+/// excluded; within RFC 5322's 78.
+const LINE: usize = 76;
 
 /// UTF-8 bytes per encoded word: 39 bytes are 52 base64 characters, so a
 /// word (`=?utf-8?b?` + 52 + `?=`) is 64 octets and fits on a folded line
@@ -158,7 +160,9 @@ impl Headers {
     /// (folded between words), otherwise encoded words.
     pub(crate) fn text(&mut self, name: &str, value: &str) {
         self.start(name);
-        if plain_header_text(value) {
+        // A word too long to fold around would break the line limits.
+        let foldable = value.split(' ').all(|w| w.len() + 1 < LINE - name.len());
+        if plain_header_text(value) && foldable {
             for (i, word) in value.split(' ').filter(|w| !w.is_empty()).enumerate() {
                 self.token(word, i == 0);
             }
@@ -184,11 +188,12 @@ impl Headers {
             match display.map(str::trim).filter(|d| !d.is_empty()) {
                 None => self.token(&format!("{address}{comma}"), first),
                 Some(d) => {
-                    if d.bytes().all(phrase_char) && !d.contains("=?") {
+                    let short_words = d.split(' ').all(|w| w.len() + 2 < LINE - name.len());
+                    if d.bytes().all(phrase_char) && !d.contains("=?") && short_words {
                         for (i, word) in d.split(' ').filter(|w| !w.is_empty()).enumerate() {
                             self.token(word, first && i == 0);
                         }
-                    } else if plain_header_text(d) {
+                    } else if plain_header_text(d) && d.len() + 2 < LINE - name.len() {
                         let mut quoted = String::with_capacity(d.len() + 2);
                         quoted.push('"');
                         for c in d.chars() {
@@ -225,20 +230,18 @@ pub(crate) struct Leaf<'a> {
 }
 
 /// Text in canonical form (RFC 2045 §6.4, RFC 2046 §4.1.1): every line
-/// ends with CRLF before the base64, whatever the template wrote.
+/// ends with CRLF before the base64, whatever the template wrote (LF, CRLF
+/// or a lone CR).
 fn canonical_lines(text: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(text.len() + text.len() / 32 + 2);
-    let mut lines = text.split(|&b| b == b'\n');
-    if let Some(first) = lines.next() {
-        out.extend_from_slice(first);
+    let mut rest = text;
+    while let Some(i) = rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+        out.extend_from_slice(&rest[..i]);
+        out.extend_from_slice(b"\r\n");
+        let crlf = rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n');
+        rest = &rest[i + if crlf { 2 } else { 1 }..];
     }
-    for line in lines {
-        if out.last() != Some(&b'\r') {
-            out.push(b'\r');
-        }
-        out.push(b'\n');
-        out.extend_from_slice(line);
-    }
+    out.extend_from_slice(rest);
     out
 }
 
@@ -377,6 +380,8 @@ mod tests {
             ("a\r\nb\n", "a\r\nb\r\n"),
             ("\n\n", "\r\n\r\n"),
             ("a\r\n", "a\r\n"),
+            ("a\rb\r", "a\r\nb\r\n"),
+            ("\r\r\n", "\r\n\r\n"),
             ("", ""),
         ] {
             assert_eq!(
@@ -420,6 +425,16 @@ mod tests {
             decoded.extend(bytes);
         }
         assert_eq!(String::from_utf8(decoded).unwrap(), subject);
+    }
+
+    #[test]
+    fn words_too_long_to_fold_are_encoded() {
+        let subject = format!("see {}", "x".repeat(1200));
+        let h = header(|h| h.text("Subject", &subject));
+        assert!(h.trim_end().split("\r\n").all(|l| l.len() <= LINE), "{h}");
+        let long_name = "A".repeat(90);
+        let h = header(|h| h.mailboxes("To", [(Some(long_name.as_str()), "a@x")]));
+        assert!(h.trim_end().split("\r\n").all(|l| l.len() <= LINE), "{h}");
     }
 
     #[test]

@@ -497,7 +497,25 @@ impl Outgoing {
 pub(crate) fn parse_mailbox(s: &str) -> Result<Mailbox, String> {
     let s = s.trim();
     if let (Some(open), true) = (s.rfind('<'), s.ends_with('>')) {
-        let name = s[..open].trim().trim_matches('"').trim();
+        let name = s[..open].trim();
+        // `"Name"`: one pair of quotes around the whole name, with `\"` and
+        // `\\` inside; quotes elsewhere are part of the name.
+        let name = match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+            Some(quoted) => {
+                let mut out = String::with_capacity(quoted.len());
+                let mut chars = quoted.chars();
+                while let Some(c) = chars.next() {
+                    out.push(if c == '\\' {
+                        chars.next().unwrap_or(c)
+                    } else {
+                        c
+                    });
+                }
+                out
+            }
+            None => name.to_string(),
+        };
+        let name = name.trim();
         let addr = s[open + 1..s.len() - 1].trim();
         let addr = addr.parse().map_err(|e| format!("{e}"))?;
         let name = (!name.is_empty()).then(|| name.to_string());
@@ -705,8 +723,9 @@ impl Composer {
                     ids::label(&d.obligation.id),
                     ids::label(&d.period.key)
                 );
-                let content_type =
-                    format!("text/calendar; charset=utf-8; method=PUBLISH; name=\"{file_name}\"");
+                let content_type = format!(
+                    "text/calendar; charset=utf-8; method=PUBLISH;\r\n name=\"{file_name}\""
+                );
                 let disposition = format!("attachment; filename=\"{file_name}\"");
                 let attachment = mime::Leaf {
                     content_type: &content_type,
@@ -914,6 +933,23 @@ mod tests {
     /// Reminder, due-day and overdue notices carry the link in both parts
     /// and both languages (in HTML as an attribute, `&` escaped); without
     /// links, and in escalations, no `/confirm` appears anywhere.
+    #[test]
+    fn mailbox_names_lose_one_pair_of_quotes_and_their_escapes() {
+        for (text, name) in [
+            ("a@x.example", None),
+            ("Sở Tư pháp <a@x.example>", Some("Sở Tư pháp")),
+            ("\"Sở Tư pháp\" <a@x.example>", Some("Sở Tư pháp")),
+            ("Sở \"X\" <a@x.example>", Some("Sở \"X\"")),
+            ("\"Phong \\\"A\\\"\" <a@x.example>", Some("Phong \"A\"")),
+            ("\"a\\\\b\" <a@x.example>", Some("a\\b")),
+            ("\"\" <a@x.example>", None),
+        ] {
+            let m = parse_mailbox(text).unwrap();
+            assert_eq!(m.name.as_deref(), name, "{text}");
+            assert_eq!(m.email.to_string(), "a@x.example");
+        }
+    }
+
     #[test]
     fn unit_notices_carry_the_confirmation_link_in_text_and_html() {
         let from = "hanbao <hanbao@example.org>";

@@ -195,7 +195,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// server closes them under our feet (lettre #743).
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Idle connections kept at most.
-const POOL_MAX_IDLE: usize = 4;
+const POOL_MAX_IDLE: usize = crate::config::validate::MAX_SMTP_CONNECTIONS;
 
 /// A failure below the classification.
 enum SmtpFailure {
@@ -606,6 +606,16 @@ impl Mailer {
         }
     }
 
+    /// How many messages a dispatcher may have with this transport at once:
+    /// `[mail.smtp] connections` for SMTP (each on its own pooled
+    /// connection), 1 for the file and discard transports.
+    pub fn connections(&self) -> usize {
+        match &self.inner {
+            Inner::Smtp(s) => s.smtp.connections.max(1),
+            Inner::File { .. } | Inner::Discard => 1,
+        }
+    }
+
     /// Limit on one whole send (default [`DEFAULT_SEND_TIMEOUT`]).
     pub fn with_send_timeout(mut self, timeout: Duration) -> Mailer {
         self.send_timeout = timeout;
@@ -789,6 +799,7 @@ mod tests {
     #[test]
     fn scrub_removes_password_and_auth_plain_forms() {
         let smtp = Smtp {
+            connections: 1,
             host: "h".into(),
             port: 25,
             security: SmtpSecurity::StartTls,

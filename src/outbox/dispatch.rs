@@ -5,9 +5,11 @@
 //! accepted it, and a row left `sending` (the process died between claim and
 //! record) is claimed again when its lease ends. The Message-ID is derived
 //! from the row's key, so a duplicate is recognisable as one. Messages go
-//! out one at a time; a message's result is written while the next one is
-//! with the server, and the one after waits for that write, so a crash can
-//! repeat at most two messages (ARCHITECTURE.md, "The bound on duplicates").
+//! out one at a time per lane (one lane per SMTP connection in use,
+//! `[mail.smtp] connections`, default 1); a message's result is written
+//! while the lane's next one is with the server, and the one after waits for
+//! that write, so a crash can repeat at most two messages per lane
+//! (ARCHITECTURE.md, "The bound on duplicates").
 //!
 //! It does not decide what to enqueue (see `enqueue`) and never reads the
 //! clock itself: the caller passes a clock, virtual in `simulate`.
@@ -329,16 +331,50 @@ impl Dispatcher<'_> {
         }
         // Cancellations are recorded before anything is sent.
         self.record(store, &mut results, now, report).await?;
-        let mut batches = singles
-            .into_iter()
-            .chain(grouped.into_values().map(|rows| Batch { rows }));
-        // One message goes out at a time. While it is with the server, the
-        // next one is built (notice, templates, MIME: no side effect) and
-        // the previous one's result is written: at any moment at most two
-        // messages are accepted-but-not-yet-recorded (the one in flight and
-        // the one before it), which bounds what a crash can repeat.
-        let mut next = match batches.next() {
-            Some(b) => Some(self.prepare(store, &index, &composer, b, now).await?),
+        // Each lane sends one message at a time, on its own pooled
+        // connection (`[mail.smtp] connections` lanes, 1 by default). While
+        // a lane's message is with the server, the lane builds its next one
+        // (notice, templates, MIME: no side effect) and writes its previous
+        // one's result: at any moment at most two messages per lane are
+        // accepted-but-not-yet-recorded, which bounds what a crash can repeat.
+        let queue = std::sync::Mutex::new(
+            singles
+                .into_iter()
+                .chain(grouped.into_values().map(|rows| Batch { rows })),
+        );
+        let lanes = self.mailer.connections();
+        let done = futures_util::future::join_all(
+            (0..lanes).map(|_| self.lane(store, &index, &composer, &queue, now)),
+        )
+        .await;
+        // Every lane finishes (and records) before an error is returned.
+        for lane in done {
+            let lane = lane?;
+            report.sent.extend(lane.sent);
+            report.retried += lane.retried;
+            report.failed += lane.failed;
+            report.cancelled += lane.cancelled;
+            report.lost_leases += lane.lost_leases;
+        }
+        Ok(())
+    }
+
+    /// One lane: takes batches from the shared queue until it is empty,
+    /// pipelined as described in `handle`.
+    async fn lane<S: Store, I: Iterator<Item = Batch>>(
+        &self,
+        store: &S,
+        index: &Index<'_>,
+        composer: &Arc<Composer>,
+        queue: &std::sync::Mutex<I>,
+        now: Timestamp,
+    ) -> Result<DispatchReport, StoreError> {
+        // The lock is never held across an await.
+        let take = || queue.lock().ok().and_then(|mut q| q.next());
+        let mut report = DispatchReport::default();
+        let mut results = Results::default();
+        let mut next = match take() {
+            Some(b) => Some(self.prepare(store, index, composer, b, now).await?),
             None => None,
         };
         while let Some(current) = next.take() {
@@ -346,19 +382,19 @@ impl Dispatcher<'_> {
             let (sent, following, recorded) = tokio::join!(
                 self.transmit(current),
                 async {
-                    match batches.next() {
-                        Some(b) => Some(self.prepare(store, &index, &composer, b, now).await),
+                    match take() {
+                        Some(b) => Some(self.prepare(store, index, composer, b, now).await),
                         None => None,
                     }
                 },
-                self.record(store, &mut previous, now, report),
+                self.record(store, &mut previous, now, &mut report),
             );
             recorded?;
-            self.conclude(sent, now, &mut results, report);
+            self.conclude(sent, now, &mut results, &mut report);
             next = following.transpose()?;
         }
-        self.record(store, &mut results, now, report).await?;
-        Ok(())
+        self.record(store, &mut results, now, &mut report).await?;
+        Ok(report)
     }
 
     /// Writes the results gathered so far in one transaction.

@@ -469,6 +469,13 @@ fn mail_errors() {
         "mail.smtp.port",
         "không phải cổng",
     );
+    for bad in ["0", "17", "-1"] {
+        err(
+            &smtp(&format!("host = \"h.example\"\nconnections = ‸{bad}\n")),
+            "mail.smtp.connections",
+            "phải từ 1 đến 16",
+        );
+    }
     err(
         &smtp("host = \"h.example\"\nusername = \"u\"\npassword_file = ‸\"pw.txt\"\n"),
         "mail.smtp.password_file",
@@ -607,10 +614,18 @@ fn smtp_is_parsed() {
         panic!()
     };
     assert_eq!((s.host.as_str(), s.port), ("h.example", 465));
+    assert_eq!(s.connections, 1, "one connection unless asked");
     assert_eq!(
         s.password,
         Some(SecretSource::Credential("smtp-password".into()))
     );
+    let c = load_str("t.toml", &format!("{text}connections = 16\n"))
+        .unwrap()
+        .config;
+    let Transport::Smtp(s) = c.mail.transport else {
+        panic!()
+    };
+    assert_eq!(s.connections, 16);
 }
 
 // ---------------------------------------------------------------- calendar

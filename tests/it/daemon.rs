@@ -31,6 +31,7 @@ fn sample_config(port: u16) -> Config {
     cfg.obligations.retain(|o| o.id == OBLIGATION);
     cfg.obligations[0].reporters = UNITS.iter().map(|s| s.to_string()).collect();
     cfg.mail.transport = Transport::Smtp(Smtp {
+        connections: 1,
         host: "127.0.0.1".into(),
         port,
         security: SmtpSecurity::None,

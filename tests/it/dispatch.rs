@@ -1,7 +1,8 @@
 //! The dispatcher's bound on unrecorded messages, on a real SQLite file and
 //! a real SMTP server on 127.0.0.1: a message's `sent` record is written
-//! while the next message is with the server, and no further message goes
-//! out before that record has committed, so at most two messages are ever
+//! while the lane's next message is with the server, and no further message
+//! goes out on that lane before that record has committed, so at most two
+//! messages per lane (`[mail.smtp] connections`, default 1) are ever
 //! accepted by the server without being recorded (ARCHITECTURE.md, "The
 //! bound on duplicates"). It does not test what the messages say.
 
@@ -22,11 +23,12 @@ const UNITS: usize = 200;
 
 /// `UNITS` units owing a one-off report due Thursday 25/6/2026, reminded
 /// three days before (Monday 22/6/2026, a working day).
-fn config(port: u16) -> Config {
+fn config(port: u16, connections: usize) -> Config {
     let mut t = format!(
         "[daemon]\nsending_hours = \"07:30-11:00\"\n\
          [mail]\ntransport = \"smtp\"\nfrom = \"Sở Thử <baocao@so.example>\"\n\
          [mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\n\
+         connections = {connections}\n\
          [[unit]]\nid = \"so\"\nname = \"Sở\"\nemail = \"vanthu@so.example\"\n"
     );
     let mut reporters = String::new();
@@ -59,8 +61,19 @@ fn now() -> Timestamp {
 /// is sent and recorded.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_most_two_messages_are_unrecorded_while_a_record_waits() {
+    unrecorded_while_a_record_waits(1).await;
+}
+
+/// The same with three SMTP connections: three lanes, each with at most two
+/// unrecorded messages, and more than one lane really sending at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_most_two_messages_per_connection_are_unrecorded_while_a_record_waits() {
+    unrecorded_while_a_record_waits(3).await;
+}
+
+async fn unrecorded_while_a_record_waits(connections: usize) {
     let sink = SmtpSink::start().await;
-    let cfg = config(sink.port());
+    let cfg = config(sink.port(), connections);
     let cal = WorkCalendar::new(&cfg.calendar);
     let composer = Composer::new(&cfg.mail, Templates::builtin()).unwrap();
     let mailer = Mailer::new(&cfg.mail).unwrap();
@@ -119,9 +132,17 @@ async fn at_most_two_messages_are_unrecorded_while_a_record_waits() {
     );
     let unrecorded = at_server - recorded;
     assert!(
-        (1..=2).contains(&unrecorded),
-        "{at_server} messages at the server with {recorded} recorded while the lock was held"
+        (1..=2 * connections).contains(&unrecorded),
+        "{at_server} messages at the server with {recorded} recorded while the lock was held \
+         ({connections} connections)"
     );
+    if connections > 1 {
+        assert!(
+            unrecorded > 2,
+            "{unrecorded} unrecorded: the {connections} lanes did not send side by side"
+        );
+    }
+    assert_eq!(mailer.connections_opened(), connections);
     assert_eq!(report.sent.len(), UNITS);
     assert_eq!(sink.message_count(), UNITS, "each message sent once");
     let rows = store.outbox(None).await.unwrap();

@@ -302,6 +302,7 @@ async fn reminder_link_confirms_over_http_and_stops_the_reminders() {
         .config;
     assert_eq!(cfg.daemon.public_url, Some(format!("http://{addr}")));
     cfg.mail.transport = Transport::Smtp(Smtp {
+        connections: 1,
         host: "127.0.0.1".into(),
         port: sink.port(),
         security: SmtpSecurity::None,

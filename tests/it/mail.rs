@@ -206,6 +206,7 @@ fn mail_config(transport: Transport) -> Mail {
 
 fn smtp_config(port: u16) -> Mail {
     mail_config(Transport::Smtp(Smtp {
+        connections: 1,
         host: "127.0.0.1".into(),
         port,
         security: SmtpSecurity::None,
