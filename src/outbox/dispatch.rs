@@ -430,10 +430,10 @@ impl Dispatcher<'_> {
         now: Timestamp,
     ) -> Result<Prepared, StoreError> {
         let message = match self.notice(store, index, &batch, now).await {
-            // Templates and MIME are CPU work with no IO: on a blocking
-            // thread they run beside the task that talks to the server and
-            // the store, not between its polls.
-            Ok(notice) => compose_elsewhere(composer, notice).await,
+            // Templates and MIME are CPU work with no IO: with one lane,
+            // on a blocking thread beside the task that talks to the server
+            // and the store, not between its polls.
+            Ok(notice) => compose_elsewhere(composer, notice, self.mailer.connections() == 1).await,
             Err(NoticeError::Store(e)) => return Err(e),
             Err(NoticeError::Other(reason)) => Err(PrepareFailure::Notice(reason)),
         };
@@ -670,12 +670,22 @@ impl Dispatcher<'_> {
     }
 }
 
-/// Renders and assembles `notice` on tokio's blocking pool. The message is
-/// the same as `composer.compose(&notice)` on the calling task would build.
+/// Renders and assembles `notice`: on tokio's blocking pool with `elsewhere`
+/// (one lane: the build then overlaps the lane's own exchange with the
+/// server), on the calling task otherwise (several lanes: the other lanes'
+/// exchanges overlap it, and the thread hop would cost more CPU than it
+/// saves). The message is the same either way.
 async fn compose_elsewhere(
     composer: &Arc<Composer>,
     notice: Notice,
+    elsewhere: bool,
 ) -> Result<(Notice, mail::Outgoing), PrepareFailure> {
+    if !elsewhere {
+        return match composer.compose(&notice) {
+            Ok(msg) => Ok((notice, msg)),
+            Err(e) => Err(PrepareFailure::Compose(mail::SendError::from(e))),
+        };
+    }
     let composer = Arc::clone(composer);
     let composed = tokio::task::spawn_blocking(move || {
         let built = composer.compose(&notice);
