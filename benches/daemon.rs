@@ -1,14 +1,22 @@
 //! Dispatch throughput: the real dispatcher (outbox rows in SQLite -> claim
 //! with a lease -> re-check -> render -> pooled `Mailer` -> record `sent`)
-//! to the test SMTP sink, beside the sink's own capacity measured by the
-//! plain client of `benches/support/plain_smtp.rs` in the same run, with
-//! the same message bytes. Prints both and the ratio (goal: >= 80 %).
+//! to an SMTP sink, beside the sink's own capacity measured by the plain
+//! client of `benches/support/plain_smtp.rs` in the same run, with the same
+//! message bytes and the same number of connections at once. Prints both
+//! and the ratio (goal: >= 80 %), then where the time goes.
 //!
 //! Each round enqueues N reminders (one per unit of a generated
 //! configuration) into a fresh SQLite database on disk, outside the timing,
 //! then times `Dispatcher::run` on a virtual clock inside sending hours.
-//! Run with `cargo bench --bench daemon`; `HANBAO_BENCH_MESSAGES` sets N.
-//! Not a test: it asserts that everything was delivered, nothing about speed.
+//! Run with `cargo bench --bench daemon`. Environment:
+//! `HANBAO_BENCH_MESSAGES` (N, default 2000); `HANBAO_BENCH_CONNECTIONS`
+//! (`[mail.smtp] connections` of the dispatcher and plain clients at once,
+//! default 1); `HANBAO_BENCH_SINK=127.0.0.1:PORT` (an SMTP server already
+//! listening, e.g. `benches/postfix_sink.sh start`; default: the in-process
+//! test sink, which counts and keeps nothing); `HANBAO_BENCH_SINK_SPOOL`
+//! (that server's Postfix queue directory: each timed phase waits until it
+//! is empty). Not a test: it asserts that everything was delivered,
+//! nothing about speed.
 
 #[path = "support/plain_smtp.rs"]
 mod plain_smtp;

@@ -70,6 +70,8 @@ grep -q "^postlog" "$dir/conf/master.cf" ||
     echo "postlog   unix-dgram n  -       n       -       1       postlogd" >>"$dir/conf/master.cf"
 chown -R postfix "$dir/data"
 postfix -c "$dir/conf" set-permissions >/dev/null 2>&1 || true
+# Under `script`: Postfix prints its fatal errors only to a terminal (or
+# syslog, which a container may lack).
 script -qec "postfix -c $dir/conf check" /dev/null
 script -qec "postfix -c $dir/conf start" /dev/null
 for _ in 1 2 3 4 5 6 7 8 9 10; do
