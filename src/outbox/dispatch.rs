@@ -343,8 +343,9 @@ impl Dispatcher<'_> {
                 .chain(grouped.into_values().map(|rows| Batch { rows })),
         );
         let lanes = self.mailer.connections();
+        let group = Group::default();
         let done = futures_util::future::join_all(
-            (0..lanes).map(|_| self.lane(store, &index, &composer, &queue, now)),
+            (0..lanes).map(|_| self.lane(store, &index, &composer, &queue, &group, now)),
         )
         .await;
         // Every lane finishes (and records) before an error is returned.
@@ -367,6 +368,7 @@ impl Dispatcher<'_> {
         index: &Index<'_>,
         composer: &Arc<Composer>,
         queue: &std::sync::Mutex<I>,
+        group: &Group,
         now: Timestamp,
     ) -> Result<DispatchReport, StoreError> {
         // The lock is never held across an await.
@@ -387,13 +389,14 @@ impl Dispatcher<'_> {
                         None => None,
                     }
                 },
-                self.record(store, &mut previous, now, &mut report),
+                self.record_in(store, Some(group), &mut previous, now, &mut report),
             );
             recorded?;
             self.conclude(sent, now, &mut results, &mut report);
             next = following.transpose()?;
         }
-        self.record(store, &mut results, now, &mut report).await?;
+        self.record_in(store, Some(group), &mut results, now, &mut report)
+            .await?;
         Ok(report)
     }
 
@@ -405,12 +408,29 @@ impl Dispatcher<'_> {
         now: Timestamp,
         report: &mut DispatchReport,
     ) -> Result<(), StoreError> {
+        self.record_in(store, None, results, now, report).await
+    }
+
+    /// Like `record`; with a `group`, together with whatever the other
+    /// lanes are waiting to write at that moment. Returns once these
+    /// results have committed either way.
+    async fn record_in<S: Store>(
+        &self,
+        store: &S,
+        group: Option<&Group>,
+        results: &mut Results,
+        now: Timestamp,
+        report: &mut DispatchReport,
+    ) -> Result<(), StoreError> {
         if results.outcomes.is_empty() {
             return Ok(());
         }
         let outcomes = std::mem::take(&mut results.outcomes);
         let rows = std::mem::take(&mut results.rows);
-        let done = store.finish_many(self.owner, outcomes, now).await?;
+        let done = match group {
+            Some(group) => group.finish(store, self.owner, outcomes, now).await?,
+            None => store.finish_many(self.owner, outcomes, now).await?,
+        };
         for (row, ok) in rows.iter().zip(done) {
             if !ok {
                 tracing::warn!(row = row.id, key = %row.key, "lease lost before the result was recorded");
@@ -667,6 +687,83 @@ impl Dispatcher<'_> {
             }
         }
         Ok(missing)
+    }
+}
+
+/// The lanes' records, written together ("group commit"): a lane queues its
+/// results, then waits for its turn to write; whoever writes takes every
+/// result queued by then (its own and other lanes'), in one statement
+/// (`Store::finish_many`), and hands each lane its answer. A lane goes on
+/// only after its own results have committed, so the bound on unrecorded
+/// messages per lane is unchanged; with one lane each write holds just that
+/// lane's results, as before.
+#[derive(Default)]
+struct Group {
+    queued: std::sync::Mutex<Vec<Queued>>,
+    turn: tokio::sync::Mutex<()>,
+}
+
+struct Queued {
+    outcomes: Vec<(i64, Outcome)>,
+    /// `None`: the write that took these results failed.
+    answer: tokio::sync::oneshot::Sender<Option<Vec<bool>>>,
+}
+
+impl Group {
+    async fn finish<S: Store>(
+        &self,
+        store: &S,
+        owner: &str,
+        outcomes: Vec<(i64, Outcome)>,
+        now: Timestamp,
+    ) -> Result<Vec<bool>, StoreError> {
+        let (answer, mut mine) = tokio::sync::oneshot::channel();
+        // Kept to write alone if a group write that took them fails.
+        let alone = outcomes.clone();
+        self.lock_queue().push(Queued { outcomes, answer });
+        let _turn = self.turn.lock().await;
+        match mine.try_recv() {
+            Ok(Some(done)) => return Ok(done),
+            // Another lane's write took ours and failed: write ours alone,
+            // so this lane gets its own error (or success).
+            Ok(None) | Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
+                return store.finish_many(owner, alone, now).await;
+            }
+            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
+        }
+        let taken = std::mem::take(&mut *self.lock_queue());
+        let all: Vec<(i64, Outcome)> = taken
+            .iter()
+            .flat_map(|q| q.outcomes.iter().cloned())
+            .collect();
+        match store.finish_many(owner, all, now).await {
+            Ok(done) => {
+                let mut done = done.into_iter();
+                for q in taken {
+                    let part: Vec<bool> = done.by_ref().take(q.outcomes.len()).collect();
+                    let _ = q.answer.send(Some(part));
+                }
+            }
+            Err(e) => {
+                for q in taken {
+                    let _ = q.answer.send(None);
+                }
+                return Err(e);
+            }
+        }
+        match mine.try_recv() {
+            Ok(Some(done)) => Ok(done),
+            // Ours was among those taken and answered just above.
+            _ => store.finish_many(owner, alone, now).await,
+        }
+    }
+
+    fn lock_queue(&self) -> std::sync::MutexGuard<'_, Vec<Queued>> {
+        // Never held across an await; a panic while holding it is a bug
+        // elsewhere, and the list stays usable.
+        self.queued
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -263,6 +263,27 @@ pub(crate) fn rows(rows: Vec<OutboxDbRow>) -> Result<Vec<OutboxRow>, StoreError>
 }
 
 /// Status, error and message id columns for an outcome.
+/// Results written by one statement (`UPDATE … FROM` a list of rows) rather
+/// than one statement each in a transaction: the dispatcher's group of
+/// records from several lanes. Larger lists (the cancellations of a whole
+/// claimed set) use the transaction.
+pub(crate) const FINISH_IN_ONE_STATEMENT: usize = 64;
+
+/// Whether `results` can be written by the one-statement form: a few rows,
+/// no id twice (the statement would not say which result won).
+pub(crate) fn one_statement(results: &[(i64, Outcome)]) -> bool {
+    (2..=FINISH_IN_ONE_STATEMENT).contains(&results.len()) && {
+        let ids: std::collections::HashSet<i64> = results.iter().map(|(id, _)| *id).collect();
+        ids.len() == results.len()
+    }
+}
+
+/// Per row of `results`, in order: whether its id is among `updated`.
+pub(crate) fn updated_in_order(results: &[(i64, Outcome)], updated: &[i64]) -> Vec<bool> {
+    let updated: std::collections::HashSet<i64> = updated.iter().copied().collect();
+    results.iter().map(|(id, _)| updated.contains(id)).collect()
+}
+
 pub(crate) fn outcome_columns(
     o: &Outcome,
 ) -> (&'static str, Option<&str>, Option<&str>, Option<i64>) {

@@ -575,6 +575,42 @@ impl Store for PgStore {
                     .rows_affected();
                 return Ok(vec![n > 0]);
             }
+            rows if ob::one_statement(rows) => {
+                let mut ids = Vec::with_capacity(rows.len());
+                let mut statuses = Vec::with_capacity(rows.len());
+                let mut errors = Vec::with_capacity(rows.len());
+                let mut message_ids = Vec::with_capacity(rows.len());
+                let mut nexts = Vec::with_capacity(rows.len());
+                for (id, outcome) in rows {
+                    let (status, error, message_id, next) = ob::outcome_columns(outcome);
+                    ids.push(*id);
+                    statuses.push(status);
+                    errors.push(error);
+                    message_ids.push(message_id);
+                    nexts.push(next);
+                }
+                let updated: Vec<i64> = sqlx::query_scalar(
+                    "UPDATE outbox AS o SET status = v.status, last_error = v.error, \
+                     message_id = coalesce(v.message_id, o.message_id), \
+                     next_attempt_at = coalesce(v.next, o.next_attempt_at), \
+                     sent_at = CASE WHEN v.status = 'sent' THEN $7 ELSE o.sent_at END, \
+                     lease_owner = NULL, lease_until = NULL, updated_at = $7 \
+                     FROM unnest($1::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[]) \
+                         AS v(id, status, error, message_id, next) \
+                     WHERE o.id = v.id AND o.lease_owner = $2 AND o.status = 'sending' \
+                     RETURNING o.id",
+                )
+                .bind(&ids)
+                .bind(owner)
+                .bind(&statuses)
+                .bind(&errors)
+                .bind(&message_ids)
+                .bind(&nexts)
+                .bind(now.as_second())
+                .fetch_all(&self.pool)
+                .await?;
+                return Ok(ob::updated_in_order(rows, &updated));
+            }
             _ => {}
         }
         let mut tx = self.pool.begin().await?;

@@ -645,6 +645,49 @@ impl Store for SqliteStore {
                 .rows_affected();
                 return Ok(vec![n > 0]);
             }
+            rows if ob::one_statement(rows) => {
+                let values = (0..rows.len())
+                    .map(|i| {
+                        let p = 3 + 5 * i;
+                        format!("(?{}, ?{}, ?{}, ?{}, ?{})", p, p + 1, p + 2, p + 3, p + 4)
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let sql = format!(
+                    "UPDATE outbox SET status = v.column2, last_error = v.column3, \
+                     message_id = coalesce(v.column4, outbox.message_id), \
+                     next_attempt_at = coalesce(v.column5, outbox.next_attempt_at), \
+                     sent_at = CASE WHEN v.column2 = 'sent' THEN ?1 ELSE outbox.sent_at END, \
+                     lease_owner = NULL, lease_until = NULL, updated_at = ?1 \
+                     FROM (VALUES {values}) AS v \
+                     WHERE outbox.id = v.column1 AND outbox.lease_owner = ?2 \
+                     AND outbox.status = 'sending' RETURNING id"
+                );
+                let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
+                    .bind(now.as_second())
+                    .bind(owner);
+                for (id, outcome) in rows {
+                    let (status, error, message_id, next) = ob::outcome_columns(outcome);
+                    query = query
+                        .bind(*id)
+                        .bind(status)
+                        .bind(error)
+                        .bind(message_id)
+                        .bind(next);
+                }
+                let updated = match &self.writer {
+                    Some(writer) => {
+                        let mut writer = writer.lock().await;
+                        let done = query.fetch_all(writer.connection().await?).await;
+                        if done.is_err() {
+                            writer.conn = None;
+                        }
+                        done?
+                    }
+                    None => query.fetch_all(&self.pool).await?,
+                };
+                return Ok(ob::updated_in_order(rows, &updated));
+            }
             _ => {}
         }
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
