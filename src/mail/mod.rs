@@ -12,7 +12,7 @@
 
 pub mod ics;
 pub mod ids;
-mod mime;
+pub(crate) mod mime;
 pub mod notice;
 pub mod render;
 pub mod transport;

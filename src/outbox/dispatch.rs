@@ -343,9 +343,10 @@ impl Dispatcher<'_> {
                 .chain(grouped.into_values().map(|rows| Batch { rows })),
         );
         let lanes = self.mailer.connections();
-        let group = Group::default();
+        // One lane writes its own records; several write theirs together.
+        let group = (lanes > 1).then(Group::default);
         let done = futures_util::future::join_all(
-            (0..lanes).map(|_| self.lane(store, &index, &composer, &queue, &group, now)),
+            (0..lanes).map(|_| self.lane(store, &index, &composer, &queue, group.as_ref(), now)),
         )
         .await;
         // Every lane finishes (and records) before an error is returned.
@@ -368,7 +369,7 @@ impl Dispatcher<'_> {
         index: &Index<'_>,
         composer: &Arc<Composer>,
         queue: &std::sync::Mutex<I>,
-        group: &Group,
+        group: Option<&Group>,
         now: Timestamp,
     ) -> Result<DispatchReport, StoreError> {
         // The lock is never held across an await.
@@ -389,13 +390,13 @@ impl Dispatcher<'_> {
                         None => None,
                     }
                 },
-                self.record_in(store, Some(group), &mut previous, now, &mut report),
+                self.record_in(store, group, &mut previous, now, &mut report),
             );
             recorded?;
             self.conclude(sent, now, &mut results, &mut report);
             next = following.transpose()?;
         }
-        self.record_in(store, Some(group), &mut results, now, &mut report)
+        self.record_in(store, group, &mut results, now, &mut report)
             .await?;
         Ok(report)
     }
@@ -498,14 +499,7 @@ impl Dispatcher<'_> {
                 return;
             }
             Err(PrepareFailure::Compose(e)) => {
-                for row in batch.rows {
-                    tracing::error!(key = %row.key, error = %e, "send failed permanently; not retried");
-                    let outcome = Outcome::Failed {
-                        error: e.reason().to_string(),
-                    };
-                    results.push(row, outcome);
-                    report.failed += 1;
-                }
+                failed_permanently(batch.rows, &e, results, report);
                 return;
             }
         };
@@ -546,16 +540,7 @@ impl Dispatcher<'_> {
                     report.retried += 1;
                 }
             }
-            Err(e) => {
-                for row in batch.rows {
-                    tracing::error!(key = %row.key, error = %e, "send failed permanently; not retried");
-                    let outcome = Outcome::Failed {
-                        error: e.reason().to_string(),
-                    };
-                    results.push(row, outcome);
-                    report.failed += 1;
-                }
-            }
+            Err(e) => failed_permanently(batch.rows, &e, results, report),
         }
     }
 
@@ -690,13 +675,31 @@ impl Dispatcher<'_> {
     }
 }
 
+/// Marks every row of a message failed (a 5xx, a bad address, a message
+/// that cannot be built): never retried blindly, listed in the digest.
+fn failed_permanently(
+    rows: Vec<OutboxRow>,
+    e: &mail::SendError,
+    results: &mut Results,
+    report: &mut DispatchReport,
+) {
+    for row in rows {
+        tracing::error!(key = %row.key, error = %e, "send failed permanently; not retried");
+        let outcome = Outcome::Failed {
+            error: e.reason().to_string(),
+        };
+        results.push(row, outcome);
+        report.failed += 1;
+    }
+}
+
 /// The lanes' records, written together ("group commit"): a lane queues its
 /// results, then waits for its turn to write; whoever writes takes every
 /// result queued by then (its own and other lanes'), in one statement
 /// (`Store::finish_many`), and hands each lane its answer. A lane goes on
 /// only after its own results have committed, so the bound on unrecorded
-/// messages per lane is unchanged; with one lane each write holds just that
-/// lane's results, as before.
+/// messages per lane is unchanged. Only with several lanes: one lane writes
+/// its own records directly.
 #[derive(Default)]
 struct Group {
     queued: std::sync::Mutex<Vec<Queued>>,

@@ -147,6 +147,25 @@ pub struct SqliteStore {
     writer: Option<Arc<tokio::sync::Mutex<Writer>>>,
 }
 
+/// `query.method(executor).await?` on the writer connection when there is
+/// one (dropped after an error, so the next call opens a fresh one), else
+/// on the pool.
+macro_rules! on_writer {
+    ($store:ident, $query:ident . $method:ident) => {
+        match &$store.writer {
+            Some(writer) => {
+                let mut writer = writer.lock().await;
+                let done = $query.$method(writer.connection().await?).await;
+                if done.is_err() {
+                    writer.conn = None;
+                }
+                done?
+            }
+            None => $query.$method(&$store.pool).await?,
+        }
+    };
+}
+
 /// The lazily opened writer connection and how to open it again.
 #[derive(Debug)]
 struct Writer {
@@ -630,19 +649,7 @@ impl Store for SqliteStore {
                     .bind(message_id)
                     .bind(next)
                     .bind(now.as_second());
-                let n = match &self.writer {
-                    Some(writer) => {
-                        let mut writer = writer.lock().await;
-                        let done = query.execute(writer.connection().await?).await;
-                        if done.is_err() {
-                            // Open a fresh connection next time.
-                            writer.conn = None;
-                        }
-                        done?
-                    }
-                    None => query.execute(&self.pool).await?,
-                }
-                .rows_affected();
+                let n = on_writer!(self, query.execute).rows_affected();
                 return Ok(vec![n > 0]);
             }
             rows if ob::one_statement(rows) => {
@@ -675,17 +682,7 @@ impl Store for SqliteStore {
                         .bind(message_id)
                         .bind(next);
                 }
-                let updated = match &self.writer {
-                    Some(writer) => {
-                        let mut writer = writer.lock().await;
-                        let done = query.fetch_all(writer.connection().await?).await;
-                        if done.is_err() {
-                            writer.conn = None;
-                        }
-                        done?
-                    }
-                    None => query.fetch_all(&self.pool).await?,
-                };
+                let updated = on_writer!(self, query.fetch_all);
                 return Ok(ob::updated_in_order(rows, &updated));
             }
             _ => {}
