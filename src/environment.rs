@@ -173,8 +173,7 @@ fn hint_for(from: Source, access: Access) -> String {
     }
     if from == Source::PerUser {
         hint.push_str(&format!(
-            ". Nếu daemon chạy dưới systemd với {DEFAULT_STATE_DIR}, chạy lệnh bằng người dùng của nó, \
-             ví dụ: sudo -u hanbao hanbao ..."
+            ". Nếu daemon chạy dưới systemd với {DEFAULT_STATE_DIR}, chạy lệnh bằng sudo"
         ));
     }
     hint
@@ -625,7 +624,7 @@ mod tests {
             .check_access(Access::Read)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("sudo -u hanbao"), "{e}");
+        assert!(e.contains("chạy lệnh bằng sudo"), "{e}");
     }
 
     #[test]
