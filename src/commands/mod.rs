@@ -2,13 +2,13 @@
 //! owning its clap arguments and its `run`, turning library results into
 //! text, JSON or CSV and exit codes.
 //!
-//! The edge of the program, with `src/main.rs`: the only place (with
-//! `environment`) that reads the process environment, and where "now" is
-//! read from the clock. [`Context`] is what every command receives: the
-//! environment resolved once (`environment::Environment`), the one
-//! configuration prelude ([`Context::load`]), the one tokio runtime
-//! ([`block_on`]) and the one way to open the database
-//! ([`Context::open_store`]).
+//! The edge of the program, with `src/main.rs`: "now" is read from the
+//! clock here, and where things are comes from `environment`, resolved
+//! once. [`Context`] is what every command receives: that environment
+//! (`environment::Environment`), the one configuration prelude
+//! ([`Context::load`]), the one tokio runtime ([`block_on`]) and the one
+//! way to open the database ([`Context::open_store`]). Must not: read
+//! `HANBAO_*` variables or derive a database URL itself.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
