@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod commands;
 pub mod config;
 pub mod daemon;
+pub mod environment;
 pub mod http;
 pub mod link;
 pub mod logging;

@@ -1,14 +1,79 @@
-//! Output of `hanbao calendar holidays|lunar|solar`: the exact JSON of
-//! issue 2 §4, or readable Vietnamese (dd/mm/yyyy, weekday names).
+//! `hanbao calendar holidays|lunar|solar`: the JSON documented in the
+//! README, or readable Vietnamese (dd/mm/yyyy, weekday names).
 //!
-//! Formatting only: the caller (the CLI in `main.rs`) parses arguments and
-//! prints; nothing here does IO or reads the clock.
+//! The renderers are formatting only: nothing in them does IO or reads the
+//! clock. [`run`] is the command: it reads the configuration only for
+//! `holidays`, and only when one is named or installed.
 
+use std::process::ExitCode;
+
+use anyhow::Result;
 use jiff::civil::{Date, Weekday};
 use serde::Serialize;
 
 use crate::calendar::{self, CalendarError, HolidayKind, LunarDate, WorkCalendar};
+use crate::config::model::CalendarSettings;
 use crate::config::values::format_date;
+
+use super::{Context, parse_date};
+
+/// `hanbao calendar ...`.
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum Command {
+    /// Holidays and changed working days of a year (with the configured days
+    /// when a configuration is given or found)
+    Holidays {
+        #[arg(long)]
+        year: i16,
+        /// A JSON array for other tools
+        #[arg(long)]
+        json: bool,
+    },
+    /// The lunar date of a solar date
+    Lunar {
+        /// Solar date (YYYY-MM-DD or dd/mm/yyyy)
+        #[arg(value_parser = parse_date)]
+        date: Date,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The solar date of a lunar date
+    Solar {
+        /// Lunar date as YYYY-MM-DD (lunar year, month, day)
+        date: String,
+        /// The month is the leap month (tháng nhuận)
+        #[arg(long)]
+        leap: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `hanbao calendar ...`.
+pub fn run(ctx: &Context, cmd: Command) -> Result<ExitCode> {
+    match cmd {
+        Command::Holidays { year, json } => {
+            // The administrator's days off count when a configuration is
+            // named or installed; without one the built-in calendar answers.
+            let path = ctx.env.config_path();
+            let settings = if path.source.is_chosen_here() || path.value.exists() {
+                ctx.config()?.calendar
+            } else {
+                CalendarSettings {
+                    culture_day: true,
+                    ..Default::default()
+                }
+            };
+            print!("{}", holidays(&WorkCalendar::new(&settings), year, json));
+        }
+        Command::Lunar { date, json } => print!("{}", lunar(date, json)?),
+        Command::Solar { date, leap, json } => {
+            let (y, m, d) = parse_lunar_arg(&date)?;
+            print!("{}", solar(y, m, d, leap, json)?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
 #[derive(Serialize)]
 struct HolidayJson<'a> {

@@ -1,17 +1,26 @@
 //! `hanbao check`: loads a configuration, renders every mail template
 //! against sample data, and reports both for an administrator with the exit
-//! code (0 valid, 78 = EX_CONFIG).
+//! code (0 valid, 78 = EX_CONFIG); the command also says where `hanbao run`
+//! will keep things (state directory, database, .eml directory, resolved
+//! as every command resolves them) and warns about history under ids the
+//! configuration no longer has.
 //!
 //! [`render`] is output only (the caller passes the result of
-//! `config::load`); [`check`] also reads the files. Nothing here prints
-//! secrets (diagnostics carry none).
+//! `config::load`); [`check`] also reads the files; [`run`] is the command.
+//! Nothing here prints secrets (diagnostics carry none; the database URL is
+//! shown with its password replaced). Check never creates a database.
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::process::ExitCode;
 
-use crate::config::model::Transport;
+use crate::config::model::{Config, Transport};
 use crate::config::{ConfigErrors, Diagnostic, Loaded};
+use crate::environment::Places;
 use crate::mail::{TemplateError, check_templates};
+use crate::store::Store as _;
+
+use super::{Context, block_on};
 
 /// Exit code for a configuration error (sysexits.h EX_CONFIG).
 pub const EX_CONFIG: u8 = 78;
@@ -147,4 +156,80 @@ fn render_template_errors(loaded: &Loaded, errors: &[TemplateError]) -> String {
         loaded.warnings.len()
     );
     out
+}
+
+/// `hanbao check`: where things are, the database warnings and the
+/// confirmation-link warning (for a valid configuration), then the report.
+pub fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
+    let mut result = crate::config::load(&ctx.env.config_path().value);
+    if let Ok(loaded) = &mut result {
+        let places = ctx.env.apply(&mut loaded.config);
+        if ctx.verbose {
+            eprintln!("{}", places.database_line());
+        }
+        print!("{}", render_places(&places));
+        print!("{}", check_database(&loaded.config, &places));
+        print!("{}", render_links(&loaded.config.daemon));
+    }
+    let (report, code) = report(&result);
+    print!("{report}");
+    Ok(ExitCode::from(code))
+}
+
+/// Where `hanbao run` (and every other command) keeps things, and how each
+/// place was chosen.
+pub fn render_places(places: &Places) -> String {
+    let mut out = String::from("Nơi lưu trữ (hanbao run và mọi lệnh khác dùng):\n");
+    let _ = writeln!(
+        out,
+        "  Thư mục trạng thái: {} ({})",
+        places.state_dir.value.display(),
+        places.state_dir.source
+    );
+    let exists = match places.sqlite_file() {
+        Some(file) if file.exists() => " [đã có]",
+        Some(_) => " [chưa có; hanbao run sẽ tạo]",
+        None => "",
+    };
+    let _ = writeln!(out, "  {}{exists}", places.database_line());
+    if let Some(mail) = &places.mail_dir {
+        let _ = writeln!(
+            out,
+            "  Thư .eml: {} ({})",
+            mail.value.display(),
+            mail.source
+        );
+    }
+    out.push('\n');
+    out
+}
+
+/// The database part: warnings for history under ids the configuration no
+/// longer has. A SQLite file that does not exist is left alone (check never
+/// creates a database).
+fn check_database(cfg: &Config, places: &Places) -> String {
+    if let Some(file) = places.sqlite_file()
+        && !file.exists()
+    {
+        return String::new();
+    }
+    let result = block_on(async {
+        let store = crate::store::open(&places.database.value)
+            .await
+            .map_err(|e| e.to_string())?;
+        let known = store.known_ids().await;
+        store.close().await;
+        known.map_err(|e| e.to_string())
+    })
+    .map_err(|e| e.to_string())
+    .and_then(|r| r);
+    match result {
+        Ok(known) => {
+            let orphans = crate::tracking::orphans(cfg, &known);
+            render_database(&crate::tracking::orphan_warnings(cfg, &orphans))
+        }
+        Err(e) => render_database(&[format!(
+            "không đọc được cơ sở dữ liệu để đối chiếu lịch sử: {e}"
+        )]),
+    }
 }

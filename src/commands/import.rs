@@ -14,14 +14,38 @@
 //! itself is the store's single transaction. Never reads the clock.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 
 use crate::config::values::parse_date;
+use crate::environment::Access;
 use crate::store::{Key, NewSubmission, Source, Store, StoreError};
 use crate::tracking::{self, TrackingError, dmy};
 
-use super::record::{Ctx, Outcome, store_message};
+use super::Context;
+use super::record::{Ctx, Outcome, recording, store_message};
+
+/// Arguments of `hanbao import`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Args {
+    /// CSV file (see `hanbao import --help` and the README for the columns)
+    pub file: PathBuf,
+    /// Who records rows without a `by` column [default: $SUDO_USER, then $USER]
+    #[arg(long)]
+    pub by: Option<String>,
+}
+
+/// `hanbao import FILE.csv`: a writing command (see `environment::Access`).
+pub fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
+    let bytes = std::fs::read(&args.file)
+        .map_err(|e| anyhow::anyhow!("không đọc được {}: {e}", args.file.display()))?;
+    let name = args.file.display().to_string();
+    recording(ctx, Access::Write, args.by.as_deref(), async |s, c| {
+        import_csv(s, c, &name, &bytes).await
+    })
+}
 
 /// The columns, with the header names accepted for each.
 const COLUMNS: [(&str, &[&str]); 8] = [
@@ -349,8 +373,13 @@ pub async fn check_against_store<S: Store>(
     Ok(errors)
 }
 
-/// Runs the whole import: parse, check, write all or nothing.
-pub async fn run<S: Store>(store: &S, ctx: &Ctx<'_>, name: &str, bytes: &[u8]) -> Result<Outcome> {
+/// The whole import: parse, check, write all or nothing.
+pub async fn import_csv<S: Store>(
+    store: &S,
+    ctx: &Ctx<'_>,
+    name: &str,
+    bytes: &[u8],
+) -> Result<Outcome> {
     let rows = match parse(ctx, bytes, &ctx.default_actor) {
         Ok(rows) => rows,
         Err(errors) => return Ok(refusal(name, &errors)),

@@ -1,14 +1,70 @@
-//! `hanbao plan`: renders planned events as JSON lines or as a readable
-//! Vietnamese table.
+//! `hanbao plan`: every deadline, reminder and escalation in a date range,
+//! as JSON lines or as a readable Vietnamese table.
 //!
-//! Rendering only: it takes events the planner already computed and returns
-//! a string; it does no IO and never reads the clock.
+//! [`render`] is rendering only: it takes events the planner already
+//! computed and returns a string; it does no IO and never reads the clock.
+//! [`run`] is the command (configuration, id checks, planner, print).
 
 use std::fmt::Write as _;
+use std::process::ExitCode;
 
+use anyhow::{Result, bail};
+use jiff::civil::Date;
+
+use crate::calendar::WorkCalendar;
 use crate::config::model::Config;
 use crate::config::values::format_date;
 use crate::planner::{Event, EventKind};
+
+use super::{Context, parse_date, suggest};
+
+/// Arguments of `hanbao plan`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Args {
+    /// First day (YYYY-MM-DD or dd/mm/yyyy)
+    #[arg(long, value_parser = parse_date)]
+    pub from: Date,
+    /// Last day, inclusive
+    #[arg(long, value_parser = parse_date)]
+    pub to: Date,
+    /// Only this obligation (id)
+    #[arg(long)]
+    pub obligation: Option<String>,
+    /// Only this unit (id)
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// One JSON object per line
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `hanbao plan`.
+pub fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
+    let cfg = ctx.config()?;
+    if args.to < args.from {
+        bail!("--to {} is before --from {}", args.to, args.from);
+    }
+    let obligations: Vec<&str> = cfg.obligations.iter().map(|o| o.id.as_str()).collect();
+    let units: Vec<&str> = cfg.units.iter().map(|u| u.id.as_str()).collect();
+    for (what, id, known) in [
+        ("obligation", &args.obligation, &obligations),
+        ("unit", &args.unit, &units),
+    ] {
+        if let Some(id) = id
+            && !known.contains(&id.as_str())
+        {
+            bail!("unknown {what} {id:?}{}", suggest(id, known));
+        }
+    }
+    let cal = WorkCalendar::new(&cfg.calendar);
+    let filter = crate::planner::Filter {
+        obligation: args.obligation,
+        unit: args.unit,
+    };
+    let events = crate::planner::plan(&cfg, &cal, args.from, args.to, &filter);
+    print!("{}", render(&events, &cfg, args.json));
+    Ok(ExitCode::SUCCESS)
+}
 
 /// The Vietnamese name of an event kind, as shown to administrators.
 pub fn kind_name(kind: EventKind) -> &'static str {

@@ -3,13 +3,16 @@
 //!
 //! The edge: validates ids through `tracking::resolve`, writes through the
 //! `Store`, and turns outcomes into Vietnamese messages and exit codes.
-//! It never reads the clock itself: the caller passes `now` and `today`.
+//! The functions that record never read the clock: [`Ctx`] carries `now`
+//! and `today` (built by `commands::Context::tracking`). Each command's
+//! clap arguments are its own struct here; its `run_*` function loads the
+//! configuration and opens the database through `commands::Context`.
 //!
 //! Exit codes: 0 done (or already recorded), 1 refused (unknown id, not
 //! owed, conflict, nothing to revoke), 2 usage (clap), 78 configuration.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
 use jiff::Timestamp;
@@ -17,32 +20,15 @@ use jiff::civil::{Date, Time};
 
 use crate::calendar::WorkCalendar;
 use crate::config::model::Config;
+use crate::environment::Access;
 use crate::status::{self, Tracking};
 use crate::store::{
-    Action, Event, HistoryFilter, Key, NewExtension, NewSubmission, NewWaiver, Recorded,
+    Action, AnyStore, Event, HistoryFilter, Key, NewExtension, NewSubmission, NewWaiver, Recorded,
     Revocation, Source, Store, StoreError, Subject,
 };
 use crate::tracking::{self, TrackingError, dmy};
 
-/// The database URL: `HANBAO_DATABASE` (passed in by the caller) over the
-/// configured `daemon.database`. A value without a scheme is a SQLite file.
-pub fn database_url(configured: &str, env_override: Option<&str>) -> String {
-    match env_override.map(str::trim).filter(|v| !v.is_empty()) {
-        Some(v) if v.contains(':') && !v.starts_with('/') && !v.starts_with('.') => v.to_owned(),
-        Some(path) => format!("sqlite://{path}"),
-        None => configured.to_owned(),
-    }
-}
-
-/// The file of a SQLite URL (`sqlite://PATH`, `sqlite:PATH`, query string
-/// dropped); `None` for other backends or an in-memory database.
-pub fn sqlite_file(url: &str) -> Option<PathBuf> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next().unwrap_or("");
-    (!path.is_empty() && !path.contains(":memory:")).then(|| PathBuf::from(path))
-}
+use super::{Context, block_on, finish, parse_date};
 
 /// What every recording command needs.
 pub struct Ctx<'a> {
@@ -147,16 +133,30 @@ fn status_line(ctx: &Ctx<'_>, schedule: &status::Schedule, tracking: &Tracking) 
 }
 
 /// Arguments of `hanbao submit`.
-#[derive(Debug, Clone, Default)]
+#[derive(clap::Args, Debug, Clone, Default)]
 pub struct SubmitArgs {
+    /// Obligation id, e.g. nq121-6thang
     pub obligation: String,
+    /// Period key, e.g. 2026-H1
     pub period: String,
+    /// Unit id, e.g. ubnd-binhson
     pub unit: String,
+    /// Day the report arrived [default: today]
+    #[arg(long, value_parser = parse_date)]
     pub on: Option<Date>,
+    /// Local time it arrived, HH:MM
+    #[arg(long, value_parser = parse_time)]
     pub at: Option<Time>,
+    /// Document number (số văn bản)
+    #[arg(long = "ref")]
     pub reference: Option<String>,
+    #[arg(long)]
     pub note: Option<String>,
+    /// Who records it [default: $SUDO_USER, then $USER]
+    #[arg(long)]
     pub by: Option<String>,
+    /// Replace the submission already recorded
+    #[arg(long)]
     pub correct: bool,
 }
 
@@ -236,13 +236,20 @@ fn describe_submission(e: &Event) -> String {
 }
 
 /// Arguments of `hanbao revoke`.
-#[derive(Debug, Clone)]
+#[derive(clap::Args, Debug, Clone)]
 pub struct RevokeArgs {
+    /// Obligation id, e.g. nq121-6thang
     pub obligation: String,
+    /// Period key, e.g. 2026-H1
     pub period: String,
+    /// Unit id, e.g. ubnd-binhson
     pub unit: String,
+    /// What to withdraw
+    #[arg(long, default_value = "submission", value_parser = subject_parser())]
     pub what: Subject,
+    #[arg(long)]
     pub reason: Option<String>,
+    #[arg(long)]
     pub by: Option<String>,
 }
 
@@ -273,13 +280,20 @@ pub async fn revoke<S: Store>(store: &S, ctx: &Ctx<'_>, a: RevokeArgs) -> Result
 }
 
 /// Arguments of `hanbao extend`.
-#[derive(Debug, Clone)]
+#[derive(clap::Args, Debug, Clone)]
 pub struct ExtendArgs {
+    /// Obligation id, e.g. nq121-6thang
     pub obligation: String,
+    /// Period key, e.g. 2026-H1
     pub period: String,
+    /// Unit id, e.g. ubnd-binhson
     pub unit: String,
+    /// The new due day
+    #[arg(long, value_parser = parse_date)]
     pub until: Date,
+    #[arg(long)]
     pub reason: String,
+    #[arg(long)]
     pub by: Option<String>,
 }
 
@@ -321,12 +335,17 @@ pub async fn extend<S: Store>(store: &S, ctx: &Ctx<'_>, a: ExtendArgs) -> Result
 }
 
 /// Arguments of `hanbao waive`.
-#[derive(Debug, Clone)]
+#[derive(clap::Args, Debug, Clone)]
 pub struct WaiveArgs {
+    /// Obligation id, e.g. nq121-6thang
     pub obligation: String,
+    /// Period key, e.g. 2026-H1
     pub period: String,
+    /// Unit id, e.g. ubnd-binhson
     pub unit: String,
+    #[arg(long)]
     pub reason: String,
+    #[arg(long)]
     pub by: Option<String>,
 }
 
@@ -458,26 +477,89 @@ fn mark(id: &str, configured: bool) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Arguments of `hanbao history`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct HistoryArgs {
+    #[arg(long)]
+    pub obligation: Option<String>,
+    #[arg(long)]
+    pub period: Option<String>,
+    #[arg(long)]
+    pub unit: Option<String>,
+}
 
-    #[test]
-    fn database_url_override() {
-        let cfg = "sqlite:///var/lib/hanbao/hanbao.db";
-        assert_eq!(database_url(cfg, None), cfg);
-        assert_eq!(database_url(cfg, Some("  ")), cfg);
-        assert_eq!(database_url(cfg, Some("/tmp/x.db")), "sqlite:///tmp/x.db");
-        assert_eq!(database_url(cfg, Some("./x.db")), "sqlite://./x.db");
-        assert_eq!(
-            database_url(cfg, Some("postgres://h/db")),
-            "postgres://h/db"
-        );
-        assert_eq!(
-            sqlite_file("sqlite:///tmp/a.db?mode=rwc"),
-            Some("/tmp/a.db".into())
-        );
-        assert_eq!(sqlite_file("sqlite::memory:"), None);
-        assert_eq!(sqlite_file("postgres://h/db"), None);
+// --- the commands ------------------------------------------------------------
+
+/// Loads the configuration, opens the database for `access` and runs one
+/// recording command; `by` is the default actor when given (`import --by`).
+pub fn recording<F>(ctx: &Context, access: Access, by: Option<&str>, f: F) -> Result<ExitCode>
+where
+    F: for<'c> AsyncFnOnce(&'c AnyStore, &'c Ctx<'c>) -> Result<Outcome>,
+{
+    let (cfg, places) = ctx.load()?;
+    let c = ctx.tracking(&cfg, by);
+    let outcome = block_on(async {
+        let store = ctx.open_store(&places, access).await?;
+        let out = f(&store, &c).await;
+        store.close().await;
+        out
+    })??;
+    Ok(finish(outcome))
+}
+
+/// `hanbao submit`.
+pub fn run_submit(ctx: &Context, args: SubmitArgs) -> Result<ExitCode> {
+    recording(ctx, Access::Write, None, async |s, c| {
+        submit(s, c, args).await
+    })
+}
+
+/// `hanbao revoke`.
+pub fn run_revoke(ctx: &Context, args: RevokeArgs) -> Result<ExitCode> {
+    recording(ctx, Access::Write, None, async |s, c| {
+        revoke(s, c, args).await
+    })
+}
+
+/// `hanbao extend`.
+pub fn run_extend(ctx: &Context, args: ExtendArgs) -> Result<ExitCode> {
+    recording(ctx, Access::Write, None, async |s, c| {
+        extend(s, c, args).await
+    })
+}
+
+/// `hanbao waive`.
+pub fn run_waive(ctx: &Context, args: WaiveArgs) -> Result<ExitCode> {
+    recording(ctx, Access::Write, None, async |s, c| {
+        waive(s, c, args).await
+    })
+}
+
+/// `hanbao history`: reads only, so it never creates a database.
+pub fn run_history(ctx: &Context, a: HistoryArgs) -> Result<ExitCode> {
+    let filter = HistoryFilter {
+        obligation: a.obligation,
+        period: a.period,
+        unit: a.unit,
+    };
+    recording(ctx, Access::Read, None, async |s, c| {
+        history(s, c.cfg, filter).await
+    })
+}
+
+/// `--what` of `hanbao revoke`: submission, extension or waiver.
+fn subject_parser() -> impl clap::builder::TypedValueParser<Value = Subject> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(["submission", "extension", "waiver"])
+        .map(|s| Subject::parse(&s).unwrap_or(Subject::Submission))
+}
+
+/// A local time on the command line, `HH:MM`.
+pub fn parse_time(s: &str) -> Result<Time, String> {
+    let bad = || format!("\"{s}\" không phải giờ HH:MM");
+    let (h, m) = s.trim().split_once(':').ok_or_else(bad)?;
+    match (h.parse::<i8>(), m.parse::<i8>()) {
+        (Ok(h), Ok(m)) if m.to_string().len() <= 2 => Time::new(h, m, 0, 0).map_err(|_| bad()),
+        _ => Err(bad()),
     }
 }

@@ -3,14 +3,17 @@
 //! (plus `index.tsv`: send time, recipients, subject, file), only to
 //! `index.tsv` with `--index-only` (still rendered, never kept), or, with
 //! `--deliver`, to the configured transport. It never touches the
-//! configured database.
+//! configured database: by design, a simulation starts from an empty
+//! database of its own (in the system's temporary directory, removed at the
+//! end), whatever `--database` or `HANBAO_STATE_DIR` say.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context as _, Result, bail};
 use jiff::civil::Date;
 
 use crate::calendar::WorkCalendar;
@@ -20,16 +23,43 @@ use crate::outbox::SentMessage;
 use crate::outbox::simulate::simulate_each;
 use crate::store::{Key, NewSubmission, Source, SqliteStore};
 
+use super::{Context, block_on, parse_date};
+
 /// `simulate`'s flags.
-#[derive(Debug, Clone)]
+#[derive(clap::Args, Debug, Clone)]
 pub struct Options {
+    /// First day (YYYY-MM-DD or dd/mm/yyyy)
+    #[arg(long, value_parser = parse_date)]
     pub from: Date,
+    /// Last day, inclusive
+    #[arg(long, value_parser = parse_date)]
     pub to: Date,
+    /// CSV of submissions (obligation,period,unit,received_on) recorded on their day
+    #[arg(long, value_name = "FILE.csv")]
     pub submissions: Option<PathBuf>,
+    /// Where the .eml files and index.tsv go
+    #[arg(long, value_name = "DIR", default_value = "hanbao-simulate")]
     pub out: PathBuf,
+    /// Send through the configured transport instead of writing files
+    #[arg(long, conflicts_with = "index_only")]
     pub deliver: bool,
-    /// Render every message but keep only `index.tsv` (no .eml files).
+    /// Render every message but write only index.tsv, no .eml files
+    #[arg(long)]
     pub index_only: bool,
+}
+
+/// `hanbao simulate`. With `--verbose`, says on stderr that the configured
+/// database is not used.
+pub fn run(ctx: &Context, opts: Options) -> Result<ExitCode> {
+    let (cfg, places) = ctx.load()?;
+    if ctx.verbose {
+        eprintln!(
+            "Cơ sở dữ liệu: tạm thời, riêng cho simulate (không dùng {})",
+            places.database_shown()
+        );
+    }
+    print!("{}", block_on(simulate(cfg, opts))??);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Reads `obligation,period,unit,received_on` rows (header required;

@@ -1,18 +1,101 @@
-//! `hanbao status` and `hanbao export`: the status rows as a matrix for
-//! people, JSON lines for scripts, or CSV for spreadsheets.
+//! `hanbao status` (and the rows `hanbao export` writes): the status rows
+//! as a matrix for people, JSON lines for scripts, or CSV for spreadsheets.
 //!
-//! Output only: the rows come from `tracking::status`; nothing here reads the
-//! clock, the environment or the database.
+//! The renderers ([`json`], [`csv`], [`matrix`]) are output only: the rows
+//! come from `tracking::status`, and they read neither the clock, the
+//! environment nor the database. [`with_status`] is the command's part: it
+//! loads the configuration and reads the rows from the database, which it
+//! never creates (`environment::Access::Read`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::process::ExitCode;
 
+use anyhow::Result;
 use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::config::model::Config;
+use crate::environment::Access;
 use crate::status::{StateName, Status};
-use crate::tracking::{Row, dmy};
+use crate::store::Store as _;
+use crate::tracking::{Row, Selection, dmy};
+
+use super::{Context, block_on, parse_date};
+
+/// Which statuses to show (`status` and `export`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct Filters {
+    /// Only this obligation (id)
+    #[arg(long)]
+    pub obligation: Option<String>,
+    /// Only this period (e.g. 2026-H1, 2026-Q3, 2026-05, 2026)
+    #[arg(long)]
+    pub period: Option<String>,
+    /// Only this unit (id)
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// The day to judge at [default: today in the configured time zone]
+    #[arg(long, value_parser = parse_date)]
+    pub at: Option<Date>,
+}
+
+/// Arguments of `hanbao status`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Args {
+    #[command(flatten)]
+    pub filters: Filters,
+    /// One JSON object per line
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// CSV (same as `hanbao export`)
+    #[arg(long)]
+    pub csv: bool,
+}
+
+/// `hanbao status`.
+pub fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
+    use std::io::{IsTerminal as _, Write as _};
+    with_status(ctx, &args.filters, |rows, cfg, at| {
+        let mut out = std::io::stdout().lock();
+        if args.json {
+            out.write_all(json(rows).as_bytes())?;
+        } else if args.csv {
+            out.write_all(&csv(rows))?;
+        } else {
+            let colours = std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            out.write_all(matrix(rows, cfg, at, colours).as_bytes())?;
+        }
+        Ok(())
+    })
+}
+
+/// The status rows of `filters`, rendered by `render`. Bad filters are
+/// refused before the database is opened.
+pub fn with_status(
+    ctx: &Context,
+    filters: &Filters,
+    render: impl FnOnce(&[Row<'_>], &Config, Date) -> Result<()>,
+) -> Result<ExitCode> {
+    let (cfg, places) = ctx.load()?;
+    let c = ctx.tracking(&cfg, None);
+    let at = filters.at.unwrap_or(c.today);
+    let sel = Selection {
+        obligation: filters.obligation.clone(),
+        period: filters.period.clone(),
+        unit: filters.unit.clone(),
+    };
+    crate::tracking::targets(&cfg, &c.cal, &sel, at).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rows = block_on(async {
+        let store = ctx.open_store(&places, Access::Read).await?;
+        let rows = crate::tracking::status(&store, &cfg, &c.cal, &sel, at).await;
+        store.close().await;
+        rows.map_err(|e| anyhow::anyhow!("{e}"))
+    })??;
+    render(&rows, &cfg, at)?;
+    Ok(ExitCode::SUCCESS)
+}
 
 /// The `--json` shape: keys in this order, one object per line.
 #[derive(Serialize)]

@@ -1,58 +1,105 @@
 //! `hanbao token create|list|revoke`: API tokens for `/api/v1`.
 //!
 //! The secret is printed once, on create, and never stored: the database
-//! keeps its SHA-256 (`http::token::hash`). Must not: print or log a secret
-//! anywhere else.
+//! keeps its SHA-256 (`http::token::hash`). `create` and `revoke` write
+//! (a missing database is created only where this invocation chose it),
+//! `list` only reads (it never creates one): `environment::Access`.
+//! Must not: print or log a secret anywhere else.
 
-use anyhow::{Context, Result, bail};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
 use jiff::Timestamp;
 
 use crate::config::model::Config;
-use crate::store::{self, NewToken, Store, Token, TokenRole};
+use crate::environment::Access;
+use crate::store::{AnyStore, NewToken, Store, Token, TokenRole};
 
-/// Who the new token is for.
-#[derive(Debug, Clone)]
-pub enum Holder {
-    Admin,
-    Unit(String),
+use super::{Context, block_on};
+
+/// `hanbao token ...`.
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum Command {
+    /// Create a token; its secret is printed once and stored only as a hash
+    Create(CreateArgs),
+    /// Every token (id, role, unit, name, created, revoked); never secrets
+    List,
+    /// Revoke a token by id
+    Revoke {
+        /// Token id (from `hanbao token list`)
+        id: i64,
+    },
 }
 
-async fn open(cfg: &Config) -> Result<store::AnyStore> {
-    let mut cfg = cfg.clone();
-    super::run::apply_env_overrides(&mut cfg)?;
-    store::open(&cfg.daemon.database_url)
-        .await
-        .context("cannot open the database")
+/// Arguments of `hanbao token create`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct CreateArgs {
+    /// An administrator token (every unit, extensions and waivers)
+    #[arg(long, conflicts_with = "unit", required_unless_present = "unit")]
+    pub admin: bool,
+    /// A token that acts only for this unit id
+    #[arg(long, value_name = "ID")]
+    pub unit: Option<String>,
+    /// Who holds it (recorded as the actor of every write)
+    #[arg(long)]
+    pub name: String,
+}
+
+/// `hanbao token ...`.
+pub fn run(ctx: &Context, cmd: Command) -> Result<ExitCode> {
+    let (cfg, places) = ctx.load()?;
+    // A new token's holder is checked before the database is opened.
+    let (access, new) = match &cmd {
+        Command::Create(args) => (Access::Write, Some(checked(&cfg, args)?)),
+        Command::List => (Access::Read, None),
+        Command::Revoke { .. } => (Access::Write, None),
+    };
+    let out = block_on(async {
+        let store = ctx.open_store(&places, access).await?;
+        let out = match (cmd, new) {
+            (Command::Revoke { id }, _) => revoke(&store, id).await,
+            (_, Some(new)) => create(&store, new).await,
+            _ => list(&store).await,
+        };
+        store.close().await;
+        out
+    })??;
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A new token's holder and name, checked against the configuration.
+fn checked(cfg: &Config, args: &CreateArgs) -> Result<(TokenRole, String)> {
+    let role = match &args.unit {
+        None => TokenRole::Admin,
+        Some(id) => {
+            if cfg.unit(id).is_none() {
+                let known: Vec<&str> = cfg.units.iter().map(|u| u.id.as_str()).collect();
+                bail!("unknown unit {id:?}{}", super::suggest(id, &known));
+            }
+            TokenRole::Unit(id.clone())
+        }
+    };
+    let name = args.name.trim();
+    if name.is_empty() {
+        bail!("--name must not be empty");
+    }
+    Ok((role, name.to_string()))
 }
 
 /// Creates a token; returns the text to print (with the secret, once).
-pub async fn create(cfg: &Config, holder: Holder, name: &str) -> Result<String> {
-    let role = match holder {
-        Holder::Admin => TokenRole::Admin,
-        Holder::Unit(id) => {
-            if cfg.unit(&id).is_none() {
-                let known: Vec<&str> = cfg.units.iter().map(|u| u.id.as_str()).collect();
-                bail!("unknown unit {id:?}{}", super::suggest(&id, &known));
-            }
-            TokenRole::Unit(id)
-        }
-    };
-    if name.trim().is_empty() {
-        bail!("--name must not be empty");
-    }
+pub async fn create(store: &AnyStore, (role, name): (TokenRole, String)) -> Result<String> {
     let secret = crate::http::token::generate().context("cannot read random bytes")?;
-    let store = open(cfg).await?;
     let t = store
         .create_token(
             NewToken {
-                name: name.trim().to_string(),
+                name,
                 role,
                 hash: crate::http::token::hash(&secret),
             },
             Timestamp::now(),
         )
         .await?;
-    store.close().await;
     Ok(format!(
         "token {} created ({}). Secret, shown only this once:\n{secret}\nUse it as: Authorization: Bearer <secret>\n",
         t.id,
@@ -68,10 +115,8 @@ fn describe(t: &Token) -> String {
 }
 
 /// One line per token: id, role, unit, name, created, revoked.
-pub async fn list(cfg: &Config) -> Result<String> {
-    let store = open(cfg).await?;
+pub async fn list(store: &AnyStore) -> Result<String> {
     let tokens = store.tokens().await?;
-    store.close().await;
     let mut out = String::from("id\trole\tunit\tname\tcreated\trevoked\n");
     for t in &tokens {
         out.push_str(&format!(
@@ -90,10 +135,8 @@ pub async fn list(cfg: &Config) -> Result<String> {
 }
 
 /// Revokes a token by id.
-pub async fn revoke(cfg: &Config, id: i64) -> Result<String> {
-    let store = open(cfg).await?;
+pub async fn revoke(store: &AnyStore, id: i64) -> Result<String> {
     let t = store.revoke_token(id, Timestamp::now()).await?;
-    store.close().await;
     match t {
         Some(t) => Ok(format!("token {} revoked ({})\n", t.id, describe(&t))),
         None => bail!("no token with id {id} (see `hanbao token list`)"),

@@ -134,10 +134,10 @@ impl Server {
 }
 
 #[derive(Debug)]
-struct Resp {
-    status: u16,
+pub(crate) struct Resp {
+    pub(crate) status: u16,
     headers: Vec<(String, String)>,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Resp {
@@ -148,7 +148,7 @@ impl Resp {
             .map(|(_, v)| v.as_str())
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
     }
@@ -222,7 +222,8 @@ async fn raw(addr: SocketAddr, request: Vec<u8>) -> Resp {
     }
 }
 
-async fn request(
+/// One HTTP/1.1 request (`Connection: close`); also used by `cli.rs`.
+pub(crate) async fn request(
     addr: SocketAddr,
     method: &str,
     path: &str,

@@ -1,4 +1,5 @@
 mod calendar;
+mod cli;
 mod config;
 mod daemon;
 mod dashboard;
