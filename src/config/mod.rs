@@ -3,13 +3,18 @@
 //! Two stages, as in ripgrep: `raw` mirrors the files (with spans for error
 //! messages), `validate` turns it into the model and collects every problem.
 //! `load` reads the files (the only IO here, behind [`load::Source`]);
-//! `values` holds the small pure parsers of dates, offsets and period keys.
-//! Nothing in this module reads the clock or logs secrets.
+//! `report` gathers the diagnostics (`diagnostic`) both stages find;
+//! `values` holds the small pure parsers of dates, offsets and period keys,
+//! `cron` the check of cron expressions (shared with `daemon::schedule`).
+//! Nothing in this module reads the clock or logs secrets, and nothing in it
+//! imports a module above it (daemon, mail, store, http, commands).
 
+pub mod cron;
 pub mod diagnostic;
 pub mod load;
 pub mod model;
 pub mod raw;
+pub mod report;
 pub mod validate;
 pub mod values;
 
@@ -17,7 +22,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 pub use diagnostic::{ConfigErrors, Diagnostic, Loaded, Severity};
-use load::{FsSource, MemSource, Reporter, Source};
+use load::{FsSource, MemSource, Source};
+use report::Reporter;
 
 /// Reads, checks and validates the configuration whose main file is `path`.
 pub fn load(path: &Path) -> Result<Loaded, ConfigErrors> {
