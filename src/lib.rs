@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod daemon;
 pub mod http;
+pub mod input;
 pub mod link;
 pub mod logging;
 pub mod mail;

@@ -8,16 +8,19 @@
 //! without a BOM; comma or semicolon separated.
 //!
 //! Every row is checked first, against the configuration (ids, period,
-//! who owes it) and against what the database has in effect (a different
-//! submission needs `correction`); every problem is reported with its file
-//! line and column, and nothing is written unless all rows pass. The write
-//! itself is the store's single transaction. Never reads the clock.
+//! who owes it), against the rules of `input` (received day not after
+//! today, lengths of reference and note) and against what the database
+//! has in effect (a different submission needs `correction`); every
+//! problem is reported with its file line and column, and nothing is
+//! written unless all rows pass. The write itself is the store's single
+//! transaction. Never reads the clock.
 
 use std::collections::HashMap;
 
 use anyhow::{Result, bail};
 
 use crate::config::values::parse_date;
+use crate::input;
 use crate::store::{Key, NewSubmission, Source, Store, StoreError};
 use crate::tracking::{self, TrackingError, dmy};
 
@@ -204,16 +207,23 @@ pub fn parse(
             errors.push(err(line, Some(column), e.to_string()));
             ok = false;
         }
-        let received_on = match parse_date(get("received_on")) {
-            Ok(d) if d > ctx.today => {
-                errors.push(err(
-                    line,
-                    Some("received_on"),
-                    format!("ngày {} ở tương lai", dmy(d)),
-                ));
-                None
+        let typed = match parse_date(get("received_on")) {
+            Ok(d) => {
+                let typed = input::Submission {
+                    received_on: d,
+                    reference: Some(get("reference")),
+                    note: Some(get("note")),
+                };
+                match input::submission(typed, ctx.today) {
+                    Ok(c) => Some(c),
+                    Err(problems) => {
+                        for p in problems.iter() {
+                            errors.push(err(line, Some(p.field().as_str()), p.to_string()));
+                        }
+                        None
+                    }
+                }
             }
-            Ok(d) => Some(d),
             Err(e) => {
                 errors.push(err(
                     line,
@@ -238,7 +248,7 @@ pub fn parse(
                 false
             }
         };
-        let (true, Some(received_on)) = (ok, received_on) else {
+        let (true, Some(typed)) = (ok, typed) else {
             continue;
         };
         let opt = |col: &str| Some(get(col).to_owned()).filter(|v| !v.is_empty());
@@ -246,10 +256,10 @@ pub fn parse(
             line,
             NewSubmission {
                 key: Key::new(ob, period, unit),
-                received_on,
+                received_on: typed.received_on,
                 received_at: None,
-                reference: opt("reference"),
-                note: opt("note"),
+                reference: typed.reference,
+                note: typed.note,
                 actor: opt("by").unwrap_or_else(|| default_actor.to_owned()),
                 source: Source::Import,
                 correction,

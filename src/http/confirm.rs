@@ -16,9 +16,11 @@ use jiff::Timestamp;
 use serde::Deserialize;
 
 use crate::config::values::{format_date, parse_date};
+use crate::input::{self, Field};
 use crate::store::{Key, NewSubmission, Recorded, Source, Store, StoreError};
 
 use super::AppState;
+use super::html;
 use super::link::{LinkError, LinkScope};
 use super::selection;
 
@@ -188,7 +190,7 @@ fn form(
     };
     format!(
         "{summary}\n{error}<form method=\"post\" action=\"/confirm\">\n{o}{p}{u}{e}{s}\n\
-         <p><label>Số văn bản <input name=\"reference\" maxlength=\"200\" value=\"{reference}\"></label></p>\n\
+         <p><label>Số văn bản <input name=\"reference\" maxlength=\"{max}\" value=\"{reference}\"></label></p>\n\
          <p><label>Ngày gửi <input type=\"date\" name=\"received_on\" value=\"{today}\" required></label></p>\n\
          <p><button type=\"submit\">Xác nhận đã gửi báo cáo</button></p>\n</form>",
         summary = summary(d),
@@ -201,6 +203,7 @@ fn form(
         e = hidden("e", &q.e.to_string()),
         s = hidden("s", &q.s),
         reference = escape(reference),
+        max = input::MAX_REFERENCE,
     )
 }
 
@@ -251,6 +254,17 @@ fn store_failed(e: StoreError) -> Response {
     )
 }
 
+/// How the confirmation form names its fields.
+fn label(f: Field) -> &'static str {
+    match f {
+        Field::ReceivedOn => "Ngày gửi",
+        Field::Reference => "Số văn bản",
+        Field::Note => "Ghi chú",
+        Field::Until => "Hạn mới",
+        Field::Reason => "Lý do",
+    }
+}
+
 /// `POST /confirm`: records the submission.
 pub async fn submit<S: Store + 'static>(
     State(state): State<AppState<S>>,
@@ -284,20 +298,18 @@ pub async fn submit<S: Store + 'static>(
         )
     };
     let received_on = match parse_date(&f.received_on) {
-        Ok(day) if day > today => {
-            return invalid(format!("Ngày gửi {} ở sau hôm nay.", format_date(day)));
-        }
         Ok(day) => day,
         Err(e) => return invalid(format!("Ngày gửi: {e}.")),
     };
-    let reference = f.reference.trim();
-    if reference.chars().count() > super::api::MAX_REFERENCE {
-        return invalid(format!(
-            "Số văn bản dài quá {} ký tự.",
-            super::api::MAX_REFERENCE
-        ));
-    }
-    let reference = (!reference.is_empty()).then(|| reference.to_string());
+    let typed = input::Submission {
+        received_on,
+        reference: Some(&f.reference),
+        note: None,
+    };
+    let reference = match input::submission(typed, today) {
+        Ok(c) => c.reference,
+        Err(problems) => return invalid(html::problems_text(&problems, label)),
+    };
     let result = state
         .shared
         .store

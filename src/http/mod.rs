@@ -25,6 +25,7 @@ mod dashboard;
 mod error;
 mod feed;
 mod health;
+mod html;
 pub mod metrics;
 pub mod selection;
 pub mod token;

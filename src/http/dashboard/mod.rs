@@ -48,14 +48,12 @@ use crate::store::{
 use crate::tracking::{self, Row, Selection, TrackingError};
 
 use super::auth::{Presented, authenticate};
+use super::html;
 use super::{AppState, Live};
 use page::{Nav, csrf_field, dmy, error_page, esc, local, pct, render};
 use session::{Admin, ClientIp};
 
-/// Longest accepted document number (số văn bản), as in the API.
-const MAX_REFERENCE: usize = super::api::MAX_REFERENCE;
-/// Longest accepted note or reason, as in the API.
-const MAX_NOTE: usize = super::api::MAX_NOTE;
+use crate::input::{self, Field, MAX_NOTE, MAX_REFERENCE};
 /// Outbox rows listed per state (the rest are counted).
 const OUTBOX_SHOWN: usize = 500;
 /// History events listed on a unit page (newest first).
@@ -817,15 +815,20 @@ struct Typed {
     reason: String,
 }
 
+/// The 404 page of a report that is not owed.
+fn not_owed(e: &TrackingError) -> Response {
+    error_page(
+        StatusCode::NOT_FOUND,
+        "Không tìm thấy báo cáo",
+        &format!("{e}."),
+    )
+}
+
 /// The key of a report the configuration says is owed, or the 404 page.
 fn owed(live: &Live, unit: &str, obligation: &str, period: &str) -> Result<Key, Box<Response>> {
     match tracking::resolve(&live.cfg, &live.cal, obligation, period, unit) {
         Ok(d) => Ok(Key::new(&d.obligation.id, d.period.to_string(), &d.unit.id)),
-        Err(e) => Err(Box::new(error_page(
-            StatusCode::NOT_FOUND,
-            "Không tìm thấy báo cáo",
-            &format!("{e}."),
-        ))),
+        Err(e) => Err(Box::new(not_owed(&e))),
     }
 }
 
@@ -1066,8 +1069,17 @@ async fn finish_write<S: Store>(
     key_view(state, admin, key, status, &typed).await
 }
 
-fn too_long(label: &str, value: &str, max: usize) -> Option<String> {
-    (value.chars().count() > max).then(|| format!("{label} dài quá {max} ký tự."))
+/// How the report page's forms name their fields.
+fn label(f: Field, form: Subject) -> &'static str {
+    match (f, form) {
+        (Field::ReceivedOn, _) => "Ngày nhận",
+        (Field::Reference, _) => "Số văn bản",
+        (Field::Note, _) => "Ghi chú",
+        (Field::Until, _) => "Hạn mới",
+        (Field::Reason, Subject::Extension) => "Lý do gia hạn",
+        (Field::Reason, Subject::Waiver) => "Lý do miễn nộp",
+        (Field::Reason, Subject::Submission) => "Lý do",
+    }
 }
 
 /// `POST .../submission`: records that the report arrived.
@@ -1097,40 +1109,42 @@ async fn record_submission<S: Store + 'static>(
         note: f.note.clone(),
         ..Typed::default()
     };
-    let reference = f.reference.trim();
-    let note = f.note.trim();
-    let error = match parse_date(&f.received_on) {
-        Err(e) => Some(format!("Ngày nhận: {e} (ghi dd/mm/yyyy).")),
-        Ok(day) if day > today => Some(format!(
-            "Ngày nhận {} ở sau hôm nay ({}).",
-            dmy(day),
-            dmy(today)
-        )),
-        Ok(_) => too_long("Số văn bản", reference, MAX_REFERENCE)
-            .or_else(|| too_long("Ghi chú", note, MAX_NOTE)),
-    };
-    if let Some(e) = error {
-        typed.error = Some(e);
-        return key_view(
-            &state,
-            &admin,
-            &key,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &typed,
+    let checked = match parse_date(&f.received_on) {
+        Err(e) => Err(format!("Ngày nhận: {e} (ghi dd/mm/yyyy).")),
+        Ok(day) => input::submission(
+            input::Submission {
+                received_on: day,
+                reference: Some(&f.reference),
+                note: Some(&f.note),
+            },
+            today,
         )
-        .await;
-    }
-    let received_on = parse_date(&f.received_on).expect("checked above");
+        .map_err(|p| html::problems_text(&p, |f| label(f, Subject::Submission))),
+    };
+    let checked = match checked {
+        Ok(c) => c,
+        Err(e) => {
+            typed.error = Some(e);
+            return key_view(
+                &state,
+                &admin,
+                &key,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &typed,
+            )
+            .await;
+        }
+    };
     let result = state
         .shared
         .store
         .record_submission(
             NewSubmission {
                 key: key.clone(),
-                received_on,
+                received_on: checked.received_on,
                 received_at: None,
-                reference: (!reference.is_empty()).then(|| reference.to_string()),
-                note: (!note.is_empty()).then(|| note.to_string()),
+                reference: checked.reference,
+                note: checked.note,
                 actor: admin.actor(),
                 source: Source::Web,
                 correction: f.correction.is_some(),
@@ -1159,44 +1173,42 @@ async fn grant_extension<S: Store + 'static>(
         Ok(k) => k,
         Err(r) => return *r,
     };
-    let due = tracking::resolve(
+    let due = match tracking::resolve(
         &live.cfg,
         &live.cal,
         &key.obligation,
         &key.period,
         &key.unit,
-    )
-    .map(|d| d.due)
-    .ok();
+    ) {
+        Ok(d) => d.due,
+        Err(e) => return not_owed(&e),
+    };
     let mut typed = Typed {
         form: Some(Subject::Extension),
         until: f.until.clone(),
         reason: f.reason.clone(),
         ..Typed::default()
     };
-    let reason = f.reason.trim();
-    let error = match parse_date(&f.until) {
-        Err(e) => Some(format!("Hạn mới: {e} (ghi dd/mm/yyyy).")),
-        Ok(day) if due.is_some_and(|d| day <= d) => Some(format!(
-            "Hạn mới {} phải sau hạn gốc {}.",
-            dmy(day),
-            due.map(dmy).unwrap_or_default()
-        )),
-        Ok(_) if reason.is_empty() => Some("Lý do gia hạn không được để trống.".into()),
-        Ok(_) => too_long("Lý do", reason, MAX_NOTE),
+    let checked = match parse_date(&f.until) {
+        Err(e) => Err(format!("Hạn mới: {e} (ghi dd/mm/yyyy).")),
+        Ok(day) => input::extension(day, due, &f.reason)
+            .map_err(|p| html::problems_text(&p, |f| label(f, Subject::Extension))),
     };
-    if let Some(e) = error {
-        typed.error = Some(e);
-        return key_view(
-            &state,
-            &admin,
-            &key,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &typed,
-        )
-        .await;
-    }
-    let until = parse_date(&f.until).expect("checked above");
+    let checked = match checked {
+        Ok(c) => c,
+        Err(e) => {
+            typed.error = Some(e);
+            return key_view(
+                &state,
+                &admin,
+                &key,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &typed,
+            )
+            .await;
+        }
+    };
+    let until = checked.until;
     let result = state
         .shared
         .store
@@ -1204,7 +1216,7 @@ async fn grant_extension<S: Store + 'static>(
             NewExtension {
                 key: key.clone(),
                 until,
-                reason: reason.to_string(),
+                reason: checked.reason,
                 actor: admin.actor(),
                 source: Source::Web,
             },
@@ -1238,30 +1250,27 @@ async fn grant_waiver<S: Store + 'static>(
         reason: f.reason.clone(),
         ..Typed::default()
     };
-    let reason = f.reason.trim();
-    let error = if reason.is_empty() {
-        Some("Lý do miễn nộp không được để trống.".to_string())
-    } else {
-        too_long("Lý do", reason, MAX_NOTE)
+    let reason = match input::waiver(&f.reason) {
+        Ok(r) => r,
+        Err(p) => {
+            typed.error = Some(html::problems_text(&p, |f| label(f, Subject::Waiver)));
+            return key_view(
+                &state,
+                &admin,
+                &key,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &typed,
+            )
+            .await;
+        }
     };
-    if let Some(e) = error {
-        typed.error = Some(e);
-        return key_view(
-            &state,
-            &admin,
-            &key,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &typed,
-        )
-        .await;
-    }
     let result = state
         .shared
         .store
         .grant_waiver(
             NewWaiver {
                 key: key.clone(),
-                reason: reason.to_string(),
+                reason,
                 actor: admin.actor(),
                 source: Source::Web,
             },
