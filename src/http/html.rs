@@ -1,11 +1,129 @@
-//! What the HTTP module's HTML pages (the dashboard and the confirmation
-//! page) share: the Vietnamese sentences that explain a broken rule of
-//! `input` under a form, in the form's own words.
+//! The HTML pages of the HTTP module (the confirmation page; the dashboard
+//! still escapes by hand with [`escape`]): one minijinja environment, built
+//! once, of templates compiled into the binary (`src/http/templates/`), and
+//! the Vietnamese sentences that explain a broken rule of `input` under a
+//! form.
 //!
-//! Must not: decide a rule (that is `crate::input`).
+//! Every `.html` template is auto-escaped: a value printed with `{{ }}` is
+//! text, never markup, whatever a configuration or a person typed. Escaping
+//! turns `& < > " '` into entities (element content and quoted attribute
+//! values; `/` is left alone so dates and paths read as typed). Undefined
+//! values are errors (strict), so a misspelt field fails the tests instead
+//! of printing nothing. Pages build their values in Rust (links already
+//! percent-encoded) and pass them as serde-serialisable views.
+//!
+//! Must not: decide a rule (that is `crate::input`); load templates at run
+//! time (the mail side's templates are user-editable; these are not).
+
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+
+use minijinja::value::Serde;
+use minijinja::{AutoEscape, Environment, Error, Output, State, UndefinedBehavior, Value};
+use serde::Serialize;
 
 use crate::config::values::format_date;
 use crate::input::{Field, Problem, Problems};
+
+/// Every template, by name.
+const TEMPLATES: [(&str, &str); 5] = [
+    (
+        "confirm/frame.html",
+        include_str!("templates/confirm/frame.html"),
+    ),
+    (
+        "confirm/summary.html",
+        include_str!("templates/confirm/summary.html"),
+    ),
+    (
+        "confirm/message.html",
+        include_str!("templates/confirm/message.html"),
+    ),
+    (
+        "confirm/form.html",
+        include_str!("templates/confirm/form.html"),
+    ),
+    (
+        "confirm/recorded.html",
+        include_str!("templates/confirm/recorded.html"),
+    ),
+];
+
+/// Escapes text for HTML element content and quoted attribute values.
+fn escape_into(out: &mut impl std::fmt::Write, s: &str) -> std::fmt::Result {
+    let mut rest = s;
+    while let Some(i) = rest.find(['&', '<', '>', '"', '\'']) {
+        out.write_str(&rest[..i])?;
+        out.write_str(match rest.as_bytes()[i] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&#39;",
+        })?;
+        rest = &rest[i + 1..];
+    }
+    out.write_str(rest)
+}
+
+/// HTML-escapes text (for the dashboard, whose pages are still assembled
+/// by hand).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    escape_into(&mut out, s).expect("writing to a String");
+    out
+}
+
+/// Prints a value: escaped in `.html` templates unless marked safe (macro
+/// output).
+fn formatter(out: &mut Output, state: &mut State, value: &Value) -> Result<(), Error> {
+    if *state.auto_escape() == AutoEscape::Html && !value.is_safe() {
+        let mut text = String::new();
+        write!(text, "{value}").map_err(Error::from)?;
+        escape_into(out, &text).map_err(Error::from)
+    } else {
+        minijinja::escape_formatter(out, state, value)
+    }
+}
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_syntax(
+            minijinja::syntax::SyntaxConfig::builder()
+                .trim_blocks(true)
+                .lstrip_blocks(true)
+                .keep_trailing_newline(true)
+                .build()
+                .expect("default delimiters are valid"),
+        );
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            }
+        });
+        env.set_formatter(formatter);
+        for (name, source) in TEMPLATES {
+            // Compiled in and rendered by the tests: a syntax error cannot
+            // reach a release.
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("template {name}: {e}"));
+        }
+        env
+    })
+}
+
+/// Renders template `name` with the fields of `frame` (what the page's
+/// frame template shows: title, top bar, ...) and of `view` (the page's
+/// own), both serde-serialisable structs; `view`'s win a name clash.
+pub fn render(name: &str, frame: &impl Serialize, view: &impl Serialize) -> Result<String, Error> {
+    let ctx = minijinja::value::merge_maps([Value::from(Serde(view)), Value::from(Serde(frame))]);
+    environment().get_template(name)?.render(ctx)
+}
 
 /// One problem as a sentence under a form: `label` names each field as the
 /// form's label does ("Ngày nhận", "Ngày gửi", ...).
@@ -34,4 +152,43 @@ pub fn problems_text(problems: &Problems, label: impl Fn(Field) -> &'static str)
         .map(|p| problem_sentence(p, &label))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(
+            escape("<script>alert('x')</script> & \"y\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;"
+        );
+        assert_eq!(escape("Sở Y tế 19/03/2026"), "Sở Y tế 19/03/2026");
+    }
+
+    #[test]
+    fn every_template_compiles_and_values_are_escaped() {
+        let env = environment();
+        assert_eq!(env.templates().count(), TEMPLATES.len());
+        let html = render(
+            "confirm/message.html",
+            &serde_json::json!({"title": "<b>T</b>"}),
+            &serde_json::json!({"text": "a \"q\" & 'b' <i>"}),
+        )
+        .unwrap();
+        assert!(html.contains("<title>&lt;b&gt;T&lt;/b&gt; — hanbao</title>"));
+        assert!(html.contains("<p>a &quot;q&quot; &amp; &#39;b&#39; &lt;i&gt;</p>"));
+    }
+
+    #[test]
+    fn an_undefined_value_is_an_error() {
+        let e = render(
+            "confirm/message.html",
+            &serde_json::json!({"title": "t"}),
+            &serde_json::json!({}),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), minijinja::ErrorKind::UndefinedError);
+    }
 }

@@ -17,7 +17,7 @@ use super::session::Flash;
 
 /// HTML-escapes text for element content and quoted attribute values.
 pub fn esc(s: &str) -> String {
-    super::super::confirm::escape(s)
+    super::super::html::escape(s)
 }
 
 /// Percent-encodes a path segment or query value (everything but RFC 3986
