@@ -1,8 +1,7 @@
-//! The HTML pages of the HTTP module (the confirmation page; the dashboard
-//! still escapes by hand with [`escape`]): one minijinja environment, built
-//! once, of templates compiled into the binary (`src/http/templates/`), and
-//! the Vietnamese sentences that explain a broken rule of `input` under a
-//! form.
+//! The HTML pages of the HTTP module (the dashboard and the confirmation
+//! page): one minijinja environment, built once, of templates compiled
+//! into the binary (`src/http/templates/`), and the Vietnamese sentences
+//! that explain a broken rule of `input` under a form.
 //!
 //! Every `.html` template is auto-escaped: a value printed with `{{ }}` is
 //! text, never markup, whatever a configuration or a person typed. Escaping
@@ -25,8 +24,48 @@ use serde::Serialize;
 use crate::config::values::format_date;
 use crate::input::{Field, Problem, Problems};
 
+/// The dashboard's stylesheet, inlined in every dashboard page and allowed
+/// by its hash in the Content-Security-Policy.
+pub const DASHBOARD_CSS: &str = include_str!("templates/dashboard.css");
+
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 5] = [
+const TEMPLATES: [(&str, &str); 14] = [
+    (
+        "dashboard/frame.html",
+        include_str!("templates/dashboard/frame.html"),
+    ),
+    (
+        "dashboard/macros.html",
+        include_str!("templates/dashboard/macros.html"),
+    ),
+    (
+        "dashboard/history.html",
+        include_str!("templates/dashboard/history.html"),
+    ),
+    (
+        "dashboard/message.html",
+        include_str!("templates/dashboard/message.html"),
+    ),
+    (
+        "dashboard/login.html",
+        include_str!("templates/dashboard/login.html"),
+    ),
+    (
+        "dashboard/matrix.html",
+        include_str!("templates/dashboard/matrix.html"),
+    ),
+    (
+        "dashboard/unit.html",
+        include_str!("templates/dashboard/unit.html"),
+    ),
+    (
+        "dashboard/report.html",
+        include_str!("templates/dashboard/report.html"),
+    ),
+    (
+        "dashboard/outbox.html",
+        include_str!("templates/dashboard/outbox.html"),
+    ),
     (
         "confirm/frame.html",
         include_str!("templates/confirm/frame.html"),
@@ -66,16 +105,8 @@ fn escape_into(out: &mut impl std::fmt::Write, s: &str) -> std::fmt::Result {
     out.write_str(rest)
 }
 
-/// HTML-escapes text (for the dashboard, whose pages are still assembled
-/// by hand).
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    escape_into(&mut out, s).expect("writing to a String");
-    out
-}
-
 /// Prints a value: escaped in `.html` templates unless marked safe (macro
-/// output).
+/// output, the stylesheet).
 fn formatter(out: &mut Output, state: &mut State, value: &Value) -> Result<(), Error> {
     if *state.auto_escape() == AutoEscape::Html && !value.is_safe() {
         let mut text = String::new();
@@ -107,6 +138,10 @@ fn environment() -> &'static Environment<'static> {
             }
         });
         env.set_formatter(formatter);
+        env.add_global(
+            "dashboard_css",
+            Value::from_safe_string(DASHBOARD_CSS.to_string()),
+        );
         for (name, source) in TEMPLATES {
             // Compiled in and rendered by the tests: a syntax error cannot
             // reach a release.
@@ -158,6 +193,12 @@ pub fn problems_text(problems: &Problems, label: impl Fn(Field) -> &'static str)
 mod tests {
     use super::*;
 
+    fn escape(s: &str) -> String {
+        let mut out = String::new();
+        escape_into(&mut out, s).unwrap();
+        out
+    }
+
     #[test]
     fn escapes_markup_and_quotes() {
         assert_eq!(
@@ -190,5 +231,16 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.kind(), minijinja::ErrorKind::UndefinedError);
+    }
+
+    #[test]
+    fn the_stylesheet_is_printed_as_is() {
+        let html = render(
+            "dashboard/message.html",
+            &serde_json::json!({"title": "t", "nav": null, "flash": null}),
+            &serde_json::json!({"text": "x"}),
+        )
+        .unwrap();
+        assert!(html.contains(&format!("<style>{DASHBOARD_CSS}</style>")));
     }
 }
