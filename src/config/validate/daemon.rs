@@ -21,7 +21,7 @@ use crate::config::report::{Problem, Reporter, quote};
 use crate::config::values::{self, TIME_RANGE_FORMS};
 
 /// Hides the password in `scheme://user:pass@host/...`.
-fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://")
         && let Some((userinfo, host)) = rest.split_once('@')
         && let Some((user, _)) = userinfo.split_once(':')
