@@ -396,13 +396,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check => {
             let (path, _) = config_path(cli.config.as_deref());
             let result = config::load(&path);
+            let mut outside = commands::check::Outside::default();
             if let Ok(loaded) = &result {
-                print!("{}", check_database(&loaded.config));
+                outside.database(&check_database(&loaded.config));
                 let mut daemon_cfg = loaded.config.clone();
                 commands::run::apply_env_overrides(&mut daemon_cfg)?;
-                print!("{}", commands::check::render_links(&daemon_cfg.daemon));
+                outside.links(&daemon_cfg.daemon);
             }
-            let (report, code) = commands::check::report(&result);
+            let (report, code) = commands::check::report_with(&result, &outside);
             print!("{report}");
             Ok(ExitCode::from(code))
         }
@@ -638,12 +639,12 @@ fn import(flag: Option<&Path>, a: ImportCli) -> Result<ExitCode> {
 /// `hanbao check`'s database part: warnings for history under ids the
 /// configuration no longer has. A SQLite file that does not exist is left
 /// alone (check never creates a database).
-fn check_database(cfg: &config::model::Config) -> String {
+fn check_database(cfg: &config::model::Config) -> Vec<String> {
     let url = database_url(cfg);
     if let Some(file) = record_cmd::sqlite_file(&url)
         && !file.exists()
     {
-        return String::new();
+        return Vec::new();
     }
     let result = runtime().map_err(|e| e.to_string()).and_then(|rt| {
         rt.block_on(async {
@@ -656,11 +657,11 @@ fn check_database(cfg: &config::model::Config) -> String {
     match result {
         Ok(known) => {
             let orphans = hanbao::tracking::orphans(cfg, &known);
-            commands::check::render_database(&hanbao::tracking::orphan_warnings(cfg, &orphans))
+            hanbao::tracking::orphan_warnings(cfg, &orphans)
         }
-        Err(e) => commands::check::render_database(&[format!(
+        Err(e) => vec![format!(
             "không đọc được cơ sở dữ liệu để đối chiếu lịch sử: {e}"
-        )]),
+        )],
     }
 }
 

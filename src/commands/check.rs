@@ -37,6 +37,11 @@ fn section(out: &mut String, title: &str, diags: &[Diagnostic]) {
 
 /// Readable report: errors, then warnings, then a summary line.
 pub fn render(result: &Result<Loaded, ConfigErrors>) -> String {
+    render_counting(result, 0)
+}
+
+/// [`render`] whose summary also counts `outside` warnings printed before it.
+fn render_counting(result: &Result<Loaded, ConfigErrors>, outside: usize) -> String {
     let mut out = String::new();
     match result {
         Ok(loaded) => {
@@ -54,7 +59,7 @@ pub fn render(result: &Result<Loaded, ConfigErrors>) -> String {
                 c.groups.len(),
                 c.obligations.len(),
                 c.daemon.time_zone_name,
-                loaded.warnings.len(),
+                loaded.warnings.len() + outside,
             );
         }
         Err(e) => {
@@ -69,6 +74,33 @@ pub fn render(result: &Result<Loaded, ConfigErrors>) -> String {
         }
     }
     out
+}
+
+/// Warnings `hanbao check` finds outside the configuration files (the
+/// database's history, the confirmation-link key): printed before the
+/// report and counted in its summary line, so the count is every warning
+/// shown.
+#[derive(Debug, Default)]
+pub struct Outside {
+    text: String,
+    warnings: usize,
+}
+
+impl Outside {
+    /// Adds the database warnings ([`render_database`]).
+    pub fn database(&mut self, warnings: &[String]) {
+        self.text.push_str(&render_database(warnings));
+        self.warnings += warnings.len();
+    }
+
+    /// Adds the confirmation-link warning, if any ([`render_links`]).
+    pub fn links(&mut self, daemon: &crate::config::model::Daemon) {
+        let text = render_links(daemon);
+        if !text.is_empty() {
+            self.warnings += 1;
+        }
+        self.text.push_str(&text);
+    }
 }
 
 /// The database warnings of `hanbao check` (history under ids the
@@ -120,18 +152,28 @@ pub fn check(path: &Path) -> (String, u8) {
 /// [`check`] for a configuration already loaded (so callers that add their
 /// own sections, such as the database warnings, load it once).
 pub fn report(result: &Result<Loaded, ConfigErrors>) -> (String, u8) {
+    report_with(result, &Outside::default())
+}
+
+/// [`report`] preceded by the warnings found outside the files, all of
+/// them counted in the summary line.
+pub fn report_with(result: &Result<Loaded, ConfigErrors>, outside: &Outside) -> (String, u8) {
     let template_errors = match result {
         Ok(loaded) => check_templates(loaded.config.mail.templates.as_deref()).err(),
         Err(_) => None,
     };
-    match (result, template_errors) {
-        (Ok(loaded), Some(errors)) => (render_template_errors(loaded, &errors), EX_CONFIG),
-        _ => (render(result), exit_code(result)),
-    }
+    let (report, code) = match (result, template_errors) {
+        (Ok(loaded), Some(errors)) => (
+            render_template_errors(loaded, &errors, outside.warnings),
+            EX_CONFIG,
+        ),
+        _ => (render_counting(result, outside.warnings), exit_code(result)),
+    };
+    (format!("{}{report}", outside.text), code)
 }
 
 /// A valid configuration whose templates do not render.
-fn render_template_errors(loaded: &Loaded, errors: &[TemplateError]) -> String {
+fn render_template_errors(loaded: &Loaded, errors: &[TemplateError], outside: usize) -> String {
     let mut out = String::new();
     section(&mut out, "Cảnh báo", &loaded.warnings);
     let _ = writeln!(out, "Lỗi trong mẫu thư ({}):", errors.len());
@@ -144,7 +186,7 @@ fn render_template_errors(loaded: &Loaded, errors: &[TemplateError]) -> String {
         "Cấu hình KHÔNG hợp lệ: {} lỗi trong mẫu thư (mail.templates), {} cảnh báo. \
          Không lệnh nào chạy với cấu hình này cho đến khi sửa hết lỗi.",
         errors.len(),
-        loaded.warnings.len()
+        loaded.warnings.len() + outside
     );
     out
 }
