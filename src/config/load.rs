@@ -4,30 +4,39 @@
 //! into the `raw` structs.
 //!
 //! A syntax error stops only the file it is in. A bad key inside one element
-//! is reported, removed and the element deserialised again, so that one run
-//! reports every unknown key and the rest of the element is still checked.
+//! is reported, removed and the element deserialised again (`de`), so that
+//! one run reports every unknown key and the rest of the element is still
+//! checked.
 //! This is the only part of `config` that touches the file system, and only
 //! through [`Source`], so tests can run from memory. It does not validate
-//! values: that is `validate`'s job.
+//! values: that is `validate`'s job, except for one rule that holds for
+//! every string of every file: no control characters (CR, LF, NUL, ESC,
+//! ...; TAB is allowed), which would otherwise reach mail headers and
+//! terminals. A file that is not UTF-8 is reported on its own path with the
+//! encoding it looks like (`encoding`); parser messages are shown in
+//! Vietnamese (`toml_errors`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
-use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
-use serde::de::DeserializeOwned;
 use serde_spanned::Spanned;
-use toml::de::{DeTable, DeValue, ValueDeserializer};
+use toml::de::{DeTable, DeValue};
 
+use super::controls;
+use super::de::de_item;
 use super::diagnostic::{Diagnostic, Severity};
+use super::encoding::{self, NotUtf8};
 use super::raw::{
     RawCalendar, RawDaemon, RawGroup, RawMail, RawObligation, RawUnit, TOP_LEVEL_KEYS,
 };
-use super::report::{Loc, Problem, Reporter, SourceFile, join, nearest, quote};
+use super::report::{Loc, Problem, Reporter, SourceFile, nearest, quote};
+use super::toml_errors;
 
 /// Where configuration files come from.
 pub trait Source {
-    fn read(&self, path: &Path) -> io::Result<String>;
+    /// The bytes of a file (decoded and checked by the loader).
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
     /// Files (not directories) directly in `dir`.
     fn list_dir(&self, dir: &Path) -> io::Result<Vec<PathBuf>>;
     /// A name that is the same for the same file, for loop detection.
@@ -45,7 +54,7 @@ impl Source for FsSource {
     /// Regular files only: an include of `/dev/zero`, `/dev/stdin` or a FIFO
     /// would otherwise read forever or block; larger than [`MAX_FILE_BYTES`]
     /// is refused too.
-    fn read(&self, path: &Path) -> io::Result<String> {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         use std::io::Read as _;
         let meta = std::fs::metadata(path)?;
         if !meta.is_file() {
@@ -63,14 +72,14 @@ impl Source for FsSource {
         if meta.len() > MAX_FILE_BYTES {
             return Err(too_big());
         }
-        let mut text = String::new();
+        let mut bytes = Vec::new();
         std::fs::File::open(path)?
             .take(MAX_FILE_BYTES + 1)
-            .read_to_string(&mut text)?;
-        if text.len() as u64 > MAX_FILE_BYTES {
+            .read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
             return Err(too_big());
         }
-        Ok(text)
+        Ok(bytes)
     }
     fn list_dir(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
         let mut out = Vec::new();
@@ -91,10 +100,10 @@ impl Source for FsSource {
 pub struct MemSource(pub BTreeMap<PathBuf, String>);
 
 impl Source for MemSource {
-    fn read(&self, path: &Path) -> io::Result<String> {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         self.0
             .get(&normalize(path))
-            .cloned()
+            .map(|t| t.as_bytes().to_vec())
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "không tìm thấy tệp"))
     }
     fn list_dir(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
@@ -147,6 +156,10 @@ pub struct Collected {
     /// Ids of elements that could not be read at all (their references are
     /// not reported again as unknown).
     pub broken_ids: Vec<String>,
+    /// A file named by the configuration could not be read (missing, not
+    /// UTF-8, ...): an id that seems unknown may be declared in it, so
+    /// unknown references and unused units are not reported.
+    pub incomplete: bool,
     /// Where each of `[daemon]`, `[mail]`, `[calendar]` was first seen.
     sections_seen: HashMap<&'static str, Loc>,
 }
@@ -158,8 +171,10 @@ pub fn collect(source: &dyn Source, main: &Path, rep: &mut Reporter) -> Collecte
         source,
         stack: Vec::new(),
         seen: HashMap::new(),
+        incomplete: false,
     };
     reader.read_file(main, None, &mut col, rep);
+    col.incomplete = reader.incomplete;
     col
 }
 
@@ -171,6 +186,8 @@ struct Reader<'s> {
     stack: Vec<(PathBuf, PathBuf)>,
     /// Identity -> path of every file read so far.
     seen: HashMap<PathBuf, PathBuf>,
+    /// Some file could not be read or decoded.
+    incomplete: bool,
 }
 
 impl Reader<'_> {
@@ -183,8 +200,16 @@ impl Reader<'_> {
         col: &mut Collected,
         rep: &mut Reporter,
     ) {
-        let Some((id, text)) = self.open(path, from, rep) else {
+        let Some((id, bytes)) = self.open(path, from, rep) else {
             return;
+        };
+        let text = match encoding::decode(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                not_utf8(path, e, rep);
+                self.incomplete = true;
+                return;
+            }
         };
         let file = rep.files.len();
         rep.files.push(SourceFile::new(path.to_path_buf(), text));
@@ -197,7 +222,7 @@ impl Reader<'_> {
                     Problem::error(
                         &Loc { file, span },
                         "",
-                        format!("lỗi cú pháp TOML: {}", e.message().trim()),
+                        format!("lỗi cú pháp TOML: {}", toml_errors::syntax(e.message())),
                     )
                     .hint("tệp này bị bỏ qua cho đến khi sửa lỗi cú pháp"),
                 );
@@ -215,7 +240,7 @@ impl Reader<'_> {
         self.stack.pop();
     }
 
-    /// The identity and text of `path`, or `None` after reporting an
+    /// The identity and bytes of `path`, or `None` after reporting an
     /// include loop, a file already read (a warning) or a file that cannot
     /// be read.
     fn open(
@@ -223,7 +248,7 @@ impl Reader<'_> {
         path: &Path,
         from: Option<&Loc>,
         rep: &mut Reporter,
-    ) -> Option<(PathBuf, String)> {
+    ) -> Option<(PathBuf, Vec<u8>)> {
         let no_loc = Loc {
             file: usize::MAX,
             span: 0..0,
@@ -258,9 +283,11 @@ impl Reader<'_> {
             );
             return None;
         }
-        let text = match self.source.read(path) {
-            Ok(t) => t,
+        let bytes = match self.source.read(path) {
+            Ok(b) => b,
             Err(e) => {
+                self.incomplete = true;
+                let e = io_error(&e);
                 if from.is_some() {
                     rep.report(
                         Problem::error(&at, "include", format!("không đọc được tệp: {e}"))
@@ -285,7 +312,41 @@ impl Reader<'_> {
             }
         };
         self.seen.insert(id.clone(), path.to_path_buf());
-        Some((id, text))
+        Some((id, bytes))
+    }
+}
+
+/// Reports a file that is not UTF-8 on its own path, at its first bad
+/// byte, with the encoding it looks like and how to save it as UTF-8.
+fn not_utf8(path: &Path, e: NotUtf8, rep: &mut Reporter) {
+    let file = rep.files.len();
+    rep.files.push(SourceFile::new(path.to_path_buf(), e.lossy));
+    let shown = path.display().to_string();
+    rep.report(
+        Problem::error(
+            &Loc {
+                file,
+                span: e.offset..e.offset,
+            },
+            "",
+            format!(
+                "tệp không được lưu ở bảng mã UTF-8; có vẻ là {}",
+                e.guess.describe()
+            ),
+        )
+        .hint(e.guess.resave_hint(&shown)),
+    );
+}
+
+/// An I/O error in Vietnamese (the loader's own errors already are).
+fn io_error(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "không tìm thấy tệp".into(),
+        io::ErrorKind::PermissionDenied => {
+            "không có quyền đọc (xem chủ sở hữu và quyền của tệp)".into()
+        }
+        io::ErrorKind::IsADirectory => "là một thư mục, không phải tệp".into(),
+        _ => e.to_string(),
     }
 }
 
@@ -350,6 +411,7 @@ fn section(
     }
     col.sections_seen.insert(name, kloc.clone());
     let file = kloc.file;
+    controls::refuse_in(&value, file, name, rep);
     let loc = Loc {
         file,
         span: value.span(),
@@ -399,6 +461,7 @@ fn elements(
             Some(id) => format!("{name} {}", quote(id)),
             None => format!("{name}[{}]", base + i),
         };
+        controls::refuse_in(&el, file, &label, rep);
         let ok = match name {
             "group" => {
                 de_item(el, file, &label, rep).map(|v| col.groups.push(Item { loc, value: v }))
@@ -426,7 +489,12 @@ fn include_list(
     let span = value.span();
     let hint = Some("include = [\"tep-a.toml\", \"don-vi/*.toml\"]".to_string());
     match value.into_inner() {
-        DeValue::String(s) => vec![(s.into_owned(), Loc { file, span })],
+        DeValue::String(s) => {
+            if controls::refuse_in_text(&s, span.clone(), file, "include", rep) {
+                return Vec::new();
+            }
+            vec![(s.into_owned(), Loc { file, span })]
+        }
         DeValue::Array(a) => {
             let mut out = Vec::new();
             for (i, el) in a.into_iter().enumerate() {
@@ -435,12 +503,20 @@ fn include_list(
                     span: el.span(),
                 };
                 match el.into_inner() {
-                    DeValue::String(s) => out.push((s.into_owned(), loc)),
+                    DeValue::String(s) => {
+                        let key = format!("include[{i}]");
+                        if !controls::refuse_in_text(&s, loc.span.clone(), file, &key, rep) {
+                            out.push((s.into_owned(), loc));
+                        }
+                    }
                     other => rep.report(
                         Problem::error(
                             &loc,
                             format!("include[{i}]"),
-                            format!("cần một đường dẫn (chuỗi), gặp {}", other.type_str()),
+                            format!(
+                                "cần một đường dẫn (chuỗi), gặp {}",
+                                toml_errors::type_name(other.type_str())
+                            ),
                         )
                         .maybe_hint(hint.clone()),
                     ),
@@ -453,7 +529,10 @@ fn include_list(
                 Problem::error(
                     &Loc { file, span },
                     "include",
-                    format!("cần danh sách đường dẫn, gặp {}", other.type_str()),
+                    format!(
+                        "cần danh sách đường dẫn, gặp {}",
+                        toml_errors::type_name(other.type_str())
+                    ),
                 )
                 .maybe_hint(hint),
             );
@@ -540,164 +619,4 @@ fn glob_match(pattern: &str, name: &str) -> bool {
         }
     }
     p[pi..].iter().all(|&c| c == '*')
-}
-
-enum Seg {
-    Key(String),
-    Index(usize),
-}
-
-fn render_path(path: &[Seg]) -> String {
-    let mut s = String::new();
-    for seg in path {
-        match seg {
-            Seg::Key(k) if s.is_empty() => s.push_str(k),
-            Seg::Key(k) => {
-                s.push('.');
-                s.push_str(k);
-            }
-            Seg::Index(i) => s.push_str(&format!("[{i}]")),
-        }
-    }
-    s
-}
-
-fn covers(outer: &Range<usize>, inner: &Range<usize>) -> bool {
-    outer.start <= inner.start
-        && inner.end <= outer.end
-        && (inner.start < outer.end || outer == inner)
-}
-
-/// Removes the innermost key whose key or value covers `err` from `v`.
-/// Returns the removed key's span and value span.
-fn remove_at(
-    v: &mut DeValue<'_>,
-    err: &Range<usize>,
-    path: &mut Vec<Seg>,
-) -> Option<(Range<usize>, Range<usize>)> {
-    match v {
-        DeValue::Table(t) => {
-            // Deeper first: the spans of tables written as [headers] do not
-            // cover their contents, so every nested container is searched.
-            let names: Vec<String> = t.keys().map(|k| k.get_ref().to_string()).collect();
-            for name in names {
-                let Some(child) = t.get_mut(name.as_str()) else {
-                    continue;
-                };
-                let container = matches!(child.get_ref(), DeValue::Table(_) | DeValue::Array(_));
-                if container && child.span() != *err {
-                    path.push(Seg::Key(name));
-                    if let Some(hit) = remove_at(child.get_mut(), err, path) {
-                        return Some(hit);
-                    }
-                    path.pop();
-                }
-            }
-            let name = t
-                .iter()
-                .find(|(k, val)| covers(&k.span(), err) || covers(&val.span(), err))
-                .map(|(k, _)| k.get_ref().to_string())?;
-            let (k, val) = t.remove_entry(name.as_str())?;
-            path.push(Seg::Key(name));
-            Some((k.span(), val.span()))
-        }
-        DeValue::Array(a) => {
-            for (i, el) in a.iter_mut().enumerate() {
-                if matches!(el.get_ref(), DeValue::Table(_)) {
-                    path.push(Seg::Index(i));
-                    if let Some(hit) = remove_at(el.get_mut(), err, path) {
-                        return Some(hit);
-                    }
-                    path.pop();
-                }
-            }
-            None
-        }
-        _ => None,
-    }
-}
-
-/// Deserialises one section or element; on an error, reports it, removes the
-/// offending key and tries again, so that every bad key is reported once.
-fn de_item<T: DeserializeOwned>(
-    mut value: Spanned<DeValue<'_>>,
-    file: usize,
-    label: &str,
-    rep: &mut Reporter,
-) -> Option<T> {
-    let whole = value.span();
-    for _ in 0..64 {
-        let err = match T::deserialize(ValueDeserializer::from(value.clone())) {
-            Ok(t) => return Some(t),
-            Err(e) => e,
-        };
-        let span = err.span().unwrap_or(whole.clone());
-        let mut path = Vec::new();
-        let removed = remove_at(value.get_mut(), &span, &mut path);
-        let key = join(label, &render_path(&path));
-        let msg = err.message().trim().to_string();
-        let Some((kspan, vspan)) = removed else {
-            let hint = type_hint(&msg);
-            rep.report(
-                Problem::error(&Loc { file, span }, label, format!("không đọc được: {msg}"))
-                    .maybe_hint(hint),
-            );
-            return None;
-        };
-        let secret = key.contains("password");
-        let snippet = rep.files[file].snippet(&vspan);
-        let shown = if secret {
-            "\"***\"".to_string()
-        } else {
-            snippet
-        };
-        if let Some(field) = msg
-            .strip_prefix("unknown field `")
-            .and_then(|r| r.split('`').next())
-        {
-            let expected: Vec<&str> = msg.split('`').skip(3).step_by(2).collect();
-            let hint = match (
-                nearest(field, expected.iter().copied()),
-                expected.is_empty(),
-            ) {
-                (Some(n), _) => format!(
-                    "có phải ý là `{n}`? các khóa hợp lệ: {}",
-                    expected.join(", ")
-                ),
-                (None, false) => format!("các khóa hợp lệ: {}", expected.join(", ")),
-                (None, true) => "bảng này không có khóa nào".into(),
-            };
-            rep.report(
-                Problem::error(&Loc { file, span: kspan }, &key, "khóa không được hỗ trợ")
-                    .value(shown)
-                    .hint(hint),
-            );
-        } else {
-            let msg = if secret {
-                "sai kiểu giá trị".to_string()
-            } else {
-                format!("sai kiểu giá trị: {msg}")
-            };
-            rep.report(
-                Problem::error(&Loc { file, span: vspan }, &key, msg)
-                    .value(shown)
-                    .maybe_hint(type_hint(err.message())),
-            );
-        }
-    }
-    None
-}
-
-fn type_hint(msg: &str) -> Option<String> {
-    if msg.contains("expected a string") || msg.contains("expected string") {
-        Some("viết giá trị trong dấu ngoặc kép, ví dụ \"28/08/2020\"".into())
-    } else if msg.contains("expected a sequence") || msg.contains("a list of strings") {
-        Some("viết một danh sách, ví dụ [\"a\", \"b\"]".into())
-    } else if msg.contains("expected a boolean") || msg.contains("expected bool") {
-        Some("viết true hoặc false (không có dấu ngoặc kép)".into())
-    } else if msg.contains("expected i64") || msg.contains("integer") {
-        Some("viết một số nguyên (không có dấu ngoặc kép)".into())
-    } else {
-        None
-    }
 }

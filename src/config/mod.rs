@@ -2,19 +2,27 @@
 //!
 //! Two stages, as in ripgrep: `raw` mirrors the files (with spans for error
 //! messages), `validate` turns it into the model and collects every problem.
-//! `load` reads the files (the only IO here, behind [`load::Source`]);
-//! `report` gathers the diagnostics (`diagnostic`) both stages find;
+//! `load` reads the files (the only IO here, behind [`load::Source`]): it
+//! decodes them (`encoding`: UTF-8 only, anything else named), refuses
+//! control characters in any text (`controls`), and deserialises each
+//! section and element on its own (`de`, parser messages in Vietnamese
+//! through `toml_errors`); `report` gathers the diagnostics (`diagnostic`)
+//! both stages find;
 //! `values` holds the small pure parsers of dates, offsets and period keys,
 //! `cron` the check of cron expressions (shared with `daemon::schedule`).
 //! Nothing in this module reads the clock or logs secrets, and nothing in it
 //! imports a module above it (daemon, mail, store, http, commands).
 
+mod controls;
 pub mod cron;
+mod de;
 pub mod diagnostic;
+pub mod encoding;
 pub mod load;
 pub mod model;
 pub mod raw;
 pub mod report;
+pub mod toml_errors;
 pub mod validate;
 pub mod values;
 

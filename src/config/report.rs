@@ -9,7 +9,7 @@
 use std::ops::Range;
 use std::path::PathBuf;
 
-use super::diagnostic::{Diagnostic, Severity};
+use super::diagnostic::{Diagnostic, Severity, escape_controls};
 
 /// One file that was read.
 #[derive(Debug)]
@@ -202,7 +202,9 @@ impl Reporter {
 /// about its element).
 pub const MAX_QUOTED_CHARS: usize = 200;
 
-/// Quotes a string value for messages.
+/// Quotes a string value for messages, as a TOML string would be written:
+/// `\\` and `"` escaped, and control characters too (`\\r`, `\\n`,
+/// `\\e`, `\\u0000`), so a quoted value is always one visible line.
 pub fn quote(s: &str) -> String {
     let n = s.chars().count();
     let shown = if n > MAX_QUOTED_CHARS {
@@ -211,7 +213,8 @@ pub fn quote(s: &str) -> String {
     } else {
         s.to_string()
     };
-    format!("\"{}\"", shown.replace('\\', "\\\\").replace('"', "\\\""))
+    let shown = shown.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("\"{}\"", escape_controls(&shown))
 }
 
 /// Joins a key path: `unit "x"` + `email` -> `unit "x": email`, `daemon` + `x` -> `daemon.x`.

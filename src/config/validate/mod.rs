@@ -65,6 +65,7 @@ pub fn validate(col: &Collected, rep: &mut Reporter) -> Option<Config> {
         unit_locs: HashMap::new(),
         unit_pos: HashMap::new(),
         groups: BTreeMap::new(),
+        unmailed: HashSet::new(),
     };
     v.units_and_groups();
     let obligations = v.obligations();
@@ -179,6 +180,8 @@ struct Validator<'a> {
     /// unit id -> index in `units`
     unit_pos: HashMap<String, usize>,
     groups: BTreeMap<String, GroupInfo>,
+    /// Units marked `emailed = false`: no mailbox on purpose.
+    unmailed: HashSet<String>,
 }
 
 impl<'a> Validator<'a> {
@@ -227,9 +230,10 @@ impl<'a> Validator<'a> {
     }
 
     /// Reports an unknown reference with a suggestion; silent for ids whose
-    /// element could not be read at all (already reported).
+    /// element could not be read at all, and when a whole file could not
+    /// be read (the id may be declared there; that file is reported).
     fn unknown(&mut self, loc: &Loc, key: &str, value: &str, what: &str, candidates: Vec<&str>) {
-        if self.col.broken_ids.iter().any(|b| b == value) {
+        if self.col.incomplete || self.col.broken_ids.iter().any(|b| b == value) {
             return;
         }
         let hint = match nearest(value, candidates.iter().copied()) {

@@ -25,6 +25,10 @@ impl Validator<'_> {
         self.declare_units(&mut ids);
         self.group_members();
         self.unit_groups();
+        if self.col.incomplete {
+            // Members may be declared in the file that could not be read.
+            return;
+        }
         let empty: Vec<(String, Loc)> = self
             .groups
             .iter()
@@ -226,6 +230,30 @@ impl Validator<'_> {
                     );
                 }
             }
+        }
+        if let Some(flag) = &raw.emailed
+            && !*flag.get_ref()
+        {
+            if let Some(e) = &raw.email {
+                self.rep.report(
+                    Problem::error(
+                        &at(file, flag),
+                        join(label, "emailed"),
+                        "đơn vị ghi emailed = false nhưng vẫn có email",
+                    )
+                    .value("false")
+                    .hint(format!(
+                        "bỏ emailed = false để gửi thư tới {}, hoặc xóa email nếu đơn vị này cố ý không nhận thư",
+                        e.get_ref()
+                            .0
+                            .iter()
+                            .map(|a| quote(a))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                );
+            }
+            self.unmailed.insert(id.clone());
         }
         let head = raw.head.as_ref().and_then(|h| self.head(file, label, h));
         let (active_from, active_until, _) = active_span(

@@ -1,6 +1,7 @@
-//! Warnings about how units are used: a reporter without a mailbox, and a
-//! unit that takes part in nothing (reports nothing, receives nothing,
-//! supervises nobody).
+//! How units are used: a reporter without a mailbox is an error (it would
+//! silently get nothing) unless it is marked `emailed = false`; a unit that
+//! takes part in nothing (reports nothing, receives nothing, supervises
+//! nobody) is a warning.
 
 use std::collections::HashSet;
 
@@ -9,14 +10,13 @@ use crate::config::model::{Obligation, Recipient};
 use crate::config::report::{Problem, quote};
 
 impl Validator<'_> {
-    /// Warnings: reporters without email, units that take part in nothing.
+    /// Reporters without email (an error unless `emailed = false`), units
+    /// that take part in nothing (a warning).
     pub(super) fn warnings_about_usage(&mut self, obligations: &[Obligation]) {
         let mut used: HashSet<&str> = HashSet::new();
-        let mut reporting: HashSet<&str> = HashSet::new();
         for o in obligations {
             for r in &o.reporters {
                 used.insert(r);
-                reporting.insert(r);
             }
             if let Recipient::Unit(u) = &o.recipient {
                 used.insert(u);
@@ -31,24 +31,44 @@ impl Validator<'_> {
             }
         }
         let raw_used = self.named_by_obligations();
-        let mut warnings = Vec::new();
+        let mut problems = Vec::new();
         for u in &self.units {
             let Some((_, loc)) = self.unit_locs.get(&u.id) else {
                 continue;
             };
             let unit = format!("unit {}", quote(&u.id));
-            if reporting.contains(u.id.as_str()) && u.emails.is_empty() {
-                warnings.push(
-                    Problem::warning(
-                        loc,
-                        &unit,
-                        "đơn vị báo cáo không có email nên sẽ không nhận được nhắc hạn",
-                    )
-                    .hint("thêm email = \"vanthu@...\""),
-                );
+            if u.emails.is_empty() && !self.unmailed.contains(&u.id) {
+                let mut of = obligations
+                    .iter()
+                    .filter(|o| o.reporters.contains(&u.id))
+                    .map(|o| quote(&o.id));
+                if let Some(first) = of.next() {
+                    let more = match of.count() {
+                        0 => String::new(),
+                        n => format!(" và {n} nghĩa vụ khác"),
+                    };
+                    problems.push(
+                        Problem::error(
+                            loc,
+                            &unit,
+                            format!(
+                                "đơn vị báo cáo cho nghĩa vụ {first}{more} nhưng không có email, \
+                                 nên sẽ không nhận được nhắc hạn hay đôn đốc nào"
+                            ),
+                        )
+                        .hint(
+                            "thêm email = \"vanthu@ten-mien.example\"; nếu đơn vị này cố ý không \
+                             nhận thư (theo dõi qua bảng điều khiển hoặc điện thoại), ghi emailed = false",
+                        ),
+                    );
+                }
+            }
+            if self.col.incomplete {
+                // Its obligations may be in the file that could not be read.
+                continue;
             }
             if !used.contains(u.id.as_str()) && !raw_used.contains(&u.id) {
-                warnings.push(
+                problems.push(
                     Problem::warning(
                         loc,
                         &unit,
@@ -58,8 +78,8 @@ impl Validator<'_> {
                 );
             }
         }
-        for w in warnings {
-            self.rep.report(w);
+        for p in problems {
+            self.rep.report(p);
         }
     }
 
