@@ -24,6 +24,7 @@ mod confirm;
 mod dashboard;
 mod error;
 mod feed;
+mod gauges;
 mod health;
 pub mod metrics;
 pub mod selection;
@@ -49,6 +50,7 @@ use crate::store::{AnyStore, Store};
 
 pub use auth::{FAILURE_WINDOW, MAX_FAILURES};
 pub use error::ApiError;
+pub use gauges::{OUTBOX_MAX_AGE, OVERDUE_MAX_AGE};
 pub use metrics::Metrics;
 
 /// The signing code is shared with the mail side (`crate::link`, no axum);
@@ -89,6 +91,8 @@ pub(crate) struct Shared<S> {
     link_key: std::sync::OnceLock<link::LinkKey>,
     /// Dashboard sessions (in memory: a restart logs administrators out).
     sessions: dashboard::session::Sessions,
+    /// `/metrics`' gauges from the database, with their last values.
+    gauges: gauges::Gauges,
 }
 
 /// What every handler sees. Cloning is cheap (one `Arc`). Generic over the
@@ -118,6 +122,7 @@ impl<S: Store> AppState<S> {
                 limiter: auth::FailureLimiter::default(),
                 link_key: std::sync::OnceLock::new(),
                 sessions: dashboard::session::Sessions::default(),
+                gauges: gauges::Gauges::default(),
             }),
         }
     }
@@ -145,6 +150,14 @@ impl<S: Store> AppState<S> {
 
     pub fn metrics(&self) -> &Metrics {
         &self.shared.metrics
+    }
+
+    /// How old `/metrics`' gauges from the database may get before a
+    /// scrape refreshes them (defaults [`OUTBOX_MAX_AGE`] and
+    /// [`OVERDUE_MAX_AGE`]); tests set zero.
+    pub fn set_metrics_max_age(&self, age: std::time::Duration) {
+        self.shared.gauges.outbox.set_max_age(age);
+        self.shared.gauges.overdue.set_max_age(age);
     }
 }
 

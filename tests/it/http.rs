@@ -1062,11 +1062,43 @@ async fn metrics_are_prometheus_text_from_the_store_and_counters() {
         n += 1;
     }
     assert!(n >= 1);
+    // The gauge is computed at most once a minute, in the background once
+    // it exists; without a maximum age the next scrapes see the change.
+    s.state.set_metrics_max_age(Duration::ZERO);
+    let mut seen = Vec::new();
+    for _ in 0..50 {
+        let m = parse_metrics(&get(&s, "/metrics", None).await.body);
+        seen.push(metric(&m, "hanbao_overdue_units{obligation=\"bc-thang\"}"));
+        if seen.last() == Some(&1.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(seen.last(), Some(&1.0), "{seen:?}");
+    s.shutdown().await;
+}
+
+/// Scrapes in parallel share one computation of the overdue gauge (the
+/// status matrix of every unit): sixteen at once on a fresh server compute
+/// it once, and a scrape within the minute after computes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_scrapes_compute_the_overdue_gauge_once() {
+    let s = start(None).await;
+    let scrapes: Vec<_> = (0..16)
+        .map(|_| tokio::spawn(request(s.addr, "GET", "/metrics", None, None)))
+        .collect();
+    for r in scrapes {
+        let r = r.await.unwrap();
+        assert_eq!(r.status, 200, "{r:?}");
+        let m = parse_metrics(&r.body);
+        assert_eq!(
+            metric(&m, "hanbao_overdue_units{obligation=\"bc-thang\"}"),
+            2.0
+        );
+    }
     let m = parse_metrics(&get(&s, "/metrics", None).await.body);
-    assert_eq!(
-        metric(&m, "hanbao_overdue_units{obligation=\"bc-thang\"}"),
-        1.0
-    );
+    assert_eq!(metric(&m, "hanbao_overdue_units_refreshes_total"), 1.0);
+    assert!(metric(&m, "hanbao_overdue_units_age_seconds") < 60.0);
     s.shutdown().await;
 }
 

@@ -406,7 +406,8 @@ async fn migrations_are_recorded_and_reopening_works(b: &Backend) {
             (1, "events"),
             (2, "outbox"),
             (3, "events current covering"),
-            (4, "tokens")
+            (4, "tokens"),
+            (5, "outbox counts")
         ]
     );
     s.record_submission(submission("u1", date(2026, 4, 8), "15/BC"), at(0))
