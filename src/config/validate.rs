@@ -29,6 +29,8 @@ use super::values::{
 };
 use crate::period::{PeriodKey, periods_of_year};
 
+mod http;
+
 pub(crate) const DEFAULT_TIME_ZONE: &str = "Asia/Ho_Chi_Minh";
 pub(crate) const DEFAULT_STATE_DIR: &str = "/var/lib/hanbao";
 pub(crate) const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:8080";
@@ -315,6 +317,7 @@ fn daemon(item: Option<&Item<RawDaemon>>, rep: &mut Reporter) -> Daemon {
         http_listen,
         public_url,
         digest,
+        http: http::settings(raw, file, rep),
     }
 }
 

@@ -1818,3 +1818,38 @@ fn generated_national_config_is_valid() {
         text.len()
     );
 }
+
+/// `[daemon]`'s HTTP server limits: defaults, accepted values, and each
+/// key out of range reported at its value.
+#[test]
+fn http_server_limits_are_checked() {
+    use std::time::Duration;
+    let c = load_str("t.toml", BASE).unwrap().config;
+    assert_eq!(c.daemon.http.max_connections, 512);
+    assert_eq!(c.daemon.http.header_timeout, Duration::from_secs(20));
+    assert_eq!(c.daemon.http.request_timeout, Duration::from_secs(30));
+    let text = format!(
+        "[daemon]\nhttp_max_connections = 64\nhttp_header_timeout_secs = 5\n\
+         http_request_timeout_secs = 3600\n{BASE}"
+    );
+    let c = load_str("t.toml", &text).unwrap().config;
+    assert_eq!(c.daemon.http.max_connections, 64);
+    assert_eq!(c.daemon.http.header_timeout, Duration::from_secs(5));
+    assert_eq!(c.daemon.http.request_timeout, Duration::from_secs(3600));
+    for bad in ["0", "65536", "-1"] {
+        err(
+            &format!("[daemon]\nhttp_max_connections = ‸{bad}\n"),
+            "daemon.http_max_connections",
+            "từ 1 đến 65535",
+        );
+    }
+    for key in ["http_header_timeout_secs", "http_request_timeout_secs"] {
+        for bad in ["0", "3601", "-5"] {
+            err(
+                &format!("[daemon]\n{key} = ‸{bad}\n"),
+                &format!("daemon.{key}"),
+                "từ 1 đến 3600 giây",
+            );
+        }
+    }
+}

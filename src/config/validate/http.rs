@@ -1,0 +1,91 @@
+//! `[daemon]`'s settings of the HTTP server: how many connections it
+//! serves at once and how long a client may take.
+//!
+//! Pure, like the rest of `validate`: the values are checked against their
+//! ranges here; `http::serve` applies them. Must not: read the system's
+//! limits (the server warns at start when the file limit is too low).
+
+use std::time::Duration;
+
+use serde_spanned::Spanned;
+
+use super::super::load::Reporter;
+use super::super::model::HttpSettings;
+use super::super::raw::RawDaemon;
+use super::at;
+
+/// Bounds of `daemon.http_max_connections`.
+const CONNECTIONS: (usize, usize) = (1, 65_535);
+/// Bounds of the `daemon.http_*_timeout_secs` keys, in seconds.
+const TIMEOUT_SECS: (u64, u64) = (1, 3_600);
+
+/// The HTTP settings of `[daemon]` (defaults for the keys not given).
+pub(super) fn settings(raw: Option<&RawDaemon>, file: usize, rep: &mut Reporter) -> HttpSettings {
+    let mut s = HttpSettings::default();
+    let Some(raw) = raw else {
+        return s;
+    };
+    if let Some(v) = &raw.http_max_connections {
+        match usize::try_from(*v.get_ref()) {
+            Ok(n) if (CONNECTIONS.0..=CONNECTIONS.1).contains(&n) => s.max_connections = n,
+            _ => rep.error(
+                &at(file, v),
+                "daemon.http_max_connections",
+                Some(v.get_ref().to_string()),
+                format!(
+                    "số kết nối HTTP phục vụ cùng lúc phải từ {} đến {}",
+                    CONNECTIONS.0, CONNECTIONS.1
+                ),
+                Some(format!(
+                    "{} (mặc định); mỗi kết nối giữ một tệp mở, nên LimitNOFILE= của dịch vụ \
+                     phải lớn hơn con số này",
+                    HttpSettings::default().max_connections
+                )),
+            ),
+        }
+    }
+    if let Some(t) = timeout(
+        rep,
+        file,
+        "daemon.http_header_timeout_secs",
+        raw.http_header_timeout_secs.as_ref(),
+    ) {
+        s.header_timeout = t;
+    }
+    if let Some(t) = timeout(
+        rep,
+        file,
+        "daemon.http_request_timeout_secs",
+        raw.http_request_timeout_secs.as_ref(),
+    ) {
+        s.request_timeout = t;
+    }
+    s
+}
+
+/// A number of seconds within [`TIMEOUT_SECS`], or `None` (reported when
+/// given and out of range).
+fn timeout(
+    rep: &mut Reporter,
+    file: usize,
+    key: &str,
+    v: Option<&Spanned<i64>>,
+) -> Option<Duration> {
+    let v = v?;
+    match u64::try_from(*v.get_ref()) {
+        Ok(n) if (TIMEOUT_SECS.0..=TIMEOUT_SECS.1).contains(&n) => Some(Duration::from_secs(n)),
+        _ => {
+            rep.error(
+                &at(file, v),
+                key,
+                Some(v.get_ref().to_string()),
+                format!(
+                    "thời hạn phải từ {} đến {} giây",
+                    TIMEOUT_SECS.0, TIMEOUT_SECS.1
+                ),
+                Some("ví dụ 20 (giây)".into()),
+            );
+            None
+        }
+    }
+}
