@@ -82,6 +82,11 @@ pub struct HttpSettings {
     /// Time a request has to send its body and be answered (408 after),
     /// and any single write of a response may wait for the client to read.
     pub request_timeout: Duration,
+    /// Peers (the reverse proxy) whose `X-Forwarded-For` is believed: for a
+    /// request from one of them, the client is the rightmost address of
+    /// that header that is not itself a trusted proxy. Empty: the peer is
+    /// the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for HttpSettings {
@@ -90,6 +95,7 @@ impl Default for HttpSettings {
             max_connections: 512,
             header_timeout: Duration::from_secs(20),
             request_timeout: Duration::from_secs(30),
+            trusted_proxies: Vec::new(),
         }
     }
 }

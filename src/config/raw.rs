@@ -66,6 +66,9 @@ pub struct RawDaemon {
     /// Seconds a request has to send its body and be answered, and a
     /// response to be taken by the client (1–3600, default 30).
     pub http_request_timeout_secs: Option<Spanned<i64>>,
+    /// Reverse proxies (IP addresses or CIDR ranges) whose
+    /// `X-Forwarded-For` names the client. Default: none.
+    pub trusted_proxies: Option<Vec<Spanned<String>>>,
 }
 
 /// `[mail]`: how notices leave the server.

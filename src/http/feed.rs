@@ -8,10 +8,8 @@
 //! calendar clients cannot send headers; it is checked like a bearer token
 //! (same failure limit). Must not: log the query string.
 
-use std::net::SocketAddr;
-
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -26,7 +24,7 @@ use crate::planner::{self, Filter};
 use crate::store::Store;
 
 use super::AppState;
-use super::auth::{Presented, authenticate};
+use super::auth::{Client, Presented, authenticate};
 use super::error::ApiError;
 
 /// Default reach of a feed around today, in days.
@@ -68,7 +66,7 @@ fn day_param(name: &str, v: Option<String>, default: Date) -> Result<Date, ApiEr
 /// `GET /ics/{file}`: `{unit}.ics` or `all.ics`.
 pub async fn feed<S: Store + 'static>(
     State(state): State<AppState<S>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Client(ip): Client,
     Path(file): Path<String>,
     query: Result<Query<FeedQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -78,7 +76,7 @@ pub async fn feed<S: Store + 'static>(
         Some("") => Presented::Malformed,
         Some(t) => Presented::Secret(t),
     };
-    let caller = authenticate(&state, peer.ip(), presented).await?;
+    let caller = authenticate(&state, ip, presented).await?;
     let Some(name) = file.strip_suffix(".ics") else {
         return Err(ApiError::not_found(
             "feeds are /ics/{unit}.ics and /ics/all.ics",

@@ -1843,6 +1843,30 @@ fn http_server_limits_are_checked() {
             "từ 1 đến 65535",
         );
     }
+    assert!(c.daemon.http.trusted_proxies.is_empty());
+    let text =
+        format!("[daemon]\ntrusted_proxies = [\"127.0.0.1\", \"::1\", \"10.1.2.3/16\"]\n{BASE}");
+    let c = load_str("t.toml", &text).unwrap().config;
+    let nets: Vec<String> = c
+        .daemon
+        .http
+        .trusted_proxies
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(nets, ["127.0.0.1/32", "::1/128", "10.1.0.0/16"]);
+    for bad in ["localhost", "10.0.0.0/33", "1.2.3"] {
+        err(
+            &format!("[daemon]\ntrusted_proxies = [\"127.0.0.1\", ‸\"{bad}\"]\n"),
+            "daemon.trusted_proxies",
+            "không phải địa chỉ IP hoặc dải CIDR",
+        );
+    }
+    warn(
+        &format!("[daemon]\ntrusted_proxies = [‸\"0.0.0.0/0\"]\n{BASE}"),
+        "daemon.trusted_proxies",
+        "tin mọi địa chỉ",
+    );
     for key in ["http_header_timeout_secs", "http_request_timeout_secs"] {
         for bad in ["0", "3601", "-5"] {
             err(

@@ -511,3 +511,80 @@ async fn oversized_heads_and_bodies_are_refused() {
     assert_eq!(status, Some(413), "endless chunked body");
     probe.finish("with oversized requests").await;
 }
+
+/// A failed dashboard login from `client` behind the simulated proxy:
+/// its status.
+async fn login_from(addr: SocketAddr, client: &str, secret: &str) -> Option<u16> {
+    let headers = [
+        format!("X-Forwarded-For: {client}"),
+        "Content-Type: application/x-www-form-urlencoded".to_string(),
+    ];
+    let body = format!("token={secret}");
+    request(
+        addr,
+        "POST",
+        "/dashboard/login",
+        &headers,
+        Some(body.as_bytes()),
+    )
+    .await
+    .map(|r| r.status)
+}
+
+/// Failed logins from many addresses behind a reverse proxy (the test's
+/// requests all come from 127.0.0.1, named in `trusted_proxies`, with the
+/// client in `X-Forwarded-For`): 150 clients failing three times each and
+/// one failing 40 times, eight at a time. Only the persistent client is
+/// refused (429 from its eleventh failure), the others keep getting 401,
+/// and the right token logs in and reads the API from any of them, the
+/// persistent one included, while `/healthz` stays 200.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_behind_a_proxy_refuse_only_the_failing_client() {
+    let _serial = SERIAL.lock().await;
+    let t = Target::start("trusted_proxies = [\"127.0.0.1\"]").await;
+    let probe = Probe::start(&t);
+    let mut clients: Vec<String> = (0..150)
+        .flat_map(|i| std::iter::repeat_n(format!("198.51.100.{}", i % 250), 3))
+        .collect();
+    clients.sort();
+    let work = Arc::new(std::sync::Mutex::new(clients));
+    let mut workers = Vec::new();
+    for _ in 0..8 {
+        let (work, addr) = (work.clone(), t.addr);
+        workers.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            loop {
+                let Some(client) = work.lock().unwrap().pop() else {
+                    return got;
+                };
+                got.push(login_from(addr, &client, "hanbao_wrong").await);
+            }
+        }));
+    }
+    let persistent = "203.0.113.66";
+    let mut hammer = Vec::new();
+    for _ in 0..40 {
+        hammer.push(login_from(t.addr, persistent, "hanbao_wrong").await);
+    }
+    for w in workers {
+        let got = w.await.unwrap();
+        assert!(got.iter().all(|s| *s == Some(401)), "{got:?}");
+    }
+    assert!(hammer[..10].iter().all(|s| *s == Some(401)), "{hammer:?}");
+    assert!(hammer[10..].iter().all(|s| *s == Some(429)), "{hammer:?}");
+    // The right token: from the refused client and from another.
+    for client in [persistent, "198.51.100.1"] {
+        assert_eq!(
+            login_from(t.addr, client, &t.admin).await,
+            Some(303),
+            "login from {client}"
+        );
+        let headers = [
+            format!("X-Forwarded-For: {client}"),
+            format!("Authorization: Bearer {}", t.admin),
+        ];
+        let r = request(t.addr, "GET", "/api/v1/status", &headers, None).await;
+        assert_eq!(r.map(|r| r.status), Some(200), "API from {client}");
+    }
+    probe.finish("during failed logins").await;
+}

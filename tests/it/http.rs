@@ -91,11 +91,17 @@ async fn token(store: &AnyStore, name: &str, role: TokenRole) -> (i64, String) {
 }
 
 async fn start(heartbeat: Option<Heartbeat>) -> Server {
+    start_with(heartbeat, "").await
+}
+
+/// [`start`] with `daemon` (lines of `[daemon]`) added to the configuration.
+async fn start_with(heartbeat: Option<Heartbeat>, daemon: &str) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = store::open(&format!("sqlite://{}/h.db", dir.path().display()))
         .await
         .unwrap();
-    let cfg = hanbao::config::load_str("h.toml", CONFIG)
+    let text = format!("[daemon]\n{daemon}\n{CONFIG}");
+    let cfg = hanbao::config::load_str("h.toml", &text)
         .unwrap_or_else(|e| panic!("{e}"))
         .config;
     let (_, admin) = token(&store, "Điều phối", TokenRole::Admin).await;
@@ -801,15 +807,18 @@ async fn every_authentication_failure_is_401() {
     }
 }
 
+/// Only failures count, per client, and only failing requests are
+/// refused: after ten failures from one address its eleventh failure is
+/// 429, but a valid token from that same address still works (the
+/// credential is checked first), and so does a valid token elsewhere.
 #[tokio::test]
-async fn too_many_failures_from_one_client_is_429() {
+async fn too_many_failures_refuse_failures_never_a_valid_token() {
     let s = start(None).await;
     for i in 0..http::MAX_FAILURES {
         let r = get(&s, Q1, Some("nope")).await;
         assert_eq!(r.status, 401, "failure {i}");
     }
-    // Now even a valid token is refused until the window ends.
-    let r = get(&s, Q1, Some(&s.admin)).await;
+    let r = get(&s, Q1, Some("nope")).await;
     assert_eq!(
         (r.status, r.error_code().as_str()),
         (429, "too_many_failures")
@@ -817,8 +826,61 @@ async fn too_many_failures_from_one_client_is_429() {
     let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
     assert_security_headers(&r);
-    // Health and metrics need no token and stay reachable.
-    assert_eq!(get(&s, "/metrics", None).await.status, 200);
+    let r = get(&s, Q1, None).await;
+    assert_eq!(r.status, 429, "a missing token is a failure too");
+    // Valid credentials from the same client: never refused.
+    assert_eq!(get(&s, Q1, Some(&s.admin)).await.status, 200);
+    assert_eq!(get(&s, Q1, Some(&s.yte)).await.status, 200);
+    let r = get(&s, "/ics/so-yte.ics?token=nope", None).await;
+    assert_eq!(r.status, 429, "feeds share the limit");
+    let m = get(&s, "/metrics", None).await.body;
+    assert!(
+        m.contains("\nhanbao_api_auth_rate_limited_total 3\n"),
+        "{m}"
+    );
+    s.shutdown().await;
+}
+
+/// Behind a trusted reverse proxy every request comes from the proxy's
+/// address; the client is the address the proxy appends to
+/// `X-Forwarded-For`. Failures from one client do not limit another, and
+/// a client cannot pick its own address by writing the header itself.
+/// Without `trusted_proxies` the header is ignored.
+#[tokio::test]
+async fn behind_a_trusted_proxy_failures_count_per_forwarded_client() {
+    let s = start_with(None, "trusted_proxies = [\"127.0.0.1\"]").await;
+    let from = |client: &str, secret: &str| {
+        // `request` writes "Authorization: " before this: a second header follows.
+        let headers = format!("Bearer {secret}\r\nX-Forwarded-For: {client}");
+        let addr = s.addr;
+        async move { request(addr, "GET", Q1, Some(&headers), None).await }
+    };
+    for _ in 0..http::MAX_FAILURES {
+        assert_eq!(from("198.51.100.7", "nope").await.status, 401);
+    }
+    assert_eq!(from("198.51.100.7", "nope").await.status, 429);
+    // The attacker's own additions to the header change nothing: the proxy
+    // appends the real address, the rightmost untrusted one.
+    assert_eq!(from("203.0.113.1, 198.51.100.7", "nope").await.status, 429);
+    // Another client behind the same proxy: its own count.
+    assert_eq!(from("198.51.100.8", "nope").await.status, 401);
+    assert_eq!(from("198.51.100.8", &s.admin).await.status, 200);
+    assert_eq!(from("198.51.100.7", &s.admin).await.status, 200);
+    s.shutdown().await;
+
+    // Not trusted: every request is the peer's, whatever the header says.
+    let s = start(None).await;
+    for i in 0..http::MAX_FAILURES {
+        let client = format!("198.51.100.{i}");
+        let headers = format!("Bearer nope\r\nX-Forwarded-For: {client}");
+        let r = request(s.addr, "GET", Q1, Some(&headers), None).await;
+        assert_eq!(r.status, 401);
+    }
+    let headers = "Bearer nope\r\nX-Forwarded-For: 198.51.100.99";
+    assert_eq!(
+        request(s.addr, "GET", Q1, Some(headers), None).await.status,
+        429
+    );
     s.shutdown().await;
 }
 

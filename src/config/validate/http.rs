@@ -1,5 +1,6 @@
 //! `[daemon]`'s settings of the HTTP server: how many connections it
-//! serves at once and how long a client may take.
+//! serves at once, how long a client may take, and which reverse proxies
+//! are believed about the client's address.
 //!
 //! Pure, like the rest of `validate`: the values are checked against their
 //! ranges here; `http::serve` applies them. Must not: read the system's
@@ -12,7 +13,7 @@ use serde_spanned::Spanned;
 use super::super::load::Reporter;
 use super::super::model::HttpSettings;
 use super::super::raw::RawDaemon;
-use super::at;
+use super::{at, quote};
 
 /// Bounds of `daemon.http_max_connections`.
 const CONNECTIONS: (usize, usize) = (1, 65_535);
@@ -60,7 +61,44 @@ pub(super) fn settings(raw: Option<&RawDaemon>, file: usize, rep: &mut Reporter)
     ) {
         s.request_timeout = t;
     }
+    for v in raw.trusted_proxies.iter().flatten() {
+        match parse_net(v.get_ref()) {
+            Some(net) => {
+                if net.prefix_len() == 0 {
+                    rep.warning(
+                        &at(file, v),
+                        "daemon.trusted_proxies",
+                        Some(quote(v.get_ref())),
+                        "tin mọi địa chỉ: bất kỳ ai cũng tự khai được địa chỉ của mình qua \
+                         X-Forwarded-For, nên giới hạn đăng nhập sai mất tác dụng",
+                        Some("chỉ ghi địa chỉ của reverse proxy, ví dụ \"127.0.0.1\"".into()),
+                    );
+                }
+                s.trusted_proxies.push(net);
+            }
+            None => rep.error(
+                &at(file, v),
+                "daemon.trusted_proxies",
+                Some(quote(v.get_ref())),
+                "không phải địa chỉ IP hoặc dải CIDR",
+                Some(
+                    "địa chỉ của reverse proxy, ví dụ \"127.0.0.1\", \"::1\" hoặc \"10.0.0.0/24\""
+                        .into(),
+                ),
+            ),
+        }
+    }
     s
+}
+
+/// An address (`127.0.0.1`, `::1`: the host alone) or a CIDR range
+/// (`10.0.0.0/24`, host bits cleared).
+fn parse_net(text: &str) -> Option<ipnet::IpNet> {
+    let text = text.trim();
+    if let Ok(ip) = text.parse::<std::net::IpAddr>() {
+        return Some(ipnet::IpNet::from(ip));
+    }
+    text.parse::<ipnet::IpNet>().ok().map(|n| n.trunc())
 }
 
 /// A number of seconds within [`TIMEOUT_SECS`], or `None` (reported when

@@ -47,10 +47,10 @@ use crate::store::{
 };
 use crate::tracking::{self, Row, Selection, TrackingError};
 
-use super::auth::{Presented, authenticate};
+use super::auth::{Client, Presented, authenticate};
 use super::{AppState, Live};
 use page::{Nav, csrf_field, dmy, error_page, esc, local, pct, render};
-use session::{Admin, ClientIp};
+use session::Admin;
 
 /// Longest accepted document number (số văn bản), as in the API.
 const MAX_REFERENCE: usize = super::api::MAX_REFERENCE;
@@ -183,7 +183,7 @@ pub struct LoginForm {
 /// Failures count toward the API's failure limit per client.
 async fn login<S: Store + 'static>(
     State(state): State<AppState<S>>,
-    ClientIp(ip): ClientIp,
+    Client(ip): Client,
     headers: HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
