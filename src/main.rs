@@ -89,13 +89,24 @@ enum TokenCommand {
 }
 
 #[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("kind").required(true).multiple(true)
+    .args(["admin", "unit", "feed", "metrics"])))]
 struct TokenCreateArgs {
     /// An administrator token (every unit, extensions and waivers)
-    #[arg(long, conflicts_with = "unit", required_unless_present = "unit")]
+    #[arg(long, conflicts_with_all = ["unit", "feed", "metrics"])]
     admin: bool,
-    /// A token that acts only for this unit id
+    /// A token that acts only for this unit id (with --feed: reads only its feed)
     #[arg(long, value_name = "ID")]
     unit: Option<String>,
+    /// A read-only token for calendar feeds: with --unit ID that unit's, with --all every feed
+    #[arg(long, conflicts_with = "metrics")]
+    feed: bool,
+    /// With --feed: every feed, all.ics included
+    #[arg(long, requires = "feed", conflicts_with = "unit")]
+    all: bool,
+    /// A read-only token for /metrics and the details of /healthz
+    #[arg(long, conflicts_with = "unit")]
+    metrics: bool,
     /// Who holds it (recorded as the actor of every write)
     #[arg(long)]
     name: String,
@@ -109,9 +120,13 @@ fn token(flag: Option<&Path>, cmd: TokenCommand) -> Result<ExitCode> {
     let rt = tokio_runtime()?;
     let out = match cmd {
         TokenCommand::Create(args) => {
-            let holder = match args.unit {
-                Some(u) => commands::token::Holder::Unit(u),
-                None => commands::token::Holder::Admin,
+            use commands::token::Holder;
+            let holder = match (args.feed, args.metrics, args.unit) {
+                (true, _, None) if !args.all => anyhow::bail!("--feed needs --unit ID or --all"),
+                (true, _, unit) => Holder::Feed(unit),
+                (_, true, _) => Holder::Metrics,
+                (_, _, Some(u)) => Holder::Unit(u),
+                _ => Holder::Admin,
             };
             rt.block_on(commands::token::create(&cfg, holder, &args.name))?
         }

@@ -1,4 +1,6 @@
-//! `hanbao token create|list|revoke`: API tokens for `/api/v1`.
+//! `hanbao token create|list|revoke`: tokens for `/api/v1` (administrator,
+//! unit) and read-only ones (a unit's calendar feed or every feed;
+//! `/metrics`).
 //!
 //! The secret is printed once, on create, and never stored: the database
 //! keeps its SHA-256 (`http::token::hash`). Must not: print or log a secret
@@ -15,6 +17,18 @@ use crate::store::{self, NewToken, Store, Token, TokenRole};
 pub enum Holder {
     Admin,
     Unit(String),
+    /// Reads calendar feeds only: this unit's, or every feed (`None`).
+    Feed(Option<String>),
+    /// Reads `/metrics` and the details of `/healthz` only.
+    Metrics,
+}
+
+fn known_unit(cfg: &Config, id: &str) -> Result<()> {
+    if cfg.unit(id).is_none() {
+        let known: Vec<&str> = cfg.units.iter().map(|u| u.id.as_str()).collect();
+        bail!("unknown unit {id:?}{}", super::suggest(id, &known));
+    }
+    Ok(())
 }
 
 async fn open(cfg: &Config) -> Result<store::AnyStore> {
@@ -30,12 +44,16 @@ pub async fn create(cfg: &Config, holder: Holder, name: &str) -> Result<String> 
     let role = match holder {
         Holder::Admin => TokenRole::Admin,
         Holder::Unit(id) => {
-            if cfg.unit(&id).is_none() {
-                let known: Vec<&str> = cfg.units.iter().map(|u| u.id.as_str()).collect();
-                bail!("unknown unit {id:?}{}", super::suggest(&id, &known));
-            }
+            known_unit(cfg, &id)?;
             TokenRole::Unit(id)
         }
+        Holder::Feed(unit) => {
+            if let Some(id) = &unit {
+                known_unit(cfg, id)?;
+            }
+            TokenRole::Feed(unit)
+        }
+        Holder::Metrics => TokenRole::Metrics,
     };
     if name.trim().is_empty() {
         bail!("--name must not be empty");
@@ -53,8 +71,13 @@ pub async fn create(cfg: &Config, holder: Holder, name: &str) -> Result<String> 
         )
         .await?;
     store.close().await;
+    let usage = match &t.role {
+        TokenRole::Feed(Some(u)) => format!("Use it as: /ics/{u}.ics?token=<secret>"),
+        TokenRole::Feed(None) => "Use it as: /ics/all.ics?token=<secret> (or /ics/UNIT.ics)".into(),
+        _ => "Use it as: Authorization: Bearer <secret>".into(),
+    };
     Ok(format!(
-        "token {} created ({}). Secret, shown only this once:\n{secret}\nUse it as: Authorization: Bearer <secret>\n",
+        "token {} created ({}). Secret, shown only this once:\n{secret}\n{usage}\n",
         t.id,
         describe(&t)
     ))
@@ -64,10 +87,14 @@ fn describe(t: &Token) -> String {
     match &t.role {
         TokenRole::Admin => format!("{:?}, admin", t.name),
         TokenRole::Unit(u) => format!("{:?}, unit {u}", t.name),
+        TokenRole::Feed(Some(u)) => format!("{:?}, read-only feed of unit {u}", t.name),
+        TokenRole::Feed(None) => format!("{:?}, read-only, every feed", t.name),
+        TokenRole::Metrics => format!("{:?}, read-only metrics", t.name),
     }
 }
 
-/// One line per token: id, role, unit, name, created, revoked.
+/// One line per token: id, role, unit (`*`: every feed), name, created,
+/// revoked.
 pub async fn list(cfg: &Config) -> Result<String> {
     let store = open(cfg).await?;
     let tokens = store.tokens().await?;
@@ -78,7 +105,10 @@ pub async fn list(cfg: &Config) -> Result<String> {
             "{}\t{}\t{}\t{}\t{}\t{}\n",
             t.id,
             t.role.as_str(),
-            t.role.unit().unwrap_or("-"),
+            match &t.role {
+                TokenRole::Feed(None) => "*",
+                role => role.unit().unwrap_or("-"),
+            },
             t.name,
             t.created_at,
             t.revoked_at

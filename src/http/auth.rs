@@ -168,6 +168,7 @@ impl Caller {
             TokenRole::Unit(own) => Err(ApiError::forbidden(format!(
                 "this token acts only for unit {own:?}, not {unit:?}"
             ))),
+            TokenRole::Feed(_) | TokenRole::Metrics => Err(read_only(&self.token.role)),
         }
     }
 
@@ -251,6 +252,16 @@ fn refuse<S>(state: &AppState<S>, ip: IpAddr, message: &str) -> ApiError {
     }
 }
 
+/// 403 for a read-only token where it cannot be used.
+pub(crate) fn read_only(role: &TokenRole) -> ApiError {
+    ApiError::forbidden(match role {
+        TokenRole::Feed(_) => "this token reads calendar feeds (/ics/...) and nothing else",
+        _ => "this token reads /metrics and /healthz and nothing else",
+    })
+}
+
+/// The API's caller: an administrator or unit token; read-only tokens
+/// (feeds, metrics) are refused with 403.
 impl<S: Store + 'static> FromRequestParts<AppState<S>> for Caller {
     type Rejection = ApiError;
 
@@ -275,7 +286,11 @@ impl<S: Store + 'static> FromRequestParts<AppState<S>> for Caller {
                 None => Presented::Malformed,
             },
         };
-        authenticate(state, ip, presented).await
+        let caller = authenticate(state, ip, presented).await?;
+        match caller.token.role {
+            TokenRole::Admin | TokenRole::Unit(_) => Ok(caller),
+            ref role => Err(read_only(role)),
+        }
     }
 }
 

@@ -114,6 +114,11 @@ fn migrator() -> sqlx::migrate::Migrator {
             "outbox counts",
             include_str!("../../migrations/postgres/0005_outbox_counts.sql"),
         ),
+        (
+            6,
+            "token roles",
+            include_str!("../../migrations/postgres/0006_token_roles.sql"),
+        ),
     ])
 }
 

@@ -69,6 +69,9 @@ struct Server {
     admin: String,
     yte: String,
     revoked: String,
+    /// Read-only feed tokens: so-yte's feed, every feed.
+    feed_yte: String,
+    feed_all: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     _dir: tempfile::TempDir,
@@ -108,6 +111,13 @@ async fn start_with(heartbeat: Option<Heartbeat>, daemon: &str) -> Server {
     let (_, yte) = token(&store, "Văn thư Sở Y tế", TokenRole::Unit("so-yte".into())).await;
     let (rid, revoked) = token(&store, "old", TokenRole::Admin).await;
     store.revoke_token(rid, Timestamp::now()).await.unwrap();
+    let (_, feed_yte) = token(
+        &store,
+        "Lịch Sở Y tế",
+        TokenRole::Feed(Some("so-yte".into())),
+    )
+    .await;
+    let (_, feed_all) = token(&store, "Lịch chung", TokenRole::Feed(None)).await;
     let state = AppState::new(store.clone(), cfg, heartbeat);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -122,6 +132,8 @@ async fn start_with(heartbeat: Option<Heartbeat>, daemon: &str) -> Server {
         admin,
         yte,
         revoked,
+        feed_yte,
+        feed_all,
         stop: Some(tx),
         task,
         _dir: dir,
@@ -1220,9 +1232,44 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
     assert!(!ok && err.contains("\"so-yte\""), "nearest unit: {err}");
     let (ok, _, _) = hanbao(&["token", "create", "--name", "x"]);
     assert!(!ok, "--admin or --unit is required");
+    // Read-only tokens: a unit's feed, every feed, metrics.
+    let (ok, out, err) = hanbao(&[
+        "token", "create", "--feed", "--unit", "so-yte", "--name", "Lịch",
+    ]);
+    assert!(
+        ok && out.contains("read-only feed of unit so-yte")
+            && out.contains("/ics/so-yte.ics?token="),
+        "{out}{err}"
+    );
+    let feed_secret = out
+        .lines()
+        .find(|l| l.starts_with(http::token::PREFIX))
+        .unwrap()
+        .to_string();
+    let (ok, out, _) = hanbao(&["token", "create", "--feed", "--all", "--name", "Lịch chung"]);
+    assert!(ok && out.contains("every feed"), "{out}");
+    let (ok, out, _) = hanbao(&["token", "create", "--metrics", "--name", "prometheus"]);
+    assert!(ok && out.contains("read-only metrics"), "{out}");
+    let (ok, _, err) = hanbao(&["token", "create", "--feed", "--name", "x"]);
+    assert!(!ok && err.contains("--unit ID or --all"), "{err}");
+    for bad in [
+        &["--admin", "--feed", "--all"][..],
+        &["--all"][..],
+        &["--metrics", "--unit", "so-yte"][..],
+        &["--feed", "--all", "--unit", "so-yte"][..],
+    ] {
+        let mut args = vec!["token", "create"];
+        args.extend_from_slice(bad);
+        args.extend_from_slice(&["--name", "x"]);
+        assert!(!hanbao(&args).0, "{bad:?} is refused");
+    }
     let (ok, out, _) = hanbao(&["token", "list"]);
     assert!(
         ok && out.contains("Điều phối") && out.contains("so-yte"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\tfeed\tso-yte\t") && out.contains("\tfeed\t*\t"),
         "{out}"
     );
     assert!(!out.contains(&secret), "list never shows secrets");
@@ -1288,6 +1335,11 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
     let r = request(addr, "GET", &link.path(&key), None, None).await;
     assert_eq!(r.status, 200, "{r:?}");
     assert!(r.body.contains("Xác nhận đã gửi báo cáo"));
+    let feed = |secret: &str| format!("/ics/so-yte.ics?token={secret}");
+    let r = request(addr, "GET", &feed(&feed_secret), None, None).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = request(addr, "GET", &feed(&secret), None, None).await;
+    assert_eq!(r.status, 403, "an administrator token in a feed URL: {r:?}");
 
     // Reload without bc-thang: the API follows, and the reload is counted.
     std::fs::write(
@@ -1552,7 +1604,12 @@ fn events(lines: &[String]) -> Vec<(String, String, String, Vec<String>)> {
 async fn calendar_feeds_per_unit_and_for_all() {
     let s = start(None).await;
     let year = "from=2026-01-01&to=2026-12-31";
-    let r = get(&s, &format!("/ics/so-yte.ics?token={}&{year}", s.yte), None).await;
+    let r = get(
+        &s,
+        &format!("/ics/so-yte.ics?token={}&{year}", s.feed_yte),
+        None,
+    )
+    .await;
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(
         r.header("content-type"),
@@ -1593,7 +1650,12 @@ async fn calendar_feeds_per_unit_and_for_all() {
         hanbao::mail::ids::calendar_uid("bc-quy", "2026-Q1", "so-yte", "localhost")
     );
     // Stable: the same UIDs on the next fetch.
-    let again = get(&s, &format!("/ics/so-yte.ics?token={}&{year}", s.yte), None).await;
+    let again = get(
+        &s,
+        &format!("/ics/so-yte.ics?token={}&{year}", s.feed_yte),
+        None,
+    )
+    .await;
     let ev2 = events(&unfold(&again.body));
     assert_eq!(
         ev.iter().map(|e| &e.0).collect::<Vec<_>>(),
@@ -1601,12 +1663,17 @@ async fn calendar_feeds_per_unit_and_for_all() {
     );
     assert!(r.body.contains("X-WR-CALNAME:Hạn báo cáo — Sở Y tế"));
 
-    let all = get(&s, &format!("/ics/all.ics?token={}&{year}", s.admin), None).await;
+    let all = get(
+        &s,
+        &format!("/ics/all.ics?token={}&{year}", s.feed_all),
+        None,
+    )
+    .await;
     assert_eq!(all.status, 200);
     assert_eq!(events(&unfold(&all.body)).len(), 32);
     let admin_unit = get(
         &s,
-        &format!("/ics/so-taichinh.ics?token={}&{year}", s.admin),
+        &format!("/ics/so-taichinh.ics?token={}&{year}", s.feed_all),
         None,
     )
     .await;
@@ -1620,26 +1687,34 @@ async fn calendar_feeds_per_unit_and_for_all() {
 
     for (path, status, code) in [
         (
-            format!("/ics/so-taichinh.ics?token={}", s.yte),
+            format!("/ics/so-taichinh.ics?token={}", s.feed_yte),
             403,
             "forbidden",
         ),
-        (format!("/ics/all.ics?token={}", s.yte), 403, "forbidden"),
         (
-            format!("/ics/so-yt.ics?token={}", s.admin),
+            format!("/ics/all.ics?token={}", s.feed_yte),
+            403,
+            "forbidden",
+        ),
+        (
+            format!("/ics/so-yt.ics?token={}", s.feed_all),
             404,
             "unknown_id",
         ),
-        (format!("/ics/so-yte?token={}", s.admin), 404, "not_found"),
         (
-            format!("/ics/so-yte.ics?token={}&from=mai", s.admin),
+            format!("/ics/so-yte?token={}", s.feed_all),
+            404,
+            "not_found",
+        ),
+        (
+            format!("/ics/so-yte.ics?token={}&from=mai", s.feed_all),
             400,
             "bad_request",
         ),
         (
             format!(
                 "/ics/so-yte.ics?token={}&from=2026-02-01&to=2026-01-01",
-                s.admin
+                s.feed_all
             ),
             400,
             "bad_request",
@@ -1663,5 +1738,54 @@ async fn calendar_feeds_per_unit_and_for_all() {
             "{path}"
         );
     }
+    s.shutdown().await;
+}
+
+/// Feeds take read-only feed tokens only: administrator and unit tokens,
+/// which can write, are refused there (a feed URL ends up in proxy logs
+/// and calendar services), and feed tokens are refused everywhere else.
+#[tokio::test]
+async fn feeds_refuse_write_capable_tokens_and_feed_tokens_read_nothing_else() {
+    let s = start(None).await;
+    for (secret, path) in [
+        (&s.admin, "/ics/all.ics"),
+        (&s.admin, "/ics/so-yte.ics"),
+        (&s.yte, "/ics/so-yte.ics"),
+    ] {
+        let r = get(&s, &format!("{path}?token={secret}"), None).await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (403, "forbidden"),
+            "{path}"
+        );
+        assert!(
+            r.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("feed token")
+        );
+        assert!(!r.body.contains(secret.as_str()));
+    }
+    for secret in [&s.feed_yte, &s.feed_all] {
+        let r = get(&s, Q1, Some(secret)).await;
+        assert_eq!((r.status, r.error_code().as_str()), (403, "forbidden"));
+        let body = sub("so-yte", "2026-03-18", "x").to_string();
+        let r = request(
+            s.addr,
+            "POST",
+            "/api/v1/submissions",
+            Some(&bearer(secret)),
+            Some(("application/json", body.as_bytes())),
+        )
+        .await;
+        assert_eq!(r.status, 403);
+    }
+    assert!(
+        s.store
+            .history(&hanbao::store::HistoryFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
     s.shutdown().await;
 }
