@@ -189,6 +189,52 @@ pub(crate) enum Presented<'a> {
     Secret(&'a str),
 }
 
+/// The secret in `Authorization: Bearer <secret>`.
+pub(crate) fn bearer(headers: &HeaderMap) -> Presented<'_> {
+    match headers.get(header::AUTHORIZATION) {
+        None => Presented::Missing,
+        Some(value) => match value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(secret) => Presented::Secret(secret),
+            None => Presented::Malformed,
+        },
+    }
+}
+
+/// The secret presented, or the failure of `ip` for presenting none.
+fn secret_of<'a, S>(
+    state: &AppState<S>,
+    ip: IpAddr,
+    presented: Presented<'a>,
+) -> Result<&'a str, ApiError> {
+    match presented {
+        Presented::Missing => Err(refuse(
+            state,
+            ip,
+            "missing bearer token (Authorization: Bearer ...)",
+        )),
+        Presented::Malformed => Err(refuse(
+            state,
+            ip,
+            "malformed Authorization header; expected Bearer",
+        )),
+        Presented::Secret(s) => Ok(s),
+    }
+}
+
+/// The token `found` for `hash`, if it is that token and not revoked.
+fn valid(found: Option<Token>, hash: &str) -> Option<Token> {
+    found.filter(|t| token::constant_time_eq(t.hash.as_bytes(), hash.as_bytes()) && !t.is_revoked())
+}
+
 /// Checks a presented secret from client `ip`: a valid, unrevoked token is
 /// accepted; anything else is a failure of `ip` (401, or 429 once `ip` is
 /// over the limit). Unknown and revoked tokens get the same answer.
@@ -197,31 +243,95 @@ pub(crate) async fn authenticate<S: Store>(
     ip: IpAddr,
     presented: Presented<'_>,
 ) -> Result<Caller, ApiError> {
-    let secret = match presented {
-        Presented::Missing => {
-            return Err(refuse(
-                state,
-                ip,
-                "missing bearer token (Authorization: Bearer ...)",
-            ));
+    let hash = token::hash(secret_of(state, ip, presented)?);
+    match valid(state.shared.store.token_by_hash(&hash).await?, &hash) {
+        Some(t) => Ok(Caller { token: t }),
+        None => Err(refuse(state, ip, UNKNOWN_OR_REVOKED)),
+    }
+}
+
+/// How long the readers of `/healthz` and `/metrics` wait for the
+/// database to check their token before the last known answer is used.
+const READER_DB_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Administrator and metrics tokens recently accepted by `/healthz` or
+/// `/metrics`, by hash: while the database does not answer (when the
+/// details of `/healthz` matter most) a token accepted before is accepted
+/// again. A token found revoked or unknown is forgotten. Tokens cannot be
+/// revoked while the database is unreachable, so this widens nothing for
+/// one instance.
+#[derive(Debug, Default)]
+pub struct Readers {
+    known: Mutex<HashMap<String, Token>>,
+}
+
+impl Readers {
+    fn remember(&self, hash: &str, t: &Token) {
+        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        if known.len() >= 64 && !known.contains_key(hash) {
+            known.clear();
         }
-        Presented::Malformed => {
-            return Err(refuse(
-                state,
-                ip,
-                "malformed Authorization header; expected Bearer",
-            ));
+        known.insert(hash.to_string(), t.clone());
+    }
+
+    fn forget(&self, hash: &str) {
+        self.known
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(hash);
+    }
+
+    fn recall(&self, hash: &str) -> Option<Token> {
+        self.known
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(hash)
+            .cloned()
+    }
+}
+
+/// Checks the token of a reader of `/metrics` or of `/healthz`'s details:
+/// an administrator or metrics token. Failures count like any other; a
+/// token of another role is 403; when the database does not answer within
+/// [`READER_DB_TIMEOUT`], a token accepted before is accepted (503 for
+/// any other).
+pub(crate) async fn authorize_reader<S: Store>(
+    state: &AppState<S>,
+    ip: IpAddr,
+    presented: Presented<'_>,
+) -> Result<Caller, ApiError> {
+    let hash = token::hash(secret_of(state, ip, presented)?);
+    let readers = &state.shared.readers;
+    let found = match tokio::time::timeout(
+        READER_DB_TIMEOUT,
+        state.shared.store.token_by_hash(&hash),
+    )
+    .await
+    {
+        Ok(Ok(found)) => found,
+        Ok(Err(_)) | Err(_) => {
+            return match readers.recall(&hash) {
+                Some(t) => Ok(Caller { token: t }),
+                None => Err(ApiError::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the token cannot be checked now: the database does not answer",
+                )),
+            };
         }
-        Presented::Secret(s) => s,
     };
-    let hash = token::hash(secret);
-    match state.shared.store.token_by_hash(&hash).await? {
-        Some(t)
-            if token::constant_time_eq(t.hash.as_bytes(), hash.as_bytes()) && !t.is_revoked() =>
-        {
+    match valid(found, &hash) {
+        Some(t) if matches!(t.role, TokenRole::Admin | TokenRole::Metrics) => {
+            readers.remember(&hash, &t);
             Ok(Caller { token: t })
         }
-        _ => Err(refuse(state, ip, UNKNOWN_OR_REVOKED)),
+        Some(_) => Err(ApiError::forbidden(
+            "this needs an administrator or metrics token (hanbao token create --metrics)",
+        )),
+        None => {
+            readers.forget(&hash);
+            Err(refuse(state, ip, UNKNOWN_OR_REVOKED))
+        }
     }
 }
 
@@ -270,22 +380,7 @@ impl<S: Store + 'static> FromRequestParts<AppState<S>> for Caller {
         state: &AppState<S>,
     ) -> Result<Caller, ApiError> {
         let Ok(Client(ip)) = Client::from_request_parts(parts, state).await;
-        let presented = match parts.headers.get(header::AUTHORIZATION) {
-            None => Presented::Missing,
-            Some(value) => match value
-                .to_str()
-                .ok()
-                .and_then(|v| {
-                    v.strip_prefix("Bearer ")
-                        .or_else(|| v.strip_prefix("bearer "))
-                })
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-            {
-                Some(secret) => Presented::Secret(secret),
-                None => Presented::Malformed,
-            },
-        };
+        let presented = bearer(&parts.headers);
         let caller = authenticate(state, ip, presented).await?;
         match caller.token.role {
             TokenRole::Admin | TokenRole::Unit(_) => Ok(caller),

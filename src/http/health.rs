@@ -1,14 +1,17 @@
 //! `/healthz` and `/metrics`: is the daemon well, and the numbers to graph.
 //!
-//! Health reads the store at request time (with a timeout); metrics read
-//! its gauges through `gauges` (aggregate queries, at most once per
-//! maximum age, one computation at a time). Must not: require a token
-//! (they reveal no ids beyond obligation ids in labels) or change anything.
+//! Health reads the store at request time (with a timeout); without a
+//! token it says only whether the daemon is well (`{"status"}` and 200 or
+//! 503), the details (database, scheduler, leadership, reason) need an
+//! administrator or metrics token. Metrics need such a token too: they
+//! count overdue units per obligation and failed authentications. They
+//! read their gauges through `gauges` (aggregate queries, at most once per
+//! maximum age, one computation at a time). Must not: change anything.
 
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde_json::json;
@@ -17,6 +20,7 @@ use crate::daemon::run::TICK_MAX_AGE;
 use crate::store::{OutboxCount, OutboxKind, OutboxStatus, Store};
 
 use super::AppState;
+use super::auth::{Client, Presented, authorize_reader, bearer};
 use super::metrics::Exposition;
 
 /// How long `/healthz` waits for the database.
@@ -37,10 +41,29 @@ fn scheduler<S: Store>(state: &AppState<S>) -> (&'static str, Option<u64>) {
 }
 
 /// `GET /healthz`: 200 when the database answers within [`DB_TIMEOUT`] and
-/// the last scheduler tick is at most `TICK_MAX_AGE` old; 503 otherwise,
-/// with `reason`.
-pub async fn healthz<S: Store + 'static>(State(state): State<AppState<S>>) -> Response {
-    let db = match tokio::time::timeout(DB_TIMEOUT, state.shared.store.applied_migrations()).await {
+/// the last scheduler tick is at most `TICK_MAX_AGE` old; 503 otherwise.
+/// The body is `{"status"}` alone, or with an administrator or metrics
+/// token every detail and the `reason`.
+pub async fn healthz<S: Store + 'static>(
+    State(state): State<AppState<S>>,
+    Client(ip): Client,
+    headers: HeaderMap,
+) -> Response {
+    let asked = !matches!(bearer(&headers), Presented::Missing);
+    let (reader, db) = tokio::join!(
+        async {
+            if asked {
+                Some(authorize_reader(&state, ip, bearer(&headers)).await)
+            } else {
+                None
+            }
+        },
+        tokio::time::timeout(DB_TIMEOUT, state.shared.store.applied_migrations())
+    );
+    if let Some(Err(e)) = reader {
+        return e.into_response();
+    }
+    let db = match db {
         Ok(Ok(_)) => "ok",
         Ok(Err(e)) => {
             tracing::error!(error = %e, "healthz: database error");
@@ -53,8 +76,17 @@ pub async fn healthz<S: Store + 'static>(State(state): State<AppState<S>>) -> Re
     // Whether this instance plans and escalates (null before the first
     // check or without a scheduler): informative, not part of health.
     let leader = state.shared.heartbeat.as_ref().and_then(|h| h.leader());
+    let status = if healthy { "ok" } else { "unavailable" };
+    let code = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    if reader.is_none() {
+        return (code, axum::Json(json!({ "status": status }))).into_response();
+    }
     let mut body = json!({
-        "status": if healthy { "ok" } else { "unavailable" },
+        "status": status,
         "database": db,
         "scheduler": sched,
         "last_tick_age_s": age,
@@ -70,12 +102,7 @@ pub async fn healthz<S: Store + 'static>(State(state): State<AppState<S>>) -> Re
         }
         body["reason"] = json!(reasons.join("; "));
     }
-    let status = if healthy {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, axum::Json(body)).into_response()
+    (code, axum::Json(body)).into_response()
 }
 
 const KINDS: [OutboxKind; 4] = [
@@ -85,8 +112,16 @@ const KINDS: [OutboxKind; 4] = [
     OutboxKind::Escalation,
 ];
 
-/// `GET /metrics`: Prometheus text format 0.0.4.
-pub async fn metrics<S: Store + 'static>(State(state): State<AppState<S>>) -> Response {
+/// `GET /metrics`: Prometheus text format 0.0.4, for an administrator or
+/// metrics token (`Authorization: Bearer`).
+pub async fn metrics<S: Store + 'static>(
+    State(state): State<AppState<S>>,
+    Client(ip): Client,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(e) = authorize_reader(&state, ip, bearer(&headers)).await {
+        return e.into_response();
+    }
     match render(&state, Timestamp::now()).await {
         Ok(text) => {
             let mut resp = text.into_response();

@@ -87,6 +87,8 @@ pub(crate) struct Shared<S> {
     heartbeat: Option<Heartbeat>,
     metrics: Metrics,
     limiter: auth::FailureLimiter,
+    /// Tokens lately accepted for `/metrics` and `/healthz`'s details.
+    readers: auth::Readers,
     /// The key of one-click confirmation links; unset: `/confirm` is off.
     link_key: std::sync::OnceLock<link::LinkKey>,
     /// Dashboard sessions (in memory: a restart logs administrators out).
@@ -120,6 +122,7 @@ impl<S: Store> AppState<S> {
                 heartbeat,
                 metrics: Metrics::default(),
                 limiter: auth::FailureLimiter::default(),
+                readers: auth::Readers::default(),
                 link_key: std::sync::OnceLock::new(),
                 sessions: dashboard::session::Sessions::default(),
                 gauges: gauges::Gauges::default(),

@@ -72,6 +72,8 @@ struct Server {
     /// Read-only feed tokens: so-yte's feed, every feed.
     feed_yte: String,
     feed_all: String,
+    /// A read-only metrics token.
+    metrics: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     _dir: tempfile::TempDir,
@@ -118,6 +120,7 @@ async fn start_with(heartbeat: Option<Heartbeat>, daemon: &str) -> Server {
     )
     .await;
     let (_, feed_all) = token(&store, "Lịch chung", TokenRole::Feed(None)).await;
+    let (_, metrics) = token(&store, "prometheus", TokenRole::Metrics).await;
     let state = AppState::new(store.clone(), cfg, heartbeat);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -134,6 +137,7 @@ async fn start_with(heartbeat: Option<Heartbeat>, daemon: &str) -> Server {
         revoked,
         feed_yte,
         feed_all,
+        metrics,
         stop: Some(tx),
         task,
         _dir: dir,
@@ -813,7 +817,7 @@ async fn every_authentication_failure_is_401() {
                 .unwrap()
                 .is_empty()
         );
-        let m = get(&s, "/metrics", None).await.body;
+        let m = get(&s, "/metrics", Some(&s.metrics)).await.body;
         assert!(m.contains("\nhanbao_api_auth_failures_total 2\n"), "{m}");
         s.shutdown().await;
     }
@@ -845,7 +849,7 @@ async fn too_many_failures_refuse_failures_never_a_valid_token() {
     assert_eq!(get(&s, Q1, Some(&s.yte)).await.status, 200);
     let r = get(&s, "/ics/so-yte.ics?token=nope", None).await;
     assert_eq!(r.status, 429, "feeds share the limit");
-    let m = get(&s, "/metrics", None).await.body;
+    let m = get(&s, "/metrics", Some(&s.metrics)).await.body;
     assert!(
         m.contains("\nhanbao_api_auth_rate_limited_total 3\n"),
         "{m}"
@@ -900,7 +904,7 @@ async fn behind_a_trusted_proxy_failures_count_per_forwarded_client() {
 async fn healthz_reports_database_and_scheduler() {
     // No scheduler attached: 503, "not_running".
     let s = start(None).await;
-    let r = get(&s, "/healthz", None).await;
+    let r = get(&s, "/healthz", Some(&s.metrics)).await;
     assert_eq!(r.status, 503, "{r:?}");
     assert_security_headers(&r);
     let v = r.json();
@@ -915,7 +919,7 @@ async fn healthz_reports_database_and_scheduler() {
     let hb = Heartbeat::new(Instant::now());
     hb.beat(Instant::now());
     let s = start(Some(hb.clone())).await;
-    let r = get(&s, "/healthz", None).await;
+    let r = get(&s, "/healthz", Some(&s.metrics)).await;
     assert_eq!(r.status, 200, "{r:?}");
     let v = r.json();
     assert_eq!(v["status"], "ok");
@@ -925,7 +929,7 @@ async fn healthz_reports_database_and_scheduler() {
 
     // The database gone: 503 with the reason.
     s.store.close().await;
-    let r = get(&s, "/healthz", None).await;
+    let r = get(&s, "/healthz", Some(&s.metrics)).await;
     assert_eq!(r.status, 503, "{r:?}");
     let v = r.json();
     assert_eq!(v["database"], "error");
@@ -939,7 +943,7 @@ async fn healthz_reports_database_and_scheduler() {
     let hb = Heartbeat::new(origin);
     hb.beat(origin + Duration::from_secs(100));
     let s = start(Some(hb)).await;
-    let v = get(&s, "/healthz", None).await;
+    let v = get(&s, "/healthz", Some(&s.metrics)).await;
     assert_eq!(v.status, 503);
     let v = v.json();
     assert_eq!(v["scheduler"], "stalled");
@@ -1068,7 +1072,7 @@ async fn metrics_are_prometheus_text_from_the_store_and_counters() {
     s.state.metrics().record_reload(false);
     s.state.metrics().record_reload(false);
 
-    let r = get(&s, "/metrics", None).await;
+    let r = get(&s, "/metrics", Some(&s.metrics)).await;
     assert_eq!(r.status, 200);
     assert!(
         r.header("content-type")
@@ -1141,7 +1145,7 @@ async fn metrics_are_prometheus_text_from_the_store_and_counters() {
     s.state.set_metrics_max_age(Duration::ZERO);
     let mut seen = Vec::new();
     for _ in 0..50 {
-        let m = parse_metrics(&get(&s, "/metrics", None).await.body);
+        let m = parse_metrics(&get(&s, "/metrics", Some(&s.metrics)).await.body);
         seen.push(metric(&m, "hanbao_overdue_units{obligation=\"bc-thang\"}"));
         if seen.last() == Some(&1.0) {
             break;
@@ -1159,7 +1163,11 @@ async fn metrics_are_prometheus_text_from_the_store_and_counters() {
 async fn parallel_scrapes_compute_the_overdue_gauge_once() {
     let s = start(None).await;
     let scrapes: Vec<_> = (0..16)
-        .map(|_| tokio::spawn(request(s.addr, "GET", "/metrics", None, None)))
+        .map(|_| {
+            let auth = bearer(&s.metrics);
+            let addr = s.addr;
+            tokio::spawn(async move { request(addr, "GET", "/metrics", Some(&auth), None).await })
+        })
         .collect();
     for r in scrapes {
         let r = r.await.unwrap();
@@ -1170,7 +1178,7 @@ async fn parallel_scrapes_compute_the_overdue_gauge_once() {
             2.0
         );
     }
-    let m = parse_metrics(&get(&s, "/metrics", None).await.body);
+    let m = parse_metrics(&get(&s, "/metrics", Some(&s.metrics)).await.body);
     assert_eq!(metric(&m, "hanbao_overdue_units_refreshes_total"), 1.0);
     assert!(metric(&m, "hanbao_overdue_units_age_seconds") < 60.0);
     s.shutdown().await;
@@ -1306,7 +1314,7 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
     let mut healthy = None;
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(addr).await.is_ok() {
-            let r = request(addr, "GET", "/healthz", None, None).await;
+            let r = request(addr, "GET", "/healthz", Some(&bearer(&secret)), None).await;
             if r.status == 200 {
                 healthy = Some(r);
                 break;
@@ -1368,7 +1376,11 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(reloaded, "the API sees the reloaded configuration");
-    let m = parse_metrics(&request(addr, "GET", "/metrics", None, None).await.body);
+    let m = parse_metrics(
+        &request(addr, "GET", "/metrics", Some(&auth), None)
+            .await
+            .body,
+    );
     assert_eq!(
         metric(&m, "hanbao_config_reloads_total{result=\"ok\"}"),
         1.0
@@ -1787,5 +1799,77 @@ async fn feeds_refuse_write_capable_tokens_and_feed_tokens_read_nothing_else() {
             .unwrap()
             .is_empty()
     );
+    s.shutdown().await;
+}
+
+/// Without a token `/healthz` says only whether the daemon is well, and
+/// `/metrics` (overdue units per obligation, failed authentications)
+/// answers 401; the details and the numbers need an administrator or
+/// metrics token, and unit or feed tokens get 403.
+#[tokio::test]
+async fn healthz_and_metrics_reveal_nothing_without_a_token() {
+    let hb = Heartbeat::new(Instant::now());
+    hb.beat(Instant::now());
+    let s = start(Some(hb)).await;
+    let r = get(&s, "/healthz", None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json(), json!({"status": "ok"}));
+    let r = get(&s, "/metrics", None).await;
+    assert_eq!((r.status, r.error_code().as_str()), (401, "unauthorized"));
+    assert!(!r.body.contains("hanbao_"), "{}", r.body);
+    for secret in [&s.yte, &s.feed_all] {
+        for path in ["/metrics", "/healthz"] {
+            let r = get(&s, path, Some(secret)).await;
+            assert_eq!(
+                (r.status, r.error_code().as_str()),
+                (403, "forbidden"),
+                "{path}"
+            );
+        }
+    }
+    for secret in [&s.admin, &s.metrics] {
+        let r = get(&s, "/healthz", Some(secret)).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.json()["scheduler"], "ok");
+        let r = get(&s, "/metrics", Some(secret)).await;
+        assert_eq!(r.status, 200);
+        assert!(
+            r.body
+                .contains("hanbao_overdue_units{obligation=\"bc-thang\"}")
+        );
+    }
+    // A wrong token is a failure, like anywhere else.
+    let r = get(&s, "/healthz", Some("hanbao_nope")).await;
+    assert_eq!(r.status, 401);
+    s.shutdown().await;
+}
+
+/// A revoked token and a token that never existed get the same answer:
+/// same status, code, message and headers, on the API, the feeds and the
+/// metrics.
+#[tokio::test]
+async fn revoked_and_unknown_tokens_are_indistinguishable() {
+    let s = start(None).await;
+    let unknown = http::token::generate().unwrap();
+    let answer = |r: Resp| {
+        let mut headers: Vec<(String, String)> = r
+            .headers
+            .iter()
+            .filter(|(k, _)| k != "date" && k != "content-length")
+            .cloned()
+            .collect();
+        headers.sort();
+        (r.status, r.body, headers)
+    };
+    for path in [Q1.to_string(), "/metrics".to_string()] {
+        let revoked = answer(get(&s, &path, Some(&s.revoked)).await);
+        let never = answer(get(&s, &path, Some(&unknown)).await);
+        assert_eq!(revoked, never, "{path}");
+        assert_eq!(revoked.0, 401);
+    }
+    let feed = |secret: &str| format!("/ics/so-yte.ics?token={secret}");
+    let revoked = answer(get(&s, &feed(&s.revoked), None).await);
+    let never = answer(get(&s, &feed(&unknown), None).await);
+    assert_eq!(revoked, never);
     s.shutdown().await;
 }
