@@ -98,6 +98,8 @@ fn config_text(n: usize, smtp_port: u16, http_port: u16) -> String {
 struct Instance {
     child: Child,
     http: u16,
+    /// A metrics token's secret: `/healthz`'s details (`leader`) need one.
+    metrics: String,
 }
 
 impl Instance {
@@ -105,6 +107,19 @@ impl Instance {
         let http = free_port();
         let cfg = dir.join(format!("{name}.toml"));
         std::fs::write(&cfg, config_text(n, smtp_port, http)).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_hanbao"))
+            .arg("--config")
+            .arg(&cfg)
+            .args(["token", "create", "--metrics", "--name", name])
+            .env("HANBAO_STATE_DIR", dir.join(format!("{name}-state")))
+            .env("HANBAO_DATABASE", url)
+            .output()
+            .unwrap();
+        let metrics = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find(|l| l.starts_with("hanbao_"))
+            .expect("a metrics token")
+            .to_string();
         let child = Command::new(env!("CARGO_BIN_EXE_hanbao"))
             .arg("--config")
             .arg(&cfg)
@@ -118,15 +133,23 @@ impl Instance {
             .stderr(std::fs::File::create(dir.join(format!("{name}.log"))).unwrap())
             .spawn()
             .unwrap();
-        Instance { child, http }
+        Instance {
+            child,
+            http,
+            metrics,
+        }
     }
 
     fn leader(&self) -> Option<bool> {
         let addr = SocketAddr::from(([127, 0, 0, 1], self.http));
         let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
         s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-            .ok()?;
+        let req = format!(
+            "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+             Authorization: Bearer {}\r\n\r\n",
+            self.metrics
+        );
+        s.write_all(req.as_bytes()).ok()?;
         let mut text = String::new();
         s.read_to_string(&mut text).ok()?;
         let body: serde_json::Value = serde_json::from_str(text.split_once("\r\n\r\n")?.1).ok()?;

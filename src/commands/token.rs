@@ -1,4 +1,6 @@
-//! `hanbao token create|list|revoke`: API tokens for `/api/v1`.
+//! `hanbao token create|list|revoke`: tokens for `/api/v1` (administrator,
+//! unit) and read-only ones (a unit's calendar feed or every feed;
+//! `/metrics`).
 //!
 //! The secret is printed once, on create, and never stored: the database
 //! keeps its SHA-256 (`http::token::hash`). `create` and `revoke` write
@@ -33,13 +35,24 @@ pub enum Command {
 
 /// Arguments of `hanbao token create`.
 #[derive(clap::Args, Debug, Clone)]
+#[command(group(clap::ArgGroup::new("kind").required(true).multiple(true)
+    .args(["admin", "unit", "feed", "metrics"])))]
 pub struct CreateArgs {
     /// An administrator token (every unit, extensions and waivers)
-    #[arg(long, conflicts_with = "unit", required_unless_present = "unit")]
+    #[arg(long, conflicts_with_all = ["unit", "feed", "metrics"])]
     pub admin: bool,
-    /// A token that acts only for this unit id
+    /// A token that acts only for this unit id (with --feed: reads only its feed)
     #[arg(long, value_name = "ID")]
     pub unit: Option<String>,
+    /// A read-only token for calendar feeds: with --unit ID that unit's, with --all every feed
+    #[arg(long, conflicts_with = "metrics")]
+    pub feed: bool,
+    /// With --feed: every feed, all.ics included
+    #[arg(long, requires = "feed", conflicts_with = "unit")]
+    pub all: bool,
+    /// A read-only token for /metrics and the details of /healthz
+    #[arg(long, conflicts_with = "unit")]
+    pub metrics: bool,
     /// Who holds it (recorded as the actor of every write)
     #[arg(long)]
     pub name: String,
@@ -70,15 +83,27 @@ pub fn run(ctx: &Context, cmd: Command) -> Result<ExitCode> {
 
 /// A new token's holder and name, checked against the configuration.
 fn checked(cfg: &Config, args: &CreateArgs) -> Result<(TokenRole, String)> {
-    let role = match &args.unit {
-        None => TokenRole::Admin,
-        Some(id) => {
-            if cfg.unit(id).is_none() {
-                let known: Vec<&str> = cfg.units.iter().map(|u| u.id.as_str()).collect();
-                bail!("unknown unit {id:?}{}", super::suggest(id, &known));
+    let known_unit = |id: &str| -> Result<()> {
+        if cfg.unit(id).is_none() {
+            let known: Vec<&str> = cfg.units.iter().map(|u| u.id.as_str()).collect();
+            bail!("unknown unit {id:?}{}", super::suggest(id, &known));
+        }
+        Ok(())
+    };
+    let role = match (args.feed, args.metrics, &args.unit) {
+        (true, _, None) if !args.all => bail!("--feed needs --unit ID or --all"),
+        (true, _, unit) => {
+            if let Some(id) = unit {
+                known_unit(id)?;
             }
+            TokenRole::Feed(unit.clone())
+        }
+        (_, true, _) => TokenRole::Metrics,
+        (_, _, Some(id)) => {
+            known_unit(id)?;
             TokenRole::Unit(id.clone())
         }
+        _ => TokenRole::Admin,
     };
     let name = args.name.trim();
     if name.is_empty() {
@@ -100,8 +125,13 @@ pub async fn create(store: &AnyStore, (role, name): (TokenRole, String)) -> Resu
             Timestamp::now(),
         )
         .await?;
+    let usage = match &t.role {
+        TokenRole::Feed(Some(u)) => format!("Use it as: /ics/{u}.ics?token=<secret>"),
+        TokenRole::Feed(None) => "Use it as: /ics/all.ics?token=<secret> (or /ics/UNIT.ics)".into(),
+        _ => "Use it as: Authorization: Bearer <secret>".into(),
+    };
     Ok(format!(
-        "token {} created ({}). Secret, shown only this once:\n{secret}\nUse it as: Authorization: Bearer <secret>\n",
+        "token {} created ({}). Secret, shown only this once:\n{secret}\n{usage}\n",
         t.id,
         describe(&t)
     ))
@@ -111,10 +141,14 @@ fn describe(t: &Token) -> String {
     match &t.role {
         TokenRole::Admin => format!("{:?}, admin", t.name),
         TokenRole::Unit(u) => format!("{:?}, unit {u}", t.name),
+        TokenRole::Feed(Some(u)) => format!("{:?}, read-only feed of unit {u}", t.name),
+        TokenRole::Feed(None) => format!("{:?}, read-only, every feed", t.name),
+        TokenRole::Metrics => format!("{:?}, read-only metrics", t.name),
     }
 }
 
-/// One line per token: id, role, unit, name, created, revoked.
+/// One line per token: id, role, unit (`*`: every feed), name, created,
+/// revoked.
 pub async fn list(store: &AnyStore) -> Result<String> {
     let tokens = store.tokens().await?;
     let mut out = String::from("id\trole\tunit\tname\tcreated\trevoked\n");
@@ -123,7 +157,10 @@ pub async fn list(store: &AnyStore) -> Result<String> {
             "{}\t{}\t{}\t{}\t{}\t{}\n",
             t.id,
             t.role.as_str(),
-            t.role.unit().unwrap_or("-"),
+            match &t.role {
+                TokenRole::Feed(None) => "*",
+                role => role.unit().unwrap_or("-"),
+            },
             t.name,
             t.created_at,
             t.revoked_at

@@ -1,17 +1,18 @@
 //! Calendar feeds: `/ics/{unit}.ics?token=...` (one unit's deadlines) and
-//! `/ics/all.ics?token=...` (every deadline, administrators only).
+//! `/ics/all.ics?token=...` (every deadline).
 //!
 //! RFC 5545: METHOD:PUBLISH, one all-day VEVENT per (obligation, period,
 //! unit) with an exclusive DTEND, the same UID as the .ics attached to the
 //! reminders (`mail::ids::calendar_uid`, domain of `mail.from`), and one
 //! VALARM per configured reminder. The token is in the query because
-//! calendar clients cannot send headers; it is checked like a bearer token
-//! (same failure limit). Must not: log the query string.
-
-use std::net::SocketAddr;
+//! calendar clients cannot send headers, so it must be a read-only feed
+//! token (`TokenRole::Feed`: one unit's feed, or every feed); an
+//! administrator or unit token is refused (403) and logged by id, since a
+//! URL ends up in proxy logs and calendar services. Checked like a bearer
+//! token otherwise (same failure limit). Must not: log the query string.
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -23,10 +24,10 @@ use crate::config::values::format_date;
 use crate::mail::ics::{escape_text, fold_line};
 use crate::mail::ids::calendar_uid;
 use crate::planner::{self, Filter};
-use crate::store::Store;
+use crate::store::{Store, TokenRole};
 
 use super::AppState;
-use super::auth::{Presented, authenticate};
+use super::auth::{Client, Presented, authenticate, read_only};
 use super::error::ApiError;
 
 /// Default reach of a feed around today, in days.
@@ -68,7 +69,7 @@ fn day_param(name: &str, v: Option<String>, default: Date) -> Result<Date, ApiEr
 /// `GET /ics/{file}`: `{unit}.ics` or `all.ics`.
 pub async fn feed<S: Store + 'static>(
     State(state): State<AppState<S>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Client(ip): Client,
     Path(file): Path<String>,
     query: Result<Query<FeedQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -78,7 +79,25 @@ pub async fn feed<S: Store + 'static>(
         Some("") => Presented::Malformed,
         Some(t) => Presented::Secret(t),
     };
-    let caller = authenticate(&state, peer.ip(), presented).await?;
+    let caller = authenticate(&state, ip, presented).await?;
+    let scope = match &caller.token.role {
+        TokenRole::Feed(scope) => scope.clone(),
+        TokenRole::Admin | TokenRole::Unit(_) => {
+            // The secret is in a URL now (proxy logs, calendar services):
+            // refuse it, and tell the administrator which token it was.
+            tracing::warn!(
+                token = caller.token.id,
+                "a write-capable token was used in a calendar feed URL and refused; \
+                 make a feed token (hanbao token create --feed) and consider revoking this one"
+            );
+            return Err(ApiError::forbidden(
+                "calendar feeds take a read-only feed token (hanbao token create --feed ...); \
+                 administrator and unit tokens are refused here, because feed URLs end up \
+                 in logs and calendar services",
+            ));
+        }
+        role => return Err(read_only(role)),
+    };
     let Some(name) = file.strip_suffix(".ics") else {
         return Err(ApiError::not_found(
             "feeds are /ics/{unit}.ics and /ics/all.ics",
@@ -87,11 +106,19 @@ pub async fn feed<S: Store + 'static>(
     let live = state.live();
     let cfg = &live.cfg;
     let unit = if name == "all" {
-        caller.require_admin()?;
+        if let Some(own) = &scope {
+            return Err(ApiError::forbidden(format!(
+                "this feed token reads only the feed of unit {own:?}"
+            )));
+        }
         None
     } else {
         crate::tracking::unit(cfg, name)?;
-        caller.may_act_for(name)?;
+        if let Some(own) = scope.as_ref().filter(|own| *own != name) {
+            return Err(ApiError::forbidden(format!(
+                "this feed token reads only the feed of unit {own:?}, not {name:?}"
+            )));
+        }
         Some(name.to_string())
     };
     let now = Timestamp::now();

@@ -24,6 +24,7 @@ mod confirm;
 mod dashboard;
 mod error;
 mod feed;
+mod gauges;
 mod health;
 mod html;
 pub mod metrics;
@@ -50,6 +51,7 @@ use crate::store::{AnyStore, Store};
 
 pub use auth::{FAILURE_WINDOW, MAX_FAILURES};
 pub use error::ApiError;
+pub use gauges::{OUTBOX_MAX_AGE, OVERDUE_MAX_AGE};
 pub use metrics::Metrics;
 
 /// The signing code is shared with the mail side (`crate::link`, no axum);
@@ -86,10 +88,14 @@ pub(crate) struct Shared<S> {
     heartbeat: Option<Heartbeat>,
     metrics: Metrics,
     limiter: auth::FailureLimiter,
+    /// Tokens lately accepted for `/metrics` and `/healthz`'s details.
+    readers: auth::Readers,
     /// The key of one-click confirmation links; unset: `/confirm` is off.
     link_key: std::sync::OnceLock<link::LinkKey>,
     /// Dashboard sessions (in memory: a restart logs administrators out).
     sessions: dashboard::session::Sessions,
+    /// `/metrics`' gauges from the database, with their last values.
+    gauges: gauges::Gauges,
 }
 
 /// What every handler sees. Cloning is cheap (one `Arc`). Generic over the
@@ -117,8 +123,10 @@ impl<S: Store> AppState<S> {
                 heartbeat,
                 metrics: Metrics::default(),
                 limiter: auth::FailureLimiter::default(),
+                readers: auth::Readers::default(),
                 link_key: std::sync::OnceLock::new(),
                 sessions: dashboard::session::Sessions::default(),
+                gauges: gauges::Gauges::default(),
             }),
         }
     }
@@ -146,6 +154,14 @@ impl<S: Store> AppState<S> {
 
     pub fn metrics(&self) -> &Metrics {
         &self.shared.metrics
+    }
+
+    /// How old `/metrics`' gauges from the database may get before a
+    /// scrape refreshes them (defaults [`OUTBOX_MAX_AGE`] and
+    /// [`OVERDUE_MAX_AGE`]); tests set zero.
+    pub fn set_metrics_max_age(&self, age: std::time::Duration) {
+        self.shared.gauges.outbox.set_max_age(age);
+        self.shared.gauges.overdue.set_max_age(age);
     }
 }
 
@@ -216,16 +232,116 @@ pub fn router<S: Store + 'static>(state: AppState<S>) -> Router {
         .with_state(state)
 }
 
+/// Largest request line and headers accepted, in bytes (larger: 431 and
+/// the connection is closed); hyper also refuses more than 100 headers.
+pub const MAX_HEAD: usize = 32 * 1024;
+
 /// Serves until `shutdown` completes, then lets requests in flight finish.
+///
+/// The accept loop is ours so that every connection gets the limits of
+/// `[daemon]` (`config::model::HttpSettings`, read once at start):
+/// - at most `max_connections` at once: a slot is taken *before* accepting,
+///   so connections beyond the cap wait in the kernel's backlog, holding
+///   no file descriptor of the process, until one ends;
+/// - hyper's HTTP/1 connection with `TokioTimer` and `header_timeout`,
+///   which hyper starts when it begins to read a request head: at the
+///   connection's opening (so a client that never sends a byte is closed)
+///   and after each response (so an idle keep-alive is closed); the head
+///   is limited to [`MAX_HEAD`] bytes;
+/// - tower-http's `TimeoutLayer` (`request_timeout`, 408) around every
+///   request, which covers reading its body; `DefaultBodyLimit` (413);
+/// - a write timeout (`request_timeout`) on the socket, so a client that
+///   stops reading a response cannot hold its slot.
 pub async fn serve<S: Store + 'static>(
     listener: tokio::net::TcpListener,
     state: AppState<S>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
+
+    let limits = state.live().cfg.daemon.http.clone();
+    let app = router(state.clone()).layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        limits.request_timeout,
+    ));
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let mut http1 = hyper::server::conn::http1::Builder::new();
+    http1
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_header_size(MAX_HEAD);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    accept_failed(&e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let mut io = tokio_io_timeout::TimeoutWriter::new(stream);
+        io.set_timeout(Some(limits.request_timeout));
+        let service = app
+            .clone()
+            .map_request(move |mut req: Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                req
+            });
+        let conn = http1.serve_connection(
+            TokioIo::new(Box::pin(io)),
+            hyper_util::service::TowerToHyperService::new(service),
+        );
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(client = %peer, error = %e, "HTTP connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// File descriptors the daemon needs besides its HTTP connections
+/// (database pool, SMTP connections, logs, templates), with room to spare.
+const FILES_BESIDES_CONNECTIONS: u64 = 128;
+
+/// The soft limit on open files (`ulimit -n`, `LimitNOFILE=`), from
+/// `/proc/self/limits`; `None` elsewhere or when unlimited.
+fn open_files_limit() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// An `accept` that failed: out of file descriptors (back off for a second,
+/// as connections end) or a connection reset before it was taken (go on).
+async fn accept_failed(e: &std::io::Error) {
+    match e.raw_os_error() {
+        // ENFILE, EMFILE (Linux).
+        Some(23 | 24) => {
+            tracing::error!(error = %e, "cannot accept HTTP connections: too many open files; see LimitNOFILE= and daemon.http_max_connections");
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+        _ => tracing::debug!(error = %e, "HTTP accept failed"),
+    }
 }
 
 /// The server as `hanbao run` runs it: started with the daemon, told about
@@ -261,7 +377,19 @@ pub async fn start<S: Store + 'static>(addr: SocketAddr, state: AppState<S>) -> 
             };
         }
     };
-    tracing::info!(%addr, "HTTP listening");
+    let local = listener.local_addr().unwrap_or(addr);
+    tracing::info!(addr = %local, "HTTP listening");
+    let max = state.live().cfg.daemon.http.max_connections;
+    if let Some(limit) = open_files_limit()
+        && limit < max as u64 + FILES_BESIDES_CONNECTIONS
+    {
+        tracing::warn!(
+            limit,
+            http_max_connections = max,
+            "the open-files limit leaves too little room for daemon.http_max_connections; \
+             raise LimitNOFILE= (ulimit -n) or lower the cap"
+        );
+    }
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
         let _ = rx.await;

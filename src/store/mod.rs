@@ -46,7 +46,8 @@ pub use model::{
     Source, Stamp, Subject, SubmissionState, WaiverState,
 };
 pub use outbox::{
-    EnqueueReport, NewOutboxRow, OutboxKey, OutboxKind, OutboxRow, OutboxStatus, Outcome,
+    EnqueueReport, NewOutboxRow, OutboxCount, OutboxKey, OutboxKind, OutboxRow, OutboxStatus,
+    OutboxSummary, Outcome,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -193,6 +194,11 @@ pub trait Store: Send + Sync {
         &self,
         status: Option<OutboxStatus>,
     ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
+
+    /// The outbox counted by (status, kind), and the earliest
+    /// `next_attempt_at` of a queued row: aggregate statements, no row read
+    /// into memory (what `/metrics` needs at any table size).
+    fn outbox_summary(&self) -> impl Future<Output = Result<OutboxSummary, StoreError>> + Send;
 
     /// The earliest `next_attempt_at` of a pending row, or lease end of a
     /// `sending` row, after `now` (for a virtual clock's next step).
@@ -422,6 +428,10 @@ impl Store for AnyStore {
 
     async fn outbox(&self, status: Option<OutboxStatus>) -> Result<Vec<OutboxRow>, StoreError> {
         dispatch!(self, s => s.outbox(status))
+    }
+
+    async fn outbox_summary(&self) -> Result<OutboxSummary, StoreError> {
+        dispatch!(self, s => s.outbox_summary())
     }
 
     async fn outbox_next_due(&self, now: Timestamp) -> Result<Option<Timestamp>, StoreError> {

@@ -302,3 +302,67 @@ pub(crate) fn outcome_columns(
         Outcome::Cancelled { reason } => ("cancelled", Some(reason), None, None),
     }
 }
+
+/// The outbox counted rather than read: what `/metrics` reports, from a
+/// few aggregate statements whatever the table's size
+/// ([`crate::store::Store::outbox_summary`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboxSummary {
+    /// One entry per (status, kind) that has rows, by status then kind.
+    pub counts: Vec<OutboxCount>,
+    /// The earliest `next_attempt_at` of a `pending` or `sending` row.
+    pub oldest_queued: Option<Timestamp>,
+}
+
+/// The rows of one (status, kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxCount {
+    pub status: OutboxStatus,
+    pub kind: OutboxKind,
+    pub rows: u64,
+    /// Sum of their `attempts`.
+    pub attempts: u64,
+    /// How many of them were claimed at least once (`attempts > 0`).
+    pub attempted: u64,
+}
+
+/// Rows per (status, kind), on both backends (the same text: no
+/// parameters, `CAST` rather than PostgreSQL's `::`, whose `SUM` of a
+/// `BIGINT` is a `NUMERIC`). The whole table is counted, but no row is
+/// sent to the process.
+pub(crate) const OUTBOX_COUNTS: &str = "SELECT status, kind, COUNT(*) AS n, \
+     CAST(COALESCE(SUM(attempts), 0) AS BIGINT) AS attempts, \
+     CAST(COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS attempted \
+     FROM outbox GROUP BY status, kind ORDER BY status, kind";
+
+/// The earliest `next_attempt_at` of a queued row: one `MIN` per status,
+/// each a seek in the `outbox_due (status, next_attempt_at)` index.
+pub(crate) const OUTBOX_OLDEST_QUEUED: &str = "SELECT MIN(t) FROM (\
+     SELECT MIN(next_attempt_at) AS t FROM outbox WHERE status = 'pending' \
+     UNION ALL \
+     SELECT MIN(next_attempt_at) AS t FROM outbox WHERE status = 'sending') q";
+
+/// The summary from the rows of [`OUTBOX_COUNTS`] (status, kind, rows,
+/// attempts, attempted) and the value of [`OUTBOX_OLDEST_QUEUED`].
+pub(crate) fn summary(
+    counts: Vec<(String, String, i64, i64, i64)>,
+    oldest: Option<i64>,
+) -> Result<OutboxSummary, StoreError> {
+    let count = |what: &str, v: i64| u64::try_from(v).map_err(|_| corrupt(what, &v.to_string()));
+    let counts = counts
+        .into_iter()
+        .map(|(status, kind, rows, attempts, attempted)| {
+            Ok(OutboxCount {
+                status: OutboxStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+                kind: OutboxKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?,
+                rows: count("count", rows)?,
+                attempts: count("attempts", attempts)?,
+                attempted: count("count", attempted)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(OutboxSummary {
+        counts,
+        oldest_queued: oldest.map(instant).transpose()?,
+    })
+}

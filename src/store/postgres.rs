@@ -22,7 +22,7 @@ use super::tokens::{NewToken, Token};
 use super::{
     AppliedMigration, CurrentState, EnqueueReport, Event, Facts, HistoryFilter, ImportReport, Key,
     KnownIds, NewExtension, NewOutboxRow, NewSubmission, NewWaiver, OutboxRow, OutboxStatus,
-    Outcome, Recorded, Revocation, Store, StoreError, Subject,
+    OutboxSummary, Outcome, Recorded, Revocation, Store, StoreError, Subject,
 };
 
 /// Rows per multi-row INSERT (13 parameters each, under the 65535 limit).
@@ -108,6 +108,16 @@ fn migrator() -> sqlx::migrate::Migrator {
             4,
             "tokens",
             include_str!("../../migrations/postgres/0004_tokens.sql"),
+        ),
+        (
+            5,
+            "outbox counts",
+            include_str!("../../migrations/postgres/0005_outbox_counts.sql"),
+        ),
+        (
+            6,
+            "token roles",
+            include_str!("../../migrations/postgres/0006_token_roles.sql"),
         ),
     ])
 }
@@ -643,6 +653,16 @@ impl Store for PgStore {
             .fetch_all(&self.pool)
             .await?;
         ob::rows(got)
+    }
+
+    async fn outbox_summary(&self) -> Result<OutboxSummary, StoreError> {
+        let counts = sqlx::query_as(ob::OUTBOX_COUNTS)
+            .fetch_all(&self.pool)
+            .await?;
+        let oldest: Option<i64> = sqlx::query_scalar(ob::OUTBOX_OLDEST_QUEUED)
+            .fetch_one(&self.pool)
+            .await?;
+        ob::summary(counts, oldest)
     }
 
     async fn outbox_next_due(&self, now: Timestamp) -> Result<Option<Timestamp>, StoreError> {

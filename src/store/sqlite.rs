@@ -26,7 +26,7 @@ use super::tokens::{NewToken, Token};
 use super::{
     AppliedMigration, CurrentState, EnqueueReport, Event, Facts, HistoryFilter, ImportReport, Key,
     KnownIds, NewExtension, NewOutboxRow, NewSubmission, NewWaiver, OutboxRow, OutboxStatus,
-    Outcome, Recorded, Revocation, Store, StoreError, Subject,
+    OutboxSummary, Outcome, Recorded, Revocation, Store, StoreError, Subject,
 };
 
 /// How long a writer waits for another writer (task or process) before
@@ -117,6 +117,16 @@ fn migrator() -> sqlx::migrate::Migrator {
             4,
             "tokens",
             include_str!("../../migrations/sqlite/0004_tokens.sql"),
+        ),
+        (
+            5,
+            "outbox counts",
+            include_str!("../../migrations/sqlite/0005_outbox_counts.sql"),
+        ),
+        (
+            6,
+            "token roles",
+            include_str!("../../migrations/sqlite/0006_token_roles.sql"),
         ),
     ])
 }
@@ -717,6 +727,16 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await?;
         ob::rows(got)
+    }
+
+    async fn outbox_summary(&self) -> Result<OutboxSummary, StoreError> {
+        let counts = sqlx::query_as(ob::OUTBOX_COUNTS)
+            .fetch_all(&self.pool)
+            .await?;
+        let oldest: Option<i64> = sqlx::query_scalar(ob::OUTBOX_OLDEST_QUEUED)
+            .fetch_one(&self.pool)
+            .await?;
+        ob::summary(counts, oldest)
     }
 
     async fn outbox_next_due(&self, now: Timestamp) -> Result<Option<Timestamp>, StoreError> {

@@ -1,4 +1,5 @@
-//! API tokens: who may use the HTTP API, stored only as SHA-256 hashes.
+//! API tokens: who may use the HTTP API (and read the feeds and metrics),
+//! stored only as SHA-256 hashes.
 //!
 //! Plain data plus the SQL of both backends (the backends' `Store` impls call
 //! these functions with their pool). Must not: see, store or log a token's
@@ -19,6 +20,12 @@ pub enum TokenRole {
     Admin,
     /// Acts only for this unit id.
     Unit(String),
+    /// Reads calendar feeds and nothing else: this unit's (`Some`), or
+    /// every feed, `all.ics` included (`None`). Meant for calendar URLs,
+    /// where a write-capable secret must never be.
+    Feed(Option<String>),
+    /// Reads `/metrics` and the details of `/healthz`, nothing else.
+    Metrics,
 }
 
 impl TokenRole {
@@ -26,13 +33,16 @@ impl TokenRole {
         match self {
             TokenRole::Admin => "admin",
             TokenRole::Unit(_) => "unit",
+            TokenRole::Feed(_) => "feed",
+            TokenRole::Metrics => "metrics",
         }
     }
 
+    /// The unit a unit token acts for, or a feed token reads.
     pub fn unit(&self) -> Option<&str> {
         match self {
-            TokenRole::Admin => None,
-            TokenRole::Unit(u) => Some(u),
+            TokenRole::Unit(u) | TokenRole::Feed(Some(u)) => Some(u),
+            TokenRole::Admin | TokenRole::Feed(None) | TokenRole::Metrics => None,
         }
     }
 }
@@ -102,6 +112,8 @@ impl TryFrom<TokenDbRow> for Token {
         let role = match (r.role.as_str(), r.unit_id) {
             ("admin", None) => TokenRole::Admin,
             ("unit", Some(u)) => TokenRole::Unit(u),
+            ("feed", unit) => TokenRole::Feed(unit),
+            ("metrics", None) => TokenRole::Metrics,
             (other, _) => return Err(StoreError::Corrupt(format!("token role {other:?}"))),
         };
         Ok(Token {
@@ -122,7 +134,7 @@ fn check(new: &NewToken) -> Result<(), StoreError> {
             reason: "a token needs a name".into(),
         });
     }
-    if let TokenRole::Unit(u) = &new.role
+    if let TokenRole::Unit(u) | TokenRole::Feed(Some(u)) = &new.role
         && u.trim().is_empty()
     {
         return Err(StoreError::Invalid {

@@ -2167,3 +2167,62 @@ fn reporter_without_mailbox_is_an_error_unless_marked() {
         loaded.warnings
     );
 }
+
+/// `[daemon]`'s HTTP server limits: defaults, accepted values, and each
+/// key out of range reported at its value.
+#[test]
+fn http_server_limits_are_checked() {
+    use std::time::Duration;
+    let c = load_str("t.toml", BASE).unwrap().config;
+    assert_eq!(c.daemon.http.max_connections, 512);
+    assert_eq!(c.daemon.http.header_timeout, Duration::from_secs(20));
+    assert_eq!(c.daemon.http.request_timeout, Duration::from_secs(30));
+    let text = format!(
+        "[daemon]\nhttp_max_connections = 64\nhttp_header_timeout_secs = 5\n\
+         http_request_timeout_secs = 3600\n{BASE}"
+    );
+    let c = load_str("t.toml", &text).unwrap().config;
+    assert_eq!(c.daemon.http.max_connections, 64);
+    assert_eq!(c.daemon.http.header_timeout, Duration::from_secs(5));
+    assert_eq!(c.daemon.http.request_timeout, Duration::from_secs(3600));
+    for bad in ["0", "65536", "-1"] {
+        err(
+            &format!("[daemon]\nhttp_max_connections = ‸{bad}\n"),
+            "daemon.http_max_connections",
+            "từ 1 đến 65535",
+        );
+    }
+    assert!(c.daemon.http.trusted_proxies.is_empty());
+    let text =
+        format!("[daemon]\ntrusted_proxies = [\"127.0.0.1\", \"::1\", \"10.1.2.3/16\"]\n{BASE}");
+    let c = load_str("t.toml", &text).unwrap().config;
+    let nets: Vec<String> = c
+        .daemon
+        .http
+        .trusted_proxies
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(nets, ["127.0.0.1/32", "::1/128", "10.1.0.0/16"]);
+    for bad in ["localhost", "10.0.0.0/33", "1.2.3"] {
+        err(
+            &format!("[daemon]\ntrusted_proxies = [\"127.0.0.1\", ‸\"{bad}\"]\n"),
+            "daemon.trusted_proxies",
+            "không phải địa chỉ IP hoặc dải CIDR",
+        );
+    }
+    warn(
+        &format!("[daemon]\ntrusted_proxies = [‸\"0.0.0.0/0\"]\n{BASE}"),
+        "daemon.trusted_proxies",
+        "tin mọi địa chỉ",
+    );
+    for key in ["http_header_timeout_secs", "http_request_timeout_secs"] {
+        for bad in ["0", "3601", "-5"] {
+            err(
+                &format!("[daemon]\n{key} = ‸{bad}\n"),
+                &format!("daemon.{key}"),
+                "từ 1 đến 3600 giây",
+            );
+        }
+    }
+}

@@ -69,6 +69,11 @@ struct Server {
     admin: String,
     yte: String,
     revoked: String,
+    /// Read-only feed tokens: so-yte's feed, every feed.
+    feed_yte: String,
+    feed_all: String,
+    /// A read-only metrics token.
+    metrics: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     _dir: tempfile::TempDir,
@@ -91,17 +96,31 @@ async fn token(store: &AnyStore, name: &str, role: TokenRole) -> (i64, String) {
 }
 
 async fn start(heartbeat: Option<Heartbeat>) -> Server {
+    start_with(heartbeat, "").await
+}
+
+/// [`start`] with `daemon` (lines of `[daemon]`) added to the configuration.
+async fn start_with(heartbeat: Option<Heartbeat>, daemon: &str) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = store::open(&format!("sqlite://{}/h.db", dir.path().display()))
         .await
         .unwrap();
-    let cfg = hanbao::config::load_str("h.toml", CONFIG)
+    let text = format!("[daemon]\n{daemon}\n{CONFIG}");
+    let cfg = hanbao::config::load_str("h.toml", &text)
         .unwrap_or_else(|e| panic!("{e}"))
         .config;
     let (_, admin) = token(&store, "Điều phối", TokenRole::Admin).await;
     let (_, yte) = token(&store, "Văn thư Sở Y tế", TokenRole::Unit("so-yte".into())).await;
     let (rid, revoked) = token(&store, "old", TokenRole::Admin).await;
     store.revoke_token(rid, Timestamp::now()).await.unwrap();
+    let (_, feed_yte) = token(
+        &store,
+        "Lịch Sở Y tế",
+        TokenRole::Feed(Some("so-yte".into())),
+    )
+    .await;
+    let (_, feed_all) = token(&store, "Lịch chung", TokenRole::Feed(None)).await;
+    let (_, metrics) = token(&store, "prometheus", TokenRole::Metrics).await;
     let state = AppState::new(store.clone(), cfg, heartbeat);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -116,6 +135,9 @@ async fn start(heartbeat: Option<Heartbeat>) -> Server {
         admin,
         yte,
         revoked,
+        feed_yte,
+        feed_all,
+        metrics,
         stop: Some(tx),
         task,
         _dir: dir,
@@ -804,21 +826,24 @@ async fn every_authentication_failure_is_401() {
                 .unwrap()
                 .is_empty()
         );
-        let m = get(&s, "/metrics", None).await.body;
+        let m = get(&s, "/metrics", Some(&s.metrics)).await.body;
         assert!(m.contains("\nhanbao_api_auth_failures_total 2\n"), "{m}");
         s.shutdown().await;
     }
 }
 
+/// Only failures count, per client, and only failing requests are
+/// refused: after ten failures from one address its eleventh failure is
+/// 429, but a valid token from that same address still works (the
+/// credential is checked first), and so does a valid token elsewhere.
 #[tokio::test]
-async fn too_many_failures_from_one_client_is_429() {
+async fn too_many_failures_refuse_failures_never_a_valid_token() {
     let s = start(None).await;
     for i in 0..http::MAX_FAILURES {
         let r = get(&s, Q1, Some("nope")).await;
         assert_eq!(r.status, 401, "failure {i}");
     }
-    // Now even a valid token is refused until the window ends.
-    let r = get(&s, Q1, Some(&s.admin)).await;
+    let r = get(&s, Q1, Some("nope")).await;
     assert_eq!(
         (r.status, r.error_code().as_str()),
         (429, "too_many_failures")
@@ -826,8 +851,61 @@ async fn too_many_failures_from_one_client_is_429() {
     let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
     assert_security_headers(&r);
-    // Health and metrics need no token and stay reachable.
-    assert_eq!(get(&s, "/metrics", None).await.status, 200);
+    let r = get(&s, Q1, None).await;
+    assert_eq!(r.status, 429, "a missing token is a failure too");
+    // Valid credentials from the same client: never refused.
+    assert_eq!(get(&s, Q1, Some(&s.admin)).await.status, 200);
+    assert_eq!(get(&s, Q1, Some(&s.yte)).await.status, 200);
+    let r = get(&s, "/ics/so-yte.ics?token=nope", None).await;
+    assert_eq!(r.status, 429, "feeds share the limit");
+    let m = get(&s, "/metrics", Some(&s.metrics)).await.body;
+    assert!(
+        m.contains("\nhanbao_api_auth_rate_limited_total 3\n"),
+        "{m}"
+    );
+    s.shutdown().await;
+}
+
+/// Behind a trusted reverse proxy every request comes from the proxy's
+/// address; the client is the address the proxy appends to
+/// `X-Forwarded-For`. Failures from one client do not limit another, and
+/// a client cannot pick its own address by writing the header itself.
+/// Without `trusted_proxies` the header is ignored.
+#[tokio::test]
+async fn behind_a_trusted_proxy_failures_count_per_forwarded_client() {
+    let s = start_with(None, "trusted_proxies = [\"127.0.0.1\"]").await;
+    let from = |client: &str, secret: &str| {
+        // `request` writes "Authorization: " before this: a second header follows.
+        let headers = format!("Bearer {secret}\r\nX-Forwarded-For: {client}");
+        let addr = s.addr;
+        async move { request(addr, "GET", Q1, Some(&headers), None).await }
+    };
+    for _ in 0..http::MAX_FAILURES {
+        assert_eq!(from("198.51.100.7", "nope").await.status, 401);
+    }
+    assert_eq!(from("198.51.100.7", "nope").await.status, 429);
+    // The attacker's own additions to the header change nothing: the proxy
+    // appends the real address, the rightmost untrusted one.
+    assert_eq!(from("203.0.113.1, 198.51.100.7", "nope").await.status, 429);
+    // Another client behind the same proxy: its own count.
+    assert_eq!(from("198.51.100.8", "nope").await.status, 401);
+    assert_eq!(from("198.51.100.8", &s.admin).await.status, 200);
+    assert_eq!(from("198.51.100.7", &s.admin).await.status, 200);
+    s.shutdown().await;
+
+    // Not trusted: every request is the peer's, whatever the header says.
+    let s = start(None).await;
+    for i in 0..http::MAX_FAILURES {
+        let client = format!("198.51.100.{i}");
+        let headers = format!("Bearer nope\r\nX-Forwarded-For: {client}");
+        let r = request(s.addr, "GET", Q1, Some(&headers), None).await;
+        assert_eq!(r.status, 401);
+    }
+    let headers = "Bearer nope\r\nX-Forwarded-For: 198.51.100.99";
+    assert_eq!(
+        request(s.addr, "GET", Q1, Some(headers), None).await.status,
+        429
+    );
     s.shutdown().await;
 }
 
@@ -835,7 +913,7 @@ async fn too_many_failures_from_one_client_is_429() {
 async fn healthz_reports_database_and_scheduler() {
     // No scheduler attached: 503, "not_running".
     let s = start(None).await;
-    let r = get(&s, "/healthz", None).await;
+    let r = get(&s, "/healthz", Some(&s.metrics)).await;
     assert_eq!(r.status, 503, "{r:?}");
     assert_security_headers(&r);
     let v = r.json();
@@ -850,7 +928,7 @@ async fn healthz_reports_database_and_scheduler() {
     let hb = Heartbeat::new(Instant::now());
     hb.beat(Instant::now());
     let s = start(Some(hb.clone())).await;
-    let r = get(&s, "/healthz", None).await;
+    let r = get(&s, "/healthz", Some(&s.metrics)).await;
     assert_eq!(r.status, 200, "{r:?}");
     let v = r.json();
     assert_eq!(v["status"], "ok");
@@ -860,7 +938,7 @@ async fn healthz_reports_database_and_scheduler() {
 
     // The database gone: 503 with the reason.
     s.store.close().await;
-    let r = get(&s, "/healthz", None).await;
+    let r = get(&s, "/healthz", Some(&s.metrics)).await;
     assert_eq!(r.status, 503, "{r:?}");
     let v = r.json();
     assert_eq!(v["database"], "error");
@@ -874,7 +952,7 @@ async fn healthz_reports_database_and_scheduler() {
     let hb = Heartbeat::new(origin);
     hb.beat(origin + Duration::from_secs(100));
     let s = start(Some(hb)).await;
-    let v = get(&s, "/healthz", None).await;
+    let v = get(&s, "/healthz", Some(&s.metrics)).await;
     assert_eq!(v.status, 503);
     let v = v.json();
     assert_eq!(v["scheduler"], "stalled");
@@ -1003,7 +1081,7 @@ async fn metrics_are_prometheus_text_from_the_store_and_counters() {
     s.state.metrics().record_reload(false);
     s.state.metrics().record_reload(false);
 
-    let r = get(&s, "/metrics", None).await;
+    let r = get(&s, "/metrics", Some(&s.metrics)).await;
     assert_eq!(r.status, 200);
     assert!(
         r.header("content-type")
@@ -1071,11 +1149,47 @@ async fn metrics_are_prometheus_text_from_the_store_and_counters() {
         n += 1;
     }
     assert!(n >= 1);
-    let m = parse_metrics(&get(&s, "/metrics", None).await.body);
-    assert_eq!(
-        metric(&m, "hanbao_overdue_units{obligation=\"bc-thang\"}"),
-        1.0
-    );
+    // The gauge is computed at most once a minute, in the background once
+    // it exists; without a maximum age the next scrapes see the change.
+    s.state.set_metrics_max_age(Duration::ZERO);
+    let mut seen = Vec::new();
+    for _ in 0..50 {
+        let m = parse_metrics(&get(&s, "/metrics", Some(&s.metrics)).await.body);
+        seen.push(metric(&m, "hanbao_overdue_units{obligation=\"bc-thang\"}"));
+        if seen.last() == Some(&1.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(seen.last(), Some(&1.0), "{seen:?}");
+    s.shutdown().await;
+}
+
+/// Scrapes in parallel share one computation of the overdue gauge (the
+/// status matrix of every unit): sixteen at once on a fresh server compute
+/// it once, and a scrape within the minute after computes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_scrapes_compute_the_overdue_gauge_once() {
+    let s = start(None).await;
+    let scrapes: Vec<_> = (0..16)
+        .map(|_| {
+            let auth = bearer(&s.metrics);
+            let addr = s.addr;
+            tokio::spawn(async move { request(addr, "GET", "/metrics", Some(&auth), None).await })
+        })
+        .collect();
+    for r in scrapes {
+        let r = r.await.unwrap();
+        assert_eq!(r.status, 200, "{r:?}");
+        let m = parse_metrics(&r.body);
+        assert_eq!(
+            metric(&m, "hanbao_overdue_units{obligation=\"bc-thang\"}"),
+            2.0
+        );
+    }
+    let m = parse_metrics(&get(&s, "/metrics", Some(&s.metrics)).await.body);
+    assert_eq!(metric(&m, "hanbao_overdue_units_refreshes_total"), 1.0);
+    assert!(metric(&m, "hanbao_overdue_units_age_seconds") < 60.0);
     s.shutdown().await;
 }
 
@@ -1135,9 +1249,44 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
     assert!(!ok && err.contains("\"so-yte\""), "nearest unit: {err}");
     let (ok, _, _) = hanbao(&["token", "create", "--name", "x"]);
     assert!(!ok, "--admin or --unit is required");
+    // Read-only tokens: a unit's feed, every feed, metrics.
+    let (ok, out, err) = hanbao(&[
+        "token", "create", "--feed", "--unit", "so-yte", "--name", "Lịch",
+    ]);
+    assert!(
+        ok && out.contains("read-only feed of unit so-yte")
+            && out.contains("/ics/so-yte.ics?token="),
+        "{out}{err}"
+    );
+    let feed_secret = out
+        .lines()
+        .find(|l| l.starts_with(http::token::PREFIX))
+        .unwrap()
+        .to_string();
+    let (ok, out, _) = hanbao(&["token", "create", "--feed", "--all", "--name", "Lịch chung"]);
+    assert!(ok && out.contains("every feed"), "{out}");
+    let (ok, out, _) = hanbao(&["token", "create", "--metrics", "--name", "prometheus"]);
+    assert!(ok && out.contains("read-only metrics"), "{out}");
+    let (ok, _, err) = hanbao(&["token", "create", "--feed", "--name", "x"]);
+    assert!(!ok && err.contains("--unit ID or --all"), "{err}");
+    for bad in [
+        &["--admin", "--feed", "--all"][..],
+        &["--all"][..],
+        &["--metrics", "--unit", "so-yte"][..],
+        &["--feed", "--all", "--unit", "so-yte"][..],
+    ] {
+        let mut args = vec!["token", "create"];
+        args.extend_from_slice(bad);
+        args.extend_from_slice(&["--name", "x"]);
+        assert!(!hanbao(&args).0, "{bad:?} is refused");
+    }
     let (ok, out, _) = hanbao(&["token", "list"]);
     assert!(
         ok && out.contains("Điều phối") && out.contains("so-yte"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\tfeed\tso-yte\t") && out.contains("\tfeed\t*\t"),
         "{out}"
     );
     assert!(!out.contains(&secret), "list never shows secrets");
@@ -1174,7 +1323,7 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
     let mut healthy = None;
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(addr).await.is_ok() {
-            let r = request(addr, "GET", "/healthz", None, None).await;
+            let r = request(addr, "GET", "/healthz", Some(&bearer(&secret)), None).await;
             if r.status == 200 {
                 healthy = Some(r);
                 break;
@@ -1203,6 +1352,11 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
     let r = request(addr, "GET", &link.path(&key), None, None).await;
     assert_eq!(r.status, 200, "{r:?}");
     assert!(r.body.contains("Xác nhận đã gửi báo cáo"));
+    let feed = |secret: &str| format!("/ics/so-yte.ics?token={secret}");
+    let r = request(addr, "GET", &feed(&feed_secret), None, None).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = request(addr, "GET", &feed(&secret), None, None).await;
+    assert_eq!(r.status, 403, "an administrator token in a feed URL: {r:?}");
 
     // Reload without bc-thang: the API follows, and the reload is counted.
     std::fs::write(
@@ -1231,7 +1385,11 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(reloaded, "the API sees the reloaded configuration");
-    let m = parse_metrics(&request(addr, "GET", "/metrics", None, None).await.body);
+    let m = parse_metrics(
+        &request(addr, "GET", "/metrics", Some(&auth), None)
+            .await
+            .body,
+    );
     assert_eq!(
         metric(&m, "hanbao_config_reloads_total{result=\"ok\"}"),
         1.0
@@ -1467,7 +1625,12 @@ fn events(lines: &[String]) -> Vec<(String, String, String, Vec<String>)> {
 async fn calendar_feeds_per_unit_and_for_all() {
     let s = start(None).await;
     let year = "from=2026-01-01&to=2026-12-31";
-    let r = get(&s, &format!("/ics/so-yte.ics?token={}&{year}", s.yte), None).await;
+    let r = get(
+        &s,
+        &format!("/ics/so-yte.ics?token={}&{year}", s.feed_yte),
+        None,
+    )
+    .await;
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(
         r.header("content-type"),
@@ -1508,7 +1671,12 @@ async fn calendar_feeds_per_unit_and_for_all() {
         hanbao::mail::ids::calendar_uid("bc-quy", "2026-Q1", "so-yte", "localhost")
     );
     // Stable: the same UIDs on the next fetch.
-    let again = get(&s, &format!("/ics/so-yte.ics?token={}&{year}", s.yte), None).await;
+    let again = get(
+        &s,
+        &format!("/ics/so-yte.ics?token={}&{year}", s.feed_yte),
+        None,
+    )
+    .await;
     let ev2 = events(&unfold(&again.body));
     assert_eq!(
         ev.iter().map(|e| &e.0).collect::<Vec<_>>(),
@@ -1516,12 +1684,17 @@ async fn calendar_feeds_per_unit_and_for_all() {
     );
     assert!(r.body.contains("X-WR-CALNAME:Hạn báo cáo — Sở Y tế"));
 
-    let all = get(&s, &format!("/ics/all.ics?token={}&{year}", s.admin), None).await;
+    let all = get(
+        &s,
+        &format!("/ics/all.ics?token={}&{year}", s.feed_all),
+        None,
+    )
+    .await;
     assert_eq!(all.status, 200);
     assert_eq!(events(&unfold(&all.body)).len(), 32);
     let admin_unit = get(
         &s,
-        &format!("/ics/so-taichinh.ics?token={}&{year}", s.admin),
+        &format!("/ics/so-taichinh.ics?token={}&{year}", s.feed_all),
         None,
     )
     .await;
@@ -1535,26 +1708,34 @@ async fn calendar_feeds_per_unit_and_for_all() {
 
     for (path, status, code) in [
         (
-            format!("/ics/so-taichinh.ics?token={}", s.yte),
+            format!("/ics/so-taichinh.ics?token={}", s.feed_yte),
             403,
             "forbidden",
         ),
-        (format!("/ics/all.ics?token={}", s.yte), 403, "forbidden"),
         (
-            format!("/ics/so-yt.ics?token={}", s.admin),
+            format!("/ics/all.ics?token={}", s.feed_yte),
+            403,
+            "forbidden",
+        ),
+        (
+            format!("/ics/so-yt.ics?token={}", s.feed_all),
             404,
             "unknown_id",
         ),
-        (format!("/ics/so-yte?token={}", s.admin), 404, "not_found"),
         (
-            format!("/ics/so-yte.ics?token={}&from=mai", s.admin),
+            format!("/ics/so-yte?token={}", s.feed_all),
+            404,
+            "not_found",
+        ),
+        (
+            format!("/ics/so-yte.ics?token={}&from=mai", s.feed_all),
             400,
             "bad_request",
         ),
         (
             format!(
                 "/ics/so-yte.ics?token={}&from=2026-02-01&to=2026-01-01",
-                s.admin
+                s.feed_all
             ),
             400,
             "bad_request",
@@ -1578,5 +1759,126 @@ async fn calendar_feeds_per_unit_and_for_all() {
             "{path}"
         );
     }
+    s.shutdown().await;
+}
+
+/// Feeds take read-only feed tokens only: administrator and unit tokens,
+/// which can write, are refused there (a feed URL ends up in proxy logs
+/// and calendar services), and feed tokens are refused everywhere else.
+#[tokio::test]
+async fn feeds_refuse_write_capable_tokens_and_feed_tokens_read_nothing_else() {
+    let s = start(None).await;
+    for (secret, path) in [
+        (&s.admin, "/ics/all.ics"),
+        (&s.admin, "/ics/so-yte.ics"),
+        (&s.yte, "/ics/so-yte.ics"),
+    ] {
+        let r = get(&s, &format!("{path}?token={secret}"), None).await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (403, "forbidden"),
+            "{path}"
+        );
+        assert!(
+            r.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("feed token")
+        );
+        assert!(!r.body.contains(secret.as_str()));
+    }
+    for secret in [&s.feed_yte, &s.feed_all] {
+        let r = get(&s, Q1, Some(secret)).await;
+        assert_eq!((r.status, r.error_code().as_str()), (403, "forbidden"));
+        let body = sub("so-yte", "2026-03-18", "x").to_string();
+        let r = request(
+            s.addr,
+            "POST",
+            "/api/v1/submissions",
+            Some(&bearer(secret)),
+            Some(("application/json", body.as_bytes())),
+        )
+        .await;
+        assert_eq!(r.status, 403);
+    }
+    assert!(
+        s.store
+            .history(&hanbao::store::HistoryFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    s.shutdown().await;
+}
+
+/// Without a token `/healthz` says only whether the daemon is well, and
+/// `/metrics` (overdue units per obligation, failed authentications)
+/// answers 401; the details and the numbers need an administrator or
+/// metrics token, and unit or feed tokens get 403.
+#[tokio::test]
+async fn healthz_and_metrics_reveal_nothing_without_a_token() {
+    let hb = Heartbeat::new(Instant::now());
+    hb.beat(Instant::now());
+    let s = start(Some(hb)).await;
+    let r = get(&s, "/healthz", None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json(), json!({"status": "ok"}));
+    let r = get(&s, "/metrics", None).await;
+    assert_eq!((r.status, r.error_code().as_str()), (401, "unauthorized"));
+    assert!(!r.body.contains("hanbao_"), "{}", r.body);
+    for secret in [&s.yte, &s.feed_all] {
+        for path in ["/metrics", "/healthz"] {
+            let r = get(&s, path, Some(secret)).await;
+            assert_eq!(
+                (r.status, r.error_code().as_str()),
+                (403, "forbidden"),
+                "{path}"
+            );
+        }
+    }
+    for secret in [&s.admin, &s.metrics] {
+        let r = get(&s, "/healthz", Some(secret)).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.json()["scheduler"], "ok");
+        let r = get(&s, "/metrics", Some(secret)).await;
+        assert_eq!(r.status, 200);
+        assert!(
+            r.body
+                .contains("hanbao_overdue_units{obligation=\"bc-thang\"}")
+        );
+    }
+    // A wrong token is a failure, like anywhere else.
+    let r = get(&s, "/healthz", Some("hanbao_nope")).await;
+    assert_eq!(r.status, 401);
+    s.shutdown().await;
+}
+
+/// A revoked token and a token that never existed get the same answer:
+/// same status, code, message and headers, on the API, the feeds and the
+/// metrics.
+#[tokio::test]
+async fn revoked_and_unknown_tokens_are_indistinguishable() {
+    let s = start(None).await;
+    let unknown = http::token::generate().unwrap();
+    let answer = |r: Resp| {
+        let mut headers: Vec<(String, String)> = r
+            .headers
+            .iter()
+            .filter(|(k, _)| k != "date" && k != "content-length")
+            .cloned()
+            .collect();
+        headers.sort();
+        (r.status, r.body, headers)
+    };
+    for path in [Q1.to_string(), "/metrics".to_string()] {
+        let revoked = answer(get(&s, &path, Some(&s.revoked)).await);
+        let never = answer(get(&s, &path, Some(&unknown)).await);
+        assert_eq!(revoked, never, "{path}");
+        assert_eq!(revoked.0, 401);
+    }
+    let feed = |secret: &str| format!("/ics/so-yte.ics?token={secret}");
+    let revoked = answer(get(&s, &feed(&s.revoked), None).await);
+    let never = answer(get(&s, &feed(&unknown), None).await);
+    assert_eq!(revoked, never);
     s.shutdown().await;
 }

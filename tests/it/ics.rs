@@ -193,8 +193,13 @@ async fn feeds_parse_with_python_icalendar() {
     let cfg = hanbao::config::load_str("ics.toml", CONFIG)
         .unwrap_or_else(|e| panic!("{e}"))
         .config;
-    let admin = token(&store, "Điều phối", TokenRole::Admin).await;
-    let yte = token(&store, "Văn thư", TokenRole::Unit("so-yte".into())).await;
+    let admin = token(&store, "Lịch chung", TokenRole::Feed(None)).await;
+    let yte = token(
+        &store,
+        "Lịch Sở Y tế",
+        TokenRole::Feed(Some("so-yte".into())),
+    )
+    .await;
     let state = AppState::new(store.clone(), cfg, None);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

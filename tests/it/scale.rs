@@ -109,6 +109,8 @@ struct Instance {
     child: Child,
     http: u16,
     log: PathBuf,
+    /// A metrics token's secret: `/metrics` and `/healthz`'s details need one.
+    metrics: String,
 }
 
 impl Instance {
@@ -117,6 +119,26 @@ impl Instance {
         let cfg = dir.join(format!("{name}.toml"));
         std::fs::write(&cfg, config_text(smtp_port, http)).unwrap();
         let log = dir.join(format!("{name}.log"));
+        let out = Command::new(env!("CARGO_BIN_EXE_hanbao"))
+            .arg("--config")
+            .arg(&cfg)
+            .args(["token", "create", "--metrics", "--name"])
+            .arg(format!("scale {name}"))
+            .env("HANBAO_STATE_DIR", dir.join(format!("{name}-state")))
+            .env("HANBAO_DATABASE", database)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let metrics = text
+            .lines()
+            .find(|l| l.starts_with("hanbao_"))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no metrics token: {text}{}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })
+            .to_string();
         let child = Command::new(env!("CARGO_BIN_EXE_hanbao"))
             .arg("--config")
             .arg(&cfg)
@@ -135,15 +157,21 @@ impl Instance {
             child,
             http,
             log,
+            metrics,
         }
     }
 
-    /// `GET path`: (status, body), or `None` when not answering.
+    /// `GET path` with the metrics token: (status, body), or `None` when
+    /// not answering.
     fn get(&self, path: &str) -> Option<(u16, String)> {
         let addr = SocketAddr::from(([127, 0, 0, 1], self.http));
         let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
         s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        let req = format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+             Authorization: Bearer {}\r\n\r\n",
+            self.metrics
+        );
         s.write_all(req.as_bytes()).ok()?;
         let mut text = String::new();
         s.read_to_string(&mut text).ok()?;

@@ -26,6 +26,7 @@ stories!(
     vietnamese_text_round_trips,
     history_filters_and_known_ids,
     tokens_store_hashes_and_revoke,
+    read_only_token_roles_round_trip,
 );
 
 fn at(second: i64) -> Timestamp {
@@ -406,7 +407,9 @@ async fn migrations_are_recorded_and_reopening_works(b: &Backend) {
             (1, "events"),
             (2, "outbox"),
             (3, "events current covering"),
-            (4, "tokens")
+            (4, "tokens"),
+            (5, "outbox counts"),
+            (6, "token roles")
         ]
     );
     s.record_submission(submission("u1", date(2026, 4, 8), "15/BC"), at(0))
@@ -690,5 +693,53 @@ async fn tokens_store_hashes_and_revoke(b: &Backend) {
     );
     // Debug never shows the whole hash.
     assert!(!format!("{:?}", all[0]).contains(&hash('a')));
+    s.close().await;
+}
+
+/// The read-only roles: a feed token for one unit or for every feed, and
+/// a metrics token, stored and read back as created (after the tokens
+/// made before them, whose ids they never reuse); a feed token for an
+/// empty unit id is refused.
+async fn read_only_token_roles_round_trip(b: &Backend) {
+    use hanbao::store::{NewToken, TokenRole};
+    let s = b.open().await;
+    let hash = |c: char| c.to_string().repeat(64);
+    let mut made = Vec::new();
+    for (c, role) in [
+        ('a', TokenRole::Admin),
+        ('b', TokenRole::Feed(Some("so-yte".into()))),
+        ('c', TokenRole::Feed(None)),
+        ('d', TokenRole::Metrics),
+    ] {
+        let t = s
+            .create_token(
+                NewToken {
+                    name: format!("token {c}"),
+                    role: role.clone(),
+                    hash: hash(c),
+                },
+                at(1),
+            )
+            .await
+            .unwrap();
+        assert_eq!(t.role, role);
+        assert_eq!(s.token_by_hash(&hash(c)).await.unwrap().unwrap(), t);
+        made.push(t);
+    }
+    assert!(made.windows(2).all(|w| w[0].id < w[1].id));
+    assert_eq!(made[1].role.as_str(), "feed");
+    assert_eq!(made[1].role.unit(), Some("so-yte"));
+    assert_eq!(made[2].role.unit(), None);
+    assert_eq!(made[3].role.as_str(), "metrics");
+    assert_eq!(s.tokens().await.unwrap(), made);
+    let bad = NewToken {
+        name: "x".into(),
+        role: TokenRole::Feed(Some(" ".into())),
+        hash: hash('e'),
+    };
+    assert!(matches!(
+        s.create_token(bad, at(2)).await,
+        Err(StoreError::Invalid { .. })
+    ));
     s.close().await;
 }

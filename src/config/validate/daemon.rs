@@ -76,6 +76,7 @@ pub(super) fn daemon(item: Option<&Item<RawDaemon>>, rep: &mut Reporter) -> Daem
         http_listen,
         public_url,
         digest,
+        http: super::http::settings(raw, file, rep),
     }
 }
 

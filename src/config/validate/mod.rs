@@ -20,6 +20,7 @@ mod calendar;
 mod daemon;
 mod due;
 mod escalation;
+mod http;
 mod mail;
 mod obligation;
 mod obligations;

@@ -18,7 +18,8 @@ use super::super::AppState;
 use super::super::auth::{Presented, authenticate};
 use super::extract::{CsrfForm, NoFields};
 use super::page::{self, Frame, bad_form, store_failed};
-use super::session::{self, Admin, ClientIp};
+use super::session::{self, Admin};
+use crate::http::auth::Client;
 
 pub fn routes<S: Store + 'static>() -> Router<AppState<S>> {
     Router::new()
@@ -63,7 +64,7 @@ pub struct LoginForm {
 /// Failures count toward the API's failure limit per client.
 async fn login<S: Store + 'static>(
     State(state): State<AppState<S>>,
-    ClientIp(ip): ClientIp,
+    Client(ip): Client,
     headers: HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
