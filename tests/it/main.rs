@@ -14,6 +14,7 @@ mod link;
 mod mail;
 mod outbox;
 mod planner;
+mod readme;
 mod scale;
 mod simulate;
 mod store;
