@@ -41,8 +41,15 @@ async fn in_chromium_an_administrator_records_a_receipt_and_sees_the_cell_change
         let reference = b.find("form[action$='/submission'] input[name=reference]");
         b.type_text(&reference, "123/BC-SYT");
         b.click(&b.find("form[action$='/submission'] button[type=submit]"));
+        // The day (today, as filled in) is echoed in words first.
+        let echo = b.wait_for_text("#echo");
+        assert!(echo.contains(", ngày "), "{echo}");
+        b.click(&b.find("button[value=record]"));
         let flash = b.wait_for_text(".flash.ok");
-        assert_eq!(flash, "Đã ghi: đã nhận báo cáo.");
+        assert!(
+            flash.starts_with("Đã ghi: đã nhận báo cáo ngày "),
+            "{flash}"
+        );
         let report = b.screenshot();
         b.goto(&format!("{base}{Q1}"));
         let el = b.find(cell);
