@@ -22,6 +22,7 @@ mod api;
 mod auth;
 mod confirm;
 mod dashboard;
+mod date_field;
 mod error;
 mod feed;
 mod gauges;

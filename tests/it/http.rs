@@ -1482,6 +1482,16 @@ async fn confirmation_links_open_a_form_and_record_once() {
     );
     assert!(!r.body.contains("<Ban"));
     assert!(r.body.contains("20/03/2026"), "the due day");
+    // Styled like the dashboard (its stylesheet, allowed by hash), the
+    // period in words, a text date field, and what happens next.
+    let csp = r.header("content-security-policy").unwrap();
+    assert!(csp.contains("style-src 'sha256-"), "{csp}");
+    assert!(r.body.contains("<style>") && !r.body.contains("<script"));
+    assert!(r.body.contains("quý I năm 2026"), "{}", r.body);
+    assert!(!r.body.contains("type=\"date\""));
+    assert!(r.body.contains("placeholder=\"dd/mm/yyyy\""));
+    assert!(r.body.contains("Sau khi xác nhận"));
+    assert!(r.body.contains("không nhận thêm thư nhắc"));
 
     // Tampered (another unit, another expiry, a wrong signature) and expired.
     let sig = link.sign(&key);
@@ -1507,7 +1517,7 @@ async fn confirmation_links_open_a_form_and_record_once() {
     assert!(r.body.contains("hết hạn"));
 
     let e = later.to_string();
-    let fields = |reference: &'static str, on: &'static str| {
+    let fields = |reference: &'static str, on: &'static str, step: &'static str| {
         vec![
             ("o", "bc-quy".to_string()),
             ("p", "2026-Q1".to_string()),
@@ -1516,37 +1526,89 @@ async fn confirmation_links_open_a_form_and_record_once() {
             ("s", sig.clone()),
             ("reference", reference.to_string()),
             ("received_on", on.to_string()),
+            ("step", step.to_string()),
         ]
+    };
+    let nothing_recorded = || async {
+        s.store
+            .history(&hanbao::store::HistoryFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
     };
     // A date in the future: the form again, with the message and the
     // escaped reference.
-    let r = send(&s, fields("<b>15</b>", "2099-01-01")).await;
+    let r = send(&s, fields("<b>15</b>", "2099-01-01", "check")).await;
     assert_eq!(r.status, 422);
     assert!(
         r.body.contains("sau hôm nay") && r.body.contains("&lt;b&gt;15&lt;/b&gt;"),
         "{}",
         r.body
     );
+    // Dates that could be read two ways, or not at all: refused in
+    // Vietnamese, even on the post that records.
+    for (on, says) in [
+        ("18/03", "thiếu năm"),
+        ("2026-13-01", "tháng 13 không tồn tại"),
+        ("31/02/2026", "ngày 31/02/2026 không tồn tại"),
+        ("18/03/26", "năm phải có 4 chữ số"),
+    ] {
+        for step in ["check", "record"] {
+            let r = send(&s, fields("15/BC", on, step)).await;
+            assert_eq!(r.status, 422, "{on} {step}");
+            assert!(
+                r.body.contains("Ngày gửi báo cáo") && r.body.contains(says),
+                "{on}: {}",
+                r.body
+            );
+            assert!(
+                r.body.contains(&format!("value=\"{on}\"")),
+                "kept: {}",
+                r.body
+            );
+        }
+    }
     // A forged post records nothing.
-    let mut forged = fields("15/BC", "18/03/2026");
+    let mut forged = fields("15/BC", "18/03/2026", "record");
     forged[2].1 = "so-yte".into();
     assert_eq!(send(&s, forged).await.status, 400);
-    assert!(
-        s.store
-            .history(&hanbao::store::HistoryFilter::default())
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(nothing_recorded().await);
 
-    let r = send(&s, fields("15/BC-STC", "18/03/2026")).await;
+    // The first post echoes the day in words and records nothing; "Sửa
+    // lại" shows the form again with what was typed.
+    let r = send(&s, fields("15/BC-STC", "2026-03-18", "check")).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(
+        r.body
+            .contains("<strong id=\"echo\">thứ Tư, ngày 18 tháng 3 năm 2026</strong>"),
+        "{}",
+        r.body
+    );
+    for hidden in [
+        "name=\"received_on\" value=\"18/03/2026\"",
+        "name=\"reference\" value=\"15/BC-STC\"",
+        "name=\"u\" value=\"so-taichinh\"",
+        "name=\"step\" value=\"record\"",
+        "name=\"step\" value=\"edit\"",
+    ] {
+        assert!(r.body.contains(hidden), "{hidden}: {}", r.body);
+    }
+    assert!(nothing_recorded().await, "the echo records nothing");
+    let r = send(&s, fields("15/BC-STC", "18/03/2026", "edit")).await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("name=\"received_on\" value=\"18/03/2026\""));
+    assert!(!r.body.contains("id=\"echo\""));
+    assert!(nothing_recorded().await);
+
+    let r = send(&s, fields("15/BC-STC", "18/03/2026", "record")).await;
     assert_eq!(r.status, 201, "{r:?}");
     assert!(r.body.contains("Đã ghi nhận báo cáo") && r.body.contains("18/03/2026"));
+    assert!(r.body.contains("thứ Tư, ngày 18 tháng 3 năm 2026"));
     // Twice: harmless.
-    let r = send(&s, fields("15/BC-STC", "2026-03-18")).await;
+    let r = send(&s, fields("15/BC-STC", "2026-03-18", "record")).await;
     assert_eq!(r.status, 200);
     assert!(r.body.contains("đã được ghi nhận"));
-    let r = send(&s, fields("99/BC", "2026-03-19")).await;
+    let r = send(&s, fields("99/BC", "2026-03-19", "record")).await;
     assert_eq!(r.status, 409);
     assert!(r.body.contains("15/BC-STC"), "shows what is recorded");
     let r = get(&s, &link.path(&key), None).await;

@@ -389,6 +389,22 @@ async fn reminder_link_confirms_over_http_and_stops_the_reminders() {
         .collect();
     form.push("reference=12%2FBC-SYT".into());
     form.push(format!("received_on={today}"));
+    // The first post echoes the day in words and records nothing; its
+    // "Xác nhận" records.
+    let (status, body) = http(addr, "POST", "/confirm", Some(&form.join("&"))).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains(&format!("tháng {} năm {}", today.month(), today.year())),
+        "{body}"
+    );
+    assert!(
+        store
+            .history(&HistoryFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    form.push("step=record".into());
     let (status, body) = http(addr, "POST", "/confirm", Some(&form.join("&"))).await;
     assert_eq!(status, 201, "{body}");
     let history = store.history(&HistoryFilter::default()).await.unwrap();

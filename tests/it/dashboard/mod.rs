@@ -33,9 +33,14 @@ use crate::support::browser::Browser;
 
 /// Two reporters of a quarterly obligation ("ngày 20": 2026-Q1 is due
 /// Friday 20/03/2026, checked against a 2026 wall calendar). The Sở Tài
-/// chính's name and the obligation's title are hostile markup: every page
-/// must show them as text.
+/// chính's name, the obligation's title and the sender's name (the agency
+/// the confirmation page names) are hostile markup: every page must show
+/// them as text.
 const CONFIG: &str = r#"
+[mail]
+from = "Sở LĐ-TB&XH <i>Quảng Ngãi</i> <baocao@soldtbxh.quangngai.example>"
+reply_to = "Phòng Trẻ em <treem@soldtbxh.quangngai.example>"
+
 [[group]]
 id = "so-nganh"
 

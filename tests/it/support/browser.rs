@@ -134,8 +134,15 @@ pub struct Browser {
 }
 
 impl Browser {
-    /// Starts chromedriver and a headless chromium session.
+    /// Starts chromedriver and a headless chromium session in Vietnamese.
     pub fn start() -> Browser {
+        Browser::start_in("vi")
+    }
+
+    /// Starts chromedriver and a headless chromium session whose interface
+    /// language, `Accept-Language` and `navigator.language` are `lang`
+    /// (e.g. "en-US").
+    pub fn start_in(lang: &str) -> Browser {
         let chromium = on_path("chromium").unwrap_or_else(|| panic!("{INSTALL_HINT}"));
         let chromedriver = on_path("chromedriver").unwrap_or_else(|| panic!("{INSTALL_HINT}"));
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -183,8 +190,10 @@ impl Browser {
                     "--disable-background-networking",
                     "--disable-dev-shm-usage",
                     "--window-size=1280,900",
-                    "--lang=vi",
+                    format!("--lang={lang}"),
+                    format!("--accept-lang={lang}"),
                 ],
+                "prefs": {"intl": {"accept_languages": lang}},
             },
         }}});
         let v = b.call("POST", "/session", Some(&caps));
@@ -335,6 +344,24 @@ impl Browser {
             &self.s(&format!("/element/{el}/click")),
             Some(&json!({})),
         );
+    }
+
+    /// Empties a text field.
+    pub fn clear(&self, el: &str) {
+        self.call(
+            "POST",
+            &self.s(&format!("/element/{el}/clear")),
+            Some(&json!({})),
+        );
+    }
+
+    /// Runs `script` (a function body) in the page; its return value.
+    pub fn execute(&self, script: &str) -> Value {
+        self.call(
+            "POST",
+            &self.s("/execute/sync"),
+            Some(&json!({"script": script, "args": []})),
+        )
     }
 
     pub fn type_text(&self, el: &str, text: &str) {
