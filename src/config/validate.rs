@@ -168,17 +168,6 @@ fn is_absolute(p: &str) -> bool {
     Path::new(p).is_absolute()
 }
 
-/// Hides the password in `scheme://user:pass@host/...`.
-pub(crate) fn redact_url(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://")
-        && let Some((userinfo, host)) = rest.split_once('@')
-        && let Some((user, _)) = userinfo.split_once(':')
-    {
-        return format!("{scheme}://{user}:***@{host}");
-    }
-    url.to_string()
-}
-
 fn daemon(item: Option<&Item<RawDaemon>>, rep: &mut Reporter) -> Daemon {
     let file = item.map_or(usize::MAX, |i| i.loc.file);
     let raw = item.map(|i| &i.value);
@@ -225,7 +214,7 @@ fn daemon(item: Option<&Item<RawDaemon>>, rep: &mut Reporter) -> Daemon {
             rep.error(
                 &at(file, s),
                 "daemon.database",
-                Some(quote(&redact_url(url))),
+                Some(quote(&crate::primitives::redact_url(url))),
                 "không phải URL cơ sở dữ liệu được hỗ trợ",
                 Some("\"sqlite:///var/lib/hanbao/hanbao.db\" hoặc \"postgres://hanbao@localhost/hanbao\"".into()),
             );

@@ -1258,11 +1258,9 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
 }
 
 fn form_body(fields: &[(&str, &str)]) -> Vec<u8> {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{k}={}", http::link::percent(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
         .into_bytes()
 }
 

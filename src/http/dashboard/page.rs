@@ -23,15 +23,7 @@ pub fn esc(s: &str) -> String {
 /// Percent-encodes a path segment or query value (everything but RFC 3986
 /// unreserved characters).
 pub fn pct(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::primitives::percent(s)
 }
 
 /// dd/mm/yyyy.
@@ -99,9 +91,12 @@ dt{font-weight:600}dd{margin:0}\
 fn css_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(CSS.as_bytes());
         format!(
             "sha256-{}",
-            crate::mail::mime::base64(&crate::mail::ids::sha256(CSS.as_bytes()))
+            base64::engine::general_purpose::STANDARD.encode(digest)
         )
     })
 }
