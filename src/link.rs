@@ -66,15 +66,18 @@ impl LinkKey {
         (bytes.len() >= MIN_KEY_BYTES).then_some(LinkKey(bytes))
     }
 
-    /// Reads a key file (surrounding whitespace ignored).
+    /// Reads a key file as raw bytes: every byte is key, none is trimmed.
+    /// A random key (`head -c 32 /dev/urandom`) starts or ends with a byte
+    /// that reads as ASCII whitespace (space, tab, CR, LF, form feed) about
+    /// one time in 26; trimming made such keys too short and switched the
+    /// links off.
     pub fn from_file(path: &Path) -> Result<LinkKey, LinkKeyError> {
         let shown = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|source| LinkKeyError::Read {
             path: shown.clone(),
             source,
         })?;
-        let trimmed = bytes.trim_ascii().to_vec();
-        LinkKey::new(trimmed).ok_or(LinkKeyError::TooShort { path: shown })
+        LinkKey::new(bytes).ok_or(LinkKeyError::TooShort { path: shown })
     }
 }
 

@@ -1140,7 +1140,7 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
         key_bytes,
     )
     .unwrap();
-    let key = http::link::LinkKey::new(key_bytes.trim_ascii().to_vec()).unwrap();
+    let key = http::link::LinkKey::new(key_bytes.to_vec()).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_hanbao"))
         .arg("--config")
         .arg(&cfg_path)

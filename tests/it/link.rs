@@ -454,6 +454,64 @@ fn public_url_is_validated_with_a_position() {
     );
 }
 
+/// A key file is used byte for byte. A random 32-byte key starts or ends
+/// with a byte that reads as ASCII whitespace about one time in 26; such a
+/// key was trimmed to 31 bytes, refused as too short, and the links went
+/// silently off. Now it is used whole: the daemon's reading signs like the
+/// raw bytes, and `hanbao check` has nothing to warn about.
+#[test]
+fn a_random_key_with_whitespace_bytes_at_its_ends_is_used_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    let cfg = config_text(&state, "https://baocao.quangngai.example");
+    let config = hanbao::config::load_str("hanbao.toml", &cfg)
+        .unwrap()
+        .config;
+    let cfg_path = dir.path().join("hanbao.toml");
+    std::fs::write(&cfg_path, &cfg).unwrap();
+    let key_path = state.join(hanbao::link::LINK_KEY_FILE);
+    let scope = hanbao::link::LinkScope {
+        obligation: "bc-quy".into(),
+        period: "2027-Q1".into(),
+        unit: "so-yte".into(),
+        expires: 1_900_000_000,
+    };
+    let mut keys: Vec<Vec<u8>> = Vec::new();
+    for edge in [b'\n', b' ', b'\t', b'\r', 0x0c] {
+        let mut ends = vec![0xa7; 31];
+        ends.push(edge);
+        keys.push(ends);
+        let mut starts = vec![edge];
+        starts.extend([0x5b; 31]);
+        keys.push(starts);
+    }
+    keys.push([b"\n".as_slice(), &[0x3c; 30], b"\n"].concat());
+    for raw in keys {
+        std::fs::write(&key_path, &raw).unwrap();
+        let read = LinkKey::from_file(&key_path).unwrap_or_else(|e| panic!("{raw:?} refused: {e}"));
+        let whole = LinkKey::new(raw.clone()).unwrap();
+        assert_eq!(scope.sign(&read), scope.sign(&whole), "{raw:?}");
+        assert!(
+            Links::configured(&config.daemon).unwrap().is_some(),
+            "links on with {raw:?}"
+        );
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hanbao"))
+            .arg("--config")
+            .arg(&cfg_path)
+            .arg("check")
+            .env_remove("HANBAO_STATE_DIR")
+            .env_remove("HANBAO_DATABASE")
+            .output()
+            .unwrap();
+        let out = String::from_utf8(out.stdout).unwrap();
+        assert!(!out.contains("liên kết xác nhận"), "{raw:?}: {out}");
+    }
+    // The length rule stays: 31 bytes are too short, whatever they are.
+    std::fs::write(&key_path, [0xa7; 31]).unwrap();
+    assert!(LinkKey::from_file(&key_path).is_err());
+}
+
 /// `hanbao check` says when `public_url` is set but the link key is
 /// missing (the links would silently stay off), and is quiet once the key
 /// exists; the exit code stays 0 either way (a warning, not an error).
