@@ -10,11 +10,6 @@
 //! fixture data only); after each load the database is settled as
 //! autovacuum would (`VACUUM ANALYZE` on PostgreSQL, `ANALYZE` on SQLite).
 
-#[path = "support/history.rs"]
-mod history;
-#[path = "../tests/it/support/pg.rs"]
-mod pg;
-
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -27,6 +22,7 @@ use hanbao::store::{
 use hanbao::tracking::{self, Selection};
 use jiff::Timestamp;
 use jiff::civil::date;
+use testkit::{history, pg};
 
 const UNITS: usize = 4_000;
 const OBLIGATIONS: usize = 20;

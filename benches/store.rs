@@ -12,16 +12,12 @@
 //! The bulk load writes SQL directly (it is fixture data, not a code path
 //! under test); everything measured goes through the `Store` API.
 
-#[path = "support/history.rs"]
-mod history;
-#[path = "../tests/it/support/pg.rs"]
-mod pg;
-
 use std::time::{Duration, Instant};
 
 use hanbao::store::{self, AnyStore, Key, NewExtension, NewSubmission, NewWaiver, Source, Store};
 use jiff::Timestamp;
 use jiff::civil::date;
+use testkit::{history, pg};
 
 const UNITS: usize = 4_000;
 const OBLIGATIONS: usize = 20;

@@ -1818,13 +1818,9 @@ mod never_panic {
     }
 }
 
-#[allow(dead_code)]
-#[path = "../../examples/gen_national.rs"]
-mod gen_national;
-
 #[test]
 fn generated_national_config_is_valid() {
-    let text = gen_national::generate();
+    let text = testkit::national::generate();
     let started = std::time::Instant::now();
     let loaded =
         load_str("national.toml", &text).unwrap_or_else(|e| panic!("{}", check::render(&Err(e))));

@@ -12,8 +12,7 @@
 //! asked who leads.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -141,14 +140,10 @@ impl Instance {
     /// `GET path`: (status, body), or `None` when not answering.
     fn get(&self, path: &str) -> Option<(u16, String)> {
         let addr = SocketAddr::from(([127, 0, 0, 1], self.http));
-        let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-        s.write_all(req.as_bytes()).ok()?;
-        let mut text = String::new();
-        s.read_to_string(&mut text).ok()?;
-        let status: u16 = text.split(' ').nth(1)?.parse().ok()?;
-        Some((status, text.split_once("\r\n\r\n")?.1.to_string()))
+        let r = crate::support::http::Request::get(path)
+            .send_blocking(addr, Duration::from_secs(5))
+            .ok()?;
+        Some((r.status, r.body))
     }
 
     /// `GET /healthz`: (status, JSON body), or `None` when not answering.
