@@ -1,4 +1,4 @@
-//! Scale-out (issue 6 §5): dispatch throughput of 1, 2 and 3 real
+//! Scale-out: dispatch throughput of 1, 2 and 3 real
 //! `hanbao run` processes (the release binary) on one PostgreSQL database
 //! and one SMTP sink on 127.0.0.1, and the time another process needs to
 //! take over after the leader is killed with SIGKILL.

@@ -1,4 +1,4 @@
-//! Status benchmark (issue 3 §6), both backends, `cargo bench --bench status`.
+//! Status benchmark, both backends, `cargo bench --bench status`.
 //!
 //! The whole `hanbao status --period` path for 4,000 units × 20 monthly
 //! obligations (80,000 rows): the planner's targets and schedules, one

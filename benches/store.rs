@@ -1,4 +1,4 @@
-//! Store benchmarks (issue 3 §6), both backends, `cargo bench --bench store`.
+//! Store benchmarks, both backends, `cargo bench --bench store`.
 //!
 //! For SQLite (a temp file) and PostgreSQL (a throwaway cluster started the
 //! same way as the tests', with default durability settings):

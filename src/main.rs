@@ -51,7 +51,7 @@ enum Command {
     Simulate(SimulateArgs),
     /// Send a test message with the configured mail settings
     SendTest(SendTestArgs),
-    // --- tracking (issue 3): database from daemon.database or $HANBAO_DATABASE ---
+    // --- tracking: database from daemon.database or $HANBAO_DATABASE ---
     /// Who has reported: units × obligations for a period, with days late
     Status(StatusArgs),
     /// The status table as CSV for LibreOffice/Excel (UTF-8 BOM, CRLF)
@@ -423,7 +423,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-// --- tracking commands (issue 3) -------------------------------------------
+// --- tracking commands -----------------------------------------------------
 // The clock and the environment are read here and nowhere below.
 
 use hanbao::commands::record::{self as record_cmd, Ctx, Outcome};

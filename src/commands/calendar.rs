@@ -1,5 +1,6 @@
-//! Output of `hanbao calendar holidays|lunar|solar`: the exact JSON of
-//! issue 2 §4, or readable Vietnamese (dd/mm/yyyy, weekday names).
+//! Output of `hanbao calendar holidays|lunar|solar`: the JSON documented
+//! in README.md's command table (`[{"date", "name", "kind", "working"}]`,
+//! `{"date"}`, ...), or readable Vietnamese (dd/mm/yyyy, weekday names).
 //!
 //! Formatting only: the caller (the CLI in `main.rs`) parses arguments and
 //! prints; nothing here does IO or reads the clock.

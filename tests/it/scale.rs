@@ -1,5 +1,5 @@
-//! Several real `hanbao run` processes on one PostgreSQL database (issue 6
-//! §1): exactly one leader, one grouped escalation per recipient, takeover
+//! Several real `hanbao run` processes on one PostgreSQL database: exactly
+//! one leader, one grouped escalation per recipient, takeover
 //! after the leader is killed with SIGKILL, and recovery without a restart
 //! after every database connection is terminated or the database is
 //! unreachable for a while.
