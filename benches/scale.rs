@@ -1,4 +1,4 @@
-//! Scale-out (issue 6 §5): dispatch throughput of 1, 2 and 3 real
+//! Scale-out: dispatch throughput of 1, 2 and 3 real
 //! `hanbao run` processes (the release binary) on one PostgreSQL database
 //! and one SMTP sink on 127.0.0.1, and the time another process needs to
 //! take over after the leader is killed with SIGKILL.
@@ -22,14 +22,8 @@
 //! test: it asserts that everything was delivered exactly once, nothing
 //! about speed.
 
-#[path = "../tests/it/support/pg.rs"]
-mod pg;
-#[path = "../tests/it/support/smtp.rs"]
-mod smtp;
-
 use std::fmt::Write as _;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -40,7 +34,8 @@ use hanbao::store::{NewOutboxRow, OutboxKey, OutboxKind, OutboxStatus, PgStore, 
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-use smtp::{SinkOptions, SmtpSink};
+use testkit::pg;
+use testkit::smtp::{SinkOptions, SmtpSink};
 
 const TZ: &str = "Asia/Ho_Chi_Minh";
 
@@ -142,17 +137,11 @@ impl Instance {
 
     fn leader(&self) -> Option<bool> {
         let addr = SocketAddr::from(([127, 0, 0, 1], self.http));
-        let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        let req = format!(
-            "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
-             Authorization: Bearer {}\r\n\r\n",
-            self.metrics
-        );
-        s.write_all(req.as_bytes()).ok()?;
-        let mut text = String::new();
-        s.read_to_string(&mut text).ok()?;
-        let body: serde_json::Value = serde_json::from_str(text.split_once("\r\n\r\n")?.1).ok()?;
+        let r = testkit::http::Request::get("/healthz")
+            .header("Authorization", &format!("Bearer {}", self.metrics))
+            .send_blocking(addr, Duration::from_secs(5))
+            .ok()?;
+        let body: serde_json::Value = serde_json::from_slice(&r.bytes).ok()?;
         body["leader"].as_bool()
     }
 

@@ -1,4 +1,4 @@
-//! Status benchmark (issue 3 §6), both backends, `cargo bench --bench status`.
+//! Status benchmark, both backends, `cargo bench --bench status`.
 //!
 //! The whole `hanbao status --period` path for 4,000 units × 20 monthly
 //! obligations (80,000 rows): the planner's targets and schedules, one
@@ -9,11 +9,6 @@
 //! through the store (imports) except the history bulk load (plain SQL,
 //! fixture data only); after each load the database is settled as
 //! autovacuum would (`VACUUM ANALYZE` on PostgreSQL, `ANALYZE` on SQLite).
-
-#[path = "support/history.rs"]
-mod history;
-#[path = "../tests/it/support/pg.rs"]
-mod pg;
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -27,6 +22,7 @@ use hanbao::store::{
 use hanbao::tracking::{self, Selection};
 use jiff::Timestamp;
 use jiff::civil::date;
+use testkit::{history, pg};
 
 const UNITS: usize = 4_000;
 const OBLIGATIONS: usize = 20;

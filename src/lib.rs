@@ -16,6 +16,7 @@ pub mod mail;
 pub mod outbox;
 pub mod period;
 pub mod planner;
+pub mod primitives;
 pub mod status;
 pub mod store;
 pub mod tracking;

@@ -38,9 +38,12 @@ pub const DASHBOARD_CSS: &str = include_str!("templates/dashboard.css");
 fn css_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| {
+        use base64::Engine as _;
+        use sha2::Digest as _;
         format!(
             "sha256-{}",
-            crate::mail::mime::base64(&crate::mail::ids::sha256(DASHBOARD_CSS.as_bytes()))
+            base64::engine::general_purpose::STANDARD
+                .encode(sha2::Sha256::digest(DASHBOARD_CSS.as_bytes()))
         )
     })
 }

@@ -70,7 +70,7 @@ pub struct Deadline {
     pub days_late: u32,
     /// For a compiled report (`depends_on`): the reporters still missing.
     pub missing_reporters: Vec<String>,
-    /// One-click confirmation link (issue 5), if the web side is enabled.
+    /// One-click confirmation link (`link::Links`), if the web side is enabled.
     pub confirm_url: Option<String>,
 }
 

@@ -356,6 +356,36 @@ fn unit_must_be_array_of_tables() {
 
 // ---------------------------------------------------------------- daemon and mail
 
+/// A password holding `@` is hidden whole: splitting the URL at the first
+/// `@` printed `mysql://hanbao:***@ss@db.example/hanbao`, the end of the
+/// password in plain sight in `hanbao check`.
+#[test]
+fn database_password_with_an_at_sign_never_shows_in_a_diagnostic() {
+    for (database, shown) in [
+        (
+            "mysql://hanbao:p@ss@db.example/hanbao",
+            "\"mysql://hanbao:***@db.example/hanbao\"",
+        ),
+        (
+            "mysql://hanbao:a@b:c@db.example:3306/hanbao",
+            "\"mysql://hanbao:***@db.example:3306/hanbao\"",
+        ),
+        // '/' ends the authority: nothing after the scheme can be trusted.
+        ("mysql://hanbao:p/ss@db.example/hanbao", "\"mysql://***\""),
+    ] {
+        let d = err(
+            &format!("[daemon]\ndatabase = ‸\"{database}\"\n"),
+            "daemon.database",
+            "không phải URL",
+        );
+        assert_eq!(d.value.as_deref(), Some(shown), "{database}");
+        let text = d.to_string();
+        for part in ["p@ss", "ss@", "a@b", "b:c", "p/ss"] {
+            assert!(!text.contains(part), "{part} of the password in: {text}");
+        }
+    }
+}
+
 #[test]
 fn daemon_errors() {
     err(
@@ -1790,13 +1820,9 @@ mod never_panic {
     }
 }
 
-#[allow(dead_code)]
-#[path = "../../examples/gen_national.rs"]
-mod gen_national;
-
 #[test]
 fn generated_national_config_is_valid() {
-    let text = gen_national::generate();
+    let text = testkit::national::generate();
     let started = std::time::Instant::now();
     let loaded =
         load_str("national.toml", &text).unwrap_or_else(|e| panic!("{}", check::render(&Err(e))));

@@ -1,4 +1,4 @@
-//! The fault suite on real processes (issue 6 §2): `hanbao run` binaries
+//! The fault suite on real processes: `hanbao run` binaries
 //! (`support::procs`) on one PostgreSQL (`support::pg`) or SQLite file,
 //! sending to the SMTP sink on 127.0.0.1 (`support::smtp`), under faults:
 //! several instances, kill -9 mid-dispatch, PostgreSQL restarted, the SMTP

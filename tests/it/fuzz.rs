@@ -1,4 +1,4 @@
-//! Fuzzing (issue 6 §3) with proptest, in the normal `cargo test`: the
+//! Fuzzing with proptest, in the normal `cargo test`: the
 //! configuration loader (`config::load_files`: load + validate) and the
 //! value parsers of dates, periods, durations, times, due rules and URLs
 //! (`config::values`, `period`) get arbitrary input and must never panic.

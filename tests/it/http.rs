@@ -2,9 +2,9 @@
 //! every route, every authentication failure, the validation errors, body
 //! limit, failure limit, security headers, health and metrics.
 //!
-//! The client is a few lines of HTTP/1.1 over `tokio::net::TcpStream`
-//! (`Connection: close`, read to the end), so nothing here shares code with
-//! the server.
+//! The client is the tests' own HTTP/1.1 client (`support::http`: a
+//! request written onto a `tokio::net::TcpStream`, `Connection: close`), so
+//! nothing here shares code with the server.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -16,7 +16,6 @@ use hanbao::store::{
 };
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Two reporters, a quarterly obligation ("ngày 20": 2026-Q1 is due Friday
 /// 20/03/2026, checked against a 2026 wall calendar) and a monthly one (so
@@ -155,26 +154,13 @@ impl Server {
     }
 }
 
-#[derive(Debug)]
-pub(crate) struct Resp {
-    pub(crate) status: u16,
-    headers: Vec<(String, String)>,
-    pub(crate) body: String,
+pub(crate) type Resp = crate::support::http::Response;
+
+trait ErrorCode {
+    fn error_code(&self) -> String;
 }
 
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub(crate) fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
-    }
-
+impl ErrorCode for Resp {
     /// The error code of an error response, checking its shape.
     #[track_caller]
     fn error_code(&self) -> String {
@@ -188,62 +174,6 @@ impl Resp {
     }
 }
 
-fn dechunk(mut body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = body.windows(2).position(|w| w == b"\r\n").unwrap();
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&body[..line_end]).unwrap().trim(), 16)
-                .unwrap();
-        body = &body[line_end + 2..];
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&body[..size]);
-        body = &body[size + 2..];
-    }
-}
-
-async fn raw(addr: SocketAddr, request: Vec<u8>) -> Resp {
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    // The server may answer (413) before reading everything: ignore write errors.
-    let _ = s.write_all(&request).await;
-    let mut buf = Vec::new();
-    let _ = s.read_to_end(&mut buf).await;
-    let split = buf
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(&buf)));
-    let head = String::from_utf8(buf[..split].to_vec()).unwrap();
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: Vec<(String, String)> = lines
-        .map(|l| {
-            let (k, v) = l.split_once(':').unwrap();
-            (k.trim().to_ascii_lowercase(), v.trim().to_string())
-        })
-        .collect();
-    let mut body = buf[split + 4..].to_vec();
-    if headers
-        .iter()
-        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
-    {
-        body = dechunk(&body);
-    }
-    Resp {
-        status,
-        headers,
-        body: String::from_utf8(body).unwrap(),
-    }
-}
-
 /// One HTTP/1.1 request (`Connection: close`); also used by `cli.rs`.
 pub(crate) async fn request(
     addr: SocketAddr,
@@ -252,26 +182,16 @@ pub(crate) async fn request(
     auth: Option<&str>,
     body: Option<(&str, &[u8])>,
 ) -> Resp {
-    let mut r = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut req = crate::support::http::Request::new(method, path);
     if let Some(a) = auth {
-        r.push_str(&format!("Authorization: {a}\r\n"));
+        req = req.header("Authorization", a);
     }
-    let mut bytes = Vec::new();
-    match body {
-        Some((ctype, b)) => {
-            r.push_str(&format!(
-                "Content-Type: {ctype}\r\nContent-Length: {}\r\n\r\n",
-                b.len()
-            ));
-            bytes.extend_from_slice(r.as_bytes());
-            bytes.extend_from_slice(b);
-        }
-        None => {
-            r.push_str("\r\n");
-            bytes.extend_from_slice(r.as_bytes());
-        }
+    if let Some((ctype, b)) = body {
+        req = req.body(ctype, b);
     }
-    raw(addr, bytes).await
+    let r = req.send(addr).await;
+    assert!(std::str::from_utf8(&r.bytes).is_ok(), "not UTF-8: {r:?}");
+    r
 }
 
 fn bearer(secret: &str) -> String {
@@ -1298,7 +1218,7 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
         key_bytes,
     )
     .unwrap();
-    let key = http::link::LinkKey::new(key_bytes.trim_ascii().to_vec()).unwrap();
+    let key = http::link::LinkKey::new(key_bytes.to_vec()).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_hanbao"))
         .arg("--config")
         .arg(&cfg_path)
@@ -1425,12 +1345,7 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
 }
 
 fn form_body(fields: &[(&str, &str)]) -> Vec<u8> {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{k}={}", http::link::percent(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-        .into_bytes()
+    crate::support::http::form(fields).into_bytes()
 }
 
 async fn send(s: &Server, fields: Vec<(&str, String)>) -> Resp {

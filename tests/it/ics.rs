@@ -16,7 +16,6 @@ use hanbao::mail::ids::calendar_uid;
 use hanbao::store::{self, AnyStore, NewToken, Store, TokenRole};
 use jiff::Timestamp;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// One quarterly report with three reminders and one annual report with
 /// none, for two units.
@@ -93,13 +92,9 @@ async fn token(store: &AnyStore, name: &str, role: TokenRole) -> String {
 
 /// The body of a GET that must answer 200.
 async fn fetch(addr: SocketAddr, path: &str) -> String {
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.unwrap();
-    let text = String::from_utf8(buf).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let r = crate::support::http::Request::get(path).send(addr).await;
+    let head = &r.head;
+    assert!(String::from_utf8(r.bytes.clone()).is_ok(), "UTF-8 feed");
     assert!(head.starts_with("HTTP/1.1 200"), "{path}: {head}");
     assert!(
         head.to_ascii_lowercase()
@@ -110,7 +105,7 @@ async fn fetch(addr: SocketAddr, path: &str) -> String {
         !head.to_ascii_lowercase().contains("chunked"),
         "feeds are sent with a length"
     );
-    body.to_string()
+    r.body
 }
 
 /// Runs `tests/ics_check.py` on `files`; one JSON object per file.

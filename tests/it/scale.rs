@@ -1,5 +1,5 @@
-//! Several real `hanbao run` processes on one PostgreSQL database (issue 6
-//! §1): exactly one leader, one grouped escalation per recipient, takeover
+//! Several real `hanbao run` processes on one PostgreSQL database: exactly
+//! one leader, one grouped escalation per recipient, takeover
 //! after the leader is killed with SIGKILL, and recovery without a restart
 //! after every database connection is terminated or the database is
 //! unreachable for a while.
@@ -12,8 +12,7 @@
 //! asked who leads.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -165,18 +164,11 @@ impl Instance {
     /// not answering.
     fn get(&self, path: &str) -> Option<(u16, String)> {
         let addr = SocketAddr::from(([127, 0, 0, 1], self.http));
-        let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        let req = format!(
-            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
-             Authorization: Bearer {}\r\n\r\n",
-            self.metrics
-        );
-        s.write_all(req.as_bytes()).ok()?;
-        let mut text = String::new();
-        s.read_to_string(&mut text).ok()?;
-        let status: u16 = text.split(' ').nth(1)?.parse().ok()?;
-        Some((status, text.split_once("\r\n\r\n")?.1.to_string()))
+        let r = crate::support::http::Request::get(path)
+            .header("Authorization", &format!("Bearer {}", self.metrics))
+            .send_blocking(addr, Duration::from_secs(5))
+            .ok()?;
+        Some((r.status, r.body))
     }
 
     /// `GET /healthz`: (status, JSON body), or `None` when not answering.

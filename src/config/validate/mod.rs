@@ -28,8 +28,6 @@ mod reminders;
 mod units;
 mod usage;
 
-pub(crate) use daemon::redact_url;
-
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 

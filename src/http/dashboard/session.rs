@@ -13,7 +13,6 @@
 //! without a matching CSRF token (checked in constant time).
 
 use std::collections::HashMap;
-use std::io::Read as _;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -58,9 +57,7 @@ impl std::fmt::Debug for Sessions {
 
 /// 32 bytes from the operating system, in hex.
 fn random_hex() -> std::io::Result<String> {
-    let mut bytes = [0u8; 32];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    crate::primitives::random_hex(32)
 }
 
 impl Sessions {
