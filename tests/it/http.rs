@@ -1130,7 +1130,7 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
         .unwrap_or_else(|| panic!("no secret in {out}"))
         .to_string();
     let (ok, out, _) = hanbao(&["token", "create", "--unit", "so-yte", "--name", "Văn thư"]);
-    assert!(ok && out.contains("unit so-yte"), "{out}");
+    assert!(ok && out.contains("đơn vị so-yte"), "{out}");
     let (ok, _, err) = hanbao(&["token", "create", "--unit", "so-yt", "--name", "x"]);
     assert!(!ok && err.contains("\"so-yte\""), "nearest unit: {err}");
     let (ok, _, _) = hanbao(&["token", "create", "--name", "x"]);
@@ -1239,7 +1239,10 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
 
     // Revoked from another process: refused on the next request.
     let (ok, out, err) = hanbao(&["token", "revoke", "1"]);
-    assert!(ok && out.contains("revoked"), "{out}{err}");
+    assert!(
+        ok && out.contains("Đã thu hồi mã truy cập số 1"),
+        "{out}{err}"
+    );
     let r = request(addr, "GET", "/api/v1/status", Some(&auth), None).await;
     assert_eq!(r.status, 401);
 

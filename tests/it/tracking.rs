@@ -622,7 +622,7 @@ fn status_json_matrix_and_export() {
         "{tunghia}"
     );
 
-    let m = e.ok(&[&["status"][..], &filters].concat());
+    let m = e.ok(&[&["status", "--matrix"][..], &filters].concat());
     assert!(!m.contains('\x1b'), "no colours when not a terminal");
     assert!(
         m.starts_with("Tình hình nộp báo cáo ngày 30/06/2026"),
@@ -1049,4 +1049,66 @@ fn stored_control_characters_reach_the_terminal_escaped() {
             && conflict.contains("do kẻ gian\\rchi-lan"),
         "{conflict}"
     );
+}
+
+/// `hanbao status` by default: a summary per obligation and period that
+/// fits 100 columns whatever the number of units, by name, with the
+/// counts; `--matrix` shows every unit.
+#[test]
+fn status_is_a_summary_within_100_columns_and_the_matrix_on_request() {
+    let e = Env::sample();
+    e.ok(&["submit", OB, H1, "ubnd-binhson", "--on", "15/06/2026"]);
+    e.ok(&["submit", OB, H1, "ubnd-sontinh", "--on", "25/06/2026"]);
+    e.ok(&["waive", OB, H1, "ubnd-lyson", "--reason", "sáp nhập"]);
+    e.ok(&[
+        "extend",
+        OB,
+        H1,
+        "ubnd-tunghia",
+        "--until",
+        "03/07/2026",
+        "--reason",
+        "lũ",
+    ]);
+    let owed = sample().obligation(OB).unwrap().reporters.len();
+    let out = e.ok(&["status", "--at", "2026-06-30"]);
+    for line in out.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "{} columns: {line}",
+            line.chars().count()
+        );
+    }
+    let title: String = sample()
+        .obligation(OB)
+        .unwrap()
+        .title
+        .chars()
+        .take(40)
+        .collect();
+    assert!(out.contains(&title), "{out}");
+    assert!(out.contains(&format!("[{OB}]")), "{out}");
+    let period = out
+        .lines()
+        .skip_while(|l| !l.contains(&format!("[{OB}]")))
+        .find(|l| l.starts_with("  Kỳ 2026-H1, hạn 18/06/2026:"))
+        .unwrap_or_else(|| panic!("{out}"));
+    for want in [
+        format!("đã nhận 2/{} (đúng hạn 1, muộn 1)", owed - 1),
+        format!("quá hạn {}", owed - 4),
+        "gia hạn 1".into(),
+        "miễn nộp 1".into(),
+    ] {
+        assert!(period.contains(&want), "{period}\nwanted: {want}");
+    }
+    assert!(
+        out.contains("  Quá hạn: Văn phòng UBND tỉnh (12 ngày),"),
+        "{out}"
+    );
+    assert!(out.contains("(12 ngày)"), "{out}");
+    assert!(!out.contains("ubnd-moduc"), "names, not ids: {out}");
+
+    let m = e.ok(&["status", "--matrix", "--at", "2026-06-30"]);
+    let row = m.lines().find(|l| l.starts_with("ubnd-moduc")).unwrap();
+    assert!(row.contains("QUÁ HẠN 12 ngày (8 LV)"), "{row}");
 }
