@@ -75,9 +75,10 @@ fn refused(e: TrackingError) -> anyhow::Error {
     anyhow!("{e}")
 }
 
-fn who(ctx: &Ctx<'_>, by: Option<String>) -> String {
-    by.filter(|b| !b.trim().is_empty())
-        .unwrap_or_else(|| ctx.default_actor.clone())
+/// Who records: `--by` (checked by `input::actor`), else the default.
+fn who(ctx: &Ctx<'_>, by: Option<String>) -> Result<String> {
+    let by = input::actor(by.as_deref()).map_err(|p| anyhow!("{p}"))?;
+    Ok(by.unwrap_or_else(|| ctx.default_actor.clone()))
 }
 
 /// The local time of an instant, as people read it.
@@ -171,9 +172,11 @@ pub async fn submit<S: Store>(store: &S, ctx: &Ctx<'_>, a: SubmitArgs) -> Result
             reference: a.reference.as_deref(),
             note: a.note.as_deref(),
         },
+        schedule.opens,
         ctx.today,
     )
     .map_err(|p| anyhow!("{p}"))?;
+    let actor = who(ctx, a.by)?;
     let on = typed.received_on;
     let received_at = match a.at {
         Some(t) => Some(
@@ -191,7 +194,7 @@ pub async fn submit<S: Store>(store: &S, ctx: &Ctx<'_>, a: SubmitArgs) -> Result
         received_at,
         reference: typed.reference,
         note: typed.note,
-        actor: who(ctx, a.by),
+        actor,
         source: Source::Cli,
         correction: a.correct,
     };
@@ -261,13 +264,14 @@ pub struct RevokeArgs {
 pub async fn revoke<S: Store>(store: &S, ctx: &Ctx<'_>, a: RevokeArgs) -> Result<Outcome> {
     let (key, _) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
     let reason = input::revocation(a.reason.as_deref()).map_err(|p| anyhow!("{p}"))?;
+    let actor = who(ctx, a.by)?;
     let rec = store
         .revoke(
             Revocation {
                 key: key.clone(),
                 subject: a.what,
                 reason,
-                actor: who(ctx, a.by),
+                actor,
                 source: Source::Cli,
             },
             ctx.now,
@@ -305,14 +309,16 @@ pub struct ExtendArgs {
 
 pub async fn extend<S: Store>(store: &S, ctx: &Ctx<'_>, a: ExtendArgs) -> Result<Outcome> {
     let (key, schedule) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
-    let typed = input::extension(a.until, schedule.due, &a.reason).map_err(|p| anyhow!("{p}"))?;
+    let typed = input::extension(a.until, schedule.due, ctx.today, &a.reason)
+        .map_err(|p| anyhow!("{p}"))?;
+    let actor = who(ctx, a.by)?;
     let rec = store
         .grant_extension(
             NewExtension {
                 key: key.clone(),
                 until: typed.until,
                 reason: typed.reason,
-                actor: who(ctx, a.by),
+                actor,
                 source: Source::Cli,
             },
             ctx.now,
@@ -352,12 +358,13 @@ pub struct WaiveArgs {
 pub async fn waive<S: Store>(store: &S, ctx: &Ctx<'_>, a: WaiveArgs) -> Result<Outcome> {
     let (key, _) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
     let reason = input::waiver(&a.reason).map_err(|p| anyhow!("{p}"))?;
+    let actor = who(ctx, a.by)?;
     let rec = store
         .grant_waiver(
             NewWaiver {
                 key: key.clone(),
                 reason,
-                actor: who(ctx, a.by),
+                actor,
                 source: Source::Cli,
             },
             ctx.now,

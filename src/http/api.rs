@@ -235,13 +235,21 @@ pub struct WaiverBody {
 
 /// Validates the key against the configuration and the caller: the period
 /// key as stored (canonical form), and the period's due day.
+/// A key the configuration says is owed, with the first day of its
+/// period's window and its due day.
+struct Owed {
+    key: Key,
+    opens: Date,
+    due: Date,
+}
+
 fn owed_key<S: Store>(
     state: &AppState<S>,
     caller: &Caller,
     obligation: &str,
     period: &str,
     unit: &str,
-) -> Result<(Key, Date), ApiError> {
+) -> Result<Owed, ApiError> {
     for (f, v) in [
         ("obligation", obligation),
         ("period", period),
@@ -261,7 +269,11 @@ fn owed_key<S: Store>(
     )?;
     caller.may_act_for(unit)?;
     let d = selection::deadline(&live.cfg, &live.cal, obligation, period, unit)?;
-    Ok((Key::new(obligation, d.period.to_string(), unit), d.due))
+    Ok(Owed {
+        key: Key::new(obligation, d.period.to_string(), unit),
+        opens: d.window.start,
+        due: d.due,
+    })
 }
 
 fn event_json(e: &Event) -> serde_json::Value {
@@ -311,7 +323,8 @@ pub async fn record_submission<S: Store + 'static>(
     caller: Caller,
     ApiJson(b): ApiJson<SubmissionBody>,
 ) -> Result<Response, ApiError> {
-    let (key, _) = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?;
+    let owed = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?;
+    let key = owed.key;
     let received_on = parse_day("received_on", &b.received_on)?;
     let now = Timestamp::now();
     let typed = input::submission(
@@ -320,6 +333,7 @@ pub async fn record_submission<S: Store + 'static>(
             reference: b.reference.as_deref(),
             note: b.note.as_deref(),
         },
+        owed.opens,
         state.live().today(now),
     )?;
     let r = state
@@ -348,7 +362,7 @@ async fn revoke<S: Store + 'static>(
     b: KeyBody,
     subject: Subject,
 ) -> Result<Response, ApiError> {
-    let (key, _) = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?;
+    let key = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?.key;
     if subject != Subject::Submission {
         caller.require_admin()?;
     }
@@ -403,10 +417,11 @@ pub async fn grant_extension<S: Store + 'static>(
     caller: Caller,
     ApiJson(b): ApiJson<ExtensionBody>,
 ) -> Result<Response, ApiError> {
-    let (key, due) = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?;
+    let Owed { key, due, .. } = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?;
     caller.require_admin()?;
     let until = parse_day("until", &b.until)?;
-    let typed = input::extension(until, due, &b.reason)?;
+    let today = state.live().today(Timestamp::now());
+    let typed = input::extension(until, due, today, &b.reason)?;
     let r = state
         .shared
         .store
@@ -430,7 +445,7 @@ pub async fn grant_waiver<S: Store + 'static>(
     caller: Caller,
     ApiJson(b): ApiJson<WaiverBody>,
 ) -> Result<Response, ApiError> {
-    let (key, _) = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?;
+    let key = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?.key;
     caller.require_admin()?;
     let reason = input::waiver(&b.reason)?;
     let r = state

@@ -123,24 +123,14 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// A rule of `input` broken: 422 `invalid`, every problem in English,
-/// each led by its field's JSON name.
+/// A rule of `input` broken: 422 `invalid`, every problem in the
+/// Vietnamese of the command line, each led by its field's JSON name
+/// (`received_on: ngày nhận 21/03/2026 ở tương lai ...`).
 impl From<Problems> for ApiError {
     fn from(problems: Problems) -> ApiError {
         let message = problems
             .iter()
-            .map(|p| match p {
-                Problem::ReceivedInFuture { received_on, today } => {
-                    format!("received_on: {received_on} is after today ({today})")
-                }
-                Problem::TooLong { field, max } => {
-                    format!("{}: longer than {max} characters", field.as_str())
-                }
-                Problem::Missing { field } => format!("{}: must not be empty", field.as_str()),
-                Problem::UntilNotAfterDue { until, due } => {
-                    format!("until: {until} is not after the due day ({due})")
-                }
-            })
+            .map(|p: &Problem| format!("{}: {p}", p.field().as_str()))
             .collect::<Vec<_>>()
             .join("; ");
         ApiError::unprocessable(message)

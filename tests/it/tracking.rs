@@ -1051,6 +1051,228 @@ fn stored_control_characters_reach_the_terminal_escaped() {
     );
 }
 
+/// What people type is checked alike on the command line and in imports:
+/// no control characters, no receipt before the period started, no
+/// extension beyond a year and a day after the due day.
+#[test]
+fn control_characters_backdating_and_far_extensions_are_refused() {
+    let e = Env::sample();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "submit",
+                OB,
+                H1,
+                "ubnd-binhson",
+                "--on",
+                "2026-06-15",
+                "--note",
+                "a\rb",
+            ],
+            "ghi chú có ký tự điều khiển \\r",
+        ),
+        (
+            &[
+                "submit",
+                OB,
+                H1,
+                "ubnd-binhson",
+                "--on",
+                "2026-06-15",
+                "--ref",
+                "1\u{1b}[2J",
+            ],
+            "số văn bản có ký tự điều khiển \\u{1b}",
+        ),
+        (
+            &[
+                "submit",
+                OB,
+                H1,
+                "ubnd-binhson",
+                "--on",
+                "2026-06-15",
+                "--by",
+                "x\ry",
+            ],
+            "người ghi có ký tự điều khiển \\r",
+        ),
+        (
+            &["submit", OB, H1, "ubnd-binhson", "--on", "2025-12-31"],
+            "ngày nhận 31/12/2025 trước khi kỳ báo cáo bắt đầu (01/01/2026)",
+        ),
+        (
+            &["submit", OB, H1, "ubnd-binhson", "--on", "1900-01-01"],
+            "trước khi kỳ báo cáo bắt đầu",
+        ),
+        (
+            &[
+                "extend",
+                OB,
+                H1,
+                "ubnd-moduc",
+                "--until",
+                "2099-01-01",
+                "--reason",
+                "bão",
+            ],
+            "ngày gia hạn 01/01/2099 quá xa: gia hạn được tối đa đến ",
+        ),
+        (
+            &["waive", OB, H1, "ubnd-moduc", "--reason", "sáp\u{7f}nhập"],
+            "lý do có ký tự điều khiển \\u{7f}",
+        ),
+        (
+            &["revoke", OB, H1, "ubnd-moduc", "--reason", "a\u{9b}b"],
+            "lý do có ký tự điều khiển \\u{9b}",
+        ),
+    ];
+    for (args, want) in cases {
+        let err = e.fails(args, 1);
+        assert!(err.contains(want), "{args:?}:\n{err}\nwanted: {want}");
+        assert!(
+            !err.contains(['\r', '\u{1b}', '\u{7f}', '\u{9b}']),
+            "{err:?}"
+        );
+    }
+    let file = e.dir.path().join("nhap.csv");
+    std::fs::write(
+        &file,
+        "obligation,period,unit,received_on,reference,note,by\n\
+         nq121-6thang,2026-H1,ubnd-binhson,31/12/2025,1/BC,,\n\
+         nq121-6thang,2026-H1,ubnd-moduc,15/06/2026,3/BC,,\"chị\u{1b}[2J Lan\"\n\
+         nq121-6thang,2026-H1,ubnd-sontinh,15/06/2026,2/BC,\"dòng 1\rdòng 2\",\n",
+    )
+    .unwrap();
+    let err = e.fails(&["import", file.to_str().unwrap()], 1);
+    for want in [
+        "3 lỗi",
+        "dòng 2, cột received_on: ngày nhận 31/12/2025 trước khi kỳ báo cáo bắt đầu (01/01/2026)",
+        "dòng 3, cột by: người ghi có ký tự điều khiển \\u{1b}",
+        "dòng 4, cột note: ghi chú có ký tự điều khiển \\r",
+    ] {
+        assert!(err.contains(want), "{err}\nwanted: {want}");
+    }
+    // The bounds themselves pass: the first day of the period, and a year
+    // and a day after today (later than the due day, 18/06/2026).
+    e.ok(&["submit", OB, H1, "ubnd-binhson", "--on", "2026-01-01"]);
+    let tz = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+    let today = Timestamp::now()
+        .to_zoned_datetime(tz)
+        .date()
+        .max(date(2026, 6, 18));
+    let latest = today.checked_add(jiff::Span::new().days(366)).unwrap();
+    let after = latest.tomorrow().unwrap().to_string();
+    let err = e.fails(
+        &[
+            "extend",
+            OB,
+            H1,
+            "ubnd-moduc",
+            "--until",
+            &after,
+            "--reason",
+            "bão",
+        ],
+        1,
+    );
+    assert!(
+        err.contains(&format!(
+            "gia hạn được tối đa đến {}",
+            tracking::dmy(latest)
+        )),
+        "{err}"
+    );
+    let latest_iso = latest.to_string();
+    e.ok(&[
+        "extend",
+        OB,
+        H1,
+        "ubnd-moduc",
+        "--until",
+        &latest_iso,
+        "--reason",
+        "bão",
+    ]);
+    assert_eq!(e.ok(&["history"]).lines().count(), 3);
+}
+
+/// An import is bounded: the file's size, its number of rows, the length
+/// of the report of a bad file (its first problems, then how many more,
+/// each cut short); and its `by` column can only name someone as written
+/// on their behalf by the person who ran it.
+#[test]
+fn imports_are_bounded_and_mark_who_wrote_for_whom() {
+    let e = Env::sample();
+    let file = e.dir.path().join("nhap.csv");
+    let header = "obligation,period,unit,received_on\n";
+
+    // Over 16 MiB: refused before anything is read into rows.
+    let f = std::fs::File::create(&file).unwrap();
+    f.set_len(17 * 1024 * 1024).unwrap();
+    let err = e.fails(&["import", file.to_str().unwrap()], 1);
+    assert!(err.contains("lớn hơn 16 MiB"), "{err}");
+    assert!(err.len() < 1000, "{} bytes", err.len());
+
+    // Over 100,000 rows.
+    let row = "nq121-6thang,2026-H1,ubnd-binhson,15/06/2026\n";
+    std::fs::write(&file, format!("{header}{}", row.repeat(100_001))).unwrap();
+    let err = e.fails(&["import", file.to_str().unwrap()], 1);
+    assert!(err.contains("tệp có hơn 100000 dòng dữ liệu"), "{err}");
+    assert!(err.len() < 1000, "{} bytes", err.len());
+
+    // 2,000 bad rows, one with a 100 kB unit id: 100 problems listed, each
+    // short, and the count of the others.
+    let mut text = String::from(header);
+    text.push_str(&format!(
+        "nq121-6thang,2026-H1,{},15/06/2026\n",
+        "x".repeat(100_000)
+    ));
+    for i in 1..2000 {
+        text.push_str(&format!("nq121-6thang,2026-H1,ubnd-{i},15/06/2026\n"));
+    }
+    std::fs::write(&file, text).unwrap();
+    let err = e.fails(&["import", file.to_str().unwrap()], 1);
+    assert!(
+        err.contains("2000 lỗi, không ghi dòng nào"),
+        "{}",
+        &err[..500]
+    );
+    assert!(
+        err.contains("... và 1900 lỗi khác không liệt kê"),
+        "{}",
+        &err[err.len() - 500..]
+    );
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("  dòng ")).count(),
+        100
+    );
+    assert!(err.len() < 50_000, "{} bytes", err.len());
+
+    // `by`: the runner (USER=chi-lan) is always the recorded actor; a `by`
+    // naming someone else (here an API token's actor) is marked.
+    std::fs::write(
+        &file,
+        "obligation,period,unit,received_on,by\n\
+         nq121-6thang,2026-H1,ubnd-binhson,15/06/2026,token:1:Điều phối\n\
+         nq121-6thang,2026-H1,ubnd-sontinh,15/06/2026,chi-lan\n\
+         nq121-6thang,2026-H1,ubnd-moduc,15/06/2026,\n",
+    )
+    .unwrap();
+    e.ok(&["import", file.to_str().unwrap()]);
+    let hist = e.ok(&["history"]);
+    let actor = |unit: &str| {
+        let line = hist.lines().find(|l| l.contains(unit)).unwrap();
+        line.rsplit("  ").next().unwrap().to_string()
+    };
+    assert_eq!(
+        actor("ubnd-binhson"),
+        "chi-lan (ghi thay token:1:Điều phối) (import)"
+    );
+    assert_eq!(actor("ubnd-sontinh"), "chi-lan (import)");
+    assert_eq!(actor("ubnd-moduc"), "chi-lan (import)");
+}
+
 /// `hanbao status` by default: a summary per obligation and period that
 /// fits 100 columns whatever the number of units, by name, with the
 /// counts; `--matrix` shows every unit.

@@ -98,6 +98,7 @@ fn label(form: Subject) -> impl Fn(Field) -> &'static str {
         (Field::Reason, Subject::Extension) => "Lý do gia hạn",
         (Field::Reason, Subject::Waiver) => "Lý do miễn nộp",
         (Field::Reason, Subject::Submission) => "Lý do",
+        (Field::By, _) => "Người ghi",
     }
 }
 
@@ -285,7 +286,7 @@ pub struct SubmissionForm {
 async fn record_submission<S: Store + 'static>(
     State(state): State<AppState<S>>,
     admin: Admin,
-    Owed { key, .. }: Owed,
+    Owed { key, opens, .. }: Owed,
     CsrfForm(f): CsrfForm<SubmissionForm>,
 ) -> Response {
     let now = Timestamp::now();
@@ -297,6 +298,7 @@ async fn record_submission<S: Store + 'static>(
                 reference: Some(&f.reference),
                 note: Some(&f.note),
             },
+            opens,
             state.live().today(now),
         )
         .map_err(|p| html::problems_text(&p, label(Subject::Submission))),
@@ -341,12 +343,12 @@ pub struct ExtensionForm {
 async fn grant_extension<S: Store + 'static>(
     State(state): State<AppState<S>>,
     admin: Admin,
-    Owed { key, due }: Owed,
+    Owed { key, due, .. }: Owed,
     CsrfForm(f): CsrfForm<ExtensionForm>,
 ) -> Response {
     let checked = match parse_date(&f.until) {
         Err(e) => Err(format!("Hạn mới: {e} (ghi dd/mm/yyyy).")),
-        Ok(day) => input::extension(day, due, &f.reason)
+        Ok(day) => input::extension(day, due, state.live().today(Timestamp::now()), &f.reason)
             .map_err(|p| html::problems_text(&p, label(Subject::Extension))),
     };
     let typed = Typed::Extension(ExtensionFields {
