@@ -122,6 +122,7 @@ pub fn load(env: &Environment) -> Result<(Config, Places), InvalidConfig> {
     let result = crate::config::load(&env.config_path().value);
     match result {
         Ok(mut loaded) => {
+            crate::logging::use_time_zone(&loaded.config.daemon.time_zone);
             for w in &loaded.warnings {
                 tracing::warn!("{w}");
             }

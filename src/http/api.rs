@@ -303,7 +303,7 @@ fn recorded(r: Recorded, caller: &Caller, what: &str) -> Response {
         key = %e.key,
         what,
         new = r.is_new(),
-        "API write"
+        "ghi nhận qua API"
     );
     let (status, outcome) = if r.is_new() {
         (StatusCode::CREATED, "recorded")

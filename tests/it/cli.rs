@@ -178,7 +178,7 @@ impl Case {
         let started = Instant::now();
         let text = loop {
             let text = std::fs::read_to_string(&log).unwrap();
-            if text.contains("hanbao running") {
+            if text.contains("hanbao đang chạy") {
                 break text;
             }
             assert!(
@@ -337,7 +337,7 @@ fn every_command_opens_the_same_database(c: &Case) {
     let log = c.run_daemon_briefly();
     assert!(
         log.contains(&format!(
-            "database open backend=\"sqlite\" database={}",
+            "đã mở cơ sở dữ liệu backend=\"sqlite\" database={}",
             url(&c.db)
         )),
         "{}: {log}",
