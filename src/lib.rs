@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod daemon;
 pub mod environment;
+pub mod escape;
 pub mod http;
 pub mod input;
 pub mod link;

@@ -87,13 +87,14 @@ pub fn read_submissions(path: &Path) -> Result<Vec<NewSubmission>> {
     Ok(out)
 }
 
-/// One line of `index.tsv`.
+/// One line of `index.tsv` (the subject, text from templates and the
+/// configuration, as a spreadsheet cell that is never a formula).
 pub fn index_line(m: &SentMessage, tz: &jiff::tz::TimeZone) -> String {
     format!(
         "{}\t{}\t{}\t{}\n",
         tz.to_datetime(m.sent_at).strftime("%Y-%m-%d %H:%M"),
         m.recipients.join(","),
-        m.subject,
+        crate::escape::spreadsheet(&m.subject),
         m.detail
     )
 }

@@ -80,7 +80,7 @@ impl Engine {
         let links = match crate::link::Links::configured(&cfg.daemon) {
             Ok(l) => l,
             Err(e) => {
-                tracing::error!(error = %e, "reminders go out without confirmation links");
+                tracing::error!(error = %e, "thư nhắc sẽ không có liên kết xác nhận");
                 None
             }
         };
@@ -140,11 +140,15 @@ impl Engine {
                         retried = r.retried,
                         failed = r.failed,
                         cancelled = r.cancelled,
-                        "dispatched"
+                        "{}",
+                        crate::outbox::dispatch::summary(&r)
                     );
                 }
             }
-            Err(e) => tracing::error!(error = %e, "dispatch failed; the next tick retries"),
+            Err(e) => tracing::error!(
+                error = %e,
+                "đợt gửi thất bại; lần chạy sau (mỗi phút) sẽ thử lại"
+            ),
         }
     }
 
@@ -159,17 +163,33 @@ impl Engine {
             Ok(r) => {
                 self.plan_once = false;
                 if r.pending + r.skipped + r.superseded > 0 {
+                    let mut what = format!(
+                        "lập lịch thư: {} thư mới chờ gửi, {} thư bỏ qua (không bao giờ gửi)",
+                        r.pending, r.skipped
+                    );
+                    if r.superseded > 0 {
+                        what.push_str(&format!(
+                            ", {} thư đang chờ được thay bằng thư ở mức sau",
+                            r.superseded
+                        ));
+                    }
                     tracing::info!(
                         pending = r.pending,
                         skipped = r.skipped,
                         superseded = r.superseded,
-                        "enqueued"
+                        "{what}"
                     );
+                    for line in crate::outbox::describe(&r, &self.cfg, now) {
+                        tracing::info!("lập lịch thư: {line}");
+                    }
                 }
                 true
             }
             Err(e) => {
-                tracing::error!(error = %e, "planning failed; the next tick retries");
+                tracing::error!(
+                    error = %e,
+                    "lập lịch thư thất bại; lần chạy sau (mỗi phút) sẽ thử lại"
+                );
                 false
             }
         }
@@ -184,7 +204,7 @@ async fn log_waiting<S: Store>(store: &S, e: &Engine, now: Timestamp) {
         return;
     };
     let Some(first) = pending.iter().map(|r| r.next_attempt_at).min() else {
-        tracing::info!("no message waiting");
+        tracing::info!("không có thư nào đang chờ gửi");
         return;
     };
     let tz = &e.cfg.daemon.time_zone;
@@ -196,8 +216,14 @@ async fn log_waiting<S: Store>(store: &S, e: &Engine, now: Timestamp) {
     );
     tracing::info!(
         waiting = pending.len(),
-        next = %tz.to_datetime(at).strftime("%Y-%m-%d %H:%M"),
-        "messages waiting for their time inside the sending hours (local time)"
+        "{} thư đang chờ đến giờ gửi; thư tiếp theo đi lúc {} (giờ gửi {} các ngày làm việc)",
+        pending.len(),
+        crate::logging::local_time(at, tz),
+        format_args!(
+            "{}–{}",
+            e.cfg.daemon.sending_hours.start.strftime("%H:%M"),
+            e.cfg.daemon.sending_hours.end.strftime("%H:%M")
+        )
     );
 }
 
@@ -331,7 +357,7 @@ where
             Box::pin(async move {
                 let e = engine.lock().await;
                 if !leadership.confirm().await.leader {
-                    tracing::info!("digest: another instance leads and sends it");
+                    tracing::info!("bản tổng hợp: tiến trình dẫn dắt (leader) khác gửi");
                     return;
                 }
                 if let Err(err) = crate::outbox::digest::send_digest(
@@ -344,7 +370,7 @@ where
                 )
                 .await
                 {
-                    tracing::error!(error = %err, "digest not sent");
+                    tracing::error!(error = %err, "không gửi được bản tổng hợp");
                 }
             })
         })
@@ -361,10 +387,11 @@ where
                 match store.outbox(Some(OutboxStatus::Failed)).await {
                     Ok(failed) if !failed.is_empty() => tracing::warn!(
                         failed = failed.len(),
-                        "outbox rows failed permanently (listed in the digest)"
+                        "{} thư lỗi vĩnh viễn, không gửi lại (có trong bản tổng hợp và trang /dashboard/outbox)",
+                        failed.len()
                     ),
                     Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "housekeeping"),
+                    Err(e) => tracing::error!(error = %e, "dọn dẹp định kỳ thất bại"),
                 }
             })
         })
@@ -400,14 +427,16 @@ where
                 if heartbeat.is_alive(Instant::now(), TICK_MAX_AGE) {
                     notify::watchdog();
                 } else {
-                    tracing::error!("the scheduler stopped ticking; watchdog pings stopped");
+                    tracing::error!(
+                        "bộ lập lịch đã ngừng chạy; ngừng báo watchdog để systemd khởi động lại"
+                    );
                 }
             }
         })
     });
 
-    notify::ready("running");
-    tracing::info!("hanbao running");
+    notify::ready("đang chạy");
+    tracing::info!("hanbao đang chạy");
     while let Some(Signal::Reload) = signals.recv().await {
         notify::reloading();
         match reload() {
@@ -417,29 +446,29 @@ where
                         tracing::warn!(
                             running = %digest_cron,
                             configured = %new.cfg.daemon.digest,
-                            "daemon.digest changed; the new schedule takes effect at the next restart"
+                            "daemon.digest đã đổi; lịch gửi bản tổng hợp mới có hiệu lực từ lần khởi động lại sau"
                         );
                     }
                     http.reloaded(Some(new.cfg.clone()));
                     *engine.lock().await = new;
-                    tracing::info!("configuration reloaded");
-                    notify::ready("running (configuration reloaded)");
+                    tracing::info!("đã nạp lại cấu hình");
+                    notify::ready("đang chạy (đã nạp lại cấu hình)");
                 }
                 Err(e) => {
                     http.reloaded(None);
-                    tracing::error!(error = %e, "reload failed; keeping the old configuration");
-                    notify::ready("running (reload failed; old configuration kept)");
+                    tracing::error!(error = %e, "nạp lại cấu hình thất bại; giữ cấu hình cũ");
+                    notify::ready("đang chạy (nạp lại thất bại; giữ cấu hình cũ)");
                 }
             },
             Err(report) => {
                 http.reloaded(None);
-                tracing::error!("reload failed; keeping the old configuration:\n{report}");
-                notify::ready("running (reload failed; old configuration kept)");
+                tracing::error!("nạp lại cấu hình thất bại; giữ cấu hình cũ:\n{report}");
+                notify::ready("đang chạy (nạp lại thất bại; giữ cấu hình cũ)");
             }
         }
     }
     notify::stopping();
-    tracing::info!("stopping: finishing the sends in flight");
+    tracing::info!("đang dừng: gửi nốt các thư đang gửi dở");
     stop.store(true, Ordering::Release);
     scheduler.shutdown().await;
     http.stop().await;
@@ -451,6 +480,6 @@ where
     checks.abort();
     leadership.release().await;
     store.close().await;
-    tracing::info!("stopped");
+    tracing::info!("đã dừng");
     Ok(())
 }

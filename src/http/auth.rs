@@ -166,7 +166,7 @@ impl Caller {
             TokenRole::Admin => Ok(()),
             TokenRole::Unit(own) if own == unit => Ok(()),
             TokenRole::Unit(own) => Err(ApiError::forbidden(format!(
-                "this token acts only for unit {own:?}, not {unit:?}"
+                "mã truy cập này chỉ dùng cho đơn vị {own:?}, không dùng được cho {unit:?}"
             ))),
             TokenRole::Feed(_) | TokenRole::Metrics => Err(read_only(&self.token.role)),
         }
@@ -177,7 +177,9 @@ impl Caller {
         if self.is_admin() {
             Ok(())
         } else {
-            Err(ApiError::forbidden("this needs an administrator token"))
+            Err(ApiError::forbidden(
+                "việc này cần mã truy cập quản trị (hanbao token create --admin)",
+            ))
         }
     }
 }

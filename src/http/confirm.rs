@@ -191,6 +191,9 @@ fn bad_link() -> Response {
 struct Report {
     #[serde(skip)]
     key: Key,
+    /// The first day of the period's window: no receipt before it.
+    #[serde(skip)]
+    opens: Date,
     title: String,
     /// In words ("quý I năm 2026").
     period: String,
@@ -236,6 +239,7 @@ fn open<S: Store>(state: &AppState<S>, q: &LinkQuery) -> Result<Report, Box<Resp
     ) {
         Ok(d) => Ok(Report {
             key: Key::new(&d.obligation.id, d.period.to_string(), &d.unit.id),
+            opens: d.window.start,
             title: d.obligation.title.clone(),
             period: crate::outbox::dispatch::period_ref(d.obligation, &d.period.to_string()).label,
             unit_name: d.unit.name.clone(),
@@ -425,6 +429,7 @@ fn label(f: Field) -> &'static str {
         Field::Note => "Ghi chú",
         Field::Until => "Hạn mới",
         Field::Reason => "Lý do",
+        Field::By => "Người ghi",
     }
 }
 
@@ -458,7 +463,7 @@ async fn submit<S: Store + 'static>(
         reference: Some(&f.reference),
         note: None,
     };
-    let reference = match input::submission(typed, today) {
+    let reference = match input::submission(typed, report.opens, today) {
         Ok(c) => c.reference,
         Err(problems) => return invalid(html::problems_text(&problems, label)),
     };

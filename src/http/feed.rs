@@ -61,7 +61,7 @@ fn day_param(name: &str, v: Option<String>, default: Date) -> Result<Date, ApiEr
     match v.filter(|s| !s.is_empty()) {
         None => Ok(default),
         Some(t) => t.parse().map_err(|_| {
-            ApiError::bad_request(format!("{name}: {t:?} is not a date (YYYY-MM-DD)"))
+            ApiError::bad_request(format!("{name}: {t:?} không phải ngày dạng YYYY-MM-DD"))
         }),
     }
 }
@@ -73,7 +73,7 @@ pub async fn feed<S: Store + 'static>(
     Path(file): Path<String>,
     query: Result<Query<FeedQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let Query(q) = query.map_err(|e| ApiError::bad_request(super::api::query_problem(&e)))?;
     let presented = match q.token.as_deref().map(str::trim) {
         None => Presented::Missing,
         Some("") => Presented::Malformed,
@@ -100,7 +100,7 @@ pub async fn feed<S: Store + 'static>(
     };
     let Some(name) = file.strip_suffix(".ics") else {
         return Err(ApiError::not_found(
-            "feeds are /ics/{unit}.ics and /ics/all.ics",
+            "lịch chỉ có ở /ics/{mã đơn vị}.ics và /ics/all.ics",
         ));
     };
     let live = state.live();
@@ -127,7 +127,7 @@ pub async fn feed<S: Store + 'static>(
     let from = day_param("from", q.from, today.checked_sub(span).unwrap_or(today))?;
     let to = day_param("to", q.to, today.checked_add(span).unwrap_or(today))?;
     if to < from {
-        return Err(ApiError::bad_request("to is before from"));
+        return Err(ApiError::bad_request("\"to\" ở trước \"from\""));
     }
     let body = render(cfg, &live.cal, unit.as_deref(), from, to, now);
     let mut resp = body.into_response();

@@ -282,12 +282,26 @@ pub fn problem_sentence(p: &Problem, label: impl Fn(Field) -> &'static str) -> S
             format_date(*received_on),
             format_date(*today)
         ),
+        Problem::ReceivedBeforePeriod { received_on, opens } => format!(
+            "{l} {} ở trước ngày bắt đầu của kỳ báo cáo ({}).",
+            format_date(*received_on),
+            format_date(*opens)
+        ),
         Problem::TooLong { max, .. } => format!("{l} dài quá {max} ký tự."),
         Problem::Missing { .. } => format!("{l} không được để trống."),
+        Problem::ControlCharacter { .. } => {
+            format!("{l} có ký tự điều khiển (xuống dòng, tab, mã ESC...): hãy ghi trên một dòng.")
+        }
         Problem::UntilNotAfterDue { until, due } => format!(
             "{l} {} phải sau hạn gốc {}.",
             format_date(*until),
             format_date(*due)
+        ),
+        Problem::UntilTooLate { until, latest } => format!(
+            "{l} {} quá xa: gia hạn được tối đa đến {} ({} ngày sau hạn gốc hoặc sau hôm nay).",
+            format_date(*until),
+            format_date(*latest),
+            crate::input::MAX_EXTENSION_DAYS
         ),
     }
 }

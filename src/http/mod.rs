@@ -198,14 +198,14 @@ async fn security_headers(req: Request, next: Next) -> Response {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::not_found("no such route")
+    ApiError::not_found("không có đường dẫn này")
 }
 
 async fn method_not_allowed() -> ApiError {
     ApiError::new(
         axum::http::StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
-        "method not allowed on this route",
+        "đường dẫn này không nhận phương thức (method) này",
     )
 }
 

@@ -44,6 +44,45 @@ pub const MAX_PER_RUN: usize = 2000;
 /// configured. Until then it goes back to `pending` with the usual backoff.
 pub const FOREIGN_GRACE: SignedDuration = SignedDuration::from_secs(3600);
 
+/// Why a claimed row is not sent after all (its outbox record and the log).
+const CANCELLED_SETTLED: &str =
+    "đơn vị đã nộp báo cáo, được miễn hoặc được gia hạn sau khi thư được lập";
+const CANCELLED_UNCONFIGURED: &str = "nghĩa vụ hoặc đơn vị không còn trong cấu hình";
+const CANCELLED_LATE: &str = "hạn nộp đã qua trước khi thư nhắc kịp gửi";
+
+/// A notice kind's name (`reminder`, ...) in words.
+pub fn kind_words(kind: &str) -> &'static str {
+    match kind {
+        "reminder" => "thư nhắc hạn",
+        "due_today" => "thư báo đến hạn hôm nay",
+        "overdue" => "thư báo quá hạn",
+        "escalation" => "thư đôn đốc",
+        "digest" => "bản tổng hợp",
+        "test" => "thư thử",
+        _ => "thư",
+    }
+}
+
+/// A dispatch run in words for the daemon's log: the messages sent per
+/// kind, those put back for a retry, failed for good, or cancelled (their
+/// reasons are logged as they are cancelled).
+pub fn summary(r: &DispatchReport) -> String {
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    for m in &r.sent {
+        *kinds.entry(kind_words(m.kind)).or_default() += 1;
+    }
+    let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    let mut out = format!("đợt gửi: đã gửi {} thư", r.sent.len());
+    if !kinds.is_empty() {
+        out.push_str(&format!(" ({})", kinds.join(", ")));
+    }
+    out.push_str(&format!(
+        "; thử lại sau {}; lỗi vĩnh viễn {}; huỷ vì không còn cần {}",
+        r.retried, r.failed, r.cancelled
+    ));
+    out
+}
+
 /// What the dispatcher needs, built once per configuration (and again on reload).
 pub struct Dispatcher<'a> {
     pub cfg: &'a Config,
@@ -260,6 +299,8 @@ impl Dispatcher<'_> {
         let mut grouped: BTreeMap<String, Vec<OutboxRow>> = BTreeMap::new();
         let mut results = Results::default();
         let mut foreign_rows = 0usize;
+        // Rows not sent after all, per (reason, obligation, period).
+        let mut cancelled: BTreeMap<(&str, String, String), usize> = BTreeMap::new();
         for row in rows {
             let is_stopped = states
                 .get(&(row.key.obligation.clone(), row.key.period.clone()))
@@ -284,8 +325,8 @@ impl Dispatcher<'_> {
                     self.cfg.daemon.sending_hours,
                     self.cal,
                 );
-                let error = "the obligation or unit is not in this instance's configuration \
-                             (left for an instance that has it)"
+                let error = "cấu hình của tiến trình này không có nghĩa vụ hoặc đơn vị này \
+                             (để lại cho tiến trình có nó)"
                     .to_string();
                 results.push(
                     row,
@@ -299,18 +340,26 @@ impl Dispatcher<'_> {
                 continue;
             }
             let reason = if is_stopped {
-                Some("the report arrived, was waived or extended".to_string())
+                Some(CANCELLED_SETTLED)
             } else if unknown {
-                Some("the obligation or unit is no longer configured".to_string())
+                Some(CANCELLED_UNCONFIGURED)
             } else if matches!(row.key.kind, OutboxKind::Reminder | OutboxKind::DueToday)
                 && now >= planner::deadline_instant(&self.cfg.daemon.time_zone, row.due_on)
             {
-                Some("the deadline passed before it could be sent".to_string())
+                Some(CANCELLED_LATE)
             } else {
                 None
             };
             if let Some(reason) = reason {
-                results.push(row, Outcome::Cancelled { reason });
+                *cancelled
+                    .entry((reason, row.key.obligation.clone(), row.key.period.clone()))
+                    .or_default() += 1;
+                results.push(
+                    row,
+                    Outcome::Cancelled {
+                        reason: reason.to_string(),
+                    },
+                );
                 report.cancelled += 1;
                 continue;
             }
@@ -325,8 +374,15 @@ impl Dispatcher<'_> {
         if foreign_rows > 0 {
             tracing::warn!(
                 rows = foreign_rows,
-                "outbox rows for obligations or units this configuration lacks, planned \
-                 within the last hour: left for another instance (reload this one?)"
+                "{foreign_rows} thư cho nghĩa vụ hoặc đơn vị mà cấu hình của tiến trình này \
+                 không có, được lập trong vòng một giờ: để lại cho tiến trình khác \
+                 (tiến trình này cần nạp lại cấu hình?)"
+            );
+        }
+        for ((reason, ob, period), n) in &cancelled {
+            tracing::info!(
+                cancelled = n,
+                "huỷ {n} thư {ob} kỳ {period} trước khi gửi: {reason}"
             );
         }
         // Cancellations are recorded before anything is sent.
@@ -434,7 +490,11 @@ impl Dispatcher<'_> {
         };
         for (row, ok) in rows.iter().zip(done) {
             if !ok {
-                tracing::warn!(row = row.id, key = %row.key, "lease lost before the result was recorded");
+                tracing::warn!(
+                    row = row.id,
+                    key = %row.key,
+                    "mất quyền giữ thư (hết hạn lease) trước khi ghi được kết quả; tiến trình khác có thể gửi lại"
+                );
                 report.lost_leases += 1;
             }
         }
@@ -489,7 +549,7 @@ impl Dispatcher<'_> {
             Ok(answered) => answered,
             Err(PrepareFailure::Notice(reason)) => {
                 for row in batch.rows {
-                    tracing::error!(key = %row.key, %reason, "cannot build the notice");
+                    tracing::error!(key = %row.key, %reason, "không dựng được nội dung thư; không gửi");
                     let outcome = Outcome::Failed {
                         error: reason.clone(),
                     };
@@ -517,7 +577,8 @@ impl Dispatcher<'_> {
                     kind = notice.kind.name(),
                     to = %msg.recipients().join(", "),
                     subject = %msg.subject(),
-                    "sent"
+                    "đã gửi {}",
+                    kind_words(notice.kind.name())
                 );
                 report.sent.push(SentMessage {
                     sent_at: now,
@@ -531,7 +592,12 @@ impl Dispatcher<'_> {
             Err(e) if e.is_transient() => {
                 for row in batch.rows {
                     let next = retry_at(now, row.attempts, tz, hours, self.cal);
-                    tracing::warn!(key = %row.key, error = %e, retry_at = %next, "send failed; will retry");
+                    tracing::warn!(
+                        key = %row.key,
+                        error = %e,
+                        "gửi chưa được (lỗi tạm thời); thử lại lúc {}",
+                        crate::logging::local_time(next, tz)
+                    );
                     let outcome = Outcome::Retry {
                         error: e.reason().to_string(),
                         next_attempt_at: next,
@@ -684,7 +750,11 @@ fn failed_permanently(
     report: &mut DispatchReport,
 ) {
     for row in rows {
-        tracing::error!(key = %row.key, error = %e, "send failed permanently; not retried");
+        tracing::error!(
+            key = %row.key,
+            error = %e,
+            "gửi thất bại vĩnh viễn; không thử lại (có trong bản tổng hợp)"
+        );
         let outcome = Outcome::Failed {
             error: e.reason().to_string(),
         };

@@ -23,7 +23,7 @@ use crate::config::model::Config;
 use crate::store::{EnqueueReport, Store, StoreError};
 
 pub use dispatch::{DispatchReport, Dispatcher, SentMessage, period_ref};
-pub use enqueue::{Candidate, LOOKBACK_DAYS, candidates, decide, enqueue_due, stopped};
+pub use enqueue::{Candidate, LOOKBACK_DAYS, candidates, decide, describe, enqueue_due, stopped};
 pub use timing::{backoff, in_sending_hours, next_sending_instant, retry_at};
 
 /// The planning watermark: after the first (full) planning round, later

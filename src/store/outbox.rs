@@ -155,7 +155,7 @@ pub struct OutboxRow {
 }
 
 /// What `enqueue` did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EnqueueReport {
     /// New pending rows.
     pub pending: usize,
@@ -165,6 +165,9 @@ pub struct EnqueueReport {
     pub existing: usize,
     /// Older pending rows cancelled because a later stage was enqueued.
     pub superseded: usize,
+    /// The rows newly written (pending and skipped), in the order given:
+    /// what the daemon's log says was planned.
+    pub written: Vec<NewOutboxRow>,
 }
 
 /// How a claimed row ended (written by the dispatcher that holds the lease).

@@ -490,7 +490,7 @@ impl Store for PgStore {
             return Ok(report);
         }
         let mut tx = self.pool.begin().await?;
-        for r in &rows {
+        for r in rows {
             let inserted = sqlx::query(OUTBOX_INSERT)
                 .bind(&r.key.obligation)
                 .bind(&r.key.period)
@@ -523,6 +523,9 @@ impl Store for PgStore {
                         .rows_affected() as usize;
                 }
                 (true, _) => report.skipped += 1,
+            }
+            if inserted {
+                report.written.push(r);
             }
         }
         tx.commit().await?;

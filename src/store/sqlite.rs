@@ -568,7 +568,7 @@ impl Store for SqliteStore {
             return Ok(report);
         }
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        for r in &rows {
+        for r in rows {
             let inserted = sqlx::query(OUTBOX_INSERT)
                 .bind(&r.key.obligation)
                 .bind(&r.key.period)
@@ -601,6 +601,9 @@ impl Store for SqliteStore {
                         .rows_affected() as usize;
                 }
                 (true, _) => report.skipped += 1,
+            }
+            if inserted {
+                report.written.push(r);
             }
         }
         tx.commit().await?;

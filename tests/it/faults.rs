@@ -213,7 +213,7 @@ fn sent_per_daemon(daemons: &[Daemon]) -> String {
             let n: usize = d
                 .log()
                 .lines()
-                .filter(|l| l.contains("dispatched"))
+                .filter(|l| l.contains("đợt gửi:"))
                 .filter_map(|l| {
                     let at = l.find("sent=")? + "sent=".len();
                     let digits: String = l[at..].chars().take_while(char::is_ascii_digit).collect();
@@ -440,7 +440,7 @@ async fn postgres_restart_mid_run_loses_nothing() {
     stop_all(&mut daemons);
     let failed_runs: usize = daemons
         .iter()
-        .map(|d| d.log().matches("dispatch failed").count())
+        .map(|d| d.log().matches("đợt gửi thất bại").count())
         .sum();
     let t = tally(&store, &sink, expected).await;
     t.print(
@@ -598,7 +598,7 @@ async fn sqlite_locked_by_another_process_waits_and_loses_nothing() {
         under_lock <= 2,
         "sending goes on under the lock: {under_lock}"
     );
-    assert!(!log.contains("dispatch failed"), "{log}");
+    assert!(!log.contains("đợt gửi thất bại"), "{log}");
     assert_eq!((t.rows, t.sent), (expected, expected), "{t:?}");
     assert_eq!((t.lost, t.duplicates, t.unexpected), (0, 0, 0), "{t:?}");
     store.close().await;
@@ -634,7 +634,7 @@ async fn reload_of_one_instance_while_others_run() {
     daemons[0].hup();
     let at_reload = sink.message_count();
     daemons[0]
-        .wait_for_log("configuration reloaded", Duration::from_secs(60))
+        .wait_for_log("đã nạp lại cấu hình", Duration::from_secs(60))
         .await;
     // The reloaded instance plans the new rows at its next tick.
     let planned_by_f1 = new.notifications() - old.notifications();
@@ -659,7 +659,7 @@ async fn reload_of_one_instance_while_others_run() {
     for d in daemons.iter().skip(1) {
         new.write(&files.config(&d.name));
         d.hup();
-        d.wait_for_log("configuration reloaded", Duration::from_secs(60))
+        d.wait_for_log("đã nạp lại cấu hình", Duration::from_secs(60))
             .await;
     }
     let took = wait_until_done(&store, &sink, expected, Duration::from_secs(300), &daemons).await;

@@ -1164,7 +1164,7 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
         .unwrap_or_else(|| panic!("no secret in {out}"))
         .to_string();
     let (ok, out, _) = hanbao(&["token", "create", "--unit", "so-yte", "--name", "Văn thư"]);
-    assert!(ok && out.contains("unit so-yte"), "{out}");
+    assert!(ok && out.contains("đơn vị so-yte"), "{out}");
     let (ok, _, err) = hanbao(&["token", "create", "--unit", "so-yt", "--name", "x"]);
     assert!(!ok && err.contains("\"so-yte\""), "nearest unit: {err}");
     let (ok, _, _) = hanbao(&["token", "create", "--name", "x"]);
@@ -1317,7 +1317,10 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
 
     // Revoked from another process: refused on the next request.
     let (ok, out, err) = hanbao(&["token", "revoke", "1"]);
-    assert!(ok && out.contains("revoked"), "{out}{err}");
+    assert!(
+        ok && out.contains("Đã thu hồi mã truy cập số 1"),
+        "{out}{err}"
+    );
     let r = request(addr, "GET", "/api/v1/status", Some(&auth), None).await;
     assert_eq!(r.status, 401);
 
@@ -1777,6 +1780,189 @@ async fn feeds_refuse_write_capable_tokens_and_feed_tokens_read_nothing_else() {
         )
         .await;
         assert_eq!(r.status, 403);
+    }
+    assert!(
+        s.store
+            .history(&hanbao::store::HistoryFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    s.shutdown().await;
+}
+
+/// Dates a client types are bounded (a receipt inside the period or after
+/// it, never before it started: no backdating; an extension within a year
+/// and a day of the due day), control characters are refused, and the
+/// messages are Vietnamese while the codes stay stable.
+#[tokio::test]
+async fn hostile_dates_and_control_characters_are_refused_in_vietnamese() {
+    let s = start(None).await;
+    let a = &s.admin;
+    let ext = |until: &str| {
+        json!({"obligation": "bc-quy", "period": "2026-Q1", "unit": "so-yte",
+               "until": until, "reason": "bão"})
+    };
+    // A year and a day after today (later than the due day, 20/03/2026).
+    let today = s
+        .state
+        .live()
+        .today(Timestamp::now())
+        .max(jiff::civil::date(2026, 3, 20));
+    let latest = today.checked_add(jiff::Span::new().days(366)).unwrap();
+    let after_latest = latest.tomorrow().unwrap().to_string();
+    let mut control = sub("so-yte", "2026-03-18", "15/BC");
+    control["note"] = json!("đã nhận\u{1b}[2J\rroot");
+    let mut cr_reference = sub("so-yte", "2026-03-18", "15/BC\rthật");
+    cr_reference["note"] = json!("ok");
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "/api/v1/submissions",
+            sub("so-yte", "-009999-01-01", "x"),
+            "received_on: ngày nhận 01/01/-9999 trước khi kỳ báo cáo bắt đầu",
+        ),
+        (
+            "/api/v1/submissions",
+            sub("so-yte", "1900-01-01", "x"),
+            "trước khi kỳ báo cáo bắt đầu (01/01/2026)",
+        ),
+        (
+            "/api/v1/submissions",
+            sub("so-yte", "2025-12-31", "x"),
+            "ngày nhận 31/12/2025 trước khi kỳ báo cáo bắt đầu (01/01/2026)",
+        ),
+        (
+            "/api/v1/submissions",
+            control,
+            "note: ghi chú có ký tự điều khiển",
+        ),
+        (
+            "/api/v1/submissions",
+            cr_reference,
+            "reference: số văn bản có ký tự điều khiển \\r",
+        ),
+        (
+            "/api/v1/extensions",
+            ext("9999-12-31"),
+            "until: ngày gia hạn 31/12/9999 quá xa: gia hạn được tối đa đến ",
+        ),
+        ("/api/v1/extensions", ext(&after_latest), "quá xa"),
+        (
+            "/api/v1/waivers",
+            json!({"obligation": "bc-quy", "period": "2026-Q1", "unit": "so-yte", "reason": "x\u{0}y"}),
+            "reason: lý do có ký tự điều khiển \\0",
+        ),
+        (
+            "/api/v1/submissions",
+            json!({"obligation": "bc-quy", "period": "2026-Q1", "unit": "so-yte"}),
+            "thiếu trường `received_on`",
+        ),
+    ];
+    for (path, body, want) in cases {
+        let r = post(&s, path, a, body.clone()).await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (422, "invalid"),
+            "{path} {body}: {r:?}"
+        );
+        let message = r.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(
+            message.contains(want),
+            "{path} {body}: {message}\nwanted: {want}"
+        );
+    }
+    // The bounds themselves are accepted.
+    let r = post(&s, "/api/v1/extensions", a, ext(&latest.to_string())).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let r = post(
+        &s,
+        "/api/v1/submissions",
+        a,
+        sub("so-taichinh", "2026-01-01", "1/BC"),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    // People read the messages of the other refusals too.
+    let r = post(
+        &s,
+        "/api/v1/submissions",
+        &s.yte,
+        sub("so-taichinh", "2026-03-18", "x"),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("mã truy cập này chỉ dùng cho đơn vị \"so-yte\""),
+        "{r:?}"
+    );
+    let r = post(
+        &s,
+        "/api/v1/waivers",
+        &s.yte,
+        json!({"obligation": "bc-quy", "period": "2026-Q1", "unit": "so-yte", "reason": "x"}),
+    )
+    .await;
+    assert!(r.body.contains("mã truy cập quản trị"), "{r:?}");
+    let r = get(&s, "/api/v1/nope", Some(a)).await;
+    assert_eq!((r.status, r.error_code().as_str()), (404, "not_found"));
+    assert!(r.body.contains("không có đường dẫn này"), "{r:?}");
+    let history = s
+        .store
+        .history(&hanbao::store::HistoryFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        history.len(),
+        2,
+        "only the two accepted writes: {history:?}"
+    );
+    s.shutdown().await;
+}
+
+/// A confirmation link cannot backdate a receipt to before the period.
+#[tokio::test]
+async fn a_confirmation_link_cannot_backdate_a_receipt() {
+    use hanbao::http::link::{LinkKey, LinkScope};
+    let s = start(None).await;
+    let key = LinkKey::new(b"0123456789abcdef0123456789abcdef".to_vec()).unwrap();
+    assert!(s.state.set_link_key(key.clone()));
+    let link = LinkScope {
+        obligation: "bc-quy".into(),
+        period: "2026-Q1".into(),
+        unit: "so-yte".into(),
+        expires: Timestamp::now().as_second() + 86_400,
+    };
+    let sig = link.sign(&key);
+    let e = link.expires.to_string();
+    for (on, reference) in [
+        ("1900-01-01", "15/BC"),
+        ("31/12/2025", "15/BC"),
+        ("18/03/2026", "15/BC\u{1b}[2J"),
+    ] {
+        let r = send(
+            &s,
+            vec![
+                ("o", "bc-quy".into()),
+                ("p", "2026-Q1".into()),
+                ("u", "so-yte".into()),
+                ("e", e.clone()),
+                ("s", sig.clone()),
+                ("reference", reference.into()),
+                ("received_on", on.into()),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, 422, "{on}: {r:?}");
+        assert!(
+            r.body
+                .contains("trước ngày bắt đầu của kỳ báo cáo (01/01/2026)")
+                || r.body.contains("ký tự điều khiển"),
+            "{on}: {}",
+            r.body
+        );
     }
     assert!(
         s.store

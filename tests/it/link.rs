@@ -148,11 +148,13 @@ impl Rig {
     }
 }
 
-/// The 2027-Q1 season (due "ngày 20" of the quarter's last month) walked
-/// one working morning at a time through March and April 2027 (a year
-/// ahead, so the links, valid until 30 days after the deadline, are live
-/// for the real clock of the HTTP side). Dates are not hard-coded: the
-/// test keys on which messages arrive.
+/// The season of the quarter the real clock is in (due "ngày 20" of the
+/// quarter's last month), walked one working morning at a time through
+/// that month and the next: the HTTP side reads the real clock, so the
+/// links (valid until 30 days after the deadline) are live, and the day
+/// the unit confirms (today) is inside the period, as a receipt must be.
+/// The obligation starts with that quarter, so no earlier period is owed.
+/// Dates are not hard-coded: the test keys on which messages arrive.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reminder_link_confirms_over_http_and_stops_the_reminders() {
     let sink = SmtpSink::start().await;
@@ -166,7 +168,19 @@ async fn reminder_link_confirms_over_http_and_stops_the_reminders() {
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let text = config_text(&state_dir, &format!("http://{addr}/"));
+    let today = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh")
+        .unwrap()
+        .to_datetime(Timestamp::now())
+        .date();
+    let quarter = (today.month() - 1) / 3 + 1;
+    let period = format!("{}-Q{quarter}", today.year());
+    let opens = date(today.year(), quarter * 3 - 2, 1);
+    let due_month = date(today.year(), quarter * 3, 1);
+    let month_after = due_month.checked_add(jiff::Span::new().months(1)).unwrap();
+    let text = config_text(&state_dir, &format!("http://{addr}/")).replace(
+        "active_from = \"01/01/2027\"",
+        &format!("active_from = \"{}\"", opens.strftime("%d/%m/%Y")),
+    );
     let mut cfg = hanbao::config::load_str("l.toml", &text)
         .unwrap_or_else(|e| panic!("{e}"))
         .config;
@@ -208,10 +222,10 @@ async fn reminder_link_confirms_over_http_and_stops_the_reminders() {
         planning: Planning::default(),
     };
 
-    // Walk March 2027 until the reminders arrive.
-    let mut day = date(2027, 3, 1);
+    // Walk the due month until the reminders arrive.
+    let mut day = due_month;
     while sink.message_count() == 0 {
-        assert!(day < date(2027, 3, 31), "no reminder in March 2027");
+        assert!(day < month_after, "no reminder in the due month");
         rig.tick(vn(day, 8, 0)).await;
         day = day.tomorrow().unwrap();
     }
@@ -236,7 +250,7 @@ async fn reminder_link_confirms_over_http_and_stops_the_reminders() {
     let field = |k: &str| query.iter().find(|(n, _)| n == k).unwrap().1.clone();
     assert_eq!(
         (field("o"), field("p"), field("u")),
-        ("bc-quy".into(), "2027-Q1".into(), "so-yte".into())
+        ("bc-quy".into(), period.clone(), "so-yte".into())
     );
     let to_tc = first.iter().find(|m| m.rcpt_to == [TC]).unwrap();
     let tc_url = link_in(to_tc).unwrap();
@@ -246,10 +260,6 @@ async fn reminder_link_confirms_over_http_and_stops_the_reminders() {
     let (status, body) = http(addr, "GET", path, None).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("<form") && body.contains("Sở Y tế"), "{body}");
-    let today = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh")
-        .unwrap()
-        .to_datetime(Timestamp::now())
-        .date();
     let today_date = today;
     let today = today.to_string();
     let mut fields: Vec<(&str, &str)> = query
@@ -290,7 +300,7 @@ async fn reminder_link_confirms_over_http_and_stops_the_reminders() {
     // its due-day and overdue notices, each with its own link; the
     // escalation to the supervisor carries none.
     let before = sink.message_count();
-    while day < date(2027, 4, 30) {
+    while day < month_after.last_of_month() {
         rig.tick(vn(day, 8, 0)).await;
         day = day.tomorrow().unwrap();
     }

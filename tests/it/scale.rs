@@ -377,7 +377,7 @@ async fn three_instances_one_leader_one_escalation_and_takeover_after_kill_9() {
     assert!(
         instances[new_leader]
             .log_text()
-            .contains("leadership acquired"),
+            .contains("đã nhận quyền dẫn dắt"),
         "{}",
         logs(&instances)
     );
@@ -604,8 +604,8 @@ async fn instances_survive_connection_loss_and_an_unreachable_database() {
         assert_eq!(i.child.id(), *pid);
     }
     let log = logs(&instances);
-    assert!(log.contains("cannot reach the database"), "{log}");
-    assert!(log.contains("the database answers again"), "{log}");
+    assert!(log.contains("không kết nối được cơ sở dữ liệu"), "{log}");
+    assert!(log.contains("cơ sở dữ liệu đã trả lời lại"), "{log}");
     killer.close().await;
     for i in instances {
         i.stop();

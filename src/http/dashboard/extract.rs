@@ -28,10 +28,11 @@ use super::page::{bad_csrf, bad_form, error_page};
 use super::session::Admin;
 
 /// A report the configuration says is owed: its key (the period in its
-/// canonical form) and its due day.
+/// canonical form), the first day of its period's window and its due day.
 #[derive(Debug, Clone)]
 pub struct Owed {
     pub key: Key,
+    pub opens: Date,
     pub due: Date,
 }
 
@@ -61,6 +62,7 @@ impl<S: Store + 'static> FromRequestParts<AppState<S>> for Owed {
         match tracking::resolve(&live.cfg, &live.cal, &obligation, &period, &unit) {
             Ok(d) => Ok(Owed {
                 key: Key::new(&d.obligation.id, d.period.to_string(), &d.unit.id),
+                opens: d.window.start,
                 due: d.due,
             }),
             Err(e) => Err(not_owed(&e)),

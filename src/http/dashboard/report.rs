@@ -106,6 +106,7 @@ fn label(form: Subject) -> impl Fn(Field) -> &'static str {
         (Field::Reason, Subject::Extension) => "Lý do gia hạn",
         (Field::Reason, Subject::Waiver) => "Lý do miễn nộp",
         (Field::Reason, Subject::Submission) => "Lý do",
+        (Field::By, _) => "Người ghi",
     }
 }
 
@@ -345,7 +346,7 @@ pub struct SubmissionForm {
 async fn record_submission<S: Store + 'static>(
     State(state): State<AppState<S>>,
     admin: Admin,
-    Owed { key, .. }: Owed,
+    Owed { key, opens, .. }: Owed,
     CsrfForm(f): CsrfForm<SubmissionForm>,
 ) -> Response {
     let now = Timestamp::now();
@@ -368,6 +369,7 @@ async fn record_submission<S: Store + 'static>(
                 reference: Some(&f.reference),
                 note: Some(&f.note),
             },
+            opens,
             state.live().today(now),
         )
         .map_err(|p| html::problems_text(&p, &labels))
@@ -430,7 +432,7 @@ pub struct ExtensionForm {
 async fn grant_extension<S: Store + 'static>(
     State(state): State<AppState<S>>,
     admin: Admin,
-    Owed { key, due }: Owed,
+    Owed { key, due, .. }: Owed,
     CsrfForm(f): CsrfForm<ExtensionForm>,
 ) -> Response {
     let labels = label(Subject::Extension);
@@ -443,7 +445,8 @@ async fn grant_extension<S: Store + 'static>(
         return show(&state, &admin, &key, StatusCode::OK, typed).await;
     }
     let checked = date_field::read(labels(Field::Until), &f.until).and_then(|day| {
-        input::extension(day, due, &f.reason).map_err(|p| html::problems_text(&p, &labels))
+        input::extension(day, due, state.live().today(Timestamp::now()), &f.reason)
+            .map_err(|p| html::problems_text(&p, &labels))
     });
     let checked = match checked {
         Ok(c) => c,

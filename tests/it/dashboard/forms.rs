@@ -128,6 +128,7 @@ async fn forms_check_csrf_origin_and_input_then_write_and_redirect() {
         ("2026-02-30", "r", "không tồn tại"),
         ("20/03/2026", "r", "phải sau hạn gốc 20/03/2026"),
         ("2026-04-30", "  ", "Lý do gia hạn không được để trống"),
+        ("2099-04-30", "r", "Hạn mới 30/04/2099 quá xa"),
     ] {
         let r = s
             .post(
@@ -140,15 +141,33 @@ async fn forms_check_csrf_origin_and_input_then_write_and_redirect() {
         assert!(r.body.contains(text), "{}", r.body);
     }
     assert!(s.history("so-taichinh").await.is_empty());
+    // Two months from today: after the due day, within a year and a day.
+    let until = s
+        .state
+        .live()
+        .today(Timestamp::now())
+        .checked_add(jiff::Span::new().days(60))
+        .unwrap();
+    let until_text = until.to_string();
     let mut fields = vec![
         ("csrf", csrf.as_str()),
-        ("until", "2099-04-30"),
+        ("until", until_text.as_str()),
         ("reason", "Công văn 5/UBND"),
     ];
     let r = s.post(&ext, Some(&cookie), &fields).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert!(r.body.contains("thứ Năm, ngày 30 tháng 4 năm 2099"));
-    assert!(r.body.contains("name=\"until\" value=\"30/04/2099\""));
+    assert!(r.body.contains(&format!(
+        "ngày {} tháng {} năm {}",
+        until.day(),
+        until.month(),
+        until.year()
+    )));
+    assert!(r.body.contains(&format!(
+        "name=\"until\" value=\"{:02}/{:02}/{}\"",
+        until.day(),
+        until.month(),
+        until.year()
+    )));
     assert!(s.history("so-taichinh").await.is_empty());
     fields.push(("step", "record"));
     let r = s.post(&ext, Some(&cookie), &fields).await;
@@ -157,10 +176,15 @@ async fn forms_check_csrf_origin_and_input_then_write_and_redirect() {
     assert_eq!(ev.len(), 1);
     assert_eq!(
         (ev[0].subject, ev[0].due_on),
-        (Subject::Extension, Some(date(2099, 4, 30)))
+        (Subject::Extension, Some(until))
     );
     let page = s.get(tc, Some(&cookie)).await;
-    assert!(page.body.contains("Đã ghi: gia hạn đến 30/04/2099."));
+    assert!(page.body.contains(&format!(
+        "Đã ghi: gia hạn đến {:02}/{:02}/{}.",
+        until.day(),
+        until.month(),
+        until.year()
+    )));
     assert!(page.body.contains("data-state=\"extended\""));
     // Waiver.
     let wv = format!("{tc}/waiver");
