@@ -1174,7 +1174,7 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
         "token", "create", "--feed", "--unit", "so-yte", "--name", "Lịch",
     ]);
     assert!(
-        ok && out.contains("read-only feed of unit so-yte")
+        ok && out.contains("chỉ đọc lịch của đơn vị so-yte")
             && out.contains("/ics/so-yte.ics?token="),
         "{out}{err}"
     );
@@ -1184,11 +1184,14 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
         .unwrap()
         .to_string();
     let (ok, out, _) = hanbao(&["token", "create", "--feed", "--all", "--name", "Lịch chung"]);
-    assert!(ok && out.contains("every feed"), "{out}");
+    assert!(ok && out.contains("chỉ đọc mọi lịch"), "{out}");
     let (ok, out, _) = hanbao(&["token", "create", "--metrics", "--name", "prometheus"]);
-    assert!(ok && out.contains("read-only metrics"), "{out}");
+    assert!(ok && out.contains("chỉ đọc số liệu vận hành"), "{out}");
     let (ok, _, err) = hanbao(&["token", "create", "--feed", "--name", "x"]);
-    assert!(!ok && err.contains("--unit ID or --all"), "{err}");
+    assert!(
+        !ok && err.contains("--unit MÃ_ĐƠN_VỊ") && err.contains("--all"),
+        "{err}"
+    );
     for bad in [
         &["--admin", "--feed", "--all"][..],
         &["--all"][..],
@@ -1205,8 +1208,21 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
         ok && out.contains("Điều phối") && out.contains("so-yte"),
         "{out}"
     );
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| {
+            l.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect()
+        })
+        .collect();
+    let row_of = |role: &str, unit: &str| {
+        rows.iter()
+            .any(|r| r.get(1) == Some(&role) && r.get(2) == Some(&unit))
+    };
     assert!(
-        out.contains("\tfeed\tso-yte\t") && out.contains("\tfeed\t*\t"),
+        row_of("đọc lịch", "so-yte") && row_of("đọc lịch", "*") && row_of("số liệu vận hành", "-"),
         "{out}"
     );
     assert!(!out.contains(&secret), "list never shows secrets");
