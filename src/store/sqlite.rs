@@ -1,14 +1,18 @@
 //! The SQLite backend: the embedded default.
 //!
-//! The file and its directory are created on first use; WAL lets readers
-//! run beside the one writer; a busy timeout makes a writer wait for the
-//! lock (held by another task or process) instead of failing. Every write is
-//! a `BEGIN IMMEDIATE` transaction: it takes the write lock before reading,
-//! so two writers can never deadlock upgrading read locks.
+//! The file (mode 0600) and its missing directories (0700) are created on
+//! first use, private whatever the umask; WAL lets readers run beside the
+//! one writer; a busy timeout makes a writer wait for the lock (held by
+//! another task or process) instead of failing. Every write is a `BEGIN
+//! IMMEDIATE` transaction: it takes the write lock before reading, so two
+//! writers can never deadlock upgrading read locks.
 //!
 //! Must not: read the clock, or write anything but appends to `events`.
 
 use std::collections::{BTreeSet, HashMap};
+use std::fs::{DirBuilder, Permissions};
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -246,13 +250,8 @@ impl SqliteStore {
                 conn: None,
             }))
         });
-        if !in_memory
-            && let Some(dir) = options.get_filename().parent()
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                StoreError::Open(format!("cannot create directory {}: {e}", dir.display()))
-            })?;
+        if !in_memory {
+            create_private(options.get_filename())?;
         }
         let pool = if in_memory {
             // Each connection to :memory: is its own database: keep exactly one.
@@ -328,6 +327,53 @@ impl SqliteStore {
                 Ok(Recorded::New(e))
             }
         }
+    }
+}
+
+/// Creates the database file (mode 0600) and its missing directories (mode
+/// 0700), whatever the umask, before SQLite opens it: SQLite would create
+/// the file 0644 less the umask, readable by every account outside systemd
+/// (whose unit sets `UMask=0027`). The -wal and -shm files SQLite creates
+/// later take the database file's mode. An existing file or directory is
+/// left as it is.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        create_private_dirs(dir).map_err(|e| {
+            StoreError::Open(format!("cannot create directory {}: {e}", dir.display()))
+        })?;
+    }
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
+    match created {
+        // The mode given to open(2) is narrowed by the umask: set it exactly.
+        Ok(file) => file.set_permissions(Permissions::from_mode(0o600)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+    .map_err(|e| StoreError::Open(format!("cannot create {}: {e}", path.display())))
+}
+
+/// `create_dir_all` with mode 0700 for every directory it creates: the
+/// state directory holds the database, the link key and the mail written
+/// as files, none of which another account needs.
+fn create_private_dirs(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        create_private_dirs(parent)?;
+    }
+    match DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => std::fs::set_permissions(dir, Permissions::from_mode(0o700)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(e) => Err(e),
     }
 }
 
