@@ -604,6 +604,53 @@ async fn sqlite_memory_url_works_with_one_connection() {
     assert_eq!(s.current("bc-quy", "2026-Q1").await.unwrap().len(), 1);
 }
 
+/// Outside systemd nothing narrows the umask: the SQLite database, its
+/// -wal and -shm files and the directories the store creates for it are
+/// private whatever the umask (000 here, in a child process: the umask
+/// belongs to the whole process).
+#[tokio::test]
+async fn sqlite_database_is_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state/nested/hanbao.db");
+    let url = format!("sqlite://{}", db.display());
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 000 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_hanbao"))
+        .arg("--config")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/quang-ngai-4040.toml"
+        ))
+        .arg("status")
+        .env("HANBAO_DATABASE", &url)
+        .env_remove("HANBAO_STATE_DIR")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode(&db), 0o600, "database");
+    assert_eq!(mode(&dir.path().join("state/nested")), 0o700);
+    assert_eq!(mode(&dir.path().join("state")), 0o700);
+
+    // Written to from this process: the -wal and -shm files SQLite creates
+    // take the database's mode.
+    let s = store::open(&url).await.unwrap();
+    s.record_submission(submission("u1", date(2026, 4, 8), "1"), at(0))
+        .await
+        .unwrap();
+    for suffix in ["-wal", "-shm"] {
+        let path = db.with_file_name(format!("hanbao.db{suffix}"));
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    }
+    s.close().await;
+}
+
 async fn tokens_store_hashes_and_revoke(b: &Backend) {
     use hanbao::store::{NewToken, TokenRole};
     let s = b.open().await;
