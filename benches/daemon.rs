@@ -26,9 +26,10 @@ use hanbao::config::model::Config;
 use hanbao::mail::{Composer, Mailer, Templates};
 use hanbao::outbox::dispatch::BATCH;
 use hanbao::outbox::{Dispatcher, Planning};
-use hanbao::store::{Outcome, SqliteStore, Store};
+use hanbao::store::{Outcome, Store};
 use jiff::Timestamp;
 
+use hanbao::store::Outbox;
 use testkit::plain_smtp::plain_clients;
 use testkit::smtp::{SinkOptions, SmtpSink};
 
@@ -68,8 +69,8 @@ fn now() -> Timestamp {
 }
 
 /// A fresh database with the N reminders pending.
-async fn enqueued(cfg: &Config, cal: &WorkCalendar, dir: &std::path::Path) -> SqliteStore {
-    let store = SqliteStore::open(&format!("sqlite://{}/bench.db", dir.display()))
+async fn enqueued(cfg: &Config, cal: &WorkCalendar, dir: &std::path::Path) -> Store {
+    let store = hanbao::store::open(&format!("sqlite://{}/bench.db", dir.display()))
         .await
         .expect("open");
     let r = Planning::default()

@@ -40,6 +40,7 @@ use crate::tracking::{self, TrackingError, dmy};
 
 use super::Context;
 use super::record::{Ctx, Outcome, recording, store_message};
+use crate::store::Records;
 
 /// Arguments of `hanbao import`.
 #[derive(clap::Args, Debug, Clone)]
@@ -441,8 +442,8 @@ fn clean(v: &Option<String>) -> Option<&str> {
 /// Checks the rows against what the database has in effect and against
 /// each other, reporting every conflict (the store re-checks inside its
 /// transaction).
-pub async fn check_against_store<S: Store>(
-    store: &S,
+pub async fn check_against_store(
+    store: &Store,
     ctx: &Ctx<'_>,
     rows: &[(u64, NewSubmission)],
 ) -> Result<Vec<RowError>> {
@@ -509,12 +510,7 @@ pub async fn check_against_store<S: Store>(
 }
 
 /// The whole import: parse, check, write all or nothing.
-pub async fn import_csv<S: Store>(
-    store: &S,
-    ctx: &Ctx<'_>,
-    name: &str,
-    bytes: &[u8],
-) -> Result<Outcome> {
+pub async fn import_csv(store: &Store, ctx: &Ctx<'_>, name: &str, bytes: &[u8]) -> Result<Outcome> {
     let rows = match parse(ctx, bytes, &ctx.default_actor) {
         Ok(rows) => rows,
         Err(errors) => return Ok(refusal(name, &errors)),

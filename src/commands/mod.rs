@@ -17,7 +17,7 @@ use anyhow::{Context as _, Result};
 
 use crate::config::model::Config;
 use crate::environment::{Access, Environment, Places};
-use crate::store::AnyStore;
+use crate::store::Store;
 
 pub mod calendar;
 pub mod check;
@@ -105,7 +105,7 @@ impl Context {
     /// Opens the database of `places` for `access`, refusing to create one
     /// where it may not (`environment::Access`). With `--verbose`, says
     /// which database on stderr.
-    pub async fn open_store(&self, places: &Places, access: Access) -> Result<AnyStore> {
+    pub async fn open_store(&self, places: &Places, access: Access) -> Result<Store> {
         if self.verbose {
             eprintln!("{}", places.database_line());
         }

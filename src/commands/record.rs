@@ -26,12 +26,13 @@ use crate::escape::terminal as shown;
 use crate::input;
 use crate::status::{self, Tracking};
 use crate::store::{
-    Action, AnyStore, Event, HistoryFilter, Key, NewExtension, NewSubmission, NewWaiver, Recorded,
+    Action, Event, HistoryFilter, Key, NewExtension, NewSubmission, NewWaiver, Recorded,
     Revocation, Source, Store, StoreError, Subject,
 };
 use crate::tracking::{self, TrackingError, dmy};
 
 use super::{Context, block_on, finish, parse_date};
+use crate::store::Records;
 
 /// What every recording command needs.
 pub struct Ctx<'a> {
@@ -164,7 +165,7 @@ pub struct SubmitArgs {
     pub correct: bool,
 }
 
-pub async fn submit<S: Store>(store: &S, ctx: &Ctx<'_>, a: SubmitArgs) -> Result<Outcome> {
+pub async fn submit(store: &Store, ctx: &Ctx<'_>, a: SubmitArgs) -> Result<Outcome> {
     let (key, schedule) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
     let typed = input::submission(
         input::Submission {
@@ -261,7 +262,7 @@ pub struct RevokeArgs {
     pub by: Option<String>,
 }
 
-pub async fn revoke<S: Store>(store: &S, ctx: &Ctx<'_>, a: RevokeArgs) -> Result<Outcome> {
+pub async fn revoke(store: &Store, ctx: &Ctx<'_>, a: RevokeArgs) -> Result<Outcome> {
     let (key, _) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
     let reason = input::revocation(a.reason.as_deref()).map_err(|p| anyhow!("{p}"))?;
     let actor = who(ctx, a.by)?;
@@ -307,7 +308,7 @@ pub struct ExtendArgs {
     pub by: Option<String>,
 }
 
-pub async fn extend<S: Store>(store: &S, ctx: &Ctx<'_>, a: ExtendArgs) -> Result<Outcome> {
+pub async fn extend(store: &Store, ctx: &Ctx<'_>, a: ExtendArgs) -> Result<Outcome> {
     let (key, schedule) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
     let typed = input::extension(a.until, schedule.due, ctx.today, &a.reason)
         .map_err(|p| anyhow!("{p}"))?;
@@ -355,7 +356,7 @@ pub struct WaiveArgs {
     pub by: Option<String>,
 }
 
-pub async fn waive<S: Store>(store: &S, ctx: &Ctx<'_>, a: WaiveArgs) -> Result<Outcome> {
+pub async fn waive(store: &Store, ctx: &Ctx<'_>, a: WaiveArgs) -> Result<Outcome> {
     let (key, _) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
     let reason = input::waiver(&a.reason).map_err(|p| anyhow!("{p}"))?;
     let actor = who(ctx, a.by)?;
@@ -387,7 +388,7 @@ pub const ARCHIVED: &str = "(đã lưu trữ)";
 /// `hanbao history`: every event matching the filter, oldest first, in
 /// local time. Ids may be archived (in the database, not in the config);
 /// an id in neither is refused with the nearest ids.
-pub async fn history<S: Store>(store: &S, cfg: &Config, filter: HistoryFilter) -> Result<Outcome> {
+pub async fn history(store: &Store, cfg: &Config, filter: HistoryFilter) -> Result<Outcome> {
     let known = store.known_ids().await?;
     if let Some(o) = &filter.obligation
         && cfg.obligation(o).is_none()
@@ -502,7 +503,7 @@ pub struct HistoryArgs {
 /// recording command; `by` is the default actor when given (`import --by`).
 pub fn recording<F>(ctx: &Context, access: Access, by: Option<&str>, f: F) -> Result<ExitCode>
 where
-    F: for<'c> AsyncFnOnce(&'c AnyStore, &'c Ctx<'c>) -> Result<Outcome>,
+    F: for<'c> AsyncFnOnce(&'c Store, &'c Ctx<'c>) -> Result<Outcome>,
 {
     let (cfg, places) = ctx.load()?;
     let c = ctx.tracking(&cfg, by);

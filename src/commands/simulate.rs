@@ -21,7 +21,7 @@ use crate::config::model::{Config, Transport};
 use crate::mail::{Composer, Mailer, Templates};
 use crate::outbox::SentMessage;
 use crate::outbox::simulate::simulate_each;
-use crate::store::{Key, NewSubmission, Source, SqliteStore};
+use crate::store::{Key, NewSubmission, Source};
 
 use super::{Context, block_on, parse_date};
 
@@ -143,7 +143,7 @@ pub async fn simulate(mut cfg: Config, opts: Options) -> Result<String> {
         jiff::Timestamp::now().as_nanosecond()
     ));
     let result = async {
-        let store = SqliteStore::open(&format!("sqlite://{}/sim.db", db_dir.display())).await?;
+        let store = crate::store::open(&format!("sqlite://{}/sim.db", db_dir.display())).await?;
         let cal = WorkCalendar::new(&cfg.calendar);
         let composer = Composer::new(&cfg.mail, Templates::configured(&cfg.mail)?)?;
         let mailer = if opts.index_only {

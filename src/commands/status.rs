@@ -27,7 +27,6 @@ use crate::config::model::Config;
 use crate::environment::Access;
 use crate::escape::terminal;
 use crate::status::{StateName, Status};
-use crate::store::Store as _;
 use crate::tracking::{Row, Selection, dmy};
 
 use super::{Context, block_on, parse_date};

@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use crate::config::model::Config;
 use crate::environment::Access;
 use crate::escape::terminal;
-use crate::store::{AnyStore, NewToken, Store, Token, TokenRole};
+use crate::store::{NewToken, Store, Token, TokenRole, Tokens};
 
 use super::{Context, block_on};
 
@@ -122,7 +122,7 @@ fn checked(cfg: &Config, args: &CreateArgs) -> Result<(TokenRole, String)> {
 
 /// Creates a token; returns the text to print (with the secret, once, on
 /// a line of its own).
-pub async fn create(store: &AnyStore, (role, name): (TokenRole, String)) -> Result<String> {
+pub async fn create(store: &Store, (role, name): (TokenRole, String)) -> Result<String> {
     let secret =
         crate::http::token::generate().context("không lấy được số ngẫu nhiên từ hệ điều hành")?;
     let t = store
@@ -186,7 +186,7 @@ fn role_vi(role: &TokenRole) -> &'static str {
 
 /// The tokens as a table: number, role, unit, holder, created, revoked
 /// (local time of the configured zone, named in the heading).
-pub async fn list(store: &AnyStore, cfg: &Config) -> Result<String> {
+pub async fn list(store: &Store, cfg: &Config) -> Result<String> {
     let tokens = store.tokens().await?;
     if tokens.is_empty() {
         return Ok("Chưa có mã truy cập nào (tạo bằng hanbao token create).\n".into());
@@ -247,7 +247,7 @@ pub async fn list(store: &AnyStore, cfg: &Config) -> Result<String> {
 }
 
 /// Revokes a token by id.
-pub async fn revoke(store: &AnyStore, id: i64) -> Result<String> {
+pub async fn revoke(store: &Store, id: i64) -> Result<String> {
     let t = store.revoke_token(id, Timestamp::now()).await?;
     match t {
         Some(t) => Ok(format!(

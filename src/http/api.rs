@@ -20,14 +20,14 @@ use serde_json::json;
 
 use crate::input;
 use crate::store::{
-    Event, Key, NewExtension, NewSubmission, NewWaiver, Recorded, Revocation, Source, Store,
-    Subject,
+    Event, Key, NewExtension, NewSubmission, NewWaiver, Recorded, Revocation, Source, Subject,
 };
 
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::selection::{self, Selection};
+use crate::store::Records;
 
 /// A JSON body: wrong content type is 415, bad JSON 400, JSON of the wrong
 /// shape 422, over the body limit 413, all in the API's error shape.
@@ -154,8 +154,8 @@ fn nonempty(v: Option<String>) -> Option<String> {
 }
 
 /// `GET /api/v1/status`.
-pub async fn status<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn status(
+    State(state): State<AppState>,
     caller: Caller,
     query: Result<Query<StatusQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -243,8 +243,8 @@ struct Owed {
     due: Date,
 }
 
-fn owed_key<S: Store>(
-    state: &AppState<S>,
+fn owed_key(
+    state: &AppState,
     caller: &Caller,
     obligation: &str,
     period: &str,
@@ -318,8 +318,8 @@ fn recorded(r: Recorded, caller: &Caller, what: &str) -> Response {
 }
 
 /// `POST /api/v1/submissions`.
-pub async fn record_submission<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn record_submission(
+    State(state): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<SubmissionBody>,
 ) -> Result<Response, ApiError> {
@@ -356,8 +356,8 @@ pub async fn record_submission<S: Store + 'static>(
     Ok(recorded(r, &caller, "submission"))
 }
 
-async fn revoke<S: Store + 'static>(
-    state: AppState<S>,
+async fn revoke(
+    state: AppState,
     caller: Caller,
     b: KeyBody,
     subject: Subject,
@@ -385,8 +385,8 @@ async fn revoke<S: Store + 'static>(
 }
 
 /// `POST /api/v1/submissions/revoke`.
-pub async fn revoke_submission<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn revoke_submission(
+    State(state): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<KeyBody>,
 ) -> Result<Response, ApiError> {
@@ -394,8 +394,8 @@ pub async fn revoke_submission<S: Store + 'static>(
 }
 
 /// `POST /api/v1/extensions/revoke`.
-pub async fn revoke_extension<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn revoke_extension(
+    State(state): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<KeyBody>,
 ) -> Result<Response, ApiError> {
@@ -403,8 +403,8 @@ pub async fn revoke_extension<S: Store + 'static>(
 }
 
 /// `POST /api/v1/waivers/revoke`.
-pub async fn revoke_waiver<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn revoke_waiver(
+    State(state): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<KeyBody>,
 ) -> Result<Response, ApiError> {
@@ -412,8 +412,8 @@ pub async fn revoke_waiver<S: Store + 'static>(
 }
 
 /// `POST /api/v1/extensions` (administrators).
-pub async fn grant_extension<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn grant_extension(
+    State(state): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<ExtensionBody>,
 ) -> Result<Response, ApiError> {
@@ -440,8 +440,8 @@ pub async fn grant_extension<S: Store + 'static>(
 }
 
 /// `POST /api/v1/waivers` (administrators).
-pub async fn grant_waiver<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn grant_waiver(
+    State(state): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<WaiverBody>,
 ) -> Result<Response, ApiError> {

@@ -19,11 +19,12 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 
-use crate::store::{Store, Token, TokenRole};
+use crate::store::{Token, TokenRole};
 
 use super::AppState;
 use super::error::ApiError;
 use super::token;
+use crate::store::Tokens;
 
 /// Failed authentications allowed per client and window.
 pub const MAX_FAILURES: u32 = 10;
@@ -123,12 +124,12 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 #[derive(Debug, Clone, Copy)]
 pub struct Client(pub IpAddr);
 
-impl<S: Store + 'static> FromRequestParts<AppState<S>> for Client {
+impl FromRequestParts<AppState> for Client {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState<S>,
+        state: &AppState,
     ) -> Result<Client, Self::Rejection> {
         let peer = parts
             .extensions
@@ -212,8 +213,8 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Presented<'_> {
 }
 
 /// The secret presented, or the failure of `ip` for presenting none.
-fn secret_of<'a, S>(
-    state: &AppState<S>,
+fn secret_of<'a>(
+    state: &AppState,
     ip: IpAddr,
     presented: Presented<'a>,
 ) -> Result<&'a str, ApiError> {
@@ -240,8 +241,8 @@ fn valid(found: Option<Token>, hash: &str) -> Option<Token> {
 /// Checks a presented secret from client `ip`: a valid, unrevoked token is
 /// accepted; anything else is a failure of `ip` (401, or 429 once `ip` is
 /// over the limit). Unknown and revoked tokens get the same answer.
-pub(crate) async fn authenticate<S: Store>(
-    state: &AppState<S>,
+pub(crate) async fn authenticate(
+    state: &AppState,
     ip: IpAddr,
     presented: Presented<'_>,
 ) -> Result<Caller, ApiError> {
@@ -297,8 +298,8 @@ impl Readers {
 /// token of another role is 403; when the database does not answer within
 /// [`READER_DB_TIMEOUT`], a token accepted before is accepted (503 for
 /// any other).
-pub(crate) async fn authorize_reader<S: Store>(
-    state: &AppState<S>,
+pub(crate) async fn authorize_reader(
+    state: &AppState,
     ip: IpAddr,
     presented: Presented<'_>,
 ) -> Result<Caller, ApiError> {
@@ -342,7 +343,7 @@ pub(crate) const UNKNOWN_OR_REVOKED: &str = "unknown or revoked token";
 
 /// Counts a failed authentication of `ip`: 401 with `message`, or 429
 /// when `ip` is over the limit.
-fn refuse<S>(state: &AppState<S>, ip: IpAddr, message: &str) -> ApiError {
+fn refuse(state: &AppState, ip: IpAddr, message: &str) -> ApiError {
     let metrics = &state.shared.metrics;
     metrics.auth_failures.fetch_add(1, Ordering::Relaxed);
     match state.shared.limiter.fail(ip, Instant::now()) {
@@ -374,13 +375,10 @@ pub(crate) fn read_only(role: &TokenRole) -> ApiError {
 
 /// The API's caller: an administrator or unit token; read-only tokens
 /// (feeds, metrics) are refused with 403.
-impl<S: Store + 'static> FromRequestParts<AppState<S>> for Caller {
+impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState<S>,
-    ) -> Result<Caller, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
         let Ok(Client(ip)) = Client::from_request_parts(parts, state).await;
         let presented = bearer(&parts.headers);
         let caller = authenticate(state, ip, presented).await?;

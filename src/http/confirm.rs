@@ -31,16 +31,17 @@ use serde::{Deserialize, Serialize};
 use crate::config::model::{Config, Obligation};
 use crate::config::values::{format_date, parse_mailbox};
 use crate::input::{self, Field};
-use crate::store::{Key, NewSubmission, Recorded, Source, Store, StoreError};
+use crate::store::{Key, NewSubmission, Recorded, Source, StoreError};
 
 use super::AppState;
 use super::date_field::{self, Step};
 use super::html::{self, Check, Hidden};
 use super::link::{LinkError, LinkScope};
 use super::selection;
+use crate::store::Records;
 
-pub fn routes<S: Store + 'static>() -> Router<AppState<S>> {
-    Router::new().route("/confirm", get(show::<S>).post(submit::<S>))
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/confirm", get(show).post(submit))
 }
 
 /// Who asks for the report, as the confirmation pages name it: for now
@@ -209,7 +210,7 @@ struct Report {
 /// Checks that links are on, that the signature and expiry hold and that
 /// the configuration still has the report; what it names, or the page
 /// that says why not.
-fn open<S: Store>(state: &AppState<S>, q: &LinkQuery) -> Result<Report, Box<Response>> {
+fn open(state: &AppState, q: &LinkQuery) -> Result<Report, Box<Response>> {
     let Some(key) = state.shared.link_key.get() else {
         return Err(Box::new(message(
             StatusCode::NOT_FOUND,
@@ -382,8 +383,8 @@ fn check_page(q: &LinkQuery, report: &Report, day: Date, reference: Option<&str>
 }
 
 /// `GET /confirm`: the form, or what is already recorded.
-async fn show<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn show(
+    State(state): State<AppState>,
     query: Result<Query<LinkQuery>, QueryRejection>,
 ) -> Response {
     let Ok(Query(q)) = query else {
@@ -435,8 +436,8 @@ fn label(f: Field) -> &'static str {
 
 /// `POST /confirm`: echoes the day, then (`step=record`) records the
 /// submission.
-async fn submit<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn submit(
+    State(state): State<AppState>,
     form_data: Result<Form<ConfirmForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(f)) = form_data else {

@@ -24,7 +24,7 @@ use crate::config::values::format_date;
 use crate::mail::ics::{escape_text, fold_line};
 use crate::mail::ids::calendar_uid;
 use crate::planner::{self, Filter};
-use crate::store::{Store, TokenRole};
+use crate::store::TokenRole;
 
 use super::AppState;
 use super::auth::{Client, Presented, authenticate, read_only};
@@ -67,8 +67,8 @@ fn day_param(name: &str, v: Option<String>, default: Date) -> Result<Date, ApiEr
 }
 
 /// `GET /ics/{file}`: `{unit}.ics` or `all.ics`.
-pub async fn feed<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn feed(
+    State(state): State<AppState>,
     Client(ip): Client,
     Path(file): Path<String>,
     query: Result<Query<FeedQuery>, QueryRejection>,

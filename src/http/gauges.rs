@@ -2,7 +2,7 @@
 //! once per maximum age however many scrapes arrive.
 //!
 //! Two reads are worth keeping: the outbox counted by (status, kind)
-//! (`Store::outbox_summary`: aggregate statements, but over a table that
+//! (`Outbox::outbox_summary`: aggregate statements, but over a table that
 //! only grows, [`OUTBOX_MAX_AGE`]) and the overdue units per obligation
 //! (the status matrix of `hanbao status`: at national scale, 4,000 units ×
 //! 20 obligations, a read of every current period's facts and 80,000
@@ -30,10 +30,11 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 
 use crate::status::StateName;
-use crate::store::{OutboxSummary, Store};
+use crate::store::OutboxSummary;
 use crate::tracking::{self, Selection, TrackingError};
 
 use super::{AppState, Live};
+use crate::store::Outbox;
 
 /// How old the outbox counts may be before a scrape refreshes them.
 pub const OUTBOX_MAX_AGE: Duration = Duration::from_secs(10);
@@ -168,9 +169,7 @@ impl Default for Gauges {
 }
 
 /// The outbox counts for a scrape.
-pub(crate) async fn outbox<S: Store + 'static>(
-    state: &AppState<S>,
-) -> Result<Arc<Stamped<OutboxSummary>>, TrackingError> {
+pub(crate) async fn outbox(state: &AppState) -> Result<Arc<Stamped<OutboxSummary>>, TrackingError> {
     let st = state.clone();
     state
         .shared
@@ -183,8 +182,8 @@ pub(crate) async fn outbox<S: Store + 'static>(
 }
 
 /// The overdue units per obligation for a scrape at `now`.
-pub(crate) async fn overdue<S: Store + 'static>(
-    state: &AppState<S>,
+pub(crate) async fn overdue(
+    state: &AppState,
     now: Timestamp,
 ) -> Result<Arc<Stamped<Vec<(String, usize)>>>, TrackingError> {
     let st = state.clone();
@@ -206,8 +205,8 @@ pub(crate) async fn overdue<S: Store + 'static>(
 
 /// Units with an overdue row in `hanbao status` on `now`'s day, per
 /// obligation of the configuration in force.
-async fn overdue_counts<S: Store>(
-    state: &AppState<S>,
+async fn overdue_counts(
+    state: &AppState,
     live: &Live,
     now: Timestamp,
 ) -> Result<Vec<(String, usize)>, TrackingError> {

@@ -17,7 +17,7 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use crate::daemon::run::TICK_MAX_AGE;
-use crate::store::{OutboxCount, OutboxKind, OutboxStatus, Store};
+use crate::store::{OutboxCount, OutboxKind, OutboxStatus};
 
 use super::AppState;
 use super::auth::{Client, Presented, authorize_reader, bearer};
@@ -27,7 +27,7 @@ use super::metrics::Exposition;
 pub const DB_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The scheduler's state as `/healthz` reports it.
-fn scheduler<S: Store>(state: &AppState<S>) -> (&'static str, Option<u64>) {
+fn scheduler(state: &AppState) -> (&'static str, Option<u64>) {
     match &state.shared.heartbeat {
         // No scheduler in this process (e.g. a bare `http::serve`): not healthy
         // for a daemon whose job is the scheduler.
@@ -44,8 +44,8 @@ fn scheduler<S: Store>(state: &AppState<S>) -> (&'static str, Option<u64>) {
 /// the last scheduler tick is at most `TICK_MAX_AGE` old; 503 otherwise.
 /// The body is `{"status"}` alone, or with an administrator or metrics
 /// token every detail and the `reason`.
-pub async fn healthz<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn healthz(
+    State(state): State<AppState>,
     Client(ip): Client,
     headers: HeaderMap,
 ) -> Response {
@@ -114,8 +114,8 @@ const KINDS: [OutboxKind; 4] = [
 
 /// `GET /metrics`: Prometheus text format 0.0.4, for an administrator or
 /// metrics token (`Authorization: Bearer`).
-pub async fn metrics<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn metrics(
+    State(state): State<AppState>,
     Client(ip): Client,
     headers: HeaderMap,
 ) -> Response {
@@ -139,8 +139,8 @@ pub async fn metrics<S: Store + 'static>(
 }
 
 /// The exposition at `now`.
-pub async fn render<S: Store + 'static>(
-    state: &AppState<S>,
+pub async fn render(
+    state: &AppState,
     now: Timestamp,
 ) -> Result<String, crate::tracking::TrackingError> {
     use std::sync::atomic::Ordering::Relaxed;

@@ -31,6 +31,7 @@ use crate::store::{CurrentState, OutboxKind, OutboxRow, Outcome, Store, StoreErr
 
 use super::enqueue::stopped;
 use super::timing::{in_sending_hours, retry_at};
+use crate::store::{Outbox, Records};
 
 /// How long a claim is held before another dispatcher may take the row.
 pub const LEASE: SignedDuration = SignedDuration::from_secs(15 * 60);
@@ -202,18 +203,18 @@ impl<'c> Index<'c> {
 impl Dispatcher<'_> {
     /// Sends everything due by `clock()`, batch after batch, as long as the
     /// clock is inside the sending hours of a working day.
-    pub async fn run<S: Store>(
+    pub async fn run(
         &self,
-        store: &S,
+        store: &Store,
         clock: &(dyn Fn() -> Timestamp + Sync),
     ) -> Result<DispatchReport, StoreError> {
         self.run_until(store, clock, &StopFlag::new(false)).await
     }
 
     /// Like [`Dispatcher::run`], stopping between batches once `stop` is set.
-    pub async fn run_until<S: Store>(
+    pub async fn run_until(
         &self,
-        store: &S,
+        store: &Store,
         clock: &(dyn Fn() -> Timestamp + Sync),
         stop: &StopFlag,
     ) -> Result<DispatchReport, StoreError> {
@@ -222,10 +223,10 @@ impl Dispatcher<'_> {
 
     /// Like [`Dispatcher::run_until`]; with `escalations` false, escalation
     /// rows are left for another process (the leader, which groups them
-    /// per recipient): see `Store::claim_except_escalations`.
-    pub async fn run_scoped<S: Store>(
+    /// per recipient): see `Outbox::claim_except_escalations`.
+    pub async fn run_scoped(
         &self,
-        store: &S,
+        store: &Store,
         clock: &(dyn Fn() -> Timestamp + Sync),
         stop: &StopFlag,
         escalations: bool,
@@ -268,9 +269,9 @@ impl Dispatcher<'_> {
         Ok(report)
     }
 
-    async fn handle<S: Store>(
+    async fn handle(
         &self,
-        store: &S,
+        store: &Store,
         rows: Vec<OutboxRow>,
         now: Timestamp,
         report: &mut DispatchReport,
@@ -419,9 +420,9 @@ impl Dispatcher<'_> {
 
     /// One lane: takes batches from the shared queue until it is empty,
     /// pipelined as described in `handle`.
-    async fn lane<S: Store, I: Iterator<Item = Batch>>(
+    async fn lane<I: Iterator<Item = Batch>>(
         &self,
-        store: &S,
+        store: &Store,
         index: &Index<'_>,
         composer: &Arc<Composer>,
         queue: &std::sync::Mutex<I>,
@@ -458,9 +459,9 @@ impl Dispatcher<'_> {
     }
 
     /// Writes the results gathered so far in one transaction.
-    async fn record<S: Store>(
+    async fn record(
         &self,
-        store: &S,
+        store: &Store,
         results: &mut Results,
         now: Timestamp,
         report: &mut DispatchReport,
@@ -471,9 +472,9 @@ impl Dispatcher<'_> {
     /// Like `record`; with a `group`, together with whatever the other
     /// lanes are waiting to write at that moment. Returns once these
     /// results have committed either way.
-    async fn record_in<S: Store>(
+    async fn record_in(
         &self,
-        store: &S,
+        store: &Store,
         group: Option<&Group>,
         results: &mut Results,
         now: Timestamp,
@@ -502,9 +503,9 @@ impl Dispatcher<'_> {
     }
 
     /// Builds the message of a batch: notice, templates, MIME.
-    async fn prepare<S: Store>(
+    async fn prepare(
         &self,
-        store: &S,
+        store: &Store,
         index: &Index<'_>,
         composer: &Arc<Composer>,
         batch: Batch,
@@ -610,9 +611,9 @@ impl Dispatcher<'_> {
         }
     }
 
-    async fn notice<S: Store>(
+    async fn notice(
         &self,
-        store: &S,
+        store: &Store,
         index: &Index<'_>,
         batch: &Batch,
         now: Timestamp,
@@ -703,9 +704,9 @@ impl Dispatcher<'_> {
 
     /// For a compiled report: the names of the reporters of its
     /// dependencies that have neither submitted nor been waived.
-    async fn missing_reporters<S: Store>(
+    async fn missing_reporters(
         &self,
-        store: &S,
+        store: &Store,
         ob: &Obligation,
         period: &str,
     ) -> Result<Vec<String>, NoticeError> {
@@ -766,7 +767,7 @@ fn failed_permanently(
 /// The lanes' records, written together ("group commit"): a lane queues its
 /// results, then waits for its turn to write; whoever writes takes every
 /// result queued by then (its own and other lanes'), in one statement
-/// (`Store::finish_many`), and hands each lane its answer. A lane goes on
+/// (`Outbox::finish_many`), and hands each lane its answer. A lane goes on
 /// only after its own results have committed, so the bound on unrecorded
 /// messages per lane is unchanged. Only with several lanes: one lane writes
 /// its own records directly.
@@ -783,9 +784,9 @@ struct Queued {
 }
 
 impl Group {
-    async fn finish<S: Store>(
+    async fn finish(
         &self,
-        store: &S,
+        store: &Store,
         owner: &str,
         outcomes: Vec<(i64, Outcome)>,
         now: Timestamp,

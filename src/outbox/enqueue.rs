@@ -27,6 +27,7 @@ use crate::store::{
 };
 
 use super::timing::next_sending_instant;
+use crate::store::{Outbox, Records};
 
 /// How far back planning looks when it has no watermark (on start): events
 /// older than this are never sent.
@@ -270,8 +271,8 @@ pub fn describe(report: &EnqueueReport, cfg: &Config, now: Timestamp) -> Vec<Str
 
 /// Plans the events whose day lies in `[from, today]`, keeps those due by
 /// `now`, reads the states of their keys and writes the rows.
-pub async fn enqueue_due<S: Store>(
-    store: &S,
+pub async fn enqueue_due(
+    store: &Store,
     cfg: &Config,
     cal: &WorkCalendar,
     from: Date,

@@ -14,12 +14,12 @@ use std::future::Future;
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-use super::AnyStore;
+use super::Store;
 use super::error::StoreError;
 use super::sql::{Sql, sql};
 
 /// What the planner, the dispatcher and the dashboard ask of the store.
-/// Implemented once, by [`AnyStore`]; the futures are `Send` so that a
+/// Implemented once, by [`Store`]; the futures are `Send` so that a
 /// caller can spawn them.
 pub trait Outbox {
     /// Writes outbox rows; a row whose key exists already is left as it is
@@ -520,7 +520,7 @@ macro_rules! finish_query {
     }};
 }
 
-impl AnyStore {
+impl Store {
     async fn claim_rows(
         &self,
         owner: &str,
@@ -538,7 +538,7 @@ impl AnyStore {
     }
 }
 
-impl Outbox for AnyStore {
+impl Outbox for Store {
     async fn enqueue(
         &self,
         rows: Vec<NewOutboxRow>,
@@ -678,7 +678,7 @@ impl Outbox for AnyStore {
     }
 
     async fn outbox_summary(&self) -> Result<OutboxSummary, StoreError> {
-        let (counts, oldest): (Vec<(String, String, i64, i64, i64)>, Option<i64>) = on_backend!(self, db => {
+        let (counts, oldest): (Vec<CountRow>, Option<i64>) = on_backend!(self, db => {
             let counts = sqlx::query_as(db.sql(&COUNTS)).fetch_all(&db.pool).await?;
             let oldest = sqlx::query_scalar(db.sql(&OLDEST_QUEUED))
                 .fetch_one(&db.pool)
@@ -715,12 +715,12 @@ impl Outbox for AnyStore {
     }
 }
 
+/// One row of [`COUNTS`]: status, kind, rows, attempts, attempted.
+type CountRow = (String, String, i64, i64, i64);
+
 /// The summary from the rows of [`COUNTS`] (status, kind, rows, attempts,
 /// attempted) and the value of [`OLDEST_QUEUED`].
-fn summary(
-    counts: Vec<(String, String, i64, i64, i64)>,
-    oldest: Option<i64>,
-) -> Result<OutboxSummary, StoreError> {
+fn summary(counts: Vec<CountRow>, oldest: Option<i64>) -> Result<OutboxSummary, StoreError> {
     let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("outbox {what} {v:?}"));
     let count = |what: &str, v: i64| u64::try_from(v).map_err(|_| corrupt(what, &v.to_string()));
     let counts = counts

@@ -14,11 +14,12 @@ use hanbao::config::model::{Config, Smtp, SmtpSecurity, Transport};
 use hanbao::mail::{Composer, Mailer, Templates};
 use hanbao::outbox::simulate::simulate;
 use hanbao::outbox::{Dispatcher, Planning};
-use hanbao::store::{Key, NewSubmission, OutboxStatus, Source, SqliteStore, Store};
+use hanbao::store::{Key, NewSubmission, OutboxStatus, Source, Store};
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
 
 use crate::support::smtp::SmtpSink;
+use hanbao::store::Outbox;
 
 const OBLIGATION: &str = "nq121-6thang";
 const UNITS: [&str; 3] = ["vp-ubnd", "so-noivu", "so-tuphap"];
@@ -46,7 +47,7 @@ struct Rig {
     cal: WorkCalendar,
     composer: Composer,
     mailer: Mailer,
-    store: SqliteStore,
+    store: Store,
     _dir: tempfile::TempDir,
 }
 
@@ -54,7 +55,7 @@ impl Rig {
     async fn new(sink: &SmtpSink) -> Rig {
         let cfg = sample_config(sink.port());
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&format!("sqlite://{}/h.db", dir.path().display()))
+        let store = hanbao::store::open(&format!("sqlite://{}/h.db", dir.path().display()))
             .await
             .unwrap();
         Rig {
@@ -445,7 +446,7 @@ async fn engine_uses_the_configured_language_and_templates() {
     cfg.mail.language = hanbao::config::model::Language::En;
     cfg.mail.templates = Some(tdir.path().to_path_buf());
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&format!("sqlite://{}/h.db", dir.path().display()))
+    let store = hanbao::store::open(&format!("sqlite://{}/h.db", dir.path().display()))
         .await
         .unwrap();
     let mut engine = Engine::build(cfg.clone()).unwrap();
@@ -620,7 +621,7 @@ async fn kill_9_while_sending_then_restart_delivers_everything() {
     assert_eq!(sink.message_count(), BEFORE_SWALLOW + 1);
 
     let url = format!("sqlite://{}/hanbao.db", state.display());
-    let store = SqliteStore::open(&url).await.unwrap();
+    let store = hanbao::store::open(&url).await.unwrap();
     let rows = store.outbox(None).await.unwrap();
     let count = |st: OutboxStatus| rows.iter().filter(|r| r.status == st).count();
     assert_eq!(rows.len(), UNITS_N, "{rows:?}");
@@ -683,7 +684,7 @@ async fn kill_9_while_sending_then_restart_delivers_everything() {
     assert_eq!(dup.len(), 1);
     assert_eq!(dup[0].1[0], swallowed.rcpt_to);
 
-    let store = SqliteStore::open(&url).await.unwrap();
+    let store = hanbao::store::open(&url).await.unwrap();
     let rows = store.outbox(None).await.unwrap();
     assert!(
         rows.iter().all(|r| r.status == OutboxStatus::Sent),

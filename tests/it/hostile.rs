@@ -25,6 +25,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::support::procs::Daemon;
+use hanbao::store::Outbox;
 
 /// What an authorised API read may take while an attack runs.
 const API_BOUND: Duration = Duration::from_secs(1);
@@ -189,7 +190,7 @@ impl Target {
 
 /// Writes `n` skipped outbox rows (each its own recipient) in batches.
 async fn seed_outbox(database: &str, n: usize) {
-    use hanbao::store::{NewOutboxRow, OutboxKey, OutboxKind, OutboxStatus, Store};
+    use hanbao::store::{NewOutboxRow, OutboxKey, OutboxKind, OutboxStatus};
     let store = hanbao::store::open(database).await.unwrap();
     let now = jiff::Timestamp::now();
     let kinds = [

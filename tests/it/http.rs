@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 use hanbao::daemon::heartbeat::Heartbeat;
 use hanbao::http::{self, AppState};
 use hanbao::store::{
-    self, AnyStore, NewOutboxRow, NewToken, OutboxKey, OutboxKind, OutboxStatus, Store, TokenRole,
+    self, NewOutboxRow, NewToken, OutboxKey, OutboxKind, OutboxStatus, Store, TokenRole,
 };
+use hanbao::store::{Outbox, Records, Tokens};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
@@ -63,7 +64,7 @@ due = "ngày 20"
 
 struct Server {
     addr: SocketAddr,
-    store: AnyStore,
+    store: Store,
     state: AppState,
     admin: String,
     yte: String,
@@ -78,7 +79,7 @@ struct Server {
     _dir: tempfile::TempDir,
 }
 
-async fn token(store: &AnyStore, name: &str, role: TokenRole) -> (i64, String) {
+async fn token(store: &Store, name: &str, role: TokenRole) -> (i64, String) {
     let secret = http::token::generate().unwrap();
     let t = store
         .create_token(

@@ -14,13 +14,14 @@ use hanbao::http::{self, AppState};
 use hanbao::link::{LinkKey, Links};
 use hanbao::mail::{Composer, Mailer, Templates};
 use hanbao::outbox::{Dispatcher, Planning};
-use hanbao::store::{self, AnyStore, HistoryFilter, Source, Store};
+use hanbao::store::{self, HistoryFilter, Source, Store};
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
 
 use crate::support::http::{Request, form};
 use crate::support::mime::Mail;
 use crate::support::smtp::{Received, SmtpSink};
+use hanbao::store::Records;
 
 const YTE: &str = "vanthu@soyte.quangngai.example";
 const TC: &str = "vanthu@sotc.quangngai.example";
@@ -124,7 +125,7 @@ struct Rig {
     cal: WorkCalendar,
     composer: Composer,
     mailer: Mailer,
-    store: AnyStore,
+    store: Store,
     planning: Planning,
 }
 

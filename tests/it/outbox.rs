@@ -4,12 +4,13 @@
 use std::collections::HashSet;
 
 use hanbao::store::{
-    self, NewOutboxRow, OutboxCount, OutboxKey, OutboxKind, OutboxStatus, Outcome, Store,
+    self, NewOutboxRow, OutboxCount, OutboxKey, OutboxKind, OutboxStatus, Outcome,
 };
 use jiff::Timestamp;
 use jiff::civil::date;
 
 use crate::support::backend::{Backend, stories};
+use hanbao::store::Outbox;
 
 stories!(
     writing_a_row_again_is_a_no_op,

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use hanbao::calendar::WorkCalendar;
 use hanbao::config::model::CalendarSettings;
-use hanbao::store::{NewOutboxRow, OutboxKey, OutboxKind, OutboxStatus, PgStore, Store};
+use hanbao::store::{NewOutboxRow, OutboxKey, OutboxKind, OutboxStatus};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use tokio::net::TcpListener;
@@ -28,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::support::pg;
 use crate::support::smtp::SmtpSink;
+use hanbao::store::{Election, Outbox};
 
 const UNITS_N: usize = 12;
 const OBLIGATION: &str = "bc-thu";
@@ -270,7 +271,7 @@ fn extra_row(kind: OutboxKind, unit: &str, stage: u32, recipient: &str) -> NewOu
 }
 
 async fn enqueue(url: &str, rows: Vec<NewOutboxRow>) {
-    let store = PgStore::open(url).await.unwrap();
+    let store = hanbao::store::open(url).await.unwrap();
     let n = rows.len();
     let r = store.enqueue(rows, Timestamp::now()).await.unwrap();
     assert_eq!(r.pending, n, "{r:?}");
@@ -297,7 +298,7 @@ async fn three_instances_one_leader_one_escalation_and_takeover_after_kill_9() {
     assert_eq!(per_recipient(&sink), want, "{}", logs(&instances));
 
     // The office's message groups all twelve rows: one Message-ID.
-    let store = PgStore::open(&url).await.unwrap();
+    let store = hanbao::store::open(&url).await.unwrap();
     let rows = store.outbox(None).await.unwrap();
     store.close().await;
     let escalations: Vec<_> = rows
@@ -619,8 +620,8 @@ async fn instances_survive_connection_loss_and_an_unreachable_database() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leader_lock_is_held_by_one_session_and_released_with_it() {
     let url = pg::fresh_database();
-    let a = PgStore::open(&url).await.unwrap();
-    let b = PgStore::open(&url).await.unwrap();
+    let a = hanbao::store::open(&url).await.unwrap();
+    let b = hanbao::store::open(&url).await.unwrap();
     let (mut la, mut lb) = (a.leader_lock(), b.leader_lock());
     assert!(
         la.check().await.unwrap(),
@@ -631,7 +632,7 @@ async fn leader_lock_is_held_by_one_session_and_released_with_it() {
     assert!(!lb.check().await.unwrap());
 
     let other = pg::fresh_database();
-    let c = PgStore::open(&other).await.unwrap();
+    let c = hanbao::store::open(&other).await.unwrap();
     let mut lc = c.leader_lock();
     assert!(lc.check().await.unwrap(), "another database, another lock");
 

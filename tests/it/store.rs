@@ -1,6 +1,6 @@
 //! The store's contract ("story") tests: every story runs unchanged against
 //! SQLite (a temp file) and PostgreSQL (a throwaway cluster, see
-//! `support::pg`). A story is a generic async fn over `S: Store`; the
+//! `support::pg`). A story is an async fn over `&Store`; the
 //! `stories!` macro generates one `sqlite` and one `postgres` test for each.
 
 use std::time::Duration;
@@ -13,6 +13,7 @@ use jiff::Timestamp;
 use jiff::civil::{Date, date};
 
 use crate::support::backend::{Backend, stories};
+use hanbao::store::{Records, Tokens};
 
 stories!(
     submit_and_read_back,
@@ -60,7 +61,7 @@ fn revocation(unit: &str, subject: Subject) -> Revocation {
     }
 }
 
-async fn all_history<S: Store>(s: &S) -> Vec<store::Event> {
+async fn all_history(s: &Store) -> Vec<store::Event> {
     s.history(&HistoryFilter::default()).await.unwrap()
 }
 

@@ -52,12 +52,10 @@ use axum::middleware;
 use axum::response::Redirect;
 use axum::routing::get;
 
-use crate::store::Store;
-
 use super::AppState;
 
 /// The dashboard's routes (merged into [`super::router`]).
-pub fn routes<S: Store + 'static>() -> Router<AppState<S>> {
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/dashboard") }))
         .merge(login::routes())

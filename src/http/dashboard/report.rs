@@ -27,8 +27,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::input::{self, Field, MAX_NOTE, MAX_REFERENCE};
 use crate::store::{
-    HistoryFilter, Key, NewExtension, NewSubmission, NewWaiver, Recorded, Source, Store,
-    StoreError, Subject,
+    HistoryFilter, Key, NewExtension, NewSubmission, NewWaiver, Recorded, Source, StoreError,
+    Subject,
 };
 use crate::tracking::{self, Selection, TrackingError};
 
@@ -39,15 +39,16 @@ use super::extract::{CsrfForm, Owed};
 use super::page::{self, Frame, error_page, store_failed};
 use super::session::Admin;
 use super::view::{History, cell_text, dmy, key_href, pct, unit_href};
+use crate::store::Records;
 
 const PAGE: &str = "/dashboard/units/{unit}/{obligation}/{period}";
 
-pub fn routes<S: Store + 'static>() -> Router<AppState<S>> {
+pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(PAGE, get(report_page::<S>))
-        .route(&format!("{PAGE}/submission"), post(record_submission::<S>))
-        .route(&format!("{PAGE}/extension"), post(grant_extension::<S>))
-        .route(&format!("{PAGE}/waiver"), post(grant_waiver::<S>))
+        .route(PAGE, get(report_page))
+        .route(&format!("{PAGE}/submission"), post(record_submission))
+        .route(&format!("{PAGE}/extension"), post(grant_extension))
+        .route(&format!("{PAGE}/waiver"), post(grant_waiver))
 }
 
 /// The submission form's values and message.
@@ -140,8 +141,8 @@ struct ReportView<'a> {
 }
 
 /// The report's facts and its page title, or the page that says why not.
-async fn facts<S: Store>(
-    state: &AppState<S>,
+async fn facts(
+    state: &AppState,
     key: &Key,
     today: jiff::civil::Date,
 ) -> Result<(Facts, String), Response> {
@@ -177,8 +178,8 @@ async fn facts<S: Store>(
 }
 
 /// The page of `key` with `typed` in its form.
-async fn show<S: Store>(
-    state: &AppState<S>,
+async fn show(
+    state: &AppState,
     admin: &Admin,
     key: &Key,
     status: StatusCode,
@@ -235,8 +236,8 @@ async fn show<S: Store>(
 
 /// The echo of a typed date (`check`) under the report's facts, before
 /// anything is written (200).
-async fn check_page<S: Store>(
-    state: &AppState<S>,
+async fn check_page(
+    state: &AppState,
     admin: &Admin,
     key: &Key,
     heading: &str,
@@ -268,19 +269,15 @@ async fn check_page<S: Store>(
 }
 
 /// `GET /dashboard/units/{unit}/{obligation}/{period}`.
-async fn report_page<S: Store + 'static>(
-    State(state): State<AppState<S>>,
-    admin: Admin,
-    owed: Owed,
-) -> Response {
+async fn report_page(State(state): State<AppState>, admin: Admin, owed: Owed) -> Response {
     show(&state, &admin, &owed.key, StatusCode::OK, Typed::Nothing).await
 }
 
 /// Runs a checked write: on success a flash and a redirect to the
 /// report's page; otherwise the form again with the message (409 for a
 /// conflict, 422 for what the store refused), nothing written.
-async fn finish_write<S: Store>(
-    state: &AppState<S>,
+async fn finish_write(
+    state: &AppState,
     admin: &Admin,
     key: &Key,
     what: &str,
@@ -343,8 +340,8 @@ pub struct SubmissionForm {
 
 /// `POST .../submission`: echoes the day received, then (`step=record`)
 /// records that the report arrived.
-async fn record_submission<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn record_submission(
+    State(state): State<AppState>,
     admin: Admin,
     Owed { key, opens, .. }: Owed,
     CsrfForm(f): CsrfForm<SubmissionForm>,
@@ -429,8 +426,8 @@ pub struct ExtensionForm {
 
 /// `POST .../extension`: echoes the new due day, then (`step=record`)
 /// grants it.
-async fn grant_extension<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn grant_extension(
+    State(state): State<AppState>,
     admin: Admin,
     Owed { key, due, .. }: Owed,
     CsrfForm(f): CsrfForm<ExtensionForm>,
@@ -493,8 +490,8 @@ pub struct WaiverForm {
 }
 
 /// `POST .../waiver`: excuses the unit from this period.
-async fn grant_waiver<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn grant_waiver(
+    State(state): State<AppState>,
     admin: Admin,
     Owed { key, .. }: Owed,
     CsrfForm(f): CsrfForm<WaiverForm>,

@@ -10,16 +10,17 @@ use axum::routing::get;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::store::{HistoryFilter, Store};
+use crate::store::HistoryFilter;
 use crate::tracking::{self, Selection, TrackingError};
 
 use super::super::AppState;
 use super::page::{self, Frame, error_page, store_failed};
 use super::session::Admin;
 use super::view::{History, cell_text, dmy, key_href};
+use crate::store::Records;
 
-pub fn routes<S: Store + 'static>() -> Router<AppState<S>> {
-    Router::new().route("/dashboard/units/{unit}", get(unit_page::<S>))
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/dashboard/units/{unit}", get(unit_page))
 }
 
 #[derive(Serialize)]
@@ -49,8 +50,8 @@ struct UnitView {
 }
 
 /// `GET /dashboard/units/{unit}`: the unit's current periods and history.
-async fn unit_page<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn unit_page(
+    State(state): State<AppState>,
     admin: Admin,
     Path(unit_id): Path<String>,
 ) -> Response {

@@ -6,6 +6,7 @@
 use jiff::civil::Date;
 
 use super::*;
+use hanbao::store::Records;
 
 /// Where the end-to-end screenshots go: `target/e2e/`.
 fn e2e_dir() -> std::path::PathBuf {

@@ -1,6 +1,7 @@
 //! Auto-escaping on every page, from every source of text.
 
 use super::*;
+use hanbao::store::{Outbox, Records};
 
 /// Raw markup from the configuration, a path or a form, which no page may
 /// contain: every page is rendered from auto-escaping templates.

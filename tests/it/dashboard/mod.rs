@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use hanbao::http::{self, AppState};
 use hanbao::store::{
-    self, AnyStore, HistoryFilter, Key, NewOutboxRow, NewSubmission, NewToken, OutboxKey,
-    OutboxKind, OutboxStatus, Outcome, Source, Store, Subject, TokenRole,
+    self, HistoryFilter, Key, NewOutboxRow, NewSubmission, NewToken, OutboxKey, OutboxKind,
+    OutboxStatus, Outcome, Source, Store, Subject, TokenRole,
 };
 use hanbao::tracking::{self, Selection};
 use jiff::Timestamp;
@@ -30,6 +30,7 @@ use jiff::civil::date;
 
 use crate::support::browser::Browser;
 use crate::support::http::form;
+use hanbao::store::{Records, Tokens};
 
 /// Two reporters of a quarterly obligation ("ngày 20": 2026-Q1 is due
 /// Friday 20/03/2026, checked against a 2026 wall calendar). The Sở Tài
@@ -82,7 +83,7 @@ const YTE_Q1: &str = "/dashboard/units/so-yte/bc-quy/2026-Q1";
 
 struct Server {
     addr: SocketAddr,
-    store: AnyStore,
+    store: Store,
     state: AppState,
     admin: String,
     admin_id: i64,
@@ -93,7 +94,7 @@ struct Server {
     _dir: tempfile::TempDir,
 }
 
-async fn token(store: &AnyStore, name: &str, role: TokenRole) -> (i64, String) {
+async fn token(store: &Store, name: &str, role: TokenRole) -> (i64, String) {
     let secret = http::token::generate().unwrap();
     let t = store
         .create_token(

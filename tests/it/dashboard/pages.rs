@@ -2,6 +2,7 @@
 //! the outbox and its retry button.
 
 use super::*;
+use hanbao::store::{Outbox, Records};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_matrix_shows_states_filters_and_escapes_hostile_names() {

@@ -2,6 +2,7 @@
 //! cookie's attributes; logout and revoked tokens end a session.
 
 use super::*;
+use hanbao::store::Tokens;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_needs_an_administrator_session() {
