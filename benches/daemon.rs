@@ -31,7 +31,7 @@ use hanbao::config::model::Config;
 use hanbao::mail::{Composer, Mailer, Templates};
 use hanbao::outbox::dispatch::BATCH;
 use hanbao::outbox::{Dispatcher, Planning};
-use hanbao::store::{Outcome, SqliteStore, Store};
+use hanbao::store::{self, Outbox, Outcome, Store};
 use jiff::Timestamp;
 
 use plain_smtp::plain_clients;
@@ -73,8 +73,8 @@ fn now() -> Timestamp {
 }
 
 /// A fresh database with the N reminders pending.
-async fn enqueued(cfg: &Config, cal: &WorkCalendar, dir: &std::path::Path) -> SqliteStore {
-    let store = SqliteStore::open(&format!("sqlite://{}/bench.db", dir.display()))
+async fn enqueued(cfg: &Config, cal: &WorkCalendar, dir: &std::path::Path) -> Store {
+    let store = store::open(&format!("sqlite://{}/bench.db", dir.display()))
         .await
         .expect("open");
     let r = Planning::default()

@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use hanbao::calendar::WorkCalendar;
 use hanbao::outbox::Planning;
-use hanbao::store::{NewOutboxRow, OutboxKey, OutboxKind, OutboxStatus, PgStore, Store};
+use hanbao::store::{self, NewOutboxRow, Outbox, OutboxKey, OutboxKind, OutboxStatus};
 use jiff::Timestamp;
 use jiff::civil::Date;
 
@@ -205,7 +205,7 @@ async fn round(
         .unwrap()
         .config;
     let cal = WorkCalendar::new(&cfg.calendar);
-    let store = PgStore::open(&url).await.unwrap();
+    let store = store::open(&url).await.unwrap();
     let r = Planning::default()
         .enqueue(&store, &cfg, &cal, Timestamp::now())
         .await
@@ -302,7 +302,7 @@ async fn main() {
 
     // Takeover, on the three processes of the last round.
     let url = cluster.url("scale_3");
-    let store = PgStore::open(&url).await.unwrap();
+    let store = store::open(&url).await.unwrap();
     let mut instances = last;
     let mut spawned = 0;
     let mut to_leader = Vec::new();

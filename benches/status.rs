@@ -2,7 +2,7 @@
 //!
 //! The whole `hanbao status --period` path for 4,000 units × 20 monthly
 //! obligations (80,000 rows): the planner's targets and schedules, one
-//! `Store::facts` read, and `status::classify` for every row; first on a
+//! `Records::facts` read, and `status::classify` for every row; first on a
 //! database holding only that period (with corrections, extensions,
 //! waivers and revocations), then after bulk-loading 1,000,000 historical
 //! rows into other periods, with the query plans. The fixture is written
@@ -22,7 +22,7 @@ use hanbao::calendar::WorkCalendar;
 use hanbao::config::model::Config;
 use hanbao::status::StateName;
 use hanbao::store::{
-    self, AnyStore, Key, NewExtension, NewSubmission, NewWaiver, Revocation, Source, Store, Subject,
+    self, Key, NewExtension, NewSubmission, NewWaiver, Records, Revocation, Source, Store, Subject,
 };
 use hanbao::tracking::{self, Selection};
 use jiff::Timestamp;
@@ -95,7 +95,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-async fn fixture(s: &AnyStore) {
+async fn fixture(s: &Store) {
     // 3 units in 4 have submitted; 1 in 10 of those corrected.
     let rows: Vec<NewSubmission> = (0..OBLIGATIONS)
         .flat_map(|o| {
@@ -155,7 +155,7 @@ async fn fixture(s: &AnyStore) {
 }
 
 /// Median of the whole status path; checks the row count and a few states.
-async fn status_pass(s: &AnyStore, cfg: &Config, cal: &WorkCalendar) -> (Duration, Duration) {
+async fn status_pass(s: &Store, cfg: &Config, cal: &WorkCalendar) -> (Duration, Duration) {
     let sel = Selection {
         period: Some(PERIOD.into()),
         ..Selection::default()

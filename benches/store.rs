@@ -19,7 +19,7 @@ mod pg;
 
 use std::time::{Duration, Instant};
 
-use hanbao::store::{self, AnyStore, Key, NewExtension, NewSubmission, NewWaiver, Source, Store};
+use hanbao::store::{self, Key, NewExtension, NewSubmission, NewWaiver, Records, Source, Store};
 use jiff::Timestamp;
 use jiff::civil::date;
 
@@ -74,7 +74,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 /// `current` for every obligation of the period; returns the median of
 /// `ROUNDS` full passes after one warm-up.
-async fn status_pass(s: &AnyStore) -> Duration {
+async fn status_pass(s: &Store) -> Duration {
     let mut times = Vec::new();
     for round in 0..=ROUNDS {
         let t = Instant::now();

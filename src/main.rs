@@ -427,7 +427,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
 // The clock and the environment are read here and nowhere below.
 
 use hanbao::commands::record::{self as record_cmd, Ctx, Outcome};
-use hanbao::store::{AnyStore, Store as _};
+use hanbao::store::Store;
 
 /// The database URL: $HANBAO_DATABASE (a URL or a SQLite file path) over
 /// `daemon.database`.
@@ -443,7 +443,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-async fn open_store(cfg: &config::model::Config) -> Result<AnyStore> {
+async fn open_store(cfg: &config::model::Config) -> Result<Store> {
     hanbao::store::open(&database_url(cfg))
         .await
         .map_err(|e| anyhow::anyhow!("không mở được cơ sở dữ liệu: {e}"))
@@ -543,7 +543,7 @@ fn export(flag: Option<&Path>, args: ExportArgs) -> Result<ExitCode> {
 /// Loads the configuration, opens the database and runs one recording command.
 fn recording<F>(flag: Option<&Path>, by: Option<&str>, f: F) -> Result<ExitCode>
 where
-    F: for<'c> AsyncFnOnce(&'c AnyStore, &'c Ctx<'c>) -> Result<Outcome>,
+    F: for<'c> AsyncFnOnce(&'c Store, &'c Ctx<'c>) -> Result<Outcome>,
 {
     let cfg = match load_config(flag) {
         Ok(cfg) => cfg,
@@ -648,7 +648,7 @@ fn check_database(cfg: &config::model::Config) -> String {
     let result = runtime().map_err(|e| e.to_string()).and_then(|rt| {
         rt.block_on(async {
             let store = hanbao::store::open(&url).await.map_err(|e| e.to_string())?;
-            let known = hanbao::store::Store::known_ids(&store).await;
+            let known = hanbao::store::Records::known_ids(&store).await;
             store.close().await;
             known.map_err(|e| e.to_string())
         })

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use anyhow::{Result, bail};
 
 use crate::config::values::parse_date;
-use crate::store::{Key, NewSubmission, Source, Store, StoreError};
+use crate::store::{Key, NewSubmission, Records, Source, Store, StoreError};
 use crate::tracking::{self, TrackingError, dmy};
 
 use super::record::{Ctx, Outcome, store_message};
@@ -282,8 +282,8 @@ fn clean(v: &Option<String>) -> Option<&str> {
 /// Checks the rows against what the database has in effect and against
 /// each other, reporting every conflict (the store re-checks inside its
 /// transaction).
-pub async fn check_against_store<S: Store>(
-    store: &S,
+pub async fn check_against_store(
+    store: &Store,
     ctx: &Ctx<'_>,
     rows: &[(u64, NewSubmission)],
 ) -> Result<Vec<RowError>> {
@@ -350,7 +350,7 @@ pub async fn check_against_store<S: Store>(
 }
 
 /// Runs the whole import: parse, check, write all or nothing.
-pub async fn run<S: Store>(store: &S, ctx: &Ctx<'_>, name: &str, bytes: &[u8]) -> Result<Outcome> {
+pub async fn run(store: &Store, ctx: &Ctx<'_>, name: &str, bytes: &[u8]) -> Result<Outcome> {
     let rows = match parse(ctx, bytes, &ctx.default_actor) {
         Ok(rows) => rows,
         Err(errors) => return Ok(refusal(name, &errors)),

@@ -19,7 +19,7 @@ use crate::calendar::WorkCalendar;
 use crate::config::model::Config;
 use crate::status::{self, Tracking};
 use crate::store::{
-    Action, Event, HistoryFilter, Key, NewExtension, NewSubmission, NewWaiver, Recorded,
+    Action, Event, HistoryFilter, Key, NewExtension, NewSubmission, NewWaiver, Recorded, Records,
     Revocation, Source, Store, StoreError, Subject,
 };
 use crate::tracking::{self, TrackingError, dmy};
@@ -160,7 +160,7 @@ pub struct SubmitArgs {
     pub correct: bool,
 }
 
-pub async fn submit<S: Store>(store: &S, ctx: &Ctx<'_>, a: SubmitArgs) -> Result<Outcome> {
+pub async fn submit(store: &Store, ctx: &Ctx<'_>, a: SubmitArgs) -> Result<Outcome> {
     let (key, schedule) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
     let on = a.on.unwrap_or(ctx.today);
     if on > ctx.today {
@@ -246,7 +246,7 @@ pub struct RevokeArgs {
     pub by: Option<String>,
 }
 
-pub async fn revoke<S: Store>(store: &S, ctx: &Ctx<'_>, a: RevokeArgs) -> Result<Outcome> {
+pub async fn revoke(store: &Store, ctx: &Ctx<'_>, a: RevokeArgs) -> Result<Outcome> {
     let (key, _) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
     let rec = store
         .revoke(
@@ -283,7 +283,7 @@ pub struct ExtendArgs {
     pub by: Option<String>,
 }
 
-pub async fn extend<S: Store>(store: &S, ctx: &Ctx<'_>, a: ExtendArgs) -> Result<Outcome> {
+pub async fn extend(store: &Store, ctx: &Ctx<'_>, a: ExtendArgs) -> Result<Outcome> {
     let (key, schedule) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
     if a.until <= schedule.due {
         bail!(
@@ -330,7 +330,7 @@ pub struct WaiveArgs {
     pub by: Option<String>,
 }
 
-pub async fn waive<S: Store>(store: &S, ctx: &Ctx<'_>, a: WaiveArgs) -> Result<Outcome> {
+pub async fn waive(store: &Store, ctx: &Ctx<'_>, a: WaiveArgs) -> Result<Outcome> {
     let (key, _) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
     let rec = store
         .grant_waiver(
@@ -360,7 +360,7 @@ pub const ARCHIVED: &str = "(đã lưu trữ)";
 /// `hanbao history`: every event matching the filter, oldest first, in
 /// local time. Ids may be archived (in the database, not in the config);
 /// an id in neither is refused with the nearest ids.
-pub async fn history<S: Store>(store: &S, cfg: &Config, filter: HistoryFilter) -> Result<Outcome> {
+pub async fn history(store: &Store, cfg: &Config, filter: HistoryFilter) -> Result<Outcome> {
     let known = store.known_ids().await?;
     if let Some(o) = &filter.obligation
         && cfg.obligation(o).is_none()

@@ -18,7 +18,7 @@ use crate::config::model::{Config, Transport};
 use crate::mail::{Composer, Mailer, Templates};
 use crate::outbox::SentMessage;
 use crate::outbox::simulate::simulate_each;
-use crate::store::{Key, NewSubmission, Source, SqliteStore};
+use crate::store::{self, Key, NewSubmission, Source};
 
 /// `simulate`'s flags.
 #[derive(Debug, Clone)]
@@ -112,7 +112,7 @@ pub async fn simulate(mut cfg: Config, opts: Options) -> Result<String> {
         jiff::Timestamp::now().as_nanosecond()
     ));
     let result = async {
-        let store = SqliteStore::open(&format!("sqlite://{}/sim.db", db_dir.display())).await?;
+        let store = store::open(&format!("sqlite://{}/sim.db", db_dir.display())).await?;
         let cal = WorkCalendar::new(&cfg.calendar);
         let composer = Composer::new(&cfg.mail, Templates::configured(&cfg.mail)?)?;
         let mailer = if opts.index_only {
@@ -132,7 +132,7 @@ pub async fn simulate(mut cfg: Config, opts: Options) -> Result<String> {
             &mut each,
         )
         .await?;
-        crate::store::Store::close(&store).await;
+        store.close().await;
         anyhow::Ok(count)
     }
     .await;

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
 
 use crate::config::model::Config;
-use crate::store::{self, NewToken, Store, Token, TokenRole};
+use crate::store::{self, NewToken, Token, TokenRole, Tokens};
 
 /// Who the new token is for.
 #[derive(Debug, Clone)]
@@ -17,7 +17,7 @@ pub enum Holder {
     Unit(String),
 }
 
-async fn open(cfg: &Config) -> Result<store::AnyStore> {
+async fn open(cfg: &Config) -> Result<store::Store> {
     let mut cfg = cfg.clone();
     super::run::apply_env_overrides(&mut cfg)?;
     store::open(&cfg.daemon.database_url)

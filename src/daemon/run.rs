@@ -30,7 +30,7 @@ use crate::config::model::Config;
 use crate::mail::{ComposeError, Composer, Mailer, MailerError, TemplateErrors, Templates};
 use crate::outbox::dispatch::StopFlag;
 use crate::outbox::{Dispatcher, Planning};
-use crate::store::Store;
+use crate::store::{Election, Outbox, Store};
 
 use super::heartbeat::Heartbeat;
 use super::leader::{LEADERSHIP_INTERVAL, Leadership};
@@ -98,9 +98,9 @@ impl Engine {
 
     /// One tick at `clock()`: enqueue what is due, then dispatch (as the
     /// only process, i.e. the leader).
-    pub async fn tick<S: Store>(
+    pub async fn tick(
         &mut self,
-        store: &S,
+        store: &Store,
         owner: &str,
         clock: &(dyn Fn() -> Timestamp + Sync),
         stop: &StopFlag,
@@ -112,9 +112,9 @@ impl Engine {
     /// another process only dispatches, escalations excepted (and plans
     /// once after a start or reload: see `plan_once`; planning twice writes
     /// nothing twice).
-    pub async fn tick_as<S: Store>(
+    pub async fn tick_as(
         &mut self,
-        store: &S,
+        store: &Store,
         owner: &str,
         clock: &(dyn Fn() -> Timestamp + Sync),
         stop: &StopFlag,
@@ -150,7 +150,7 @@ impl Engine {
 
     /// Plans and enqueues everything due by `now`; false (logged) when the
     /// store failed: the next tick retries, and this one sends nothing.
-    async fn plan<S: Store>(&mut self, store: &S, now: Timestamp) -> bool {
+    async fn plan(&mut self, store: &Store, now: Timestamp) -> bool {
         match self
             .planning
             .enqueue(store, &self.cfg, &self.cal, now)
@@ -178,7 +178,7 @@ impl Engine {
 
 /// Says on start how many messages wait and when the next sending window
 /// opens, so a quiet daemon outside sending hours does not look stuck.
-async fn log_waiting<S: Store>(store: &S, e: &Engine, now: Timestamp) {
+async fn log_waiting(store: &Store, e: &Engine, now: Timestamp) {
     use crate::store::OutboxStatus;
     let Ok(pending) = store.outbox(Some(OutboxStatus::Pending)).await else {
         return;
@@ -211,15 +211,12 @@ pub enum Signal {
 }
 
 /// Runs until `signals` yields `Stop` (or every sender is gone).
-pub async fn serve<S>(
-    store: S,
+pub async fn serve(
+    store: Store,
     cfg: Config,
     reload: ReloadFn,
     mut signals: tokio::sync::mpsc::Receiver<Signal>,
-) -> Result<(), RunError>
-where
-    S: Store + Clone + 'static,
-{
+) -> Result<(), RunError> {
     let offset = cfg.daemon.time_zone.to_offset(Timestamp::now()).seconds();
     let digest_cron = cfg.daemon.digest.clone();
     let engine = Arc::new(Mutex::new(Engine::build(cfg)?));

@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::store::{
-    Event, Key, NewExtension, NewSubmission, NewWaiver, Recorded, Revocation, Source, Store,
+    Event, Key, NewExtension, NewSubmission, NewWaiver, Recorded, Records, Revocation, Source,
     Subject,
 };
 
@@ -117,8 +117,8 @@ fn nonempty(v: Option<String>) -> Option<String> {
 }
 
 /// `GET /api/v1/status`.
-pub async fn status<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn status(
+    State(state): State<AppState>,
     caller: Caller,
     query: Result<Query<StatusQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -198,8 +198,8 @@ pub struct WaiverBody {
 
 /// Validates the key against the configuration and the caller: the period
 /// key as stored (canonical form).
-fn owed_key<S: Store>(
-    state: &AppState<S>,
+fn owed_key(
+    state: &AppState,
     caller: &Caller,
     obligation: &str,
     period: &str,
@@ -269,8 +269,8 @@ fn recorded(r: Recorded, caller: &Caller, what: &str) -> Response {
 }
 
 /// `POST /api/v1/submissions`.
-pub async fn record_submission<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn record_submission(
+    State(state): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<SubmissionBody>,
 ) -> Result<Response, ApiError> {
@@ -305,8 +305,8 @@ pub async fn record_submission<S: Store + 'static>(
     Ok(recorded(r, &caller, "submission"))
 }
 
-async fn revoke<S: Store + 'static>(
-    state: AppState<S>,
+async fn revoke(
+    state: AppState,
     caller: Caller,
     b: KeyBody,
     subject: Subject,
@@ -334,8 +334,8 @@ async fn revoke<S: Store + 'static>(
 }
 
 /// `POST /api/v1/submissions/revoke`.
-pub async fn revoke_submission<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn revoke_submission(
+    State(state): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<KeyBody>,
 ) -> Result<Response, ApiError> {
@@ -343,8 +343,8 @@ pub async fn revoke_submission<S: Store + 'static>(
 }
 
 /// `POST /api/v1/extensions/revoke`.
-pub async fn revoke_extension<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn revoke_extension(
+    State(state): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<KeyBody>,
 ) -> Result<Response, ApiError> {
@@ -352,8 +352,8 @@ pub async fn revoke_extension<S: Store + 'static>(
 }
 
 /// `POST /api/v1/waivers/revoke`.
-pub async fn revoke_waiver<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn revoke_waiver(
+    State(state): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<KeyBody>,
 ) -> Result<Response, ApiError> {
@@ -361,8 +361,8 @@ pub async fn revoke_waiver<S: Store + 'static>(
 }
 
 /// `POST /api/v1/extensions` (administrators).
-pub async fn grant_extension<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn grant_extension(
+    State(state): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<ExtensionBody>,
 ) -> Result<Response, ApiError> {
@@ -389,8 +389,8 @@ pub async fn grant_extension<S: Store + 'static>(
 }
 
 /// `POST /api/v1/waivers` (administrators).
-pub async fn grant_waiver<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn grant_waiver(
+    State(state): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<WaiverBody>,
 ) -> Result<Response, ApiError> {

@@ -15,7 +15,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
 
-use crate::store::{Store, Token, TokenRole};
+use crate::store::{Token, TokenRole, Tokens};
 
 use super::AppState;
 use super::error::ApiError;
@@ -109,8 +109,8 @@ pub(crate) enum Presented<'a> {
 
 /// Checks a presented secret from client `ip`: the failure limit first, then
 /// the token (unknown and revoked tokens count as failures).
-pub(crate) async fn authenticate<S: Store>(
-    state: &AppState<S>,
+pub(crate) async fn authenticate(
+    state: &AppState,
     ip: IpAddr,
     presented: Presented<'_>,
 ) -> Result<Caller, ApiError> {
@@ -155,13 +155,10 @@ pub(crate) async fn authenticate<S: Store>(
     }
 }
 
-impl<S: Store + 'static> FromRequestParts<AppState<S>> for Caller {
+impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState<S>,
-    ) -> Result<Caller, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
         let ip = client_ip(parts);
         let presented = match parts.headers.get(header::AUTHORIZATION) {
             None => Presented::Missing,

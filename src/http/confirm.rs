@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 
 use crate::config::values::{format_date, parse_date};
-use crate::store::{Key, NewSubmission, Recorded, Source, Store, StoreError};
+use crate::store::{Key, NewSubmission, Recorded, Records, Source, StoreError};
 
 use super::AppState;
 use super::link::{LinkError, LinkScope};
@@ -95,7 +95,7 @@ fn bad_link() -> Response {
 }
 
 /// Checks the key is configured and the signature and expiry hold.
-fn check<S: Store>(state: &AppState<S>, scope: &LinkScope, sig: &str) -> Result<(), Box<Response>> {
+fn check(state: &AppState, scope: &LinkScope, sig: &str) -> Result<(), Box<Response>> {
     let Some(key) = state.shared.link_key.get() else {
         return Err(Box::new(message(
             StatusCode::NOT_FOUND,
@@ -121,7 +121,7 @@ struct Described {
     due: jiff::civil::Date,
 }
 
-fn describe<S: Store>(state: &AppState<S>, scope: &LinkScope) -> Result<Described, Box<Response>> {
+fn describe(state: &AppState, scope: &LinkScope) -> Result<Described, Box<Response>> {
     let live = state.live();
     match selection::deadline(
         &live.cfg,
@@ -205,8 +205,8 @@ fn form(
 }
 
 /// `GET /confirm`: the form, or what is already recorded.
-pub async fn show<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn show(
+    State(state): State<AppState>,
     query: Result<Query<LinkQuery>, QueryRejection>,
 ) -> Response {
     let Ok(Query(q)) = query else {
@@ -252,8 +252,8 @@ fn store_failed(e: StoreError) -> Response {
 }
 
 /// `POST /confirm`: records the submission.
-pub async fn submit<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn submit(
+    State(state): State<AppState>,
     form_data: Result<Form<ConfirmForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(f)) = form_data else {

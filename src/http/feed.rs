@@ -18,16 +18,14 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Deserialize;
 
+use super::AppState;
+use super::auth::{Presented, authenticate};
+use super::error::ApiError;
 use crate::config::model::Config;
 use crate::config::values::format_date;
 use crate::mail::ics::{escape_text, fold_line};
 use crate::mail::ids::calendar_uid;
 use crate::planner::{self, Filter};
-use crate::store::Store;
-
-use super::AppState;
-use super::auth::{Presented, authenticate};
-use super::error::ApiError;
 
 /// Default reach of a feed around today, in days.
 pub const FEED_DAYS: i64 = 366;
@@ -66,8 +64,8 @@ fn day_param(name: &str, v: Option<String>, default: Date) -> Result<Date, ApiEr
 }
 
 /// `GET /ics/{file}`: `{unit}.ics` or `all.ics`.
-pub async fn feed<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn feed(
+    State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(file): Path<String>,
     query: Result<Query<FeedQuery>, QueryRejection>,

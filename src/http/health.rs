@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::daemon::run::TICK_MAX_AGE;
 use crate::status::StateName;
-use crate::store::{OutboxKind, OutboxStatus, Store};
+use crate::store::{Outbox, OutboxKind, OutboxStatus};
 
 use super::AppState;
 use super::metrics::Exposition;
@@ -24,7 +24,7 @@ use super::selection::{self, Selection};
 pub const DB_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The scheduler's state as `/healthz` reports it.
-fn scheduler<S: Store>(state: &AppState<S>) -> (&'static str, Option<u64>) {
+fn scheduler(state: &AppState) -> (&'static str, Option<u64>) {
     match &state.shared.heartbeat {
         // No scheduler in this process (e.g. a bare `http::serve`): not healthy
         // for a daemon whose job is the scheduler.
@@ -40,7 +40,7 @@ fn scheduler<S: Store>(state: &AppState<S>) -> (&'static str, Option<u64>) {
 /// `GET /healthz`: 200 when the database answers within [`DB_TIMEOUT`] and
 /// the last scheduler tick is at most `TICK_MAX_AGE` old; 503 otherwise,
 /// with `reason`.
-pub async fn healthz<S: Store + 'static>(State(state): State<AppState<S>>) -> Response {
+pub async fn healthz(State(state): State<AppState>) -> Response {
     let db = match tokio::time::timeout(DB_TIMEOUT, state.shared.store.applied_migrations()).await {
         Ok(Ok(_)) => "ok",
         Ok(Err(e)) => {
@@ -87,7 +87,7 @@ const KINDS: [OutboxKind; 4] = [
 ];
 
 /// `GET /metrics`: Prometheus text format 0.0.4.
-pub async fn metrics<S: Store + 'static>(State(state): State<AppState<S>>) -> Response {
+pub async fn metrics(State(state): State<AppState>) -> Response {
     match render(&state, Timestamp::now()).await {
         Ok(text) => {
             let mut resp = text.into_response();
@@ -105,8 +105,8 @@ pub async fn metrics<S: Store + 'static>(State(state): State<AppState<S>>) -> Re
 }
 
 /// The exposition at `now`.
-pub async fn render<S: Store>(
-    state: &AppState<S>,
+pub async fn render(
+    state: &AppState,
     now: Timestamp,
 ) -> Result<String, crate::tracking::TrackingError> {
     use std::sync::atomic::Ordering::Relaxed;

@@ -11,7 +11,7 @@
 //! - Only this module imports axum.
 //! - The HTTP side reads state and records submissions, extensions and
 //!   waivers; it never sends mail. Its only outbox write is the dashboard's
-//!   retry button (`Store::retry_outbox`): an administrator puts a `failed`
+//!   retry button (`Outbox::retry_outbox`): an administrator puts a `failed`
 //!   row back to `pending`; the daemon's dispatcher sends it.
 //! - Every response carries the security headers and `Cache-Control:
 //!   no-store`; every API error is `{"error": {"code", "message"}}` (the
@@ -45,7 +45,7 @@ use jiff::civil::Date;
 use crate::calendar::WorkCalendar;
 use crate::config::model::Config;
 use crate::daemon::heartbeat::Heartbeat;
-use crate::store::{AnyStore, Store};
+use crate::store::Store;
 
 pub use auth::{FAILURE_WINDOW, MAX_FAILURES};
 pub use error::ApiError;
@@ -79,8 +79,8 @@ impl Live {
     }
 }
 
-pub(crate) struct Shared<S> {
-    store: S,
+pub(crate) struct Shared {
+    store: Store,
     live: RwLock<Arc<Live>>,
     heartbeat: Option<Heartbeat>,
     metrics: Metrics,
@@ -91,13 +91,12 @@ pub(crate) struct Shared<S> {
     sessions: dashboard::session::Sessions,
 }
 
-/// What every handler sees. Cloning is cheap (one `Arc`). Generic over the
-/// store so `daemon::run::serve` can hand over whatever store it runs on.
-pub struct AppState<S = AnyStore> {
-    shared: Arc<Shared<S>>,
+/// What every handler sees. Cloning is cheap (one `Arc`).
+pub struct AppState {
+    shared: Arc<Shared>,
 }
 
-impl<S> Clone for AppState<S> {
+impl Clone for AppState {
     fn clone(&self) -> Self {
         AppState {
             shared: self.shared.clone(),
@@ -105,10 +104,10 @@ impl<S> Clone for AppState<S> {
     }
 }
 
-impl<S: Store> AppState<S> {
+impl AppState {
     /// `heartbeat` is the daemon's scheduler heartbeat; without one
     /// `/healthz` reports the scheduler as "not_running" (503).
-    pub fn new(store: S, cfg: Config, heartbeat: Option<Heartbeat>) -> AppState<S> {
+    pub fn new(store: Store, cfg: Config, heartbeat: Option<Heartbeat>) -> AppState {
         AppState {
             shared: Arc::new(Shared {
                 store,
@@ -192,25 +191,22 @@ async fn method_not_allowed() -> ApiError {
 }
 
 /// Every route.
-pub fn router<S: Store + 'static>(state: AppState<S>) -> Router {
+pub fn router(state: AppState) -> Router {
     let api = Router::new()
-        .route("/status", get(api::status::<S>))
-        .route("/submissions", post(api::record_submission::<S>))
-        .route("/submissions/revoke", post(api::revoke_submission::<S>))
-        .route("/extensions", post(api::grant_extension::<S>))
-        .route("/extensions/revoke", post(api::revoke_extension::<S>))
-        .route("/waivers", post(api::grant_waiver::<S>))
-        .route("/waivers/revoke", post(api::revoke_waiver::<S>));
+        .route("/status", get(api::status))
+        .route("/submissions", post(api::record_submission))
+        .route("/submissions/revoke", post(api::revoke_submission))
+        .route("/extensions", post(api::grant_extension))
+        .route("/extensions/revoke", post(api::revoke_extension))
+        .route("/waivers", post(api::grant_waiver))
+        .route("/waivers/revoke", post(api::revoke_waiver));
     Router::new()
-        .route("/healthz", get(health::healthz::<S>))
-        .route("/metrics", get(health::metrics::<S>))
-        .route(
-            "/confirm",
-            get(confirm::show::<S>).post(confirm::submit::<S>),
-        )
-        .route("/ics/{file}", get(feed::feed::<S>))
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(health::metrics))
+        .route("/confirm", get(confirm::show).post(confirm::submit))
+        .route("/ics/{file}", get(feed::feed))
         .nest("/api/v1", api)
-        .merge(dashboard::routes::<S>())
+        .merge(dashboard::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -219,9 +215,9 @@ pub fn router<S: Store + 'static>(state: AppState<S>) -> Router {
 }
 
 /// Serves until `shutdown` completes, then lets requests in flight finish.
-pub async fn serve<S: Store + 'static>(
+pub async fn serve(
     listener: tokio::net::TcpListener,
-    state: AppState<S>,
+    state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -232,8 +228,8 @@ pub async fn serve<S: Store + 'static>(
 
 /// The server as `hanbao run` runs it: started with the daemon, told about
 /// reloads, stopped with it.
-pub struct Running<S> {
-    pub state: AppState<S>,
+pub struct Running {
+    pub state: AppState,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -241,7 +237,7 @@ pub struct Running<S> {
 /// Binds `addr` and serves in the background. A failure to bind is logged
 /// and the daemon goes on without HTTP: reminders matter more than the web
 /// face, and the error names the address to fix.
-pub async fn start<S: Store + 'static>(addr: SocketAddr, state: AppState<S>) -> Running<S> {
+pub async fn start(addr: SocketAddr, state: AppState) -> Running {
     let key_path = state.live().cfg.daemon.state_dir.join(LINK_KEY_FILE);
     if key_path.exists() {
         match link::LinkKey::from_file(&key_path) {
@@ -283,7 +279,7 @@ pub async fn start<S: Store + 'static>(addr: SocketAddr, state: AppState<S>) -> 
     }
 }
 
-impl<S: Store> Running<S> {
+impl Running {
     /// A reload finished: `Some` with the configuration now in force, or
     /// `None` when it was refused (counted, old configuration kept).
     pub fn reloaded(&self, cfg: Option<Config>) {

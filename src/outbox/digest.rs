@@ -16,7 +16,7 @@ use crate::mail::{
     OpenPeriod, OverdueItem, SendError,
 };
 use crate::planner::{self, Filter};
-use crate::store::{OutboxStatus, Store, StoreError};
+use crate::store::{Outbox, OutboxStatus, Records, Store, StoreError};
 
 use super::{LOOKBACK_DAYS, period_ref, stopped};
 
@@ -34,8 +34,8 @@ pub enum DigestError {
 }
 
 /// Builds the digest for the local day of `now`.
-pub async fn build<S: Store>(
-    store: &S,
+pub async fn build(
+    store: &Store,
     cfg: &Config,
     cal: &WorkCalendar,
     now: Timestamp,
@@ -121,8 +121,8 @@ pub async fn build<S: Store>(
 }
 
 /// Builds and sends the digest to the coordinator.
-pub async fn send_digest<S: Store>(
-    store: &S,
+pub async fn send_digest(
+    store: &Store,
     cfg: &Config,
     cal: &WorkCalendar,
     composer: &Composer,

@@ -27,7 +27,9 @@ use crate::mail::{
     UnitRef,
 };
 use crate::planner::{self, PeriodKey};
-use crate::store::{CurrentState, OutboxKind, OutboxRow, Outcome, Store, StoreError};
+use crate::store::{
+    CurrentState, Outbox, OutboxKind, OutboxRow, Outcome, Records, Store, StoreError,
+};
 
 use super::enqueue::stopped;
 use super::timing::{in_sending_hours, retry_at};
@@ -163,18 +165,18 @@ impl<'c> Index<'c> {
 impl Dispatcher<'_> {
     /// Sends everything due by `clock()`, batch after batch, as long as the
     /// clock is inside the sending hours of a working day.
-    pub async fn run<S: Store>(
+    pub async fn run(
         &self,
-        store: &S,
+        store: &Store,
         clock: &(dyn Fn() -> Timestamp + Sync),
     ) -> Result<DispatchReport, StoreError> {
         self.run_until(store, clock, &StopFlag::new(false)).await
     }
 
     /// Like [`Dispatcher::run`], stopping between batches once `stop` is set.
-    pub async fn run_until<S: Store>(
+    pub async fn run_until(
         &self,
-        store: &S,
+        store: &Store,
         clock: &(dyn Fn() -> Timestamp + Sync),
         stop: &StopFlag,
     ) -> Result<DispatchReport, StoreError> {
@@ -183,10 +185,10 @@ impl Dispatcher<'_> {
 
     /// Like [`Dispatcher::run_until`]; with `escalations` false, escalation
     /// rows are left for another process (the leader, which groups them
-    /// per recipient): see `Store::claim_except_escalations`.
-    pub async fn run_scoped<S: Store>(
+    /// per recipient): see `Outbox::claim_except_escalations`.
+    pub async fn run_scoped(
         &self,
-        store: &S,
+        store: &Store,
         clock: &(dyn Fn() -> Timestamp + Sync),
         stop: &StopFlag,
         escalations: bool,
@@ -229,9 +231,9 @@ impl Dispatcher<'_> {
         Ok(report)
     }
 
-    async fn handle<S: Store>(
+    async fn handle(
         &self,
-        store: &S,
+        store: &Store,
         rows: Vec<OutboxRow>,
         now: Timestamp,
         report: &mut DispatchReport,
@@ -363,9 +365,9 @@ impl Dispatcher<'_> {
 
     /// One lane: takes batches from the shared queue until it is empty,
     /// pipelined as described in `handle`.
-    async fn lane<S: Store, I: Iterator<Item = Batch>>(
+    async fn lane<I: Iterator<Item = Batch>>(
         &self,
-        store: &S,
+        store: &Store,
         index: &Index<'_>,
         composer: &Arc<Composer>,
         queue: &std::sync::Mutex<I>,
@@ -402,9 +404,9 @@ impl Dispatcher<'_> {
     }
 
     /// Writes the results gathered so far in one transaction.
-    async fn record<S: Store>(
+    async fn record(
         &self,
-        store: &S,
+        store: &Store,
         results: &mut Results,
         now: Timestamp,
         report: &mut DispatchReport,
@@ -415,9 +417,9 @@ impl Dispatcher<'_> {
     /// Like `record`; with a `group`, together with whatever the other
     /// lanes are waiting to write at that moment. Returns once these
     /// results have committed either way.
-    async fn record_in<S: Store>(
+    async fn record_in(
         &self,
-        store: &S,
+        store: &Store,
         group: Option<&Group>,
         results: &mut Results,
         now: Timestamp,
@@ -442,9 +444,9 @@ impl Dispatcher<'_> {
     }
 
     /// Builds the message of a batch: notice, templates, MIME.
-    async fn prepare<S: Store>(
+    async fn prepare(
         &self,
-        store: &S,
+        store: &Store,
         index: &Index<'_>,
         composer: &Arc<Composer>,
         batch: Batch,
@@ -544,9 +546,9 @@ impl Dispatcher<'_> {
         }
     }
 
-    async fn notice<S: Store>(
+    async fn notice(
         &self,
-        store: &S,
+        store: &Store,
         index: &Index<'_>,
         batch: &Batch,
         now: Timestamp,
@@ -637,9 +639,9 @@ impl Dispatcher<'_> {
 
     /// For a compiled report: the names of the reporters of its
     /// dependencies that have neither submitted nor been waived.
-    async fn missing_reporters<S: Store>(
+    async fn missing_reporters(
         &self,
-        store: &S,
+        store: &Store,
         ob: &Obligation,
         period: &str,
     ) -> Result<Vec<String>, NoticeError> {
@@ -696,7 +698,7 @@ fn failed_permanently(
 /// The lanes' records, written together ("group commit"): a lane queues its
 /// results, then waits for its turn to write; whoever writes takes every
 /// result queued by then (its own and other lanes'), in one statement
-/// (`Store::finish_many`), and hands each lane its answer. A lane goes on
+/// (`Outbox::finish_many`), and hands each lane its answer. A lane goes on
 /// only after its own results have committed, so the bound on unrecorded
 /// messages per lane is unchanged. Only with several lanes: one lane writes
 /// its own records directly.
@@ -713,9 +715,9 @@ struct Queued {
 }
 
 impl Group {
-    async fn finish<S: Store>(
+    async fn finish(
         &self,
-        store: &S,
+        store: &Store,
         owner: &str,
         outcomes: Vec<(i64, Outcome)>,
         now: Timestamp,

@@ -22,8 +22,8 @@ use crate::calendar::WorkCalendar;
 use crate::config::model::Config;
 use crate::planner::{self, EventKind, Filter};
 use crate::store::{
-    CurrentState, EnqueueReport, Key, NewOutboxRow, OutboxKey, OutboxKind, OutboxStatus, Store,
-    StoreError,
+    CurrentState, EnqueueReport, Key, NewOutboxRow, Outbox, OutboxKey, OutboxKind, OutboxStatus,
+    Records, Store, StoreError,
 };
 
 use super::timing::next_sending_instant;
@@ -172,8 +172,8 @@ pub fn decide(
 
 /// Plans the events whose day lies in `[from, today]`, keeps those due by
 /// `now`, reads the states of their keys and writes the rows.
-pub async fn enqueue_due<S: Store>(
-    store: &S,
+pub async fn enqueue_due(
+    store: &Store,
     cfg: &Config,
     cal: &WorkCalendar,
     from: Date,

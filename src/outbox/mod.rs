@@ -58,9 +58,9 @@ impl Planning {
     }
 
     /// Plans and enqueues everything due by `now`.
-    pub async fn enqueue<S: Store>(
+    pub async fn enqueue(
         &mut self,
-        store: &S,
+        store: &Store,
         cfg: &Config,
         cal: &WorkCalendar,
         now: Timestamp,

@@ -15,7 +15,7 @@ use crate::calendar::WorkCalendar;
 use crate::config::model::Config;
 use crate::mail::{Composer, Mailer};
 use crate::planner::{self, Filter};
-use crate::store::{NewSubmission, Store, StoreError};
+use crate::store::{NewSubmission, Outbox, Records, Store, StoreError};
 
 use super::{Dispatcher, LOOKBACK_DAYS, Planning, SentMessage, candidates, next_sending_instant};
 
@@ -35,8 +35,8 @@ pub enum SimulateError {
 /// 00:00 local of their `received_on` (or at `received_at` if given).
 /// Returns every message handed to the transport, in sending order.
 #[allow(clippy::too_many_arguments)]
-pub async fn simulate<S: Store>(
-    store: &S,
+pub async fn simulate(
+    store: &Store,
     cfg: &Config,
     cal: &WorkCalendar,
     composer: &Composer,
@@ -65,8 +65,8 @@ pub async fn simulate<S: Store>(
 /// dispatch run ends instead of keeping them all (a national year is
 /// millions of messages). Returns how many there were.
 #[allow(clippy::too_many_arguments)]
-pub async fn simulate_each<S: Store>(
-    store: &S,
+pub async fn simulate_each(
+    store: &Store,
     cfg: &Config,
     cal: &WorkCalendar,
     composer: &Composer,

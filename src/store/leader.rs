@@ -28,10 +28,10 @@ use std::time::Duration;
 use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
-use super::{AnyStore, StoreError};
+use super::{Store, StoreError};
 
 /// What the daemon's leadership loop asks of the store. Implemented once,
-/// by [`AnyStore`].
+/// by [`Store`].
 pub trait Election {
     /// A new, not yet taken, leadership lock for this database: the
     /// advisory lock on a dedicated session (PostgreSQL), or always the
@@ -39,7 +39,7 @@ pub trait Election {
     fn leader_lock(&self) -> LeaderLock;
 }
 
-impl Election for AnyStore {
+impl Election for Store {
     fn leader_lock(&self) -> LeaderLock {
         on_backend!(self, db => db.leader_lock())
     }

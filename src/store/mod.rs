@@ -2,13 +2,23 @@
 //! waivers and the current state derived from it, the outbox of
 //! notifications, API tokens, and the leadership lock.
 //!
-//! One concrete type, [`AnyStore`], opened from a URL by [`open`]: inside,
-//! an enum of the two backends' connections (`sqlite::Db`, `postgres::Db`).
+//! One concrete type, [`Store`], opened from a URL by [`open`] at the edge
+//! and passed as `&Store` (cloning is cheap): inside, an enum of the two
+//! backends' connections (`sqlite::Db`, `postgres::Db`), matched only
+//! where the dialects differ. Nothing is generic over the store.
+//!
 //! Its interface is split by client, one trait per client implemented once
-//! on that type: [`Records`] (submissions, extensions, waivers, history,
-//! status facts), [`Outbox`] (enqueue, claim, finish, retry), [`Tokens`]
-//! (API tokens) and [`Election`] (the leadership lock); opening, closing,
-//! migrations and query plans are its own methods.
+//! on `Store`: [`Records`] (submissions, extensions, waivers, history,
+//! status facts: commands, API, dashboard, tracking), [`Outbox`] (enqueue,
+//! claim, finish, list, retry: planner, dispatcher, dashboard), [`Tokens`]
+//! (`hanbao token`, authentication) and [`Election`] (the leadership lock:
+//! `daemon::leader`); opening, closing, migrations and query plans are its
+//! own methods. Traits rather than grouped accessors
+//! (`store.outbox().claim(..)`) because the methods keep their names at
+//! every call site, a module's `use crate::store::{Outbox, Records}` says
+//! which parts of the store it depends on, and there is no view type per
+//! client to build and document. They are never used as bounds: with one
+//! implementation there is nothing to be generic over.
 //!
 //! SQL the two dialects share is written once, with `$N` placeholders
 //! (SQLite's `?N` text is made at compile time, see `sql`), and so is the
@@ -69,9 +79,6 @@ mod sql;
 mod sqlite;
 mod tokens;
 
-use std::future::Future;
-
-use jiff::Timestamp;
 use sqlx::SqlSafeStr as _;
 
 pub use error::StoreError;
@@ -92,14 +99,9 @@ pub use tokens::{NewToken, Token, TokenRole, Tokens};
 /// The database, SQLite or PostgreSQL, picked once from the URL by [`open`].
 /// Cloning is cheap and shares the connections.
 #[derive(Debug, Clone)]
-pub struct AnyStore {
+pub struct Store {
     backend: Backend,
 }
-
-/// Transitional name, until callers stop being generic.
-pub type SqliteStore = AnyStore;
-/// Transitional name, until callers stop being generic.
-pub type PgStore = AnyStore;
 
 #[derive(Debug, Clone)]
 enum Backend {
@@ -110,7 +112,7 @@ enum Backend {
 /// Opens (creating if needed) the database at `url` and applies pending
 /// migrations. `sqlite://PATH`, `sqlite:PATH` or `sqlite::memory:` for
 /// SQLite; `postgres://` or `postgresql://` for PostgreSQL.
-pub async fn open(url: &str) -> Result<AnyStore, StoreError> {
+pub async fn open(url: &str) -> Result<Store, StoreError> {
     let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
     let backend = match scheme {
         "sqlite" => Backend::Sqlite(sqlite::Db::open(url).await?),
@@ -121,24 +123,24 @@ pub async fn open(url: &str) -> Result<AnyStore, StoreError> {
             });
         }
     };
-    Ok(AnyStore { backend })
+    Ok(Store { backend })
 }
 
 const APPLIED_MIGRATIONS: sql::Sql =
     sql::sql!("SELECT version, description FROM _sqlx_migrations WHERE success ORDER BY version");
 
-impl AnyStore {
-    /// Transitional: [`open`].
-    pub async fn open(url: &str) -> Result<AnyStore, StoreError> {
-        open(url).await
-    }
-
+impl Store {
     /// "sqlite" or "postgres".
     pub fn backend(&self) -> &'static str {
         match self.backend {
             Backend::Sqlite(_) => "sqlite",
             Backend::Postgres(_) => "postgres",
         }
+    }
+
+    /// Closes the connections (waits for queries in flight).
+    pub async fn close(&self) {
+        on_backend!(self, db => db.close().await)
     }
 
     /// The migrations recorded as applied, by version.
@@ -176,237 +178,6 @@ impl AnyStore {
     ) -> Result<Vec<String>, StoreError> {
         let (o, p) = pairs.first().cloned().unwrap_or_default();
         on_backend!(self, db => db.explain(db.sql(&records::FACTS_JSON), &o, &p).await)
-    }
-}
-
-/// Transitional: the whole interface in one trait, for callers that are
-/// still generic over the store. Forwards to [`Records`], [`Outbox`],
-/// [`Tokens`], [`Election`] and `AnyStore`'s own methods.
-pub trait Store: Send + Sync {
-    fn record_submission(
-        &self,
-        submission: NewSubmission,
-        now: Timestamp,
-    ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
-    fn revoke(
-        &self,
-        revocation: Revocation,
-        now: Timestamp,
-    ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
-    fn grant_extension(
-        &self,
-        extension: NewExtension,
-        now: Timestamp,
-    ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
-    fn grant_waiver(
-        &self,
-        waiver: NewWaiver,
-        now: Timestamp,
-    ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
-    fn current(
-        &self,
-        obligation: &str,
-        period: &str,
-    ) -> impl Future<Output = Result<Vec<CurrentState>, StoreError>> + Send;
-    fn facts(
-        &self,
-        pairs: &[(String, String)],
-    ) -> impl Future<Output = Result<Vec<Facts>, StoreError>> + Send;
-    fn current_for(
-        &self,
-        key: &Key,
-    ) -> impl Future<Output = Result<CurrentState, StoreError>> + Send;
-    fn history(
-        &self,
-        filter: &HistoryFilter,
-    ) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
-    fn import_submissions(
-        &self,
-        submissions: Vec<NewSubmission>,
-        now: Timestamp,
-    ) -> impl Future<Output = Result<ImportReport, StoreError>> + Send;
-    fn known_ids(&self) -> impl Future<Output = Result<KnownIds, StoreError>> + Send;
-    fn applied_migrations(
-        &self,
-    ) -> impl Future<Output = Result<Vec<AppliedMigration>, StoreError>> + Send;
-    fn enqueue(
-        &self,
-        rows: Vec<NewOutboxRow>,
-        now: Timestamp,
-    ) -> impl Future<Output = Result<EnqueueReport, StoreError>> + Send;
-    fn claim(
-        &self,
-        owner: &str,
-        now: Timestamp,
-        lease_until: Timestamp,
-        limit: u32,
-    ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
-    fn finish(
-        &self,
-        id: i64,
-        owner: &str,
-        outcome: Outcome,
-        now: Timestamp,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    fn finish_many(
-        &self,
-        owner: &str,
-        results: Vec<(i64, Outcome)>,
-        now: Timestamp,
-    ) -> impl Future<Output = Result<Vec<bool>, StoreError>> + Send;
-    fn outbox(
-        &self,
-        status: Option<OutboxStatus>,
-    ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
-    fn outbox_next_due(
-        &self,
-        now: Timestamp,
-    ) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
-    fn create_token(
-        &self,
-        token: NewToken,
-        now: Timestamp,
-    ) -> impl Future<Output = Result<Token, StoreError>> + Send;
-    fn tokens(&self) -> impl Future<Output = Result<Vec<Token>, StoreError>> + Send;
-    fn revoke_token(
-        &self,
-        id: i64,
-        now: Timestamp,
-    ) -> impl Future<Output = Result<Option<Token>, StoreError>> + Send;
-    fn token_by_hash(
-        &self,
-        hash: &str,
-    ) -> impl Future<Output = Result<Option<Token>, StoreError>> + Send;
-    fn close(&self) -> impl Future<Output = ()> + Send;
-    fn claim_except_escalations(
-        &self,
-        owner: &str,
-        now: Timestamp,
-        lease_until: Timestamp,
-        limit: u32,
-    ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
-    fn leader_lock(&self) -> LeaderLock;
-    fn retry_outbox(
-        &self,
-        id: i64,
-        now: Timestamp,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-}
-
-impl Store for AnyStore {
-    async fn record_submission(
-        &self,
-        s: NewSubmission,
-        now: Timestamp,
-    ) -> Result<Recorded, StoreError> {
-        Records::record_submission(self, s, now).await
-    }
-    async fn revoke(&self, r: Revocation, now: Timestamp) -> Result<Recorded, StoreError> {
-        Records::revoke(self, r, now).await
-    }
-    async fn grant_extension(
-        &self,
-        x: NewExtension,
-        now: Timestamp,
-    ) -> Result<Recorded, StoreError> {
-        Records::grant_extension(self, x, now).await
-    }
-    async fn grant_waiver(&self, w: NewWaiver, now: Timestamp) -> Result<Recorded, StoreError> {
-        Records::grant_waiver(self, w, now).await
-    }
-    async fn current(&self, o: &str, p: &str) -> Result<Vec<CurrentState>, StoreError> {
-        Records::current(self, o, p).await
-    }
-    async fn facts(&self, pairs: &[(String, String)]) -> Result<Vec<Facts>, StoreError> {
-        Records::facts(self, pairs).await
-    }
-    async fn current_for(&self, key: &Key) -> Result<CurrentState, StoreError> {
-        Records::current_for(self, key).await
-    }
-    async fn history(&self, filter: &HistoryFilter) -> Result<Vec<Event>, StoreError> {
-        Records::history(self, filter).await
-    }
-    async fn import_submissions(
-        &self,
-        s: Vec<NewSubmission>,
-        now: Timestamp,
-    ) -> Result<ImportReport, StoreError> {
-        Records::import_submissions(self, s, now).await
-    }
-    async fn known_ids(&self) -> Result<KnownIds, StoreError> {
-        Records::known_ids(self).await
-    }
-    async fn applied_migrations(&self) -> Result<Vec<AppliedMigration>, StoreError> {
-        AnyStore::applied_migrations(self).await
-    }
-    async fn enqueue(
-        &self,
-        rows: Vec<NewOutboxRow>,
-        now: Timestamp,
-    ) -> Result<EnqueueReport, StoreError> {
-        Outbox::enqueue(self, rows, now).await
-    }
-    async fn claim(
-        &self,
-        owner: &str,
-        now: Timestamp,
-        until: Timestamp,
-        limit: u32,
-    ) -> Result<Vec<OutboxRow>, StoreError> {
-        Outbox::claim(self, owner, now, until, limit).await
-    }
-    async fn finish(
-        &self,
-        id: i64,
-        owner: &str,
-        outcome: Outcome,
-        now: Timestamp,
-    ) -> Result<bool, StoreError> {
-        Outbox::finish(self, id, owner, outcome, now).await
-    }
-    async fn finish_many(
-        &self,
-        owner: &str,
-        results: Vec<(i64, Outcome)>,
-        now: Timestamp,
-    ) -> Result<Vec<bool>, StoreError> {
-        Outbox::finish_many(self, owner, results, now).await
-    }
-    async fn outbox(&self, status: Option<OutboxStatus>) -> Result<Vec<OutboxRow>, StoreError> {
-        Outbox::outbox(self, status).await
-    }
-    async fn outbox_next_due(&self, now: Timestamp) -> Result<Option<Timestamp>, StoreError> {
-        Outbox::outbox_next_due(self, now).await
-    }
-    async fn create_token(&self, token: NewToken, now: Timestamp) -> Result<Token, StoreError> {
-        Tokens::create_token(self, token, now).await
-    }
-    async fn tokens(&self) -> Result<Vec<Token>, StoreError> {
-        Tokens::tokens(self).await
-    }
-    async fn revoke_token(&self, id: i64, now: Timestamp) -> Result<Option<Token>, StoreError> {
-        Tokens::revoke_token(self, id, now).await
-    }
-    async fn token_by_hash(&self, hash: &str) -> Result<Option<Token>, StoreError> {
-        Tokens::token_by_hash(self, hash).await
-    }
-    async fn close(&self) {
-        on_backend!(self, db => db.close().await)
-    }
-    async fn claim_except_escalations(
-        &self,
-        owner: &str,
-        now: Timestamp,
-        until: Timestamp,
-        limit: u32,
-    ) -> Result<Vec<OutboxRow>, StoreError> {
-        Outbox::claim_except_escalations(self, owner, now, until, limit).await
-    }
-    fn leader_lock(&self) -> LeaderLock {
-        Election::leader_lock(self)
-    }
-    async fn retry_outbox(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
-        Outbox::retry_outbox(self, id, now).await
     }
 }
 

@@ -14,12 +14,12 @@ use std::future::Future;
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-use super::AnyStore;
+use super::Store;
 use super::error::StoreError;
 use super::sql::{Sql, sql};
 
 /// What the planner, the dispatcher and the dashboard ask of the store.
-/// Implemented once, by [`AnyStore`]; the futures are `Send` so that a
+/// Implemented once, by [`Store`]; the futures are `Send` so that a
 /// caller can spawn them.
 pub trait Outbox {
     /// Writes outbox rows; a row whose key exists already is left as it is
@@ -470,7 +470,7 @@ macro_rules! finish_query {
     }};
 }
 
-impl AnyStore {
+impl Store {
     async fn claim_rows(
         &self,
         owner: &str,
@@ -488,7 +488,7 @@ impl AnyStore {
     }
 }
 
-impl Outbox for AnyStore {
+impl Outbox for Store {
     async fn enqueue(
         &self,
         rows: Vec<NewOutboxRow>,

@@ -23,10 +23,10 @@ use super::model::{
 };
 use super::row::{self, Bind, EventRow, event_columns, insert_columns};
 use super::sql::{Sql, sql};
-use super::{AnyStore, StoreError, postgres, sqlite};
+use super::{Store, StoreError, postgres, sqlite};
 
 /// What the commands, the HTTP side and tracking ask of the store about
-/// submissions, extensions and waivers. Implemented once, by [`AnyStore`];
+/// submissions, extensions and waivers. Implemented once, by [`Store`];
 /// the futures are `Send` so that a caller can spawn them.
 pub trait Records {
     /// Records that a report arrived. The same submission again is
@@ -134,7 +134,7 @@ const INSERT: Sql = sql!(concat!(
 const OBLIGATION_IDS: Sql = sql!("SELECT DISTINCT obligation_id FROM events");
 const UNIT_IDS: Sql = sql!("SELECT DISTINCT unit_id FROM events");
 
-impl AnyStore {
+impl Store {
     /// Appends what `decide` makes of the latest event of (key, subject),
     /// read under the write lock.
     async fn write(
@@ -185,7 +185,7 @@ impl AnyStore {
     }
 }
 
-impl Records for AnyStore {
+impl Records for Store {
     async fn record_submission(
         &self,
         submission: NewSubmission,

@@ -11,12 +11,12 @@ use std::future::Future;
 
 use jiff::Timestamp;
 
-use super::AnyStore;
+use super::Store;
 use super::error::StoreError;
 use super::sql::{Sql, sql};
 
 /// What `hanbao token` and the HTTP side's authentication ask of the
-/// store. Implemented once, by [`AnyStore`]; the futures are `Send` so that
+/// store. Implemented once, by [`Store`]; the futures are `Send` so that
 /// a caller can spawn them.
 pub trait Tokens {
     /// Stores a new API token (its hash only).
@@ -199,7 +199,7 @@ const BY_HASH: Sql = sql!(concat!(
     " FROM tokens WHERE hash = $1"
 ));
 
-impl Tokens for AnyStore {
+impl Tokens for Store {
     async fn create_token(&self, new: NewToken, now: Timestamp) -> Result<Token, StoreError> {
         check(&new)?;
         let row: TokenDbRow = on_backend!(self, db => {

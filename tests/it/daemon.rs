@@ -14,7 +14,7 @@ use hanbao::config::model::{Config, Smtp, SmtpSecurity, Transport};
 use hanbao::mail::{Composer, Mailer, Templates};
 use hanbao::outbox::simulate::simulate;
 use hanbao::outbox::{Dispatcher, Planning};
-use hanbao::store::{Key, NewSubmission, OutboxStatus, Source, SqliteStore, Store};
+use hanbao::store::{self, Key, NewSubmission, Outbox, OutboxStatus, Source, Store};
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
 
@@ -46,7 +46,7 @@ struct Rig {
     cal: WorkCalendar,
     composer: Composer,
     mailer: Mailer,
-    store: SqliteStore,
+    store: Store,
     _dir: tempfile::TempDir,
 }
 
@@ -54,7 +54,7 @@ impl Rig {
     async fn new(sink: &SmtpSink) -> Rig {
         let cfg = sample_config(sink.port());
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&format!("sqlite://{}/h.db", dir.path().display()))
+        let store = store::open(&format!("sqlite://{}/h.db", dir.path().display()))
             .await
             .unwrap();
         Rig {
@@ -445,7 +445,7 @@ async fn engine_uses_the_configured_language_and_templates() {
     cfg.mail.language = hanbao::config::model::Language::En;
     cfg.mail.templates = Some(tdir.path().to_path_buf());
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&format!("sqlite://{}/h.db", dir.path().display()))
+    let store = store::open(&format!("sqlite://{}/h.db", dir.path().display()))
         .await
         .unwrap();
     let mut engine = Engine::build(cfg.clone()).unwrap();
@@ -620,7 +620,7 @@ async fn kill_9_while_sending_then_restart_delivers_everything() {
     assert_eq!(sink.message_count(), BEFORE_SWALLOW + 1);
 
     let url = format!("sqlite://{}/hanbao.db", state.display());
-    let store = SqliteStore::open(&url).await.unwrap();
+    let store = store::open(&url).await.unwrap();
     let rows = store.outbox(None).await.unwrap();
     let count = |st: OutboxStatus| rows.iter().filter(|r| r.status == st).count();
     assert_eq!(rows.len(), UNITS_N, "{rows:?}");
@@ -683,7 +683,7 @@ async fn kill_9_while_sending_then_restart_delivers_everything() {
     assert_eq!(dup.len(), 1);
     assert_eq!(dup[0].1[0], swallowed.rcpt_to);
 
-    let store = SqliteStore::open(&url).await.unwrap();
+    let store = store::open(&url).await.unwrap();
     let rows = store.outbox(None).await.unwrap();
     assert!(
         rows.iter().all(|r| r.status == OutboxStatus::Sent),

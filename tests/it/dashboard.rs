@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use hanbao::http::{self, AppState};
 use hanbao::store::{
-    self, AnyStore, HistoryFilter, Key, NewOutboxRow, NewSubmission, NewToken, OutboxKey,
-    OutboxKind, OutboxStatus, Outcome, Source, Store, Subject, TokenRole,
+    self, HistoryFilter, Key, NewOutboxRow, NewSubmission, NewToken, Outbox, OutboxKey, OutboxKind,
+    OutboxStatus, Outcome, Records, Source, Store, Subject, TokenRole, Tokens,
 };
 use hanbao::tracking::{self, Selection};
 use jiff::Timestamp;
@@ -71,7 +71,7 @@ const YTE_Q1: &str = "/dashboard/units/so-yte/bc-quy/2026-Q1";
 
 struct Server {
     addr: SocketAddr,
-    store: AnyStore,
+    store: Store,
     state: AppState,
     admin: String,
     admin_id: i64,
@@ -82,7 +82,7 @@ struct Server {
     _dir: tempfile::TempDir,
 }
 
-async fn token(store: &AnyStore, name: &str, role: TokenRole) -> (i64, String) {
+async fn token(store: &Store, name: &str, role: TokenRole) -> (i64, String) {
     let secret = http::token::generate().unwrap();
     let t = store
         .create_token(

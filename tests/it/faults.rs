@@ -29,7 +29,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use hanbao::store::{AnyStore, OutboxStatus, Store};
+use hanbao::store::{Outbox, OutboxStatus, Store};
 
 use crate::support::pg;
 use crate::support::procs::{Daemon, DaemonConfig};
@@ -93,7 +93,7 @@ fn normalise_id(id: &str) -> String {
         .to_string()
 }
 
-async fn tally(store: &AnyStore, sink: &SmtpSink, expected: usize) -> Tally {
+async fn tally(store: &Store, sink: &SmtpSink, expected: usize) -> Tally {
     let rows = store.outbox(None).await.unwrap();
     let sent_ids: HashSet<String> = rows
         .iter()
@@ -120,14 +120,14 @@ async fn tally(store: &AnyStore, sink: &SmtpSink, expected: usize) -> Tally {
 }
 
 /// Rows still to send (`pending` or `sending`).
-async fn open_rows(store: &AnyStore) -> usize {
+async fn open_rows(store: &Store) -> usize {
     let pending = store.outbox(Some(OutboxStatus::Pending)).await.unwrap();
     let sending = store.outbox(Some(OutboxStatus::Sending)).await.unwrap();
     pending.len() + sending.len()
 }
 
 /// `sending` rows per lease owner.
-async fn sending_by_owner(store: &AnyStore) -> HashMap<String, usize> {
+async fn sending_by_owner(store: &Store) -> HashMap<String, usize> {
     let mut by = HashMap::new();
     for r in store.outbox(Some(OutboxStatus::Sending)).await.unwrap() {
         *by.entry(r.lease_owner.unwrap_or_default()).or_default() += 1;
@@ -151,7 +151,7 @@ fn log_tails(daemons: &[Daemon]) -> String {
 /// Waits until the sink took at least `expected` messages and no row is
 /// `pending` or `sending`; panics with the counts and logs after `timeout`.
 async fn wait_until_done(
-    store: &AnyStore,
+    store: &Store,
     sink: &SmtpSink,
     expected: usize,
     timeout: Duration,

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use hanbao::daemon::heartbeat::Heartbeat;
 use hanbao::http::{self, AppState};
 use hanbao::store::{
-    self, AnyStore, NewOutboxRow, NewToken, OutboxKey, OutboxKind, OutboxStatus, Store, TokenRole,
+    self, NewOutboxRow, NewToken, Outbox, OutboxKey, OutboxKind, OutboxStatus, Records, Store,
+    TokenRole, Tokens,
 };
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -64,7 +65,7 @@ due = "ngày 20"
 
 struct Server {
     addr: SocketAddr,
-    store: AnyStore,
+    store: Store,
     state: AppState,
     admin: String,
     yte: String,
@@ -74,7 +75,7 @@ struct Server {
     _dir: tempfile::TempDir,
 }
 
-async fn token(store: &AnyStore, name: &str, role: TokenRole) -> (i64, String) {
+async fn token(store: &Store, name: &str, role: TokenRole) -> (i64, String) {
     let secret = http::token::generate().unwrap();
     let t = store
         .create_token(

@@ -13,7 +13,7 @@ use std::process::Command;
 
 use hanbao::http::{self, AppState};
 use hanbao::mail::ids::calendar_uid;
-use hanbao::store::{self, AnyStore, NewToken, Store, TokenRole};
+use hanbao::store::{self, NewToken, Store, TokenRole, Tokens};
 use jiff::Timestamp;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -75,7 +75,7 @@ const EXPECTED: [(&str, &str, &[i64]); 5] = [
     ("bc-nam", "2026-12-21", &[]),
 ];
 
-async fn token(store: &AnyStore, name: &str, role: TokenRole) -> String {
+async fn token(store: &Store, name: &str, role: TokenRole) -> String {
     let secret = http::token::generate().unwrap();
     store
         .create_token(

@@ -14,7 +14,7 @@ use hanbao::http::{self, AppState};
 use hanbao::link::{LinkKey, Links};
 use hanbao::mail::{Composer, Mailer, Templates};
 use hanbao::outbox::{Dispatcher, Planning};
-use hanbao::store::{self, AnyStore, HistoryFilter, Source, Store};
+use hanbao::store::{self, HistoryFilter, Records, Source, Store};
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -254,7 +254,7 @@ struct Rig {
     cal: WorkCalendar,
     composer: Composer,
     mailer: Mailer,
-    store: AnyStore,
+    store: Store,
     planning: Planning,
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use hanbao::store::{self, NewOutboxRow, OutboxKey, OutboxKind, OutboxStatus, Outcome, Store};
+use hanbao::store::{self, NewOutboxRow, Outbox, OutboxKey, OutboxKind, OutboxStatus, Outcome};
 use jiff::Timestamp;
 use jiff::civil::date;
 

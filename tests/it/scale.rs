@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use hanbao::calendar::WorkCalendar;
 use hanbao::config::model::CalendarSettings;
-use hanbao::store::{NewOutboxRow, OutboxKey, OutboxKind, OutboxStatus, PgStore, Store};
+use hanbao::store::{self, Election, NewOutboxRow, Outbox, OutboxKey, OutboxKind, OutboxStatus};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use tokio::net::TcpListener;
@@ -250,7 +250,7 @@ fn extra_row(kind: OutboxKind, unit: &str, stage: u32, recipient: &str) -> NewOu
 }
 
 async fn enqueue(url: &str, rows: Vec<NewOutboxRow>) {
-    let store = PgStore::open(url).await.unwrap();
+    let store = store::open(url).await.unwrap();
     let n = rows.len();
     let r = store.enqueue(rows, Timestamp::now()).await.unwrap();
     assert_eq!(r.pending, n, "{r:?}");
@@ -277,7 +277,7 @@ async fn three_instances_one_leader_one_escalation_and_takeover_after_kill_9() {
     assert_eq!(per_recipient(&sink), want, "{}", logs(&instances));
 
     // The office's message groups all twelve rows: one Message-ID.
-    let store = PgStore::open(&url).await.unwrap();
+    let store = store::open(&url).await.unwrap();
     let rows = store.outbox(None).await.unwrap();
     store.close().await;
     let escalations: Vec<_> = rows
@@ -599,8 +599,8 @@ async fn instances_survive_connection_loss_and_an_unreachable_database() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leader_lock_is_held_by_one_session_and_released_with_it() {
     let url = pg::fresh_database();
-    let a = PgStore::open(&url).await.unwrap();
-    let b = PgStore::open(&url).await.unwrap();
+    let a = store::open(&url).await.unwrap();
+    let b = store::open(&url).await.unwrap();
     let (mut la, mut lb) = (a.leader_lock(), b.leader_lock());
     assert!(
         la.check().await.unwrap(),
@@ -611,7 +611,7 @@ async fn leader_lock_is_held_by_one_session_and_released_with_it() {
     assert!(!lb.check().await.unwrap());
 
     let other = pg::fresh_database();
-    let c = PgStore::open(&other).await.unwrap();
+    let c = store::open(&other).await.unwrap();
     let mut lc = c.leader_lock();
     assert!(lc.check().await.unwrap(), "another database, another lock");
 

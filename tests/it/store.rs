@@ -1,13 +1,13 @@
 //! The store's contract ("story") tests: every story runs unchanged against
 //! SQLite (a temp file) and PostgreSQL (a throwaway cluster, see
-//! `support::pg`). A story is a generic async fn over `S: Store`; the
+//! `support::pg`). A story is an async fn taking the `Backend` to open; the
 //! `stories!` macro generates one `sqlite` and one `postgres` test for each.
 
 use std::time::Duration;
 
 use hanbao::store::{
-    self, Action, HistoryFilter, Key, NewExtension, NewSubmission, NewWaiver, Recorded, Revocation,
-    Source, Store, StoreError, Subject,
+    self, Action, HistoryFilter, Key, NewExtension, NewSubmission, NewWaiver, Recorded, Records,
+    Revocation, Source, Store, StoreError, Subject, Tokens,
 };
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
@@ -59,7 +59,7 @@ fn revocation(unit: &str, subject: Subject) -> Revocation {
     }
 }
 
-async fn all_history<S: Store>(s: &S) -> Vec<store::Event> {
+async fn all_history(s: &Store) -> Vec<store::Event> {
     s.history(&HistoryFilter::default()).await.unwrap()
 }
 

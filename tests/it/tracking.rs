@@ -9,7 +9,7 @@ use hanbao::calendar::WorkCalendar;
 use hanbao::config::model::Config;
 use hanbao::status::StateName;
 use hanbao::store::{
-    self, AnyStore, Key, NewExtension, NewSubmission, NewWaiver, Revocation, Source, Store, Subject,
+    self, Key, NewExtension, NewSubmission, NewWaiver, Records, Revocation, Source, Store, Subject,
 };
 use hanbao::tracking::{self, Selection};
 use jiff::Timestamp;
@@ -52,7 +52,7 @@ fn sub(unit: &str, on: Date, reference: &str, correction: bool) -> NewSubmission
 /// The season of 2026-H1 of the sample's six-monthly report: due Thu
 /// 18/6/2026 (override), first reminder 5 working days before = Thu 11/6
 /// (17, 16, 15, 12, 11 counted back on a wall calendar), window opens 1/1.
-async fn season<S: Store>(s: &S) {
+async fn season(s: &Store) {
     s.record_submission(
         sub("ubnd-binhson", date(2026, 6, 15), "12/BC", false),
         now(),
@@ -177,7 +177,7 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-async fn season_story(store: AnyStore) {
+async fn season_story(store: Store) {
     let cfg = sample();
     let cal = WorkCalendar::new(&cfg.calendar);
     season(&store).await;
@@ -234,7 +234,7 @@ async fn season_postgres() {
 
 /// `facts` of several pairs in one read agrees with `current` on both
 /// backends, including revocations and pairs with nothing recorded.
-async fn facts_story(store: AnyStore) {
+async fn facts_story(store: Store) {
     season(&store).await;
     store
         .record_submission(

@@ -42,8 +42,8 @@ use serde::Deserialize;
 use crate::config::values::parse_date;
 use crate::status::StateName;
 use crate::store::{
-    Event, HistoryFilter, Key, NewExtension, NewSubmission, NewWaiver, OutboxKind, OutboxRow,
-    OutboxStatus, Recorded, Source, Store, StoreError, Subject, TokenRole,
+    Event, HistoryFilter, Key, NewExtension, NewSubmission, NewWaiver, Outbox, OutboxKind,
+    OutboxRow, OutboxStatus, Recorded, Records, Source, StoreError, Subject, TokenRole,
 };
 use crate::tracking::{self, Row, Selection, TrackingError};
 
@@ -74,32 +74,32 @@ const STATES: [StateName; 8] = [
 ];
 
 /// The dashboard's routes (merged into [`super::router`]).
-pub fn routes<S: Store + 'static>() -> Router<AppState<S>> {
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/dashboard") }))
-        .route("/dashboard", get(matrix::<S>))
-        .route("/dashboard/export.csv", get(export::<S>))
-        .route("/dashboard/login", get(login_form).post(login::<S>))
-        .route("/dashboard/logout", post(logout::<S>))
-        .route("/dashboard/units/{unit}", get(unit_page::<S>))
+        .route("/dashboard", get(matrix))
+        .route("/dashboard/export.csv", get(export))
+        .route("/dashboard/login", get(login_form).post(login))
+        .route("/dashboard/logout", post(logout))
+        .route("/dashboard/units/{unit}", get(unit_page))
         .route(
             "/dashboard/units/{unit}/{obligation}/{period}",
-            get(key_page::<S>),
+            get(key_page),
         )
         .route(
             "/dashboard/units/{unit}/{obligation}/{period}/submission",
-            post(record_submission::<S>),
+            post(record_submission),
         )
         .route(
             "/dashboard/units/{unit}/{obligation}/{period}/extension",
-            post(grant_extension::<S>),
+            post(grant_extension),
         )
         .route(
             "/dashboard/units/{unit}/{obligation}/{period}/waiver",
-            post(grant_waiver::<S>),
+            post(grant_waiver),
         )
-        .route("/dashboard/outbox", get(outbox_page::<S>))
-        .route("/dashboard/outbox/{id}/retry", post(retry::<S>))
+        .route("/dashboard/outbox", get(outbox_page))
+        .route("/dashboard/outbox/{id}/retry", post(retry))
         .route_layer(middleware::from_fn(session::reject_cross_origin))
 }
 
@@ -181,8 +181,8 @@ pub struct LoginForm {
 
 /// `POST /dashboard/login`: an administrator token opens a session.
 /// Failures count toward the API's failure limit per client.
-async fn login<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn login(
+    State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
@@ -247,8 +247,8 @@ pub struct CsrfForm {
 }
 
 /// `POST /dashboard/logout`.
-async fn logout<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn logout(
+    State(state): State<AppState>,
     admin: Admin,
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Response {
@@ -303,8 +303,8 @@ fn state_by_name(name: &str) -> Option<StateName> {
 }
 
 /// The rows the filters select on day `at`, or a Vietnamese message.
-async fn select<'a, S: Store>(
-    state: &AppState<S>,
+async fn select<'a>(
+    state: &AppState,
     live: &'a Live,
     f: &Filters,
     at: Date,
@@ -548,8 +548,8 @@ fn legend(rows: &[Row<'_>]) -> String {
 }
 
 /// `GET /dashboard`.
-async fn matrix<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn matrix(
+    State(state): State<AppState>,
     admin: Admin,
     query: Result<Query<Filters>, QueryRejection>,
 ) -> Response {
@@ -611,8 +611,8 @@ async fn matrix<S: Store + 'static>(
 }
 
 /// `GET /dashboard/export.csv`: the filtered rows as `hanbao status --csv`.
-async fn export<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn export(
+    State(state): State<AppState>,
     _admin: Admin,
     query: Result<Query<Filters>, QueryRejection>,
 ) -> Response {
@@ -726,8 +726,8 @@ fn history_table(events: &[Event], tz: &jiff::tz::TimeZone, with_key: bool) -> S
 }
 
 /// `GET /dashboard/units/{unit}`: the unit's current periods and history.
-async fn unit_page<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn unit_page(
+    State(state): State<AppState>,
     admin: Admin,
     Path(unit_id): Path<String>,
 ) -> Response {
@@ -829,8 +829,8 @@ fn owed(live: &Live, unit: &str, obligation: &str, period: &str) -> Result<Key, 
     }
 }
 
-async fn key_view<S: Store>(
-    state: &AppState<S>,
+async fn key_view(
+    state: &AppState,
     admin: &Admin,
     key: &Key,
     status: StatusCode,
@@ -970,8 +970,8 @@ async fn key_view<S: Store>(
 }
 
 /// `GET /dashboard/units/{unit}/{obligation}/{period}`.
-async fn key_page<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn key_page(
+    State(state): State<AppState>,
     admin: Admin,
     Path((unit, obligation, period)): Path<(String, String, String)>,
 ) -> Response {
@@ -1017,8 +1017,8 @@ pub struct WaiverForm {
 /// Runs a validated write: on success a flash and a redirect to the
 /// report's page; otherwise the form again with the message (409 for a
 /// conflict, 422 for what the store refused), nothing written.
-async fn finish_write<S: Store>(
-    state: &AppState<S>,
+async fn finish_write(
+    state: &AppState,
     admin: &Admin,
     key: &Key,
     what: &str,
@@ -1071,8 +1071,8 @@ fn too_long(label: &str, value: &str, max: usize) -> Option<String> {
 }
 
 /// `POST .../submission`: records that the report arrived.
-async fn record_submission<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn record_submission(
+    State(state): State<AppState>,
     admin: Admin,
     Path((unit, obligation, period)): Path<(String, String, String)>,
     form: Result<Form<SubmissionForm>, FormRejection>,
@@ -1142,8 +1142,8 @@ async fn record_submission<S: Store + 'static>(
 }
 
 /// `POST .../extension`: grants a new due date.
-async fn grant_extension<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn grant_extension(
+    State(state): State<AppState>,
     admin: Admin,
     Path((unit, obligation, period)): Path<(String, String, String)>,
     form: Result<Form<ExtensionForm>, FormRejection>,
@@ -1216,8 +1216,8 @@ async fn grant_extension<S: Store + 'static>(
 }
 
 /// `POST .../waiver`: excuses the unit from this period.
-async fn grant_waiver<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn grant_waiver(
+    State(state): State<AppState>,
     admin: Admin,
     Path((unit, obligation, period)): Path<(String, String, String)>,
     form: Result<Form<WaiverForm>, FormRejection>,
@@ -1347,10 +1347,7 @@ fn outbox_table(
 }
 
 /// `GET /dashboard/outbox`.
-async fn outbox_page<S: Store + 'static>(
-    State(state): State<AppState<S>>,
-    admin: Admin,
-) -> Response {
+async fn outbox_page(State(state): State<AppState>, admin: Admin) -> Response {
     let flash = admin.take_flash(&state);
     let live = state.live();
     let tz = &live.cfg.daemon.time_zone;
@@ -1379,8 +1376,8 @@ async fn outbox_page<S: Store + 'static>(
 /// `POST /dashboard/outbox/{id}/retry`: a failed message goes back to
 /// pending, due now; the daemon's next tick sends it (after its usual
 /// re-check that it is still wanted).
-async fn retry<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn retry(
+    State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
     form: Result<Form<CsrfForm>, FormRejection>,

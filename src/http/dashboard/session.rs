@@ -24,7 +24,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::store::{Store, Token};
+use crate::store::{Token, Tokens};
 
 use super::super::AppState;
 use super::super::token;
@@ -191,7 +191,7 @@ impl Admin {
         token::constant_time_eq(self.csrf.as_bytes(), presented.as_bytes())
     }
 
-    pub fn flash<S>(&self, state: &AppState<S>, ok: bool, text: impl Into<String>) {
+    pub fn flash(&self, state: &AppState, ok: bool, text: impl Into<String>) {
         state.shared.sessions.set_flash(
             &self.id,
             Flash {
@@ -201,20 +201,20 @@ impl Admin {
         );
     }
 
-    pub fn take_flash<S>(&self, state: &AppState<S>) -> Option<Flash> {
+    pub fn take_flash(&self, state: &AppState) -> Option<Flash> {
         state.shared.sessions.take_flash(&self.id)
     }
 
-    pub fn logout<S>(&self, state: &AppState<S>) {
+    pub fn logout(&self, state: &AppState) {
         state.shared.sessions.remove(&self.id);
     }
 }
 
-impl<S: Store + 'static> FromRequestParts<AppState<S>> for Admin {
+impl FromRequestParts<AppState> for Admin {
     /// Not logged in (or the session ended): to the login page.
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState<S>) -> Result<Admin, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Admin, Response> {
         let to_login = || Redirect::to("/dashboard/login").into_response();
         let Some(id) = cookie(&parts.headers, COOKIE).map(str::to_owned) else {
             return Err(to_login());
