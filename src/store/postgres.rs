@@ -107,31 +107,6 @@ const FINISH_LISTED: &str = "UPDATE outbox AS o SET status = v.status, last_erro
      WHERE o.id = v.id AND o.lease_owner = $2 AND o.status = 'sending' \
      RETURNING o.id";
 
-fn migrator() -> sqlx::migrate::Migrator {
-    super::migrator(&[
-        (
-            1,
-            "events",
-            include_str!("../../migrations/postgres/0001_events.sql"),
-        ),
-        (
-            2,
-            "outbox",
-            include_str!("../../migrations/postgres/0002_outbox.sql"),
-        ),
-        (
-            3,
-            "events current covering",
-            include_str!("../../migrations/postgres/0003_events_current_covering.sql"),
-        ),
-        (
-            4,
-            "tokens",
-            include_str!("../../migrations/postgres/0004_tokens.sql"),
-        ),
-    ])
-}
-
 /// A PostgreSQL database. Cloning shares the pool.
 #[derive(Debug, Clone)]
 pub(super) struct Db {
@@ -149,7 +124,10 @@ impl Db {
             .connect(url)
             .await
             .map_err(|e| StoreError::Open(e.to_string()))?;
-        migrator().run(&pool).await.map_err(StoreError::Migrate)?;
+        migrations!("postgres")
+            .run(&pool)
+            .await
+            .map_err(StoreError::Migrate)?;
         Ok(Db { pool })
     }
 

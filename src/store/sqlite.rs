@@ -106,31 +106,6 @@ macro_rules! claim {
 const CLAIM: &str = claim!("");
 const CLAIM_EXCEPT_ESCALATIONS: &str = claim!(" AND kind <> 'escalation'");
 
-fn migrator() -> sqlx::migrate::Migrator {
-    super::migrator(&[
-        (
-            1,
-            "events",
-            include_str!("../../migrations/sqlite/0001_events.sql"),
-        ),
-        (
-            2,
-            "outbox",
-            include_str!("../../migrations/sqlite/0002_outbox.sql"),
-        ),
-        (
-            3,
-            "events current covering",
-            include_str!("../../migrations/sqlite/0003_events_current_covering.sql"),
-        ),
-        (
-            4,
-            "tokens",
-            include_str!("../../migrations/sqlite/0004_tokens.sql"),
-        ),
-    ])
-}
-
 /// An SQLite database. Cloning shares the pool (and the writer).
 #[derive(Debug, Clone)]
 pub(super) struct Db {
@@ -223,7 +198,10 @@ impl Db {
                 .await
         }
         .map_err(|e| StoreError::Open(e.to_string()))?;
-        migrator().run(&pool).await.map_err(StoreError::Migrate)?;
+        migrations!("sqlite")
+            .run(&pool)
+            .await
+            .map_err(StoreError::Migrate)?;
         Ok(Db { pool, writer })
     }
 
