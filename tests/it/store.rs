@@ -625,7 +625,9 @@ async fn sqlite_database_is_private_whatever_the_umask() {
             env!("CARGO_MANIFEST_DIR"),
             "/config/quang-ngai-4040.toml"
         ))
-        .arg("status")
+        // A writing command creates the database where the invocation
+        // chose it (reading commands never create one).
+        .args(["token", "create", "--admin", "--name", "umask"])
         .env("HANBAO_DATABASE", &url)
         .env_remove("HANBAO_STATE_DIR")
         .output()
