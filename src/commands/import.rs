@@ -11,7 +11,8 @@
 //! who owes it), against the rules of `input` (received day not after
 //! today, lengths of reference and note) and against what the database
 //! has in effect (a different submission needs `correction`); every
-//! problem is reported with its file line and column, and nothing is
+//! problem is reported with its file line and column (the report is
+//! bounded: the first [`MAX_LISTED`] problems, each cut), and nothing is
 //! written unless all rows pass. The write itself is the store's single
 //! transaction. Never reads the clock.
 
@@ -465,13 +466,30 @@ pub async fn import_csv<S: Store>(
     }
 }
 
+/// Problems listed in a refusal at most; the others are counted.
+pub const MAX_LISTED: usize = 50;
+/// Characters of one listed problem at most (a value it quotes may be huge).
+pub const MAX_PROBLEM_CHARS: usize = 240;
+
+/// The report of a refused file, bounded whatever the file: the first
+/// [`MAX_LISTED`] problems, each cut at [`MAX_PROBLEM_CHARS`].
 fn refusal(name: &str, errors: &[RowError]) -> Outcome {
     let mut text = format!(
         "Không nhập {name}: {} lỗi, không ghi dòng nào.\n",
         errors.len()
     );
-    for e in errors {
-        text.push_str(&format!("  {e}\n"));
+    for e in errors.iter().take(MAX_LISTED) {
+        let shown = e.to_string();
+        match shown.char_indices().nth(MAX_PROBLEM_CHARS) {
+            Some((at, _)) => text.push_str(&format!("  {}…\n", &shown[..at])),
+            None => text.push_str(&format!("  {shown}\n")),
+        }
+    }
+    if errors.len() > MAX_LISTED {
+        text.push_str(&format!(
+            "  … và {} lỗi khác; sửa các lỗi trên rồi nhập lại để xem tiếp.\n",
+            errors.len() - MAX_LISTED
+        ));
     }
     Outcome { text, code: 1 }
 }

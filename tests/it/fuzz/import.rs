@@ -15,7 +15,8 @@
 //! Properties: no panic and no database error; all or nothing: a refusal
 //! writes nothing, an import that succeeds records every data row (each
 //! row's key, in its canonical form, has a submission in effect) and
-//! writes only events from the import.
+//! writes only events from the import; the report of a refusal stays
+//! under [`MAX_REPORT`] bytes whatever the file.
 
 use std::sync::Arc;
 
@@ -28,6 +29,10 @@ use proptest::prelude::*;
 use super::app::{App, OBLIGATIONS, UNITS};
 use super::pools::{ByteMutation, Days, byte_mutation, id, long_text, odd_text, typed_date};
 use super::{Bytes, Tally, budget, fuzz_for, one_of, runtime};
+
+/// The most a refusal's report may weigh, in bytes (50 problems of at
+/// most 240 characters of at most 4 bytes, and the lines around them).
+const MAX_REPORT: usize = 64 * 1024;
 
 /// Header names: every accepted one, with odd variants.
 const HEADERS: &[&[&str]] = &[
@@ -280,6 +285,12 @@ async fn check(app: &App, case: &CsvCase) -> String {
     match outcome.code {
         1 => {
             assert!(new.is_empty(), "refused but wrote {new:#?} for {case:?}");
+            assert!(
+                outcome.text.len() <= MAX_REPORT,
+                "a report of {} bytes for {case:?}: {}…",
+                outcome.text.len(),
+                outcome.text.chars().take(2000).collect::<String>()
+            );
             if std::env::var_os("HANBAO_FUZZ_SHOW").is_some() {
                 eprintln!("{}", outcome.text.chars().take(600).collect::<String>());
             }
@@ -342,4 +353,52 @@ fn fuzz_csv_import() {
         move |c: CsvCase| t.add(rt.block_on(check(&a, &c))),
     );
     tally.report("import");
+}
+
+// ---------------------------------------------------------------------------
+// Regressions: one test per bug found.
+
+/// A refused file's report listed every problem, each quoting its value
+/// whole: hundreds of unknown columns or a bad 50 MB file gave a report as
+/// large. Now it lists the first problems, each cut, and counts the rest.
+#[test]
+fn import_report_of_a_huge_bad_file_is_bounded() {
+    let rt = runtime();
+    rt.block_on(async {
+        let app = App::start().await;
+        let live = app.state.live();
+        let now = Timestamp::now();
+        let ctx = Ctx {
+            cfg: &live.cfg,
+            cal: live.cal.clone(),
+            now,
+            today: live.today(now),
+            default_actor: "fuzz".into(),
+        };
+        let long = "x".repeat(100_000);
+        let mut file = format!("obligation,period,unit,received_on,{long},{long}\n");
+        for _ in 0..10 {
+            file.push_str(&format!("bc-quy,2026-Q1,so-yte,{long},a,b\n"));
+        }
+        let out = import_csv(&app.store, &ctx, "big.csv", file.as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(out.code, 1);
+        assert!(out.text.len() < 2_000, "{} bytes", out.text.len());
+        assert!(out.text.contains("2 lỗi"), "{}", out.text);
+        assert!(out.text.contains("xxx…"), "{}", out.text);
+
+        let mut file = String::from("obligation,period,unit,received_on\n");
+        for _ in 0..5_000 {
+            file.push_str(&format!("bc-quy,2026-Q1,so-yte,{}\n", &long[..500]));
+        }
+        let out = import_csv(&app.store, &ctx, "big.csv", file.as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(out.code, 1);
+        assert!(out.text.len() < 20_000, "{} bytes", out.text.len());
+        assert!(out.text.contains("5000 lỗi"), "{}", out.text);
+        assert!(out.text.contains("… và 4950 lỗi khác"), "{}", out.text);
+        assert!(app.settle().await.is_empty());
+    });
 }
