@@ -24,8 +24,10 @@ use axum::http::{HeaderValue, Method, Request, StatusCode, Uri, header};
 use hanbao::store::{Source, Subject};
 use proptest::prelude::*;
 
-use super::app::{App, OBLIGATIONS, UNITS};
-use super::pools::{ByteMutation, Days, ODD_DATES, ODD_IDS, byte_mutation, id, odd_text};
+use super::app::{App, OBLIGATIONS};
+use super::pools::{
+    ByteMutation, Days, ODD_DATES, ODD_IDS, byte_mutation, forwarded_for, id, odd_text, unit,
+};
 use super::{Bytes, Tally, budget, fuzz_for, one_of, runtime};
 
 /// Every error code the API answers with below 500 (a client acts on
@@ -125,6 +127,7 @@ struct Case {
     target: String,
     auth: Auth,
     content_type: Option<&'static str>,
+    forwarded_for: Option<String>,
     body: Bytes,
 }
 
@@ -271,7 +274,7 @@ fn object(days: &Days, route: &str) -> BoxedStrategy<Vec<u8>> {
     });
     let fields = (
         key,
-        slot("unit", id(UNITS), 0.97),
+        slot("unit", unit(), 0.97),
         slot("received_on", dates(), r),
         slot("reference", text.clone(), t * 0.7),
         slot("note", text.clone(), t * 0.5),
@@ -360,7 +363,7 @@ fn query(days: &Days) -> BoxedStrategy<String> {
     let value = prop_oneof![
         2 => id(OBLIGATIONS),
         2 => days.period(),
-        2 => id(UNITS),
+        2 => unit(),
         2 => super::pools::typed_date(days.iso.clone()),
         1 => odd_text(),
     ];
@@ -436,12 +439,13 @@ fn case(days: &Days) -> BoxedStrategy<Case> {
                 Some(m) => m.apply(b),
                 None => b,
             });
-        (method, target, auth(), content_type, body).prop_map(
-            |(method, target, auth, content_type, body)| Case {
+        (method, target, auth(), content_type, forwarded_for(), body).prop_map(
+            |(method, target, auth, content_type, forwarded_for, body)| Case {
                 method,
                 target,
                 auth,
                 content_type,
+                forwarded_for,
                 body: Bytes(body),
             },
         )
@@ -466,6 +470,11 @@ async fn check(app: &App, case: &Case) -> String {
         && let Ok(v) = HeaderValue::from_bytes(ct.as_bytes())
     {
         req = req.header(header::CONTENT_TYPE, v);
+    }
+    if let Some(xff) = &case.forwarded_for
+        && let Ok(v) = HeaderValue::from_bytes(xff.as_bytes())
+    {
+        req = req.header("x-forwarded-for", v);
     }
     let r = app
         .send(req.body(Body::from(case.body.0.clone())).unwrap())
@@ -573,6 +582,7 @@ fn feed_name_not_utf8_is_a_json_error() {
             target: "/ics/%FF%FE".into(),
             auth: Auth::None,
             content_type: None,
+            forwarded_for: None,
             body: Bytes(vec![]),
         };
         assert_eq!(error_code(&r, &case), "bad_request");

@@ -26,8 +26,8 @@ use hanbao::store::{Key, Source, Store};
 use jiff::Timestamp;
 use proptest::prelude::*;
 
-use super::app::{App, OBLIGATIONS, UNITS};
-use super::pools::{ByteMutation, Days, byte_mutation, id, long_text, odd_text, typed_date};
+use super::app::{App, OBLIGATIONS};
+use super::pools::{ByteMutation, Days, byte_mutation, id, long_text, odd_text, typed_date, unit};
 use super::{Bytes, Tally, budget, fuzz_for, one_of, runtime};
 
 /// The most a refusal's report may weigh, in bytes (50 problems of at
@@ -120,7 +120,7 @@ fn value(col: Option<usize>, days: &Days) -> BoxedStrategy<String> {
     match col {
         Some(0) => id(OBLIGATIONS).boxed(),
         Some(1) => days.period().boxed(),
-        Some(2) => id(UNITS).boxed(),
+        Some(2) => unit().boxed(),
         Some(3) => typed_date(days.dmy.iter().chain(&days.iso).cloned().collect()).boxed(),
         Some(4 | 5) => text().boxed(),
         Some(6) => prop_oneof![

@@ -199,6 +199,34 @@ pub const ODD_IDS: &[&str] = &[
     "😀",
 ];
 
+/// `X-Forwarded-For` values: none, addresses of every form, trusted
+/// proxies among them, and junk.
+pub fn forwarded_for() -> BoxedStrategy<Option<String>> {
+    proptest::option::weighted(
+        0.2,
+        prop_oneof![
+            one_of(&[
+                "203.0.113.7",
+                "203.0.113.7, 10.0.0.1",
+                "10.0.0.1, 10.0.0.2",
+                "2001:db8::1",
+                "[2001:db8::1]:443",
+                "203.0.113.7:8080",
+                "::ffff:203.0.113.7",
+                "unknown",
+                "",
+                ",,,",
+                "203.0.113.7, junk, 10.0.0.1",
+                "999.1.1.1",
+                "1.2.3.4\t5.6.7.8",
+            ])
+            .prop_map(str::to_string),
+            odd_text(),
+        ],
+    )
+    .boxed()
+}
+
 /// A long text around the limits (200 and 2,000 characters) or far over.
 pub fn long_text() -> impl Strategy<Value = String> + Clone {
     (
@@ -327,6 +355,17 @@ impl Days {
 pub fn id(valid: &'static [&'static str]) -> BoxedStrategy<String> {
     prop_oneof![
         5 => one_of(valid).prop_map(str::to_string),
+        1 => one_of(ODD_IDS).prop_map(str::to_string),
+    ]
+    .boxed()
+}
+
+/// A unit: one of the reporters most of the time, else the unit that
+/// reports nothing, else an odd id.
+pub fn unit() -> BoxedStrategy<String> {
+    prop_oneof![
+        8 => one_of(&["so-yte", "so-taichinh"]).prop_map(str::to_string),
+        1 => Just("ubnd-tinh".to_string()),
         1 => one_of(ODD_IDS).prop_map(str::to_string),
     ]
     .boxed()

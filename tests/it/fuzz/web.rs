@@ -32,9 +32,9 @@ use hanbao::store::{Key, Source};
 use jiff::Timestamp;
 use proptest::prelude::*;
 
-use super::app::{App, OBLIGATIONS, UNITS};
+use super::app::{App, OBLIGATIONS};
 use super::pools::{
-    ByteMutation, Days, assert_escaped, byte_mutation, form, id, odd_text, typed_date,
+    ByteMutation, Days, assert_escaped, byte_mutation, form, id, odd_text, typed_date, unit,
 };
 use super::{Tally, budget, fuzz_for, one_of, runtime};
 
@@ -87,11 +87,14 @@ enum Csrf {
     Twice,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Cookie {
     Right,
     Missing,
     Wrong,
+    /// The right cookie among odd ones, or an odd `Cookie` header alone.
+    Among(String),
+    Odd(String),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -116,11 +119,44 @@ struct FormCase {
     mutation: Option<ByteMutation>,
 }
 
+/// A path segment: an id percent-encoded, or now and then raw bytes that
+/// do not decode (`%FF`), a lone `%` and the like.
+fn segment(id: BoxedStrategy<String>) -> BoxedStrategy<String> {
+    prop_oneof![
+        20 => id.prop_map(|s| hanbao::link::percent(&s)),
+        1 => one_of(&["%FF", "%C3", "%", "%zz", "%00", "..", "%2F", "a%2Fb", ";x"])
+            .prop_map(str::to_string),
+    ]
+    .boxed()
+}
+
 fn report_path(days: &Days) -> BoxedStrategy<String> {
-    let seg = |s: String| hanbao::link::percent(&s);
-    (id(UNITS), days.owed())
-        .prop_map(move |(u, (o, p))| format!("/dashboard/units/{}/{}/{}", seg(u), seg(o), seg(p)))
+    let owed = days.owed();
+    (
+        segment(unit()),
+        segment(owed.clone().prop_map(|k| k.0).boxed()),
+        segment(owed.prop_map(|k| k.1).boxed()),
+    )
+        .prop_map(|(u, o, p)| format!("/dashboard/units/{u}/{o}/{p}"))
         .boxed()
+}
+
+/// Odd `Cookie` headers.
+fn odd_cookie() -> BoxedStrategy<String> {
+    prop_oneof![
+        one_of(&[
+            "hanbao_session=",
+            "hanbao_session",
+            "=; ;;=",
+            "hanbao_session=\"x\"",
+            "HANBAO_SESSION=x",
+            "hanbao_session=%00",
+            "a=b",
+        ])
+        .prop_map(str::to_string),
+        odd_text().prop_map(|t| format!("hanbao_session={t}")),
+    ]
+    .boxed()
 }
 
 fn form_case(days: &Days) -> BoxedStrategy<FormCase> {
@@ -132,7 +168,7 @@ fn form_case(days: &Days) -> BoxedStrategy<FormCase> {
             .prop_map(|(p, a)| format!("{p}{a}")),
         1 => (report_path(days), one_of(&["", "/submission/", "/x", "/submission?x=1"]))
             .prop_map(|(p, a)| format!("{p}{a}")),
-        1 => one_of(&["1", "0", "-1", "99999999999999999999", "x", "%00", "1.0", "+1"])
+        1 => one_of(&["1", "0", "-1", "99999999999999999999", "x", "%00", "1.0", "+1", "%FF"])
             .prop_map(|id| format!("/dashboard/outbox/{id}/retry")),
         2 => Just("/dashboard/login".to_string()),
     ];
@@ -154,7 +190,7 @@ fn form_case(days: &Days) -> BoxedStrategy<FormCase> {
         3 => filters.clone().prop_map(|q| format!("/dashboard?{q}")),
         1 => filters.prop_map(|q| format!("/dashboard/export.csv?{q}")),
         2 => report_path(days),
-        1 => id(UNITS).prop_map(|u| format!("/dashboard/units/{}", hanbao::link::percent(&u))),
+        1 => segment(unit()).prop_map(|u| format!("/dashboard/units/{u}")),
         1 => Just("/dashboard/outbox".to_string()),
         1 => Just("/dashboard/login?out=%zz".to_string()),
     ];
@@ -197,9 +233,11 @@ fn form_case(days: &Days) -> BoxedStrategy<FormCase> {
     (
         target,
         prop_oneof![
-            12 => Just(Cookie::Right),
-            1 => Just(Cookie::Missing),
+            24 => Just(Cookie::Right),
+            2 => Just(Cookie::Missing),
             1 => Just(Cookie::Wrong),
+            1 => odd_cookie().prop_map(Cookie::Among),
+            1 => odd_cookie().prop_map(Cookie::Odd),
         ],
         prop_oneof![
             24 => Just(Csrf::Right),
@@ -270,14 +308,16 @@ impl Dashboard {
             .method(Method::from_bytes(case.method.as_bytes()).unwrap())
             .uri(uri)
             .header(header::HOST, HOST);
-        match case.cookie {
-            Cookie::Right => req = req.header(header::COOKIE, &self.cookie),
-            Cookie::Missing => {}
-            Cookie::Wrong => {
-                req = req.header(
-                    header::COOKIE,
-                    format!("a=b; hanbao_session={}", "f".repeat(64)),
-                )
+        let cookies = match &case.cookie {
+            Cookie::Right => vec![self.cookie.clone()],
+            Cookie::Missing => vec![],
+            Cookie::Wrong => vec![format!("a=b; hanbao_session={}", "f".repeat(64))],
+            Cookie::Among(odd) => vec![format!("{odd}; {}", self.cookie)],
+            Cookie::Odd(odd) => vec![odd.clone()],
+        };
+        for c in cookies {
+            if let Ok(v) = HeaderValue::from_bytes(c.as_bytes()) {
+                req = req.header(header::COOKIE, v);
             }
         }
         let origin: &[(&str, &str)] = match case.origin {
@@ -314,7 +354,20 @@ async fn check_form(d: &Dashboard, case: &FormCase) -> String {
         r.text()
     );
     let html = r.text();
-    if r.content_type().starts_with("text/html") {
+    // What the dashboard answers: its pages, its CSV export, a redirect,
+    // or the router's JSON for a path or method it has no route for.
+    let ct = r.content_type();
+    assert!(
+        ct.starts_with("text/html")
+            || (case.method == "HEAD" && r.body.is_empty())
+            || (ct.starts_with("text/csv") && uri.path() == "/dashboard/export.csv")
+            || (status == StatusCode::SEE_OTHER && r.body.is_empty())
+            || (matches!(status.as_u16(), 404 | 405)
+                && ct.starts_with("application/json")
+                && html.contains("\"code\":\"not_found\"") | html.contains("method_not_allowed")),
+        "{status} {ct:?} for {case:?}: {html}"
+    );
+    if ct.starts_with("text/html") {
         assert_escaped(&html, case);
     }
     assert!(
@@ -346,7 +399,10 @@ async fn check_form(d: &Dashboard, case: &FormCase) -> String {
             (Source::Web, app.admin.actor.as_str())
         );
         assert!(
-            matches!(case.cookie, Cookie::Right) && matches!(case.csrf, Csrf::Right | Csrf::Twice),
+            matches!(
+                case.cookie,
+                Cookie::Right | Cookie::Among(_) | Cookie::Odd(_)
+            ) && matches!(case.csrf, Csrf::Right | Csrf::Twice),
             "written without the session's token: {case:?}"
         );
         assert!(
@@ -478,7 +534,7 @@ fn expires() -> BoxedStrategy<i64> {
 fn link_case(days: &Days) -> BoxedStrategy<LinkCase> {
     let scope = (
         days.owed(),
-        prop_oneof![4 => id(UNITS), 1 => odd_text()],
+        prop_oneof![4 => unit(), 1 => odd_text()],
         expires(),
     )
         .prop_map(|((obligation, period), unit, expires)| LinkScope {
@@ -502,7 +558,7 @@ fn link_case(days: &Days) -> BoxedStrategy<LinkCase> {
         prop_oneof![
             id(OBLIGATIONS).prop_map(Tamper::Obligation),
             days.period().prop_map(Tamper::Period),
-            id(UNITS).prop_map(Tamper::Unit),
+            unit().prop_map(Tamper::Unit),
             prop_oneof![
                 one_of(&["", "x", "1e9", "+1", " 1", "99999999999999999999", "-0"])
                     .prop_map(str::to_string),
@@ -702,4 +758,45 @@ fn fuzz_confirmation_page() {
         move |l: LinkCase| t.add(rt.block_on(check_link(&cc, &l))),
     );
     tally.report("confirm");
+}
+
+// ---------------------------------------------------------------------------
+// Regressions: one test per bug found.
+
+/// A unit or outbox id that is not UTF-8 once percent-decoded
+/// (`/dashboard/units/%FF`, `/dashboard/outbox/%FF/retry`) got axum's
+/// plain-text "Invalid URL" 400 in English instead of the dashboard's 404
+/// page.
+#[test]
+fn dashboard_ids_not_utf8_get_the_404_page() {
+    let rt = runtime();
+    rt.block_on(async {
+        let app = App::start().await;
+        let (cookie, csrf) = app.login().await;
+        let unit = app
+            .send(
+                Request::get("/dashboard/units/%FF")
+                    .header(header::COOKIE, &cookie)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        let retry = app
+            .send(
+                Request::post("/dashboard/outbox/%FF/retry")
+                    .header(header::COOKIE, &cookie)
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(form(&[("csrf".into(), csrf)])))
+                    .unwrap(),
+            )
+            .await;
+        for (r, what) in [
+            (unit, "Không tìm thấy đơn vị"),
+            (retry, "Không tìm thấy thư"),
+        ] {
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+            assert!(r.content_type().starts_with("text/html"), "{r:?}");
+            assert!(r.text().contains(what), "{}", r.text());
+        }
+    });
 }
