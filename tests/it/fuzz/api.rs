@@ -13,7 +13,7 @@
 //! `Authorization` (each token kind, revoked, lower-case scheme, Basic,
 //! empty, garbage, twice) and `Content-Type`.
 //!
-//! Properties: no panic; no 5xx; every 4xx is `{"error": {"code",
+//! Properties: no panic; no 5xx; no token's secret in an answer; every 4xx is `{"error": {"code",
 //! "message"}}` with a code of [`CODES`]; every 2xx of `/api` is JSON;
 //! only a 201 writes, and then exactly one event, from the API, by a token
 //! that may write it (a unit token only for its own unit, extensions and
@@ -485,6 +485,12 @@ async fn check(app: &App, case: &Case) -> String {
         "{status} for {case:?}: {}",
         r.text()
     );
+    for secret in [&app.admin.secret, &app.yte.secret, &app.feed, &app.metrics] {
+        assert!(
+            !r.body.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "a token's secret in the answer to {case:?}"
+        );
+    }
     let path = uri.path();
     let ours = !path.starts_with("/dashboard") && !path.starts_with("/confirm");
     let mut code = String::new();
