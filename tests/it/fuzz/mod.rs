@@ -26,7 +26,8 @@
 //! counts and on failure (`HANBAO_FUZZ_SEED=N` replays one; the HTTP and
 //! import tests keep a database across cases, so a replay is close, not
 //! exact); `HANBAO_FUZZ_SHOW=1` prints why generated configurations were
-//! refused (to tune the grammar). Every bug found gets a regression test
+//! refused, the API's error answers and the import's refusals (to tune
+//! the generators). Every bug found gets a regression test
 //! named after what it reproduces, beside the fuzzer that found it.
 
 mod api;
