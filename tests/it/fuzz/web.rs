@@ -673,7 +673,8 @@ struct Confirm {
 
 async fn check_link(c: &Confirm, case: &LinkCase) -> String {
     let app = &c.app;
-    let signed = !case.forged() && case.scope.expires > Timestamp::now().as_second();
+    // The server accepts a link until its expiry second included.
+    let signed = !case.forged() && case.scope.expires >= Timestamp::now().as_second();
     if signed {
         let live = app.state.live();
         let sc = &case.scope;
