@@ -11,11 +11,13 @@
 //! body limit, random bytes), then sometimes mutated byte by byte
 //! (duplicate keys come from repeating a slice); every kind of
 //! `Authorization` (each token kind, revoked, lower-case scheme, Basic,
-//! empty, garbage, twice) and `Content-Type`.
+//! empty, garbage, twice), `Content-Type` and `X-Forwarded-For`; the
+//! feed token now and then in the query.
 //!
 //! Properties: no panic; no 5xx; no token's secret in an answer unless the
-//! request carried it; a valid token never gets 401 or 429; every 4xx is `{"error": {"code",
-//! "message"}}` with a code of [`CODES`]; every 2xx of `/api` is JSON;
+//! request carried it; a valid token never gets 401 or 429; every 4xx is
+//! `{"error": {"code", "message"}}` with a code of [`CODES`]; every 2xx of
+//! `/api` is JSON;
 //! only a 201 writes, and then exactly one event, from the API, by a token
 //! that may write it (a unit token only for its own unit, extensions and
 //! waivers only by an administrator); nothing else changes the history.
