@@ -11,7 +11,7 @@
 //! URL ends up in proxy logs and calendar services. Checked like a bearer
 //! token otherwise (same failure limit). Must not: log the query string.
 
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -70,9 +70,13 @@ fn day_param(name: &str, v: Option<String>, default: Date) -> Result<Date, ApiEr
 pub async fn feed(
     State(state): State<AppState>,
     Client(ip): Client,
-    Path(file): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     query: Result<Query<FeedQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    // A file name that is not UTF-8 once decoded: the API's 400, not axum's text.
+    let Path(file) = path.map_err(|_| {
+        ApiError::bad_request("tên tệp lịch không hợp lệ: cần MÃ_ĐƠN_VỊ.ics hoặc all.ics")
+    })?;
     let Query(q) = query.map_err(|e| ApiError::bad_request(super::api::query_problem(&e)))?;
     let presented = match q.token.as_deref().map(str::trim) {
         None => Presented::Missing,
