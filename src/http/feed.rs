@@ -95,9 +95,9 @@ pub async fn feed(
                  make a feed token (hanbao token create --feed) and consider revoking this one"
             );
             return Err(ApiError::forbidden(
-                "calendar feeds take a read-only feed token (hanbao token create --feed ...); \
-                 administrator and unit tokens are refused here, because feed URLs end up \
-                 in logs and calendar services",
+                "lịch chỉ nhận mã truy cập chỉ đọc lịch (hanbao token create --feed ...); \
+                 mã quản trị và mã đơn vị bị từ chối ở đây, vì địa chỉ lịch nằm lại trong \
+                 nhật ký của máy chủ trung gian và dịch vụ lịch",
             ));
         }
         role => return Err(read_only(role)),
@@ -112,7 +112,7 @@ pub async fn feed(
     let unit = if name == "all" {
         if let Some(own) = &scope {
             return Err(ApiError::forbidden(format!(
-                "this feed token reads only the feed of unit {own:?}"
+                "mã truy cập này chỉ đọc lịch của đơn vị {own:?}"
             )));
         }
         None
@@ -120,7 +120,7 @@ pub async fn feed(
         crate::tracking::unit(cfg, name)?;
         if let Some(own) = scope.as_ref().filter(|own| *own != name) {
             return Err(ApiError::forbidden(format!(
-                "this feed token reads only the feed of unit {own:?}, not {name:?}"
+                "mã truy cập này chỉ đọc lịch của đơn vị {own:?}, không phải của {name:?}"
             )));
         }
         Some(name.to_string())
@@ -132,6 +132,18 @@ pub async fn feed(
     let to = day_param("to", q.to, today.checked_add(span).unwrap_or(today))?;
     if to < from {
         return Err(ApiError::bad_request("\"to\" ở trước \"from\""));
+    }
+    // A bounded answer whatever the query: at most the default span on
+    // both sides of a day (two years and two days), not 200 years of
+    // deadlines from one request.
+    let days = from
+        .until((jiff::Unit::Day, to))
+        .map_or(i64::MAX, |s| i64::from(s.get_days()));
+    if days > 2 * FEED_DAYS + 1 {
+        return Err(ApiError::bad_request(format!(
+            "khoảng từ \"from\" đến \"to\" dài quá {} ngày; chia thành nhiều lần tải",
+            2 * FEED_DAYS + 1
+        )));
     }
     let body = render(cfg, &live.cal, unit.as_deref(), from, to, now);
     let mut resp = body.into_response();

@@ -1737,6 +1737,24 @@ async fn calendar_feeds_per_unit_and_for_all() {
             400,
             "bad_request",
         ),
+        // One request never asks for centuries of deadlines: at most two
+        // years and two days (733 days) between from and to.
+        (
+            format!(
+                "/ics/all.ics?token={}&from=1900-01-01&to=2100-12-31",
+                s.feed_all
+            ),
+            400,
+            "bad_request",
+        ),
+        (
+            format!(
+                "/ics/all.ics?token={}&from=2026-01-01&to=2028-01-06",
+                s.feed_all
+            ),
+            400,
+            "bad_request",
+        ),
         ("/ics/so-yte.ics".to_string(), 401, "unauthorized"),
         (
             format!("/ics/so-yte.ics?token={}", s.revoked),
@@ -1780,7 +1798,7 @@ async fn feeds_refuse_write_capable_tokens_and_feed_tokens_read_nothing_else() {
             r.json()["error"]["message"]
                 .as_str()
                 .unwrap()
-                .contains("feed token")
+                .contains("mã truy cập chỉ đọc lịch")
         );
         assert!(!r.body.contains(secret.as_str()));
     }
