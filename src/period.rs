@@ -1,12 +1,34 @@
-//! Reporting periods: stable keys (`2026-H1`, `2026-Q3`, `2026-05`, ...),
-//! their parsing and display, and the window of days each calendar period
-//! covers, in calendar or Decree 09/2019 style.
+//! Reporting periods: stable keys, their parsing and display, their
+//! Vietnamese words, and the window of days each calendar period covers, in
+//! calendar or Decree 09/2019 style.
+//!
+//! Keys (one form per cycle; zero-padded so that the keys of one cycle sort
+//! chronologically as text too):
+//!
+//! | cycle | key | window | in words |
+//! |---|---|---|---|
+//! | daily | `2026-05-15` | that day | ngày 15/05/2026 |
+//! | weekly | `2026-W23` | ISO 8601 week, Monday–Sunday (01/06–07/06/2026); the year is the ISO week-year, so `2026-W53` ends on 03/01/2027 and `2026-W01` starts on 29/12/2025 | tuần 23 năm 2026 (01/06–07/06/2026) |
+//! | ten-day | `2026-05-D1`, `-D2`, `-D3` | 1–10, 11–20, 21–end of the month | 10 ngày đầu / giữa / cuối tháng 5 năm 2026 |
+//! | fifteen-day | `2026-05-H1`, `-H2` | 1–15, 16–end of the month | nửa đầu / nửa cuối tháng 5 năm 2026 |
+//! | monthly | `2026-05` | the month | tháng 5 năm 2026 |
+//! | quarterly | `2026-Q3` | the quarter | quý III năm 2026 |
+//! | six-monthly | `2026-H1`, `2026-H2` | the half-year | 6 tháng đầu / cuối năm 2026 |
+//! | nine-monthly | `2026-9M` | 1/1–30/9 | 9 tháng năm 2026 |
+//! | annual | `2026` | the year | năm 2026 |
+//! | one-off | the obligation id | from the obligation | the obligation's title |
+//!
+//! Decree 09/2019/NĐ-CP defines data cut-off windows (15th of the month
+//! before to the 14th) for monthly, quarterly, six-monthly, nine-monthly and
+//! annual reports only; the shorter cycles' windows are calendar days in
+//! either style (the configuration refuses `window = "decree09"` for them).
 //!
 //! Shared by `config` (checking per-period overrides) and `planner` (which
 //! re-exports it), so it depends only on `config::model` and jiff: it must
 //! not use `planner`, `calendar` or anything above them. Pure date
 //! arithmetic: no IO, never reads the clock, never consults the working-day
-//! calendar (windows are plain calendar dates). Parsing never panics,
+//! calendar (windows are plain calendar dates; which days of a working-day
+//! daily cycle are owed is the planner's question). Parsing never panics,
 //! whatever the input.
 
 use std::fmt;
@@ -14,7 +36,7 @@ use std::ops::RangeInclusive;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use jiff::civil::Date;
+use jiff::civil::{Date, ISOWeekDate, Weekday};
 
 use crate::config::model::{Cycle, FIRST_YEAR, LAST_YEAR, WindowStyle};
 
@@ -26,8 +48,9 @@ pub const MIN_PERIOD_YEAR: i16 = FIRST_YEAR + 1;
 pub const MAX_PERIOD_YEAR: i16 = LAST_YEAR - 1;
 
 /// The stable key of one reporting period, as stored by tracking and shown to
-/// people: `2026-05`, `2026-Q3`, `2026-H1`, `2026-H2`, `2026-9M`, `2026`, or
-/// the obligation id for a one-off report.
+/// people: `2026-05-15`, `2026-W23`, `2026-05-D2`, `2026-05-H1`, `2026-05`,
+/// `2026-Q3`, `2026-H1`, `2026-H2`, `2026-9M`, `2026`, or the obligation id
+/// for a one-off report (see the module doc).
 ///
 /// Ordering (derived) sorts keys of the same kind chronologically; it is used
 /// only as a tie-breaker between periods of one obligation.
@@ -43,6 +66,14 @@ pub enum PeriodKey {
     NineMonths { year: i16 },
     /// `YYYY`: the whole year.
     Year { year: i16 },
+    /// `YYYY-MM-DD`: one day.
+    Day { year: i16, month: i8, day: i8 },
+    /// `YYYY-Www`: ISO 8601 week `week` (01..=52 or 53) of ISO week-year `year`.
+    Week { year: i16, week: i8 },
+    /// `YYYY-MM-Dn`: ten-day period `part` (1..=3) of the month.
+    TenDays { year: i16, month: i8, part: i8 },
+    /// `YYYY-MM-Hn`: half `half` (1..=2) of the month.
+    HalfMonth { year: i16, month: i8, half: i8 },
     /// A one-off report, keyed by its obligation id.
     Once(Arc<str>),
 }
@@ -51,7 +82,7 @@ pub enum PeriodKey {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PeriodKeyError {
     #[error(
-        "\"{0}\" is not a period key; expected YYYY, YYYY-MM, YYYY-Qn, YYYY-H1, YYYY-H2 or YYYY-9M (e.g. 2026-H1)"
+        "\"{0}\" is not a period key; expected YYYY, YYYY-MM, YYYY-Qn, YYYY-H1, YYYY-H2, YYYY-9M, YYYY-Www, YYYY-MM-DD, YYYY-MM-Dn or YYYY-MM-Hn (e.g. 2026-H1, 2026-W23)"
     )]
     Malformed(String),
     #[error("period key \"{key}\": year {year} is outside {MIN_PERIOD_YEAR}–{MAX_PERIOD_YEAR}")]
@@ -62,6 +93,12 @@ pub enum PeriodKeyError {
     Quarter(String),
     #[error("period key \"{0}\": the half must be H1 or H2")]
     Half(String),
+    #[error("period key \"{0}\": that day does not exist")]
+    Day(String),
+    #[error("period key \"{0}\": that ISO week does not exist (W01–W52, W53 in some years)")]
+    Week(String),
+    #[error("period key \"{0}\": the ten-day period must be D1, D2 or D3")]
+    TenDays(String),
 }
 
 /// The days a period covers, both ends inclusive.
@@ -147,12 +184,55 @@ impl PeriodKey {
             },
             [b'9', b'M'] => Ok(PeriodKey::NineMonths { year }),
             [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => {
-                let month = ((a - b'0') * 10 + (b - b'0')) as i8;
+                let month = two_digits(*a, *b);
                 if (1..=12).contains(&month) {
                     Ok(PeriodKey::Month { year, month })
                 } else {
                     Err(PeriodKeyError::Month(shown(key)))
                 }
+            }
+            [b'W', a, b] if a.is_ascii_digit() && b.is_ascii_digit() => {
+                let k = PeriodKey::Week {
+                    year,
+                    week: two_digits(*a, *b),
+                };
+                k.fields_valid()
+                    .then_some(k)
+                    .ok_or_else(|| PeriodKeyError::Week(shown(key)))
+            }
+            [a, b, b'-', c, e] if a.is_ascii_digit() && b.is_ascii_digit() => {
+                let month = two_digits(*a, *b);
+                if !(1..=12).contains(&month) {
+                    return Err(PeriodKeyError::Month(shown(key)));
+                }
+                let (k, err): (PeriodKey, fn(String) -> PeriodKeyError) = match (c, e) {
+                    (b'D', p) if p.is_ascii_digit() => (
+                        PeriodKey::TenDays {
+                            year,
+                            month,
+                            part: (p - b'0') as i8,
+                        },
+                        PeriodKeyError::TenDays,
+                    ),
+                    (b'H', h) if h.is_ascii_digit() => (
+                        PeriodKey::HalfMonth {
+                            year,
+                            month,
+                            half: (h - b'0') as i8,
+                        },
+                        PeriodKeyError::Half,
+                    ),
+                    (c, e) if c.is_ascii_digit() && e.is_ascii_digit() => (
+                        PeriodKey::Day {
+                            year,
+                            month,
+                            day: two_digits(*c, *e),
+                        },
+                        PeriodKeyError::Day,
+                    ),
+                    _ => return Err(PeriodKeyError::Malformed(shown(key))),
+                };
+                k.fields_valid().then_some(k).ok_or_else(|| err(shown(key)))
             }
             _ => Err(PeriodKeyError::Malformed(shown(key))),
         }
@@ -165,7 +245,11 @@ impl PeriodKey {
             | PeriodKey::Quarter { year, .. }
             | PeriodKey::Half { year, .. }
             | PeriodKey::NineMonths { year }
-            | PeriodKey::Year { year } => Some(year),
+            | PeriodKey::Year { year }
+            | PeriodKey::Day { year, .. }
+            | PeriodKey::Week { year, .. }
+            | PeriodKey::TenDays { year, .. }
+            | PeriodKey::HalfMonth { year, .. } => Some(year),
             PeriodKey::Once(_) => None,
         }
     }
@@ -179,6 +263,14 @@ impl PeriodKey {
             PeriodKey::Quarter { quarter, .. } => (1..=4).contains(&quarter),
             PeriodKey::Half { half, .. } => (1..=2).contains(&half),
             PeriodKey::NineMonths { .. } | PeriodKey::Year { .. } => true,
+            PeriodKey::Day { year, month, day } => Date::new(year, month, day).is_ok(),
+            PeriodKey::Week { year, week } => ISOWeekDate::new(year, week, Weekday::Monday).is_ok(),
+            PeriodKey::TenDays { month, part, .. } => {
+                (1..=12).contains(&month) && (1..=3).contains(&part)
+            }
+            PeriodKey::HalfMonth { month, half, .. } => {
+                (1..=12).contains(&month) && (1..=2).contains(&half)
+            }
             PeriodKey::Once(ref id) => !id.is_empty(),
         }
     }
@@ -203,6 +295,25 @@ impl PeriodKey {
         };
         match (style, self) {
             (_, PeriodKey::Once(_)) => None,
+            // Periods shorter than a month: calendar days in either style
+            // (Decree 09 defines no cut-off for them).
+            (_, &PeriodKey::Day { year, month, day }) => {
+                w(d(year, month, day), d(year, month, day))
+            }
+            (_, &PeriodKey::Week { year, week }) => {
+                let monday = ISOWeekDate::new(year, week, Weekday::Monday).ok()?.date();
+                let sunday = ISOWeekDate::new(year, week, Weekday::Sunday).ok()?.date();
+                w(Some(monday), Some(sunday))
+            }
+            (_, &PeriodKey::TenDays { year, month, part }) => match part {
+                1 => w(d(year, month, 1), d(year, month, 10)),
+                2 => w(d(year, month, 11), d(year, month, 20)),
+                _ => w(d(year, month, 21), last(year, month)),
+            },
+            (_, &PeriodKey::HalfMonth { year, month, half }) => match half {
+                1 => w(d(year, month, 1), d(year, month, 15)),
+                _ => w(d(year, month, 16), last(year, month)),
+            },
             (WindowStyle::Calendar, &PeriodKey::Month { year, month }) => {
                 w(d(year, month, 1), last(year, month))
             }
@@ -263,7 +374,77 @@ impl PeriodKey {
                 )
                 | (Cycle::NineMonthly, PeriodKey::NineMonths { .. })
                 | (Cycle::Annual, PeriodKey::Year { .. })
+                | (Cycle::Daily { .. }, PeriodKey::Day { .. })
+                | (Cycle::Weekly, PeriodKey::Week { .. })
+                | (Cycle::TenDay, PeriodKey::TenDays { .. })
+                | (Cycle::FifteenDay, PeriodKey::HalfMonth { .. })
         )
+    }
+
+    /// The period in Vietnamese words, as notices, listings and the
+    /// confirmation page show it: "ngày 15/05/2026", "tuần 23 năm 2026
+    /// (01/06–07/06/2026)", "10 ngày giữa tháng 5 năm 2026", "nửa đầu tháng
+    /// 5 năm 2026", "tháng 5 năm 2026", "quý III năm 2026", "6 tháng đầu năm
+    /// 2026", "9 tháng năm 2026", "năm 2026". `None` for a one-off (its
+    /// obligation's title says it) and for fields out of range.
+    pub fn label_vi(&self) -> Option<String> {
+        if !self.fields_valid() {
+            return None;
+        }
+        Some(match *self {
+            PeriodKey::Year { year } => format!("năm {year}"),
+            PeriodKey::Half { year, half: 1 } => format!("6 tháng đầu năm {year}"),
+            PeriodKey::Half { year, .. } => format!("6 tháng cuối năm {year}"),
+            PeriodKey::Quarter { year, quarter } => {
+                let roman = ["I", "II", "III", "IV"];
+                format!("quý {} năm {year}", roman[(quarter - 1) as usize])
+            }
+            PeriodKey::NineMonths { year } => format!("9 tháng năm {year}"),
+            PeriodKey::Month { year, month } => format!("tháng {month} năm {year}"),
+            PeriodKey::Day { year, month, day } => format!("ngày {day:02}/{month:02}/{year:04}"),
+            PeriodKey::Week { year, week } => {
+                let w = self.calendar_window(WindowStyle::Calendar)?;
+                let start = if w.start.year() == w.end.year() {
+                    format!("{:02}/{:02}", w.start.day(), w.start.month())
+                } else {
+                    format!(
+                        "{:02}/{:02}/{:04}",
+                        w.start.day(),
+                        w.start.month(),
+                        w.start.year()
+                    )
+                };
+                format!(
+                    "tuần {week} năm {year} ({start}–{:02}/{:02}/{:04})",
+                    w.end.day(),
+                    w.end.month(),
+                    w.end.year()
+                )
+            }
+            PeriodKey::TenDays { year, month, part } => {
+                let which = ["đầu", "giữa", "cuối"][(part - 1) as usize];
+                format!("10 ngày {which} tháng {month} năm {year}")
+            }
+            PeriodKey::HalfMonth { year, month, half } => {
+                let which = if half == 1 { "đầu" } else { "cuối" };
+                format!("nửa {which} tháng {month} năm {year}")
+            }
+            PeriodKey::Once(_) => return None,
+        })
+    }
+}
+
+/// Two ASCII digits as a number (the caller checked they are digits).
+fn two_digits(a: u8, b: u8) -> i8 {
+    ((a - b'0') * 10 + (b - b'0')) as i8
+}
+
+/// The number of ISO 8601 weeks of ISO week-year `year` (52 or 53).
+pub(crate) fn iso_weeks(year: i16) -> i8 {
+    if ISOWeekDate::new(year, 53, Weekday::Monday).is_ok() {
+        53
+    } else {
+        52
     }
 }
 
@@ -284,6 +465,12 @@ impl fmt::Display for PeriodKey {
             PeriodKey::Half { year, half } => write!(f, "{year:04}-H{half}"),
             PeriodKey::NineMonths { year } => write!(f, "{year:04}-9M"),
             PeriodKey::Year { year } => write!(f, "{year:04}"),
+            PeriodKey::Day { year, month, day } => write!(f, "{year:04}-{month:02}-{day:02}"),
+            PeriodKey::Week { year, week } => write!(f, "{year:04}-W{week:02}"),
+            PeriodKey::TenDays { year, month, part } => write!(f, "{year:04}-{month:02}-D{part}"),
+            PeriodKey::HalfMonth { year, month, half } => {
+                write!(f, "{year:04}-{month:02}-H{half}")
+            }
             PeriodKey::Once(id) => f.write_str(id),
         }
     }
@@ -310,13 +497,43 @@ pub(crate) fn keys_of_year(cycle: &Cycle, year: i16, out: &mut Vec<PeriodKey>) {
         }
         Cycle::NineMonthly => out.push(PeriodKey::NineMonths { year }),
         Cycle::Annual => out.push(PeriodKey::Year { year }),
+        Cycle::Daily { .. } => {
+            let Ok(mut day) = Date::new(year, 1, 1) else {
+                return;
+            };
+            while day.year() == year {
+                out.push(PeriodKey::Day {
+                    year,
+                    month: day.month(),
+                    day: day.day(),
+                });
+                match day.tomorrow() {
+                    Ok(next) => day = next,
+                    Err(_) => break,
+                }
+            }
+        }
+        Cycle::Weekly => {
+            out.extend((1..=iso_weeks(year)).map(|week| PeriodKey::Week { year, week }))
+        }
+        Cycle::TenDay => {
+            out.extend((1..=12).flat_map(|month| {
+                (1..=3).map(move |part| PeriodKey::TenDays { year, month, part })
+            }))
+        }
+        Cycle::FifteenDay => {
+            out.extend((1..=12).flat_map(|month| {
+                (1..=2).map(move |half| PeriodKey::HalfMonth { year, month, half })
+            }))
+        }
         Cycle::Once { .. } => {}
     }
 }
 
-/// The periods `cycle` has in calendar year `year` (the keys naming that
-/// year), in order, with their windows in `style`. Empty for a one-off.
-/// Every calendar window, in both styles, ends in the year its key names.
+/// The periods `cycle` has in year `year` (the keys naming that year), in
+/// order, with their windows in `style`. Empty for a one-off. Every window,
+/// in both styles, ends in the year its key names, except the last ISO week
+/// of a week-year, which may end on 1–3 January of the next year.
 pub fn periods_of_year(cycle: &Cycle, style: WindowStyle, year: i16) -> Vec<Period> {
     let mut keys = Vec::new();
     keys_of_year(cycle, year, &mut keys);
@@ -336,7 +553,23 @@ mod tests {
     #[test]
     fn parse_and_display_round_trip() {
         for s in [
-            "2026-H1", "2026-H2", "2026-9M", "2026", "2026-Q3", "2026-05", "2026-12", "1901-01",
+            "2026-H1",
+            "2026-H2",
+            "2026-9M",
+            "2026",
+            "2026-Q3",
+            "2026-05",
+            "2026-12",
+            "1901-01",
+            "2026-05-15",
+            "2024-02-29",
+            "2026-W01",
+            "2026-W23",
+            "2026-W53",
+            "2020-W53",
+            "2026-05-D1",
+            "2026-05-D3",
+            "2026-12-H2",
         ] {
             let k = PeriodKey::parse(s).unwrap();
             assert_eq!(k.to_string(), s);
@@ -373,6 +606,24 @@ mod tests {
             "+026",
             "２０２６",
             "2026-\u{1F600}",
+            // Short periods: no such day, ISO week, ten-day or half-month.
+            "2026-02-29",
+            "2026-04-31",
+            "2026-05-00",
+            "2026-13-01",
+            "2025-W53",
+            "2026-W54",
+            "2026-W00",
+            "2026-W1",
+            "2026-w23",
+            "2026-05-D0",
+            "2026-05-D4",
+            "2026-05-H0",
+            "2026-05-H3",
+            "2026-05-h1",
+            "2026-05-X1",
+            "2026-5-15",
+            "2026-05-15-",
         ] {
             assert!(PeriodKey::parse(s).is_err(), "{s:?} should not parse");
         }
@@ -445,12 +696,250 @@ mod tests {
             ("2026-9M", Decree09, date(2025, 12, 15), date(2026, 9, 14)),
             ("2026", Decree09, date(2025, 12, 15), date(2026, 12, 14)),
         ];
-        for &(key, style, start, end) in cases {
+        for &(key, style, start, end) in cases.iter().chain(SHORT_WINDOWS) {
             let w = PeriodKey::parse(key)
                 .unwrap()
                 .calendar_window(style)
                 .unwrap();
             assert_eq!(w, Window { start, end }, "{key} {style:?}");
+        }
+    }
+
+    // Periods shorter than a month, checked by hand on a printed calendar:
+    // 1/1/2026 is a Thursday, so ISO week 1 of 2026 starts Mon 29/12/2025
+    // and 2026 has 53 ISO weeks (31/12/2026 is a Thursday too); 1/6/2026 is
+    // a Monday (week 23). 2020 also has 53 weeks (1/1/2020 a Wednesday, a
+    // leap year), 2025 has 52. Decree 09 defines no window for them: the
+    // Decree09 style gives the calendar window.
+    const SHORT_WINDOWS: &[(&str, WindowStyle, Date, Date)] = &[
+        (
+            "2026-05-15",
+            WindowStyle::Calendar,
+            date(2026, 5, 15),
+            date(2026, 5, 15),
+        ),
+        (
+            "2024-02-29",
+            WindowStyle::Decree09,
+            date(2024, 2, 29),
+            date(2024, 2, 29),
+        ),
+        (
+            "2026-W01",
+            WindowStyle::Calendar,
+            date(2025, 12, 29),
+            date(2026, 1, 4),
+        ),
+        (
+            "2026-W08",
+            WindowStyle::Calendar,
+            date(2026, 2, 16),
+            date(2026, 2, 22),
+        ),
+        (
+            "2026-W23",
+            WindowStyle::Calendar,
+            date(2026, 6, 1),
+            date(2026, 6, 7),
+        ),
+        (
+            "2026-W53",
+            WindowStyle::Calendar,
+            date(2026, 12, 28),
+            date(2027, 1, 3),
+        ),
+        (
+            "2020-W53",
+            WindowStyle::Decree09,
+            date(2020, 12, 28),
+            date(2021, 1, 3),
+        ),
+        (
+            "2025-W52",
+            WindowStyle::Calendar,
+            date(2025, 12, 22),
+            date(2025, 12, 28),
+        ),
+        (
+            "2026-05-D1",
+            WindowStyle::Calendar,
+            date(2026, 5, 1),
+            date(2026, 5, 10),
+        ),
+        (
+            "2026-05-D2",
+            WindowStyle::Calendar,
+            date(2026, 5, 11),
+            date(2026, 5, 20),
+        ),
+        (
+            "2026-05-D3",
+            WindowStyle::Calendar,
+            date(2026, 5, 21),
+            date(2026, 5, 31),
+        ),
+        (
+            "2026-02-D3",
+            WindowStyle::Calendar,
+            date(2026, 2, 21),
+            date(2026, 2, 28),
+        ),
+        (
+            "2024-02-D3",
+            WindowStyle::Decree09,
+            date(2024, 2, 21),
+            date(2024, 2, 29),
+        ),
+        (
+            "2026-04-D3",
+            WindowStyle::Calendar,
+            date(2026, 4, 21),
+            date(2026, 4, 30),
+        ),
+        (
+            "2026-05-H1",
+            WindowStyle::Calendar,
+            date(2026, 5, 1),
+            date(2026, 5, 15),
+        ),
+        (
+            "2026-05-H2",
+            WindowStyle::Calendar,
+            date(2026, 5, 16),
+            date(2026, 5, 31),
+        ),
+        (
+            "2026-02-H2",
+            WindowStyle::Calendar,
+            date(2026, 2, 16),
+            date(2026, 2, 28),
+        ),
+        (
+            "2028-02-H2",
+            WindowStyle::Calendar,
+            date(2028, 2, 16),
+            date(2028, 2, 29),
+        ),
+        (
+            "2026-04-H2",
+            WindowStyle::Decree09,
+            date(2026, 4, 16),
+            date(2026, 4, 30),
+        ),
+    ];
+
+    #[test]
+    fn labels_in_vietnamese() {
+        let cases = [
+            ("2026", "năm 2026"),
+            ("2026-H1", "6 tháng đầu năm 2026"),
+            ("2026-H2", "6 tháng cuối năm 2026"),
+            ("2026-9M", "9 tháng năm 2026"),
+            ("2026-Q3", "quý III năm 2026"),
+            ("2026-05", "tháng 5 năm 2026"),
+            ("2026-05-15", "ngày 15/05/2026"),
+            ("2026-W23", "tuần 23 năm 2026 (01/06–07/06/2026)"),
+            ("2026-W01", "tuần 1 năm 2026 (29/12/2025–04/01/2026)"),
+            ("2026-W53", "tuần 53 năm 2026 (28/12/2026–03/01/2027)"),
+            ("2026-05-D1", "10 ngày đầu tháng 5 năm 2026"),
+            ("2026-05-D2", "10 ngày giữa tháng 5 năm 2026"),
+            ("2026-05-D3", "10 ngày cuối tháng 5 năm 2026"),
+            ("2026-05-H1", "nửa đầu tháng 5 năm 2026"),
+            ("2026-05-H2", "nửa cuối tháng 5 năm 2026"),
+        ];
+        for (key, want) in cases {
+            assert_eq!(
+                PeriodKey::parse(key).unwrap().label_vi().as_deref(),
+                Some(want)
+            );
+        }
+        assert_eq!(PeriodKey::Once("bc".into()).label_vi(), None);
+        assert_eq!(
+            PeriodKey::Week {
+                year: 2025,
+                week: 53
+            }
+            .label_vi(),
+            None
+        );
+    }
+
+    #[test]
+    fn keys_of_one_cycle_sort_as_text_and_as_keys() {
+        for cycle in [
+            Cycle::Daily {
+                working_days_only: false,
+            },
+            Cycle::Weekly,
+            Cycle::TenDay,
+            Cycle::FifteenDay,
+            Cycle::Monthly,
+        ] {
+            let mut keys = Vec::new();
+            for year in [2025, 2026] {
+                keys_of_year(&cycle, year, &mut keys);
+            }
+            let text: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+            assert!(text.windows(2).all(|w| w[0] < w[1]), "{cycle:?}");
+            assert!(keys.windows(2).all(|w| w[0] < w[1]), "{cycle:?}");
+        }
+        let count = |cycle: Cycle, year| periods_of_year(&cycle, WindowStyle::Calendar, year).len();
+        assert_eq!(
+            count(
+                Cycle::Daily {
+                    working_days_only: true
+                },
+                2026
+            ),
+            365
+        );
+        assert_eq!(
+            count(
+                Cycle::Daily {
+                    working_days_only: true
+                },
+                2024
+            ),
+            366
+        );
+        assert_eq!(count(Cycle::Weekly, 2026), 53);
+        assert_eq!(count(Cycle::Weekly, 2025), 52);
+        assert_eq!(count(Cycle::TenDay, 2026), 36);
+        assert_eq!(count(Cycle::FifteenDay, 2026), 24);
+    }
+
+    proptest::proptest! {
+        // Every cycle that covers the whole year (and the Decree 09 style of
+        // those the decree defines) tiles time: each period starts the day
+        // after the previous one ends, across the turn of the year.
+        #[test]
+        fn periods_tile_without_gaps_or_overlaps(year in MIN_PERIOD_YEAR..MAX_PERIOD_YEAR) {
+            let tiling = [
+                (Cycle::Daily { working_days_only: false }, WindowStyle::Calendar),
+                (Cycle::Weekly, WindowStyle::Calendar),
+                (Cycle::TenDay, WindowStyle::Calendar),
+                (Cycle::FifteenDay, WindowStyle::Calendar),
+                (Cycle::Monthly, WindowStyle::Calendar),
+                (Cycle::Monthly, WindowStyle::Decree09),
+                (Cycle::Quarterly, WindowStyle::Calendar),
+                (Cycle::Quarterly, WindowStyle::Decree09),
+                (Cycle::SixMonthly { first_half_only: false }, WindowStyle::Calendar),
+                (Cycle::SixMonthly { first_half_only: false }, WindowStyle::Decree09),
+                (Cycle::Annual, WindowStyle::Calendar),
+                (Cycle::Annual, WindowStyle::Decree09),
+            ];
+            for (cycle, style) in tiling {
+                let mut all = periods_of_year(&cycle, style, year);
+                all.extend(periods_of_year(&cycle, style, year + 1));
+                for w in all.windows(2) {
+                    proptest::prop_assert!(w[0].window.start <= w[0].window.end);
+                    proptest::prop_assert_eq!(
+                        w[0].window.end.tomorrow().unwrap(),
+                        w[1].window.start,
+                        "{:?} {:?}: {} then {}", cycle, style, w[0].key, w[1].key
+                    );
+                }
+            }
         }
     }
 

@@ -74,7 +74,13 @@ fn periods_hint(valid: &[String]) -> String {
     if valid.is_empty() {
         String::new()
     } else {
-        format!("; các kỳ hợp lệ: {}", valid.join(", "))
+        // A daily cycle has 365 keys a year: name the first and the last.
+        match valid {
+            [first, second, .., last] if valid.len() > 12 => {
+                format!("; các kỳ hợp lệ: {first}, {second}, …, {last}")
+            }
+            _ => format!("; các kỳ hợp lệ: {}", valid.join(", ")),
+        }
     }
 }
 
@@ -186,6 +192,11 @@ pub fn resolve<'a>(
         } => TrackingError::NotOwed(format!(
             "nghĩa vụ \"{obligation}\" không có hiệu lực vào {}, ngày cuối của kỳ {period}",
             dmy(day)
+        )),
+        PlanError::DayOff {
+            obligation, period, ..
+        } => TrackingError::NotOwed(format!(
+            "kỳ {period} của \"{obligation}\" là ngày nghỉ: báo cáo hàng ngày chỉ tính các ngày làm việc"
         )),
         other => TrackingError::NotOwed(other.to_string()),
     })
@@ -320,7 +331,7 @@ fn current_periods(ob: &Obligation, cal: &WorkCalendar, at: Date) -> Vec<(Period
     let to = add_days(at, 400);
     let started: Vec<Period> = periods_ending_in(ob, from, to)
         .into_iter()
-        .filter(|p| p.window.start <= at)
+        .filter(|p| p.window.start <= at && planner::owed_on_calendar(ob, cal, p.window))
         .collect();
     let Some(latest) = started.iter().map(|p| p.window.end).max() else {
         return Vec::new();

@@ -291,6 +291,18 @@ pub enum Cycle {
     },
     NineMonthly,
     Annual,
+    /// One period a day (`2026-05-15`). With `working_days_only` (the
+    /// default, "hàng ngày"), only the working days of the calendar are
+    /// periods: no report is owed for a Sunday or a day of Tết.
+    Daily {
+        working_days_only: bool,
+    },
+    /// One period an ISO 8601 week, Monday to Sunday (`2026-W23`).
+    Weekly,
+    /// Three periods a month (`2026-05-D1`…`D3`): 1–10, 11–20, 21–end.
+    TenDay,
+    /// Two periods a month (`2026-05-H1`, `H2`): 1–15, 16–end.
+    FifteenDay,
     /// A single report; its period key is the obligation id.
     Once {
         start: Option<Date>,
@@ -304,6 +316,9 @@ pub enum WindowStyle {
     /// 1/1–30/6, 1/1–31/3, 1/5–31/5, ...
     Calendar,
     /// Decree 09/2019 data cut-off: 15th of the previous month to the 14th.
+    /// The decree defines it for monthly, quarterly, six-monthly,
+    /// nine-monthly and annual reports only; the configuration refuses it
+    /// for shorter cycles, whose windows are always calendar days.
     Decree09,
 }
 

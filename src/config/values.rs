@@ -23,7 +23,7 @@ pub const DATE_FORMS: &str = "ngày dạng \"dd/mm/yyyy\" (ví dụ \"28/08/2020
 pub const OFFSET_FORMS: &str = "số ngày dạng \"3 ngày\", \"5 ngày làm việc\", \"3d\", \"5wd\", \"3 days\" hoặc \"5 working days\"";
 pub const TIME_RANGE_FORMS: &str = "khoảng giờ dạng \"07:30-11:00\"";
 pub const DUE_FORMS: &str = "\"5 ngày làm việc\" hoặc \"10 ngày\" (sau ngày cuối kỳ), \"ngày 20\" (ngày 20 của tháng cuối kỳ), \"ngày 5 tháng sau\", hoặc \"20/06\"";
-pub const PERIOD_KEY_FORMS: &str = "\"2026\", \"2026-H1\", \"2026-H2\", \"2026-9M\", \"2026-Q1\"…\"2026-Q4\", \"2026-01\"…\"2026-12\" hoặc id của nghĩa vụ một lần";
+pub const PERIOD_KEY_FORMS: &str = "\"2026\", \"2026-H1\", \"2026-H2\", \"2026-9M\", \"2026-Q1\"…\"2026-Q4\", \"2026-01\"…\"2026-12\", \"2026-05-H1\"/\"2026-05-H2\" (15 ngày), \"2026-05-D1\"…\"2026-05-D3\" (10 ngày), \"2026-W23\" (tuần ISO), \"2026-05-15\" (ngày) hoặc id của nghĩa vụ một lần";
 pub const ID_FORMS: &str =
     "chữ thường không dấu, chữ số, '-' và '_', bắt đầu bằng chữ hoặc số (ví dụ \"so-ldtbxh\")";
 
@@ -306,7 +306,10 @@ pub fn parse_period_key(text: &str) -> Result<PeriodKey, String> {
     }
     PeriodKey::parse_in(&t.to_ascii_uppercase(), FIRST_YEAR..=LAST_YEAR).map_err(|_| {
         match t[4..].strip_prefix('-') {
-            Some(suffix) => format!("\"{}\" không phải tháng, quý hay nửa năm", cut(suffix)),
+            Some(suffix) => format!(
+                "\"{}\" không phải ngày, tuần, kỳ 10 ngày, kỳ 15 ngày, tháng, quý hay nửa năm",
+                cut(suffix)
+            ),
             None => "không phải mã kỳ báo cáo".into(),
         }
     })

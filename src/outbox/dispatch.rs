@@ -895,21 +895,13 @@ fn obligation_ref(ob: &Obligation) -> ObligationRef {
     }
 }
 
-/// The period with a Vietnamese label ("6 tháng đầu năm 2026", "quý I năm 2026").
+/// The period with a Vietnamese label ("6 tháng đầu năm 2026", "quý I năm
+/// 2026", "tuần 23 năm 2026 (01/06–07/06/2026)"; see `PeriodKey::label_vi`).
 pub fn period_ref(ob: &Obligation, key: &str) -> PeriodRef {
-    let label = match PeriodKey::parse(key) {
-        Ok(PeriodKey::Year { year }) => format!("năm {year}"),
-        Ok(PeriodKey::Half { year, half: 1 }) => format!("6 tháng đầu năm {year}"),
-        Ok(PeriodKey::Half { year, .. }) => format!("6 tháng cuối năm {year}"),
-        Ok(PeriodKey::Quarter { year, quarter }) => {
-            let roman = ["I", "II", "III", "IV"];
-            let q = roman.get((quarter - 1) as usize).copied().unwrap_or("?");
-            format!("quý {q} năm {year}")
-        }
-        Ok(PeriodKey::NineMonths { year }) => format!("9 tháng năm {year}"),
-        Ok(PeriodKey::Month { year, month }) => format!("tháng {month} năm {year}"),
-        _ => ob.title.clone(),
-    };
+    let label = PeriodKey::parse(key)
+        .ok()
+        .and_then(|k| k.label_vi())
+        .unwrap_or_else(|| ob.title.clone());
     PeriodRef {
         key: key.to_string(),
         label,

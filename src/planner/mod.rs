@@ -88,6 +88,14 @@ pub enum PlanError {
         unit: String,
         day: Date,
     },
+    #[error(
+        "period {period} of \"{obligation}\" is a day off ({day}): its daily reports are owed on working days only"
+    )]
+    DayOff {
+        obligation: String,
+        period: String,
+        day: Date,
+    },
     #[error("obligation \"{obligation}\" is not active on {day}, the last day of period {period}")]
     ObligationInactive {
         obligation: String,
@@ -157,6 +165,18 @@ pub(crate) fn clamp_range(from: Date, to: Date) -> (Date, Date) {
     (from.clamp(lo, hi), to.clamp(lo, hi))
 }
 
+/// Whether the calendar lets a period be owed at all: a daily cycle of
+/// working days ("hàng ngày") owes no report for a weekend, a public holiday
+/// or a compensatory day off. Every other period is owed.
+pub fn owed_on_calendar(obligation: &Obligation, cal: &WorkCalendar, window: Window) -> bool {
+    match obligation.cycle {
+        Cycle::Daily {
+            working_days_only: true,
+        } => cal.is_working_day(window.end),
+        _ => true,
+    }
+}
+
 /// The periods of `obligation` that are in force (obligation active on the
 /// window's last day) and whose due day lies in `[from, to]`, with that day,
 /// ordered by window end. Overridden periods are found wherever the override
@@ -194,7 +214,9 @@ pub fn due_periods(
     candidates.sort_by_key(|p| p.window.end);
     candidates
         .into_iter()
-        .filter(|p| obligation.active_on(p.window.end))
+        .filter(|p| {
+            obligation.active_on(p.window.end) && owed_on_calendar(obligation, cal, p.window)
+        })
         .filter_map(|p| {
             let due = due_date(obligation, cal, &p.key, p.window);
             (from <= due && due <= to).then_some((p, due))
@@ -275,6 +297,13 @@ pub fn deadline_for<'a>(
     let end = p.window.end;
     if !ob.active_on(end) {
         return Err(PlanError::ObligationInactive {
+            obligation: ob.id.clone(),
+            period: p.key.to_string(),
+            day: end,
+        });
+    }
+    if !owed_on_calendar(ob, cal, p.window) {
+        return Err(PlanError::DayOff {
             obligation: ob.id.clone(),
             period: p.key.to_string(),
             day: end,

@@ -44,6 +44,15 @@ fn describe_cycle(cycle: &Cycle) -> String {
         } => "six-monthly (periods YYYY-H1, YYYY-H2)".into(),
         Cycle::NineMonthly => "nine-monthly (periods YYYY-9M)".into(),
         Cycle::Annual => "annual (periods YYYY)".into(),
+        Cycle::Daily {
+            working_days_only: true,
+        } => "daily, working days (periods YYYY-MM-DD)".into(),
+        Cycle::Daily {
+            working_days_only: false,
+        } => "daily, every day (periods YYYY-MM-DD)".into(),
+        Cycle::Weekly => "weekly (ISO weeks YYYY-W01..YYYY-W53)".into(),
+        Cycle::TenDay => "ten-day (periods YYYY-MM-D1..YYYY-MM-D3)".into(),
+        Cycle::FifteenDay => "fifteen-day (periods YYYY-MM-H1, YYYY-MM-H2)".into(),
         Cycle::Once { end, .. } => format!("one-off (due after {end}; its only period is its id)"),
     }
 }
@@ -127,8 +136,14 @@ pub fn periods_ending_in(obligation: &Obligation, from: Date, to: Date) -> Vec<P
         }
         return out;
     }
-    // Every calendar window (both styles) ends in the year its key names.
-    let first = from.year().max(MIN_PERIOD_YEAR);
+    // Every calendar window (both styles) ends in the year its key names,
+    // but the last ISO week of the year before may end in early January.
+    let first = if matches!(obligation.cycle, Cycle::Weekly) {
+        from.year() - 1
+    } else {
+        from.year()
+    }
+    .max(MIN_PERIOD_YEAR);
     let last = to.year().min(MAX_PERIOD_YEAR);
     let mut keys = Vec::new();
     for year in first..=last {

@@ -969,6 +969,95 @@ fn depends_on_loop() {
 }
 
 #[test]
+fn short_cycles_and_their_vietnamese_names() {
+    let cycle_of = |written: &str| {
+        let text = obl(&format!(
+            "cycle = \"{written}\"\ndue = \"1 ngày làm việc\"\n"
+        ));
+        let loaded = load_str("t.toml", &text).unwrap_or_else(|e| panic!("{written}: {e}"));
+        loaded.config.obligation("bc").unwrap().cycle.clone()
+    };
+    let daily = Cycle::Daily {
+        working_days_only: true,
+    };
+    let every_day = Cycle::Daily {
+        working_days_only: false,
+    };
+    for (written, want) in [
+        ("daily", daily.clone()),
+        ("hàng ngày", daily.clone()),
+        ("Hằng ngày", daily.clone()),
+        ("daily-all-days", every_day.clone()),
+        ("hàng ngày kể cả ngày nghỉ", every_day.clone()),
+        ("weekly", Cycle::Weekly),
+        ("hàng tuần", Cycle::Weekly),
+        ("ten-day", Cycle::TenDay),
+        ("3 kỳ/tháng", Cycle::TenDay),
+        ("3 kỳ / tháng", Cycle::TenDay),
+        ("10 ngày", Cycle::TenDay),
+        ("fifteen-day", Cycle::FifteenDay),
+        ("2 kỳ/tháng", Cycle::FifteenDay),
+        ("nửa tháng", Cycle::FifteenDay),
+    ] {
+        assert_eq!(cycle_of(written), want, "{written}");
+    }
+    let d = err(
+        &obl("cycle = ‸\"hàng giờ\"\ndue = \"1 ngày\"\n"),
+        "obligation \"bc\": cycle",
+        "không có chu kỳ này",
+    );
+    let hint = d.hint.unwrap();
+    assert!(hint.contains("\"weekly\" (hàng tuần)"), "{hint}");
+    assert!(hint.contains("\"ten-day\" (10 ngày, 3 kỳ/tháng)"), "{hint}");
+    // Decree 09 has no cut-off window for periods shorter than a month.
+    let d = err(
+        &obl("cycle = \"weekly\"\nwindow = ‸\"decree09\"\ndue = \"1 ngày làm việc\"\n"),
+        "obligation \"bc\": window",
+        "Nghị định 09/2019 không quy định thời gian chốt số liệu cho chu kỳ \"weekly\"",
+    );
+    assert!(d.hint.unwrap().contains("chỉ dùng cho chu kỳ tháng"));
+    err(
+        &obl("cycle = \"ten-day\"\ndue = ‸\"ngày 20\"\n"),
+        "obligation \"bc\": due",
+        "ngắn hơn một tháng",
+    );
+    // Override keys of the short cycles.
+    let text = obl(
+        "cycle = \"weekly\"\ndue = \"1 ngày làm việc\"\n[obligation.overrides]\n\"2026-w23\" = \"09/06/2026\"\n",
+    );
+    let c = load_str("t.toml", &text)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config;
+    assert_eq!(
+        c.obligation("bc").unwrap().overrides.get("2026-W23"),
+        Some(&date(2026, 6, 9))
+    );
+    let d = err(
+        &obl(
+            "cycle = \"weekly\"\ndue = \"1 ngày\"\n[obligation.overrides]\n‸\"2026-05\" = \"09/06/2026\"\n",
+        ),
+        "obligation \"bc\": overrides.\"2026-05\"",
+        "không thuộc chu kỳ",
+    );
+    assert!(d.hint.unwrap().contains("2026-W53"));
+    err(
+        &obl(
+            "cycle = \"weekly\"\ndue = \"1 ngày\"\n[obligation.overrides]\n‸\"2025-W53\" = \"09/06/2026\"\n",
+        ),
+        "obligation \"bc\": overrides.\"2025-W53\"",
+        "không phải ngày, tuần",
+    );
+    let d = err(
+        &obl(
+            "cycle = \"fifteen-day\"\ndue = \"1 ngày\"\n[obligation.overrides]\n‸\"2026-05-D1\" = \"09/06/2026\"\n",
+        ),
+        "obligation \"bc\": overrides.\"2026-05-D1\"",
+        "không thuộc chu kỳ",
+    );
+    assert!(d.hint.unwrap().contains("2026-05-H2"));
+}
+
+#[test]
 fn cycle_window_and_due_errors() {
     let d = err(
         &obl("cycle = ‸\"anual\"\ndue = \"ngày 20\"\n"),
@@ -1061,7 +1150,7 @@ fn override_errors() {
             "cycle = \"annual\"\ndue = \"20/12\"\n[obligation.overrides]\n‸\"2026-H3\" = \"18/12/2026\"\n",
         ),
         "obligation \"bc\": overrides.\"2026-H3\"",
-        "không phải tháng, quý hay nửa năm",
+        "không phải ngày, tuần, kỳ 10 ngày, kỳ 15 ngày, tháng, quý hay nửa năm",
     );
     err(
         &obl(

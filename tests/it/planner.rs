@@ -321,6 +321,190 @@ fn due_dates_for_every_cycle_style_and_rule() {
     }
 }
 
+/// Periods shorter than a month around Tết 2026 (Sat 14/2–Sun 22/2; the
+/// five days off are Mon 16–Fri 20/2), the Victory and Labour Day break (Thu
+/// 30/4, Fri 1/5), the New Year swap (Fri 2/1 off, Sat 10/1 worked) and the
+/// ISO weeks that straddle New Year.
+#[test]
+fn short_cycles_due_dates() {
+    let daily = Cycle::Daily {
+        working_days_only: true,
+    };
+    let every_day = Cycle::Daily {
+        working_days_only: false,
+    };
+    let cases: Vec<(Cycle, DueRule, &str, Date)> = vec![
+        // Thu 12/2 + 1 working day = Fri 13/2.
+        (
+            daily.clone(),
+            DueRule::After(wdays(1)),
+            "2026-02-12",
+            date(2026, 2, 13),
+        ),
+        // Fri 13/2 + 1 working day jumps Tết: Mon 23/2.
+        (
+            daily.clone(),
+            DueRule::After(wdays(1)),
+            "2026-02-13",
+            date(2026, 2, 23),
+        ),
+        // Wed 29/4 + 1 working day: Thu 30/4, Fri 1/5 off, weekend: Mon 4/5.
+        (
+            daily.clone(),
+            DueRule::After(wdays(1)),
+            "2026-04-29",
+            date(2026, 5, 4),
+        ),
+        // Every calendar day: Sat 14/2 and Sun 22/2 are owed too.
+        (
+            every_day.clone(),
+            DueRule::After(wdays(1)),
+            "2026-02-14",
+            date(2026, 2, 23),
+        ),
+        (
+            every_day.clone(),
+            DueRule::After(wdays(1)),
+            "2026-02-22",
+            date(2026, 2, 23),
+        ),
+        // Same day, rolled off Sun 15/2 to the first day after Tết.
+        (
+            every_day.clone(),
+            DueRule::After(days(0)),
+            "2026-02-15",
+            date(2026, 2, 23),
+        ),
+        // Week 7 (Mon 9–Sun 15/2) and week 8 (Tết, 16–22/2): both Mon 23/2.
+        (
+            Cycle::Weekly,
+            DueRule::After(wdays(1)),
+            "2026-W07",
+            date(2026, 2, 23),
+        ),
+        (
+            Cycle::Weekly,
+            DueRule::After(wdays(1)),
+            "2026-W08",
+            date(2026, 2, 23),
+        ),
+        // Week 1 of 2026 is 29/12/2025–Sun 4/1/2026: Mon 5/1.
+        (
+            Cycle::Weekly,
+            DueRule::After(wdays(1)),
+            "2026-W01",
+            date(2026, 1, 5),
+        ),
+        // Week 53 of 2026 ends Sun 3/1/2027: Mon 4/1/2027.
+        (
+            Cycle::Weekly,
+            DueRule::After(wdays(1)),
+            "2026-W53",
+            date(2027, 1, 4),
+        ),
+        // Ten days 11–20/2 end on a Tết day: 23, 24, 25, 26, 27/2.
+        (
+            Cycle::TenDay,
+            DueRule::After(wdays(5)),
+            "2026-02-D2",
+            date(2026, 2, 27),
+        ),
+        // 21–30/4 ends Thu 30/4 (holiday): 1/5 off, weekend, Mon 4 … Fri 8/5.
+        (
+            Cycle::TenDay,
+            DueRule::After(wdays(5)),
+            "2026-04-D3",
+            date(2026, 5, 8),
+        ),
+        // 21–28/2 of 2026 ends Sat 28/2; +2 days = Mon 2/3.
+        (
+            Cycle::TenDay,
+            DueRule::After(days(2)),
+            "2026-02-D3",
+            date(2026, 3, 2),
+        ),
+        // 16–30/4 + 3 days = Sun 3/5, rolled to Mon 4/5.
+        (
+            Cycle::FifteenDay,
+            DueRule::After(days(3)),
+            "2026-04-H2",
+            date(2026, 5, 4),
+        ),
+        // 1–15/2 ends Sun 15/2: 23, 24, 25/2.
+        (
+            Cycle::FifteenDay,
+            DueRule::After(wdays(3)),
+            "2026-02-H1",
+            date(2026, 2, 25),
+        ),
+        // 16–29/2/2028 (leap year) ends Tue 29/2; +1 working day = Wed 1/3.
+        (
+            Cycle::FifteenDay,
+            DueRule::After(wdays(1)),
+            "2028-02-H2",
+            date(2028, 3, 1),
+        ),
+    ];
+    for (cycle, rule, key, want) in cases {
+        let ob = obligation("bc", &["a"], cycle.clone(), WindowStyle::Calendar, rule);
+        let cfg = config(vec![unit("a")], vec![ob]);
+        assert_eq!(
+            due_of(&cfg, "bc", key, "a"),
+            want,
+            "{cycle:?} {rule:?} {key}"
+        );
+    }
+}
+
+#[test]
+fn daily_reports_are_owed_on_working_days_only() {
+    let ob = obligation(
+        "bc",
+        &["a"],
+        Cycle::Daily {
+            working_days_only: true,
+        },
+        WindowStyle::Calendar,
+        DueRule::After(wdays(1)),
+    );
+    let mut cfg = config(vec![unit("a")], vec![ob]);
+    let cal = WorkCalendar::new(&cfg.calendar);
+    // Due between Mon 9/2 and Mon 23/2: Fri 6/2 (due Mon 9/2) … Fri 13/2
+    // (due Mon 23/2). Nothing for the weekend or the Tết days.
+    let keys: Vec<String> = deadlines(
+        &cfg,
+        &cal,
+        date(2026, 2, 9),
+        date(2026, 2, 23),
+        &Filter::default(),
+    )
+    .iter()
+    .map(|d| format!("{} {}", d.period, d.due))
+    .collect();
+    assert_eq!(
+        keys,
+        [
+            "2026-02-06 2026-02-09",
+            "2026-02-09 2026-02-10",
+            "2026-02-10 2026-02-11",
+            "2026-02-11 2026-02-12",
+            "2026-02-12 2026-02-13",
+            "2026-02-13 2026-02-23",
+        ]
+    );
+    // Sat 14/2, a Tết day, the New Year swap day Fri 2/1/2026 and the
+    // make-up Saturday 10/1 (not a working day for deadlines by default).
+    for key in ["2026-02-14", "2026-02-17", "2026-01-02", "2026-01-10"] {
+        let err = deadline_for(&cfg, &cal, "bc", key, "a").unwrap_err();
+        assert!(matches!(err, PlanError::DayOff { .. }), "{key}: {err:?}");
+    }
+    // Counting make-up Saturdays: Sat 10/1 is owed, due Mon 12/1.
+    cfg.calendar.makeup_saturday_counts = true;
+    let cal = WorkCalendar::new(&cfg.calendar);
+    let d = deadline_for(&cfg, &cal, "bc", "2026-01-10", "a").unwrap();
+    assert_eq!(d.due, date(2026, 1, 12));
+}
+
 #[test]
 fn one_off_period_is_keyed_by_id() {
     // Window 1/3–10/3/2026; +3 days = Fri 13/3.
@@ -935,6 +1119,12 @@ fn arb_obligation() -> impl Strategy<Value = Obligation> {
         any::<bool>().prop_map(|f| Cycle::SixMonthly { first_half_only: f }),
         Just(Cycle::NineMonthly),
         Just(Cycle::Annual),
+        any::<bool>().prop_map(|w| Cycle::Daily {
+            working_days_only: w
+        }),
+        Just(Cycle::Weekly),
+        Just(Cycle::TenDay),
+        Just(Cycle::FifteenDay),
         (1i8..=28, 1i8..=12).prop_map(|(d, m)| Cycle::Once {
             start: None,
             end: date(2026, m, d)

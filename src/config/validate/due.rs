@@ -15,16 +15,54 @@ use crate::config::report::{Problem, nearest, quote};
 use crate::config::values::{self, DUE_FORMS, DueSpec, PERIOD_KEY_FORMS, format_date};
 use crate::period::{PeriodKey, periods_of_year};
 
-/// Cycle names in English and in Vietnamese without diacritics.
-const CYCLES: [(&str, &str); 7] = [
-    ("monthly", "hang thang"),
-    ("quarterly", "hang quy"),
-    ("six-monthly", "6 thang"),
-    ("six-monthly-first-half", "6 thang dau nam"),
-    ("nine-monthly", "9 thang"),
-    ("annual", "hang nam"),
-    ("once", "mot lan"),
+/// Cycle names: the canonical name, its Vietnamese words (for hints) and
+/// every alias accepted, compared after `values::fold` (no diacritics, lower
+/// case, "3 kỳ / tháng" written "3 ky/thang").
+const CYCLES: [(&str, &str, &[&str]); 12] = [
+    ("daily", "hàng ngày, ngày làm việc", &["hang ngay", "ngay"]),
+    (
+        "daily-all-days",
+        "hàng ngày, kể cả ngày nghỉ",
+        &["hang ngay ke ca ngay nghi", "moi ngay"],
+    ),
+    ("weekly", "hàng tuần", &["hang tuan", "tuan"]),
+    (
+        "ten-day",
+        "10 ngày, 3 kỳ/tháng",
+        &["10 ngay", "3 ky/thang", "3 ky moi thang", "ba ky/thang"],
+    ),
+    (
+        "fifteen-day",
+        "15 ngày, 2 kỳ/tháng",
+        &[
+            "15 ngay",
+            "2 ky/thang",
+            "2 ky moi thang",
+            "hai ky/thang",
+            "nua thang",
+        ],
+    ),
+    ("monthly", "hàng tháng", &["hang thang"]),
+    ("quarterly", "hàng quý", &["hang quy"]),
+    ("six-monthly", "6 tháng", &["6 thang"]),
+    (
+        "six-monthly-first-half",
+        "6 tháng đầu năm",
+        &["6 thang dau nam"],
+    ),
+    ("nine-monthly", "9 tháng", &["9 thang"]),
+    ("annual", "hàng năm", &["hang nam", "hằng năm"]),
+    ("once", "một lần", &["mot lan"]),
 ];
+
+/// Whether a cycle's periods are shorter than a month (no Decree 09
+/// window, no due day counted in months).
+pub(super) fn is_short(cycle: &Cycle) -> bool {
+    matches!(
+        cycle,
+        Cycle::Daily { .. } | Cycle::Weekly | Cycle::TenDay | Cycle::FifteenDay
+    )
+}
 
 /// When an obligation's reports are due.
 pub(super) struct Schedule {
@@ -59,6 +97,26 @@ impl Validator<'_> {
             DUE_FORMS,
         )?;
         let cycle = self.cycle(d, cycle_name, spec)?;
+        if window == WindowStyle::Decree09
+            && is_short(&cycle)
+            && let Some(w) = &d.raw.window
+        {
+            self.rep.report(
+                Problem::error(
+                    &d.at(w),
+                    d.key("window"),
+                    format!(
+                        "Nghị định 09/2019 không quy định thời gian chốt số liệu cho chu kỳ {}",
+                        quote(cycle_name)
+                    ),
+                )
+                .quoted(w.get_ref())
+                .hint(
+                    "bỏ dòng window (kỳ theo ngày lịch); \"decree09\" chỉ dùng cho chu kỳ tháng, quý, 6 tháng, 9 tháng và năm",
+                ),
+            );
+            return None;
+        }
         let due = self.due_rule(d, due_s, cycle_name, &cycle, window, spec)?;
         let mut overrides: BTreeMap<String, Date> = BTreeMap::new();
         if let (DueSpec::Date(day), Cycle::Once { .. }) = (spec, &cycle) {
@@ -80,11 +138,16 @@ impl Validator<'_> {
             );
             return None;
         };
-        let f = values::fold(c.get_ref());
-        if let Some((en, _)) = CYCLES.iter().find(|(en, vi)| *en == f || *vi == f) {
+        let f = values::fold(c.get_ref())
+            .replace(" / ", "/")
+            .replace("/ ", "/");
+        if let Some((en, _, _)) = CYCLES
+            .iter()
+            .find(|(en, _, aliases)| *en == f || aliases.iter().any(|a| values::fold(a) == f))
+        {
             return Some(en);
         }
-        let hint = match nearest(&f, CYCLES.iter().map(|(en, _)| *en)) {
+        let hint = match nearest(&f, CYCLES.iter().map(|(en, _, _)| *en)) {
             Some(n) => format!("có phải ý là {}? {}", quote(n), cycle_hint()),
             None => cycle_hint(),
         };
@@ -161,6 +224,15 @@ impl Validator<'_> {
             },
             "nine-monthly" => Cycle::NineMonthly,
             "annual" => Cycle::Annual,
+            "daily" => Cycle::Daily {
+                working_days_only: true,
+            },
+            "daily-all-days" => Cycle::Daily {
+                working_days_only: false,
+            },
+            "weekly" => Cycle::Weekly,
+            "ten-day" => Cycle::TenDay,
+            "fifteen-day" => Cycle::FifteenDay,
             _ => return self.once(d, spec, period_start, period_end),
         };
         Some(cycle)
@@ -230,6 +302,17 @@ impl Validator<'_> {
         spec: DueSpec,
     ) -> Option<DueRule> {
         let problem = match spec {
+            DueSpec::DayOfMonth { .. } | DueSpec::DayMonth { .. } if is_short(cycle) => {
+                Problem::error(
+                    &d.at(due_s),
+                    d.key("due"),
+                    format!(
+                        "kỳ của chu kỳ {} ngắn hơn một tháng: hạn không tính theo ngày của tháng",
+                        quote(cycle_name)
+                    ),
+                )
+                .hint("tính từ ngày cuối kỳ, ví dụ \"1 ngày làm việc\" hoặc \"2 ngày\"")
+            }
             DueSpec::After(o) => return Some(DueRule::After(o)),
             DueSpec::DayOfMonth { day, next_month } => {
                 return Some(DueRule::DayOfMonth { day, next_month });
@@ -369,7 +452,10 @@ impl Validator<'_> {
 }
 
 fn cycle_hint() -> String {
-    let names: Vec<String> = CYCLES.iter().map(|(en, _)| quote(en)).collect();
+    let names: Vec<String> = CYCLES
+        .iter()
+        .map(|(en, vi, _)| format!("{} ({vi})", quote(en)))
+        .collect();
     format!("chu kỳ hợp lệ: {}", names.join(", "))
 }
 
@@ -385,6 +471,13 @@ fn period_key_hint(cycle: &Cycle, id: &str) -> String {
         } => "chu kỳ 6 tháng dùng mã \"2026-H1\" hoặc \"2026-H2\"".into(),
         Cycle::NineMonthly => "chu kỳ 9 tháng dùng mã \"2026-9M\"".into(),
         Cycle::Annual => "chu kỳ năm dùng mã \"2026\"".into(),
+        Cycle::Daily { .. } => "chu kỳ ngày dùng mã \"2026-05-15\" (năm-tháng-ngày)".into(),
+        Cycle::Weekly => {
+            "chu kỳ tuần dùng mã tuần ISO \"2026-W01\" … \"2026-W53\" (tuần từ thứ Hai đến Chủ nhật)"
+                .into()
+        }
+        Cycle::TenDay => "chu kỳ 10 ngày dùng mã \"2026-05-D1\", \"2026-05-D2\", \"2026-05-D3\"".into(),
+        Cycle::FifteenDay => "chu kỳ 15 ngày dùng mã \"2026-05-H1\", \"2026-05-H2\"".into(),
         Cycle::Once { .. } => format!("nghĩa vụ một lần chỉ có mã {}", quote(id)),
     }
 }
