@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use jiff::civil::{Date, Time};
+use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::TimeZone;
 
 /// First and last year hanbao knows about: every date the configuration
@@ -251,6 +251,14 @@ pub struct Obligation {
     pub cycle: Cycle,
     pub window: WindowStyle,
     pub due: DueRule,
+    /// "trước ngày X" read literally: the day the rule gives is excluded,
+    /// so the due day is the day before it (before rolling). Never set
+    /// together with `due_time`.
+    pub due_exclusive: bool,
+    /// The time of day of the deadline on the due day ("chậm nhất 14 giờ");
+    /// `None`: 24:00 (Civil Code Art. 148.6). Applies to overrides and
+    /// extensions too.
+    pub due_time: Option<Time>,
     /// Period key (e.g. "2026-H1") -> due date set by the receiving office.
     pub overrides: BTreeMap<String, Date>,
     /// Civil Code 148.5: a due day that is not a working day moves to the next working day.
@@ -322,6 +330,8 @@ pub enum WindowStyle {
     Decree09,
 }
 
+/// How the due day of a period is computed from its window (before the
+/// per-period overrides, `due_exclusive` and rolling to a working day).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DueRule {
     /// N days (or working days) after the last day of the window.
@@ -329,6 +339,17 @@ pub enum DueRule {
     /// Day `day` of the window's last month (`next_month = false`) or of the
     /// month after it; clamped to the month's last day.
     DayOfMonth { day: u8, next_month: bool },
+    /// Day `day` of the first month of the quarter after the one holding the
+    /// window's last day ("ngày 15 tháng đầu quý sau"); clamped.
+    DayOfNextQuarter { day: u8 },
+    /// A day and month ("25/11"): the occurrence of it nearest to the
+    /// window's last day, before or after it (an annual report due 25/11 is
+    /// due on 25/11 of its own year; one due 20/01 on 20/01 of the next).
+    /// 29/02 falls on 28/02 in common years.
+    DayMonth { day: u8, month: u8 },
+    /// A weekday of the ISO week holding the window's last day
+    /// (`next_week = false`) or of the week after ("thứ Năm", "thứ Hai tuần sau").
+    Weekday { weekday: Weekday, next_week: bool },
 }
 
 /// A count of days or working days.

@@ -220,8 +220,9 @@ pub struct RawObligation {
     /// A unit id, "reporter.council" (each reporter's own People's Council) or
     /// "reporter.supervisor" (each reporter's supervisor). Required.
     pub recipient: Option<Spanned<String>>,
+    /// "daily", "daily-all-days", "weekly", "ten-day", "fifteen-day",
     /// "monthly", "quarterly", "six-monthly", "six-monthly-first-half",
-    /// "nine-monthly", "annual" or "once". Required.
+    /// "nine-monthly", "annual" or "once" (or a Vietnamese alias). Required.
     pub cycle: Option<Spanned<String>>,
     /// One-off only: first day of the period covered (optional).
     pub period_start: Option<Spanned<String>>,
@@ -230,7 +231,9 @@ pub struct RawObligation {
     /// "calendar" (default; 1/1–30/6 ...) or "decree09" (15th of the previous month to the 14th).
     pub window: Option<Spanned<String>>,
     /// Due rule: "5 ngày làm việc", "10 ngày", "ngày 20", "ngày 5 tháng sau",
-    /// "20/06", or for a one-off a date "15/10/2026". Required.
+    /// "ngày 15 tháng đầu quý sau", "25/11", "thứ Năm" (weekly), or for a
+    /// one-off a date "15/10/2026"; with an optional time and "chậm nhất" /
+    /// "trước" ("trước 16 giờ 00 thứ Năm"). Required.
     pub due: Option<Spanned<String>>,
     /// `[obligation.overrides]`: period key -> due date, e.g. `"2026-H1" = "18/06/2026"`.
     pub overrides: Option<Spanned<BTreeMap<Spanned<String>, Spanned<String>>>>,

@@ -10,7 +10,7 @@
 //! Vietnamese words are matched without diacritics, so "5 ngày làm việc",
 //! "5 ngay lam viec" and a decomposed (NFD) "ngày" typed on a Mac all parse.
 
-use jiff::civil::{Date, Time};
+use jiff::civil::{Date, Time, Weekday};
 
 use super::model::{DayUnit, FIRST_YEAR, LAST_YEAR, Offset};
 pub use crate::period::PeriodKey;
@@ -22,7 +22,7 @@ const MAX_OFFSET: u32 = 1000;
 pub const DATE_FORMS: &str = "ngày dạng \"dd/mm/yyyy\" (ví dụ \"28/08/2020\") hoặc \"yyyy-mm-dd\"";
 pub const OFFSET_FORMS: &str = "số ngày dạng \"3 ngày\", \"5 ngày làm việc\", \"3d\", \"5wd\", \"3 days\" hoặc \"5 working days\"";
 pub const TIME_RANGE_FORMS: &str = "khoảng giờ dạng \"07:30-11:00\"";
-pub const DUE_FORMS: &str = "\"5 ngày làm việc\" hoặc \"10 ngày\" (sau ngày cuối kỳ), \"ngày 20\" (ngày 20 của tháng cuối kỳ), \"ngày 5 tháng sau\", hoặc \"20/06\"";
+pub const DUE_FORMS: &str = "\"5 ngày làm việc\" hoặc \"10 ngày\" (sau ngày cuối kỳ), \"ngày 20\" (ngày 20 của tháng cuối kỳ), \"ngày 5 tháng sau\", \"ngày 15 tháng đầu quý sau\", \"25/11\" (ngày 25/11 gần ngày cuối kỳ nhất, trước hoặc sau), \"thứ Năm\" hoặc \"thứ Hai tuần sau\" (chu kỳ tuần); thêm giờ nếu cần: \"chậm nhất 14 giờ ngày 20\", \"trước 16 giờ 00 thứ Năm\"";
 pub const PERIOD_KEY_FORMS: &str = "\"2026\", \"2026-H1\", \"2026-H2\", \"2026-9M\", \"2026-Q1\"…\"2026-Q4\", \"2026-01\"…\"2026-12\", \"2026-05-H1\"/\"2026-05-H2\" (15 ngày), \"2026-05-D1\"…\"2026-05-D3\" (10 ngày), \"2026-W23\" (tuần ISO), \"2026-05-15\" (ngày) hoặc id của nghĩa vụ một lần";
 pub const ID_FORMS: &str =
     "chữ thường không dấu, chữ số, '-' và '_', bắt đầu bằng chữ hoặc số (ví dụ \"so-ldtbxh\")";
@@ -233,52 +233,291 @@ pub enum DueSpec {
     After(Offset),
     /// "ngày 20" (`next_month = false`) or "ngày 5 tháng sau".
     DayOfMonth { day: u8, next_month: bool },
-    /// "20/06": a fixed day and month, valid when every period of the cycle
-    /// ends in that month (or the month before it).
+    /// "ngày 15 tháng đầu quý sau": day D of the first month of the next quarter.
+    DayOfNextQuarter { day: u8 },
+    /// "20/06" or "ngày 25/11": a day and month, placed near the period's end.
     DayMonth { day: u8, month: u8 },
+    /// "thứ Năm", "thứ 2 tuần sau": a weekday of the period's week or the next.
+    Weekday { weekday: Weekday, next_week: bool },
     /// "15/10/2026": a fixed date (one-off obligations only).
     Date(Date),
 }
 
-/// Parses a due rule; see [`DUE_FORMS`].
-pub fn parse_due(text: &str) -> Result<DueSpec, String> {
-    let f = fold(text);
-    for prefix in ["ngay ", "day "] {
-        if let Some(rest) = f.strip_prefix(prefix) {
-            let digits_end = rest
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(rest.len());
-            let (num, tail) = rest.split_at(digits_end);
-            if let Some(day) = parse_u32(num) {
-                if !(1..=31).contains(&day) {
-                    return Err(format!("ngày {day} không có trong tháng nào"));
-                }
-                let next_month = match tail.trim() {
-                    "" => false,
-                    "thang sau" | "cua thang sau" | "of next month" | "next month"
-                    | "of the next month" => true,
-                    other => {
-                        return Err(format!(
-                            "không hiểu \"{other}\" (chỉ có thể là \"tháng sau\")"
-                        ));
-                    }
-                };
-                return Ok(DueSpec::DayOfMonth {
-                    day: day as u8,
-                    next_month,
-                });
+/// The word in front of a due rule, which decides what its day means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DueWording {
+    /// No such word ("ngày 20"): until the end of that day.
+    Plain,
+    /// "chậm nhất", "no later than", "by": until the end of that day (or
+    /// the time given): the same as [`DueWording::Plain`].
+    NoLaterThan,
+    /// "trước", "before": with a time, the deadline is that instant
+    /// ("trước 16 giờ thứ Năm"); without one, the day itself is excluded
+    /// and the report is due on the day before ("trước ngày 20": chậm nhất
+    /// ngày 19). Offices do not all read it so: `check` warns.
+    Before,
+}
+
+/// A parsed `due`: the rule for the day, the optional time of day, and the
+/// qualifying word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Due {
+    pub spec: DueSpec,
+    /// The deadline's time on the due day; `None`: 24:00 ("24 giờ" too).
+    pub time: Option<Time>,
+    pub wording: DueWording,
+}
+
+/// Weekday names after `fold`: Vietnamese ("thứ Hai", "thứ 2", "T2", "Chủ
+/// nhật", "CN") and English.
+const WEEKDAYS: [(&[&str], Weekday); 7] = [
+    (&["thu hai", "thu 2", "t2", "monday"], Weekday::Monday),
+    (&["thu ba", "thu 3", "t3", "tuesday"], Weekday::Tuesday),
+    (&["thu tu", "thu 4", "t4", "wednesday"], Weekday::Wednesday),
+    (&["thu nam", "thu 5", "t5", "thursday"], Weekday::Thursday),
+    (&["thu sau", "thu 6", "t6", "friday"], Weekday::Friday),
+    (&["thu bay", "thu 7", "t7", "saturday"], Weekday::Saturday),
+    (&["chu nhat", "cn", "sunday"], Weekday::Sunday),
+];
+
+/// Words in front of (or around) the day and time that only qualify them.
+fn take_wording(tokens: &mut Vec<&str>) -> Result<DueWording, String> {
+    let mut wording = DueWording::Plain;
+    let mut set = |w: DueWording| -> Result<(), String> {
+        if wording != DueWording::Plain && wording != w {
+            return Err("vừa \"chậm nhất\" vừa \"trước\": chỉ ghi một trong hai".into());
+        }
+        wording = w;
+        Ok(())
+    };
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        let pair = (tokens[i], tokens.get(i + 1).copied());
+        let triple = (pair.0, pair.1, tokens.get(i + 2).copied());
+        match triple {
+            ("cham", Some("nhat"), _) => {
+                set(DueWording::NoLaterThan)?;
+                i += 2;
+            }
+            ("no", Some("later"), Some("than")) => {
+                set(DueWording::NoLaterThan)?;
+                i += 3;
+            }
+            ("by", _, _) => {
+                set(DueWording::NoLaterThan)?;
+                i += 1;
+            }
+            ("truoc", _, _) | ("before", _, _) => {
+                set(DueWording::Before)?;
+                i += 1;
+            }
+            // Connecting words: "lúc 14 giờ", "vào thứ Năm", "là ngày 20",
+            // "at 14:00", "thứ Năm hằng tuần".
+            ("luc", _, _) | ("vao", _, _) | ("la", _, _) | ("at", _, _) | ("on", _, _) => i += 1,
+            ("hang", Some("tuan"), _) => i += 2,
+            (t, _, _) => {
+                out.push(t);
+                i += 1;
             }
         }
     }
+    *tokens = out;
+    Ok(wording)
+}
+
+/// An hour and minute, `None` for 24:00 (the end of the day).
+fn clock(h: u32, m: u32) -> Result<Option<Time>, String> {
+    if h == 24 && m == 0 {
+        return Ok(None);
+    }
+    if h > 23 || m > 59 {
+        return Err(format!("{h} giờ {m:02} không phải giờ hợp lệ"));
+    }
+    Time::new(h as i8, m as i8, 0, 0)
+        .map(Some)
+        .map_err(|_| "không phải giờ hợp lệ".into())
+}
+
+/// Takes the time of day out of `tokens`: "14 giờ", "16 giờ 00", "16 giờ 30
+/// phút", "14h", "14h30", "14g30", "14:00", optionally followed by "sáng",
+/// "chiều" or "tối" ("2 giờ chiều" = 14:00). `Ok(None)` when there is none
+/// or it is 24:00.
+fn take_time(tokens: &mut Vec<&str>) -> Result<(bool, Option<Time>), String> {
+    let mut found: Option<(usize, usize, u32, u32)> = None;
+    for (i, t) in tokens.iter().enumerate() {
+        let next = tokens.get(i + 1).copied();
+        let hm = if let Some((h, m)) = t.split_once(':') {
+            parse_u32(h).zip(parse_u32(m)).map(|hm| (hm, 1))
+        } else if let Some((h, m)) = t.split_once(['h', 'g']).filter(|(h, _)| !h.is_empty()) {
+            let m = if m.is_empty() { Some(0) } else { parse_u32(m) };
+            parse_u32(h).zip(m).map(|hm| (hm, 1))
+        } else if let (Some(h), Some("gio")) = (parse_u32(t), next) {
+            // "16 giờ 30", "16 giờ 5 phút": minutes of two digits or named.
+            let after = tokens.get(i + 2).copied();
+            let named = tokens.get(i + 3).copied() == Some("phut");
+            match after.and_then(parse_u32) {
+                Some(m) if after.is_some_and(|a| a.len() == 2) || named => {
+                    Some(((h, m), if named { 4 } else { 3 }))
+                }
+                _ => Some(((h, 0), 2)),
+            }
+        } else {
+            None
+        };
+        let Some(((h, m), len)) = hm else { continue };
+        if t.len() > 5 {
+            continue;
+        }
+        if found.is_some() {
+            return Err("có hai giờ trong hạn nộp: chỉ ghi một".into());
+        }
+        found = Some((i, len, h, m));
+    }
+    let Some((i, mut len, mut h, m)) = found else {
+        return Ok((false, None));
+    };
+    match tokens.get(i + len).copied() {
+        Some("chieu") | Some("toi") => {
+            if h < 12 {
+                h += 12;
+            }
+            len += 1;
+        }
+        Some("sang") => len += 1,
+        _ => {}
+    }
+    let time = clock(h, m)?;
+    tokens.drain(i..i + len);
+    Ok((true, time))
+}
+
+/// "thứ Năm", "thứ 5 tuần sau", "Friday of next week".
+fn parse_weekday(rest: &str) -> Option<Result<DueSpec, String>> {
+    let rest = rest.strip_prefix("ngay ").unwrap_or(rest);
+    for (names, weekday) in WEEKDAYS {
+        for name in names {
+            let Some(tail) = rest.strip_prefix(name) else {
+                continue;
+            };
+            if !(tail.is_empty() || tail.starts_with(' ')) {
+                continue;
+            }
+            let next_week = match tail.trim() {
+                "" | "tuan nay" | "cua tuan" | "this week" => false,
+                "tuan sau" | "cua tuan sau" | "tuan ke tiep" | "next week" | "of next week"
+                | "of the next week" => true,
+                other => {
+                    return Some(Err(format!(
+                        "không hiểu \"{}\" sau thứ trong tuần (chỉ có thể là \"tuần sau\")",
+                        cut(other)
+                    )));
+                }
+            };
+            return Some(Ok(DueSpec::Weekday { weekday, next_week }));
+        }
+    }
+    None
+}
+
+/// "ngày 20", "ngày 5 tháng sau", "ngày 15 tháng đầu quý sau", "day 5 of next month".
+fn parse_day_of(f: &str) -> Option<Result<DueSpec, String>> {
+    for prefix in ["ngay ", "day "] {
+        let Some(rest) = f.strip_prefix(prefix) else {
+            continue;
+        };
+        let digits_end = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let (num, tail) = rest.split_at(digits_end);
+        let Some(day) = parse_u32(num) else { continue };
+        if tail.starts_with(['/', '.']) {
+            // "ngày 25/11": a day and month.
+            return None;
+        }
+        if !(1..=31).contains(&day) {
+            return Some(Err(format!("ngày {day} không có trong tháng nào")));
+        }
+        let day = day as u8;
+        let spec = match tail.trim() {
+            "" | "thang cuoi ky" | "cua thang cuoi ky" | "of the last month" => {
+                DueSpec::DayOfMonth {
+                    day,
+                    next_month: false,
+                }
+            }
+            "thang sau" | "cua thang sau" | "thang ke tiep" | "of next month" | "next month"
+            | "of the next month" => DueSpec::DayOfMonth {
+                day,
+                next_month: true,
+            },
+            "thang dau quy sau"
+            | "cua thang dau quy sau"
+            | "thang dau cua quy sau"
+            | "thang dau tien cua quy sau"
+            | "of the first month of next quarter"
+            | "of the first month of the next quarter" => DueSpec::DayOfNextQuarter { day },
+            other => {
+                return Some(Err(format!(
+                    "không hiểu \"{}\" (chỉ có thể là \"tháng sau\" hoặc \"tháng đầu quý sau\")",
+                    cut(other)
+                )));
+            }
+        };
+        return Some(Ok(spec));
+    }
+    None
+}
+
+/// Parses a due rule; see [`DUE_FORMS`]. Words are matched without
+/// diacritics; the time of day and the words "chậm nhất" / "trước" may come
+/// before or after the day ("chậm nhất 14 giờ ngày 20", "ngày 20, trước 16h").
+pub fn parse_due(text: &str) -> Result<Due, String> {
+    let folded = fold(&text.replace([',', ';'], " "));
+    let mut tokens: Vec<&str> = folded.split(' ').filter(|t| !t.is_empty()).collect();
+    let wording = take_wording(&mut tokens)?;
+    let (timed, time) = take_time(&mut tokens)?;
+    if tokens.is_empty() && timed {
+        return Err("có giờ nhưng thiếu ngày: ghi cả ngày, ví dụ \"14 giờ ngày 20\" hoặc \"16 giờ thứ Năm\"".into());
+    }
+    let rest = tokens.join(" ");
+    let spec = parse_due_day(&rest)?;
+    Ok(Due {
+        spec,
+        time,
+        wording,
+    })
+}
+
+/// The day part of a due rule, already folded.
+fn parse_due_day(f: &str) -> Result<DueSpec, String> {
+    if let Some(r) = parse_day_of(f) {
+        return r;
+    }
+    if let Some(r) = parse_weekday(f) {
+        return r;
+    }
+    let f = f.strip_prefix("ngay ").unwrap_or(f);
     let slashes = f.chars().filter(|&c| c == '/' || c == '.').count();
     if slashes == 1 {
-        let (day, month) = parse_day_month(&f)?;
+        let (day, month) = parse_day_month(f)?;
         return Ok(DueSpec::DayMonth { day, month });
     }
     if slashes == 2 || (f.len() == 10 && f.as_bytes().get(4) == Some(&b'-')) {
-        return parse_date(&f).map(DueSpec::Date);
+        return parse_date(f).map(DueSpec::Date);
     }
-    parse_offset(&f).map(DueSpec::After)
+    // "5 ngày làm việc sau ngày cuối kỳ": the default reading, said aloud.
+    let f = [
+        " sau ngay cuoi ky",
+        " ke tu ngay cuoi ky",
+        " sau khi ket thuc ky",
+        " after the end of the period",
+        " after the period",
+    ]
+    .iter()
+    .find_map(|s| f.strip_suffix(s))
+    .unwrap_or(f);
+    parse_offset(f).map(DueSpec::After)
 }
 
 /// Parses a period key as an administrator writes it; see

@@ -345,7 +345,14 @@ impl Dispatcher<'_> {
             } else if unknown {
                 Some(CANCELLED_UNCONFIGURED)
             } else if matches!(row.key.kind, OutboxKind::Reminder | OutboxKind::DueToday)
-                && now >= planner::deadline_instant(&self.cfg.daemon.time_zone, row.due_on)
+                && now
+                    >= planner::deadline_at(
+                        &self.cfg.daemon.time_zone,
+                        row.due_on,
+                        self.cfg
+                            .obligation(&row.key.obligation)
+                            .and_then(|o| o.due_time),
+                    )
             {
                 Some(CANCELLED_LATE)
             } else {

@@ -69,7 +69,7 @@ pub fn candidates(
     let mut out = Vec::new();
     for e in events {
         let key = Key::new(&e.obligation.id, e.period.to_string(), &e.unit.id);
-        let deadline = planner::deadline_instant(tz, e.due);
+        let deadline = planner::deadline_of(tz, e.obligation, e.due);
         let base = |kind, stage, rank, at, recipients: Vec<String>| Candidate {
             key: key.clone(),
             kind,
@@ -186,11 +186,12 @@ pub enum Why {
 }
 
 /// Why `row` (as `decide` wrote it at `now`) is pending or skipped.
-pub fn why(row: &NewOutboxRow, tz: &jiff::tz::TimeZone, now: Timestamp) -> Why {
+pub fn why(row: &NewOutboxRow, cfg: &Config, now: Timestamp) -> Why {
+    let due_time = cfg.obligation(&row.key.obligation).and_then(|o| o.due_time);
     if row.status == OutboxStatus::Pending {
         Why::Due
     } else if matches!(row.key.kind, OutboxKind::Reminder | OutboxKind::DueToday)
-        && now >= planner::deadline_instant(tz, row.due_on)
+        && now >= planner::deadline_at(&cfg.daemon.time_zone, row.due_on, due_time)
     {
         Why::DeadlinePassed
     } else {
@@ -224,7 +225,7 @@ pub fn describe(report: &EnqueueReport, cfg: &Config, now: Timestamp) -> Vec<Str
     for r in &report.written {
         let k = &r.key;
         let g = groups
-            .entry((&k.obligation, &k.period, k.kind, k.stage, why(r, tz, now)))
+            .entry((&k.obligation, &k.period, k.kind, k.stage, why(r, cfg, now)))
             .or_default();
         if !g.0.contains(&k.unit.as_str()) {
             g.0.push(&k.unit);

@@ -18,13 +18,14 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 use crate::calendar::WorkCalendar;
 use crate::config::model::{Config, EscalationTarget, Obligation, Recipient, Unit};
 use crate::period::PeriodKey;
-use crate::planner::due::{add_days, after, before, deadline_instant, local_instant, reach};
+use crate::planner::due::{add_days, after, before, deadline_of, local_instant, reach};
 use crate::planner::{Filter, Scope, clamp_range, due_periods};
 
 /// What an event is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum EventKind {
-    /// The deadline itself: 24:00 local on the due day.
+    /// The deadline itself: 24:00 local on the due day, or the
+    /// obligation's time of day on it.
     Deadline,
     /// A reminder before the deadline.
     Reminder,
@@ -186,10 +187,14 @@ pub(crate) fn slots(
     to: Date,
 ) -> Vec<Slot> {
     let mut out = Vec::new();
+    let deadline = deadline_of(tz, obligation, due);
     for (i, day) in reminder_days(obligation, cal, due).into_iter().enumerate() {
-        if from <= day && day <= to {
+        let at = local_instant(tz, day, sending_start);
+        // A deadline earlier in the day than the sending hours ("chậm nhất
+        // 7 giờ") leaves no room for a reminder on the due day itself.
+        if from <= day && day <= to && at < deadline {
             out.push(Slot {
-                at: local_instant(tz, day, sending_start),
+                at,
                 kind: EventKind::Reminder,
                 stage: i as u32 + 1,
                 ladder: UNIT_MAIL,
@@ -198,7 +203,7 @@ pub(crate) fn slots(
     }
     if from <= due && due <= to {
         out.push(Slot {
-            at: deadline_instant(tz, due),
+            at: deadline,
             kind: EventKind::Deadline,
             stage: 0,
             ladder: UNIT_MAIL,

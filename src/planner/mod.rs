@@ -27,7 +27,7 @@ use crate::calendar::WorkCalendar;
 use crate::config::model::{Config, Cycle, DueRule, Obligation, Unit};
 
 pub use crate::period::{Period, PeriodKey, PeriodKeyError, Window};
-pub use due::{deadline_instant, due_date};
+pub use due::{deadline_at, deadline_instant, deadline_of, due_date};
 pub use events::{Event, EventKind, plan};
 pub use period::{PeriodError, period_of, periods_ending_in};
 
@@ -47,7 +47,8 @@ pub struct Deadline<'a> {
     pub unit: &'a Unit,
     /// The due day, after overrides and rolling.
     pub due: Date,
-    /// 24:00 local on `due` (00:00 of the next day); overdue from this instant.
+    /// 24:00 local on `due` (00:00 of the next day), or the obligation's
+    /// time of day on `due` (`Obligation::due_time`); overdue from this instant.
     pub deadline: Timestamp,
 }
 
@@ -198,7 +199,12 @@ pub fn due_periods(
         DueRule::DayOfMonth {
             next_month: true, ..
         } => (0, 62),
+        DueRule::DayOfNextQuarter { .. } => (0, 124),
+        DueRule::DayMonth { .. } => (190, 190),
+        DueRule::Weekday { .. } => (7, 14),
     };
+    // "trước ngày X" moves the day back by one.
+    let before_end = before_end + i64::from(obligation.due_exclusive);
     let mut candidates = periods_ending_in(
         obligation,
         add_days(from, -(after_end + 31)),
@@ -250,7 +256,7 @@ pub fn deadlines<'a>(
     let mut out = Vec::new();
     for (due, i, p) in heads {
         let (ob, reporters) = &selected[i];
-        let deadline = deadline_instant(tz, due);
+        let deadline = deadline_of(tz, ob, due);
         let end = p.window.end;
         for &u in reporters {
             let unit = &cfg.units[u as usize];
@@ -324,7 +330,7 @@ pub fn deadline_for<'a>(
         window: p.window,
         unit: u,
         due,
-        deadline: deadline_instant(&cfg.daemon.time_zone, due),
+        deadline: deadline_of(&cfg.daemon.time_zone, ob, due),
     })
 }
 

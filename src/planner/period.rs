@@ -181,6 +181,8 @@ mod tests {
                 amount: 1,
                 unit: DayUnit::Days,
             }),
+            due_exclusive: false,
+            due_time: None,
             overrides: Default::default(),
             roll_to_working_day: true,
             reminders: vec![],

@@ -13,11 +13,11 @@ use hanbao::config::model::{
     WindowStyle,
 };
 use hanbao::config::values::{
-    self, DueSpec, PeriodKey, parse_date, parse_day_month, parse_due, parse_offset,
-    parse_period_key, parse_time, parse_time_range,
+    self, Due, DueSpec, DueWording, PeriodKey, parse_date, parse_day_month, parse_due,
+    parse_offset, parse_period_key, parse_time, parse_time_range,
 };
 use hanbao::config::{Diagnostic, load, load_files, load_str};
-use jiff::civil::{Time, date};
+use jiff::civil::{Time, Weekday, date};
 
 const MARK: char = '‸';
 
@@ -1092,7 +1092,9 @@ fn cycle_window_and_due_errors() {
     );
     assert_eq!(
         d.hint.as_deref(),
-        Some("viết \"ngày 20\" (ngày 20 của tháng cuối kỳ) hoặc \"ngày 20 tháng sau\"")
+        Some(
+            "viết \"ngày 20\" (ngày 20 của tháng cuối kỳ), \"ngày 20 tháng sau\" hoặc \"ngày 20 tháng đầu quý sau\"; hạn riêng cho một kỳ ghi trong [obligation.overrides]"
+        )
     );
     err(
         &obl("cycle = \"annual\"\ndue = ‸\"20/12/2026\"\n"),
@@ -1767,7 +1769,7 @@ fn due_rules() {
         ("2026-10-15", DueSpec::Date(date(2026, 10, 15))),
     ];
     for (text, want) in cases {
-        assert_eq!(parse_due(text), Ok(want), "{text}");
+        assert_eq!(parse_due(text).map(|d| d.spec), Ok(want), "{text}");
     }
     for (bad, needle) in [
         ("ngày 0", "không có"),
@@ -1778,6 +1780,219 @@ fn due_rules() {
         let e = parse_due(bad).unwrap_err();
         assert!(e.contains(needle), "{bad}: {e}");
     }
+}
+
+/// Due rules as circulars word them: the day, a time of day before or
+/// after it, and "chậm nhất" / "trước".
+#[test]
+fn due_rules_as_regulations_word_them() {
+    use DueWording::*;
+    let t = |h, m| Some(Time::constant(h, m, 0, 0));
+    let dom = |day, next_month| DueSpec::DayOfMonth { day, next_month };
+    let wk = |weekday, next_week| DueSpec::Weekday { weekday, next_week };
+    let wd = |n| {
+        DueSpec::After(Offset {
+            amount: n,
+            unit: DayUnit::WorkingDays,
+        })
+    };
+    let cases: Vec<(&str, DueSpec, Option<Time>, DueWording)> = vec![
+        ("chậm nhất ngày 20", dom(20, false), None, NoLaterThan),
+        ("Trước ngày 20", dom(20, false), None, Before),
+        ("trước ngày 5 tháng sau", dom(5, true), None, Before),
+        (
+            "chậm nhất 14 giờ ngày 20",
+            dom(20, false),
+            t(14, 0),
+            NoLaterThan,
+        ),
+        ("ngày 20, trước 16h", dom(20, false), t(16, 0), Before),
+        ("ngày 20 lúc 14:30", dom(20, false), t(14, 30), Plain),
+        (
+            "trước 16 giờ 00 thứ Năm",
+            wk(Weekday::Thursday, false),
+            t(16, 0),
+            Before,
+        ),
+        (
+            "trước 16 giờ 00 thứ Năm hằng tuần",
+            wk(Weekday::Thursday, false),
+            t(16, 0),
+            Before,
+        ),
+        (
+            "16 giờ 30 phút thứ 6",
+            wk(Weekday::Friday, false),
+            t(16, 30),
+            Plain,
+        ),
+        (
+            "2 giờ chiều thứ Sáu",
+            wk(Weekday::Friday, false),
+            t(14, 0),
+            Plain,
+        ),
+        ("thứ Hai tuần sau", wk(Weekday::Monday, true), None, Plain),
+        ("T2 tuần sau", wk(Weekday::Monday, true), None, Plain),
+        ("Chủ nhật", wk(Weekday::Sunday, false), None, Plain),
+        ("friday 10:00", wk(Weekday::Friday, false), t(10, 0), Plain),
+        (
+            "chậm nhất 9h30, 1 ngày làm việc",
+            wd(1),
+            t(9, 30),
+            NoLaterThan,
+        ),
+        ("1 ngày làm việc sau ngày cuối kỳ", wd(1), None, Plain),
+        (
+            "ngày 15 tháng đầu quý sau",
+            DueSpec::DayOfNextQuarter { day: 15 },
+            None,
+            Plain,
+        ),
+        (
+            "day 15 of the first month of next quarter",
+            DueSpec::DayOfNextQuarter { day: 15 },
+            None,
+            Plain,
+        ),
+        ("ngày 20 của tháng cuối kỳ", dom(20, false), None, Plain),
+        (
+            "chậm nhất ngày 25/11",
+            DueSpec::DayMonth { day: 25, month: 11 },
+            None,
+            NoLaterThan,
+        ),
+        (
+            "ngày 25/11 lúc 17h",
+            DueSpec::DayMonth { day: 25, month: 11 },
+            t(17, 0),
+            Plain,
+        ),
+        // 24 giờ is the end of the day: the usual deadline.
+        ("24 giờ ngày 20", dom(20, false), None, Plain),
+        (
+            "no later than 14:00 on day 20",
+            dom(20, false),
+            t(14, 0),
+            NoLaterThan,
+        ),
+    ];
+    for (text, spec, time, wording) in cases {
+        assert_eq!(
+            parse_due(text),
+            Ok(Due {
+                spec,
+                time,
+                wording
+            }),
+            "{text}"
+        );
+    }
+    for (bad, needle) in [
+        ("chậm nhất 14 giờ", "thiếu ngày"),
+        ("14 giờ ngày 20 lúc 16 giờ", "hai giờ"),
+        ("25 giờ ngày 20", "không phải giờ hợp lệ"),
+        ("chậm nhất trước ngày 20", "chỉ ghi một"),
+        ("thứ Năm tuần trước", "tuần sau"),
+        ("ngày 5 quý sau", "tháng đầu quý sau"),
+    ] {
+        let e = parse_due(bad).unwrap_err();
+        assert!(e.contains(needle), "{bad}: {e}");
+    }
+}
+
+/// How `check` places each form on a cycle, and what it refuses.
+#[test]
+fn due_rules_fitted_to_their_cycle() {
+    let ob = |body: &str| {
+        let loaded = load_str("t.toml", &obl(body)).unwrap_or_else(|e| panic!("{body}: {e}"));
+        let o = loaded.config.obligation("bc").unwrap().clone();
+        (o, loaded.warnings)
+    };
+    // An annual report due in late November: 25/11 of its own year.
+    let (o, w) = ob("cycle = \"annual\"\ndue = \"25/11\"\n");
+    assert_eq!(o.due, DueRule::DayMonth { day: 25, month: 11 });
+    assert!(w.is_empty(), "{w:?}");
+    // The month of the end stays "ngày D" (and the month after "tháng sau").
+    let (o, _) = ob("cycle = \"annual\"\ndue = \"chậm nhất ngày 20/12\"\n");
+    assert_eq!(
+        o.due,
+        DueRule::DayOfMonth {
+            day: 20,
+            next_month: false
+        }
+    );
+    let (o, _) = ob("cycle = \"six-monthly-first-half\"\ndue = \"05/06\"\n");
+    assert_eq!(
+        o.due,
+        DueRule::DayOfMonth {
+            day: 5,
+            next_month: false
+        }
+    );
+    let (o, _) = ob("cycle = \"nine-monthly\"\ndue = \"05/09\"\n");
+    assert_eq!(
+        o.due,
+        DueRule::DayOfMonth {
+            day: 5,
+            next_month: false
+        }
+    );
+    let (o, _) = ob("cycle = \"quarterly\"\ndue = \"ngày 15 tháng đầu quý sau\"\n");
+    assert_eq!(o.due, DueRule::DayOfNextQuarter { day: 15 });
+    // A time of day, kept on the obligation.
+    let (o, w) = ob("cycle = \"weekly\"\ndue = \"trước 16 giờ 00 thứ Năm\"\n");
+    assert_eq!(
+        o.due,
+        DueRule::Weekday {
+            weekday: Weekday::Thursday,
+            next_week: false
+        }
+    );
+    assert_eq!(o.due_time, Some(Time::constant(16, 0, 0, 0)));
+    assert!(!o.due_exclusive);
+    assert!(w.is_empty(), "{w:?}");
+    let (o, _) = ob("cycle = \"daily\"\ndue = \"chậm nhất 14 giờ, 1 ngày làm việc\"\n");
+    assert_eq!(o.due_time, Some(Time::constant(14, 0, 0, 0)));
+    // "chậm nhất ngày X": X itself; "trước ngày X": the day before, with a warning.
+    let (o, w) = ob("cycle = \"monthly\"\ndue = \"chậm nhất ngày 20\"\n");
+    assert!(!o.due_exclusive && o.due_time.is_none() && w.is_empty());
+    let d = warn(
+        &obl("cycle = \"monthly\"\ndue = ‸\"trước ngày 20\"\n"),
+        "obligation \"bc\": due",
+        "ngày liền trước ngày X",
+    );
+    assert!(d.hint.unwrap().contains("chậm nhất ngày X"));
+    let (o, _) = ob("cycle = \"monthly\"\ndue = \"trước ngày 20\"\n");
+    assert!(o.due_exclusive);
+    // A one-off "trước ngày 15/10/2026" is due on 14/10.
+    let (o, _) = ob("cycle = \"once\"\ndue = \"trước ngày 15/10/2026\"\n");
+    assert_eq!(o.overrides.get("bc"), Some(&date(2026, 10, 14)));
+    assert!(!o.due_exclusive);
+    // Refusals, each with the valid forms.
+    let d = err(
+        &obl("cycle = \"quarterly\"\ndue = ‸\"20/06\"\n"),
+        "obligation \"bc\": due",
+        "có 4 kỳ mỗi năm (kết thúc vào tháng 3, 6, 9, 12)",
+    );
+    assert!(d.hint.unwrap().contains("tháng đầu quý sau"));
+    let d = err(
+        &obl("cycle = \"monthly\"\ndue = ‸\"thứ Năm\"\n"),
+        "obligation \"bc\": due",
+        "chỉ dùng cho chu kỳ \"weekly\"",
+    );
+    assert!(d.hint.unwrap().contains("thứ Hai tuần sau"));
+    let d = err(
+        &obl("cycle = \"weekly\"\ndue = ‸\"ngày 20\"\n"),
+        "obligation \"bc\": due",
+        "ngắn hơn một tháng",
+    );
+    assert!(d.hint.unwrap().contains("thứ Năm"));
+    err(
+        &obl("cycle = \"daily\"\ndue = ‸\"chậm nhất 14 giờ\"\n"),
+        "obligation \"bc\": due",
+        "thiếu ngày",
+    );
 }
 
 #[test]

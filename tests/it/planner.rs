@@ -16,7 +16,7 @@ use hanbao::config::model::*;
 use hanbao::planner::{
     self, Deadline, EventKind, Filter, PeriodKey, PlanError, deadline_for, deadlines, plan,
 };
-use jiff::civil::{Date, Time, date};
+use jiff::civil::{Date, Time, Weekday, date};
 use jiff::tz::TimeZone;
 use proptest::prelude::*;
 
@@ -67,6 +67,8 @@ fn obligation(
         cycle,
         window,
         due,
+        due_exclusive: false,
+        due_time: None,
         overrides: BTreeMap::new(),
         roll_to_working_day: true,
         reminders: vec![],
@@ -503,6 +505,197 @@ fn daily_reports_are_owed_on_working_days_only() {
     let cal = WorkCalendar::new(&cfg.calendar);
     let d = deadline_for(&cfg, &cal, "bc", "2026-01-10", "a").unwrap();
     assert_eq!(d.due, date(2026, 1, 12));
+}
+
+/// The due rules regulations use, on the working-day calendar of 2026
+/// (Hùng Kings Sun 26/4 with its compensatory Mon 27/4; 30/4 and 1/5; Tết).
+#[test]
+fn regulation_due_rules_on_the_calendar() {
+    let wk = |weekday, next_week| DueRule::Weekday { weekday, next_week };
+    let cases: Vec<(Cycle, DueRule, bool, &str, Date)> = vec![
+        // Annual report due 25/11 of its own year (Wed).
+        (
+            Cycle::Annual,
+            DueRule::DayMonth { day: 25, month: 11 },
+            false,
+            "2026",
+            date(2026, 11, 25),
+        ),
+        // Annual report due 20/01 of the next year (Wed 20/1/2027).
+        (
+            Cycle::Annual,
+            DueRule::DayMonth { day: 20, month: 1 },
+            false,
+            "2026",
+            date(2027, 1, 20),
+        ),
+        // First half due 14/6/2026, a Sunday: Mon 15/6.
+        (
+            Cycle::SixMonthly {
+                first_half_only: true,
+            },
+            DueRule::DayMonth { day: 14, month: 6 },
+            false,
+            "2026-H1",
+            date(2026, 6, 15),
+        ),
+        // Quarterly, day 15 of the first month of the next quarter.
+        (
+            Cycle::Quarterly,
+            DueRule::DayOfNextQuarter { day: 15 },
+            false,
+            "2026-Q1",
+            date(2026, 4, 15),
+        ),
+        (
+            Cycle::Quarterly,
+            DueRule::DayOfNextQuarter { day: 15 },
+            false,
+            "2026-Q4",
+            date(2027, 1, 15),
+        ),
+        // Weekly on Thursday: week 18 (27/4–3/5) has Thu 30/4 off, then 1/5
+        // and the weekend: Mon 4/5.
+        (
+            Cycle::Weekly,
+            wk(Weekday::Thursday, false),
+            false,
+            "2026-W18",
+            date(2026, 5, 4),
+        ),
+        // Its Monday is the compensatory day for Hùng Kings: Tue 28/4.
+        (
+            Cycle::Weekly,
+            wk(Weekday::Monday, false),
+            false,
+            "2026-W18",
+            date(2026, 4, 28),
+        ),
+        // Week 23 (1–7/6): Thursday 4/6; Monday of the next week 8/6.
+        (
+            Cycle::Weekly,
+            wk(Weekday::Thursday, false),
+            false,
+            "2026-W23",
+            date(2026, 6, 4),
+        ),
+        (
+            Cycle::Weekly,
+            wk(Weekday::Monday, true),
+            false,
+            "2026-W23",
+            date(2026, 6, 8),
+        ),
+        // Friday of the week after week 7 (9–15/2) is Tết (20/2): Mon 23/2.
+        (
+            Cycle::Weekly,
+            wk(Weekday::Friday, true),
+            false,
+            "2026-W07",
+            date(2026, 2, 23),
+        ),
+        // "trước ngày 20": chậm nhất ngày 19. May: Tue 19/5.
+        (
+            Cycle::Monthly,
+            DueRule::DayOfMonth {
+                day: 20,
+                next_month: true,
+            },
+            true,
+            "2026-04",
+            date(2026, 5, 19),
+        ),
+        // June: 20/6 is a Saturday anyway; the 19th is a Friday.
+        (
+            Cycle::Monthly,
+            DueRule::DayOfMonth {
+                day: 20,
+                next_month: true,
+            },
+            true,
+            "2026-05",
+            date(2026, 6, 19),
+        ),
+        // February: 19/2 is a Tết day, rolled forward to Mon 23/2 (Art. 148.5).
+        (
+            Cycle::Monthly,
+            DueRule::DayOfMonth {
+                day: 20,
+                next_month: true,
+            },
+            true,
+            "2026-01",
+            date(2026, 2, 23),
+        ),
+    ];
+    for (cycle, rule, exclusive, key, want) in cases {
+        let mut ob = obligation("bc", &["a"], cycle.clone(), WindowStyle::Calendar, rule);
+        ob.due_exclusive = exclusive;
+        let cfg = config(vec![unit("a")], vec![ob]);
+        assert_eq!(
+            due_of(&cfg, "bc", key, "a"),
+            want,
+            "{cycle:?} {rule:?} {key}"
+        );
+    }
+}
+
+/// "chậm nhất 14 giờ": the deadline is that instant, in `deadlines`, in the
+/// plan, and a reminder that would come at or after it is dropped.
+#[test]
+fn deadline_at_a_time_of_day() {
+    let mut ob = obligation(
+        "bc",
+        &["a"],
+        Cycle::Daily {
+            working_days_only: true,
+        },
+        WindowStyle::Calendar,
+        DueRule::After(wdays(1)),
+    );
+    ob.due_time = Some(Time::constant(14, 0, 0, 0));
+    ob.reminders = vec![days(0)];
+    let cfg = config(vec![unit("a")], vec![ob.clone()]);
+    let cal = WorkCalendar::new(&cfg.calendar);
+    // Fri 13/2 is due Mon 23/2 at 14:00 (+07), 07:00 UTC.
+    let d = deadline_for(&cfg, &cal, "bc", "2026-02-13", "a").unwrap();
+    assert_eq!(d.due, date(2026, 2, 23));
+    assert_eq!(d.deadline.to_string(), "2026-02-23T07:00:00Z");
+    let events = plan(
+        &cfg,
+        &cal,
+        date(2026, 2, 23),
+        date(2026, 2, 23),
+        &Filter::default(),
+    );
+    let shown: Vec<String> = events
+        .iter()
+        .filter(|e| e.period.to_string() == "2026-02-13")
+        .map(|e| format!("{} {}", e.kind.as_str(), e.at_rfc3339()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "reminder 2026-02-23T07:30:00+07:00",
+            "deadline 2026-02-23T14:00:00+07:00"
+        ]
+    );
+    // At 07:00, before the sending hours (7:30): no reminder on the day.
+    ob.due_time = Some(Time::constant(7, 0, 0, 0));
+    let cfg = config(vec![unit("a")], vec![ob]);
+    let events = plan(
+        &cfg,
+        &cal,
+        date(2026, 2, 23),
+        date(2026, 2, 23),
+        &Filter::default(),
+    );
+    let shown: Vec<String> = events
+        .iter()
+        .filter(|e| e.period.to_string() == "2026-02-13")
+        .map(|e| format!("{} {}", e.kind.as_str(), e.at_rfc3339()))
+        .collect();
+    assert_eq!(shown, ["deadline 2026-02-23T07:00:00+07:00"]);
 }
 
 #[test]
@@ -1135,6 +1328,12 @@ fn arb_obligation() -> impl Strategy<Value = Obligation> {
         arb_offset().prop_map(DueRule::After),
         (1u8..=31, any::<bool>())
             .prop_map(|(day, next_month)| DueRule::DayOfMonth { day, next_month }),
+        (1u8..=31).prop_map(|day| DueRule::DayOfNextQuarter { day }),
+        (1u8..=29, 1u8..=12).prop_map(|(day, month)| DueRule::DayMonth { day, month }),
+        (0i8..7, any::<bool>()).prop_map(|(d, next_week)| DueRule::Weekday {
+            weekday: Weekday::from_monday_zero_offset(d).unwrap(),
+            next_week
+        }),
     ];
     let stage =
         (arb_offset(), proptest::option::of((arb_offset(), 0u32..4))).prop_map(|(after, rep)| {
@@ -1152,18 +1351,23 @@ fn arb_obligation() -> impl Strategy<Value = Obligation> {
         proptest::collection::vec(arb_offset(), 0..4),
         proptest::collection::vec(stage, 0..3),
         proptest::option::of((1i8..=12, 1i8..=28)),
+        (proptest::option::of((0i8..24, 0i8..60)), any::<bool>()),
     )
-        .prop_map(|(cycle, style, rule, roll, reminders, escalation, over)| {
-            let mut ob = obligation("p", &["a", "b"], cycle, style, rule);
-            ob.roll_to_working_day = roll;
-            ob.reminders = reminders;
-            ob.escalation = escalation;
-            if let Some((m, d)) = over {
-                ob.overrides
-                    .insert(format!("2026-{m:02}"), date(2026, m, d));
-            }
-            ob
-        })
+        .prop_map(
+            |(cycle, style, rule, roll, reminders, escalation, over, (time, excl))| {
+                let mut ob = obligation("p", &["a", "b"], cycle, style, rule);
+                ob.due_time = time.map(|(h, m)| Time::constant(h, m, 0, 0));
+                ob.due_exclusive = excl && ob.due_time.is_none();
+                ob.roll_to_working_day = roll;
+                ob.reminders = reminders;
+                ob.escalation = escalation;
+                if let Some((m, d)) = over {
+                    ob.overrides
+                        .insert(format!("2026-{m:02}"), date(2026, m, d));
+                }
+                ob
+            },
+        )
 }
 
 fn arb_days_off() -> impl Strategy<Value = Vec<Date>> {

@@ -5,14 +5,16 @@
 
 use std::collections::BTreeMap;
 
-use jiff::civil::Date;
+use jiff::civil::{Date, Time};
 use serde_spanned::Spanned;
 
 use super::obligation::Draft;
 use super::{Validator, date, parsed};
 use crate::config::model::{Cycle, DayUnit, DueRule, Offset, WindowStyle};
 use crate::config::report::{Problem, nearest, quote};
-use crate::config::values::{self, DUE_FORMS, DueSpec, PERIOD_KEY_FORMS, format_date};
+use crate::config::values::{
+    self, DUE_FORMS, Due, DueSpec, DueWording, PERIOD_KEY_FORMS, format_date,
+};
 use crate::period::{PeriodKey, periods_of_year};
 
 /// Cycle names: the canonical name, its Vietnamese words (for hints) and
@@ -69,6 +71,10 @@ pub(super) struct Schedule {
     pub cycle: Cycle,
     pub window: WindowStyle,
     pub due: DueRule,
+    /// "trước ngày X": the rule's day is excluded.
+    pub due_exclusive: bool,
+    /// The deadline's time of day, if written.
+    pub due_time: Option<Time>,
     /// Period key -> due day (a one-off's date is its own override).
     pub overrides: BTreeMap<String, Date>,
 }
@@ -88,7 +94,7 @@ impl Validator<'_> {
             );
             return None;
         };
-        let spec = parsed(
+        let parsed_due = parsed(
             self.rep,
             d.file,
             &d.key("due"),
@@ -96,6 +102,7 @@ impl Validator<'_> {
             values::parse_due,
             DUE_FORMS,
         )?;
+        let spec = parsed_due.spec;
         let cycle = self.cycle(d, cycle_name, spec)?;
         if window == WindowStyle::Decree09
             && is_short(&cycle)
@@ -118,8 +125,15 @@ impl Validator<'_> {
             return None;
         }
         let due = self.due_rule(d, due_s, cycle_name, &cycle, window, spec)?;
+        let due_exclusive = self.due_wording(d, due_s, parsed_due);
         let mut overrides: BTreeMap<String, Date> = BTreeMap::new();
         if let (DueSpec::Date(day), Cycle::Once { .. }) = (spec, &cycle) {
+            // "trước ngày 15/10/2026": chậm nhất 14/10.
+            let day = if due_exclusive {
+                day.yesterday().unwrap_or(day)
+            } else {
+                day
+            };
             overrides.insert(d.id.clone(), day);
         }
         self.overrides(d, cycle_name, &cycle, window, &mut overrides);
@@ -127,8 +141,30 @@ impl Validator<'_> {
             cycle,
             window,
             due,
+            due_exclusive: due_exclusive && !matches!(spec, DueSpec::Date(_)),
+            due_time: parsed_due.time,
             overrides,
         })
+    }
+
+    /// Whether the due day is excluded ("trước ngày X" without a time),
+    /// with a warning: offices differ on whether X itself is still in time.
+    fn due_wording(&mut self, d: &Draft, due_s: &Spanned<String>, due: Due) -> bool {
+        if due.wording != DueWording::Before || due.time.is_some() {
+            return false;
+        }
+        self.rep.report(
+            Problem::warning(
+                &d.at(due_s),
+                d.key("due"),
+                "\"trước ngày X\" được hiểu là phải nộp xong trong ngày liền trước ngày X (hạn là 24 giờ ngày X − 1)",
+            )
+            .quoted(due_s.get_ref())
+            .hint(
+                "nếu cơ quan nhận vẫn nhận báo cáo trong ngày X, viết \"chậm nhất ngày X\"; nếu hạn là một giờ cụ thể, ghi giờ: \"trước 16 giờ ngày X\"",
+            ),
+        );
+        true
     }
 
     fn cycle_name(&mut self, d: &Draft) -> Option<&'static str> {
@@ -288,10 +324,12 @@ impl Validator<'_> {
         })
     }
 
-    /// The due rule from the parsed `due`. A day-and-month ("20/06") must
-    /// fall in the last month of every period of the cycle or the month
-    /// after; a date belongs to one-offs (where it is the override of
-    /// their one period, and the rule is "0 days").
+    /// The due rule from the parsed `due`. A day-and-month ("20/06",
+    /// "25/11") suits the cycles with one period a year (and one-offs): its
+    /// occurrence nearest the period's end. A weekday suits weekly cycles;
+    /// days of a month suit cycles of a month or longer. A date belongs to
+    /// one-offs (where it is the override of their one period, and the rule
+    /// is "0 days").
     fn due_rule(
         &mut self,
         d: &Draft,
@@ -302,7 +340,9 @@ impl Validator<'_> {
         spec: DueSpec,
     ) -> Option<DueRule> {
         let problem = match spec {
-            DueSpec::DayOfMonth { .. } | DueSpec::DayMonth { .. } if is_short(cycle) => {
+            DueSpec::DayOfMonth { .. } | DueSpec::DayOfNextQuarter { .. } | DueSpec::DayMonth { .. }
+                if is_short(cycle) =>
+            {
                 Problem::error(
                     &d.at(due_s),
                     d.key("due"),
@@ -311,11 +351,28 @@ impl Validator<'_> {
                         quote(cycle_name)
                     ),
                 )
-                .hint("tính từ ngày cuối kỳ, ví dụ \"1 ngày làm việc\" hoặc \"2 ngày\"")
+                .hint(if *cycle == Cycle::Weekly {
+                    "tính từ ngày cuối kỳ (\"1 ngày làm việc\", \"2 ngày\") hoặc theo thứ trong tuần (\"thứ Năm\", \"16 giờ thứ Sáu\", \"thứ Hai tuần sau\")"
+                } else {
+                    "tính từ ngày cuối kỳ, ví dụ \"1 ngày làm việc\" hoặc \"2 ngày\"; thêm giờ nếu cần: \"chậm nhất 14 giờ, 1 ngày làm việc\""
+                })
             }
+            DueSpec::Weekday { .. } if *cycle != Cycle::Weekly => Problem::error(
+                &d.at(due_s),
+                d.key("due"),
+                format!(
+                    "hạn theo thứ trong tuần chỉ dùng cho chu kỳ \"weekly\" (hàng tuần), không dùng cho chu kỳ {}",
+                    quote(cycle_name)
+                ),
+            )
+            .hint(DUE_FORMS),
             DueSpec::After(o) => return Some(DueRule::After(o)),
             DueSpec::DayOfMonth { day, next_month } => {
                 return Some(DueRule::DayOfMonth { day, next_month });
+            }
+            DueSpec::DayOfNextQuarter { day } => return Some(DueRule::DayOfNextQuarter { day }),
+            DueSpec::Weekday { weekday, next_week } => {
+                return Some(DueRule::Weekday { weekday, next_week });
             }
             DueSpec::DayMonth { day, month } => {
                 let last_months: Vec<i8> = match cycle {
@@ -326,6 +383,8 @@ impl Validator<'_> {
                         .collect(),
                 };
                 let m = month as i8;
+                // The month of the period's end, or the month after: the
+                // same as "ngày D" / "ngày D tháng sau".
                 if last_months.iter().all(|&l| l == m) {
                     return Some(DueRule::DayOfMonth {
                         day,
@@ -338,18 +397,22 @@ impl Validator<'_> {
                         next_month: true,
                     });
                 }
+                if last_months.len() == 1 {
+                    return Some(DueRule::DayMonth { day, month });
+                }
                 let ends: Vec<String> = last_months.iter().map(|m| format!("{m}")).collect();
                 Problem::error(
                     &d.at(due_s),
                     d.key("due"),
                     format!(
-                        "các kỳ của chu kỳ {} kết thúc vào tháng {}, không phải tháng {month} hay tháng trước đó",
+                        "chu kỳ {} có {} kỳ mỗi năm (kết thúc vào tháng {}): một ngày-tháng cố định không chỉ được hạn của từng kỳ",
                         quote(cycle_name),
+                        last_months.len(),
                         ends.join(", ")
                     ),
                 )
                 .hint(format!(
-                    "viết \"ngày {day}\" (ngày {day} của tháng cuối kỳ) hoặc \"ngày {day} tháng sau\""
+                    "viết \"ngày {day}\" (ngày {day} của tháng cuối kỳ), \"ngày {day} tháng sau\" hoặc \"ngày {day} tháng đầu quý sau\"; hạn riêng cho một kỳ ghi trong [obligation.overrides]"
                 ))
             }
             DueSpec::Date(_) if matches!(cycle, Cycle::Once { .. }) => {

@@ -95,6 +95,8 @@ impl Validator<'_> {
             cycle: schedule.cycle,
             window: schedule.window,
             due: schedule.due,
+            due_exclusive: schedule.due_exclusive,
+            due_time: schedule.due_time,
             overrides: schedule.overrides,
             roll_to_working_day,
             reminders,

@@ -38,6 +38,24 @@ fn approx_due(due: &DueRule, end: Date) -> Date {
             let d = i8::try_from(day).unwrap_or(1).min(m.days_in_month());
             Date::new(m.year(), m.month(), d).unwrap_or(m)
         }
+        // Later than the end by one to three months: no reminder of a
+        // sensible length falls before the period's start.
+        DueRule::DayOfNextQuarter { .. } => end,
+        DueRule::DayMonth { day, month } => (end.year() - 1..=end.year() + 1)
+            .filter_map(|y| Date::new(y, month as i8, day as i8).ok())
+            .min_by_key(|d| (*d - end).get_days().abs())
+            .unwrap_or(end),
+        DueRule::Weekday { weekday, next_week } => {
+            let monday = end
+                .checked_sub(jiff::Span::new().days(end.weekday().to_monday_zero_offset()))
+                .unwrap_or(end);
+            monday
+                .checked_add(
+                    jiff::Span::new()
+                        .days(weekday.to_monday_zero_offset() + 7 * i8::from(next_week)),
+                )
+                .unwrap_or(end)
+        }
     }
 }
 
