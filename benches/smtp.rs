@@ -39,6 +39,7 @@ fn messages(mail: &Mail, n: usize) -> Vec<Outgoing> {
                         name: format!("UBND xã số {i}"),
                     },
                     due: jiff::civil::date(2026, 6, 22),
+                    due_time: None,
                     days_left: 3,
                     days_late: 0,
                     missing_reporters: vec![],

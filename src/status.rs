@@ -5,7 +5,7 @@
 //! knows; this module only classifies. It never reads the clock, the
 //! database or the configuration files.
 
-use jiff::civil::Date;
+use jiff::civil::{Date, Time};
 use serde::Serialize;
 
 use crate::calendar::WorkCalendar;
@@ -28,8 +28,11 @@ pub struct Tracking {
 pub struct Schedule {
     /// First day of the period window: before it the report is `not_open`.
     pub opens: Date,
-    /// The due day (deadline at 24:00 that day).
+    /// The due day (deadline at 24:00 that day, or at `due_time`).
     pub due: Date,
+    /// The deadline's time of day on the due day (and on an extension's
+    /// day); `None`: 24:00.
+    pub due_time: Option<Time>,
     /// First day of the reminder window (the earliest reminder), if any.
     pub reminders_from: Option<Date>,
 }
@@ -92,14 +95,55 @@ pub struct Status {
     pub extended: bool,
 }
 
-/// Classifies one (obligation, period, unit) on day `at`.
+/// When a status is asked for: a day, and the local time of day when it is
+/// "now" (a deadline with a time of day passes during its due day). A bare
+/// day (`From<Date>`, e.g. `status --at`) is its beginning: a deadline on
+/// that day has not passed yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moment {
+    pub day: Date,
+    pub time: Option<Time>,
+}
+
+impl From<Date> for Moment {
+    fn from(day: Date) -> Moment {
+        Moment { day, time: None }
+    }
+}
+
+impl Moment {
+    /// The local day and time of `now` in `tz`.
+    pub fn local(now: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> Moment {
+        let dt = tz.to_datetime(now);
+        Moment {
+            day: dt.date(),
+            time: Some(dt.time()),
+        }
+    }
+}
+
+/// Classifies one (obligation, period, unit) at `at`.
 ///
 /// Order of precedence: waived, then submitted (on time or late against the
 /// due day in force), then the open states against the due day in force. An
 /// extension that has not yet been overtaken shows as `extended`; once its new
 /// due day passes, the ordinary states apply against it.
-pub fn classify(at: Date, schedule: &Schedule, tracking: &Tracking, cal: &WorkCalendar) -> Status {
+///
+/// With a time of day on the deadline, the report is overdue from that time
+/// on the due day (0 days late); a submission is recorded by day only, so
+/// one received on the due day counts as on time.
+pub fn classify(
+    at: impl Into<Moment>,
+    schedule: &Schedule,
+    tracking: &Tracking,
+    cal: &WorkCalendar,
+) -> Status {
+    let Moment { day: at, time } = at.into();
     let due = tracking.extended_until.unwrap_or(schedule.due);
+    let past_the_hour = at == due
+        && schedule
+            .due_time
+            .is_some_and(|t| time.is_some_and(|now| now >= t));
     let extended = tracking.extended_until.is_some();
     let mut status = Status {
         state: StateName::Open,
@@ -123,7 +167,7 @@ pub fn classify(at: Date, schedule: &Schedule, tracking: &Tracking, cal: &WorkCa
         }
         return status;
     }
-    if at > due {
+    if at > due || past_the_hour {
         status.state = StateName::Overdue;
         status.days_late = Some(days_between(due, at));
         status.working_days_late = Some(working_days_between(cal, due, at));
@@ -173,8 +217,89 @@ mod tests {
         Schedule {
             opens: date(2025, 12, 15),
             due: date(2026, 6, 22),
+            due_time: None,
             reminders_from: Some(date(2026, 6, 15)),
         }
+    }
+
+    /// A deadline at 14:00 on Mon 22/6/2026: overdue from 14:00 that day
+    /// (0 days late), not before; a bare day is its beginning; an extension
+    /// to Wed 24/6 keeps the hour; a submission that day is on time.
+    #[test]
+    fn a_deadline_with_a_time_of_day() {
+        let s = Schedule {
+            due_time: Some(Time::constant(14, 0, 0, 0)),
+            ..h1()
+        };
+        let at = |d: Date, h: i8, m: i8| Moment {
+            day: d,
+            time: Some(Time::constant(h, m, 0, 0)),
+        };
+        let none = Tracking::default();
+        let extended = Tracking {
+            extended_until: Some(date(2026, 6, 24)),
+            ..Tracking::default()
+        };
+        let on_due_day = Tracking {
+            submitted_on: Some(date(2026, 6, 22)),
+            ..Tracking::default()
+        };
+        let cases: Vec<(Moment, &Tracking, StateName, Option<i32>)> = vec![
+            (
+                at(date(2026, 6, 22), 13, 59),
+                &none,
+                StateName::DueSoon,
+                None,
+            ),
+            (
+                at(date(2026, 6, 22), 14, 0),
+                &none,
+                StateName::Overdue,
+                Some(0),
+            ),
+            (date(2026, 6, 22).into(), &none, StateName::DueSoon, None),
+            (
+                at(date(2026, 6, 23), 8, 0),
+                &none,
+                StateName::Overdue,
+                Some(1),
+            ),
+            (
+                at(date(2026, 6, 22), 15, 0),
+                &extended,
+                StateName::Extended,
+                None,
+            ),
+            (
+                at(date(2026, 6, 24), 13, 0),
+                &extended,
+                StateName::Extended,
+                None,
+            ),
+            (
+                at(date(2026, 6, 24), 14, 30),
+                &extended,
+                StateName::Overdue,
+                Some(0),
+            ),
+            (
+                at(date(2026, 6, 22), 16, 0),
+                &on_due_day,
+                StateName::SubmittedOnTime,
+                None,
+            ),
+        ];
+        for (moment, tracking, state, late) in cases {
+            let st = classify(moment, &s, tracking, &cal());
+            assert_eq!(
+                (st.state, st.days_late),
+                (state, late),
+                "{moment:?} {tracking:?}"
+            );
+        }
+        // Without a time of day, 23:59 on the due day is still in time.
+        let st = classify(at(date(2026, 6, 22), 23, 59), &h1(), &none, &cal());
+        assert_eq!(st.state, StateName::DueSoon);
     }
 
     /// (day, tracking, expected state, days late, working days late)

@@ -224,6 +224,7 @@ pub fn schedule(ob: &Obligation, cal: &WorkCalendar, p: &Period) -> Schedule {
     Schedule {
         opens: p.window.start,
         due,
+        due_time: ob.due_time,
         reminders_from: reminder_days(ob, cal, due).first().copied(),
     }
 }
@@ -371,8 +372,9 @@ pub fn rows<'a>(
     targets: &[Target<'a>],
     mut facts: Vec<Facts>,
     cal: &WorkCalendar,
-    at: Date,
+    at: impl Into<status::Moment>,
 ) -> Vec<Row<'a>> {
+    let at: status::Moment = at.into();
     const NONE: u32 = u32::MAX;
     // Dense unit numbers, and each target's units as those numbers.
     let mut unit_ix: HashMap<&'a str, u32> = HashMap::new();
@@ -447,15 +449,18 @@ pub fn rows<'a>(
 }
 
 /// The status rows of a selection at day `at`: [`targets`], one
-/// [`Records::facts`] read, then [`rows`].
+/// [`Records::facts`] read, then [`rows`]. `at` is a day (its beginning)
+/// or, for "now", a day and a time (`status::Moment::local`), which decides
+/// whether a deadline with a time of day has passed on its due day.
 pub async fn status<'a>(
     store: &Store,
     cfg: &'a Config,
     cal: &WorkCalendar,
     sel: &Selection,
-    at: Date,
+    at: impl Into<status::Moment>,
 ) -> Result<Vec<Row<'a>>, TrackingError> {
-    let targets = targets(cfg, cal, sel, at)?;
+    let at: status::Moment = at.into();
+    let targets = targets(cfg, cal, sel, at.day)?;
     let pairs: Vec<(String, String)> = targets
         .iter()
         .map(|t| (t.obligation.id.clone(), t.period.to_string()))

@@ -124,7 +124,8 @@ fn subject_vi(s: Subject) -> &'static str {
 }
 
 fn status_line(ctx: &Ctx<'_>, schedule: &status::Schedule, tracking: &Tracking) -> String {
-    let s = status::classify(ctx.today, schedule, tracking, &ctx.cal);
+    let now = status::Moment::local(ctx.now, &ctx.cfg.daemon.time_zone);
+    let s = status::classify(now, schedule, tracking, &ctx.cal);
     let mut out = format!("Trạng thái: {} (hạn {}", s.state.label_vi(), dmy(s.due));
     if let Some(d) = s.days_late {
         let _ = write!(

@@ -97,6 +97,11 @@ pub fn with_status(
     let (cfg, places) = ctx.load()?;
     let c = ctx.tracking(&cfg, None);
     let at = filters.at.unwrap_or(c.today);
+    // Without --at, "now" (a deadline at 14:00 today has passed at 15:00).
+    let moment = match filters.at {
+        Some(day) => crate::status::Moment::from(day),
+        None => crate::status::Moment::local(c.now, &cfg.daemon.time_zone),
+    };
     let sel = Selection {
         obligation: filters.obligation.clone(),
         period: filters.period.clone(),
@@ -105,7 +110,7 @@ pub fn with_status(
     crate::tracking::targets(&cfg, &c.cal, &sel, at).map_err(|e| anyhow::anyhow!("{e}"))?;
     let rows = block_on(async {
         let store = ctx.open_store(&places, Access::Read).await?;
-        let rows = crate::tracking::status(&store, &cfg, &c.cal, &sel, at).await;
+        let rows = crate::tracking::status(&store, &cfg, &c.cal, &sel, moment).await;
         store.close().await;
         rows.map_err(|e| anyhow::anyhow!("{e}"))
     })??;

@@ -185,11 +185,17 @@ pub fn render(
     for d in planner::deadlines(cfg, cal, from, to, &filter) {
         let period = d.period.to_string();
         let end = d.due.tomorrow().unwrap_or(d.due);
+        let due_words = match d.obligation.due_time {
+            Some(t) => format!(
+                "trước {} ngày {}",
+                t.strftime("%H giờ %M"),
+                format_date(d.due)
+            ),
+            None => format_date(d.due),
+        };
         let mut description = format!(
             "Đơn vị: {}\nKỳ báo cáo: {}\nHạn: {}",
-            d.unit.name,
-            period,
-            format_date(d.due)
+            d.unit.name, period, due_words
         );
         if let Some(basis) = &d.obligation.legal_basis {
             description.push_str(&format!("\nCăn cứ: {basis}"));
@@ -201,8 +207,16 @@ pub fn render(
                 calendar_uid(&d.obligation.id, &period, &d.unit.id, &domain)
             ),
             format!("DTSTAMP:{stamp}"),
-            format!("DTSTART;VALUE=DATE:{}", date_value(d.due)),
-            format!("DTEND;VALUE=DATE:{}", date_value(end)),
+            // A deadline with a time of day is a timed event at that
+            // instant (no DTEND: RFC 5545 §3.6.1, it ends when it starts).
+            match d.obligation.due_time {
+                Some(_) => format!("DTSTART:{}", d.deadline.strftime("%Y%m%dT%H%M%SZ")),
+                None => format!("DTSTART;VALUE=DATE:{}", date_value(d.due)),
+            },
+            match d.obligation.due_time {
+                Some(_) => String::new(),
+                None => format!("DTEND;VALUE=DATE:{}", date_value(end)),
+            },
             format!(
                 "SUMMARY:{}",
                 escape_text(&format!(
@@ -235,7 +249,7 @@ pub fn render(
     }
     lines.push("END:VCALENDAR".to_string());
     let mut out = String::new();
-    for l in &lines {
+    for l in lines.iter().filter(|l| !l.is_empty()) {
         fold_line(l, &mut out);
     }
     out

@@ -210,13 +210,12 @@ async fn overdue_counts(
     live: &Live,
     now: Timestamp,
 ) -> Result<Vec<(String, usize)>, TrackingError> {
-    let today = live.today(now);
     let rows = tracking::status(
         &state.shared.store,
         &live.cfg,
         &live.cal,
         &Selection::default(),
-        today,
+        crate::status::Moment::local(now, &live.cfg.daemon.time_zone),
     )
     .await?;
     let mut overdue: HashMap<&str, HashSet<&str>> = HashMap::new();

@@ -24,7 +24,7 @@ mod confirm;
 mod dashboard;
 mod date_field;
 mod error;
-mod feed;
+pub mod feed;
 mod gauges;
 mod health;
 mod html;

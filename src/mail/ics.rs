@@ -1,7 +1,8 @@
 //! A minimal RFC 5545 writer for the deadline attached to a notice.
 //!
 //! One VCALENDAR with METHOD:PUBLISH and one all-day VEVENT on the due date
-//! (DTEND is the next day: all-day ends are exclusive). Text values are
+//! (DTEND is the next day: all-day ends are exclusive), or, for a deadline
+//! with a time of day, a VEVENT at that instant. Text values are
 //! escaped (`\`, `;`, `,`, newlines) and lines folded at 75 octets without
 //! splitting a UTF-8 character. Pure: DTSTAMP comes from the caller.
 
@@ -14,6 +15,10 @@ pub struct CalendarEvent<'a> {
     pub uid: &'a str,
     pub stamp: Timestamp,
     pub due: Date,
+    /// The deadline instant when it has a time of day: a timed event at
+    /// that instant (UTC, no DTEND: it ends when it starts) instead of an
+    /// all-day event.
+    pub at: Option<Timestamp>,
     pub summary: &'a str,
     pub description: &'a str,
 }
@@ -77,8 +82,16 @@ pub fn render(event: &CalendarEvent<'_>) -> String {
         "BEGIN:VEVENT".to_string(),
         format!("UID:{}", event.uid),
         format!("DTSTAMP:{stamp}"),
-        format!("DTSTART;VALUE=DATE:{}", date_value(event.due)),
-        format!("DTEND;VALUE=DATE:{}", date_value(end)),
+        match event.at {
+            Some(at) => format!("DTSTART:{}", at.strftime("%Y%m%dT%H%M%SZ")),
+            None => format!("DTSTART;VALUE=DATE:{}", date_value(event.due)),
+        },
+        match event.at {
+            // RFC 5545 §3.6.1: a DATE-TIME DTSTART without DTEND or DURATION
+            // ends when it starts.
+            Some(_) => String::new(),
+            None => format!("DTEND;VALUE=DATE:{}", date_value(end)),
+        },
         format!("SUMMARY:{}", escape_text(event.summary)),
         format!("DESCRIPTION:{}", escape_text(event.description)),
         "TRANSP:TRANSPARENT".to_string(),
@@ -86,7 +99,7 @@ pub fn render(event: &CalendarEvent<'_>) -> String {
         "END:VCALENDAR".to_string(),
     ];
     let mut out = String::new();
-    for line in &lines {
+    for line in lines.iter().filter(|l| !l.is_empty()) {
         fold_line(line, &mut out);
     }
     out
@@ -131,6 +144,7 @@ mod tests {
             uid: "u@x",
             stamp: "2026-12-01T01:02:03Z".parse().unwrap(),
             due: jiff::civil::date(2026, 12, 31),
+            at: None,
             summary: "s",
             description: "d",
         });
@@ -138,5 +152,21 @@ mod tests {
         assert!(ics.contains("DTEND;VALUE=DATE:20270101\r\n"));
         assert!(ics.contains("DTSTAMP:20261201T010203Z\r\n"));
         assert!(ics.contains("METHOD:PUBLISH\r\n"));
+    }
+
+    #[test]
+    fn a_timed_deadline_is_an_instant_without_dtend() {
+        let ics = render(&CalendarEvent {
+            uid: "u@x",
+            stamp: "2026-12-01T01:02:03Z".parse().unwrap(),
+            due: jiff::civil::date(2026, 12, 31),
+            // 14:00 on 31/12/2026 at UTC+7.
+            at: Some("2026-12-31T07:00:00Z".parse().unwrap()),
+            summary: "s",
+            description: "d",
+        });
+        assert!(ics.contains("\r\nDTSTART:20261231T070000Z\r\n"), "{ics}");
+        assert!(!ics.contains("DTEND"), "{ics}");
+        assert!(!ics.contains("\r\n\r\n"), "no empty line: {ics}");
     }
 }

@@ -20,7 +20,7 @@ pub mod transport;
 
 pub use notice::{
     Addressee, Deadline, Digest, Escalation, FailedSend, Language, Notice, NoticeKind,
-    ObligationRef, OpenPeriod, OverdueItem, PeriodRef, UnitRef,
+    ObligationRef, OpenPeriod, OverdueItem, PeriodRef, TimeOfDay, UnitRef,
 };
 pub use render::{
     ComposeError, Composer, Outgoing, RenderedParts, TemplateError, TemplateErrors, Templates,

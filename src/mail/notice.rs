@@ -56,6 +56,14 @@ pub struct UnitRef {
     pub name: String,
 }
 
+/// A deadline at a time of day rather than at 24:00: the local time (for
+/// the wording) and the instant it makes on the due day (for the .ics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeOfDay {
+    pub local: jiff::civil::Time,
+    pub instant: jiff::Timestamp,
+}
+
 /// A reminder, due-day or overdue notice for one (obligation, period, unit).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deadline {
@@ -64,6 +72,9 @@ pub struct Deadline {
     pub unit: UnitRef,
     /// The due date after rolling to a working day and any extension.
     pub due: Date,
+    /// The deadline's time of day on `due` ("chậm nhất 14 giờ"); `None`:
+    /// 24:00. Templates get it as `due_time` ("14:00").
+    pub due_time: Option<TimeOfDay>,
     /// Days before the deadline (reminders); 0 otherwise.
     pub days_left: u32,
     /// Days after the deadline (overdue); 0 otherwise.

@@ -360,6 +360,13 @@ fn deadline_pairs(d: &Deadline, pairs: &mut Vec<(&'static str, Value)>) {
         ]),
     ));
     pairs.push(("due", Value::from(d.due.to_string())));
+    pairs.push((
+        "due_time",
+        match d.due_time {
+            Some(t) => Value::from(t.local.strftime("%H:%M").to_string()),
+            None => Value::from(()),
+        },
+    ));
     pairs.push(("days_left", Value::from(d.days_left)));
     pairs.push(("days_late", Value::from(d.days_late)));
     pairs.push((
@@ -538,7 +545,17 @@ fn addressee_mailbox(a: &Addressee) -> Result<Mailbox, ComposeError> {
 }
 
 fn ics_texts(notice: &Notice, d: &Deadline) -> (String, String) {
-    let due = dd_mm_yyyy(d.due);
+    let due = match (d.due_time, notice.language) {
+        (None, _) => dd_mm_yyyy(d.due),
+        (Some(t), Language::Vi) => format!(
+            "trước {} ngày {}",
+            t.local.strftime("%H giờ %M"),
+            dd_mm_yyyy(d.due)
+        ),
+        (Some(t), Language::En) => {
+            format!("{} before {}", dd_mm_yyyy(d.due), t.local.strftime("%H:%M"))
+        }
+    };
     match notice.language {
         Language::Vi => {
             let summary = format!(
@@ -714,6 +731,7 @@ impl Composer {
                     uid: &uid,
                     stamp: notice.sent_at,
                     due: d.due,
+                    at: d.due_time.map(|t| t.instant),
                     summary: &summary,
                     description: &description,
                 });
@@ -778,6 +796,7 @@ pub fn sample_notices(now: Timestamp) -> Vec<Notice> {
             name: "UBND xã Mẫu".into(),
         },
         due,
+        due_time: None,
         days_left: 3,
         days_late: 2,
         missing_reporters: vec!["Phòng Nội vụ".into()],
@@ -913,6 +932,7 @@ mod tests {
                 name: "Sở Y tế".into(),
             },
             due: jiff::civil::date(2026, 3, 20),
+            due_time: None,
             days_left: 3,
             days_late: 4,
             missing_reporters: vec![],

@@ -661,6 +661,14 @@ impl Dispatcher<'_> {
                         name: unit.name.clone(),
                     },
                     due: first.due_on,
+                    due_time: ob.due_time.map(|local| mail::TimeOfDay {
+                        local,
+                        instant: planner::deadline_at(
+                            &self.cfg.daemon.time_zone,
+                            first.due_on,
+                            Some(local),
+                        ),
+                    }),
                     days_left: days_between(today, first.due_on),
                     days_late: days_between(first.due_on, today),
                     missing_reporters: missing,

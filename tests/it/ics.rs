@@ -290,3 +290,29 @@ fn the_checker_refuses_broken_feeds() {
         assert_eq!(out.status.code(), Some(1), "{name} must be refused");
     }
 }
+
+/// A deadline with a time of day ("trước 16 giờ 00 thứ Năm" for a weekly
+/// report) is a timed event at that instant, without DTEND, in the feed.
+#[test]
+fn a_timed_deadline_is_a_timed_event_in_the_feed() {
+    let text = format!(
+        "{CONFIG}\n[[obligation]]\nid = \"bc-tuan\"\ntitle = \"Báo cáo tuần\"\nreporters = [\"so-yte\"]\nrecipient = \"ubnd-tinh\"\ncycle = \"hàng tuần\"\ndue = \"trước 16 giờ 00 thứ Năm\"\n"
+    );
+    let cfg = hanbao::config::load_str("t.toml", &text)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config;
+    let cal = hanbao::calendar::WorkCalendar::new(&cfg.calendar);
+    // Week 23 of 2026 (1–7/6): Thursday 4/6, 16:00 at UTC+7 = 09:00 UTC.
+    let feed = http::feed::render(
+        &cfg,
+        &cal,
+        Some("so-yte"),
+        jiff::civil::date(2026, 6, 4),
+        jiff::civil::date(2026, 6, 4),
+        "2026-06-01T00:00:00Z".parse().unwrap(),
+    );
+    assert!(feed.contains("\r\nDTSTART:20260604T090000Z\r\n"), "{feed}");
+    assert!(!feed.contains("DTEND"), "{feed}");
+    assert!(feed.contains("trước 16 giờ 00 ngày 04/06/2026"), "{feed}");
+    assert!(!feed.contains("\r\n\r\n"), "{feed}");
+}

@@ -10,7 +10,7 @@ use hanbao::config::model::{Mail, SecretSource, Smtp, SmtpSecurity, Transport};
 use hanbao::mail::{
     Addressee, Composer, Deadline, Digest, Escalation, FailedSend, Language, Mailer, MailerError,
     Notice, NoticeKind, ObligationRef, OpenPeriod, OverdueItem, PeriodRef, SendError, Templates,
-    UnitRef, check_templates, send_test,
+    TimeOfDay, UnitRef, check_templates, send_test,
 };
 use jiff::Timestamp;
 use jiff::civil::date;
@@ -73,6 +73,7 @@ fn deadline(unit_name: &str) -> Deadline {
             name: unit_name.into(),
         },
         due: date(2026, 6, 22),
+        due_time: None,
         days_left: 3,
         days_late: 4,
         missing_reporters: vec!["Phòng Tài chính – Kế hoạch".into()],
@@ -441,6 +442,56 @@ fn unescape_ics(s: &str) -> String {
         }
     }
     out
+}
+
+/// A deadline with a time of day ("trước 14 giờ 00"): named in the subject,
+/// the body and the .ics, which holds a timed event at that instant.
+#[test]
+fn a_deadline_at_a_time_of_day_is_worded_and_timed() {
+    let mut d = deadline("UBND huyện Nghĩa Hành");
+    d.due_time = Some(TimeOfDay {
+        local: jiff::civil::Time::constant(14, 0, 0, 0),
+        // 14:00 on 22/6/2026 at UTC+7.
+        instant: "2026-06-22T07:00:00Z".parse().unwrap(),
+    });
+    let title = "Báo cáo kết quả thực hiện Nghị quyết 121";
+    let (part, _) = wire(&notice(NoticeKind::Reminder(d.clone()), "timed"));
+    assert_eq!(
+        part.decoded("Subject").unwrap(),
+        format!("[Nhắc hạn] {title} – kỳ 2026-H1 – hạn 14:00 22/06/2026")
+    );
+    let text = part.leaf("text/plain").text();
+    assert!(
+        text.contains("cần được gửi trước 14 giờ 00 ngày 22/06/2026 (còn 3 ngày)."),
+        "{text}"
+    );
+    assert!(
+        text.contains("Hạn nộp: trước 14 giờ 00 ngày 22/06/2026"),
+        "{text}"
+    );
+    let html = part.leaf("text/html").text();
+    assert!(html.contains("trước 14 giờ 00 ngày"), "{html}");
+    let (part, _) = wire(&notice(NoticeKind::DueToday(d.clone()), "timed-today"));
+    let text = part.leaf("text/plain").text();
+    assert!(
+        text.contains("là hạn cuối (trước 14 giờ 00) gửi báo cáo"),
+        "{text}"
+    );
+    let lines = unfold_ics(&part.leaf("text/calendar").text());
+    assert!(
+        lines.contains(&"DTSTART:20260622T070000Z".to_string()),
+        "{lines:?}"
+    );
+    assert!(!lines.iter().any(|l| l.starts_with("DTEND")), "{lines:?}");
+    let description = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("DESCRIPTION:"))
+        .map(unescape_ics)
+        .unwrap();
+    assert!(
+        description.contains("Hạn nộp: trước 14 giờ 00 ngày 22/06/2026"),
+        "{description}"
+    );
 }
 
 #[test]

@@ -153,8 +153,10 @@ async fn facts(
         unit: Some(key.unit.clone()),
     };
     let not_found = |text: &str| error_page(StatusCode::NOT_FOUND, "Không tìm thấy báo cáo", text);
-    let rows = match tracking::status(&state.shared.store, &live.cfg, &live.cal, &sel, today).await
-    {
+    // Today, and now when it is today (a deadline at 14:00 passes at 14:00).
+    let now = crate::status::Moment::local(Timestamp::now(), &live.cfg.daemon.time_zone);
+    let at = if now.day == today { now } else { today.into() };
+    let rows = match tracking::status(&state.shared.store, &live.cfg, &live.cal, &sel, at).await {
         Ok(r) => r,
         Err(TrackingError::Store(e)) => return Err(store_failed(e)),
         Err(e) => return Err(not_found(&format!("{e}."))),

@@ -78,8 +78,8 @@ async fn unit_page(
         unit: Some(unit.id.clone()),
         ..Selection::default()
     };
-    let rows = match tracking::status(&state.shared.store, &live.cfg, &live.cal, &sel, today).await
-    {
+    let now = crate::status::Moment::local(Timestamp::now(), &live.cfg.daemon.time_zone);
+    let rows = match tracking::status(&state.shared.store, &live.cfg, &live.cal, &sel, now).await {
         Ok(r) => r,
         Err(TrackingError::Store(e)) => return store_failed(e),
         Err(_) => Vec::new(),
