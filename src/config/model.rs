@@ -259,6 +259,8 @@ pub struct Obligation {
     /// `None`: 24:00 (Civil Code Art. 148.6). Applies to overrides and
     /// extensions too.
     pub due_time: Option<Time>,
+    /// For [`DueRule::AfterDue`]: the obligation whose due day it counts from.
+    pub due_after: Option<TierBase>,
     /// Period key (e.g. "2026-H1") -> due date set by the receiving office.
     pub overrides: BTreeMap<String, Date>,
     /// Civil Code 148.5: a due day that is not a working day moves to the next working day.
@@ -350,6 +352,21 @@ pub enum DueRule {
     /// A weekday of the ISO week holding the window's last day
     /// (`next_week = false`) or of the week after ("thứ Năm", "thứ Hai tuần sau").
     Weekday { weekday: Weekday, next_week: bool },
+    /// N days (or working days) after the due day of the same period of
+    /// the first-tier obligation in `Obligation::due_after` ("3 ngày làm
+    /// việc sau hạn của nq121-6thang"): a compiled report's deadline.
+    AfterDue(Offset),
+}
+
+/// The first-tier obligation a second-tier due rule ([`DueRule::AfterDue`])
+/// counts from: one of `depends_on`, with the same cycle.
+#[derive(Debug, Clone)]
+pub struct TierBase {
+    pub id: String,
+    /// A copy of that obligation (with its own base, if it is a second tier
+    /// too), filled in once every obligation is read; `None` only while the
+    /// configuration is being validated.
+    pub obligation: Option<Box<Obligation>>,
 }
 
 /// A count of days or working days.

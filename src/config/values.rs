@@ -22,7 +22,7 @@ const MAX_OFFSET: u32 = 1000;
 pub const DATE_FORMS: &str = "ngày dạng \"dd/mm/yyyy\" (ví dụ \"28/08/2020\") hoặc \"yyyy-mm-dd\"";
 pub const OFFSET_FORMS: &str = "số ngày dạng \"3 ngày\", \"5 ngày làm việc\", \"3d\", \"5wd\", \"3 days\" hoặc \"5 working days\"";
 pub const TIME_RANGE_FORMS: &str = "khoảng giờ dạng \"07:30-11:00\"";
-pub const DUE_FORMS: &str = "\"5 ngày làm việc\" hoặc \"10 ngày\" (sau ngày cuối kỳ), \"ngày 20\" (ngày 20 của tháng cuối kỳ), \"ngày 5 tháng sau\", \"ngày 15 tháng đầu quý sau\", \"25/11\" (ngày 25/11 gần ngày cuối kỳ nhất, trước hoặc sau), \"thứ Năm\" hoặc \"thứ Hai tuần sau\" (chu kỳ tuần); thêm giờ nếu cần: \"chậm nhất 14 giờ ngày 20\", \"trước 16 giờ 00 thứ Năm\"";
+pub const DUE_FORMS: &str = "\"5 ngày làm việc\" hoặc \"10 ngày\" (sau ngày cuối kỳ), \"ngày 20\" (ngày 20 của tháng cuối kỳ), \"ngày 5 tháng sau\", \"ngày 15 tháng đầu quý sau\", \"25/11\" (ngày 25/11 gần ngày cuối kỳ nhất, trước hoặc sau), \"thứ Năm\" hoặc \"thứ Hai tuần sau\" (chu kỳ tuần), \"3 ngày làm việc sau hạn của <id nghĩa vụ trong depends_on>\" (báo cáo tổng hợp); thêm giờ nếu cần: \"chậm nhất 14 giờ ngày 20\", \"trước 16 giờ 00 thứ Năm\"";
 pub const PERIOD_KEY_FORMS: &str = "\"2026\", \"2026-H1\", \"2026-H2\", \"2026-9M\", \"2026-Q1\"…\"2026-Q4\", \"2026-01\"…\"2026-12\", \"2026-05-H1\"/\"2026-05-H2\" (15 ngày), \"2026-05-D1\"…\"2026-05-D3\" (10 ngày), \"2026-W23\" (tuần ISO), \"2026-05-15\" (ngày) hoặc id của nghĩa vụ một lần";
 pub const ID_FORMS: &str =
     "chữ thường không dấu, chữ số, '-' và '_', bắt đầu bằng chữ hoặc số (ví dụ \"so-ldtbxh\")";
@@ -260,12 +260,15 @@ pub enum DueWording {
 
 /// A parsed `due`: the rule for the day, the optional time of day, and the
 /// qualifying word.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Due {
     pub spec: DueSpec,
     /// The deadline's time on the due day; `None`: 24:00 ("24 giờ" too).
     pub time: Option<Time>,
     pub wording: DueWording,
+    /// "3 ngày làm việc sau hạn của nq121-6thang": the obligation id whose
+    /// due day the offset (`spec` is then [`DueSpec::After`]) counts from.
+    pub after_due_of: Option<String>,
 }
 
 /// Weekday names after `fold`: Vietnamese ("thứ Hai", "thứ 2", "T2", "Chủ
@@ -481,11 +484,45 @@ pub fn parse_due(text: &str) -> Result<Due, String> {
         return Err("có giờ nhưng thiếu ngày: ghi cả ngày, ví dụ \"14 giờ ngày 20\" hoặc \"16 giờ thứ Năm\"".into());
     }
     let rest = tokens.join(" ");
+    if let Some((offset, id)) = split_after_due_of(&rest) {
+        if !is_valid_id(id) {
+            return Err(format!(
+                "\"{}\" không phải id của một nghĩa vụ ({ID_FORMS})",
+                cut(id)
+            ));
+        }
+        let offset = parse_offset(offset).map_err(|why| {
+            format!("{why} (trước \"sau hạn của\" là số ngày, ví dụ \"3 ngày làm việc\")")
+        })?;
+        return Ok(Due {
+            spec: DueSpec::After(offset),
+            time,
+            wording,
+            after_due_of: Some(id.to_string()),
+        });
+    }
     let spec = parse_due_day(&rest)?;
     Ok(Due {
         spec,
         time,
         wording,
+        after_due_of: None,
+    })
+}
+
+/// "3 ngày làm việc sau hạn của bc-don-vi" -> ("3 ngay lam viec", "bc-don-vi").
+fn split_after_due_of(f: &str) -> Option<(&str, &str)> {
+    const MARKERS: [&str; 6] = [
+        " sau han nop bao cao cua ",
+        " sau han nop cua ",
+        " sau han cua ",
+        " ke tu han cua ",
+        " after the due day of ",
+        " after the deadline of ",
+    ];
+    MARKERS.iter().find_map(|m| {
+        let (offset, id) = f.split_once(m)?;
+        Some((offset.trim(), id.trim()))
     })
 }
 

@@ -9,7 +9,7 @@ use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 
 use crate::calendar::WorkCalendar;
-use crate::config::model::{DayUnit, DueRule, Obligation, Offset};
+use crate::config::model::{DayUnit, DueRule, Obligation, Offset, TierBase};
 use crate::period::{PeriodKey, Window};
 
 /// `d` plus `n` calendar days (negative `n` goes back), saturating at jiff's limits.
@@ -88,6 +88,8 @@ fn rule_due_date(rule: DueRule, cal: &WorkCalendar, window: Window) -> Date {
                 .min_by_key(|d| ((*d - end).get_days().abs(), std::cmp::Reverse(*d)))
                 .unwrap_or(end)
         }
+        // Without its first tier (never after validation): from the end.
+        DueRule::AfterDue(offset) => after(cal, end, offset),
         DueRule::Weekday { weekday, next_week } => {
             let monday = add_days(end, -i64::from(end.weekday().to_monday_zero_offset()));
             let offset = i64::from(weekday.to_monday_zero_offset()) + 7 * i64::from(next_week);
@@ -112,7 +114,22 @@ pub fn due_date(
         obligation.overrides.get(key.to_string().as_str()).copied()
     };
     let day = overridden.unwrap_or_else(|| {
-        let day = rule_due_date(obligation.due, cal, window);
+        let day = match (obligation.due, &obligation.due_after) {
+            (
+                DueRule::AfterDue(offset),
+                Some(TierBase {
+                    obligation: Some(base),
+                    ..
+                }),
+            ) => {
+                // The first tier's own window of the same key (its window
+                // style may differ), its due day, then the offset.
+                let base_window =
+                    crate::planner::period::period_of_key(base, key).map_or(window, |p| p.window);
+                after(cal, due_date(base, cal, key, base_window), offset)
+            }
+            (rule, _) => rule_due_date(rule, cal, window),
+        };
         if obligation.due_exclusive {
             add_days(day, -1)
         } else {

@@ -178,19 +178,10 @@ pub fn owed_on_calendar(obligation: &Obligation, cal: &WorkCalendar, window: Win
     }
 }
 
-/// The periods of `obligation` that are in force (obligation active on the
-/// window's last day) and whose due day lies in `[from, to]`, with that day,
-/// ordered by window end. Overridden periods are found wherever the override
-/// moves them.
-pub fn due_periods(
-    obligation: &Obligation,
-    cal: &WorkCalendar,
-    from: Date,
-    to: Date,
-) -> Vec<(Period, Date)> {
-    use due::{add_days, reach};
-    // How far the rule's due day can lie before / after the window's end,
-    // plus room for rolling over a long break.
+/// How far, in calendar days, the rule's due day can lie before / after the
+/// window's end (before rolling), generously.
+fn rule_reach(obligation: &Obligation) -> (i64, i64) {
+    use due::reach;
     let (before_end, after_end) = match obligation.due {
         DueRule::After(o) => (0, reach(o)),
         DueRule::DayOfMonth {
@@ -202,9 +193,38 @@ pub fn due_periods(
         DueRule::DayOfNextQuarter { .. } => (0, 124),
         DueRule::DayMonth { .. } => (190, 190),
         DueRule::Weekday { .. } => (7, 14),
+        DueRule::AfterDue(o) => match obligation
+            .due_after
+            .as_ref()
+            .and_then(|t| t.obligation.as_deref())
+        {
+            // The first tier's reach, its rolling (up to a month over
+            // Tết), then the offset.
+            Some(base) => {
+                let (b, a) = rule_reach(base);
+                (b, a + 31 + reach(o))
+            }
+            None => (0, reach(o)),
+        },
     };
     // "trước ngày X" moves the day back by one.
-    let before_end = before_end + i64::from(obligation.due_exclusive);
+    (before_end + i64::from(obligation.due_exclusive), after_end)
+}
+
+/// The periods of `obligation` that are in force (obligation active on the
+/// window's last day) and whose due day lies in `[from, to]`, with that day,
+/// ordered by window end. Overridden periods are found wherever the override
+/// moves them.
+pub fn due_periods(
+    obligation: &Obligation,
+    cal: &WorkCalendar,
+    from: Date,
+    to: Date,
+) -> Vec<(Period, Date)> {
+    use due::add_days;
+    // How far the rule's due day can lie before / after the window's end,
+    // plus room for rolling over a long break.
+    let (before_end, after_end) = rule_reach(obligation);
     let mut candidates = periods_ending_in(
         obligation,
         add_days(from, -(after_end + 31)),

@@ -183,6 +183,7 @@ mod tests {
             }),
             due_exclusive: false,
             due_time: None,
+            due_after: None,
             overrides: Default::default(),
             roll_to_working_day: true,
             reminders: vec![],

@@ -1883,7 +1883,8 @@ fn due_rules_as_regulations_word_them() {
             Ok(Due {
                 spec,
                 time,
-                wording
+                wording,
+                after_due_of: None,
             }),
             "{text}"
         );
@@ -1993,6 +1994,97 @@ fn due_rules_fitted_to_their_cycle() {
         "obligation \"bc\": due",
         "thiếu ngày",
     );
+}
+
+/// A second tier written relative to its first tier.
+#[test]
+fn second_tier_due_rules() {
+    for (text, offset, id, time) in [
+        (
+            "3 ngày làm việc sau hạn của nq121-6thang",
+            Offset {
+                amount: 3,
+                unit: DayUnit::WorkingDays,
+            },
+            "nq121-6thang",
+            None,
+        ),
+        (
+            "chậm nhất 16 giờ, 2 ngày làm việc sau hạn nộp của bc-don-vi",
+            Offset {
+                amount: 2,
+                unit: DayUnit::WorkingDays,
+            },
+            "bc-don-vi",
+            Some(Time::constant(16, 0, 0, 0)),
+        ),
+        (
+            "5 days after the due day of bc",
+            Offset {
+                amount: 5,
+                unit: DayUnit::Days,
+            },
+            "bc",
+            None,
+        ),
+    ] {
+        let due = parse_due(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(due.spec, DueSpec::After(offset), "{text}");
+        assert_eq!(due.after_due_of.as_deref(), Some(id), "{text}");
+        assert_eq!(due.time, time, "{text}");
+    }
+    for (bad, needle) in [
+        ("3 ngày sau hạn của Sở Y tế", "không phải id"),
+        ("ba ngày sau hạn của bc", "trước \"sau hạn của\" là số ngày"),
+    ] {
+        let e = parse_due(bad).unwrap_err();
+        assert!(e.contains(needle), "{bad}: {e}");
+    }
+    let first = "\n[[obligation]]\nid = \"bc-dv\"\ntitle = \"BC đơn vị\"\nreporters = [\"so-yte\"]\nrecipient = \"ubnd-tinh\"\ncycle = \"six-monthly-first-half\"\ndue = \"20/06\"\n";
+    let text = format!(
+        "{}{first}",
+        obl(
+            "cycle = \"6 tháng đầu năm\"\ndue = \"5 ngày làm việc sau hạn của bc-dv\"\ndepends_on = [\"bc-dv\"]\n"
+        )
+    );
+    let c = load_str("t.toml", &text)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config;
+    let o = c.obligation("bc").unwrap();
+    assert_eq!(
+        o.due,
+        DueRule::AfterDue(Offset {
+            amount: 5,
+            unit: DayUnit::WorkingDays
+        })
+    );
+    let base = o.due_after.as_ref().unwrap();
+    assert_eq!(base.id, "bc-dv");
+    assert_eq!(base.obligation.as_ref().unwrap().id, "bc-dv");
+    // Not in depends_on.
+    let d = err(
+        &format!(
+            "{}{first}",
+            obl(
+                "cycle = \"six-monthly-first-half\"\ndue = ‸\"5 ngày làm việc sau hạn của bc-dv\"\n"
+            )
+        ),
+        "obligation \"bc\": due",
+        "không có trong depends_on",
+    );
+    assert!(d.hint.unwrap().contains("depends_on = [\"bc-dv\"]"));
+    // Another cycle: no period of the same key to count from.
+    let d = err(
+        &format!(
+            "{}{first}",
+            obl(
+                "cycle = \"annual\"\ndue = ‸\"5 ngày làm việc sau hạn của bc-dv\"\ndepends_on = [\"bc-dv\"]\n"
+            )
+        ),
+        "obligation \"bc\": due",
+        "chu kỳ \"six-monthly-first-half\"), nhưng chu kỳ của nghĩa vụ này là \"annual\"",
+    );
+    assert!(d.hint.unwrap().contains("cùng chu kỳ"));
 }
 
 #[test]

@@ -69,6 +69,7 @@ fn obligation(
         due,
         due_exclusive: false,
         due_time: None,
+        due_after: None,
         overrides: BTreeMap::new(),
         roll_to_working_day: true,
         reminders: vec![],
@@ -696,6 +697,101 @@ fn deadline_at_a_time_of_day() {
         .map(|e| format!("{} {}", e.kind.as_str(), e.at_rfc3339()))
         .collect();
     assert_eq!(shown, ["deadline 2026-02-23T07:00:00+07:00"]);
+}
+
+/// A second tier (the coordinator's compiled report) due N working days
+/// after its first tier's due day, after the first tier's overrides and
+/// rolling, in the first tier's own window style.
+#[test]
+fn second_tier_due_after_the_first_tiers_due_day() {
+    let tier = |base: &Obligation, offset: Offset| {
+        let mut ob = obligation(
+            "tong-hop",
+            &["so"],
+            base.cycle.clone(),
+            WindowStyle::Calendar,
+            DueRule::AfterDue(offset),
+        );
+        ob.depends_on = vec![base.id.clone()];
+        ob.due_after = Some(TierBase {
+            id: base.id.clone(),
+            obligation: Some(Box::new(base.clone())),
+        });
+        ob
+    };
+    let half = obligation(
+        "don-vi",
+        &["a"],
+        Cycle::SixMonthly {
+            first_half_only: true,
+        },
+        WindowStyle::Calendar,
+        DueRule::DayOfMonth {
+            day: 20,
+            next_month: false,
+        },
+    );
+    let mut monthly = obligation(
+        "don-vi",
+        &["a"],
+        Cycle::Monthly,
+        WindowStyle::Calendar,
+        DueRule::DayOfMonth {
+            day: 10,
+            next_month: true,
+        },
+    );
+    let decree09 = obligation(
+        "don-vi",
+        &["a"],
+        Cycle::Monthly,
+        WindowStyle::Decree09,
+        DueRule::After(wdays(5)),
+    );
+    let cases: Vec<(Obligation, Offset, &str, Date)> = vec![
+        // First tier 20/6/2026 is a Saturday: Mon 22/6; +5 working days:
+        // 23, 24, 25, 26, Mon 29/6.
+        (half.clone(), wdays(5), "2026-H1", date(2026, 6, 29)),
+        // January's first tier is due Tue 10/2/2026; +3 working days: Fri 13/2.
+        (monthly.clone(), wdays(3), "2026-01", date(2026, 2, 13)),
+        // +4 working days: 11, 12, 13, then Tết: Mon 23/2.
+        (monthly.clone(), wdays(4), "2026-01", date(2026, 2, 23)),
+        // +7 calendar days from Tue 10/2: Tue 17/2, a Tết day: Mon 23/2.
+        (monthly.clone(), days(7), "2026-01", date(2026, 2, 23)),
+        // Decree 09 January ends Wed 14/1/2026; +5 working days: Wed 21/1;
+        // the second tier's +2: Fri 23/1.
+        (decree09, wdays(2), "2026-01", date(2026, 1, 23)),
+    ];
+    for (base, offset, key, want) in cases {
+        let compiled = tier(&base, offset);
+        let cfg = config(vec![unit("a")], vec![base.clone(), compiled]);
+        assert_eq!(
+            due_of(&cfg, "tong-hop", key, "so"),
+            want,
+            "{:?} {offset:?} {key}",
+            base.due
+        );
+    }
+    // A first-tier override moves the second tier: 12/2 (Thu), +3: 13, 23, 24/2.
+    monthly
+        .overrides
+        .insert("2026-01".into(), date(2026, 2, 12));
+    let compiled = tier(&monthly, wdays(3));
+    let cfg = config(vec![unit("a")], vec![monthly, compiled]);
+    assert_eq!(due_of(&cfg, "tong-hop", "2026-01", "so"), date(2026, 2, 24));
+    // And it is listed where its due day falls.
+    let cal = WorkCalendar::new(&cfg.calendar);
+    let listed: Vec<String> = deadlines(
+        &cfg,
+        &cal,
+        date(2026, 2, 24),
+        date(2026, 2, 24),
+        &Filter::default(),
+    )
+    .iter()
+    .map(|d| format!("{} {} {}", d.obligation.id, d.period, d.due))
+    .collect();
+    assert_eq!(listed, ["tong-hop 2026-01 2026-02-24"]);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use serde_spanned::Spanned;
 
 use super::obligation::Draft;
 use super::{Validator, date, parsed};
-use crate::config::model::{Cycle, DayUnit, DueRule, Offset, WindowStyle};
+use crate::config::model::{Cycle, DayUnit, DueRule, Offset, TierBase, WindowStyle};
 use crate::config::report::{Problem, nearest, quote};
 use crate::config::values::{
     self, DUE_FORMS, Due, DueSpec, DueWording, PERIOD_KEY_FORMS, format_date,
@@ -57,6 +57,15 @@ const CYCLES: [(&str, &str, &[&str]); 12] = [
     ("once", "một lần", &["mot lan"]),
 ];
 
+/// The canonical name of a cycle as written (any alias), if it is one.
+fn canonical_cycle(written: &str) -> Option<&'static str> {
+    let f = values::fold(written).replace(" / ", "/").replace("/ ", "/");
+    CYCLES
+        .iter()
+        .find(|(en, _, aliases)| *en == f || aliases.iter().any(|a| values::fold(a) == f))
+        .map(|(en, _, _)| *en)
+}
+
 /// Whether a cycle's periods are shorter than a month (no Decree 09
 /// window, no due day counted in months).
 pub(super) fn is_short(cycle: &Cycle) -> bool {
@@ -75,6 +84,8 @@ pub(super) struct Schedule {
     pub due_exclusive: bool,
     /// The deadline's time of day, if written.
     pub due_time: Option<Time>,
+    /// A second tier's first tier ("... sau hạn của <id>"), not yet resolved.
+    pub due_after: Option<TierBase>,
     /// Period key -> due day (a one-off's date is its own override).
     pub overrides: BTreeMap<String, Date>,
 }
@@ -124,8 +135,26 @@ impl Validator<'_> {
             );
             return None;
         }
-        let due = self.due_rule(d, due_s, cycle_name, &cycle, window, spec)?;
-        let due_exclusive = self.due_wording(d, due_s, parsed_due);
+        let (due, due_after) = match &parsed_due.after_due_of {
+            Some(id) => {
+                let DueSpec::After(offset) = spec else {
+                    return None;
+                };
+                self.tier_base(d, due_s, cycle_name, id)?;
+                (
+                    DueRule::AfterDue(offset),
+                    Some(TierBase {
+                        id: id.clone(),
+                        obligation: None,
+                    }),
+                )
+            }
+            None => (
+                self.due_rule(d, due_s, cycle_name, &cycle, window, spec)?,
+                None,
+            ),
+        };
+        let due_exclusive = self.due_wording(d, due_s, &parsed_due);
         let mut overrides: BTreeMap<String, Date> = BTreeMap::new();
         if let (DueSpec::Date(day), Cycle::Once { .. }) = (spec, &cycle) {
             // "trước ngày 15/10/2026": chậm nhất 14/10.
@@ -143,13 +172,76 @@ impl Validator<'_> {
             due,
             due_exclusive: due_exclusive && !matches!(spec, DueSpec::Date(_)),
             due_time: parsed_due.time,
+            due_after,
             overrides,
         })
     }
 
+    /// A second tier's due rule counts from an obligation of its
+    /// `depends_on` with the same cycle (so that each period has one first
+    /// tier's period with the same key). Whether that id exists is checked
+    /// with `depends_on`.
+    fn tier_base(
+        &mut self,
+        d: &Draft,
+        due_s: &Spanned<String>,
+        cycle_name: &str,
+        id: &str,
+    ) -> Option<()> {
+        if !d.raw.depends_on.iter().any(|x| x.get_ref() == id) {
+            self.rep.report(
+                Problem::error(
+                    &d.at(due_s),
+                    d.key("due"),
+                    format!(
+                        "hạn tính theo hạn của nghĩa vụ {}, nhưng nghĩa vụ đó không có trong depends_on",
+                        quote(id)
+                    ),
+                )
+                .quoted(due_s.get_ref())
+                .hint(format!(
+                    "thêm depends_on = [{}] (báo cáo tổng hợp chờ các đơn vị báo cáo nghĩa vụ đó)",
+                    quote(id)
+                )),
+            );
+            return None;
+        }
+        let base_cycle = self
+            .col
+            .obligations
+            .iter()
+            .find(|o| o.value.id.as_ref().is_some_and(|i| i.get_ref() == id))
+            .and_then(|o| o.value.cycle.as_ref())
+            .and_then(|c| canonical_cycle(c.get_ref()));
+        match base_cycle {
+            Some(b) if b == cycle_name && b != "once" => Some(()),
+            // An unknown id or an unreadable cycle is reported where it is written.
+            None => None,
+            Some(b) => {
+                self.rep.report(
+                    Problem::error(
+                        &d.at(due_s),
+                        d.key("due"),
+                        format!(
+                            "hạn tính theo hạn của nghĩa vụ {} (chu kỳ {}), nhưng chu kỳ của nghĩa vụ này là {}: mỗi kỳ phải có đúng một kỳ cùng mã ở cấp dưới",
+                            quote(id),
+                            quote(b),
+                            quote(cycle_name)
+                        ),
+                    )
+                    .quoted(due_s.get_ref())
+                    .hint(
+                        "dùng cùng chu kỳ cho hai cấp, hoặc tính hạn từ ngày cuối kỳ (\"10 ngày làm việc\") hay theo ngày (\"ngày 25 tháng sau\")",
+                    ),
+                );
+                None
+            }
+        }
+    }
+
     /// Whether the due day is excluded ("trước ngày X" without a time),
     /// with a warning: offices differ on whether X itself is still in time.
-    fn due_wording(&mut self, d: &Draft, due_s: &Spanned<String>, due: Due) -> bool {
+    fn due_wording(&mut self, d: &Draft, due_s: &Spanned<String>, due: &Due) -> bool {
         if due.wording != DueWording::Before || due.time.is_some() {
             return false;
         }
@@ -174,15 +266,10 @@ impl Validator<'_> {
             );
             return None;
         };
-        let f = values::fold(c.get_ref())
-            .replace(" / ", "/")
-            .replace("/ ", "/");
-        if let Some((en, _, _)) = CYCLES
-            .iter()
-            .find(|(en, _, aliases)| *en == f || aliases.iter().any(|a| values::fold(a) == f))
-        {
+        if let Some(en) = canonical_cycle(c.get_ref()) {
             return Some(en);
         }
+        let f = values::fold(c.get_ref());
         let hint = match nearest(&f, CYCLES.iter().map(|(en, _, _)| *en)) {
             Some(n) => format!("có phải ý là {}? {}", quote(n), cycle_hint()),
             None => cycle_hint(),

@@ -97,6 +97,7 @@ impl Validator<'_> {
             due: schedule.due,
             due_exclusive: schedule.due_exclusive,
             due_time: schedule.due_time,
+            due_after: schedule.due_after,
             overrides: schedule.overrides,
             roll_to_working_day,
             reminders,

@@ -48,6 +48,7 @@ impl Validator<'_> {
         }
         self.depends_on_references(&locs);
         self.depends_on_loops(&locs, &out);
+        resolve_tiers(&mut out);
         out
     }
 
@@ -114,6 +115,44 @@ impl Validator<'_> {
                 .quoted(&c[1])
                 .hint("một báo cáo tổng hợp không thể chờ chính nó"),
             );
+        }
+    }
+}
+
+/// Fills each second tier's `due_after` with a copy of its first tier,
+/// first tiers first (a first tier that is a second tier itself is copied
+/// with its own base). What cannot be resolved (a base left out for its
+/// errors, a loop) was reported already: it stays `None`.
+fn resolve_tiers(out: &mut [Obligation]) {
+    let index: HashMap<String, usize> = out
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.id.clone(), i))
+        .collect();
+    let pending = |o: &Obligation| o.due_after.as_ref().is_some_and(|t| t.obligation.is_none());
+    loop {
+        let mut progress = false;
+        for i in 0..out.len() {
+            if !pending(&out[i]) {
+                continue;
+            }
+            let Some(base_id) = out[i].due_after.as_ref().map(|t| t.id.clone()) else {
+                continue;
+            };
+            let Some(&b) = index.get(&base_id) else {
+                continue;
+            };
+            if b == i || pending(&out[b]) {
+                continue;
+            }
+            let base = Box::new(out[b].clone());
+            if let Some(t) = out[i].due_after.as_mut() {
+                t.obligation = Some(base);
+            }
+            progress = true;
+        }
+        if !progress {
+            break;
         }
     }
 }

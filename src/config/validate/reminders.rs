@@ -41,6 +41,11 @@ fn approx_due(due: &DueRule, end: Date) -> Date {
         // Later than the end by one to three months: no reminder of a
         // sensible length falls before the period's start.
         DueRule::DayOfNextQuarter { .. } => end,
+        // At least the offset after the end (the first tier's due day is
+        // not before it for the rules that count from the end).
+        DueRule::AfterDue(o) => end
+            .checked_add(jiff::Span::new().days(approx_days(o)))
+            .unwrap_or(end),
         DueRule::DayMonth { day, month } => (end.year() - 1..=end.year() + 1)
             .filter_map(|y| Date::new(y, month as i8, day as i8).ok())
             .min_by_key(|d| (*d - end).get_days().abs())
