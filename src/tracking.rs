@@ -19,8 +19,8 @@ use jiff::civil::Date;
 use crate::calendar::WorkCalendar;
 use crate::config::model::{Config, Obligation, Unit};
 use crate::planner::{
-    self, Deadline, Period, PeriodError, PlanError, due_date, events::reminder_days, period_of,
-    periods_ending_in,
+    self, Deadline, Period, PeriodError, PlanError, due_date, events::reminder_days_from,
+    period_of, periods_ending_in,
 };
 use crate::status::{self, Schedule, Status, Tracking};
 use crate::store::Records;
@@ -225,7 +225,9 @@ pub fn schedule(ob: &Obligation, cal: &WorkCalendar, p: &Period) -> Schedule {
         opens: p.window.start,
         due,
         due_time: ob.due_time,
-        reminders_from: reminder_days(ob, cal, due).first().copied(),
+        reminders_from: reminder_days_from(ob, cal, due, p.window.start)
+            .first()
+            .copied(),
     }
 }
 

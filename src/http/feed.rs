@@ -227,7 +227,7 @@ pub fn render(
             format!("DESCRIPTION:{}", escape_text(&description)),
             "TRANSP:TRANSPARENT".to_string(),
         ]);
-        for r in planner::events::reminder_days(d.obligation, cal, d.due) {
+        for r in planner::events::reminder_days_from(d.obligation, cal, d.due, d.window.start) {
             let days = (d.due - r).get_days();
             let trigger = if days > 0 {
                 format!("-P{days}D")

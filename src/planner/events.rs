@@ -16,7 +16,7 @@ use jiff::tz::{Offset, TimeZone};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::calendar::WorkCalendar;
-use crate::config::model::{Config, EscalationTarget, Obligation, Recipient, Unit};
+use crate::config::model::{Config, Cycle, EscalationTarget, Obligation, Recipient, Unit};
 use crate::period::PeriodKey;
 use crate::planner::due::{add_days, after, before, deadline_of, local_instant, reach};
 use crate::planner::{Filter, Scope, clamp_range, due_periods};
@@ -142,6 +142,25 @@ pub fn reminder_days(obligation: &Obligation, cal: &WorkCalendar, due: Date) -> 
     days
 }
 
+/// The reminder days of a period that opens on `opens`: those of
+/// [`reminder_days`] on or after it. A reminder before its period has even
+/// started (a "10 ngày" reminder of a daily report) is dropped; `check`
+/// warns about it. A one-off without `period_start` keeps them all.
+pub fn reminder_days_from(
+    obligation: &Obligation,
+    cal: &WorkCalendar,
+    due: Date,
+    opens: Date,
+) -> Vec<Date> {
+    let mut days = reminder_days(obligation, cal, due);
+    // A one-off without `period_start` has no known start: its window
+    // starts on its last day only for want of one.
+    if !matches!(obligation.cycle, Cycle::Once { start: None, .. }) {
+        days.retain(|&d| d >= opens);
+    }
+    days
+}
+
 /// Escalation days up to `until` for a due day, as (day, ladder stage index),
 /// in time order (ties in ladder order). Each stage's first notice is `after`
 /// from the due day, but never before the day after it; repeats follow every
@@ -176,19 +195,24 @@ fn escalation_days(
     out
 }
 
-/// The event times of one (obligation, period) whose day is in `[from, to]`.
+/// The event times of one (obligation, period) opening on `opens` whose day
+/// is in `[from, to]`.
 pub(crate) fn slots(
     obligation: &Obligation,
     cal: &WorkCalendar,
     tz: &TimeZone,
     sending_start: Time,
     due: Date,
-    from: Date,
-    to: Date,
+    opens: Date,
+    (from, to): (Date, Date),
 ) -> Vec<Slot> {
     let mut out = Vec::new();
     let deadline = deadline_of(tz, obligation, due);
-    for (i, day) in reminder_days(obligation, cal, due).into_iter().enumerate() {
+    let days = reminder_days_from(obligation, cal, due, opens);
+    // Stages keep their numbers when earlier reminders are dropped.
+    let first_stage = reminder_days(obligation, cal, due).len() - days.len();
+    for (i, day) in days.into_iter().enumerate() {
+        let i = i + first_stage;
         let at = local_instant(tz, day, sending_start);
         // A deadline earlier in the day than the sending hours ("chậm nhất
         // 7 giờ") leaves no room for a reminder on the due day itself.
@@ -362,7 +386,15 @@ pub fn plan<'a>(
             if owing.is_empty() {
                 continue;
             }
-            let s = slots(obligation, cal, tz, start, due, from, to);
+            let s = slots(
+                obligation,
+                cal,
+                tz,
+                start,
+                due,
+                period.window.start,
+                (from, to),
+            );
             if s.is_empty() {
                 continue;
             }

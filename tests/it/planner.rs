@@ -794,6 +794,59 @@ fn second_tier_due_after_the_first_tiers_due_day() {
     assert_eq!(listed, ["tong-hop 2026-01 2026-02-24"]);
 }
 
+/// A reminder that would come before its period starts is dropped (the
+/// later ones keep their stage numbers); `check` warns about it.
+#[test]
+fn reminders_before_the_period_starts_are_dropped() {
+    let mut daily = obligation(
+        "ngay",
+        &["a"],
+        Cycle::Daily {
+            working_days_only: true,
+        },
+        WindowStyle::Calendar,
+        DueRule::After(wdays(1)),
+    );
+    // Wed 3/6/2026 is due Thu 4/6: "3 ngày" (Mon 1/6) is before the period.
+    daily.reminders = vec![days(3), days(0)];
+    let mut weekly = obligation(
+        "tuan",
+        &["a"],
+        Cycle::Weekly,
+        WindowStyle::Calendar,
+        DueRule::Weekday {
+            weekday: Weekday::Thursday,
+            next_week: false,
+        },
+    );
+    // Week 23 (Mon 1–Sun 7/6) is due Thu 4/6: "5 ngày" falls on Sat 30/5,
+    // moved back to Fri 29/5, before the week; "2 ngày" is Tue 2/6.
+    weekly.reminders = vec![days(5), days(2)];
+    let cfg = config(vec![unit("a")], vec![daily, weekly]);
+    let cal = WorkCalendar::new(&cfg.calendar);
+    let events = plan(
+        &cfg,
+        &cal,
+        date(2026, 5, 25),
+        date(2026, 6, 4),
+        &Filter::default(),
+    );
+    let shown: Vec<String> = events
+        .iter()
+        .filter(|e| ["2026-06-03", "2026-W23"].contains(&e.period.to_string().as_str()))
+        .map(|e| format!("{} {} {} {}", e.period, e.kind.as_str(), e.stage, e.day()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "2026-W23 reminder 2 2026-06-02",
+            "2026-06-03 reminder 2 2026-06-04",
+            "2026-06-03 deadline 0 2026-06-04",
+            "2026-W23 deadline 0 2026-06-04",
+        ]
+    );
+}
+
 #[test]
 fn one_off_period_is_keyed_by_id() {
     // Window 1/3–10/3/2026; +3 days = Fri 13/3.

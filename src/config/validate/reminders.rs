@@ -135,7 +135,7 @@ impl Validator<'_> {
                     Problem::warning(
                         &d.at(r),
                         d.key(&format!("reminders[{i}]")),
-                        "nhắc hạn rơi vào trước khi kỳ báo cáo bắt đầu",
+                        "nhắc hạn rơi vào trước khi kỳ báo cáo bắt đầu; với những kỳ đó, nhắc hạn này được bỏ qua",
                     )
                     .quoted(r.get_ref())
                     .hint("chọn khoảng nhắc ngắn hơn độ dài kỳ"),
