@@ -77,7 +77,8 @@ pub fn kind_name(kind: EventKind) -> &'static str {
 
 /// `events` as one JSON object per line (`json`), or as an aligned table with
 /// dates as dd/mm/yyyy and times as HH:MM in the configured zone. A deadline
-/// is shown as 24:00 on its due day.
+/// is shown as 24:00 on its due day, or at its time of day when its rule
+/// gives one.
 pub fn render(events: &[Event<'_>], cfg: &Config, json: bool) -> String {
     if json {
         return crate::planner::events::to_json_lines(events);
@@ -98,7 +99,7 @@ pub fn render(events: &[Event<'_>], cfg: &Config, json: bool) -> String {
     let mut rows: Vec<[String; 8]> = Vec::with_capacity(events.len());
     for e in events {
         let (day, time) = match e.kind {
-            EventKind::Deadline => (e.due, "24:00".to_string()),
+            EventKind::Deadline if e.obligation.due_time.is_none() => (e.due, "24:00".to_string()),
             _ => {
                 let local = e.local();
                 (

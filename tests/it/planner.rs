@@ -681,6 +681,10 @@ fn deadline_at_a_time_of_day() {
             "deadline 2026-02-23T14:00:00+07:00"
         ]
     );
+    // `hanbao plan` shows the deadline at its time, not at 24:00.
+    let table = render(&events, &cfg, false);
+    assert!(table.contains("23/02/2026  14:00  Hạn chót"), "{table}");
+    assert!(!table.contains("24:00"), "{table}");
     // At 07:00, before the sending hours (7:30): no reminder on the day.
     ob.due_time = Some(Time::constant(7, 0, 0, 0));
     let cfg = config(vec![unit("a")], vec![ob]);
