@@ -127,12 +127,19 @@ fn status_line(ctx: &Ctx<'_>, schedule: &status::Schedule, tracking: &Tracking) 
     let now = status::Moment::local(ctx.now, &ctx.cfg.daemon.time_zone);
     let s = status::classify(now, schedule, tracking, &ctx.cal);
     let mut out = format!("Trạng thái: {} (hạn {}", s.state.label_vi(), dmy(s.due));
-    if let Some(d) = s.days_late {
-        let _ = write!(
-            out,
-            ", trễ {d} ngày, {} ngày làm việc",
-            s.working_days_late.unwrap_or(0)
-        );
+    match s.days_late {
+        // A deadline with a time of day passed earlier today.
+        Some(0) if s.state == status::StateName::Overdue => {
+            out.push_str(", đã quá giờ hạn hôm nay");
+        }
+        Some(d) => {
+            let _ = write!(
+                out,
+                ", trễ {d} ngày, {} ngày làm việc",
+                s.working_days_late.unwrap_or(0)
+            );
+        }
+        None => {}
     }
     out.push_str(").");
     out

@@ -218,6 +218,8 @@ fn cell(s: &Status) -> String {
         StateName::NotOpen => "chưa đến kỳ".into(),
         StateName::Open => "đang trong kỳ".into(),
         StateName::DueSoon => "sắp đến hạn".into(),
+        // A deadline with a time of day passed earlier today.
+        StateName::Overdue if s.days_late == Some(0) => "QUÁ GIỜ HẠN hôm nay".into(),
         StateName::Overdue => format!(
             "QUÁ HẠN {} ngày ({} LV)",
             s.days_late.unwrap_or(0),
@@ -530,12 +532,9 @@ pub fn summary(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> Strin
             .overdue
             .iter()
             .take(MAX_NAMED)
-            .map(|r| {
-                format!(
-                    "{} ({} ngày)",
-                    terminal(&r.unit.name),
-                    r.status.days_late.unwrap_or(0)
-                )
+            .map(|r| match r.status.days_late.unwrap_or(0) {
+                0 => format!("{} (quá giờ hạn hôm nay)", terminal(&r.unit.name)),
+                d => format!("{} ({d} ngày)", terminal(&r.unit.name)),
             })
             .collect();
         if t.overdue.len() > MAX_NAMED {
@@ -556,6 +555,20 @@ pub fn summary(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overdue_cells_say_days_or_that_the_hour_passed_today() {
+        let st = |days: i32, working: i32| Status {
+            state: StateName::Overdue,
+            due: jiff::civil::date(2026, 6, 22),
+            submitted_on: None,
+            days_late: Some(days),
+            working_days_late: Some(working),
+            extended: false,
+        };
+        assert_eq!(cell(&st(0, 0)), "QUÁ GIỜ HẠN hôm nay");
+        assert_eq!(cell(&st(2, 1)), "QUÁ HẠN 2 ngày (1 LV)");
+    }
 
     #[test]
     fn wrapping_keeps_every_line_within_the_width() {

@@ -81,6 +81,7 @@ pub fn key_href(unit: &str, obligation: &str, period: &str) -> String {
 pub fn cell_text(r: &Row<'_>) -> String {
     let s = &r.status;
     match s.state {
+        StateName::Overdue if s.days_late == Some(0) => "Quá giờ hạn hôm nay".into(),
         StateName::Overdue => format!(
             "Quá hạn {} ngày ({} ngày LV)",
             s.days_late.unwrap_or(0),
