@@ -534,6 +534,15 @@ fn parse_due_day(f: &str) -> Result<DueSpec, String> {
     if let Some(r) = parse_weekday(f) {
         return r;
     }
+    if let Some(day) = f
+        .strip_prefix("ngay thu ")
+        .or_else(|| f.strip_prefix("thu "))
+    {
+        return Err(format!(
+            "không có \"thứ {}\" trong tuần: thứ Hai … thứ Bảy (thứ 2 … thứ 7) hoặc Chủ nhật",
+            cut(day)
+        ));
+    }
     let f = f.strip_prefix("ngay ").unwrap_or(f);
     let slashes = f.chars().filter(|&c| c == '/' || c == '.').count();
     if slashes == 1 {

@@ -1895,6 +1895,7 @@ fn due_rules_as_regulations_word_them() {
         ("25 giờ ngày 20", "không phải giờ hợp lệ"),
         ("chậm nhất trước ngày 20", "chỉ ghi một"),
         ("thứ Năm tuần trước", "tuần sau"),
+        ("trước 16 giờ thứ Tám", "không có \"thứ tam\" trong tuần"),
         ("ngày 5 quý sau", "tháng đầu quý sau"),
     ] {
         let e = parse_due(bad).unwrap_err();
