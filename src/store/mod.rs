@@ -40,9 +40,11 @@
 //! - Only this module imports sqlx.
 //! - Nothing in `events` is updated or deleted: every write appends an
 //!   event; the state of an (obligation, period, unit) is its latest event
-//!   per subject. Only two tables have rows that change: `outbox`
-//!   (notifications to send; its unique key makes enqueuing idempotent) and
-//!   `tokens` (an API token's `revoked_at` is set once).
+//!   per subject. Only three tables have rows that change: `outbox`
+//!   (notifications to send; its unique key makes enqueuing idempotent;
+//!   retention deletes finished rows, `Outbox::purge_finished`),
+//!   `outbox_purged` (the counts of what retention deleted, only ever
+//!   increased) and `tokens` (an API token's `revoked_at` is set once).
 //! - The store never reads the clock: every write takes `now`.
 //! - Every write runs in a transaction that takes the write lock first
 //!   (`BEGIN IMMEDIATE` on SQLite, a table lock on PostgreSQL), reads what is
@@ -116,6 +118,15 @@ macro_rules! migrations {
                     "/0006_token_roles.sql"
                 )),
             ),
+            (
+                7,
+                "outbox purged",
+                include_str!(concat!(
+                    "../../migrations/",
+                    $backend,
+                    "/0007_outbox_purged.sql"
+                )),
+            ),
         ])
     };
 }
@@ -145,7 +156,7 @@ pub use model::{
 };
 pub use outbox::{
     EnqueueReport, NewOutboxRow, Outbox, OutboxCount, OutboxKey, OutboxKind, OutboxRow,
-    OutboxStatus, OutboxSummary, Outcome,
+    OutboxStatus, OutboxSummary, Outcome, PURGE_BATCH,
 };
 pub use records::Records;
 pub use tokens::{NewToken, Token, TokenRole, Tokens};

@@ -15,6 +15,7 @@ mod mail;
 mod outbox;
 mod planner;
 mod readme;
+mod retention;
 mod scale;
 mod simulate;
 mod store;
