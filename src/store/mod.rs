@@ -131,6 +131,18 @@ macro_rules! migrations {
     };
 }
 
+/// `schema_version!()`: the version of the last migration above, as a
+/// literal, so that `hanbao --version` can name it in a constant
+/// (`crate::VERSION`). A test checks it against the migrators.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! schema_version {
+    () => {
+        7
+    };
+}
+
+pub mod backup;
 mod decide;
 mod error;
 mod leader;
@@ -139,6 +151,7 @@ mod outbox;
 mod postgres;
 mod records;
 mod row;
+mod schema;
 mod sql;
 mod sqlite;
 mod tokens;
@@ -159,6 +172,9 @@ pub use outbox::{
     OutboxStatus, OutboxSummary, Outcome, PURGE_BATCH,
 };
 pub use records::Records;
+pub use schema::{
+    Counts, Integrity, MigrationProblem, SCHEMA_VERSION, Schema, Verification, inspect,
+};
 pub use tokens::{NewToken, Token, TokenRole, Tokens};
 
 /// The database, SQLite or PostgreSQL, picked once from the URL by [`open`].
