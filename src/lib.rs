@@ -29,6 +29,7 @@ pub mod period;
 pub mod planner;
 pub mod primitives;
 pub mod progress;
+pub mod register;
 pub mod status;
 pub mod store;
 pub mod tracking;

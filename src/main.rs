@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 use hanbao::commands::{self, Context, GlobalArgs};
 use hanbao::commands::{
     backup, calendar, check, export, import, plan, record, restore, run, send_test, simulate,
-    status, token, verify_db,
+    status, token, units, verify_db,
 };
 
 #[derive(Parser, Debug)]
@@ -71,6 +71,9 @@ enum Command {
     Restore(restore::Args),
     /// Check a database or a backup: integrity, schema version, row counts
     VerifyDb(verify_db::Args),
+    /// Units: import a unit list from a spreadsheet
+    #[command(subcommand)]
+    Units(units::Command),
 }
 
 fn main() -> ExitCode {
@@ -99,5 +102,6 @@ fn dispatch(ctx: &Context, command: Command) -> Result<ExitCode> {
         Command::Backup(args) => backup::run(ctx, args),
         Command::Restore(args) => restore::run(ctx, args),
         Command::VerifyDb(args) => verify_db::run(ctx, args),
+        Command::Units(cmd) => units::run(ctx, cmd),
     }
 }

@@ -32,6 +32,7 @@ pub mod send_test;
 pub mod simulate;
 pub mod status;
 pub mod token;
+pub mod units;
 pub mod verify_db;
 
 /// The flags every command takes: where things are, and `--verbose`.

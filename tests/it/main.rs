@@ -22,3 +22,4 @@ mod simulate;
 mod store;
 mod support;
 mod tracking;
+mod units;
