@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 
 use hanbao::commands::{self, Context, GlobalArgs};
 use hanbao::commands::{
-    backup, calendar, check, export, import, plan, record, restore, run, send_test, simulate,
+    backup, calendar, check, export, import, init, plan, record, restore, run, send_test, simulate,
     status, token, units, verify_db,
 };
 
@@ -74,6 +74,8 @@ enum Command {
     /// Units: import a unit list from a spreadsheet
     #[command(subcommand)]
     Units(units::Command),
+    /// Write a starter configuration (Vietnamese comments) into a directory
+    Init(init::Args),
 }
 
 fn main() -> ExitCode {
@@ -103,5 +105,6 @@ fn dispatch(ctx: &Context, command: Command) -> Result<ExitCode> {
         Command::Restore(args) => restore::run(ctx, args),
         Command::VerifyDb(args) => verify_db::run(ctx, args),
         Command::Units(cmd) => units::run(ctx, cmd),
+        Command::Init(args) => init::run(args),
     }
 }

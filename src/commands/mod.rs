@@ -24,6 +24,7 @@ pub mod calendar;
 pub mod check;
 pub mod export;
 pub mod import;
+pub mod init;
 pub mod plan;
 pub mod record;
 pub mod restore;

@@ -150,3 +150,80 @@ fn a_good_register_becomes_a_units_file_that_passes_check() {
     let (stdout, stderr) = texts(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
 }
+
+/// `hanbao init DIR`: a starter configuration that `check` refuses while
+/// its placeholders are there, and passes once they are filled (every
+/// placeholder replaced programmatically); a second `init` refuses to
+/// overwrite.
+#[test]
+fn init_writes_a_configuration_that_passes_check_once_filled() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("etc-hanbao");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_hanbao"))
+            .args(args)
+            .env_remove("HANBAO_CONFIG")
+            .env_remove("HANBAO_STATE_DIR")
+            .env_remove("HANBAO_DATABASE")
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = run(&["init", conf.to_str().unwrap()]);
+    let (stdout, stderr) = texts(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("<<TINH>>, <<SO>>, <<MIEN>>, <<XA_1>>, <<XA_2>>"),
+        "{stdout}"
+    );
+    let main = conf.join("hanbao.toml");
+    let state = dir.path().join("state");
+    let check = || {
+        run(&[
+            "--config",
+            main.to_str().unwrap(),
+            "--state-dir",
+            state.to_str().unwrap(),
+            "check",
+        ])
+    };
+    let out = check();
+    assert_eq!(out.status.code(), Some(78), "placeholders fail check");
+    assert!(texts(&out).0.contains("<<MIEN>>"), "{}", texts(&out).0);
+
+    let values = [
+        ("<<TINH>>", "Quảng Ngãi"),
+        ("<<SO>>", "Sở Y tế"),
+        ("<<MIEN>>", "quangngai.gov.vn"),
+        ("<<XA_1>>", "xã Tịnh Khê"),
+        ("<<XA_2>>", "phường Cẩm Thành"),
+    ];
+    for name in ["hanbao.toml", "don-vi.toml", "bao-cao.toml"] {
+        let path = conf.join(name);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        for (k, v) in values {
+            text = text.replace(k, v);
+        }
+        assert!(!text.contains("<<"), "{name}: a placeholder left:\n{text}");
+        std::fs::write(&path, text).unwrap();
+    }
+    let out = check();
+    let (stdout, stderr) = texts(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("0 cảnh báo") && !stdout.contains("Cảnh báo ("),
+        "no warnings:\n{stdout}"
+    );
+    let units = std::fs::read_to_string(conf.join("don-vi.toml")).unwrap();
+    assert!(
+        units
+            .lines()
+            .filter(|l| l.starts_with("name ="))
+            .all(|l| !l.contains("huyện")),
+        "no district units since 1/7/2025"
+    );
+
+    let out = run(&["init", conf.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(texts(&out).1.contains("--force"));
+}
