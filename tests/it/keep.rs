@@ -295,6 +295,15 @@ fn ok(args: &[&str]) -> String {
     stdout
 }
 
+/// Like [`ok`], and nothing on stderr (no progress drawn off a terminal).
+fn ok_quietly(args: &[&str]) -> String {
+    let out = hanbao(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "hanbao {args:?}:\n{stderr}");
+    assert!(stderr.is_empty(), "hanbao {args:?}: {stderr}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn refused(args: &[&str]) -> String {
     let out = hanbao(args);
     assert!(!out.status.success(), "hanbao {args:?} succeeded");
@@ -402,7 +411,7 @@ async fn backup_during_a_dispatch_run_restores_to_the_same_status_and_history() 
         sink.wait_for_messages(5, Duration::from_secs(30)).await;
         let at_start = sink.message_count();
         let out = tokio::task::spawn_blocking(move || {
-            ok(&[
+            ok_quietly(&[
                 "--config",
                 &config_arg,
                 "--database",

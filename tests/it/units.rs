@@ -223,6 +223,32 @@ fn init_writes_a_configuration_that_passes_check_once_filled() {
         "no district units since 1/7/2025"
     );
 
+    // A year of it through the real pipeline: messages, and no progress
+    // drawn on stderr (not a terminal), only the log lines.
+    let sim = dir.path().join("sim");
+    let out = run(&[
+        "--config",
+        main.to_str().unwrap(),
+        "--state-dir",
+        state.to_str().unwrap(),
+        "simulate",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-12-31",
+        "--index-only",
+        "--out",
+        sim.to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = texts(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        !stderr.contains("Mô phỏng (ngày)") && !stderr.contains('\r'),
+        "{stderr}"
+    );
+    let index = std::fs::read_to_string(sim.join("index.tsv")).unwrap();
+    assert!(index.lines().count() > 10, "{index}");
+
     let out = run(&["init", conf.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(texts(&out).1.contains("--force"));
