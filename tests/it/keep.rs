@@ -640,3 +640,66 @@ async fn restore_refuses_to_overwrite_a_live_database() {
         .unwrap();
     assert_eq!(v.counts.submissions, 2, "the replaced database, whole");
 }
+
+/// PostgreSQL, README's way: `pg_dump --format=custom`, `pg_restore
+/// --no-owner` into an empty database, `hanbao verify-db` on it; the copy
+/// has the same history. `hanbao backup` on PostgreSQL says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_backups_are_pg_dump_and_verify_db() {
+    let bin = crate::support::pg::find_bin_dir().expect("PostgreSQL binaries");
+    let original = crate::support::pg::fresh_database();
+    let s = store::open(&original).await.unwrap();
+    for unit in ["xa-1", "xa-2"] {
+        let sub = NewSubmission {
+            key: Key::new("bc-thu", "bc-thu", unit),
+            received_on: date(2026, 6, 20),
+            received_at: None,
+            reference: Some("1/BC-UBND".into()),
+            note: Some("bản điện tử".into()),
+            actor: "văn thư".into(),
+            source: Source::Cli,
+            correction: false,
+        };
+        s.record_submission(sub, Timestamp::from_second(1_781_000_000).unwrap())
+            .await
+            .unwrap();
+    }
+    s.close().await;
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("hanbao.dump");
+    let status = Command::new(bin.join("pg_dump"))
+        .args([
+            "--format=custom",
+            "--file",
+            dump.to_str().unwrap(),
+            &original,
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let copy = crate::support::pg::fresh_database();
+    let status = Command::new(bin.join("pg_restore"))
+        .args(["--no-owner", "--dbname", &copy, dump.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let config = write_config(dir.path(), 25);
+    let config = config.to_str().unwrap();
+    let out = ok(&["--config", config, "--database", &copy, "verify-db"]);
+    assert!(out.contains("Lịch sử: 2 sự kiện (2 lần nộp"), "{out}");
+    assert!(out.contains("Kết quả: tốt"), "{out}");
+    assert_eq!(
+        ok(&["--config", config, "--database", &original, "history"]),
+        ok(&["--config", config, "--database", &copy, "history"])
+    );
+    let err = refused(&[
+        "--config",
+        config,
+        "--database",
+        &original,
+        "backup",
+        dir.path().join("x.db").to_str().unwrap(),
+    ]);
+    assert!(err.contains("pg_dump --format=custom"), "{err}");
+}
