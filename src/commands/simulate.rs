@@ -129,7 +129,15 @@ pub async fn simulate(mut cfg: Config, opts: Options) -> Result<String> {
     let tz = cfg.daemon.time_zone.clone();
     let mut by_kind: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut write_error: Option<std::io::Error> = None;
+    // On a terminal, how far the virtual clock has come, in days.
+    let days = opts.from.until(opts.to).map(|s| s.get_days()).unwrap_or(0);
+    let bar =
+        crate::progress::Progress::items(u64::try_from(days).unwrap_or(0) + 1, "Mô phỏng (ngày)");
     let mut each = |m: SentMessage| {
+        let day = m.sent_at.to_zoned_datetime(tz.clone()).date();
+        if let Ok(span) = opts.from.until(day) {
+            bar.set(u64::try_from(span.get_days()).unwrap_or(0));
+        }
         *by_kind.entry(m.kind).or_default() += 1;
         if write_error.is_none()
             && let Err(e) = index.write_all(index_line(&m, &tz).as_bytes())
@@ -167,6 +175,7 @@ pub async fn simulate(mut cfg: Config, opts: Options) -> Result<String> {
         anyhow::Ok(count)
     }
     .await;
+    bar.finish();
     let _ = std::fs::remove_dir_all(&db_dir);
     let count = result?;
     if let Some(e) = write_error {

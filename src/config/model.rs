@@ -20,6 +20,15 @@ use jiff::tz::TimeZone;
 pub const FIRST_YEAR: i16 = 1900;
 pub const LAST_YEAR: i16 = 2100;
 
+/// `daemon.outbox_retention_days` by default: two years.
+pub const DEFAULT_OUTBOX_RETENTION_DAYS: u32 = 730;
+/// The shortest `daemon.outbox_retention_days`: longer than the planner's
+/// look-back (`outbox::LOOKBACK_DAYS`, 92 days) with a margin, so that a
+/// deleted row is never planned again (checked at compile time there).
+pub const MIN_OUTBOX_RETENTION_DAYS: u32 = 100;
+/// The longest `daemon.outbox_retention_days` (a hundred years: "keep").
+pub const MAX_OUTBOX_RETENTION_DAYS: u32 = 36_500;
+
 /// The whole validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -67,6 +76,10 @@ pub struct Daemon {
     pub digest: String,
     /// Limits of the HTTP server (`http_max_connections`, `http_*_timeout_secs`).
     pub http: HttpSettings,
+    /// Days a finished outbox row (sent, skipped, cancelled) is kept; the
+    /// daily housekeeping deletes older ones. The history of submissions
+    /// is never deleted.
+    pub outbox_retention_days: u32,
 }
 
 /// How the HTTP server protects itself from slow or idle clients.

@@ -69,6 +69,9 @@ pub struct RawDaemon {
     /// Reverse proxies (IP addresses or CIDR ranges) whose
     /// `X-Forwarded-For` names the client. Default: none.
     pub trusted_proxies: Option<Vec<Spanned<String>>>,
+    /// Days a finished outbox row (sent, skipped, cancelled) is kept before
+    /// housekeeping deletes it (100–36500, default 730).
+    pub outbox_retention_days: Option<Spanned<i64>>,
 }
 
 /// `[mail]`: how notices leave the server.

@@ -228,6 +228,22 @@ async fn log_waiting(store: &Store, e: &Engine, now: Timestamp) {
     );
 }
 
+/// The daily housekeeping's retention (leader only): deletes the finished
+/// outbox rows older than `daemon.outbox_retention_days` and says how many.
+async fn housekeep(store: &Store, cfg: &Config, now: Timestamp) {
+    match crate::outbox::retention::purge(store, cfg, now).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            deleted = n,
+            days = cfg.daemon.outbox_retention_days,
+            "dọn hàng đợi thư: đã xóa {n} thư đã xong (đã gửi, bỏ qua hoặc huỷ) cũ hơn {} ngày \
+             (daemon.outbox_retention_days); lịch sử nộp báo cáo được giữ nguyên",
+            cfg.daemon.outbox_retention_days
+        ),
+        Err(e) => tracing::error!(error = %e, "dọn hàng đợi thư thất bại; thử lại lần sau"),
+    }
+}
+
 /// Loads and validates the configuration again; `Err` carries the report.
 pub type ReloadFn = Arc<dyn Fn() -> Result<Config, String> + Send + Sync>;
 
@@ -374,14 +390,16 @@ pub async fn serve(
         })
     };
     let housekeeping: JobFn = {
-        let (store, leadership) = (store.clone(), leadership.clone());
+        let (engine, store, leadership) = (engine.clone(), store.clone(), leadership.clone());
         Arc::new(move || {
-            let (store, leadership) = (store.clone(), leadership.clone());
+            let (engine, store, leadership) = (engine.clone(), store.clone(), leadership.clone());
             Box::pin(async move {
                 use crate::store::OutboxStatus;
                 if !leadership.is_leader() {
                     return;
                 }
+                let cfg = engine.lock().await.cfg.clone();
+                housekeep(&store, &cfg, Timestamp::now()).await;
                 match store.outbox(Some(OutboxStatus::Failed)).await {
                     Ok(failed) if !failed.is_empty() => tracing::warn!(
                         failed = failed.len(),

@@ -3,7 +3,8 @@
 //! Data flows one way: planner events -> [`enqueue`] (rows in the store's
 //! outbox table, idempotent by key) -> [`dispatch`] (claims with a lease,
 //! re-checks, renders, sends, records). [`timing`] holds the pure sending
-//! hours and backoff arithmetic. [`Tick`] runs one enqueue + dispatch round,
+//! hours and backoff arithmetic, [`retention`] which finished rows the
+//! daily housekeeping deletes. [`Tick`] runs one enqueue + dispatch round,
 //! as the daemon's minute tick and `simulate`'s virtual clock both do.
 //!
 //! Must not: read the clock (every entry point takes `now` or a clock), or
@@ -12,6 +13,7 @@
 pub mod digest;
 pub mod dispatch;
 pub mod enqueue;
+pub mod retention;
 pub mod simulate;
 pub mod timing;
 

@@ -100,6 +100,24 @@ pub trait Outbox {
         now: Timestamp,
     ) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
 
+    /// Retention: deletes the outbox rows that finished (`sent`, `skipped`
+    /// or `cancelled`) and last changed (`updated_at`) before `before`,
+    /// adding them to the counts of [`Outbox::outbox_summary`] (table
+    /// `outbox_purged`) in the same transaction, so that counters never go
+    /// down. `pending`, `sending` and `failed` rows are never deleted.
+    /// Works in transactions of at most [`PURGE_BATCH`] rows, so writers
+    /// (the dispatcher) wait for one batch at most. Returns how many rows
+    /// were deleted.
+    ///
+    /// Safe for the planner only when `before` is older than its look-back
+    /// (see `daemon.outbox_retention_days`): a row's notification was due
+    /// no later than its `updated_at`, so a deleted row is never planned
+    /// again.
+    fn purge_finished(
+        &self,
+        before: Timestamp,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
     /// Puts a `failed` outbox row back to `pending`, due at `now`, lease
     /// cleared (an administrator's retry from the dashboard). The last error
     /// and the attempt count are kept. Returns false (and writes nothing)
@@ -481,15 +499,57 @@ const NEXT_DUE: Sql = sql!(
      ) AS due"
 );
 
-/// Rows per (status, kind) (`CAST` rather than PostgreSQL's `::`, whose
-/// `SUM` of a `BIGINT` is a `NUMERIC`). The whole table is counted, but no
-/// row is sent to the process.
+/// Rows per (status, kind), those retention deleted (`outbox_purged`)
+/// included (`CAST` rather than PostgreSQL's `::`, whose `SUM` of a
+/// `BIGINT` is a `NUMERIC`). The whole table is counted, but no row is sent
+/// to the process.
 const COUNTS: Sql = sql!(
-    "SELECT status, kind, COUNT(*) AS n, \
-     CAST(COALESCE(SUM(attempts), 0) AS BIGINT) AS attempts, \
-     CAST(COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS attempted \
-     FROM outbox GROUP BY status, kind ORDER BY status, kind"
+    "SELECT status, kind, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(attempts) AS BIGINT) AS attempts, \
+     CAST(SUM(attempted) AS BIGINT) AS attempted FROM (\
+     SELECT status, kind, COUNT(*) AS n, \
+     COALESCE(SUM(attempts), 0) AS attempts, \
+     COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0) AS attempted \
+     FROM outbox GROUP BY status, kind \
+     UNION ALL SELECT status, kind, rows, attempts, attempted FROM outbox_purged) c \
+     GROUP BY status, kind ORDER BY status, kind"
 );
+
+/// Rows deleted per transaction by [`Outbox::purge_finished`].
+pub const PURGE_BATCH: i64 = 5_000;
+
+/// The finished rows older than `$1` (a macro, for `concat!`).
+macro_rules! purgeable {
+    () => {
+        "status IN ('sent', 'skipped', 'cancelled') AND updated_at < $1"
+    };
+}
+
+/// The highest id of the next batch of purgeable rows (`$2` rows at most).
+const PURGE_BOUND: Sql = sql!(concat!(
+    "SELECT max(id) FROM (SELECT id FROM outbox WHERE ",
+    purgeable!(),
+    " ORDER BY id LIMIT $2) b"
+));
+
+/// Adds the batch's rows (up to id `$2`) to `outbox_purged`.
+const PURGE_TALLY: Sql = sql!(concat!(
+    "INSERT INTO outbox_purged (status, kind, rows, attempts, attempted) \
+     SELECT status, kind, COUNT(*), CAST(COALESCE(SUM(attempts), 0) AS BIGINT), \
+     CAST(COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+     FROM outbox WHERE ",
+    purgeable!(),
+    " AND id <= $2 GROUP BY status, kind \
+     ON CONFLICT (status, kind) DO UPDATE SET rows = outbox_purged.rows + excluded.rows, \
+     attempts = outbox_purged.attempts + excluded.attempts, \
+     attempted = outbox_purged.attempted + excluded.attempted"
+));
+
+/// Deletes the batch's rows (up to id `$2`).
+const PURGE_DELETE: Sql = sql!(concat!(
+    "DELETE FROM outbox WHERE ",
+    purgeable!(),
+    " AND id <= $2"
+));
 
 /// The earliest `next_attempt_at` of a queued row: one `MIN` per status,
 /// each a seek in the `outbox_due (status, next_attempt_at)` index.
@@ -700,6 +760,38 @@ impl Outbox for Store {
                 .map_err(|_| StoreError::Corrupt(format!("outbox instant {t}")))
         })
         .transpose()
+    }
+
+    async fn purge_finished(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let mut deleted = 0;
+        loop {
+            let n = on_backend!(self, db => {
+                let mut tx = db.begin_write().await?;
+                let bound: Option<i64> = sqlx::query_scalar(db.sql(&PURGE_BOUND))
+                    .bind(before.as_second())
+                    .bind(PURGE_BATCH)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let Some(bound) = bound else {
+                    break;
+                };
+                sqlx::query(db.sql(&PURGE_TALLY))
+                    .bind(before.as_second())
+                    .bind(bound)
+                    .execute(&mut *tx)
+                    .await?;
+                let n = sqlx::query(db.sql(&PURGE_DELETE))
+                    .bind(before.as_second())
+                    .bind(bound)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                n
+            });
+            deleted += n;
+        }
+        Ok(deleted)
     }
 
     async fn retry_outbox(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {

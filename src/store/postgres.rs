@@ -18,10 +18,11 @@
 //!
 //! Must not: read the clock, or write anything but appends to `events`.
 
+use std::str::FromStr as _;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use sqlx::postgres::{PgArguments, PgPool, PgPoolOptions, PgQueryResult};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult};
 use sqlx::query::Query;
 use sqlx::{Postgres, Transaction};
 
@@ -124,10 +125,34 @@ impl Db {
             .connect(url)
             .await
             .map_err(|e| StoreError::Open(e.to_string()))?;
+        // A database a newer hanbao migrated is refused before the
+        // migrator takes its lock or creates its table.
+        let probe = super::Store {
+            backend: super::Backend::Postgres(Db { pool: pool.clone() }),
+        };
+        if let Err(e) = super::schema::refuse_newer(&probe).await {
+            pool.close().await;
+            return Err(e);
+        }
         migrations!("postgres")
             .run(&pool)
             .await
             .map_err(StoreError::Migrate)?;
+        Ok(Db { pool })
+    }
+
+    /// Connects to `url` for reading only (every transaction read-only),
+    /// without migrating.
+    pub(super) async fn open_read_only(url: &str) -> Result<Db, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Open(e.to_string()))?
+            .options([("default_transaction_read_only", "on")]);
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Open(e.to_string()))?;
         Ok(Db { pool })
     }
 

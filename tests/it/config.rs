@@ -2194,6 +2194,27 @@ fn reporter_without_mailbox_is_an_error_unless_marked() {
     );
 }
 
+/// `daemon.outbox_retention_days`: two years by default, at least the
+/// planner's look-back with a margin (100 days), at most a hundred years.
+#[test]
+fn outbox_retention_is_checked() {
+    let c = load_str("t.toml", BASE).unwrap().config;
+    assert_eq!(c.daemon.outbox_retention_days, 730);
+    for good in [100, 365, 36_500] {
+        let text = format!("[daemon]\noutbox_retention_days = {good}\n{BASE}");
+        let c = load_str("t.toml", &text).unwrap().config;
+        assert_eq!(c.daemon.outbox_retention_days, good);
+    }
+    for bad in ["99", "0", "-1", "36501", "4294967297"] {
+        let d = err(
+            &format!("[daemon]\noutbox_retention_days = ‸{bad}\n"),
+            "daemon.outbox_retention_days",
+            "phải từ 100 đến 36500",
+        );
+        assert!(d.to_string().contains("lịch sử nộp báo cáo"), "{d}");
+    }
+}
+
 /// `[daemon]`'s HTTP server limits: defaults, accepted values, and each
 /// key out of range reported at its value.
 #[test]

@@ -106,6 +106,7 @@ fn config(units: Vec<Unit>, obligations: Vec<Obligation>) -> Config {
             public_url: None,
             digest: "0 8 * * Mon".into(),
             http: Default::default(),
+            outbox_retention_days: 730,
         },
         mail: Mail {
             transport: Transport::File {
