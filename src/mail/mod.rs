@@ -18,8 +18,8 @@ pub mod render;
 pub mod transport;
 
 pub use notice::{
-    Addressee, Deadline, Digest, Escalation, FailedSend, Language, Notice, NoticeKind,
-    ObligationRef, OpenPeriod, OverdueItem, PeriodRef, UnitRef,
+    Addressee, Deadline, Digest, Escalation, FailedSend, Language, LateUnit, Notice, NoticeKind,
+    ObligationRef, OverdueItem, PastNotice, PeriodRef, Standing, UnitRef,
 };
 pub use render::{
     ComposeError, Composer, Outgoing, RenderedParts, TemplateError, TemplateErrors, Templates,

@@ -90,33 +90,98 @@ pub struct Escalation {
     pub items: Vec<OverdueItem>,
 }
 
-/// A period still open, for the digest.
+/// One unit that has not sent a report-period, for the digest and the
+/// grouped escalations.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenPeriod {
+pub struct LateUnit {
+    pub unit: UnitRef,
+    /// The due day in force for this unit (an extension's, if overtaken).
+    pub due: Date,
+    pub days_late: u32,
+    pub working_days_late: u32,
+    /// What was already sent about it, oldest first (empty when unknown).
+    pub notices: Vec<PastNotice>,
+}
+
+/// A message already sent about one (obligation, period, unit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PastNotice {
+    /// `reminder`, `due_today`, `overdue` (to the unit) or `escalation`
+    /// (to someone else: see `to`).
+    pub kind: &'static str,
+    /// The local day it went out.
+    pub on: Date,
+    /// For an escalation: the name of whom it went to.
+    pub to: Option<String>,
+}
+
+/// One report-period and where it stands: the title once, received X of Y,
+/// and the units that are late.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
     pub obligation: ObligationRef,
     pub period: PeriodRef,
+    /// The period's due day (before any extension).
     pub due: Date,
-    /// Units that have submitted, out of `expected`.
-    pub submitted: u32,
+    /// Units that owe the report.
     pub expected: u32,
+    /// Units whose report arrived (on time or late).
+    pub submitted: u32,
+    /// Of those, arrived after their due day.
+    pub submitted_late: u32,
+    /// Units exempted for this period.
+    pub waived: u32,
+    /// Units overdue, in configuration order.
+    pub late: Vec<LateUnit>,
 }
 
 /// A message that failed permanently, for the digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailedSend {
     pub recipient: String,
-    pub subject: String,
+    /// `reminder`, `due_today`, `overdue` or `escalation`.
+    pub kind: String,
+    /// The unit the message was about (its name; the id if unknown).
+    pub unit_name: String,
+    pub obligation: ObligationRef,
+    pub period: PeriodRef,
+    /// The local day it failed.
+    pub on: Date,
     pub reason: String,
 }
 
-/// The coordinator's digest.
+/// The coordinator's digest: what `hanbao status` shows that day.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Digest {
     /// The local day the digest describes (shown in the subject).
     pub as_of: Date,
-    pub open_periods: Vec<OpenPeriod>,
-    pub late: Vec<OverdueItem>,
+    /// Whom it is addressed to, by name (the coordinator).
+    pub coordinator: Option<String>,
+    /// Every report-period with an overdue unit, with all its overdue units.
+    pub overdue: Vec<Standing>,
+    /// Report-periods due in the coming weeks (today included).
+    pub upcoming: Vec<Standing>,
     pub failed_sends: Vec<FailedSend>,
+    /// `daemon.public_url` + `/dashboard`, when set.
+    pub dashboard_url: Option<String>,
+}
+
+impl Digest {
+    /// Every overdue (obligation, period, unit id), as `hanbao status` lists them.
+    pub fn overdue_keys(&self) -> Vec<(String, String, String)> {
+        self.overdue
+            .iter()
+            .flat_map(|s| {
+                s.late.iter().map(|l| {
+                    (
+                        s.obligation.id.clone(),
+                        s.period.key.clone(),
+                        l.unit.id.clone(),
+                    )
+                })
+            })
+            .collect()
+    }
 }
 
 /// What kind of message, with the data only that kind has.

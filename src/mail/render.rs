@@ -24,8 +24,8 @@ use super::ics;
 use super::ids;
 use super::mime;
 use super::notice::{
-    Addressee, Deadline, Digest, Escalation, Language, Notice, NoticeKind, ObligationRef,
-    OverdueItem, PeriodRef,
+    Addressee, Deadline, Digest, Escalation, Language, LateUnit, Notice, NoticeKind, ObligationRef,
+    OverdueItem, PastNotice, PeriodRef, Standing,
 };
 use crate::config::model::Mail;
 
@@ -127,6 +127,40 @@ fn date_filter(value: String) -> Result<Value, minijinja::Error> {
         )
     })?;
     Ok(Value::from_safe_string(dd_mm_yyyy(d)))
+}
+
+/// `{{ due|weekday }}`: the day of the week of an ISO date, in Vietnamese
+/// ("thứ Năm", "Chủ nhật") or, with `weekday("en")`, in English.
+fn weekday_filter(value: String, lang: Option<String>) -> Result<Value, minijinja::Error> {
+    let d: Date = value.parse().map_err(|e| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("`weekday` filter: {value:?} is not a date (YYYY-MM-DD): {e}"),
+        )
+    })?;
+    let en = lang.as_deref() == Some("en");
+    Ok(Value::from(weekday_name(d, en)))
+}
+
+/// The day of the week, "thứ Hai" … "Chủ nhật" (or "Monday" … "Sunday").
+pub fn weekday_name(d: Date, en: bool) -> &'static str {
+    use jiff::civil::Weekday::*;
+    match (d.weekday(), en) {
+        (Monday, false) => "thứ Hai",
+        (Tuesday, false) => "thứ Ba",
+        (Wednesday, false) => "thứ Tư",
+        (Thursday, false) => "thứ Năm",
+        (Friday, false) => "thứ Sáu",
+        (Saturday, false) => "thứ Bảy",
+        (Sunday, false) => "Chủ nhật",
+        (Monday, true) => "Monday",
+        (Tuesday, true) => "Tuesday",
+        (Wednesday, true) => "Wednesday",
+        (Thursday, true) => "Thursday",
+        (Friday, true) => "Friday",
+        (Saturday, true) => "Saturday",
+        (Sunday, true) => "Sunday",
+    }
 }
 
 /// A date as dd/mm/yyyy, as Vietnamese readers expect.
@@ -242,6 +276,7 @@ impl Templates {
             }
         });
         env.add_filter("date", date_filter);
+        env.add_filter("weekday", weekday_filter);
         let mut origins = BTreeMap::new();
         for (name, (source, origin)) in sources {
             if let Err(e) = env.add_template_owned(name.clone(), source) {
@@ -373,31 +408,77 @@ fn escalation_pairs(e: &Escalation, pairs: &mut Vec<(&'static str, Value)>) {
     pairs.push(("items", Value::from_iter(e.items.iter().map(overdue_value))));
 }
 
+fn unit_value(u: &super::notice::UnitRef) -> Value {
+    Value::from_pairs([
+        ("id", Value::from(u.id.as_str())),
+        ("name", Value::from(u.name.as_str())),
+    ])
+}
+
+fn past_value(p: &PastNotice) -> Value {
+    Value::from_pairs([
+        ("kind", Value::from(p.kind)),
+        ("on", Value::from(p.on.to_string())),
+        ("to", opt(&p.to)),
+    ])
+}
+
+fn late_value(l: &LateUnit) -> Value {
+    Value::from_pairs([
+        ("unit", unit_value(&l.unit)),
+        ("due", Value::from(l.due.to_string())),
+        ("days_late", Value::from(l.days_late)),
+        ("working_days_late", Value::from(l.working_days_late)),
+        (
+            "notices",
+            Value::from_iter(l.notices.iter().map(past_value)),
+        ),
+    ])
+}
+
+fn standing_value(s: &Standing) -> Value {
+    Value::from_pairs([
+        ("obligation", obligation_value(&s.obligation)),
+        ("period", period_value(&s.period)),
+        ("due", Value::from(s.due.to_string())),
+        ("expected", Value::from(s.expected)),
+        ("submitted", Value::from(s.submitted)),
+        ("submitted_late", Value::from(s.submitted_late)),
+        ("waived", Value::from(s.waived)),
+        ("late", Value::from_iter(s.late.iter().map(late_value))),
+    ])
+}
+
 fn digest_pairs(d: &Digest, pairs: &mut Vec<(&'static str, Value)>) {
     pairs.push(("as_of", Value::from(d.as_of.to_string())));
+    pairs.push(("coordinator", opt(&d.coordinator)));
     pairs.push((
-        "open_periods",
-        Value::from_iter(d.open_periods.iter().map(|p| {
-            Value::from_pairs([
-                ("obligation", obligation_value(&p.obligation)),
-                ("period", period_value(&p.period)),
-                ("due", Value::from(p.due.to_string())),
-                ("submitted", Value::from(p.submitted)),
-                ("expected", Value::from(p.expected)),
-            ])
-        })),
+        "overdue",
+        Value::from_iter(d.overdue.iter().map(standing_value)),
     ));
-    pairs.push(("late", Value::from_iter(d.late.iter().map(overdue_value))));
+    pairs.push((
+        "overdue_units",
+        Value::from(d.overdue.iter().map(|s| s.late.len()).sum::<usize>()),
+    ));
+    pairs.push((
+        "upcoming",
+        Value::from_iter(d.upcoming.iter().map(standing_value)),
+    ));
     pairs.push((
         "failed_sends",
         Value::from_iter(d.failed_sends.iter().map(|f| {
             Value::from_pairs([
                 ("recipient", Value::from(f.recipient.as_str())),
-                ("subject", Value::from(f.subject.as_str())),
+                ("kind", Value::from(f.kind.as_str())),
+                ("unit_name", Value::from(f.unit_name.as_str())),
+                ("obligation", obligation_value(&f.obligation)),
+                ("period", period_value(&f.period)),
+                ("on", Value::from(f.on.to_string())),
                 ("reason", Value::from(f.reason.as_str())),
             ])
         })),
     ));
+    pairs.push(("dashboard_url", opt(&d.dashboard_url)));
 }
 
 /// The template context. Dates are ISO strings; templates format them with `|date`.
@@ -808,25 +889,58 @@ pub fn sample_notices(now: Timestamp) -> Vec<Notice> {
         }),
         NoticeKind::Digest(Digest {
             as_of: due,
-            open_periods: vec![super::notice::OpenPeriod {
+            coordinator: Some("Phòng Trẻ em - Bình đẳng giới".into()),
+            overdue: vec![Standing {
+                obligation: obligation.clone(),
+                period: period.clone(),
+                due,
+                expected: 5,
+                submitted: 3,
+                submitted_late: 1,
+                waived: 0,
+                late: vec![super::notice::LateUnit {
+                    unit: super::notice::UnitRef {
+                        id: "ubnd-xa-mau".into(),
+                        name: "UBND xã Mẫu".into(),
+                    },
+                    due,
+                    days_late: 2,
+                    working_days_late: 2,
+                    notices: vec![PastNotice {
+                        kind: "reminder",
+                        on: jiff::civil::date(2026, 6, 15),
+                        to: None,
+                    }],
+                }],
+            }],
+            upcoming: vec![Standing {
                 obligation,
                 period,
                 due,
-                submitted: 3,
                 expected: 5,
+                submitted: 3,
+                submitted_late: 0,
+                waived: 1,
+                late: vec![],
             }],
-            late: vec![item],
             failed_sends: vec![super::notice::FailedSend {
                 recipient: "vanthu@xa.example".into(),
-                subject: "[Quá hạn] ...".into(),
+                kind: "overdue".into(),
+                unit_name: "UBND xã Mẫu".into(),
+                obligation: item.obligation.clone(),
+                period: item.period.clone(),
+                on: due,
                 reason: "550 5.1.1 mailbox unavailable".into(),
             }],
+            dashboard_url: Some("https://baocao.example.gov.vn/hanbao/dashboard".into()),
         }),
         NoticeKind::Digest(Digest {
             as_of: due,
-            open_periods: vec![],
-            late: vec![],
+            coordinator: None,
+            overdue: vec![],
+            upcoming: vec![],
             failed_sends: vec![],
+            dashboard_url: None,
         }),
         NoticeKind::Test,
     ];

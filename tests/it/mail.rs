@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use hanbao::config::model::{Mail, SecretSource, Smtp, SmtpSecurity, Transport};
 use hanbao::mail::{
-    Addressee, Composer, Deadline, Digest, Escalation, FailedSend, Language, Mailer, MailerError,
-    Notice, NoticeKind, ObligationRef, OpenPeriod, OverdueItem, PeriodRef, SendError, Templates,
-    UnitRef, check_templates, send_test,
+    Addressee, Composer, Deadline, Digest, Escalation, FailedSend, Language, LateUnit, Mailer,
+    MailerError, Notice, NoticeKind, ObligationRef, OverdueItem, PeriodRef, SendError, Standing,
+    Templates, UnitRef, check_templates, send_test,
 };
 use jiff::Timestamp;
 use jiff::civil::date;
@@ -397,11 +397,13 @@ fn subjects_are_exact_for_every_kind() {
         (
             NoticeKind::Digest(Digest {
                 as_of: date(2026, 6, 26),
-                open_periods: vec![],
-                late: vec![],
+                coordinator: None,
+                overdue: vec![],
+                upcoming: vec![],
                 failed_sends: vec![],
+                dashboard_url: None,
             }),
-            "[Tổng hợp] Tình hình báo cáo ngày 26/06/2026".to_string(),
+            "[Tổng hợp] Tình hình báo cáo định kỳ đến ngày 26/06/2026".to_string(),
         ),
         (
             NoticeKind::Test,
@@ -511,34 +513,79 @@ fn escalation_and_digest_list_every_item() {
             .all(|p| !p.content_type().starts_with("text/calendar"))
     );
 
+    let late = |name: &str, days: u32, working: u32| LateUnit {
+        unit: UnitRef {
+            id: name.to_lowercase(),
+            name: name.into(),
+        },
+        due: date(2026, 6, 22),
+        days_late: days,
+        working_days_late: working,
+        notices: vec![],
+    };
     let (part, _) = wire(&notice(
         NoticeKind::Digest(Digest {
             as_of: date(2026, 6, 26),
-            open_periods: vec![OpenPeriod {
+            coordinator: Some("Bà Nguyễn Thị Hoa".into()),
+            overdue: vec![Standing {
                 obligation: obligation(),
                 period: period(),
                 due: date(2026, 6, 22),
-                submitted: 7,
                 expected: 13,
+                submitted: 7,
+                submitted_late: 2,
+                waived: 1,
+                late: vec![
+                    late("UBND xã Hành Đức", 4, 4),
+                    late("UBND xã Hành Thiện", 4, 4),
+                ],
             }],
-            late: vec![item("UBND xã Hành Đức", 4)],
+            upcoming: vec![Standing {
+                obligation: obligation(),
+                period: PeriodRef {
+                    key: "2026-Q2".into(),
+                    label: "quý II năm 2026".into(),
+                },
+                due: date(2026, 7, 2),
+                expected: 13,
+                submitted: 3,
+                submitted_late: 0,
+                waived: 0,
+                late: vec![],
+            }],
             failed_sends: vec![FailedSend {
                 recipient: "sai@dia-chi.example".into(),
-                subject: "[Quá hạn] ...".into(),
+                kind: "overdue".into(),
+                unit_name: "UBND xã Hành Đức".into(),
+                obligation: obligation(),
+                period: period(),
+                on: date(2026, 6, 23),
                 reason: "550 5.1.1 no such user".into(),
             }],
+            dashboard_url: Some("https://baocao.example/dashboard".into()),
         }),
         "digest",
     ));
     let text = part.leaf("text/plain").text();
-    assert!(text.contains("hạn nộp 22/06/2026: đã nhận 7/13"), "{text}");
-    assert!(text.contains("UBND xã Hành Đức: Báo cáo kết quả thực hiện Nghị quyết 121, kỳ 2026-H1, hạn 22/06/2026, quá hạn 4 ngày"), "{text}");
-    assert!(
-        text.contains("sai@dia-chi.example: \"[Quá hạn] ...\": 550 5.1.1 no such user"),
-        "{text}"
-    );
+    for want in [
+        "Kính gửi: Bà Nguyễn Thị Hoa",
+        "đến ngày thứ Sáu, 26/06/2026",
+        "1) Báo cáo kết quả thực hiện Nghị quyết 121, kỳ 6 tháng đầu năm 2026, hạn 22/06/2026",
+        "Đã nhận 7/13 (trong đó 2 trễ hạn), miễn 1; chưa gửi 2:",
+        "   - UBND xã Hành Đức: quá hạn 4 ngày (4 ngày làm việc)",
+        "Tổng cộng: 2 lượt đơn vị chưa gửi, thuộc 1 báo cáo.",
+        "kỳ quý II năm 2026: hạn thứ Năm, 02/07/2026; đã nhận 3/13",
+        "Ngày 23/06/2026, thư báo quá hạn gửi sai@dia-chi.example (UBND xã Hành Đức;",
+        ": 550 5.1.1 no such user",
+        "https://baocao.example/dashboard",
+    ] {
+        assert!(text.contains(want), "{want:?} in\n{text}");
+    }
     let html = part.leaf("text/html").text();
-    assert!(html.contains("<td>7/13</td>"), "{html}");
+    assert!(
+        html.contains("<li>UBND xã Hành Thiện: quá hạn 4 ngày"),
+        "{html}"
+    );
 }
 
 #[test]
@@ -562,9 +609,11 @@ fn headers_carry_list_id_message_id_date_and_reply_to() {
     let (digest, _) = wire(&notice(
         NoticeKind::Digest(Digest {
             as_of: date(2026, 6, 26),
-            open_periods: vec![],
-            late: vec![],
+            coordinator: None,
+            overdue: vec![],
+            upcoming: vec![],
             failed_sends: vec![],
+            dashboard_url: None,
         }),
         "d",
     ));

@@ -421,3 +421,130 @@ async fn retry_puts_a_failed_row_back_to_pending(b: &Backend) {
     assert_eq!(again.iter().map(|r| r.id).collect::<Vec<_>>(), [failed]);
     assert_eq!(again[0].attempts, 2);
 }
+
+/// The digest tells what `hanbao status` tells: for every day of 2026 on
+/// the sample directive, with submissions, waivers and extensions recorded
+/// at random (a fixed seed) as the year goes, the digest's overdue
+/// (obligation, period, unit) set is exactly the `overdue` rows of
+/// `status --json` that day (the same JSON the command prints, compared as
+/// data), and its totals add up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_digest_lists_what_status_lists_every_day_of_a_year() {
+    use hanbao::calendar::WorkCalendar;
+    use hanbao::store::{Key, NewExtension, NewSubmission, NewWaiver, Source, SqliteStore};
+    use hanbao::tracking::{self, Selection};
+    use std::collections::BTreeSet;
+
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/quang-ngai-4040.toml");
+    let cfg = hanbao::config::load(&path).unwrap().config;
+    let cal = WorkCalendar::new(&cfg.calendar);
+    let tz = cfg.daemon.time_zone.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(&format!("sqlite://{}/d.db", dir.path().display()))
+        .await
+        .unwrap();
+    // xorshift64*: reproducible without a dependency.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rand = move |n: u64| {
+        seed ^= seed >> 12;
+        seed ^= seed << 25;
+        seed ^= seed >> 27;
+        seed.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+    };
+    let (mut days, mut overdue_days, mut most) = (0, 0, 0);
+    let mut day = date(2026, 1, 1);
+    while day <= date(2026, 12, 31) {
+        let now = tz.to_timestamp(day.at(8, 0, 0, 0)).unwrap();
+        let rows = tracking::status(&s, &cfg, &cal, &Selection::default(), day)
+            .await
+            .unwrap();
+        let status: BTreeSet<(String, String, String)> = hanbao::commands::status::json(&rows)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|v| v["state"] == "overdue")
+            .map(|v| {
+                let f = |k: &str| v[k].as_str().unwrap().to_string();
+                (f("obligation"), f("period"), f("unit"))
+            })
+            .collect();
+        let digest = hanbao::outbox::digest::build(&s, &cfg, &cal, now)
+            .await
+            .unwrap();
+        let keys = digest.overdue_keys();
+        let listed: BTreeSet<_> = keys.iter().cloned().collect();
+        assert_eq!(keys.len(), listed.len(), "{day}: listed once each");
+        assert_eq!(listed, status, "{day}");
+        for st in &digest.overdue {
+            assert!(
+                st.submitted + st.waived + st.late.len() as u32 <= st.expected,
+                "{day}: {st:?}"
+            );
+            assert!(st.late.iter().all(|l| l.days_late > 0 && l.due < day));
+        }
+        days += 1;
+        overdue_days += usize::from(!status.is_empty());
+        most = most.max(status.len());
+        // Then the day's records: some open reports arrive, a few are
+        // waived or extended.
+        for r in rows.iter().filter(|r| {
+            r.status.submitted_on.is_none() && r.status.state != hanbao::status::StateName::Waived
+        }) {
+            let key = Key::new(&r.obligation.id, &*r.period, &r.unit.id);
+            match rand(100) {
+                0..4 => {
+                    s.record_submission(
+                        NewSubmission {
+                            key,
+                            received_on: day,
+                            received_at: None,
+                            reference: None,
+                            note: None,
+                            actor: "test".into(),
+                            source: Source::Cli,
+                            correction: false,
+                        },
+                        now,
+                    )
+                    .await
+                    .unwrap();
+                }
+                4 => {
+                    s.grant_waiver(
+                        NewWaiver {
+                            key,
+                            reason: "test".into(),
+                            actor: "test".into(),
+                            source: Source::Cli,
+                        },
+                        now,
+                    )
+                    .await
+                    .unwrap();
+                }
+                5 if r.status.extended => {}
+                5 => {
+                    s.grant_extension(
+                        NewExtension {
+                            key,
+                            until: day.checked_add(jiff::Span::new().days(10)).unwrap(),
+                            reason: "test".into(),
+                            actor: "test".into(),
+                            source: Source::Cli,
+                        },
+                        now,
+                    )
+                    .await
+                    .unwrap();
+                }
+                _ => {}
+            }
+        }
+        day = day.tomorrow().unwrap();
+    }
+    assert_eq!(days, 365);
+    // The year has overdue reports on many days, dozens at a time.
+    assert!(
+        overdue_days > 60 && most > 40,
+        "{overdue_days} days, at most {most}"
+    );
+}
