@@ -144,6 +144,7 @@ async fn simulated_season_sends_exactly_the_expected_messages() {
         date(2026, 6, 1),
         date(2026, 7, 15),
         vec![submission("so-noivu", date(2026, 6, 22))],
+        &[],
     )
     .await
     .unwrap();

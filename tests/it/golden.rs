@@ -1,13 +1,17 @@
 //! Golden test: the whole 2026 plan of the sample directive.
 //!
 //! `tests/golden/quang-ngai-4040-2026.jsonl` is the output of
-//! `hanbao --config config/quang-ngai-4040.toml plan --from 2026-01-01 --to 2026-12-31 --json`.
-//! Spot checks done by hand against a 2026 wall calendar: unit reminders
-//! for 2026-H1 on Thu 11/6 and Wed 17/6 (5 and 1 working days before the
-//! overridden due day Thu 18/6); first escalation Fri 19/6; the annual
-//! report due Sun 20/12 rolled to Mon 21/12; the repeat after Sat 26/12 –
-//! Fri 1/1 (New Year) on Tue 5/1/2027 falls outside the year. Regenerate with
-//! `HANBAO_UPDATE_GOLDEN=1 cargo test --test it golden` and review the diff.
+//! `hanbao --config config/quang-ngai-4040.toml plan --from 2026-01-01 --to 2026-12-31 --json`:
+//! every message that goes out (reminders, due-day notices, overdue notices
+//! to the units, escalations to the others, the Monday digests) and the
+//! deadlines. Spot checks done by hand against a 2026 wall calendar: unit
+//! reminders for 2026-H1 on Thu 11/6 and Wed 17/6 (5 and 1 working days
+//! before the overridden due day Thu 18/6); the due-day notice Thu 18/6
+//! 07:30; first overdue notice Fri 19/6; the annual report due Sun 20/12
+//! rolled to Mon 21/12; the repeat after Sat 26/12 – Fri 1/1 (New Year) on
+//! Tue 5/1/2027 falls outside the year; the first digest Monday 5/1 08:00.
+//! Regenerate with `HANBAO_UPDATE_GOLDEN=1 cargo test --test it golden` and
+//! review the diff.
 
 use std::path::Path;
 
@@ -28,7 +32,14 @@ fn sample_directive_plan_for_2026() {
         date(2026, 12, 31),
         &Filter::default(),
     );
-    let got = hanbao::planner::events::to_json_lines(&events);
+    let digests = hanbao::commands::simulate::digest_instants(
+        &loaded.config,
+        date(2026, 1, 1),
+        date(2026, 12, 31),
+    )
+    .unwrap();
+    let entries = hanbao::commands::plan::entries(&loaded.config, &cal, &events, &digests);
+    let got = hanbao::commands::plan::render(&entries, &loaded.config, true);
     let golden = root.join("tests/golden/quang-ngai-4040-2026.jsonl");
     if std::env::var_os("HANBAO_UPDATE_GOLDEN").is_some() {
         std::fs::write(&golden, &got).expect("write golden file");
@@ -69,6 +80,13 @@ fn sample_directive_plan_for_2026() {
         (
             "nq121-6thang",
             "so-yte",
+            "due_today",
+            0,
+            "\"at\":\"2026-06-18T07:30:00+07:00\"",
+        ),
+        (
+            "nq121-6thang",
+            "so-yte",
             "reminder",
             2,
             "\"at\":\"2026-06-17T07:30:00+07:00\"",
@@ -83,7 +101,7 @@ fn sample_directive_plan_for_2026() {
         (
             "nq121-6thang",
             "so-yte",
-            "escalation",
+            "overdue",
             1,
             "\"at\":\"2026-06-19T07:30:00+07:00\"",
         ),
@@ -92,7 +110,7 @@ fn sample_directive_plan_for_2026() {
             "so-yte",
             "escalation",
             2,
-            "\"at\":\"2026-06-23T07:30:00+07:00\"",
+            "\"at\":\"2026-06-23T07:30:00+07:00\",\"due\":\"2026-06-18\",\"recipients\":[\"vanthu@soldtbxh.quangngai.example\"]",
         ),
         (
             "nq121-6thang",
@@ -116,6 +134,27 @@ fn sample_directive_plan_for_2026() {
             "\"at\":\"2026-12-28T07:30:00+07:00\"",
         ),
     ];
+    // Stage 1 names only the unit: an overdue notice and no escalation.
+    assert!(
+        !want.contains(
+            "\"unit\":\"so-yte\",\"kind\":\"escalation\",\"stage\":1,\"at\":\"2026-06-19"
+        )
+    );
+    let first_digest = want
+        .lines()
+        .find(|l| l.contains("\"kind\":\"digest\""))
+        .unwrap();
+    assert!(
+        first_digest.contains("\"at\":\"2026-01-05T08:00:00+07:00\""),
+        "{first_digest}"
+    );
+    assert_eq!(
+        want.lines()
+            .filter(|l| l.contains("\"kind\":\"digest\""))
+            .count(),
+        52,
+        "the Mondays of 2026"
+    );
     for (ob, unit, kind, stage, fragment) in cases {
         let line = find(ob, unit, kind, stage);
         assert!(
