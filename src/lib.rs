@@ -9,6 +9,7 @@ pub mod config;
 pub mod daemon;
 pub mod environment;
 pub mod http;
+pub mod input;
 pub mod link;
 pub mod logging;
 pub mod mail;

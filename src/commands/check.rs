@@ -46,6 +46,11 @@ fn section(out: &mut String, title: &str, diags: &[Diagnostic]) {
 
 /// Readable report: errors, then warnings, then a summary line.
 pub fn render(result: &Result<Loaded, ConfigErrors>) -> String {
+    render_counting(result, 0)
+}
+
+/// [`render`] whose summary also counts `outside` warnings printed before it.
+fn render_counting(result: &Result<Loaded, ConfigErrors>, outside: usize) -> String {
     let mut out = String::new();
     match result {
         Ok(loaded) => {
@@ -63,7 +68,7 @@ pub fn render(result: &Result<Loaded, ConfigErrors>) -> String {
                 c.groups.len(),
                 c.obligations.len(),
                 c.daemon.time_zone_name,
-                loaded.warnings.len(),
+                loaded.warnings.len() + outside,
             );
         }
         Err(e) => {
@@ -78,6 +83,33 @@ pub fn render(result: &Result<Loaded, ConfigErrors>) -> String {
         }
     }
     out
+}
+
+/// Warnings `hanbao check` finds outside the configuration files (the
+/// database's history, the confirmation-link key): printed before the
+/// report and counted in its summary line, so the count is every warning
+/// shown.
+#[derive(Debug, Default)]
+pub struct Outside {
+    text: String,
+    warnings: usize,
+}
+
+impl Outside {
+    /// Adds the database warnings ([`render_database`]).
+    pub fn database(&mut self, warnings: &[String]) {
+        self.text.push_str(&render_database(warnings));
+        self.warnings += warnings.len();
+    }
+
+    /// Adds the confirmation-link warning, if any ([`render_links`]).
+    pub fn links(&mut self, daemon: &crate::config::model::Daemon) {
+        let text = render_links(daemon);
+        if !text.is_empty() {
+            self.warnings += 1;
+        }
+        self.text.push_str(&text);
+    }
 }
 
 /// The database warnings of `hanbao check` (history under ids the
@@ -129,18 +161,28 @@ pub fn check(path: &Path) -> (String, u8) {
 /// [`check`] for a configuration already loaded (so callers that add their
 /// own sections, such as the database warnings, load it once).
 pub fn report(result: &Result<Loaded, ConfigErrors>) -> (String, u8) {
+    report_with(result, &Outside::default())
+}
+
+/// [`report`] preceded by the warnings found outside the files, all of
+/// them counted in the summary line.
+pub fn report_with(result: &Result<Loaded, ConfigErrors>, outside: &Outside) -> (String, u8) {
     let template_errors = match result {
         Ok(loaded) => check_templates(loaded.config.mail.templates.as_deref()).err(),
         Err(_) => None,
     };
-    match (result, template_errors) {
-        (Ok(loaded), Some(errors)) => (render_template_errors(loaded, &errors), EX_CONFIG),
-        _ => (render(result), exit_code(result)),
-    }
+    let (report, code) = match (result, template_errors) {
+        (Ok(loaded), Some(errors)) => (
+            render_template_errors(loaded, &errors, outside.warnings),
+            EX_CONFIG,
+        ),
+        _ => (render_counting(result, outside.warnings), exit_code(result)),
+    };
+    (format!("{}{report}", outside.text), code)
 }
 
 /// A valid configuration whose templates do not render.
-fn render_template_errors(loaded: &Loaded, errors: &[TemplateError]) -> String {
+fn render_template_errors(loaded: &Loaded, errors: &[TemplateError], outside: usize) -> String {
     let mut out = String::new();
     section(&mut out, "Cảnh báo", &loaded.warnings);
     let _ = writeln!(out, "Lỗi trong mẫu thư ({}):", errors.len());
@@ -153,7 +195,7 @@ fn render_template_errors(loaded: &Loaded, errors: &[TemplateError]) -> String {
         "Cấu hình KHÔNG hợp lệ: {} lỗi trong mẫu thư (mail.templates), {} cảnh báo. \
          Không lệnh nào chạy với cấu hình này cho đến khi sửa hết lỗi.",
         errors.len(),
-        loaded.warnings.len()
+        loaded.warnings.len() + outside
     );
     out
 }
@@ -162,16 +204,17 @@ fn render_template_errors(loaded: &Loaded, errors: &[TemplateError]) -> String {
 /// confirmation-link warning (for a valid configuration), then the report.
 pub fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
     let mut result = crate::config::load(&ctx.env.config_path().value);
+    let mut outside = Outside::default();
     if let Ok(loaded) = &mut result {
         let places = ctx.env.apply(&mut loaded.config);
         if ctx.verbose {
             eprintln!("{}", places.database_line());
         }
         print!("{}", render_places(&places));
-        print!("{}", check_database(&loaded.config, &places));
-        print!("{}", render_links(&loaded.config.daemon));
+        outside.database(&check_database(&loaded.config, &places));
+        outside.links(&loaded.config.daemon);
     }
-    let (report, code) = report(&result);
+    let (report, code) = report_with(&result, &outside);
     print!("{report}");
     Ok(ExitCode::from(code))
 }
@@ -207,11 +250,11 @@ pub fn render_places(places: &Places) -> String {
 /// The database part: warnings for history under ids the configuration no
 /// longer has. A SQLite file that does not exist is left alone (check never
 /// creates a database).
-fn check_database(cfg: &Config, places: &Places) -> String {
+fn check_database(cfg: &Config, places: &Places) -> Vec<String> {
     if let Some(file) = places.sqlite_file()
         && !file.exists()
     {
-        return String::new();
+        return Vec::new();
     }
     let result = block_on(async {
         let store = crate::store::open(&places.database.value)
@@ -226,10 +269,10 @@ fn check_database(cfg: &Config, places: &Places) -> String {
     match result {
         Ok(known) => {
             let orphans = crate::tracking::orphans(cfg, &known);
-            render_database(&crate::tracking::orphan_warnings(cfg, &orphans))
+            crate::tracking::orphan_warnings(cfg, &orphans)
         }
-        Err(e) => render_database(&[format!(
+        Err(e) => vec![format!(
             "không đọc được cơ sở dữ liệu để đối chiếu lịch sử: {e}"
-        )]),
+        )],
     }
 }

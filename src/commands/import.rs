@@ -8,10 +8,12 @@
 //! without a BOM; comma or semicolon separated.
 //!
 //! Every row is checked first, against the configuration (ids, period,
-//! who owes it) and against what the database has in effect (a different
-//! submission needs `correction`); every problem is reported with its file
-//! line and column, and nothing is written unless all rows pass. The write
-//! itself is the store's single transaction. Never reads the clock.
+//! who owes it), against the rules of `input` (received day not after
+//! today, lengths of reference and note) and against what the database
+//! has in effect (a different submission needs `correction`); every
+//! problem is reported with its file line and column, and nothing is
+//! written unless all rows pass. The write itself is the store's single
+//! transaction. Never reads the clock.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -21,6 +23,7 @@ use anyhow::{Result, bail};
 
 use crate::config::values::parse_date;
 use crate::environment::Access;
+use crate::input;
 use crate::store::{Key, NewSubmission, Source, Store, StoreError};
 use crate::tracking::{self, TrackingError, dmy};
 
@@ -201,84 +204,13 @@ pub fn parse(
             ));
             continue;
         }
-        let get = |col: &str| {
-            index
-                .get(col)
-                .and_then(|&i| rec.get(i))
-                .map(str::trim)
-                .unwrap_or("")
+        let fields = Fields {
+            index: &index,
+            rec: &rec,
         };
-        let mut ok = true;
-        for col in REQUIRED {
-            if get(col).is_empty() {
-                errors.push(err(line, Some(col), "bỏ trống"));
-                ok = false;
-            }
+        if let Some(sub) = check_row(ctx, line, &fields, default_actor, &mut errors) {
+            out.push((line, sub));
         }
-        if !ok {
-            continue;
-        }
-        let (ob, period, unit) = (get("obligation"), get("period"), get("unit"));
-        if let Err(e) = tracking::resolve(ctx.cfg, &ctx.cal, ob, period, unit) {
-            let column = match &e {
-                TrackingError::UnknownObligation { .. } => "obligation",
-                TrackingError::UnknownPeriod { .. } => "period",
-                _ => "unit",
-            };
-            errors.push(err(line, Some(column), e.to_string()));
-            ok = false;
-        }
-        let received_on = match parse_date(get("received_on")) {
-            Ok(d) if d > ctx.today => {
-                errors.push(err(
-                    line,
-                    Some("received_on"),
-                    format!("ngày {} ở tương lai", dmy(d)),
-                ));
-                None
-            }
-            Ok(d) => Some(d),
-            Err(e) => {
-                errors.push(err(
-                    line,
-                    Some("received_on"),
-                    format!(
-                        "{e}: \"{}\" (dùng dd/mm/yyyy hoặc YYYY-MM-DD)",
-                        get("received_on")
-                    ),
-                ));
-                None
-            }
-        };
-        let correction = match parse_flag(get("correction")) {
-            Some(c) => c,
-            None => {
-                errors.push(err(
-                    line,
-                    Some("correction"),
-                    format!("\"{}\" không phải có/không", get("correction")),
-                ));
-                ok = false;
-                false
-            }
-        };
-        let (true, Some(received_on)) = (ok, received_on) else {
-            continue;
-        };
-        let opt = |col: &str| Some(get(col).to_owned()).filter(|v| !v.is_empty());
-        out.push((
-            line,
-            NewSubmission {
-                key: Key::new(ob, period, unit),
-                received_on,
-                received_at: None,
-                reference: opt("reference"),
-                note: opt("note"),
-                actor: opt("by").unwrap_or_else(|| default_actor.to_owned()),
-                source: Source::Import,
-                correction,
-            },
-        ));
     }
     if records == 0 && errors.is_empty() {
         errors.push(err(1, None, "tệp không có dòng dữ liệu nào"));
@@ -288,6 +220,113 @@ pub fn parse(
     } else {
         Err(errors)
     }
+}
+
+/// One data row's fields, by column name (trimmed; empty when absent).
+struct Fields<'r> {
+    index: &'r HashMap<&'static str, usize>,
+    rec: &'r ::csv::StringRecord,
+}
+
+impl<'r> Fields<'r> {
+    fn get(&self, col: &str) -> &'r str {
+        self.index
+            .get(col)
+            .and_then(|&i| self.rec.get(i))
+            .map(str::trim)
+            .unwrap_or("")
+    }
+}
+
+/// Checks one data row against the configuration and the rules of
+/// `input`: its submission, or every problem added to `errors`.
+fn check_row(
+    ctx: &Ctx<'_>,
+    line: u64,
+    f: &Fields<'_>,
+    default_actor: &str,
+    errors: &mut Vec<RowError>,
+) -> Option<NewSubmission> {
+    let get = |col: &str| f.get(col);
+    let mut ok = true;
+    for col in REQUIRED {
+        if get(col).is_empty() {
+            errors.push(err(line, Some(col), "bỏ trống"));
+            ok = false;
+        }
+    }
+    if !ok {
+        return None;
+    }
+    let (ob, period, unit) = (get("obligation"), get("period"), get("unit"));
+    if let Err(e) = tracking::resolve(ctx.cfg, &ctx.cal, ob, period, unit) {
+        let column = match &e {
+            TrackingError::UnknownObligation { .. } => "obligation",
+            TrackingError::UnknownPeriod { .. } => "period",
+            _ => "unit",
+        };
+        errors.push(err(line, Some(column), e.to_string()));
+        ok = false;
+    }
+    let typed = match parse_date(get("received_on")) {
+        Ok(d) => {
+            let typed = input::Submission {
+                received_on: d,
+                reference: Some(get("reference")),
+                note: Some(get("note")),
+            };
+            match input::submission(typed, ctx.today) {
+                Ok(c) => Some(c),
+                Err(problems) => {
+                    for p in problems.iter() {
+                        errors.push(err(line, Some(p.field().as_str()), p.to_string()));
+                    }
+                    None
+                }
+            }
+        }
+        Err(e) => {
+            errors.push(err(
+                line,
+                Some("received_on"),
+                format!(
+                    "{e}: \"{}\" (dùng dd/mm/yyyy hoặc YYYY-MM-DD)",
+                    get("received_on")
+                ),
+            ));
+            None
+        }
+    };
+    let correction = match parse_flag(get("correction")) {
+        Some(c) => c,
+        None => {
+            errors.push(err(
+                line,
+                Some("correction"),
+                format!("\"{}\" không phải có/không", get("correction")),
+            ));
+            ok = false;
+            false
+        }
+    };
+    let (true, Some(typed)) = (ok, typed) else {
+        return None;
+    };
+    let by = get("by");
+    Some(NewSubmission {
+        key: Key::new(ob, period, unit),
+        received_on: typed.received_on,
+        received_at: None,
+        reference: typed.reference,
+        note: typed.note,
+        actor: if by.is_empty() {
+            default_actor.to_owned()
+        } else {
+            by.to_owned()
+        },
+        source: Source::Import,
+        correction,
+    })
 }
 
 /// The parts of a submission that make two submissions "the same".

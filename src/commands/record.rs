@@ -9,18 +9,20 @@
 //! configuration and opens the database through `commands::Context`.
 //!
 //! Exit codes: 0 done (or already recorded), 1 refused (unknown id, not
-//! owed, conflict, nothing to revoke), 2 usage (clap), 78 configuration.
+//! owed, a rule of `input` broken, conflict, nothing to revoke), 2 usage
+//! (clap), 78 configuration.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, anyhow};
 use jiff::Timestamp;
 use jiff::civil::{Date, Time};
 
 use crate::calendar::WorkCalendar;
 use crate::config::model::Config;
 use crate::environment::Access;
+use crate::input;
 use crate::status::{self, Tracking};
 use crate::store::{
     Action, AnyStore, Event, HistoryFilter, Key, NewExtension, NewSubmission, NewWaiver, Recorded,
@@ -162,14 +164,16 @@ pub struct SubmitArgs {
 
 pub async fn submit<S: Store>(store: &S, ctx: &Ctx<'_>, a: SubmitArgs) -> Result<Outcome> {
     let (key, schedule) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
-    let on = a.on.unwrap_or(ctx.today);
-    if on > ctx.today {
-        bail!(
-            "ngày nhận {} ở tương lai (hôm nay là {})",
-            dmy(on),
-            dmy(ctx.today)
-        );
-    }
+    let typed = input::submission(
+        input::Submission {
+            received_on: a.on.unwrap_or(ctx.today),
+            reference: a.reference.as_deref(),
+            note: a.note.as_deref(),
+        },
+        ctx.today,
+    )
+    .map_err(|p| anyhow!("{p}"))?;
+    let on = typed.received_on;
     let received_at = match a.at {
         Some(t) => Some(
             ctx.cfg
@@ -184,8 +188,8 @@ pub async fn submit<S: Store>(store: &S, ctx: &Ctx<'_>, a: SubmitArgs) -> Result
         key: key.clone(),
         received_on: on,
         received_at,
-        reference: a.reference,
-        note: a.note,
+        reference: typed.reference,
+        note: typed.note,
         actor: who(ctx, a.by),
         source: Source::Cli,
         correction: a.correct,
@@ -255,12 +259,13 @@ pub struct RevokeArgs {
 
 pub async fn revoke<S: Store>(store: &S, ctx: &Ctx<'_>, a: RevokeArgs) -> Result<Outcome> {
     let (key, _) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
+    let reason = input::revocation(a.reason.as_deref()).map_err(|p| anyhow!("{p}"))?;
     let rec = store
         .revoke(
             Revocation {
                 key: key.clone(),
                 subject: a.what,
-                reason: a.reason,
+                reason,
                 actor: who(ctx, a.by),
                 source: Source::Cli,
             },
@@ -299,19 +304,13 @@ pub struct ExtendArgs {
 
 pub async fn extend<S: Store>(store: &S, ctx: &Ctx<'_>, a: ExtendArgs) -> Result<Outcome> {
     let (key, schedule) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
-    if a.until <= schedule.due {
-        bail!(
-            "ngày gia hạn {} phải sau hạn nộp {} của kỳ này",
-            dmy(a.until),
-            dmy(schedule.due)
-        );
-    }
+    let typed = input::extension(a.until, schedule.due, &a.reason).map_err(|p| anyhow!("{p}"))?;
     let rec = store
         .grant_extension(
             NewExtension {
                 key: key.clone(),
-                until: a.until,
-                reason: a.reason,
+                until: typed.until,
+                reason: typed.reason,
                 actor: who(ctx, a.by),
                 source: Source::Cli,
             },
@@ -351,11 +350,12 @@ pub struct WaiveArgs {
 
 pub async fn waive<S: Store>(store: &S, ctx: &Ctx<'_>, a: WaiveArgs) -> Result<Outcome> {
     let (key, _) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
+    let reason = input::waiver(&a.reason).map_err(|p| anyhow!("{p}"))?;
     let rec = store
         .grant_waiver(
             NewWaiver {
                 key: key.clone(),
-                reason: a.reason,
+                reason,
                 actor: who(ctx, a.by),
                 source: Source::Cli,
             },

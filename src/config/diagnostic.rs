@@ -7,6 +7,7 @@
 //! file. Nothing here may carry a secret: values of password keys are never
 //! quoted. No IO.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -39,18 +40,51 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// `file:line:col` (or just `file` when there is no position).
+    /// `file:line:col` (or just `file` when there is no position). Control
+    /// characters in the file name are shown escaped.
     pub fn location(&self) -> String {
+        let file = self.file.display().to_string();
+        let file = escape_controls(&file);
         if self.line == 0 {
-            self.file.display().to_string()
+            file.into_owned()
         } else {
-            format!("{}:{}:{}", self.file.display(), self.line, self.column)
+            format!("{file}:{}:{}", self.line, self.column)
         }
     }
 }
 
+/// Whether `c` is a control character that configured text may not hold:
+/// C0 controls (CR, LF, NUL, ESC, ...) except TAB, DEL, and C1 controls.
+pub fn is_refused_control(c: char) -> bool {
+    c.is_control() && c != '\t'
+}
+
+/// `s` with every control character (TAB included) written as a TOML
+/// escape (`\r`, `\n`, `\t`, `\e`, `\u0000`), so that nothing a message
+/// quotes can move the cursor or rewrite a terminal line.
+pub fn escape_controls(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            '\u{1b}' => out.push_str("\\e"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
 impl fmt::Display for Diagnostic {
-    /// `file:line:col: lỗi: <key> = <value>: <message>; <hint>`
+    /// `file:line:col: lỗi: <key> = <value>: <message>; <hint>`, with any
+    /// control character escaped (a message is one line on a terminal).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let level = match self.severity {
             Severity::Error => "lỗi",
@@ -58,17 +92,17 @@ impl fmt::Display for Diagnostic {
         };
         write!(f, "{}: {level}: ", self.location())?;
         if !self.key.is_empty() {
-            f.write_str(&self.key)?;
+            f.write_str(&escape_controls(&self.key))?;
             if let Some(v) = &self.value {
-                write!(f, " = {v}")?;
+                write!(f, " = {}", escape_controls(v))?;
             }
             f.write_str(": ")?;
         } else if let Some(v) = &self.value {
-            write!(f, "{v}: ")?;
+            write!(f, "{}: ", escape_controls(v))?;
         }
-        f.write_str(&self.message)?;
+        f.write_str(&escape_controls(&self.message))?;
         if let Some(h) = &self.hint {
-            write!(f, "; {h}")?;
+            write!(f, "; {}", escape_controls(h))?;
         }
         Ok(())
     }

@@ -4,29 +4,39 @@
 //! into the `raw` structs.
 //!
 //! A syntax error stops only the file it is in. A bad key inside one element
-//! is reported, removed and the element deserialised again, so that one run
-//! reports every unknown key and the rest of the element is still checked.
+//! is reported, removed and the element deserialised again (`de`), so that
+//! one run reports every unknown key and the rest of the element is still
+//! checked.
 //! This is the only part of `config` that touches the file system, and only
 //! through [`Source`], so tests can run from memory. It does not validate
-//! values: that is `validate`'s job.
+//! values: that is `validate`'s job, except for one rule that holds for
+//! every string of every file: no control characters (CR, LF, NUL, ESC,
+//! ...; TAB is allowed), which would otherwise reach mail headers and
+//! terminals. A file that is not UTF-8 is reported on its own path with the
+//! encoding it looks like (`encoding`); parser messages are shown in
+//! Vietnamese (`toml_errors`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
-use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
-use serde::de::DeserializeOwned;
 use serde_spanned::Spanned;
-use toml::de::{DeTable, DeValue, ValueDeserializer};
+use toml::de::{DeTable, DeValue};
 
+use super::controls;
+use super::de::de_item;
 use super::diagnostic::{Diagnostic, Severity};
+use super::encoding::{self, NotUtf8};
 use super::raw::{
     RawCalendar, RawDaemon, RawGroup, RawMail, RawObligation, RawUnit, TOP_LEVEL_KEYS,
 };
+use super::report::{Loc, Problem, Reporter, SourceFile, nearest, quote};
+use super::toml_errors;
 
 /// Where configuration files come from.
 pub trait Source {
-    fn read(&self, path: &Path) -> io::Result<String>;
+    /// The bytes of a file (decoded and checked by the loader).
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
     /// Files (not directories) directly in `dir`.
     fn list_dir(&self, dir: &Path) -> io::Result<Vec<PathBuf>>;
     /// A name that is the same for the same file, for loop detection.
@@ -44,7 +54,7 @@ impl Source for FsSource {
     /// Regular files only: an include of `/dev/zero`, `/dev/stdin` or a FIFO
     /// would otherwise read forever or block; larger than [`MAX_FILE_BYTES`]
     /// is refused too.
-    fn read(&self, path: &Path) -> io::Result<String> {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         use std::io::Read as _;
         let meta = std::fs::metadata(path)?;
         if !meta.is_file() {
@@ -62,14 +72,14 @@ impl Source for FsSource {
         if meta.len() > MAX_FILE_BYTES {
             return Err(too_big());
         }
-        let mut text = String::new();
+        let mut bytes = Vec::new();
         std::fs::File::open(path)?
             .take(MAX_FILE_BYTES + 1)
-            .read_to_string(&mut text)?;
-        if text.len() as u64 > MAX_FILE_BYTES {
+            .read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
             return Err(too_big());
         }
-        Ok(text)
+        Ok(bytes)
     }
     fn list_dir(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
         let mut out = Vec::new();
@@ -90,10 +100,10 @@ impl Source for FsSource {
 pub struct MemSource(pub BTreeMap<PathBuf, String>);
 
 impl Source for MemSource {
-    fn read(&self, path: &Path) -> io::Result<String> {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         self.0
             .get(&normalize(path))
-            .cloned()
+            .map(|t| t.as_bytes().to_vec())
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "không tìm thấy tệp"))
     }
     fn list_dir(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
@@ -127,174 +137,11 @@ pub fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// One file that was read.
-#[derive(Debug)]
-pub struct SourceFile {
-    pub path: PathBuf,
-    pub text: String,
-    line_starts: Vec<usize>,
-}
-
-impl SourceFile {
-    fn new(path: PathBuf, text: String) -> SourceFile {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        SourceFile {
-            path,
-            text,
-            line_starts,
-        }
-    }
-
-    /// 1-based line and character column of a byte offset.
-    pub fn position(&self, byte: usize) -> (usize, usize) {
-        let byte = byte.min(self.text.len());
-        let line = self.line_starts.partition_point(|&s| s <= byte);
-        let start = self.line_starts[line - 1];
-        let col = self
-            .text
-            .get(start..byte)
-            .map_or(byte - start, |s| s.chars().count());
-        (line, col + 1)
-    }
-
-    /// The source text of a span, shortened for messages.
-    fn snippet(&self, span: &Range<usize>) -> String {
-        let s = self.text.get(span.clone()).unwrap_or("").trim();
-        let s = s.lines().next().unwrap_or("");
-        if s.chars().count() > 80 {
-            format!("{}…", s.chars().take(80).collect::<String>())
-        } else {
-            s.to_string()
-        }
-    }
-}
-
-/// A place in a file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Loc {
-    pub file: usize,
-    pub span: Range<usize>,
-}
-
 /// A raw element and where it was written.
 #[derive(Debug)]
 pub struct Item<T> {
     pub loc: Loc,
     pub value: T,
-}
-
-/// Collects diagnostics and turns spans into positions.
-#[derive(Debug, Default)]
-pub struct Reporter {
-    pub files: Vec<SourceFile>,
-    pub diags: Vec<Diagnostic>,
-}
-
-impl Reporter {
-    #[allow(clippy::too_many_arguments)]
-    pub fn push(
-        &mut self,
-        severity: Severity,
-        loc: &Loc,
-        key: &str,
-        value: Option<String>,
-        message: impl Into<String>,
-        hint: Option<String>,
-    ) {
-        let (file, line, column) = match self.files.get(loc.file) {
-            Some(f) => {
-                let (l, c) = f.position(loc.span.start);
-                (f.path.clone(), l, c)
-            }
-            None => (PathBuf::new(), 0, 0),
-        };
-        self.diags.push(Diagnostic {
-            severity,
-            file,
-            line,
-            column,
-            key: key.to_string(),
-            value,
-            message: message.into(),
-            hint,
-        });
-    }
-
-    pub fn error(
-        &mut self,
-        loc: &Loc,
-        key: &str,
-        value: Option<String>,
-        message: impl Into<String>,
-        hint: Option<String>,
-    ) {
-        self.push(Severity::Error, loc, key, value, message, hint);
-    }
-
-    pub fn warning(
-        &mut self,
-        loc: &Loc,
-        key: &str,
-        value: Option<String>,
-        message: impl Into<String>,
-        hint: Option<String>,
-    ) {
-        self.push(Severity::Warning, loc, key, value, message, hint);
-    }
-
-    /// "file:line:col" of a location, for "already declared at ..." messages.
-    pub fn place(&self, loc: &Loc) -> String {
-        match self.files.get(loc.file) {
-            Some(f) => {
-                let (l, c) = f.position(loc.span.start);
-                format!("{}:{l}:{c}", f.path.display())
-            }
-            None => "?".into(),
-        }
-    }
-}
-
-/// Longest value shown whole in a message, in characters; a longer one is
-/// cut with "…" and its length (a 5 MB value was echoed in every message
-/// about its element).
-pub const MAX_QUOTED_CHARS: usize = 200;
-
-/// Quotes a string value for messages.
-pub fn quote(s: &str) -> String {
-    let n = s.chars().count();
-    let shown = if n > MAX_QUOTED_CHARS {
-        let head: String = s.chars().take(MAX_QUOTED_CHARS).collect();
-        format!("{head}… ({n} ký tự)")
-    } else {
-        s.to_string()
-    };
-    format!("\"{}\"", shown.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
-/// Joins a key path: `unit "x"` + `email` -> `unit "x": email`, `daemon` + `x` -> `daemon.x`.
-pub fn join(prefix: &str, sub: &str) -> String {
-    if prefix.is_empty() {
-        sub.to_string()
-    } else if sub.is_empty() {
-        prefix.to_string()
-    } else if prefix.ends_with('"') {
-        format!("{prefix}: {sub}")
-    } else if sub.starts_with('[') {
-        format!("{prefix}{sub}")
-    } else {
-        format!("{prefix}.{sub}")
-    }
-}
-
-/// The nearest candidate to `word`, if it is close enough to be a likely typo.
-pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(word, c), c))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
 }
 
 /// Everything read from the files, before validation.
@@ -309,6 +156,10 @@ pub struct Collected {
     /// Ids of elements that could not be read at all (their references are
     /// not reported again as unknown).
     pub broken_ids: Vec<String>,
+    /// A file named by the configuration could not be read (missing, not
+    /// UTF-8, ...): an id that seems unknown may be declared in it, so
+    /// unknown references and unused units are not reported.
+    pub incomplete: bool,
     /// Where each of `[daemon]`, `[mail]`, `[calendar]` was first seen.
     sections_seen: HashMap<&'static str, Loc>,
 }
@@ -316,197 +167,207 @@ pub struct Collected {
 /// Reads `main` and everything it includes.
 pub fn collect(source: &dyn Source, main: &Path, rep: &mut Reporter) -> Collected {
     let mut col = Collected::default();
-    let mut stack = Vec::new();
-    let mut seen = HashMap::new();
-    read_file(source, main, None, &mut stack, &mut seen, &mut col, rep);
+    let mut reader = Reader {
+        source,
+        stack: Vec::new(),
+        seen: HashMap::new(),
+        incomplete: false,
+    };
+    reader.read_file(main, None, &mut col, rep);
+    col.incomplete = reader.incomplete;
     col
 }
 
-fn read_file(
-    source: &dyn Source,
-    path: &Path,
-    from: Option<&Loc>,
-    stack: &mut Vec<(PathBuf, PathBuf)>,
-    seen: &mut HashMap<PathBuf, PathBuf>,
-    col: &mut Collected,
-    rep: &mut Reporter,
-) {
-    let no_loc = Loc {
-        file: usize::MAX,
-        span: 0..0,
-    };
-    let at = from.unwrap_or(&no_loc).clone();
-    let id = source.identity(path);
-    if let Some(pos) = stack.iter().position(|(i, _)| *i == id) {
-        let mut chain: Vec<String> = stack[pos..]
-            .iter()
-            .map(|(_, p)| p.display().to_string())
-            .collect();
-        chain.push(path.display().to_string());
-        rep.error(
-            &at,
-            "include",
-            Some(quote(&path.display().to_string())),
-            format!("vòng lặp include: {}", chain.join(" → ")),
-            Some("bỏ một trong các dòng include của vòng lặp".into()),
-        );
-        return;
+/// One load's walk through the files.
+struct Reader<'s> {
+    source: &'s dyn Source,
+    /// (identity, path as named) of the files being read, outermost first:
+    /// a file found here again is an include loop.
+    stack: Vec<(PathBuf, PathBuf)>,
+    /// Identity -> path of every file read so far.
+    seen: HashMap<PathBuf, PathBuf>,
+    /// Some file could not be read or decoded.
+    incomplete: bool,
+}
+
+impl Reader<'_> {
+    /// Reads the file `path` (named by the include at `from`, or the main
+    /// file), its sections and elements, then its includes.
+    fn read_file(
+        &mut self,
+        path: &Path,
+        from: Option<&Loc>,
+        col: &mut Collected,
+        rep: &mut Reporter,
+    ) {
+        let Some((id, bytes)) = self.open(path, from, rep) else {
+            return;
+        };
+        let text = match encoding::decode(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                not_utf8(path, e, rep);
+                self.incomplete = true;
+                return;
+            }
+        };
+        let file = rep.files.len();
+        rep.files.push(SourceFile::new(path.to_path_buf(), text));
+        let text = rep.files[file].text.clone();
+        let table = match DeTable::parse(&text) {
+            Ok(t) => t,
+            Err(e) => {
+                let span = e.span().unwrap_or(0..0);
+                rep.report(
+                    Problem::error(
+                        &Loc { file, span },
+                        "",
+                        format!("lỗi cú pháp TOML: {}", toml_errors::syntax(e.message())),
+                    )
+                    .hint("tệp này bị bỏ qua cho đến khi sửa lỗi cú pháp"),
+                );
+                return;
+            }
+        };
+        let includes = top_level(table.into_inner(), file, col, rep);
+        self.stack.push((id, path.to_path_buf()));
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        for (pattern, loc) in includes {
+            for target in expand_include(self.source, &dir, &pattern, &loc, rep) {
+                self.read_file(&target, Some(&loc), col, rep);
+            }
+        }
+        self.stack.pop();
     }
-    if seen.contains_key(&id) {
-        rep.warning(
-            &at,
-            "include",
-            Some(quote(&path.display().to_string())),
-            "tệp đã được nạp trước đó, bỏ qua lần nạp này",
-            None,
-        );
-        return;
-    }
-    let text = match source.read(path) {
-        Ok(t) => t,
-        Err(e) => {
-            let mut d = Diagnostic {
-                severity: Severity::Error,
-                file: path.to_path_buf(),
-                line: 0,
-                column: 0,
-                key: String::new(),
-                value: None,
-                message: format!("không đọc được tệp: {e}"),
-                hint: None,
-            };
-            if from.is_some() {
-                rep.error(
+
+    /// The identity and bytes of `path`, or `None` after reporting an
+    /// include loop, a file already read (a warning) or a file that cannot
+    /// be read.
+    fn open(
+        &mut self,
+        path: &Path,
+        from: Option<&Loc>,
+        rep: &mut Reporter,
+    ) -> Option<(PathBuf, Vec<u8>)> {
+        let no_loc = Loc {
+            file: usize::MAX,
+            span: 0..0,
+        };
+        let at = from.unwrap_or(&no_loc).clone();
+        let id = self.source.identity(path);
+        if let Some(pos) = self.stack.iter().position(|(i, _)| *i == id) {
+            let mut chain: Vec<String> = self.stack[pos..]
+                .iter()
+                .map(|(_, p)| p.display().to_string())
+                .collect();
+            chain.push(path.display().to_string());
+            rep.report(
+                Problem::error(
                     &at,
                     "include",
-                    Some(quote(&path.display().to_string())),
-                    format!("không đọc được tệp: {e}"),
-                    Some("đường dẫn include tính từ thư mục của tệp chứa nó".into()),
-                );
-            } else {
-                d.hint = Some("chỉ định tệp bằng --config PATH hoặc biến HANBAO_CONFIG".into());
-                rep.diags.push(d);
-            }
-            return;
-        }
-    };
-    seen.insert(id.clone(), path.to_path_buf());
-    let file = rep.files.len();
-    rep.files.push(SourceFile::new(path.to_path_buf(), text));
-    let text = rep.files[file].text.clone();
-    let table = match DeTable::parse(&text) {
-        Ok(t) => t,
-        Err(e) => {
-            let span = e.span().unwrap_or(0..0);
-            rep.error(
-                &Loc { file, span },
-                "",
-                None,
-                format!("lỗi cú pháp TOML: {}", e.message().trim()),
-                Some("tệp này bị bỏ qua cho đến khi sửa lỗi cú pháp".into()),
+                    format!("vòng lặp include: {}", chain.join(" → ")),
+                )
+                .quoted(&path.display().to_string())
+                .hint("bỏ một trong các dòng include của vòng lặp"),
             );
-            return;
+            return None;
         }
-    };
-    let table = table.into_inner();
+        if self.seen.contains_key(&id) {
+            rep.report(
+                Problem::warning(
+                    &at,
+                    "include",
+                    "tệp đã được nạp trước đó, bỏ qua lần nạp này",
+                )
+                .quoted(&path.display().to_string()),
+            );
+            return None;
+        }
+        let bytes = match self.source.read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                self.incomplete = true;
+                let e = io_error(&e);
+                if from.is_some() {
+                    rep.report(
+                        Problem::error(&at, "include", format!("không đọc được tệp: {e}"))
+                            .quoted(&path.display().to_string())
+                            .hint("đường dẫn include tính từ thư mục của tệp chứa nó"),
+                    );
+                } else {
+                    rep.diags.push(Diagnostic {
+                        severity: Severity::Error,
+                        file: path.to_path_buf(),
+                        line: 0,
+                        column: 0,
+                        key: String::new(),
+                        value: None,
+                        message: format!("không đọc được tệp: {e}"),
+                        hint: Some(
+                            "chỉ định tệp bằng --config PATH hoặc biến HANBAO_CONFIG".into(),
+                        ),
+                    });
+                }
+                return None;
+            }
+        };
+        self.seen.insert(id.clone(), path.to_path_buf());
+        Some((id, bytes))
+    }
+}
+
+/// Reports a file that is not UTF-8 on its own path, at its first bad
+/// byte, with the encoding it looks like and how to save it as UTF-8.
+fn not_utf8(path: &Path, e: NotUtf8, rep: &mut Reporter) {
+    let file = rep.files.len();
+    rep.files.push(SourceFile::new(path.to_path_buf(), e.lossy));
+    let shown = path.display().to_string();
+    rep.report(
+        Problem::error(
+            &Loc {
+                file,
+                span: e.offset..e.offset,
+            },
+            "",
+            format!(
+                "tệp không được lưu ở bảng mã UTF-8; có vẻ là {}",
+                e.guess.describe()
+            ),
+        )
+        .hint(e.guess.resave_hint(&shown)),
+    );
+}
+
+/// An I/O error in Vietnamese (the loader's own errors already are).
+fn io_error(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "không tìm thấy tệp".into(),
+        io::ErrorKind::PermissionDenied => {
+            "không có quyền đọc (xem chủ sở hữu và quyền của tệp)".into()
+        }
+        io::ErrorKind::IsADirectory => "là một thư mục, không phải tệp".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// The top-level keys of one file: sections and elements into `col`;
+/// returns its includes.
+fn top_level(
+    table: DeTable<'_>,
+    file: usize,
+    col: &mut Collected,
+    rep: &mut Reporter,
+) -> Vec<(String, Loc)> {
     let mut includes = Vec::new();
     for (key, value) in table {
         let kloc = Loc {
             file,
             span: key.span(),
         };
-        let vloc = Loc {
-            file,
-            span: value.span(),
-        };
         match key.get_ref().as_ref() {
             "include" => includes = include_list(value, file, rep),
-            name @ ("daemon" | "mail" | "calendar") => {
-                let name: &'static str = TOP_LEVEL_KEYS
-                    .iter()
-                    .find(|k| **k == name)
-                    .copied()
-                    .unwrap_or("daemon");
-                if let Some(first) = col.sections_seen.get(name) {
-                    let first = rep.place(first);
-                    rep.error(
-                        &kloc,
-                        name,
-                        None,
-                        format!("[{name}] được khai báo lần thứ hai (lần đầu tại {first})"),
-                        Some(format!("chỉ giữ một bảng [{name}] trong toàn bộ cấu hình")),
-                    );
-                    continue;
-                }
-                col.sections_seen.insert(name, kloc.clone());
-                match name {
-                    "daemon" => {
-                        col.daemon = de_item(value, file, name, rep).map(|v| Item {
-                            loc: vloc,
-                            value: v,
-                        })
-                    }
-                    "mail" => {
-                        col.mail = de_item(value, file, name, rep).map(|v| Item {
-                            loc: vloc,
-                            value: v,
-                        })
-                    }
-                    _ => {
-                        col.calendar = de_item(value, file, name, rep).map(|v| Item {
-                            loc: vloc,
-                            value: v,
-                        })
-                    }
-                }
-            }
-            name @ ("group" | "unit" | "obligation") => {
-                let DeValue::Array(items) = value.into_inner() else {
-                    rep.error(
-                        &kloc,
-                        name,
-                        None,
-                        format!("`{name}` phải là mảng bảng"),
-                        Some(format!(
-                            "viết [[{name}]] (hai dấu ngoặc vuông) cho mỗi phần tử"
-                        )),
-                    );
-                    continue;
-                };
-                let base = match name {
-                    "group" => col.groups.len(),
-                    "unit" => col.units.len(),
-                    _ => col.obligations.len(),
-                };
-                for (i, el) in items.into_iter().enumerate() {
-                    let loc = Loc {
-                        file,
-                        span: el.span(),
-                    };
-                    let id = el
-                        .get_ref()
-                        .get("id")
-                        .and_then(|v| v.get_ref().as_str())
-                        .map(str::to_string);
-                    let label = match &id {
-                        Some(id) => format!("{name} {}", quote(id)),
-                        None => format!("{name}[{}]", base + i),
-                    };
-                    let ok = match name {
-                        "group" => de_item(el, file, &label, rep)
-                            .map(|v| col.groups.push(Item { loc, value: v })),
-                        "unit" => de_item(el, file, &label, rep)
-                            .map(|v| col.units.push(Item { loc, value: v })),
-                        _ => de_item(el, file, &label, rep)
-                            .map(|v| col.obligations.push(Item { loc, value: v })),
-                    };
-                    if ok.is_none()
-                        && let Some(id) = id
-                    {
-                        col.broken_ids.push(id);
-                    }
-                }
-            }
+            name @ ("daemon" | "mail" | "calendar") => section(name, kloc, value, col, rep),
+            name @ ("group" | "unit" | "obligation") => elements(name, kloc, value, col, rep),
             other => {
                 let hint = match nearest(other, TOP_LEVEL_KEYS) {
                     Some(n) => format!(
@@ -515,18 +376,109 @@ fn read_file(
                     ),
                     None => format!("khóa cấp cao hợp lệ: {}", TOP_LEVEL_KEYS.join(", ")),
                 };
-                rep.error(&kloc, other, None, "khóa không được hỗ trợ", Some(hint));
+                rep.report(Problem::error(&kloc, other, "khóa không được hỗ trợ").hint(hint));
             }
         }
     }
-    stack.push((id, path.to_path_buf()));
-    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    for (pattern, loc) in includes {
-        for target in expand_include(source, &dir, &pattern, &loc, rep) {
-            read_file(source, &target, Some(&loc), stack, seen, col, rep);
+    includes
+}
+
+/// `[daemon]`, `[mail]` or `[calendar]` (`name`, whose key is at `kloc`):
+/// once in the whole configuration.
+fn section(
+    name: &str,
+    kloc: Loc,
+    value: Spanned<DeValue<'_>>,
+    col: &mut Collected,
+    rep: &mut Reporter,
+) {
+    let name: &'static str = TOP_LEVEL_KEYS
+        .iter()
+        .find(|k| **k == name)
+        .copied()
+        .unwrap_or("daemon");
+    if let Some(first) = col.sections_seen.get(name) {
+        let first = rep.place(first);
+        rep.report(
+            Problem::error(
+                &kloc,
+                name,
+                format!("[{name}] được khai báo lần thứ hai (lần đầu tại {first})"),
+            )
+            .hint(format!("chỉ giữ một bảng [{name}] trong toàn bộ cấu hình")),
+        );
+        return;
+    }
+    col.sections_seen.insert(name, kloc.clone());
+    let file = kloc.file;
+    controls::refuse_in(&value, file, name, rep);
+    let loc = Loc {
+        file,
+        span: value.span(),
+    };
+    match name {
+        "daemon" => col.daemon = de_item(value, file, name, rep).map(|v| Item { loc, value: v }),
+        "mail" => col.mail = de_item(value, file, name, rep).map(|v| Item { loc, value: v }),
+        _ => col.calendar = de_item(value, file, name, rep).map(|v| Item { loc, value: v }),
+    }
+}
+
+/// The `[[group]]`, `[[unit]]` or `[[obligation]]` elements (`name`) of one
+/// file, each read on its own; the id of one that cannot be read is kept
+/// in `broken_ids`.
+fn elements(
+    name: &str,
+    kloc: Loc,
+    value: Spanned<DeValue<'_>>,
+    col: &mut Collected,
+    rep: &mut Reporter,
+) {
+    let DeValue::Array(items) = value.into_inner() else {
+        rep.report(
+            Problem::error(&kloc, name, format!("`{name}` phải là mảng bảng")).hint(format!(
+                "viết [[{name}]] (hai dấu ngoặc vuông) cho mỗi phần tử"
+            )),
+        );
+        return;
+    };
+    let file = kloc.file;
+    let base = match name {
+        "group" => col.groups.len(),
+        "unit" => col.units.len(),
+        _ => col.obligations.len(),
+    };
+    for (i, el) in items.into_iter().enumerate() {
+        let loc = Loc {
+            file,
+            span: el.span(),
+        };
+        let id = el
+            .get_ref()
+            .get("id")
+            .and_then(|v| v.get_ref().as_str())
+            .map(str::to_string);
+        let label = match &id {
+            Some(id) => format!("{name} {}", quote(id)),
+            None => format!("{name}[{}]", base + i),
+        };
+        controls::refuse_in(&el, file, &label, rep);
+        let ok = match name {
+            "group" => {
+                de_item(el, file, &label, rep).map(|v| col.groups.push(Item { loc, value: v }))
+            }
+            "unit" => {
+                de_item(el, file, &label, rep).map(|v| col.units.push(Item { loc, value: v }))
+            }
+            _ => {
+                de_item(el, file, &label, rep).map(|v| col.obligations.push(Item { loc, value: v }))
+            }
+        };
+        if ok.is_none()
+            && let Some(id) = id
+        {
+            col.broken_ids.push(id);
         }
     }
-    stack.pop();
 }
 
 fn include_list(
@@ -537,7 +489,12 @@ fn include_list(
     let span = value.span();
     let hint = Some("include = [\"tep-a.toml\", \"don-vi/*.toml\"]".to_string());
     match value.into_inner() {
-        DeValue::String(s) => vec![(s.into_owned(), Loc { file, span })],
+        DeValue::String(s) => {
+            if controls::refuse_in_text(&s, span.clone(), file, "include", rep) {
+                return Vec::new();
+            }
+            vec![(s.into_owned(), Loc { file, span })]
+        }
         DeValue::Array(a) => {
             let mut out = Vec::new();
             for (i, el) in a.into_iter().enumerate() {
@@ -546,25 +503,38 @@ fn include_list(
                     span: el.span(),
                 };
                 match el.into_inner() {
-                    DeValue::String(s) => out.push((s.into_owned(), loc)),
-                    other => rep.error(
-                        &loc,
-                        &format!("include[{i}]"),
-                        None,
-                        format!("cần một đường dẫn (chuỗi), gặp {}", other.type_str()),
-                        hint.clone(),
+                    DeValue::String(s) => {
+                        let key = format!("include[{i}]");
+                        if !controls::refuse_in_text(&s, loc.span.clone(), file, &key, rep) {
+                            out.push((s.into_owned(), loc));
+                        }
+                    }
+                    other => rep.report(
+                        Problem::error(
+                            &loc,
+                            format!("include[{i}]"),
+                            format!(
+                                "cần một đường dẫn (chuỗi), gặp {}",
+                                toml_errors::type_name(other.type_str())
+                            ),
+                        )
+                        .maybe_hint(hint.clone()),
                     ),
                 }
             }
             out
         }
         other => {
-            rep.error(
-                &Loc { file, span },
-                "include",
-                None,
-                format!("cần danh sách đường dẫn, gặp {}", other.type_str()),
-                hint,
+            rep.report(
+                Problem::error(
+                    &Loc { file, span },
+                    "include",
+                    format!(
+                        "cần danh sách đường dẫn, gặp {}",
+                        toml_errors::type_name(other.type_str())
+                    ),
+                )
+                .maybe_hint(hint),
             );
             Vec::new()
         }
@@ -584,23 +554,19 @@ fn expand_include(
         .and_then(|n| n.to_str())
         .map(str::to_string)
     else {
-        rep.error(
-            loc,
-            "include",
-            Some(quote(pattern)),
-            "đường dẫn không có tên tệp",
-            None,
-        );
+        rep.report(Problem::error(loc, "include", "đường dẫn không có tên tệp").quoted(pattern));
         return Vec::new();
     };
     let parent = joined.parent().map(Path::to_path_buf).unwrap_or_default();
     if parent.to_string_lossy().contains(['*', '?']) {
-        rep.error(
-            loc,
-            "include",
-            Some(quote(pattern)),
-            "ký tự đại diện chỉ được dùng trong tên tệp, không trong tên thư mục",
-            Some("ví dụ \"don-vi/*.toml\"".into()),
+        rep.report(
+            Problem::error(
+                loc,
+                "include",
+                "ký tự đại diện chỉ được dùng trong tên tệp, không trong tên thư mục",
+            )
+            .quoted(pattern)
+            .hint("ví dụ \"don-vi/*.toml\""),
         );
         return Vec::new();
     }
@@ -617,25 +583,16 @@ fn expand_include(
             })
             .collect(),
         Err(e) => {
-            rep.error(
-                loc,
-                "include",
-                Some(quote(pattern)),
-                format!("không đọc được thư mục: {e}"),
-                None,
+            rep.report(
+                Problem::error(loc, "include", format!("không đọc được thư mục: {e}"))
+                    .quoted(pattern),
             );
             return Vec::new();
         }
     };
     matches.sort();
     if matches.is_empty() {
-        rep.warning(
-            loc,
-            "include",
-            Some(quote(pattern)),
-            "không có tệp nào khớp mẫu",
-            None,
-        );
+        rep.report(Problem::warning(loc, "include", "không có tệp nào khớp mẫu").quoted(pattern));
     }
     matches
 }
@@ -662,171 +619,4 @@ fn glob_match(pattern: &str, name: &str) -> bool {
         }
     }
     p[pi..].iter().all(|&c| c == '*')
-}
-
-enum Seg {
-    Key(String),
-    Index(usize),
-}
-
-fn render_path(path: &[Seg]) -> String {
-    let mut s = String::new();
-    for seg in path {
-        match seg {
-            Seg::Key(k) if s.is_empty() => s.push_str(k),
-            Seg::Key(k) => {
-                s.push('.');
-                s.push_str(k);
-            }
-            Seg::Index(i) => s.push_str(&format!("[{i}]")),
-        }
-    }
-    s
-}
-
-fn covers(outer: &Range<usize>, inner: &Range<usize>) -> bool {
-    outer.start <= inner.start
-        && inner.end <= outer.end
-        && (inner.start < outer.end || outer == inner)
-}
-
-/// Removes the innermost key whose key or value covers `err` from `v`.
-/// Returns the removed key's span and value span.
-fn remove_at(
-    v: &mut DeValue<'_>,
-    err: &Range<usize>,
-    path: &mut Vec<Seg>,
-) -> Option<(Range<usize>, Range<usize>)> {
-    match v {
-        DeValue::Table(t) => {
-            // Deeper first: the spans of tables written as [headers] do not
-            // cover their contents, so every nested container is searched.
-            let names: Vec<String> = t.keys().map(|k| k.get_ref().to_string()).collect();
-            for name in names {
-                let Some(child) = t.get_mut(name.as_str()) else {
-                    continue;
-                };
-                let container = matches!(child.get_ref(), DeValue::Table(_) | DeValue::Array(_));
-                if container && child.span() != *err {
-                    path.push(Seg::Key(name));
-                    if let Some(hit) = remove_at(child.get_mut(), err, path) {
-                        return Some(hit);
-                    }
-                    path.pop();
-                }
-            }
-            let name = t
-                .iter()
-                .find(|(k, val)| covers(&k.span(), err) || covers(&val.span(), err))
-                .map(|(k, _)| k.get_ref().to_string())?;
-            let (k, val) = t.remove_entry(name.as_str())?;
-            path.push(Seg::Key(name));
-            Some((k.span(), val.span()))
-        }
-        DeValue::Array(a) => {
-            for (i, el) in a.iter_mut().enumerate() {
-                if matches!(el.get_ref(), DeValue::Table(_)) {
-                    path.push(Seg::Index(i));
-                    if let Some(hit) = remove_at(el.get_mut(), err, path) {
-                        return Some(hit);
-                    }
-                    path.pop();
-                }
-            }
-            None
-        }
-        _ => None,
-    }
-}
-
-/// Deserialises one section or element; on an error, reports it, removes the
-/// offending key and tries again, so that every bad key is reported once.
-fn de_item<T: DeserializeOwned>(
-    mut value: Spanned<DeValue<'_>>,
-    file: usize,
-    label: &str,
-    rep: &mut Reporter,
-) -> Option<T> {
-    let whole = value.span();
-    for _ in 0..64 {
-        let err = match T::deserialize(ValueDeserializer::from(value.clone())) {
-            Ok(t) => return Some(t),
-            Err(e) => e,
-        };
-        let span = err.span().unwrap_or(whole.clone());
-        let mut path = Vec::new();
-        let removed = remove_at(value.get_mut(), &span, &mut path);
-        let key = join(label, &render_path(&path));
-        let msg = err.message().trim().to_string();
-        let Some((kspan, vspan)) = removed else {
-            let hint = type_hint(&msg);
-            rep.error(
-                &Loc { file, span },
-                label,
-                None,
-                format!("không đọc được: {msg}"),
-                hint,
-            );
-            return None;
-        };
-        let secret = key.contains("password");
-        let snippet = rep.files[file].snippet(&vspan);
-        let shown = if secret {
-            "\"***\"".to_string()
-        } else {
-            snippet
-        };
-        if let Some(field) = msg
-            .strip_prefix("unknown field `")
-            .and_then(|r| r.split('`').next())
-        {
-            let expected: Vec<&str> = msg.split('`').skip(3).step_by(2).collect();
-            let hint = match (
-                nearest(field, expected.iter().copied()),
-                expected.is_empty(),
-            ) {
-                (Some(n), _) => format!(
-                    "có phải ý là `{n}`? các khóa hợp lệ: {}",
-                    expected.join(", ")
-                ),
-                (None, false) => format!("các khóa hợp lệ: {}", expected.join(", ")),
-                (None, true) => "bảng này không có khóa nào".into(),
-            };
-            rep.error(
-                &Loc { file, span: kspan },
-                &key,
-                Some(shown),
-                "khóa không được hỗ trợ",
-                Some(hint),
-            );
-        } else {
-            let msg = if secret {
-                "sai kiểu giá trị".to_string()
-            } else {
-                format!("sai kiểu giá trị: {msg}")
-            };
-            rep.error(
-                &Loc { file, span: vspan },
-                &key,
-                Some(shown),
-                msg,
-                type_hint(err.message()),
-            );
-        }
-    }
-    None
-}
-
-fn type_hint(msg: &str) -> Option<String> {
-    if msg.contains("expected a string") || msg.contains("expected string") {
-        Some("viết giá trị trong dấu ngoặc kép, ví dụ \"28/08/2020\"".into())
-    } else if msg.contains("expected a sequence") || msg.contains("a list of strings") {
-        Some("viết một danh sách, ví dụ [\"a\", \"b\"]".into())
-    } else if msg.contains("expected a boolean") || msg.contains("expected bool") {
-        Some("viết true hoặc false (không có dấu ngoặc kép)".into())
-    } else if msg.contains("expected i64") || msg.contains("integer") {
-        Some("viết một số nguyên (không có dấu ngoặc kép)".into())
-    } else {
-        None
-    }
 }

@@ -2,14 +2,27 @@
 //!
 //! Two stages, as in ripgrep: `raw` mirrors the files (with spans for error
 //! messages), `validate` turns it into the model and collects every problem.
-//! `load` reads the files (the only IO here, behind [`load::Source`]);
-//! `values` holds the small pure parsers of dates, offsets and period keys.
-//! Nothing in this module reads the clock or logs secrets.
+//! `load` reads the files (the only IO here, behind [`load::Source`]): it
+//! decodes them (`encoding`: UTF-8 only, anything else named), refuses
+//! control characters in any text (`controls`), and deserialises each
+//! section and element on its own (`de`, parser messages in Vietnamese
+//! through `toml_errors`); `report` gathers the diagnostics (`diagnostic`)
+//! both stages find;
+//! `values` holds the small pure parsers of dates, offsets and period keys,
+//! `cron` the check of cron expressions (shared with `daemon::schedule`).
+//! Nothing in this module reads the clock or logs secrets, and nothing in it
+//! imports a module above it (daemon, mail, store, http, commands).
 
+mod controls;
+pub mod cron;
+mod de;
 pub mod diagnostic;
+pub mod encoding;
 pub mod load;
 pub mod model;
 pub mod raw;
+pub mod report;
+pub mod toml_errors;
 pub mod validate;
 pub mod values;
 
@@ -17,7 +30,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 pub use diagnostic::{ConfigErrors, Diagnostic, Loaded, Severity};
-use load::{FsSource, MemSource, Reporter, Source};
+use load::{FsSource, MemSource, Source};
+use report::Reporter;
 
 /// Reads, checks and validates the configuration whose main file is `path`.
 pub fn load(path: &Path) -> Result<Loaded, ConfigErrors> {

@@ -62,7 +62,7 @@ pub struct Daemon {
     /// `/`), used for the confirmation links in reminders; `None`: no links.
     pub public_url: Option<String>,
     /// Cron expression of the coordinator's digest, local time, as written
-    /// (five or six fields; checked by `daemon::schedule::validate_cron`).
+    /// (five or six fields; checked by `config::cron::validate`).
     pub digest: String,
 }
 

@@ -162,8 +162,12 @@ pub struct RawUnit {
     pub id: Option<Spanned<String>>,
     /// Official name, e.g. "Sở Lao động - Thương binh và Xã hội". Required.
     pub name: Option<Spanned<String>>,
-    /// Official mailbox(es): a string or a list of strings.
+    /// Official mailbox(es): a string or a list of strings. Required for a
+    /// unit that reports, unless `emailed = false`.
     pub email: Option<Spanned<OneOrMany>>,
+    /// `false`: the unit has no mailbox on purpose and gets no mail (its
+    /// reports are followed on the dashboard or by phone). Default true.
+    pub emailed: Option<Spanned<bool>>,
     /// The head of the unit: `{ name = "...", email = "..." }`.
     pub head: Option<Spanned<RawPerson>>,
     /// Group ids this unit belongs to.

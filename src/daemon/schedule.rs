@@ -1,15 +1,16 @@
 //! Periodic jobs on the configured zone's wall clock (tokio-cron-scheduler).
 //!
-//! The only module that imports `tokio-cron-scheduler`, its cron parser
-//! `croner` and `chrono`. [`occurrences`] lists the instants a cron
-//! expression fires in a range, parsed exactly as the scheduler parses it,
-//! for `simulate` (the digest) and the daemon's test clock. A tick
+//! The only module that imports `tokio-cron-scheduler` and `chrono`.
+//! [`occurrences`] lists the instants an expression fires in a range, parsed
+//! as the scheduler parses it, for `simulate`, `plan` and the daemon's test
+//! clock. A tick
 //! is only a *prompt*: every job derives its work from the database ("all
 //! that is due by now"), so a missed or late tick is caught up by the next
 //! one and correctness never depends on a tick firing. Each job is guarded
-//! against overlapping itself (the crate has no guard of its own), and five-
-//! field cron expressions, which the crate rejects with a bare error, are
-//! accepted by adding the seconds field.
+//! against overlapping itself (the crate has no guard of its own). The
+//! expressions are read by `config::cron` (five fields accepted by adding
+//! the seconds field, which the crate would reject with a bare error), the
+//! same check `hanbao check` runs.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -17,6 +18,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio_cron_scheduler::{Job, JobScheduler};
+
+use crate::config::cron::{self, CronError};
 
 /// The body of a periodic job.
 pub type JobFn = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
@@ -32,45 +35,17 @@ pub struct JobSpec {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScheduleError {
-    #[error(
-        "cron expression {expr:?} has {fields} fields; write five (minute hour day month weekday, e.g. \"30 7 * * Mon-Fri\") or six with seconds first (\"0 30 7 * * Mon-Fri\")"
-    )]
-    FieldCount { expr: String, fields: usize },
-    #[error("cron expression {expr:?} is not valid: {reason}")]
-    Invalid { expr: String, reason: String },
+    /// The expression itself (checked by `config::cron`, as `check` does).
+    #[error(transparent)]
+    Cron(#[from] CronError),
     #[error("the job scheduler failed: {0}")]
     Scheduler(String),
 }
 
-/// Turns an administrator's cron expression into the six-field form the
-/// scheduler wants. Five fields get `0` seconds; six or seven pass through.
-pub fn normalize_cron(expr: &str) -> Result<String, ScheduleError> {
-    let fields: Vec<&str> = expr.split_whitespace().collect();
-    match fields.len() {
-        5 => Ok(format!("0 {}", fields.join(" "))),
-        6 | 7 => Ok(fields.join(" ")),
-        n => Err(ScheduleError::FieldCount {
-            expr: expr.to_string(),
-            fields: n,
-        }),
-    }
-}
-
-/// Checks a cron expression without starting anything (for `hanbao check`).
-pub fn validate_cron(expr: &str) -> Result<(), ScheduleError> {
-    let six = normalize_cron(expr)?;
-    Job::new_async(six.as_str(), |_, _| Box::pin(async {}))
-        .map(|_| ())
-        .map_err(|e| ScheduleError::Invalid {
-            expr: expr.to_string(),
-            reason: e.to_string(),
-        })
-}
-
 /// The instants in `(after, until]` at which `expr` fires on the wall
 /// clock of a zone `utc_offset_seconds` east of UTC, parsed as
-/// [`Scheduler::start`] parses it (seconds required after
-/// [`normalize_cron`]; day-of-month and weekday combine with AND). At most
+/// [`Scheduler::start`] parses it (`config::cron`: seconds required after
+/// normalising; day-of-month and weekday combine with AND). At most
 /// `limit` instants.
 pub fn occurrences(
     expr: &str,
@@ -80,12 +55,12 @@ pub fn occurrences(
     limit: usize,
 ) -> Result<Vec<jiff::Timestamp>, ScheduleError> {
     use chrono::TimeZone as _;
-    let six = normalize_cron(expr)?;
-    let invalid = |reason: String| ScheduleError::Invalid {
+    let six = cron::normalize(expr)?;
+    let invalid = |reason: String| CronError::Invalid {
         expr: expr.to_string(),
         reason,
     };
-    let cron = croner::parser::CronParser::builder()
+    let parsed = croner::parser::CronParser::builder()
         .seconds(croner::parser::Seconds::Required)
         .dom_and_dow(true)
         .build()
@@ -98,7 +73,7 @@ pub fn occurrences(
         .single()
         .ok_or_else(|| invalid(format!("instant {after} out of range")))?;
     let mut out = Vec::new();
-    for t in cron.iter_after(start) {
+    for t in parsed.iter_after(start) {
         let Ok(t) = jiff::Timestamp::from_second(t.timestamp()) else {
             break;
         };
@@ -129,7 +104,7 @@ impl Scheduler {
             .await
             .map_err(|e| ScheduleError::Scheduler(e.to_string()))?;
         for spec in jobs {
-            let six = normalize_cron(&spec.cron)?;
+            let six = cron::normalize(&spec.cron)?;
             let running = Arc::new(AtomicBool::new(false));
             let name = spec.name.clone();
             let run = spec.run.clone();
@@ -146,7 +121,7 @@ impl Scheduler {
                     running.store(false, Ordering::Release);
                 })
             })
-            .map_err(|e| ScheduleError::Invalid {
+            .map_err(|e| CronError::Invalid {
                 expr: spec.cron.clone(),
                 reason: e.to_string(),
             })?;
@@ -173,27 +148,6 @@ impl Scheduler {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn five_fields_get_seconds() {
-        let cases = [
-            ("30 7 * * Mon-Fri", Ok("0 30 7 * * Mon-Fri".to_string())),
-            ("0 30 7 * * Mon-Fri", Ok("0 30 7 * * Mon-Fri".to_string())),
-            ("  0   8 * *   Mon ", Ok("0 0 8 * * Mon".to_string())),
-        ];
-        for (input, want) in cases {
-            assert_eq!(
-                normalize_cron(input).map_err(|e| e.to_string()),
-                want,
-                "{input}"
-            );
-        }
-        let err = normalize_cron("8 * *").unwrap_err().to_string();
-        assert!(
-            err.contains("has 3 fields") && err.contains("five"),
-            "{err}"
-        );
-    }
 
     /// Mondays at 08:00 in UTC+7 through June 2026: 1, 8, 15, 22 and 29/6
     /// (checked on a wall calendar), the range's end included.
@@ -230,13 +184,6 @@ mod tests {
         .unwrap();
         assert_eq!(both, [vn("2026-06-01T08:00:00")]);
         assert!(occurrences("61 8 * * *", 25_200, got[0], got[1], 10).is_err());
-    }
-
-    #[test]
-    fn validation_names_the_expression() {
-        assert!(validate_cron("30 7 * * Mon-Fri").is_ok());
-        let err = validate_cron("61 7 * * *").unwrap_err().to_string();
-        assert!(err.contains("\"61 7 * * *\""), "{err}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

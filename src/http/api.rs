@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
+use crate::input;
 use crate::store::{
     Event, Key, NewExtension, NewSubmission, NewWaiver, Recorded, Revocation, Source, Store,
     Subject,
@@ -27,11 +28,6 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::selection::{self, Selection};
-
-/// Longest accepted document number (số văn bản).
-pub const MAX_REFERENCE: usize = 200;
-/// Longest accepted note or reason.
-pub const MAX_NOTE: usize = 2000;
 
 /// A JSON body: wrong content type is 415, bad JSON 400, JSON of the wrong
 /// shape 422, over the body limit 413, all in the API's error shape.
@@ -81,15 +77,6 @@ fn parse_day(field: &str, text: &str) -> Result<Date, ApiError> {
     text.parse::<Date>().map_err(|_| {
         ApiError::unprocessable(format!("{field}: {text:?} is not a date (YYYY-MM-DD)"))
     })
-}
-
-fn check_len(field: &str, value: Option<&str>, max: usize) -> Result<(), ApiError> {
-    match value {
-        Some(v) if v.chars().count() > max => Err(ApiError::unprocessable(format!(
-            "{field}: longer than {max} characters"
-        ))),
-        _ => Ok(()),
-    }
 }
 
 fn required(field: &str, value: &str) -> Result<(), ApiError> {
@@ -197,14 +184,14 @@ pub struct WaiverBody {
 }
 
 /// Validates the key against the configuration and the caller: the period
-/// key as stored (canonical form).
+/// key as stored (canonical form), and the period's due day.
 fn owed_key<S: Store>(
     state: &AppState<S>,
     caller: &Caller,
     obligation: &str,
     period: &str,
     unit: &str,
-) -> Result<Key, ApiError> {
+) -> Result<(Key, Date), ApiError> {
     for (f, v) in [
         ("obligation", obligation),
         ("period", period),
@@ -224,7 +211,7 @@ fn owed_key<S: Store>(
     )?;
     caller.may_act_for(unit)?;
     let d = selection::deadline(&live.cfg, &live.cal, obligation, period, unit)?;
-    Ok(Key::new(obligation, d.period.to_string(), unit))
+    Ok((Key::new(obligation, d.period.to_string(), unit), d.due))
 }
 
 fn event_json(e: &Event) -> serde_json::Value {
@@ -274,27 +261,27 @@ pub async fn record_submission<S: Store + 'static>(
     caller: Caller,
     ApiJson(b): ApiJson<SubmissionBody>,
 ) -> Result<Response, ApiError> {
-    let key = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?;
+    let (key, _) = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?;
     let received_on = parse_day("received_on", &b.received_on)?;
     let now = Timestamp::now();
-    let today = state.live().today(now);
-    if received_on > today {
-        return Err(ApiError::unprocessable(format!(
-            "received_on: {received_on} is after today ({today})"
-        )));
-    }
-    check_len("reference", b.reference.as_deref(), MAX_REFERENCE)?;
-    check_len("note", b.note.as_deref(), MAX_NOTE)?;
+    let typed = input::submission(
+        input::Submission {
+            received_on,
+            reference: b.reference.as_deref(),
+            note: b.note.as_deref(),
+        },
+        state.live().today(now),
+    )?;
     let r = state
         .shared
         .store
         .record_submission(
             NewSubmission {
                 key,
-                received_on,
+                received_on: typed.received_on,
                 received_at: None,
-                reference: nonempty(b.reference),
-                note: nonempty(b.note),
+                reference: typed.reference,
+                note: typed.note,
                 actor: caller.actor(),
                 source: Source::Api,
                 correction: b.correction,
@@ -311,11 +298,11 @@ async fn revoke<S: Store + 'static>(
     b: KeyBody,
     subject: Subject,
 ) -> Result<Response, ApiError> {
-    let key = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?;
+    let (key, _) = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?;
     if subject != Subject::Submission {
         caller.require_admin()?;
     }
-    check_len("reason", b.reason.as_deref(), MAX_NOTE)?;
+    let reason = input::revocation(b.reason.as_deref())?;
     let r = state
         .shared
         .store
@@ -323,7 +310,7 @@ async fn revoke<S: Store + 'static>(
             Revocation {
                 key,
                 subject,
-                reason: nonempty(b.reason),
+                reason,
                 actor: caller.actor(),
                 source: Source::Api,
             },
@@ -366,19 +353,18 @@ pub async fn grant_extension<S: Store + 'static>(
     caller: Caller,
     ApiJson(b): ApiJson<ExtensionBody>,
 ) -> Result<Response, ApiError> {
-    let key = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?;
+    let (key, due) = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?;
     caller.require_admin()?;
     let until = parse_day("until", &b.until)?;
-    required("reason", &b.reason)?;
-    check_len("reason", Some(&b.reason), MAX_NOTE)?;
+    let typed = input::extension(until, due, &b.reason)?;
     let r = state
         .shared
         .store
         .grant_extension(
             NewExtension {
                 key,
-                until,
-                reason: b.reason,
+                until: typed.until,
+                reason: typed.reason,
                 actor: caller.actor(),
                 source: Source::Api,
             },
@@ -394,17 +380,16 @@ pub async fn grant_waiver<S: Store + 'static>(
     caller: Caller,
     ApiJson(b): ApiJson<WaiverBody>,
 ) -> Result<Response, ApiError> {
-    let key = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?;
+    let (key, _) = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?;
     caller.require_admin()?;
-    required("reason", &b.reason)?;
-    check_len("reason", Some(&b.reason), MAX_NOTE)?;
+    let reason = input::waiver(&b.reason)?;
     let r = state
         .shared
         .store
         .grant_waiver(
             NewWaiver {
                 key,
-                reason: b.reason,
+                reason,
                 actor: caller.actor(),
                 source: Source::Api,
             },

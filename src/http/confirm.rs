@@ -1,55 +1,66 @@
 //! `/confirm`: the page a one-click link from a reminder opens, and the form
-//! it posts, recording the submission with source "link".
+//! it posts, recording the submission with source "link". Its route is
+//! here, beside its handlers; its pages are `confirm/*.html` templates of
+//! `http::html` (auto-escaped).
 //!
 //! The link's HMAC signature is the only credential: it names one
 //! (obligation, period, unit) and expires. A tampered link gets 400, an
 //! expired one 410, each with a page that says so in Vietnamese; using a
-//! link twice is harmless (the store answers "already recorded"). Every
-//! piece of configuration or user text is HTML-escaped. Must not: send
-//! mail, or accept a write whose signature was not checked.
+//! link twice is harmless (the store answers "already recorded"). Typed
+//! values are checked by `crate::input` (422: the form again, with the
+//! message and the typed document number). Must not: send mail, or accept
+//! a write whose signature was not checked.
 
+use axum::Router;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
 use jiff::Timestamp;
-use serde::Deserialize;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
 
 use crate::config::values::{format_date, parse_date};
+use crate::input::{self, Field};
 use crate::store::{Key, NewSubmission, Recorded, Source, Store, StoreError};
 
 use super::AppState;
+use super::html;
 use super::link::{LinkError, LinkScope};
 use super::selection;
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+pub fn routes<S: Store + 'static>() -> Router<AppState<S>> {
+    Router::new().route("/confirm", get(show::<S>).post(submit::<S>))
+}
+
+/// A page: template `name` (which extends `confirm/frame.html`) with
+/// `view`'s fields.
+fn page(status: StatusCode, name: &str, title: &str, view: &impl Serialize) -> Response {
+    #[derive(Serialize)]
+    struct Frame<'a> {
+        title: &'a str,
+    }
+    match html::render(name, &Frame { title }, view) {
+        Ok(page) => (status, Html(page)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, template = name, "confirmation link: cannot render a page");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Lỗi khi dựng trang; xem nhật ký của hanbao.",
+            )
+                .into_response()
         }
     }
-    out
 }
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{t} — hanbao</title>\n</head>\n<body>\n<main>\n<h1>{t}</h1>\n{body}\n</main>\n</body>\n</html>\n",
-        t = escape(title)
-    );
-    (status, Html(html)).into_response()
-}
-
+/// A page with one message.
 fn message(status: StatusCode, title: &str, text: &str) -> Response {
-    page(status, title, &format!("<p>{}</p>", escape(text)))
+    #[derive(Serialize)]
+    struct Message<'a> {
+        text: &'a str,
+    }
+    page(status, "confirm/message.html", title, &Message { text })
 }
 
 /// The link's fields, as in [`LinkScope::path`].
@@ -73,6 +84,8 @@ impl LinkQuery {
     }
 }
 
+/// The form: the link's fields (not flattened: serde's flatten cannot read
+/// the expiry as a number from a form) and what was typed.
 #[derive(Debug, Deserialize)]
 pub struct ConfirmForm {
     o: String,
@@ -86,6 +99,18 @@ pub struct ConfirmForm {
     received_on: String,
 }
 
+impl ConfirmForm {
+    fn link(&self) -> LinkQuery {
+        LinkQuery {
+            o: self.o.clone(),
+            p: self.p.clone(),
+            u: self.u.clone(),
+            e: self.e,
+            s: self.s.clone(),
+        }
+    }
+}
+
 fn bad_link() -> Response {
     message(
         StatusCode::BAD_REQUEST,
@@ -94,8 +119,21 @@ fn bad_link() -> Response {
     )
 }
 
-/// Checks the key is configured and the signature and expiry hold.
-fn check<S: Store>(state: &AppState<S>, scope: &LinkScope, sig: &str) -> Result<(), Box<Response>> {
+/// What a checked link names, as the pages show it.
+#[derive(Debug, Serialize)]
+struct Report {
+    #[serde(skip)]
+    key: Key,
+    title: String,
+    period: String,
+    unit_name: String,
+    due: String,
+}
+
+/// Checks that links are on, that the signature and expiry hold and that
+/// the configuration still has the report; what it names, or the page
+/// that says why not.
+fn open<S: Store>(state: &AppState<S>, q: &LinkQuery) -> Result<Report, Box<Response>> {
     let Some(key) = state.shared.link_key.get() else {
         return Err(Box::new(message(
             StatusCode::NOT_FOUND,
@@ -103,25 +141,18 @@ fn check<S: Store>(state: &AppState<S>, scope: &LinkScope, sig: &str) -> Result<
             "Máy chủ này chưa được cấu hình khóa ký liên kết xác nhận.",
         )));
     };
-    match scope.verify(key, sig, Timestamp::now()) {
-        Ok(()) => Ok(()),
-        Err(LinkError::Tampered) => Err(Box::new(bad_link())),
-        Err(LinkError::Expired) => Err(Box::new(message(
-            StatusCode::GONE,
-            "Liên kết đã hết hạn",
-            "Liên kết xác nhận này đã hết hạn. Hãy dùng liên kết trong thư nhắc mới nhất, hoặc báo cho bộ phận theo dõi báo cáo.",
-        ))),
+    let scope = q.scope();
+    match scope.verify(key, &q.s, Timestamp::now()) {
+        Ok(()) => {}
+        Err(LinkError::Tampered) => return Err(Box::new(bad_link())),
+        Err(LinkError::Expired) => {
+            return Err(Box::new(message(
+                StatusCode::GONE,
+                "Liên kết đã hết hạn",
+                "Liên kết xác nhận này đã hết hạn. Hãy dùng liên kết trong thư nhắc mới nhất, hoặc báo cho bộ phận theo dõi báo cáo.",
+            )));
+        }
     }
-}
-
-struct Described {
-    key: Key,
-    title: String,
-    unit_name: String,
-    due: jiff::civil::Date,
-}
-
-fn describe<S: Store>(state: &AppState<S>, scope: &LinkScope) -> Result<Described, Box<Response>> {
     let live = state.live();
     match selection::deadline(
         &live.cfg,
@@ -130,11 +161,12 @@ fn describe<S: Store>(state: &AppState<S>, scope: &LinkScope) -> Result<Describe
         &scope.period,
         &scope.unit,
     ) {
-        Ok(d) => Ok(Described {
+        Ok(d) => Ok(Report {
             key: Key::new(&d.obligation.id, d.period.to_string(), &d.unit.id),
             title: d.obligation.title.clone(),
+            period: d.period.to_string(),
             unit_name: d.unit.name.clone(),
-            due: d.due,
+            due: format_date(d.due),
         }),
         Err(_) => Err(Box::new(message(
             StatusCode::NOT_FOUND,
@@ -144,102 +176,118 @@ fn describe<S: Store>(state: &AppState<S>, scope: &LinkScope) -> Result<Describe
     }
 }
 
-fn summary(d: &Described) -> String {
-    format!(
-        "<dl>\n<dt>Báo cáo</dt><dd>{}</dd>\n<dt>Kỳ</dt><dd>{}</dd>\n<dt>Đơn vị</dt><dd>{}</dd>\n<dt>Hạn</dt><dd>{}</dd>\n</dl>",
-        escape(&d.title),
-        escape(&d.key.period),
-        escape(&d.unit_name),
-        format_date(d.due)
-    )
+/// What is recorded: the day the report was sent and its number, or a
+/// different submission already in effect (`existing`).
+#[derive(Serialize)]
+struct RecordedView<'a> {
+    report: &'a Report,
+    on: String,
+    reference: &'a str,
+    existing: bool,
 }
 
 fn recorded_page(
     status: StatusCode,
     title: &str,
-    d: &Described,
-    on: jiff::civil::Date,
+    report: &Report,
+    on: Option<Date>,
     reference: Option<&str>,
+    existing: bool,
 ) -> Response {
-    page(
-        status,
-        title,
-        &format!(
-            "{}\n<p>Ngày gửi: {}. Số văn bản: {}.</p>",
-            summary(d),
-            format_date(on),
-            escape(reference.unwrap_or("(không ghi)"))
-        ),
-    )
+    let view = RecordedView {
+        report,
+        on: on.map(format_date).unwrap_or_default(),
+        reference: reference.unwrap_or("(không ghi)"),
+        existing,
+    };
+    page(status, "confirm/recorded.html", title, &view)
 }
 
-fn form(
+/// A hidden field that carries the link through the form.
+#[derive(Serialize)]
+struct Hidden {
+    name: &'static str,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct FormView<'a> {
+    report: &'a Report,
+    error: Option<String>,
+    hidden: [Hidden; 5],
+    max_reference: usize,
+    reference: &'a str,
+    today: String,
+}
+
+/// The form (422 with `error` when what was typed broke a rule).
+fn form_page(
     q: &LinkQuery,
-    d: &Described,
-    today: jiff::civil::Date,
-    error: Option<&str>,
+    report: &Report,
+    today: Date,
+    error: Option<String>,
     reference: &str,
-) -> String {
-    let hidden = |name: &str, value: &str| {
-        format!(
-            "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
-            escape(value)
-        )
+) -> Response {
+    let hidden = |name: &'static str, value: &str| Hidden {
+        name,
+        value: value.to_string(),
     };
-    format!(
-        "{summary}\n{error}<form method=\"post\" action=\"/confirm\">\n{o}{p}{u}{e}{s}\n\
-         <p><label>Số văn bản <input name=\"reference\" maxlength=\"200\" value=\"{reference}\"></label></p>\n\
-         <p><label>Ngày gửi <input type=\"date\" name=\"received_on\" value=\"{today}\" required></label></p>\n\
-         <p><button type=\"submit\">Xác nhận đã gửi báo cáo</button></p>\n</form>",
-        summary = summary(d),
-        error = error
-            .map(|e| format!("<p role=\"alert\"><strong>{}</strong></p>\n", escape(e)))
-            .unwrap_or_default(),
-        o = hidden("o", &q.o),
-        p = hidden("p", &q.p),
-        u = hidden("u", &q.u),
-        e = hidden("e", &q.e.to_string()),
-        s = hidden("s", &q.s),
-        reference = escape(reference),
+    let view = FormView {
+        report,
+        hidden: [
+            hidden("o", &q.o),
+            hidden("p", &q.p),
+            hidden("u", &q.u),
+            hidden("e", &q.e.to_string()),
+            hidden("s", &q.s),
+        ],
+        error,
+        max_reference: input::MAX_REFERENCE,
+        reference,
+        today: today.to_string(),
+    };
+    let status = if view.error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    page(
+        status,
+        "confirm/form.html",
+        "Xác nhận đã gửi báo cáo",
+        &view,
     )
 }
 
 /// `GET /confirm`: the form, or what is already recorded.
-pub async fn show<S: Store + 'static>(
+async fn show<S: Store + 'static>(
     State(state): State<AppState<S>>,
     query: Result<Query<LinkQuery>, QueryRejection>,
 ) -> Response {
     let Ok(Query(q)) = query else {
         return bad_link();
     };
-    let scope = q.scope();
-    if let Err(r) = check(&state, &scope, &q.s) {
-        return *r;
-    }
-    let d = match describe(&state, &scope) {
-        Ok(d) => d,
-        Err(r) => return *r,
+    let report = match open(&state, &q) {
+        Ok(r) => r,
+        Err(page) => return *page,
     };
-    match state.shared.store.current_for(&d.key).await {
+    match state.shared.store.current_for(&report.key).await {
         Ok(c) => {
             if let Some(sub) = c.submission {
                 return recorded_page(
                     StatusCode::OK,
                     "Báo cáo đã được ghi nhận",
-                    &d,
-                    sub.received_on,
+                    &report,
+                    Some(sub.received_on),
                     sub.reference.as_deref(),
+                    false,
                 );
             }
         }
         Err(e) => return store_failed(e),
     }
     let today = state.live().today(Timestamp::now());
-    page(
-        StatusCode::OK,
-        "Xác nhận đã gửi báo cáo",
-        &form(&q, &d, today, None, ""),
-    )
+    form_page(&q, &report, today, None, "")
 }
 
 fn store_failed(e: StoreError) -> Response {
@@ -251,112 +299,84 @@ fn store_failed(e: StoreError) -> Response {
     )
 }
 
+/// How the confirmation form names its fields.
+fn label(f: Field) -> &'static str {
+    match f {
+        Field::ReceivedOn => "Ngày gửi",
+        Field::Reference => "Số văn bản",
+        Field::Note => "Ghi chú",
+        Field::Until => "Hạn mới",
+        Field::Reason => "Lý do",
+    }
+}
+
 /// `POST /confirm`: records the submission.
-pub async fn submit<S: Store + 'static>(
+async fn submit<S: Store + 'static>(
     State(state): State<AppState<S>>,
     form_data: Result<Form<ConfirmForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(f)) = form_data else {
         return bad_link();
     };
-    let q = LinkQuery {
-        o: f.o,
-        p: f.p,
-        u: f.u,
-        e: f.e,
-        s: f.s,
-    };
-    let scope = q.scope();
-    if let Err(r) = check(&state, &scope, &q.s) {
-        return *r;
-    }
-    let d = match describe(&state, &scope) {
-        Ok(d) => d,
-        Err(r) => return *r,
+    let link = f.link();
+    let report = match open(&state, &link) {
+        Ok(r) => r,
+        Err(page) => return *page,
     };
     let now = Timestamp::now();
     let today = state.live().today(now);
-    let invalid = |text: String| {
-        page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Xác nhận đã gửi báo cáo",
-            &form(&q, &d, today, Some(&text), &f.reference),
-        )
-    };
+    let invalid = |text: String| form_page(&link, &report, today, Some(text), &f.reference);
     let received_on = match parse_date(&f.received_on) {
-        Ok(day) if day > today => {
-            return invalid(format!("Ngày gửi {} ở sau hôm nay.", format_date(day)));
-        }
         Ok(day) => day,
         Err(e) => return invalid(format!("Ngày gửi: {e}.")),
     };
-    let reference = f.reference.trim();
-    if reference.chars().count() > super::api::MAX_REFERENCE {
-        return invalid(format!(
-            "Số văn bản dài quá {} ký tự.",
-            super::api::MAX_REFERENCE
-        ));
-    }
-    let reference = (!reference.is_empty()).then(|| reference.to_string());
-    let result = state
-        .shared
-        .store
-        .record_submission(
-            NewSubmission {
-                key: d.key.clone(),
-                received_on,
-                received_at: None,
-                reference: reference.clone(),
-                note: None,
-                actor: format!("link:{}", d.key.unit),
-                source: Source::Link,
-                correction: false,
-            },
-            now,
-        )
-        .await;
-    match result {
+    let typed = input::Submission {
+        received_on,
+        reference: Some(&f.reference),
+        note: None,
+    };
+    let reference = match input::submission(typed, today) {
+        Ok(c) => c.reference,
+        Err(problems) => return invalid(html::problems_text(&problems, label)),
+    };
+    let new = NewSubmission {
+        key: report.key.clone(),
+        received_on,
+        received_at: None,
+        reference: reference.clone(),
+        note: None,
+        actor: format!("link:{}", report.key.unit),
+        source: Source::Link,
+        correction: false,
+    };
+    match state.shared.store.record_submission(new, now).await {
         Ok(Recorded::New(e)) => {
             tracing::info!(key = %e.key, source = "link", "submission confirmed by link");
             recorded_page(
                 StatusCode::CREATED,
                 "Đã ghi nhận báo cáo",
-                &d,
-                received_on,
+                &report,
+                Some(received_on),
                 reference.as_deref(),
+                false,
             )
         }
         Ok(Recorded::AlreadyRecorded(e)) => recorded_page(
             StatusCode::OK,
             "Báo cáo đã được ghi nhận",
-            &d,
-            e.received_on.unwrap_or(received_on),
+            &report,
+            Some(e.received_on.unwrap_or(received_on)),
             e.reference.as_deref(),
+            false,
         ),
-        Err(StoreError::Conflict { existing, .. }) => page(
+        Err(StoreError::Conflict { existing, .. }) => recorded_page(
             StatusCode::CONFLICT,
             "Báo cáo đã được ghi nhận trước đó",
-            &format!(
-                "{}\n<p>Đã có ghi nhận khác: ngày gửi {}, số văn bản {}. Nếu cần sửa, hãy liên hệ bộ phận theo dõi báo cáo.</p>",
-                summary(&d),
-                existing.received_on.map(format_date).unwrap_or_default(),
-                escape(existing.reference.as_deref().unwrap_or("(không ghi)"))
-            ),
+            &report,
+            existing.received_on,
+            existing.reference.as_deref(),
+            true,
         ),
         Err(e) => store_failed(e),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape;
-
-    #[test]
-    fn escapes_markup_and_quotes() {
-        assert_eq!(
-            escape("<script>alert('x')</script> & \"y\""),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;"
-        );
-        assert_eq!(escape("Sở Y tế"), "Sở Y tế");
     }
 }

@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::input::{Problem, Problems};
 use crate::store::StoreError;
 
 use crate::tracking::TrackingError;
@@ -93,6 +94,30 @@ impl From<StoreError> for ApiError {
                 ApiError::internal()
             }
         }
+    }
+}
+
+/// A rule of `input` broken: 422 `invalid`, every problem in English,
+/// each led by its field's JSON name.
+impl From<Problems> for ApiError {
+    fn from(problems: Problems) -> ApiError {
+        let message = problems
+            .iter()
+            .map(|p| match p {
+                Problem::ReceivedInFuture { received_on, today } => {
+                    format!("received_on: {received_on} is after today ({today})")
+                }
+                Problem::TooLong { field, max } => {
+                    format!("{}: longer than {max} characters", field.as_str())
+                }
+                Problem::Missing { field } => format!("{}: must not be empty", field.as_str()),
+                Problem::UntilNotAfterDue { until, due } => {
+                    format!("until: {until} is not after the due day ({due})")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        ApiError::unprocessable(message)
     }
 }
 

@@ -25,6 +25,7 @@ mod dashboard;
 mod error;
 mod feed;
 mod health;
+mod html;
 pub mod metrics;
 pub mod selection;
 pub mod token;
@@ -204,12 +205,9 @@ pub fn router<S: Store + 'static>(state: AppState<S>) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz::<S>))
         .route("/metrics", get(health::metrics::<S>))
-        .route(
-            "/confirm",
-            get(confirm::show::<S>).post(confirm::submit::<S>),
-        )
         .route("/ics/{file}", get(feed::feed::<S>))
         .nest("/api/v1", api)
+        .merge(confirm::routes::<S>())
         .merge(dashboard::routes::<S>())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -1,7 +1,8 @@
 //! Mail: turning notices into messages and delivering them.
 //!
-//! The only module that imports lettre and minijinja. It renders
-//! [`Notice`]s with templates (Vietnamese and English built in, overridable
+//! The only module that imports lettre; `render` owns the notices'
+//! minijinja environment (the HTML pages have their own, `http::html`).
+//! It renders [`Notice`]s with templates (Vietnamese and English built in, overridable
 //! from a directory), attaches the deadline as an .ics, and sends through
 //! the file transport (one .eml per message) or SMTP, classifying failures
 //! as transient or permanent for the outbox.

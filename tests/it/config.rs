@@ -1174,7 +1174,9 @@ fn escalation_errors() {
 #[test]
 fn usage_warnings() {
     warn(&obl("cycle = \"annual\"\ndue = \"ngày 20\"\nactive_from = \"01/01/2026\"\n[[unit]]\nid = \"x\"\nname = \"X\"\nactive_until = \"31/12/2020\"\n").replace("reporters = [\"so-yte\"]\nrecipient = \"ubnd-tinh\"\ncycle", "reporters = ‸[\"x\"]\nrecipient = \"ubnd-tinh\"\ncycle"), "obligation \"bc\": reporters", "không có đơn vị báo cáo nào hoạt động");
-    warn(
+    // A reporter without a mailbox is an error (see
+    // `reporter_without_mailbox_is_an_error_unless_marked`).
+    err(
         &with("‸[[unit]]\nid = \"so-gddt\"\nname = \"x\"\ngroups = [\"so-nganh\"]\n"),
         "unit \"so-gddt\"",
         "không có email",
@@ -1816,5 +1818,352 @@ fn generated_national_config_is_valid() {
     eprintln!(
         "national config: {} bytes loaded in {elapsed:?}",
         text.len()
+    );
+}
+
+// ------------------------------------------- hostile text, parser messages,
+// ------------------------------------------- encodings, counts, mailboxes
+
+/// Control characters in any configured text are refused, pointing at the
+/// value, with the value shown escaped (never raw on a terminal).
+#[test]
+fn control_characters_in_text_are_refused() {
+    let unit = |field: &str| {
+        with(&format!(
+            "\n[[unit]]\nid = \"so-gddt\"\nname = \"Sở GD\"\nemail = \"vanthu@sogddt.example\"\ngroups = [\"so-nganh\"]\n{field}\n"
+        ))
+    };
+    let ob = |field: &str| {
+        with(&format!(
+            "\n[[obligation]]\nid = \"bc-quy\"\ntitle = \"Báo cáo quý\"\nreporters = [\"so-yte\"]\nrecipient = \"ubnd-tinh\"\ncycle = \"quarterly\"\ndue = \"ngày 20\"\n{field}\n"
+        ))
+    };
+    // (text with the marker on the bad value, key, escaped value shown)
+    let cases: Vec<(String, &str, &str)> = vec![
+        (
+            with(
+                "\n[[unit]]\nid = \"so-gddt\"\nname = ‸\"Sở GD\\r\\nBcc: x@evil.example\"\nemail = \"a@b.example\"\ngroups = [\"so-nganh\"]\n",
+            ),
+            "unit \"so-gddt\": name",
+            "\"Sở GD\\r\\nBcc: x@evil.example\"",
+        ),
+        (
+            unit("head = { name = ‸\"Ông A\\u007FB\", email = \"gd@b.example\" }"),
+            "unit \"so-gddt\": head.name",
+            "\"Ông A\\u007FB\"",
+        ),
+        (
+            ob("legal_basis = ‸\"CV 4040\\u0000\""),
+            "obligation \"bc-quy\": legal_basis",
+            "\"CV 4040\\u0000\"",
+        ),
+        (
+            with(
+                "\n[[obligation]]\nid = \"bc-quy\"\ntitle = ‸\"Báo cáo \\u001B[31mquý\"\nreporters = [\"so-yte\"]\nrecipient = \"ubnd-tinh\"\ncycle = \"quarterly\"\ndue = \"ngày 20\"\n",
+            ),
+            "obligation \"bc-quy\": title",
+            "\"Báo cáo \\e[31mquý\"",
+        ),
+        (
+            // A multi-line string carries a real line break.
+            with(
+                "\n[[obligation]]\nid = \"bc-quy\"\ntitle = ‸\"\"\"Báo cáo\nquý\"\"\"\nreporters = [\"so-yte\"]\nrecipient = \"ubnd-tinh\"\ncycle = \"quarterly\"\ndue = \"ngày 20\"\n",
+            ),
+            "obligation \"bc-quy\": title",
+            "\"Báo cáo\\nquý\"",
+        ),
+        (
+            ob("[[obligation.escalation]]\nafter = \"1 ngày\"\nnotify = [‸\"unit\\r\"]"),
+            "obligation \"bc-quy\": escalation[0].notify[0]",
+            "\"unit\\r\"",
+        ),
+        (
+            with("\n[mail]\nfrom = ‸\"Sở Y tế\\r\\n <baocao@soyte.example>\"\n"),
+            "mail.from",
+            "\"Sở Y tế\\r\\n <baocao@soyte.example>\"",
+        ),
+        (
+            with("\n[mail]\nreply_to = ‸\"Văn phòng\\n <vp@soyte.example>\"\n"),
+            "mail.reply_to",
+            "\"Văn phòng\\n <vp@soyte.example>\"",
+        ),
+        (
+            with("\n[[calendar.days_off]]\ndate = \"02/01/2026\"\nreason = ‸\"Nghỉ\\u0085bù\"\n"),
+            "calendar.days_off[0].reason",
+            "\"Nghỉ\\u0085bù\"",
+        ),
+        (
+            with(
+                "\n[[group]]\nid = \"khac\"\nname = ‸\"Nhóm\\u0007 khác\"\nmembers = [\"ubnd-tinh\"]\n",
+            ),
+            "group \"khac\": name",
+            "\"Nhóm\\u0007 khác\"",
+        ),
+        (
+            format!("include = [‸\"don-vi\\n.toml\"]\n{BASE}"),
+            "include[0]",
+            "\"don-vi\\n.toml\"",
+        ),
+        (
+            with(
+                "\n[mail]\ntransport = \"smtp\"\nfrom = \"a@b.example\"\n[mail.smtp]\nhost = \"h.example\"\nusername = \"u\"\npassword_env = \"P\"\npassword = ‸\"bí\\rmật\"\n",
+            ),
+            "mail.smtp.password",
+            "\"***\"",
+        ),
+    ];
+    for (text, key, shown) in cases {
+        let d = err(&text, key, "ký tự điều khiển");
+        assert_eq!(d.value.as_deref(), Some(shown), "{d}");
+        let line = d.to_string();
+        assert!(!line.chars().any(char::is_control), "raw control: {line:?}");
+        assert!(d.hint.as_deref().unwrap().contains("một dòng"), "{d}");
+        assert!(!line.contains("bí"), "secret shown: {line}");
+    }
+    // The message names the characters.
+    let d = err(
+        &with(
+            "\n[[unit]]\nid = \"so-gddt\"\nname = ‸\"A\\r\\nB\"\nemail = \"a@b.example\"\ngroups = [\"so-nganh\"]\n",
+        ),
+        "unit \"so-gddt\": name",
+        "ký tự điều khiển",
+    );
+    assert_eq!(
+        d.message,
+        "chứa ký tự điều khiển U+000D (CR, về đầu dòng), U+000A (LF, xuống dòng)"
+    );
+    // TAB is harmless and allowed.
+    let text = unit("head = { name = \"Ông\\tA\", email = \"gd@b.example\" }");
+    let loaded = load_str("t.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let u = loaded
+        .config
+        .units
+        .iter()
+        .find(|u| u.id == "so-gddt")
+        .unwrap();
+    assert_eq!(u.head.as_ref().unwrap().name, "Ông\tA");
+}
+
+/// The TOML parser's and serde's common messages are shown in Vietnamese,
+/// at the same file:line:col.
+#[test]
+fn parser_messages_are_vietnamese() {
+    // (text with marker, key, exact message)
+    let cases: Vec<(String, &str, &str)> = vec![
+        (
+            obl("cycle = \"annual\"\ndue = \"ngày 20\"\ndepends_on = ‸\"bc-nam\""),
+            "obligation \"bc\": depends_on",
+            "sai kiểu giá trị: gặp chuỗi \"bc-nam\", cần một danh sách",
+        ),
+        (
+            obl("cycle = \"annual\"\ndue = \"ngày 20\"\nroll_to_working_day = ‸\"có\""),
+            "obligation \"bc\": roll_to_working_day",
+            "sai kiểu giá trị: gặp chuỗi \"có\", cần true hoặc false",
+        ),
+        (
+            obl("cycle = \"annual\"\ndue = ‸20"),
+            "obligation \"bc\": due",
+            "sai kiểu giá trị: gặp số nguyên 20, cần một chuỗi",
+        ),
+        (
+            with(
+                "\n[mail]\ntransport = \"smtp\"\nfrom = \"a@b.example\"\n[mail.smtp]\nhost = \"h.example\"\nconnections = ‸[4]\n",
+            ),
+            "mail.smtp.connections",
+            "sai kiểu giá trị: gặp một danh sách, cần một số nguyên",
+        ),
+        (
+            with("\n[[unit]]\nid = \"x\"\nname = \"X\"\nemail = ‸{ a = 1 }\n"),
+            "unit \"x\": email",
+            "sai kiểu giá trị: gặp một bảng, cần một chuỗi hoặc một danh sách chuỗi",
+        ),
+        (
+            "[[unit]]\nid = \"a\"\nname ‸\"A\"\n".to_string(),
+            "",
+            "lỗi cú pháp TOML: khóa không có giá trị; cần `=`",
+        ),
+        (
+            "[[unit]]\nid = \"a\"\n‸id = \"b\"\n".to_string(),
+            "",
+            "lỗi cú pháp TOML: khóa này đã có ở trên (trùng khóa trong cùng một bảng)",
+        ),
+        (
+            "[[unit]]\nid = ‸so-yte\n".to_string(),
+            "",
+            "lỗi cú pháp TOML: giá trị chuỗi phải đặt trong dấu ngoặc kép; cần chuỗi trong ngoặc kép",
+        ),
+        (
+            "reporters = [\"a\" ‸\"b\"]\n".to_string(),
+            "",
+            "lỗi cú pháp TOML: thiếu dấu phẩy giữa các phần tử của danh sách; cần `,`",
+        ),
+        (
+            "include = ‸3\n".to_string(),
+            "include",
+            "cần danh sách đường dẫn, gặp số nguyên",
+        ),
+        (
+            with("\n[[unit]]\nid = \"x\"\nname = \"X\"\nactive_from = ‸2026-06-20\n"),
+            "unit \"x\": active_from",
+            "sai kiểu giá trị: gặp một ngày giờ TOML (viết không có dấu ngoặc kép), cần một chuỗi",
+        ),
+    ];
+    for (text, key, message) in cases {
+        let (clean, line, col) = marked(&text);
+        let (errors, _) = errors_of("t.toml", &clean);
+        let d = errors
+            .iter()
+            .find(|d| d.key == key && (d.line, d.column) == (line, col))
+            .unwrap_or_else(|| panic!("no error for {key:?} at {line}:{col}: {errors:?}"));
+        assert_eq!(d.message, message, "{d}");
+        for english in ["expected", "invalid", "duplicate", "integer", "sequence"] {
+            assert!(!d.to_string().contains(english), "{english}: {d}");
+        }
+    }
+    // An unknown key is named in Vietnamese with the valid keys (already so).
+    let d = err(
+        &with("\n[[unit]]\nid = \"x\"\n‸nmae = \"X\"\n"),
+        "unit \"x\": nmae",
+        "khóa không được hỗ trợ",
+    );
+    assert!(d.hint.unwrap().contains("có phải ý là `name`?"));
+}
+
+fn fixture(p: &str) -> PathBuf {
+    repo(&format!("tests/fixtures/config/encoding/{p}"))
+}
+
+/// A file saved in another encoding than UTF-8 is reported on its own path
+/// (not on the include line), naming the encoding and how to save it as
+/// UTF-8, with no follow-on errors about the ids it declares. The units of
+/// each fixture are the same text; its main file is UTF-8.
+#[test]
+fn files_not_in_utf8_are_reported_on_their_own_path() {
+    // (encoding, what the message says, iconv's name)
+    let cases = [
+        ("windows-1258", "Windows-1258", "WINDOWS-1258"),
+        ("utf16le-bom", "UTF-16 LE có BOM", "UTF-16"),
+        ("utf16be-bom", "UTF-16 BE có BOM", "UTF-16"),
+        ("utf16le", "UTF-16 LE không có BOM", "UTF-16LE"),
+        ("utf16be", "UTF-16 BE không có BOM", "UTF-16BE"),
+    ];
+    for (enc, says, iconv) in cases {
+        let main = fixture(&format!("main-{enc}.toml"));
+        let e = load(&main).expect_err(enc);
+        assert_eq!(e.errors.len(), 1, "{enc}: {e}");
+        assert!(e.warnings.is_empty(), "{enc}: {:?}", e.warnings);
+        let d = &e.errors[0];
+        assert_eq!(d.file, fixture(&format!("units-{enc}.toml")), "{enc}: {d}");
+        assert!(d.message.contains("không được lưu ở bảng mã UTF-8"), "{d}");
+        assert!(d.message.contains(says), "{enc}: {d}");
+        let hint = d.hint.as_deref().unwrap();
+        assert!(
+            hint.contains(&format!("iconv -f {iconv} -t UTF-8 ")),
+            "{enc}: {hint}"
+        );
+        assert!(
+            hint.contains("Notepad") && hint.contains("LibreOffice"),
+            "{hint}"
+        );
+    }
+    // Windows-1258: the first byte that is not UTF-8, "á" of "Các" on line 1.
+    let e = load(&fixture("main-windows-1258.toml")).unwrap_err();
+    assert_eq!((e.errors[0].line, e.errors[0].column), (1, 4));
+    // A UTF-8 byte-order mark is fine.
+    let loaded = load(&fixture("main-utf8-bom.toml")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert_eq!(loaded.config.units.len(), 3);
+    // A file that is missing altogether: no follow-on errors either.
+    let text = "include = [‸\"khong-co.toml\"]\n[[obligation]]\nid = \"bc\"\ntitle = \"BC\"\nreporters = [\"so-yte\"]\nrecipient = \"ubnd-tinh\"\ncycle = \"annual\"\ndue = \"ngày 20\"\n";
+    let d = err(text, "include", "không đọc được tệp: không tìm thấy tệp");
+    let (clean, _, _) = marked(text);
+    let e = load_str("t.toml", &clean).unwrap_err();
+    assert_eq!(e.errors.len(), 1, "{e}");
+    assert!(d.to_string().contains("khong-co.toml"));
+}
+
+/// `hanbao check` counts every warning it prints: the confirmation-link
+/// warning (printed outside the configuration's own warnings) is one.
+#[test]
+fn check_counts_every_warning_it_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    let cfg = dir.path().join("hanbao.toml");
+    let text = format!(
+        "[daemon]\nstate_dir = \"{}\"\npublic_url = \"https://baocao.quangngai.example\"\n{BASE}",
+        state.display()
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hanbao"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("check")
+        .env_remove("HANBAO_STATE_DIR")
+        .env_remove("HANBAO_DATABASE")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("Cảnh báo về liên kết xác nhận"), "{stdout}");
+    assert!(stdout.trim_end().ends_with("; 1 cảnh báo."), "{stdout}");
+}
+
+/// A unit that reports must have a mailbox, unless it is marked
+/// `emailed = false`; a unit marked so must not have one.
+#[test]
+fn reporter_without_mailbox_is_an_error_unless_marked() {
+    let unit = |extra: &str| {
+        with(&format!(
+            "\n‸[[unit]]\nid = \"so-gddt\"\nname = \"Sở GD&ĐT\"\ngroups = [\"so-nganh\"]\n{extra}\n"
+        ))
+    };
+    // (unit keys, Some(error needle) or None when valid)
+    let cases = [
+        (
+            "",
+            Some("đơn vị báo cáo cho nghĩa vụ \"bc-nam\" nhưng không có email"),
+        ),
+        ("emailed = true", Some("không có email")),
+        ("emailed = false", None),
+        ("email = \"vanthu@sogddt.example\"", None),
+        ("email = \"vanthu@sogddt.example\"\nemailed = true", None),
+    ];
+    for (extra, want) in cases {
+        let text = unit(extra);
+        match want {
+            Some(needle) => {
+                let d = err(&text, "unit \"so-gddt\"", needle);
+                assert!(
+                    d.hint.as_deref().unwrap().contains("emailed = false"),
+                    "{d}"
+                );
+            }
+            None => {
+                let (clean, _, _) = marked(&text);
+                let loaded = load_str("t.toml", &clean).unwrap_or_else(|e| panic!("{extra}: {e}"));
+                assert!(loaded.warnings.is_empty(), "{extra}: {:?}", loaded.warnings);
+            }
+        }
+    }
+    // Marked as not emailed but given a mailbox: say which to drop.
+    let d = err(
+        &with(
+            "\n[[unit]]\nid = \"so-gddt\"\nname = \"Sở GD&ĐT\"\ngroups = [\"so-nganh\"]\nemail = \"vanthu@sogddt.example\"\nemailed = ‸false\n",
+        ),
+        "unit \"so-gddt\": emailed",
+        "emailed = false nhưng vẫn có email",
+    );
+    assert!(d.hint.unwrap().contains("\"vanthu@sogddt.example\""));
+    // A unit that reports nothing may have no mailbox.
+    let loaded = load_str(
+        "t.toml",
+        &with("\n[[unit]]\nid = \"hdnd\"\nname = \"HĐND tỉnh\"\n"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        loaded.warnings.iter().all(|w| !w.message.contains("email")),
+        "{:?}",
+        loaded.warnings
     );
 }

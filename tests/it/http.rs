@@ -678,6 +678,14 @@ async fn write_validation_errors() {
             422,
             "invalid",
         ),
+        // Not after the due day (20/03/2026): refused as on the command
+        // line and the dashboard.
+        (
+            "/api/v1/extensions",
+            json!({"obligation": "bc-quy", "period": "2026-Q1", "unit": "so-yte", "until": "2026-03-20", "reason": "x"}),
+            422,
+            "invalid",
+        ),
         (
             "/api/v1/waivers",
             json!({"obligation": "bc-quy", "period": "2026-Q1", "unit": "so-yte", "reason": "x", "extra": 1}),

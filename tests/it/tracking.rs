@@ -745,6 +745,50 @@ fn revoke_extend_waive_and_history() {
     );
 }
 
+/// The rules of `hanbao::input` hold on the command line and in imports
+/// alike (lengths were checked only by the web side before).
+#[test]
+fn the_command_line_and_imports_apply_the_shared_input_rules() {
+    let e = Env::sample();
+    let long = "x".repeat(hanbao::input::MAX_REFERENCE + 1);
+    let err = e.fails(
+        &[
+            "submit",
+            OB,
+            H1,
+            "ubnd-binhson",
+            "--on",
+            "2026-06-15",
+            "--ref",
+            &long,
+        ],
+        1,
+    );
+    assert!(err.contains("số văn bản dài quá 200 ký tự"), "{err}");
+    let err = e.fails(&["waive", OB, H1, "ubnd-binhson", "--reason", "  "], 1);
+    assert!(err.contains("lý do không được để trống"), "{err}");
+    let file = e.dir.path().join("nhap.csv");
+    let note = "đ".repeat(hanbao::input::MAX_NOTE + 1);
+    std::fs::write(
+        &file,
+        format!(
+            "obligation,period,unit,received_on,reference,note\n\
+             nq121-6thang,2026-H1,ubnd-binhson,01/01/2099,{long},{note}\n"
+        ),
+    )
+    .unwrap();
+    let err = e.fails(&["import", file.to_str().unwrap()], 1);
+    assert!(err.contains("3 lỗi"), "{err}");
+    for want in [
+        "dòng 2, cột received_on: ngày nhận 01/01/2099 ở tương lai",
+        "dòng 2, cột reference: số văn bản dài quá 200 ký tự",
+        "dòng 2, cột note: ghi chú dài quá 2000 ký tự",
+    ] {
+        assert!(err.contains(want), "{err}\nwanted: {want}");
+    }
+    assert_eq!(e.ok(&["history"]), "Không có bản ghi nào.\n");
+}
+
 #[test]
 fn import_is_all_or_nothing_with_line_and_column() {
     let e = Env::sample();

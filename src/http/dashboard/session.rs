@@ -28,6 +28,7 @@ use crate::store::{Store, Token};
 
 use super::super::AppState;
 use super::super::token;
+use super::page::{Flash, Nav, error_page};
 
 /// The cookie's name.
 pub const COOKIE: &str = "hanbao_session";
@@ -35,13 +36,6 @@ pub const COOKIE: &str = "hanbao_session";
 pub const SESSION_TTL: Duration = Duration::from_secs(8 * 3600);
 /// Sessions held at most (the oldest expired ones are dropped first).
 const MAX_SESSIONS: usize = 10_000;
-
-/// A message shown once, on the next page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Flash {
-    pub ok: bool,
-    pub text: String,
-}
 
 struct Entry {
     token_hash: String,
@@ -208,13 +202,35 @@ impl Admin {
     pub fn logout<S>(&self, state: &AppState<S>) {
         state.shared.sessions.remove(&self.id);
     }
+
+    /// The top bar of this administrator's pages.
+    pub fn nav(&self) -> Nav<'_> {
+        Nav {
+            who: &self.token.name,
+            csrf: &self.csrf,
+        }
+    }
 }
 
+/// The extractor of every page but the login page. The session is looked
+/// up once per request: a later extractor of the same request (the
+/// CSRF-checked form) finds it in the request's extensions.
 impl<S: Store + 'static> FromRequestParts<AppState<S>> for Admin {
     /// Not logged in (or the session ended): to the login page.
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState<S>) -> Result<Admin, Response> {
+        if let Some(admin) = parts.extensions.get::<Admin>() {
+            return Ok(admin.clone());
+        }
+        let admin = Admin::look_up(parts, state).await?;
+        parts.extensions.insert(admin.clone());
+        Ok(admin)
+    }
+}
+
+impl Admin {
+    async fn look_up<S: Store>(parts: &Parts, state: &AppState<S>) -> Result<Admin, Response> {
         let to_login = || Redirect::to("/dashboard/login").into_response();
         let Some(id) = cookie(&parts.headers, COOKIE).map(str::to_owned) else {
             return Err(to_login());
@@ -233,7 +249,7 @@ impl<S: Store + 'static> FromRequestParts<AppState<S>> for Admin {
             }
             Err(e) => {
                 tracing::error!(error = %e, "dashboard: cannot check the session's token");
-                Err(super::page::error_page(
+                Err(error_page(
                     axum::http::StatusCode::SERVICE_UNAVAILABLE,
                     "Máy chủ tạm thời không trả lời",
                     "Không đọc được cơ sở dữ liệu. Hãy thử lại sau ít phút.",
@@ -288,7 +304,7 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
 pub async fn reject_cross_origin(req: Request, next: Next) -> Response {
     if req.method() != Method::GET && req.method() != Method::HEAD && !same_origin(req.headers()) {
         tracing::warn!(path = %req.uri().path(), "dashboard: cross-origin post refused");
-        return super::page::error_page(
+        return error_page(
             axum::http::StatusCode::FORBIDDEN,
             "Yêu cầu bị từ chối",
             "Biểu mẫu này được gửi từ một trang khác, không phải từ bảng điều khiển của hanbao. Hãy mở bảng điều khiển và thử lại.",

@@ -1,0 +1,202 @@
+//! `[daemon]`: time zone, state directory, database URL, sending hours,
+//! listen address, public URL and the digest's cron expression, each with
+//! its default when absent.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use jiff::civil::Time;
+use jiff::tz::TimeZone;
+use serde_spanned::Spanned;
+
+use super::{
+    DEFAULT_DIGEST, DEFAULT_HTTP_LISTEN, DEFAULT_STATE_DIR, DEFAULT_TIME_ZONE, at, is_absolute,
+    parsed,
+};
+use crate::config::cron::{self, CronError};
+use crate::config::load::Item;
+use crate::config::model::{Daemon, SendingHours};
+use crate::config::raw::RawDaemon;
+use crate::config::report::{Problem, Reporter, quote};
+use crate::config::values::{self, TIME_RANGE_FORMS};
+
+/// Hides the password in `scheme://user:pass@host/...`.
+pub(crate) fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+        && let Some((user, _)) = userinfo.split_once(':')
+    {
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    url.to_string()
+}
+
+pub(super) fn daemon(item: Option<&Item<RawDaemon>>, rep: &mut Reporter) -> Daemon {
+    let file = item.map_or(usize::MAX, |i| i.loc.file);
+    let raw = item.map(|i| &i.value);
+    let key = |get: fn(&RawDaemon) -> Option<&Spanned<String>>| raw.and_then(get);
+    let (time_zone_name, time_zone) = time_zone(rep, file, key(|r| r.time_zone.as_ref()));
+    let state_dir = state_dir(rep, file, key(|r| r.state_dir.as_ref()));
+    let database_url = database_url(rep, file, key(|r| r.database.as_ref()), &state_dir);
+    let mut sending_hours = SendingHours {
+        start: Time::constant(7, 30, 0, 0),
+        end: Time::constant(11, 0, 0, 0),
+    };
+    if let Some(s) = key(|r| r.sending_hours.as_ref())
+        && let Some((start, end)) = parsed(
+            rep,
+            file,
+            "daemon.sending_hours",
+            s,
+            values::parse_time_range,
+            TIME_RANGE_FORMS,
+        )
+    {
+        sending_hours = SendingHours { start, end };
+    }
+    let http_listen = http_listen(rep, file, key(|r| r.http_listen.as_ref()));
+    let public_url = key(|r| r.public_url.as_ref()).and_then(|s| {
+        parsed(
+            rep,
+            file,
+            "daemon.public_url",
+            s,
+            values::parse_public_url,
+            "URL tuyệt đối http:// hoặc https:// mà các đơn vị mở được, \
+             ví dụ \"https://baocao.quangngai.example\" hoặc \"https://quangngai.example/hanbao\"",
+        )
+    });
+    let digest = digest(rep, file, key(|r| r.digest.as_ref()));
+    Daemon {
+        time_zone_name,
+        time_zone,
+        database_url,
+        state_dir,
+        sending_hours,
+        http_listen,
+        public_url,
+        digest,
+    }
+}
+
+/// `daemon.time_zone`: its name and the zone.
+fn time_zone(rep: &mut Reporter, file: usize, s: Option<&Spanned<String>>) -> (String, TimeZone) {
+    let default = || {
+        (
+            DEFAULT_TIME_ZONE.to_string(),
+            TimeZone::get(DEFAULT_TIME_ZONE).unwrap_or(TimeZone::UTC),
+        )
+    };
+    let Some(s) = s else { return default() };
+    match TimeZone::get(s.get_ref()) {
+        Ok(tz) => (s.get_ref().clone(), tz),
+        Err(_) => {
+            rep.report(
+                Problem::error(
+                    &at(file, s),
+                    "daemon.time_zone",
+                    "không có múi giờ IANA này",
+                )
+                .quoted(s.get_ref())
+                .hint(format!("ví dụ {}", quote(DEFAULT_TIME_ZONE))),
+            );
+            default()
+        }
+    }
+}
+
+fn state_dir(rep: &mut Reporter, file: usize, s: Option<&Spanned<String>>) -> PathBuf {
+    match s {
+        Some(s) if is_absolute(s.get_ref()) => PathBuf::from(s.get_ref()),
+        Some(s) => {
+            rep.report(
+                Problem::error(
+                    &at(file, s),
+                    "daemon.state_dir",
+                    "phải là đường dẫn tuyệt đối",
+                )
+                .quoted(s.get_ref())
+                .hint(format!("ví dụ {}", quote(DEFAULT_STATE_DIR))),
+            );
+            PathBuf::from(DEFAULT_STATE_DIR)
+        }
+        None => PathBuf::from(DEFAULT_STATE_DIR),
+    }
+}
+
+/// `daemon.database`; by default the SQLite file in the state directory.
+/// A refused URL is shown with its password hidden.
+fn database_url(
+    rep: &mut Reporter,
+    file: usize,
+    s: Option<&Spanned<String>>,
+    state_dir: &std::path::Path,
+) -> String {
+    let default = format!("sqlite://{}/hanbao.db", state_dir.display());
+    let Some(s) = s else { return default };
+    let url = s.get_ref();
+    if url.starts_with("sqlite:")
+        || url.starts_with("postgres://")
+        || url.starts_with("postgresql://")
+    {
+        return url.clone();
+    }
+    rep.report(
+        Problem::error(
+            &at(file, s),
+            "daemon.database",
+            "không phải URL cơ sở dữ liệu được hỗ trợ",
+        )
+        .quoted(&redact_url(url))
+        .hint("\"sqlite:///var/lib/hanbao/hanbao.db\" hoặc \"postgres://hanbao@localhost/hanbao\""),
+    );
+    default
+}
+
+fn http_listen(rep: &mut Reporter, file: usize, s: Option<&Spanned<String>>) -> SocketAddr {
+    let default = DEFAULT_HTTP_LISTEN
+        .parse()
+        .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let Some(s) = s else { return default };
+    match s.get_ref().parse() {
+        Ok(a) => a,
+        Err(_) => {
+            rep.report(
+                Problem::error(
+                    &at(file, s),
+                    "daemon.http_listen",
+                    "không phải địa chỉ IP:cổng",
+                )
+                .quoted(s.get_ref())
+                .hint(format!(
+                    "ví dụ {} hoặc \"[::1]:8080\"",
+                    quote(DEFAULT_HTTP_LISTEN)
+                )),
+            );
+            default
+        }
+    }
+}
+
+/// `daemon.digest`: a cron expression checked by `config::cron`.
+fn digest(rep: &mut Reporter, file: usize, s: Option<&Spanned<String>>) -> String {
+    let Some(s) = s else {
+        return DEFAULT_DIGEST.to_string();
+    };
+    let message = match cron::validate(s.get_ref()) {
+        Ok(()) => return s.get_ref().trim().to_string(),
+        Err(CronError::FieldCount { fields, .. }) => format!("biểu thức cron có {fields} trường"),
+        Err(CronError::Invalid { reason, .. }) => {
+            format!("không phải biểu thức cron hợp lệ ({reason})")
+        }
+    };
+    rep.report(
+        Problem::error(&at(file, s), "daemon.digest", message)
+            .quoted(s.get_ref())
+            .hint(
+                "năm trường \"phút giờ ngày tháng thứ\", ví dụ \"0 8 * * Mon\" (8 giờ sáng thứ Hai, mặc định) \
+                 hoặc \"30 7 * * Mon-Fri\"; hoặc sáu trường với giây đứng đầu",
+            ),
+    );
+    DEFAULT_DIGEST.to_string()
+}

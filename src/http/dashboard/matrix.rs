@@ -1,0 +1,349 @@
+//! `GET /dashboard`: the status matrix, units × (obligation, period), with
+//! colours and days late, filtered by obligation, period, group and state
+//! (GET query). The filters are shared with the CSV export (`export`).
+//!
+//! Must not: write anything.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::store::Store;
+use crate::tracking::{self, Row, Selection, TrackingError};
+
+use super::super::{AppState, Live};
+use super::page::{self, Frame, store_failed};
+use super::session::Admin;
+use super::view::{STATES, cell_text, dmy, key_href, pct, unit_href};
+
+pub fn routes<S: Store + 'static>() -> Router<AppState<S>> {
+    Router::new().route("/dashboard", get(matrix::<S>))
+}
+
+/// The matrix filters (all optional; empty means all).
+#[derive(Debug, Default, Deserialize)]
+pub struct Filters {
+    obligation: Option<String>,
+    period: Option<String>,
+    group: Option<String>,
+    status: Option<String>,
+}
+
+fn nonempty(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+impl Filters {
+    /// The filters as a query string (`?k=v&...`, or empty).
+    fn query(&self) -> String {
+        let mut parts = Vec::new();
+        for (k, v) in [
+            ("obligation", &self.obligation),
+            ("period", &self.period),
+            ("group", &self.group),
+            ("status", &self.status),
+        ] {
+            if let Some(v) = nonempty(v) {
+                parts.push(format!("{k}={}", pct(&v)));
+            }
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", parts.join("&"))
+        }
+    }
+}
+
+/// Why the filters select nothing: a Vietnamese message for the page, or
+/// the store failed (the page to send).
+pub enum Refused {
+    Message(String),
+    Store(Response),
+}
+
+/// The rows the filters select on day `at`.
+pub async fn select<'a, S: Store>(
+    state: &AppState<S>,
+    live: &'a Live,
+    f: &Filters,
+    at: Date,
+) -> Result<Vec<Row<'a>>, Refused> {
+    let period = nonempty(&f.period);
+    if let Some(p) = &period
+        && crate::period::PeriodKey::parse(p).is_err()
+        && !live.cfg.obligations.iter().any(|o| o.id == *p)
+    {
+        return Err(Refused::Message(format!(
+            "Kỳ \"{p}\" không đúng dạng: ghi 2026-03, 2026-Q1, 2026-H1, 2026-9M, 2026, hoặc mã của báo cáo một lần."
+        )));
+    }
+    let members = match nonempty(&f.group) {
+        Some(g) => match live.cfg.groups.get(&g) {
+            Some(m) => Some(m),
+            None => {
+                return Err(Refused::Message(format!(
+                    "Không có nhóm \"{g}\" trong cấu hình."
+                )));
+            }
+        },
+        None => None,
+    };
+    let wanted = match nonempty(&f.status) {
+        Some(s) => match STATES.into_iter().find(|st| st.as_str() == s) {
+            Some(st) => Some(st),
+            None => return Err(Refused::Message(format!("Không có trạng thái \"{s}\"."))),
+        },
+        None => None,
+    };
+    let sel = Selection {
+        obligation: nonempty(&f.obligation),
+        period,
+        unit: None,
+    };
+    let rows = match tracking::status(&state.shared.store, &live.cfg, &live.cal, &sel, at).await {
+        Ok(r) => r,
+        Err(TrackingError::Store(e)) => return Err(Refused::Store(store_failed(e))),
+        Err(e) => return Err(Refused::Message(format!("{e}."))),
+    };
+    Ok(rows
+        .into_iter()
+        .filter(|r| members.is_none_or(|m| m.contains(&r.unit.id)))
+        .filter(|r| wanted.is_none_or(|w| r.status.state == w))
+        .collect())
+}
+
+/// One `<option>` of a filter.
+#[derive(Serialize)]
+struct Choice {
+    value: String,
+    text: String,
+}
+
+/// The filter form: what is chosen and what can be.
+#[derive(Serialize)]
+struct FilterView {
+    obligation: Option<String>,
+    group: Option<String>,
+    status: Option<String>,
+    period: String,
+}
+
+#[derive(Serialize)]
+struct Column {
+    title: String,
+    id: String,
+    period: String,
+    due: String,
+}
+
+#[derive(Serialize)]
+struct Cell {
+    state: &'static str,
+    id: String,
+    href: String,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct Line {
+    href: String,
+    name: String,
+    id: String,
+    /// One per column; `None` where the unit owes nothing.
+    cells: Vec<Option<Cell>>,
+}
+
+#[derive(Serialize)]
+struct Legend {
+    state: &'static str,
+    label: &'static str,
+    count: usize,
+}
+
+#[derive(Serialize)]
+struct Table {
+    columns: Vec<Column>,
+    lines: Vec<Line>,
+    legend: Vec<Legend>,
+    total: usize,
+}
+
+#[derive(Serialize)]
+struct MatrixView {
+    filters: FilterView,
+    obligations: Vec<Choice>,
+    groups: Vec<Choice>,
+    states: Vec<Choice>,
+    /// Why nothing is shown (400).
+    error: Option<String>,
+    today: String,
+    export_href: String,
+    /// `None` when the filters select nothing.
+    table: Option<Table>,
+}
+
+fn choices(live: &Live) -> [Vec<Choice>; 3] {
+    let obligations = live
+        .cfg
+        .obligations
+        .iter()
+        .map(|o| Choice {
+            value: o.id.clone(),
+            text: format!("{} — {}", o.id, o.title),
+        })
+        .collect();
+    let groups = live
+        .cfg
+        .groups
+        .keys()
+        .map(|g| Choice {
+            value: g.clone(),
+            text: g.clone(),
+        })
+        .collect();
+    let states = STATES
+        .iter()
+        .map(|s| Choice {
+            value: s.as_str().to_string(),
+            text: s.label_vi().to_string(),
+        })
+        .collect();
+    [obligations, groups, states]
+}
+
+/// The matrix table: one line per unit (file order), one column per
+/// (obligation, period) (file order, then period).
+fn table(live: &Live, rows: &[Row<'_>]) -> Table {
+    let ob_pos: HashMap<&str, usize> = live
+        .cfg
+        .obligations
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.id.as_str(), i))
+        .collect();
+    let unit_pos: HashMap<&str, usize> = live
+        .cfg
+        .units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.id.as_str(), i))
+        .collect();
+    let mut columns: BTreeMap<(usize, &str), &Row<'_>> = BTreeMap::new();
+    let mut lines: BTreeMap<usize, &Row<'_>> = BTreeMap::new();
+    let mut cells: HashMap<(usize, usize, &str), &Row<'_>> = HashMap::new();
+    for r in rows {
+        let o = ob_pos.get(r.obligation.id.as_str()).copied().unwrap_or(0);
+        let u = unit_pos.get(r.unit.id.as_str()).copied().unwrap_or(0);
+        let col = columns.entry((o, &*r.period)).or_insert(r);
+        if col.status.extended && !r.status.extended {
+            *col = r;
+        }
+        lines.entry(u).or_insert(r);
+        cells.insert((u, o, &*r.period), r);
+    }
+    let cell = |c: &Row<'_>| Cell {
+        state: c.status.state.as_str(),
+        id: format!("{}-{}-{}", c.unit.id, c.obligation.id, c.period),
+        href: key_href(&c.unit.id, &c.obligation.id, &c.period),
+        text: cell_text(c),
+    };
+    Table {
+        columns: columns
+            .iter()
+            .map(|((_, period), r)| Column {
+                title: r.obligation.title.clone(),
+                id: r.obligation.id.clone(),
+                period: period.to_string(),
+                due: if r.status.extended {
+                    "—".into()
+                } else {
+                    dmy(r.status.due)
+                },
+            })
+            .collect(),
+        lines: lines
+            .iter()
+            .map(|(u, r)| Line {
+                href: unit_href(&r.unit.id),
+                name: r.unit.name.clone(),
+                id: r.unit.id.clone(),
+                cells: columns
+                    .keys()
+                    .map(|(o, period)| cells.get(&(*u, *o, *period)).map(|c| cell(c)))
+                    .collect(),
+            })
+            .collect(),
+        legend: STATES
+            .iter()
+            .map(|st| Legend {
+                state: st.as_str(),
+                label: st.label_vi(),
+                count: rows.iter().filter(|r| r.status.state == *st).count(),
+            })
+            .filter(|l| l.count > 0)
+            .collect(),
+        total: rows.len(),
+    }
+}
+
+/// `GET /dashboard`.
+async fn matrix<S: Store + 'static>(
+    State(state): State<AppState<S>>,
+    admin: Admin,
+    query: Result<Query<Filters>, QueryRejection>,
+) -> Response {
+    let flash = admin.take_flash(&state);
+    let live = state.live();
+    let today = live.today(Timestamp::now());
+    let (f, bad_query) = match query {
+        Ok(Query(f)) => (f, None),
+        Err(e) => (Filters::default(), Some(e.body_text())),
+    };
+    let (status, error, table) = match bad_query {
+        Some(e) => {
+            tracing::debug!(error = %e, "dashboard: bad filter query");
+            let msg = "Bộ lọc không đọc được.".to_string();
+            (StatusCode::BAD_REQUEST, Some(msg), None)
+        }
+        None => match select(&state, &live, &f, today).await {
+            Ok(rows) if rows.is_empty() => (StatusCode::OK, None, None),
+            Ok(rows) => (StatusCode::OK, None, Some(table(&live, &rows))),
+            Err(Refused::Message(msg)) => (StatusCode::BAD_REQUEST, Some(msg), None),
+            Err(Refused::Store(resp)) => return resp,
+        },
+    };
+    let [obligations, groups, states] = choices(&live);
+    let view = MatrixView {
+        filters: FilterView {
+            obligation: nonempty(&f.obligation),
+            group: nonempty(&f.group),
+            status: nonempty(&f.status),
+            period: nonempty(&f.period).unwrap_or_default(),
+        },
+        obligations,
+        groups,
+        states,
+        error,
+        today: dmy(today),
+        export_href: format!("/dashboard/export.csv{}", f.query()),
+        table,
+    };
+    let frame = Frame {
+        title: "Tình hình nộp báo cáo",
+        nav: Some(admin.nav()),
+        flash,
+    };
+    page::render(status, "dashboard/matrix.html", frame, &view)
+}

@@ -1,0 +1,111 @@
+//! `GET /dashboard/units/{unit}`: one unit's current periods and history.
+//!
+//! Must not: write anything.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::store::{HistoryFilter, Store};
+use crate::tracking::{self, Selection, TrackingError};
+
+use super::super::AppState;
+use super::page::{self, Frame, error_page, store_failed};
+use super::session::Admin;
+use super::view::{History, cell_text, dmy, key_href};
+
+pub fn routes<S: Store + 'static>() -> Router<AppState<S>> {
+    Router::new().route("/dashboard/units/{unit}", get(unit_page::<S>))
+}
+
+#[derive(Serialize)]
+struct UnitFacts {
+    id: String,
+    groups: String,
+    emails: String,
+}
+
+/// One current period of the unit.
+#[derive(Serialize)]
+struct Current {
+    title: String,
+    period: String,
+    due: String,
+    state: &'static str,
+    href: String,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct UnitView {
+    unit: UnitFacts,
+    today: String,
+    rows: Vec<Current>,
+    history: History,
+}
+
+/// `GET /dashboard/units/{unit}`: the unit's current periods and history.
+async fn unit_page<S: Store + 'static>(
+    State(state): State<AppState<S>>,
+    admin: Admin,
+    Path(unit_id): Path<String>,
+) -> Response {
+    let flash = admin.take_flash(&state);
+    let live = state.live();
+    let Ok(unit) = tracking::unit(&live.cfg, &unit_id) else {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "Không tìm thấy đơn vị",
+            &format!("Không có đơn vị \"{unit_id}\" trong cấu hình."),
+        );
+    };
+    let today = live.today(Timestamp::now());
+    let sel = Selection {
+        unit: Some(unit.id.clone()),
+        ..Selection::default()
+    };
+    let rows = match tracking::status(&state.shared.store, &live.cfg, &live.cal, &sel, today).await
+    {
+        Ok(r) => r,
+        Err(TrackingError::Store(e)) => return store_failed(e),
+        Err(_) => Vec::new(),
+    };
+    let filter = HistoryFilter {
+        unit: Some(unit.id.clone()),
+        ..HistoryFilter::default()
+    };
+    let events = match state.shared.store.history(&filter).await {
+        Ok(e) => e,
+        Err(e) => return store_failed(e),
+    };
+    let view = UnitView {
+        unit: UnitFacts {
+            id: unit.id.clone(),
+            groups: unit.groups.join(", "),
+            emails: unit.emails.join(", "),
+        },
+        today: dmy(today),
+        rows: rows
+            .iter()
+            .map(|r| Current {
+                title: r.obligation.title.clone(),
+                period: r.period.to_string(),
+                due: dmy(r.status.due),
+                state: r.status.state.as_str(),
+                href: key_href(&r.unit.id, &r.obligation.id, &r.period),
+                text: cell_text(r),
+            })
+            .collect(),
+        history: History::new(&events, &live.cfg.daemon.time_zone, true),
+    };
+    let frame = Frame {
+        title: &unit.name,
+        nav: Some(admin.nav()),
+        flash,
+    };
+    page::render(StatusCode::OK, "dashboard/unit.html", frame, &view)
+}

@@ -1,0 +1,191 @@
+//! What several dashboard pages show the same way, turned into plain
+//! values for the templates: dates, links, a status cell's text, the
+//! history table.
+//!
+//! Must not: produce HTML (the templates do) or read the store.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use serde::Serialize;
+
+use crate::status::StateName;
+use crate::store::{Action, Event, Subject};
+use crate::tracking::Row;
+
+/// History events listed on a unit or report page (newest first).
+const HISTORY_SHOWN: usize = 200;
+
+/// Every state, in the order of the legend and the filter.
+pub const STATES: [StateName; 8] = [
+    StateName::Overdue,
+    StateName::DueSoon,
+    StateName::Open,
+    StateName::Extended,
+    StateName::SubmittedLate,
+    StateName::SubmittedOnTime,
+    StateName::Waived,
+    StateName::NotOpen,
+];
+
+/// Percent-encodes a path segment or query value (everything but RFC 3986
+/// unreserved characters).
+pub fn pct(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// dd/mm/yyyy.
+pub fn dmy(d: Date) -> String {
+    crate::tracking::dmy(d)
+}
+
+/// dd/mm/yyyy HH:MM in the configured time zone.
+pub fn local(t: Timestamp, tz: &TimeZone) -> String {
+    let dt = tz.to_datetime(t);
+    format!(
+        "{} {:02}:{:02}",
+        dmy(dt.date()),
+        dt.time().hour(),
+        dt.time().minute()
+    )
+}
+
+fn short(d: Date) -> String {
+    format!("{:02}/{:02}", d.day(), d.month())
+}
+
+/// The page of one unit.
+pub fn unit_href(unit: &str) -> String {
+    format!("/dashboard/units/{}", pct(unit))
+}
+
+/// The page of one report (unit, obligation, period).
+pub fn key_href(unit: &str, obligation: &str, period: &str) -> String {
+    format!(
+        "/dashboard/units/{}/{}/{}",
+        pct(unit),
+        pct(obligation),
+        pct(period)
+    )
+}
+
+/// The text of a status cell.
+pub fn cell_text(r: &Row<'_>) -> String {
+    let s = &r.status;
+    match s.state {
+        StateName::Overdue => format!(
+            "Quá hạn {} ngày ({} ngày LV)",
+            s.days_late.unwrap_or(0),
+            s.working_days_late.unwrap_or(0)
+        ),
+        StateName::SubmittedLate => format!(
+            "Nộp muộn {} ngày ({})",
+            s.days_late.unwrap_or(0),
+            s.submitted_on.map(short).unwrap_or_default()
+        ),
+        StateName::SubmittedOnTime => match s.submitted_on {
+            Some(d) => format!("Đã nộp {}", short(d)),
+            None => "Đã nộp".into(),
+        },
+        StateName::Extended => format!("Gia hạn đến {}", dmy(s.due)),
+        other => other.label_vi().into(),
+    }
+}
+
+fn subject_vi(s: Subject) -> &'static str {
+    match s {
+        Subject::Submission => "Nộp báo cáo",
+        Subject::Extension => "Gia hạn",
+        Subject::Waiver => "Miễn nộp",
+    }
+}
+
+fn action_vi(a: Action) -> &'static str {
+    match a {
+        Action::Submit => "ghi nhận",
+        Action::Correct => "sửa",
+        Action::Grant => "cho phép",
+        Action::Revoke => "thu hồi",
+    }
+}
+
+/// One line of the history table.
+#[derive(Debug, Serialize)]
+pub struct HistoryRow {
+    at: String,
+    href: String,
+    obligation: String,
+    period: String,
+    what: String,
+    detail: String,
+    actor: String,
+    source: &'static str,
+}
+
+/// The history table (`dashboard/history.html`): the newest events first.
+#[derive(Debug, Serialize)]
+pub struct History {
+    rows: Vec<HistoryRow>,
+    total: usize,
+    /// Whether each row names its obligation and period (the unit page).
+    with_key: bool,
+}
+
+impl History {
+    pub fn new(events: &[Event], tz: &TimeZone, with_key: bool) -> History {
+        let rows = events
+            .iter()
+            .rev()
+            .take(HISTORY_SHOWN)
+            .map(|e| {
+                let mut detail = Vec::new();
+                if let Some(d) = e.received_on {
+                    detail.push(format!("ngày gửi {}", dmy(d)));
+                }
+                if let Some(r) = &e.reference {
+                    detail.push(format!("số văn bản {r}"));
+                }
+                if let Some(d) = e.due_on {
+                    detail.push(format!("hạn mới {}", dmy(d)));
+                }
+                if let Some(n) = &e.note {
+                    detail.push(n.clone());
+                }
+                HistoryRow {
+                    at: local(e.recorded_at, tz),
+                    href: key_href(&e.key.unit, &e.key.obligation, &e.key.period),
+                    obligation: e.key.obligation.clone(),
+                    period: e.key.period.clone(),
+                    what: format!("{} ({})", subject_vi(e.subject), action_vi(e.action)),
+                    detail: detail.join("; "),
+                    actor: e.actor.clone(),
+                    source: e.source.as_str(),
+                }
+            })
+            .collect();
+        History {
+            rows,
+            total: events.len(),
+            with_key,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pct_keeps_unreserved_only() {
+        assert_eq!(pct("so-yte_1.a~"), "so-yte_1.a~");
+        assert_eq!(pct("a b/c?&đ"), "a%20b%2Fc%3F%26%C4%91");
+    }
+}

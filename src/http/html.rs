@@ -1,0 +1,246 @@
+//! The HTML pages of the HTTP module (the dashboard and the confirmation
+//! page): one minijinja environment, built once, of templates compiled
+//! into the binary (`src/http/templates/`), and the Vietnamese sentences
+//! that explain a broken rule of `input` under a form.
+//!
+//! Every `.html` template is auto-escaped: a value printed with `{{ }}` is
+//! text, never markup, whatever a configuration or a person typed. Escaping
+//! turns `& < > " '` into entities (element content and quoted attribute
+//! values; `/` is left alone so dates and paths read as typed). Undefined
+//! values are errors (strict), so a misspelt field fails the tests instead
+//! of printing nothing. Pages build their values in Rust (links already
+//! percent-encoded) and pass them as serde-serialisable views.
+//!
+//! Must not: decide a rule (that is `crate::input`); load templates at run
+//! time (the mail side's templates are user-editable; these are not).
+
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+
+use minijinja::value::Serde;
+use minijinja::{AutoEscape, Environment, Error, Output, State, UndefinedBehavior, Value};
+use serde::Serialize;
+
+use crate::config::values::format_date;
+use crate::input::{Field, Problem, Problems};
+
+/// The dashboard's stylesheet, inlined in every dashboard page and allowed
+/// by its hash in the Content-Security-Policy.
+pub const DASHBOARD_CSS: &str = include_str!("templates/dashboard.css");
+
+/// Every template, by name.
+const TEMPLATES: [(&str, &str); 14] = [
+    (
+        "dashboard/frame.html",
+        include_str!("templates/dashboard/frame.html"),
+    ),
+    (
+        "dashboard/macros.html",
+        include_str!("templates/dashboard/macros.html"),
+    ),
+    (
+        "dashboard/history.html",
+        include_str!("templates/dashboard/history.html"),
+    ),
+    (
+        "dashboard/message.html",
+        include_str!("templates/dashboard/message.html"),
+    ),
+    (
+        "dashboard/login.html",
+        include_str!("templates/dashboard/login.html"),
+    ),
+    (
+        "dashboard/matrix.html",
+        include_str!("templates/dashboard/matrix.html"),
+    ),
+    (
+        "dashboard/unit.html",
+        include_str!("templates/dashboard/unit.html"),
+    ),
+    (
+        "dashboard/report.html",
+        include_str!("templates/dashboard/report.html"),
+    ),
+    (
+        "dashboard/outbox.html",
+        include_str!("templates/dashboard/outbox.html"),
+    ),
+    (
+        "confirm/frame.html",
+        include_str!("templates/confirm/frame.html"),
+    ),
+    (
+        "confirm/summary.html",
+        include_str!("templates/confirm/summary.html"),
+    ),
+    (
+        "confirm/message.html",
+        include_str!("templates/confirm/message.html"),
+    ),
+    (
+        "confirm/form.html",
+        include_str!("templates/confirm/form.html"),
+    ),
+    (
+        "confirm/recorded.html",
+        include_str!("templates/confirm/recorded.html"),
+    ),
+];
+
+/// Escapes text for HTML element content and quoted attribute values.
+fn escape_into(out: &mut impl std::fmt::Write, s: &str) -> std::fmt::Result {
+    let mut rest = s;
+    while let Some(i) = rest.find(['&', '<', '>', '"', '\'']) {
+        out.write_str(&rest[..i])?;
+        out.write_str(match rest.as_bytes()[i] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&#39;",
+        })?;
+        rest = &rest[i + 1..];
+    }
+    out.write_str(rest)
+}
+
+/// Prints a value: escaped in `.html` templates unless marked safe (macro
+/// output, the stylesheet).
+fn formatter(out: &mut Output, state: &mut State, value: &Value) -> Result<(), Error> {
+    if *state.auto_escape() == AutoEscape::Html && !value.is_safe() {
+        let mut text = String::new();
+        write!(text, "{value}").map_err(Error::from)?;
+        escape_into(out, &text).map_err(Error::from)
+    } else {
+        minijinja::escape_formatter(out, state, value)
+    }
+}
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_syntax(
+            minijinja::syntax::SyntaxConfig::builder()
+                .trim_blocks(true)
+                .lstrip_blocks(true)
+                .keep_trailing_newline(true)
+                .build()
+                .expect("default delimiters are valid"),
+        );
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            }
+        });
+        env.set_formatter(formatter);
+        env.add_global(
+            "dashboard_css",
+            Value::from_safe_string(DASHBOARD_CSS.to_string()),
+        );
+        for (name, source) in TEMPLATES {
+            // Compiled in and rendered by the tests: a syntax error cannot
+            // reach a release.
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("template {name}: {e}"));
+        }
+        env
+    })
+}
+
+/// Renders template `name` with the fields of `frame` (what the page's
+/// frame template shows: title, top bar, ...) and of `view` (the page's
+/// own), both serde-serialisable structs; `view`'s win a name clash.
+pub fn render(name: &str, frame: &impl Serialize, view: &impl Serialize) -> Result<String, Error> {
+    let ctx = minijinja::value::merge_maps([Value::from(Serde(view)), Value::from(Serde(frame))]);
+    environment().get_template(name)?.render(ctx)
+}
+
+/// One problem as a sentence under a form: `label` names each field as the
+/// form's label does ("Ngày nhận", "Ngày gửi", ...).
+pub fn problem_sentence(p: &Problem, label: impl Fn(Field) -> &'static str) -> String {
+    let l = label(p.field());
+    match p {
+        Problem::ReceivedInFuture { received_on, today } => format!(
+            "{l} {} ở sau hôm nay ({}).",
+            format_date(*received_on),
+            format_date(*today)
+        ),
+        Problem::TooLong { max, .. } => format!("{l} dài quá {max} ký tự."),
+        Problem::Missing { .. } => format!("{l} không được để trống."),
+        Problem::UntilNotAfterDue { until, due } => format!(
+            "{l} {} phải sau hạn gốc {}.",
+            format_date(*until),
+            format_date(*due)
+        ),
+    }
+}
+
+/// Every problem, one sentence each.
+pub fn problems_text(problems: &Problems, label: impl Fn(Field) -> &'static str) -> String {
+    problems
+        .iter()
+        .map(|p| problem_sentence(p, &label))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn escape(s: &str) -> String {
+        let mut out = String::new();
+        escape_into(&mut out, s).unwrap();
+        out
+    }
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(
+            escape("<script>alert('x')</script> & \"y\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;"
+        );
+        assert_eq!(escape("Sở Y tế 19/03/2026"), "Sở Y tế 19/03/2026");
+    }
+
+    #[test]
+    fn every_template_compiles_and_values_are_escaped() {
+        let env = environment();
+        assert_eq!(env.templates().count(), TEMPLATES.len());
+        let html = render(
+            "confirm/message.html",
+            &serde_json::json!({"title": "<b>T</b>"}),
+            &serde_json::json!({"text": "a \"q\" & 'b' <i>"}),
+        )
+        .unwrap();
+        assert!(html.contains("<title>&lt;b&gt;T&lt;/b&gt; — hanbao</title>"));
+        assert!(html.contains("<p>a &quot;q&quot; &amp; &#39;b&#39; &lt;i&gt;</p>"));
+    }
+
+    #[test]
+    fn an_undefined_value_is_an_error() {
+        let e = render(
+            "confirm/message.html",
+            &serde_json::json!({"title": "t"}),
+            &serde_json::json!({}),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), minijinja::ErrorKind::UndefinedError);
+    }
+
+    #[test]
+    fn the_stylesheet_is_printed_as_is() {
+        let html = render(
+            "dashboard/message.html",
+            &serde_json::json!({"title": "t", "nav": null, "flash": null}),
+            &serde_json::json!({"text": "x"}),
+        )
+        .unwrap();
+        assert!(html.contains(&format!("<style>{DASHBOARD_CSS}</style>")));
+    }
+}
