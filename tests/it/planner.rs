@@ -61,7 +61,9 @@ fn obligation(
     Obligation {
         id: id.into(),
         title: format!("Báo cáo {id}"),
+        short_title: None,
         legal_basis: None,
+        voice: Default::default(),
         reporters: reporters.iter().map(|s| s.to_string()).collect(),
         recipient: Recipient::Unit("so".into()),
         cycle,
@@ -116,6 +118,7 @@ fn config(units: Vec<Unit>, obligations: Vec<Obligation>) -> Config {
             language: Default::default(),
         },
         calendar: tet_2026(),
+        directives: vec![],
         units: all_units,
         obligations,
         groups: BTreeMap::new(),
