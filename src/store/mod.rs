@@ -194,6 +194,16 @@ pub trait Store: Send + Sync {
         status: Option<OutboxStatus>,
     ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
 
+    /// The rows of `units` for one (obligation, period) that went out or
+    /// are about to (`sent`, `pending`, `sending`), oldest first: what a
+    /// notice says happened before it, and who is told at the same time.
+    fn outbox_history(
+        &self,
+        obligation: &str,
+        period: &str,
+        units: &[String],
+    ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
+
     /// The earliest `next_attempt_at` of a pending row, or lease end of a
     /// `sending` row, after `now` (for a virtual clock's next step).
     fn outbox_next_due(
@@ -422,6 +432,15 @@ impl Store for AnyStore {
 
     async fn outbox(&self, status: Option<OutboxStatus>) -> Result<Vec<OutboxRow>, StoreError> {
         dispatch!(self, s => s.outbox(status))
+    }
+
+    async fn outbox_history(
+        &self,
+        obligation: &str,
+        period: &str,
+        units: &[String],
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        dispatch!(self, s => s.outbox_history(obligation, period, units))
     }
 
     async fn outbox_next_due(&self, now: Timestamp) -> Result<Option<Timestamp>, StoreError> {

@@ -645,6 +645,28 @@ impl Store for PgStore {
         ob::rows(got)
     }
 
+    async fn outbox_history(
+        &self,
+        obligation: &str,
+        period: &str,
+        units: &[String],
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        if units.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE obligation_id = $1 AND period_key = $2 \
+             AND unit_id = ANY($3) AND status IN ('sent', 'pending', 'sending') ORDER BY id"
+        );
+        let got: Vec<OutboxDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(obligation)
+            .bind(period)
+            .bind(units)
+            .fetch_all(&self.pool)
+            .await?;
+        ob::rows(got)
+    }
+
     async fn outbox_next_due(&self, now: Timestamp) -> Result<Option<Timestamp>, StoreError> {
         let next: Option<i64> = sqlx::query_scalar(
             "SELECT min(t) FROM (\
