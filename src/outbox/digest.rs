@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 
 use crate::calendar::WorkCalendar;
-use crate::config::model::{Config, Obligation};
+use crate::config::model::Config;
 use crate::mail::{
     self, Addressee, Composer, Digest, FailedSend, LateUnit, Mailer, Notice, NoticeKind,
     ObligationRef, SendError, Standing, UnitRef,
@@ -26,7 +26,7 @@ use crate::status::StateName;
 use crate::store::{Key, OutboxStatus, Store, StoreError};
 use crate::tracking::{self, Selection, TrackingError};
 
-use super::period_ref;
+use super::voice::{self, obligation_ref};
 
 /// How far ahead the digest lists deadlines (today included).
 pub const AHEAD_DAYS: i64 = 21;
@@ -44,14 +44,6 @@ pub enum DigestError {
     Send(#[from] SendError),
     #[error("digest: no coordinator address: {0}")]
     Address(String),
-}
-
-fn obligation_ref(ob: &Obligation) -> ObligationRef {
-    ObligationRef {
-        id: ob.id.clone(),
-        title: ob.title.clone(),
-        legal_basis: ob.legal_basis.clone(),
-    }
 }
 
 fn add_days(d: Date, n: i64) -> Date {
@@ -85,7 +77,7 @@ async fn overdue<S: Store>(
         slot.insert((t.obligation.id.as_str(), &*t.period), out.len());
         out.push(Standing {
             obligation: obligation_ref(t.obligation),
-            period: period_ref(t.obligation, &t.period),
+            period: voice::period_ref(&t.period, cfg.mail.language),
             due: t.schedule.due,
             expected: t.units.len() as u32,
             submitted: 0,
@@ -146,7 +138,7 @@ async fn upcoming<S: Store>(
         let i = *slot.entry(pair.clone()).or_insert_with(|| {
             out.push(Standing {
                 obligation: obligation_ref(d.obligation),
-                period: period_ref(d.obligation, &pair.1),
+                period: voice::period_ref(&pair.1, cfg.mail.language),
                 due: d.due,
                 expected: 0,
                 submitted: 0,
@@ -205,11 +197,15 @@ async fn failed<S: Store>(
         .filter(|r| r.updated_at >= since)
         .map(|r| {
             let (obligation, period) = match cfg.obligation(&r.key.obligation) {
-                Some(ob) => (obligation_ref(ob), period_ref(ob, &r.key.period)),
+                Some(ob) => (
+                    obligation_ref(ob),
+                    voice::period_ref(&r.key.period, cfg.mail.language),
+                ),
                 None => (
                     ObligationRef {
                         id: r.key.obligation.clone(),
                         title: r.key.obligation.clone(),
+                        short: r.key.obligation.clone(),
                         legal_basis: None,
                     },
                     mail::PeriodRef {
@@ -251,9 +247,21 @@ pub async fn build<S: Store>(
     now: Timestamp,
 ) -> Result<Digest, DigestError> {
     let today = cfg.daemon.time_zone.to_datetime(now).date();
+    // The agency of the first obligation speaks; its contact is the
+    // coordinator (else the display name of the digest's address).
+    let speaker = cfg
+        .obligations
+        .first()
+        .map(|o| voice::speaker(cfg, o))
+        .unwrap_or_default();
+    let coordinator_name = match &speaker.contact {
+        Some(c) => Some(c.name.clone()),
+        None => coordinator(cfg).ok().and_then(|a| a.name),
+    };
     Ok(Digest {
         as_of: today,
-        coordinator: coordinator(cfg).ok().and_then(|a| a.name),
+        speaker,
+        coordinator: coordinator_name,
         overdue: overdue(store, cfg, cal, today).await?,
         upcoming: upcoming(store, cfg, cal, today).await?,
         failed_sends: failed(store, cfg, now).await?,

@@ -14,6 +14,7 @@ pub mod dispatch;
 pub mod enqueue;
 pub mod simulate;
 pub mod timing;
+pub mod voice;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -23,7 +24,7 @@ use crate::config::model::Config;
 use crate::mail::{ComposeError, Composer, TemplateErrors, Templates};
 use crate::store::{EnqueueReport, Store, StoreError};
 
-pub use dispatch::{DispatchReport, Dispatcher, SentMessage, period_ref};
+pub use dispatch::{DispatchReport, Dispatcher, SentMessage};
 pub use enqueue::{Candidate, LOOKBACK_DAYS, candidates, decide, enqueue_due, stopped};
 pub use timing::{backoff, in_sending_hours, next_sending_instant, retry_at};
 

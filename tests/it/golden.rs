@@ -163,3 +163,99 @@ fn sample_directive_plan_for_2026() {
         );
     }
 }
+
+/// The notices people read, one of each kind for each reader, in
+/// Vietnamese and English: `tests/golden/mail/{vi,en}/{kind}-{reader}.txt`,
+/// each the subject, the addressee and the text part as a real MIME
+/// parser (`support::mime`, Stalwart's mail-parser) reads them from the
+/// bytes the pipeline wrote, for the seasons of `support::notices`. The
+/// files were read line by line when they were written; a change of
+/// wording shows as a diff to review. Regenerate with
+/// `HANBAO_UPDATE_GOLDEN=1 cargo test --test it golden` and review the diff.
+///
+/// Besides matching the files, every text keeps the rules of the register:
+/// "Kính gửi:" first, a closing ("Trân trọng./." or "Kính báo cáo./."),
+/// the agency's name in the body, the contact, no "hệ thống", no product
+/// name, no "báo cáo Báo cáo", no period key in prose, no exclamation
+/// mark; subjects within 100 characters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notice_texts_for_every_kind_reader_and_language() {
+    use crate::support::{mime, notices};
+    use hanbao::config::model::Language;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/mail");
+    let update = std::env::var_os("HANBAO_UPDATE_GOLDEN").is_some();
+    let mut differ = Vec::new();
+    for language in [Language::Vi, Language::En] {
+        let dir = tempfile::tempdir().unwrap();
+        let lang = language.code();
+        std::fs::create_dir_all(root.join(lang)).unwrap();
+        for s in notices::samples(dir.path(), language).await {
+            let read = mime::read(&s.eml).unwrap_or_else(|d| panic!("{}: {d:?}", s.name));
+            let (name, address) = &read.to[0];
+            let got = format!(
+                "Subject: {}\nTo: {} <{address}>\n\n{}",
+                read.subject,
+                name.as_deref().unwrap_or(""),
+                read.text.replace("\r\n", "\n")
+            );
+            let path = root.join(lang).join(format!("{}.txt", s.name));
+            if update {
+                std::fs::write(&path, &got).unwrap();
+            }
+            let want = std::fs::read_to_string(&path).unwrap_or_default();
+            if got != want {
+                differ.push(path.display().to_string());
+            }
+            let label = format!("{lang}/{}", s.name);
+            assert!(
+                read.subject.chars().count() <= 100,
+                "{label}: {}",
+                read.subject
+            );
+            let text = &read.text;
+            let first = text.lines().next().unwrap_or("");
+            let closings = match language {
+                Language::Vi => ["Trân trọng./.", "Kính báo cáo./."],
+                Language::En => ["Yours faithfully,", "Respectfully,"],
+            };
+            if s.name != "digest" {
+                match language {
+                    Language::Vi => assert!(first.starts_with("Kính gửi: "), "{label}: {first}"),
+                    Language::En => assert!(
+                        first.starts_with("Dear ") || first.starts_with("To the leadership of "),
+                        "{label}: {first}"
+                    ),
+                }
+                assert!(
+                    closings.iter().any(|c| text.contains(c)),
+                    "{label}: no closing"
+                );
+                assert!(
+                    text.contains("Sở Lao động - Thương binh và Xã hội"),
+                    "{label}: the agency speaks"
+                );
+                assert!(text.contains("0255 3822 123"), "{label}: the contact");
+            }
+            // Prose only: the confirmation link carries the period's key.
+            let lower: String = text
+                .lines()
+                .filter(|l| !l.starts_with("https://"))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .to_lowercase();
+            for bad in [
+                "hệ thống theo dõi",
+                "hanbao",
+                "báo cáo báo cáo",
+                "!",
+                "2026-h1",
+            ] {
+                assert!(!lower.contains(bad), "{label}: {bad:?} in\n{text}");
+            }
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "notice texts differ from the golden files (regenerate with HANBAO_UPDATE_GOLDEN=1 and review): {differ:#?}"
+    );
+}

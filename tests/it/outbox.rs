@@ -17,6 +17,7 @@ stories!(
     later_stage_supersedes_pending_rows,
     concurrent_claimers_never_share_a_row,
     retry_puts_a_failed_row_back_to_pending,
+    history_lists_what_went_out_or_is_going_for_the_units_asked,
 );
 
 fn at(second: i64) -> Timestamp {
@@ -42,6 +43,76 @@ fn row(unit: &str, kind: OutboxKind, stage: u32, to: &str, due_at: i64) -> NewOu
         status: OutboxStatus::Pending,
         next_attempt_at: at(due_at),
     }
+}
+
+/// `outbox_history`: the sent, pending and sending rows of the units asked
+/// for one (obligation, period), oldest first; skipped, cancelled and
+/// failed rows, other units and other periods are left out.
+async fn history_lists_what_went_out_or_is_going_for_the_units_asked(b: &Backend) {
+    let s = b.open().await;
+    let mut other_period = row("u1", OutboxKind::Overdue, 1, "a@x.vn", 0);
+    other_period.key.period = "2026-Q2".into();
+    let mut skipped = row("u1", OutboxKind::Reminder, 2, "a@x.vn", 0);
+    skipped.status = OutboxStatus::Skipped;
+    s.enqueue(
+        vec![
+            row("u1", OutboxKind::Reminder, 1, "a@x.vn", 0),
+            skipped,
+            row("u2", OutboxKind::Reminder, 1, "b@x.vn", 0),
+            row("u3", OutboxKind::Reminder, 1, "c@x.vn", 0),
+            other_period,
+        ],
+        at(0),
+    )
+    .await
+    .unwrap();
+    let claimed = s.claim("t", at(1), at(900), 10).await.unwrap();
+    let results = claimed
+        .iter()
+        .map(|r| {
+            let outcome = if r.key.unit == "u2" {
+                Outcome::Failed {
+                    error: "550".into(),
+                }
+            } else {
+                Outcome::Sent {
+                    message_id: format!("<{}>", r.id),
+                }
+            };
+            (r.id, outcome)
+        })
+        .collect();
+    s.finish_many("t", results, at(2)).await.unwrap();
+    s.enqueue(
+        vec![
+            row("u1", OutboxKind::Overdue, 1, "a@x.vn", 100),
+            row("u1", OutboxKind::Escalation, 1, "sep@x.vn", 100),
+        ],
+        at(100),
+    )
+    .await
+    .unwrap();
+    let units = ["u1".to_string(), "u2".to_string()];
+    let got = s.outbox_history("bc-quy", "2026-Q1", &units).await.unwrap();
+    let seen: Vec<(&str, OutboxKind, OutboxStatus)> = got
+        .iter()
+        .map(|r| (r.key.unit.as_str(), r.key.kind, r.status))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("u1", OutboxKind::Reminder, OutboxStatus::Sent),
+            ("u1", OutboxKind::Overdue, OutboxStatus::Pending),
+            ("u1", OutboxKind::Escalation, OutboxStatus::Pending),
+        ]
+    );
+    assert_eq!(got[0].sent_at, Some(at(2)));
+    assert!(
+        s.outbox_history("bc-quy", "2026-Q1", &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn writing_a_row_again_is_a_no_op(b: &Backend) {

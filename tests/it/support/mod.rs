@@ -2,6 +2,8 @@
 
 pub mod backend;
 pub mod browser;
+pub mod mime;
+pub mod notices;
 pub mod pg;
 pub mod procs;
 pub mod smtp;
