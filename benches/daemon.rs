@@ -1,7 +1,7 @@
 //! Dispatch throughput: the real dispatcher (outbox rows in SQLite -> claim
 //! with a lease -> re-check -> render -> pooled `Mailer` -> record `sent`)
 //! to an SMTP sink, beside the sink's own capacity measured by the plain
-//! client of `benches/support/plain_smtp.rs` in the same run, with the same
+//! client of `testkit::plain_smtp` in the same run, with the same
 //! message bytes and the same number of connections at once. Prints both
 //! and the ratio (goal: >= 80 %), then where the time goes.
 //!
@@ -18,11 +18,6 @@
 //! is empty). Not a test: it asserts that everything was delivered,
 //! nothing about speed.
 
-#[path = "support/plain_smtp.rs"]
-mod plain_smtp;
-#[path = "../tests/it/support/smtp.rs"]
-mod smtp;
-
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -31,11 +26,12 @@ use hanbao::config::model::Config;
 use hanbao::mail::{Composer, Mailer, Templates};
 use hanbao::outbox::dispatch::BATCH;
 use hanbao::outbox::{Dispatcher, Planning};
-use hanbao::store::{Outcome, SqliteStore, Store};
+use hanbao::store::{Outcome, Store};
 use jiff::Timestamp;
 
-use plain_smtp::plain_clients;
-use smtp::{SinkOptions, SmtpSink};
+use hanbao::store::Outbox;
+use testkit::plain_smtp::plain_clients;
+use testkit::smtp::{SinkOptions, SmtpSink};
 
 /// N units, one one-off report due Thursday 25/6/2026 with a reminder three
 /// days before (Monday 22/6/2026, a working day), sending to `port` over
@@ -73,8 +69,8 @@ fn now() -> Timestamp {
 }
 
 /// A fresh database with the N reminders pending.
-async fn enqueued(cfg: &Config, cal: &WorkCalendar, dir: &std::path::Path) -> SqliteStore {
-    let store = SqliteStore::open(&format!("sqlite://{}/bench.db", dir.display()))
+async fn enqueued(cfg: &Config, cal: &WorkCalendar, dir: &std::path::Path) -> Store {
+    let store = hanbao::store::open(&format!("sqlite://{}/bench.db", dir.display()))
         .await
         .expect("open");
     let r = Planning::default()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Footprint of an idle `hanbao run` on the sample configuration (issue 4 §9):
+# Footprint of an idle `hanbao run` on the sample configuration:
 # resident memory (VmRSS now, VmHWM peak, from /proc/PID/status) and CPU over
 # a window (utime + stime from /proc/PID/stat, in clock ticks), after a
 # settling period. Targets: RSS < 30 MB, CPU < 0.1 %.

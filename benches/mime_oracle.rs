@@ -1,8 +1,8 @@
 //! A real MIME parser reads every message of a simulated national year:
-//! the national-scale configuration of `examples/gen_national.rs` (4,000
+//! the national-scale configuration of `testkit::national` (4,000
 //! units, 20 obligations) through the real pipeline (`outbox::simulate`,
 //! file transport into a scratch directory), each .eml read back by
-//! Stalwart's mail-parser (`tests/it/support/mime.rs`, the tests' reader)
+//! Stalwart's mail-parser (`testkit::mime::read`, the tests' reader)
 //! as soon as its dispatch run ends, checked for defects, its decoded
 //! subject, recipient and Message-ID compared with what the dispatcher
 //! sent, then deleted (a year of .eml files would be 15-20 GB).
@@ -18,15 +18,9 @@ use std::time::Instant;
 use hanbao::calendar::WorkCalendar;
 use hanbao::config::model::Transport;
 use hanbao::mail::Mailer;
-use hanbao::store::SqliteStore;
 use jiff::civil::Date;
 
-#[path = "../examples/gen_national.rs"]
-#[allow(dead_code)]
-mod gen_national;
-
-#[path = "../tests/it/support/mime.rs"]
-mod mime;
+use testkit::{mime, national};
 
 fn main() {
     let args: Vec<String> = std::env::args()
@@ -42,7 +36,7 @@ fn main() {
     let (from, to) = (day(0, "2026-01-01"), day(1, "2026-12-31"));
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("national.toml");
-    std::fs::write(&path, gen_national::generate()).expect("write the configuration");
+    std::fs::write(&path, national::generate()).expect("write the configuration");
     let mut cfg = hanbao::config::load(&path)
         .unwrap_or_else(|e| panic!("generated config is invalid: {e}"))
         .config;
@@ -79,7 +73,7 @@ fn main() {
         let _ = std::fs::remove_file(&m.detail);
     };
     let count = rt.block_on(async {
-        let store = SqliteStore::open(&format!("sqlite://{}/sim.db", dir.path().display()))
+        let store = hanbao::store::open(&format!("sqlite://{}/sim.db", dir.path().display()))
             .await
             .expect("store");
         let cal = WorkCalendar::new(&cfg.calendar);

@@ -1,5 +1,5 @@
 //! Planner benchmark: the national-scale configuration written by
-//! `examples/gen_national.rs` (4,000 units, 20 obligations of mixed cycles,
+//! `testkit::national` (4,000 units, 20 obligations of mixed cycles,
 //! window styles and due rules), loaded through `config::load`, planned for
 //! one year on one core. Prints unit-period deadlines per second, events per
 //! second and peak memory (VmHWM) against the size of the output.
@@ -15,16 +15,12 @@ use hanbao::config::model::Config;
 use hanbao::planner::{Event, Filter, deadlines, plan};
 use jiff::civil::date;
 
-#[path = "../examples/gen_national.rs"]
-#[allow(dead_code)]
-mod gen_national;
-
-/// The national-scale configuration written by `examples/gen_national.rs`,
+/// The national-scale configuration of `testkit::national`,
 /// loaded and validated like any administrator's file.
 fn model() -> Config {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("national.toml");
-    std::fs::write(&path, gen_national::generate()).expect("write generated config");
+    std::fs::write(&path, testkit::national::generate()).expect("write generated config");
     let start = Instant::now();
     let loaded =
         hanbao::config::load(&path).unwrap_or_else(|e| panic!("generated config is invalid: {e}"));

@@ -1,4 +1,4 @@
-//! Scale-out (issue 6 §5): dispatch throughput of 1, 2 and 3 real
+//! Scale-out: dispatch throughput of 1, 2 and 3 real
 //! `hanbao run` processes (the release binary) on one PostgreSQL database
 //! and one SMTP sink on 127.0.0.1, and the time another process needs to
 //! take over after the leader is killed with SIGKILL.
@@ -22,25 +22,21 @@
 //! test: it asserts that everything was delivered exactly once, nothing
 //! about speed.
 
-#[path = "../tests/it/support/pg.rs"]
-mod pg;
-#[path = "../tests/it/support/smtp.rs"]
-mod smtp;
-
 use std::fmt::Write as _;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use hanbao::calendar::WorkCalendar;
 use hanbao::outbox::Planning;
-use hanbao::store::{NewOutboxRow, OutboxKey, OutboxKind, OutboxStatus, PgStore, Store};
+use hanbao::store::{NewOutboxRow, OutboxKey, OutboxKind, OutboxStatus};
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-use smtp::{SinkOptions, SmtpSink};
+use hanbao::store::Outbox;
+use testkit::pg;
+use testkit::smtp::{SinkOptions, SmtpSink};
 
 const TZ: &str = "Asia/Ho_Chi_Minh";
 
@@ -98,6 +94,8 @@ fn config_text(n: usize, smtp_port: u16, http_port: u16) -> String {
 struct Instance {
     child: Child,
     http: u16,
+    /// A metrics token's secret: `/healthz`'s details (`leader`) need one.
+    metrics: String,
 }
 
 impl Instance {
@@ -105,6 +103,19 @@ impl Instance {
         let http = free_port();
         let cfg = dir.join(format!("{name}.toml"));
         std::fs::write(&cfg, config_text(n, smtp_port, http)).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_hanbao"))
+            .arg("--config")
+            .arg(&cfg)
+            .args(["token", "create", "--metrics", "--name", name])
+            .env("HANBAO_STATE_DIR", dir.join(format!("{name}-state")))
+            .env("HANBAO_DATABASE", url)
+            .output()
+            .unwrap();
+        let metrics = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find(|l| l.starts_with("hanbao_"))
+            .expect("a metrics token")
+            .to_string();
         let child = Command::new(env!("CARGO_BIN_EXE_hanbao"))
             .arg("--config")
             .arg(&cfg)
@@ -118,18 +129,20 @@ impl Instance {
             .stderr(std::fs::File::create(dir.join(format!("{name}.log"))).unwrap())
             .spawn()
             .unwrap();
-        Instance { child, http }
+        Instance {
+            child,
+            http,
+            metrics,
+        }
     }
 
     fn leader(&self) -> Option<bool> {
         let addr = SocketAddr::from(([127, 0, 0, 1], self.http));
-        let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        let r = testkit::http::Request::get("/healthz")
+            .header("Authorization", &format!("Bearer {}", self.metrics))
+            .send_blocking(addr, Duration::from_secs(5))
             .ok()?;
-        let mut text = String::new();
-        s.read_to_string(&mut text).ok()?;
-        let body: serde_json::Value = serde_json::from_str(text.split_once("\r\n\r\n")?.1).ok()?;
+        let body: serde_json::Value = serde_json::from_slice(&r.bytes).ok()?;
         body["leader"].as_bool()
     }
 
@@ -205,7 +218,7 @@ async fn round(
         .unwrap()
         .config;
     let cal = WorkCalendar::new(&cfg.calendar);
-    let store = PgStore::open(&url).await.unwrap();
+    let store = hanbao::store::open(&url).await.unwrap();
     let r = Planning::default()
         .enqueue(&store, &cfg, &cal, Timestamp::now())
         .await
@@ -302,7 +315,7 @@ async fn main() {
 
     // Takeover, on the three processes of the last round.
     let url = cluster.url("scale_3");
-    let store = PgStore::open(&url).await.unwrap();
+    let store = hanbao::store::open(&url).await.unwrap();
     let mut instances = last;
     let mut spawned = 0;
     let mut to_leader = Vec::new();

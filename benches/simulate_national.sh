@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `hanbao simulate` of the national-scale configuration for a year (issue 4
-# §9): wall time, messages and peak memory (GNU time's maximum resident set).
+# `hanbao simulate` of the national-scale configuration for a year: wall
+# time, messages and peak memory (GNU time's maximum resident set).
 #
 # Usage: benches/simulate_national.sh [FROM] [TO]   (default 2026-01-01 2026-12-31)
 # Needs: cargo build --release --bin hanbao --example gen_national; /usr/bin/time.

@@ -8,11 +8,6 @@
 //! Run with `cargo bench --bench smtp` (or `cargo test --bench smtp` for a
 //! quick unoptimised run). Not a test: it asserts nothing about speed.
 
-#[path = "support/plain_smtp.rs"]
-mod plain_smtp;
-#[path = "../tests/it/support/smtp.rs"]
-mod smtp;
-
 use std::time::{Duration, Instant};
 
 use hanbao::config::model::{Mail, Smtp, SmtpSecurity, Transport};
@@ -20,8 +15,8 @@ use hanbao::mail::{
     Addressee, Composer, Deadline, Language, Mailer, Notice, NoticeKind, ObligationRef, Outgoing,
     PeriodRef, Templates, UnitRef,
 };
-use plain_smtp::{data_payload, plain_client};
-use smtp::{SinkOptions, SmtpSink};
+use testkit::plain_smtp::{data_payload, plain_client};
+use testkit::smtp::{SinkOptions, SmtpSink};
 
 fn messages(mail: &Mail, n: usize) -> Vec<Outgoing> {
     let composer = Composer::new(mail, Templates::builtin()).expect("composer");

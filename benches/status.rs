@@ -1,8 +1,8 @@
-//! Status benchmark (issue 3 §6), both backends, `cargo bench --bench status`.
+//! Status benchmark, both backends, `cargo bench --bench status`.
 //!
 //! The whole `hanbao status --period` path for 4,000 units × 20 monthly
 //! obligations (80,000 rows): the planner's targets and schedules, one
-//! `Store::facts` read, and `status::classify` for every row; first on a
+//! `Records::facts` read, and `status::classify` for every row; first on a
 //! database holding only that period (with corrections, extensions,
 //! waivers and revocations), then after bulk-loading 1,000,000 historical
 //! rows into other periods, with the query plans. The fixture is written
@@ -10,23 +10,20 @@
 //! fixture data only); after each load the database is settled as
 //! autovacuum would (`VACUUM ANALYZE` on PostgreSQL, `ANALYZE` on SQLite).
 
-#[path = "support/history.rs"]
-mod history;
-#[path = "../tests/it/support/pg.rs"]
-mod pg;
-
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use hanbao::calendar::WorkCalendar;
 use hanbao::config::model::Config;
 use hanbao::status::StateName;
+use hanbao::store::Records;
 use hanbao::store::{
-    self, AnyStore, Key, NewExtension, NewSubmission, NewWaiver, Revocation, Source, Store, Subject,
+    self, Key, NewExtension, NewSubmission, NewWaiver, Revocation, Source, Store, Subject,
 };
 use hanbao::tracking::{self, Selection};
 use jiff::Timestamp;
 use jiff::civil::date;
+use testkit::{history, pg};
 
 const UNITS: usize = 4_000;
 const OBLIGATIONS: usize = 20;
@@ -95,7 +92,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-async fn fixture(s: &AnyStore) {
+async fn fixture(s: &Store) {
     // 3 units in 4 have submitted; 1 in 10 of those corrected.
     let rows: Vec<NewSubmission> = (0..OBLIGATIONS)
         .flat_map(|o| {
@@ -155,7 +152,7 @@ async fn fixture(s: &AnyStore) {
 }
 
 /// Median of the whole status path; checks the row count and a few states.
-async fn status_pass(s: &AnyStore, cfg: &Config, cal: &WorkCalendar) -> (Duration, Duration) {
+async fn status_pass(s: &Store, cfg: &Config, cal: &WorkCalendar) -> (Duration, Duration) {
     let sel = Selection {
         period: Some(PERIOD.into()),
         ..Selection::default()

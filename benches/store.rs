@@ -1,4 +1,4 @@
-//! Store benchmarks (issue 3 §6), both backends, `cargo bench --bench store`.
+//! Store benchmarks, both backends, `cargo bench --bench store`.
 //!
 //! For SQLite (a temp file) and PostgreSQL (a throwaway cluster started the
 //! same way as the tests', with default durability settings):
@@ -12,16 +12,13 @@
 //! The bulk load writes SQL directly (it is fixture data, not a code path
 //! under test); everything measured goes through the `Store` API.
 
-#[path = "support/history.rs"]
-mod history;
-#[path = "../tests/it/support/pg.rs"]
-mod pg;
-
 use std::time::{Duration, Instant};
 
-use hanbao::store::{self, AnyStore, Key, NewExtension, NewSubmission, NewWaiver, Source, Store};
+use hanbao::store::Records;
+use hanbao::store::{self, Key, NewExtension, NewSubmission, NewWaiver, Source, Store};
 use jiff::Timestamp;
 use jiff::civil::date;
+use testkit::{history, pg};
 
 const UNITS: usize = 4_000;
 const OBLIGATIONS: usize = 20;
@@ -74,7 +71,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 /// `current` for every obligation of the period; returns the median of
 /// `ROUNDS` full passes after one warm-up.
-async fn status_pass(s: &AnyStore) -> Duration {
+async fn status_pass(s: &Store) -> Duration {
     let mut times = Vec::new();
     for round in 0..=ROUNDS {
         let t = Instant::now();

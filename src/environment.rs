@@ -381,7 +381,7 @@ impl Places {
 
     /// The database URL as it may be shown: any password replaced by `***`.
     pub fn database_shown(&self) -> String {
-        crate::config::validate::redact_url(&self.database.value)
+        crate::primitives::redact_url(&self.database.value)
     }
 
     /// Where the database is and how it was chosen, for people: the
@@ -458,7 +458,7 @@ fn database_url(cwd: &Path, given: &'static str, value: &str) -> Result<String, 
     if v.contains("://") {
         return Err(EnvironmentError::UnsupportedDatabase {
             given,
-            value: crate::config::validate::redact_url(v),
+            value: crate::primitives::redact_url(v),
         });
     }
     Ok(format!(

@@ -1,11 +1,64 @@
 //! Logging setup: journald under systemd, readable stderr otherwise.
 //!
 //! The only module that touches `tracing-subscriber` and `tracing-journald`.
-//! It decides where log lines go, never what they say: secrets are kept out
-//! of log lines by the types that hold them (see `mail` and `config::model`).
+//! It decides where log lines go and how they are stamped, never what they
+//! say: secrets are kept out of log lines by the types that hold them (see
+//! `mail` and `config::model`).
+//!
+//! Lines on stderr are stamped with the local time of the configured zone
+//! (`daemon.time_zone`, set by [`use_time_zone`] each time a configuration
+//! is loaded; the system's zone before that), its UTC offset shown
+//! (`2026-06-22T07:30:00.123+07:00`), so they read like the local times
+//! inside the messages. The journal stamps its own lines.
 
+use std::sync::RwLock;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::time::FormatTime;
 use tracing_subscriber::prelude::*;
+
+/// The zone log lines are stamped in; `None`: the system's.
+static ZONE: RwLock<Option<TimeZone>> = RwLock::new(None);
+
+/// Stamps the log lines from now on in `tz` (the configured
+/// `daemon.time_zone`).
+pub fn use_time_zone(tz: &TimeZone) {
+    if let Ok(mut zone) = ZONE.write() {
+        *zone = Some(tz.clone());
+    }
+}
+
+/// An instant as a log line's stamp: local time in `tz` with its offset.
+pub fn stamp(t: Timestamp, tz: &TimeZone) -> String {
+    t.to_zoned_datetime(tz.clone())
+        .strftime("%Y-%m-%dT%H:%M:%S%.3f%:z")
+        .to_string()
+}
+
+/// An instant inside a log message, as people read it: `22/06/2026 07:30
+/// +07:00` (local time in `tz`, offset shown).
+pub fn local_time(t: Timestamp, tz: &TimeZone) -> String {
+    t.to_zoned_datetime(tz.clone())
+        .strftime("%d/%m/%Y %H:%M %:z")
+        .to_string()
+}
+
+/// The timer of the stderr layer: [`stamp`] in the zone in use.
+struct LocalTimer;
+
+impl FormatTime for LocalTimer {
+    fn format_time(&self, w: &mut Writer<'_>) -> std::fmt::Result {
+        let tz = ZONE
+            .read()
+            .ok()
+            .and_then(|z| z.clone())
+            .unwrap_or_else(TimeZone::system);
+        w.write_str(&stamp(Timestamp::now(), &tz))
+    }
+}
 
 /// Where log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,11 +112,21 @@ where
         .with_writer(std::io::stderr)
         .with_target(false)
         .with_ansi(ansi)
+        .with_timer(LocalTimer)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stamps_are_local_with_the_offset() {
+        let t: Timestamp = "2026-06-22T00:30:00.5Z".parse().unwrap();
+        let hcm = TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+        assert_eq!(stamp(t, &hcm), "2026-06-22T07:30:00.500+07:00");
+        assert_eq!(local_time(t, &hcm), "22/06/2026 07:30 +07:00");
+        assert_eq!(stamp(t, &TimeZone::UTC), "2026-06-22T00:30:00.500+00:00");
+    }
 
     #[test]
     fn journald_only_when_systemd_says_so() {

@@ -23,6 +23,7 @@ use crate::planner::{
     periods_ending_in,
 };
 use crate::status::{self, Schedule, Status, Tracking};
+use crate::store::Records;
 use crate::store::{Facts, KnownIds, Store, StoreError};
 
 /// How far back `status` without `--period` looks for earlier periods that
@@ -353,7 +354,7 @@ pub struct Row<'a> {
 }
 
 /// Combines targets with what the store has in effect (pure). `facts` is
-/// what [`Store::facts`] returned for the targets' (obligation, period)
+/// what [`Records::facts`] returned for the targets' (obligation, period)
 /// pairs, in the same order (any order works; that one is fastest).
 pub fn rows<'a>(
     targets: &[Target<'a>],
@@ -435,9 +436,9 @@ pub fn rows<'a>(
 }
 
 /// The status rows of a selection at day `at`: [`targets`], one
-/// [`Store::facts`] read, then [`rows`].
-pub async fn status<'a, S: Store>(
-    store: &S,
+/// [`Records::facts`] read, then [`rows`].
+pub async fn status<'a>(
+    store: &Store,
     cfg: &'a Config,
     cal: &WorkCalendar,
     sel: &Selection,

@@ -1,5 +1,6 @@
-//! `hanbao calendar holidays|lunar|solar`: the JSON documented in the
-//! README, or readable Vietnamese (dd/mm/yyyy, weekday names).
+//! Output of `hanbao calendar holidays|lunar|solar`: the JSON documented
+//! in README.md's command table (`[{"date", "name", "kind", "working"}]`,
+//! `{"date"}`, ...), or readable Vietnamese (dd/mm/yyyy, weekday names).
 //!
 //! The renderers are formatting only: nothing in them does IO or reads the
 //! clock. [`run`] is the command: it reads the configuration only for

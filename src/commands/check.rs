@@ -18,9 +18,9 @@ use crate::config::model::{Config, Transport};
 use crate::config::{ConfigErrors, Diagnostic, Loaded};
 use crate::environment::Places;
 use crate::mail::{TemplateError, check_templates};
-use crate::store::Store as _;
 
 use super::{Context, block_on};
+use crate::store::Records;
 
 /// Exit code for a configuration error (sysexits.h EX_CONFIG).
 pub const EX_CONFIG: u8 = 78;

@@ -8,18 +8,29 @@
 //! without a BOM; comma or semicolon separated.
 //!
 //! Every row is checked first, against the configuration (ids, period,
-//! who owes it), against the rules of `input` (received day not after
-//! today, lengths of reference and note) and against what the database
-//! has in effect (a different submission needs `correction`); every
-//! problem is reported with its file line and column, and nothing is
-//! written unless all rows pass. The write itself is the store's single
-//! transaction. Never reads the clock.
+//! who owes it), against the rules of `input` (received day inside the
+//! period and not after today, lengths and control characters of
+//! reference, note and `by`) and against what the database has in effect
+//! (a different submission needs `correction`); every problem is reported
+//! with its file line and column (the first [`MAX_LISTED`], then how many
+//! more), and nothing is written unless all rows pass. The write itself is
+//! the store's single transaction. Never reads the clock.
+//!
+//! Bounds: a file of at most [`MAX_FILE_BYTES`] and [`MAX_ROWS`] data rows
+//! (refused whole otherwise, before any row is checked).
+//!
+//! Who is recorded: the person who runs the import (`--by`, else
+//! `$SUDO_USER`, `$USER`). A row's `by` names someone else only as
+//! `<runner> (ghi thay <by>)`, so an import can never write under another
+//! actor's name unmarked (`token:1:...` of the API, `link:...` of the
+//! confirmation page, a colleague's name).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 
 use crate::config::values::parse_date;
 use crate::environment::Access;
@@ -29,6 +40,7 @@ use crate::tracking::{self, TrackingError, dmy};
 
 use super::Context;
 use super::record::{Ctx, Outcome, recording, store_message};
+use crate::store::Records;
 
 /// Arguments of `hanbao import`.
 #[derive(clap::Args, Debug, Clone)]
@@ -40,14 +52,43 @@ pub struct Args {
     pub by: Option<String>,
 }
 
+/// The largest file `hanbao import` reads (16 MiB: about 100,000 rows
+/// with notes).
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// The most data rows one import takes.
+pub const MAX_ROWS: usize = 100_000;
+/// The most problems listed (their total is always said).
+pub const MAX_LISTED: usize = 50;
+/// The longest problem listed, in characters (a value it quotes is cut).
+pub const MAX_PROBLEM_CHARS: usize = 240;
+
 /// `hanbao import FILE.csv`: a writing command (see `environment::Access`).
 pub fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| anyhow::anyhow!("không đọc được {}: {e}", args.file.display()))?;
-    let name = args.file.display().to_string();
-    recording(ctx, Access::Write, args.by.as_deref(), async |s, c| {
+    let by = input::actor(args.by.as_deref()).map_err(|p| anyhow!("--by: {p}"))?;
+    let bytes = read_bounded(&args.file)?;
+    let name = crate::escape::terminal(&args.file.display().to_string()).into_owned();
+    recording(ctx, Access::Write, by.as_deref(), async |s, c| {
         import_csv(s, c, &name, &bytes).await
     })
+}
+
+/// The file's bytes, refused when over [`MAX_FILE_BYTES`] (read at most
+/// one byte more than that, whatever the file claims to be).
+fn read_bounded(path: &Path) -> Result<Vec<u8>> {
+    let shown = path.display();
+    let cannot = |e: std::io::Error| anyhow!("không đọc được {shown}: {e}");
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        bail!(
+            "tệp {shown} lớn hơn {} MiB, giới hạn của một lần nhập; hãy chia thành nhiều tệp (mỗi tệp tối đa {MAX_ROWS} dòng)",
+            MAX_FILE_BYTES / 1024 / 1024
+        );
+    }
+    Ok(bytes)
 }
 
 /// The columns, with the header names accepted for each.
@@ -81,20 +122,30 @@ pub struct RowError {
     pub message: String,
 }
 
+/// The message as listed: control characters escaped.
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let message = crate::escape::terminal(&self.message);
         match self.column {
-            Some(c) => write!(f, "dòng {}, cột {c}: {}", self.line, self.message),
-            None => write!(f, "dòng {}: {}", self.line, self.message),
+            Some(c) => write!(f, "dòng {}, cột {c}: {message}", self.line),
+            None => write!(f, "dòng {}: {message}", self.line),
         }
     }
 }
 
+/// A problem; its message is cut at [`MAX_PROBLEM_CHARS`] characters (a
+/// long value quoted from the file), so a bad file never makes a report,
+/// or a list of problems in memory, larger than itself.
 fn err(line: u64, column: Option<&'static str>, message: impl Into<String>) -> RowError {
+    let mut message = message.into();
+    if let Some((at, _)) = message.char_indices().nth(MAX_PROBLEM_CHARS) {
+        message.truncate(at);
+        message.push('…');
+    }
     RowError {
         line,
         column,
-        message: message.into(),
+        message,
     }
 }
 
@@ -181,21 +232,16 @@ pub fn parse(
         return Err(errors);
     }
     let mut out = Vec::new();
-    let mut records = 0usize;
-    for rec in reader.records() {
+    let records = data_rows(&mut reader)?;
+    for rec in &records {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                errors.push(err(line, None, format!("dòng CSV không hợp lệ: {e}")));
+                errors.push(e.clone());
                 continue;
             }
         };
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        if rec.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
-        records += 1;
         if rec.len() != headers.len() {
             errors.push(err(
                 line,
@@ -204,15 +250,12 @@ pub fn parse(
             ));
             continue;
         }
-        let fields = Fields {
-            index: &index,
-            rec: &rec,
-        };
+        let fields = Fields { index: &index, rec };
         if let Some(sub) = check_row(ctx, line, &fields, default_actor, &mut errors) {
             out.push((line, sub));
         }
     }
-    if records == 0 && errors.is_empty() {
+    if records.is_empty() && errors.is_empty() {
         errors.push(err(1, None, "tệp không có dòng dữ liệu nào"));
     }
     if errors.is_empty() {
@@ -220,6 +263,40 @@ pub fn parse(
     } else {
         Err(errors)
     }
+}
+
+/// The data rows that are not blank (or why one cannot be read), all read
+/// before any is checked: a file of more than [`MAX_ROWS`] is refused
+/// whole, at once.
+fn data_rows<R: std::io::Read>(
+    reader: &mut ::csv::Reader<R>,
+) -> Result<Vec<Result<::csv::StringRecord, RowError>>, Vec<RowError>> {
+    let mut rows = Vec::new();
+    for rec in reader.records() {
+        let row = match rec {
+            Ok(r) if r.iter().all(|f| f.trim().is_empty()) => continue,
+            Ok(r) => Ok(r),
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                Err(err(line, None, format!("dòng CSV không hợp lệ: {e}")))
+            }
+        };
+        if rows.len() == MAX_ROWS {
+            let line = match &row {
+                Ok(r) => r.position().map(|p| p.line()).unwrap_or(0),
+                Err(e) => e.line,
+            };
+            return Err(vec![err(
+                line,
+                None,
+                format!(
+                    "tệp có hơn {MAX_ROWS} dòng dữ liệu, giới hạn của một lần nhập; hãy chia thành nhiều tệp"
+                ),
+            )]);
+        }
+        rows.push(row);
+    }
+    Ok(rows)
 }
 
 /// One data row's fields, by column name (trimmed; empty when absent).
@@ -259,15 +336,31 @@ fn check_row(
         return None;
     }
     let (ob, period, unit) = (get("obligation"), get("period"), get("unit"));
-    if let Err(e) = tracking::resolve(ctx.cfg, &ctx.cal, ob, period, unit) {
-        let column = match &e {
-            TrackingError::UnknownObligation { .. } => "obligation",
-            TrackingError::UnknownPeriod { .. } => "period",
-            _ => "unit",
-        };
-        errors.push(err(line, Some(column), e.to_string()));
-        ok = false;
-    }
+    // The first day of the period's window; unknown when the key is not
+    // owed (already a problem), and then no receipt day is too early.
+    let opens = match tracking::resolve(ctx.cfg, &ctx.cal, ob, period, unit) {
+        Ok(d) => d.window.start,
+        Err(e) => {
+            let column = match &e {
+                TrackingError::UnknownObligation { .. } => "obligation",
+                TrackingError::UnknownPeriod { .. } => "period",
+                _ => "unit",
+            };
+            errors.push(err(line, Some(column), e.to_string()));
+            ok = false;
+            jiff::civil::Date::MIN
+        }
+    };
+    let by = match input::actor(Some(get("by"))) {
+        Ok(by) => by,
+        Err(problems) => {
+            for p in problems.iter() {
+                errors.push(err(line, Some("by"), p.to_string()));
+            }
+            ok = false;
+            None
+        }
+    };
     let typed = match parse_date(get("received_on")) {
         Ok(d) => {
             let typed = input::Submission {
@@ -275,7 +368,7 @@ fn check_row(
                 reference: Some(get("reference")),
                 note: Some(get("note")),
             };
-            match input::submission(typed, ctx.today) {
+            match input::submission(typed, opens, ctx.today) {
                 Ok(c) => Some(c),
                 Err(problems) => {
                     for p in problems.iter() {
@@ -312,21 +405,25 @@ fn check_row(
     let (true, Some(typed)) = (ok, typed) else {
         return None;
     };
-    let by = get("by");
     Some(NewSubmission {
         key: Key::new(ob, period, unit),
         received_on: typed.received_on,
         received_at: None,
         reference: typed.reference,
         note: typed.note,
-        actor: if by.is_empty() {
-            default_actor.to_owned()
-        } else {
-            by.to_owned()
-        },
+        actor: actor(default_actor, by.as_deref()),
         source: Source::Import,
         correction,
     })
+}
+
+/// Who an imported row is recorded as: the person running the import;
+/// with a `by` naming someone else, marked as written on their behalf.
+pub fn actor(runner: &str, by: Option<&str>) -> String {
+    match by {
+        Some(by) if by != runner => format!("{runner} (ghi thay {by})"),
+        _ => runner.to_owned(),
+    }
 }
 
 /// The parts of a submission that make two submissions "the same".
@@ -345,8 +442,8 @@ fn clean(v: &Option<String>) -> Option<&str> {
 /// Checks the rows against what the database has in effect and against
 /// each other, reporting every conflict (the store re-checks inside its
 /// transaction).
-pub async fn check_against_store<S: Store>(
-    store: &S,
+pub async fn check_against_store(
+    store: &Store,
     ctx: &Ctx<'_>,
     rows: &[(u64, NewSubmission)],
 ) -> Result<Vec<RowError>> {
@@ -413,12 +510,7 @@ pub async fn check_against_store<S: Store>(
 }
 
 /// The whole import: parse, check, write all or nothing.
-pub async fn import_csv<S: Store>(
-    store: &S,
-    ctx: &Ctx<'_>,
-    name: &str,
-    bytes: &[u8],
-) -> Result<Outcome> {
+pub async fn import_csv(store: &Store, ctx: &Ctx<'_>, name: &str, bytes: &[u8]) -> Result<Outcome> {
     let rows = match parse(ctx, bytes, &ctx.default_actor) {
         Ok(rows) => rows,
         Err(errors) => return Ok(refusal(name, &errors)),
@@ -465,13 +557,21 @@ pub async fn import_csv<S: Store>(
     }
 }
 
+/// The refusal: how many problems, the first [`MAX_LISTED`] of them, and
+/// how many more were not listed.
 fn refusal(name: &str, errors: &[RowError]) -> Outcome {
     let mut text = format!(
         "Không nhập {name}: {} lỗi, không ghi dòng nào.\n",
         errors.len()
     );
-    for e in errors {
+    for e in errors.iter().take(MAX_LISTED) {
         text.push_str(&format!("  {e}\n"));
+    }
+    if errors.len() > MAX_LISTED {
+        text.push_str(&format!(
+            "  … và {} lỗi khác không liệt kê (chỉ liệt kê {MAX_LISTED} lỗi đầu); sửa các lỗi trên rồi nhập lại để xem tiếp.\n",
+            errors.len() - MAX_LISTED
+        ));
     }
     Outcome { text, code: 1 }
 }

@@ -17,7 +17,7 @@ use anyhow::{Context as _, Result};
 
 use crate::config::model::Config;
 use crate::environment::{Access, Environment, Places};
-use crate::store::AnyStore;
+use crate::store::Store;
 
 pub mod calendar;
 pub mod check;
@@ -105,7 +105,7 @@ impl Context {
     /// Opens the database of `places` for `access`, refusing to create one
     /// where it may not (`environment::Access`). With `--verbose`, says
     /// which database on stderr.
-    pub async fn open_store(&self, places: &Places, access: Access) -> Result<AnyStore> {
+    pub async fn open_store(&self, places: &Places, access: Access) -> Result<Store> {
         if self.verbose {
             eprintln!("{}", places.database_line());
         }
@@ -122,6 +122,7 @@ pub fn load(env: &Environment) -> Result<(Config, Places), InvalidConfig> {
     let result = crate::config::load(&env.config_path().value);
     match result {
         Ok(mut loaded) => {
+            crate::logging::use_time_zone(&loaded.config.daemon.time_zone);
             for w in &loaded.warnings {
                 tracing::warn!("{w}");
             }
@@ -154,7 +155,8 @@ pub fn exit(result: Result<ExitCode>) -> ExitCode {
                 ExitCode::from(check::EX_CONFIG)
             }
             None => {
-                eprintln!("lỗi: {err:#}");
+                let text = format!("{err:#}");
+                eprintln!("lỗi: {}", crate::escape::terminal_lines(&text));
                 ExitCode::FAILURE
             }
         },
@@ -162,12 +164,15 @@ pub fn exit(result: Result<ExitCode>) -> ExitCode {
 }
 
 /// Prints a command's text (stdout on success, stderr otherwise) and
-/// returns its exit code.
+/// returns its exit code. Values in it were escaped where they were put
+/// (`escape::terminal`); any control character left but the line breaks
+/// is escaped here too, so nothing typed or stored reaches the terminal raw.
 pub fn finish(outcome: record::Outcome) -> ExitCode {
+    let text = crate::escape::terminal_lines(&outcome.text);
     if outcome.code == 0 {
-        print!("{}", outcome.text);
+        print!("{text}");
     } else {
-        eprint!("{}", outcome.text);
+        eprint!("{text}");
     }
     ExitCode::from(outcome.code)
 }

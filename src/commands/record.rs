@@ -22,15 +22,17 @@ use jiff::civil::{Date, Time};
 use crate::calendar::WorkCalendar;
 use crate::config::model::Config;
 use crate::environment::Access;
+use crate::escape::terminal as shown;
 use crate::input;
 use crate::status::{self, Tracking};
 use crate::store::{
-    Action, AnyStore, Event, HistoryFilter, Key, NewExtension, NewSubmission, NewWaiver, Recorded,
+    Action, Event, HistoryFilter, Key, NewExtension, NewSubmission, NewWaiver, Recorded,
     Revocation, Source, Store, StoreError, Subject,
 };
 use crate::tracking::{self, TrackingError, dmy};
 
 use super::{Context, block_on, finish, parse_date};
+use crate::store::Records;
 
 /// What every recording command needs.
 pub struct Ctx<'a> {
@@ -74,9 +76,10 @@ fn refused(e: TrackingError) -> anyhow::Error {
     anyhow!("{e}")
 }
 
-fn who(ctx: &Ctx<'_>, by: Option<String>) -> String {
-    by.filter(|b| !b.trim().is_empty())
-        .unwrap_or_else(|| ctx.default_actor.clone())
+/// Who records: `--by` (checked by `input::actor`), else the default.
+fn who(ctx: &Ctx<'_>, by: Option<String>) -> Result<String> {
+    let by = input::actor(by.as_deref()).map_err(|p| anyhow!("{p}"))?;
+    Ok(by.unwrap_or_else(|| ctx.default_actor.clone()))
 }
 
 /// The local time of an instant, as people read it.
@@ -86,8 +89,8 @@ pub fn local(cfg: &Config, t: Timestamp) -> String {
         .to_string()
 }
 
-fn unit_name<'c>(cfg: &'c Config, id: &str) -> &'c str {
-    cfg.unit(id).map(|u| u.name.as_str()).unwrap_or("")
+fn unit_name<'c>(cfg: &'c Config, id: &str) -> std::borrow::Cow<'c, str> {
+    shown(cfg.unit(id).map(|u| u.name.as_str()).unwrap_or(""))
 }
 
 /// Explains a store refusal in Vietnamese.
@@ -96,8 +99,8 @@ pub fn store_message(cfg: &Config, e: &StoreError) -> String {
         StoreError::Conflict { key, existing } => format!(
             "{key}: đã có một báo cáo khác được ghi nhận (nhận ngày {}, số văn bản {}, do {} ghi lúc {}); nếu cần thay bằng báo cáo mới, chạy lại với --correct",
             existing.received_on.map(dmy).unwrap_or_default(),
-            existing.reference.as_deref().unwrap_or("không có"),
-            existing.actor,
+            shown(existing.reference.as_deref().unwrap_or("không có")),
+            shown(&existing.actor),
             local(cfg, existing.recorded_at)
         ),
         StoreError::NothingToCorrect { key } => {
@@ -162,7 +165,7 @@ pub struct SubmitArgs {
     pub correct: bool,
 }
 
-pub async fn submit<S: Store>(store: &S, ctx: &Ctx<'_>, a: SubmitArgs) -> Result<Outcome> {
+pub async fn submit(store: &Store, ctx: &Ctx<'_>, a: SubmitArgs) -> Result<Outcome> {
     let (key, schedule) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
     let typed = input::submission(
         input::Submission {
@@ -170,9 +173,11 @@ pub async fn submit<S: Store>(store: &S, ctx: &Ctx<'_>, a: SubmitArgs) -> Result
             reference: a.reference.as_deref(),
             note: a.note.as_deref(),
         },
+        schedule.opens,
         ctx.today,
     )
     .map_err(|p| anyhow!("{p}"))?;
+    let actor = who(ctx, a.by)?;
     let on = typed.received_on;
     let received_at = match a.at {
         Some(t) => Some(
@@ -190,7 +195,7 @@ pub async fn submit<S: Store>(store: &S, ctx: &Ctx<'_>, a: SubmitArgs) -> Result
         received_at,
         reference: typed.reference,
         note: typed.note,
-        actor: who(ctx, a.by),
+        actor,
         source: Source::Cli,
         correction: a.correct,
     };
@@ -221,7 +226,7 @@ pub async fn submit<S: Store>(store: &S, ctx: &Ctx<'_>, a: SubmitArgs) -> Result
         ),
         (Recorded::AlreadyRecorded(_), _) => format!(
             "Báo cáo {key} đã được ghi nhận trước đó ({what}; do {} ghi lúc {}); không ghi thêm.",
-            e.actor,
+            shown(&e.actor),
             local(ctx.cfg, e.recorded_at)
         ),
     };
@@ -234,7 +239,7 @@ pub async fn submit<S: Store>(store: &S, ctx: &Ctx<'_>, a: SubmitArgs) -> Result
 fn describe_submission(e: &Event) -> String {
     let mut out = format!("nhận ngày {}", e.received_on.map(dmy).unwrap_or_default());
     if let Some(r) = &e.reference {
-        let _ = write!(out, ", số văn bản {r}");
+        let _ = write!(out, ", số văn bản {}", shown(r));
     }
     out
 }
@@ -257,16 +262,17 @@ pub struct RevokeArgs {
     pub by: Option<String>,
 }
 
-pub async fn revoke<S: Store>(store: &S, ctx: &Ctx<'_>, a: RevokeArgs) -> Result<Outcome> {
+pub async fn revoke(store: &Store, ctx: &Ctx<'_>, a: RevokeArgs) -> Result<Outcome> {
     let (key, _) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
     let reason = input::revocation(a.reason.as_deref()).map_err(|p| anyhow!("{p}"))?;
+    let actor = who(ctx, a.by)?;
     let rec = store
         .revoke(
             Revocation {
                 key: key.clone(),
                 subject: a.what,
                 reason,
-                actor: who(ctx, a.by),
+                actor,
                 source: Source::Cli,
             },
             ctx.now,
@@ -278,7 +284,7 @@ pub async fn revoke<S: Store>(store: &S, ctx: &Ctx<'_>, a: RevokeArgs) -> Result
         Recorded::New(_) => format!("Đã thu hồi {what} của {key}. Lịch sử vẫn được giữ.\n"),
         Recorded::AlreadyRecorded(e) => format!(
             "{what} của {key} đã được thu hồi trước đó (do {} lúc {}); không ghi thêm.\n",
-            e.actor,
+            shown(&e.actor),
             local(ctx.cfg, e.recorded_at)
         ),
     }))
@@ -302,16 +308,18 @@ pub struct ExtendArgs {
     pub by: Option<String>,
 }
 
-pub async fn extend<S: Store>(store: &S, ctx: &Ctx<'_>, a: ExtendArgs) -> Result<Outcome> {
+pub async fn extend(store: &Store, ctx: &Ctx<'_>, a: ExtendArgs) -> Result<Outcome> {
     let (key, schedule) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
-    let typed = input::extension(a.until, schedule.due, &a.reason).map_err(|p| anyhow!("{p}"))?;
+    let typed = input::extension(a.until, schedule.due, ctx.today, &a.reason)
+        .map_err(|p| anyhow!("{p}"))?;
+    let actor = who(ctx, a.by)?;
     let rec = store
         .grant_extension(
             NewExtension {
                 key: key.clone(),
                 until: typed.until,
                 reason: typed.reason,
-                actor: who(ctx, a.by),
+                actor,
                 source: Source::Cli,
             },
             ctx.now,
@@ -327,7 +335,7 @@ pub async fn extend<S: Store>(store: &S, ctx: &Ctx<'_>, a: ExtendArgs) -> Result
         Recorded::AlreadyRecorded(e) => format!(
             "Gia hạn {key} đến {} đã được ghi nhận trước đó (do {} lúc {}); không ghi thêm.\n",
             dmy(a.until),
-            e.actor,
+            shown(&e.actor),
             local(ctx.cfg, e.recorded_at)
         ),
     }))
@@ -348,15 +356,16 @@ pub struct WaiveArgs {
     pub by: Option<String>,
 }
 
-pub async fn waive<S: Store>(store: &S, ctx: &Ctx<'_>, a: WaiveArgs) -> Result<Outcome> {
+pub async fn waive(store: &Store, ctx: &Ctx<'_>, a: WaiveArgs) -> Result<Outcome> {
     let (key, _) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
     let reason = input::waiver(&a.reason).map_err(|p| anyhow!("{p}"))?;
+    let actor = who(ctx, a.by)?;
     let rec = store
         .grant_waiver(
             NewWaiver {
                 key: key.clone(),
                 reason,
-                actor: who(ctx, a.by),
+                actor,
                 source: Source::Cli,
             },
             ctx.now,
@@ -367,7 +376,7 @@ pub async fn waive<S: Store>(store: &S, ctx: &Ctx<'_>, a: WaiveArgs) -> Result<O
         Recorded::New(_) => format!("Đã miễn nộp {key}.\n"),
         Recorded::AlreadyRecorded(e) => format!(
             "Miễn nộp {key} đã được ghi nhận trước đó (do {} lúc {}); không ghi thêm.\n",
-            e.actor,
+            shown(&e.actor),
             local(ctx.cfg, e.recorded_at)
         ),
     }))
@@ -379,7 +388,7 @@ pub const ARCHIVED: &str = "(đã lưu trữ)";
 /// `hanbao history`: every event matching the filter, oldest first, in
 /// local time. Ids may be archived (in the database, not in the config);
 /// an id in neither is refused with the nearest ids.
-pub async fn history<S: Store>(store: &S, cfg: &Config, filter: HistoryFilter) -> Result<Outcome> {
+pub async fn history(store: &Store, cfg: &Config, filter: HistoryFilter) -> Result<Outcome> {
     let known = store.known_ids().await?;
     if let Some(o) = &filter.obligation
         && cfg.obligation(o).is_none()
@@ -448,21 +457,21 @@ pub async fn history<S: Store>(store: &S, cfg: &Config, filter: HistoryFilter) -
             detail.push(format!("nhận {}{time}", dmy(d)));
         }
         if let Some(r) = &e.reference {
-            detail.push(format!("số {r}"));
+            detail.push(format!("số {}", shown(r)));
         }
         if let Some(d) = e.due_on {
             detail.push(format!("đến {}", dmy(d)));
         }
         if let Some(n) = &e.note {
-            detail.push(format!("\"{n}\""));
+            detail.push(format!("\"{}\"", shown(n)));
         }
         let _ = writeln!(
             out,
             "{}  {ob} / {} / {unit}  {action}  {}  {} ({})",
             local(cfg, e.recorded_at),
-            e.key.period,
+            shown(&e.key.period),
             detail.join(", "),
-            e.actor,
+            shown(&e.actor),
             e.source
         );
     }
@@ -471,9 +480,9 @@ pub async fn history<S: Store>(store: &S, cfg: &Config, filter: HistoryFilter) -
 
 fn mark(id: &str, configured: bool) -> String {
     if configured {
-        id.to_owned()
+        shown(id).into_owned()
     } else {
-        format!("{id} {ARCHIVED}")
+        format!("{} {ARCHIVED}", shown(id))
     }
 }
 
@@ -494,7 +503,7 @@ pub struct HistoryArgs {
 /// recording command; `by` is the default actor when given (`import --by`).
 pub fn recording<F>(ctx: &Context, access: Access, by: Option<&str>, f: F) -> Result<ExitCode>
 where
-    F: for<'c> AsyncFnOnce(&'c AnyStore, &'c Ctx<'c>) -> Result<Outcome>,
+    F: for<'c> AsyncFnOnce(&'c Store, &'c Ctx<'c>) -> Result<Outcome>,
 {
     let (cfg, places) = ctx.load()?;
     let c = ctx.tracking(&cfg, by);

@@ -25,7 +25,7 @@ pub fn run(ctx: &Context) -> Result<ExitCode> {
     if places.state_dir.source == Source::PerUser {
         tracing::info!(
             state_dir = %places.state_dir.value.display(),
-            "the built-in state directory is not writable; using a per-user state directory (choose with --state-dir or HANBAO_STATE_DIR)"
+            "không ghi được vào thư mục trạng thái mặc định; dùng thư mục riêng của người dùng này (chọn nơi khác bằng --state-dir hoặc HANBAO_STATE_DIR)"
         );
     }
     let clock = match ctx.env.test_clock() {
@@ -38,14 +38,17 @@ pub fn run(ctx: &Context) -> Result<ExitCode> {
     block_on(async {
         use tokio::signal::unix::{SignalKind, signal};
         if let Transport::File { dir } = &cfg.mail.transport {
-            tracing::info!(dir = %dir.display(), "mail is written as .eml files");
+            tracing::info!(
+                dir = %dir.display(),
+                "thư được ghi thành tệp .eml trong thư mục này, không gửi đi (mail.transport = \"file\")"
+            );
         }
         let store = ctx.open_store(&places, Access::Own).await?;
         tracing::info!(
             backend = store.backend(),
             database = %places.database_shown(),
             state_dir = %places.state_dir.value.display(),
-            "database open"
+            "đã mở cơ sở dữ liệu"
         );
         let mut hup = signal(SignalKind::hangup())?;
         let mut term = signal(SignalKind::terminate())?;
@@ -65,7 +68,7 @@ pub fn run(ctx: &Context) -> Result<ExitCode> {
         });
         serve(store, cfg, reload, rx, clock)
             .await
-            .context("the daemon stopped on an error")
+            .context("daemon dừng vì lỗi")
     })??;
     Ok(ExitCode::SUCCESS)
 }

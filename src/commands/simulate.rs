@@ -23,7 +23,7 @@ use crate::config::model::{Config, Transport};
 use crate::mail::Mailer;
 use crate::outbox::SentMessage;
 use crate::outbox::simulate::simulate_each;
-use crate::store::{Key, NewSubmission, Source, SqliteStore};
+use crate::store::{Key, NewSubmission, Source};
 
 use super::{Context, block_on, parse_date};
 
@@ -96,7 +96,7 @@ pub fn digest_instants(cfg: &Config, from: Date, to: Date) -> Result<Vec<jiff::T
     let tz = &cfg.daemon.time_zone;
     let local = |d: Date| {
         tz.to_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
-            .context("a day outside the time zone's range")
+            .context("ngày nằm ngoài phạm vi của múi giờ")
     };
     let start = local(from)?;
     let end = local(to.tomorrow().unwrap_or(to))? - jiff::SignedDuration::from_secs(1);
@@ -110,13 +110,14 @@ pub fn digest_instants(cfg: &Config, from: Date, to: Date) -> Result<Vec<jiff::T
     )?)
 }
 
-/// One line of `index.tsv`.
+/// One line of `index.tsv` (the subject, text from templates and the
+/// configuration, as a spreadsheet cell that is never a formula).
 pub fn index_line(m: &SentMessage, tz: &jiff::tz::TimeZone) -> String {
     format!(
         "{}\t{}\t{}\t{}\n",
         tz.to_datetime(m.sent_at).strftime("%Y-%m-%d %H:%M"),
         m.recipients.join(","),
-        m.subject,
+        crate::escape::spreadsheet(&m.subject),
         m.detail
     )
 }
@@ -165,7 +166,7 @@ pub async fn simulate(mut cfg: Config, opts: Options) -> Result<String> {
         jiff::Timestamp::now().as_nanosecond()
     ));
     let result = async {
-        let store = SqliteStore::open(&format!("sqlite://{}/sim.db", db_dir.display())).await?;
+        let store = crate::store::open(&format!("sqlite://{}/sim.db", db_dir.display())).await?;
         let cal = WorkCalendar::new(&cfg.calendar);
         let composer = crate::outbox::composer(&cfg)?;
         let digests = digest_instants(&cfg, opts.from, opts.to)?;

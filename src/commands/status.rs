@@ -1,7 +1,15 @@
 //! `hanbao status` (and the rows `hanbao export` writes): the status rows
-//! as a matrix for people, JSON lines for scripts, or CSV for spreadsheets.
+//! as a summary or a matrix for people, JSON lines for scripts, or CSV for
+//! spreadsheets.
 //!
-//! The renderers ([`json`], [`csv`], [`matrix`]) are output only: the rows
+//! The summary (the default) fits [`WIDTH`] columns whatever the number of
+//! units: per obligation (by title) and period, the due day, how many
+//! reports arrived on time or late out of how many are owed, how many are
+//! overdue, extended, waived or not yet due, and the overdue units by name.
+//! `--matrix` shows every unit × (obligation, period). Text from the
+//! configuration and the database is shown through `escape::terminal`.
+//!
+//! The renderers ([`json`], [`csv`], [`summary`], [`matrix`]) are output only: the rows
 //! come from `tracking::status`, and they read neither the clock, the
 //! environment nor the database. [`with_status`] is the command's part: it
 //! loads the configuration and reads the rows from the database, which it
@@ -17,8 +25,8 @@ use serde::Serialize;
 
 use crate::config::model::Config;
 use crate::environment::Access;
+use crate::escape::terminal;
 use crate::status::{StateName, Status};
-use crate::store::Store as _;
 use crate::tracking::{Row, Selection, dmy};
 
 use super::{Context, block_on, parse_date};
@@ -49,8 +57,11 @@ pub struct Args {
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
     /// CSV (same as `hanbao export`)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "matrix")]
     pub csv: bool,
+    /// Every unit × (obligation, period) instead of the summary
+    #[arg(long, conflicts_with = "json")]
+    pub matrix: bool,
 }
 
 /// `hanbao status`.
@@ -65,7 +76,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
         } else {
             let colours = std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            out.write_all(matrix(rows, cfg, at, colours).as_bytes())?;
+            let text = if args.matrix {
+                matrix(rows, cfg, at, colours)
+            } else {
+                summary(rows, cfg, at, colours)
+            };
+            out.write_all(text.as_bytes())?;
         }
         Ok(())
     })
@@ -149,8 +165,13 @@ pub const CSV_HEADER: [&str; 12] = [
 ];
 
 /// The status table as CSV for LibreOffice and Excel: UTF-8 with a BOM (so
-/// Excel reads the diacritics), CRLF line endings, dates dd/mm/yyyy.
+/// Excel reads the diacritics), CRLF line endings, dates dd/mm/yyyy. Text
+/// from the configuration and from people (ids, titles, names, document
+/// numbers) goes through `escape::spreadsheet`, so a cell such as
+/// `=HYPERLINK(...)` is shown as text, never run as a formula; the dates,
+/// state names and day counts hanbao writes itself are written as they are.
 pub fn csv(rows: &[Row<'_>]) -> Vec<u8> {
+    let text = crate::escape::spreadsheet;
     let mut buf = Vec::with_capacity(rows.len() * 200 + 3);
     buf.extend_from_slice("\u{feff}".as_bytes());
     {
@@ -161,11 +182,11 @@ pub fn csv(rows: &[Row<'_>]) -> Vec<u8> {
         for r in rows {
             let s = &r.status;
             w.write_record([
-                r.obligation.id.as_str(),
-                r.obligation.title.as_str(),
-                &r.period,
-                r.unit.id.as_str(),
-                r.unit.name.as_str(),
+                &*text(&r.obligation.id),
+                &*text(&r.obligation.title),
+                &*text(&r.period),
+                &*text(&r.unit.id),
+                &*text(&r.unit.name),
                 s.state.label_vi(),
                 s.state.as_str(),
                 &dmy(s.due),
@@ -174,7 +195,7 @@ pub fn csv(rows: &[Row<'_>]) -> Vec<u8> {
                 &s.working_days_late
                     .map(|d| d.to_string())
                     .unwrap_or_default(),
-                r.reference.as_deref().unwrap_or(""),
+                &*text(r.reference.as_deref().unwrap_or("")),
             ])
             .expect("writing to memory");
         }
@@ -334,7 +355,12 @@ pub fn matrix(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> String
     out.push('\n');
     for ((_, period), (ob, due)) in &cols {
         let title = cfg.obligation(ob).map(|o| o.title.as_str()).unwrap_or("");
-        let _ = writeln!(out, "{ob} {period}: hạn {} — {title}", dmy(*due));
+        let _ = writeln!(
+            out,
+            "{ob} {period}: hạn {} — {}",
+            dmy(*due),
+            terminal(title)
+        );
     }
     let summary: Vec<String> = counts.iter().map(|(k, n)| format!("{k}: {n}")).collect();
     let _ = writeln!(out, "Tổng: {} ({}).", rows.len(), summary.join(", "));
@@ -345,5 +371,209 @@ pub fn matrix(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> String
 fn trim_end(s: &mut String) {
     while s.ends_with(' ') {
         s.pop();
+    }
+}
+
+/// The width the summary fits, in characters.
+pub const WIDTH: usize = 100;
+/// The most overdue units named per period in the summary.
+pub const MAX_NAMED: usize = 12;
+
+/// `text` cut to `w` characters, ending in "…" when cut.
+fn fit(text: &str, w: usize) -> String {
+    match text.char_indices().nth(w) {
+        Some(_) => {
+            let cut: String = text.chars().take(w.saturating_sub(1)).collect();
+            format!("{cut}…")
+        }
+        None => text.to_owned(),
+    }
+}
+
+/// `head` then `items` separated by ", ", broken into lines of at most
+/// [`WIDTH`] characters; lines after the first start with `indent` spaces.
+fn wrapped(head: &str, items: &[String], indent: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = fit(head, WIDTH);
+    // Whether `line` holds only its indentation.
+    let mut fresh = false;
+    for (i, item) in items.iter().enumerate() {
+        let sep = if i + 1 < items.len() { "," } else { "" };
+        let piece = fit(&format!("{item}{sep}"), WIDTH - indent);
+        let gap = usize::from(!fresh);
+        if !fresh && width(&line) + gap + width(&piece) > WIDTH {
+            lines.push(std::mem::replace(&mut line, " ".repeat(indent)));
+            fresh = true;
+        }
+        if !fresh {
+            line.push(' ');
+        }
+        line.push_str(&piece);
+        fresh = false;
+    }
+    lines.push(line);
+    lines
+}
+
+/// Counts of one (obligation, period).
+#[derive(Default)]
+struct Tally<'r> {
+    /// The period's due day: the earliest of the units without an
+    /// extension (of all units when every one has one).
+    due: Option<Date>,
+    extended_due: Option<Date>,
+    owed: usize,
+    on_time: usize,
+    late: usize,
+    overdue: Vec<&'r Row<'r>>,
+    extended: usize,
+    waived: usize,
+    not_yet: usize,
+}
+
+/// The summary for people: for each obligation (by title, in file order)
+/// and period, the due day and where its reports stand, then the overdue
+/// units by name (the most late first, at most [`MAX_NAMED`]); every line
+/// at most [`WIDTH`] characters.
+pub fn summary(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> String {
+    let mut out = String::new();
+    if rows.is_empty() {
+        let _ = writeln!(
+            out,
+            "Không có báo cáo nào phải theo dõi với bộ lọc này vào ngày {}.",
+            dmy(at)
+        );
+        return out;
+    }
+    let ob_pos: HashMap<&str, usize> = cfg
+        .obligations
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.id.as_str(), i))
+        .collect();
+    let mut groups: BTreeMap<(usize, &str), Tally<'_>> = BTreeMap::new();
+    for r in rows {
+        let o = ob_pos.get(r.obligation.id.as_str()).copied().unwrap_or(0);
+        let t = groups.entry((o, &*r.period)).or_default();
+        let s = &r.status;
+        let slot = if s.extended {
+            &mut t.extended_due
+        } else {
+            &mut t.due
+        };
+        *slot = Some(slot.map_or(s.due, |d| d.min(s.due)));
+        t.owed += usize::from(s.state != StateName::Waived);
+        match s.state {
+            StateName::SubmittedOnTime => t.on_time += 1,
+            StateName::SubmittedLate => t.late += 1,
+            StateName::Overdue => t.overdue.push(r),
+            StateName::Extended => t.extended += 1,
+            StateName::Waived => t.waived += 1,
+            StateName::NotOpen | StateName::Open | StateName::DueSoon => t.not_yet += 1,
+        }
+    }
+    let red = |line: String| {
+        if colours {
+            format!("\x1b[{}m{line}\x1b[0m", colour(StateName::Overdue))
+        } else {
+            line
+        }
+    };
+    let _ = writeln!(out, "Tình hình nộp báo cáo ngày {}", dmy(at));
+    let mut last_ob = None;
+    for ((o, period), t) in &mut groups {
+        let ob = &cfg.obligations[*o];
+        if last_ob != Some(*o) {
+            last_ob = Some(*o);
+            out.push('\n');
+            let id = format!(" [{}]", terminal(&ob.id));
+            let title = fit(&terminal(&ob.title), WIDTH - width(&id));
+            let _ = writeln!(out, "{title}{id}");
+        }
+        let due = t.due.or(t.extended_due);
+        let mut parts = vec![format!(
+            "đã nhận {}/{} (đúng hạn {}, muộn {})",
+            t.on_time + t.late,
+            t.owed,
+            t.on_time,
+            t.late
+        )];
+        for (n, what) in [
+            (t.overdue.len(), "quá hạn"),
+            (t.extended, "gia hạn"),
+            (t.waived, "miễn nộp"),
+            (t.not_yet, "chưa đến hạn"),
+        ] {
+            if n > 0 {
+                parts.push(format!("{what} {n}"));
+            }
+        }
+        let head = format!(
+            "  Kỳ {}, hạn {}:",
+            terminal(period),
+            due.map(dmy).unwrap_or_default()
+        );
+        for line in wrapped(&head, &parts, 4) {
+            let _ = writeln!(out, "{line}");
+        }
+        if t.overdue.is_empty() {
+            continue;
+        }
+        t.overdue
+            .sort_by_key(|r| std::cmp::Reverse(r.status.days_late.unwrap_or(0)));
+        let mut named: Vec<String> = t
+            .overdue
+            .iter()
+            .take(MAX_NAMED)
+            .map(|r| {
+                format!(
+                    "{} ({} ngày)",
+                    terminal(&r.unit.name),
+                    r.status.days_late.unwrap_or(0)
+                )
+            })
+            .collect();
+        if t.overdue.len() > MAX_NAMED {
+            named.push(format!("và {} đơn vị khác", t.overdue.len() - MAX_NAMED));
+        }
+        for line in wrapped("  Quá hạn:", &named, 4) {
+            let _ = writeln!(out, "{}", red(line));
+        }
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "Từng đơn vị: hanbao status --matrix (lọc bằng --obligation, --period, --unit)."
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_keeps_every_line_within_the_width() {
+        let items: Vec<String> = (0..40)
+            .map(|i| format!("UBND xã số {i} (3 ngày)"))
+            .collect();
+        let lines = wrapped("  Quá hạn:", &items, 4);
+        assert!(lines.len() > 5);
+        for l in &lines {
+            assert!(width(l) <= WIDTH, "{l}");
+        }
+        assert!(lines[1].starts_with("    UBND"));
+        let joined = lines.join(" ");
+        assert!(joined.contains("UBND xã số 39 (3 ngày)"));
+        let long = vec!["x".repeat(300)];
+        for l in wrapped("  Quá hạn:", &long, 4) {
+            assert!(width(&l) <= WIDTH, "{l}");
+        }
+    }
+
+    #[test]
+    fn fit_cuts_with_an_ellipsis() {
+        assert_eq!(fit("Sở Y tế", 10), "Sở Y tế");
+        assert_eq!(fit("Báo cáo quý", 5), "Báo …");
     }
 }

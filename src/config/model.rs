@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
@@ -66,6 +67,39 @@ pub struct Daemon {
     /// Cron expression of the coordinator's digest, local time, as written
     /// (five or six fields; checked by `config::cron::validate`).
     pub digest: String,
+    /// Limits of the HTTP server (`http_max_connections`, `http_*_timeout_secs`).
+    pub http: HttpSettings,
+}
+
+/// How the HTTP server protects itself from slow or idle clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// Connections served at once; further ones wait in the kernel's
+    /// backlog (they hold no file descriptor of the process) until one ends.
+    pub max_connections: usize,
+    /// Time a connection has to send a request's line and headers: from
+    /// its opening (a client that sends nothing is closed), and from the
+    /// end of each response on a kept-alive connection (the idle timeout).
+    pub header_timeout: Duration,
+    /// Time a request has to send its body and be answered (408 after),
+    /// and any single write of a response may wait for the client to read.
+    pub request_timeout: Duration,
+    /// Peers (the reverse proxy) whose `X-Forwarded-For` is believed: for a
+    /// request from one of them, the client is the rightmost address of
+    /// that header that is not itself a trusted proxy. Empty: the peer is
+    /// the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            max_connections: 512,
+            header_timeout: Duration::from_secs(20),
+            request_timeout: Duration::from_secs(30),
+            trusted_proxies: Vec::new(),
+        }
+    }
 }
 
 /// A window of local time on a working day, start inclusive, end exclusive.

@@ -59,6 +59,18 @@ pub struct RawDaemon {
     /// When the coordinator's digest goes out: a cron expression of five
     /// fields (minute first) or six (seconds first), local time. Default "0 8 * * Mon".
     pub digest: Option<Spanned<String>>,
+    /// HTTP connections served at once (1–65535, default 512); more wait
+    /// in the kernel's backlog.
+    pub http_max_connections: Option<Spanned<i64>>,
+    /// Seconds a connection has to send a request's line and headers, from
+    /// its opening and after each response (1–3600, default 20).
+    pub http_header_timeout_secs: Option<Spanned<i64>>,
+    /// Seconds a request has to send its body and be answered, and a
+    /// response to be taken by the client (1–3600, default 30).
+    pub http_request_timeout_secs: Option<Spanned<i64>>,
+    /// Reverse proxies (IP addresses or CIDR ranges) whose
+    /// `X-Forwarded-For` names the client. Default: none.
+    pub trusted_proxies: Option<Vec<Spanned<String>>>,
 }
 
 /// `[mail]`: how notices leave the server.

@@ -69,14 +69,18 @@ impl Leadership {
             Ok(leader) => {
                 if inner.unreachable {
                     inner.unreachable = false;
-                    tracing::info!("leadership: the database answers again");
+                    tracing::info!("quyền dẫn dắt: cơ sở dữ liệu đã trả lời lại");
                 }
                 leader
             }
             Err(e) => {
                 if !inner.unreachable {
                     inner.unreachable = true;
-                    tracing::warn!(error = %e, "leadership: cannot reach the database; not the leader until it answers (retrying every {}s)", LEADERSHIP_INTERVAL.as_secs());
+                    tracing::warn!(
+                        error = %e,
+                        "quyền dẫn dắt: không kết nối được cơ sở dữ liệu; không dẫn dắt cho đến khi kết nối lại (thử lại mỗi {} giây)",
+                        LEADERSHIP_INTERVAL.as_secs()
+                    );
                 }
                 false
             }
@@ -86,14 +90,16 @@ impl Leadership {
         if gained {
             tracing::info!(
                 lock = inner.lock.kind(),
-                "leadership acquired: this instance plans, sends the digest and the grouped escalations"
+                "đã nhận quyền dẫn dắt (leader): tiến trình này lập lịch thư, gửi bản tổng hợp và các thư đôn đốc gộp"
             );
         } else if !leader && before == Some(true) {
             tracing::warn!(
-                "leadership lost: this instance stops planning and leaves escalations to the leader"
+                "mất quyền dẫn dắt: tiến trình này ngừng lập lịch thư và để thư đôn đốc cho tiến trình dẫn dắt"
             );
         } else if !leader && before.is_none() {
-            tracing::info!("another instance leads; this one sends reminders and notices only");
+            tracing::info!(
+                "một tiến trình khác đang dẫn dắt; tiến trình này chỉ gửi thư nhắc và thư báo cho đơn vị"
+            );
         }
         Role { leader, gained }
     }
@@ -111,7 +117,7 @@ impl Leadership {
         inner.lock.release().await;
         if was && !matches!(inner.lock, LeaderLock::Single) {
             self.heartbeat.set_leader(false);
-            tracing::info!("leadership released");
+            tracing::info!("đã trả quyền dẫn dắt");
         }
     }
 }

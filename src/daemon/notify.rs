@@ -47,6 +47,6 @@ pub fn watchdog_interval() -> Option<Duration> {
 
 fn send(states: &[NotifyState]) {
     if let Err(err) = sd_notify::notify(states) {
-        tracing::debug!(error = %err, "sd_notify failed");
+        tracing::debug!(error = %err, "không báo được cho systemd (sd_notify)");
     }
 }

@@ -37,6 +37,7 @@ use super::heartbeat::Heartbeat;
 use super::leader::{LEADERSHIP_INTERVAL, Leadership};
 use super::notify;
 use super::schedule::{JobFn, JobSpec, ScheduleError, Scheduler};
+use crate::store::{Election, Outbox};
 
 /// The minute tick (six fields: at second 0 of every minute).
 pub const TICK_CRON: &str = "0 * * * * *";
@@ -95,9 +96,9 @@ impl Engine {
 
     /// One tick at `clock()`: enqueue what is due, then dispatch (as the
     /// only process, i.e. the leader).
-    pub async fn tick<S: Store>(
+    pub async fn tick(
         &mut self,
-        store: &S,
+        store: &Store,
         owner: &str,
         clock: &(dyn Fn() -> Timestamp + Sync),
         stop: &StopFlag,
@@ -109,9 +110,9 @@ impl Engine {
     /// another process only dispatches, escalations excepted (and plans
     /// once after a start or reload: see `plan_once`; planning twice writes
     /// nothing twice).
-    pub async fn tick_as<S: Store>(
+    pub async fn tick_as(
         &mut self,
-        store: &S,
+        store: &Store,
         owner: &str,
         clock: &(dyn Fn() -> Timestamp + Sync),
         stop: &StopFlag,
@@ -137,17 +138,21 @@ impl Engine {
                         retried = r.retried,
                         failed = r.failed,
                         cancelled = r.cancelled,
-                        "dispatched"
+                        "{}",
+                        crate::outbox::dispatch::summary(&r)
                     );
                 }
             }
-            Err(e) => tracing::error!(error = %e, "dispatch failed; the next tick retries"),
+            Err(e) => tracing::error!(
+                error = %e,
+                "đợt gửi thất bại; lần chạy sau (mỗi phút) sẽ thử lại"
+            ),
         }
     }
 
     /// Plans and enqueues everything due by `now`; false (logged) when the
     /// store failed: the next tick retries, and this one sends nothing.
-    async fn plan<S: Store>(&mut self, store: &S, now: Timestamp) -> bool {
+    async fn plan(&mut self, store: &Store, now: Timestamp) -> bool {
         match self
             .planning
             .enqueue(store, &self.cfg, &self.cal, now)
@@ -156,17 +161,33 @@ impl Engine {
             Ok(r) => {
                 self.plan_once = false;
                 if r.pending + r.skipped + r.superseded > 0 {
+                    let mut what = format!(
+                        "lập lịch thư: {} thư mới chờ gửi, {} thư bỏ qua (không bao giờ gửi)",
+                        r.pending, r.skipped
+                    );
+                    if r.superseded > 0 {
+                        what.push_str(&format!(
+                            ", {} thư đang chờ được thay bằng thư ở mức sau",
+                            r.superseded
+                        ));
+                    }
                     tracing::info!(
                         pending = r.pending,
                         skipped = r.skipped,
                         superseded = r.superseded,
-                        "enqueued"
+                        "{what}"
                     );
+                    for line in crate::outbox::describe(&r, &self.cfg, now) {
+                        tracing::info!("lập lịch thư: {line}");
+                    }
                 }
                 true
             }
             Err(e) => {
-                tracing::error!(error = %e, "planning failed; the next tick retries");
+                tracing::error!(
+                    error = %e,
+                    "lập lịch thư thất bại; lần chạy sau (mỗi phút) sẽ thử lại"
+                );
                 false
             }
         }
@@ -175,13 +196,13 @@ impl Engine {
 
 /// Says on start how many messages wait and when the next sending window
 /// opens, so a quiet daemon outside sending hours does not look stuck.
-async fn log_waiting<S: Store>(store: &S, e: &Engine, now: Timestamp) {
+async fn log_waiting(store: &Store, e: &Engine, now: Timestamp) {
     use crate::store::OutboxStatus;
     let Ok(pending) = store.outbox(Some(OutboxStatus::Pending)).await else {
         return;
     };
     let Some(first) = pending.iter().map(|r| r.next_attempt_at).min() else {
-        tracing::info!("no message waiting");
+        tracing::info!("không có thư nào đang chờ gửi");
         return;
     };
     let tz = &e.cfg.daemon.time_zone;
@@ -193,8 +214,14 @@ async fn log_waiting<S: Store>(store: &S, e: &Engine, now: Timestamp) {
     );
     tracing::info!(
         waiting = pending.len(),
-        next = %tz.to_datetime(at).strftime("%Y-%m-%d %H:%M"),
-        "messages waiting for their time inside the sending hours (local time)"
+        "{} thư đang chờ đến giờ gửi; thư tiếp theo đi lúc {} (giờ gửi {} các ngày làm việc)",
+        pending.len(),
+        crate::logging::local_time(at, tz),
+        format_args!(
+            "{}–{}",
+            e.cfg.daemon.sending_hours.start.strftime("%H:%M"),
+            e.cfg.daemon.sending_hours.end.strftime("%H:%M")
+        )
     );
 }
 
@@ -209,9 +236,9 @@ pub enum Signal {
 
 /// One minute tick of the service: plans (as the leader, or once after a
 /// start or reload) and dispatches at `clock`'s now.
-async fn tick_job<S: Store>(
+async fn tick_job(
     engine: &Mutex<Engine>,
-    store: &S,
+    store: &Store,
     owner: &str,
     stop: &StopFlag,
     leadership: &Leadership,
@@ -225,15 +252,10 @@ async fn tick_job<S: Store>(
 }
 
 /// The coordinator's digest at `clock`'s now, sent by the leader only.
-async fn digest_job<S: Store>(
-    engine: &Mutex<Engine>,
-    store: &S,
-    leadership: &Leadership,
-    clock: &Clock,
-) {
+async fn digest_job(engine: &Mutex<Engine>, store: &Store, leadership: &Leadership, clock: &Clock) {
     let e = engine.lock().await;
     if !leadership.confirm().await.leader {
-        tracing::info!("digest: another instance leads and sends it");
+        tracing::info!("bản tổng hợp: tiến trình dẫn dắt (leader) khác gửi");
         return;
     }
     if let Err(err) = crate::outbox::digest::send_digest(
@@ -246,7 +268,7 @@ async fn digest_job<S: Store>(
     )
     .await
     {
-        tracing::error!(error = %err, "digest not sent");
+        tracing::error!(error = %err, "không gửi được bản tổng hợp");
     }
 }
 
@@ -254,12 +276,12 @@ async fn digest_job<S: Store>(
 /// at each step what the scheduler runs at that minute (the tick, then the
 /// digest when its cron expression fires in the step), as fast as they go.
 #[allow(clippy::too_many_arguments)]
-async fn drive_stepped<S: Store>(
+async fn drive_stepped(
     stepped: &Stepped,
     digest_cron: &str,
     offset: i32,
     engine: &Mutex<Engine>,
-    store: &S,
+    store: &Store,
     owner: &str,
     stop: &StopFlag,
     heartbeat: &Heartbeat,
@@ -281,21 +303,18 @@ async fn drive_stepped<S: Store>(
         }
         tokio::task::yield_now().await;
     }
-    tracing::info!(at = %stepped.now(), "test clock reached its end");
+    tracing::info!(at = %stepped.now(), "đồng hồ thử đã chạy đến cuối");
 }
 
 /// Runs until `signals` yields `Stop` (or every sender is gone). `clock` is
 /// [`Clock::System`] but in tests (`daemon::clock`).
-pub async fn serve<S>(
-    store: S,
+pub async fn serve(
+    store: Store,
     cfg: Config,
     reload: ReloadFn,
     mut signals: tokio::sync::mpsc::Receiver<Signal>,
     clock: Clock,
-) -> Result<(), RunError>
-where
-    S: Store + Clone + 'static,
-{
+) -> Result<(), RunError> {
     let offset = cfg.daemon.time_zone.to_offset(clock.now()).seconds();
     let digest_cron = cfg.daemon.digest.clone();
     let engine = Arc::new(Mutex::new(Engine::build(cfg)?));
@@ -426,10 +445,11 @@ where
                 match store.outbox(Some(OutboxStatus::Failed)).await {
                     Ok(failed) if !failed.is_empty() => tracing::warn!(
                         failed = failed.len(),
-                        "outbox rows failed permanently (listed in the digest)"
+                        "{} thư lỗi vĩnh viễn, không gửi lại (có trong bản tổng hợp và trang /dashboard/outbox)",
+                        failed.len()
                     ),
                     Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "housekeeping"),
+                    Err(e) => tracing::error!(error = %e, "dọn dẹp định kỳ thất bại"),
                 }
             })
         })
@@ -495,14 +515,16 @@ where
                 if heartbeat.is_alive(Instant::now(), TICK_MAX_AGE) {
                     notify::watchdog();
                 } else {
-                    tracing::error!("the scheduler stopped ticking; watchdog pings stopped");
+                    tracing::error!(
+                        "bộ lập lịch đã ngừng chạy; ngừng báo watchdog để systemd khởi động lại"
+                    );
                 }
             }
         })
     });
 
-    notify::ready("running");
-    tracing::info!("hanbao running");
+    notify::ready("đang chạy");
+    tracing::info!("hanbao đang chạy");
     while let Some(Signal::Reload) = signals.recv().await {
         notify::reloading();
         match reload() {
@@ -512,29 +534,29 @@ where
                         tracing::warn!(
                             running = %digest_cron,
                             configured = %new.cfg.daemon.digest,
-                            "daemon.digest changed; the new schedule takes effect at the next restart"
+                            "daemon.digest đã đổi; lịch gửi bản tổng hợp mới có hiệu lực từ lần khởi động lại sau"
                         );
                     }
                     http.reloaded(Some(new.cfg.clone()));
                     *engine.lock().await = new;
-                    tracing::info!("configuration reloaded");
-                    notify::ready("running (configuration reloaded)");
+                    tracing::info!("đã nạp lại cấu hình");
+                    notify::ready("đang chạy (đã nạp lại cấu hình)");
                 }
                 Err(e) => {
                     http.reloaded(None);
-                    tracing::error!(error = %e, "reload failed; keeping the old configuration");
-                    notify::ready("running (reload failed; old configuration kept)");
+                    tracing::error!(error = %e, "nạp lại cấu hình thất bại; giữ cấu hình cũ");
+                    notify::ready("đang chạy (nạp lại thất bại; giữ cấu hình cũ)");
                 }
             },
             Err(report) => {
                 http.reloaded(None);
-                tracing::error!("reload failed; keeping the old configuration:\n{report}");
-                notify::ready("running (reload failed; old configuration kept)");
+                tracing::error!("nạp lại cấu hình thất bại; giữ cấu hình cũ:\n{report}");
+                notify::ready("đang chạy (nạp lại thất bại; giữ cấu hình cũ)");
             }
         }
     }
     notify::stopping();
-    tracing::info!("stopping: finishing the sends in flight");
+    tracing::info!("đang dừng: gửi nốt các thư đang gửi dở");
     stop.store(true, Ordering::Release);
     scheduler.shutdown().await;
     if let Some(driver) = driver {
@@ -549,6 +571,6 @@ where
     checks.abort();
     leadership.release().await;
     store.close().await;
-    tracing::info!("stopped");
+    tracing::info!("đã dừng");
     Ok(())
 }

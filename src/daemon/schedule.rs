@@ -114,7 +114,7 @@ impl Scheduler {
                 let name = name.clone();
                 Box::pin(async move {
                     if running.swap(true, Ordering::AcqRel) {
-                        tracing::debug!(job = %name, "previous run still going; tick skipped");
+                        tracing::debug!(job = %name, "lần chạy trước chưa xong; bỏ qua lần này");
                         return;
                     }
                     run().await;
@@ -140,7 +140,7 @@ impl Scheduler {
     /// Stops firing jobs. Runs already started finish on their own.
     pub async fn shutdown(mut self) {
         if let Err(err) = self.inner.shutdown().await {
-            tracing::warn!(error = %err, "scheduler shutdown");
+            tracing::warn!(error = %err, "lỗi khi dừng bộ lập lịch");
         }
     }
 }

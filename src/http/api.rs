@@ -20,14 +20,14 @@ use serde_json::json;
 
 use crate::input;
 use crate::store::{
-    Event, Key, NewExtension, NewSubmission, NewWaiver, Recorded, Revocation, Source, Store,
-    Subject,
+    Event, Key, NewExtension, NewSubmission, NewWaiver, Recorded, Revocation, Source, Subject,
 };
 
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::selection::{self, Selection};
+use crate::store::Records;
 
 /// A JSON body: wrong content type is 415, bad JSON 400, JSON of the wrong
 /// shape 422, over the body limit 413, all in the API's error shape.
@@ -50,39 +50,89 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                     ApiError::new(
                         StatusCode::PAYLOAD_TOO_LARGE,
                         "too_large",
-                        format!("the body is over {} bytes", super::BODY_LIMIT),
+                        format!("nội dung yêu cầu dài quá {} byte", super::BODY_LIMIT),
                     )
                 } else {
-                    ApiError::bad_request("cannot read the body")
+                    ApiError::bad_request("không đọc được nội dung yêu cầu")
                 }
             })?;
         if !json_type {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
-                "send the body as Content-Type: application/json",
+                "hãy gửi nội dung dạng JSON, với Content-Type: application/json",
             ));
         }
         serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| {
             use serde_json::error::Category;
             match e.classify() {
-                Category::Data => ApiError::unprocessable(e.to_string()),
-                _ => ApiError::bad_request(format!("malformed JSON: {e}")),
+                Category::Data => ApiError::unprocessable(json_problem(&e)),
+                _ => ApiError::bad_request(format!(
+                    "JSON không đúng cú pháp (dòng {}, cột {})",
+                    e.line(),
+                    e.column()
+                )),
             }
         })
     }
 }
 
+/// A JSON body that parses but does not fit the route's fields, in
+/// Vietnamese: serde's common messages (a missing or unknown field, a
+/// wrong type) translated, the rest quoted, with the position.
+fn json_problem(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let detail = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(d, _)| d);
+    let what = if let Some(field) = detail.strip_prefix("missing field ") {
+        format!("thiếu trường {field}")
+    } else if let Some(rest) = detail.strip_prefix("unknown field ") {
+        match rest.split_once(", expected ") {
+            Some((field, known)) => format!(
+                "trường {field} không được hỗ trợ; các trường: {}",
+                known.trim_start_matches("one of ")
+            ),
+            None => format!("trường {rest} không được hỗ trợ"),
+        }
+    } else if let Some(rest) = detail.strip_prefix("invalid type: ") {
+        let (got, want) = rest.split_once(", expected ").unwrap_or((rest, "?"));
+        format!("sai kiểu dữ liệu: nhận {got}, cần {want}")
+    } else {
+        format!("nội dung không đúng yêu cầu ({detail})")
+    };
+    format!("{what} (dòng {}, cột {})", e.line(), e.column())
+}
+
+/// A query string that does not fit the route's parameters (axum's
+/// wording quoted after the Vietnamese).
+pub(crate) fn query_problem(e: &QueryRejection) -> String {
+    let text = e.body_text();
+    let detail = text
+        .strip_prefix("Failed to deserialize query string: ")
+        .unwrap_or(&text);
+    match detail.strip_prefix("unknown field ") {
+        Some(rest) => format!(
+            "tham số {} không được hỗ trợ",
+            rest.split(',').next().unwrap_or(rest)
+        ),
+        None => format!("tham số truy vấn không hợp lệ ({detail})"),
+    }
+}
+
+fn not_a_date(field: &str, text: &str) -> String {
+    format!("{field}: {text:?} không phải ngày dạng YYYY-MM-DD")
+}
+
 fn parse_day(field: &str, text: &str) -> Result<Date, ApiError> {
-    text.parse::<Date>().map_err(|_| {
-        ApiError::unprocessable(format!("{field}: {text:?} is not a date (YYYY-MM-DD)"))
-    })
+    text.parse::<Date>()
+        .map_err(|_| ApiError::unprocessable(not_a_date(field, text)))
 }
 
 fn required(field: &str, value: &str) -> Result<(), ApiError> {
     if value.trim().is_empty() {
         Err(ApiError::unprocessable(format!(
-            "{field}: must not be empty"
+            "{field}: không được để trống"
         )))
     } else {
         Ok(())
@@ -104,17 +154,17 @@ fn nonempty(v: Option<String>) -> Option<String> {
 }
 
 /// `GET /api/v1/status`.
-pub async fn status<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn status(
+    State(state): State<AppState>,
     caller: Caller,
     query: Result<Query<StatusQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let Query(q) = query.map_err(|e| ApiError::bad_request(query_problem(&e)))?;
     let live = state.live();
     let at = match nonempty(q.at) {
         Some(t) => t
             .parse::<Date>()
-            .map_err(|_| ApiError::bad_request(format!("at: {t:?} is not a date (YYYY-MM-DD)")))?,
+            .map_err(|_| ApiError::bad_request(not_a_date("at", &t)))?,
         None => live.today(Timestamp::now()),
     };
     let mut sel = Selection {
@@ -133,7 +183,7 @@ pub async fn status<S: Store + 'static>(
         && !live.cfg.obligations.iter().any(|o| o.id == *p)
     {
         return Err(ApiError::bad_request(format!(
-            "period: {p:?} is not a period key (2026-03, 2026-Q1, 2026-H1, 2026-9M, 2026, or a one-off obligation's id)"
+            "period: {p:?} không phải mã kỳ (2026-03, 2026-Q1, 2026-H1, 2026-9M, 2026, hoặc mã của một nghĩa vụ một lần)"
         )));
     }
     let rows = selection::rows(&state.shared.store, &live.cfg, &live.cal, at, &sel).await?;
@@ -185,13 +235,21 @@ pub struct WaiverBody {
 
 /// Validates the key against the configuration and the caller: the period
 /// key as stored (canonical form), and the period's due day.
-fn owed_key<S: Store>(
-    state: &AppState<S>,
+/// A key the configuration says is owed, with the first day of its
+/// period's window and its due day.
+struct Owed {
+    key: Key,
+    opens: Date,
+    due: Date,
+}
+
+fn owed_key(
+    state: &AppState,
     caller: &Caller,
     obligation: &str,
     period: &str,
     unit: &str,
-) -> Result<(Key, Date), ApiError> {
+) -> Result<Owed, ApiError> {
     for (f, v) in [
         ("obligation", obligation),
         ("period", period),
@@ -211,7 +269,11 @@ fn owed_key<S: Store>(
     )?;
     caller.may_act_for(unit)?;
     let d = selection::deadline(&live.cfg, &live.cal, obligation, period, unit)?;
-    Ok((Key::new(obligation, d.period.to_string(), unit), d.due))
+    Ok(Owed {
+        key: Key::new(obligation, d.period.to_string(), unit),
+        opens: d.window.start,
+        due: d.due,
+    })
 }
 
 fn event_json(e: &Event) -> serde_json::Value {
@@ -241,7 +303,7 @@ fn recorded(r: Recorded, caller: &Caller, what: &str) -> Response {
         key = %e.key,
         what,
         new = r.is_new(),
-        "API write"
+        "ghi nhận qua API"
     );
     let (status, outcome) = if r.is_new() {
         (StatusCode::CREATED, "recorded")
@@ -256,12 +318,13 @@ fn recorded(r: Recorded, caller: &Caller, what: &str) -> Response {
 }
 
 /// `POST /api/v1/submissions`.
-pub async fn record_submission<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn record_submission(
+    State(state): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<SubmissionBody>,
 ) -> Result<Response, ApiError> {
-    let (key, _) = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?;
+    let owed = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?;
+    let key = owed.key;
     let received_on = parse_day("received_on", &b.received_on)?;
     let now = Timestamp::now();
     let typed = input::submission(
@@ -270,6 +333,7 @@ pub async fn record_submission<S: Store + 'static>(
             reference: b.reference.as_deref(),
             note: b.note.as_deref(),
         },
+        owed.opens,
         state.live().today(now),
     )?;
     let r = state
@@ -292,13 +356,13 @@ pub async fn record_submission<S: Store + 'static>(
     Ok(recorded(r, &caller, "submission"))
 }
 
-async fn revoke<S: Store + 'static>(
-    state: AppState<S>,
+async fn revoke(
+    state: AppState,
     caller: Caller,
     b: KeyBody,
     subject: Subject,
 ) -> Result<Response, ApiError> {
-    let (key, _) = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?;
+    let key = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?.key;
     if subject != Subject::Submission {
         caller.require_admin()?;
     }
@@ -321,8 +385,8 @@ async fn revoke<S: Store + 'static>(
 }
 
 /// `POST /api/v1/submissions/revoke`.
-pub async fn revoke_submission<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn revoke_submission(
+    State(state): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<KeyBody>,
 ) -> Result<Response, ApiError> {
@@ -330,8 +394,8 @@ pub async fn revoke_submission<S: Store + 'static>(
 }
 
 /// `POST /api/v1/extensions/revoke`.
-pub async fn revoke_extension<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn revoke_extension(
+    State(state): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<KeyBody>,
 ) -> Result<Response, ApiError> {
@@ -339,8 +403,8 @@ pub async fn revoke_extension<S: Store + 'static>(
 }
 
 /// `POST /api/v1/waivers/revoke`.
-pub async fn revoke_waiver<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn revoke_waiver(
+    State(state): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<KeyBody>,
 ) -> Result<Response, ApiError> {
@@ -348,15 +412,16 @@ pub async fn revoke_waiver<S: Store + 'static>(
 }
 
 /// `POST /api/v1/extensions` (administrators).
-pub async fn grant_extension<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn grant_extension(
+    State(state): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<ExtensionBody>,
 ) -> Result<Response, ApiError> {
-    let (key, due) = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?;
+    let Owed { key, due, .. } = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?;
     caller.require_admin()?;
     let until = parse_day("until", &b.until)?;
-    let typed = input::extension(until, due, &b.reason)?;
+    let today = state.live().today(Timestamp::now());
+    let typed = input::extension(until, due, today, &b.reason)?;
     let r = state
         .shared
         .store
@@ -375,12 +440,12 @@ pub async fn grant_extension<S: Store + 'static>(
 }
 
 /// `POST /api/v1/waivers` (administrators).
-pub async fn grant_waiver<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+pub async fn grant_waiver(
+    State(state): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<WaiverBody>,
 ) -> Result<Response, ApiError> {
-    let (key, _) = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?;
+    let key = owed_key(&state, &caller, &b.obligation, &b.period, &b.unit)?.key;
     caller.require_admin()?;
     let reason = input::waiver(&b.reason)?;
     let r = state

@@ -1,48 +1,108 @@
 //! `/confirm`: the page a one-click link from a reminder opens, and the form
 //! it posts, recording the submission with source "link". Its route is
 //! here, beside its handlers; its pages are `confirm/*.html` templates of
-//! `http::html` (auto-escaped).
+//! `http::html` (auto-escaped), styled like the dashboard (its stylesheet,
+//! allowed by hash in the same Content-Security-Policy), naming the agency
+//! that asks for the report ([`agency_name`]) and saying what happens
+//! after the click and whom to contact ([`agency_contact`]).
 //!
 //! The link's HMAC signature is the only credential: it names one
 //! (obligation, period, unit) and expires. A tampered link gets 400, an
 //! expired one 410, each with a page that says so in Vietnamese; using a
-//! link twice is harmless (the store answers "already recorded"). Typed
-//! values are checked by `crate::input` (422: the form again, with the
-//! message and the typed document number). Must not: send mail, or accept
-//! a write whose signature was not checked.
+//! link twice is harmless (the store answers "already recorded"). The day
+//! is typed as dd/mm/yyyy text (`http::date_field`), other values checked
+//! by `crate::input` (422: the form again, with the message and what was
+//! typed). The first post echoes the day in words (200, nothing written);
+//! only its "Xác nhận" (`step=record`) records, "Sửa lại" (`step=edit`)
+//! shows the form again. Must not: send mail, accept a write whose
+//! signature was not checked, or write on a post that is not
+//! `step=record`.
 
 use axum::Router;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::config::values::{format_date, parse_date};
+use crate::config::model::{Config, Language, Obligation};
+use crate::config::values::{format_date, parse_mailbox};
 use crate::input::{self, Field};
-use crate::store::{Key, NewSubmission, Recorded, Source, Store, StoreError};
+use crate::store::{Key, NewSubmission, Recorded, Source, StoreError};
 
 use super::AppState;
-use super::html;
+use super::date_field::{self, Step};
+use super::html::{self, Check, Hidden};
 use super::link::{LinkError, LinkScope};
 use super::selection;
+use crate::store::Records;
 
-pub fn routes<S: Store + 'static>() -> Router<AppState<S>> {
-    Router::new().route("/confirm", get(show::<S>).post(submit::<S>))
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/confirm", get(show).post(submit))
+}
+
+/// Who asks for the report, as the confirmation pages name it: for now
+/// the display name of `[mail] from`, else of `[mail] reply_to`; `None`
+/// when neither has one (the pages then say "cơ quan theo dõi"). The one
+/// place to point at the directive's issuing agency once the
+/// configuration names it per directive or obligation.
+pub(crate) fn agency_name(cfg: &Config, _obligation: &Obligation) -> Option<String> {
+    display_name(&cfg.mail.from).or_else(|| cfg.mail.reply_to.as_deref().and_then(display_name))
+}
+
+/// Whom a unit contacts about a confirmation (a mistake to correct):
+/// `[mail] reply_to`, else `[mail] from`, as configured.
+pub(crate) fn agency_contact(cfg: &Config, _obligation: &Obligation) -> Contact {
+    let mailbox = cfg.mail.reply_to.as_deref().unwrap_or(&cfg.mail.from);
+    Contact {
+        name: display_name(mailbox),
+        email: parse_mailbox(mailbox).unwrap_or(mailbox).to_string(),
+    }
+}
+
+/// The display name of a mailbox (`Name <addr>` or `"Name" <addr>`).
+fn display_name(mailbox: &str) -> Option<String> {
+    let (name, _) = mailbox.trim().rsplit_once('<')?;
+    let name = name.trim();
+    let name = name
+        .strip_prefix('"')
+        .and_then(|n| n.strip_suffix('"'))
+        .unwrap_or(name)
+        .trim();
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+/// An office and its mailbox, as the pages show them.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Contact {
+    name: Option<String>,
+    email: String,
 }
 
 /// A page: template `name` (which extends `confirm/frame.html`) with
-/// `view`'s fields.
-fn page(status: StatusCode, name: &str, title: &str, view: &impl Serialize) -> Response {
+/// `view`'s fields, naming `agency` in its top bar.
+fn page(
+    status: StatusCode,
+    name: &str,
+    title: &str,
+    agency: Option<&str>,
+    view: &impl Serialize,
+) -> Response {
     #[derive(Serialize)]
     struct Frame<'a> {
         title: &'a str,
+        agency: Option<&'a str>,
     }
-    match html::render(name, &Frame { title }, view) {
-        Ok(page) => (status, Html(page)).into_response(),
+    match html::render(name, &Frame { title, agency }, view) {
+        Ok(page) => {
+            let mut resp = (status, Html(page)).into_response();
+            resp.headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, html::csp());
+            resp
+        }
         Err(e) => {
             tracing::error!(error = %e, template = name, "confirmation link: cannot render a page");
             (
@@ -60,7 +120,13 @@ fn message(status: StatusCode, title: &str, text: &str) -> Response {
     struct Message<'a> {
         text: &'a str,
     }
-    page(status, "confirm/message.html", title, &Message { text })
+    page(
+        status,
+        "confirm/message.html",
+        title,
+        None,
+        &Message { text },
+    )
 }
 
 /// The link's fields, as in [`LinkScope::path`].
@@ -97,6 +163,8 @@ pub struct ConfirmForm {
     reference: String,
     #[serde(default)]
     received_on: String,
+    #[serde(default)]
+    step: Step,
 }
 
 impl ConfirmForm {
@@ -119,21 +187,30 @@ fn bad_link() -> Response {
     )
 }
 
-/// What a checked link names, as the pages show it.
+/// What a checked link names, as the pages show it, and who asks for it.
 #[derive(Debug, Serialize)]
 struct Report {
     #[serde(skip)]
     key: Key,
+    /// The first day of the period's window: no receipt before it.
+    #[serde(skip)]
+    opens: Date,
     title: String,
+    /// In words ("quý I năm 2026").
     period: String,
     unit_name: String,
+    /// The weekday and dd/mm/yyyy ("thứ Sáu, ngày 20/03/2026").
     due: String,
+    #[serde(skip)]
+    agency: Option<String>,
+    #[serde(skip)]
+    contact: Contact,
 }
 
 /// Checks that links are on, that the signature and expiry hold and that
 /// the configuration still has the report; what it names, or the page
 /// that says why not.
-fn open<S: Store>(state: &AppState<S>, q: &LinkQuery) -> Result<Report, Box<Response>> {
+fn open(state: &AppState, q: &LinkQuery) -> Result<Report, Box<Response>> {
     let Some(key) = state.shared.link_key.get() else {
         return Err(Box::new(message(
             StatusCode::NOT_FOUND,
@@ -163,10 +240,17 @@ fn open<S: Store>(state: &AppState<S>, q: &LinkQuery) -> Result<Report, Box<Resp
     ) {
         Ok(d) => Ok(Report {
             key: Key::new(&d.obligation.id, d.period.to_string(), &d.unit.id),
+            opens: d.window.start,
             title: d.obligation.title.clone(),
-            period: d.period.to_string(),
+            period: crate::outbox::period_ref(&d.period.to_string(), Language::Vi).label,
             unit_name: d.unit.name.clone(),
-            due: format_date(d.due),
+            due: format!(
+                "{}, ngày {}",
+                date_field::weekday(d.due),
+                format_date(d.due)
+            ),
+            agency: agency_name(&live.cfg, d.obligation),
+            contact: agency_contact(&live.cfg, d.obligation),
         }),
         Err(_) => Err(Box::new(message(
             StatusCode::NOT_FOUND,
@@ -176,11 +260,36 @@ fn open<S: Store>(state: &AppState<S>, q: &LinkQuery) -> Result<Report, Box<Resp
     }
 }
 
+/// What every page about a report shows besides its own fields: the
+/// report, who asks for it and whom to contact.
+#[derive(Serialize)]
+struct About<'a, V: Serialize> {
+    report: &'a Report,
+    contact: &'a Contact,
+    #[serde(flatten)]
+    view: V,
+}
+
+/// A page about `report`.
+fn report_page(
+    status: StatusCode,
+    name: &str,
+    title: &str,
+    report: &Report,
+    view: impl Serialize,
+) -> Response {
+    let about = About {
+        report,
+        contact: &report.contact,
+        view,
+    };
+    page(status, name, title, report.agency.as_deref(), &about)
+}
+
 /// What is recorded: the day the report was sent and its number, or a
 /// different submission already in effect (`existing`).
 #[derive(Serialize)]
 struct RecordedView<'a> {
-    report: &'a Report,
     on: String,
     reference: &'a str,
     existing: bool,
@@ -195,73 +304,87 @@ fn recorded_page(
     existing: bool,
 ) -> Response {
     let view = RecordedView {
-        report,
-        on: on.map(format_date).unwrap_or_default(),
+        on: on
+            .map(|d| format!("{} ({})", date_field::in_words(d), format_date(d)))
+            .unwrap_or_default(),
         reference: reference.unwrap_or("(không ghi)"),
         existing,
     };
-    page(status, "confirm/recorded.html", title, &view)
-}
-
-/// A hidden field that carries the link through the form.
-#[derive(Serialize)]
-struct Hidden {
-    name: &'static str,
-    value: String,
+    report_page(status, "confirm/recorded.html", title, report, view)
 }
 
 #[derive(Serialize)]
 struct FormView<'a> {
-    report: &'a Report,
     error: Option<String>,
-    hidden: [Hidden; 5],
+    hidden: Vec<Hidden>,
     max_reference: usize,
     reference: &'a str,
-    today: String,
+    received_on: &'a str,
+}
+
+/// The link's fields, carried through the forms.
+fn link_fields(q: &LinkQuery) -> Vec<Hidden> {
+    vec![
+        Hidden::new("o", &q.o),
+        Hidden::new("p", &q.p),
+        Hidden::new("u", &q.u),
+        Hidden::new("e", q.e.to_string()),
+        Hidden::new("s", &q.s),
+    ]
 }
 
 /// The form (422 with `error` when what was typed broke a rule).
 fn form_page(
     q: &LinkQuery,
     report: &Report,
-    today: Date,
     error: Option<String>,
     reference: &str,
+    received_on: &str,
 ) -> Response {
-    let hidden = |name: &'static str, value: &str| Hidden {
-        name,
-        value: value.to_string(),
-    };
-    let view = FormView {
-        report,
-        hidden: [
-            hidden("o", &q.o),
-            hidden("p", &q.p),
-            hidden("u", &q.u),
-            hidden("e", &q.e.to_string()),
-            hidden("s", &q.s),
-        ],
-        error,
-        max_reference: input::MAX_REFERENCE,
-        reference,
-        today: today.to_string(),
-    };
-    let status = if view.error.is_some() {
+    let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
     };
-    page(
-        status,
-        "confirm/form.html",
-        "Xác nhận đã gửi báo cáo",
-        &view,
+    let view = FormView {
+        hidden: link_fields(q),
+        error,
+        max_reference: input::MAX_REFERENCE,
+        reference,
+        received_on,
+    };
+    let title = "Xác nhận đã gửi báo cáo";
+    report_page(status, "confirm/form.html", title, report, view)
+}
+
+/// The echo of the day typed, before anything is recorded (200).
+fn check_page(q: &LinkQuery, report: &Report, day: Date, reference: Option<&str>) -> Response {
+    #[derive(Serialize)]
+    struct CheckView {
+        check: Check,
+    }
+    let mut check = Check::new("/confirm", "Xác nhận đã gửi báo cáo vào ngày", day);
+    check.hidden = link_fields(q);
+    check
+        .hidden
+        .push(Hidden::new("reference", reference.unwrap_or("")));
+    check
+        .hidden
+        .push(Hidden::new("received_on", date_field::shown(day)));
+    check.detail("Số văn bản", reference);
+    let title = "Kiểm tra trước khi xác nhận";
+    report_page(
+        StatusCode::OK,
+        "confirm/check.html",
+        title,
+        report,
+        CheckView { check },
     )
 }
 
 /// `GET /confirm`: the form, or what is already recorded.
-async fn show<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn show(
+    State(state): State<AppState>,
     query: Result<Query<LinkQuery>, QueryRejection>,
 ) -> Response {
     let Ok(Query(q)) = query else {
@@ -287,7 +410,7 @@ async fn show<S: Store + 'static>(
         Err(e) => return store_failed(e),
     }
     let today = state.live().today(Timestamp::now());
-    form_page(&q, &report, today, None, "")
+    form_page(&q, &report, None, "", &date_field::shown(today))
 }
 
 fn store_failed(e: StoreError) -> Response {
@@ -302,17 +425,19 @@ fn store_failed(e: StoreError) -> Response {
 /// How the confirmation form names its fields.
 fn label(f: Field) -> &'static str {
     match f {
-        Field::ReceivedOn => "Ngày gửi",
+        Field::ReceivedOn => "Ngày gửi báo cáo",
         Field::Reference => "Số văn bản",
         Field::Note => "Ghi chú",
         Field::Until => "Hạn mới",
         Field::Reason => "Lý do",
+        Field::By => "Người ghi",
     }
 }
 
-/// `POST /confirm`: records the submission.
-async fn submit<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+/// `POST /confirm`: echoes the day, then (`step=record`) records the
+/// submission.
+async fn submit(
+    State(state): State<AppState>,
     form_data: Result<Form<ConfirmForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(f)) = form_data else {
@@ -323,22 +448,29 @@ async fn submit<S: Store + 'static>(
         Ok(r) => r,
         Err(page) => return *page,
     };
+    if f.step == Step::Edit {
+        return form_page(&link, &report, None, &f.reference, &f.received_on);
+    }
     let now = Timestamp::now();
     let today = state.live().today(now);
-    let invalid = |text: String| form_page(&link, &report, today, Some(text), &f.reference);
-    let received_on = match parse_date(&f.received_on) {
+    let invalid =
+        |text: String| form_page(&link, &report, Some(text), &f.reference, &f.received_on);
+    let received_on = match date_field::read(label(Field::ReceivedOn), &f.received_on) {
         Ok(day) => day,
-        Err(e) => return invalid(format!("Ngày gửi: {e}.")),
+        Err(e) => return invalid(e),
     };
     let typed = input::Submission {
         received_on,
         reference: Some(&f.reference),
         note: None,
     };
-    let reference = match input::submission(typed, today) {
+    let reference = match input::submission(typed, report.opens, today) {
         Ok(c) => c.reference,
         Err(problems) => return invalid(html::problems_text(&problems, label)),
     };
+    if f.step == Step::Check {
+        return check_page(&link, &report, received_on, reference.as_deref());
+    }
     let new = NewSubmission {
         key: report.key.clone(),
         received_on,
@@ -378,5 +510,55 @@ async fn submit<S: Store + 'static>(
             true,
         ),
         Err(e) => store_failed(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_of_mailboxes() {
+        for (mailbox, name) in [
+            (
+                "Sở LĐ-TB&XH Quảng Ngãi <baocao@soldtbxh.quangngai.example>",
+                Some("Sở LĐ-TB&XH Quảng Ngãi"),
+            ),
+            (
+                "\"Sở Y tế, Quảng Ngãi\" <a@b.example>",
+                Some("Sở Y tế, Quảng Ngãi"),
+            ),
+            ("<a@b.example>", None),
+            ("\"\" <a@b.example>", None),
+            ("a@b.example", None),
+        ] {
+            assert_eq!(display_name(mailbox).as_deref(), name, "{mailbox}");
+        }
+    }
+
+    #[test]
+    fn the_agency_is_the_senders_name_else_the_reply_tos() {
+        let text = "[mail]\nfrom = \"baocao@x.example\"\nreply_to = \"Phòng Trẻ em <treem@x.example>\"\n\
+                    [[unit]]\nid = \"a\"\nname = \"A\"\nemail = \"a@x.example\"\n\
+                    [[obligation]]\nid = \"o\"\ntitle = \"O\"\nreporters = [\"a\"]\nrecipient = \"a\"\ncycle = \"annual\"\ndue = \"ngày 20\"\n";
+        let cfg = crate::config::load_str("a.toml", text)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .config;
+        let ob = &cfg.obligations[0];
+        assert_eq!(agency_name(&cfg, ob).as_deref(), Some("Phòng Trẻ em"));
+        let c = agency_contact(&cfg, ob);
+        assert_eq!(
+            (c.name.as_deref(), c.email.as_str()),
+            (Some("Phòng Trẻ em"), "treem@x.example")
+        );
+        let mut named = cfg.clone();
+        named.mail.from = "Sở X <baocao@x.example>".into();
+        assert_eq!(agency_name(&named, ob).as_deref(), Some("Sở X"));
+        named.mail.reply_to = None;
+        let c = agency_contact(&named, ob);
+        assert_eq!(
+            (c.name.as_deref(), c.email.as_str()),
+            (Some("Sở X"), "baocao@x.example")
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! API errors: one JSON shape, `{"error": {"code": "...", "message": "..."}}`,
-//! with the HTTP status that says what the client should do.
+//! with the HTTP status that says what the client should do. `code` is
+//! stable English for programs (README lists them); `message` is
+//! Vietnamese, for the people who read it.
 //!
 //! Must not: put a token, a database URL or an internal error's details in a
 //! message; database failures are logged and answered with a generic 500/503.
@@ -8,8 +10,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::config::values::format_date;
 use crate::input::{Problem, Problems};
-use crate::store::StoreError;
+use crate::store::{StoreError, Subject};
 
 use crate::tracking::TrackingError;
 
@@ -56,7 +59,7 @@ impl ApiError {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
-            "internal error; see the daemon's log",
+            "lỗi máy chủ; xem nhật ký (log) của daemon",
         )
     }
 }
@@ -82,39 +85,52 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
-            StoreError::Conflict { .. } | StoreError::NothingToCorrect { .. } => {
-                ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
+            StoreError::Conflict { key, existing } => ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!(
+                    "{key}: đã có một báo cáo khác được ghi nhận (nhận ngày {}, số văn bản {}, do {} ghi); muốn thay thì gửi lại với \"correction\": true",
+                    existing.received_on.map(format_date).unwrap_or_default(),
+                    existing.reference.as_deref().unwrap_or("không có"),
+                    existing.actor
+                ),
+            ),
+            StoreError::NothingToCorrect { key } => ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("{key}: chưa có báo cáo nào để sửa; gửi lại không có \"correction\""),
+            ),
+            StoreError::NothingToRevoke { key, subject } => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "nothing_to_revoke",
+                format!(
+                    "{key}: không có {} nào đang có hiệu lực để thu hồi",
+                    match subject {
+                        Subject::Submission => "báo cáo đã nộp",
+                        Subject::Extension => "gia hạn",
+                        Subject::Waiver => "miễn nộp",
+                    }
+                ),
+            ),
+            StoreError::Invalid { field, reason } => {
+                ApiError::unprocessable(format!("{field}: giá trị không hợp lệ ({reason})"))
             }
-            StoreError::NothingToRevoke { .. } => {
-                ApiError::new(StatusCode::NOT_FOUND, "nothing_to_revoke", e.to_string())
-            }
-            StoreError::Invalid { .. } => ApiError::unprocessable(e.to_string()),
             other => {
-                tracing::error!(error = %other, "API: database error");
+                tracing::error!(error = %other, "API: lỗi cơ sở dữ liệu");
                 ApiError::internal()
             }
         }
     }
 }
 
-/// A rule of `input` broken: 422 `invalid`, every problem in English,
-/// each led by its field's JSON name.
+/// A rule of `input` broken: 422 `invalid`, every problem in the
+/// Vietnamese of the command line, each led by its field's JSON name
+/// (`received_on: ngày nhận 21/03/2026 ở tương lai ...`).
 impl From<Problems> for ApiError {
     fn from(problems: Problems) -> ApiError {
         let message = problems
             .iter()
-            .map(|p| match p {
-                Problem::ReceivedInFuture { received_on, today } => {
-                    format!("received_on: {received_on} is after today ({today})")
-                }
-                Problem::TooLong { field, max } => {
-                    format!("{}: longer than {max} characters", field.as_str())
-                }
-                Problem::Missing { field } => format!("{}: must not be empty", field.as_str()),
-                Problem::UntilNotAfterDue { until, due } => {
-                    format!("until: {until} is not after the due day ({due})")
-                }
-            })
+            .map(|p: &Problem| format!("{}: {p}", p.field().as_str()))
             .collect::<Vec<_>>()
             .join("; ");
         ApiError::unprocessable(message)

@@ -1,5 +1,5 @@
 //! Calendar feeds: `/ics/{unit}.ics?token=...` (one unit's deadlines) and
-//! `/ics/all.ics?token=...` (every deadline, administrators only).
+//! `/ics/all.ics?token=...` (every deadline).
 //!
 //! RFC 5545: METHOD:PUBLISH, one all-day VEVENT per (obligation, period,
 //! unit) with an exclusive DTEND, the same UID as the .ics attached to the
@@ -7,14 +7,15 @@
 //! VALARM per configured reminder, firing on the reminder day at the start
 //! of the sending hours (`mail::ics::alarm_minutes`, as in the attachment).
 //! A report-period the unit has submitted says so in its SUMMARY and has
-//! no alarm. The token is in the query because
-//! calendar clients cannot send headers; it is checked like a bearer token
-//! (same failure limit). Must not: log the query string.
+//! no alarm. The token is in the query because calendar clients cannot
+//! send headers, so it must be a read-only feed token (`TokenRole::Feed`:
+//! one unit's feed, or every feed); an administrator or unit token is
+//! refused (403) and logged by id, since a URL ends up in proxy logs and
+//! calendar services. Checked like a bearer token otherwise (same failure
+//! limit). Must not: log the query string.
 
-use std::net::SocketAddr;
-
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -27,10 +28,10 @@ use crate::config::values::format_date;
 use crate::mail::ics::{alarm_lines, alarm_minutes, escape_text, fold_line};
 use crate::mail::ids::calendar_uid;
 use crate::planner::{self, Filter};
-use crate::store::{Key, Store};
+use crate::store::{Key, Records, TokenRole};
 
 use super::AppState;
-use super::auth::{Presented, authenticate};
+use super::auth::{Client, Presented, authenticate, read_only};
 use super::error::ApiError;
 
 /// Default reach of a feed around today, in days.
@@ -64,38 +65,68 @@ fn day_param(name: &str, v: Option<String>, default: Date) -> Result<Date, ApiEr
     match v.filter(|s| !s.is_empty()) {
         None => Ok(default),
         Some(t) => t.parse().map_err(|_| {
-            ApiError::bad_request(format!("{name}: {t:?} is not a date (YYYY-MM-DD)"))
+            ApiError::bad_request(format!("{name}: {t:?} không phải ngày dạng YYYY-MM-DD"))
         }),
     }
 }
 
 /// `GET /ics/{file}`: `{unit}.ics` or `all.ics`.
-pub async fn feed<S: Store + 'static>(
-    State(state): State<AppState<S>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(file): Path<String>,
+pub async fn feed(
+    State(state): State<AppState>,
+    Client(ip): Client,
+    path: Result<Path<String>, PathRejection>,
     query: Result<Query<FeedQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    // A file name that is not UTF-8 once decoded: the API's 400, not axum's text.
+    let Path(file) = path.map_err(|_| {
+        ApiError::bad_request("tên tệp lịch không hợp lệ: cần MÃ_ĐƠN_VỊ.ics hoặc all.ics")
+    })?;
+    let Query(q) = query.map_err(|e| ApiError::bad_request(super::api::query_problem(&e)))?;
     let presented = match q.token.as_deref().map(str::trim) {
         None => Presented::Missing,
         Some("") => Presented::Malformed,
         Some(t) => Presented::Secret(t),
     };
-    let caller = authenticate(&state, peer.ip(), presented).await?;
+    let caller = authenticate(&state, ip, presented).await?;
+    let scope = match &caller.token.role {
+        TokenRole::Feed(scope) => scope.clone(),
+        TokenRole::Admin | TokenRole::Unit(_) => {
+            // The secret is in a URL now (proxy logs, calendar services):
+            // refuse it, and tell the administrator which token it was.
+            tracing::warn!(
+                token = caller.token.id,
+                "a write-capable token was used in a calendar feed URL and refused; \
+                 make a feed token (hanbao token create --feed) and consider revoking this one"
+            );
+            return Err(ApiError::forbidden(
+                "lịch chỉ nhận mã truy cập chỉ đọc lịch (hanbao token create --feed ...); \
+                 mã quản trị và mã đơn vị bị từ chối ở đây, vì địa chỉ lịch nằm lại trong \
+                 nhật ký của máy chủ trung gian và dịch vụ lịch",
+            ));
+        }
+        role => return Err(read_only(role)),
+    };
     let Some(name) = file.strip_suffix(".ics") else {
         return Err(ApiError::not_found(
-            "feeds are /ics/{unit}.ics and /ics/all.ics",
+            "lịch chỉ có ở /ics/{mã đơn vị}.ics và /ics/all.ics",
         ));
     };
     let live = state.live();
     let cfg = &live.cfg;
     let unit = if name == "all" {
-        caller.require_admin()?;
+        if let Some(own) = &scope {
+            return Err(ApiError::forbidden(format!(
+                "mã truy cập này chỉ đọc lịch của đơn vị {own:?}"
+            )));
+        }
         None
     } else {
         crate::tracking::unit(cfg, name)?;
-        caller.may_act_for(name)?;
+        if let Some(own) = scope.as_ref().filter(|own| *own != name) {
+            return Err(ApiError::forbidden(format!(
+                "mã truy cập này chỉ đọc lịch của đơn vị {own:?}, không phải của {name:?}"
+            )));
+        }
         Some(name.to_string())
     };
     let now = Timestamp::now();
@@ -104,7 +135,19 @@ pub async fn feed<S: Store + 'static>(
     let from = day_param("from", q.from, today.checked_sub(span).unwrap_or(today))?;
     let to = day_param("to", q.to, today.checked_add(span).unwrap_or(today))?;
     if to < from {
-        return Err(ApiError::bad_request("to is before from"));
+        return Err(ApiError::bad_request("\"to\" ở trước \"from\""));
+    }
+    // A bounded answer whatever the query: at most the default span on
+    // both sides of a day (two years and two days), not 200 years of
+    // deadlines from one request.
+    let days = from
+        .until((jiff::Unit::Day, to))
+        .map_or(i64::MAX, |s| i64::from(s.get_days()));
+    if days > 2 * FEED_DAYS + 1 {
+        return Err(ApiError::bad_request(format!(
+            "khoảng từ \"from\" đến \"to\" dài quá {} ngày; chia thành nhiều lần tải",
+            2 * FEED_DAYS + 1
+        )));
     }
     // What each unit has submitted, for the feed's report-periods.
     let filter = Filter {

@@ -1,30 +1,33 @@
 //! `/healthz` and `/metrics`: is the daemon well, and the numbers to graph.
 //!
-//! Both read the store at request time (health with a timeout). Must not:
-//! require a token (they reveal no ids beyond obligation ids in labels) or
-//! change anything.
+//! Health reads the store at request time (with a timeout); without a
+//! token it says only whether the daemon is well (`{"status"}` and 200 or
+//! 503), the details (database, scheduler, leadership, reason) need an
+//! administrator or metrics token. Metrics need such a token too: they
+//! count overdue units per obligation and failed authentications. They
+//! read their gauges through `gauges` (aggregate queries, at most once per
+//! maximum age, one computation at a time). Must not: change anything.
 
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde_json::json;
 
 use crate::daemon::run::TICK_MAX_AGE;
-use crate::status::StateName;
-use crate::store::{OutboxKind, OutboxStatus, Store};
+use crate::store::{OutboxCount, OutboxKind, OutboxStatus};
 
 use super::AppState;
+use super::auth::{Client, Presented, authorize_reader, bearer};
 use super::metrics::Exposition;
-use super::selection::{self, Selection};
 
 /// How long `/healthz` waits for the database.
 pub const DB_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The scheduler's state as `/healthz` reports it.
-fn scheduler<S: Store>(state: &AppState<S>) -> (&'static str, Option<u64>) {
+fn scheduler(state: &AppState) -> (&'static str, Option<u64>) {
     match &state.shared.heartbeat {
         // No scheduler in this process (e.g. a bare `http::serve`): not healthy
         // for a daemon whose job is the scheduler.
@@ -38,10 +41,29 @@ fn scheduler<S: Store>(state: &AppState<S>) -> (&'static str, Option<u64>) {
 }
 
 /// `GET /healthz`: 200 when the database answers within [`DB_TIMEOUT`] and
-/// the last scheduler tick is at most `TICK_MAX_AGE` old; 503 otherwise,
-/// with `reason`.
-pub async fn healthz<S: Store + 'static>(State(state): State<AppState<S>>) -> Response {
-    let db = match tokio::time::timeout(DB_TIMEOUT, state.shared.store.applied_migrations()).await {
+/// the last scheduler tick is at most `TICK_MAX_AGE` old; 503 otherwise.
+/// The body is `{"status"}` alone, or with an administrator or metrics
+/// token every detail and the `reason`.
+pub async fn healthz(
+    State(state): State<AppState>,
+    Client(ip): Client,
+    headers: HeaderMap,
+) -> Response {
+    let asked = !matches!(bearer(&headers), Presented::Missing);
+    let (reader, db) = tokio::join!(
+        async {
+            if asked {
+                Some(authorize_reader(&state, ip, bearer(&headers)).await)
+            } else {
+                None
+            }
+        },
+        tokio::time::timeout(DB_TIMEOUT, state.shared.store.applied_migrations())
+    );
+    if let Some(Err(e)) = reader {
+        return e.into_response();
+    }
+    let db = match db {
         Ok(Ok(_)) => "ok",
         Ok(Err(e)) => {
             tracing::error!(error = %e, "healthz: database error");
@@ -54,8 +76,17 @@ pub async fn healthz<S: Store + 'static>(State(state): State<AppState<S>>) -> Re
     // Whether this instance plans and escalates (null before the first
     // check or without a scheduler): informative, not part of health.
     let leader = state.shared.heartbeat.as_ref().and_then(|h| h.leader());
+    let status = if healthy { "ok" } else { "unavailable" };
+    let code = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    if reader.is_none() {
+        return (code, axum::Json(json!({ "status": status }))).into_response();
+    }
     let mut body = json!({
-        "status": if healthy { "ok" } else { "unavailable" },
+        "status": status,
         "database": db,
         "scheduler": sched,
         "last_tick_age_s": age,
@@ -71,12 +102,7 @@ pub async fn healthz<S: Store + 'static>(State(state): State<AppState<S>>) -> Re
         }
         body["reason"] = json!(reasons.join("; "));
     }
-    let status = if healthy {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, axum::Json(body)).into_response()
+    (code, axum::Json(body)).into_response()
 }
 
 const KINDS: [OutboxKind; 4] = [
@@ -86,8 +112,16 @@ const KINDS: [OutboxKind; 4] = [
     OutboxKind::Escalation,
 ];
 
-/// `GET /metrics`: Prometheus text format 0.0.4.
-pub async fn metrics<S: Store + 'static>(State(state): State<AppState<S>>) -> Response {
+/// `GET /metrics`: Prometheus text format 0.0.4, for an administrator or
+/// metrics token (`Authorization: Bearer`).
+pub async fn metrics(
+    State(state): State<AppState>,
+    Client(ip): Client,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(e) = authorize_reader(&state, ip, bearer(&headers)).await {
+        return e.into_response();
+    }
     match render(&state, Timestamp::now()).await {
         Ok(text) => {
             let mut resp = text.into_response();
@@ -105,35 +139,36 @@ pub async fn metrics<S: Store + 'static>(State(state): State<AppState<S>>) -> Re
 }
 
 /// The exposition at `now`.
-pub async fn render<S: Store>(
-    state: &AppState<S>,
+pub async fn render(
+    state: &AppState,
     now: Timestamp,
 ) -> Result<String, crate::tracking::TrackingError> {
     use std::sync::atomic::Ordering::Relaxed;
     let shared = &state.shared;
     let mut e = Exposition::new();
 
-    let rows = shared.store.outbox(None).await?;
-    let queued: Vec<_> = rows
+    let stamped = super::gauges::outbox(state).await?;
+    let summary = &stamped.value;
+    let queued = summary
+        .counts
         .iter()
-        .filter(|r| matches!(r.status, OutboxStatus::Pending | OutboxStatus::Sending))
-        .collect();
+        .filter(|c| matches!(c.status, OutboxStatus::Pending | OutboxStatus::Sending))
+        .map(|c| c.rows)
+        .sum::<u64>();
     e.family(
         "hanbao_outbox_pending",
         "gauge",
         "Outbox rows not yet sent (pending or being sent).",
     );
-    e.sample("hanbao_outbox_pending", &[], queued.len() as f64);
+    e.sample("hanbao_outbox_pending", &[], queued as f64);
     e.family(
         "hanbao_outbox_oldest_pending_age_seconds",
         "gauge",
         "How long the longest-waiting due outbox row has been due (0 when none is due).",
     );
-    let oldest = queued
-        .iter()
-        .map(|r| (now.as_second() - r.next_attempt_at.as_second()).max(0))
-        .max()
-        .unwrap_or(0);
+    let oldest = summary
+        .oldest_queued
+        .map_or(0, |t| (now.as_second() - t.as_second()).max(0));
     e.sample(
         "hanbao_outbox_oldest_pending_age_seconds",
         &[],
@@ -144,54 +179,95 @@ pub async fn render<S: Store>(
         (
             "hanbao_notifications_sent_total",
             "Notifications sent, by kind (outbox rows with status sent).",
-            (|r: &crate::store::OutboxRow| u64::from(r.status == OutboxStatus::Sent))
-                as fn(&crate::store::OutboxRow) -> u64,
+            (|c: &OutboxCount| {
+                if c.status == OutboxStatus::Sent {
+                    c.rows
+                } else {
+                    0
+                }
+            }) as fn(&OutboxCount) -> u64,
         ),
         (
             "hanbao_notifications_failed_total",
             "Notifications that failed permanently, by kind.",
-            |r| u64::from(r.status == OutboxStatus::Failed),
+            |c| {
+                if c.status == OutboxStatus::Failed {
+                    c.rows
+                } else {
+                    0
+                }
+            },
         ),
         (
             "hanbao_notifications_retried_total",
             "Transient send failures scheduled for another attempt, by kind.",
-            |r| {
-                let extra = u64::from(r.status != OutboxStatus::Pending);
-                u64::from(r.attempts).saturating_sub(extra)
+            // A pending row's attempts all failed; any other row's last
+            // attempt is its current or final one.
+            |c| {
+                if c.status == OutboxStatus::Pending {
+                    c.attempts
+                } else {
+                    c.attempts.saturating_sub(c.attempted)
+                }
             },
         ),
     ] {
         e.family(name, "counter", help);
         for kind in KINDS {
-            let n: u64 = rows.iter().filter(|r| r.key.kind == kind).map(count).sum();
+            let n: u64 = summary
+                .counts
+                .iter()
+                .filter(|c| c.kind == kind)
+                .map(count)
+                .sum();
             e.sample(name, &[("kind", kind.as_str())], n as f64);
         }
     }
 
-    let live = state.live();
-    let today = live.today(now);
-    let status = selection::rows(
-        &shared.store,
-        &live.cfg,
-        &live.cal,
-        today,
-        &Selection::default(),
-    )
-    .await?;
+    e.family(
+        "hanbao_outbox_counts_age_seconds",
+        "gauge",
+        "Seconds since the outbox figures above were counted (at most every 10 s, when scraped).",
+    );
+    e.sample(
+        "hanbao_outbox_counts_age_seconds",
+        &[],
+        stamped.at.elapsed().as_secs_f64().floor(),
+    );
+
+    let overdue = super::gauges::overdue(state, now).await?;
     e.family(
         "hanbao_overdue_units",
         "gauge",
-        "Units with at least one overdue row in `hanbao status` today, by obligation.",
+        "Units with at least one overdue row in `hanbao status`, by obligation (computed at most once a minute).",
     );
-    for ob in &live.cfg.obligations {
-        let n = status
-            .iter()
-            .filter(|r| r.obligation == ob.id && r.state == StateName::Overdue)
-            .map(|r| r.unit.as_str())
-            .collect::<std::collections::BTreeSet<_>>()
-            .len();
-        e.sample("hanbao_overdue_units", &[("obligation", &ob.id)], n as f64);
+    for (obligation, n) in &overdue.value {
+        e.sample(
+            "hanbao_overdue_units",
+            &[("obligation", obligation)],
+            *n as f64,
+        );
     }
+    e.family(
+        "hanbao_overdue_units_age_seconds",
+        "gauge",
+        "Seconds since hanbao_overdue_units was computed.",
+    );
+    e.sample(
+        "hanbao_overdue_units_age_seconds",
+        &[],
+        overdue.at.elapsed().as_secs_f64().floor(),
+    );
+    e.family(
+        "hanbao_overdue_units_refreshes_total",
+        "counter",
+        "Computations of hanbao_overdue_units (at most one at a time, shared by concurrent scrapes).",
+    );
+    e.sample(
+        "hanbao_overdue_units_refreshes_total",
+        &[],
+        shared.metrics.overdue_refreshes.load(Relaxed) as f64,
+    );
 
     e.family(
         "hanbao_scheduler_last_tick_age_seconds",

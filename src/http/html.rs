@@ -1,7 +1,9 @@
 //! The HTML pages of the HTTP module (the dashboard and the confirmation
 //! page): one minijinja environment, built once, of templates compiled
-//! into the binary (`src/http/templates/`), and the Vietnamese sentences
-//! that explain a broken rule of `input` under a form.
+//! into the binary (`src/http/templates/`); their stylesheet and the
+//! Content-Security-Policy that allows it by its hash; the view of the
+//! echo of a typed date ([`Check`]); and the Vietnamese sentences that
+//! explain a broken rule of `input` under a form.
 //!
 //! Every `.html` template is auto-escaped: a value printed with `{{ }}` is
 //! text, never markup, whatever a configuration or a person typed. Escaping
@@ -17,6 +19,8 @@
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
+use axum::http::HeaderValue;
+use jiff::civil::Date;
 use minijinja::value::Serde;
 use minijinja::{AutoEscape, Environment, Error, Output, State, UndefinedBehavior, Value};
 use serde::Serialize;
@@ -24,12 +28,108 @@ use serde::Serialize;
 use crate::config::values::format_date;
 use crate::input::{Field, Problem, Problems};
 
-/// The dashboard's stylesheet, inlined in every dashboard page and allowed
-/// by its hash in the Content-Security-Policy.
+use super::date_field;
+
+/// The pages' stylesheet (dashboard and confirmation page), inlined in
+/// every page and allowed by its hash in the Content-Security-Policy.
 pub const DASHBOARD_CSS: &str = include_str!("templates/dashboard.css");
 
+/// `sha256-...` of the stylesheet, for the Content-Security-Policy.
+fn css_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        format!(
+            "sha256-{}",
+            base64::engine::general_purpose::STANDARD
+                .encode(sha2::Sha256::digest(DASHBOARD_CSS.as_bytes()))
+        )
+    })
+}
+
+/// The policy of the HTML pages: nothing but the stylesheet, by its hash
+/// (no script, no other origin); forms post to this origin only.
+pub fn csp() -> HeaderValue {
+    HeaderValue::try_from(format!(
+        "default-src 'none'; style-src '{}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        css_hash()
+    ))
+    .expect("ASCII")
+}
+
+/// A value a form carries through a page unchanged.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hidden {
+    pub name: &'static str,
+    pub value: String,
+}
+
+impl Hidden {
+    pub fn new(name: &'static str, value: impl Into<String>) -> Hidden {
+        Hidden {
+            name,
+            value: value.into(),
+        }
+    }
+}
+
+/// One more typed value shown under the echoed date.
+#[derive(Debug, Clone, Serialize)]
+pub struct Detail {
+    pub label: &'static str,
+    pub value: String,
+}
+
+/// The echo of a typed date before anything is recorded
+/// (`check_form.html`, see `http::date_field`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// Where "Xác nhận" and "Sửa lại" post.
+    pub action: String,
+    /// The session's CSRF token (dashboard); `None` on the confirmation
+    /// page, whose signed link is its credential.
+    pub csrf: Option<String>,
+    /// What was typed (dates as dd/mm/yyyy), posted again.
+    pub hidden: Vec<Hidden>,
+    /// "Ghi nhận ngày nhận", ...
+    pub question: &'static str,
+    /// The date in words.
+    pub words: String,
+    /// The date as dd/mm/yyyy.
+    pub day: String,
+    pub details: Vec<Detail>,
+}
+
+impl Check {
+    /// The echo of `day` under `question`, posting back to `action`.
+    pub fn new(action: impl Into<String>, question: &'static str, day: Date) -> Check {
+        Check {
+            action: action.into(),
+            csrf: None,
+            hidden: Vec::new(),
+            question,
+            words: date_field::in_words(day),
+            day: date_field::shown(day),
+            details: Vec::new(),
+        }
+    }
+
+    /// Shows `value` under `label` unless it is empty.
+    pub fn detail(&mut self, label: &'static str, value: Option<&str>) {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            self.details.push(Detail {
+                label,
+                value: v.to_string(),
+            });
+        }
+    }
+}
+
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 14] = [
+const TEMPLATES: [(&str, &str); 19] = [
+    ("date_field.html", include_str!("templates/date_field.html")),
+    ("check_form.html", include_str!("templates/check_form.html")),
     (
         "dashboard/frame.html",
         include_str!("templates/dashboard/frame.html"),
@@ -67,6 +167,10 @@ const TEMPLATES: [(&str, &str); 14] = [
         include_str!("templates/dashboard/outbox.html"),
     ),
     (
+        "dashboard/check.html",
+        include_str!("templates/dashboard/check.html"),
+    ),
+    (
         "confirm/frame.html",
         include_str!("templates/confirm/frame.html"),
     ),
@@ -85,6 +189,14 @@ const TEMPLATES: [(&str, &str); 14] = [
     (
         "confirm/recorded.html",
         include_str!("templates/confirm/recorded.html"),
+    ),
+    (
+        "confirm/check.html",
+        include_str!("templates/confirm/check.html"),
+    ),
+    (
+        "confirm/next.html",
+        include_str!("templates/confirm/next.html"),
     ),
 ];
 
@@ -170,12 +282,26 @@ pub fn problem_sentence(p: &Problem, label: impl Fn(Field) -> &'static str) -> S
             format_date(*received_on),
             format_date(*today)
         ),
+        Problem::ReceivedBeforePeriod { received_on, opens } => format!(
+            "{l} {} ở trước ngày bắt đầu của kỳ báo cáo ({}).",
+            format_date(*received_on),
+            format_date(*opens)
+        ),
         Problem::TooLong { max, .. } => format!("{l} dài quá {max} ký tự."),
         Problem::Missing { .. } => format!("{l} không được để trống."),
+        Problem::ControlCharacter { .. } => {
+            format!("{l} có ký tự điều khiển (xuống dòng, tab, mã ESC...): hãy ghi trên một dòng.")
+        }
         Problem::UntilNotAfterDue { until, due } => format!(
             "{l} {} phải sau hạn gốc {}.",
             format_date(*until),
             format_date(*due)
+        ),
+        Problem::UntilTooLate { until, latest } => format!(
+            "{l} {} quá xa: gia hạn được tối đa đến {} ({} ngày sau hạn gốc hoặc sau hôm nay).",
+            format_date(*until),
+            format_date(*latest),
+            crate::input::MAX_EXTENSION_DAYS
         ),
     }
 }
@@ -214,11 +340,11 @@ mod tests {
         assert_eq!(env.templates().count(), TEMPLATES.len());
         let html = render(
             "confirm/message.html",
-            &serde_json::json!({"title": "<b>T</b>"}),
+            &serde_json::json!({"title": "<b>T</b>", "agency": "Sở <A>"}),
             &serde_json::json!({"text": "a \"q\" & 'b' <i>"}),
         )
         .unwrap();
-        assert!(html.contains("<title>&lt;b&gt;T&lt;/b&gt; — hanbao</title>"));
+        assert!(html.contains("<title>&lt;b&gt;T&lt;/b&gt; — Sở &lt;A&gt;</title>"));
         assert!(html.contains("<p>a &quot;q&quot; &amp; &#39;b&#39; &lt;i&gt;</p>"));
     }
 
@@ -226,11 +352,20 @@ mod tests {
     fn an_undefined_value_is_an_error() {
         let e = render(
             "confirm/message.html",
-            &serde_json::json!({"title": "t"}),
+            &serde_json::json!({"title": "t", "agency": null}),
             &serde_json::json!({}),
         )
         .unwrap_err();
         assert_eq!(e.kind(), minijinja::ErrorKind::UndefinedError);
+    }
+
+    #[test]
+    fn the_policy_names_the_stylesheet_hash() {
+        let v = csp();
+        let v = v.to_str().unwrap();
+        assert!(v.starts_with("default-src 'none'; style-src 'sha256-"));
+        assert_eq!(css_hash().len(), "sha256-".len() + 44);
+        assert!(v.contains(css_hash()));
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Prometheus text exposition (format 0.0.4) of hanbao's own counters and
-//! of gauges read from the store at scrape time.
+//! of gauges read from the store.
 //!
 //! No metrics crate: a few atomics in [`Metrics`] (bumped by the daemon and
-//! the API) plus a renderer. Must not: keep history or sample in the
-//! background; everything not an atomic here is computed per scrape.
+//! the API) plus a renderer. Everything not an atomic here is read from the
+//! database by aggregate queries, at most once per maximum age
+//! (`http::gauges`). Must not: keep history, or sample on its own (a
+//! refresh runs only when a scrape finds a value too old).
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,6 +21,8 @@ pub struct Metrics {
     pub auth_failures: AtomicU64,
     /// API requests refused because the client had too many failures.
     pub auth_rate_limited: AtomicU64,
+    /// Computations of the overdue gauge (`http::gauges`).
+    pub overdue_refreshes: AtomicU64,
 }
 
 impl Metrics {

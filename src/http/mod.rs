@@ -11,7 +11,7 @@
 //! - Only this module imports axum.
 //! - The HTTP side reads state and records submissions, extensions and
 //!   waivers; it never sends mail. Its only outbox write is the dashboard's
-//!   retry button (`Store::retry_outbox`): an administrator puts a `failed`
+//!   retry button (`Outbox::retry_outbox`): an administrator puts a `failed`
 //!   row back to `pending`; the daemon's dispatcher sends it.
 //! - Every response carries the security headers and `Cache-Control:
 //!   no-store`; every API error is `{"error": {"code", "message"}}` (the
@@ -22,8 +22,10 @@ mod api;
 mod auth;
 mod confirm;
 mod dashboard;
+mod date_field;
 mod error;
 mod feed;
+mod gauges;
 mod health;
 mod html;
 pub mod metrics;
@@ -46,10 +48,11 @@ use jiff::civil::Date;
 use crate::calendar::WorkCalendar;
 use crate::config::model::Config;
 use crate::daemon::heartbeat::Heartbeat;
-use crate::store::{AnyStore, Store};
+use crate::store::Store;
 
 pub use auth::{FAILURE_WINDOW, MAX_FAILURES};
 pub use error::ApiError;
+pub use gauges::{OUTBOX_MAX_AGE, OVERDUE_MAX_AGE};
 pub use metrics::Metrics;
 
 /// The signing code is shared with the mail side (`crate::link`, no axum);
@@ -80,25 +83,28 @@ impl Live {
     }
 }
 
-pub(crate) struct Shared<S> {
-    store: S,
+pub(crate) struct Shared {
+    store: Store,
     live: RwLock<Arc<Live>>,
     heartbeat: Option<Heartbeat>,
     metrics: Metrics,
     limiter: auth::FailureLimiter,
+    /// Tokens lately accepted for `/metrics` and `/healthz`'s details.
+    readers: auth::Readers,
     /// The key of one-click confirmation links; unset: `/confirm` is off.
     link_key: std::sync::OnceLock<link::LinkKey>,
     /// Dashboard sessions (in memory: a restart logs administrators out).
     sessions: dashboard::session::Sessions,
+    /// `/metrics`' gauges from the database, with their last values.
+    gauges: gauges::Gauges,
 }
 
-/// What every handler sees. Cloning is cheap (one `Arc`). Generic over the
-/// store so `daemon::run::serve` can hand over whatever store it runs on.
-pub struct AppState<S = AnyStore> {
-    shared: Arc<Shared<S>>,
+/// What every handler sees. Cloning is cheap (one `Arc`).
+pub struct AppState {
+    shared: Arc<Shared>,
 }
 
-impl<S> Clone for AppState<S> {
+impl Clone for AppState {
     fn clone(&self) -> Self {
         AppState {
             shared: self.shared.clone(),
@@ -106,10 +112,10 @@ impl<S> Clone for AppState<S> {
     }
 }
 
-impl<S: Store> AppState<S> {
+impl AppState {
     /// `heartbeat` is the daemon's scheduler heartbeat; without one
     /// `/healthz` reports the scheduler as "not_running" (503).
-    pub fn new(store: S, cfg: Config, heartbeat: Option<Heartbeat>) -> AppState<S> {
+    pub fn new(store: Store, cfg: Config, heartbeat: Option<Heartbeat>) -> AppState {
         AppState {
             shared: Arc::new(Shared {
                 store,
@@ -117,8 +123,10 @@ impl<S: Store> AppState<S> {
                 heartbeat,
                 metrics: Metrics::default(),
                 limiter: auth::FailureLimiter::default(),
+                readers: auth::Readers::default(),
                 link_key: std::sync::OnceLock::new(),
                 sessions: dashboard::session::Sessions::default(),
+                gauges: gauges::Gauges::default(),
             }),
         }
     }
@@ -146,6 +154,14 @@ impl<S: Store> AppState<S> {
 
     pub fn metrics(&self) -> &Metrics {
         &self.shared.metrics
+    }
+
+    /// How old `/metrics`' gauges from the database may get before a
+    /// scrape refreshes them (defaults [`OUTBOX_MAX_AGE`] and
+    /// [`OVERDUE_MAX_AGE`]); tests set zero.
+    pub fn set_metrics_max_age(&self, age: std::time::Duration) {
+        self.shared.gauges.outbox.set_max_age(age);
+        self.shared.gauges.overdue.set_max_age(age);
     }
 }
 
@@ -181,34 +197,34 @@ async fn security_headers(req: Request, next: Next) -> Response {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::not_found("no such route")
+    ApiError::not_found("không có đường dẫn này")
 }
 
 async fn method_not_allowed() -> ApiError {
     ApiError::new(
         axum::http::StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
-        "method not allowed on this route",
+        "đường dẫn này không nhận phương thức (method) này",
     )
 }
 
 /// Every route.
-pub fn router<S: Store + 'static>(state: AppState<S>) -> Router {
+pub fn router(state: AppState) -> Router {
     let api = Router::new()
-        .route("/status", get(api::status::<S>))
-        .route("/submissions", post(api::record_submission::<S>))
-        .route("/submissions/revoke", post(api::revoke_submission::<S>))
-        .route("/extensions", post(api::grant_extension::<S>))
-        .route("/extensions/revoke", post(api::revoke_extension::<S>))
-        .route("/waivers", post(api::grant_waiver::<S>))
-        .route("/waivers/revoke", post(api::revoke_waiver::<S>));
+        .route("/status", get(api::status))
+        .route("/submissions", post(api::record_submission))
+        .route("/submissions/revoke", post(api::revoke_submission))
+        .route("/extensions", post(api::grant_extension))
+        .route("/extensions/revoke", post(api::revoke_extension))
+        .route("/waivers", post(api::grant_waiver))
+        .route("/waivers/revoke", post(api::revoke_waiver));
     Router::new()
-        .route("/healthz", get(health::healthz::<S>))
-        .route("/metrics", get(health::metrics::<S>))
-        .route("/ics/{file}", get(feed::feed::<S>))
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(health::metrics))
+        .route("/ics/{file}", get(feed::feed))
         .nest("/api/v1", api)
-        .merge(confirm::routes::<S>())
-        .merge(dashboard::routes::<S>())
+        .merge(confirm::routes())
+        .merge(dashboard::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -216,22 +232,122 @@ pub fn router<S: Store + 'static>(state: AppState<S>) -> Router {
         .with_state(state)
 }
 
+/// Largest request line and headers accepted, in bytes (larger: 431 and
+/// the connection is closed); hyper also refuses more than 100 headers.
+pub const MAX_HEAD: usize = 32 * 1024;
+
 /// Serves until `shutdown` completes, then lets requests in flight finish.
-pub async fn serve<S: Store + 'static>(
+///
+/// The accept loop is ours so that every connection gets the limits of
+/// `[daemon]` (`config::model::HttpSettings`, read once at start):
+/// - at most `max_connections` at once: a slot is taken *before* accepting,
+///   so connections beyond the cap wait in the kernel's backlog, holding
+///   no file descriptor of the process, until one ends;
+/// - hyper's HTTP/1 connection with `TokioTimer` and `header_timeout`,
+///   which hyper starts when it begins to read a request head: at the
+///   connection's opening (so a client that never sends a byte is closed)
+///   and after each response (so an idle keep-alive is closed); the head
+///   is limited to [`MAX_HEAD`] bytes;
+/// - tower-http's `TimeoutLayer` (`request_timeout`, 408) around every
+///   request, which covers reading its body; `DefaultBodyLimit` (413);
+/// - a write timeout (`request_timeout`) on the socket, so a client that
+///   stops reading a response cannot hold its slot.
+pub async fn serve(
     listener: tokio::net::TcpListener,
-    state: AppState<S>,
+    state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
+
+    let limits = state.live().cfg.daemon.http.clone();
+    let app = router(state.clone()).layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        limits.request_timeout,
+    ));
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let mut http1 = hyper::server::conn::http1::Builder::new();
+    http1
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_header_size(MAX_HEAD);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    accept_failed(&e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let mut io = tokio_io_timeout::TimeoutWriter::new(stream);
+        io.set_timeout(Some(limits.request_timeout));
+        let service = app
+            .clone()
+            .map_request(move |mut req: Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                req
+            });
+        let conn = http1.serve_connection(
+            TokioIo::new(Box::pin(io)),
+            hyper_util::service::TowerToHyperService::new(service),
+        );
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(client = %peer, error = %e, "HTTP connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// File descriptors the daemon needs besides its HTTP connections
+/// (database pool, SMTP connections, logs, templates), with room to spare.
+const FILES_BESIDES_CONNECTIONS: u64 = 128;
+
+/// The soft limit on open files (`ulimit -n`, `LimitNOFILE=`), from
+/// `/proc/self/limits`; `None` elsewhere or when unlimited.
+fn open_files_limit() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// An `accept` that failed: out of file descriptors (back off for a second,
+/// as connections end) or a connection reset before it was taken (go on).
+async fn accept_failed(e: &std::io::Error) {
+    match e.raw_os_error() {
+        // ENFILE, EMFILE (Linux).
+        Some(23 | 24) => {
+            tracing::error!(error = %e, "cannot accept HTTP connections: too many open files; see LimitNOFILE= and daemon.http_max_connections");
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+        _ => tracing::debug!(error = %e, "HTTP accept failed"),
+    }
 }
 
 /// The server as `hanbao run` runs it: started with the daemon, told about
 /// reloads, stopped with it.
-pub struct Running<S> {
-    pub state: AppState<S>,
+pub struct Running {
+    pub state: AppState,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -239,7 +355,7 @@ pub struct Running<S> {
 /// Binds `addr` and serves in the background. A failure to bind is logged
 /// and the daemon goes on without HTTP: reminders matter more than the web
 /// face, and the error names the address to fix.
-pub async fn start<S: Store + 'static>(addr: SocketAddr, state: AppState<S>) -> Running<S> {
+pub async fn start(addr: SocketAddr, state: AppState) -> Running {
     let key_path = state.live().cfg.daemon.state_dir.join(LINK_KEY_FILE);
     if key_path.exists() {
         match link::LinkKey::from_file(&key_path) {
@@ -261,7 +377,19 @@ pub async fn start<S: Store + 'static>(addr: SocketAddr, state: AppState<S>) -> 
             };
         }
     };
-    tracing::info!(%addr, "HTTP listening");
+    let local = listener.local_addr().unwrap_or(addr);
+    tracing::info!(addr = %local, "HTTP listening");
+    let max = state.live().cfg.daemon.http.max_connections;
+    if let Some(limit) = open_files_limit()
+        && limit < max as u64 + FILES_BESIDES_CONNECTIONS
+    {
+        tracing::warn!(
+            limit,
+            http_max_connections = max,
+            "the open-files limit leaves too little room for daemon.http_max_connections; \
+             raise LimitNOFILE= (ulimit -n) or lower the cap"
+        );
+    }
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
         let _ = rx.await;
@@ -281,7 +409,7 @@ pub async fn start<S: Store + 'static>(addr: SocketAddr, state: AppState<S>) -> 
     }
 }
 
-impl<S: Store> Running<S> {
+impl Running {
     /// A reload finished: `Some` with the configuration now in force, or
     /// `None` when it was refused (counted, old configuration kept).
     pub fn reloaded(&self, cfg: Option<Config>) {

@@ -54,8 +54,8 @@ pub fn deadline<'a>(
 }
 
 /// The rows of a selection on day `at` (`tracking::status`).
-pub async fn rows<S: Store>(
-    store: &S,
+pub async fn rows(
+    store: &Store,
     cfg: &Config,
     cal: &WorkCalendar,
     at: Date,

@@ -1,39 +1,25 @@
 //! API token secrets: generation, hashing and constant-time comparison.
 //!
 //! A secret is `hanbao_` followed by 64 hex digits (32 bytes from the
-//! operating system's random source). Only its SHA-256 is stored. Must not:
-//! log or format a secret anywhere but the one line `hanbao token create`
-//! prints.
-
-use std::io::Read as _;
-
-use crate::mail::ids::sha256;
+//! operating system's random source). Only its SHA-256 is stored. The
+//! primitives are `crate::primitives`' (random hex, SHA-256 hex,
+//! constant-time equality). Must not: log or format a secret anywhere but
+//! the one line `hanbao token create` prints.
 
 /// Every secret starts with this, so a leaked one is easy to recognise.
 pub const PREFIX: &str = "hanbao_";
 
-/// A fresh secret from `/dev/urandom`.
+/// A fresh secret: 32 bytes from the operating system's random source.
 pub fn generate() -> std::io::Result<String> {
-    let mut bytes = [0u8; 32];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    Ok(format!("{PREFIX}{}", hex(&bytes)))
+    Ok(format!("{PREFIX}{}", crate::primitives::random_hex(32)?))
 }
 
 /// The stored form of a secret: SHA-256, 64 lowercase hex digits.
 pub fn hash(secret: &str) -> String {
-    hex(&sha256(secret.as_bytes()))
+    crate::primitives::sha256_hex(secret.as_bytes())
 }
 
-pub use crate::link::constant_time_eq;
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
+pub use crate::primitives::constant_time_eq;
 
 #[cfg(test)]
 mod tests {

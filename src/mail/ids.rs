@@ -2,81 +2,13 @@
 //! outbox key, and the calendar UID of a deadline.
 //!
 //! Pure functions; no IO, no clock, no randomness: the same key always gives
-//! the same identifier. SHA-256 is written out here (FIPS 180-4) so the mail
-//! module needs no extra crate; it is checked against the standard vectors.
+//! the same identifier (SHA-256 from `sha2`, in hex from `hex`).
 
-/// SHA-256 of `data`.
-pub fn sha256(data: &[u8]) -> [u8; 32] {
-    const K: [u32; 64] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-        0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-        0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-        0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-        0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-        0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-        0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-        0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-        0xc67178f2,
-    ];
-    let mut h: [u32; 8] = [
-        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
-        0x5be0cd19,
-    ];
-    let mut msg = data.to_vec();
-    let bit_len = (data.len() as u64).wrapping_mul(8);
-    msg.push(0x80);
-    while msg.len() % 64 != 56 {
-        msg.push(0);
-    }
-    msg.extend_from_slice(&bit_len.to_be_bytes());
-    for block in msg.chunks_exact(64) {
-        let mut w = [0u32; 64];
-        for (i, word) in block.chunks_exact(4).enumerate() {
-            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
-        }
-        for i in 16..64 {
-            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
-            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
-            w[i] = w[i - 16]
-                .wrapping_add(s0)
-                .wrapping_add(w[i - 7])
-                .wrapping_add(s1);
-        }
-        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = h;
-        for i in 0..64 {
-            let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
-            let ch = (e & f) ^ (!e & g);
-            let t1 = hh
-                .wrapping_add(s1)
-                .wrapping_add(ch)
-                .wrapping_add(K[i])
-                .wrapping_add(w[i]);
-            let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
-            let maj = (a & b) ^ (a & c) ^ (b & c);
-            let t2 = s0.wrapping_add(maj);
-            hh = g;
-            g = f;
-            f = e;
-            e = d.wrapping_add(t1);
-            d = c;
-            c = b;
-            b = a;
-            a = t1.wrapping_add(t2);
-        }
-        for (slot, v) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
-            *slot = slot.wrapping_add(v);
-        }
-    }
-    let mut out = [0u8; 32];
-    for (i, word) in h.iter().enumerate() {
-        out[i * 4..i * 4 + 4].copy_from_slice(&word.to_be_bytes());
-    }
-    out
-}
+use sha2::{Digest as _, Sha256};
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// The first `bytes` bytes of SHA-256 of `data`, in lowercase hex.
+fn digest_hex(data: &[u8], bytes: usize) -> String {
+    hex::encode(&Sha256::digest(data)[..bytes])
 }
 
 /// The Message-ID (with angle brackets) for an outbox key:
@@ -85,8 +17,11 @@ fn hex(bytes: &[u8]) -> String {
 /// `domain` is the domain of the configured From address, so the id looks
 /// like the sender's own; the key alone decides the unique part.
 pub fn message_id(outbox_key: &str, domain: &str) -> String {
-    let digest = sha256(outbox_key.as_bytes());
-    format!("<{}.hanbao@{}>", hex(&digest[..16]), domain)
+    format!(
+        "<{}.hanbao@{}>",
+        digest_hex(outbox_key.as_bytes(), 16),
+        domain
+    )
 }
 
 /// The .eml file name for a Message-ID: its local part, which is plain hex
@@ -128,12 +63,11 @@ pub fn label(id: &str) -> String {
 /// re-sent reminder updates the same event instead of adding one.
 pub fn calendar_uid(obligation_id: &str, period_key: &str, unit_id: &str, domain: &str) -> String {
     let key = format!("{obligation_id}\u{1f}{period_key}\u{1f}{unit_id}");
-    let digest = sha256(key.as_bytes());
     format!(
         "{}-{}-{}@hanbao.{}",
         label(obligation_id),
         label(period_key),
-        hex(&digest[..8]),
+        digest_hex(key.as_bytes(), 8),
         domain
     )
 }
@@ -142,26 +76,20 @@ pub fn calendar_uid(obligation_id: &str, period_key: &str, unit_id: &str, domain
 mod tests {
     use super::*;
 
+    /// The identifiers are the same bytes as before SHA-256 came from a
+    /// crate: `printf '%s' 'nq121|2026-H1|ubnd-a|reminder|0|a@x.vn' |
+    /// sha256sum` begins 0175591149fa745a52b7c0eed7876e44, and
+    /// `printf 'bc-quy\x1f2026-Q1\x1fso-yte' | sha256sum` begins df94f6f42a7a85a6.
     #[test]
-    fn sha256_matches_the_fips_vectors() {
-        // FIPS 180-4 example vectors (csrc.nist.gov), also `printf abc | sha256sum`.
-        let cases: [(&[u8], &str); 3] = [
-            (
-                b"",
-                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-            ),
-            (
-                b"abc",
-                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-            ),
-            (
-                b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-                "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
-            ),
-        ];
-        for (input, want) in cases {
-            assert_eq!(hex(&sha256(input)), want, "input {input:?}");
-        }
+    fn identifiers_are_pinned_to_sha256sum() {
+        assert_eq!(
+            message_id("nq121|2026-H1|ubnd-a|reminder|0|a@x.vn", "so.example"),
+            "<0175591149fa745a52b7c0eed7876e44.hanbao@so.example>"
+        );
+        assert_eq!(
+            calendar_uid("bc-quy", "2026-Q1", "so-yte", "so.example"),
+            "bc-quy-2026-q1-df94f6f42a7a85a6@hanbao.so.example"
+        );
     }
 
     #[test]

@@ -171,7 +171,7 @@ pub struct Deadline {
     pub informed: Vec<PastNotice>,
     /// Names of those told at the same time as this notice.
     pub informing: Vec<String>,
-    /// One-click confirmation link, if the web side is enabled.
+    /// One-click confirmation link (`link::Links`), if the web side is enabled.
     pub confirm_url: Option<String>,
     /// Calendar alarms of the attached .ics, in minutes from 00:00 of the
     /// due day (negative: before): the reminder days at the start of the

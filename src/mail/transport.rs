@@ -18,6 +18,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use jiff::Timestamp;
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
@@ -25,7 +27,6 @@ use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, Tls
 use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::response::Response;
 
-use super::mime::base64;
 use super::notice::{Addressee, Notice, NoticeKind};
 use super::render::{ComposeError, Composer, Outgoing, Templates};
 use crate::config::model::{Mail, SecretSource, Smtp, SmtpSecurity, Transport};
@@ -569,8 +570,8 @@ fn scrub(text: String, smtp: &Smtp, password: Option<&Secret>) -> String {
     let user = smtp.username.as_deref().unwrap_or("");
     let mut forms = vec![
         pw.to_string(),
-        base64(pw.as_bytes()),
-        base64(format!("\0{user}\0{pw}").as_bytes()),
+        BASE64.encode(pw),
+        BASE64.encode(format!("\0{user}\0{pw}")),
     ];
     forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
     let mut out = text;
@@ -639,7 +640,12 @@ impl Mailer {
         let io = |what: &str, path: &Path, e: std::io::Error| SendError::Transient {
             reason: format!("cannot {what} {}: {e}", path.display()),
         };
-        tokio::fs::create_dir_all(dir)
+        // 0700 for every directory created here (the umask can only narrow
+        // it): the messages name units and people, no other account needs them.
+        tokio::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
             .await
             .map_err(|e| io("create the mail directory", dir, e))?;
         let name = super::ids::eml_file_name(msg.message_id());
@@ -807,8 +813,8 @@ mod tests {
             password: None,
         };
         let pw = Secret::new("s3cret");
-        let plain = base64(b"\0u\0s3cret");
-        let text = format!("535 bad s3cret {plain} {}", base64(b"s3cret"));
+        let plain = BASE64.encode(b"\0u\0s3cret");
+        let text = format!("535 bad s3cret {plain} {}", BASE64.encode(b"s3cret"));
         let out = scrub(text, &smtp, Some(&pw));
         assert_eq!(out, "535 bad *** *** ***");
     }

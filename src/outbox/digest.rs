@@ -23,7 +23,7 @@ use crate::mail::{
 };
 use crate::planner::{self, Filter};
 use crate::status::StateName;
-use crate::store::{Key, OutboxStatus, Store, StoreError};
+use crate::store::{Key, Outbox, OutboxStatus, Records, Store, StoreError};
 use crate::tracking::{self, Selection, TrackingError};
 
 use super::voice::{self, obligation_ref};
@@ -52,8 +52,8 @@ fn add_days(d: Date, n: i64) -> Date {
 
 /// The overdue report-periods of `today`, as `hanbao status` (without
 /// filters) shows them, each with its totals.
-async fn overdue<S: Store>(
-    store: &S,
+async fn overdue(
+    store: &Store,
     cfg: &Config,
     cal: &WorkCalendar,
     today: Date,
@@ -117,8 +117,8 @@ async fn overdue<S: Store>(
 
 /// The report-periods due from `today` to `today + AHEAD_DAYS`, with how
 /// many units have sent them.
-async fn upcoming<S: Store>(
-    store: &S,
+async fn upcoming(
+    store: &Store,
     cfg: &Config,
     cal: &WorkCalendar,
     today: Date,
@@ -181,8 +181,8 @@ async fn upcoming<S: Store>(
 }
 
 /// The messages that failed permanently in the last [`FAILED_DAYS`].
-async fn failed<S: Store>(
-    store: &S,
+async fn failed(
+    store: &Store,
     cfg: &Config,
     now: Timestamp,
 ) -> Result<Vec<FailedSend>, DigestError> {
@@ -240,8 +240,8 @@ fn coordinator(cfg: &Config) -> Result<Addressee, DigestError> {
 }
 
 /// Builds the digest for the local day of `now`.
-pub async fn build<S: Store>(
-    store: &S,
+pub async fn build(
+    store: &Store,
     cfg: &Config,
     cal: &WorkCalendar,
     now: Timestamp,
@@ -275,8 +275,8 @@ pub async fn build<S: Store>(
 
 /// The digest as a notice to the coordinator (its Message-ID from the day
 /// and the address, so a digest written twice is one message).
-pub async fn notice<S: Store>(
-    store: &S,
+pub async fn notice(
+    store: &Store,
     cfg: &Config,
     cal: &WorkCalendar,
     now: Timestamp,
@@ -293,8 +293,8 @@ pub async fn notice<S: Store>(
 }
 
 /// Builds and sends the digest to the coordinator.
-pub async fn send_digest<S: Store>(
-    store: &S,
+pub async fn send_digest(
+    store: &Store,
     cfg: &Config,
     cal: &WorkCalendar,
     composer: &Composer,

@@ -32,6 +32,7 @@ use crate::store::{CurrentState, OutboxKind, OutboxRow, OutboxStatus, Outcome, S
 use super::enqueue::stopped;
 use super::timing::{in_sending_hours, retry_at};
 use super::voice;
+use crate::store::{Outbox, Records};
 
 /// How long a claim is held before another dispatcher may take the row.
 pub const LEASE: SignedDuration = SignedDuration::from_secs(15 * 60);
@@ -44,6 +45,45 @@ pub const MAX_PER_RUN: usize = 2000;
 /// the middle of a rolling reload) before it is cancelled as no longer
 /// configured. Until then it goes back to `pending` with the usual backoff.
 pub const FOREIGN_GRACE: SignedDuration = SignedDuration::from_secs(3600);
+
+/// Why a claimed row is not sent after all (its outbox record and the log).
+const CANCELLED_SETTLED: &str =
+    "đơn vị đã nộp báo cáo, được miễn hoặc được gia hạn sau khi thư được lập";
+const CANCELLED_UNCONFIGURED: &str = "nghĩa vụ hoặc đơn vị không còn trong cấu hình";
+const CANCELLED_LATE: &str = "hạn nộp đã qua trước khi thư nhắc kịp gửi";
+
+/// A notice kind's name (`reminder`, ...) in words.
+pub fn kind_words(kind: &str) -> &'static str {
+    match kind {
+        "reminder" => "thư nhắc hạn",
+        "due_today" => "thư báo đến hạn hôm nay",
+        "overdue" => "thư báo quá hạn",
+        "escalation" => "thư đôn đốc",
+        "digest" => "bản tổng hợp",
+        "test" => "thư thử",
+        _ => "thư",
+    }
+}
+
+/// A dispatch run in words for the daemon's log: the messages sent per
+/// kind, those put back for a retry, failed for good, or cancelled (their
+/// reasons are logged as they are cancelled).
+pub fn summary(r: &DispatchReport) -> String {
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    for m in &r.sent {
+        *kinds.entry(kind_words(m.kind)).or_default() += 1;
+    }
+    let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    let mut out = format!("đợt gửi: đã gửi {} thư", r.sent.len());
+    if !kinds.is_empty() {
+        out.push_str(&format!(" ({})", kinds.join(", ")));
+    }
+    out.push_str(&format!(
+        "; thử lại sau {}; lỗi vĩnh viễn {}; huỷ vì không còn cần {}",
+        r.retried, r.failed, r.cancelled
+    ));
+    out
+}
 
 /// What the dispatcher needs, built once per configuration (and again on reload).
 pub struct Dispatcher<'a> {
@@ -188,18 +228,18 @@ impl<'c> Index<'c> {
 impl Dispatcher<'_> {
     /// Sends everything due by `clock()`, batch after batch, as long as the
     /// clock is inside the sending hours of a working day.
-    pub async fn run<S: Store>(
+    pub async fn run(
         &self,
-        store: &S,
+        store: &Store,
         clock: &(dyn Fn() -> Timestamp + Sync),
     ) -> Result<DispatchReport, StoreError> {
         self.run_until(store, clock, &StopFlag::new(false)).await
     }
 
     /// Like [`Dispatcher::run`], stopping between batches once `stop` is set.
-    pub async fn run_until<S: Store>(
+    pub async fn run_until(
         &self,
-        store: &S,
+        store: &Store,
         clock: &(dyn Fn() -> Timestamp + Sync),
         stop: &StopFlag,
     ) -> Result<DispatchReport, StoreError> {
@@ -208,10 +248,10 @@ impl Dispatcher<'_> {
 
     /// Like [`Dispatcher::run_until`]; with `escalations` false, escalation
     /// rows are left for another process (the leader, which groups them
-    /// per recipient): see `Store::claim_except_escalations`.
-    pub async fn run_scoped<S: Store>(
+    /// per recipient): see `Outbox::claim_except_escalations`.
+    pub async fn run_scoped(
         &self,
-        store: &S,
+        store: &Store,
         clock: &(dyn Fn() -> Timestamp + Sync),
         stop: &StopFlag,
         escalations: bool,
@@ -254,9 +294,9 @@ impl Dispatcher<'_> {
         Ok(report)
     }
 
-    async fn handle<S: Store>(
+    async fn handle(
         &self,
-        store: &S,
+        store: &Store,
         rows: Vec<OutboxRow>,
         now: Timestamp,
         report: &mut DispatchReport,
@@ -297,6 +337,8 @@ impl Dispatcher<'_> {
         let mut grouped: BTreeMap<(String, Option<String>), Vec<OutboxRow>> = BTreeMap::new();
         let mut results = Results::default();
         let mut foreign_rows = 0usize;
+        // Rows not sent after all, per (reason, obligation, period).
+        let mut cancelled: BTreeMap<(&str, String, String), usize> = BTreeMap::new();
         for row in rows {
             let is_stopped = states
                 .get(&(row.key.obligation.clone(), row.key.period.clone()))
@@ -321,8 +363,8 @@ impl Dispatcher<'_> {
                     self.cfg.daemon.sending_hours,
                     self.cal,
                 );
-                let error = "the obligation or unit is not in this instance's configuration \
-                             (left for an instance that has it)"
+                let error = "cấu hình của tiến trình này không có nghĩa vụ hoặc đơn vị này \
+                             (để lại cho tiến trình có nó)"
                     .to_string();
                 results.push(
                     row,
@@ -336,18 +378,26 @@ impl Dispatcher<'_> {
                 continue;
             }
             let reason = if is_stopped {
-                Some("the report arrived, was waived or extended".to_string())
+                Some(CANCELLED_SETTLED)
             } else if unknown {
-                Some("the obligation or unit is no longer configured".to_string())
+                Some(CANCELLED_UNCONFIGURED)
             } else if matches!(row.key.kind, OutboxKind::Reminder | OutboxKind::DueToday)
                 && now >= planner::deadline_instant(&self.cfg.daemon.time_zone, row.due_on)
             {
-                Some("the deadline passed before it could be sent".to_string())
+                Some(CANCELLED_LATE)
             } else {
                 None
             };
             if let Some(reason) = reason {
-                results.push(row, Outcome::Cancelled { reason });
+                *cancelled
+                    .entry((reason, row.key.obligation.clone(), row.key.period.clone()))
+                    .or_default() += 1;
+                results.push(
+                    row,
+                    Outcome::Cancelled {
+                        reason: reason.to_string(),
+                    },
+                );
                 report.cancelled += 1;
                 continue;
             }
@@ -369,8 +419,15 @@ impl Dispatcher<'_> {
         if foreign_rows > 0 {
             tracing::warn!(
                 rows = foreign_rows,
-                "outbox rows for obligations or units this configuration lacks, planned \
-                 within the last hour: left for another instance (reload this one?)"
+                "{foreign_rows} thư cho nghĩa vụ hoặc đơn vị mà cấu hình của tiến trình này \
+                 không có, được lập trong vòng một giờ: để lại cho tiến trình khác \
+                 (tiến trình này cần nạp lại cấu hình?)"
+            );
+        }
+        for ((reason, ob, period), n) in &cancelled {
+            tracing::info!(
+                cancelled = n,
+                "huỷ {n} thư {ob} kỳ {period} trước khi gửi: {reason}"
             );
         }
         // Cancellations are recorded before anything is sent.
@@ -407,9 +464,9 @@ impl Dispatcher<'_> {
 
     /// One lane: takes batches from the shared queue until it is empty,
     /// pipelined as described in `handle`.
-    async fn lane<S: Store, I: Iterator<Item = Batch>>(
+    async fn lane<I: Iterator<Item = Batch>>(
         &self,
-        store: &S,
+        store: &Store,
         index: &Index<'_>,
         composer: &Arc<Composer>,
         queue: &std::sync::Mutex<I>,
@@ -446,9 +503,9 @@ impl Dispatcher<'_> {
     }
 
     /// Writes the results gathered so far in one transaction.
-    async fn record<S: Store>(
+    async fn record(
         &self,
-        store: &S,
+        store: &Store,
         results: &mut Results,
         now: Timestamp,
         report: &mut DispatchReport,
@@ -459,9 +516,9 @@ impl Dispatcher<'_> {
     /// Like `record`; with a `group`, together with whatever the other
     /// lanes are waiting to write at that moment. Returns once these
     /// results have committed either way.
-    async fn record_in<S: Store>(
+    async fn record_in(
         &self,
-        store: &S,
+        store: &Store,
         group: Option<&Group>,
         results: &mut Results,
         now: Timestamp,
@@ -478,7 +535,11 @@ impl Dispatcher<'_> {
         };
         for (row, ok) in rows.iter().zip(done) {
             if !ok {
-                tracing::warn!(row = row.id, key = %row.key, "lease lost before the result was recorded");
+                tracing::warn!(
+                    row = row.id,
+                    key = %row.key,
+                    "mất quyền giữ thư (hết hạn lease) trước khi ghi được kết quả; tiến trình khác có thể gửi lại"
+                );
                 report.lost_leases += 1;
             }
         }
@@ -486,9 +547,9 @@ impl Dispatcher<'_> {
     }
 
     /// Builds the message of a batch: notice, templates, MIME.
-    async fn prepare<S: Store>(
+    async fn prepare(
         &self,
-        store: &S,
+        store: &Store,
         index: &Index<'_>,
         composer: &Arc<Composer>,
         batch: Batch,
@@ -533,7 +594,7 @@ impl Dispatcher<'_> {
             Ok(answered) => answered,
             Err(PrepareFailure::Notice(reason)) => {
                 for row in batch.rows {
-                    tracing::error!(key = %row.key, %reason, "cannot build the notice");
+                    tracing::error!(key = %row.key, %reason, "không dựng được nội dung thư; không gửi");
                     let outcome = Outcome::Failed {
                         error: reason.clone(),
                     };
@@ -561,7 +622,8 @@ impl Dispatcher<'_> {
                     kind = notice.kind.name(),
                     to = %msg.recipients().join(", "),
                     subject = %msg.subject(),
-                    "sent"
+                    "đã gửi {}",
+                    kind_words(notice.kind.name())
                 );
                 report.sent.push(SentMessage {
                     sent_at: now,
@@ -575,7 +637,12 @@ impl Dispatcher<'_> {
             Err(e) if e.is_transient() => {
                 for row in batch.rows {
                     let next = retry_at(now, row.attempts, tz, hours, self.cal);
-                    tracing::warn!(key = %row.key, error = %e, retry_at = %next, "send failed; will retry");
+                    tracing::warn!(
+                        key = %row.key,
+                        error = %e,
+                        "gửi chưa được (lỗi tạm thời); thử lại lúc {}",
+                        crate::logging::local_time(next, tz)
+                    );
                     let outcome = Outcome::Retry {
                         error: e.reason().to_string(),
                         next_attempt_at: next,
@@ -588,9 +655,9 @@ impl Dispatcher<'_> {
         }
     }
 
-    async fn notice<S: Store>(
+    async fn notice(
         &self,
-        store: &S,
+        store: &Store,
         index: &Index<'_>,
         batch: &Batch,
         now: Timestamp,
@@ -634,9 +701,9 @@ impl Dispatcher<'_> {
     }
 
     /// A reminder, due-day or overdue notice for one row.
-    async fn deadline<S: Store>(
+    async fn deadline(
         &self,
-        store: &S,
+        store: &Store,
         index: &Index<'_>,
         row: &OutboxRow,
         now: Timestamp,
@@ -800,9 +867,9 @@ impl Dispatcher<'_> {
     /// A grouped escalation: one section per (report, period, why told),
     /// each with received X of Y and the late units with what they were
     /// already sent.
-    async fn escalation<S: Store>(
+    async fn escalation(
         &self,
-        store: &S,
+        store: &Store,
         index: &Index<'_>,
         batch: &Batch,
         now: Timestamp,
@@ -918,9 +985,9 @@ impl Dispatcher<'_> {
     /// For a compiled report: each report it compiles, with received X of
     /// Y and the units whose data has not arrived (neither sent nor
     /// exempted), with how late they are on `today`.
-    async fn dependencies<S: Store>(
+    async fn dependencies(
         &self,
-        store: &S,
+        store: &Store,
         ob: &Obligation,
         period: &str,
         today: jiff::civil::Date,
@@ -981,7 +1048,11 @@ fn failed_permanently(
     report: &mut DispatchReport,
 ) {
     for row in rows {
-        tracing::error!(key = %row.key, error = %e, "send failed permanently; not retried");
+        tracing::error!(
+            key = %row.key,
+            error = %e,
+            "gửi thất bại vĩnh viễn; không thử lại (có trong bản tổng hợp)"
+        );
         let outcome = Outcome::Failed {
             error: e.reason().to_string(),
         };
@@ -993,7 +1064,7 @@ fn failed_permanently(
 /// The lanes' records, written together ("group commit"): a lane queues its
 /// results, then waits for its turn to write; whoever writes takes every
 /// result queued by then (its own and other lanes'), in one statement
-/// (`Store::finish_many`), and hands each lane its answer. A lane goes on
+/// (`Outbox::finish_many`), and hands each lane its answer. A lane goes on
 /// only after its own results have committed, so the bound on unrecorded
 /// messages per lane is unchanged. Only with several lanes: one lane writes
 /// its own records directly.
@@ -1010,9 +1081,9 @@ struct Queued {
 }
 
 impl Group {
-    async fn finish<S: Store>(
+    async fn finish(
         &self,
-        store: &S,
+        store: &Store,
         owner: &str,
         outcomes: Vec<(i64, Outcome)>,
         now: Timestamp,

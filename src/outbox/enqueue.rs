@@ -27,6 +27,7 @@ use crate::store::{
 };
 
 use super::timing::next_sending_instant;
+use crate::store::{Outbox, Records};
 
 /// How far back planning looks when it has no watermark (on start): events
 /// older than this are never sent.
@@ -170,10 +171,108 @@ pub fn decide(
     out
 }
 
+/// Why a row was written as it was (derived again from the row: the
+/// catch-up policy in the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Why {
+    /// Pending: its time has come.
+    Due,
+    /// Skipped: the deadline passed before a reminder or due-day notice
+    /// could go out.
+    DeadlinePassed,
+    /// Skipped: a later stage's time has come too (after downtime, or an
+    /// obligation added late), and only the latest goes out.
+    LaterStage,
+}
+
+/// Why `row` (as `decide` wrote it at `now`) is pending or skipped.
+pub fn why(row: &NewOutboxRow, tz: &jiff::tz::TimeZone, now: Timestamp) -> Why {
+    if row.status == OutboxStatus::Pending {
+        Why::Due
+    } else if matches!(row.key.kind, OutboxKind::Reminder | OutboxKind::DueToday)
+        && now >= planner::deadline_instant(tz, row.due_on)
+    {
+        Why::DeadlinePassed
+    } else {
+        Why::LaterStage
+    }
+}
+
+/// A kind of notice and its stage, in words (for the log).
+pub fn kind_vi(kind: OutboxKind, stage: u32) -> String {
+    match kind {
+        OutboxKind::Reminder => format!("thư nhắc hạn (lần {stage})"),
+        OutboxKind::DueToday => "thư báo đến hạn hôm nay".into(),
+        OutboxKind::Overdue => format!("thư báo quá hạn (mức {stage}) gửi đơn vị"),
+        OutboxKind::Escalation => {
+            format!("thư đôn đốc (mức {stage}) gửi lãnh đạo, cấp trên, nơi nhận")
+        }
+    }
+}
+
+/// The most groups [`describe`] names one by one.
+pub const MAX_DESCRIBED: usize = 20;
+
+/// What an `enqueue` wrote, in words for the daemon's log: one line per
+/// (obligation, period, kind, stage, why), with the units and messages it
+/// covers and, for pending rows, when they go out (local time); at most
+/// [`MAX_DESCRIBED`] lines, then how many more.
+pub fn describe(report: &EnqueueReport, cfg: &Config, now: Timestamp) -> Vec<String> {
+    let tz = &cfg.daemon.time_zone;
+    type Group<'r> = (&'r str, &'r str, OutboxKind, u32, Why);
+    let mut groups: BTreeMap<Group<'_>, (Vec<&str>, usize, Option<Timestamp>)> = BTreeMap::new();
+    for r in &report.written {
+        let k = &r.key;
+        let g = groups
+            .entry((&k.obligation, &k.period, k.kind, k.stage, why(r, tz, now)))
+            .or_default();
+        if !g.0.contains(&k.unit.as_str()) {
+            g.0.push(&k.unit);
+        }
+        g.1 += 1;
+        g.2 = Some(g.2.map_or(r.next_attempt_at, |t| t.min(r.next_attempt_at)));
+    }
+    let total = groups.len();
+    let mut lines: Vec<String> = groups
+        .into_iter()
+        .take(MAX_DESCRIBED)
+        .map(|((ob, period, kind, stage, why), (units, rows, at))| {
+            let what = format!(
+                "{ob} kỳ {period}: {} — {} đơn vị, {rows} thư",
+                kind_vi(kind, stage),
+                units.len()
+            );
+            match why {
+                Why::Due => format!(
+                    "{what}: chờ gửi từ {}",
+                    at.map(|t| crate::logging::local_time(t, tz))
+                        .unwrap_or_default()
+                ),
+                Why::DeadlinePassed => {
+                    let due = report
+                        .written
+                        .iter()
+                        .find(|r| r.key.obligation == ob && r.key.period == period)
+                        .map(|r| crate::tracking::dmy(r.due_on))
+                        .unwrap_or_default();
+                    format!("{what}: bỏ qua (không bao giờ gửi) vì hạn nộp {due} đã qua")
+                }
+                Why::LaterStage => format!(
+                    "{what}: bỏ qua (không bao giờ gửi) vì đã đến lúc của một lần nhắc hoặc mức sau; sau thời gian ngừng chạy chỉ gửi lần mới nhất"
+                ),
+            }
+        })
+        .collect();
+    if total > MAX_DESCRIBED {
+        lines.push(format!("và {} nhóm thư khác", total - MAX_DESCRIBED));
+    }
+    lines
+}
+
 /// Plans the events whose day lies in `[from, today]`, keeps those due by
 /// `now`, reads the states of their keys and writes the rows.
-pub async fn enqueue_due<S: Store>(
-    store: &S,
+pub async fn enqueue_due(
+    store: &Store,
     cfg: &Config,
     cal: &WorkCalendar,
     from: Date,

@@ -25,8 +25,9 @@ use crate::mail::{ComposeError, Composer, TemplateErrors, Templates};
 use crate::store::{EnqueueReport, Store, StoreError};
 
 pub use dispatch::{DispatchReport, Dispatcher, SentMessage};
-pub use enqueue::{Candidate, LOOKBACK_DAYS, candidates, decide, enqueue_due, stopped};
+pub use enqueue::{Candidate, LOOKBACK_DAYS, candidates, decide, describe, enqueue_due, stopped};
 pub use timing::{backoff, in_sending_hours, next_sending_instant, retry_at};
+pub use voice::period_ref;
 
 /// Why the composer of a configuration cannot be built.
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +47,7 @@ pub fn composer(cfg: &Config) -> Result<Composer, ComposerError> {
     let links = match crate::link::Links::configured(&cfg.daemon) {
         Ok(l) => l,
         Err(e) => {
-            tracing::error!(error = %e, "reminders go out without confirmation links");
+            tracing::error!(error = %e, "thư nhắc sẽ không có liên kết xác nhận");
             None
         }
     };
@@ -85,9 +86,9 @@ impl Planning {
     }
 
     /// Plans and enqueues everything due by `now`.
-    pub async fn enqueue<S: Store>(
+    pub async fn enqueue(
         &mut self,
-        store: &S,
+        store: &Store,
         cfg: &Config,
         cal: &WorkCalendar,
         now: Timestamp,

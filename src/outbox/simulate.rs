@@ -32,6 +32,7 @@ use super::{
     Dispatcher, LOOKBACK_DAYS, Planning, SentMessage, candidates, in_sending_hours,
     next_sending_instant,
 };
+use crate::store::{Outbox, Records};
 
 /// Days planned at once when looking for the instants that matter.
 const PLAN_SLICE_DAYS: i64 = 31;
@@ -50,8 +51,8 @@ pub enum SimulateError {
 /// digest is sent at each of `digests` inside the season. Returns every
 /// message handed to the transport, in sending order.
 #[allow(clippy::too_many_arguments)]
-pub async fn simulate<S: Store>(
-    store: &S,
+pub async fn simulate(
+    store: &Store,
     cfg: &Config,
     cal: &WorkCalendar,
     composer: &Composer,
@@ -82,8 +83,8 @@ pub async fn simulate<S: Store>(
 /// dispatch run ends instead of keeping them all (a national year is
 /// millions of messages). Returns how many there were.
 #[allow(clippy::too_many_arguments)]
-pub async fn simulate_each<S: Store>(
-    store: &S,
+pub async fn simulate_each(
+    store: &Store,
     cfg: &Config,
     cal: &WorkCalendar,
     composer: &Composer,

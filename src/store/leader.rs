@@ -1,5 +1,7 @@
 //! Leadership among several `hanbao run` processes on one database: which
-//! one plans, sends the digest and sends grouped escalations.
+//! one plans, sends the digest and sends grouped escalations. [`Election`]
+//! is the store's interface for it (the daemon's `daemon::leader` is its
+//! client).
 //!
 //! On PostgreSQL the leader is the process holding a session-level advisory
 //! lock (`pg_try_advisory_lock(LEADER_LOCK_KEY)`, scoped to the database) on
@@ -26,7 +28,22 @@ use std::time::Duration;
 use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
-use super::StoreError;
+use super::{Store, StoreError};
+
+/// What the daemon's leadership loop asks of the store. Implemented once,
+/// by [`Store`].
+pub trait Election {
+    /// A new, not yet taken, leadership lock for this database: the
+    /// advisory lock on a dedicated session (PostgreSQL), or always the
+    /// leader (SQLite). No IO until [`LeaderLock::check`].
+    fn leader_lock(&self) -> LeaderLock;
+}
+
+impl Election for Store {
+    fn leader_lock(&self) -> LeaderLock {
+        on_backend!(self, db => db.leader_lock())
+    }
+}
 
 /// The advisory lock key: "hanbao" in ASCII, then 1.
 pub const LEADER_LOCK_KEY: i64 = 0x6861_6e62_616f_0001;

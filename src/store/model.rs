@@ -324,7 +324,7 @@ impl CurrentState {
 }
 
 /// What the status of one key depends on: the lean read behind
-/// `hanbao status` ([`crate::store::Store::facts`]). Only what is in effect.
+/// `hanbao status` ([`crate::store::Records::facts`]). Only what is in effect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Facts {
     pub key: Key,

@@ -1,15 +1,127 @@
-//! The outbox's vocabulary: rows of notifications to send and their states.
+//! The outbox: rows of notifications to send, their states, and
+//! [`Outbox`], the store's interface for the planner (enqueue), the
+//! dispatcher (claim, finish, and the history a notice tells) and the
+//! dashboard (list, retry).
 //!
-//! Plain data and the row conversion; no IO. The backends (`sqlite`,
-//! `postgres`) run the SQL. The unique key of a row is (obligation, period,
-//! unit, kind, stage, recipient): writing the same key again is a no-op.
+//! The unique key of a row is (obligation, period, unit, kind, stage,
+//! recipient): writing the same key again is a no-op. The queries both
+//! dialects share are written once here; claiming, the bulk finish and
+//! the reading of a list of units differ and live in `sqlite` and
+//! `postgres`.
 
+use std::collections::HashSet;
 use std::fmt;
+use std::future::Future;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
 
+use super::Store;
 use super::error::StoreError;
+use super::sql::{Sql, sql};
+
+/// What the planner, the dispatcher and the dashboard ask of the store.
+/// Implemented once, by [`Store`]; the futures are `Send` so that a
+/// caller can spawn them.
+pub trait Outbox {
+    /// Writes outbox rows; a row whose key exists already is left as it is
+    /// (counted as `existing`). A new `Pending` row cancels the pending rows
+    /// of the same (obligation, period, unit) with a lower rank. One
+    /// transaction.
+    fn enqueue(
+        &self,
+        rows: Vec<NewOutboxRow>,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<EnqueueReport, StoreError>> + Send;
+
+    /// Claims up to `limit` rows that are due (pending with
+    /// `next_attempt_at <= now`, or `sending` with an expired lease, or
+    /// `sending` under a lease `owner` itself took before `now`: what a run
+    /// of this process that failed mid-way, e.g. when the database went
+    /// away, left behind): they become `sending`, leased to `owner` until
+    /// `lease_until`, attempts + 1. An owner must therefore run one dispatch
+    /// at a time, and every claim of one run passes the same `now`.
+    /// Concurrent claimers never get the same row (SQLite: `BEGIN
+    /// IMMEDIATE`; PostgreSQL: `FOR UPDATE SKIP LOCKED`).
+    fn claim(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
+
+    /// Like [`Outbox::claim`], leaving escalation rows alone: what an
+    /// instance that is not the leader claims, so that escalations to one
+    /// recipient are grouped by one process (see `LeaderLock`).
+    fn claim_except_escalations(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
+
+    /// Records how a claimed row ended. Returns false (and writes nothing)
+    /// when the row is no longer `sending` under `owner`'s lease.
+    fn finish(
+        &self,
+        id: i64,
+        owner: &str,
+        outcome: Outcome,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Records how many claimed rows ended, in one transaction: all of
+    /// them or (on error) none. Each result is what [`Outbox::finish`]
+    /// would have returned for that row, in the order given: false (and
+    /// nothing written for that row) when it is no longer `sending` under
+    /// `owner`'s lease.
+    fn finish_many(
+        &self,
+        owner: &str,
+        results: Vec<(i64, Outcome)>,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Vec<bool>, StoreError>> + Send;
+
+    /// Outbox rows, oldest first; only those with `status` if given.
+    fn outbox(
+        &self,
+        status: Option<OutboxStatus>,
+    ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
+
+    /// The rows of `units` for one (obligation, period) that went out or
+    /// are about to (`sent`, `pending`, `sending`), oldest first: what a
+    /// notice says happened before it, and who is told at the same time.
+    fn outbox_history(
+        &self,
+        obligation: &str,
+        period: &str,
+        units: &[String],
+    ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
+
+    /// The outbox counted by (status, kind), and the earliest
+    /// `next_attempt_at` of a queued row: aggregate statements, no row read
+    /// into memory (what `/metrics` needs at any table size).
+    fn outbox_summary(&self) -> impl Future<Output = Result<OutboxSummary, StoreError>> + Send;
+
+    /// The earliest `next_attempt_at` of a pending row, or lease end of a
+    /// `sending` row, after `now` (for a virtual clock's next step).
+    fn outbox_next_due(
+        &self,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
+
+    /// Puts a `failed` outbox row back to `pending`, due at `now`, lease
+    /// cleared (an administrator's retry from the dashboard). The last error
+    /// and the attempt count are kept. Returns false (and writes nothing)
+    /// when there is no such row or it is not `failed`.
+    fn retry_outbox(
+        &self,
+        id: i64,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
 
 /// What a notification is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -155,7 +267,7 @@ pub struct OutboxRow {
 }
 
 /// What `enqueue` did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EnqueueReport {
     /// New pending rows.
     pub pending: usize,
@@ -165,6 +277,32 @@ pub struct EnqueueReport {
     pub existing: usize,
     /// Older pending rows cancelled because a later stage was enqueued.
     pub superseded: usize,
+    /// The rows newly written (pending and skipped), in the order given:
+    /// what the daemon's log says was planned.
+    pub written: Vec<NewOutboxRow>,
+}
+
+/// The outbox counted rather than read: what `/metrics` reports, from a
+/// few aggregate statements whatever the table's size
+/// ([`Outbox::outbox_summary`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboxSummary {
+    /// One entry per (status, kind) that has rows, by status then kind.
+    pub counts: Vec<OutboxCount>,
+    /// The earliest `next_attempt_at` of a `pending` or `sending` row.
+    pub oldest_queued: Option<Timestamp>,
+}
+
+/// The rows of one (status, kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxCount {
+    pub status: OutboxStatus,
+    pub kind: OutboxKind,
+    pub rows: u64,
+    /// Sum of their `attempts`.
+    pub attempts: u64,
+    /// How many of them were claimed at least once (`attempts > 0`).
+    pub attempted: u64,
 }
 
 /// How a claimed row ended (written by the dispatcher that holds the lease).
@@ -211,10 +349,27 @@ pub(crate) struct OutboxDbRow {
     updated_at: i64,
 }
 
-/// The columns `OutboxDbRow` reads, in order.
-pub(crate) const OUTBOX_COLUMNS: &str = "id, obligation_id, period_key, unit_id, kind, stage, \
-     recipient, rank, due_on, status, next_attempt_at, attempts, lease_owner, lease_until, \
-     last_error, message_id, sent_at, created_at, updated_at";
+/// The columns `OutboxDbRow` reads, in order (a macro, for `concat!`).
+macro_rules! outbox_columns {
+    () => {
+        "id, obligation_id, period_key, unit_id, kind, stage, recipient, rank, due_on, status, \
+         next_attempt_at, attempts, lease_owner, lease_until, last_error, message_id, sent_at, \
+         created_at, updated_at"
+    };
+}
+pub(crate) use outbox_columns;
+
+/// The rows a claim takes (`$1` now, `$3` the owner): pending rows whose
+/// time has come, rows whose lease ended, and the owner's own `sending`
+/// rows from an earlier run. Each backend's claim statement wraps it.
+macro_rules! due_rows {
+    () => {
+        "((status = 'pending' AND next_attempt_at <= $1) \
+         OR (status = 'sending' AND lease_until <= $1) \
+         OR (status = 'sending' AND lease_owner = $3 AND updated_at < $1))"
+    };
+}
+pub(crate) use due_rows;
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("outbox {what} {value:?}"))
@@ -262,28 +417,28 @@ pub(crate) fn rows(rows: Vec<OutboxDbRow>) -> Result<Vec<OutboxRow>, StoreError>
     rows.into_iter().map(OutboxRow::try_from).collect()
 }
 
-/// Status, error and message id columns for an outcome.
 /// Results written by one statement (`UPDATE … FROM` a list of rows) rather
 /// than one statement each in a transaction: the dispatcher's group of
 /// records from several lanes. Larger lists (the cancellations of a whole
 /// claimed set) use the transaction.
-pub(crate) const FINISH_IN_ONE_STATEMENT: usize = 64;
+const FINISH_IN_ONE_STATEMENT: usize = 64;
 
 /// Whether `results` can be written by the one-statement form: a few rows,
 /// no id twice (the statement would not say which result won).
-pub(crate) fn one_statement(results: &[(i64, Outcome)]) -> bool {
+fn one_statement(results: &[(i64, Outcome)]) -> bool {
     (2..=FINISH_IN_ONE_STATEMENT).contains(&results.len()) && {
-        let ids: std::collections::HashSet<i64> = results.iter().map(|(id, _)| *id).collect();
+        let ids: HashSet<i64> = results.iter().map(|(id, _)| *id).collect();
         ids.len() == results.len()
     }
 }
 
 /// Per row of `results`, in order: whether its id is among `updated`.
-pub(crate) fn updated_in_order(results: &[(i64, Outcome)], updated: &[i64]) -> Vec<bool> {
-    let updated: std::collections::HashSet<i64> = updated.iter().copied().collect();
+fn updated_in_order(results: &[(i64, Outcome)], updated: &[i64]) -> Vec<bool> {
+    let updated: HashSet<i64> = updated.iter().copied().collect();
     results.iter().map(|(id, _)| updated.contains(id)).collect()
 }
 
+/// Status, error, message id and next attempt columns for an outcome.
 pub(crate) fn outcome_columns(
     o: &Outcome,
 ) -> (&'static str, Option<&str>, Option<&str>, Option<i64>) {
@@ -301,4 +456,330 @@ pub(crate) fn outcome_columns(
         Outcome::Failed { error } => ("failed", Some(error), None, None),
         Outcome::Cancelled { reason } => ("cancelled", Some(reason), None, None),
     }
+}
+
+const INSERT: Sql = sql!(
+    "INSERT INTO outbox (obligation_id, period_key, unit_id, kind, stage, recipient, rank, \
+     due_on, status, next_attempt_at, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) ON CONFLICT DO NOTHING"
+);
+
+const SUPERSEDE: Sql = sql!(
+    "UPDATE outbox SET status = 'cancelled', last_error = 'superseded by ' || $5, \
+     updated_at = $6 WHERE obligation_id = $1 AND period_key = $2 AND unit_id = $3 \
+     AND status = 'pending' AND rank < $4"
+);
+
+const FINISH: Sql = sql!(
+    "UPDATE outbox SET status = $3, last_error = $4, \
+     message_id = coalesce($5, message_id), next_attempt_at = coalesce($6, next_attempt_at), \
+     sent_at = CASE WHEN $3 = 'sent' THEN $7 ELSE sent_at END, \
+     lease_owner = NULL, lease_until = NULL, updated_at = $7 \
+     WHERE id = $1 AND lease_owner = $2 AND status = 'sending'"
+);
+
+const LIST: Sql = sql!(concat!(
+    "SELECT ",
+    outbox_columns!(),
+    " FROM outbox WHERE CAST($1 AS TEXT) IS NULL OR status = $1 ORDER BY id"
+));
+
+/// The units are bound as one JSON array of text, which each dialect reads
+/// its own way (`json_each` / `json_array_elements_text`).
+const HISTORY: Sql = Sql::dialects(super::sqlite::HISTORY, super::postgres::HISTORY);
+
+const NEXT_DUE: Sql = sql!(
+    "SELECT min(t) FROM (\
+     SELECT min(next_attempt_at) AS t FROM outbox \
+     WHERE status = 'pending' AND next_attempt_at > $1 \
+     UNION ALL \
+     SELECT min(lease_until) AS t FROM outbox WHERE status = 'sending' AND lease_until > $1\
+     ) AS due"
+);
+
+/// Rows per (status, kind) (`CAST` rather than PostgreSQL's `::`, whose
+/// `SUM` of a `BIGINT` is a `NUMERIC`). The whole table is counted, but no
+/// row is sent to the process.
+const COUNTS: Sql = sql!(
+    "SELECT status, kind, COUNT(*) AS n, \
+     CAST(COALESCE(SUM(attempts), 0) AS BIGINT) AS attempts, \
+     CAST(COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS attempted \
+     FROM outbox GROUP BY status, kind ORDER BY status, kind"
+);
+
+/// The earliest `next_attempt_at` of a queued row: one `MIN` per status,
+/// each a seek in the `outbox_due (status, next_attempt_at)` index.
+const OLDEST_QUEUED: Sql = sql!(
+    "SELECT MIN(t) FROM (\
+     SELECT MIN(next_attempt_at) AS t FROM outbox WHERE status = 'pending' \
+     UNION ALL \
+     SELECT MIN(next_attempt_at) AS t FROM outbox WHERE status = 'sending') q"
+);
+
+const RETRY: Sql = sql!(
+    "UPDATE outbox SET status = 'pending', next_attempt_at = $2, lease_owner = NULL, \
+     lease_until = NULL, updated_at = $2 WHERE id = $1 AND status = 'failed'"
+);
+
+/// `FINISH` with its values bound, for the backend `$db`.
+macro_rules! finish_query {
+    ($db:ident, $id:expr, $owner:expr, $outcome:expr, $now:expr) => {{
+        let (status, error, message_id, next) = outcome_columns($outcome);
+        sqlx::query($db.sql(&FINISH))
+            .bind($id)
+            .bind($owner)
+            .bind(status)
+            .bind(error)
+            .bind(message_id)
+            .bind(next)
+            .bind($now.as_second())
+    }};
+}
+
+impl Store {
+    async fn claim_rows(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+        escalations: bool,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let got = on_backend!(self, db => {
+            db.claim(owner, now, lease_until, limit, escalations).await?
+        });
+        let mut rows = rows(got)?;
+        rows.sort_by_key(|r| (r.next_attempt_at, r.id));
+        Ok(rows)
+    }
+}
+
+impl Outbox for Store {
+    async fn enqueue(
+        &self,
+        rows: Vec<NewOutboxRow>,
+        now: Timestamp,
+    ) -> Result<EnqueueReport, StoreError> {
+        let mut report = EnqueueReport::default();
+        if rows.is_empty() {
+            return Ok(report);
+        }
+        on_backend!(self, db => {
+            let mut tx = db.begin_write().await?;
+            for r in rows {
+                let inserted = sqlx::query(db.sql(&INSERT))
+                    .bind(&r.key.obligation)
+                    .bind(&r.key.period)
+                    .bind(&r.key.unit)
+                    .bind(r.key.kind.as_str())
+                    .bind(i64::from(r.key.stage))
+                    .bind(&r.key.recipient)
+                    .bind(i64::from(r.rank))
+                    .bind(r.due_on.to_string())
+                    .bind(r.status.as_str())
+                    .bind(r.next_attempt_at.as_second())
+                    .bind(now.as_second())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    > 0;
+                match (inserted, r.status) {
+                    (false, _) => report.existing += 1,
+                    (true, OutboxStatus::Pending) => {
+                        report.pending += 1;
+                        report.superseded += sqlx::query(db.sql(&SUPERSEDE))
+                            .bind(&r.key.obligation)
+                            .bind(&r.key.period)
+                            .bind(&r.key.unit)
+                            .bind(i64::from(r.rank))
+                            .bind(format!("{} {}", r.key.kind, r.key.stage))
+                            .bind(now.as_second())
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected() as usize;
+                    }
+                    (true, _) => report.skipped += 1,
+                }
+                if inserted {
+                    report.written.push(r);
+                }
+            }
+            tx.commit().await?;
+        });
+        Ok(report)
+    }
+
+    async fn claim(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        self.claim_rows(owner, now, lease_until, limit, true).await
+    }
+
+    async fn claim_except_escalations(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        self.claim_rows(owner, now, lease_until, limit, false).await
+    }
+
+    async fn finish(
+        &self,
+        id: i64,
+        owner: &str,
+        outcome: Outcome,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let n = on_backend!(self, db => {
+            finish_query!(db, id, owner, &outcome, now)
+                .execute(&db.pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(n > 0)
+    }
+
+    async fn finish_many(
+        &self,
+        owner: &str,
+        results: Vec<(i64, Outcome)>,
+        now: Timestamp,
+    ) -> Result<Vec<bool>, StoreError> {
+        match results.as_slice() {
+            [] => Ok(Vec::new()),
+            // One row: one autocommitted statement (no BEGIN/COMMIT round
+            // trips), on SQLite's writer connection.
+            [(id, outcome)] => {
+                let n = on_backend!(self, db => {
+                    db.execute_one(finish_query!(db, *id, owner, outcome, now))
+                        .await?
+                        .rows_affected()
+                });
+                Ok(vec![n > 0])
+            }
+            rows if one_statement(rows) => {
+                let updated = on_backend!(self, db => db.finish_listed(owner, rows, now).await?);
+                Ok(updated_in_order(rows, &updated))
+            }
+            rows => on_backend!(self, db => {
+                let mut tx = db.begin_write().await?;
+                let mut done = Vec::with_capacity(rows.len());
+                for (id, outcome) in rows {
+                    let n = finish_query!(db, *id, owner, outcome, now)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    done.push(n > 0);
+                }
+                tx.commit().await?;
+                Ok(done)
+            }),
+        }
+    }
+
+    async fn outbox(&self, status: Option<OutboxStatus>) -> Result<Vec<OutboxRow>, StoreError> {
+        let got: Vec<OutboxDbRow> = on_backend!(self, db => {
+            sqlx::query_as(db.sql(&LIST))
+                .bind(status.map(|s| s.as_str()))
+                .fetch_all(&db.pool)
+                .await?
+        });
+        rows(got)
+    }
+
+    async fn outbox_history(
+        &self,
+        obligation: &str,
+        period: &str,
+        units: &[String],
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        if units.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = serde_json::to_string(units).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let got: Vec<OutboxDbRow> = on_backend!(self, db => {
+            sqlx::query_as(db.sql(&HISTORY))
+                .bind(obligation)
+                .bind(period)
+                .bind(&list)
+                .fetch_all(&db.pool)
+                .await?
+        });
+        rows(got)
+    }
+
+    async fn outbox_summary(&self) -> Result<OutboxSummary, StoreError> {
+        let (counts, oldest): (Vec<CountRow>, Option<i64>) = on_backend!(self, db => {
+            let counts = sqlx::query_as(db.sql(&COUNTS)).fetch_all(&db.pool).await?;
+            let oldest = sqlx::query_scalar(db.sql(&OLDEST_QUEUED))
+                .fetch_one(&db.pool)
+                .await?;
+            (counts, oldest)
+        });
+        summary(counts, oldest)
+    }
+
+    async fn outbox_next_due(&self, now: Timestamp) -> Result<Option<Timestamp>, StoreError> {
+        let next: Option<i64> = on_backend!(self, db => {
+            sqlx::query_scalar(db.sql(&NEXT_DUE))
+                .bind(now.as_second())
+                .fetch_one(&db.pool)
+                .await?
+        });
+        next.map(|t| {
+            Timestamp::from_second(t)
+                .map_err(|_| StoreError::Corrupt(format!("outbox instant {t}")))
+        })
+        .transpose()
+    }
+
+    async fn retry_outbox(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
+        let n = on_backend!(self, db => {
+            sqlx::query(db.sql(&RETRY))
+                .bind(id)
+                .bind(now.as_second())
+                .execute(&db.pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(n > 0)
+    }
+}
+
+/// One row of [`COUNTS`]: status, kind, rows, attempts, attempted.
+type CountRow = (String, String, i64, i64, i64);
+
+/// The summary from the rows of [`COUNTS`] (status, kind, rows, attempts,
+/// attempted) and the value of [`OLDEST_QUEUED`].
+fn summary(counts: Vec<CountRow>, oldest: Option<i64>) -> Result<OutboxSummary, StoreError> {
+    let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("outbox {what} {v:?}"));
+    let count = |what: &str, v: i64| u64::try_from(v).map_err(|_| corrupt(what, &v.to_string()));
+    let counts = counts
+        .into_iter()
+        .map(|(status, kind, rows, attempts, attempted)| {
+            Ok(OutboxCount {
+                status: OutboxStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+                kind: OutboxKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?,
+                rows: count("count", rows)?,
+                attempts: count("attempts", attempts)?,
+                attempted: count("count", attempted)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let oldest_queued = oldest
+        .map(|t| {
+            Timestamp::from_second(t)
+                .map_err(|_| StoreError::Corrupt(format!("outbox instant {t}")))
+        })
+        .transpose()?;
+    Ok(OutboxSummary {
+        counts,
+        oldest_queued,
+    })
 }

@@ -12,9 +12,23 @@ use jiff::civil::Date;
 use super::error::StoreError;
 use super::model::{Action, CurrentState, Event, Facts, Key, Source, Subject};
 
-/// The columns written on insert (all but `id`).
-pub(crate) const INSERT_COLUMNS: &str = "obligation_id, period_key, unit_id, subject, action, \
-     received_on, received_at, reference, due_on, note, actor, source, recorded_at";
+/// The columns `EventRow` reads, in order (a macro, for `concat!`).
+macro_rules! event_columns {
+    () => {
+        "id, obligation_id, period_key, unit_id, subject, action, received_on, received_at, \
+         reference, due_on, note, actor, source, recorded_at"
+    };
+}
+pub(crate) use event_columns;
+
+/// The columns written on insert (all but `id`), in `Bind` order.
+macro_rules! insert_columns {
+    () => {
+        "obligation_id, period_key, unit_id, subject, action, received_on, received_at, \
+         reference, due_on, note, actor, source, recorded_at"
+    };
+}
+pub(crate) use insert_columns;
 
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct EventRow {
@@ -77,7 +91,7 @@ pub(crate) fn events(rows: Vec<EventRow>) -> Result<Vec<Event>, StoreError> {
     rows.into_iter().map(Event::try_from).collect()
 }
 
-/// The values bound for one insert, in `INSERT_COLUMNS` order.
+/// The values bound for one insert, in `insert_columns!()` order.
 pub(crate) struct Bind<'a> {
     pub obligation_id: &'a str,
     pub period_key: &'a str,

@@ -1,16 +1,48 @@
-//! API tokens: who may use the HTTP API, stored only as SHA-256 hashes.
+//! API tokens: who may use the HTTP API (and read the feeds and metrics),
+//! stored only as SHA-256 hashes,
+//! and [`Tokens`], the store's interface for `hanbao token` and the HTTP
+//! side's authentication.
 //!
-//! Plain data plus the SQL of both backends (the backends' `Store` impls call
-//! these functions with their pool). Must not: see, store or log a token's
-//! secret; the caller hashes it first (`http::token`), and `Token`'s `Debug`
-//! shows only a prefix of the hash.
+//! The token queries are the same on both dialects: written once. Must
+//! not: see, store or log a token's secret; the caller hashes it first
+//! (`http::token`), and `Token`'s `Debug` shows only a prefix of the hash.
 
 use std::fmt;
+use std::future::Future;
 
 use jiff::Timestamp;
-use sqlx::{PgPool, SqlitePool};
 
+use super::Store;
 use super::error::StoreError;
+use super::sql::{Sql, sql};
+
+/// What `hanbao token` and the HTTP side's authentication ask of the
+/// store. Implemented once, by [`Store`]; the futures are `Send` so that
+/// a caller can spawn them.
+pub trait Tokens {
+    /// Stores a new API token (its hash only).
+    fn create_token(
+        &self,
+        token: NewToken,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Token, StoreError>> + Send;
+
+    /// Every API token, revoked ones included, by id.
+    fn tokens(&self) -> impl Future<Output = Result<Vec<Token>, StoreError>> + Send;
+
+    /// Revokes a token (again: no change). `None` when there is no such id.
+    fn revoke_token(
+        &self,
+        id: i64,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<Token>, StoreError>> + Send;
+
+    /// The token whose secret hashes to `hash` (64 hex digits), revoked or not.
+    fn token_by_hash(
+        &self,
+        hash: &str,
+    ) -> impl Future<Output = Result<Option<Token>, StoreError>> + Send;
+}
 
 /// What a token may do.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -19,6 +51,12 @@ pub enum TokenRole {
     Admin,
     /// Acts only for this unit id.
     Unit(String),
+    /// Reads calendar feeds and nothing else: this unit's (`Some`), or
+    /// every feed, `all.ics` included (`None`). Meant for calendar URLs,
+    /// where a write-capable secret must never be.
+    Feed(Option<String>),
+    /// Reads `/metrics` and the details of `/healthz`, nothing else.
+    Metrics,
 }
 
 impl TokenRole {
@@ -26,13 +64,16 @@ impl TokenRole {
         match self {
             TokenRole::Admin => "admin",
             TokenRole::Unit(_) => "unit",
+            TokenRole::Feed(_) => "feed",
+            TokenRole::Metrics => "metrics",
         }
     }
 
+    /// The unit a unit token acts for, or a feed token reads.
     pub fn unit(&self) -> Option<&str> {
         match self {
-            TokenRole::Admin => None,
-            TokenRole::Unit(u) => Some(u),
+            TokenRole::Unit(u) | TokenRole::Feed(Some(u)) => Some(u),
+            TokenRole::Admin | TokenRole::Feed(None) | TokenRole::Metrics => None,
         }
     }
 }
@@ -102,6 +143,8 @@ impl TryFrom<TokenDbRow> for Token {
         let role = match (r.role.as_str(), r.unit_id) {
             ("admin", None) => TokenRole::Admin,
             ("unit", Some(u)) => TokenRole::Unit(u),
+            ("feed", unit) => TokenRole::Feed(unit),
+            ("metrics", None) => TokenRole::Metrics,
             (other, _) => return Err(StoreError::Corrupt(format!("token role {other:?}"))),
         };
         Ok(Token {
@@ -122,7 +165,7 @@ fn check(new: &NewToken) -> Result<(), StoreError> {
             reason: "a token needs a name".into(),
         });
     }
-    if let TokenRole::Unit(u) = &new.role
+    if let TokenRole::Unit(u) | TokenRole::Feed(Some(u)) = &new.role
         && u.trim().is_empty()
     {
         return Err(StoreError::Invalid {
@@ -139,96 +182,80 @@ fn check(new: &NewToken) -> Result<(), StoreError> {
     Ok(())
 }
 
-const COLUMNS: &str = "id, name, role, unit_id, hash, created_at, revoked_at";
-
-fn rows(got: Vec<TokenDbRow>) -> Result<Vec<Token>, StoreError> {
-    got.into_iter().map(Token::try_from).collect()
+/// The columns `TokenDbRow` reads, in order (a macro, for `concat!`).
+macro_rules! token_columns {
+    () => {
+        "id, name, role, unit_id, hash, created_at, revoked_at"
+    };
 }
 
-/// The token queries, written once with PostgreSQL's `$N` placeholders and
-/// generated for each backend; `$placeholders` turns the text into the
-/// backend's form (SQLite: `?N`).
-macro_rules! token_queries {
-    ($pool:ty, $placeholders:expr, $create:ident, $list:ident, $revoke:ident, $by_hash:ident) => {
-        pub(crate) async fn $create(
-            pool: &$pool,
-            new: NewToken,
-            now: Timestamp,
-        ) -> Result<Token, StoreError> {
-            check(&new)?;
-            let sql = $placeholders(format!(
-                "INSERT INTO tokens (name, role, unit_id, hash, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
-            ));
-            let row: TokenDbRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+const CREATE: Sql = sql!(concat!(
+    "INSERT INTO tokens (name, role, unit_id, hash, created_at) VALUES ($1, $2, $3, $4, $5) \
+     RETURNING ",
+    token_columns!()
+));
+const LIST: Sql = sql!(concat!(
+    "SELECT ",
+    token_columns!(),
+    " FROM tokens ORDER BY id"
+));
+const REVOKE: Sql = sql!("UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL");
+const BY_ID: Sql = sql!(concat!(
+    "SELECT ",
+    token_columns!(),
+    " FROM tokens WHERE id = $1"
+));
+const BY_HASH: Sql = sql!(concat!(
+    "SELECT ",
+    token_columns!(),
+    " FROM tokens WHERE hash = $1"
+));
+
+impl Tokens for Store {
+    async fn create_token(&self, new: NewToken, now: Timestamp) -> Result<Token, StoreError> {
+        check(&new)?;
+        let row: TokenDbRow = on_backend!(self, db => {
+            sqlx::query_as(db.sql(&CREATE))
                 .bind(&new.name)
                 .bind(new.role.as_str())
                 .bind(new.role.unit())
                 .bind(new.hash.to_ascii_lowercase())
                 .bind(now.as_second())
-                .fetch_one(pool)
-                .await?;
-            row.try_into()
-        }
+                .fetch_one(&db.pool)
+                .await?
+        });
+        row.try_into()
+    }
 
-        pub(crate) async fn $list(pool: &$pool) -> Result<Vec<Token>, StoreError> {
-            let sql = format!("SELECT {COLUMNS} FROM tokens ORDER BY id");
-            rows(
-                sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                    .fetch_all(pool)
-                    .await?,
-            )
-        }
+    async fn tokens(&self) -> Result<Vec<Token>, StoreError> {
+        let got: Vec<TokenDbRow> = on_backend!(self, db => {
+            sqlx::query_as(db.sql(&LIST)).fetch_all(&db.pool).await?
+        });
+        got.into_iter().map(Token::try_from).collect()
+    }
 
-        pub(crate) async fn $revoke(
-            pool: &$pool,
-            id: i64,
-            now: Timestamp,
-        ) -> Result<Option<Token>, StoreError> {
-            let update = $placeholders(
-                "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL"
-                    .to_string(),
-            );
-            sqlx::query(sqlx::AssertSqlSafe(update))
+    async fn revoke_token(&self, id: i64, now: Timestamp) -> Result<Option<Token>, StoreError> {
+        let got: Option<TokenDbRow> = on_backend!(self, db => {
+            sqlx::query(db.sql(&REVOKE))
                 .bind(id)
                 .bind(now.as_second())
-                .execute(pool)
+                .execute(&db.pool)
                 .await?;
-            let sql = $placeholders(format!("SELECT {COLUMNS} FROM tokens WHERE id = $1"));
-            let got: Option<TokenDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            sqlx::query_as(db.sql(&BY_ID))
                 .bind(id)
-                .fetch_optional(pool)
-                .await?;
-            got.map(Token::try_from).transpose()
-        }
+                .fetch_optional(&db.pool)
+                .await?
+        });
+        got.map(Token::try_from).transpose()
+    }
 
-        pub(crate) async fn $by_hash(
-            pool: &$pool,
-            hash: &str,
-        ) -> Result<Option<Token>, StoreError> {
-            let sql = $placeholders(format!("SELECT {COLUMNS} FROM tokens WHERE hash = $1"));
-            let got: Option<TokenDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<Token>, StoreError> {
+        let got: Option<TokenDbRow> = on_backend!(self, db => {
+            sqlx::query_as(db.sql(&BY_HASH))
                 .bind(hash.to_ascii_lowercase())
-                .fetch_optional(pool)
-                .await?;
-            got.map(Token::try_from).transpose()
-        }
-    };
+                .fetch_optional(&db.pool)
+                .await?
+        });
+        got.map(Token::try_from).transpose()
+    }
 }
-
-token_queries!(
-    SqlitePool,
-    |sql: String| sql.replace('$', "?"),
-    sqlite_create,
-    sqlite_list,
-    sqlite_revoke,
-    sqlite_by_hash
-);
-token_queries!(
-    PgPool,
-    |sql: String| sql,
-    pg_create,
-    pg_list,
-    pg_revoke,
-    pg_by_hash
-);

@@ -326,7 +326,7 @@ fn culture_day_is_a_switch() {
 }
 
 #[test]
-fn holidays_json_is_exactly_the_issue_format() {
+fn holidays_json_is_exactly_the_documented_format() {
     let out = cmd::holidays(cal(), 2026, true);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let arr = v.as_array().unwrap();

@@ -178,7 +178,7 @@ impl Case {
         let started = Instant::now();
         let text = loop {
             let text = std::fs::read_to_string(&log).unwrap();
-            if text.contains("hanbao running") {
+            if text.contains("hanbao đang chạy") {
                 break text;
             }
             assert!(
@@ -337,7 +337,7 @@ fn every_command_opens_the_same_database(c: &Case) {
     let log = c.run_daemon_briefly();
     assert!(
         log.contains(&format!(
-            "database open backend=\"sqlite\" database={}",
+            "đã mở cơ sở dữ liệu backend=\"sqlite\" database={}",
             url(&c.db)
         )),
         "{}: {log}",
@@ -346,11 +346,20 @@ fn every_command_opens_the_same_database(c: &Case) {
     assert!(c.db.exists(), "{}: run did not create the database", c.name);
 
     let out = c.ok(&["token", "create", "--admin", "--name", "Điều phối"]);
-    assert!(out.contains("token 1 created"), "{out}");
+    assert!(out.contains("Đã tạo mã truy cập số 1 (quản trị"), "{out}");
     c.ok(&["token", "create", "--unit", "xa-a", "--name", "Văn thư"]);
     let out = c.ok(&["token", "list"]);
     assert!(
         out.contains("Điều phối") && out.contains("Văn thư"),
+        "{out}"
+    );
+    // Vietnamese, local time with the zone named.
+    assert!(
+        out.starts_with("Mã truy cập (giờ Asia/Ho_Chi_Minh, UTC+07:00):\nSố  Quyền"),
+        "{out}"
+    );
+    assert!(
+        out.contains("quản trị") && out.contains("đơn vị    xa-a"),
         "{out}"
     );
     c.ok(&["token", "revoke", "2"]);

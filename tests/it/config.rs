@@ -356,6 +356,36 @@ fn unit_must_be_array_of_tables() {
 
 // ---------------------------------------------------------------- daemon and mail
 
+/// A password holding `@` is hidden whole: splitting the URL at the first
+/// `@` printed `mysql://hanbao:***@ss@db.example/hanbao`, the end of the
+/// password in plain sight in `hanbao check`.
+#[test]
+fn database_password_with_an_at_sign_never_shows_in_a_diagnostic() {
+    for (database, shown) in [
+        (
+            "mysql://hanbao:p@ss@db.example/hanbao",
+            "\"mysql://hanbao:***@db.example/hanbao\"",
+        ),
+        (
+            "mysql://hanbao:a@b:c@db.example:3306/hanbao",
+            "\"mysql://hanbao:***@db.example:3306/hanbao\"",
+        ),
+        // '/' ends the authority: nothing after the scheme can be trusted.
+        ("mysql://hanbao:p/ss@db.example/hanbao", "\"mysql://***\""),
+    ] {
+        let d = err(
+            &format!("[daemon]\ndatabase = ‸\"{database}\"\n"),
+            "daemon.database",
+            "không phải URL",
+        );
+        assert_eq!(d.value.as_deref(), Some(shown), "{database}");
+        let text = d.to_string();
+        for part in ["p@ss", "ss@", "a@b", "b:c", "p/ss"] {
+            assert!(!text.contains(part), "{part} of the password in: {text}");
+        }
+    }
+}
+
 #[test]
 fn daemon_errors() {
     err(
@@ -1790,13 +1820,9 @@ mod never_panic {
     }
 }
 
-#[allow(dead_code)]
-#[path = "../../examples/gen_national.rs"]
-pub(crate) mod gen_national;
-
 #[test]
 fn generated_national_config_is_valid() {
-    let text = gen_national::generate();
+    let text = testkit::national::generate();
     let started = std::time::Instant::now();
     let loaded =
         load_str("national.toml", &text).unwrap_or_else(|e| panic!("{}", check::render(&Err(e))));
@@ -2285,4 +2311,63 @@ fn directive_errors() {
         "obligation \"bc-nam\": short_title",
         "tối đa 45",
     );
+}
+
+/// `[daemon]`'s HTTP server limits: defaults, accepted values, and each
+/// key out of range reported at its value.
+#[test]
+fn http_server_limits_are_checked() {
+    use std::time::Duration;
+    let c = load_str("t.toml", BASE).unwrap().config;
+    assert_eq!(c.daemon.http.max_connections, 512);
+    assert_eq!(c.daemon.http.header_timeout, Duration::from_secs(20));
+    assert_eq!(c.daemon.http.request_timeout, Duration::from_secs(30));
+    let text = format!(
+        "[daemon]\nhttp_max_connections = 64\nhttp_header_timeout_secs = 5\n\
+         http_request_timeout_secs = 3600\n{BASE}"
+    );
+    let c = load_str("t.toml", &text).unwrap().config;
+    assert_eq!(c.daemon.http.max_connections, 64);
+    assert_eq!(c.daemon.http.header_timeout, Duration::from_secs(5));
+    assert_eq!(c.daemon.http.request_timeout, Duration::from_secs(3600));
+    for bad in ["0", "65536", "-1"] {
+        err(
+            &format!("[daemon]\nhttp_max_connections = ‸{bad}\n"),
+            "daemon.http_max_connections",
+            "từ 1 đến 65535",
+        );
+    }
+    assert!(c.daemon.http.trusted_proxies.is_empty());
+    let text =
+        format!("[daemon]\ntrusted_proxies = [\"127.0.0.1\", \"::1\", \"10.1.2.3/16\"]\n{BASE}");
+    let c = load_str("t.toml", &text).unwrap().config;
+    let nets: Vec<String> = c
+        .daemon
+        .http
+        .trusted_proxies
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(nets, ["127.0.0.1/32", "::1/128", "10.1.0.0/16"]);
+    for bad in ["localhost", "10.0.0.0/33", "1.2.3"] {
+        err(
+            &format!("[daemon]\ntrusted_proxies = [\"127.0.0.1\", ‸\"{bad}\"]\n"),
+            "daemon.trusted_proxies",
+            "không phải địa chỉ IP hoặc dải CIDR",
+        );
+    }
+    warn(
+        &format!("[daemon]\ntrusted_proxies = [‸\"0.0.0.0/0\"]\n{BASE}"),
+        "daemon.trusted_proxies",
+        "tin mọi địa chỉ",
+    );
+    for key in ["http_header_timeout_secs", "http_request_timeout_secs"] {
+        for bad in ["0", "3601", "-5"] {
+            err(
+                &format!("[daemon]\n{key} = ‸{bad}\n"),
+                &format!("daemon.{key}"),
+                "từ 1 đến 3600 giây",
+            );
+        }
+    }
 }

@@ -14,11 +14,12 @@ use hanbao::config::model::{Config, Smtp, SmtpSecurity, Transport};
 use hanbao::mail::{Composer, Mailer, Templates};
 use hanbao::outbox::simulate::simulate;
 use hanbao::outbox::{Dispatcher, Planning};
-use hanbao::store::{Key, NewSubmission, OutboxStatus, Source, SqliteStore, Store};
+use hanbao::store::{Key, NewSubmission, OutboxStatus, Source, Store};
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
 
 use crate::support::smtp::SmtpSink;
+use hanbao::store::Outbox;
 
 const OBLIGATION: &str = "nq121-6thang";
 const UNITS: [&str; 3] = ["vp-ubnd", "so-noivu", "so-tuphap"];
@@ -46,7 +47,7 @@ struct Rig {
     cal: WorkCalendar,
     composer: Composer,
     mailer: Mailer,
-    store: SqliteStore,
+    store: Store,
     _dir: tempfile::TempDir,
 }
 
@@ -54,7 +55,7 @@ impl Rig {
     async fn new(sink: &SmtpSink) -> Rig {
         let cfg = sample_config(sink.port());
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&format!("sqlite://{}/h.db", dir.path().display()))
+        let store = hanbao::store::open(&format!("sqlite://{}/h.db", dir.path().display()))
             .await
             .unwrap();
         Rig {
@@ -439,7 +440,7 @@ async fn engine_uses_the_configured_language_and_templates() {
     cfg.mail.language = hanbao::config::model::Language::En;
     cfg.mail.templates = Some(tdir.path().to_path_buf());
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&format!("sqlite://{}/h.db", dir.path().display()))
+    let store = hanbao::store::open(&format!("sqlite://{}/h.db", dir.path().display()))
         .await
         .unwrap();
     let mut engine = Engine::build(cfg.clone()).unwrap();
@@ -519,9 +520,9 @@ fn sighup_with_a_broken_config_keeps_the_old_one() {
         .read_to_string(&mut err)
         .unwrap();
     assert!(status.success(), "{status}: {err}");
-    assert!(err.contains("keeping the old configuration"), "{err}");
+    assert!(err.contains("giữ cấu hình cũ"), "{err}");
     assert!(err.contains("Mars/Olympus"), "{err}");
-    assert!(err.contains("stopped"), "{err}");
+    assert!(err.contains("đã dừng"), "{err}");
     assert!(dir.path().join("state/hanbao.db").exists());
 }
 
@@ -614,7 +615,7 @@ async fn kill_9_while_sending_then_restart_delivers_everything() {
     assert_eq!(sink.message_count(), BEFORE_SWALLOW + 1);
 
     let url = format!("sqlite://{}/hanbao.db", state.display());
-    let store = SqliteStore::open(&url).await.unwrap();
+    let store = hanbao::store::open(&url).await.unwrap();
     let rows = store.outbox(None).await.unwrap();
     let count = |st: OutboxStatus| rows.iter().filter(|r| r.status == st).count();
     assert_eq!(rows.len(), UNITS_N, "{rows:?}");
@@ -677,7 +678,7 @@ async fn kill_9_while_sending_then_restart_delivers_everything() {
     assert_eq!(dup.len(), 1);
     assert_eq!(dup[0].1[0], swallowed.rcpt_to);
 
-    let store = SqliteStore::open(&url).await.unwrap();
+    let store = hanbao::store::open(&url).await.unwrap();
     let rows = store.outbox(None).await.unwrap();
     assert!(
         rows.iter().all(|r| r.status == OutboxStatus::Sent),
@@ -686,4 +687,105 @@ async fn kill_9_while_sending_then_restart_delivers_everything() {
     let retried = rows.iter().filter(|r| r.attempts == 2).count();
     assert_eq!(retried, in_flight, "{rows:?}");
     store.close().await;
+}
+
+/// The daemon's log as its administrator reads it: every line stamped with
+/// the local time of `daemon.time_zone` and its offset (the process runs
+/// with `TZ=UTC`), in Vietnamese, saying what was planned (which
+/// obligation and period, which notice, for how many units), what was
+/// skipped and why, and what was sent.
+///
+/// A one-off report due ten days ago with a reminder three days before
+/// and an overdue notice the morning after: on start the daemon skips the
+/// reminder (its deadline passed) and sends the overdue notice at once
+/// (today made a working day, sending hours all day, mail as .eml files).
+#[test]
+fn daemon_log_is_local_time_and_says_what_was_planned_and_why() {
+    use hanbao::config::model::CalendarSettings;
+    use std::process::{Command, Stdio};
+
+    let tz = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+    let today = tz.to_datetime(Timestamp::now()).date();
+    let due = today.checked_sub(jiff::Span::new().days(10)).unwrap();
+    let cal = WorkCalendar::new(&CalendarSettings {
+        culture_day: true,
+        ..Default::default()
+    });
+    let mut toml = String::from(
+        "[daemon]\ntime_zone = \"Asia/Ho_Chi_Minh\"\nsending_hours = \"00:00-23:59\"\n\n",
+    );
+    if !cal.is_working_day(today) {
+        toml.push_str(&format!(
+            "[[calendar.working_days]]\ndate = \"{today}\"\nreason = \"log test\"\n\n"
+        ));
+    }
+    toml.push_str(
+        "[[unit]]\nid = \"so\"\nname = \"Sở\"\nemail = \"vanthu@so.example\"\n\n\
+         [[unit]]\nid = \"xa-a\"\nname = \"UBND xã A\"\nemail = \"a@xa.example\"\n\n\
+         [[unit]]\nid = \"xa-b\"\nname = \"UBND xã B\"\nemail = \"b@xa.example\"\n\n",
+    );
+    toml.push_str(&format!(
+        "[[obligation]]\nid = \"bc-thu\"\ntitle = \"Báo cáo thử\"\nreporters = [\"xa-a\", \"xa-b\"]\n\
+         recipient = \"so\"\ncycle = \"once\"\ndue = \"{due}\"\nroll_to_working_day = false\n\
+         reminders = [\"3 ngày\"]\n\n[[obligation.escalation]]\nafter = \"0 ngày\"\nnotify = [\"unit\"]\n"
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg_path = dir.path().join("hanbao.toml");
+    std::fs::write(&cfg_path, &toml).unwrap();
+    let log_path = dir.path().join("run.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hanbao"))
+        .arg("--config")
+        .arg(&cfg_path)
+        .arg("run")
+        .env("HANBAO_STATE_DIR", dir.path().join("state"))
+        .env("HANBAO_LOG", "info")
+        .env("TZ", "UTC")
+        .env_remove("HANBAO_DATABASE")
+        .env_remove("JOURNAL_STREAM")
+        .env_remove("NOTIFY_SOCKET")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(&log_path)
+        .unwrap()
+        .contains("đợt gửi:")
+        && started.elapsed() < Duration::from_secs(90)
+        && child.try_wait().unwrap().is_none()
+    {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(status.success(), "{status}: {log}");
+
+    // Every line is stamped in local time with its offset.
+    let stamp = |l: &str| {
+        let s = l.split_whitespace().next().unwrap_or("");
+        s.len() == "2026-06-22T07:30:00.123+07:00".len()
+            && s.ends_with("+07:00")
+            && s.as_bytes()[10] == b'T'
+    };
+    for line in log.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(stamp(line), "not a local stamp: {line}\n{log}");
+    }
+    let due_vn = format!("{:02}/{:02}/{}", due.day(), due.month(), due.year());
+    for want in [
+        "hanbao đang chạy",
+        "lập lịch thư: 2 thư mới chờ gửi",
+        "lập lịch thư: bc-thu kỳ bc-thu: thư nhắc hạn (lần 1) — 2 đơn vị, 2 thư: bỏ qua (không bao giờ gửi) vì hạn nộp ",
+        "lập lịch thư: bc-thu kỳ bc-thu: thư báo quá hạn (mức 1) gửi đơn vị — 2 đơn vị, 2 thư: chờ gửi từ ",
+        "đợt gửi: đã gửi 2 thư (thư báo quá hạn 2)",
+        "đã dừng",
+    ] {
+        assert!(log.contains(want), "wanted: {want}\n{log}");
+    }
+    assert!(log.contains(&format!("hạn nộp {due_vn} đã qua")), "{log}");
+    for english in ["enqueued", "dispatched", "running", "stopped"] {
+        assert!(!log.contains(english), "{english}: {log}");
+    }
 }

@@ -13,11 +13,12 @@ use hanbao::calendar::WorkCalendar;
 use hanbao::config::model::Config;
 use hanbao::mail::{Composer, Mailer, Templates};
 use hanbao::outbox::{Dispatcher, Planning};
-use hanbao::store::{OutboxStatus, SqliteStore, Store};
+use hanbao::store::OutboxStatus;
 use jiff::Timestamp;
 use sqlx::Connection;
 
 use crate::support::smtp::SmtpSink;
+use hanbao::store::Outbox;
 
 const UNITS: usize = 200;
 
@@ -79,7 +80,7 @@ async fn unrecorded_while_a_record_waits(connections: usize) {
     let mailer = Mailer::new(&cfg.mail).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/hanbao.db", dir.path().display());
-    let store = SqliteStore::open(&url).await.unwrap();
+    let store = hanbao::store::open(&url).await.unwrap();
     let planned = Planning::default()
         .enqueue(&store, &cfg, &cal, now())
         .await

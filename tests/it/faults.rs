@@ -1,4 +1,4 @@
-//! The fault suite on real processes (issue 6 §2): `hanbao run` binaries
+//! The fault suite on real processes: `hanbao run` binaries
 //! (`support::procs`) on one PostgreSQL (`support::pg`) or SQLite file,
 //! sending to the SMTP sink on 127.0.0.1 (`support::smtp`), under faults:
 //! several instances, kill -9 mid-dispatch, PostgreSQL restarted, the SMTP
@@ -29,11 +29,12 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use hanbao::store::{AnyStore, OutboxStatus, Store};
+use hanbao::store::{OutboxStatus, Store};
 
 use crate::support::pg;
 use crate::support::procs::{Daemon, DaemonConfig};
 use crate::support::smtp::SmtpSink;
+use hanbao::store::Outbox;
 
 /// What a scenario counted at the end.
 #[derive(Debug, Default, Clone, Copy)]
@@ -93,7 +94,7 @@ fn normalise_id(id: &str) -> String {
         .to_string()
 }
 
-async fn tally(store: &AnyStore, sink: &SmtpSink, expected: usize) -> Tally {
+async fn tally(store: &Store, sink: &SmtpSink, expected: usize) -> Tally {
     let rows = store.outbox(None).await.unwrap();
     let sent_ids: HashSet<String> = rows
         .iter()
@@ -120,14 +121,14 @@ async fn tally(store: &AnyStore, sink: &SmtpSink, expected: usize) -> Tally {
 }
 
 /// Rows still to send (`pending` or `sending`).
-async fn open_rows(store: &AnyStore) -> usize {
+async fn open_rows(store: &Store) -> usize {
     let pending = store.outbox(Some(OutboxStatus::Pending)).await.unwrap();
     let sending = store.outbox(Some(OutboxStatus::Sending)).await.unwrap();
     pending.len() + sending.len()
 }
 
 /// `sending` rows per lease owner.
-async fn sending_by_owner(store: &AnyStore) -> HashMap<String, usize> {
+async fn sending_by_owner(store: &Store) -> HashMap<String, usize> {
     let mut by = HashMap::new();
     for r in store.outbox(Some(OutboxStatus::Sending)).await.unwrap() {
         *by.entry(r.lease_owner.unwrap_or_default()).or_default() += 1;
@@ -151,7 +152,7 @@ fn log_tails(daemons: &[Daemon]) -> String {
 /// Waits until the sink took at least `expected` messages and no row is
 /// `pending` or `sending`; panics with the counts and logs after `timeout`.
 async fn wait_until_done(
-    store: &AnyStore,
+    store: &Store,
     sink: &SmtpSink,
     expected: usize,
     timeout: Duration,
@@ -213,7 +214,7 @@ fn sent_per_daemon(daemons: &[Daemon]) -> String {
             let n: usize = d
                 .log()
                 .lines()
-                .filter(|l| l.contains("dispatched"))
+                .filter(|l| l.contains("đợt gửi:"))
                 .filter_map(|l| {
                     let at = l.find("sent=")? + "sent=".len();
                     let digits: String = l[at..].chars().take_while(char::is_ascii_digit).collect();
@@ -440,7 +441,7 @@ async fn postgres_restart_mid_run_loses_nothing() {
     stop_all(&mut daemons);
     let failed_runs: usize = daemons
         .iter()
-        .map(|d| d.log().matches("dispatch failed").count())
+        .map(|d| d.log().matches("đợt gửi thất bại").count())
         .sum();
     let t = tally(&store, &sink, expected).await;
     t.print(
@@ -598,7 +599,7 @@ async fn sqlite_locked_by_another_process_waits_and_loses_nothing() {
         under_lock <= 2,
         "sending goes on under the lock: {under_lock}"
     );
-    assert!(!log.contains("dispatch failed"), "{log}");
+    assert!(!log.contains("đợt gửi thất bại"), "{log}");
     assert_eq!((t.rows, t.sent), (expected, expected), "{t:?}");
     assert_eq!((t.lost, t.duplicates, t.unexpected), (0, 0, 0), "{t:?}");
     store.close().await;
@@ -634,7 +635,7 @@ async fn reload_of_one_instance_while_others_run() {
     daemons[0].hup();
     let at_reload = sink.message_count();
     daemons[0]
-        .wait_for_log("configuration reloaded", Duration::from_secs(60))
+        .wait_for_log("đã nạp lại cấu hình", Duration::from_secs(60))
         .await;
     // The reloaded instance plans the new rows at its next tick.
     let planned_by_f1 = new.notifications() - old.notifications();
@@ -659,7 +660,7 @@ async fn reload_of_one_instance_while_others_run() {
     for d in daemons.iter().skip(1) {
         new.write(&files.config(&d.name));
         d.hup();
-        d.wait_for_log("configuration reloaded", Duration::from_secs(60))
+        d.wait_for_log("đã nạp lại cấu hình", Duration::from_secs(60))
             .await;
     }
     let took = wait_until_done(&store, &sink, expected, Duration::from_secs(300), &daemons).await;

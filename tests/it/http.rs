@@ -2,9 +2,9 @@
 //! every route, every authentication failure, the validation errors, body
 //! limit, failure limit, security headers, health and metrics.
 //!
-//! The client is a few lines of HTTP/1.1 over `tokio::net::TcpStream`
-//! (`Connection: close`, read to the end), so nothing here shares code with
-//! the server.
+//! The client is the tests' own HTTP/1.1 client (`support::http`: a
+//! request written onto a `tokio::net::TcpStream`, `Connection: close`), so
+//! nothing here shares code with the server.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 use hanbao::daemon::heartbeat::Heartbeat;
 use hanbao::http::{self, AppState};
 use hanbao::store::{
-    self, AnyStore, NewOutboxRow, NewToken, OutboxKey, OutboxKind, OutboxStatus, Store, TokenRole,
+    self, NewOutboxRow, NewToken, OutboxKey, OutboxKind, OutboxStatus, Store, TokenRole,
 };
+use hanbao::store::{Outbox, Records, Tokens};
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Two reporters, a quarterly obligation ("ngày 20": 2026-Q1 is due Friday
 /// 20/03/2026, checked against a 2026 wall calendar) and a monthly one (so
@@ -64,17 +64,22 @@ due = "ngày 20"
 
 struct Server {
     addr: SocketAddr,
-    store: AnyStore,
+    store: Store,
     state: AppState,
     admin: String,
     yte: String,
     revoked: String,
+    /// Read-only feed tokens: so-yte's feed, every feed.
+    feed_yte: String,
+    feed_all: String,
+    /// A read-only metrics token.
+    metrics: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     _dir: tempfile::TempDir,
 }
 
-async fn token(store: &AnyStore, name: &str, role: TokenRole) -> (i64, String) {
+async fn token(store: &Store, name: &str, role: TokenRole) -> (i64, String) {
     let secret = http::token::generate().unwrap();
     let t = store
         .create_token(
@@ -91,17 +96,31 @@ async fn token(store: &AnyStore, name: &str, role: TokenRole) -> (i64, String) {
 }
 
 async fn start(heartbeat: Option<Heartbeat>) -> Server {
+    start_with(heartbeat, "").await
+}
+
+/// [`start`] with `daemon` (lines of `[daemon]`) added to the configuration.
+async fn start_with(heartbeat: Option<Heartbeat>, daemon: &str) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = store::open(&format!("sqlite://{}/h.db", dir.path().display()))
         .await
         .unwrap();
-    let cfg = hanbao::config::load_str("h.toml", CONFIG)
+    let text = format!("[daemon]\n{daemon}\n{CONFIG}");
+    let cfg = hanbao::config::load_str("h.toml", &text)
         .unwrap_or_else(|e| panic!("{e}"))
         .config;
     let (_, admin) = token(&store, "Điều phối", TokenRole::Admin).await;
     let (_, yte) = token(&store, "Văn thư Sở Y tế", TokenRole::Unit("so-yte".into())).await;
     let (rid, revoked) = token(&store, "old", TokenRole::Admin).await;
     store.revoke_token(rid, Timestamp::now()).await.unwrap();
+    let (_, feed_yte) = token(
+        &store,
+        "Lịch Sở Y tế",
+        TokenRole::Feed(Some("so-yte".into())),
+    )
+    .await;
+    let (_, feed_all) = token(&store, "Lịch chung", TokenRole::Feed(None)).await;
+    let (_, metrics) = token(&store, "prometheus", TokenRole::Metrics).await;
     let state = AppState::new(store.clone(), cfg, heartbeat);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -116,6 +135,9 @@ async fn start(heartbeat: Option<Heartbeat>) -> Server {
         admin,
         yte,
         revoked,
+        feed_yte,
+        feed_all,
+        metrics,
         stop: Some(tx),
         task,
         _dir: dir,
@@ -133,26 +155,13 @@ impl Server {
     }
 }
 
-#[derive(Debug)]
-pub(crate) struct Resp {
-    pub(crate) status: u16,
-    headers: Vec<(String, String)>,
-    pub(crate) body: String,
+pub(crate) type Resp = crate::support::http::Response;
+
+trait ErrorCode {
+    fn error_code(&self) -> String;
 }
 
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub(crate) fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
-    }
-
+impl ErrorCode for Resp {
     /// The error code of an error response, checking its shape.
     #[track_caller]
     fn error_code(&self) -> String {
@@ -166,62 +175,6 @@ impl Resp {
     }
 }
 
-fn dechunk(mut body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = body.windows(2).position(|w| w == b"\r\n").unwrap();
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&body[..line_end]).unwrap().trim(), 16)
-                .unwrap();
-        body = &body[line_end + 2..];
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&body[..size]);
-        body = &body[size + 2..];
-    }
-}
-
-async fn raw(addr: SocketAddr, request: Vec<u8>) -> Resp {
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    // The server may answer (413) before reading everything: ignore write errors.
-    let _ = s.write_all(&request).await;
-    let mut buf = Vec::new();
-    let _ = s.read_to_end(&mut buf).await;
-    let split = buf
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(&buf)));
-    let head = String::from_utf8(buf[..split].to_vec()).unwrap();
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: Vec<(String, String)> = lines
-        .map(|l| {
-            let (k, v) = l.split_once(':').unwrap();
-            (k.trim().to_ascii_lowercase(), v.trim().to_string())
-        })
-        .collect();
-    let mut body = buf[split + 4..].to_vec();
-    if headers
-        .iter()
-        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
-    {
-        body = dechunk(&body);
-    }
-    Resp {
-        status,
-        headers,
-        body: String::from_utf8(body).unwrap(),
-    }
-}
-
 /// One HTTP/1.1 request (`Connection: close`); also used by `cli.rs`.
 pub(crate) async fn request(
     addr: SocketAddr,
@@ -230,26 +183,16 @@ pub(crate) async fn request(
     auth: Option<&str>,
     body: Option<(&str, &[u8])>,
 ) -> Resp {
-    let mut r = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut req = crate::support::http::Request::new(method, path);
     if let Some(a) = auth {
-        r.push_str(&format!("Authorization: {a}\r\n"));
+        req = req.header("Authorization", a);
     }
-    let mut bytes = Vec::new();
-    match body {
-        Some((ctype, b)) => {
-            r.push_str(&format!(
-                "Content-Type: {ctype}\r\nContent-Length: {}\r\n\r\n",
-                b.len()
-            ));
-            bytes.extend_from_slice(r.as_bytes());
-            bytes.extend_from_slice(b);
-        }
-        None => {
-            r.push_str("\r\n");
-            bytes.extend_from_slice(r.as_bytes());
-        }
+    if let Some((ctype, b)) = body {
+        req = req.body(ctype, b);
     }
-    raw(addr, bytes).await
+    let r = req.send(addr).await;
+    assert!(std::str::from_utf8(&r.bytes).is_ok(), "not UTF-8: {r:?}");
+    r
 }
 
 fn bearer(secret: &str) -> String {
@@ -804,21 +747,24 @@ async fn every_authentication_failure_is_401() {
                 .unwrap()
                 .is_empty()
         );
-        let m = get(&s, "/metrics", None).await.body;
+        let m = get(&s, "/metrics", Some(&s.metrics)).await.body;
         assert!(m.contains("\nhanbao_api_auth_failures_total 2\n"), "{m}");
         s.shutdown().await;
     }
 }
 
+/// Only failures count, per client, and only failing requests are
+/// refused: after ten failures from one address its eleventh failure is
+/// 429, but a valid token from that same address still works (the
+/// credential is checked first), and so does a valid token elsewhere.
 #[tokio::test]
-async fn too_many_failures_from_one_client_is_429() {
+async fn too_many_failures_refuse_failures_never_a_valid_token() {
     let s = start(None).await;
     for i in 0..http::MAX_FAILURES {
         let r = get(&s, Q1, Some("nope")).await;
         assert_eq!(r.status, 401, "failure {i}");
     }
-    // Now even a valid token is refused until the window ends.
-    let r = get(&s, Q1, Some(&s.admin)).await;
+    let r = get(&s, Q1, Some("nope")).await;
     assert_eq!(
         (r.status, r.error_code().as_str()),
         (429, "too_many_failures")
@@ -826,8 +772,61 @@ async fn too_many_failures_from_one_client_is_429() {
     let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
     assert_security_headers(&r);
-    // Health and metrics need no token and stay reachable.
-    assert_eq!(get(&s, "/metrics", None).await.status, 200);
+    let r = get(&s, Q1, None).await;
+    assert_eq!(r.status, 429, "a missing token is a failure too");
+    // Valid credentials from the same client: never refused.
+    assert_eq!(get(&s, Q1, Some(&s.admin)).await.status, 200);
+    assert_eq!(get(&s, Q1, Some(&s.yte)).await.status, 200);
+    let r = get(&s, "/ics/so-yte.ics?token=nope", None).await;
+    assert_eq!(r.status, 429, "feeds share the limit");
+    let m = get(&s, "/metrics", Some(&s.metrics)).await.body;
+    assert!(
+        m.contains("\nhanbao_api_auth_rate_limited_total 3\n"),
+        "{m}"
+    );
+    s.shutdown().await;
+}
+
+/// Behind a trusted reverse proxy every request comes from the proxy's
+/// address; the client is the address the proxy appends to
+/// `X-Forwarded-For`. Failures from one client do not limit another, and
+/// a client cannot pick its own address by writing the header itself.
+/// Without `trusted_proxies` the header is ignored.
+#[tokio::test]
+async fn behind_a_trusted_proxy_failures_count_per_forwarded_client() {
+    let s = start_with(None, "trusted_proxies = [\"127.0.0.1\"]").await;
+    let from = |client: &str, secret: &str| {
+        // `request` writes "Authorization: " before this: a second header follows.
+        let headers = format!("Bearer {secret}\r\nX-Forwarded-For: {client}");
+        let addr = s.addr;
+        async move { request(addr, "GET", Q1, Some(&headers), None).await }
+    };
+    for _ in 0..http::MAX_FAILURES {
+        assert_eq!(from("198.51.100.7", "nope").await.status, 401);
+    }
+    assert_eq!(from("198.51.100.7", "nope").await.status, 429);
+    // The attacker's own additions to the header change nothing: the proxy
+    // appends the real address, the rightmost untrusted one.
+    assert_eq!(from("203.0.113.1, 198.51.100.7", "nope").await.status, 429);
+    // Another client behind the same proxy: its own count.
+    assert_eq!(from("198.51.100.8", "nope").await.status, 401);
+    assert_eq!(from("198.51.100.8", &s.admin).await.status, 200);
+    assert_eq!(from("198.51.100.7", &s.admin).await.status, 200);
+    s.shutdown().await;
+
+    // Not trusted: every request is the peer's, whatever the header says.
+    let s = start(None).await;
+    for i in 0..http::MAX_FAILURES {
+        let client = format!("198.51.100.{i}");
+        let headers = format!("Bearer nope\r\nX-Forwarded-For: {client}");
+        let r = request(s.addr, "GET", Q1, Some(&headers), None).await;
+        assert_eq!(r.status, 401);
+    }
+    let headers = "Bearer nope\r\nX-Forwarded-For: 198.51.100.99";
+    assert_eq!(
+        request(s.addr, "GET", Q1, Some(headers), None).await.status,
+        429
+    );
     s.shutdown().await;
 }
 
@@ -835,7 +834,7 @@ async fn too_many_failures_from_one_client_is_429() {
 async fn healthz_reports_database_and_scheduler() {
     // No scheduler attached: 503, "not_running".
     let s = start(None).await;
-    let r = get(&s, "/healthz", None).await;
+    let r = get(&s, "/healthz", Some(&s.metrics)).await;
     assert_eq!(r.status, 503, "{r:?}");
     assert_security_headers(&r);
     let v = r.json();
@@ -850,7 +849,7 @@ async fn healthz_reports_database_and_scheduler() {
     let hb = Heartbeat::new(Instant::now());
     hb.beat(Instant::now());
     let s = start(Some(hb.clone())).await;
-    let r = get(&s, "/healthz", None).await;
+    let r = get(&s, "/healthz", Some(&s.metrics)).await;
     assert_eq!(r.status, 200, "{r:?}");
     let v = r.json();
     assert_eq!(v["status"], "ok");
@@ -860,7 +859,7 @@ async fn healthz_reports_database_and_scheduler() {
 
     // The database gone: 503 with the reason.
     s.store.close().await;
-    let r = get(&s, "/healthz", None).await;
+    let r = get(&s, "/healthz", Some(&s.metrics)).await;
     assert_eq!(r.status, 503, "{r:?}");
     let v = r.json();
     assert_eq!(v["database"], "error");
@@ -874,7 +873,7 @@ async fn healthz_reports_database_and_scheduler() {
     let hb = Heartbeat::new(origin);
     hb.beat(origin + Duration::from_secs(100));
     let s = start(Some(hb)).await;
-    let v = get(&s, "/healthz", None).await;
+    let v = get(&s, "/healthz", Some(&s.metrics)).await;
     assert_eq!(v.status, 503);
     let v = v.json();
     assert_eq!(v["scheduler"], "stalled");
@@ -1003,7 +1002,7 @@ async fn metrics_are_prometheus_text_from_the_store_and_counters() {
     s.state.metrics().record_reload(false);
     s.state.metrics().record_reload(false);
 
-    let r = get(&s, "/metrics", None).await;
+    let r = get(&s, "/metrics", Some(&s.metrics)).await;
     assert_eq!(r.status, 200);
     assert!(
         r.header("content-type")
@@ -1071,11 +1070,47 @@ async fn metrics_are_prometheus_text_from_the_store_and_counters() {
         n += 1;
     }
     assert!(n >= 1);
-    let m = parse_metrics(&get(&s, "/metrics", None).await.body);
-    assert_eq!(
-        metric(&m, "hanbao_overdue_units{obligation=\"bc-thang\"}"),
-        1.0
-    );
+    // The gauge is computed at most once a minute, in the background once
+    // it exists; without a maximum age the next scrapes see the change.
+    s.state.set_metrics_max_age(Duration::ZERO);
+    let mut seen = Vec::new();
+    for _ in 0..50 {
+        let m = parse_metrics(&get(&s, "/metrics", Some(&s.metrics)).await.body);
+        seen.push(metric(&m, "hanbao_overdue_units{obligation=\"bc-thang\"}"));
+        if seen.last() == Some(&1.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(seen.last(), Some(&1.0), "{seen:?}");
+    s.shutdown().await;
+}
+
+/// Scrapes in parallel share one computation of the overdue gauge (the
+/// status matrix of every unit): sixteen at once on a fresh server compute
+/// it once, and a scrape within the minute after computes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_scrapes_compute_the_overdue_gauge_once() {
+    let s = start(None).await;
+    let scrapes: Vec<_> = (0..16)
+        .map(|_| {
+            let auth = bearer(&s.metrics);
+            let addr = s.addr;
+            tokio::spawn(async move { request(addr, "GET", "/metrics", Some(&auth), None).await })
+        })
+        .collect();
+    for r in scrapes {
+        let r = r.await.unwrap();
+        assert_eq!(r.status, 200, "{r:?}");
+        let m = parse_metrics(&r.body);
+        assert_eq!(
+            metric(&m, "hanbao_overdue_units{obligation=\"bc-thang\"}"),
+            2.0
+        );
+    }
+    let m = parse_metrics(&get(&s, "/metrics", Some(&s.metrics)).await.body);
+    assert_eq!(metric(&m, "hanbao_overdue_units_refreshes_total"), 1.0);
+    assert!(metric(&m, "hanbao_overdue_units_age_seconds") < 60.0);
     s.shutdown().await;
 }
 
@@ -1130,14 +1165,65 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
         .unwrap_or_else(|| panic!("no secret in {out}"))
         .to_string();
     let (ok, out, _) = hanbao(&["token", "create", "--unit", "so-yte", "--name", "Văn thư"]);
-    assert!(ok && out.contains("unit so-yte"), "{out}");
+    assert!(ok && out.contains("đơn vị so-yte"), "{out}");
     let (ok, _, err) = hanbao(&["token", "create", "--unit", "so-yt", "--name", "x"]);
     assert!(!ok && err.contains("\"so-yte\""), "nearest unit: {err}");
     let (ok, _, _) = hanbao(&["token", "create", "--name", "x"]);
     assert!(!ok, "--admin or --unit is required");
+    // Read-only tokens: a unit's feed, every feed, metrics.
+    let (ok, out, err) = hanbao(&[
+        "token", "create", "--feed", "--unit", "so-yte", "--name", "Lịch",
+    ]);
+    assert!(
+        ok && out.contains("chỉ đọc lịch của đơn vị so-yte")
+            && out.contains("/ics/so-yte.ics?token="),
+        "{out}{err}"
+    );
+    let feed_secret = out
+        .lines()
+        .find(|l| l.starts_with(http::token::PREFIX))
+        .unwrap()
+        .to_string();
+    let (ok, out, _) = hanbao(&["token", "create", "--feed", "--all", "--name", "Lịch chung"]);
+    assert!(ok && out.contains("chỉ đọc mọi lịch"), "{out}");
+    let (ok, out, _) = hanbao(&["token", "create", "--metrics", "--name", "prometheus"]);
+    assert!(ok && out.contains("chỉ đọc số liệu vận hành"), "{out}");
+    let (ok, _, err) = hanbao(&["token", "create", "--feed", "--name", "x"]);
+    assert!(
+        !ok && err.contains("--unit MÃ_ĐƠN_VỊ") && err.contains("--all"),
+        "{err}"
+    );
+    for bad in [
+        &["--admin", "--feed", "--all"][..],
+        &["--all"][..],
+        &["--metrics", "--unit", "so-yte"][..],
+        &["--feed", "--all", "--unit", "so-yte"][..],
+    ] {
+        let mut args = vec!["token", "create"];
+        args.extend_from_slice(bad);
+        args.extend_from_slice(&["--name", "x"]);
+        assert!(!hanbao(&args).0, "{bad:?} is refused");
+    }
     let (ok, out, _) = hanbao(&["token", "list"]);
     assert!(
         ok && out.contains("Điều phối") && out.contains("so-yte"),
+        "{out}"
+    );
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| {
+            l.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect()
+        })
+        .collect();
+    let row_of = |role: &str, unit: &str| {
+        rows.iter()
+            .any(|r| r.get(1) == Some(&role) && r.get(2) == Some(&unit))
+    };
+    assert!(
+        row_of("đọc lịch", "so-yte") && row_of("đọc lịch", "*") && row_of("số liệu vận hành", "-"),
         "{out}"
     );
     assert!(!out.contains(&secret), "list never shows secrets");
@@ -1149,7 +1235,7 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
         key_bytes,
     )
     .unwrap();
-    let key = http::link::LinkKey::new(key_bytes.trim_ascii().to_vec()).unwrap();
+    let key = http::link::LinkKey::new(key_bytes.to_vec()).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_hanbao"))
         .arg("--config")
         .arg(&cfg_path)
@@ -1174,7 +1260,7 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
     let mut healthy = None;
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(addr).await.is_ok() {
-            let r = request(addr, "GET", "/healthz", None, None).await;
+            let r = request(addr, "GET", "/healthz", Some(&bearer(&secret)), None).await;
             if r.status == 200 {
                 healthy = Some(r);
                 break;
@@ -1203,6 +1289,11 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
     let r = request(addr, "GET", &link.path(&key), None, None).await;
     assert_eq!(r.status, 200, "{r:?}");
     assert!(r.body.contains("Xác nhận đã gửi báo cáo"));
+    let feed = |secret: &str| format!("/ics/so-yte.ics?token={secret}");
+    let r = request(addr, "GET", &feed(&feed_secret), None, None).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = request(addr, "GET", &feed(&secret), None, None).await;
+    assert_eq!(r.status, 403, "an administrator token in a feed URL: {r:?}");
 
     // Reload without bc-thang: the API follows, and the reload is counted.
     std::fs::write(
@@ -1231,7 +1322,11 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(reloaded, "the API sees the reloaded configuration");
-    let m = parse_metrics(&request(addr, "GET", "/metrics", None, None).await.body);
+    let m = parse_metrics(
+        &request(addr, "GET", "/metrics", Some(&auth), None)
+            .await
+            .body,
+    );
     assert_eq!(
         metric(&m, "hanbao_config_reloads_total{result=\"ok\"}"),
         1.0
@@ -1239,7 +1334,10 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
 
     // Revoked from another process: refused on the next request.
     let (ok, out, err) = hanbao(&["token", "revoke", "1"]);
-    assert!(ok && out.contains("revoked"), "{out}{err}");
+    assert!(
+        ok && out.contains("Đã thu hồi mã truy cập số 1"),
+        "{out}{err}"
+    );
     let r = request(addr, "GET", "/api/v1/status", Some(&auth), None).await;
     assert_eq!(r.status, 401);
 
@@ -1267,12 +1365,7 @@ async fn hanbao_run_serves_http_and_token_commands_work() {
 }
 
 fn form_body(fields: &[(&str, &str)]) -> Vec<u8> {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{k}={}", http::link::percent(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-        .into_bytes()
+    crate::support::http::form(fields).into_bytes()
 }
 
 async fn send(s: &Server, fields: Vec<(&str, String)>) -> Resp {
@@ -1324,6 +1417,16 @@ async fn confirmation_links_open_a_form_and_record_once() {
     );
     assert!(!r.body.contains("<Ban"));
     assert!(r.body.contains("20/03/2026"), "the due day");
+    // Styled like the dashboard (its stylesheet, allowed by hash), the
+    // period in words, a text date field, and what happens next.
+    let csp = r.header("content-security-policy").unwrap();
+    assert!(csp.contains("style-src 'sha256-"), "{csp}");
+    assert!(r.body.contains("<style>") && !r.body.contains("<script"));
+    assert!(r.body.contains("quý I năm 2026"), "{}", r.body);
+    assert!(!r.body.contains("type=\"date\""));
+    assert!(r.body.contains("placeholder=\"dd/mm/yyyy\""));
+    assert!(r.body.contains("Sau khi xác nhận"));
+    assert!(r.body.contains("không nhận thêm thư nhắc"));
 
     // Tampered (another unit, another expiry, a wrong signature) and expired.
     let sig = link.sign(&key);
@@ -1349,7 +1452,7 @@ async fn confirmation_links_open_a_form_and_record_once() {
     assert!(r.body.contains("hết hạn"));
 
     let e = later.to_string();
-    let fields = |reference: &'static str, on: &'static str| {
+    let fields = |reference: &'static str, on: &'static str, step: &'static str| {
         vec![
             ("o", "bc-quy".to_string()),
             ("p", "2026-Q1".to_string()),
@@ -1358,37 +1461,89 @@ async fn confirmation_links_open_a_form_and_record_once() {
             ("s", sig.clone()),
             ("reference", reference.to_string()),
             ("received_on", on.to_string()),
+            ("step", step.to_string()),
         ]
+    };
+    let nothing_recorded = || async {
+        s.store
+            .history(&hanbao::store::HistoryFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
     };
     // A date in the future: the form again, with the message and the
     // escaped reference.
-    let r = send(&s, fields("<b>15</b>", "2099-01-01")).await;
+    let r = send(&s, fields("<b>15</b>", "2099-01-01", "check")).await;
     assert_eq!(r.status, 422);
     assert!(
         r.body.contains("sau hôm nay") && r.body.contains("&lt;b&gt;15&lt;/b&gt;"),
         "{}",
         r.body
     );
+    // Dates that could be read two ways, or not at all: refused in
+    // Vietnamese, even on the post that records.
+    for (on, says) in [
+        ("18/03", "thiếu năm"),
+        ("2026-13-01", "tháng 13 không tồn tại"),
+        ("31/02/2026", "ngày 31/02/2026 không tồn tại"),
+        ("18/03/26", "năm phải có 4 chữ số"),
+    ] {
+        for step in ["check", "record"] {
+            let r = send(&s, fields("15/BC", on, step)).await;
+            assert_eq!(r.status, 422, "{on} {step}");
+            assert!(
+                r.body.contains("Ngày gửi báo cáo") && r.body.contains(says),
+                "{on}: {}",
+                r.body
+            );
+            assert!(
+                r.body.contains(&format!("value=\"{on}\"")),
+                "kept: {}",
+                r.body
+            );
+        }
+    }
     // A forged post records nothing.
-    let mut forged = fields("15/BC", "18/03/2026");
+    let mut forged = fields("15/BC", "18/03/2026", "record");
     forged[2].1 = "so-yte".into();
     assert_eq!(send(&s, forged).await.status, 400);
-    assert!(
-        s.store
-            .history(&hanbao::store::HistoryFilter::default())
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(nothing_recorded().await);
 
-    let r = send(&s, fields("15/BC-STC", "18/03/2026")).await;
+    // The first post echoes the day in words and records nothing; "Sửa
+    // lại" shows the form again with what was typed.
+    let r = send(&s, fields("15/BC-STC", "2026-03-18", "check")).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(
+        r.body
+            .contains("<strong id=\"echo\">thứ Tư, ngày 18 tháng 3 năm 2026</strong>"),
+        "{}",
+        r.body
+    );
+    for hidden in [
+        "name=\"received_on\" value=\"18/03/2026\"",
+        "name=\"reference\" value=\"15/BC-STC\"",
+        "name=\"u\" value=\"so-taichinh\"",
+        "name=\"step\" value=\"record\"",
+        "name=\"step\" value=\"edit\"",
+    ] {
+        assert!(r.body.contains(hidden), "{hidden}: {}", r.body);
+    }
+    assert!(nothing_recorded().await, "the echo records nothing");
+    let r = send(&s, fields("15/BC-STC", "18/03/2026", "edit")).await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("name=\"received_on\" value=\"18/03/2026\""));
+    assert!(!r.body.contains("id=\"echo\""));
+    assert!(nothing_recorded().await);
+
+    let r = send(&s, fields("15/BC-STC", "18/03/2026", "record")).await;
     assert_eq!(r.status, 201, "{r:?}");
     assert!(r.body.contains("Đã ghi nhận báo cáo") && r.body.contains("18/03/2026"));
+    assert!(r.body.contains("thứ Tư, ngày 18 tháng 3 năm 2026"));
     // Twice: harmless.
-    let r = send(&s, fields("15/BC-STC", "2026-03-18")).await;
+    let r = send(&s, fields("15/BC-STC", "2026-03-18", "record")).await;
     assert_eq!(r.status, 200);
     assert!(r.body.contains("đã được ghi nhận"));
-    let r = send(&s, fields("99/BC", "2026-03-19")).await;
+    let r = send(&s, fields("99/BC", "2026-03-19", "record")).await;
     assert_eq!(r.status, 409);
     assert!(r.body.contains("15/BC-STC"), "shows what is recorded");
     let r = get(&s, &link.path(&key), None).await;
@@ -1467,7 +1622,12 @@ fn events(lines: &[String]) -> Vec<(String, String, String, Vec<String>)> {
 async fn calendar_feeds_per_unit_and_for_all() {
     let s = start(None).await;
     let year = "from=2026-01-01&to=2026-12-31";
-    let r = get(&s, &format!("/ics/so-yte.ics?token={}&{year}", s.yte), None).await;
+    let r = get(
+        &s,
+        &format!("/ics/so-yte.ics?token={}&{year}", s.feed_yte),
+        None,
+    )
+    .await;
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(
         r.header("content-type"),
@@ -1510,7 +1670,12 @@ async fn calendar_feeds_per_unit_and_for_all() {
         hanbao::mail::ids::calendar_uid("bc-quy", "2026-Q1", "so-yte", "localhost")
     );
     // Stable: the same UIDs on the next fetch.
-    let again = get(&s, &format!("/ics/so-yte.ics?token={}&{year}", s.yte), None).await;
+    let again = get(
+        &s,
+        &format!("/ics/so-yte.ics?token={}&{year}", s.feed_yte),
+        None,
+    )
+    .await;
     let ev2 = events(&unfold(&again.body));
     assert_eq!(
         ev.iter().map(|e| &e.0).collect::<Vec<_>>(),
@@ -1518,12 +1683,17 @@ async fn calendar_feeds_per_unit_and_for_all() {
     );
     assert!(r.body.contains("X-WR-CALNAME:Hạn báo cáo — Sở Y tế"));
 
-    let all = get(&s, &format!("/ics/all.ics?token={}&{year}", s.admin), None).await;
+    let all = get(
+        &s,
+        &format!("/ics/all.ics?token={}&{year}", s.feed_all),
+        None,
+    )
+    .await;
     assert_eq!(all.status, 200);
     assert_eq!(events(&unfold(&all.body)).len(), 32);
     let admin_unit = get(
         &s,
-        &format!("/ics/so-taichinh.ics?token={}&{year}", s.admin),
+        &format!("/ics/so-taichinh.ics?token={}&{year}", s.feed_all),
         None,
     )
     .await;
@@ -1537,26 +1707,52 @@ async fn calendar_feeds_per_unit_and_for_all() {
 
     for (path, status, code) in [
         (
-            format!("/ics/so-taichinh.ics?token={}", s.yte),
+            format!("/ics/so-taichinh.ics?token={}", s.feed_yte),
             403,
             "forbidden",
         ),
-        (format!("/ics/all.ics?token={}", s.yte), 403, "forbidden"),
         (
-            format!("/ics/so-yt.ics?token={}", s.admin),
+            format!("/ics/all.ics?token={}", s.feed_yte),
+            403,
+            "forbidden",
+        ),
+        (
+            format!("/ics/so-yt.ics?token={}", s.feed_all),
             404,
             "unknown_id",
         ),
-        (format!("/ics/so-yte?token={}", s.admin), 404, "not_found"),
         (
-            format!("/ics/so-yte.ics?token={}&from=mai", s.admin),
+            format!("/ics/so-yte?token={}", s.feed_all),
+            404,
+            "not_found",
+        ),
+        (
+            format!("/ics/so-yte.ics?token={}&from=mai", s.feed_all),
             400,
             "bad_request",
         ),
         (
             format!(
                 "/ics/so-yte.ics?token={}&from=2026-02-01&to=2026-01-01",
-                s.admin
+                s.feed_all
+            ),
+            400,
+            "bad_request",
+        ),
+        // One request never asks for centuries of deadlines: at most two
+        // years and two days (733 days) between from and to.
+        (
+            format!(
+                "/ics/all.ics?token={}&from=1900-01-01&to=2100-12-31",
+                s.feed_all
+            ),
+            400,
+            "bad_request",
+        ),
+        (
+            format!(
+                "/ics/all.ics?token={}&from=2026-01-01&to=2028-01-06",
+                s.feed_all
             ),
             400,
             "bad_request",
@@ -1580,5 +1776,309 @@ async fn calendar_feeds_per_unit_and_for_all() {
             "{path}"
         );
     }
+    s.shutdown().await;
+}
+
+/// Feeds take read-only feed tokens only: administrator and unit tokens,
+/// which can write, are refused there (a feed URL ends up in proxy logs
+/// and calendar services), and feed tokens are refused everywhere else.
+#[tokio::test]
+async fn feeds_refuse_write_capable_tokens_and_feed_tokens_read_nothing_else() {
+    let s = start(None).await;
+    for (secret, path) in [
+        (&s.admin, "/ics/all.ics"),
+        (&s.admin, "/ics/so-yte.ics"),
+        (&s.yte, "/ics/so-yte.ics"),
+    ] {
+        let r = get(&s, &format!("{path}?token={secret}"), None).await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (403, "forbidden"),
+            "{path}"
+        );
+        assert!(
+            r.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("mã truy cập chỉ đọc lịch")
+        );
+        assert!(!r.body.contains(secret.as_str()));
+    }
+    for secret in [&s.feed_yte, &s.feed_all] {
+        let r = get(&s, Q1, Some(secret)).await;
+        assert_eq!((r.status, r.error_code().as_str()), (403, "forbidden"));
+        let body = sub("so-yte", "2026-03-18", "x").to_string();
+        let r = request(
+            s.addr,
+            "POST",
+            "/api/v1/submissions",
+            Some(&bearer(secret)),
+            Some(("application/json", body.as_bytes())),
+        )
+        .await;
+        assert_eq!(r.status, 403);
+    }
+    assert!(
+        s.store
+            .history(&hanbao::store::HistoryFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    s.shutdown().await;
+}
+
+/// Dates a client types are bounded (a receipt inside the period or after
+/// it, never before it started: no backdating; an extension within a year
+/// and a day of the due day), control characters are refused, and the
+/// messages are Vietnamese while the codes stay stable.
+#[tokio::test]
+async fn hostile_dates_and_control_characters_are_refused_in_vietnamese() {
+    let s = start(None).await;
+    let a = &s.admin;
+    let ext = |until: &str| {
+        json!({"obligation": "bc-quy", "period": "2026-Q1", "unit": "so-yte",
+               "until": until, "reason": "bão"})
+    };
+    // A year and a day after today (later than the due day, 20/03/2026).
+    let today = s
+        .state
+        .live()
+        .today(Timestamp::now())
+        .max(jiff::civil::date(2026, 3, 20));
+    let latest = today.checked_add(jiff::Span::new().days(366)).unwrap();
+    let after_latest = latest.tomorrow().unwrap().to_string();
+    let mut control = sub("so-yte", "2026-03-18", "15/BC");
+    control["note"] = json!("đã nhận\u{1b}[2J\rroot");
+    let mut cr_reference = sub("so-yte", "2026-03-18", "15/BC\rthật");
+    cr_reference["note"] = json!("ok");
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "/api/v1/submissions",
+            sub("so-yte", "-009999-01-01", "x"),
+            "received_on: ngày nhận 01/01/-9999 trước khi kỳ báo cáo bắt đầu",
+        ),
+        (
+            "/api/v1/submissions",
+            sub("so-yte", "1900-01-01", "x"),
+            "trước khi kỳ báo cáo bắt đầu (01/01/2026)",
+        ),
+        (
+            "/api/v1/submissions",
+            sub("so-yte", "2025-12-31", "x"),
+            "ngày nhận 31/12/2025 trước khi kỳ báo cáo bắt đầu (01/01/2026)",
+        ),
+        (
+            "/api/v1/submissions",
+            control,
+            "note: ghi chú có ký tự điều khiển",
+        ),
+        (
+            "/api/v1/submissions",
+            cr_reference,
+            "reference: số văn bản có ký tự điều khiển \\r",
+        ),
+        (
+            "/api/v1/extensions",
+            ext("9999-12-31"),
+            "until: ngày gia hạn 31/12/9999 quá xa: gia hạn được tối đa đến ",
+        ),
+        ("/api/v1/extensions", ext(&after_latest), "quá xa"),
+        (
+            "/api/v1/waivers",
+            json!({"obligation": "bc-quy", "period": "2026-Q1", "unit": "so-yte", "reason": "x\u{0}y"}),
+            "reason: lý do có ký tự điều khiển \\0",
+        ),
+        (
+            "/api/v1/submissions",
+            json!({"obligation": "bc-quy", "period": "2026-Q1", "unit": "so-yte"}),
+            "thiếu trường `received_on`",
+        ),
+    ];
+    for (path, body, want) in cases {
+        let r = post(&s, path, a, body.clone()).await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (422, "invalid"),
+            "{path} {body}: {r:?}"
+        );
+        let message = r.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(
+            message.contains(want),
+            "{path} {body}: {message}\nwanted: {want}"
+        );
+    }
+    // The bounds themselves are accepted.
+    let r = post(&s, "/api/v1/extensions", a, ext(&latest.to_string())).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let r = post(
+        &s,
+        "/api/v1/submissions",
+        a,
+        sub("so-taichinh", "2026-01-01", "1/BC"),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    // People read the messages of the other refusals too.
+    let r = post(
+        &s,
+        "/api/v1/submissions",
+        &s.yte,
+        sub("so-taichinh", "2026-03-18", "x"),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("mã truy cập này chỉ dùng cho đơn vị \"so-yte\""),
+        "{r:?}"
+    );
+    let r = post(
+        &s,
+        "/api/v1/waivers",
+        &s.yte,
+        json!({"obligation": "bc-quy", "period": "2026-Q1", "unit": "so-yte", "reason": "x"}),
+    )
+    .await;
+    assert!(r.body.contains("mã truy cập quản trị"), "{r:?}");
+    let r = get(&s, "/api/v1/nope", Some(a)).await;
+    assert_eq!((r.status, r.error_code().as_str()), (404, "not_found"));
+    assert!(r.body.contains("không có đường dẫn này"), "{r:?}");
+    let history = s
+        .store
+        .history(&hanbao::store::HistoryFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        history.len(),
+        2,
+        "only the two accepted writes: {history:?}"
+    );
+    s.shutdown().await;
+}
+
+/// A confirmation link cannot backdate a receipt to before the period.
+#[tokio::test]
+async fn a_confirmation_link_cannot_backdate_a_receipt() {
+    use hanbao::http::link::{LinkKey, LinkScope};
+    let s = start(None).await;
+    let key = LinkKey::new(b"0123456789abcdef0123456789abcdef".to_vec()).unwrap();
+    assert!(s.state.set_link_key(key.clone()));
+    let link = LinkScope {
+        obligation: "bc-quy".into(),
+        period: "2026-Q1".into(),
+        unit: "so-yte".into(),
+        expires: Timestamp::now().as_second() + 86_400,
+    };
+    let sig = link.sign(&key);
+    let e = link.expires.to_string();
+    for (on, reference) in [
+        ("1900-01-01", "15/BC"),
+        ("31/12/2025", "15/BC"),
+        ("18/03/2026", "15/BC\u{1b}[2J"),
+    ] {
+        let r = send(
+            &s,
+            vec![
+                ("o", "bc-quy".into()),
+                ("p", "2026-Q1".into()),
+                ("u", "so-yte".into()),
+                ("e", e.clone()),
+                ("s", sig.clone()),
+                ("reference", reference.into()),
+                ("received_on", on.into()),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, 422, "{on}: {r:?}");
+        assert!(
+            r.body
+                .contains("trước ngày bắt đầu của kỳ báo cáo (01/01/2026)")
+                || r.body.contains("ký tự điều khiển"),
+            "{on}: {}",
+            r.body
+        );
+    }
+    assert!(
+        s.store
+            .history(&hanbao::store::HistoryFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    s.shutdown().await;
+}
+
+/// Without a token `/healthz` says only whether the daemon is well, and
+/// `/metrics` (overdue units per obligation, failed authentications)
+/// answers 401; the details and the numbers need an administrator or
+/// metrics token, and unit or feed tokens get 403.
+#[tokio::test]
+async fn healthz_and_metrics_reveal_nothing_without_a_token() {
+    let hb = Heartbeat::new(Instant::now());
+    hb.beat(Instant::now());
+    let s = start(Some(hb)).await;
+    let r = get(&s, "/healthz", None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json(), json!({"status": "ok"}));
+    let r = get(&s, "/metrics", None).await;
+    assert_eq!((r.status, r.error_code().as_str()), (401, "unauthorized"));
+    assert!(!r.body.contains("hanbao_"), "{}", r.body);
+    for secret in [&s.yte, &s.feed_all] {
+        for path in ["/metrics", "/healthz"] {
+            let r = get(&s, path, Some(secret)).await;
+            assert_eq!(
+                (r.status, r.error_code().as_str()),
+                (403, "forbidden"),
+                "{path}"
+            );
+        }
+    }
+    for secret in [&s.admin, &s.metrics] {
+        let r = get(&s, "/healthz", Some(secret)).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.json()["scheduler"], "ok");
+        let r = get(&s, "/metrics", Some(secret)).await;
+        assert_eq!(r.status, 200);
+        assert!(
+            r.body
+                .contains("hanbao_overdue_units{obligation=\"bc-thang\"}")
+        );
+    }
+    // A wrong token is a failure, like anywhere else.
+    let r = get(&s, "/healthz", Some("hanbao_nope")).await;
+    assert_eq!(r.status, 401);
+    s.shutdown().await;
+}
+
+/// A revoked token and a token that never existed get the same answer:
+/// same status, code, message and headers, on the API, the feeds and the
+/// metrics.
+#[tokio::test]
+async fn revoked_and_unknown_tokens_are_indistinguishable() {
+    let s = start(None).await;
+    let unknown = http::token::generate().unwrap();
+    let answer = |r: Resp| {
+        let mut headers: Vec<(String, String)> = r
+            .headers
+            .iter()
+            .filter(|(k, _)| k != "date" && k != "content-length")
+            .cloned()
+            .collect();
+        headers.sort();
+        (r.status, r.body, headers)
+    };
+    for path in [Q1.to_string(), "/metrics".to_string()] {
+        let revoked = answer(get(&s, &path, Some(&s.revoked)).await);
+        let never = answer(get(&s, &path, Some(&unknown)).await);
+        assert_eq!(revoked, never, "{path}");
+        assert_eq!(revoked.0, 401);
+    }
+    let feed = |secret: &str| format!("/ics/so-yte.ics?token={secret}");
+    let revoked = answer(get(&s, &feed(&s.revoked), None).await);
+    let never = answer(get(&s, &feed(&unknown), None).await);
+    assert_eq!(revoked, never);
     s.shutdown().await;
 }

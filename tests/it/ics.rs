@@ -13,10 +13,10 @@ use std::process::Command;
 
 use hanbao::http::{self, AppState};
 use hanbao::mail::ids::calendar_uid;
-use hanbao::store::{self, AnyStore, NewToken, Store, TokenRole};
+use hanbao::store::{self, NewToken, Store, TokenRole};
+use hanbao::store::{Records, Tokens};
 use jiff::Timestamp;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// One quarterly report with three reminders and one annual report with
 /// none, for two units.
@@ -98,7 +98,7 @@ const EXPECTED: [(&str, &str, &[i64]); 5] = [
     ("bc-nam", "2026-12-21", &[]),
 ];
 
-async fn token(store: &AnyStore, name: &str, role: TokenRole) -> String {
+async fn token(store: &Store, name: &str, role: TokenRole) -> String {
     let secret = http::token::generate().unwrap();
     store
         .create_token(
@@ -116,13 +116,9 @@ async fn token(store: &AnyStore, name: &str, role: TokenRole) -> String {
 
 /// The body of a GET that must answer 200.
 async fn fetch(addr: SocketAddr, path: &str) -> String {
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.unwrap();
-    let text = String::from_utf8(buf).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let r = crate::support::http::Request::get(path).send(addr).await;
+    let head = &r.head;
+    assert!(String::from_utf8(r.bytes.clone()).is_ok(), "UTF-8 feed");
     assert!(head.starts_with("HTTP/1.1 200"), "{path}: {head}");
     assert!(
         head.to_ascii_lowercase()
@@ -133,7 +129,7 @@ async fn fetch(addr: SocketAddr, path: &str) -> String {
         !head.to_ascii_lowercase().contains("chunked"),
         "feeds are sent with a length"
     );
-    body.to_string()
+    r.body
 }
 
 /// Runs `tests/ics_check.py` on `files`; one JSON object per file.
@@ -224,7 +220,6 @@ async fn feeds_parse_with_python_icalendar() {
     let cfg = hanbao::config::load_str("ics.toml", CONFIG)
         .unwrap_or_else(|e| panic!("{e}"))
         .config;
-    let admin = token(&store, "Điều phối", TokenRole::Admin).await;
     store
         .record_submission(
             store::NewSubmission {
@@ -241,7 +236,13 @@ async fn feeds_parse_with_python_icalendar() {
         )
         .await
         .unwrap();
-    let yte = token(&store, "Văn thư", TokenRole::Unit("so-yte".into())).await;
+    let admin = token(&store, "Lịch chung", TokenRole::Feed(None)).await;
+    let yte = token(
+        &store,
+        "Lịch Sở Y tế",
+        TokenRole::Feed(Some("so-yte".into())),
+    )
+    .await;
     let state = AppState::new(store.clone(), cfg, None);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

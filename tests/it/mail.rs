@@ -1,6 +1,7 @@
-//! Mail end to end: rendering every kind, the bytes on the wire (decoded
-//! back with a small MIME reader written here), the .ics, the file
-//! transport, and SMTP over real TCP to the test sink in `support::smtp`.
+//! Mail end to end: rendering every kind, the bytes on the wire (read back
+//! with `support::mime`, Stalwart's mail-parser: another author's reader
+//! than hanbao's writer), the .ics, the file transport, and SMTP over real
+//! TCP to the test sink in `support::smtp`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -14,180 +15,8 @@ use hanbao::mail::{
 use jiff::Timestamp;
 use jiff::civil::date;
 
+use crate::support::mime;
 use crate::support::smtp::{SinkOptions, SmtpSink};
-
-// ---------------------------------------------------------------------------
-// A small MIME reader, enough to check what we send.
-
-fn b64(s: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0);
-    for c in s.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => continue,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    out
-}
-
-fn qp(s: &str, header: bool) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'=' if b.get(i + 1) == Some(&b'\r') => i += 3,
-            b'=' if b.get(i + 1) == Some(&b'\n') => i += 2,
-            b'=' if i + 2 < b.len() => {
-                let h = std::str::from_utf8(&b[i + 1..i + 3]).unwrap();
-                out.push(u8::from_str_radix(h, 16).unwrap());
-                i += 3;
-            }
-            b'_' if header => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    out
-}
-
-/// Decode RFC 2047 encoded words; whitespace between two words is dropped.
-fn decode_words(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    let mut last_was_word = false;
-    while let Some(start) = rest.find("=?") {
-        let before = &rest[..start];
-        let after = &rest[start + 2..];
-        let parts: Vec<&str> = after.splitn(3, '?').collect();
-        let end = parts.get(2).and_then(|p| p.find("?="));
-        let (Some(end), true) = (end, parts.len() == 3) else {
-            out.push_str(&rest[..start + 2]);
-            rest = after;
-            last_was_word = false;
-            continue;
-        };
-        if !(last_was_word && before.trim().is_empty()) {
-            out.push_str(before);
-        }
-        let text = &parts[2][..end];
-        let bytes = if parts[1].eq_ignore_ascii_case("b") {
-            b64(text)
-        } else {
-            qp(text, true)
-        };
-        out.push_str(&String::from_utf8(bytes).expect("utf-8 in encoded word"));
-        rest = &parts[2][end + 2..];
-        last_was_word = true;
-    }
-    out.push_str(rest);
-    out
-}
-
-#[derive(Debug)]
-struct Part {
-    headers: Vec<(String, String)>,
-    raw_body: String,
-}
-
-impl Part {
-    fn parse(raw: &str) -> Part {
-        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((raw, ""));
-        let mut headers: Vec<(String, String)> = Vec::new();
-        for line in head.split("\r\n") {
-            if line.starts_with([' ', '\t']) {
-                let last = headers.last_mut().expect("continuation after a header");
-                last.1.push_str(line);
-            } else if let Some((n, v)) = line.split_once(':') {
-                headers.push((n.to_string(), v.trim().to_string()));
-            }
-        }
-        Part {
-            headers,
-            raw_body: body.to_string(),
-        }
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn content_type(&self) -> String {
-        self.header("Content-Type")
-            .unwrap_or("text/plain")
-            .to_ascii_lowercase()
-    }
-
-    fn body(&self) -> Vec<u8> {
-        match self
-            .header("Content-Transfer-Encoding")
-            .map(|s| s.to_ascii_lowercase())
-            .as_deref()
-        {
-            Some("base64") => b64(&self.raw_body),
-            Some("quoted-printable") => qp(&self.raw_body, false),
-            _ => self.raw_body.as_bytes().to_vec(),
-        }
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8(self.body()).expect("utf-8 body")
-    }
-
-    /// Leaf parts, depth first.
-    fn leaves(&self) -> Vec<Part> {
-        let ct = self.header("Content-Type").unwrap_or("text/plain");
-        if !ct.to_ascii_lowercase().starts_with("multipart/") {
-            return vec![Part {
-                headers: self.headers.clone(),
-                raw_body: self.raw_body.clone(),
-            }];
-        }
-        let boundary = ct
-            .split(';')
-            .find_map(|p| p.trim().strip_prefix("boundary="))
-            .expect("boundary")
-            .trim_matches('"')
-            .to_string();
-        let delim = format!("--{boundary}");
-        let mut out = Vec::new();
-        for chunk in self.raw_body.split(&delim).skip(1) {
-            if chunk.starts_with("--") {
-                break;
-            }
-            let chunk = chunk.strip_prefix("\r\n").unwrap_or(chunk);
-            let chunk = chunk.strip_suffix("\r\n").unwrap_or(chunk);
-            out.extend(Part::parse(chunk).leaves());
-        }
-        out
-    }
-
-    fn leaf(&self, content_type: &str) -> Part {
-        self.leaves()
-            .into_iter()
-            .find(|p| p.content_type().starts_with(content_type))
-            .unwrap_or_else(|| panic!("no {content_type} part"))
-    }
-}
 
 // ---------------------------------------------------------------------------
 // Fixtures.
@@ -339,12 +168,12 @@ fn composer() -> Composer {
     .unwrap()
 }
 
-fn wire(n: &Notice) -> (Part, String) {
+fn wire(n: &Notice) -> (mime::Mail, String) {
     let msg = composer().compose(n).unwrap();
     let bytes = msg.bytes().to_vec();
     assert!(bytes.is_ascii(), "the message on the wire is 7-bit");
     let raw = String::from_utf8(bytes).unwrap();
-    (Part::parse(&raw), raw)
+    (mime::Mail::parse(&raw), raw)
 }
 
 // ---------------------------------------------------------------------------
@@ -486,7 +315,7 @@ fn subjects_are_exact_for_every_kind() {
             subject.contains("=?utf-8?"),
             "{name}: encoded on the wire: {subject}"
         );
-        assert_eq!(decode_words(subject), want, "{name}");
+        assert_eq!(part.decoded("Subject").unwrap(), want, "{name}");
         assert!(want.chars().count() <= 100, "{want}");
         assert!(raw.contains(&format!("X-Hanbao-Kind: {name}\r\n")));
     }
@@ -502,7 +331,7 @@ fn subjects_are_exact_for_every_kind() {
     });
     let (part, _) = wire(&en);
     assert_eq!(
-        decode_words(part.header("Subject").unwrap()),
+        part.decoded("Subject").unwrap(),
         "[Reminder] Due 22/06/2026 - Báo cáo NQ 121, the first half of 2026"
     );
 }
@@ -539,12 +368,12 @@ fn vietnamese_text_survives_encoding_in_headers_and_bodies() {
         "k1",
     ));
     assert_eq!(
-        decode_words(part.header("To").unwrap()),
+        part.decoded("To").unwrap(),
         "Văn thư UBND huyện Nghĩa Hành <vanthu@nghiahanh.example>"
     );
-    assert_eq!(decode_words(part.header("From").unwrap()), FROM);
+    assert_eq!(part.decoded("From").unwrap(), FROM);
     assert_eq!(
-        decode_words(part.header("Reply-To").unwrap()),
+        part.decoded("Reply-To").unwrap(),
         "Phòng Kế hoạch <kehoach@soldtbxh.quangngai.example>"
     );
     let text = part.leaf("text/plain").text();
@@ -932,9 +761,9 @@ async fn file_transport_writes_one_eml_per_message_and_overwrites_on_resend() {
     assert!(files.iter().all(|f| f.ends_with(".hanbao.eml")));
     let path = Path::new(&sent.detail);
     let eml = std::fs::read_to_string(path).unwrap();
-    let part = Part::parse(&eml);
+    let part = mime::Mail::parse(&eml);
     assert_eq!(part.header("Message-ID"), Some(a.message_id()));
-    assert!(decode_words(part.header("Subject").unwrap()).starts_with("[Nhắc hạn] "));
+    assert!(part.decoded("Subject").unwrap().starts_with("[Nhắc hạn] "));
 }
 
 // ---------------------------------------------------------------------------
@@ -961,7 +790,7 @@ async fn smtp_delivers_to_a_real_server() {
     let got = sink.wait_for_messages(1, Duration::from_secs(5)).await;
     assert_eq!(got[0].mail_from, "baocao@soldtbxh.quangngai.example");
     assert_eq!(got[0].rcpt_to, vec!["vanthu@nghiahanh.example".to_string()]);
-    let part = Part::parse(&got[0].text());
+    let part = mime::Mail::parse(&got[0].data);
     assert_eq!(part.header("Message-ID"), Some(msg.message_id()));
     assert!(
         part.leaf("text/plain")
@@ -1228,10 +1057,10 @@ async fn send_test_delivers_the_test_message() {
         .await
         .unwrap();
     let got = sink.wait_for_messages(1, Duration::from_secs(5)).await;
-    let part = Part::parse(&got[0].text());
+    let part = mime::Mail::parse(&got[0].data);
     assert_eq!(part.header("Message-ID"), Some(sent.message_id.as_str()));
     assert_eq!(
-        decode_words(part.header("Subject").unwrap()),
+        part.decoded("Subject").unwrap(),
         "[Thử nghiệm] Kiểm tra cấu hình gửi thư của hanbao"
     );
     assert!(part.leaf("text/plain").text().contains("hanbao send-test"));
@@ -1254,12 +1083,11 @@ async fn send_test_delivers_the_test_message() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_mime_parser_reads_a_sample_of_a_national_year() {
     use hanbao::calendar::WorkCalendar;
-    use hanbao::store::SqliteStore;
     use std::collections::BTreeMap;
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("national.toml");
-    std::fs::write(&path, crate::config::gen_national::generate()).unwrap();
+    std::fs::write(&path, testkit::national::generate()).unwrap();
     let mut cfg = hanbao::config::load(&path).unwrap().config;
     let keep = |id: &str| id == "chinh-phu" || id.ends_with("-t00") || id.contains("-t00-");
     cfg.units.retain(|u| keep(&u.id));
@@ -1272,7 +1100,7 @@ async fn a_real_mime_parser_reads_a_sample_of_a_national_year() {
     let cal = WorkCalendar::new(&cfg.calendar);
     let composer = hanbao::outbox::composer(&cfg).unwrap();
     let mailer = Mailer::new(&cfg.mail).unwrap();
-    let store = SqliteStore::open(&format!("sqlite://{}/s.db", dir.path().display()))
+    let store = hanbao::store::open(&format!("sqlite://{}/s.db", dir.path().display()))
         .await
         .unwrap();
     let (from, to) = (date(2026, 1, 1), date(2026, 3, 31));

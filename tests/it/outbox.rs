@@ -3,11 +3,14 @@
 
 use std::collections::HashSet;
 
-use hanbao::store::{self, NewOutboxRow, OutboxKey, OutboxKind, OutboxStatus, Outcome, Store};
+use hanbao::store::{
+    self, NewOutboxRow, OutboxCount, OutboxKey, OutboxKind, OutboxStatus, Outcome,
+};
 use jiff::Timestamp;
 use jiff::civil::date;
 
 use crate::support::backend::{Backend, stories};
+use hanbao::store::Outbox;
 
 stories!(
     writing_a_row_again_is_a_no_op,
@@ -18,6 +21,7 @@ stories!(
     concurrent_claimers_never_share_a_row,
     retry_puts_a_failed_row_back_to_pending,
     history_lists_what_went_out_or_is_going_for_the_units_asked,
+    summary_counts_the_outbox_by_status_and_kind,
 );
 
 fn at(second: i64) -> Timestamp {
@@ -502,7 +506,7 @@ async fn retry_puts_a_failed_row_back_to_pending(b: &Backend) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_digest_lists_what_status_lists_every_day_of_a_year() {
     use hanbao::calendar::WorkCalendar;
-    use hanbao::store::{Key, NewExtension, NewSubmission, NewWaiver, Source, SqliteStore};
+    use hanbao::store::{Key, NewExtension, NewSubmission, NewWaiver, Records, Source};
     use hanbao::tracking::{self, Selection};
     use std::collections::BTreeSet;
 
@@ -511,7 +515,7 @@ async fn the_digest_lists_what_status_lists_every_day_of_a_year() {
     let cal = WorkCalendar::new(&cfg.calendar);
     let tz = cfg.daemon.time_zone.clone();
     let dir = tempfile::tempdir().unwrap();
-    let s = SqliteStore::open(&format!("sqlite://{}/d.db", dir.path().display()))
+    let s = hanbao::store::open(&format!("sqlite://{}/d.db", dir.path().display()))
         .await
         .unwrap();
     // xorshift64*: reproducible without a dependency.
@@ -617,5 +621,104 @@ async fn the_digest_lists_what_status_lists_every_day_of_a_year() {
     assert!(
         overdue_days > 60 && most > 40,
         "{overdue_days} days, at most {most}"
+    );
+}
+
+/// `/metrics`' read of the outbox: counts per (status, kind) with the sum
+/// of attempts and the rows ever claimed, and the earliest queued
+/// `next_attempt_at` (pending or sending), all from aggregate statements;
+/// it agrees with the rows themselves.
+async fn summary_counts_the_outbox_by_status_and_kind(b: &Backend) {
+    let s = b.open().await;
+    let empty = s.outbox_summary().await.unwrap();
+    assert_eq!((empty.counts.len(), empty.oldest_queued), (0, None));
+    let mut skipped = row("u9", OutboxKind::Escalation, 1, "z@x.vn", -500);
+    skipped.status = OutboxStatus::Skipped;
+    s.enqueue(
+        vec![
+            row("u1", OutboxKind::Reminder, 1, "a@x.vn", 0),
+            row("u2", OutboxKind::Reminder, 1, "b@x.vn", 10),
+            row("u3", OutboxKind::Reminder, 1, "c@x.vn", 20),
+            row("u4", OutboxKind::Overdue, 1, "d@x.vn", 30),
+            row("u5", OutboxKind::Overdue, 1, "e@x.vn", 5000),
+            skipped,
+        ],
+        at(0),
+    )
+    .await
+    .unwrap();
+    // u1 sent; u2 retried (pending again, 1 attempt); u3 failed after a
+    // retry (2 attempts); u4 claimed and still sending.
+    let got = s.claim("me", at(40), at(400), 4).await.unwrap();
+    assert_eq!(got.len(), 4);
+    let id = |unit: &str| got.iter().find(|r| r.key.unit == unit).unwrap().id;
+    let retry = |t: i64| Outcome::Retry {
+        error: "451".into(),
+        next_attempt_at: at(t),
+    };
+    s.finish_many(
+        "me",
+        vec![
+            (
+                id("u1"),
+                Outcome::Sent {
+                    message_id: "<1@x>".into(),
+                },
+            ),
+            (id("u2"), retry(100)),
+            (id("u3"), retry(50)),
+        ],
+        at(45),
+    )
+    .await
+    .unwrap();
+    // Another owner: "me" would take its own u4 lease back.
+    let again = s.claim("me2", at(60), at(400), 10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    s.finish(
+        again[0].id,
+        "me2",
+        Outcome::Failed {
+            error: "550".into(),
+        },
+        at(61),
+    )
+    .await
+    .unwrap();
+
+    let got = s.outbox_summary().await.unwrap();
+    let c = |status, kind, rows, attempts, attempted| OutboxCount {
+        status,
+        kind,
+        rows,
+        attempts,
+        attempted,
+    };
+    use OutboxKind::*;
+    use OutboxStatus::*;
+    let mut want = vec![
+        c(Failed, Reminder, 1, 2, 1),
+        c(Pending, Overdue, 1, 0, 0),
+        c(Pending, Reminder, 1, 1, 1),
+        c(Sending, Overdue, 1, 1, 1),
+        c(Sent, Reminder, 1, 1, 1),
+        c(Skipped, Escalation, 1, 0, 0),
+    ];
+    let mut have = got.counts.clone();
+    let order = |x: &OutboxCount| (x.status.as_str(), x.kind.as_str());
+    want.sort_by_key(order);
+    have.sort_by_key(order);
+    assert_eq!(have, want);
+    // u4 (sending, due at 30) has waited longest; skipped rows never count.
+    assert_eq!(got.oldest_queued, Some(at(30)));
+    // The counts agree with the rows.
+    let rows = s.outbox(None).await.unwrap();
+    assert_eq!(
+        got.counts.iter().map(|c| c.rows).sum::<u64>(),
+        rows.len() as u64
+    );
+    assert_eq!(
+        got.counts.iter().map(|c| c.attempts).sum::<u64>(),
+        rows.iter().map(|r| u64::from(r.attempts)).sum::<u64>()
     );
 }

@@ -107,6 +107,7 @@ fn config(units: Vec<Unit>, obligations: Vec<Obligation>) -> Config {
             http_listen: "127.0.0.1:0".parse().unwrap(),
             public_url: None,
             digest: "0 8 * * Mon".into(),
+            http: Default::default(),
         },
         mail: Mail {
             transport: Transport::File {

@@ -1,5 +1,5 @@
-//! Several real `hanbao run` processes on one PostgreSQL database (issue 6
-//! §1): exactly one leader, one grouped escalation per recipient, takeover
+//! Several real `hanbao run` processes on one PostgreSQL database: exactly
+//! one leader, one grouped escalation per recipient, takeover
 //! after the leader is killed with SIGKILL, and recovery without a restart
 //! after every database connection is terminated or the database is
 //! unreachable for a while.
@@ -12,8 +12,7 @@
 //! asked who leads.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -21,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use hanbao::calendar::WorkCalendar;
 use hanbao::config::model::CalendarSettings;
-use hanbao::store::{NewOutboxRow, OutboxKey, OutboxKind, OutboxStatus, PgStore, Store};
+use hanbao::store::{NewOutboxRow, OutboxKey, OutboxKind, OutboxStatus};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use tokio::net::TcpListener;
@@ -29,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::support::pg;
 use crate::support::smtp::SmtpSink;
+use hanbao::store::{Election, Outbox};
 
 const UNITS_N: usize = 12;
 const OBLIGATION: &str = "bc-thu";
@@ -109,6 +109,8 @@ struct Instance {
     child: Child,
     http: u16,
     log: PathBuf,
+    /// A metrics token's secret: `/metrics` and `/healthz`'s details need one.
+    metrics: String,
 }
 
 impl Instance {
@@ -117,6 +119,26 @@ impl Instance {
         let cfg = dir.join(format!("{name}.toml"));
         std::fs::write(&cfg, config_text(smtp_port, http)).unwrap();
         let log = dir.join(format!("{name}.log"));
+        let out = Command::new(env!("CARGO_BIN_EXE_hanbao"))
+            .arg("--config")
+            .arg(&cfg)
+            .args(["token", "create", "--metrics", "--name"])
+            .arg(format!("scale {name}"))
+            .env("HANBAO_STATE_DIR", dir.join(format!("{name}-state")))
+            .env("HANBAO_DATABASE", database)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let metrics = text
+            .lines()
+            .find(|l| l.starts_with("hanbao_"))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no metrics token: {text}{}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })
+            .to_string();
         let child = Command::new(env!("CARGO_BIN_EXE_hanbao"))
             .arg("--config")
             .arg(&cfg)
@@ -135,20 +157,19 @@ impl Instance {
             child,
             http,
             log,
+            metrics,
         }
     }
 
-    /// `GET path`: (status, body), or `None` when not answering.
+    /// `GET path` with the metrics token: (status, body), or `None` when
+    /// not answering.
     fn get(&self, path: &str) -> Option<(u16, String)> {
         let addr = SocketAddr::from(([127, 0, 0, 1], self.http));
-        let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-        s.write_all(req.as_bytes()).ok()?;
-        let mut text = String::new();
-        s.read_to_string(&mut text).ok()?;
-        let status: u16 = text.split(' ').nth(1)?.parse().ok()?;
-        Some((status, text.split_once("\r\n\r\n")?.1.to_string()))
+        let r = crate::support::http::Request::get(path)
+            .header("Authorization", &format!("Bearer {}", self.metrics))
+            .send_blocking(addr, Duration::from_secs(5))
+            .ok()?;
+        Some((r.status, r.body))
     }
 
     /// `GET /healthz`: (status, JSON body), or `None` when not answering.
@@ -250,7 +271,7 @@ fn extra_row(kind: OutboxKind, unit: &str, stage: u32, recipient: &str) -> NewOu
 }
 
 async fn enqueue(url: &str, rows: Vec<NewOutboxRow>) {
-    let store = PgStore::open(url).await.unwrap();
+    let store = hanbao::store::open(url).await.unwrap();
     let n = rows.len();
     let r = store.enqueue(rows, Timestamp::now()).await.unwrap();
     assert_eq!(r.pending, n, "{r:?}");
@@ -277,7 +298,7 @@ async fn three_instances_one_leader_one_escalation_and_takeover_after_kill_9() {
     assert_eq!(per_recipient(&sink), want, "{}", logs(&instances));
 
     // The office's message groups all twelve rows: one Message-ID.
-    let store = PgStore::open(&url).await.unwrap();
+    let store = hanbao::store::open(&url).await.unwrap();
     let rows = store.outbox(None).await.unwrap();
     store.close().await;
     let escalations: Vec<_> = rows
@@ -357,7 +378,7 @@ async fn three_instances_one_leader_one_escalation_and_takeover_after_kill_9() {
     assert!(
         instances[new_leader]
             .log_text()
-            .contains("leadership acquired"),
+            .contains("đã nhận quyền dẫn dắt"),
         "{}",
         logs(&instances)
     );
@@ -584,8 +605,8 @@ async fn instances_survive_connection_loss_and_an_unreachable_database() {
         assert_eq!(i.child.id(), *pid);
     }
     let log = logs(&instances);
-    assert!(log.contains("cannot reach the database"), "{log}");
-    assert!(log.contains("the database answers again"), "{log}");
+    assert!(log.contains("không kết nối được cơ sở dữ liệu"), "{log}");
+    assert!(log.contains("cơ sở dữ liệu đã trả lời lại"), "{log}");
     killer.close().await;
     for i in instances {
         i.stop();
@@ -599,8 +620,8 @@ async fn instances_survive_connection_loss_and_an_unreachable_database() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leader_lock_is_held_by_one_session_and_released_with_it() {
     let url = pg::fresh_database();
-    let a = PgStore::open(&url).await.unwrap();
-    let b = PgStore::open(&url).await.unwrap();
+    let a = hanbao::store::open(&url).await.unwrap();
+    let b = hanbao::store::open(&url).await.unwrap();
     let (mut la, mut lb) = (a.leader_lock(), b.leader_lock());
     assert!(
         la.check().await.unwrap(),
@@ -611,7 +632,7 @@ async fn leader_lock_is_held_by_one_session_and_released_with_it() {
     assert!(!lb.check().await.unwrap());
 
     let other = pg::fresh_database();
-    let c = PgStore::open(&other).await.unwrap();
+    let c = hanbao::store::open(&other).await.unwrap();
     let mut lc = c.leader_lock();
     assert!(lc.check().await.unwrap(), "another database, another lock");
 

@@ -289,7 +289,6 @@ async fn plan_lists_every_message_simulate_sends() {
     use hanbao::commands::plan::{EntryKind, entries};
     use hanbao::mail::Mailer;
     use hanbao::planner::{Filter, plan};
-    use hanbao::store::SqliteStore;
     use jiff::civil::date;
     use std::collections::BTreeSet;
 
@@ -299,7 +298,7 @@ async fn plan_lists_every_message_simulate_sends() {
     let (from, to) = (date(2026, 6, 1), date(2026, 7, 31));
     let digests = hanbao::commands::simulate::digest_instants(&cfg, from, to).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&format!("sqlite://{}/s.db", dir.path().display()))
+    let store = hanbao::store::open(&format!("sqlite://{}/s.db", dir.path().display()))
         .await
         .unwrap();
     let composer = hanbao::outbox::composer(&cfg).unwrap();

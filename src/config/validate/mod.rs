@@ -22,14 +22,13 @@ mod daemon;
 mod directive;
 mod due;
 mod escalation;
+mod http;
 mod mail;
 mod obligation;
 mod obligations;
 mod reminders;
 mod units;
 mod usage;
-
-pub(crate) use daemon::redact_url;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;

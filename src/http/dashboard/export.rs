@@ -12,20 +12,18 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use jiff::Timestamp;
 
-use crate::store::Store;
-
 use super::super::AppState;
 use super::matrix::{Filters, Refused, select};
 use super::page::error_page;
 use super::session::Admin;
 
-pub fn routes<S: Store + 'static>() -> Router<AppState<S>> {
-    Router::new().route("/dashboard/export.csv", get(export::<S>))
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/dashboard/export.csv", get(export))
 }
 
 /// `GET /dashboard/export.csv`.
-async fn export<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn export(
+    State(state): State<AppState>,
     _admin: Admin,
     query: Result<Query<Filters>, QueryRejection>,
 ) -> Response {

@@ -20,7 +20,7 @@ use jiff::civil::Date;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::store::{Key, Store};
+use crate::store::Key;
 use crate::tracking::{self, TrackingError};
 
 use super::super::AppState;
@@ -28,10 +28,11 @@ use super::page::{bad_csrf, bad_form, error_page};
 use super::session::Admin;
 
 /// A report the configuration says is owed: its key (the period in its
-/// canonical form) and its due day.
+/// canonical form), the first day of its period's window and its due day.
 #[derive(Debug, Clone)]
 pub struct Owed {
     pub key: Key,
+    pub opens: Date,
     pub due: Date,
 }
 
@@ -44,10 +45,10 @@ fn not_owed(e: &TrackingError) -> Response {
     )
 }
 
-impl<S: Store + 'static> FromRequestParts<AppState<S>> for Owed {
+impl FromRequestParts<AppState> for Owed {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState<S>) -> Result<Owed, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Owed, Response> {
         let Ok(Path((unit, obligation, period))) =
             Path::<(String, String, String)>::from_request_parts(parts, state).await
         else {
@@ -61,6 +62,7 @@ impl<S: Store + 'static> FromRequestParts<AppState<S>> for Owed {
         match tracking::resolve(&live.cfg, &live.cal, &obligation, &period, &unit) {
             Ok(d) => Ok(Owed {
                 key: Key::new(&d.obligation.id, d.period.to_string(), &d.unit.id),
+                opens: d.window.start,
                 due: d.due,
             }),
             Err(e) => Err(not_owed(&e)),
@@ -85,14 +87,13 @@ struct WithCsrf<T> {
 #[derive(Debug, Deserialize)]
 pub struct NoFields {}
 
-impl<T, S> FromRequest<AppState<S>> for CsrfForm<T>
+impl<T> FromRequest<AppState> for CsrfForm<T>
 where
     T: DeserializeOwned + Send,
-    S: Store + 'static,
 {
     type Rejection = Response;
 
-    async fn from_request(req: Request, state: &AppState<S>) -> Result<CsrfForm<T>, Response> {
+    async fn from_request(req: Request, state: &AppState) -> Result<CsrfForm<T>, Response> {
         let (mut parts, body) = req.into_parts();
         let admin = Admin::from_request_parts(&mut parts, state).await?;
         let req = Request::from_parts(parts, body);

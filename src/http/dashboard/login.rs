@@ -12,18 +12,19 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Store, TokenRole};
+use crate::store::TokenRole;
 
 use super::super::AppState;
 use super::super::auth::{Presented, authenticate};
 use super::extract::{CsrfForm, NoFields};
 use super::page::{self, Frame, bad_form, store_failed};
-use super::session::{self, Admin, ClientIp};
+use super::session::{self, Admin};
+use crate::http::auth::Client;
 
-pub fn routes<S: Store + 'static>() -> Router<AppState<S>> {
+pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/dashboard/login", get(login_form).post(login::<S>))
-        .route("/dashboard/logout", post(logout::<S>))
+        .route("/dashboard/login", get(login_form).post(login))
+        .route("/dashboard/logout", post(logout))
 }
 
 #[derive(Serialize)]
@@ -61,9 +62,9 @@ pub struct LoginForm {
 
 /// `POST /dashboard/login`: an administrator token opens a session.
 /// Failures count toward the API's failure limit per client.
-async fn login<S: Store + 'static>(
-    State(state): State<AppState<S>>,
-    ClientIp(ip): ClientIp,
+async fn login(
+    State(state): State<AppState>,
+    Client(ip): Client,
     headers: HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
@@ -121,8 +122,8 @@ async fn login<S: Store + 'static>(
 }
 
 /// `POST /dashboard/logout`.
-async fn logout<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn logout(
+    State(state): State<AppState>,
     admin: Admin,
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Response {

@@ -16,7 +16,6 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::store::Store;
 use crate::tracking::{self, Row, Selection, TrackingError};
 
 use super::super::{AppState, Live};
@@ -24,8 +23,8 @@ use super::page::{self, Frame, store_failed};
 use super::session::Admin;
 use super::view::{STATES, cell_text, dmy, key_href, pct, unit_href};
 
-pub fn routes<S: Store + 'static>() -> Router<AppState<S>> {
-    Router::new().route("/dashboard", get(matrix::<S>))
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/dashboard", get(matrix))
 }
 
 /// The matrix filters (all optional; empty means all).
@@ -74,8 +73,8 @@ pub enum Refused {
 }
 
 /// The rows the filters select on day `at`.
-pub async fn select<'a, S: Store>(
-    state: &AppState<S>,
+pub async fn select<'a>(
+    state: &AppState,
     live: &'a Live,
     f: &Filters,
     at: Date,
@@ -299,8 +298,8 @@ fn table(live: &Live, rows: &[Row<'_>]) -> Table {
 }
 
 /// `GET /dashboard`.
-async fn matrix<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn matrix(
+    State(state): State<AppState>,
     admin: Admin,
     query: Result<Query<Filters>, QueryRejection>,
 ) -> Response {

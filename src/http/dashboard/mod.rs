@@ -25,9 +25,12 @@
 //!
 //! Every page needs an administrator session; every post needs the
 //! session's CSRF token and a same-origin request, then redirects
-//! (POST-redirect-GET) with a flash message. A bad input re-shows the form
-//! with a Vietnamese message (422) and writes nothing; the rules are
-//! `crate::input`'s, shared with the command line and the API.
+//! (POST-redirect-GET) with a flash message. A form with a date (receipt,
+//! extension) is typed as dd/mm/yyyy text and posted twice: first the
+//! date is echoed in words (nothing written), then "Xác nhận" records
+//! (`http::date_field`). A bad input re-shows the form with a Vietnamese
+//! message (422) and writes nothing; the rules are `crate::input`'s,
+//! shared with the command line and the API.
 //!
 //! Must not: send mail, write anything but submissions, extensions, waivers
 //! and the retry of a failed outbox row, or build HTML outside the
@@ -49,12 +52,10 @@ use axum::middleware;
 use axum::response::Redirect;
 use axum::routing::get;
 
-use crate::store::Store;
-
 use super::AppState;
 
 /// The dashboard's routes (merged into [`super::router`]).
-pub fn routes<S: Store + 'static>() -> Router<AppState<S>> {
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/dashboard") }))
         .merge(login::routes())

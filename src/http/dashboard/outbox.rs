@@ -6,6 +6,7 @@
 //! Must not: send mail, or change any outbox row but a failed one.
 
 use axum::Router;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -14,21 +15,22 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
-use crate::store::{OutboxKind, OutboxRow, OutboxStatus, Store};
+use crate::store::{OutboxKind, OutboxRow, OutboxStatus};
 
 use super::super::AppState;
 use super::extract::{CsrfForm, NoFields};
 use super::page::{self, Frame, error_page, store_failed};
 use super::session::Admin;
 use super::view::{local, unit_href};
+use crate::store::Outbox;
 
 /// Outbox rows listed per state (the rest are counted).
 const OUTBOX_SHOWN: usize = 500;
 
-pub fn routes<S: Store + 'static>() -> Router<AppState<S>> {
+pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/dashboard/outbox", get(outbox_page::<S>))
-        .route("/dashboard/outbox/{id}/retry", post(retry::<S>))
+        .route("/dashboard/outbox", get(outbox_page))
+        .route("/dashboard/outbox/{id}/retry", post(retry))
 }
 
 fn kind_vi(k: OutboxKind) -> &'static str {
@@ -95,10 +97,7 @@ fn message(r: &OutboxRow, tz: &TimeZone) -> Message {
 }
 
 /// `GET /dashboard/outbox`.
-async fn outbox_page<S: Store + 'static>(
-    State(state): State<AppState<S>>,
-    admin: Admin,
-) -> Response {
+async fn outbox_page(State(state): State<AppState>, admin: Admin) -> Response {
     let flash = admin.take_flash(&state);
     let live = state.live();
     let tz = &live.cfg.daemon.time_zone;
@@ -137,12 +136,20 @@ async fn outbox_page<S: Store + 'static>(
 
 /// `POST /dashboard/outbox/{id}/retry`: a failed message goes back to
 /// pending, due now.
-async fn retry<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn retry(
+    State(state): State<AppState>,
     admin: Admin,
-    Path(id): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Response {
+    // A segment that is not UTF-8 once decoded is no message number either.
+    let Ok(Path(id)) = path else {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "Không tìm thấy thư",
+            "Đường dẫn không chỉ đến một thư.",
+        );
+    };
     let Ok(id) = id.parse::<i64>() else {
         return error_page(
             StatusCode::NOT_FOUND,

@@ -9,8 +9,6 @@
 //! origin; depend on `session` (sessions use this module's error pages,
 //! not the other way round).
 
-use std::sync::OnceLock;
-
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
@@ -52,26 +50,6 @@ impl<'a> Frame<'a> {
     }
 }
 
-/// `sha256-...` of the stylesheet, for the Content-Security-Policy.
-fn css_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| {
-        format!(
-            "sha256-{}",
-            crate::mail::mime::base64(&crate::mail::ids::sha256(html::DASHBOARD_CSS.as_bytes()))
-        )
-    })
-}
-
-/// The dashboard's policy: nothing but this stylesheet; forms post here.
-pub fn csp() -> HeaderValue {
-    HeaderValue::try_from(format!(
-        "default-src 'none'; style-src '{}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-        css_hash()
-    ))
-    .expect("ASCII")
-}
-
 /// A full page: template `name` (which extends `dashboard/frame.html`)
 /// with `view`'s fields.
 pub fn render(status: StatusCode, name: &str, frame: Frame<'_>, view: &impl Serialize) -> Response {
@@ -88,7 +66,7 @@ pub fn render(status: StatusCode, name: &str, frame: Frame<'_>, view: &impl Seri
     };
     let mut resp = (status, Html(page)).into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, csp());
+    h.insert(header::CONTENT_SECURITY_POLICY, html::csp());
     // With "no-referrer" browsers send `Origin: null` on form posts, which
     // the same-origin check must refuse; "same-origin" still sends nothing
     // to other sites.
@@ -139,17 +117,4 @@ pub fn bad_form() -> Response {
         "Biểu mẫu không đọc được",
         "Dữ liệu gửi lên không đúng dạng biểu mẫu. Hãy tải lại trang rồi gửi lại.",
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_policy_names_the_stylesheet_hash() {
-        let v = csp();
-        let v = v.to_str().unwrap();
-        assert!(v.starts_with("default-src 'none'; style-src 'sha256-"));
-        assert_eq!(css_hash().len(), "sha256-".len() + 44);
-    }
 }

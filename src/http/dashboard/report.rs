@@ -4,12 +4,18 @@
 //! arrived), `.../extension` (a new due day) and `.../waiver` (excused).
 //!
 //! The key is checked by the `Owed` extractor and the post by `CsrfForm`
-//! before a handler runs. Typed values are checked by `crate::input`; a
-//! problem shows the form again with the message and what was typed (422),
-//! writing nothing. A write redirects back here (POST-redirect-GET) with a
+//! before a handler runs. Dates are typed as dd/mm/yyyy text
+//! (`http::date_field`), other values checked by `crate::input`; a problem
+//! shows the form again with the message and what was typed (422), writing
+//! nothing. A form with a date is posted twice: the first post echoes the
+//! date in words with what was typed in hidden fields (200, nothing
+//! written); its "Xác nhận" posts again with `step=record`, which checks
+//! everything again and writes; "Sửa lại" (`step=edit`) shows the form with
+//! the values kept. A write redirects back here (POST-redirect-GET) with a
 //! flash message; the store's refusals show the form again (409 for a
 //! conflict, 422 otherwise). Writes carry the token's identity as actor
-//! and source "web". Must not: write anything else.
+//! and source "web". Must not: write anything else, or write on a post
+//! that is not `step=record` when the form has a date.
 
 use axum::Router;
 use axum::extract::State;
@@ -19,28 +25,30 @@ use axum::routing::{get, post};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::config::values::parse_date;
 use crate::input::{self, Field, MAX_NOTE, MAX_REFERENCE};
 use crate::store::{
-    HistoryFilter, Key, NewExtension, NewSubmission, NewWaiver, Recorded, Source, Store,
-    StoreError, Subject,
+    HistoryFilter, Key, NewExtension, NewSubmission, NewWaiver, Recorded, Source, StoreError,
+    Subject,
 };
 use crate::tracking::{self, Selection, TrackingError};
 
-use super::super::{AppState, html};
+use super::super::AppState;
+use super::super::date_field::{self, Step};
+use super::super::html::{self, Check, Hidden};
 use super::extract::{CsrfForm, Owed};
 use super::page::{self, Frame, error_page, store_failed};
 use super::session::Admin;
 use super::view::{History, cell_text, dmy, key_href, pct, unit_href};
+use crate::store::Records;
 
 const PAGE: &str = "/dashboard/units/{unit}/{obligation}/{period}";
 
-pub fn routes<S: Store + 'static>() -> Router<AppState<S>> {
+pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(PAGE, get(report_page::<S>))
-        .route(&format!("{PAGE}/submission"), post(record_submission::<S>))
-        .route(&format!("{PAGE}/extension"), post(grant_extension::<S>))
-        .route(&format!("{PAGE}/waiver"), post(grant_waiver::<S>))
+        .route(PAGE, get(report_page))
+        .route(&format!("{PAGE}/submission"), post(record_submission))
+        .route(&format!("{PAGE}/extension"), post(grant_extension))
+        .route(&format!("{PAGE}/waiver"), post(grant_waiver))
 }
 
 /// The submission form's values and message.
@@ -50,6 +58,7 @@ struct SubmissionFields {
     reference: String,
     received_on: String,
     note: String,
+    correction: bool,
 }
 
 /// The extension form's values and message.
@@ -98,6 +107,7 @@ fn label(form: Subject) -> impl Fn(Field) -> &'static str {
         (Field::Reason, Subject::Extension) => "Lý do gia hạn",
         (Field::Reason, Subject::Waiver) => "Lý do miễn nộp",
         (Field::Reason, Subject::Submission) => "Lý do",
+        (Field::By, _) => "Người ghi",
     }
 }
 
@@ -130,17 +140,13 @@ struct ReportView<'a> {
     back_href: String,
 }
 
-/// The page of `key` with `typed` in its form.
-async fn show<S: Store>(
-    state: &AppState<S>,
-    admin: &Admin,
+/// The report's facts and its page title, or the page that says why not.
+async fn facts(
+    state: &AppState,
     key: &Key,
-    status: StatusCode,
-    typed: Typed,
-) -> Response {
-    let flash = admin.take_flash(state);
+    today: jiff::civil::Date,
+) -> Result<(Facts, String), Response> {
     let live = state.live();
-    let today = live.today(Timestamp::now());
     let sel = Selection {
         obligation: Some(key.obligation.clone()),
         period: Some(key.period.clone()),
@@ -150,11 +156,41 @@ async fn show<S: Store>(
     let rows = match tracking::status(&state.shared.store, &live.cfg, &live.cal, &sel, today).await
     {
         Ok(r) => r,
-        Err(TrackingError::Store(e)) => return store_failed(e),
-        Err(e) => return not_found(&format!("{e}.")),
+        Err(TrackingError::Store(e)) => return Err(store_failed(e)),
+        Err(e) => return Err(not_found(&format!("{e}."))),
     };
     let Some(row) = rows.first() else {
-        return not_found("Đơn vị này không phải nộp kỳ báo cáo này.");
+        return Err(not_found("Đơn vị này không phải nộp kỳ báo cáo này."));
+    };
+    let facts = Facts {
+        title: row.obligation.title.clone(),
+        obligation: row.obligation.id.clone(),
+        period: row.period.to_string(),
+        unit_href: unit_href(&row.unit.id),
+        unit_name: row.unit.name.clone(),
+        due: dmy(row.status.due),
+        state: row.status.state.as_str(),
+        text: cell_text(row),
+        reference: row.reference.clone(),
+    };
+    let title = format!("{} — {}", row.obligation.title, row.unit.name);
+    Ok((facts, title))
+}
+
+/// The page of `key` with `typed` in its form.
+async fn show(
+    state: &AppState,
+    admin: &Admin,
+    key: &Key,
+    status: StatusCode,
+    typed: Typed,
+) -> Response {
+    let flash = admin.take_flash(state);
+    let live = state.live();
+    let today = live.today(Timestamp::now());
+    let (report, title) = match facts(state, key, today).await {
+        Ok(f) => f,
+        Err(page) => return page,
     };
     let filter = HistoryFilter {
         obligation: Some(key.obligation.clone()),
@@ -166,23 +202,13 @@ async fn show<S: Store>(
         Err(e) => return store_failed(e),
     };
     let mut view = ReportView {
-        report: Facts {
-            title: row.obligation.title.clone(),
-            obligation: row.obligation.id.clone(),
-            period: row.period.to_string(),
-            unit_href: unit_href(&row.unit.id),
-            unit_name: row.unit.name.clone(),
-            due: dmy(row.status.due),
-            state: row.status.state.as_str(),
-            text: cell_text(row),
-            reference: row.reference.clone(),
-        },
+        report,
         base: key_href(&key.unit, &key.obligation, &key.period),
         csrf: &admin.csrf,
         max_reference: MAX_REFERENCE,
         max_note: MAX_NOTE,
         submission: SubmissionFields {
-            received_on: today.to_string(),
+            received_on: date_field::shown(today),
             ..SubmissionFields::default()
         },
         extension: ExtensionFields::default(),
@@ -200,7 +226,6 @@ async fn show<S: Store>(
         Typed::Extension(f) => view.extension = f,
         Typed::Waiver(f) => view.waiver = f,
     }
-    let title = format!("{} — {}", row.obligation.title, row.unit.name);
     let frame = Frame {
         title: &title,
         nav: Some(admin.nav()),
@@ -209,20 +234,50 @@ async fn show<S: Store>(
     page::render(status, "dashboard/report.html", frame, &view)
 }
 
-/// `GET /dashboard/units/{unit}/{obligation}/{period}`.
-async fn report_page<S: Store + 'static>(
-    State(state): State<AppState<S>>,
-    admin: Admin,
-    owed: Owed,
+/// The echo of a typed date (`check`) under the report's facts, before
+/// anything is written (200).
+async fn check_page(
+    state: &AppState,
+    admin: &Admin,
+    key: &Key,
+    heading: &str,
+    mut check: Check,
 ) -> Response {
+    #[derive(Serialize)]
+    struct CheckView<'a> {
+        report: Facts,
+        heading: &'a str,
+        check: Check,
+    }
+    let today = state.live().today(Timestamp::now());
+    let report = match facts(state, key, today).await {
+        Ok((f, _)) => f,
+        Err(page) => return page,
+    };
+    check.csrf = Some(admin.csrf.clone());
+    let frame = Frame {
+        title: "Kiểm tra trước khi ghi",
+        nav: Some(admin.nav()),
+        flash: None,
+    };
+    let view = CheckView {
+        report,
+        heading,
+        check,
+    };
+    page::render(StatusCode::OK, "dashboard/check.html", frame, &view)
+}
+
+/// `GET /dashboard/units/{unit}/{obligation}/{period}`.
+async fn report_page(State(state): State<AppState>, admin: Admin, owed: Owed) -> Response {
     show(&state, &admin, &owed.key, StatusCode::OK, Typed::Nothing).await
 }
 
 /// Runs a checked write: on success a flash and a redirect to the
 /// report's page; otherwise the form again with the message (409 for a
 /// conflict, 422 for what the store refused), nothing written.
-async fn finish_write<S: Store>(
-    state: &AppState<S>,
+async fn finish_write(
+    state: &AppState,
     admin: &Admin,
     key: &Key,
     what: &str,
@@ -279,34 +334,42 @@ pub struct SubmissionForm {
     note: String,
     #[serde(default)]
     correction: Option<String>,
+    #[serde(default)]
+    step: Step,
 }
 
-/// `POST .../submission`: records that the report arrived.
-async fn record_submission<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+/// `POST .../submission`: echoes the day received, then (`step=record`)
+/// records that the report arrived.
+async fn record_submission(
+    State(state): State<AppState>,
     admin: Admin,
-    Owed { key, .. }: Owed,
+    Owed { key, opens, .. }: Owed,
     CsrfForm(f): CsrfForm<SubmissionForm>,
 ) -> Response {
     let now = Timestamp::now();
-    let checked = match parse_date(&f.received_on) {
-        Err(e) => Err(format!("Ngày nhận: {e} (ghi dd/mm/yyyy).")),
-        Ok(day) => input::submission(
+    let labels = label(Subject::Submission);
+    let correction = f.correction.is_some();
+    let typed = Typed::Submission(SubmissionFields {
+        error: None,
+        reference: f.reference.clone(),
+        received_on: f.received_on.clone(),
+        note: f.note.clone(),
+        correction,
+    });
+    if f.step == Step::Edit {
+        return show(&state, &admin, &key, StatusCode::OK, typed).await;
+    }
+    let checked = date_field::read(labels(Field::ReceivedOn), &f.received_on).and_then(|day| {
+        input::submission(
             input::Submission {
                 received_on: day,
                 reference: Some(&f.reference),
                 note: Some(&f.note),
             },
+            opens,
             state.live().today(now),
         )
-        .map_err(|p| html::problems_text(&p, label(Subject::Submission))),
-    };
-    let correction = f.correction.is_some();
-    let typed = Typed::Submission(SubmissionFields {
-        error: None,
-        reference: f.reference,
-        received_on: f.received_on,
-        note: f.note,
+        .map_err(|p| html::problems_text(&p, &labels))
     });
     let checked = match checked {
         Ok(c) => c,
@@ -315,9 +378,31 @@ async fn record_submission<S: Store + 'static>(
             return show(&state, &admin, &key, status, typed.with_error(e)).await;
         }
     };
+    let day = checked.received_on;
+    if f.step == Step::Check {
+        let base = key_href(&key.unit, &key.obligation, &key.period);
+        let mut check = Check::new(format!("{base}/submission"), "Ghi nhận ngày nhận", day);
+        check.hidden = vec![
+            Hidden::new("reference", checked.reference.clone().unwrap_or_default()),
+            Hidden::new("received_on", date_field::shown(day)),
+            Hidden::new("note", checked.note.clone().unwrap_or_default()),
+        ];
+        check.detail("Số văn bản", checked.reference.as_deref());
+        check.detail("Ghi chú", checked.note.as_deref());
+        if correction {
+            check.hidden.push(Hidden::new("correction", "1"));
+            check.detail(
+                "Sửa ghi nhận đã có",
+                Some("có: thay ghi nhận trước bằng ghi nhận này"),
+            );
+        }
+        let heading = "Ghi nhận đã nhận báo cáo";
+        return check_page(&state, &admin, &key, heading, check).await;
+    }
+    let what = format!("đã nhận báo cáo ngày {}", dmy(day));
     let new = NewSubmission {
         key: key.clone(),
-        received_on: checked.received_on,
+        received_on: day,
         received_at: None,
         reference: checked.reference,
         note: checked.note,
@@ -326,7 +411,7 @@ async fn record_submission<S: Store + 'static>(
         correction,
     };
     let result = state.shared.store.record_submission(new, now).await;
-    finish_write(&state, &admin, &key, "đã nhận báo cáo", result, typed).await
+    finish_write(&state, &admin, &key, &what, result, typed).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -335,24 +420,30 @@ pub struct ExtensionForm {
     until: String,
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    step: Step,
 }
 
-/// `POST .../extension`: grants a new due date.
-async fn grant_extension<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+/// `POST .../extension`: echoes the new due day, then (`step=record`)
+/// grants it.
+async fn grant_extension(
+    State(state): State<AppState>,
     admin: Admin,
-    Owed { key, due }: Owed,
+    Owed { key, due, .. }: Owed,
     CsrfForm(f): CsrfForm<ExtensionForm>,
 ) -> Response {
-    let checked = match parse_date(&f.until) {
-        Err(e) => Err(format!("Hạn mới: {e} (ghi dd/mm/yyyy).")),
-        Ok(day) => input::extension(day, due, &f.reason)
-            .map_err(|p| html::problems_text(&p, label(Subject::Extension))),
-    };
+    let labels = label(Subject::Extension);
     let typed = Typed::Extension(ExtensionFields {
         error: None,
-        until: f.until,
-        reason: f.reason,
+        until: f.until.clone(),
+        reason: f.reason.clone(),
+    });
+    if f.step == Step::Edit {
+        return show(&state, &admin, &key, StatusCode::OK, typed).await;
+    }
+    let checked = date_field::read(labels(Field::Until), &f.until).and_then(|day| {
+        input::extension(day, due, state.live().today(Timestamp::now()), &f.reason)
+            .map_err(|p| html::problems_text(&p, &labels))
     });
     let checked = match checked {
         Ok(c) => c,
@@ -361,6 +452,21 @@ async fn grant_extension<S: Store + 'static>(
             return show(&state, &admin, &key, status, typed.with_error(e)).await;
         }
     };
+    if f.step == Step::Check {
+        let base = key_href(&key.unit, &key.obligation, &key.period);
+        let mut check = Check::new(
+            format!("{base}/extension"),
+            "Gia hạn đến hết ngày",
+            checked.until,
+        );
+        check.hidden = vec![
+            Hidden::new("until", date_field::shown(checked.until)),
+            Hidden::new("reason", checked.reason.clone()),
+        ];
+        check.detail("Hạn gốc", Some(&dmy(due)));
+        check.detail("Lý do gia hạn", Some(&checked.reason));
+        return check_page(&state, &admin, &key, "Gia hạn", check).await;
+    }
     let what = format!("gia hạn đến {}", dmy(checked.until));
     let new = NewExtension {
         key: key.clone(),
@@ -384,8 +490,8 @@ pub struct WaiverForm {
 }
 
 /// `POST .../waiver`: excuses the unit from this period.
-async fn grant_waiver<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn grant_waiver(
+    State(state): State<AppState>,
     admin: Admin,
     Owed { key, .. }: Owed,
     CsrfForm(f): CsrfForm<WaiverForm>,

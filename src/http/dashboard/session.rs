@@ -13,22 +13,21 @@
 //! without a matching CSRF token (checked in constant time).
 
 use std::collections::HashMap;
-use std::io::Read as _;
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::store::{Store, Token};
+use crate::store::Token;
 
 use super::super::AppState;
 use super::super::token;
 use super::page::{Flash, Nav, error_page};
+use crate::store::Tokens;
 
 /// The cookie's name.
 pub const COOKIE: &str = "hanbao_session";
@@ -59,9 +58,7 @@ impl std::fmt::Debug for Sessions {
 
 /// 32 bytes from the operating system, in hex.
 fn random_hex() -> std::io::Result<String> {
-    let mut bytes = [0u8; 32];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    crate::primitives::random_hex(32)
 }
 
 impl Sessions {
@@ -185,7 +182,7 @@ impl Admin {
         token::constant_time_eq(self.csrf.as_bytes(), presented.as_bytes())
     }
 
-    pub fn flash<S>(&self, state: &AppState<S>, ok: bool, text: impl Into<String>) {
+    pub fn flash(&self, state: &AppState, ok: bool, text: impl Into<String>) {
         state.shared.sessions.set_flash(
             &self.id,
             Flash {
@@ -195,11 +192,11 @@ impl Admin {
         );
     }
 
-    pub fn take_flash<S>(&self, state: &AppState<S>) -> Option<Flash> {
+    pub fn take_flash(&self, state: &AppState) -> Option<Flash> {
         state.shared.sessions.take_flash(&self.id)
     }
 
-    pub fn logout<S>(&self, state: &AppState<S>) {
+    pub fn logout(&self, state: &AppState) {
         state.shared.sessions.remove(&self.id);
     }
 
@@ -215,11 +212,11 @@ impl Admin {
 /// The extractor of every page but the login page. The session is looked
 /// up once per request: a later extractor of the same request (the
 /// CSRF-checked form) finds it in the request's extensions.
-impl<S: Store + 'static> FromRequestParts<AppState<S>> for Admin {
+impl FromRequestParts<AppState> for Admin {
     /// Not logged in (or the session ended): to the login page.
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState<S>) -> Result<Admin, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Admin, Response> {
         if let Some(admin) = parts.extensions.get::<Admin>() {
             return Ok(admin.clone());
         }
@@ -230,7 +227,7 @@ impl<S: Store + 'static> FromRequestParts<AppState<S>> for Admin {
 }
 
 impl Admin {
-    async fn look_up<S: Store>(parts: &Parts, state: &AppState<S>) -> Result<Admin, Response> {
+    async fn look_up(parts: &Parts, state: &AppState) -> Result<Admin, Response> {
         let to_login = || Redirect::to("/dashboard/login").into_response();
         let Some(id) = cookie(&parts.headers, COOKIE).map(str::to_owned) else {
             return Err(to_login());
@@ -256,23 +253,6 @@ impl Admin {
                 ))
             }
         }
-    }
-}
-
-/// The client's IP address (for the failure limiter).
-pub struct ClientIp(pub IpAddr);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<ClientIp, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip())
-                .unwrap_or(IpAddr::from([0, 0, 0, 0])),
-        ))
     }
 }
 

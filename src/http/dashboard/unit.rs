@@ -3,6 +3,7 @@
 //! Must not: write anything.
 
 use axum::Router;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -10,16 +11,17 @@ use axum::routing::get;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::store::{HistoryFilter, Store};
+use crate::store::HistoryFilter;
 use crate::tracking::{self, Selection, TrackingError};
 
 use super::super::AppState;
 use super::page::{self, Frame, error_page, store_failed};
 use super::session::Admin;
 use super::view::{History, cell_text, dmy, key_href};
+use crate::store::Records;
 
-pub fn routes<S: Store + 'static>() -> Router<AppState<S>> {
-    Router::new().route("/dashboard/units/{unit}", get(unit_page::<S>))
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/dashboard/units/{unit}", get(unit_page))
 }
 
 #[derive(Serialize)]
@@ -49,11 +51,19 @@ struct UnitView {
 }
 
 /// `GET /dashboard/units/{unit}`: the unit's current periods and history.
-async fn unit_page<S: Store + 'static>(
-    State(state): State<AppState<S>>,
+async fn unit_page(
+    State(state): State<AppState>,
     admin: Admin,
-    Path(unit_id): Path<String>,
+    path: Result<Path<String>, PathRejection>,
 ) -> Response {
+    // A segment that is not UTF-8 once decoded names no unit either.
+    let Ok(Path(unit_id)) = path else {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "Không tìm thấy đơn vị",
+            "Đường dẫn không chỉ đến một đơn vị.",
+        );
+    };
     let flash = admin.take_flash(&state);
     let live = state.live();
     let Ok(unit) = tracking::unit(&live.cfg, &unit_id) else {

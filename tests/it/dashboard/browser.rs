@@ -1,6 +1,12 @@
-//! The end-to-end story in a real headless chromium, with screenshots.
+//! The end-to-end stories in a real headless chromium, with screenshots:
+//! recording a receipt from the matrix (Vietnamese browser), and typing
+//! dates in a browser whose locale is en-US (month first), on the
+//! dashboard and on the confirmation page.
+
+use jiff::civil::Date;
 
 use super::*;
+use hanbao::store::Records;
 
 /// Where the end-to-end screenshots go: `target/e2e/`.
 fn e2e_dir() -> std::path::PathBuf {
@@ -41,8 +47,15 @@ async fn in_chromium_an_administrator_records_a_receipt_and_sees_the_cell_change
         let reference = b.find("form[action$='/submission'] input[name=reference]");
         b.type_text(&reference, "123/BC-SYT");
         b.click(&b.find("form[action$='/submission'] button[type=submit]"));
+        // The day (today, as filled in) is echoed in words first.
+        let echo = b.wait_for_text("#echo");
+        assert!(echo.contains(", ngày "), "{echo}");
+        b.click(&b.find("button[value=record]"));
         let flash = b.wait_for_text(".flash.ok");
-        assert_eq!(flash, "Đã ghi: đã nhận báo cáo.");
+        assert!(
+            flash.starts_with("Đã ghi: đã nhận báo cáo ngày "),
+            "{flash}"
+        );
         let report = b.screenshot();
         b.goto(&format!("{base}{Q1}"));
         let el = b.find(cell);
@@ -75,5 +88,174 @@ async fn in_chromium_an_administrator_records_a_receipt_and_sees_the_cell_change
     assert_eq!(events[0].reference.as_deref(), Some("123/BC-SYT"));
     assert_eq!(events[0].source, Source::Web);
     assert_eq!(events[0].actor, format!("token:{}:Điều phối", s.admin_id));
+    s.shutdown().await;
+}
+
+/// The day the en-US test types: 06/12/2026 (6 December, which an en-US
+/// date input shows as 12/06/2026), or, should the clock be earlier, the
+/// latest day before today whose day and month can be swapped.
+fn ambiguous_day(today: Date) -> Date {
+    let wanted = date(2026, 12, 6);
+    if wanted <= today {
+        return wanted;
+    }
+    let mut d = today;
+    while !(d.day() <= 12 && d.day() != d.month()) {
+        d = d.yesterday().unwrap();
+    }
+    d
+}
+
+/// Screenshots of the page at 1366 and 390 pixels wide, as
+/// `(name.png, png)` and `(name-phone.png, png)`.
+fn shots(b: &Browser, name: &str) -> Vec<(String, Vec<u8>)> {
+    b.set_window(1366, 900);
+    let desktop = b.screenshot();
+    b.set_window(390, 844);
+    let phone = b.screenshot();
+    b.set_window(1366, 900);
+    vec![
+        (format!("{name}.png"), desktop),
+        (format!("{name}-phone.png"), phone),
+    ]
+}
+
+/// In a browser whose locale is en-US (month first: 12/6/2026 is 6
+/// December there), the dashboard's received-date field and the
+/// confirmation page read and show dd/mm/yyyy: 06/12/2026 is echoed as "ngày 6
+/// tháng 12 năm 2026" before anything is written, "Sửa lại" keeps it, and
+/// "Xác nhận" records 6 December.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_with_an_en_us_locale_dates_are_typed_and_shown_day_first() {
+    use hanbao::http::link::{LinkKey, LinkScope};
+    let s = start().await;
+    let key = LinkKey::new(b"0123456789abcdef0123456789abcdef".to_vec()).unwrap();
+    assert!(s.state.set_link_key(key.clone()));
+    let link = LinkScope {
+        obligation: "bc-quy".into(),
+        period: "2026-Q1".into(),
+        unit: "so-taichinh".into(),
+        expires: Timestamp::now().as_second() + 86_400,
+    }
+    .path(&key);
+    let today = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh")
+        .unwrap()
+        .to_datetime(Timestamp::now())
+        .date();
+    let day = ambiguous_day(today);
+    let typed = format!("{:02}/{:02}/{}", day.day(), day.month(), day.year());
+    let words = format!(
+        "ngày {} tháng {} năm {}",
+        day.day(),
+        day.month(),
+        day.year()
+    );
+    let base = format!("http://{}", s.addr);
+    let admin = s.admin.clone();
+    let store = s.store.clone();
+    let rt = tokio::runtime::Handle::current();
+    let dir = e2e_dir();
+    let pngs = tokio::task::spawn_blocking(move || {
+        let recorded = |unit: &str| {
+            rt.block_on(store.history(&HistoryFilter {
+                unit: Some(unit.into()),
+                ..HistoryFilter::default()
+            }))
+            .unwrap()
+        };
+        let mut pngs = Vec::new();
+        let b = Browser::start_in("en-US");
+        b.goto("about:blank");
+        let locale =
+            b.execute("return [navigator.language, new Date(2026, 11, 6).toLocaleDateString()];");
+        assert_eq!(
+            locale,
+            serde_json::json!(["en-US", "12/6/2026"]),
+            "an en-US browser"
+        );
+
+        // The dashboard.
+        b.goto(&format!("{base}/dashboard/login"));
+        b.type_text(&b.find("input[name=token]"), &admin);
+        b.click(&b.find("form[action='/dashboard/login'] button[type=submit]"));
+        b.wait_for_url("/dashboard");
+        b.goto(&format!("{base}{YTE_Q1}"));
+        let field = b.find("#received_on");
+        assert_eq!(b.attr(&field, "type").as_deref(), Some("text"));
+        assert_eq!(b.attr(&field, "placeholder").as_deref(), Some("dd/mm/yyyy"));
+        // The browser's own check: the pattern compiles and wants a year.
+        b.clear(&field);
+        b.type_text(&field, "12/06");
+        assert_eq!(b.count("#received_on:invalid"), 1, "12/06 has no year");
+        b.clear(&field);
+        b.type_text(&field, &typed);
+        assert_eq!(b.count("#received_on:invalid"), 0, "{typed} is well formed");
+        pngs.extend(shots(&b, "dates-report-form"));
+        b.click(&b.find("form[action$='/submission'] button[type=submit]"));
+        let echo = b.wait_for_text("#echo");
+        assert!(echo.ends_with(&words), "{echo}");
+        assert!(
+            b.wait_for_text("form.check")
+                .contains("Ghi nhận ngày nhận:")
+        );
+        assert!(recorded("so-yte").is_empty(), "the echo writes nothing");
+        // "Sửa lại" keeps what was typed; the form again, then the echo.
+        b.click(&b.find("button[value=edit]"));
+        b.wait_for_text("#received_on-hint");
+        let field = b.find("#received_on");
+        assert_eq!(b.attr(&field, "value").as_deref(), Some(typed.as_str()));
+        b.click(&b.find("form[action$='/submission'] button[type=submit]"));
+        assert!(b.wait_for_text("#echo").ends_with(&words));
+        pngs.extend(shots(&b, "dates-report-echo"));
+        b.click(&b.find("button[value=record]"));
+        let flash = b.wait_for_text(".flash.ok");
+        assert_eq!(flash, format!("Đã ghi: đã nhận báo cáo ngày {typed}."));
+        let history = b.wait_for_text("table.history");
+        assert!(history.contains(&format!("ngày gửi {typed}")), "{history}");
+        pngs.extend(shots(&b, "dates-report-recorded"));
+        let events = recorded("so-yte");
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].received_on, Some(day));
+
+        // The confirmation page of the other unit's link.
+        b.goto(&format!("{base}{link}"));
+        let brand = b.wait_for_text("header .brand");
+        assert_eq!(
+            brand, "Sở LĐ-TB&XH <i>Quảng Ngãi</i>",
+            "the agency, as text"
+        );
+        let next = b.wait_for_text("ul.next");
+        assert!(next.contains("không nhận thêm thư nhắc"), "{next}");
+        assert!(next.contains("treem@soldtbxh.quangngai.example"), "{next}");
+        pngs.extend(shots(&b, "confirm-form"));
+        let field = b.find("#received_on");
+        b.clear(&field);
+        b.type_text(&field, &typed);
+        b.type_text(&b.find("input[name=reference]"), "7/BC-STC");
+        b.click(&b.find("form[action='/confirm'] button[type=submit]"));
+        let echo = b.wait_for_text("#echo");
+        assert!(echo.ends_with(&words), "{echo}");
+        assert!(
+            recorded("so-taichinh").is_empty(),
+            "the echo writes nothing"
+        );
+        pngs.extend(shots(&b, "confirm-echo"));
+        b.click(&b.find("button[value=record]"));
+        let done = b.wait_for_text(".flash.ok");
+        assert!(done.contains(&typed) && done.contains(&words), "{done}");
+        assert!(b.wait_for_text("h1").contains("Đã ghi nhận"));
+        pngs.extend(shots(&b, "confirm-recorded"));
+        let events = recorded("so-taichinh");
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].received_on, Some(day));
+        assert_eq!(events[0].reference.as_deref(), Some("7/BC-STC"));
+        pngs
+    })
+    .await
+    .unwrap();
+    for (name, png) in &pngs {
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name} is a PNG");
+        std::fs::write(dir.join(name), png).unwrap();
+    }
     s.shutdown().await;
 }

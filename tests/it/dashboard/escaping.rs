@@ -1,6 +1,7 @@
 //! Auto-escaping on every page, from every source of text.
 
 use super::*;
+use hanbao::store::{Outbox, Records};
 
 /// Raw markup from the configuration, a path or a form, which no page may
 /// contain: every page is rendered from auto-escaping templates.
@@ -10,6 +11,7 @@ const HOSTILE: [&str; 4] = ["<script", "<b>", "<i>", "<img"];
 const NAME_ESCAPED: &str =
     "Sở Tài chính &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;B&quot;";
 const TITLE_ESCAPED: &str = "Báo cáo quý &lt;b&gt;KT-XH&lt;/b&gt;";
+const AGENCY_ESCAPED: &str = "Sở LĐ-TB&amp;XH &lt;i&gt;Quảng Ngãi&lt;/i&gt;";
 
 fn assert_inert(what: &str, r: &Resp, shows: &[&str]) {
     for raw in HOSTILE {
@@ -104,12 +106,46 @@ async fn every_page_escapes_hostile_names_and_typed_text() {
         };
         assert_inert(form, &r, shows);
     }
+    // The echo of a typed date keeps the other typed values, escaped.
+    // An extension two months from today: after the due day, within the horizon.
+    let until = s
+        .state
+        .live()
+        .today(jiff::Timestamp::now())
+        .checked_add(jiff::Span::new().days(60))
+        .unwrap()
+        .to_string();
+    for (form, fields) in [
+        (
+            "submission",
+            vec![
+                ("reference", typed),
+                ("received_on", "19/03/2026"),
+                ("note", typed),
+            ],
+        ),
+        (
+            "extension",
+            vec![("until", until.as_str()), ("reason", typed)],
+        ),
+    ] {
+        let mut f = vec![("csrf", csrf.as_str())];
+        f.extend(fields);
+        let r = s.post(&format!("{tc}/{form}"), c, &f).await;
+        assert_eq!(r.status, 200, "{form}: {}", r.body);
+        assert_inert(
+            &format!("{form} echo"),
+            &r,
+            &[NAME_ESCAPED, TITLE_ESCAPED, typed_escaped],
+        );
+    }
     // Recorded text in the history and the facts.
     let ok = [
         ("csrf", csrf.as_str()),
         ("reference", typed),
         ("received_on", "19/03/2026"),
         ("note", typed),
+        ("step", "record"),
     ];
     assert_eq!(
         s.post(&format!("{tc}/submission"), c, &ok).await.status,
@@ -150,11 +186,11 @@ async fn every_page_escapes_hostile_names_and_typed_text() {
     assert_inert(
         "confirm, recorded",
         &recorded,
-        &[NAME_ESCAPED, typed_escaped],
+        &[NAME_ESCAPED, typed_escaped, AGENCY_ESCAPED],
     );
     let sig = link.sign(&key);
     let e = link.expires.to_string();
-    let fields = |reference: &str, on: &str| {
+    let fields = |reference: &str, on: &str, step: &str| {
         form(&[
             ("o", "bc-quy"),
             ("p", "2026-Q1"),
@@ -163,23 +199,30 @@ async fn every_page_escapes_hostile_names_and_typed_text() {
             ("s", &sig),
             ("reference", reference),
             ("received_on", on),
+            ("step", step),
         ])
     };
-    for (on, status) in [("2099-01-01", 422), ("2026-03-18", 409)] {
+    for (on, step, status) in [
+        ("2099-01-01", "check", 422),
+        (typed, "check", 422),
+        ("2026-03-18", "check", 200),
+        ("2026-03-18", "edit", 200),
+        ("2026-03-18", "record", 409),
+    ] {
         let r = send(
             s.addr,
             "POST",
             "/confirm",
             None,
             &[],
-            Some(&fields(typed, on)),
+            Some(&fields(typed, on, step)),
         )
         .await;
         assert_eq!(r.status, status, "{}", r.body);
         assert_inert(
             "confirm post",
             &r,
-            &[NAME_ESCAPED, TITLE_ESCAPED, typed_escaped],
+            &[NAME_ESCAPED, TITLE_ESCAPED, typed_escaped, AGENCY_ESCAPED],
         );
     }
     s.store
@@ -197,6 +240,10 @@ async fn every_page_escapes_hostile_names_and_typed_text() {
         .unwrap();
     let open = s.get(&link.path(&key), None).await;
     assert_eq!(open.status, 200);
-    assert_inert("confirm form", &open, &[NAME_ESCAPED, TITLE_ESCAPED]);
+    assert_inert(
+        "confirm form",
+        &open,
+        &[NAME_ESCAPED, TITLE_ESCAPED, AGENCY_ESCAPED],
+    );
     s.shutdown().await;
 }

@@ -6,7 +6,7 @@
 //! real headless chromium driven over WebDriver, with a screenshot in
 //! `target/e2e/`.
 //!
-//! The client is a few lines of HTTP/1.1 over `tokio::net::TcpStream`, with
+//! The client is the tests' own HTTP/1.1 client (`support::http`), with
 //! the session cookie carried by hand, so nothing here shares code with the
 //! server.
 
@@ -21,21 +21,27 @@ use std::time::Duration;
 
 use hanbao::http::{self, AppState};
 use hanbao::store::{
-    self, AnyStore, HistoryFilter, Key, NewOutboxRow, NewSubmission, NewToken, OutboxKey,
-    OutboxKind, OutboxStatus, Outcome, Source, Store, Subject, TokenRole,
+    self, HistoryFilter, Key, NewOutboxRow, NewSubmission, NewToken, OutboxKey, OutboxKind,
+    OutboxStatus, Outcome, Source, Store, Subject, TokenRole,
 };
 use hanbao::tracking::{self, Selection};
 use jiff::Timestamp;
 use jiff::civil::date;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::browser::Browser;
+use crate::support::http::form;
+use hanbao::store::{Records, Tokens};
 
 /// Two reporters of a quarterly obligation ("ngày 20": 2026-Q1 is due
 /// Friday 20/03/2026, checked against a 2026 wall calendar). The Sở Tài
-/// chính's name and the obligation's title are hostile markup: every page
-/// must show them as text.
+/// chính's name, the obligation's title and the sender's name (the agency
+/// the confirmation page names) are hostile markup: every page must show
+/// them as text.
 const CONFIG: &str = r#"
+[mail]
+from = "Sở LĐ-TB&XH <i>Quảng Ngãi</i> <baocao@soldtbxh.quangngai.example>"
+reply_to = "Phòng Trẻ em <treem@soldtbxh.quangngai.example>"
+
 [[group]]
 id = "so-nganh"
 
@@ -77,7 +83,7 @@ const YTE_Q1: &str = "/dashboard/units/so-yte/bc-quy/2026-Q1";
 
 struct Server {
     addr: SocketAddr,
-    store: AnyStore,
+    store: Store,
     state: AppState,
     admin: String,
     admin_id: i64,
@@ -88,7 +94,7 @@ struct Server {
     _dir: tempfile::TempDir,
 }
 
-async fn token(store: &AnyStore, name: &str, role: TokenRole) -> (i64, String) {
+async fn token(store: &Store, name: &str, role: TokenRole) -> (i64, String) {
     let secret = http::token::generate().unwrap();
     let t = store
         .create_token(
@@ -187,22 +193,13 @@ impl Server {
     }
 }
 
-#[derive(Debug)]
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-    bytes: Vec<u8>,
+type Resp = crate::support::http::Response;
+
+trait Csrf {
+    fn csrf(&self) -> String;
 }
 
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
+impl Csrf for Resp {
     /// The value of the first hidden `csrf` field.
     fn csrf(&self) -> String {
         let at = self
@@ -214,42 +211,6 @@ impl Resp {
     }
 }
 
-fn pct(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-fn form(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", pct(k), pct(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn dechunk(mut body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = body.windows(2).position(|w| w == b"\r\n").unwrap();
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&body[..line_end]).unwrap().trim(), 16)
-                .unwrap();
-        body = &body[line_end + 2..];
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&body[..size]);
-        body = &body[size + 2..];
-    }
-}
-
 async fn send(
     addr: SocketAddr,
     method: &str,
@@ -258,55 +219,17 @@ async fn send(
     extra: &[(&str, &str)],
     body: Option<&str>,
 ) -> Resp {
-    let mut r = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut req = crate::support::http::Request::new(method, path);
     if let Some(c) = cookie {
-        r.push_str(&format!("Cookie: {c}\r\n"));
+        req = req.header("Cookie", c);
     }
     for (k, v) in extra {
-        r.push_str(&format!("{k}: {v}\r\n"));
+        req = req.header(k, v);
     }
     if let Some(b) = body {
-        r.push_str(&format!(
-            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
-            b.len()
-        ));
+        req = req.body("application/x-www-form-urlencoded", b);
     }
-    r.push_str("\r\n");
-    r.push_str(body.unwrap_or(""));
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(r.as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.unwrap();
-    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8(buf[..split].to_vec()).unwrap();
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: Vec<(String, String)> = lines
-        .map(|l| {
-            let (k, v) = l.split_once(':').unwrap();
-            (k.trim().to_ascii_lowercase(), v.trim().to_string())
-        })
-        .collect();
-    let mut bytes = buf[split + 4..].to_vec();
-    if headers
-        .iter()
-        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
-    {
-        bytes = dechunk(&bytes);
-    }
-    Resp {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-        bytes,
-    }
+    req.send(addr).await
 }
 
 /// The `data-state` of the matrix cell of (unit, bc-quy, 2026-Q1).

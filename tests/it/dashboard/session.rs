@@ -2,6 +2,7 @@
 //! cookie's attributes; logout and revoked tokens end a session.
 
 use super::*;
+use hanbao::store::Tokens;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_needs_an_administrator_session() {
@@ -101,11 +102,16 @@ async fn login_failures_are_refused_and_limited() {
         assert_eq!(r.status, 401);
     }
     let r = s
-        .post("/dashboard/login", None, &[("token", &s.admin)])
+        .post("/dashboard/login", None, &[("token", "hanbao_nope")])
         .await;
-    assert_eq!(r.status, 429, "even the right token waits: {}", r.body);
+    assert_eq!(r.status, 429, "one failure too many: {}", r.body);
     assert!(r.header("retry-after").is_some());
     assert!(r.body.contains("Đăng nhập sai quá nhiều lần"));
+    // The right token is checked first: never refused for others' failures.
+    let r = s
+        .post("/dashboard/login", None, &[("token", &s.admin)])
+        .await;
+    assert_eq!(r.status, 303, "the right token logs in: {}", r.body);
     // A login form posted from another site is refused before anything.
     let r = send(
         s.addr,

@@ -2,7 +2,7 @@
 //! macro that runs a story (a generic async fn taking `&Backend`) once on
 //! SQLite (a temp file) and once on PostgreSQL (a throwaway cluster).
 
-use hanbao::store::{self, AnyStore};
+use hanbao::store::{self, Store};
 
 use super::pg;
 
@@ -29,7 +29,7 @@ impl Backend {
         }
     }
 
-    pub async fn open(&self) -> AnyStore {
+    pub async fn open(&self) -> Store {
         store::open(&self.url).await.unwrap()
     }
 }

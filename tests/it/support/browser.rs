@@ -1,6 +1,6 @@
 //! A real browser for end-to-end tests: Debian's `chromium`, driven by
-//! `chromedriver` over WebDriver (W3C JSON over HTTP), spoken by a small
-//! blocking HTTP/1.1 client on `std::net::TcpStream` and serde_json.
+//! `chromedriver` over WebDriver (W3C JSON over HTTP), spoken with the
+//! tests' HTTP client (`support::http`, blocking) and serde_json.
 //!
 //! `Browser::start()` finds both programs on PATH, starts `chromedriver` on
 //! a free port and opens a headless session; dropping the `Browser` ends the
@@ -9,8 +9,7 @@
 //! it never skips. Blocking: call it from `spawn_blocking` or a plain thread.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -33,97 +32,17 @@ fn on_path(name: &str) -> Option<PathBuf> {
 /// How long the browser helpers wait for a page to change.
 const WAIT: Duration = Duration::from_secs(15);
 
-/// One HTTP/1.1 exchange (`Connection: close`): status and body.
+/// One WebDriver exchange: status and body.
 pub fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> (u16, Vec<u8>) {
-    let mut s = TcpStream::connect(("127.0.0.1", port))
-        .unwrap_or_else(|e| panic!("connect to chromedriver on {port}: {e}"));
-    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
-    let payload = body.map(|b| b.to_string()).unwrap_or_default();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nAccept: application/json\r\n"
-    );
-    if body.is_some() {
-        req.push_str(&format!(
-            "Content-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n",
-            payload.len()
-        ));
+    let mut req = super::http::Request::new(method, path).header("Accept", "application/json");
+    if let Some(b) = body {
+        req = req.json(b);
     }
-    req.push_str("\r\n");
-    req.push_str(&payload);
-    s.write_all(req.as_bytes()).unwrap();
-    let mut r = BufReader::new(s);
-    let mut line = String::new();
-    r.read_line(&mut line).unwrap();
-    let status: u16 = line
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line {line:?}"));
-    let mut length = None;
-    let mut chunked = false;
-    loop {
-        let mut h = String::new();
-        r.read_line(&mut h).unwrap();
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            let (k, v) = (k.trim().to_ascii_lowercase(), v.trim());
-            if k == "content-length" {
-                length = v.parse::<usize>().ok();
-            } else if k == "transfer-encoding" && v.contains("chunked") {
-                chunked = true;
-            }
-        }
-    }
-    let mut out = Vec::new();
-    if chunked {
-        loop {
-            let mut size = String::new();
-            r.read_line(&mut size).unwrap();
-            let n = usize::from_str_radix(size.trim(), 16).unwrap();
-            let mut chunk = vec![0; n + 2];
-            r.read_exact(&mut chunk).unwrap();
-            if n == 0 {
-                break;
-            }
-            out.extend_from_slice(&chunk[..n]);
-        }
-    } else if let Some(n) = length {
-        out.resize(n, 0);
-        r.read_exact(&mut out).unwrap();
-    } else {
-        r.read_to_end(&mut out).unwrap();
-    }
-    (status, out)
-}
-
-/// RFC 4648 base64 (WebDriver screenshots).
-pub fn base64_decode(text: &str) -> Vec<u8> {
-    let val = |c: u8| -> u32 {
-        match c {
-            b'A'..=b'Z' => u32::from(c - b'A'),
-            b'a'..=b'z' => u32::from(c - b'a') + 26,
-            b'0'..=b'9' => u32::from(c - b'0') + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => panic!("not base64: {c}"),
-        }
-    };
-    let clean: Vec<u8> = text.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
-    let mut out = Vec::with_capacity(clean.len() / 4 * 3);
-    for chunk in clean.chunks(4) {
-        let data: Vec<u8> = chunk.iter().copied().filter(|&c| c != b'=').collect();
-        let mut n = 0u32;
-        for (i, c) in data.iter().enumerate() {
-            n |= val(*c) << (18 - 6 * i);
-        }
-        for i in 0..data.len().saturating_sub(1) {
-            out.push((n >> (16 - 8 * i)) as u8);
-        }
-    }
-    out
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let r = req
+        .send_blocking(addr, Duration::from_secs(120))
+        .unwrap_or_else(|e| panic!("{method} {path} to chromedriver on {port}: {e}"));
+    (r.status, r.bytes)
 }
 
 /// A headless chromium session.
@@ -134,8 +53,15 @@ pub struct Browser {
 }
 
 impl Browser {
-    /// Starts chromedriver and a headless chromium session.
+    /// Starts chromedriver and a headless chromium session in Vietnamese.
     pub fn start() -> Browser {
+        Browser::start_in("vi")
+    }
+
+    /// Starts chromedriver and a headless chromium session whose interface
+    /// language, `Accept-Language` and `navigator.language` are `lang`
+    /// (e.g. "en-US").
+    pub fn start_in(lang: &str) -> Browser {
         let chromium = on_path("chromium").unwrap_or_else(|| panic!("{INSTALL_HINT}"));
         let chromedriver = on_path("chromedriver").unwrap_or_else(|| panic!("{INSTALL_HINT}"));
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -183,8 +109,10 @@ impl Browser {
                     "--disable-background-networking",
                     "--disable-dev-shm-usage",
                     "--window-size=1280,900",
-                    "--lang=vi",
+                    format!("--lang={lang}"),
+                    format!("--accept-lang={lang}"),
                 ],
+                "prefs": {"intl": {"accept_languages": lang}},
             },
         }}});
         let v = b.call("POST", "/session", Some(&caps));
@@ -337,6 +265,24 @@ impl Browser {
         );
     }
 
+    /// Empties a text field.
+    pub fn clear(&self, el: &str) {
+        self.call(
+            "POST",
+            &self.s(&format!("/element/{el}/clear")),
+            Some(&json!({})),
+        );
+    }
+
+    /// Runs `script` (a function body) in the page; its return value.
+    pub fn execute(&self, script: &str) -> Value {
+        self.call(
+            "POST",
+            &self.s("/execute/sync"),
+            Some(&json!({"script": script, "args": []})),
+        )
+    }
+
     pub fn type_text(&self, el: &str, text: &str) {
         self.call(
             "POST",
@@ -357,7 +303,15 @@ impl Browser {
     /// The page as PNG.
     pub fn screenshot(&self) -> Vec<u8> {
         let v = self.call("GET", &self.s("/screenshot"), None);
-        base64_decode(v.as_str().expect("base64 screenshot"))
+        use base64::Engine as _;
+        let text: String = v
+            .as_str()
+            .expect("base64 screenshot")
+            .split_ascii_whitespace()
+            .collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .expect("base64 screenshot")
     }
 }
 
@@ -370,20 +324,5 @@ impl Drop for Browser {
         }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
-    }
-}
-
-#[test]
-fn base64_decodes_rfc4648_vectors() {
-    for (o, i) in [
-        ("", ""),
-        ("f", "Zg=="),
-        ("fo", "Zm8="),
-        ("foo", "Zm9v"),
-        ("foob", "Zm9vYg=="),
-        ("fooba", "Zm9vYmE="),
-        ("foobar", "Zm9vYmFy"),
-    ] {
-        assert_eq!(base64_decode(i), o.as_bytes());
     }
 }

@@ -22,7 +22,7 @@ use hanbao::calendar::WorkCalendar;
 use hanbao::config::model::{Config, EscalationTarget, Language, Person, Transport};
 use hanbao::mail::Mailer;
 use hanbao::outbox::SentMessage;
-use hanbao::store::{Key, NewSubmission, Source, SqliteStore};
+use hanbao::store::{Key, NewSubmission, Source};
 use jiff::civil::{Date, date};
 
 /// One chosen message: its name (`kind-reader`) and its bytes.
@@ -195,7 +195,7 @@ pub async fn seasons(dir: &Path, language: Language) -> Vec<(SentMessage, PathBu
     .into_iter()
     .enumerate()
     {
-        let store = SqliteStore::open(&format!("sqlite://{}/season{i}.db", dir.display()))
+        let store = hanbao::store::open(&format!("sqlite://{}/season{i}.db", dir.display()))
             .await
             .unwrap();
         let digests = hanbao::commands::simulate::digest_instants(&cfg, from, to).unwrap();

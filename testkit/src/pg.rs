@@ -11,8 +11,8 @@
 //! one stays up for the others.
 //!
 //! If PostgreSQL is not installed this panics with how to install it: the
-//! PostgreSQL tests fail, they never skip. Uses no sqlx: only the store does.
-#![allow(dead_code)]
+//! PostgreSQL tests fail, they never skip. Uses no sqlx (plain `initdb`,
+//! `pg_ctl` and `createdb`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

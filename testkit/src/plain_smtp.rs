@@ -3,8 +3,6 @@
 //! it gets through the sink is the sink's capacity that hanbao is compared
 //! with. Benchmark code only: it asserts the replies and nothing else.
 
-#![allow(dead_code)]
-
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};

@@ -1,0 +1,240 @@
+//! The gauges `/metrics` reads from the database, each computed at most
+//! once per maximum age however many scrapes arrive.
+//!
+//! Two reads are worth keeping: the outbox counted by (status, kind)
+//! (`Outbox::outbox_summary`: aggregate statements, but over a table that
+//! only grows, [`OUTBOX_MAX_AGE`]) and the overdue units per obligation
+//! (the status matrix of `hanbao status`: at national scale, 4,000 units ×
+//! 20 obligations, a read of every current period's facts and 80,000
+//! classifications, [`OVERDUE_MAX_AGE`]). Each is kept with the instant it
+//! was computed and the configuration it was computed for:
+//! - younger than its maximum age, for the configuration in force: served
+//!   as it is;
+//! - older, or computed for a configuration since reloaded: one scrape
+//!   starts a refresh in the background (never two at once: the refresh
+//!   holds a lock that the others only `try_lock`) and every scrape
+//!   meanwhile is answered with the previous value;
+//! - none yet (the first scrape after start): the scrapes wait for the one
+//!   computation under the lock and share its result.
+//!
+//! So a scrape costs two memory reads, concurrent scrapes never multiply
+//! the work, and a slow database delays the numbers, not the scrapes.
+//! `hanbao_*_age_seconds` says how old each value is. Must not: write
+//! anything, or run two computations of one gauge at a time.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+
+use crate::status::StateName;
+use crate::store::OutboxSummary;
+use crate::tracking::{self, Selection, TrackingError};
+
+use super::{AppState, Live};
+use crate::store::Outbox;
+
+/// How old the outbox counts may be before a scrape refreshes them.
+pub const OUTBOX_MAX_AGE: Duration = Duration::from_secs(10);
+/// How old the overdue units may be before a scrape refreshes them.
+pub const OVERDUE_MAX_AGE: Duration = Duration::from_secs(60);
+
+/// One computation of a gauge.
+#[derive(Debug)]
+pub struct Stamped<T> {
+    /// When it was computed.
+    pub at: Instant,
+    pub value: T,
+    /// The configuration it was computed for (a reload makes it stale).
+    live: Weak<Live>,
+}
+
+#[derive(Debug)]
+struct Inner<T> {
+    last: Mutex<Option<Arc<Stamped<T>>>>,
+    refresh: Arc<tokio::sync::Mutex<()>>,
+    max_age: Mutex<Duration>,
+}
+
+/// A gauge's last computation and the lock of its one refresh at a time.
+#[derive(Debug)]
+pub(crate) struct Cached<T>(Arc<Inner<T>>);
+
+impl<T> Clone for Cached<T> {
+    fn clone(&self) -> Self {
+        Cached(self.0.clone())
+    }
+}
+
+impl<T: Send + Sync + 'static> Cached<T> {
+    pub(crate) fn new(max_age: Duration) -> Cached<T> {
+        Cached(Arc::new(Inner {
+            last: Mutex::new(None),
+            refresh: Arc::new(tokio::sync::Mutex::new(())),
+            max_age: Mutex::new(max_age),
+        }))
+    }
+
+    pub(crate) fn set_max_age(&self, age: Duration) {
+        *self.0.max_age.lock().unwrap_or_else(|e| e.into_inner()) = age;
+    }
+
+    fn last(&self) -> Option<Arc<Stamped<T>>> {
+        self.0
+            .last
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn fresh(&self, s: &Stamped<T>, live: &Arc<Live>) -> bool {
+        let max_age = *self.0.max_age.lock().unwrap_or_else(|e| e.into_inner());
+        s.at.elapsed() < max_age && Weak::ptr_eq(&s.live, &Arc::downgrade(live))
+    }
+
+    /// Runs `compute` and keeps its value (the caller holds the lock).
+    async fn run<E>(
+        &self,
+        live: Arc<Live>,
+        compute: impl Future<Output = Result<T, E>>,
+    ) -> Result<Arc<Stamped<T>>, E> {
+        let value = compute.await?;
+        let s = Arc::new(Stamped {
+            at: Instant::now(),
+            value,
+            live: Arc::downgrade(&live),
+        });
+        *self.0.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(s.clone());
+        Ok(s)
+    }
+
+    /// The gauge for the configuration `live`, computed by `compute` when
+    /// needed (see the module doc).
+    pub(crate) async fn get<E, Fut>(
+        &self,
+        live: Arc<Live>,
+        compute: impl FnOnce() -> Fut,
+    ) -> Result<Arc<Stamped<T>>, E>
+    where
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        E: std::fmt::Display + Send + 'static,
+    {
+        let last = self.last();
+        if let Some(s) = &last
+            && self.fresh(s, &live)
+        {
+            return Ok(s.clone());
+        }
+        if let Some(stale) = last {
+            // Refresh in the background unless a refresh runs already; this
+            // scrape is answered now with what there is.
+            if let Ok(guard) = self.0.refresh.clone().try_lock_owned() {
+                let this = self.clone();
+                let fut = compute();
+                tokio::spawn(async move {
+                    let _guard = guard;
+                    if let Err(e) = this.run(live, fut).await {
+                        tracing::error!(error = %e, "metrics: cannot refresh a gauge from the database");
+                    }
+                });
+            }
+            return Ok(stale);
+        }
+        // Nothing yet: wait for the one computation (ours or another's).
+        let _guard = self.0.refresh.lock().await;
+        if let Some(s) = self.last() {
+            return Ok(s);
+        }
+        self.run(live, compute()).await
+    }
+}
+
+/// The gauges of one server.
+#[derive(Debug, Clone)]
+pub(crate) struct Gauges {
+    pub outbox: Cached<OutboxSummary>,
+    /// Units with an overdue row, per obligation, in configuration order.
+    pub overdue: Cached<Vec<(String, usize)>>,
+}
+
+impl Default for Gauges {
+    fn default() -> Self {
+        Gauges {
+            outbox: Cached::new(OUTBOX_MAX_AGE),
+            overdue: Cached::new(OVERDUE_MAX_AGE),
+        }
+    }
+}
+
+/// The outbox counts for a scrape.
+pub(crate) async fn outbox(state: &AppState) -> Result<Arc<Stamped<OutboxSummary>>, TrackingError> {
+    let st = state.clone();
+    state
+        .shared
+        .gauges
+        .outbox
+        .get(state.live(), move || async move {
+            Ok(st.shared.store.outbox_summary().await?)
+        })
+        .await
+}
+
+/// The overdue units per obligation for a scrape at `now`.
+pub(crate) async fn overdue(
+    state: &AppState,
+    now: Timestamp,
+) -> Result<Arc<Stamped<Vec<(String, usize)>>>, TrackingError> {
+    let st = state.clone();
+    let live = state.live();
+    state
+        .shared
+        .gauges
+        .overdue
+        .get(live.clone(), move || async move {
+            let counts = overdue_counts(&st, &live, now).await?;
+            st.shared
+                .metrics
+                .overdue_refreshes
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Ok(counts)
+        })
+        .await
+}
+
+/// Units with an overdue row in `hanbao status` on `now`'s day, per
+/// obligation of the configuration in force.
+async fn overdue_counts(
+    state: &AppState,
+    live: &Live,
+    now: Timestamp,
+) -> Result<Vec<(String, usize)>, TrackingError> {
+    let today = live.today(now);
+    let rows = tracking::status(
+        &state.shared.store,
+        &live.cfg,
+        &live.cal,
+        &Selection::default(),
+        today,
+    )
+    .await?;
+    let mut overdue: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for r in rows.iter().filter(|r| r.status.state == StateName::Overdue) {
+        overdue
+            .entry(r.obligation.id.as_str())
+            .or_default()
+            .insert(r.unit.id.as_str());
+    }
+    Ok(live
+        .cfg
+        .obligations
+        .iter()
+        .map(|o| {
+            (
+                o.id.clone(),
+                overdue.get(o.id.as_str()).map_or(0, |u| u.len()),
+            )
+        })
+        .collect())
+}
