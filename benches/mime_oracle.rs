@@ -9,8 +9,8 @@
 //!
 //! Run with `cargo bench --bench mime_oracle [-- FROM TO]` (default the
 //! whole of 2026). Prints the messages read per kind, the defects (the
-//! first 20 in full) and the time; exits 1 on any defect. The output of
-//! a whole-year run is in BENCHMARKS.md.
+//! first 20 in full) and the time; exits 1 on any defect. BENCHMARKS.md
+//! ("MIME oracle") says how long it takes and what it found.
 
 use std::collections::BTreeMap;
 use std::time::Instant;

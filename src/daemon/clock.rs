@@ -8,7 +8,7 @@
 //! the wall clock's minutes it steps its virtual time by STEP (a whole
 //! number of minutes, `5m`; default `1m`) up to END, running at each step
 //! what the scheduler runs at that minute: the tick, and the digest when its
-//! cron expression fires. Then it logs "test clock reached its end" and
+//! cron expression fires. Then it logs "đồng hồ thử đã chạy đến cuối" and
 //! idles until stopped. This is what lets a test compare the real daemon
 //! with `simulate` over a season in seconds. It is not for production: the
 //! variable is undocumented in `--help` and named as for tests in README.

@@ -247,13 +247,9 @@ pub async fn build(
     now: Timestamp,
 ) -> Result<Digest, DigestError> {
     let today = cfg.daemon.time_zone.to_datetime(now).date();
-    // The agency of the first obligation speaks; its contact is the
-    // coordinator (else the display name of the digest's address).
-    let speaker = cfg
-        .obligations
-        .first()
-        .map(|o| voice::speaker(cfg, o))
-        .unwrap_or_default();
+    // The coordinating agency speaks; its contact is the coordinator (else
+    // the display name of the digest's address).
+    let speaker = voice::coordinator(cfg);
     let coordinator_name = match &speaker.contact {
         Some(c) => Some(c.name.clone()),
         None => coordinator(cfg).ok().and_then(|a| a.name),

@@ -101,6 +101,23 @@ pub fn speaker(cfg: &Config, ob: &Obligation) -> Speaker {
     }
 }
 
+/// The obligation whose agency speaks for the whole configuration (the
+/// digest's sender, the dashboard's name): the first with a configured
+/// sender, else the first.
+pub fn coordinating_obligation(cfg: &Config) -> Option<&Obligation> {
+    cfg.obligations
+        .iter()
+        .find(|o| o.voice.sender.is_some())
+        .or(cfg.obligations.first())
+}
+
+/// Who speaks for the whole configuration (see [`coordinating_obligation`]).
+pub fn coordinator(cfg: &Config) -> Speaker {
+    coordinating_obligation(cfg)
+        .map(|o| speaker(cfg, o))
+        .unwrap_or_default()
+}
+
 /// Whether `unit` is above `of`: in its supervisor chain.
 fn above(cfg: &Config, unit: &str, of: &str) -> bool {
     let mut at = cfg.unit(of).and_then(|u| u.supervisor.as_deref());

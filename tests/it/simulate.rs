@@ -185,7 +185,7 @@ async fn simulate_writes_what_the_daemon_sends_on_a_test_clock() {
         )],
     );
     daemon
-        .wait_for_log("test clock reached its end", Duration::from_secs(300))
+        .wait_for_log("đồng hồ thử đã chạy đến cuối", Duration::from_secs(300))
         .await;
     assert!(daemon.term(Duration::from_secs(30)).success());
 
