@@ -9,7 +9,8 @@
 //!
 //! Run with `cargo bench --bench mime_oracle [-- FROM TO]` (default the
 //! whole of 2026). Prints the messages read per kind, the defects (the
-//! first 20 in full) and the time; exits 1 on any defect. BENCHMARKS.md
+//! first 20 in full) and the time (and, on stderr, progress every 100,000
+//! messages); exits 1 on any defect. BENCHMARKS.md
 //! ("MIME oracle") says how long it takes and what it found.
 
 use std::collections::BTreeMap;
@@ -52,6 +53,7 @@ fn main() {
     let mut read: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut bytes = 0usize;
     let mut defects: Vec<String> = Vec::new();
+    let mut seen = 0usize;
     let mut each = |m: hanbao::outbox::SentMessage| {
         let eml = std::fs::read(&m.detail).expect("the .eml the transport wrote");
         bytes += eml.len();
@@ -71,6 +73,15 @@ fn main() {
             Err(d) => defects.push(format!("{} ({}): {d:?}", m.message_id, m.kind)),
         }
         let _ = std::fs::remove_file(&m.detail);
+        seen += 1;
+        if seen % 100_000 == 0 {
+            eprintln!(
+                "  {seen} messages read by {} ({:.0} s), {} defects so far",
+                m.sent_at,
+                start.elapsed().as_secs_f64(),
+                defects.len()
+            );
+        }
     };
     let count = rt.block_on(async {
         let store = hanbao::store::open(&format!("sqlite://{}/sim.db", dir.path().display()))

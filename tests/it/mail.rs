@@ -1073,7 +1073,7 @@ async fn send_test_delivers_the_test_message() {
 
 /// A real MIME parser (Stalwart's mail-parser, `support::mime`) reads the
 /// messages of a simulated national year without a defect: the national
-/// configuration of `examples/gen_national.rs` cut to one province (its
+/// configuration of `testkit::national` cut to one province (its
 /// People's Committee, 20 departments, about 100 communes, the 20
 /// obligations), the first quarter of 2026 through the real pipeline, every
 /// 5th message and the first of each kind parsed from the .eml bytes,
