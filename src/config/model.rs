@@ -35,6 +35,8 @@ pub struct Config {
     pub daemon: Daemon,
     pub mail: Mail,
     pub calendar: CalendarSettings,
+    /// The documents the duties come from, in file order.
+    pub directives: Vec<Directive>,
     /// Units in file order ([`Config::unit`] finds one by id).
     pub units: Vec<Unit>,
     /// Obligations in file order.
@@ -213,6 +215,72 @@ pub struct ConfiguredDay {
     pub reason: String,
 }
 
+/// `[[directive]]`: the document that sets reporting duties, and who
+/// speaks for it in the notices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Directive {
+    pub id: String,
+    pub basis: Basis,
+    pub sender: Sender,
+    pub contact: Contact,
+    pub submission: Submission,
+}
+
+/// The document cited as the basis of a notice (Decree 30/2020 form:
+/// kind, number, date, issuer, subject).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Basis {
+    /// "Công văn", "Quyết định", "Kế hoạch" ...
+    pub kind: String,
+    /// "4040/UBND-KGVX".
+    pub number: String,
+    pub date: Date,
+    /// "UBND tỉnh Quảng Ngãi".
+    pub issuer: String,
+    /// The subject (trích yếu), without "V/v".
+    pub about: Option<String>,
+}
+
+/// Who speaks in the notices: the coordinating body and its office in charge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sender {
+    /// A unit id (its name is the agency's name in the notices).
+    pub agency: String,
+    pub office: Option<String>,
+}
+
+/// Whom the readers of a notice can call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub name: String,
+    pub title: Option<String>,
+    /// At least one of `phone` and `email`.
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// Where and how a report is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    /// To which body (and office).
+    pub to: String,
+    /// Through which channel.
+    pub how: String,
+}
+
+/// Who speaks in one obligation's notices: its own `sender`, `contact`
+/// and `submission` over those of its directive. Each part may be missing
+/// when no directive is configured (the notices then say less).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Voice {
+    /// The directive's id.
+    pub directive: Option<String>,
+    pub basis: Option<Basis>,
+    pub sender: Option<Sender>,
+    pub contact: Option<Contact>,
+    pub submission: Option<Submission>,
+}
+
 /// An agency that reports, receives or supervises.
 #[derive(Debug, Clone)]
 pub struct Unit {
@@ -257,7 +325,11 @@ pub struct Person {
 pub struct Obligation {
     pub id: String,
     pub title: String,
+    /// For subjects; `None`: a cut of the title.
+    pub short_title: Option<String>,
     pub legal_basis: Option<String>,
+    /// Who speaks in its notices.
+    pub voice: Voice,
     /// Reporting unit ids, groups already expanded, file order, no duplicates.
     pub reporters: Vec<String>,
     pub recipient: Recipient,

@@ -27,11 +27,12 @@ use tokio::sync::Mutex;
 
 use crate::calendar::WorkCalendar;
 use crate::config::model::Config;
-use crate::mail::{ComposeError, Composer, Mailer, MailerError, TemplateErrors, Templates};
+use crate::mail::{ComposeError, Composer, Mailer, MailerError, TemplateErrors};
 use crate::outbox::dispatch::StopFlag;
-use crate::outbox::{Dispatcher, Planning};
+use crate::outbox::{ComposerError, Dispatcher, Planning};
 use crate::store::Store;
 
+use super::clock::{Clock, Stepped};
 use super::heartbeat::Heartbeat;
 use super::leader::{LEADERSHIP_INTERVAL, Leadership};
 use super::notify;
@@ -77,15 +78,11 @@ impl Engine {
     /// against sample data first, so a broken one fails the start or the
     /// reload, not a send. Must run inside a tokio runtime.
     pub fn build(cfg: Config) -> Result<Engine, RunError> {
-        let templates = Templates::configured(&cfg.mail)?;
-        let links = match crate::link::Links::configured(&cfg.daemon) {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::error!(error = %e, "thư nhắc sẽ không có liên kết xác nhận");
-                None
-            }
+        let composer = match crate::outbox::composer(&cfg) {
+            Ok(c) => c,
+            Err(ComposerError::Templates(t)) => return Err(RunError::Templates(t)),
+            Err(ComposerError::Compose(c)) => return Err(RunError::Compose(c)),
         };
-        let composer = Composer::new(&cfg.mail, templates)?.with_links(links);
         let mailer = Mailer::new(&cfg.mail)?;
         Ok(Engine {
             cal: WorkCalendar::new(&cfg.calendar),
@@ -253,14 +250,88 @@ pub enum Signal {
     Stop,
 }
 
-/// Runs until `signals` yields `Stop` (or every sender is gone).
+/// One minute tick of the service: plans (as the leader, or once after a
+/// start or reload) and dispatches at `clock`'s now.
+async fn tick_job(
+    engine: &Mutex<Engine>,
+    store: &Store,
+    owner: &str,
+    stop: &StopFlag,
+    leadership: &Leadership,
+    clock: &Clock,
+) {
+    let mut e = engine.lock().await;
+    // Confirmed after the engine lock: a tick in flight may have taken long.
+    let role = leadership.confirm().await;
+    e.tick_as(store, owner, &|| clock.now(), stop, role.leader)
+        .await;
+}
+
+/// The coordinator's digest at `clock`'s now, sent by the leader only.
+async fn digest_job(engine: &Mutex<Engine>, store: &Store, leadership: &Leadership, clock: &Clock) {
+    let e = engine.lock().await;
+    if !leadership.confirm().await.leader {
+        tracing::info!("bản tổng hợp: tiến trình dẫn dắt (leader) khác gửi");
+        return;
+    }
+    if let Err(err) = crate::outbox::digest::send_digest(
+        store,
+        &e.cfg,
+        &e.cal,
+        &e.composer,
+        &e.mailer,
+        clock.now(),
+    )
+    .await
+    {
+        tracing::error!(error = %err, "không gửi được bản tổng hợp");
+    }
+}
+
+/// Tests only (`daemon::clock`): steps the virtual clock to its end, running
+/// at each step what the scheduler runs at that minute (the tick, then the
+/// digest when its cron expression fires in the step), as fast as they go.
+#[allow(clippy::too_many_arguments)]
+async fn drive_stepped(
+    stepped: &Stepped,
+    digest_cron: &str,
+    offset: i32,
+    engine: &Mutex<Engine>,
+    store: &Store,
+    owner: &str,
+    stop: &StopFlag,
+    heartbeat: &Heartbeat,
+    leadership: &Leadership,
+    clock: &Clock,
+) {
+    loop {
+        if stop.load(Ordering::Acquire) {
+            return;
+        }
+        let before = stepped.now();
+        let Some(now) = stepped.advance() else { break };
+        heartbeat.beat(Instant::now());
+        tick_job(engine, store, owner, stop, leadership, clock).await;
+        let digest = super::schedule::occurrences(digest_cron, offset, before, now, 1)
+            .is_ok_and(|t| !t.is_empty());
+        if digest {
+            digest_job(engine, store, leadership, clock).await;
+        }
+        tokio::task::yield_now().await;
+    }
+    tracing::info!(at = %stepped.now(), "đồng hồ thử đã chạy đến cuối");
+}
+
+/// Runs until `signals` yields `Stop` (or every sender is gone). `clock` is
+/// [`Clock::System`] but in tests (`daemon::clock`).
 pub async fn serve(
     store: Store,
     cfg: Config,
     reload: ReloadFn,
     mut signals: tokio::sync::mpsc::Receiver<Signal>,
+    clock: Clock,
 ) -> Result<(), RunError> {
-    let offset = cfg.daemon.time_zone.to_offset(Timestamp::now()).seconds();
+    let offset = cfg.daemon.time_zone.to_offset(clock.now()).seconds();
     let digest_cron = cfg.daemon.digest.clone();
     let engine = Arc::new(Mutex::new(Engine::build(cfg)?));
     let owner: Arc<str> = Arc::from(format!(
@@ -285,51 +356,50 @@ pub async fn serve(
     {
         let mut e = engine.lock().await;
         let role = leadership.confirm().await;
-        e.tick_as(&store, &owner, &Timestamp::now, &stop, role.leader)
+        e.tick_as(&store, &owner, &|| clock.now(), &stop, role.leader)
             .await;
-        log_waiting(&store, &e, Timestamp::now()).await;
+        log_waiting(&store, &e, clock.now()).await;
     }
 
     let tick: JobFn = {
-        let (engine, store, owner, stop, heartbeat, leadership) = (
+        let (engine, store, owner, stop, heartbeat, leadership, clock) = (
             engine.clone(),
             store.clone(),
             owner.clone(),
             stop.clone(),
             heartbeat.clone(),
             leadership.clone(),
+            clock.clone(),
         );
         Arc::new(move || {
-            let (engine, store, owner, stop, heartbeat, leadership) = (
+            let (engine, store, owner, stop, heartbeat, leadership, clock) = (
                 engine.clone(),
                 store.clone(),
                 owner.clone(),
                 stop.clone(),
                 heartbeat.clone(),
                 leadership.clone(),
+                clock.clone(),
             );
             Box::pin(async move {
                 heartbeat.beat(Instant::now());
                 if stop.load(Ordering::Acquire) {
                     return;
                 }
-                let mut e = engine.lock().await;
-                // Confirmed after the engine lock: a tick in flight may have taken long.
-                let role = leadership.confirm().await;
-                e.tick_as(&store, &owner, &Timestamp::now, &stop, role.leader)
-                    .await;
+                tick_job(&engine, &store, &owner, &stop, &leadership, &clock).await;
             })
         })
     };
     // Leadership checks between ticks: a process that takes over plans and
     // dispatches (escalations included) at once, not at the next minute.
     let checks = {
-        let (engine, store, owner, stop, leadership) = (
+        let (engine, store, owner, stop, leadership, clock) = (
             engine.clone(),
             store.clone(),
             owner.clone(),
             stop.clone(),
             leadership.clone(),
+            clock.clone(),
         );
         tokio::spawn(async move {
             let mut every = tokio::time::interval(LEADERSHIP_INTERVAL);
@@ -345,48 +415,38 @@ pub async fn serve(
                 if !leadership.confirm().await.gained {
                     continue;
                 }
-                let (engine, store, owner, stop, leadership) = (
+                let (engine, store, owner, stop, leadership, clock) = (
                     engine.clone(),
                     store.clone(),
                     owner.clone(),
                     stop.clone(),
                     leadership.clone(),
+                    clock.clone(),
                 );
                 tokio::spawn(async move {
-                    let mut e = engine.lock().await;
                     if stop.load(Ordering::Acquire) {
                         return;
                     }
-                    let role = leadership.confirm().await;
-                    e.tick_as(&store, &owner, &Timestamp::now, &stop, role.leader)
-                        .await;
+                    tick_job(&engine, &store, &owner, &stop, &leadership, &clock).await;
                 });
             }
         })
     };
     let digest: JobFn = {
-        let (engine, store, leadership) = (engine.clone(), store.clone(), leadership.clone());
+        let (engine, store, leadership, clock) = (
+            engine.clone(),
+            store.clone(),
+            leadership.clone(),
+            clock.clone(),
+        );
         Arc::new(move || {
-            let (engine, store, leadership) = (engine.clone(), store.clone(), leadership.clone());
-            Box::pin(async move {
-                let e = engine.lock().await;
-                if !leadership.confirm().await.leader {
-                    tracing::info!("bản tổng hợp: tiến trình dẫn dắt (leader) khác gửi");
-                    return;
-                }
-                if let Err(err) = crate::outbox::digest::send_digest(
-                    &store,
-                    &e.cfg,
-                    &e.cal,
-                    &e.composer,
-                    &e.mailer,
-                    Timestamp::now(),
-                )
-                .await
-                {
-                    tracing::error!(error = %err, "không gửi được bản tổng hợp");
-                }
-            })
+            let (engine, store, leadership, clock) = (
+                engine.clone(),
+                store.clone(),
+                leadership.clone(),
+                clock.clone(),
+            );
+            Box::pin(async move { digest_job(&engine, &store, &leadership, &clock).await })
         })
     };
     let housekeeping: JobFn = {
@@ -412,27 +472,57 @@ pub async fn serve(
             })
         })
     };
-    let scheduler = Scheduler::start(
-        vec![
-            JobSpec {
+    // On the system clock the scheduler fires the tick, the digest and
+    // housekeeping; on a test clock the driver steps through the minutes.
+    let mut jobs = vec![JobSpec {
+        name: "housekeeping".into(),
+        cron: HOUSEKEEPING_CRON.into(),
+        run: housekeeping,
+    }];
+    let driver = match &clock {
+        Clock::System => {
+            jobs.push(JobSpec {
                 name: "tick".into(),
                 cron: TICK_CRON.into(),
                 run: tick,
-            },
-            JobSpec {
+            });
+            jobs.push(JobSpec {
                 name: "digest".into(),
                 cron: digest_cron.clone(),
                 run: digest,
-            },
-            JobSpec {
-                name: "housekeeping".into(),
-                cron: HOUSEKEEPING_CRON.into(),
-                run: housekeeping,
-            },
-        ],
-        offset,
-    )
-    .await?;
+            });
+            None
+        }
+        Clock::Stepped(stepped) => {
+            let (stepped, digest_cron, engine, store, owner, stop, heartbeat, leadership, clock) = (
+                stepped.clone(),
+                digest_cron.clone(),
+                engine.clone(),
+                store.clone(),
+                owner.clone(),
+                stop.clone(),
+                heartbeat.clone(),
+                leadership.clone(),
+                clock.clone(),
+            );
+            Some(tokio::spawn(async move {
+                drive_stepped(
+                    &stepped,
+                    &digest_cron,
+                    offset,
+                    &engine,
+                    &store,
+                    &owner,
+                    &stop,
+                    &heartbeat,
+                    &leadership,
+                    &clock,
+                )
+                .await;
+            }))
+        }
+    };
+    let scheduler = Scheduler::start(jobs, offset).await?;
 
     let watchdog = notify::watchdog_interval().map(|interval| {
         let heartbeat = heartbeat.clone();
@@ -487,6 +577,9 @@ pub async fn serve(
     tracing::info!("đang dừng: gửi nốt các thư đang gửi dở");
     stop.store(true, Ordering::Release);
     scheduler.shutdown().await;
+    if let Some(driver) = driver {
+        let _ = driver.await;
+    }
     http.stop().await;
     if let Some(w) = watchdog {
         w.abort();

@@ -24,8 +24,8 @@ use super::ics;
 use super::ids;
 use super::mime;
 use super::notice::{
-    Addressee, Deadline, Digest, Escalation, Language, Notice, NoticeKind, ObligationRef,
-    OverdueItem, PeriodRef,
+    Addressee, Deadline, Digest, Escalation, Language, LateUnit, Notice, NoticeKind, ObligationRef,
+    PastNotice, PeriodRef, Register, Role, Section, Speaker, Standing, UnitRef,
 };
 use crate::config::model::Mail;
 
@@ -38,6 +38,8 @@ macro_rules! builtin {
 /// Every built-in template, by relative name.
 const BUILTIN: &[(&str, &str)] = builtin!(
     "vi/layout.html",
+    "vi/letter.txt",
+    "vi/letter.html",
     "vi/deadline.txt",
     "vi/deadline.html",
     "vi/reminder.subject",
@@ -59,6 +61,8 @@ const BUILTIN: &[(&str, &str)] = builtin!(
     "vi/test.txt",
     "vi/test.html",
     "en/layout.html",
+    "en/letter.txt",
+    "en/letter.html",
     "en/deadline.txt",
     "en/deadline.html",
     "en/reminder.subject",
@@ -128,6 +132,99 @@ fn date_filter(value: String) -> Result<Value, minijinja::Error> {
     })?;
     Ok(Value::from_safe_string(dd_mm_yyyy(d)))
 }
+
+/// `{{ due|weekday }}`: the day of the week of an ISO date, in Vietnamese
+/// ("thứ Năm", "Chủ nhật") or, with `weekday("en")`, in English.
+fn weekday_filter(value: String, lang: Option<String>) -> Result<Value, minijinja::Error> {
+    let d: Date = value.parse().map_err(|e| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("`weekday` filter: {value:?} is not a date (YYYY-MM-DD): {e}"),
+        )
+    })?;
+    let en = lang.as_deref() == Some("en");
+    Ok(Value::from(weekday_name(d, en)))
+}
+
+/// The day of the week, "thứ Hai" … "Chủ nhật" (or "Monday" … "Sunday").
+pub fn weekday_name(d: Date, en: bool) -> &'static str {
+    use jiff::civil::Weekday::*;
+    match (d.weekday(), en) {
+        (Monday, false) => "thứ Hai",
+        (Tuesday, false) => "thứ Ba",
+        (Wednesday, false) => "thứ Tư",
+        (Thursday, false) => "thứ Năm",
+        (Friday, false) => "thứ Sáu",
+        (Saturday, false) => "thứ Bảy",
+        (Sunday, false) => "Chủ nhật",
+        (Monday, true) => "Monday",
+        (Tuesday, true) => "Tuesday",
+        (Wednesday, true) => "Wednesday",
+        (Thursday, true) => "Thursday",
+        (Friday, true) => "Friday",
+        (Saturday, true) => "Saturday",
+        (Sunday, true) => "Sunday",
+    }
+}
+
+fn parse_iso(value: &str, filter: &str) -> Result<Date, minijinja::Error> {
+    value.parse().map_err(|e| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("`{filter}` filter: {value:?} is not a date (YYYY-MM-DD): {e}"),
+        )
+    })
+}
+
+/// `{{ days|dates }}`: a list of ISO dates in words, "11/06, 17/06 và
+/// 19/06/2026" when they share a year (the year once, at the end), else
+/// each in full; `dates("en")` joins with "and".
+fn dates_filter(values: Vec<String>, lang: Option<String>) -> Result<Value, minijinja::Error> {
+    let days = values
+        .iter()
+        .map(|v| parse_iso(v, "dates"))
+        .collect::<Result<Vec<Date>, _>>()?;
+    let same_year = days.windows(2).all(|w| w[0].year() == w[1].year());
+    let n = days.len();
+    let shown: Vec<String> = days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            if same_year && i + 1 < n {
+                format!("{:02}/{:02}", d.day(), d.month())
+            } else {
+                dd_mm_yyyy(*d)
+            }
+        })
+        .collect();
+    Ok(Value::from_safe_string(and_list(
+        &shown,
+        lang.as_deref() == Some("en"),
+    )))
+}
+
+/// "A", "A và B", "A, B và C" (or with "and").
+pub fn and_list(items: &[String], en: bool) -> String {
+    let and = if en { " and " } else { " và " };
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{}{and}{last}", init.join(", ")),
+    }
+}
+
+/// `{{ names|and_list }}` / `and_list("en")`.
+fn and_list_filter(values: Vec<String>, lang: Option<String>) -> String {
+    and_list(&values, lang.as_deref() == Some("en"))
+}
+
+/// `{{ text|fit(n) }}`: cut at a word boundary to at most n characters.
+fn fit_filter(value: String, n: usize) -> String {
+    super::notice::cut(&value, n)
+}
+
+/// The longest subject, in characters: what an inbox list shows.
+pub const MAX_SUBJECT: usize = 100;
 
 /// A date as dd/mm/yyyy, as Vietnamese readers expect.
 pub fn dd_mm_yyyy(d: Date) -> String {
@@ -242,6 +339,10 @@ impl Templates {
             }
         });
         env.add_filter("date", date_filter);
+        env.add_filter("weekday", weekday_filter);
+        env.add_filter("dates", dates_filter);
+        env.add_filter("and_list", and_list_filter);
+        env.add_filter("fit", fit_filter);
         let mut origins = BTreeMap::new();
         for (name, (source, origin)) in sources {
             if let Err(e) = env.add_template_owned(name.clone(), source) {
@@ -297,8 +398,10 @@ impl Templates {
         let ctx = context(notice, from);
         let base = format!("{}/{}", notice.language.code(), notice.kind.name());
         let subject = self.render_one(&format!("{base}.subject"), &ctx)?;
-        // A subject is one line: fold any newlines an override introduced.
+        // A subject is one line: fold any newlines an override introduced;
+        // and it fits an inbox list.
         let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+        let subject = super::notice::cut(&subject, MAX_SUBJECT);
         let text = self.render_one(&format!("{base}.txt"), &ctx)?;
         let html = self.render_one(&format!("{base}.html"), &ctx)?;
         Ok(RenderedParts {
@@ -324,10 +427,24 @@ fn opt(s: &Option<String>) -> Value {
     }
 }
 
+/// How a report is named in Vietnamese prose: its title when the title
+/// begins with "Báo cáo", else "báo cáo" and the title (never "báo cáo
+/// Báo cáo ...").
+pub fn named_report(title: &str) -> String {
+    let lower = title.to_lowercase();
+    if lower.starts_with("báo cáo") || lower.starts_with("bao cao") {
+        title.to_string()
+    } else {
+        format!("báo cáo {title}")
+    }
+}
+
 fn obligation_value(o: &ObligationRef) -> Value {
     Value::from_pairs([
         ("id", Value::from(o.id.as_str())),
         ("title", Value::from(o.title.as_str())),
+        ("short", Value::from(o.short.as_str())),
+        ("named", Value::from(named_report(&o.title))),
         ("legal_basis", opt(&o.legal_basis)),
     ])
 }
@@ -339,65 +456,172 @@ fn period_value(p: &PeriodRef) -> Value {
     ])
 }
 
-fn overdue_value(i: &OverdueItem) -> Value {
+fn speaker_value(s: &Speaker) -> Value {
+    let contact = match &s.contact {
+        Some(c) => Value::from_pairs([
+            ("name", Value::from(c.name.as_str())),
+            ("title", opt(&c.title)),
+            ("phone", opt(&c.phone)),
+            ("email", opt(&c.email)),
+        ]),
+        None => Value::from(()),
+    };
+    let basis = match &s.basis {
+        Some(b) => Value::from_pairs([
+            ("kind", Value::from(b.kind.as_str())),
+            ("number", Value::from(b.number.as_str())),
+            ("date", Value::from(b.date.to_string())),
+            ("issuer", Value::from(b.issuer.as_str())),
+            ("about", opt(&b.about)),
+        ]),
+        None => Value::from(()),
+    };
     Value::from_pairs([
-        ("unit_name", Value::from(i.unit_name.as_str())),
-        ("obligation", obligation_value(&i.obligation)),
-        ("period", period_value(&i.period)),
-        ("due", Value::from(i.due.to_string())),
-        ("days_late", Value::from(i.days_late)),
+        ("agency", Value::from(s.agency.as_str())),
+        ("office", opt(&s.office)),
+        ("contact", contact),
+        ("submit_to", opt(&s.submit_to)),
+        ("submit_how", opt(&s.submit_how)),
+        ("basis", basis),
     ])
+}
+
+fn names_value(names: &[String]) -> Value {
+    Value::from_iter(names.iter().map(|n| Value::from(n.as_str())))
 }
 
 fn deadline_pairs(d: &Deadline, pairs: &mut Vec<(&'static str, Value)>) {
     pairs.push(("obligation", obligation_value(&d.obligation)));
     pairs.push(("period", period_value(&d.period)));
-    pairs.push((
-        "unit",
-        Value::from_pairs([
-            ("id", Value::from(d.unit.id.as_str())),
-            ("name", Value::from(d.unit.name.as_str())),
-        ]),
-    ));
+    pairs.push(("unit", unit_value(&d.unit)));
     pairs.push(("due", Value::from(d.due.to_string())));
+    pairs.push(("as_of", Value::from(d.as_of.to_string())));
     pairs.push(("days_left", Value::from(d.days_left)));
+    pairs.push(("working_days_left", Value::from(d.working_days_left)));
     pairs.push(("days_late", Value::from(d.days_late)));
+    pairs.push(("working_days_late", Value::from(d.working_days_late)));
+    pairs.push(("stage", Value::from(d.stage)));
+    pairs.push(("speaker", speaker_value(&d.speaker)));
+    pairs.push(("register", Value::from(d.register.as_str())));
+    pairs.push(("recipient_name", opt(&d.recipient_name)));
     pairs.push((
-        "missing_reporters",
-        Value::from_iter(d.missing_reporters.iter().map(|s| Value::from(s.as_str()))),
+        "dependencies",
+        Value::from_iter(d.dependencies.iter().map(standing_value)),
     ));
+    pairs.push((
+        "history",
+        Value::from_iter(d.history.iter().map(past_value)),
+    ));
+    pairs.push((
+        "informed",
+        Value::from_iter(d.informed.iter().map(past_value)),
+    ));
+    pairs.push(("informing", names_value(&d.informing)));
     pairs.push(("confirm_url", opt(&d.confirm_url)));
 }
 
 fn escalation_pairs(e: &Escalation, pairs: &mut Vec<(&'static str, Value)>) {
-    pairs.push(("items", Value::from_iter(e.items.iter().map(overdue_value))));
+    pairs.push(("speaker", speaker_value(&e.speaker)));
+    pairs.push(("addressee", Value::from(e.addressee.as_str())));
+    pairs.push(("register", Value::from(e.register.as_str())));
+    pairs.push(("as_of", Value::from(e.as_of.to_string())));
+    pairs.push((
+        "late_total",
+        Value::from(
+            e.sections
+                .iter()
+                .map(|s| s.standing.late.len())
+                .sum::<usize>(),
+        ),
+    ));
+    pairs.push((
+        "sections",
+        Value::from_iter(e.sections.iter().map(|s| {
+            Value::from_pairs([
+                ("role", Value::from(s.role.as_str())),
+                ("standing", standing_value(&s.standing)),
+                ("recipient_name", opt(&s.recipient_name)),
+                (
+                    "dependencies",
+                    Value::from_iter(s.dependencies.iter().map(standing_value)),
+                ),
+            ])
+        })),
+    ));
+}
+
+fn unit_value(u: &super::notice::UnitRef) -> Value {
+    Value::from_pairs([
+        ("id", Value::from(u.id.as_str())),
+        ("name", Value::from(u.name.as_str())),
+    ])
+}
+
+fn past_value(p: &PastNotice) -> Value {
+    Value::from_pairs([
+        ("kind", Value::from(p.kind)),
+        ("on", Value::from(p.on.to_string())),
+        ("to", opt(&p.to)),
+    ])
+}
+
+fn late_value(l: &LateUnit) -> Value {
+    Value::from_pairs([
+        ("unit", unit_value(&l.unit)),
+        ("due", Value::from(l.due.to_string())),
+        ("days_late", Value::from(l.days_late)),
+        ("working_days_late", Value::from(l.working_days_late)),
+        (
+            "notices",
+            Value::from_iter(l.notices.iter().map(past_value)),
+        ),
+    ])
+}
+
+fn standing_value(s: &Standing) -> Value {
+    Value::from_pairs([
+        ("obligation", obligation_value(&s.obligation)),
+        ("period", period_value(&s.period)),
+        ("due", Value::from(s.due.to_string())),
+        ("expected", Value::from(s.expected)),
+        ("submitted", Value::from(s.submitted)),
+        ("submitted_late", Value::from(s.submitted_late)),
+        ("waived", Value::from(s.waived)),
+        ("late", Value::from_iter(s.late.iter().map(late_value))),
+    ])
 }
 
 fn digest_pairs(d: &Digest, pairs: &mut Vec<(&'static str, Value)>) {
     pairs.push(("as_of", Value::from(d.as_of.to_string())));
+    pairs.push(("speaker", speaker_value(&d.speaker)));
+    pairs.push(("coordinator", opt(&d.coordinator)));
     pairs.push((
-        "open_periods",
-        Value::from_iter(d.open_periods.iter().map(|p| {
-            Value::from_pairs([
-                ("obligation", obligation_value(&p.obligation)),
-                ("period", period_value(&p.period)),
-                ("due", Value::from(p.due.to_string())),
-                ("submitted", Value::from(p.submitted)),
-                ("expected", Value::from(p.expected)),
-            ])
-        })),
+        "overdue",
+        Value::from_iter(d.overdue.iter().map(standing_value)),
     ));
-    pairs.push(("late", Value::from_iter(d.late.iter().map(overdue_value))));
+    pairs.push((
+        "overdue_units",
+        Value::from(d.overdue.iter().map(|s| s.late.len()).sum::<usize>()),
+    ));
+    pairs.push((
+        "upcoming",
+        Value::from_iter(d.upcoming.iter().map(standing_value)),
+    ));
     pairs.push((
         "failed_sends",
         Value::from_iter(d.failed_sends.iter().map(|f| {
             Value::from_pairs([
                 ("recipient", Value::from(f.recipient.as_str())),
-                ("subject", Value::from(f.subject.as_str())),
+                ("kind", Value::from(f.kind.as_str())),
+                ("unit_name", Value::from(f.unit_name.as_str())),
+                ("obligation", obligation_value(&f.obligation)),
+                ("period", period_value(&f.period)),
+                ("on", Value::from(f.on.to_string())),
                 ("reason", Value::from(f.reason.as_str())),
             ])
         })),
     ));
+    pairs.push(("dashboard_url", opt(&d.dashboard_url)));
 }
 
 /// The template context. Dates are ISO strings; templates format them with `|date`.
@@ -537,33 +761,58 @@ fn addressee_mailbox(a: &Addressee) -> Result<Mailbox, ComposeError> {
     Ok(Mailbox::new(a.name.clone(), addr))
 }
 
-fn ics_texts(notice: &Notice, d: &Deadline) -> (String, String) {
+/// The .ics SUMMARY, DESCRIPTION and alarm text of a notice's deadline.
+fn ics_texts(notice: &Notice, d: &Deadline) -> (String, String, String) {
     let due = dd_mm_yyyy(d.due);
+    let mut desc = Vec::new();
     match notice.language {
         Language::Vi => {
-            let summary = format!(
-                "Hạn nộp báo cáo: {} – kỳ {}",
-                d.obligation.title, d.period.label
-            );
-            let mut desc = format!(
-                "Đơn vị: {}\nBáo cáo: {}\nKỳ báo cáo: {} ({})\nHạn nộp: {}",
-                d.unit.name, d.obligation.title, d.period.label, d.period.key, due
-            );
-            if let Some(b) = &d.obligation.legal_basis {
-                desc.push_str(&format!("\nCăn cứ: {b}"));
+            let summary = format!("Hạn gửi {} kỳ {}", d.obligation.short, d.period.label);
+            desc.push(format!("Đơn vị: {}", d.unit.name));
+            desc.push(format!("Báo cáo: {}", d.obligation.title));
+            desc.push(format!("Kỳ báo cáo: {}", d.period.label));
+            desc.push(format!(
+                "Thời hạn: chậm nhất hết ngày {}, {due}",
+                weekday_name(d.due, false)
+            ));
+            if let Some(to) = &d.speaker.submit_to {
+                desc.push(format!("Nơi nhận: {to}"));
             }
-            (summary, desc)
+            if let Some(how) = &d.speaker.submit_how {
+                desc.push(format!("Hình thức gửi: {how}"));
+            }
+            if let Some(b) = &d.obligation.legal_basis {
+                desc.push(format!("Căn cứ: {b}"));
+            }
+            let alarm = format!(
+                "Sắp đến hạn gửi {} kỳ {}",
+                d.obligation.short, d.period.label
+            );
+            (summary, desc.join("\n"), alarm)
         }
         Language::En => {
-            let summary = format!("Report due: {} – {}", d.obligation.title, d.period.label);
-            let mut desc = format!(
-                "Unit: {}\nReport: {}\nPeriod: {} ({})\nDue: {}",
-                d.unit.name, d.obligation.title, d.period.label, d.period.key, due
-            );
-            if let Some(b) = &d.obligation.legal_basis {
-                desc.push_str(&format!("\nLegal basis: {b}"));
+            let summary = format!("Due: {}, {}", d.obligation.short, d.period.label);
+            desc.push(format!("Unit: {}", d.unit.name));
+            desc.push(format!("Report: {}", d.obligation.title));
+            desc.push(format!("Period: {}", d.period.label));
+            desc.push(format!(
+                "Due: by the end of {}, {due}",
+                weekday_name(d.due, true)
+            ));
+            if let Some(to) = &d.speaker.submit_to {
+                desc.push(format!("Send to: {to}"));
             }
-            (summary, desc)
+            if let Some(how) = &d.speaker.submit_how {
+                desc.push(format!("How: {how}"));
+            }
+            if let Some(b) = &d.obligation.legal_basis {
+                desc.push(format!("Legal basis: {b}"));
+            }
+            let alarm = format!(
+                "Coming deadline: {}, {}",
+                d.obligation.short, d.period.label
+            );
+            (summary, desc.join("\n"), alarm)
         }
     }
 }
@@ -686,9 +935,34 @@ impl Composer {
         );
         h.raw("Message-ID", &message_id);
         h.raw("List-Id", &self.list_id(notice));
-        // RFC 3834: tells auto-responders not to answer.
+        // Keep automatic answers away from the Reply-To (the coordinator's
+        // mailbox): RFC 3834 responders must not answer a message marked
+        // Auto-Submitted; Exchange and Outlook obey X-Auto-Response-Suppress
+        // (out-of-office and other auto-replies only: non-delivery reports
+        // still come back, they say an address is dead); older vacation
+        // programs look at Precedence (RFC 3834 section 2 lets them refuse
+        // "bulk"; "list" would claim a mailing list).
         h.raw("Auto-Submitted", "auto-generated");
+        h.raw("X-Auto-Response-Suppress", "OOF, AutoReply");
+        h.raw("Precedence", "bulk");
         h.raw("X-Hanbao-Kind", notice.kind.name());
+        if let Some(d) = notice.kind.deadline() {
+            // For mail filters: the subject names the period in words.
+            // Ids and keys are ASCII letters, digits, '-' and '_' once
+            // validated; anything else is made so by `ids::label`.
+            let token = |s: &str| {
+                if !s.is_empty()
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                {
+                    s.to_string()
+                } else {
+                    ids::label(s)
+                }
+            };
+            h.raw("X-Hanbao-Obligation", &token(&d.obligation.id));
+            h.raw("X-Hanbao-Period", &token(&d.period.key));
+        }
         h.raw("User-Agent", concat!("hanbao/", env!("CARGO_PKG_VERSION")));
         let mut bytes = h.into_bytes();
 
@@ -705,17 +979,21 @@ impl Composer {
             },
         ];
         let seed = mime::seed(&message_id);
-        match notice.kind.deadline() {
+        // A calendar entry for a deadline still ahead: reminders and the
+        // due-day notice, not an overdue notice.
+        match notice.kind.calendar() {
             Some(d) => {
                 let uid =
                     ids::calendar_uid(&d.obligation.id, &d.period.key, &d.unit.id, &self.domain);
-                let (summary, description) = ics_texts(notice, d);
+                let (summary, description, alarm_text) = ics_texts(notice, d);
                 let calendar = ics::render(&ics::CalendarEvent {
                     uid: &uid,
                     stamp: notice.sent_at,
                     due: d.due,
                     summary: &summary,
                     description: &description,
+                    alarms: &d.alarms,
+                    alarm_text: &alarm_text,
                 });
                 // `label` keeps ASCII letters, digits and '-' only.
                 let file_name = format!(
@@ -758,11 +1036,38 @@ fn sample_links() -> crate::link::Links {
     )
 }
 
-/// Sample notices of every kind in both languages, used by [`check_templates`].
+/// The speaker of the samples: every part configured.
+fn sample_speaker() -> Speaker {
+    Speaker {
+        agency: "Sở Mẫu".into(),
+        office: Some("Phòng Mẫu".into()),
+        contact: Some(super::notice::Contact {
+            name: "Bà Nguyễn Thị Mẫu".into(),
+            title: Some("Chuyên viên Phòng Mẫu".into()),
+            phone: Some("0255 3000 000".into()),
+            email: Some("mau@so.example".into()),
+        }),
+        submit_to: Some("Sở Mẫu (Phòng Mẫu)".into()),
+        submit_how: Some("văn bản điện tử".into()),
+        basis: Some(super::notice::Basis {
+            kind: "Công văn".into(),
+            number: "1/UBND-MAU".into(),
+            date: jiff::civil::date(2020, 8, 28),
+            issuer: "UBND tỉnh Mẫu".into(),
+            about: Some("báo cáo mẫu".into()),
+        }),
+    }
+}
+
+/// Sample notices of every kind, every register and every reason an
+/// escalation is sent, in both languages, with everything filled in and
+/// with nothing optional: what [`check_templates`] renders, so a template
+/// that fails on any branch shows in `hanbao check`.
 pub fn sample_notices(now: Timestamp) -> Vec<Notice> {
     let obligation = ObligationRef {
         id: "mau-6thang".into(),
         title: "Báo cáo công tác 6 tháng".into(),
+        short: "Báo cáo công tác".into(),
         legal_basis: Some("Nghị định 09/2019/NĐ-CP, Điều 12".into()),
     };
     let period = PeriodRef {
@@ -770,74 +1075,145 @@ pub fn sample_notices(now: Timestamp) -> Vec<Notice> {
         label: "6 tháng đầu năm 2026".into(),
     };
     let due = jiff::civil::date(2026, 6, 22);
-    let deadline = Deadline {
+    let unit = UnitRef {
+        id: "ubnd-xa-mau".into(),
+        name: "UBND xã Mẫu".into(),
+    };
+    let sent = |y, m, d| PastNotice {
+        kind: "reminder",
+        on: jiff::civil::date(y, m, d),
+        to: None,
+    };
+    let late = LateUnit {
+        unit: unit.clone(),
+        due,
+        days_late: 2,
+        working_days_late: 2,
+        notices: vec![sent(2026, 6, 15), sent(2026, 6, 19)],
+    };
+    let standing = Standing {
         obligation: obligation.clone(),
         period: period.clone(),
-        unit: super::notice::UnitRef {
-            id: "ubnd-xa-mau".into(),
-            name: "UBND xã Mẫu".into(),
+        due,
+        expected: 5,
+        submitted: 3,
+        submitted_late: 1,
+        waived: 0,
+        late: vec![late.clone()],
+    };
+    let mut full = Deadline::new(obligation.clone(), period.clone(), unit.clone(), due);
+    full.as_of = jiff::civil::date(2026, 6, 24);
+    full.days_left = 3;
+    full.working_days_left = 3;
+    full.days_late = 2;
+    full.working_days_late = 2;
+    full.stage = 2;
+    full.speaker = sample_speaker();
+    full.recipient_name = Some("UBND tỉnh Mẫu".into());
+    full.dependencies = vec![standing.clone()];
+    full.history = vec![sent(2026, 6, 15), sent(2026, 6, 19)];
+    full.informed = vec![PastNotice {
+        kind: "escalation",
+        on: jiff::civil::date(2026, 6, 23),
+        to: Some("UBND tỉnh Mẫu".into()),
+    }];
+    full.informing = vec!["Giám đốc Sở Mẫu".into()];
+    full.confirm_url =
+        Some(sample_links().confirm_url(&obligation.id, &period.key, &unit.id, due, now));
+    full.alarms = vec![-3 * 1440 + 450, 450];
+    let mut bare = Deadline::new(obligation.clone(), period.clone(), unit.clone(), due);
+    bare.speaker.agency = "Sở Mẫu".into();
+    bare.stage = 1;
+    let mut kinds = Vec::new();
+    for register in [Register::Peer, Register::Upward, Register::Internal] {
+        let d = Deadline {
+            register,
+            ..full.clone()
+        };
+        kinds.push(NoticeKind::Reminder(d.clone()));
+        kinds.push(NoticeKind::DueToday(d.clone()));
+        kinds.push(NoticeKind::Overdue(d));
+    }
+    kinds.push(NoticeKind::Reminder(bare.clone()));
+    kinds.push(NoticeKind::DueToday(bare.clone()));
+    kinds.push(NoticeKind::Overdue(bare));
+    let section = |role| Section {
+        role,
+        standing: standing.clone(),
+        recipient_name: Some("UBND tỉnh Mẫu".into()),
+        dependencies: vec![standing.clone()],
+    };
+    for register in [Register::Peer, Register::Upward, Register::Internal] {
+        for roles in [
+            vec![Role::Head],
+            vec![Role::Supervisor],
+            vec![Role::Recipient],
+            vec![Role::Address],
+            vec![Role::Supervisor, Role::Recipient],
+        ] {
+            kinds.push(NoticeKind::Escalation(Escalation {
+                speaker: sample_speaker(),
+                addressee: "UBND tỉnh Mẫu".into(),
+                register,
+                as_of: jiff::civil::date(2026, 6, 24),
+                sections: roles.into_iter().map(section).collect(),
+            }));
+        }
+    }
+    kinds.push(NoticeKind::Escalation(Escalation {
+        speaker: Speaker {
+            agency: "Sở Mẫu".into(),
+            ..Speaker::default()
         },
-        due,
-        days_left: 3,
-        days_late: 2,
-        missing_reporters: vec!["Phòng Nội vụ".into()],
-        confirm_url: Some(sample_links().confirm_url(
-            &obligation.id,
-            &period.key,
-            "ubnd-xa-mau",
-            due,
-            now,
-        )),
-    };
-    let item = OverdueItem {
-        unit_name: "UBND xã Mẫu".into(),
-        obligation: obligation.clone(),
-        period: period.clone(),
-        due,
-        days_late: 2,
-    };
-    let kinds = [
-        NoticeKind::Reminder(deadline.clone()),
-        NoticeKind::DueToday(deadline.clone()),
-        NoticeKind::Overdue(deadline),
-        NoticeKind::Escalation(Escalation {
-            items: vec![item.clone(), item.clone()],
-        }),
-        NoticeKind::Escalation(Escalation {
-            items: vec![item.clone()],
-        }),
-        NoticeKind::Digest(Digest {
-            as_of: due,
-            open_periods: vec![super::notice::OpenPeriod {
-                obligation,
-                period,
-                due,
-                submitted: 3,
-                expected: 5,
-            }],
-            late: vec![item],
-            failed_sends: vec![super::notice::FailedSend {
-                recipient: "vanthu@xa.example".into(),
-                subject: "[Quá hạn] ...".into(),
-                reason: "550 5.1.1 mailbox unavailable".into(),
-            }],
-        }),
-        NoticeKind::Digest(Digest {
-            as_of: due,
-            open_periods: vec![],
+        addressee: "theodoi@so.example".into(),
+        register: Register::Peer,
+        as_of: due,
+        sections: vec![Section {
+            role: Role::Address,
+            standing: standing.clone(),
+            recipient_name: None,
+            dependencies: vec![],
+        }],
+    }));
+    kinds.push(NoticeKind::Digest(Digest {
+        as_of: due,
+        speaker: sample_speaker(),
+        coordinator: Some("Bà Nguyễn Thị Mẫu".into()),
+        overdue: vec![standing.clone()],
+        upcoming: vec![Standing {
             late: vec![],
-            failed_sends: vec![],
-        }),
-        NoticeKind::Test,
-    ];
+            waived: 1,
+            ..standing.clone()
+        }],
+        failed_sends: vec![super::notice::FailedSend {
+            recipient: "vanthu@xa.example".into(),
+            kind: "overdue".into(),
+            unit_name: "UBND xã Mẫu".into(),
+            obligation: obligation.clone(),
+            period: period.clone(),
+            on: due,
+            reason: "550 5.1.1 mailbox unavailable".into(),
+        }],
+        dashboard_url: Some("https://baocao.example.gov.vn/hanbao/dashboard".into()),
+    }));
+    kinds.push(NoticeKind::Digest(Digest {
+        as_of: due,
+        speaker: Speaker::default(),
+        coordinator: None,
+        overdue: vec![],
+        upcoming: vec![],
+        failed_sends: vec![],
+        dashboard_url: None,
+    }));
+    kinds.push(NoticeKind::Test);
     let mut out = Vec::new();
     for language in [Language::Vi, Language::En] {
-        for kind in &kinds {
+        for (i, kind) in kinds.iter().enumerate() {
             out.push(Notice {
                 kind: kind.clone(),
                 language,
                 recipients: vec![Addressee::named("vanthu@xa.example", "Văn thư")],
-                outbox_key: format!("sample|{}|{}", language.code(), kind.name()),
+                outbox_key: format!("sample|{}|{}|{i}", language.code(), kind.name()),
                 sent_at: now,
             });
         }
@@ -898,26 +1274,28 @@ mod tests {
     }
 
     fn deadline(confirm_url: Option<String>) -> Deadline {
-        Deadline {
-            obligation: ObligationRef {
+        let mut d = Deadline::new(
+            ObligationRef {
                 id: "bc-quy".into(),
                 title: "Báo cáo quý".into(),
+                short: "Báo cáo quý".into(),
                 legal_basis: None,
             },
-            period: PeriodRef {
+            PeriodRef {
                 key: "2026-Q1".into(),
                 label: "quý I năm 2026".into(),
             },
-            unit: super::super::notice::UnitRef {
+            UnitRef {
                 id: "so-yte".into(),
                 name: "Sở Y tế".into(),
             },
-            due: jiff::civil::date(2026, 3, 20),
-            days_left: 3,
-            days_late: 4,
-            missing_reporters: vec![],
-            confirm_url,
-        }
+            jiff::civil::date(2026, 3, 20),
+        );
+        d.speaker.agency = "Sở Mẫu".into();
+        d.days_left = 3;
+        d.days_late = 4;
+        d.confirm_url = confirm_url;
+        d
     }
 
     fn notice(kind: NoticeKind, language: Language) -> Notice {
@@ -1014,12 +1392,30 @@ mod tests {
                 NoticeKind::Reminder(deadline(None)),
                 NoticeKind::Overdue(deadline(None)),
                 NoticeKind::Escalation(Escalation {
-                    items: vec![OverdueItem {
-                        unit_name: "Sở Y tế".into(),
-                        obligation: deadline(None).obligation,
-                        period: deadline(None).period,
-                        due,
-                        days_late: 4,
+                    speaker: Speaker::default(),
+                    addressee: "UBND tỉnh".into(),
+                    register: Register::Upward,
+                    as_of: due,
+                    sections: vec![Section {
+                        role: Role::Supervisor,
+                        standing: Standing {
+                            obligation: deadline(None).obligation,
+                            period: deadline(None).period,
+                            due,
+                            expected: 2,
+                            submitted: 1,
+                            submitted_late: 0,
+                            waived: 0,
+                            late: vec![LateUnit {
+                                unit: deadline(None).unit,
+                                due,
+                                days_late: 4,
+                                working_days_late: 4,
+                                notices: vec![],
+                            }],
+                        },
+                        recipient_name: None,
+                        dependencies: vec![],
                     }],
                 }),
             ] {

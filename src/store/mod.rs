@@ -10,7 +10,8 @@
 //! Its interface is split by client, one trait per client implemented once
 //! on `Store`: [`Records`] (submissions, extensions, waivers, history,
 //! status facts: commands, API, dashboard, tracking), [`Outbox`] (enqueue,
-//! claim, finish, list, retry: planner, dispatcher, dashboard), [`Tokens`]
+//! claim, finish, list, retry, a notice's history: planner, dispatcher,
+//! dashboard), [`Tokens`]
 //! (`hanbao token`, authentication) and [`Election`] (the leadership lock:
 //! `daemon::leader`); opening, closing, migrations and query plans are its
 //! own methods. Traits rather than grouped accessors

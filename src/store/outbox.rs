@@ -1,11 +1,13 @@
 //! The outbox: rows of notifications to send, their states, and
 //! [`Outbox`], the store's interface for the planner (enqueue), the
-//! dispatcher (claim, finish) and the dashboard (list, retry).
+//! dispatcher (claim, finish, and the history a notice tells) and the
+//! dashboard (list, retry).
 //!
 //! The unique key of a row is (obligation, period, unit, kind, stage,
 //! recipient): writing the same key again is a no-op. The queries both
-//! dialects share are written once here; claiming and the bulk finish
-//! differ and live in `sqlite` and `postgres`.
+//! dialects share are written once here; claiming, the bulk finish and
+//! the reading of a list of units differ and live in `sqlite` and
+//! `postgres`.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -86,6 +88,16 @@ pub trait Outbox {
     fn outbox(
         &self,
         status: Option<OutboxStatus>,
+    ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
+
+    /// The rows of `units` for one (obligation, period) that went out or
+    /// are about to (`sent`, `pending`, `sending`), oldest first: what a
+    /// notice says happened before it, and who is told at the same time.
+    fn outbox_history(
+        &self,
+        obligation: &str,
+        period: &str,
+        units: &[String],
     ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
 
     /// The outbox counted by (status, kind), and the earliest
@@ -490,6 +502,10 @@ const LIST: Sql = sql!(concat!(
     " FROM outbox WHERE CAST($1 AS TEXT) IS NULL OR status = $1 ORDER BY id"
 ));
 
+/// The units are bound as one JSON array of text, which each dialect reads
+/// its own way (`json_each` / `json_array_elements_text`).
+const HISTORY: Sql = Sql::dialects(super::sqlite::HISTORY, super::postgres::HISTORY);
+
 const NEXT_DUE: Sql = sql!(
     "SELECT min(t) FROM (\
      SELECT min(next_attempt_at) AS t FROM outbox \
@@ -731,6 +747,27 @@ impl Outbox for Store {
         let got: Vec<OutboxDbRow> = on_backend!(self, db => {
             sqlx::query_as(db.sql(&LIST))
                 .bind(status.map(|s| s.as_str()))
+                .fetch_all(&db.pool)
+                .await?
+        });
+        rows(got)
+    }
+
+    async fn outbox_history(
+        &self,
+        obligation: &str,
+        period: &str,
+        units: &[String],
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        if units.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = serde_json::to_string(units).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let got: Vec<OutboxDbRow> = on_backend!(self, db => {
+            sqlx::query_as(db.sql(&HISTORY))
+                .bind(obligation)
+                .bind(period)
+                .bind(&list)
                 .fetch_all(&db.pool)
                 .await?
         });

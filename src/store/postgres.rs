@@ -13,8 +13,9 @@
 //!
 //! Here: connecting and migrations, the write lock, claiming, the current
 //! state aggregated with `json_agg`, the latest event per (unit, subject)
-//! by `DISTINCT ON`, the bulk finish as `UPDATE … FROM unnest(…)`, `EXPLAIN`
-//! and the leadership lock's connection options.
+//! by `DISTINCT ON`, the bulk finish as `UPDATE … FROM unnest(…)`, a list
+//! of units read by `json_array_elements_text`, `EXPLAIN` and the
+//! leadership lock's connection options.
 //!
 //! Must not: read the clock, or write anything but appends to `events`.
 
@@ -72,6 +73,18 @@ pub(super) const CURRENT_FOR: &str = concat!(
     event_columns!(),
     " FROM events WHERE obligation_id = $1 AND period_key = $2 AND unit_id = $3 \
      ORDER BY subject DESC, id DESC"
+);
+
+/// The sent, pending and sending outbox rows of some units of one
+/// (obligation, period), oldest first; the units come as one JSON array of
+/// text (`$3`), read by `json_array_elements_text`. Seeks the outbox's
+/// unique key.
+pub(super) const HISTORY: &str = concat!(
+    "SELECT ",
+    outbox_columns!(),
+    " FROM outbox WHERE obligation_id = $1 AND period_key = $2 \
+     AND unit_id IN (SELECT json_array_elements_text(CAST($3 AS json))) \
+     AND status IN ('sent', 'pending', 'sending') ORDER BY id"
 );
 
 const WRITE_LOCK: &str = "LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE";

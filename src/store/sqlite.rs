@@ -14,7 +14,8 @@
 //! Here: opening and migrations, the write lock, claiming, the current
 //! state aggregated with `json_group_array`, the latest event per (unit,
 //! subject) by a correlated `max(id)`, the bulk finish as `UPDATE … FROM
-//! (VALUES …)`, and `EXPLAIN QUERY PLAN`.
+//! (VALUES …)`, a list of units read by `json_each`, and `EXPLAIN QUERY
+//! PLAN`.
 //!
 //! Must not: read the clock, or write anything but appends to `events`.
 
@@ -84,6 +85,17 @@ pub(super) const CURRENT_FOR: &str = concat!(
      AND e.id = (SELECT max(x.id) FROM events x \
                  WHERE x.obligation_id = e.obligation_id AND x.period_key = e.period_key \
                    AND x.unit_id = e.unit_id AND x.subject = e.subject)"
+);
+
+/// The sent, pending and sending outbox rows of some units of one
+/// (obligation, period), oldest first; the units come as one JSON array of
+/// text (`?3`), read by `json_each`. Seeks the outbox's unique key.
+pub(super) const HISTORY: &str = concat!(
+    "SELECT ",
+    outbox_columns!(),
+    " FROM outbox WHERE obligation_id = ?1 AND period_key = ?2 \
+     AND unit_id IN (SELECT value FROM json_each(?3)) \
+     AND status IN ('sent', 'pending', 'sending') ORDER BY id"
 );
 
 /// Leases due rows (see [`Db::claim`]); `$kind` filters further. Under
