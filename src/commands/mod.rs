@@ -21,6 +21,7 @@ use crate::store::Store;
 
 pub mod calendar;
 pub mod check;
+pub mod cli;
 pub mod export;
 pub mod import;
 pub mod plan;
