@@ -3,8 +3,9 @@
 //!
 //! - `cargo xtask deb [CARGO-DEB ARGS]`: the Debian package,
 //!   `target/debian/hanbao_<version>-1_<arch>.deb`. Generates the man pages
-//!   and shell completions, then runs `cargo deb --profile dist`, which
-//!   builds the stripped binary and packs the files listed in
+//!   and shell completions, builds the stripped binary (`cargo build
+//!   --profile dist --bin hanbao`), then runs `cargo deb --no-build
+//!   --profile dist`, which packs the files listed in
 //!   `[package.metadata.deb]` of Cargo.toml. Needs `cargo-deb`
 //!   (`cargo install cargo-deb`).
 //! - `cargo xtask docs DIR`: only the man pages (`DIR/man/*.1`) and the
@@ -72,13 +73,27 @@ fn deb(extra: Vec<String>) -> Result<()> {
         .and_then(|n| n.to_str())
         .context("tên thư mục của profile")?
         .to_owned();
-    let status = Command::new(&cargo)
-        .args(["deb", "--package", "hanbao", "--profile", &profile])
-        .args(&extra)
-        .status()
-        .context("chạy cargo deb")?;
+    // The binary is built here and cargo-deb told not to build: it would
+    // build the whole workspace (tests' support crate included, with other
+    // features of shared dependencies, so everything twice) because of the
+    // globs under target/release/ in the asset list.
+    let build = [
+        "build",
+        "--package",
+        "hanbao",
+        "--bin",
+        "hanbao",
+        "--profile",
+    ];
+    run(Command::new(&cargo).args(build).arg(&profile))?;
+    let deb = ["deb", "--package", "hanbao", "--no-build", "--profile"];
+    run(Command::new(&cargo).args(deb).arg(&profile).args(&extra))
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd.status().with_context(|| format!("chạy {cmd:?}"))?;
     if !status.success() {
-        bail!("cargo deb thất bại ({status})");
+        bail!("{cmd:?} thất bại ({status})");
     }
     Ok(())
 }
