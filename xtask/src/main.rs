@@ -8,7 +8,7 @@
 //!   --profile dist`, which packs the files listed in
 //!   `[package.metadata.deb]` of Cargo.toml. Needs `cargo-deb`
 //!   (`cargo install cargo-deb`).
-//! - `cargo xtask docs DIR`: only the man pages (`DIR/man/*.1`) and the
+//! - `cargo xtask docs DIR`: only the man pages (`DIR/man/*.1.gz`) and the
 //!   completions (`DIR/completions/`: `hanbao.bash`, `_hanbao`,
 //!   `hanbao.fish`), to look at them.
 //!
@@ -121,6 +121,16 @@ fn docs(dir: &Path) -> Result<()> {
     }
     clap_mangen::generate_to(cmd.clone(), &man)
         .with_context(|| format!("ghi trang man vào {}", man.display()))?;
+    // Compressed as Debian wants them (cargo-deb compresses only files it
+    // does not take from the target directory); gzip is essential on Debian.
+    run(Command::new("gzip")
+        .args(["-9", "-n", "-f"])
+        .arg("--")
+        .args(
+            std::fs::read_dir(&man)?
+                .map(|e| e.map(|e| e.path()))
+                .collect::<std::io::Result<Vec<_>>>()?,
+        ))?;
     for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
         let mut cmd = cmd.clone();
         clap_complete::generate_to(shell, &mut cmd, "hanbao", &completions)
