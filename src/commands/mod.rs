@@ -22,6 +22,7 @@ use crate::store::Store;
 pub mod backup;
 pub mod calendar;
 pub mod check;
+pub mod cli;
 pub mod export;
 pub mod import;
 pub mod init;

@@ -648,3 +648,24 @@ async fn state_dir_of_try_it_is_shared_by_the_daemon_its_api_and_the_commands() 
     daemon.stop();
     assert_eq!(databases(&root), [c.db.clone()]);
 }
+
+/// The definition the man pages and shell completions are generated from
+/// (`commands::cli::command`, read by `xtask`) passes clap's own checks and
+/// is the one the binary parses: every command it names answers `--help`.
+#[test]
+fn the_generated_documentation_describes_the_binary() {
+    let cmd = hanbao::commands::cli::command();
+    cmd.clone().debug_assert();
+    assert_eq!(cmd.get_name(), "hanbao");
+    let names: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+    for name in ["check", "run", "simulate", "status", "token"] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    for name in &names {
+        let out = Command::new(env!("CARGO_BIN_EXE_hanbao"))
+            .args([name, "--help"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "hanbao {name} --help: {out:?}");
+    }
+}
