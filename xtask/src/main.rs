@@ -60,8 +60,7 @@ fn main() -> ExitCode {
 fn deb(extra: Vec<String>) -> Result<()> {
     let profile_dir = profile_dir()?;
     docs(&profile_dir.join(DOCS_SUBDIR))?;
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let has_cargo_deb = Command::new(&cargo)
+    let has_cargo_deb = cargo()
         .args(["deb", "--version"])
         .output()
         .is_ok_and(|o| o.status.success());
@@ -85,9 +84,31 @@ fn deb(extra: Vec<String>) -> Result<()> {
         "hanbao",
         "--profile",
     ];
-    run(Command::new(&cargo).args(build).arg(&profile))?;
+    run(cargo().args(build).arg(&profile))?;
     let deb = ["deb", "--package", "hanbao", "--no-build", "--profile"];
-    run(Command::new(&cargo).args(deb).arg(&profile).args(&extra))
+    run(cargo().args(deb).arg(&profile).args(&extra))
+}
+
+/// Cargo, for a build of its own: without the variables `cargo run` set
+/// for this xtask (`CARGO_PKG_*`, `CARGO_MANIFEST_*`, ...). Build scripts
+/// that watch some of them (`rerun-if-env-changed`) would otherwise see
+/// them changed, and everything above them (TLS, the database driver,
+/// hanbao itself) would be compiled a second time.
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    for (key, _) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        let set_by_cargo_run = key.starts_with("CARGO_PKG_")
+            || key.starts_with("CARGO_MANIFEST_")
+            || matches!(
+                key,
+                "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE"
+            );
+        if set_by_cargo_run {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
 }
 
 fn run(cmd: &mut Command) -> Result<()> {
