@@ -15,6 +15,12 @@ use hanbao::commands::{self, Context, cli};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    hanbao::logging::init();
+    // A preview's per-message lines only with --verbose (or HANBAO_LOG).
+    let preview = matches!(cli.command, cli::Command::Simulate(_)) && !cli.global.verbose;
+    hanbao::logging::init_with(if preview {
+        hanbao::logging::PREVIEW_FILTER
+    } else {
+        hanbao::logging::DEFAULT_FILTER
+    });
     commands::exit(Context::new(cli.global).and_then(|ctx| cli::dispatch(&ctx, cli.command)))
 }

@@ -52,7 +52,8 @@ pub struct GlobalArgs {
     /// [default: $HANBAO_DATABASE, then daemon.database, then <state dir>/hanbao.db]
     #[arg(long, global = true, value_name = "URL")]
     pub database: Option<String>,
-    /// Say on stderr which database is used, and how it was chosen
+    /// Say on stderr which database is used, and how it was chosen (and,
+    /// for simulate, a log line per message)
     #[arg(long, short, global = true)]
     pub verbose: bool,
 }

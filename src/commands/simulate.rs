@@ -67,14 +67,14 @@ pub fn run(ctx: &Context, opts: Options) -> Result<ExitCode> {
 /// Reads `obligation,period,unit,received_on` rows (header required;
 /// dates as YYYY-MM-DD or dd/mm/yyyy).
 pub fn read_submissions(path: &Path) -> Result<Vec<NewSubmission>> {
-    let mut rdr =
-        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut rdr = csv::Reader::from_path(path)
+        .with_context(|| format!("không đọc được {}", path.display()))?;
     let mut out = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.with_context(|| format!("{}: row {}", path.display(), i + 2))?;
+        let rec = rec.with_context(|| format!("{}: dòng {}", path.display(), i + 2))?;
         let field = |n: usize| rec.get(n).unwrap_or("").trim().to_string();
         let on = crate::config::values::parse_date(&field(3))
-            .map_err(|e| anyhow::anyhow!("{}: row {}: received_on: {e}", path.display(), i + 2))?;
+            .map_err(|e| anyhow::anyhow!("{}: dòng {}: received_on: {e}", path.display(), i + 2))?;
         out.push(NewSubmission {
             key: Key::new(field(0), field(1), field(2)),
             received_on: on,
@@ -128,7 +128,7 @@ pub async fn simulate(mut cfg: Config, opts: Options) -> Result<String> {
         bail!("--to {} is before --from {}", opts.to, opts.from);
     }
     if opts.deliver && opts.index_only {
-        bail!("--deliver and --index-only exclude each other");
+        bail!("không dùng --deliver cùng với --index-only: chọn một trong hai");
     }
     if !opts.deliver {
         cfg.mail.transport = Transport::File {

@@ -300,6 +300,6 @@ pub async fn send_digest(
     let notice = notice(store, cfg, cal, now).await?;
     let msg = composer.compose(&notice).map_err(SendError::from)?;
     let sent = mailer.send(&msg).await?;
-    tracing::info!(to = %msg.recipients().join(", "), subject = %msg.subject(), "digest sent");
+    tracing::info!(to = %msg.recipients().join(", "), subject = %msg.subject(), "đã gửi thư tổng hợp");
     Ok((sent, msg))
 }
