@@ -9,6 +9,7 @@ pub mod config;
 pub mod daemon;
 pub mod environment;
 pub mod escape;
+pub mod heartbeat;
 pub mod http;
 pub mod input;
 pub mod link;

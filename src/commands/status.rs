@@ -9,8 +9,9 @@
 //! `--matrix` shows every unit × (obligation, period). Text from the
 //! configuration and the database is shown through `escape::terminal`.
 //!
-//! The renderers ([`json`], [`csv`], [`summary`], [`matrix`]) are output only: the rows
-//! come from `tracking::status`, and they read neither the clock, the
+//! The renderers ([`json`], [`summary`], [`matrix`], and `tracking::csv`,
+//! which the dashboard's export writes too) are output only: the rows come
+//! from `tracking::status`, and they read neither the clock, the
 //! environment nor the database. [`with_status`] is the command's part: it
 //! loads the configuration and reads the rows from the database, which it
 //! never creates (`environment::Access::Read`).
@@ -27,7 +28,7 @@ use crate::config::model::Config;
 use crate::environment::Access;
 use crate::escape::terminal;
 use crate::status::{StateName, Status};
-use crate::tracking::{Row, Selection, dmy};
+use crate::tracking::{Row, Selection, csv, dmy};
 
 use super::{Context, block_on, parse_date};
 
@@ -146,62 +147,6 @@ pub fn json(rows: &[Row<'_>]) -> String {
         out.push('\n');
     }
     out
-}
-
-/// The CSV header (Vietnamese; the column order is documented in the README).
-pub const CSV_HEADER: [&str; 12] = [
-    "Nghĩa vụ",
-    "Tên nghĩa vụ",
-    "Kỳ",
-    "Mã đơn vị",
-    "Tên đơn vị",
-    "Trạng thái",
-    "Mã trạng thái",
-    "Hạn nộp",
-    "Ngày nộp",
-    "Số ngày trễ",
-    "Số ngày làm việc trễ",
-    "Số văn bản",
-];
-
-/// The status table as CSV for LibreOffice and Excel: UTF-8 with a BOM (so
-/// Excel reads the diacritics), CRLF line endings, dates dd/mm/yyyy. Text
-/// from the configuration and from people (ids, titles, names, document
-/// numbers) goes through `escape::spreadsheet`, so a cell such as
-/// `=HYPERLINK(...)` is shown as text, never run as a formula; the dates,
-/// state names and day counts hanbao writes itself are written as they are.
-pub fn csv(rows: &[Row<'_>]) -> Vec<u8> {
-    let text = crate::escape::spreadsheet;
-    let mut buf = Vec::with_capacity(rows.len() * 200 + 3);
-    buf.extend_from_slice("\u{feff}".as_bytes());
-    {
-        let mut w = ::csv::WriterBuilder::new()
-            .terminator(::csv::Terminator::CRLF)
-            .from_writer(&mut buf);
-        w.write_record(CSV_HEADER).expect("writing to memory");
-        for r in rows {
-            let s = &r.status;
-            w.write_record([
-                &*text(&r.obligation.id),
-                &*text(&r.obligation.title),
-                &*text(&r.period),
-                &*text(&r.unit.id),
-                &*text(&r.unit.name),
-                s.state.label_vi(),
-                s.state.as_str(),
-                &dmy(s.due),
-                &s.submitted_on.map(dmy).unwrap_or_default(),
-                &s.days_late.map(|d| d.to_string()).unwrap_or_default(),
-                &s.working_days_late
-                    .map(|d| d.to_string())
-                    .unwrap_or_default(),
-                &*text(r.reference.as_deref().unwrap_or("")),
-            ])
-            .expect("writing to memory");
-        }
-        w.flush().expect("writing to memory");
-    }
-    buf
 }
 
 /// A matrix column: (obligation position in the file, period key).

@@ -20,7 +20,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use jiff::Timestamp;
 use tokio::sync::Mutex;
@@ -32,19 +32,16 @@ use crate::outbox::dispatch::StopFlag;
 use crate::outbox::{Dispatcher, Planning};
 use crate::store::Store;
 
-use super::heartbeat::Heartbeat;
 use super::leader::{LEADERSHIP_INTERVAL, Leadership};
 use super::notify;
 use super::schedule::{JobFn, JobSpec, ScheduleError, Scheduler};
+use crate::heartbeat::{Heartbeat, TICK_MAX_AGE};
 use crate::store::{Election, Outbox};
 
 /// The minute tick (six fields: at second 0 of every minute).
 pub const TICK_CRON: &str = "0 * * * * *";
 /// Housekeeping: daily 03:15 local.
 pub const HOUSEKEEPING_CRON: &str = "15 3 * * *";
-/// Watchdog pings stop when the last tick is older than this (below the
-/// unit's `WatchdogSec=120s`).
-pub const TICK_MAX_AGE: Duration = Duration::from_secs(90);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde_json::json;
 
-use crate::daemon::run::TICK_MAX_AGE;
+use crate::heartbeat::TICK_MAX_AGE;
 use crate::store::{OutboxCount, OutboxKind, OutboxStatus};
 
 use super::AppState;

@@ -47,7 +47,7 @@ use jiff::civil::Date;
 
 use crate::calendar::WorkCalendar;
 use crate::config::model::Config;
-use crate::daemon::heartbeat::Heartbeat;
+use crate::heartbeat::Heartbeat;
 use crate::store::Store;
 
 pub use auth::{FAILURE_WINDOW, MAX_FAILURES};

@@ -9,7 +9,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use hanbao::daemon::heartbeat::Heartbeat;
+use hanbao::heartbeat::Heartbeat;
 use hanbao::http::{self, AppState};
 use hanbao::store::{
     self, NewOutboxRow, NewToken, OutboxKey, OutboxKind, OutboxStatus, Store, TokenRole,

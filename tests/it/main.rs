@@ -10,6 +10,7 @@ mod golden;
 mod hostile;
 mod http;
 mod ics;
+mod layers;
 mod link;
 mod mail;
 mod outbox;
