@@ -13,6 +13,7 @@ pub mod heartbeat;
 pub mod http;
 pub mod input;
 pub mod link;
+pub mod live;
 pub mod logging;
 pub mod mail;
 pub mod outbox;

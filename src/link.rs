@@ -3,13 +3,13 @@
 //! side (which puts links into reminders, see [`Links`]) and `http`
 //! (whose `/confirm` page checks them).
 //!
-//! Pure apart from [`LinkKey::from_file`] and [`Links::configured`] (which
-//! read the key file): no clock (`now` is an argument), no HTTP, no axum.
-//! The signed text is versioned and newline-separated, so no two different
-//! scopes sign the same bytes. HMAC-SHA256 is the `hmac` and `sha2` crates';
-//! a signature is checked with `Mac::verify_slice` (constant time). Must
-//! not: print the key (`Debug` is redacted) or compare a signature any
-//! other way.
+//! Pure apart from [`read_key`], [`LinkKey::from_file`] and
+//! [`Links::configured`] (which read the key file): no clock (`now` is an
+//! argument), no HTTP, no axum. The signed text is versioned and
+//! newline-separated, so no two different scopes sign the same bytes.
+//! HMAC-SHA256 is the `hmac` and `sha2` crates'; a signature is checked
+//! with `Mac::verify_slice` (constant time). Must not: print the key
+//! (`Debug` is redacted) or compare a signature any other way.
 
 use std::fmt;
 use std::path::Path;
@@ -79,6 +79,19 @@ impl LinkKey {
         })?;
         LinkKey::new(bytes).ok_or(LinkKeyError::TooShort { path: shown })
     }
+}
+
+/// The key file `<state_dir>/link.key` of `[daemon]`: `Ok(None)` when it
+/// does not exist, an error when it exists but cannot be used. The one
+/// reader of the file: `live::Live::load` (each start and reload of
+/// `hanbao run`, for the mail and `/confirm` alike) and `hanbao check`
+/// (through [`Links::configured`]).
+pub fn read_key(daemon: &Daemon) -> Result<Option<LinkKey>, LinkKeyError> {
+    let path = daemon.state_dir.join(LINK_KEY_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    LinkKey::from_file(&path).map(Some)
 }
 
 /// What a link confirms, and until when.
@@ -176,12 +189,7 @@ impl Links {
         let Some(base) = &daemon.public_url else {
             return Ok(None);
         };
-        let path = daemon.state_dir.join(LINK_KEY_FILE);
-        if !path.exists() {
-            return Ok(None);
-        }
-        let key = LinkKey::from_file(&path)?;
-        Ok(Some(Links::new(base, key, daemon.time_zone.clone())))
+        Ok(read_key(daemon)?.map(|key| Links::new(base, key, daemon.time_zone.clone())))
     }
 
     /// The scope of the link for (obligation, period, unit) due on `due`,

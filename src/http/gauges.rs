@@ -33,7 +33,8 @@ use crate::status::StateName;
 use crate::store::OutboxSummary;
 use crate::tracking::{self, Selection, TrackingError};
 
-use super::{AppState, Live};
+use super::AppState;
+use crate::live::Live;
 use crate::store::Outbox;
 
 /// How old the outbox counts may be before a scrape refreshes them.

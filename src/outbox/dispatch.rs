@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
+use tokio_util::sync::CancellationToken;
 
 use crate::calendar::WorkCalendar;
 use crate::config::model::{Config, Obligation, Unit};
@@ -93,10 +94,6 @@ pub struct Dispatcher<'a> {
     /// Names this process in leases (e.g. "host:pid").
     pub owner: &'a str,
 }
-
-/// Set to stop a dispatch run between batches (shutdown): the batch in
-/// flight is finished and recorded first.
-pub type StopFlag = std::sync::atomic::AtomicBool;
 
 /// One message handed to the transport.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -208,15 +205,18 @@ impl Dispatcher<'_> {
         store: &Store,
         clock: &(dyn Fn() -> Timestamp + Sync),
     ) -> Result<DispatchReport, StoreError> {
-        self.run_until(store, clock, &StopFlag::new(false)).await
+        self.run_until(store, clock, &CancellationToken::new())
+            .await
     }
 
-    /// Like [`Dispatcher::run`], stopping between batches once `stop` is set.
+    /// Like [`Dispatcher::run`], stopping between batches once `stop` is
+    /// cancelled (shutdown): the batch in flight is finished and recorded
+    /// first.
     pub async fn run_until(
         &self,
         store: &Store,
         clock: &(dyn Fn() -> Timestamp + Sync),
-        stop: &StopFlag,
+        stop: &CancellationToken,
     ) -> Result<DispatchReport, StoreError> {
         self.run_scoped(store, clock, stop, true).await
     }
@@ -228,14 +228,14 @@ impl Dispatcher<'_> {
         &self,
         store: &Store,
         clock: &(dyn Fn() -> Timestamp + Sync),
-        stop: &StopFlag,
+        stop: &CancellationToken,
         escalations: bool,
     ) -> Result<DispatchReport, StoreError> {
         let mut report = DispatchReport::default();
         let tz = &self.cfg.daemon.time_zone;
         let hours = self.cfg.daemon.sending_hours;
         loop {
-            if stop.load(std::sync::atomic::Ordering::Acquire) {
+            if stop.is_cancelled() {
                 break;
             }
             let now = clock();

@@ -18,10 +18,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::tracking::{self, Row, Selection, TrackingError};
 
-use super::super::{AppState, Live};
+use super::super::AppState;
 use super::page::{self, Frame, store_failed};
 use super::session::Admin;
 use super::view::{STATES, cell_text, dmy, key_href, pct, unit_href};
+use crate::live::Live;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/dashboard", get(matrix))
