@@ -237,6 +237,20 @@ fn tree(toks: &[(Tok, usize)], mut i: usize, prefix: Vec<String>, out: &mut Vec<
 fn named_paths(module: &[String], src: &str) -> Vec<Named> {
     let toks = lex(src);
     let mut out = Vec::new();
+    // The file's own sub-modules (`mod health;`): `health::routes()` in it
+    // names `<module>::health`.
+    let mut children = BTreeSet::new();
+    let mut depth = 0;
+    for w in toks.windows(3) {
+        match (&w[0].0, &w[1].0, &w[2].0) {
+            (Tok::Punct('{'), _, _) => depth += 1,
+            (Tok::Punct('}'), _, _) => depth -= 1,
+            (Tok::Ident(m), Tok::Ident(name), Tok::Punct(';')) if m == "mod" && depth == 0 => {
+                children.insert(name.clone());
+            }
+            _ => {}
+        }
+    }
     // Inline modules open at a brace depth: (name, depth inside).
     let mut inline: Vec<(String, usize)> = Vec::new();
     let mut depth = 0;
@@ -255,6 +269,17 @@ fn named_paths(module: &[String], src: &str) -> Vec<Named> {
                 if let (Some(Tok::Ident(name)), Some(Tok::Punct('{'))) = (after(1), after(2)) {
                     inline.push((name.clone(), depth + 1));
                 }
+            }
+            Tok::Ident(w)
+                if inline.is_empty()
+                    && children.contains(w)
+                    && after(1) == Some(&Tok::PathSep)
+                    && (i == 0 || toks[i - 1].0 != Tok::PathSep) =>
+            {
+                let mut at = module.to_vec();
+                at.push(w.clone());
+                i = tree(&toks, i + 2, at, &mut out);
+                continue;
             }
             Tok::Ident(w)
                 if (w == "crate" || w == "super" || w == "self")
@@ -345,6 +370,73 @@ fn violations(order: &[Line], rel: &Path, src: &str) -> Vec<String> {
     found
 }
 
+/// The circles of files: each set of two or more files of `src/` that
+/// reach one another through the paths they name (`files`: each file's
+/// path under `src/` and its text). A path leads to the file of the
+/// longest module that begins it; a file's paths to itself and to its
+/// ancestors (`super::AppState` in a sub-module of `http`) are left out:
+/// a parent that declares and re-exports its children is read by them.
+/// Each circle is reported with the paths that close it.
+fn file_circles(files: &[(PathBuf, String)]) -> Vec<String> {
+    let modules: Vec<Vec<String>> = files.iter().map(|(rel, _)| module_of(rel)).collect();
+    let file_of = |path: &[String]| {
+        (0..modules.len())
+            .filter(|&k| path.starts_with(&modules[k]))
+            .max_by_key(|&k| modules[k].len())
+    };
+    // edges[a]: (b, the line in a, the path).
+    let mut edges: Vec<Vec<(usize, usize, String)>> = vec![Vec::new(); files.len()];
+    for (a, (_, src)) in files.iter().enumerate() {
+        for named in named_paths(&modules[a], src) {
+            if let Some(b) = file_of(&named.path)
+                && !modules[a].starts_with(&modules[b])
+                && !edges[a].iter().any(|e| e.0 == b)
+            {
+                edges[a].push((b, named.line, named.path.join("::")));
+            }
+        }
+    }
+    let reach = |from: usize| {
+        let mut seen = vec![false; files.len()];
+        let mut stack = vec![from];
+        while let Some(n) = stack.pop() {
+            for &(m, _, _) in &edges[n] {
+                if !seen[m] {
+                    seen[m] = true;
+                    stack.push(m);
+                }
+            }
+        }
+        seen
+    };
+    let reached: Vec<Vec<bool>> = (0..files.len()).map(reach).collect();
+    let mut done = vec![false; files.len()];
+    let mut circles = Vec::new();
+    for a in 0..files.len() {
+        if done[a] || !reached[a][a] {
+            continue;
+        }
+        let circle: Vec<usize> = (0..files.len())
+            .filter(|&b| reached[a][b] && reached[b][a])
+            .collect();
+        let mut how = Vec::new();
+        for &b in &circle {
+            done[b] = true;
+            for (c, line, path) in &edges[b] {
+                if circle.contains(c) {
+                    how.push(format!(
+                        "  src/{}:{line} -> src/{} ({path})",
+                        files[b].0.display(),
+                        files[*c].0.display()
+                    ));
+                }
+            }
+        }
+        circles.push(format!("a circle of files:\n{}", how.join("\n")));
+    }
+    circles
+}
+
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -384,6 +476,92 @@ fn no_module_uses_a_module_above_it_or_beside_it() {
         "imports against the layer order of ARCHITECTURE.md (\"## Layers\"):\n{}",
         found.join("\n")
     );
+}
+
+/// Inside a module too, files do not go round in circles (a sub-module
+/// reading its parent's items excepted): two files that use each other
+/// can be neither understood nor tested one at a time.
+#[test]
+fn no_files_use_each_other_in_a_circle() {
+    let src = repo().join("src");
+    let mut paths = Vec::new();
+    rust_files(&src, &mut paths);
+    paths.sort();
+    let files: Vec<(PathBuf, String)> = paths
+        .iter()
+        .map(|p| {
+            let rel = p.strip_prefix(&src).unwrap().to_path_buf();
+            (rel, std::fs::read_to_string(p).unwrap())
+        })
+        .filter(|(rel, _)| rel != Path::new("main.rs") && rel != Path::new("lib.rs"))
+        .collect();
+    let circles = file_circles(&files);
+    assert!(circles.is_empty(), "{}", circles.join("\n"));
+}
+
+/// The circle checker finds the two file-level circles the code once had,
+/// and leaves a parent and its sub-modules alone.
+#[test]
+fn the_circle_checker_finds_the_file_circles_the_code_once_had() {
+    let files = |list: &[(&str, &str)]| -> Vec<(PathBuf, String)> {
+        list.iter()
+            .map(|(p, s)| (PathBuf::from(p), s.to_string()))
+            .collect()
+    };
+    let through_health = files(&[
+        ("daemon/run.rs", "use crate::http::AppState;"),
+        (
+            "http/mod.rs",
+            "mod health;\npub struct AppState;\nfn r() { get(health::healthz) }",
+        ),
+        (
+            "http/health.rs",
+            "use super::AppState;\nuse crate::daemon::run::TICK_MAX_AGE;",
+        ),
+        ("daemon/mod.rs", "pub mod run;"),
+    ]);
+    let found = file_circles(&through_health);
+    assert_eq!(found.len(), 1, "{found:?}");
+    for edge in [
+        "src/daemon/run.rs:1 -> src/http/mod.rs (http::AppState)",
+        "src/http/mod.rs:3 -> src/http/health.rs (http::health::healthz)",
+        "src/http/health.rs:2 -> src/daemon/run.rs (daemon::run::TICK_MAX_AGE)",
+    ] {
+        assert!(found[0].contains(edge), "{edge}: {}", found[0]);
+    }
+
+    let page_and_session = files(&[
+        ("http/dashboard/mod.rs", "mod page; mod session;"),
+        (
+            "http/dashboard/page.rs",
+            "use super::session::Admin;\nuse super::super::AppState;",
+        ),
+        (
+            "http/dashboard/session.rs",
+            "fn f(_: super::page::Frame) {}",
+        ),
+        ("http/mod.rs", "mod dashboard; pub struct AppState;"),
+    ]);
+    let found = file_circles(&page_and_session);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("src/http/dashboard/page.rs:1 -> src/http/dashboard/session.rs")
+            && found[0].contains("src/http/dashboard/session.rs:1 -> src/http/dashboard/page.rs"),
+        "{}",
+        found[0]
+    );
+
+    // A parent that uses its children, children that read the parent,
+    // one sibling that uses another: no circle.
+    let tree = files(&[
+        (
+            "http/mod.rs",
+            "mod health; mod api;\npub struct AppState;\nfn r() { health::x(); api::y(); }",
+        ),
+        ("http/health.rs", "use super::{AppState, api::Owed};"),
+        ("http/api.rs", "use crate::http::AppState;"),
+    ]);
+    assert_eq!(file_circles(&tree), Vec::<String>::new());
 }
 
 /// Every module of `src/lib.rs` has its line, and every module named in
