@@ -192,32 +192,10 @@ impl Links {
         Ok(read_key(daemon)?.map(|key| Links::new(base, key, daemon.time_zone.clone())))
     }
 
-    /// The scope of the link for (obligation, period, unit) due on `due`,
-    /// sent at `sent_at`: it expires [`VALID_AFTER_DEADLINE`] after the
-    /// deadline or after `sent_at`, whichever is later.
-    pub fn scope(
-        &self,
-        obligation: &str,
-        period: &str,
-        unit: &str,
-        due: Date,
-        sent_at: Timestamp,
-    ) -> LinkScope {
-        let deadline = crate::planner::deadline_instant(&self.time_zone, due);
-        let expires = deadline
-            .max(sent_at)
-            .checked_add(VALID_AFTER_DEADLINE)
-            .unwrap_or(Timestamp::MAX);
-        LinkScope {
-            obligation: obligation.to_string(),
-            period: period.to_string(),
-            unit: unit.to_string(),
-            expires: expires.as_second(),
-        }
-    }
-
     /// The full confirmation URL for (obligation, period, unit) due on
-    /// `due`, in a notice sent at `sent_at`.
+    /// `due`, in a notice sent at `sent_at`: the link expires
+    /// [`VALID_AFTER_DEADLINE`] after the deadline or after `sent_at`,
+    /// whichever is later.
     pub fn confirm_url(
         &self,
         obligation: &str,
@@ -226,7 +204,17 @@ impl Links {
         due: Date,
         sent_at: Timestamp,
     ) -> String {
-        let scope = self.scope(obligation, period, unit, due, sent_at);
+        let deadline = crate::planner::deadline_instant(&self.time_zone, due);
+        let expires = deadline
+            .max(sent_at)
+            .checked_add(VALID_AFTER_DEADLINE)
+            .unwrap_or(Timestamp::MAX);
+        let scope = LinkScope {
+            obligation: obligation.to_string(),
+            period: period.to_string(),
+            unit: unit.to_string(),
+            expires: expires.as_second(),
+        };
         format!("{}{}", self.base, scope.path(&self.key))
     }
 }
@@ -235,19 +223,23 @@ impl Links {
 mod tests {
     use super::*;
 
+    /// The quarterly report of `so-yte` for 2026-Q1, expiring in 2027.
+    fn quarterly() -> LinkScope {
+        LinkScope {
+            obligation: "bc-quy".into(),
+            period: "2026-Q1".into(),
+            unit: "so-yte".into(),
+            expires: 1_800_000_000,
+        }
+    }
+
     /// The signature is the same bytes as before HMAC came from a crate,
     /// and as OpenSSL's: `printf 'hanbao-confirm-v1\nbc-quy\n2026-Q1\nso-yte\n1800000000'
     /// | openssl dgst -sha256 -mac HMAC -macopt hexkey:0707...07` (32 bytes).
     /// Either case of hex verifies; anything else is tampered.
     #[test]
     fn signatures_are_pinned_to_openssl() {
-        let key = LinkKey::new(vec![7; 32]).unwrap();
-        let scope = LinkScope {
-            obligation: "bc-quy".into(),
-            period: "2026-Q1".into(),
-            unit: "so-yte".into(),
-            expires: 1_800_000_000,
-        };
+        let (key, scope) = (LinkKey::new(vec![7; 32]).unwrap(), quarterly());
         let sig = scope.sign(&key);
         assert_eq!(
             sig,
@@ -273,12 +265,7 @@ mod tests {
     fn links_verify_only_for_their_scope_key_and_time() {
         let key = LinkKey::new(vec![7; 32]).unwrap();
         let other = LinkKey::new(vec![8; 32]).unwrap();
-        let scope = LinkScope {
-            obligation: "bc-quy".into(),
-            period: "2026-Q1".into(),
-            unit: "so-yte".into(),
-            expires: 1_800_000_000,
-        };
+        let scope = quarterly();
         let sig = scope.sign(&key);
         let before = Timestamp::from_second(1_799_999_999).unwrap();
         let after = Timestamp::from_second(1_800_000_001).unwrap();
@@ -336,11 +323,18 @@ mod tests {
         let early: Timestamp = "2026-03-17T01:00:00Z".parse().unwrap();
         let late: Timestamp = "2026-05-01T01:00:00Z".parse().unwrap();
         assert_eq!(late.as_second(), 1_777_597_200);
-        let scope = links.scope("bc-quy", "2026-Q1", "so-yte", due, early);
-        assert_eq!(scope.expires, 1_776_618_000);
-        let late_scope = links.scope("bc-quy", "2026-Q1", "so-yte", due, late);
-        assert_eq!(late_scope.expires, 1_780_189_200);
+        let expiry = |url: &str| {
+            let e = url.split(['?', '&']).find_map(|kv| kv.strip_prefix("e="));
+            e.unwrap().parse::<i64>().unwrap()
+        };
         let url = links.confirm_url("bc-quy", "2026-Q1", "so-yte", due, early);
+        assert_eq!(expiry(&url), 1_776_618_000);
+        let late_url = links.confirm_url("bc-quy", "2026-Q1", "so-yte", due, late);
+        assert_eq!(expiry(&late_url), 1_780_189_200);
+        let scope = LinkScope {
+            expires: 1_776_618_000,
+            ..quarterly()
+        };
         assert_eq!(
             url,
             format!("https://bc.example/hanbao{}", scope.path(&key)),

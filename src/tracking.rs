@@ -571,6 +571,35 @@ pub fn csv(rows: &[Row<'_>]) -> Vec<u8> {
     buf
 }
 
+/// Where each obligation and unit stands in the configuration file: the
+/// order in which tables, matrices and summaries show them (an id not in
+/// the file, from an older configuration, comes first).
+pub struct FileOrder<'c> {
+    obligations: HashMap<&'c str, usize>,
+    units: HashMap<&'c str, usize>,
+}
+
+impl<'c> FileOrder<'c> {
+    pub fn new(cfg: &'c Config) -> FileOrder<'c> {
+        let obligations = cfg.obligations.iter().map(|o| o.id.as_str());
+        let units = cfg.units.iter().map(|u| u.id.as_str());
+        FileOrder {
+            obligations: obligations.enumerate().map(|(i, id)| (id, i)).collect(),
+            units: units.enumerate().map(|(i, id)| (id, i)).collect(),
+        }
+    }
+
+    /// The place of obligation `id` in the file.
+    pub fn obligation(&self, id: &str) -> usize {
+        self.obligations.get(id).copied().unwrap_or(0)
+    }
+
+    /// The place of unit `id` in the file.
+    pub fn unit(&self, id: &str) -> usize {
+        self.units.get(id).copied().unwrap_or(0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -324,16 +324,7 @@ impl Daemon {
     async fn catch_up(&self) {
         self.heartbeat.beat(Instant::now());
         let mut engine = self.engine.lock().await;
-        let role = self.leadership.confirm().await;
-        engine
-            .tick_as(
-                &self.store,
-                &self.owner,
-                &Timestamp::now,
-                &self.shutdown,
-                role.leader,
-            )
-            .await;
+        self.tick_locked(&mut engine).await;
         self.log_waiting(&engine, Timestamp::now()).await;
     }
 
@@ -354,15 +345,16 @@ impl Daemon {
         if self.shutdown.is_cancelled() {
             return;
         }
-        let role = self.leadership.confirm().await;
+        self.tick_locked(&mut engine).await;
+    }
+
+    /// A tick of `engine` (locked by the caller) now, as the role confirmed
+    /// at this moment.
+    async fn tick_locked(&self, engine: &mut Engine) {
+        let leader = self.leadership.confirm().await.leader;
+        let (store, owner, stop) = (&self.store, &self.owner, &self.shutdown);
         engine
-            .tick_as(
-                &self.store,
-                &self.owner,
-                &Timestamp::now,
-                &self.shutdown,
-                role.leader,
-            )
+            .tick_as(store, owner, &Timestamp::now, stop, leader)
             .await;
     }
 

@@ -16,6 +16,8 @@ pub mod ids;
 pub(crate) mod mime;
 pub mod notice;
 pub mod render;
+pub mod secret;
+pub mod templates;
 pub mod transport;
 
 pub use notice::{

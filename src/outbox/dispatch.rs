@@ -31,6 +31,7 @@ use crate::planner::{self, PeriodKey};
 use crate::store::{CurrentState, OutboxKind, OutboxRow, Outcome, Store, StoreError};
 
 use super::enqueue::stopped;
+use super::group_commit::Group;
 use super::timing::{in_sending_hours, retry_at};
 use crate::store::{Outbox, Records};
 
@@ -52,38 +53,7 @@ const CANCELLED_SETTLED: &str =
 const CANCELLED_UNCONFIGURED: &str = "nghĩa vụ hoặc đơn vị không còn trong cấu hình";
 const CANCELLED_LATE: &str = "hạn nộp đã qua trước khi thư nhắc kịp gửi";
 
-/// A notice kind's name (`reminder`, ...) in words.
-pub fn kind_words(kind: &str) -> &'static str {
-    match kind {
-        "reminder" => "thư nhắc hạn",
-        "due_today" => "thư báo đến hạn hôm nay",
-        "overdue" => "thư báo quá hạn",
-        "escalation" => "thư đôn đốc",
-        "digest" => "bản tổng hợp",
-        "test" => "thư thử",
-        _ => "thư",
-    }
-}
-
-/// A dispatch run in words for the daemon's log: the messages sent per
-/// kind, those put back for a retry, failed for good, or cancelled (their
-/// reasons are logged as they are cancelled).
-pub fn summary(r: &DispatchReport) -> String {
-    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
-    for m in &r.sent {
-        *kinds.entry(kind_words(m.kind)).or_default() += 1;
-    }
-    let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
-    let mut out = format!("đợt gửi: đã gửi {} thư", r.sent.len());
-    if !kinds.is_empty() {
-        out.push_str(&format!(" ({})", kinds.join(", ")));
-    }
-    out.push_str(&format!(
-        "; thử lại sau {}; lỗi vĩnh viễn {}; huỷ vì không còn cần {}",
-        r.retried, r.failed, r.cancelled
-    ));
-    out
-}
+pub use super::report::{DispatchReport, SentMessage, kind_words, summary};
 
 /// What the dispatcher needs, built once per configuration (and again on reload).
 pub struct Dispatcher<'a> {
@@ -93,32 +63,6 @@ pub struct Dispatcher<'a> {
     pub mailer: &'a Mailer,
     /// Names this process in leases (e.g. "host:pid").
     pub owner: &'a str,
-}
-
-/// One message handed to the transport.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SentMessage {
-    pub sent_at: Timestamp,
-    pub kind: &'static str,
-    pub recipients: Vec<String>,
-    pub subject: String,
-    pub message_id: String,
-    /// The server's reply or the .eml path.
-    pub detail: String,
-}
-
-/// What one dispatch run did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DispatchReport {
-    pub sent: Vec<SentMessage>,
-    /// Rows put back for a later attempt.
-    pub retried: usize,
-    /// Rows failed permanently.
-    pub failed: usize,
-    /// Rows no longer wanted.
-    pub cancelled: usize,
-    /// Rows whose lease was lost before the result was recorded.
-    pub lost_leases: usize,
 }
 
 /// Outcomes not yet written, with their rows (for the lost-lease warning).
@@ -761,83 +705,6 @@ fn failed_permanently(
         };
         results.push(row, outcome);
         report.failed += 1;
-    }
-}
-
-/// The lanes' records, written together ("group commit"): a lane queues its
-/// results, then waits for its turn to write; whoever writes takes every
-/// result queued by then (its own and other lanes'), in one statement
-/// (`Outbox::finish_many`), and hands each lane its answer. A lane goes on
-/// only after its own results have committed, so the bound on unrecorded
-/// messages per lane is unchanged. Only with several lanes: one lane writes
-/// its own records directly.
-#[derive(Default)]
-struct Group {
-    queued: std::sync::Mutex<Vec<Queued>>,
-    turn: tokio::sync::Mutex<()>,
-}
-
-struct Queued {
-    outcomes: Vec<(i64, Outcome)>,
-    /// `None`: the write that took these results failed.
-    answer: tokio::sync::oneshot::Sender<Option<Vec<bool>>>,
-}
-
-impl Group {
-    async fn finish(
-        &self,
-        store: &Store,
-        owner: &str,
-        outcomes: Vec<(i64, Outcome)>,
-        now: Timestamp,
-    ) -> Result<Vec<bool>, StoreError> {
-        let (answer, mut mine) = tokio::sync::oneshot::channel();
-        // Kept to write alone if a group write that took them fails.
-        let alone = outcomes.clone();
-        self.lock_queue().push(Queued { outcomes, answer });
-        let _turn = self.turn.lock().await;
-        match mine.try_recv() {
-            Ok(Some(done)) => return Ok(done),
-            // Another lane's write took ours and failed: write ours alone,
-            // so this lane gets its own error (or success).
-            Ok(None) | Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
-                return store.finish_many(owner, alone, now).await;
-            }
-            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
-        }
-        let taken = std::mem::take(&mut *self.lock_queue());
-        let all: Vec<(i64, Outcome)> = taken
-            .iter()
-            .flat_map(|q| q.outcomes.iter().cloned())
-            .collect();
-        match store.finish_many(owner, all, now).await {
-            Ok(done) => {
-                let mut done = done.into_iter();
-                for q in taken {
-                    let part: Vec<bool> = done.by_ref().take(q.outcomes.len()).collect();
-                    let _ = q.answer.send(Some(part));
-                }
-            }
-            Err(e) => {
-                for q in taken {
-                    let _ = q.answer.send(None);
-                }
-                return Err(e);
-            }
-        }
-        match mine.try_recv() {
-            Ok(Some(done)) => Ok(done),
-            // Ours was among those taken and answered just above.
-            _ => store.finish_many(owner, alone, now).await,
-        }
-    }
-
-    fn lock_queue(&self) -> std::sync::MutexGuard<'_, Vec<Queued>> {
-        // Never held across an await; a panic while holding it is a bug
-        // elsewhere, and the list stays usable.
-        self.queued
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -12,6 +12,8 @@
 pub mod digest;
 pub mod dispatch;
 pub mod enqueue;
+mod group_commit;
+pub mod report;
 pub mod simulate;
 pub mod timing;
 

@@ -221,7 +221,7 @@ impl Store {
         period: &str,
     ) -> Result<Vec<String>, StoreError> {
         on_backend!(self, db => {
-            db.explain(db.sql(&records::CURRENT_JSON), obligation, period).await
+            db.explain(db.sql(&records::CURRENT_JSON), [obligation, period]).await
         })
     }
 
@@ -231,7 +231,7 @@ impl Store {
         pairs: &[(String, String)],
     ) -> Result<Vec<String>, StoreError> {
         let (o, p) = pairs.first().cloned().unwrap_or_default();
-        on_backend!(self, db => db.explain(db.sql(&records::FACTS_JSON), &o, &p).await)
+        on_backend!(self, db => db.explain(db.sql(&records::FACTS_JSON), [&o, &p]).await)
     }
 }
 

@@ -124,32 +124,39 @@ pub enum OutboxKind {
     Escalation,
 }
 
-impl OutboxKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutboxKind::Reminder => "reminder",
-            OutboxKind::DueToday => "due_today",
-            OutboxKind::Overdue => "overdue",
-            OutboxKind::Escalation => "escalation",
+/// `names!(Type { Variant => "name", .. })`: `as_str`, `parse` and
+/// `Display` of an enum stored by name; one list, so the three agree.
+macro_rules! names {
+    ($ty:ident { $($variant:ident => $name:literal),* $(,)? }) => {
+        impl $ty {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name,)*
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<$ty> {
+                match s {
+                    $($name => Some($ty::$variant),)*
+                    _ => None,
+                }
+            }
         }
-    }
 
-    pub fn parse(s: &str) -> Option<OutboxKind> {
-        Some(match s {
-            "reminder" => OutboxKind::Reminder,
-            "due_today" => OutboxKind::DueToday,
-            "overdue" => OutboxKind::Overdue,
-            "escalation" => OutboxKind::Escalation,
-            _ => return None,
-        })
-    }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
 }
 
-impl fmt::Display for OutboxKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+names!(OutboxKind {
+    Reminder => "reminder",
+    DueToday => "due_today",
+    Overdue => "overdue",
+    Escalation => "escalation",
+});
 
 /// Where a row stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -167,36 +174,14 @@ pub enum OutboxStatus {
     Cancelled,
 }
 
-impl OutboxStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutboxStatus::Pending => "pending",
-            OutboxStatus::Sending => "sending",
-            OutboxStatus::Sent => "sent",
-            OutboxStatus::Failed => "failed",
-            OutboxStatus::Skipped => "skipped",
-            OutboxStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<OutboxStatus> {
-        Some(match s {
-            "pending" => OutboxStatus::Pending,
-            "sending" => OutboxStatus::Sending,
-            "sent" => OutboxStatus::Sent,
-            "failed" => OutboxStatus::Failed,
-            "skipped" => OutboxStatus::Skipped,
-            "cancelled" => OutboxStatus::Cancelled,
-            _ => return None,
-        })
-    }
-}
-
-impl fmt::Display for OutboxStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+names!(OutboxStatus {
+    Pending => "pending",
+    Sending => "sending",
+    Sent => "sent",
+    Failed => "failed",
+    Skipped => "skipped",
+    Cancelled => "cancelled",
+});
 
 /// The unique key of an outbox row.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -520,18 +505,61 @@ macro_rules! finish_query {
     }};
 }
 
-impl Store {
-    async fn claim_rows(
-        &self,
-        owner: &str,
+/// One claim as the backends run it: see [`Outbox::claim`]; without
+/// `escalations`, escalation rows are left for the leader.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Claim<'a> {
+    pub owner: &'a str,
+    pub now: Timestamp,
+    pub lease_until: Timestamp,
+    pub limit: u32,
+    pub escalations: bool,
+}
+
+impl<'a> Claim<'a> {
+    fn new(
+        owner: &'a str,
         now: Timestamp,
         lease_until: Timestamp,
         limit: u32,
         escalations: bool,
-    ) -> Result<Vec<OutboxRow>, StoreError> {
-        let got = on_backend!(self, db => {
-            db.claim(owner, now, lease_until, limit, escalations).await?
-        });
+    ) -> Self {
+        Claim {
+            owner,
+            now,
+            lease_until,
+            limit,
+            escalations,
+        }
+    }
+}
+
+/// What a claim returns.
+type Rows = Result<Vec<OutboxRow>, StoreError>;
+
+/// Results to record at once: (row id, how it ended).
+pub(super) type Listed<'a> = &'a [(i64, Outcome)];
+
+/// The ids of the rows a bulk finish updated.
+pub(super) type Ids = Result<Vec<i64>, StoreError>;
+
+/// `claim_query!(claim, ALL, EXCEPT_ESCALATIONS)`: the backend's claiming
+/// statement for `claim` (`ALL` with escalations), its parameters bound.
+macro_rules! claim_query {
+    ($c:expr, $all:expr, $except:expr) => {{
+        let c = $c;
+        sqlx::query_as(if c.escalations { $all } else { $except })
+            .bind(c.now.as_second())
+            .bind(i64::from(c.limit))
+            .bind(c.owner)
+            .bind(c.lease_until.as_second())
+    }};
+}
+pub(super) use claim_query;
+
+impl Store {
+    async fn claim_rows(&self, claim: Claim<'_>) -> Rows {
+        let got = on_backend!(self, db => db.claim(&claim).await?);
         let mut rows = rows(got)?;
         rows.sort_by_key(|r| (r.next_attempt_at, r.id));
         Ok(rows)
@@ -593,24 +621,20 @@ impl Outbox for Store {
         Ok(report)
     }
 
-    async fn claim(
-        &self,
-        owner: &str,
-        now: Timestamp,
-        lease_until: Timestamp,
-        limit: u32,
-    ) -> Result<Vec<OutboxRow>, StoreError> {
-        self.claim_rows(owner, now, lease_until, limit, true).await
+    async fn claim(&self, owner: &str, now: Timestamp, until: Timestamp, limit: u32) -> Rows {
+        self.claim_rows(Claim::new(owner, now, until, limit, true))
+            .await
     }
 
     async fn claim_except_escalations(
         &self,
         owner: &str,
         now: Timestamp,
-        lease_until: Timestamp,
+        until: Timestamp,
         limit: u32,
-    ) -> Result<Vec<OutboxRow>, StoreError> {
-        self.claim_rows(owner, now, lease_until, limit, false).await
+    ) -> Rows {
+        self.claim_rows(Claim::new(owner, now, until, limit, false))
+            .await
     }
 
     async fn finish(

@@ -136,7 +136,8 @@ fn subject_of(text: &str) -> String {
 async fn simulated_season_sends_exactly_the_expected_messages() {
     let sink = SmtpSink::start().await;
     let rig = Rig::new(&sink).await;
-    let sent = simulate(
+    let mut sent = Vec::new();
+    simulate(
         &rig.store,
         &rig.cfg,
         &rig.cal,
@@ -145,6 +146,7 @@ async fn simulated_season_sends_exactly_the_expected_messages() {
         date(2026, 6, 1),
         date(2026, 7, 15),
         vec![submission("so-noivu", date(2026, 6, 22))],
+        &mut |m| sent.push(m),
     )
     .await
     .unwrap();

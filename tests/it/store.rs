@@ -625,7 +625,8 @@ async fn sqlite_database_is_private_whatever_the_umask() {
             env!("CARGO_MANIFEST_DIR"),
             "/config/quang-ngai-4040.toml"
         ))
-        .arg("status")
+        // A command that writes (reading ones never create a database).
+        .args(["token", "create", "--metrics", "--name", "prometheus"])
         .env("HANBAO_DATABASE", &url)
         .env_remove("HANBAO_STATE_DIR")
         .output()
