@@ -12,13 +12,14 @@ use clap::{Parser, Subcommand};
 
 use hanbao::commands::{self, Context, GlobalArgs};
 use hanbao::commands::{
-    calendar, check, export, import, plan, record, run, send_test, simulate, status, token,
+    backup, calendar, check, export, import, init, plan, record, restore, run, send_test, simulate,
+    status, token, units, verify_db,
 };
 
 #[derive(Parser, Debug)]
 #[command(
     name = "hanbao",
-    version,
+    version = hanbao::VERSION,
     about = "Hạn báo cáo: periodic reporting deadlines for Vietnamese agencies"
 )]
 struct Cli {
@@ -64,6 +65,17 @@ enum Command {
     /// API tokens for /api/v1: create (prints the secret once), list, revoke
     #[command(subcommand)]
     Token(token::Command),
+    /// A consistent copy of the SQLite database, while the daemon runs
+    Backup(backup::Args),
+    /// Put a backup in place of the SQLite database (--force to replace data)
+    Restore(restore::Args),
+    /// Check a database or a backup: integrity, schema version, row counts
+    VerifyDb(verify_db::Args),
+    /// Units: import a unit list from a spreadsheet
+    #[command(subcommand)]
+    Units(units::Command),
+    /// Write a starter configuration (Vietnamese comments) into a directory
+    Init(init::Args),
 }
 
 fn main() -> ExitCode {
@@ -89,5 +101,10 @@ fn dispatch(ctx: &Context, command: Command) -> Result<ExitCode> {
         Command::History(args) => record::run_history(ctx, args),
         Command::Import(args) => import::run(ctx, args),
         Command::Token(cmd) => token::run(ctx, cmd),
+        Command::Backup(args) => backup::run(ctx, args),
+        Command::Restore(args) => restore::run(ctx, args),
+        Command::VerifyDb(args) => verify_db::run(ctx, args),
+        Command::Units(cmd) => units::run(ctx, cmd),
+        Command::Init(args) => init::run(args),
     }
 }

@@ -58,9 +58,9 @@ pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// The most data rows one import takes.
 pub const MAX_ROWS: usize = 100_000;
 /// The most problems listed (their total is always said).
-pub const MAX_LISTED: usize = 100;
+pub const MAX_LISTED: usize = 50;
 /// The longest problem listed, in characters (a value it quotes is cut).
-const MAX_PROBLEM_CHARS: usize = 300;
+pub const MAX_PROBLEM_CHARS: usize = 240;
 
 /// `hanbao import FILE.csv`: a writing command (see `environment::Access`).
 pub fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
@@ -569,7 +569,7 @@ fn refusal(name: &str, errors: &[RowError]) -> Outcome {
     }
     if errors.len() > MAX_LISTED {
         text.push_str(&format!(
-            "  ... và {} lỗi khác không liệt kê (chỉ liệt kê {MAX_LISTED} lỗi đầu); sửa các lỗi trên rồi nhập lại để xem tiếp.\n",
+            "  … và {} lỗi khác không liệt kê (chỉ liệt kê {MAX_LISTED} lỗi đầu); sửa các lỗi trên rồi nhập lại để xem tiếp.\n",
             errors.len() - MAX_LISTED
         ));
     }

@@ -19,17 +19,22 @@ use crate::config::model::Config;
 use crate::environment::{Access, Environment, Places};
 use crate::store::Store;
 
+pub mod backup;
 pub mod calendar;
 pub mod check;
 pub mod export;
 pub mod import;
+pub mod init;
 pub mod plan;
 pub mod record;
+pub mod restore;
 pub mod run;
 pub mod send_test;
 pub mod simulate;
 pub mod status;
 pub mod token;
+pub mod units;
+pub mod verify_db;
 
 /// The flags every command takes: where things are, and `--verbose`.
 #[derive(clap::Args, Debug, Clone, Default)]

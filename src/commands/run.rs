@@ -13,6 +13,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result};
 
 use crate::config::model::Transport;
+use crate::daemon::clock::Clock;
 use crate::daemon::run::{ReloadFn, serve};
 use crate::environment::{Access, Source};
 
@@ -27,6 +28,10 @@ pub fn run(ctx: &Context) -> Result<ExitCode> {
             "không ghi được vào thư mục trạng thái mặc định; dùng thư mục riêng của người dùng này (chọn nơi khác bằng --state-dir hoặc HANBAO_STATE_DIR)"
         );
     }
+    let clock = match ctx.env.test_clock() {
+        Some(value) => Clock::parse_test(value).map_err(anyhow::Error::msg)?,
+        None => Clock::System,
+    };
     let env = ctx.env.clone();
     let reload: ReloadFn =
         Arc::new(move || super::load(&env).map(|(cfg, _)| cfg).map_err(|e| e.report));
@@ -62,7 +67,7 @@ pub fn run(ctx: &Context) -> Result<ExitCode> {
                 _ = int.recv() => {}
             }
         };
-        serve(store, cfg, reload, asked, shutdown)
+        serve(store, cfg, reload, asked, shutdown, clock)
             .await
             .context("daemon dừng vì lỗi")
     })??;

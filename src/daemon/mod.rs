@@ -5,6 +5,7 @@
 //! together: watchdog pings stop when the scheduler stops ticking. `leader`
 //! decides which of several processes on one database plans and escalates.
 
+pub mod clock;
 pub mod leader;
 pub mod notify;
 pub mod run;

@@ -22,6 +22,10 @@
 //! `TaskTracker` then waits for every job run and task in flight, so the
 //! batch being sent is finished and recorded before the process exits.
 //!
+//! With a test clock (`daemon::clock`, tests only) the same jobs run at the
+//! virtual clock's minutes, stepped as fast as they go, instead of the
+//! scheduler's tick and digest.
+//!
 //! Several processes may share one PostgreSQL database: only the leader
 //! (`daemon::leader`) plans, sends the digest, runs housekeeping and claims
 //! escalations; every process dispatches the other rows, and plans once
@@ -42,12 +46,13 @@ use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::clock::{Clock, Stepped};
 use crate::config::model::Config;
 use crate::heartbeat::{Heartbeat, TICK_MAX_AGE};
 use crate::http::AppState;
 use crate::live::Live;
-use crate::mail::{ComposeError, Composer, Mailer, MailerError, TemplateErrors, Templates};
-use crate::outbox::{Dispatcher, Planning};
+use crate::mail::{ComposeError, Composer, Mailer, MailerError, TemplateErrors};
+use crate::outbox::{ComposerError, Dispatcher, Planning};
 use crate::store::{Election, Outbox, OutboxStatus, Store};
 
 use super::leader::{LEADERSHIP_INTERVAL, Leadership};
@@ -92,8 +97,11 @@ impl Engine {
     /// fails the start or the reload, not a send. Must run inside a tokio
     /// runtime.
     pub fn build(live: Arc<Live>) -> Result<Engine, RunError> {
-        let templates = Templates::configured(&live.cfg.mail)?;
-        let composer = Composer::new(&live.cfg.mail, templates)?.with_links(live.links());
+        let composer = match crate::outbox::composer_with_links(&live.cfg, live.links()) {
+            Ok(c) => c,
+            Err(ComposerError::Templates(t)) => return Err(RunError::Templates(t)),
+            Err(ComposerError::Compose(c)) => return Err(RunError::Compose(c)),
+        };
         let mailer = Mailer::new(&live.cfg.mail)?;
         Ok(Engine {
             live,
@@ -206,6 +214,22 @@ impl Engine {
     }
 }
 
+/// The daily housekeeping's retention (leader only): deletes the finished
+/// outbox rows older than `daemon.outbox_retention_days` and says how many.
+async fn housekeep(store: &Store, cfg: &Config, now: Timestamp) {
+    match crate::outbox::retention::purge(store, cfg, now).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            deleted = n,
+            days = cfg.daemon.outbox_retention_days,
+            "dọn hàng đợi thư: đã xóa {n} thư đã xong (đã gửi, bỏ qua hoặc huỷ) cũ hơn {} ngày \
+             (daemon.outbox_retention_days); lịch sử nộp báo cáo được giữ nguyên",
+            cfg.daemon.outbox_retention_days
+        ),
+        Err(e) => tracing::error!(error = %e, "dọn hàng đợi thư thất bại; thử lại lần sau"),
+    }
+}
+
 /// Loads and validates the configuration again; `Err` carries the report.
 pub type ReloadFn = Arc<dyn Fn() -> Result<Config, String> + Send + Sync>;
 
@@ -227,18 +251,22 @@ pub struct Daemon {
     shutdown: CancellationToken,
     /// Every job run and task the daemon started: shutdown waits for them.
     tasks: TaskTracker,
+    /// What the time is: the system's but in tests (`daemon::clock`).
+    clock: Clock,
 }
 
 /// Runs `hanbao run` on `cfg` until `shutdown` completes: reloads on each
-/// message of `reloads` (SIGHUP), through `reload`.
+/// message of `reloads` (SIGHUP), through `reload`. `clock` is
+/// [`Clock::System`] but in tests (`daemon::clock`).
 pub async fn serve(
     store: Store,
     cfg: Config,
     reload: ReloadFn,
     mut reloads: tokio::sync::mpsc::Receiver<()>,
     shutdown: impl Future<Output = ()>,
+    clock: Clock,
 ) -> Result<(), RunError> {
-    let offset = cfg.daemon.time_zone.to_offset(Timestamp::now()).seconds();
+    let offset = cfg.daemon.time_zone.to_offset(clock.now()).seconds();
     let live = Arc::new(Live::load(cfg));
     let engine = Engine::build(live.clone())?;
     let heartbeat = Heartbeat::new(Instant::now());
@@ -259,9 +287,17 @@ pub async fn serve(
         heartbeat,
         shutdown: token,
         tasks: TaskTracker::new(),
+        clock,
     });
 
     daemon.catch_up().await;
+    // On a test clock the driver steps through the minutes instead of
+    // the scheduler's tick and digest.
+    if let Clock::Stepped(stepped) = &daemon.clock {
+        daemon
+            .tasks
+            .spawn(daemon.clone().drive_stepped(stepped.clone(), offset));
+    }
     let scheduler = Scheduler::start(daemon.jobs(), offset).await?;
     daemon.tasks.spawn(daemon.clone().check_leadership());
     if let Some(interval) = notify::watchdog_interval() {
@@ -289,19 +325,46 @@ pub async fn serve(
 }
 
 impl Daemon {
-    /// The scheduler's jobs: the minute tick, the digest, housekeeping.
+    /// The scheduler's jobs: the minute tick, the digest, housekeeping. On
+    /// a test clock only housekeeping: `drive_stepped` runs the tick and
+    /// the digest at the virtual clock's minutes.
     fn jobs(self: &Arc<Self>) -> Vec<JobSpec> {
-        vec![
-            self.job("tick", TICK_CRON, |d| async move { d.tick().await }),
-            self.job(
+        let mut jobs = Vec::new();
+        if let Clock::System = self.clock {
+            jobs.push(self.job("tick", TICK_CRON, |d| async move { d.tick().await }));
+            jobs.push(self.job(
                 "digest",
                 &self.digest_cron,
                 |d| async move { d.digest().await },
-            ),
-            self.job("housekeeping", HOUSEKEEPING_CRON, |d| async move {
-                d.housekeeping().await
-            }),
-        ]
+            ));
+        }
+        jobs.push(self.job("housekeeping", HOUSEKEEPING_CRON, |d| async move {
+            d.housekeeping().await
+        }));
+        jobs
+    }
+
+    /// Tests only (`daemon::clock`): steps the virtual clock to its end,
+    /// running at each step what the scheduler runs at that minute (the
+    /// tick, then the digest when its cron expression fires in the step),
+    /// as fast as they go; stops early on shutdown.
+    async fn drive_stepped(self: Arc<Self>, stepped: Arc<Stepped>, offset: i32) {
+        loop {
+            if self.shutdown.is_cancelled() {
+                return;
+            }
+            let before = stepped.now();
+            let Some(now) = stepped.advance() else { break };
+            self.heartbeat.beat(Instant::now());
+            self.run_engine().await;
+            let digest = super::schedule::occurrences(&self.digest_cron, offset, before, now, 1)
+                .is_ok_and(|t| !t.is_empty());
+            if digest {
+                self.digest().await;
+            }
+            tokio::task::yield_now().await;
+        }
+        tracing::info!(at = %stepped.now(), "đồng hồ thử đã chạy đến cuối");
     }
 
     /// A job that runs `body` on this daemon at `cron`; each run is
@@ -325,7 +388,7 @@ impl Daemon {
         self.heartbeat.beat(Instant::now());
         let mut engine = self.engine.lock().await;
         self.tick_locked(&mut engine).await;
-        self.log_waiting(&engine, Timestamp::now()).await;
+        self.log_waiting(&engine, self.clock.now()).await;
     }
 
     /// The minute tick: proves the scheduler alive, then plans (as the
@@ -353,8 +416,9 @@ impl Daemon {
     async fn tick_locked(&self, engine: &mut Engine) {
         let leader = self.leadership.confirm().await.leader;
         let (store, owner, stop) = (&self.store, &self.owner, &self.shutdown);
+        let clock = &self.clock;
         engine
-            .tick_as(store, owner, &Timestamp::now, stop, leader)
+            .tick_as(store, owner, &|| clock.now(), stop, leader)
             .await;
     }
 
@@ -410,7 +474,7 @@ impl Daemon {
             &engine.live.cal,
             &engine.composer,
             &engine.mailer,
-            Timestamp::now(),
+            self.clock.now(),
         )
         .await
         {
@@ -418,11 +482,14 @@ impl Daemon {
         }
     }
 
-    /// Daily, on the leader: says how many messages failed for good.
+    /// Daily, on the leader: deletes the finished outbox rows past
+    /// retention (`housekeep`), and says how many messages failed for good.
     async fn housekeeping(&self) {
         if !self.leadership.is_leader() {
             return;
         }
+        let live = self.engine.lock().await.live.clone();
+        housekeep(&self.store, &live.cfg, Timestamp::now()).await;
         match self.store.outbox(Some(OutboxStatus::Failed)).await {
             Ok(failed) if !failed.is_empty() => tracing::warn!(
                 failed = failed.len(),

@@ -4,27 +4,33 @@
 //! RFC 5545: METHOD:PUBLISH, one all-day VEVENT per (obligation, period,
 //! unit) with an exclusive DTEND, the same UID as the .ics attached to the
 //! reminders (`mail::ids::calendar_uid`, domain of `mail.from`), and one
-//! VALARM per configured reminder. The token is in the query because
-//! calendar clients cannot send headers, so it must be a read-only feed
-//! token (`TokenRole::Feed`: one unit's feed, or every feed); an
-//! administrator or unit token is refused (403) and logged by id, since a
-//! URL ends up in proxy logs and calendar services. Checked like a bearer
-//! token otherwise (same failure limit). Must not: log the query string.
+//! VALARM per configured reminder, firing on the reminder day at the start
+//! of the sending hours (`mail::ics::alarm_minutes`, as in the attachment).
+//! A report-period the unit has submitted says so in its SUMMARY and has
+//! no alarm. The token is in the query because calendar clients cannot
+//! send headers, so it must be a read-only feed token (`TokenRole::Feed`:
+//! one unit's feed, or every feed); an administrator or unit token is
+//! refused (403) and logged by id, since a URL ends up in proxy logs and
+//! calendar services. Checked like a bearer token otherwise (same failure
+//! limit). Must not: log the query string.
 
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Deserialize;
+use std::collections::HashMap;
 
 use crate::config::model::Config;
 use crate::config::values::format_date;
-use crate::mail::ics::{escape_text, fold_line};
+use crate::mail::ics::{
+    alarm_lines, alarm_minutes, calendar_head, escape_text, event_lines, fold_all,
+};
 use crate::mail::ids::calendar_uid;
 use crate::planner::{self, Filter};
-use crate::store::TokenRole;
+use crate::store::{Key, Records, TokenRole};
 
 use super::AppState;
 use super::auth::{Client, Presented, authenticate, read_only};
@@ -53,10 +59,6 @@ fn from_domain(cfg: &Config) -> String {
         .to_ascii_lowercase()
 }
 
-fn date_value(d: Date) -> String {
-    format!("{:04}{:02}{:02}", d.year(), d.month(), d.day())
-}
-
 fn day_param(name: &str, v: Option<String>, default: Date) -> Result<Date, ApiError> {
     match v.filter(|s| !s.is_empty()) {
         None => Ok(default),
@@ -70,9 +72,13 @@ fn day_param(name: &str, v: Option<String>, default: Date) -> Result<Date, ApiEr
 pub async fn feed(
     State(state): State<AppState>,
     Client(ip): Client,
-    Path(file): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     query: Result<Query<FeedQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    // A file name that is not UTF-8 once decoded: the API's 400, not axum's text.
+    let Path(file) = path.map_err(|_| {
+        ApiError::bad_request("tên tệp lịch không hợp lệ: cần MÃ_ĐƠN_VỊ.ics hoặc all.ics")
+    })?;
     let Query(q) = query.map_err(|e| ApiError::bad_request(super::api::query_problem(&e)))?;
     let presented = match q.token.as_deref().map(str::trim) {
         None => Presented::Missing,
@@ -91,9 +97,9 @@ pub async fn feed(
                  make a feed token (hanbao token create --feed) and consider revoking this one"
             );
             return Err(ApiError::forbidden(
-                "calendar feeds take a read-only feed token (hanbao token create --feed ...); \
-                 administrator and unit tokens are refused here, because feed URLs end up \
-                 in logs and calendar services",
+                "lịch chỉ nhận mã truy cập chỉ đọc lịch (hanbao token create --feed ...); \
+                 mã quản trị và mã đơn vị bị từ chối ở đây, vì địa chỉ lịch nằm lại trong \
+                 nhật ký của máy chủ trung gian và dịch vụ lịch",
             ));
         }
         role => return Err(read_only(role)),
@@ -108,7 +114,7 @@ pub async fn feed(
     let unit = if name == "all" {
         if let Some(own) = &scope {
             return Err(ApiError::forbidden(format!(
-                "this feed token reads only the feed of unit {own:?}"
+                "mã truy cập này chỉ đọc lịch của đơn vị {own:?}"
             )));
         }
         None
@@ -116,7 +122,7 @@ pub async fn feed(
         crate::tracking::unit(cfg, name)?;
         if let Some(own) = scope.as_ref().filter(|own| *own != name) {
             return Err(ApiError::forbidden(format!(
-                "this feed token reads only the feed of unit {own:?}, not {name:?}"
+                "mã truy cập này chỉ đọc lịch của đơn vị {own:?}, không phải của {name:?}"
             )));
         }
         Some(name.to_string())
@@ -129,7 +135,37 @@ pub async fn feed(
     if to < from {
         return Err(ApiError::bad_request("\"to\" ở trước \"from\""));
     }
-    let body = render(cfg, &live.cal, unit.as_deref(), from, to, now);
+    // A bounded answer whatever the query: at most the default span on
+    // both sides of a day (two years and two days), not 200 years of
+    // deadlines from one request.
+    let days = from
+        .until((jiff::Unit::Day, to))
+        .map_or(i64::MAX, |s| i64::from(s.get_days()));
+    if days > 2 * FEED_DAYS + 1 {
+        return Err(ApiError::bad_request(format!(
+            "khoảng từ \"from\" đến \"to\" dài quá {} ngày; chia thành nhiều lần tải",
+            2 * FEED_DAYS + 1
+        )));
+    }
+    // What each unit has submitted, for the feed's report-periods.
+    let filter = Filter {
+        obligation: None,
+        unit: unit.clone(),
+    };
+    let mut pairs: Vec<(String, String)> = planner::deadlines(cfg, &live.cal, from, to, &filter)
+        .iter()
+        .map(|d| (d.obligation.id.clone(), d.period.to_string()))
+        .collect();
+    pairs.dedup();
+    let submitted: HashMap<Key, Date> = state
+        .shared
+        .store
+        .facts(&pairs)
+        .await?
+        .into_iter()
+        .filter_map(|f| Some((f.key, f.submitted_on?)))
+        .collect();
+    let body = render(cfg, &live.cal, unit.as_deref(), from, to, now, &submitted);
     let mut resp = body.into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -138,7 +174,8 @@ pub async fn feed(
     Ok(resp)
 }
 
-/// The feed text: every deadline with its due day in `[from, to]`.
+/// The feed text: every deadline with its due day in `[from, to]`;
+/// `submitted` holds the day each (obligation, period, unit) arrived.
 pub fn render(
     cfg: &Config,
     cal: &crate::calendar::WorkCalendar,
@@ -146,6 +183,7 @@ pub fn render(
     from: Date,
     to: Date,
     now: Timestamp,
+    submitted: &HashMap<Key, Date>,
 ) -> String {
     let domain = from_domain(cfg);
     let stamp = now.strftime("%Y%m%dT%H%M%SZ").to_string();
@@ -157,18 +195,13 @@ pub fn render(
         Some(u) => format!("Hạn báo cáo — {}", u.name),
         None => "Hạn báo cáo — tất cả".to_string(),
     };
-    let mut lines = vec![
-        "BEGIN:VCALENDAR".to_string(),
-        "VERSION:2.0".to_string(),
-        format!("PRODID:-//hanbao//hanbao {}//VI", env!("CARGO_PKG_VERSION")),
-        "CALSCALE:GREGORIAN".to_string(),
-        "METHOD:PUBLISH".to_string(),
+    let mut lines = calendar_head();
+    lines.extend([
         format!("X-WR-CALNAME:{}", escape_text(&name)),
         format!("X-WR-TIMEZONE:{}", cfg.daemon.time_zone_name),
-    ];
+    ]);
     for d in planner::deadlines(cfg, cal, from, to, &filter) {
         let period = d.period.to_string();
-        let end = d.due.tomorrow().unwrap_or(d.due);
         let mut description = format!(
             "Đơn vị: {}\nKỳ báo cáo: {}\nHạn: {}",
             d.unit.name,
@@ -178,49 +211,26 @@ pub fn render(
         if let Some(basis) = &d.obligation.legal_basis {
             description.push_str(&format!("\nCăn cứ: {basis}"));
         }
-        lines.extend([
-            "BEGIN:VEVENT".to_string(),
-            format!(
-                "UID:{}",
-                calendar_uid(&d.obligation.id, &period, &d.unit.id, &domain)
-            ),
-            format!("DTSTAMP:{stamp}"),
-            format!("DTSTART;VALUE=DATE:{}", date_value(d.due)),
-            format!("DTEND;VALUE=DATE:{}", date_value(end)),
-            format!(
-                "SUMMARY:{}",
-                escape_text(&format!(
-                    "Hạn: {} ({}) — {}",
-                    d.obligation.title, period, d.unit.name
-                ))
-            ),
-            format!("DESCRIPTION:{}", escape_text(&description)),
-            "TRANSP:TRANSPARENT".to_string(),
-        ]);
-        for r in planner::events::reminder_days(d.obligation, cal, d.due) {
-            let days = (d.due - r).get_days();
-            let trigger = if days > 0 {
-                format!("-P{days}D")
-            } else {
-                "PT0S".to_string()
-            };
-            lines.extend([
-                "BEGIN:VALARM".to_string(),
-                "ACTION:DISPLAY".to_string(),
-                format!(
-                    "DESCRIPTION:{}",
-                    escape_text(&format!("Sắp đến hạn: {}", d.obligation.title))
-                ),
-                format!("TRIGGER:{trigger}"),
-                "END:VALARM".to_string(),
-            ]);
+        let done = submitted.get(&Key::new(&d.obligation.id, &period, &d.unit.id));
+        if let Some(on) = done {
+            description.push_str(&format!("\nĐã gửi: ngày {}", format_date(*on)));
+        }
+        let title = format!("Hạn: {} ({}) — {}", d.obligation.title, period, d.unit.name);
+        let summary = match done {
+            Some(on) => format!("Đã gửi ({}): {title}", format_date(*on)),
+            None => title,
+        };
+        let uid = calendar_uid(&d.obligation.id, &period, &d.unit.id, &domain);
+        lines.extend(event_lines(&uid, &stamp, d.due, &summary, &description));
+        if done.is_none() {
+            let days = planner::events::reminder_days(d.obligation, cal, d.due);
+            let alarm = format!("Sắp đến hạn: {}", d.obligation.title);
+            for m in alarm_minutes(d.due, &days, cfg.daemon.sending_hours.start) {
+                lines.extend(alarm_lines(m, &alarm));
+            }
         }
         lines.push("END:VEVENT".to_string());
     }
     lines.push("END:VCALENDAR".to_string());
-    let mut out = String::new();
-    for l in &lines {
-        fold_line(l, &mut out);
-    }
-    out
+    fold_all(&lines)
 }

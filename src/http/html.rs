@@ -127,7 +127,7 @@ impl Check {
 }
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 19] = [
+const TEMPLATES: [(&str, &str); 20] = [
     ("date_field.html", include_str!("templates/date_field.html")),
     ("check_form.html", include_str!("templates/check_form.html")),
     (
@@ -197,6 +197,10 @@ const TEMPLATES: [(&str, &str); 19] = [
     (
         "confirm/next.html",
         include_str!("templates/confirm/next.html"),
+    ),
+    (
+        "confirm/contact.html",
+        include_str!("templates/confirm/contact.html"),
     ),
 ];
 

@@ -22,9 +22,10 @@ use super::mime;
 use super::notice::{Addressee, Deadline, Language, Notice};
 use crate::config::model::Mail;
 
+pub use super::samples::sample_notices;
 pub use super::templates::{
-    RenderedParts, TemplateError, TemplateErrors, Templates, check_templates, dd_mm_yyyy,
-    sample_notices,
+    MAX_SUBJECT, RenderedParts, TemplateError, TemplateErrors, Templates, and_list,
+    check_templates, dd_mm_yyyy, named_report, weekday_name,
 };
 
 /// Why a notice could not be turned into a message. Retrying does not help:
@@ -133,46 +134,60 @@ fn addressee_mailbox(a: &Addressee) -> Result<Mailbox, ComposeError> {
     Ok(Mailbox::new(a.name.clone(), addr))
 }
 
-/// The words of the .ics event, per language: the summary's lead and
-/// the word before the period, then the description's labels (unit,
-/// report, period, due, legal basis).
-fn ics_words(language: Language) -> [&'static str; 7] {
-    match language {
-        Language::Vi => [
-            "Hạn nộp báo cáo",
-            "kỳ ",
-            "Đơn vị",
-            "Báo cáo",
-            "Kỳ báo cáo",
-            "Hạn nộp",
-            "Căn cứ",
-        ],
-        Language::En => [
-            "Report due",
-            "",
-            "Unit",
-            "Report",
-            "Period",
-            "Due",
-            "Legal basis",
-        ],
+/// The .ics SUMMARY, DESCRIPTION and alarm text of a notice's deadline.
+fn ics_texts(notice: &Notice, d: &Deadline) -> (String, String, String) {
+    let due = dd_mm_yyyy(d.due);
+    let mut desc = Vec::new();
+    match notice.language {
+        Language::Vi => {
+            let summary = format!("Hạn gửi {} kỳ {}", d.obligation.short, d.period.label);
+            desc.push(format!("Đơn vị: {}", d.unit.name));
+            desc.push(format!("Báo cáo: {}", d.obligation.title));
+            desc.push(format!("Kỳ báo cáo: {}", d.period.label));
+            desc.push(format!(
+                "Thời hạn: chậm nhất hết ngày {}, {due}",
+                weekday_name(d.due, false)
+            ));
+            if let Some(to) = &d.speaker.submit_to {
+                desc.push(format!("Nơi nhận: {to}"));
+            }
+            if let Some(how) = &d.speaker.submit_how {
+                desc.push(format!("Hình thức gửi: {how}"));
+            }
+            if let Some(b) = &d.obligation.legal_basis {
+                desc.push(format!("Căn cứ: {b}"));
+            }
+            let alarm = format!(
+                "Sắp đến hạn gửi {} kỳ {}",
+                d.obligation.short, d.period.label
+            );
+            (summary, desc.join("\n"), alarm)
+        }
+        Language::En => {
+            let summary = format!("Due: {}, {}", d.obligation.short, d.period.label);
+            desc.push(format!("Unit: {}", d.unit.name));
+            desc.push(format!("Report: {}", d.obligation.title));
+            desc.push(format!("Period: {}", d.period.label));
+            desc.push(format!(
+                "Due: by the end of {}, {due}",
+                weekday_name(d.due, true)
+            ));
+            if let Some(to) = &d.speaker.submit_to {
+                desc.push(format!("Send to: {to}"));
+            }
+            if let Some(how) = &d.speaker.submit_how {
+                desc.push(format!("How: {how}"));
+            }
+            if let Some(b) = &d.obligation.legal_basis {
+                desc.push(format!("Legal basis: {b}"));
+            }
+            let alarm = format!(
+                "Coming deadline: {}, {}",
+                d.obligation.short, d.period.label
+            );
+            (summary, desc.join("\n"), alarm)
+        }
     }
-}
-
-fn ics_texts(notice: &Notice, d: &Deadline) -> (String, String) {
-    let [lead, period_word, unit, report, period, due, basis] = ics_words(notice.language);
-    let (title, label) = (&d.obligation.title, &d.period.label);
-    let summary = format!("{lead}: {title} – {period_word}{label}");
-    let mut desc = format!(
-        "{unit}: {}\n{report}: {title}\n{period}: {label} ({})\n{due}: {}",
-        d.unit.name,
-        d.period.key,
-        dd_mm_yyyy(d.due)
-    );
-    if let Some(b) = &d.obligation.legal_basis {
-        desc.push_str(&format!("\n{basis}: {b}"));
-    }
-    (summary, desc)
 }
 
 /// Turns notices into messages: templates plus the sender settings.
@@ -293,9 +308,34 @@ impl Composer {
         );
         h.raw("Message-ID", &message_id);
         h.raw("List-Id", &self.list_id(notice));
-        // RFC 3834: tells auto-responders not to answer.
+        // Keep automatic answers away from the Reply-To (the coordinator's
+        // mailbox): RFC 3834 responders must not answer a message marked
+        // Auto-Submitted; Exchange and Outlook obey X-Auto-Response-Suppress
+        // (out-of-office and other auto-replies only: non-delivery reports
+        // still come back, they say an address is dead); older vacation
+        // programs look at Precedence (RFC 3834 section 2 lets them refuse
+        // "bulk"; "list" would claim a mailing list).
         h.raw("Auto-Submitted", "auto-generated");
+        h.raw("X-Auto-Response-Suppress", "OOF, AutoReply");
+        h.raw("Precedence", "bulk");
         h.raw("X-Hanbao-Kind", notice.kind.name());
+        if let Some(d) = notice.kind.deadline() {
+            // For mail filters: the subject names the period in words.
+            // Ids and keys are ASCII letters, digits, '-' and '_' once
+            // validated; anything else is made so by `ids::label`.
+            let token = |s: &str| {
+                if !s.is_empty()
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                {
+                    s.to_string()
+                } else {
+                    ids::label(s)
+                }
+            };
+            h.raw("X-Hanbao-Obligation", &token(&d.obligation.id));
+            h.raw("X-Hanbao-Period", &token(&d.period.key));
+        }
         h.raw("User-Agent", concat!("hanbao/", env!("CARGO_PKG_VERSION")));
         let mut bytes = h.into_bytes();
 
@@ -312,17 +352,21 @@ impl Composer {
             },
         ];
         let seed = mime::seed(&message_id);
-        match notice.kind.deadline() {
+        // A calendar entry for a deadline still ahead: reminders and the
+        // due-day notice, not an overdue notice.
+        match notice.kind.calendar() {
             Some(d) => {
                 let uid =
                     ids::calendar_uid(&d.obligation.id, &d.period.key, &d.unit.id, &self.domain);
-                let (summary, description) = ics_texts(notice, d);
+                let (summary, description, alarm_text) = ics_texts(notice, d);
                 let calendar = ics::render(&ics::CalendarEvent {
                     uid: &uid,
                     stamp: notice.sent_at,
                     due: d.due,
                     summary: &summary,
                     description: &description,
+                    alarms: &d.alarms,
+                    alarm_text: &alarm_text,
                 });
                 // `label` keeps ASCII letters, digits and '-' only.
                 let file_name = format!(
@@ -357,7 +401,10 @@ impl Composer {
 mod tests {
     use super::*;
     use crate::link::{LinkKey, Links};
-    use crate::mail::{Escalation, NoticeKind, ObligationRef, OverdueItem, PeriodRef};
+    use crate::mail::notice::{
+        Escalation, LateUnit, NoticeKind, ObligationRef, PeriodRef, Register, Role, Section,
+        Speaker, Standing, UnitRef,
+    };
 
     fn links() -> Links {
         Links::new(
@@ -368,26 +415,28 @@ mod tests {
     }
 
     fn deadline(confirm_url: Option<String>) -> Deadline {
-        Deadline {
-            obligation: ObligationRef {
+        let mut d = Deadline::new(
+            ObligationRef {
                 id: "bc-quy".into(),
                 title: "Báo cáo quý".into(),
+                short: "Báo cáo quý".into(),
                 legal_basis: None,
             },
-            period: PeriodRef {
+            PeriodRef {
                 key: "2026-Q1".into(),
                 label: "quý I năm 2026".into(),
             },
-            unit: super::super::notice::UnitRef {
+            UnitRef {
                 id: "so-yte".into(),
                 name: "Sở Y tế".into(),
             },
-            due: jiff::civil::date(2026, 3, 20),
-            days_left: 3,
-            days_late: 4,
-            missing_reporters: vec![],
-            confirm_url,
-        }
+            jiff::civil::date(2026, 3, 20),
+        );
+        d.speaker.agency = "Sở Mẫu".into();
+        d.days_left = 3;
+        d.days_late = 4;
+        d.confirm_url = confirm_url;
+        d
     }
 
     fn notice(kind: NoticeKind, language: Language) -> Notice {
@@ -484,12 +533,30 @@ mod tests {
                 NoticeKind::Reminder(deadline(None)),
                 NoticeKind::Overdue(deadline(None)),
                 NoticeKind::Escalation(Escalation {
-                    items: vec![OverdueItem {
-                        unit_name: "Sở Y tế".into(),
-                        obligation: deadline(None).obligation,
-                        period: deadline(None).period,
-                        due,
-                        days_late: 4,
+                    speaker: Speaker::default(),
+                    addressee: "UBND tỉnh".into(),
+                    register: Register::Upward,
+                    as_of: due,
+                    sections: vec![Section {
+                        role: Role::Supervisor,
+                        standing: Standing {
+                            obligation: deadline(None).obligation,
+                            period: deadline(None).period,
+                            due,
+                            expected: 2,
+                            submitted: 1,
+                            submitted_late: 0,
+                            waived: 0,
+                            late: vec![LateUnit {
+                                unit: deadline(None).unit,
+                                due,
+                                days_late: 4,
+                                working_days_late: 4,
+                                notices: vec![],
+                            }],
+                        },
+                        recipient_name: None,
+                        dependencies: vec![],
                     }],
                 }),
             ] {

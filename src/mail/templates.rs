@@ -18,9 +18,10 @@ use jiff::civil::Date;
 use minijinja::{Environment, Value};
 
 use super::notice::{
-    Addressee, Deadline, Digest, Escalation, Language, Notice, NoticeKind, ObligationRef,
-    OverdueItem, PeriodRef,
+    Deadline, Digest, Escalation, LateUnit, Notice, NoticeKind, ObligationRef, PastNotice,
+    PeriodRef, Speaker, Standing,
 };
+use super::samples::sample_notices;
 use crate::config::model::Mail;
 
 macro_rules! builtin {
@@ -32,6 +33,8 @@ macro_rules! builtin {
 /// Every built-in template, by relative name.
 const BUILTIN: &[(&str, &str)] = builtin!(
     "vi/layout.html",
+    "vi/letter.txt",
+    "vi/letter.html",
     "vi/deadline.txt",
     "vi/deadline.html",
     "vi/reminder.subject",
@@ -53,6 +56,8 @@ const BUILTIN: &[(&str, &str)] = builtin!(
     "vi/test.txt",
     "vi/test.html",
     "en/layout.html",
+    "en/letter.txt",
+    "en/letter.html",
     "en/deadline.txt",
     "en/deadline.html",
     "en/reminder.subject",
@@ -122,6 +127,99 @@ fn date_filter(value: String) -> Result<Value, minijinja::Error> {
     })?;
     Ok(Value::from_safe_string(dd_mm_yyyy(d)))
 }
+
+/// `{{ due|weekday }}`: the day of the week of an ISO date, in Vietnamese
+/// ("thứ Năm", "Chủ nhật") or, with `weekday("en")`, in English.
+fn weekday_filter(value: String, lang: Option<String>) -> Result<Value, minijinja::Error> {
+    let d: Date = value.parse().map_err(|e| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("`weekday` filter: {value:?} is not a date (YYYY-MM-DD): {e}"),
+        )
+    })?;
+    let en = lang.as_deref() == Some("en");
+    Ok(Value::from(weekday_name(d, en)))
+}
+
+/// The day of the week, "thứ Hai" … "Chủ nhật" (or "Monday" … "Sunday").
+pub fn weekday_name(d: Date, en: bool) -> &'static str {
+    use jiff::civil::Weekday::*;
+    match (d.weekday(), en) {
+        (Monday, false) => "thứ Hai",
+        (Tuesday, false) => "thứ Ba",
+        (Wednesday, false) => "thứ Tư",
+        (Thursday, false) => "thứ Năm",
+        (Friday, false) => "thứ Sáu",
+        (Saturday, false) => "thứ Bảy",
+        (Sunday, false) => "Chủ nhật",
+        (Monday, true) => "Monday",
+        (Tuesday, true) => "Tuesday",
+        (Wednesday, true) => "Wednesday",
+        (Thursday, true) => "Thursday",
+        (Friday, true) => "Friday",
+        (Saturday, true) => "Saturday",
+        (Sunday, true) => "Sunday",
+    }
+}
+
+fn parse_iso(value: &str, filter: &str) -> Result<Date, minijinja::Error> {
+    value.parse().map_err(|e| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("`{filter}` filter: {value:?} is not a date (YYYY-MM-DD): {e}"),
+        )
+    })
+}
+
+/// `{{ days|dates }}`: a list of ISO dates in words, "11/06, 17/06 và
+/// 19/06/2026" when they share a year (the year once, at the end), else
+/// each in full; `dates("en")` joins with "and".
+fn dates_filter(values: Vec<String>, lang: Option<String>) -> Result<Value, minijinja::Error> {
+    let days = values
+        .iter()
+        .map(|v| parse_iso(v, "dates"))
+        .collect::<Result<Vec<Date>, _>>()?;
+    let same_year = days.windows(2).all(|w| w[0].year() == w[1].year());
+    let n = days.len();
+    let shown: Vec<String> = days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            if same_year && i + 1 < n {
+                format!("{:02}/{:02}", d.day(), d.month())
+            } else {
+                dd_mm_yyyy(*d)
+            }
+        })
+        .collect();
+    Ok(Value::from_safe_string(and_list(
+        &shown,
+        lang.as_deref() == Some("en"),
+    )))
+}
+
+/// "A", "A và B", "A, B và C" (or with "and").
+pub fn and_list(items: &[String], en: bool) -> String {
+    let and = if en { " and " } else { " và " };
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{}{and}{last}", init.join(", ")),
+    }
+}
+
+/// `{{ names|and_list }}` / `and_list("en")`.
+fn and_list_filter(values: Vec<String>, lang: Option<String>) -> String {
+    and_list(&values, lang.as_deref() == Some("en"))
+}
+
+/// `{{ text|fit(n) }}`: cut at a word boundary to at most n characters.
+fn fit_filter(value: String, n: usize) -> String {
+    super::notice::cut(&value, n)
+}
+
+/// The longest subject, in characters: what an inbox list shows.
+pub const MAX_SUBJECT: usize = 100;
 
 /// A date as dd/mm/yyyy, as Vietnamese readers expect.
 pub fn dd_mm_yyyy(d: Date) -> String {
@@ -221,6 +319,10 @@ impl Templates {
 
         let mut env = crate::escape::templates(false);
         env.add_filter("date", date_filter);
+        env.add_filter("weekday", weekday_filter);
+        env.add_filter("dates", dates_filter);
+        env.add_filter("and_list", and_list_filter);
+        env.add_filter("fit", fit_filter);
         let mut origins = BTreeMap::new();
         for (name, (source, origin)) in sources {
             if let Err(e) = env.add_template_owned(name.clone(), source) {
@@ -276,8 +378,10 @@ impl Templates {
         let ctx = context(notice, from);
         let base = format!("{}/{}", notice.language.code(), notice.kind.name());
         let subject = self.render_one(&format!("{base}.subject"), &ctx)?;
-        // A subject is one line: fold any newlines an override introduced.
+        // A subject is one line: fold any newlines an override introduced;
+        // and it fits an inbox list.
         let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+        let subject = super::notice::cut(&subject, MAX_SUBJECT);
         let text = self.render_one(&format!("{base}.txt"), &ctx)?;
         let html = self.render_one(&format!("{base}.html"), &ctx)?;
         Ok(RenderedParts {
@@ -303,10 +407,24 @@ fn opt(s: &Option<String>) -> Value {
     }
 }
 
+/// How a report is named in Vietnamese prose: its title when the title
+/// begins with "Báo cáo", else "báo cáo" and the title (never "báo cáo
+/// Báo cáo ...").
+pub fn named_report(title: &str) -> String {
+    let lower = title.to_lowercase();
+    if lower.starts_with("báo cáo") || lower.starts_with("bao cao") {
+        title.to_string()
+    } else {
+        format!("báo cáo {title}")
+    }
+}
+
 fn obligation_value(o: &ObligationRef) -> Value {
     Value::from_pairs([
         ("id", Value::from(o.id.as_str())),
         ("title", Value::from(o.title.as_str())),
+        ("short", Value::from(o.short.as_str())),
+        ("named", Value::from(named_report(&o.title))),
         ("legal_basis", opt(&o.legal_basis)),
     ])
 }
@@ -318,65 +436,172 @@ fn period_value(p: &PeriodRef) -> Value {
     ])
 }
 
-fn overdue_value(i: &OverdueItem) -> Value {
+fn speaker_value(s: &Speaker) -> Value {
+    let contact = match &s.contact {
+        Some(c) => Value::from_pairs([
+            ("name", Value::from(c.name.as_str())),
+            ("title", opt(&c.title)),
+            ("phone", opt(&c.phone)),
+            ("email", opt(&c.email)),
+        ]),
+        None => Value::from(()),
+    };
+    let basis = match &s.basis {
+        Some(b) => Value::from_pairs([
+            ("kind", Value::from(b.kind.as_str())),
+            ("number", Value::from(b.number.as_str())),
+            ("date", Value::from(b.date.to_string())),
+            ("issuer", Value::from(b.issuer.as_str())),
+            ("about", opt(&b.about)),
+        ]),
+        None => Value::from(()),
+    };
     Value::from_pairs([
-        ("unit_name", Value::from(i.unit_name.as_str())),
-        ("obligation", obligation_value(&i.obligation)),
-        ("period", period_value(&i.period)),
-        ("due", Value::from(i.due.to_string())),
-        ("days_late", Value::from(i.days_late)),
+        ("agency", Value::from(s.agency.as_str())),
+        ("office", opt(&s.office)),
+        ("contact", contact),
+        ("submit_to", opt(&s.submit_to)),
+        ("submit_how", opt(&s.submit_how)),
+        ("basis", basis),
     ])
+}
+
+fn names_value(names: &[String]) -> Value {
+    Value::from_iter(names.iter().map(|n| Value::from(n.as_str())))
 }
 
 fn deadline_pairs(d: &Deadline, pairs: &mut Vec<(&'static str, Value)>) {
     pairs.push(("obligation", obligation_value(&d.obligation)));
     pairs.push(("period", period_value(&d.period)));
-    pairs.push((
-        "unit",
-        Value::from_pairs([
-            ("id", Value::from(d.unit.id.as_str())),
-            ("name", Value::from(d.unit.name.as_str())),
-        ]),
-    ));
+    pairs.push(("unit", unit_value(&d.unit)));
     pairs.push(("due", Value::from(d.due.to_string())));
+    pairs.push(("as_of", Value::from(d.as_of.to_string())));
     pairs.push(("days_left", Value::from(d.days_left)));
+    pairs.push(("working_days_left", Value::from(d.working_days_left)));
     pairs.push(("days_late", Value::from(d.days_late)));
+    pairs.push(("working_days_late", Value::from(d.working_days_late)));
+    pairs.push(("stage", Value::from(d.stage)));
+    pairs.push(("speaker", speaker_value(&d.speaker)));
+    pairs.push(("register", Value::from(d.register.as_str())));
+    pairs.push(("recipient_name", opt(&d.recipient_name)));
     pairs.push((
-        "missing_reporters",
-        Value::from_iter(d.missing_reporters.iter().map(|s| Value::from(s.as_str()))),
+        "dependencies",
+        Value::from_iter(d.dependencies.iter().map(standing_value)),
     ));
+    pairs.push((
+        "history",
+        Value::from_iter(d.history.iter().map(past_value)),
+    ));
+    pairs.push((
+        "informed",
+        Value::from_iter(d.informed.iter().map(past_value)),
+    ));
+    pairs.push(("informing", names_value(&d.informing)));
     pairs.push(("confirm_url", opt(&d.confirm_url)));
 }
 
 fn escalation_pairs(e: &Escalation, pairs: &mut Vec<(&'static str, Value)>) {
-    pairs.push(("items", Value::from_iter(e.items.iter().map(overdue_value))));
+    pairs.push(("speaker", speaker_value(&e.speaker)));
+    pairs.push(("addressee", Value::from(e.addressee.as_str())));
+    pairs.push(("register", Value::from(e.register.as_str())));
+    pairs.push(("as_of", Value::from(e.as_of.to_string())));
+    pairs.push((
+        "late_total",
+        Value::from(
+            e.sections
+                .iter()
+                .map(|s| s.standing.late.len())
+                .sum::<usize>(),
+        ),
+    ));
+    pairs.push((
+        "sections",
+        Value::from_iter(e.sections.iter().map(|s| {
+            Value::from_pairs([
+                ("role", Value::from(s.role.as_str())),
+                ("standing", standing_value(&s.standing)),
+                ("recipient_name", opt(&s.recipient_name)),
+                (
+                    "dependencies",
+                    Value::from_iter(s.dependencies.iter().map(standing_value)),
+                ),
+            ])
+        })),
+    ));
+}
+
+fn unit_value(u: &super::notice::UnitRef) -> Value {
+    Value::from_pairs([
+        ("id", Value::from(u.id.as_str())),
+        ("name", Value::from(u.name.as_str())),
+    ])
+}
+
+fn past_value(p: &PastNotice) -> Value {
+    Value::from_pairs([
+        ("kind", Value::from(p.kind)),
+        ("on", Value::from(p.on.to_string())),
+        ("to", opt(&p.to)),
+    ])
+}
+
+fn late_value(l: &LateUnit) -> Value {
+    Value::from_pairs([
+        ("unit", unit_value(&l.unit)),
+        ("due", Value::from(l.due.to_string())),
+        ("days_late", Value::from(l.days_late)),
+        ("working_days_late", Value::from(l.working_days_late)),
+        (
+            "notices",
+            Value::from_iter(l.notices.iter().map(past_value)),
+        ),
+    ])
+}
+
+fn standing_value(s: &Standing) -> Value {
+    Value::from_pairs([
+        ("obligation", obligation_value(&s.obligation)),
+        ("period", period_value(&s.period)),
+        ("due", Value::from(s.due.to_string())),
+        ("expected", Value::from(s.expected)),
+        ("submitted", Value::from(s.submitted)),
+        ("submitted_late", Value::from(s.submitted_late)),
+        ("waived", Value::from(s.waived)),
+        ("late", Value::from_iter(s.late.iter().map(late_value))),
+    ])
 }
 
 fn digest_pairs(d: &Digest, pairs: &mut Vec<(&'static str, Value)>) {
     pairs.push(("as_of", Value::from(d.as_of.to_string())));
+    pairs.push(("speaker", speaker_value(&d.speaker)));
+    pairs.push(("coordinator", opt(&d.coordinator)));
     pairs.push((
-        "open_periods",
-        Value::from_iter(d.open_periods.iter().map(|p| {
-            Value::from_pairs([
-                ("obligation", obligation_value(&p.obligation)),
-                ("period", period_value(&p.period)),
-                ("due", Value::from(p.due.to_string())),
-                ("submitted", Value::from(p.submitted)),
-                ("expected", Value::from(p.expected)),
-            ])
-        })),
+        "overdue",
+        Value::from_iter(d.overdue.iter().map(standing_value)),
     ));
-    pairs.push(("late", Value::from_iter(d.late.iter().map(overdue_value))));
+    pairs.push((
+        "overdue_units",
+        Value::from(d.overdue.iter().map(|s| s.late.len()).sum::<usize>()),
+    ));
+    pairs.push((
+        "upcoming",
+        Value::from_iter(d.upcoming.iter().map(standing_value)),
+    ));
     pairs.push((
         "failed_sends",
         Value::from_iter(d.failed_sends.iter().map(|f| {
             Value::from_pairs([
                 ("recipient", Value::from(f.recipient.as_str())),
-                ("subject", Value::from(f.subject.as_str())),
+                ("kind", Value::from(f.kind.as_str())),
+                ("unit_name", Value::from(f.unit_name.as_str())),
+                ("obligation", obligation_value(&f.obligation)),
+                ("period", period_value(&f.period)),
+                ("on", Value::from(f.on.to_string())),
                 ("reason", Value::from(f.reason.as_str())),
             ])
         })),
     ));
+    pairs.push(("dashboard_url", opt(&d.dashboard_url)));
 }
 
 /// The template context. Dates are ISO strings; templates format them with `|date`.
@@ -408,105 +633,6 @@ fn context(notice: &Notice, from: &str) -> Value {
         NoticeKind::Test => {}
     }
     Value::from_pairs(pairs)
-}
-
-/// Links signed with a fixed, public sample key: only for [`sample_notices`]
-/// (a template that mangles a long URL with `&` shows up in `hanbao check`).
-fn sample_links() -> crate::link::Links {
-    let key =
-        crate::link::LinkKey::new(b"hanbao-sample-key-not-a-secret!!".to_vec()).expect("32 bytes");
-    crate::link::Links::new(
-        "https://baocao.example.gov.vn/hanbao",
-        key,
-        jiff::tz::TimeZone::fixed(jiff::tz::offset(7)),
-    )
-}
-
-/// Sample notices of every kind in both languages, used by [`check_templates`].
-pub fn sample_notices(now: Timestamp) -> Vec<Notice> {
-    let obligation = ObligationRef {
-        id: "mau-6thang".into(),
-        title: "Báo cáo công tác 6 tháng".into(),
-        legal_basis: Some("Nghị định 09/2019/NĐ-CP, Điều 12".into()),
-    };
-    let period = PeriodRef {
-        key: "2026-H1".into(),
-        label: "6 tháng đầu năm 2026".into(),
-    };
-    let due = jiff::civil::date(2026, 6, 22);
-    let deadline = Deadline {
-        obligation: obligation.clone(),
-        period: period.clone(),
-        unit: super::notice::UnitRef {
-            id: "ubnd-xa-mau".into(),
-            name: "UBND xã Mẫu".into(),
-        },
-        due,
-        days_left: 3,
-        days_late: 2,
-        missing_reporters: vec!["Phòng Nội vụ".into()],
-        confirm_url: Some(sample_links().confirm_url(
-            &obligation.id,
-            &period.key,
-            "ubnd-xa-mau",
-            due,
-            now,
-        )),
-    };
-    let item = OverdueItem {
-        unit_name: "UBND xã Mẫu".into(),
-        obligation: obligation.clone(),
-        period: period.clone(),
-        due,
-        days_late: 2,
-    };
-    let kinds = [
-        NoticeKind::Reminder(deadline.clone()),
-        NoticeKind::DueToday(deadline.clone()),
-        NoticeKind::Overdue(deadline),
-        NoticeKind::Escalation(Escalation {
-            items: vec![item.clone(), item.clone()],
-        }),
-        NoticeKind::Escalation(Escalation {
-            items: vec![item.clone()],
-        }),
-        NoticeKind::Digest(Digest {
-            as_of: due,
-            open_periods: vec![super::notice::OpenPeriod {
-                obligation,
-                period,
-                due,
-                submitted: 3,
-                expected: 5,
-            }],
-            late: vec![item],
-            failed_sends: vec![super::notice::FailedSend {
-                recipient: "vanthu@xa.example".into(),
-                subject: "[Quá hạn] ...".into(),
-                reason: "550 5.1.1 mailbox unavailable".into(),
-            }],
-        }),
-        NoticeKind::Digest(Digest {
-            as_of: due,
-            open_periods: vec![],
-            late: vec![],
-            failed_sends: vec![],
-        }),
-        NoticeKind::Test,
-    ];
-    let mut out = Vec::new();
-    for language in [Language::Vi, Language::En] {
-        for kind in &kinds {
-            out.push(Notice {
-                kind: kind.clone(),
-                language,
-                recipients: vec![Addressee::named("vanthu@xa.example", "Văn thư")],
-                outbox_key: format!("sample|{}|{}", language.code(), kind.name()),
-                sent_at: now,
-            });
-        }
-    }
-    out
 }
 
 /// Load the templates (with overrides from `dir`) and render every one

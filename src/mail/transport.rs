@@ -567,7 +567,12 @@ impl Mailer {
         let io = |what: &str, path: &Path, e: std::io::Error| SendError::Transient {
             reason: format!("cannot {what} {}: {e}", path.display()),
         };
-        tokio::fs::create_dir_all(dir)
+        // 0700 for every directory created here (the umask can only narrow
+        // it): the messages name units and people, no other account needs them.
+        tokio::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
             .await
             .map_err(|e| io("create the mail directory", dir, e))?;
         let name = super::ids::eml_file_name(msg.message_id());

@@ -13,15 +13,17 @@
 //!
 //! Here: connecting and migrations, the write lock, claiming, the current
 //! state aggregated with `json_agg`, the latest event per (unit, subject)
-//! by `DISTINCT ON`, the bulk finish as `UPDATE … FROM unnest(…)`, `EXPLAIN`
-//! and the leadership lock's connection options.
+//! by `DISTINCT ON`, the bulk finish as `UPDATE … FROM unnest(…)`, a list
+//! of units read by `json_array_elements_text`, `EXPLAIN` and the
+//! leadership lock's connection options.
 //!
 //! Must not: read the clock, or write anything but appends to `events`.
 
+use std::str::FromStr as _;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use sqlx::postgres::{PgArguments, PgPool, PgPoolOptions, PgQueryResult};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult};
 use sqlx::query::Query;
 use sqlx::{Postgres, Transaction};
 
@@ -126,8 +128,34 @@ impl Db {
             .connect(url)
             .await
             .map_err(|e| StoreError::Open(e.to_string()))?;
-        let migrator = migrations!("postgres");
-        migrator.run(&pool).await.map_err(StoreError::Migrate)?;
+        // A database a newer hanbao migrated is refused before the
+        // migrator takes its lock or creates its table.
+        let probe = super::Store {
+            backend: super::Backend::Postgres(Db { pool: pool.clone() }),
+        };
+        if let Err(e) = super::schema::refuse_newer(&probe).await {
+            pool.close().await;
+            return Err(e);
+        }
+        migrations!("postgres")
+            .run(&pool)
+            .await
+            .map_err(StoreError::Migrate)?;
+        Ok(Db { pool })
+    }
+
+    /// Connects to `url` for reading only (every transaction read-only),
+    /// without migrating.
+    pub(super) async fn open_read_only(url: &str) -> Result<Db, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Open(e.to_string()))?
+            .options([("default_transaction_read_only", "on")]);
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Open(e.to_string()))?;
         Ok(Db { pool })
     }
 

@@ -316,6 +316,8 @@ fn every_command_opens_the_same_database(c: &Case) {
         &["export"],
         &["history"],
         &["token", "list"],
+        &["verify-db"],
+        &["backup", "/nonexistent/never-written.db"],
     ] {
         c.refused(args);
     }
@@ -409,6 +411,11 @@ fn every_command_opens_the_same_database(c: &Case) {
     let out = c.ok(&["history"]);
     assert_eq!(out.lines().count(), 6, "header and five events:\n{out}");
     assert!(out.contains("(import)"), "{out}");
+    let out = c.ok(&["verify-db"]);
+    assert!(out.contains("Lịch sử: 5 sự kiện"), "{out}");
+    let copy = c.root.join(format!("{}.backup", c.name));
+    let out = c.ok(&["backup", copy.to_str().unwrap()]);
+    assert!(out.contains("Kết quả: tốt"), "{out}");
     let out = c.ok(&["check"]);
     c.names_the_database(&["check"], &out);
     assert!(out.contains("[đã có]"), "{out}");

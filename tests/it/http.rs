@@ -1642,13 +1642,15 @@ async fn calendar_feeds_per_unit_and_for_all() {
     // Q1: due Friday 20/03/2026, reminder 3 working days before (Tue 17/03).
     // Q2: 20/06/2026 is a Saturday, rolled to Monday 22/06; 3 working days
     // before is Wednesday 17/06, 5 calendar days (checked on a 2026 calendar).
+    // Each alarm fires at 07:30 on its day, the start of the sending hours:
+    // 3 days before 00:00 of the due day plus 7 h 30 min is 2 days 16 h 30 min.
     let q1 = ev
         .iter()
         .find(|e| e.1 == "20260320" && !e.3.is_empty())
         .unwrap();
     assert_eq!(
         (q1.2.as_str(), q1.3.as_slice()),
-        ("20260321", &["-P3D".to_string()][..])
+        ("20260321", &["-P2DT16H30M".to_string()][..])
     );
     let q2 = ev
         .iter()
@@ -1656,7 +1658,7 @@ async fn calendar_feeds_per_unit_and_for_all() {
         .unwrap();
     assert_eq!(
         (q2.2.as_str(), q2.3.as_slice()),
-        ("20260623", &["-P5D".to_string()][..])
+        ("20260623", &["-P4DT16H30M".to_string()][..])
     );
     let mut uids: Vec<&str> = ev.iter().map(|e| e.0.as_str()).collect();
     uids.sort();
@@ -1738,6 +1740,24 @@ async fn calendar_feeds_per_unit_and_for_all() {
             400,
             "bad_request",
         ),
+        // One request never asks for centuries of deadlines: at most two
+        // years and two days (733 days) between from and to.
+        (
+            format!(
+                "/ics/all.ics?token={}&from=1900-01-01&to=2100-12-31",
+                s.feed_all
+            ),
+            400,
+            "bad_request",
+        ),
+        (
+            format!(
+                "/ics/all.ics?token={}&from=2026-01-01&to=2028-01-06",
+                s.feed_all
+            ),
+            400,
+            "bad_request",
+        ),
         ("/ics/so-yte.ics".to_string(), 401, "unauthorized"),
         (
             format!("/ics/so-yte.ics?token={}", s.revoked),
@@ -1781,7 +1801,7 @@ async fn feeds_refuse_write_capable_tokens_and_feed_tokens_read_nothing_else() {
             r.json()["error"]["message"]
                 .as_str()
                 .unwrap()
-                .contains("feed token")
+                .contains("mã truy cập chỉ đọc lịch")
         );
         assert!(!r.body.contains(secret.as_str()));
     }

@@ -410,7 +410,8 @@ async fn migrations_are_recorded_and_reopening_works(b: &Backend) {
             (3, "events current covering"),
             (4, "tokens"),
             (5, "outbox counts"),
-            (6, "token roles")
+            (6, "token roles"),
+            (7, "outbox purged")
         ]
     );
     s.record_submission(submission("u1", date(2026, 4, 8), "15/BC"), at(0))
@@ -625,8 +626,9 @@ async fn sqlite_database_is_private_whatever_the_umask() {
             env!("CARGO_MANIFEST_DIR"),
             "/config/quang-ngai-4040.toml"
         ))
-        // A command that writes (reading ones never create a database).
-        .args(["token", "create", "--metrics", "--name", "prometheus"])
+        // A writing command creates the database where the invocation
+        // chose it (reading commands never create one).
+        .args(["token", "create", "--admin", "--name", "umask"])
         .env("HANBAO_DATABASE", &url)
         .env_remove("HANBAO_STATE_DIR")
         .output()
@@ -651,6 +653,29 @@ async fn sqlite_database_is_private_whatever_the_umask() {
         assert_eq!(mode(&path), 0o600, "{}", path.display());
     }
     s.close().await;
+
+    // The .eml directory the file transport creates is private too.
+    let state = dir.path().join("mailstate");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 000 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_hanbao"))
+        .arg("--config")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/quang-ngai-4040.toml"
+        ))
+        .args(["send-test", "--to", "vanthu@soyte.example"])
+        .env("HANBAO_STATE_DIR", &state)
+        .env_remove("HANBAO_DATABASE")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode(&state.join("outbox-mail")), 0o700, "mail directory");
 }
 
 async fn tokens_store_hashes_and_revoke(b: &Backend) {

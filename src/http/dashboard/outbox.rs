@@ -6,6 +6,7 @@
 //! Must not: send mail, or change any outbox row but a failed one.
 
 use axum::Router;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -138,9 +139,17 @@ async fn outbox_page(State(state): State<AppState>, admin: Admin) -> Response {
 async fn retry(
     State(state): State<AppState>,
     admin: Admin,
-    Path(id): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Response {
+    // A segment that is not UTF-8 once decoded is no message number either.
+    let Ok(Path(id)) = path else {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "Không tìm thấy thư",
+            "Đường dẫn không chỉ đến một thư.",
+        );
+    };
     let Ok(id) = id.parse::<i64>() else {
         return error_page(
             StatusCode::NOT_FOUND,

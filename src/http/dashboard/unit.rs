@@ -3,6 +3,7 @@
 //! Must not: write anything.
 
 use axum::Router;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -53,8 +54,16 @@ struct UnitView {
 async fn unit_page(
     State(state): State<AppState>,
     admin: Admin,
-    Path(unit_id): Path<String>,
+    path: Result<Path<String>, PathRejection>,
 ) -> Response {
+    // A segment that is not UTF-8 once decoded names no unit either.
+    let Ok(Path(unit_id)) = path else {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "Không tìm thấy đơn vị",
+            "Đường dẫn không chỉ đến một đơn vị.",
+        );
+    };
     let flash = admin.take_flash(&state);
     let live = state.live();
     let Ok(unit) = tracking::unit(&live.cfg, &unit_id) else {

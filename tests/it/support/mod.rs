@@ -1,7 +1,8 @@
 //! Test helpers shared by the integration tests.
 //!
 //! The ones that need hanbao's own types live here (`backend`, `procs`,
-//! and `browser`, which drives chromium); the rest come from the `testkit`
+//! `browser`, which drives chromium, and `notices`, one message of each
+//! kind for each reader through the real pipeline); the rest come from the `testkit`
 //! crate, shared with the benchmarks, and are re-exported under the names
 //! the tests use: `smtp` (the SMTP sink), `pg` (the PostgreSQL cluster),
 //! `http` (the one HTTP/1.1 client), `mime` (the MIME reader, on
@@ -9,6 +10,7 @@
 
 pub mod backend;
 pub mod browser;
+pub mod notices;
 pub mod procs;
 
 pub use testkit::{http, mime, pg, smtp};

@@ -1,9 +1,8 @@
-//! Fuzzing with proptest, in the normal `cargo test`: the
-//! configuration loader (`config::load_files`: load + validate) and the
-//! value parsers of dates, periods, durations, times, due rules and URLs
-//! (`config::values`, `period`) get arbitrary input and must never panic.
-//! Every input either loads or is refused with at least one error, and
-//! every diagnostic names one of the files given and a line and column
+//! The configuration loader (`config::load_files`: load + validate) and
+//! the value parsers of dates, periods, durations, times, due rules and
+//! URLs (`config::values`, `period`) get arbitrary input and must never
+//! panic. Every input either loads or is refused with at least one error,
+//! and every diagnostic names one of the files given and a line and column
 //! inside that file's text; a configuration that loads is planned for a
 //! year (the planner must accept whatever validation let through).
 //!
@@ -18,19 +17,12 @@
 //! Configurations generated from the grammar with edge values (first and
 //! last calendar years, largest offsets) reach the planner more often.
 //!
-//! Time-bounded rather than case-bounded: `HANBAO_FUZZ_SECS` (default 20)
-//! is shared by the four tests below (corpus mutations 2/5 of it,
-//! generated configurations, arbitrary strings and the value parsers 1/5
-//! each; they run in parallel, two at a time on two cores).
-//! `HANBAO_FUZZ_SECS=600 cargo test --test it fuzz:: -- --nocapture` for
-//! a longer local run. Each run draws a fresh seed and prints it with its
-//! counts and on failure (`HANBAO_FUZZ_SEED=N` replays one);
-//! `HANBAO_FUZZ_SHOW=1` prints why generated configurations were refused
-//! (to tune the grammar).
+//! Time: corpus mutations take 2/5 of `HANBAO_FUZZ_SECS`, generated
+//! configurations and the value parsers 1/5 each, arbitrary strings 1/4.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hanbao::calendar::WorkCalendar;
 use hanbao::commands::check;
@@ -43,74 +35,8 @@ use hanbao::config::{Diagnostic, load_files};
 use hanbao::period::PeriodKey;
 use proptest::prelude::*;
 use proptest::sample::Index;
-use proptest::test_runner::{Config as RunnerConfig, RngAlgorithm, TestRng, TestRunner};
 
-/// The whole budget in seconds (`HANBAO_FUZZ_SECS`, default 20).
-fn budget() -> Duration {
-    let secs = std::env::var("HANBAO_FUZZ_SECS")
-        .ok()
-        .and_then(|s| s.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .unwrap_or(20.0);
-    Duration::from_secs_f64(secs)
-}
-
-/// A runner with a fresh (or `HANBAO_FUZZ_SEED`) seed, no persistence
-/// files, and shrinking bounded so a failure is reported quickly.
-fn runner() -> (TestRunner, u64) {
-    let seed = std::env::var("HANBAO_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(1)
-        });
-    let mut bytes = [0u8; 32];
-    bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    let config = RunnerConfig {
-        cases: 32,
-        failure_persistence: None,
-        max_shrink_iters: 2000,
-        ..RunnerConfig::default()
-    };
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &bytes);
-    (TestRunner::new_with_rng(config, rng), seed)
-}
-
-/// Runs `test` on values of `strategy` until `time` is spent (at least one
-/// round of 32 cases), panicking with the shrunk input on a failure.
-fn fuzz_for<S: Strategy>(name: &str, time: Duration, strategy: S, test: impl Fn(S::Value) + Clone)
-where
-    S::Value: std::fmt::Debug,
-{
-    let (mut parent, seed) = runner();
-    let start = Instant::now();
-    let mut rounds = 0u64;
-    loop {
-        // A runner counts its successes: a fresh one per round, its
-        // random numbers drawn from the parent's.
-        let mut runner = TestRunner::new_with_rng(parent.config().clone(), parent.new_rng());
-        let t = test.clone();
-        let result = runner.run(&strategy, move |v| {
-            t(v);
-            Ok(())
-        });
-        if let Err(e) = result {
-            panic!("fuzz {name}: {e}\n(replay: HANBAO_FUZZ_SEED={seed})");
-        }
-        rounds += 1;
-        if start.elapsed() >= time {
-            break;
-        }
-    }
-    eprintln!(
-        "fuzz {name}: {} inputs in {:.1} s, seed {seed}",
-        rounds * 32,
-        start.elapsed().as_secs_f64()
-    );
-}
+use super::{budget, fuzz_for};
 
 // ---------------------------------------------------------------------------
 // The corpus.
