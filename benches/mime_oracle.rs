@@ -91,7 +91,7 @@ fn main() {
         let composer = hanbao::outbox::composer(&cfg).expect("composer");
         let mailer = Mailer::new(&cfg.mail).expect("mailer");
         let digests = hanbao::commands::simulate::digest_instants(&cfg, from, to).expect("digests");
-        hanbao::outbox::simulate::simulate_each(
+        hanbao::outbox::simulate::simulate(
             &store,
             &cfg,
             &cal,

@@ -14,7 +14,7 @@ use anyhow::{Context as _, Result};
 
 use crate::config::model::Transport;
 use crate::daemon::clock::Clock;
-use crate::daemon::run::{ReloadFn, Signal, serve};
+use crate::daemon::run::{ReloadFn, serve};
 use crate::environment::{Access, Source};
 
 use super::{Context, block_on};
@@ -53,20 +53,21 @@ pub fn run(ctx: &Context) -> Result<ExitCode> {
         let mut hup = signal(SignalKind::hangup())?;
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
-        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let (reloads, asked) = tokio::sync::mpsc::channel(4);
         tokio::spawn(async move {
-            loop {
-                let sig = tokio::select! {
-                    _ = hup.recv() => Signal::Reload,
-                    _ = term.recv() => Signal::Stop,
-                    _ = int.recv() => Signal::Stop,
-                };
-                if tx.send(sig).await.is_err() {
+            while hup.recv().await.is_some() {
+                if reloads.send(()).await.is_err() {
                     break;
                 }
             }
         });
-        serve(store, cfg, reload, rx, clock)
+        let shutdown = async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        };
+        serve(store, cfg, reload, asked, shutdown, clock)
             .await
             .context("daemon dừng vì lỗi")
     })??;

@@ -22,7 +22,7 @@ use crate::calendar::WorkCalendar;
 use crate::config::model::{Config, Transport};
 use crate::mail::Mailer;
 use crate::outbox::SentMessage;
-use crate::outbox::simulate::simulate_each;
+use crate::outbox::simulate::simulate as simulate_season;
 use crate::store::{Key, NewSubmission, Source};
 
 use super::{Context, block_on, parse_date};
@@ -183,7 +183,7 @@ pub async fn simulate(mut cfg: Config, opts: Options) -> Result<String> {
         } else {
             Mailer::new(&cfg.mail)?
         };
-        let count = simulate_each(
+        let count = simulate_season(
             &store,
             &cfg,
             &cal,

@@ -246,7 +246,10 @@ struct Report {
 /// the configuration still has the report; what it names, or the page
 /// that says why not.
 fn open(state: &AppState, q: &LinkQuery) -> Result<Report, Box<Response>> {
-    let Some(key) = state.shared.link_key.get() else {
+    // One snapshot for the whole check: the key and the report it names
+    // come from the same reload.
+    let live = state.live();
+    let Some(key) = live.link_key() else {
         return Err(Box::new(message(
             StatusCode::NOT_FOUND,
             "Chưa bật xác nhận qua liên kết",
@@ -265,7 +268,6 @@ fn open(state: &AppState, q: &LinkQuery) -> Result<Report, Box<Response>> {
             )));
         }
     }
-    let live = state.live();
     match selection::deadline(
         &live.cfg,
         &live.cal,

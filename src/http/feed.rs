@@ -25,7 +25,9 @@ use std::collections::HashMap;
 
 use crate::config::model::Config;
 use crate::config::values::format_date;
-use crate::mail::ics::{alarm_lines, alarm_minutes, escape_text, fold_line};
+use crate::mail::ics::{
+    alarm_lines, alarm_minutes, calendar_head, escape_text, event_lines, fold_all,
+};
 use crate::mail::ids::calendar_uid;
 use crate::planner::{self, Filter};
 use crate::store::{Key, Records, TokenRole};
@@ -55,10 +57,6 @@ fn from_domain(cfg: &Config) -> String {
         .unwrap_or("localhost")
         .trim()
         .to_ascii_lowercase()
-}
-
-fn date_value(d: Date) -> String {
-    format!("{:04}{:02}{:02}", d.year(), d.month(), d.day())
 }
 
 fn day_param(name: &str, v: Option<String>, default: Date) -> Result<Date, ApiError> {
@@ -197,18 +195,13 @@ pub fn render(
         Some(u) => format!("Hạn báo cáo — {}", u.name),
         None => "Hạn báo cáo — tất cả".to_string(),
     };
-    let mut lines = vec![
-        "BEGIN:VCALENDAR".to_string(),
-        "VERSION:2.0".to_string(),
-        format!("PRODID:-//hanbao//hanbao {}//VI", env!("CARGO_PKG_VERSION")),
-        "CALSCALE:GREGORIAN".to_string(),
-        "METHOD:PUBLISH".to_string(),
+    let mut lines = calendar_head();
+    lines.extend([
         format!("X-WR-CALNAME:{}", escape_text(&name)),
         format!("X-WR-TIMEZONE:{}", cfg.daemon.time_zone_name),
-    ];
+    ]);
     for d in planner::deadlines(cfg, cal, from, to, &filter) {
         let period = d.period.to_string();
-        let end = d.due.tomorrow().unwrap_or(d.due);
         let mut description = format!(
             "Đơn vị: {}\nKỳ báo cáo: {}\nHạn: {}",
             d.unit.name,
@@ -227,19 +220,8 @@ pub fn render(
             Some(on) => format!("Đã gửi ({}): {title}", format_date(*on)),
             None => title,
         };
-        lines.extend([
-            "BEGIN:VEVENT".to_string(),
-            format!(
-                "UID:{}",
-                calendar_uid(&d.obligation.id, &period, &d.unit.id, &domain)
-            ),
-            format!("DTSTAMP:{stamp}"),
-            format!("DTSTART;VALUE=DATE:{}", date_value(d.due)),
-            format!("DTEND;VALUE=DATE:{}", date_value(end)),
-            format!("SUMMARY:{}", escape_text(&summary)),
-            format!("DESCRIPTION:{}", escape_text(&description)),
-            "TRANSP:TRANSPARENT".to_string(),
-        ]);
+        let uid = calendar_uid(&d.obligation.id, &period, &d.unit.id, &domain);
+        lines.extend(event_lines(&uid, &stamp, d.due, &summary, &description));
         if done.is_none() {
             let days = planner::events::reminder_days(d.obligation, cal, d.due);
             let alarm = format!("Sắp đến hạn: {}", d.obligation.title);
@@ -250,9 +232,5 @@ pub fn render(
         lines.push("END:VEVENT".to_string());
     }
     lines.push("END:VCALENDAR".to_string());
-    let mut out = String::new();
-    for l in &lines {
-        fold_line(l, &mut out);
-    }
-    out
+    fold_all(&lines)
 }

@@ -116,35 +116,67 @@ fn date_value(d: Date) -> String {
     format!("{:04}{:02}{:02}", d.year(), d.month(), d.day())
 }
 
-/// The whole .ics file.
-pub fn render(event: &CalendarEvent<'_>) -> String {
-    let end = event.due.tomorrow().unwrap_or(event.due);
-    let stamp = event.stamp.strftime("%Y%m%dT%H%M%SZ").to_string();
-    let mut lines = vec![
+/// The lines of one all-day event on `due` (an exclusive `DTEND`), from
+/// `BEGIN:VEVENT` to `TRANSP`, without its alarms: the same in the .ics of
+/// a notice and in the calendar feeds. `stamp` is `DTSTAMP`'s value.
+pub fn event_lines(
+    uid: &str,
+    stamp: &str,
+    due: Date,
+    summary: &str,
+    description: &str,
+) -> [String; 8] {
+    let end = due.tomorrow().unwrap_or(due);
+    [
+        "BEGIN:VEVENT".to_string(),
+        format!("UID:{uid}"),
+        format!("DTSTAMP:{stamp}"),
+        format!("DTSTART;VALUE=DATE:{}", date_value(due)),
+        format!("DTEND;VALUE=DATE:{}", date_value(end)),
+        format!("SUMMARY:{}", escape_text(summary)),
+        format!("DESCRIPTION:{}", escape_text(description)),
+        "TRANSP:TRANSPARENT".to_string(),
+    ]
+}
+
+/// The first lines of every calendar hanbao writes (`METHOD:PUBLISH`),
+/// the .ics of a notice and the feeds alike.
+pub fn calendar_head() -> Vec<String> {
+    vec![
         "BEGIN:VCALENDAR".to_string(),
         "VERSION:2.0".to_string(),
         format!("PRODID:-//hanbao//hanbao {}//VI", env!("CARGO_PKG_VERSION")),
         "CALSCALE:GREGORIAN".to_string(),
         "METHOD:PUBLISH".to_string(),
-        "BEGIN:VEVENT".to_string(),
-        format!("UID:{}", event.uid),
-        format!("DTSTAMP:{stamp}"),
-        format!("DTSTART;VALUE=DATE:{}", date_value(event.due)),
-        format!("DTEND;VALUE=DATE:{}", date_value(end)),
-        format!("SUMMARY:{}", escape_text(event.summary)),
-        format!("DESCRIPTION:{}", escape_text(event.description)),
-        "TRANSP:TRANSPARENT".to_string(),
-    ];
+    ]
+}
+
+/// The lines of a calendar, each folded and ended with CRLF.
+pub fn fold_all(lines: &[String]) -> String {
+    let mut out = String::new();
+    for line in lines {
+        fold_line(line, &mut out);
+    }
+    out
+}
+
+/// The whole .ics file.
+pub fn render(event: &CalendarEvent<'_>) -> String {
+    let stamp = event.stamp.strftime("%Y%m%dT%H%M%SZ").to_string();
+    let mut lines = calendar_head();
+    lines.extend(event_lines(
+        event.uid,
+        &stamp,
+        event.due,
+        event.summary,
+        event.description,
+    ));
     for &m in event.alarms {
         lines.extend(alarm_lines(m, event.alarm_text));
     }
     lines.push("END:VEVENT".to_string());
     lines.push("END:VCALENDAR".to_string());
-    let mut out = String::new();
-    for line in &lines {
-        fold_line(line, &mut out);
-    }
-    out
+    fold_all(&lines)
 }
 
 #[cfg(test)]

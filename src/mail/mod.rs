@@ -16,6 +16,9 @@ pub mod ids;
 pub(crate) mod mime;
 pub mod notice;
 pub mod render;
+mod samples;
+pub mod secret;
+pub mod templates;
 pub mod transport;
 
 pub use notice::{

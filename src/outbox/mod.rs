@@ -13,6 +13,9 @@
 pub mod digest;
 pub mod dispatch;
 pub mod enqueue;
+mod group_commit;
+mod notices;
+pub mod report;
 pub mod retention;
 pub mod simulate;
 pub mod timing;
@@ -45,7 +48,6 @@ pub enum ComposerError {
 /// `daemon.public_url` and the key file, the confirmation links. A key file
 /// that cannot be used is logged and the notices go out without links.
 pub fn composer(cfg: &Config) -> Result<Composer, ComposerError> {
-    let templates = Templates::configured(&cfg.mail)?;
     let links = match crate::link::Links::configured(&cfg.daemon) {
         Ok(l) => l,
         Err(e) => {
@@ -53,6 +55,17 @@ pub fn composer(cfg: &Config) -> Result<Composer, ComposerError> {
             None
         }
     };
+    composer_with_links(cfg, links)
+}
+
+/// The same composer with `links` already made (`hanbao run` takes them
+/// from its snapshot, `live::Live::links`, so the mail and `/confirm`
+/// share one reading of the key).
+pub fn composer_with_links(
+    cfg: &Config,
+    links: Option<crate::link::Links>,
+) -> Result<Composer, ComposerError> {
+    let templates = Templates::configured(&cfg.mail)?;
     Ok(Composer::new(&cfg.mail, templates)?.with_links(links))
 }
 

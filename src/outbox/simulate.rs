@@ -48,42 +48,12 @@ pub enum SimulateError {
 
 /// Runs the season `[from, to]` (local days). Submissions are recorded at
 /// 00:00 local of their `received_on` (or at `received_at` if given); the
-/// digest is sent at each of `digests` inside the season. Returns every
-/// message handed to the transport, in sending order.
+/// digest is sent at each of `digests` inside the season. Hands each
+/// message given to the transport to `each`, in sending order, as soon as
+/// its dispatch run ends (a national year is millions of messages: the
+/// caller decides what to keep). Returns how many there were.
 #[allow(clippy::too_many_arguments)]
 pub async fn simulate(
-    store: &Store,
-    cfg: &Config,
-    cal: &WorkCalendar,
-    composer: &Composer,
-    mailer: &Mailer,
-    from: Date,
-    to: Date,
-    submissions: Vec<NewSubmission>,
-    digests: &[Timestamp],
-) -> Result<Vec<SentMessage>, SimulateError> {
-    let mut sent = Vec::new();
-    simulate_each(
-        store,
-        cfg,
-        cal,
-        composer,
-        mailer,
-        from,
-        to,
-        submissions,
-        digests,
-        &mut |m| sent.push(m),
-    )
-    .await?;
-    Ok(sent)
-}
-
-/// Like [`simulate`], handing each message to `each` as soon as its
-/// dispatch run ends instead of keeping them all (a national year is
-/// millions of messages). Returns how many there were.
-#[allow(clippy::too_many_arguments)]
-pub async fn simulate_each(
     store: &Store,
     cfg: &Config,
     cal: &WorkCalendar,

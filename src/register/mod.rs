@@ -249,22 +249,13 @@ fn list(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Checks every row of `grid`. `known_units` and `known_groups` are the
-/// ids the configuration already has (supervisors, councils and groups
-/// may name them).
-pub fn parse(
-    grid: &Grid,
-    known_units: &[String],
-    known_groups: &[String],
-    mut each_row: impl FnMut(),
-) -> Result<Register, RegisterError> {
-    let mut rows = grid
-        .rows
-        .iter()
-        .filter(|(_, _, cells)| cells.iter().any(|c| !c.trim().is_empty()));
-    let Some((hrow, hcol, headers)) = rows.next() else {
-        return Err(RegisterError::Empty);
-    };
+/// The columns of the header row (at `hrow`, from column `hcol`): each
+/// known meaning once, the required ones present.
+fn header(
+    hrow: usize,
+    hcol: usize,
+    headers: &[String],
+) -> Result<HashMap<Column, usize>, RegisterError> {
     let mut problems = Vec::new();
     let mut columns: HashMap<Column, usize> = HashMap::new();
     for (i, h) in headers.iter().enumerate() {
@@ -276,17 +267,17 @@ pub fn parse(
             Some(c) => {
                 if let Some(first) = columns.insert(c, i) {
                     problems.push(Problem {
-                        cell: cell(*hrow, hcol + i),
+                        cell: cell(hrow, hcol + i),
                         message: format!(
                             "cột \"{}\" trùng ý nghĩa với cột {}",
                             h.trim(),
-                            cell(*hrow, hcol + first)
+                            cell(hrow, hcol + first)
                         ),
                     });
                 }
             }
             None => problems.push(Problem {
-                cell: cell(*hrow, hcol + i),
+                cell: cell(hrow, hcol + i),
                 message: format!(
                     "không biết cột \"{}\"; dùng: Mã, Tên đơn vị, Email, Thủ trưởng, Email thủ \
                      trưởng, Cấp trên, HĐND, Nhóm (hoặc tiếng Anh: id, name, email, head, head \
@@ -303,14 +294,101 @@ pub fn parse(
     ] {
         if !columns.contains_key(&required) {
             problems.push(Problem {
-                cell: cell(*hrow, *hcol),
+                cell: cell(hrow, hcol),
                 message: format!("thiếu cột \"{name}\" ở dòng tiêu đề"),
             });
         }
     }
-    if !problems.is_empty() {
-        return Err(RegisterError::Rows(problems));
+    if problems.is_empty() {
+        Ok(columns)
+    } else {
+        Err(RegisterError::Rows(problems))
     }
+}
+
+/// A head needs both a name and a valid mailbox (escalations go there).
+fn check_head(
+    head_name: &Option<(String, String)>,
+    head_email: &Option<(String, String)>,
+    bad: &mut impl FnMut(String, String),
+) {
+    if let Some((place, e)) = head_email {
+        if !is_valid_email(e) {
+            bad(
+                place.clone(),
+                format!("hộp thư thủ trưởng \"{e}\" không hợp lệ (dạng ten@coquan.gov.vn)"),
+            );
+        }
+        if head_name.is_none() {
+            bad(
+                place.clone(),
+                "có email thủ trưởng nhưng thiếu tên thủ trưởng".into(),
+            );
+        }
+    } else if let Some((place, _)) = head_name {
+        bad(
+            place.clone(),
+            "có tên thủ trưởng nhưng thiếu email thủ trưởng (cột Email thủ trưởng): \
+             thư leo thang gửi đến hộp thư này"
+                .into(),
+        );
+    }
+}
+
+/// The groups of one row (the cell at `place`): valid ids, none a unit's
+/// (`is_unit`); those not seen before (`seen.0`, configured or earlier
+/// rows) are added to `seen.1`, the groups the import creates.
+fn row_groups(
+    place: &str,
+    text: &str,
+    is_unit: impl Fn(&str) -> bool,
+    seen: (&mut BTreeSet<String>, &mut Vec<String>),
+    bad: &mut impl FnMut(String, String),
+) -> Vec<String> {
+    let (seen_groups, new_groups) = seen;
+    let mut groups = Vec::new();
+    for g in list(text) {
+        if !is_valid_id(&g) {
+            bad(
+                place.to_string(),
+                format!(
+                    "mã nhóm \"{g}\" không hợp lệ: chỉ chữ thường không dấu, chữ số, '-' \
+                     và '_' (ví dụ \"ubnd-xa\")"
+                ),
+            );
+        } else if is_unit(&g) {
+            bad(
+                place.to_string(),
+                format!("nhóm \"{g}\" trùng mã với một đơn vị"),
+            );
+        } else {
+            if seen_groups.insert(g.clone()) {
+                new_groups.push(g.clone());
+            }
+            groups.push(g);
+        }
+    }
+    groups
+}
+
+/// Checks every row of `grid`. `known_units` and `known_groups` are the
+/// ids the configuration already has (supervisors, councils and groups
+/// may name them).
+pub fn parse(
+    grid: &Grid,
+    known_units: &[String],
+    known_groups: &[String],
+    mut each_row: impl FnMut(),
+) -> Result<Register, RegisterError> {
+    let mut rows = grid
+        .rows
+        .iter()
+        .filter(|(_, _, cells)| cells.iter().any(|c| !c.trim().is_empty()));
+    let Some((hrow, hcol, headers)) = rows.next() else {
+        return Err(RegisterError::Empty);
+    };
+    let columns = header(*hrow, *hcol, headers)?;
+    let mut problems = Vec::new();
 
     struct Raw<'a> {
         row: usize,
@@ -393,27 +471,7 @@ pub fn parse(
         }
         let head_name = get(raw, Column::Head).filter(|(_, t)| !t.is_empty());
         let head_email = get(raw, Column::HeadEmail).filter(|(_, t)| !t.is_empty());
-        if let Some((place, e)) = &head_email {
-            if !is_valid_email(e) {
-                bad(
-                    place.clone(),
-                    format!("hộp thư thủ trưởng \"{e}\" không hợp lệ (dạng ten@coquan.gov.vn)"),
-                );
-            }
-            if head_name.is_none() {
-                bad(
-                    place.clone(),
-                    "có email thủ trưởng nhưng thiếu tên thủ trưởng".into(),
-                );
-            }
-        } else if let Some((place, _)) = &head_name {
-            bad(
-                place.clone(),
-                "có tên thủ trưởng nhưng thiếu email thủ trưởng (cột Email thủ trưởng): \
-                 thư leo thang gửi đến hộp thư này"
-                    .into(),
-            );
-        }
+        check_head(&head_name, &head_email, &mut bad);
         let mut reference = |c: Column, what: &str| -> Option<String> {
             let (place, target) = get(raw, c).filter(|(_, t)| !t.is_empty())?;
             if target == id {
@@ -430,30 +488,14 @@ pub fn parse(
         };
         let supervisor = reference(Column::Supervisor, "cấp trên");
         let council = reference(Column::Council, "HĐND");
-        let mut groups = Vec::new();
-        if let Some((place, text)) = get(raw, Column::Groups) {
-            for g in list(&text) {
-                if !is_valid_id(&g) {
-                    bad(
-                        place.clone(),
-                        format!(
-                            "mã nhóm \"{g}\" không hợp lệ: chỉ chữ thường không dấu, chữ số, '-' \
-                             và '_' (ví dụ \"ubnd-xa\")"
-                        ),
-                    );
-                } else if ids.contains_key(&g) || known_units.contains(&g) {
-                    bad(
-                        place.clone(),
-                        format!("nhóm \"{g}\" trùng mã với một đơn vị"),
-                    );
-                } else {
-                    if seen_groups.insert(g.clone()) {
-                        new_groups.push(g.clone());
-                    }
-                    groups.push(g);
-                }
+        let groups = match get(raw, Column::Groups) {
+            Some((place, text)) => {
+                let is_unit = |g: &str| ids.contains_key(g) || known_units.iter().any(|k| k == g);
+                let seen = (&mut seen_groups, &mut new_groups);
+                row_groups(&place, &text, is_unit, seen, &mut bad)
             }
-        }
+            None => Vec::new(),
+        };
         if problems.len() == before {
             units.push(UnitRow {
                 id,

@@ -11,13 +11,13 @@
 
 use std::path::Path;
 
-use super::{Backend, StoreError, schema, sqlite};
+use super::{Backend, StoreError, sqlite};
 
 /// Writes a consistent copy of the SQLite database at `url` into `dest`,
 /// which must not exist (or be empty). `url` is opened read-only, as it
 /// is. Not on PostgreSQL.
 pub async fn backup_sqlite(url: &str, dest: &Path) -> Result<(), StoreError> {
-    let store = schema::open_read_only(url, false).await?;
+    let store = super::open_read_only(url, false).await?;
     let copied = match &store.backend {
         Backend::Sqlite(db) => db.vacuum_into(dest).await,
         Backend::Postgres(_) => Err(StoreError::NotOnPostgres("backup")),
@@ -29,7 +29,7 @@ pub async fn backup_sqlite(url: &str, dest: &Path) -> Result<(), StoreError> {
 /// The size in bytes of the SQLite database at `url` (pages × page size),
 /// read-only; `None` on PostgreSQL.
 pub async fn size(url: &str) -> Result<Option<u64>, StoreError> {
-    let store = schema::open_read_only(url, true).await?;
+    let store = super::open_read_only(url, true).await?;
     let size = match &store.backend {
         Backend::Sqlite(db) => db.size().await.map(Some),
         Backend::Postgres(_) => Ok(None),

@@ -149,6 +149,7 @@ mod error;
 mod leader;
 mod model;
 mod outbox;
+mod outbox_types;
 mod postgres;
 mod records;
 mod row;
@@ -249,7 +250,7 @@ impl Store {
         period: &str,
     ) -> Result<Vec<String>, StoreError> {
         on_backend!(self, db => {
-            db.explain(db.sql(&records::CURRENT_JSON), obligation, period).await
+            db.explain(db.sql(&records::CURRENT_JSON), [obligation, period]).await
         })
     }
 
@@ -259,7 +260,7 @@ impl Store {
         pairs: &[(String, String)],
     ) -> Result<Vec<String>, StoreError> {
         let (o, p) = pairs.first().cloned().unwrap_or_default();
-        on_backend!(self, db => db.explain(db.sql(&records::FACTS_JSON), &o, &p).await)
+        on_backend!(self, db => db.explain(db.sql(&records::FACTS_JSON), [&o, &p]).await)
     }
 }
 
@@ -284,4 +285,22 @@ fn migrator(files: &[(i64, &'static str, &'static str)]) -> sqlx::migrate::Migra
             })
             .collect(),
     )
+}
+
+/// The database at `url`, read-only and as it is: no migration, no
+/// journal mode set, nothing created.
+/// `untouched`: a SQLite file not in use is opened so that nothing is
+/// created beside it (see `sqlite::Db::open_read_only_file`).
+pub(super) async fn open_read_only(url: &str, untouched: bool) -> Result<Store, StoreError> {
+    let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+    let backend = match scheme {
+        "sqlite" => Backend::Sqlite(sqlite::Db::open_read_only(url, untouched).await?),
+        "postgres" | "postgresql" => Backend::Postgres(postgres::Db::open_read_only(url).await?),
+        _ => {
+            return Err(StoreError::UnsupportedUrl {
+                scheme: scheme.chars().take(20).collect(),
+            });
+        }
+    };
+    Ok(Store { backend })
 }

@@ -29,7 +29,9 @@ use sqlx::{Postgres, Transaction};
 
 use super::StoreError;
 use super::leader::LeaderLock;
-use super::outbox::{self as ob, OutboxDbRow, Outcome, due_rows, outbox_columns};
+use super::outbox::{
+    self as ob, Claim, Ids, Listed, OutboxDbRow, claim_query, due_rows, outbox_columns,
+};
 use super::row::event_columns;
 use super::sql::{Sql, sql};
 
@@ -73,18 +75,6 @@ pub(super) const CURRENT_FOR: &str = concat!(
     event_columns!(),
     " FROM events WHERE obligation_id = $1 AND period_key = $2 AND unit_id = $3 \
      ORDER BY subject DESC, id DESC"
-);
-
-/// The sent, pending and sending outbox rows of some units of one
-/// (obligation, period), oldest first; the units come as one JSON array of
-/// text (`$3`), read by `json_array_elements_text`. Seeks the outbox's
-/// unique key.
-pub(super) const HISTORY: &str = concat!(
-    "SELECT ",
-    outbox_columns!(),
-    " FROM outbox WHERE obligation_id = $1 AND period_key = $2 \
-     AND unit_id IN (SELECT json_array_elements_text(CAST($3 AS json))) \
-     AND status IN ('sent', 'pending', 'sending') ORDER BY id"
 );
 
 const WRITE_LOCK: &str = "LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE";
@@ -201,36 +191,14 @@ impl Db {
     /// instance has locked are skipped, not waited for: two dispatchers
     /// never claim the same row and never block each other. Without
     /// `escalations`, escalation rows are left for the leader.
-    pub(super) async fn claim(
-        &self,
-        owner: &str,
-        now: Timestamp,
-        lease_until: Timestamp,
-        limit: u32,
-        escalations: bool,
-    ) -> Result<Vec<OutboxDbRow>, StoreError> {
-        let sql = if escalations {
-            CLAIM
-        } else {
-            CLAIM_EXCEPT_ESCALATIONS
-        };
-        Ok(sqlx::query_as(sql)
-            .bind(now.as_second())
-            .bind(i64::from(limit))
-            .bind(owner)
-            .bind(lease_until.as_second())
-            .fetch_all(&self.pool)
-            .await?)
+    pub(super) async fn claim(&self, c: &Claim<'_>) -> Result<Vec<OutboxDbRow>, StoreError> {
+        let query = claim_query!(c, CLAIM, CLAIM_EXCEPT_ESCALATIONS);
+        Ok(query.fetch_all(&self.pool).await?)
     }
 
     /// Records a few results in one autocommitted statement: `UPDATE …
     /// FROM unnest(…)` over one array per column. Returns the ids updated.
-    pub(super) async fn finish_listed(
-        &self,
-        owner: &str,
-        rows: &[(i64, Outcome)],
-        now: Timestamp,
-    ) -> Result<Vec<i64>, StoreError> {
+    pub(super) async fn finish_listed(&self, owner: &str, rows: Listed<'_>, now: Timestamp) -> Ids {
         let mut ids = Vec::with_capacity(rows.len());
         let mut statuses = Vec::with_capacity(rows.len());
         let mut errors = Vec::with_capacity(rows.len());
@@ -256,21 +224,20 @@ impl Db {
             .await?)
     }
 
-    /// `EXPLAIN` of `sql` for one (obligation, period), one line per plan
-    /// line.
+    /// `EXPLAIN` of `sql` for one `[obligation, period]`, one line per
+    /// plan line.
     pub(super) async fn explain(
         &self,
         sql: &str,
-        obligation: &str,
-        period: &str,
+        key: [&str; 2],
     ) -> Result<Vec<String>, StoreError> {
         let sql = format!("EXPLAIN {sql}");
-        let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(obligation)
-            .bind(period)
+        let lines = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(key[0])
+            .bind(key[1])
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.into_iter().map(|(line,)| line).collect())
+        Ok(lines)
     }
 
     /// The advisory lock on a session of its own (see `store::leader`).

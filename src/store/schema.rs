@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 
 use super::outbox::OutboxStatus;
 use super::sql::{Sql, sql};
-use super::{Backend, Store, StoreError, postgres, sqlite};
+use super::{Backend, Store, StoreError, open_read_only};
 
 /// The version of the last migration this binary embeds: the schema it
 /// expects (`hanbao --version` names it).
@@ -133,24 +133,6 @@ pub async fn inspect(url: &str) -> Result<Verification, StoreError> {
     let found = store.verification().await;
     store.close().await;
     found
-}
-
-/// The database at `url`, read-only and as it is: no migration, no
-/// journal mode set, nothing created.
-/// `untouched`: a SQLite file not in use is opened so that nothing is
-/// created beside it (see `sqlite::Db::open_read_only_file`).
-pub(super) async fn open_read_only(url: &str, untouched: bool) -> Result<Store, StoreError> {
-    let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
-    let backend = match scheme {
-        "sqlite" => Backend::Sqlite(sqlite::Db::open_read_only(url, untouched).await?),
-        "postgres" | "postgresql" => Backend::Postgres(postgres::Db::open_read_only(url).await?),
-        _ => {
-            return Err(StoreError::UnsupportedUrl {
-                scheme: scheme.chars().take(20).collect(),
-            });
-        }
-    };
-    Ok(Store { backend })
 }
 
 /// Refuses a database whose recorded schema is newer than this binary's;

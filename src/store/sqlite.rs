@@ -36,7 +36,9 @@ use sqlx::{Sqlite, SqliteConnection, Transaction};
 
 use super::StoreError;
 use super::leader::LeaderLock;
-use super::outbox::{self as ob, OutboxDbRow, Outcome, due_rows, outbox_columns};
+use super::outbox::{
+    self as ob, Claim, Ids, Listed, OutboxDbRow, claim_query, due_rows, outbox_columns,
+};
 use super::row::event_columns;
 use super::sql::{Sql, sql};
 
@@ -67,35 +69,30 @@ pub(super) const FACTS_JSON: &str = "SELECT coalesce(json_group_array(json_array
      GROUP BY unit_id, subject) \
      WHERE action <> 'revoke'";
 
+/// Keeps an event `e` only if it is the latest of its unit and subject
+/// (a macro, for `concat!`).
+macro_rules! latest_of_unit_and_subject {
+    () => {
+        " AND e.id = (SELECT max(x.id) FROM events x \
+         WHERE x.obligation_id = e.obligation_id AND x.period_key = e.period_key \
+         AND x.unit_id = e.unit_id AND x.subject = e.subject)"
+    };
+}
+
 /// The latest submission event of every unit of one obligation and period.
 pub(super) const CURRENT_SUBMISSIONS: &str = concat!(
     "SELECT ",
     event_columns!(),
-    " FROM events e WHERE e.obligation_id = ?1 AND e.period_key = ?2 AND e.subject = 'submission' \
-     AND e.id = (SELECT max(x.id) FROM events x \
-                 WHERE x.obligation_id = e.obligation_id AND x.period_key = e.period_key \
-                   AND x.unit_id = e.unit_id AND x.subject = e.subject)"
+    " FROM events e WHERE e.obligation_id = ?1 AND e.period_key = ?2 AND e.subject = 'submission'",
+    latest_of_unit_and_subject!()
 );
 
 /// The latest event per subject of one (obligation, period, unit).
 pub(super) const CURRENT_FOR: &str = concat!(
     "SELECT ",
     event_columns!(),
-    " FROM events e WHERE e.obligation_id = ?1 AND e.period_key = ?2 AND e.unit_id = ?3 \
-     AND e.id = (SELECT max(x.id) FROM events x \
-                 WHERE x.obligation_id = e.obligation_id AND x.period_key = e.period_key \
-                   AND x.unit_id = e.unit_id AND x.subject = e.subject)"
-);
-
-/// The sent, pending and sending outbox rows of some units of one
-/// (obligation, period), oldest first; the units come as one JSON array of
-/// text (`?3`), read by `json_each`. Seeks the outbox's unique key.
-pub(super) const HISTORY: &str = concat!(
-    "SELECT ",
-    outbox_columns!(),
-    " FROM outbox WHERE obligation_id = ?1 AND period_key = ?2 \
-     AND unit_id IN (SELECT value FROM json_each(?3)) \
-     AND status IN ('sent', 'pending', 'sending') ORDER BY id"
+    " FROM events e WHERE e.obligation_id = ?1 AND e.period_key = ?2 AND e.unit_id = ?3",
+    latest_of_unit_and_subject!()
 );
 
 /// Leases due rows (see [`Db::claim`]); `$kind` filters further. Under
@@ -225,10 +222,8 @@ impl Db {
                 .await
         }
         .map_err(|e| StoreError::Open(e.to_string()))?;
-        migrations!("sqlite")
-            .run(&pool)
-            .await
-            .map_err(StoreError::Migrate)?;
+        let migrator = migrations!("sqlite");
+        migrator.run(&pool).await.map_err(StoreError::Migrate)?;
         Ok(Db { pool, writer })
     }
 
@@ -380,25 +375,9 @@ impl Db {
     /// owner's own `sending` rows from an earlier run (a run that failed
     /// before recording them). Without `escalations`, escalation rows are
     /// left for the leader.
-    pub(super) async fn claim(
-        &self,
-        owner: &str,
-        now: Timestamp,
-        lease_until: Timestamp,
-        limit: u32,
-        escalations: bool,
-    ) -> Result<Vec<OutboxDbRow>, StoreError> {
-        let sql = if escalations {
-            CLAIM
-        } else {
-            CLAIM_EXCEPT_ESCALATIONS
-        };
+    pub(super) async fn claim(&self, c: &Claim<'_>) -> Result<Vec<OutboxDbRow>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let got = sqlx::query_as(sql)
-            .bind(now.as_second())
-            .bind(i64::from(limit))
-            .bind(owner)
-            .bind(lease_until.as_second())
+        let got = claim_query!(c, CLAIM, CLAIM_EXCEPT_ESCALATIONS)
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -408,12 +387,7 @@ impl Db {
     /// Records a few results in one autocommitted statement on the writer
     /// connection: `UPDATE … FROM (VALUES …)`, one row of parameters per
     /// result. Returns the ids updated.
-    pub(super) async fn finish_listed(
-        &self,
-        owner: &str,
-        rows: &[(i64, Outcome)],
-        now: Timestamp,
-    ) -> Result<Vec<i64>, StoreError> {
+    pub(super) async fn finish_listed(&self, owner: &str, rows: Listed<'_>, now: Timestamp) -> Ids {
         let values = (0..rows.len())
             .map(|i| {
                 let p = 3 + 5 * i;
@@ -447,18 +421,17 @@ impl Db {
         Ok(on_writer!(db, query.fetch_all))
     }
 
-    /// `EXPLAIN QUERY PLAN` of `sql` for one (obligation, period), one line
-    /// per node.
+    /// `EXPLAIN QUERY PLAN` of `sql` for one `[obligation, period]`, one
+    /// line per node.
     pub(super) async fn explain(
         &self,
         sql: &str,
-        obligation: &str,
-        period: &str,
+        key: [&str; 2],
     ) -> Result<Vec<String>, StoreError> {
         let sql = format!("EXPLAIN QUERY PLAN {sql}");
         let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(obligation)
-            .bind(period)
+            .bind(key[0])
+            .bind(key[1])
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.into_iter().map(|(_, _, _, detail)| detail).collect())

@@ -141,7 +141,8 @@ const ESCALATION: &str =
 async fn simulated_season_sends_exactly_the_expected_messages() {
     let sink = SmtpSink::start().await;
     let rig = Rig::new(&sink).await;
-    let sent = simulate(
+    let mut sent = Vec::new();
+    simulate(
         &rig.store,
         &rig.cfg,
         &rig.cal,
@@ -151,6 +152,7 @@ async fn simulated_season_sends_exactly_the_expected_messages() {
         date(2026, 7, 15),
         vec![submission("so-noivu", date(2026, 6, 22))],
         &[],
+        &mut |m| sent.push(m),
     )
     .await
     .unwrap();
@@ -427,7 +429,8 @@ async fn catch_up_after_a_30_day_gap_is_bounded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn engine_uses_the_configured_language_and_templates() {
     use hanbao::daemon::run::{Engine, RunError};
-    use hanbao::outbox::dispatch::StopFlag;
+    use hanbao::live::Live;
+    use tokio_util::sync::CancellationToken;
     let sink = SmtpSink::start().await;
     let tdir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(tdir.path().join("en")).unwrap();
@@ -443,11 +446,11 @@ async fn engine_uses_the_configured_language_and_templates() {
     let store = hanbao::store::open(&format!("sqlite://{}/h.db", dir.path().display()))
         .await
         .unwrap();
-    let mut engine = Engine::build(cfg.clone()).unwrap();
+    let mut engine = Engine::build(Live::new(cfg.clone()).into()).unwrap();
     // Thursday 11/6/2026 07:30: the first reminder of the three units.
     let now = vn(date(2026, 6, 11), 7, 30);
     engine
-        .tick(&store, "test", &|| now, &StopFlag::new(false))
+        .tick(&store, "test", &|| now, &CancellationToken::new())
         .await;
     let got = sink.wait_for_messages(3, Duration::from_secs(5)).await;
     assert_eq!(got.len(), 3);
@@ -462,7 +465,7 @@ async fn engine_uses_the_configured_language_and_templates() {
 
     let bad = tdir.path().join("en/overdue.txt");
     std::fs::write(&bad, "Dear {{ unit.name }},\n\n{{ no_such_variable }}\n").unwrap();
-    let err = match Engine::build(cfg) {
+    let err = match Engine::build(Live::new(cfg).into()) {
         Err(e) => e,
         Ok(_) => panic!("a broken template must fail the build"),
     };

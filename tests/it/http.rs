@@ -9,8 +9,9 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use hanbao::daemon::heartbeat::Heartbeat;
+use hanbao::heartbeat::Heartbeat;
 use hanbao::http::{self, AppState};
+use hanbao::live::Live;
 use hanbao::store::{
     self, NewOutboxRow, NewToken, OutboxKey, OutboxKind, OutboxStatus, Store, TokenRole,
 };
@@ -121,7 +122,7 @@ async fn start_with(heartbeat: Option<Heartbeat>, daemon: &str) -> Server {
     .await;
     let (_, feed_all) = token(&store, "Lịch chung", TokenRole::Feed(None)).await;
     let (_, metrics) = token(&store, "prometheus", TokenRole::Metrics).await;
-    let state = AppState::new(store.clone(), cfg, heartbeat);
+    let state = AppState::new(store.clone(), Live::new(cfg).into(), heartbeat);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -1119,7 +1120,7 @@ async fn a_reload_swaps_the_configuration_in_force() {
     let s = start(None).await;
     let mut cfg = hanbao::config::load_str("h.toml", CONFIG).unwrap().config;
     cfg.obligations.retain(|o| o.id != "bc-quy");
-    s.state.replace_config(cfg);
+    s.state.reloaded(Some(Live::new(cfg).into()));
     let r = get(&s, Q1, Some(&s.admin)).await;
     assert_eq!((r.status, r.error_code().as_str()), (404, "unknown_id"));
     s.shutdown().await;
@@ -1401,7 +1402,7 @@ async fn confirmation_links_open_a_form_and_record_once() {
     // Without a key the feature is off.
     let r = get(&s, &scope("so-yte", later).path(&key), None).await;
     assert_eq!(r.status, 404);
-    assert!(s.state.set_link_key(key.clone()));
+    crate::support::turn_on_links(&s.state, &key);
 
     let link = scope("so-taichinh", later);
     let r = get(&s, &link.path(&key), None).await;
@@ -1965,7 +1966,7 @@ async fn a_confirmation_link_cannot_backdate_a_receipt() {
     use hanbao::http::link::{LinkKey, LinkScope};
     let s = start(None).await;
     let key = LinkKey::new(b"0123456789abcdef0123456789abcdef".to_vec()).unwrap();
-    assert!(s.state.set_link_key(key.clone()));
+    crate::support::turn_on_links(&s.state, &key);
     let link = LinkScope {
         obligation: "bc-quy".into(),
         period: "2026-Q1".into(),

@@ -243,7 +243,7 @@ async fn feeds_parse_with_python_icalendar() {
         TokenRole::Feed(Some("so-yte".into())),
     )
     .await;
-    let state = AppState::new(store.clone(), cfg, None);
+    let state = AppState::new(store.clone(), hanbao::live::Live::new(cfg).into(), None);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -1131,7 +1131,7 @@ async fn a_real_mime_parser_reads_a_sample_of_a_national_year() {
         }
         let _ = std::fs::remove_file(&m.detail);
     };
-    hanbao::outbox::simulate::simulate_each(
+    hanbao::outbox::simulate::simulate(
         &store,
         &cfg,
         &cal,

@@ -11,6 +11,7 @@ mod hostile;
 mod http;
 mod ics;
 mod keep;
+mod layers;
 mod link;
 mod mail;
 mod outbox;

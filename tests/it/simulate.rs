@@ -302,7 +302,8 @@ async fn plan_lists_every_message_simulate_sends() {
         .await
         .unwrap();
     let composer = hanbao::outbox::composer(&cfg).unwrap();
-    let sent = hanbao::outbox::simulate::simulate(
+    let mut sent = Vec::new();
+    hanbao::outbox::simulate::simulate(
         &store,
         &cfg,
         &cal,
@@ -312,6 +313,7 @@ async fn plan_lists_every_message_simulate_sends() {
         to,
         vec![],
         &digests,
+        &mut |m| sent.push(m),
     )
     .await
     .unwrap();

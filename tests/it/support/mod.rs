@@ -15,6 +15,14 @@ pub mod procs;
 
 pub use testkit::{http, mime, pg, smtp};
 
+/// Turns on `/confirm` with `key`, as a reload that finds a new
+/// `link.key` does: the snapshot in force again, with the key.
+pub fn turn_on_links(state: &hanbao::http::AppState, key: &hanbao::link::LinkKey) {
+    let cfg = state.live().cfg.clone();
+    let live = hanbao::live::Live::new(cfg).with_link_key(Some(key.clone()));
+    state.reloaded(Some(std::sync::Arc::new(live)));
+}
+
 /// A time zone in which the current local time is far from midnight, for
 /// the tests that run the real binary on the real clock ("today is a
 /// working day, remind every unit today"). Vietnam's own zone when its

@@ -199,7 +199,8 @@ pub async fn seasons(dir: &Path, language: Language) -> Vec<(SentMessage, PathBu
             .await
             .unwrap();
         let digests = hanbao::commands::simulate::digest_instants(&cfg, from, to).unwrap();
-        let sent = hanbao::outbox::simulate::simulate(
+        let mut sent = Vec::new();
+        hanbao::outbox::simulate::simulate(
             &store,
             &cfg,
             &cal,
@@ -212,6 +213,7 @@ pub async fn seasons(dir: &Path, language: Language) -> Vec<(SentMessage, PathBu
                 submission("so-noivu", date(2026, 6, 22)),
             ],
             &digests,
+            &mut |m| sent.push(m),
         )
         .await
         .unwrap();
