@@ -24,26 +24,27 @@ fn messages(mail: &Mail, n: usize) -> Vec<Outgoing> {
     (0..n)
         .map(|i| {
             let notice = Notice {
-                kind: NoticeKind::Reminder(Deadline {
-                    obligation: ObligationRef {
-                        id: "nq121-6thang".into(),
-                        title: "Báo cáo kết quả thực hiện Nghị quyết 121".into(),
-                        legal_basis: Some("Nghị quyết 121/NQ-HĐND".into()),
-                    },
-                    period: PeriodRef {
-                        key: "2026-H1".into(),
-                        label: "6 tháng đầu năm 2026".into(),
-                    },
-                    unit: UnitRef {
-                        id: format!("unit-{i}"),
-                        name: format!("UBND xã số {i}"),
-                    },
-                    due: jiff::civil::date(2026, 6, 22),
-                    due_time: None,
-                    days_left: 3,
-                    days_late: 0,
-                    missing_reporters: vec![],
-                    confirm_url: None,
+                kind: NoticeKind::Reminder({
+                    let mut d = Deadline::new(
+                        ObligationRef {
+                            id: "nq121-6thang".into(),
+                            title: "Báo cáo kết quả thực hiện Nghị quyết 121".into(),
+                            short: "Báo cáo NQ 121".into(),
+                            legal_basis: Some("Nghị quyết 121/NQ-HĐND".into()),
+                        },
+                        PeriodRef {
+                            key: "2026-H1".into(),
+                            label: "6 tháng đầu năm 2026".into(),
+                        },
+                        UnitRef {
+                            id: format!("unit-{i}"),
+                            name: format!("UBND xã số {i}"),
+                        },
+                        jiff::civil::date(2026, 6, 22),
+                    );
+                    d.days_left = 3;
+                    d.speaker.agency = "Sở Lao động - Thương binh và Xã hội".into();
+                    d
                 }),
                 language: Language::Vi,
                 recipients: vec![Addressee::named(format!("u{i}@xa.example"), "Văn thư")],

@@ -109,6 +109,9 @@ pub struct Inputs {
     /// Who records, when `--by` is not given: `$SUDO_USER`, `$USER`,
     /// `$LOGNAME`, else "hanbao".
     pub actor: String,
+    /// `HANBAO_TEST_CLOCK`, for tests only: `hanbao run` on a stepped
+    /// virtual clock (`daemon::clock`).
+    pub test_clock: Option<String>,
 }
 
 impl Inputs {
@@ -137,6 +140,7 @@ impl Inputs {
                 .into_iter()
                 .find_map(text)
                 .unwrap_or_else(|| "hanbao".into()),
+            test_clock: text("HANBAO_TEST_CLOCK"),
         }
     }
 }
@@ -203,6 +207,7 @@ pub struct Environment {
     database: Option<Chosen<String>>,
     user_state_dir: Option<PathBuf>,
     actor: String,
+    test_clock: Option<String>,
 }
 
 /// Where one command's state is, for a loaded configuration.
@@ -274,6 +279,7 @@ impl Environment {
             database,
             user_state_dir: inputs.user_state_dir,
             actor: inputs.actor,
+            test_clock: inputs.test_clock,
         })
     }
 
@@ -285,6 +291,11 @@ impl Environment {
     /// Who records, when `--by` is not given.
     pub fn actor(&self) -> &str {
         &self.actor
+    }
+
+    /// `HANBAO_TEST_CLOCK` as given (tests only; see `daemon::clock`).
+    pub fn test_clock(&self) -> Option<&str> {
+        self.test_clock.as_deref()
     }
 
     /// The places for a loaded configuration (before [`Environment::apply`]).

@@ -18,10 +18,42 @@
 //!
 //! `input` refuses control characters when text is typed ([`is_control`]
 //! is its definition); these functions are for what was stored before that
-//! rule, or comes from elsewhere. Pure; no IO.
+//! rule, or comes from elsewhere.
+//! - [`templates`]: the minijinja environment both the web pages and the
+//!   mail are rendered in: `.html` templates escaped automatically, so a
+//!   forgotten call cannot open a hole.
+//!
+//! Pure; no IO.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+
+/// A minijinja environment as hanbao renders in: an undefined variable is
+/// an error, block tags take their line with them, and a template whose
+/// name ends in `.html` is HTML-escaped automatically (others are text).
+/// `keep_trailing_newline`: whether a template's final newline is kept.
+pub fn templates(keep_trailing_newline: bool) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(keep_trailing_newline)
+            .build()
+            .expect("default delimiters are valid"),
+    );
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".html") {
+            AutoEscape::Html
+        } else {
+            AutoEscape::None
+        }
+    });
+    env
+}
 
 /// Whether `c` must never be shown raw: the C0 controls (TAB, LF and CR
 /// included), DEL, the C1 controls, and the invisible marks that change

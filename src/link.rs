@@ -3,13 +3,13 @@
 //! side (which puts links into reminders, see [`Links`]) and `http`
 //! (whose `/confirm` page checks them).
 //!
-//! Pure apart from [`LinkKey::from_file`] and [`Links::configured`] (which
-//! read the key file): no clock (`now` is an argument), no HTTP, no axum.
-//! The signed text is versioned and newline-separated, so no two different
-//! scopes sign the same bytes. HMAC-SHA256 is the `hmac` and `sha2` crates';
-//! a signature is checked with `Mac::verify_slice` (constant time). Must
-//! not: print the key (`Debug` is redacted) or compare a signature any
-//! other way.
+//! Pure apart from [`read_key`], [`LinkKey::from_file`] and
+//! [`Links::configured`] (which read the key file): no clock (`now` is an
+//! argument), no HTTP, no axum. The signed text is versioned and
+//! newline-separated, so no two different scopes sign the same bytes.
+//! HMAC-SHA256 is the `hmac` and `sha2` crates'; a signature is checked
+//! with `Mac::verify_slice` (constant time). Must not: print the key
+//! (`Debug` is redacted) or compare a signature any other way.
 
 use std::fmt;
 use std::path::Path;
@@ -79,6 +79,19 @@ impl LinkKey {
         })?;
         LinkKey::new(bytes).ok_or(LinkKeyError::TooShort { path: shown })
     }
+}
+
+/// The key file `<state_dir>/link.key` of `[daemon]`: `Ok(None)` when it
+/// does not exist, an error when it exists but cannot be used. The one
+/// reader of the file: `live::Live::load` (each start and reload of
+/// `hanbao run`, for the mail and `/confirm` alike) and `hanbao check`
+/// (through [`Links::configured`]).
+pub fn read_key(daemon: &Daemon) -> Result<Option<LinkKey>, LinkKeyError> {
+    let path = daemon.state_dir.join(LINK_KEY_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    LinkKey::from_file(&path).map(Some)
 }
 
 /// What a link confirms, and until when.
@@ -176,40 +189,13 @@ impl Links {
         let Some(base) = &daemon.public_url else {
             return Ok(None);
         };
-        let path = daemon.state_dir.join(LINK_KEY_FILE);
-        if !path.exists() {
-            return Ok(None);
-        }
-        let key = LinkKey::from_file(&path)?;
-        Ok(Some(Links::new(base, key, daemon.time_zone.clone())))
-    }
-
-    /// The scope of the link for (obligation, period, unit) due on `due`,
-    /// sent at `sent_at`: it expires [`VALID_AFTER_DEADLINE`] after the
-    /// deadline or after `sent_at`, whichever is later.
-    pub fn scope(
-        &self,
-        obligation: &str,
-        period: &str,
-        unit: &str,
-        due: Date,
-        sent_at: Timestamp,
-    ) -> LinkScope {
-        let deadline = crate::planner::deadline_instant(&self.time_zone, due);
-        let expires = deadline
-            .max(sent_at)
-            .checked_add(VALID_AFTER_DEADLINE)
-            .unwrap_or(Timestamp::MAX);
-        LinkScope {
-            obligation: obligation.to_string(),
-            period: period.to_string(),
-            unit: unit.to_string(),
-            expires: expires.as_second(),
-        }
+        Ok(read_key(daemon)?.map(|key| Links::new(base, key, daemon.time_zone.clone())))
     }
 
     /// The full confirmation URL for (obligation, period, unit) due on
-    /// `due`, in a notice sent at `sent_at`.
+    /// `due`, in a notice sent at `sent_at`: the link expires
+    /// [`VALID_AFTER_DEADLINE`] after the deadline or after `sent_at`,
+    /// whichever is later.
     pub fn confirm_url(
         &self,
         obligation: &str,
@@ -218,7 +204,17 @@ impl Links {
         due: Date,
         sent_at: Timestamp,
     ) -> String {
-        let scope = self.scope(obligation, period, unit, due, sent_at);
+        let deadline = crate::planner::deadline_instant(&self.time_zone, due);
+        let expires = deadline
+            .max(sent_at)
+            .checked_add(VALID_AFTER_DEADLINE)
+            .unwrap_or(Timestamp::MAX);
+        let scope = LinkScope {
+            obligation: obligation.to_string(),
+            period: period.to_string(),
+            unit: unit.to_string(),
+            expires: expires.as_second(),
+        };
         format!("{}{}", self.base, scope.path(&self.key))
     }
 }
@@ -227,19 +223,23 @@ impl Links {
 mod tests {
     use super::*;
 
+    /// The quarterly report of `so-yte` for 2026-Q1, expiring in 2027.
+    fn quarterly() -> LinkScope {
+        LinkScope {
+            obligation: "bc-quy".into(),
+            period: "2026-Q1".into(),
+            unit: "so-yte".into(),
+            expires: 1_800_000_000,
+        }
+    }
+
     /// The signature is the same bytes as before HMAC came from a crate,
     /// and as OpenSSL's: `printf 'hanbao-confirm-v1\nbc-quy\n2026-Q1\nso-yte\n1800000000'
     /// | openssl dgst -sha256 -mac HMAC -macopt hexkey:0707...07` (32 bytes).
     /// Either case of hex verifies; anything else is tampered.
     #[test]
     fn signatures_are_pinned_to_openssl() {
-        let key = LinkKey::new(vec![7; 32]).unwrap();
-        let scope = LinkScope {
-            obligation: "bc-quy".into(),
-            period: "2026-Q1".into(),
-            unit: "so-yte".into(),
-            expires: 1_800_000_000,
-        };
+        let (key, scope) = (LinkKey::new(vec![7; 32]).unwrap(), quarterly());
         let sig = scope.sign(&key);
         assert_eq!(
             sig,
@@ -265,12 +265,7 @@ mod tests {
     fn links_verify_only_for_their_scope_key_and_time() {
         let key = LinkKey::new(vec![7; 32]).unwrap();
         let other = LinkKey::new(vec![8; 32]).unwrap();
-        let scope = LinkScope {
-            obligation: "bc-quy".into(),
-            period: "2026-Q1".into(),
-            unit: "so-yte".into(),
-            expires: 1_800_000_000,
-        };
+        let scope = quarterly();
         let sig = scope.sign(&key);
         let before = Timestamp::from_second(1_799_999_999).unwrap();
         let after = Timestamp::from_second(1_800_000_001).unwrap();
@@ -328,11 +323,18 @@ mod tests {
         let early: Timestamp = "2026-03-17T01:00:00Z".parse().unwrap();
         let late: Timestamp = "2026-05-01T01:00:00Z".parse().unwrap();
         assert_eq!(late.as_second(), 1_777_597_200);
-        let scope = links.scope("bc-quy", "2026-Q1", "so-yte", due, early);
-        assert_eq!(scope.expires, 1_776_618_000);
-        let late_scope = links.scope("bc-quy", "2026-Q1", "so-yte", due, late);
-        assert_eq!(late_scope.expires, 1_780_189_200);
+        let expiry = |url: &str| {
+            let e = url.split(['?', '&']).find_map(|kv| kv.strip_prefix("e="));
+            e.unwrap().parse::<i64>().unwrap()
+        };
         let url = links.confirm_url("bc-quy", "2026-Q1", "so-yte", due, early);
+        assert_eq!(expiry(&url), 1_776_618_000);
+        let late_url = links.confirm_url("bc-quy", "2026-Q1", "so-yte", due, late);
+        assert_eq!(expiry(&late_url), 1_780_189_200);
+        let scope = LinkScope {
+            expires: 1_776_618_000,
+            ..quarterly()
+        };
         assert_eq!(
             url,
             format!("https://bc.example/hanbao{}", scope.path(&key)),

@@ -80,12 +80,21 @@ pub fn sink_from_env(journal_stream: Option<&str>) -> Sink {
 /// ("Job creator created", ...) only when it warns.
 pub const DEFAULT_FILTER: &str = "info,tokio_cron_scheduler=warn";
 
+/// The default filter of a preview (`simulate`): its messages are listed in
+/// its summary and index, and "sent" lines stamped with today's time would
+/// read as if mail had gone out; warnings and errors still show.
+pub const PREVIEW_FILTER: &str = "warn";
+
 /// Installs the global subscriber. `HANBAO_LOG` (an `EnvFilter` directive
 /// such as `info` or `hanbao=debug`) overrides [`DEFAULT_FILTER`].
 /// Calling it twice is harmless (the second call changes nothing).
 pub fn init() {
-    let filter =
-        EnvFilter::try_from_env("HANBAO_LOG").unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    init_with(DEFAULT_FILTER);
+}
+
+/// [`init`] with another default filter (`HANBAO_LOG` still overrides it).
+pub fn init_with(default: &str) {
+    let filter = EnvFilter::try_from_env("HANBAO_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let sink = sink_from_env(std::env::var("JOURNAL_STREAM").ok().as_deref());
     let registry = tracing_subscriber::registry().with(filter);
     let result = match sink {

@@ -7,6 +7,8 @@
 //!   selection: planner deadlines + what the store has in effect +
 //!   [`crate::status::classify`].
 //! - [`orphans`] finds ids with history that the configuration no longer has.
+//! - [`csv`] writes status rows for spreadsheets: one writer for `hanbao
+//!   export`, `hanbao status --csv` and the dashboard's export.
 //!
 //! Must not: read the clock (`at` is always an argument), read the
 //! environment, or print. Only the store touches the database.
@@ -528,6 +530,91 @@ fn rename_hint(near: &[String]) -> String {
     match near.first() {
         Some(n) => format!("; nếu đã đổi mã thành \"{n}\" thì lịch sử cũ không còn gắn với mã mới"),
         None => String::new(),
+    }
+}
+
+/// The CSV header (Vietnamese; the column order is documented in the README).
+pub const CSV_HEADER: [&str; 12] = [
+    "Nghĩa vụ",
+    "Tên nghĩa vụ",
+    "Kỳ",
+    "Mã đơn vị",
+    "Tên đơn vị",
+    "Trạng thái",
+    "Mã trạng thái",
+    "Hạn nộp",
+    "Ngày nộp",
+    "Số ngày trễ",
+    "Số ngày làm việc trễ",
+    "Số văn bản",
+];
+
+/// The status table as CSV for LibreOffice and Excel: UTF-8 with a BOM (so
+/// Excel reads the diacritics), CRLF line endings, dates dd/mm/yyyy. Text
+/// from the configuration and from people (ids, titles, names, document
+/// numbers) goes through `escape::spreadsheet`, so a cell such as
+/// `=HYPERLINK(...)` is shown as text, never run as a formula; the dates,
+/// state names and day counts hanbao writes itself are written as they are.
+pub fn csv(rows: &[Row<'_>]) -> Vec<u8> {
+    let text = crate::escape::spreadsheet;
+    let mut buf = Vec::with_capacity(rows.len() * 200 + 3);
+    buf.extend_from_slice("\u{feff}".as_bytes());
+    {
+        let mut w = ::csv::WriterBuilder::new()
+            .terminator(::csv::Terminator::CRLF)
+            .from_writer(&mut buf);
+        w.write_record(CSV_HEADER).expect("writing to memory");
+        for r in rows {
+            let s = &r.status;
+            w.write_record([
+                &*text(&r.obligation.id),
+                &*text(&r.obligation.title),
+                &*text(&r.period),
+                &*text(&r.unit.id),
+                &*text(&r.unit.name),
+                s.state.label_vi(),
+                s.state.as_str(),
+                &dmy(s.due),
+                &s.submitted_on.map(dmy).unwrap_or_default(),
+                &s.days_late.map(|d| d.to_string()).unwrap_or_default(),
+                &s.working_days_late
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                &*text(r.reference.as_deref().unwrap_or("")),
+            ])
+            .expect("writing to memory");
+        }
+        w.flush().expect("writing to memory");
+    }
+    buf
+}
+
+/// Where each obligation and unit stands in the configuration file: the
+/// order in which tables, matrices and summaries show them (an id not in
+/// the file, from an older configuration, comes first).
+pub struct FileOrder<'c> {
+    obligations: HashMap<&'c str, usize>,
+    units: HashMap<&'c str, usize>,
+}
+
+impl<'c> FileOrder<'c> {
+    pub fn new(cfg: &'c Config) -> FileOrder<'c> {
+        let obligations = cfg.obligations.iter().map(|o| o.id.as_str());
+        let units = cfg.units.iter().map(|u| u.id.as_str());
+        FileOrder {
+            obligations: obligations.enumerate().map(|(i, id)| (id, i)).collect(),
+            units: units.enumerate().map(|(i, id)| (id, i)).collect(),
+        }
+    }
+
+    /// The place of obligation `id` in the file.
+    pub fn obligation(&self, id: &str) -> usize {
+        self.obligations.get(id).copied().unwrap_or(0)
+    }
+
+    /// The place of unit `id` in the file.
+    pub fn unit(&self, id: &str) -> usize {
+        self.units.get(id).copied().unwrap_or(0)
     }
 }
 

@@ -9,11 +9,13 @@ For each file, checks what RFC 5545 and calendar clients need:
 - every VEVENT has a UID (unique in the file), a DTSTAMP, DTSTART as a DATE
   (all-day, not a date-time) and DTEND as a DATE exactly one day later
   (exclusive end);
-- every VALARM has an ACTION and a relative TRIGGER (a duration before the
-  start, or zero).
+- every VALARM has an ACTION and a relative TRIGGER in whole minutes, at
+  most one day after the start (an alarm on the due day itself, at the
+  start of the sending hours, is a few hours after 00:00).
 Exits 1 with the reason on the first violation. Otherwise prints one JSON
-line per file: counts, and per event its UID, DTSTART and the alarm
-triggers in whole days before the start, for the Rust test to compare.
+line per file: counts, and per event its UID, DTSTART, SUMMARY and the
+alarm triggers in minutes before the start (negative: after), for the Rust
+test to compare.
 """
 
 import datetime
@@ -78,11 +80,16 @@ def check(path):
             trig = al.decoded("TRIGGER")
             if not isinstance(trig, datetime.timedelta):
                 fail(path, f"{uid}: TRIGGER is not relative: {trig!r}")
-            if trig > datetime.timedelta(0) or trig % datetime.timedelta(days=1):
-                fail(path, f"{uid}: TRIGGER {trig} is not whole days before the start")
-            triggers.append(-trig.days)
+            if trig > datetime.timedelta(days=1) or trig % datetime.timedelta(minutes=1):
+                fail(path, f"{uid}: TRIGGER {trig} is not whole minutes within the due day")
+            triggers.append(-int(trig.total_seconds() // 60))
         events.append(
-            {"uid": uid, "start": start.isoformat(), "triggers": sorted(triggers)}
+            {
+                "uid": uid,
+                "start": start.isoformat(),
+                "summary": str(ev.get("SUMMARY") or ""),
+                "triggers": sorted(triggers),
+            }
         )
     print(
         json.dumps(

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use super::Context;
-use super::status::{Filters, csv, with_status};
+use super::status::{Filters, with_status};
+use crate::tracking::csv;
 
 /// Arguments of `hanbao export`.
 #[derive(clap::Args, Debug, Clone)]

@@ -19,17 +19,23 @@ use crate::config::model::Config;
 use crate::environment::{Access, Environment, Places};
 use crate::store::Store;
 
+pub mod backup;
 pub mod calendar;
 pub mod check;
+pub mod cli;
 pub mod export;
 pub mod import;
+pub mod init;
 pub mod plan;
 pub mod record;
+pub mod restore;
 pub mod run;
 pub mod send_test;
 pub mod simulate;
 pub mod status;
 pub mod token;
+pub mod units;
+pub mod verify_db;
 
 /// The flags every command takes: where things are, and `--verbose`.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -46,7 +52,8 @@ pub struct GlobalArgs {
     /// [default: $HANBAO_DATABASE, then daemon.database, then <state dir>/hanbao.db]
     #[arg(long, global = true, value_name = "URL")]
     pub database: Option<String>,
-    /// Say on stderr which database is used, and how it was chosen
+    /// Say on stderr which database is used, and how it was chosen (and,
+    /// for simulate, a log line per message)
     #[arg(long, short, global = true)]
     pub verbose: bool,
 }

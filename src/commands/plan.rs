@@ -1,20 +1,32 @@
-//! `hanbao plan`: every deadline, reminder and escalation in a date range,
-//! as JSON lines or as a readable Vietnamese table.
+//! `hanbao plan`: every message that will go out in a date range, and the
+//! deadlines, as JSON lines or as a readable Vietnamese table.
 //!
-//! [`render`] is rendering only: it takes events the planner already
-//! computed and returns a string; it does no IO and never reads the clock.
-//! [`run`] is the command (configuration, id checks, planner, print).
+//! The messages are the outbox's candidates (`outbox::candidates`, what the
+//! daemon enqueues): reminders, the due-day notice, the overdue notice to
+//! the unit and the escalation to everyone else a stage names, plus the
+//! coordinator's digest at the cron times of `daemon.digest` (without
+//! `--obligation`/`--unit`). So `plan` and `simulate` agree on what goes
+//! out and when; `simulate` adds what depends on the database (a report
+//! that arrived stops its notices, escalations are grouped per recipient,
+//! the first tick catches up).
+//!
+//! [`entries`] and [`render`] do no IO and never read the clock. [`run`] is
+//! the command (configuration, id checks, planner, print).
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
+use jiff::Timestamp;
 use jiff::civil::Date;
+use serde::Serialize;
 
 use crate::calendar::WorkCalendar;
-use crate::config::model::Config;
+use crate::config::model::{Config, Obligation, Unit};
 use crate::config::values::format_date;
+use crate::outbox::candidates;
 use crate::planner::{Event, EventKind};
+use crate::store::OutboxKind;
 
 use super::{Context, parse_date, suggest};
 
@@ -57,34 +69,182 @@ pub fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
         }
     }
     let cal = WorkCalendar::new(&cfg.calendar);
+    let digests = if args.obligation.is_none() && args.unit.is_none() {
+        super::simulate::digest_instants(&cfg, args.from, args.to)?
+    } else {
+        Vec::new()
+    };
     let filter = crate::planner::Filter {
         obligation: args.obligation,
         unit: args.unit,
     };
     let events = crate::planner::plan(&cfg, &cal, args.from, args.to, &filter);
-    print!("{}", render(&events, &cfg, args.json));
+    let entries = entries(&cfg, &cal, &events, &digests);
+    print!("{}", render(&entries, &cfg, args.json));
     Ok(ExitCode::SUCCESS)
 }
 
-/// The Vietnamese name of an event kind, as shown to administrators.
-pub fn kind_name(kind: EventKind) -> &'static str {
-    match kind {
-        EventKind::Deadline => "Hạn chót",
-        EventKind::Reminder => "Nhắc hạn",
-        EventKind::Escalation => "Đôn đốc",
+/// What a line of the plan is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EntryKind {
+    /// The deadline itself, 24:00 of the due day (no message).
+    Deadline,
+    Reminder,
+    /// The notice on the morning of the due day.
+    DueToday,
+    /// An escalation stage's notice to the unit's own mailboxes.
+    Overdue,
+    /// An escalation stage's notice to everyone else it names (grouped per
+    /// recipient when sent).
+    Escalation,
+    /// The coordinator's digest.
+    Digest,
+}
+
+impl EntryKind {
+    /// The name in `--json` (and in `simulate`'s summary).
+    pub fn code(self) -> &'static str {
+        match self {
+            EntryKind::Deadline => "deadline",
+            EntryKind::Reminder => "reminder",
+            EntryKind::DueToday => "due_today",
+            EntryKind::Overdue => "overdue",
+            EntryKind::Escalation => "escalation",
+            EntryKind::Digest => "digest",
+        }
+    }
+
+    /// The Vietnamese name, as shown to administrators.
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryKind::Deadline => "Hạn chót",
+            EntryKind::Reminder => "Nhắc hạn",
+            EntryKind::DueToday => "Đến hạn hôm nay",
+            EntryKind::Overdue => "Báo quá hạn",
+            EntryKind::Escalation => "Đôn đốc",
+            EntryKind::Digest => "Tổng hợp",
+        }
     }
 }
 
-/// `events` as one JSON object per line (`json`), or as an aligned table with
-/// dates as dd/mm/yyyy and times as HH:MM in the configured zone. A deadline
-/// is shown as 24:00 on its due day, or at its time of day when its rule
-/// gives one.
-pub fn render(events: &[Event<'_>], cfg: &Config, json: bool) -> String {
-    if json {
-        return crate::planner::events::to_json_lines(events);
+/// One line of the plan.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    /// `None` for the digest (it is about everything).
+    pub obligation: Option<&'a Obligation>,
+    pub period: Option<String>,
+    pub unit: Option<&'a Unit>,
+    pub kind: EntryKind,
+    /// Reminders and escalation stages: 1.. in time order; 0 otherwise.
+    pub stage: u32,
+    /// When it goes out (the deadline: 00:00 after the due day, or its
+    /// time of day).
+    pub at: Timestamp,
+    pub due: Option<Date>,
+    pub recipients: Vec<String>,
+}
+
+/// Every message the events give (the outbox's candidates), with the
+/// deadlines, and the digests at `digests`, ordered by time (the planner's
+/// order within one instant).
+pub fn entries<'a>(
+    cfg: &'a Config,
+    cal: &WorkCalendar,
+    events: &[Event<'a>],
+    digests: &[Timestamp],
+) -> Vec<Entry<'a>> {
+    let mut out = Vec::with_capacity(events.len() * 2 + digests.len());
+    for e in events {
+        if e.kind == EventKind::Deadline {
+            out.push(Entry {
+                obligation: Some(e.obligation),
+                period: Some(e.period.to_string()),
+                unit: Some(e.unit),
+                kind: EntryKind::Deadline,
+                stage: 0,
+                at: e.at,
+                due: Some(e.due),
+                recipients: Vec::new(),
+            });
+        }
+        for c in candidates(cfg, cal, std::slice::from_ref(e)) {
+            out.push(Entry {
+                obligation: Some(e.obligation),
+                period: Some(e.period.to_string()),
+                unit: Some(e.unit),
+                kind: match c.kind {
+                    OutboxKind::Reminder => EntryKind::Reminder,
+                    OutboxKind::DueToday => EntryKind::DueToday,
+                    OutboxKind::Overdue => EntryKind::Overdue,
+                    OutboxKind::Escalation => EntryKind::Escalation,
+                },
+                stage: c.stage,
+                at: c.at,
+                due: Some(e.due),
+                recipients: c.recipients,
+            });
+        }
     }
-    if events.is_empty() {
-        return "Không có sự kiện nào trong khoảng thời gian đã chọn.\n".to_string();
+    let coordinator =
+        crate::mail::render::parse_mailbox(cfg.mail.reply_to.as_deref().unwrap_or(&cfg.mail.from))
+            .map(|m| m.email.to_string())
+            .unwrap_or_default();
+    for &at in digests {
+        out.push(Entry {
+            obligation: None,
+            period: None,
+            unit: None,
+            kind: EntryKind::Digest,
+            stage: 0,
+            at,
+            due: None,
+            recipients: vec![coordinator.clone()],
+        });
+    }
+    out.sort_by_key(|e| e.at);
+    out
+}
+
+/// The `--json` shape: keys in this order, one object per line.
+#[derive(Serialize)]
+struct JsonEntry<'a> {
+    obligation: Option<&'a str>,
+    period: Option<&'a str>,
+    unit: Option<&'a str>,
+    kind: &'static str,
+    stage: u32,
+    at: String,
+    due: Option<String>,
+    recipients: &'a [String],
+}
+
+/// `entries` as one JSON object per line (`json`), or as an aligned table
+/// with dates as dd/mm/yyyy and times as HH:MM in the configured zone. A
+/// deadline is shown as 24:00 on its due day, or at its time of day when
+/// its rule gives one.
+pub fn render(entries: &[Entry<'_>], cfg: &Config, json: bool) -> String {
+    let tz = &cfg.daemon.time_zone;
+    if json {
+        let mut out = String::with_capacity(entries.len() * 200);
+        for e in entries {
+            let offset = tz.to_offset(e.at);
+            let j = JsonEntry {
+                obligation: e.obligation.map(|o| o.id.as_str()),
+                period: e.period.as_deref(),
+                unit: e.unit.map(|u| u.id.as_str()),
+                kind: e.kind.code(),
+                stage: e.stage,
+                at: format!("{:.0}", e.at.display_with_offset(offset)),
+                due: e.due.map(|d| d.to_string()),
+                recipients: &e.recipients,
+            };
+            out.push_str(&serde_json::to_string(&j).expect("plain data serialises"));
+            out.push('\n');
+        }
+        return out;
+    }
+    if entries.is_empty() {
+        return "Không có thư hay hạn nào trong khoảng thời gian đã chọn.\n".to_string();
     }
     let header = [
         "Ngày",
@@ -96,12 +256,16 @@ pub fn render(events: &[Event<'_>], cfg: &Config, json: bool) -> String {
         "Đơn vị",
         "Người nhận",
     ];
-    let mut rows: Vec<[String; 8]> = Vec::with_capacity(events.len());
-    for e in events {
-        let (day, time) = match e.kind {
-            EventKind::Deadline if e.obligation.due_time.is_none() => (e.due, "24:00".to_string()),
+    let mut rows: Vec<[String; 8]> = Vec::with_capacity(entries.len());
+    for e in entries {
+        let (day, time) = match (e.kind, e.due) {
+            (EntryKind::Deadline, Some(due))
+                if e.obligation.is_none_or(|o| o.due_time.is_none()) =>
+            {
+                (due, "24:00".to_string())
+            }
             _ => {
-                let local = e.local();
+                let local = tz.to_datetime(e.at);
                 (
                     local.date(),
                     format!("{:02}:{:02}", local.hour(), local.minute()),
@@ -111,15 +275,15 @@ pub fn render(events: &[Event<'_>], cfg: &Config, json: bool) -> String {
         rows.push([
             format_date(day),
             time,
-            kind_name(e.kind).to_string(),
+            e.kind.name().to_string(),
             if e.stage == 0 {
                 "-".to_string()
             } else {
                 e.stage.to_string()
             },
-            e.obligation.id.clone(),
-            e.period.to_string(),
-            e.unit.id.clone(),
+            e.obligation.map_or("-", |o| o.id.as_str()).to_string(),
+            e.period.clone().unwrap_or_else(|| "-".into()),
+            e.unit.map_or("-", |u| u.id.as_str()).to_string(),
             e.recipients.join(", "),
         ]);
     }
@@ -130,11 +294,16 @@ pub fn render(events: &[Event<'_>], cfg: &Config, json: bool) -> String {
         }
     }
     let mut out = String::new();
+    let messages = entries
+        .iter()
+        .filter(|e| e.kind != EntryKind::Deadline)
+        .count();
     let _ = writeln!(
         out,
-        "Giờ theo múi giờ {}; {} sự kiện.",
+        "Giờ theo múi giờ {}; {} thư, {} hạn chót.",
         cfg.daemon.time_zone_name,
-        events.len()
+        messages,
+        entries.len() - messages
     );
     let line = |out: &mut String, cells: &[&str]| {
         let last = cells.len() - 1;

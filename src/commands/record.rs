@@ -60,7 +60,20 @@ impl Outcome {
 }
 
 /// The key of a command line, checked against the configuration.
-fn resolved(ctx: &Ctx<'_>, ob: &str, period: &str, unit: &str) -> Result<(Key, status::Schedule)> {
+/// The (obligation, period, unit) a recording command is about: its three
+/// positional arguments.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct Owed {
+    /// Obligation id, e.g. nq121-6thang
+    pub obligation: String,
+    /// Period key, e.g. 2026-H1
+    pub period: String,
+    /// Unit id, e.g. ubnd-binhson
+    pub unit: String,
+}
+
+fn resolved(ctx: &Ctx<'_>, owed: &Owed) -> Result<(Key, status::Schedule)> {
+    let (ob, period, unit) = (&*owed.obligation, &*owed.period, &*owed.unit);
     let d = tracking::resolve(ctx.cfg, &ctx.cal, ob, period, unit).map_err(refused)?;
     let p = crate::planner::Period {
         key: d.period.clone(),
@@ -148,12 +161,8 @@ fn status_line(ctx: &Ctx<'_>, schedule: &status::Schedule, tracking: &Tracking) 
 /// Arguments of `hanbao submit`.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct SubmitArgs {
-    /// Obligation id, e.g. nq121-6thang
-    pub obligation: String,
-    /// Period key, e.g. 2026-H1
-    pub period: String,
-    /// Unit id, e.g. ubnd-binhson
-    pub unit: String,
+    #[command(flatten)]
+    pub owed: Owed,
     /// Day the report arrived [default: today]
     #[arg(long, value_parser = parse_date)]
     pub on: Option<Date>,
@@ -174,7 +183,7 @@ pub struct SubmitArgs {
 }
 
 pub async fn submit(store: &Store, ctx: &Ctx<'_>, a: SubmitArgs) -> Result<Outcome> {
-    let (key, schedule) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
+    let (key, schedule) = resolved(ctx, &a.owed)?;
     let typed = input::submission(
         input::Submission {
             received_on: a.on.unwrap_or(ctx.today),
@@ -255,12 +264,8 @@ fn describe_submission(e: &Event) -> String {
 /// Arguments of `hanbao revoke`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct RevokeArgs {
-    /// Obligation id, e.g. nq121-6thang
-    pub obligation: String,
-    /// Period key, e.g. 2026-H1
-    pub period: String,
-    /// Unit id, e.g. ubnd-binhson
-    pub unit: String,
+    #[command(flatten)]
+    pub owed: Owed,
     /// What to withdraw
     #[arg(long, default_value = "submission", value_parser = subject_parser())]
     pub what: Subject,
@@ -271,7 +276,7 @@ pub struct RevokeArgs {
 }
 
 pub async fn revoke(store: &Store, ctx: &Ctx<'_>, a: RevokeArgs) -> Result<Outcome> {
-    let (key, _) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
+    let (key, _) = resolved(ctx, &a.owed)?;
     let reason = input::revocation(a.reason.as_deref()).map_err(|p| anyhow!("{p}"))?;
     let actor = who(ctx, a.by)?;
     let rec = store
@@ -301,12 +306,8 @@ pub async fn revoke(store: &Store, ctx: &Ctx<'_>, a: RevokeArgs) -> Result<Outco
 /// Arguments of `hanbao extend`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ExtendArgs {
-    /// Obligation id, e.g. nq121-6thang
-    pub obligation: String,
-    /// Period key, e.g. 2026-H1
-    pub period: String,
-    /// Unit id, e.g. ubnd-binhson
-    pub unit: String,
+    #[command(flatten)]
+    pub owed: Owed,
     /// The new due day
     #[arg(long, value_parser = parse_date)]
     pub until: Date,
@@ -317,7 +318,7 @@ pub struct ExtendArgs {
 }
 
 pub async fn extend(store: &Store, ctx: &Ctx<'_>, a: ExtendArgs) -> Result<Outcome> {
-    let (key, schedule) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
+    let (key, schedule) = resolved(ctx, &a.owed)?;
     let typed = input::extension(a.until, schedule.due, ctx.today, &a.reason)
         .map_err(|p| anyhow!("{p}"))?;
     let actor = who(ctx, a.by)?;
@@ -352,34 +353,27 @@ pub async fn extend(store: &Store, ctx: &Ctx<'_>, a: ExtendArgs) -> Result<Outco
 /// Arguments of `hanbao waive`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct WaiveArgs {
-    /// Obligation id, e.g. nq121-6thang
-    pub obligation: String,
-    /// Period key, e.g. 2026-H1
-    pub period: String,
-    /// Unit id, e.g. ubnd-binhson
-    pub unit: String,
+    #[command(flatten)]
+    pub owed: Owed,
+    /// Why the unit is excused
     #[arg(long)]
     pub reason: String,
+    /// Who records it [default: $SUDO_USER, then $USER]
     #[arg(long)]
     pub by: Option<String>,
 }
 
 pub async fn waive(store: &Store, ctx: &Ctx<'_>, a: WaiveArgs) -> Result<Outcome> {
-    let (key, _) = resolved(ctx, &a.obligation, &a.period, &a.unit)?;
+    let (key, _) = resolved(ctx, &a.owed)?;
     let reason = input::waiver(&a.reason).map_err(|p| anyhow!("{p}"))?;
-    let actor = who(ctx, a.by)?;
-    let rec = store
-        .grant_waiver(
-            NewWaiver {
-                key: key.clone(),
-                reason,
-                actor,
-                source: Source::Cli,
-            },
-            ctx.now,
-        )
-        .await
-        .map_err(|e| anyhow!("{}", store_message(ctx.cfg, &e)))?;
+    let new = NewWaiver {
+        key: key.clone(),
+        reason,
+        actor: who(ctx, a.by)?,
+        source: Source::Cli,
+    };
+    let rec = store.grant_waiver(new, ctx.now).await;
+    let rec = rec.map_err(|e| anyhow!("{}", store_message(ctx.cfg, &e)))?;
     Ok(Outcome::ok(match rec {
         Recorded::New(_) => format!("Đã miễn nộp {key}.\n"),
         Recorded::AlreadyRecorded(e) => format!(
@@ -393,39 +387,36 @@ pub async fn waive(store: &Store, ctx: &Ctx<'_>, a: WaiveArgs) -> Result<Outcome
 /// Marker shown after an id the configuration no longer has.
 pub const ARCHIVED: &str = "(đã lưu trữ)";
 
+/// Whether `id` (if given) is configured or archived (in the database,
+/// not in the configuration); if neither, the id and the nearest ids.
+fn known_id<'k>(
+    id: Option<&str>,
+    configured: impl Iterator<Item = &'k str> + Clone,
+    archived: &'k std::collections::BTreeSet<String>,
+) -> Result<(), (String, Vec<String>)> {
+    let Some(id) = id else { return Ok(()) };
+    if configured.clone().any(|c| c == id) || archived.contains(id) {
+        return Ok(());
+    }
+    let ids = configured.chain(archived.iter().map(String::as_str));
+    Err((id.to_string(), tracking::nearest(id, ids)))
+}
+
 /// `hanbao history`: every event matching the filter, oldest first, in
 /// local time. Ids may be archived (in the database, not in the config);
 /// an id in neither is refused with the nearest ids.
 pub async fn history(store: &Store, cfg: &Config, filter: HistoryFilter) -> Result<Outcome> {
     let known = store.known_ids().await?;
-    if let Some(o) = &filter.obligation
-        && cfg.obligation(o).is_none()
-        && !known.obligations.contains(o)
-    {
-        let ids = cfg
-            .obligations
-            .iter()
-            .map(|x| x.id.as_str())
-            .chain(known.obligations.iter().map(String::as_str));
-        return Err(refused(TrackingError::UnknownObligation {
-            id: o.clone(),
-            nearest: tracking::nearest(o, ids),
-        }));
-    }
-    if let Some(u) = &filter.unit
-        && cfg.unit(u).is_none()
-        && !known.units.contains(u)
-    {
-        let ids = cfg
-            .units
-            .iter()
-            .map(|x| x.id.as_str())
-            .chain(known.units.iter().map(String::as_str));
-        return Err(refused(TrackingError::UnknownUnit {
-            id: u.clone(),
-            nearest: tracking::nearest(u, ids),
-        }));
-    }
+    let obligations = cfg.obligations.iter().map(|x| x.id.as_str());
+    known_id(
+        filter.obligation.as_deref(),
+        obligations,
+        &known.obligations,
+    )
+    .map_err(|(id, nearest)| refused(TrackingError::UnknownObligation { id, nearest }))?;
+    let units = cfg.units.iter().map(|x| x.id.as_str());
+    known_id(filter.unit.as_deref(), units, &known.units)
+        .map_err(|(id, nearest)| refused(TrackingError::UnknownUnit { id, nearest }))?;
     let events = store.history(&filter).await?;
     let mut out = String::new();
     if events.is_empty() {
@@ -494,16 +485,8 @@ fn mark(id: &str, configured: bool) -> String {
     }
 }
 
-/// Arguments of `hanbao history`.
-#[derive(clap::Args, Debug, Clone)]
-pub struct HistoryArgs {
-    #[arg(long)]
-    pub obligation: Option<String>,
-    #[arg(long)]
-    pub period: Option<String>,
-    #[arg(long)]
-    pub unit: Option<String>,
-}
+/// Arguments of `hanbao history`: which records to list.
+pub type HistoryArgs = super::status::Which;
 
 // --- the commands ------------------------------------------------------------
 
@@ -524,32 +507,27 @@ where
     Ok(finish(outcome))
 }
 
-/// `hanbao submit`.
-pub fn run_submit(ctx: &Context, args: SubmitArgs) -> Result<ExitCode> {
-    recording(ctx, Access::Write, None, async |s, c| {
-        submit(s, c, args).await
-    })
+/// `writing! { run_x(Args) => x; .. }`: `run_x`, the command as `main`
+/// calls it: [`recording`] around `x`, with the database opened for
+/// writing.
+macro_rules! writing {
+    ($($(#[$doc:meta])* $run:ident($args:ty) => $body:ident;)*) => {$(
+        $(#[$doc])*
+        pub fn $run(ctx: &Context, args: $args) -> Result<ExitCode> {
+            recording(ctx, Access::Write, None, async |s, c| $body(s, c, args).await)
+        }
+    )*};
 }
 
-/// `hanbao revoke`.
-pub fn run_revoke(ctx: &Context, args: RevokeArgs) -> Result<ExitCode> {
-    recording(ctx, Access::Write, None, async |s, c| {
-        revoke(s, c, args).await
-    })
-}
-
-/// `hanbao extend`.
-pub fn run_extend(ctx: &Context, args: ExtendArgs) -> Result<ExitCode> {
-    recording(ctx, Access::Write, None, async |s, c| {
-        extend(s, c, args).await
-    })
-}
-
-/// `hanbao waive`.
-pub fn run_waive(ctx: &Context, args: WaiveArgs) -> Result<ExitCode> {
-    recording(ctx, Access::Write, None, async |s, c| {
-        waive(s, c, args).await
-    })
+writing! {
+    /// `hanbao submit`.
+    run_submit(SubmitArgs) => submit;
+    /// `hanbao revoke`.
+    run_revoke(RevokeArgs) => revoke;
+    /// `hanbao extend`.
+    run_extend(ExtendArgs) => extend;
+    /// `hanbao waive`.
+    run_waive(WaiveArgs) => waive;
 }
 
 /// `hanbao history`: reads only, so it never creates a database.

@@ -13,7 +13,8 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result};
 
 use crate::config::model::Transport;
-use crate::daemon::run::{ReloadFn, Signal, serve};
+use crate::daemon::clock::Clock;
+use crate::daemon::run::{ReloadFn, serve};
 use crate::environment::{Access, Source};
 
 use super::{Context, block_on};
@@ -27,6 +28,10 @@ pub fn run(ctx: &Context) -> Result<ExitCode> {
             "không ghi được vào thư mục trạng thái mặc định; dùng thư mục riêng của người dùng này (chọn nơi khác bằng --state-dir hoặc HANBAO_STATE_DIR)"
         );
     }
+    let clock = match ctx.env.test_clock() {
+        Some(value) => Clock::parse_test(value).map_err(anyhow::Error::msg)?,
+        None => Clock::System,
+    };
     let env = ctx.env.clone();
     let reload: ReloadFn =
         Arc::new(move || super::load(&env).map(|(cfg, _)| cfg).map_err(|e| e.report));
@@ -48,20 +53,21 @@ pub fn run(ctx: &Context) -> Result<ExitCode> {
         let mut hup = signal(SignalKind::hangup())?;
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
-        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let (reloads, asked) = tokio::sync::mpsc::channel(4);
         tokio::spawn(async move {
-            loop {
-                let sig = tokio::select! {
-                    _ = hup.recv() => Signal::Reload,
-                    _ = term.recv() => Signal::Stop,
-                    _ = int.recv() => Signal::Stop,
-                };
-                if tx.send(sig).await.is_err() {
+            while hup.recv().await.is_some() {
+                if reloads.send(()).await.is_err() {
                     break;
                 }
             }
         });
-        serve(store, cfg, reload, rx)
+        let shutdown = async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        };
+        serve(store, cfg, reload, asked, shutdown, clock)
             .await
             .context("daemon dừng vì lỗi")
     })??;

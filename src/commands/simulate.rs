@@ -1,5 +1,7 @@
-//! `hanbao simulate`: a season through the real pipeline on a virtual clock,
-//! with a throwaway SQLite database; messages go to .eml files in `--out`
+//! `hanbao simulate`: a season through the real pipeline on a virtual clock
+//! (what `hanbao run` started at 00:00 of `--from` would send, the digest
+//! and the confirmation links included: `outbox::simulate`), with a
+//! throwaway SQLite database; messages go to .eml files in `--out`
 //! (plus `index.tsv`: send time, recipients, subject, file), only to
 //! `index.tsv` with `--index-only` (still rendered, never kept), or, with
 //! `--deliver`, to the configured transport. It never touches the
@@ -18,9 +20,9 @@ use jiff::civil::Date;
 
 use crate::calendar::WorkCalendar;
 use crate::config::model::{Config, Transport};
-use crate::mail::{Composer, Mailer, Templates};
+use crate::mail::Mailer;
 use crate::outbox::SentMessage;
-use crate::outbox::simulate::simulate_each;
+use crate::outbox::simulate::simulate as simulate_season;
 use crate::store::{Key, NewSubmission, Source};
 
 use super::{Context, block_on, parse_date};
@@ -65,14 +67,14 @@ pub fn run(ctx: &Context, opts: Options) -> Result<ExitCode> {
 /// Reads `obligation,period,unit,received_on` rows (header required;
 /// dates as YYYY-MM-DD or dd/mm/yyyy).
 pub fn read_submissions(path: &Path) -> Result<Vec<NewSubmission>> {
-    let mut rdr =
-        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut rdr = csv::Reader::from_path(path)
+        .with_context(|| format!("không đọc được {}", path.display()))?;
     let mut out = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.with_context(|| format!("{}: row {}", path.display(), i + 2))?;
+        let rec = rec.with_context(|| format!("{}: dòng {}", path.display(), i + 2))?;
         let field = |n: usize| rec.get(n).unwrap_or("").trim().to_string();
         let on = crate::config::values::parse_date(&field(3))
-            .map_err(|e| anyhow::anyhow!("{}: row {}: received_on: {e}", path.display(), i + 2))?;
+            .map_err(|e| anyhow::anyhow!("{}: dòng {}: received_on: {e}", path.display(), i + 2))?;
         out.push(NewSubmission {
             key: Key::new(field(0), field(1), field(2)),
             received_on: on,
@@ -85,6 +87,27 @@ pub fn read_submissions(path: &Path) -> Result<Vec<NewSubmission>> {
         });
     }
     Ok(out)
+}
+
+/// When a daemon started at 00:00 of `from` sends the digest up to the end
+/// of `to`: the cron times of `daemon.digest`, on the zone's offset at the
+/// start, as the daemon's scheduler does.
+pub fn digest_instants(cfg: &Config, from: Date, to: Date) -> Result<Vec<jiff::Timestamp>> {
+    let tz = &cfg.daemon.time_zone;
+    let local = |d: Date| {
+        tz.to_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
+            .context("ngày nằm ngoài phạm vi của múi giờ")
+    };
+    let start = local(from)?;
+    let end = local(to.tomorrow().unwrap_or(to))? - jiff::SignedDuration::from_secs(1);
+    let offset = tz.to_offset(start).seconds();
+    Ok(crate::daemon::schedule::occurrences(
+        &cfg.daemon.digest,
+        offset,
+        start,
+        end,
+        100_000,
+    )?)
 }
 
 /// One line of `index.tsv` (the subject, text from templates and the
@@ -105,7 +128,7 @@ pub async fn simulate(mut cfg: Config, opts: Options) -> Result<String> {
         bail!("--to {} is before --from {}", opts.to, opts.from);
     }
     if opts.deliver && opts.index_only {
-        bail!("--deliver and --index-only exclude each other");
+        bail!("không dùng --deliver cùng với --index-only: chọn một trong hai");
     }
     if !opts.deliver {
         cfg.mail.transport = Transport::File {
@@ -129,7 +152,15 @@ pub async fn simulate(mut cfg: Config, opts: Options) -> Result<String> {
     let tz = cfg.daemon.time_zone.clone();
     let mut by_kind: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut write_error: Option<std::io::Error> = None;
+    // On a terminal, how far the virtual clock has come, in days.
+    let days = opts.from.until(opts.to).map(|s| s.get_days()).unwrap_or(0);
+    let bar =
+        crate::progress::Progress::items(u64::try_from(days).unwrap_or(0) + 1, "Mô phỏng (ngày)");
     let mut each = |m: SentMessage| {
+        let day = m.sent_at.to_zoned_datetime(tz.clone()).date();
+        if let Ok(span) = opts.from.until(day) {
+            bar.set(u64::try_from(span.get_days()).unwrap_or(0));
+        }
         *by_kind.entry(m.kind).or_default() += 1;
         if write_error.is_none()
             && let Err(e) = index.write_all(index_line(&m, &tz).as_bytes())
@@ -145,13 +176,14 @@ pub async fn simulate(mut cfg: Config, opts: Options) -> Result<String> {
     let result = async {
         let store = crate::store::open(&format!("sqlite://{}/sim.db", db_dir.display())).await?;
         let cal = WorkCalendar::new(&cfg.calendar);
-        let composer = Composer::new(&cfg.mail, Templates::configured(&cfg.mail)?)?;
+        let composer = crate::outbox::composer(&cfg)?;
+        let digests = digest_instants(&cfg, opts.from, opts.to)?;
         let mailer = if opts.index_only {
             Mailer::discard()
         } else {
             Mailer::new(&cfg.mail)?
         };
-        let count = simulate_each(
+        let count = simulate_season(
             &store,
             &cfg,
             &cal,
@@ -160,6 +192,7 @@ pub async fn simulate(mut cfg: Config, opts: Options) -> Result<String> {
             opts.from,
             opts.to,
             submissions,
+            &digests,
             &mut each,
         )
         .await?;
@@ -167,6 +200,7 @@ pub async fn simulate(mut cfg: Config, opts: Options) -> Result<String> {
         anyhow::Ok(count)
     }
     .await;
+    bar.finish();
     let _ = std::fs::remove_dir_all(&db_dir);
     let count = result?;
     if let Some(e) = write_error {

@@ -9,8 +9,9 @@
 //! `--matrix` shows every unit × (obligation, period). Text from the
 //! configuration and the database is shown through `escape::terminal`.
 //!
-//! The renderers ([`json`], [`csv`], [`summary`], [`matrix`]) are output only: the rows
-//! come from `tracking::status`, and they read neither the clock, the
+//! The renderers ([`json`], [`summary`], [`matrix`], and `tracking::csv`,
+//! which the dashboard's export writes too) are output only: the rows come
+//! from `tracking::status`, and they read neither the clock, the
 //! environment nor the database. [`with_status`] is the command's part: it
 //! loads the configuration and reads the rows from the database, which it
 //! never creates (`environment::Access::Read`).
@@ -27,13 +28,13 @@ use crate::config::model::Config;
 use crate::environment::Access;
 use crate::escape::terminal;
 use crate::status::{StateName, Status};
-use crate::tracking::{Row, Selection, dmy};
+use crate::tracking::{FileOrder, Row, Selection, csv, dmy};
 
 use super::{Context, block_on, parse_date};
 
-/// Which statuses to show (`status` and `export`).
+/// Which reports a command is about (`status`, `export`, `history`).
 #[derive(clap::Args, Debug, Clone)]
-pub struct Filters {
+pub struct Which {
     /// Only this obligation (id)
     #[arg(long)]
     pub obligation: Option<String>,
@@ -43,6 +44,13 @@ pub struct Filters {
     /// Only this unit (id)
     #[arg(long)]
     pub unit: Option<String>,
+}
+
+/// Which statuses to show (`status` and `export`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct Filters {
+    #[command(flatten)]
+    pub which: Which,
     /// The day to judge at [default: today in the configured time zone]
     #[arg(long, value_parser = parse_date)]
     pub at: Option<Date>,
@@ -102,10 +110,11 @@ pub fn with_status(
         Some(day) => crate::status::Moment::from(day),
         None => crate::status::Moment::local(c.now, &cfg.daemon.time_zone),
     };
+    let which = filters.which.clone();
     let sel = Selection {
-        obligation: filters.obligation.clone(),
-        period: filters.period.clone(),
-        unit: filters.unit.clone(),
+        obligation: which.obligation,
+        period: which.period,
+        unit: which.unit,
     };
     crate::tracking::targets(&cfg, &c.cal, &sel, at).map_err(|e| anyhow::anyhow!("{e}"))?;
     let rows = block_on(async {
@@ -151,62 +160,6 @@ pub fn json(rows: &[Row<'_>]) -> String {
         out.push('\n');
     }
     out
-}
-
-/// The CSV header (Vietnamese; the column order is documented in the README).
-pub const CSV_HEADER: [&str; 12] = [
-    "Nghĩa vụ",
-    "Tên nghĩa vụ",
-    "Kỳ",
-    "Mã đơn vị",
-    "Tên đơn vị",
-    "Trạng thái",
-    "Mã trạng thái",
-    "Hạn nộp",
-    "Ngày nộp",
-    "Số ngày trễ",
-    "Số ngày làm việc trễ",
-    "Số văn bản",
-];
-
-/// The status table as CSV for LibreOffice and Excel: UTF-8 with a BOM (so
-/// Excel reads the diacritics), CRLF line endings, dates dd/mm/yyyy. Text
-/// from the configuration and from people (ids, titles, names, document
-/// numbers) goes through `escape::spreadsheet`, so a cell such as
-/// `=HYPERLINK(...)` is shown as text, never run as a formula; the dates,
-/// state names and day counts hanbao writes itself are written as they are.
-pub fn csv(rows: &[Row<'_>]) -> Vec<u8> {
-    let text = crate::escape::spreadsheet;
-    let mut buf = Vec::with_capacity(rows.len() * 200 + 3);
-    buf.extend_from_slice("\u{feff}".as_bytes());
-    {
-        let mut w = ::csv::WriterBuilder::new()
-            .terminator(::csv::Terminator::CRLF)
-            .from_writer(&mut buf);
-        w.write_record(CSV_HEADER).expect("writing to memory");
-        for r in rows {
-            let s = &r.status;
-            w.write_record([
-                &*text(&r.obligation.id),
-                &*text(&r.obligation.title),
-                &*text(&r.period),
-                &*text(&r.unit.id),
-                &*text(&r.unit.name),
-                s.state.label_vi(),
-                s.state.as_str(),
-                &dmy(s.due),
-                &s.submitted_on.map(dmy).unwrap_or_default(),
-                &s.days_late.map(|d| d.to_string()).unwrap_or_default(),
-                &s.working_days_late
-                    .map(|d| d.to_string())
-                    .unwrap_or_default(),
-                &*text(r.reference.as_deref().unwrap_or("")),
-            ])
-            .expect("writing to memory");
-        }
-        w.flush().expect("writing to memory");
-    }
-    buf
 }
 
 /// A matrix column: (obligation position in the file, period key).
@@ -266,38 +219,30 @@ fn pad(out: &mut String, text: &str, w: usize) {
     }
 }
 
+/// What `status` prints when the filters leave nothing to track.
+fn nothing_to_track(at: Date) -> String {
+    format!(
+        "Không có báo cáo nào phải theo dõi với bộ lọc này vào ngày {}.\n",
+        dmy(at)
+    )
+}
+
 /// The matrix for people: one line per unit, one column per
 /// (obligation, period), then a legend with due dates and a count per state.
 pub fn matrix(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> String {
     let mut out = String::new();
     if rows.is_empty() {
-        let _ = writeln!(
-            out,
-            "Không có báo cáo nào phải theo dõi với bộ lọc này vào ngày {}.",
-            dmy(at)
-        );
-        return out;
+        return nothing_to_track(at);
     }
     // Columns in obligation file order, then period.
-    let ob_pos: HashMap<&str, usize> = cfg
-        .obligations
-        .iter()
-        .enumerate()
-        .map(|(i, o)| (o.id.as_str(), i))
-        .collect();
-    let unit_pos: HashMap<&str, usize> = cfg
-        .units
-        .iter()
-        .enumerate()
-        .map(|(i, u)| (u.id.as_str(), i))
-        .collect();
+    let order = FileOrder::new(cfg);
     let mut columns: BTreeMap<(usize, &str), (&str, Date)> = BTreeMap::new();
     let mut lines: BTreeMap<usize, (&str, &str)> = BTreeMap::new();
     let mut cells: HashMap<(usize, usize, &str), &Row<'_>> = HashMap::new();
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
     for r in rows {
-        let o = ob_pos.get(r.obligation.id.as_str()).copied().unwrap_or(0);
-        let u = unit_pos.get(r.unit.id.as_str()).copied().unwrap_or(0);
+        let o = order.obligation(&r.obligation.id);
+        let u = order.unit(&r.unit.id);
         columns
             .entry((o, &*r.period))
             .or_insert((r.obligation.id.as_str(), r.status.due));
@@ -445,22 +390,12 @@ struct Tally<'r> {
 pub fn summary(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> String {
     let mut out = String::new();
     if rows.is_empty() {
-        let _ = writeln!(
-            out,
-            "Không có báo cáo nào phải theo dõi với bộ lọc này vào ngày {}.",
-            dmy(at)
-        );
-        return out;
+        return nothing_to_track(at);
     }
-    let ob_pos: HashMap<&str, usize> = cfg
-        .obligations
-        .iter()
-        .enumerate()
-        .map(|(i, o)| (o.id.as_str(), i))
-        .collect();
+    let order = FileOrder::new(cfg);
     let mut groups: BTreeMap<(usize, &str), Tally<'_>> = BTreeMap::new();
     for r in rows {
-        let o = ob_pos.get(r.obligation.id.as_str()).copied().unwrap_or(0);
+        let o = order.obligation(&r.obligation.id);
         let t = groups.entry((o, &*r.period)).or_default();
         let s = &r.status;
         let slot = if s.extended {

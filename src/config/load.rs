@@ -28,7 +28,7 @@ use super::de::de_item;
 use super::diagnostic::{Diagnostic, Severity};
 use super::encoding::{self, NotUtf8};
 use super::raw::{
-    RawCalendar, RawDaemon, RawGroup, RawMail, RawObligation, RawUnit, TOP_LEVEL_KEYS,
+    RawCalendar, RawDaemon, RawDirective, RawGroup, RawMail, RawObligation, RawUnit, TOP_LEVEL_KEYS,
 };
 use super::report::{Loc, Problem, Reporter, SourceFile, nearest, quote};
 use super::toml_errors;
@@ -150,6 +150,7 @@ pub struct Collected {
     pub daemon: Option<Item<RawDaemon>>,
     pub mail: Option<Item<RawMail>>,
     pub calendar: Option<Item<RawCalendar>>,
+    pub directives: Vec<Item<RawDirective>>,
     pub groups: Vec<Item<RawGroup>>,
     pub units: Vec<Item<RawUnit>>,
     pub obligations: Vec<Item<RawObligation>>,
@@ -367,7 +368,9 @@ fn top_level(
         match key.get_ref().as_ref() {
             "include" => includes = include_list(value, file, rep),
             name @ ("daemon" | "mail" | "calendar") => section(name, kloc, value, col, rep),
-            name @ ("group" | "unit" | "obligation") => elements(name, kloc, value, col, rep),
+            name @ ("directive" | "group" | "unit" | "obligation") => {
+                elements(name, kloc, value, col, rep)
+            }
             other => {
                 let hint = match nearest(other, TOP_LEVEL_KEYS) {
                     Some(n) => format!(
@@ -443,6 +446,7 @@ fn elements(
     };
     let file = kloc.file;
     let base = match name {
+        "directive" => col.directives.len(),
         "group" => col.groups.len(),
         "unit" => col.units.len(),
         _ => col.obligations.len(),
@@ -462,17 +466,19 @@ fn elements(
             None => format!("{name}[{}]", base + i),
         };
         controls::refuse_in(&el, file, &label, rep);
-        let ok = match name {
-            "group" => {
-                de_item(el, file, &label, rep).map(|v| col.groups.push(Item { loc, value: v }))
-            }
-            "unit" => {
-                de_item(el, file, &label, rep).map(|v| col.units.push(Item { loc, value: v }))
-            }
-            _ => {
-                de_item(el, file, &label, rep).map(|v| col.obligations.push(Item { loc, value: v }))
-            }
-        };
+        let ok =
+            match name {
+                "directive" => de_item(el, file, &label, rep)
+                    .map(|v| col.directives.push(Item { loc, value: v })),
+                "group" => {
+                    de_item(el, file, &label, rep).map(|v| col.groups.push(Item { loc, value: v }))
+                }
+                "unit" => {
+                    de_item(el, file, &label, rep).map(|v| col.units.push(Item { loc, value: v }))
+                }
+                _ => de_item(el, file, &label, rep)
+                    .map(|v| col.obligations.push(Item { loc, value: v })),
+            };
         if ok.is_none()
             && let Some(id) = id
         {

@@ -20,12 +20,23 @@ use jiff::tz::TimeZone;
 pub const FIRST_YEAR: i16 = 1900;
 pub const LAST_YEAR: i16 = 2100;
 
+/// `daemon.outbox_retention_days` by default: two years.
+pub const DEFAULT_OUTBOX_RETENTION_DAYS: u32 = 730;
+/// The shortest `daemon.outbox_retention_days`: longer than the planner's
+/// look-back (`outbox::LOOKBACK_DAYS`, 92 days) with a margin, so that a
+/// deleted row is never planned again (checked at compile time there).
+pub const MIN_OUTBOX_RETENTION_DAYS: u32 = 100;
+/// The longest `daemon.outbox_retention_days` (a hundred years: "keep").
+pub const MAX_OUTBOX_RETENTION_DAYS: u32 = 36_500;
+
 /// The whole validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub daemon: Daemon,
     pub mail: Mail,
     pub calendar: CalendarSettings,
+    /// The documents the duties come from, in file order.
+    pub directives: Vec<Directive>,
     /// Units in file order ([`Config::unit`] finds one by id).
     pub units: Vec<Unit>,
     /// Obligations in file order.
@@ -67,6 +78,10 @@ pub struct Daemon {
     pub digest: String,
     /// Limits of the HTTP server (`http_max_connections`, `http_*_timeout_secs`).
     pub http: HttpSettings,
+    /// Days a finished outbox row (sent, skipped, cancelled) is kept; the
+    /// daily housekeeping deletes older ones. The history of submissions
+    /// is never deleted.
+    pub outbox_retention_days: u32,
 }
 
 /// How the HTTP server protects itself from slow or idle clients.
@@ -200,6 +215,72 @@ pub struct ConfiguredDay {
     pub reason: String,
 }
 
+/// `[[directive]]`: the document that sets reporting duties, and who
+/// speaks for it in the notices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Directive {
+    pub id: String,
+    pub basis: Basis,
+    pub sender: Sender,
+    pub contact: Contact,
+    pub submission: Submission,
+}
+
+/// The document cited as the basis of a notice (Decree 30/2020 form:
+/// kind, number, date, issuer, subject).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Basis {
+    /// "Công văn", "Quyết định", "Kế hoạch" ...
+    pub kind: String,
+    /// "4040/UBND-KGVX".
+    pub number: String,
+    pub date: Date,
+    /// "UBND tỉnh Quảng Ngãi".
+    pub issuer: String,
+    /// The subject (trích yếu), without "V/v".
+    pub about: Option<String>,
+}
+
+/// Who speaks in the notices: the coordinating body and its office in charge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sender {
+    /// A unit id (its name is the agency's name in the notices).
+    pub agency: String,
+    pub office: Option<String>,
+}
+
+/// Whom the readers of a notice can call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub name: String,
+    pub title: Option<String>,
+    /// At least one of `phone` and `email`.
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// Where and how a report is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    /// To which body (and office).
+    pub to: String,
+    /// Through which channel.
+    pub how: String,
+}
+
+/// Who speaks in one obligation's notices: its own `sender`, `contact`
+/// and `submission` over those of its directive. Each part may be missing
+/// when no directive is configured (the notices then say less).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Voice {
+    /// The directive's id.
+    pub directive: Option<String>,
+    pub basis: Option<Basis>,
+    pub sender: Option<Sender>,
+    pub contact: Option<Contact>,
+    pub submission: Option<Submission>,
+}
+
 /// An agency that reports, receives or supervises.
 #[derive(Debug, Clone)]
 pub struct Unit {
@@ -244,7 +325,11 @@ pub struct Person {
 pub struct Obligation {
     pub id: String,
     pub title: String,
+    /// For subjects; `None`: a cut of the title.
+    pub short_title: Option<String>,
     pub legal_basis: Option<String>,
+    /// Who speaks in its notices.
+    pub voice: Voice,
     /// Reporting unit ids, groups already expanded, file order, no duplicates.
     pub reporters: Vec<String>,
     pub recipient: Recipient,

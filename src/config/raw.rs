@@ -13,6 +13,7 @@
 //! [daemon]        # once in the whole configuration
 //! [mail]          # once
 //! [calendar]      # once
+//! [[directive]]   # any number, from any file
 //! [[group]]       # any number, from any file
 //! [[unit]]        # any number, from any file
 //! [[obligation]]  # any number, from any file
@@ -26,11 +27,12 @@ use serde::{Deserialize, Deserializer};
 use serde_spanned::Spanned;
 
 /// Top-level keys of a file, in the order they are documented.
-pub const TOP_LEVEL_KEYS: [&str; 7] = [
+pub const TOP_LEVEL_KEYS: [&str; 8] = [
     "include",
     "daemon",
     "mail",
     "calendar",
+    "directive",
     "group",
     "unit",
     "obligation",
@@ -69,6 +71,9 @@ pub struct RawDaemon {
     /// Reverse proxies (IP addresses or CIDR ranges) whose
     /// `X-Forwarded-For` names the client. Default: none.
     pub trusted_proxies: Option<Vec<Spanned<String>>>,
+    /// Days a finished outbox row (sent, skipped, cancelled) is kept before
+    /// housekeeping deletes it (100–36500, default 730).
+    pub outbox_retention_days: Option<Spanned<i64>>,
 }
 
 /// `[mail]`: how notices leave the server.
@@ -153,6 +158,64 @@ pub struct RawDay {
     pub reason: Option<Spanned<String>>,
 }
 
+/// `[[directive]]`: the document that sets reporting duties (a công văn,
+/// quyết định, kế hoạch ...), and who speaks for it in the notices.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDirective {
+    /// Directive id, e.g. "cv4040"; obligations name it in `directive`. Required.
+    pub id: Option<Spanned<String>>,
+    /// Kind of document: "Công văn", "Quyết định", "Kế hoạch" ... Required.
+    pub kind: Option<Spanned<String>>,
+    /// Its number and symbol, e.g. "4040/UBND-KGVX". Required.
+    pub number: Option<Spanned<String>>,
+    /// Its date, "dd/mm/yyyy". Required.
+    pub date: Option<Spanned<String>>,
+    /// Who issued it, e.g. "UBND tỉnh Quảng Ngãi". Required.
+    pub issuer: Option<Spanned<String>>,
+    /// What it is about (trích yếu), without "V/v". Optional.
+    pub about: Option<Spanned<String>>,
+    /// `[directive.sender]`: who speaks in the notices. Required.
+    pub sender: Option<Spanned<RawSender>>,
+    /// `[directive.contact]`: whom readers call. Required.
+    pub contact: Option<Spanned<RawContact>>,
+    /// `[directive.submission]`: where and how a report is sent. Required.
+    pub submission: Option<Spanned<RawSubmission>>,
+}
+
+/// `[directive.sender]` / `[obligation.sender]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSender {
+    /// The coordinating body: a unit id (its name is used). Required.
+    pub agency: Option<Spanned<String>>,
+    /// The office in charge inside it, e.g. "Phòng Trẻ em - Bình đẳng giới". Optional.
+    pub office: Option<Spanned<String>>,
+}
+
+/// `[directive.contact]` / `[obligation.contact]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawContact {
+    /// E.g. "Bà Nguyễn Thị Hoa". Required.
+    pub name: Option<Spanned<String>>,
+    /// Position, e.g. "Chuyên viên Phòng Trẻ em - Bình đẳng giới". Optional.
+    pub title: Option<Spanned<String>>,
+    /// Phone number. At least one of `phone` and `email`.
+    pub phone: Option<Spanned<String>>,
+    pub email: Option<Spanned<String>>,
+}
+
+/// `[directive.submission]` / `[obligation.submission]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSubmission {
+    /// To which body (and office) the report goes. Required.
+    pub to: Option<Spanned<String>>,
+    /// Through which channel: the document system, an address, paper ... Required.
+    pub how: Option<Spanned<String>>,
+}
+
 /// `[[group]]`: a named set of units, usable wherever a unit list is expected.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -213,6 +276,16 @@ pub struct RawObligation {
     pub id: Option<Spanned<String>>,
     /// Title used in notices. Required.
     pub title: Option<Spanned<String>>,
+    /// A short title for subjects, e.g. "Báo cáo NQ 121". Optional.
+    pub short_title: Option<Spanned<String>>,
+    /// The `[[directive]]` id this duty comes from; optional when exactly one exists.
+    pub directive: Option<Spanned<String>>,
+    /// `[obligation.sender]`: replaces the directive's for this duty.
+    pub sender: Option<Spanned<RawSender>>,
+    /// `[obligation.contact]`: replaces the directive's for this duty.
+    pub contact: Option<Spanned<RawContact>>,
+    /// `[obligation.submission]`: replaces the directive's for this duty.
+    pub submission: Option<Spanned<RawSubmission>>,
     /// Legal basis, e.g. "Công văn 4040/UBND-KGVX ngày 28/8/2020".
     pub legal_basis: Option<Spanned<String>>,
     /// Reporting unit ids and/or group ids. Required, not empty.

@@ -21,7 +21,7 @@ use tokio::sync::Mutex;
 
 use crate::store::LeaderLock;
 
-use super::heartbeat::Heartbeat;
+use crate::heartbeat::Heartbeat;
 
 /// How often a process that does not lead tries to take the lock (and a
 /// leader confirms it still holds it).

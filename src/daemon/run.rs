@@ -1,50 +1,68 @@
-//! `hanbao run`: the long-running service.
+//! `hanbao run`: the long-running service, in mini-redis's shape.
 //!
-//! One [`Engine`] (configuration, calendar, composer, mailer and the
-//! planning watermark) behind a mutex. The minute tick locks it, plans and
-//! enqueues everything due, and dispatches inside sending hours; a reload
-//! swaps it; shutdown takes the lock last, so the sends in flight finish
-//! first. Every tick derives its work from the database, so a missed tick is
-//! caught up by the next and downtime by the first tick on start.
+//! [`serve`] builds one [`Daemon`], the state every job shares, and runs
+//! it until its shutdown future completes; each job is a method of
+//! `Daemon` run on an `Arc` of it: the minute [`Daemon::tick`], the
+//! leadership checks between ticks, the digest, housekeeping, the
+//! watchdog, and [`Daemon::reload`] on SIGHUP. The [`Engine`] (composer,
+//! mailer and planning watermark built from one snapshot) sits behind a
+//! mutex: a tick locks it, plans and enqueues everything due, and
+//! dispatches inside sending hours; a reload swaps it. Every tick derives
+//! its work from the database, so a missed tick is caught up by the next
+//! and downtime by the first tick on start.
+//!
+//! One snapshot per start or reload (`live::Live`: the configuration, its
+//! calendar, the link key) is made here and handed to both the engine and
+//! the web face (`AppState::reloaded`), so the links the mail carries and
+//! the key `/confirm` checks them with always come from the same reading
+//! of `link.key`.
+//!
+//! Shutdown is one `CancellationToken`: cancelled, it stops the loops,
+//! the web server's accept loop and a dispatch run between batches; the
+//! `TaskTracker` then waits for every job run and task in flight, so the
+//! batch being sent is finished and recorded before the process exits.
+//!
+//! With a test clock (`daemon::clock`, tests only) the same jobs run at the
+//! virtual clock's minutes, stepped as fast as they go, instead of the
+//! scheduler's tick and digest.
 //!
 //! Several processes may share one PostgreSQL database: only the leader
 //! (`daemon::leader`) plans, sends the digest, runs housekeeping and claims
 //! escalations; every process dispatches the other rows, and plans once
 //! after its start or a reload (its configuration may be newer than the
-//! leader's). Leadership is
-//! confirmed before each of those duties and checked every
-//! `LEADERSHIP_INTERVAL`; a process that takes over runs a tick at once.
+//! leader's). Leadership is confirmed before each of those duties and
+//! checked every `LEADERSHIP_INTERVAL`; a process that takes over runs a
+//! tick at once.
 //!
 //! Must not: decide what is sent (that is `outbox`), or touch SMTP or SQL
 //! directly.
 
+use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-use crate::calendar::WorkCalendar;
+use super::clock::{Clock, Stepped};
 use crate::config::model::Config;
-use crate::mail::{ComposeError, Composer, Mailer, MailerError, TemplateErrors, Templates};
-use crate::outbox::dispatch::StopFlag;
-use crate::outbox::{Dispatcher, Planning};
-use crate::store::Store;
+use crate::heartbeat::{Heartbeat, TICK_MAX_AGE};
+use crate::http::AppState;
+use crate::live::Live;
+use crate::mail::{ComposeError, Composer, Mailer, MailerError, TemplateErrors};
+use crate::outbox::{ComposerError, Dispatcher, Planning};
+use crate::store::{Election, Outbox, OutboxStatus, Store};
 
-use super::heartbeat::Heartbeat;
 use super::leader::{LEADERSHIP_INTERVAL, Leadership};
 use super::notify;
-use super::schedule::{JobFn, JobSpec, ScheduleError, Scheduler};
-use crate::store::{Election, Outbox};
+use super::schedule::{JobSpec, ScheduleError, Scheduler};
 
 /// The minute tick (six fields: at second 0 of every minute).
 pub const TICK_CRON: &str = "0 * * * * *";
 /// Housekeeping: daily 03:15 local.
 pub const HOUSEKEEPING_CRON: &str = "15 3 * * *";
-/// Watchdog pings stop when the last tick is older than this (below the
-/// unit's `WatchdogSec=120s`).
-pub const TICK_MAX_AGE: Duration = Duration::from_secs(90);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -58,10 +76,11 @@ pub enum RunError {
     Templates(#[from] TemplateErrors),
 }
 
-/// Everything a tick needs, built from one configuration.
+/// Everything a tick needs, built from one snapshot.
 pub struct Engine {
-    pub cfg: Config,
-    pub cal: WorkCalendar,
+    /// The configuration, calendar and link key this engine was built
+    /// from: the web face has the same `Arc`.
+    pub live: Arc<Live>,
     pub composer: Composer,
     pub mailer: Mailer,
     pub planning: Planning,
@@ -72,24 +91,20 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Builds the calendar, composer and mailer (reads the SMTP password).
-    /// The templates (`mail.templates` over the built-ins) are rendered
-    /// against sample data first, so a broken one fails the start or the
-    /// reload, not a send. Must run inside a tokio runtime.
-    pub fn build(cfg: Config) -> Result<Engine, RunError> {
-        let templates = Templates::configured(&cfg.mail)?;
-        let links = match crate::link::Links::configured(&cfg.daemon) {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::error!(error = %e, "thư nhắc sẽ không có liên kết xác nhận");
-                None
-            }
+    /// Builds the composer (with the snapshot's links) and the mailer
+    /// (reads the SMTP password). The templates (`mail.templates` over the
+    /// built-ins) are rendered against sample data first, so a broken one
+    /// fails the start or the reload, not a send. Must run inside a tokio
+    /// runtime.
+    pub fn build(live: Arc<Live>) -> Result<Engine, RunError> {
+        let composer = match crate::outbox::composer_with_links(&live.cfg, live.links()) {
+            Ok(c) => c,
+            Err(ComposerError::Templates(t)) => return Err(RunError::Templates(t)),
+            Err(ComposerError::Compose(c)) => return Err(RunError::Compose(c)),
         };
-        let composer = Composer::new(&cfg.mail, templates)?.with_links(links);
-        let mailer = Mailer::new(&cfg.mail)?;
+        let mailer = Mailer::new(&live.cfg.mail)?;
         Ok(Engine {
-            cal: WorkCalendar::new(&cfg.calendar),
-            cfg,
+            live,
             composer,
             mailer,
             planning: Planning::default(),
@@ -104,7 +119,7 @@ impl Engine {
         store: &Store,
         owner: &str,
         clock: &(dyn Fn() -> Timestamp + Sync),
-        stop: &StopFlag,
+        stop: &CancellationToken,
     ) {
         self.tick_as(store, owner, clock, stop, true).await;
     }
@@ -112,13 +127,14 @@ impl Engine {
     /// One tick: the leader enqueues what is due and dispatches everything;
     /// another process only dispatches, escalations excepted (and plans
     /// once after a start or reload: see `plan_once`; planning twice writes
-    /// nothing twice).
+    /// nothing twice). A dispatch run stops between batches once `stop` is
+    /// cancelled.
     pub async fn tick_as(
         &mut self,
         store: &Store,
         owner: &str,
         clock: &(dyn Fn() -> Timestamp + Sync),
-        stop: &StopFlag,
+        stop: &CancellationToken,
         leader: bool,
     ) {
         let now = clock();
@@ -127,8 +143,8 @@ impl Engine {
             return;
         }
         let d = Dispatcher {
-            cfg: &self.cfg,
-            cal: &self.cal,
+            cfg: &self.live.cfg,
+            cal: &self.live.cal,
             composer: &self.composer,
             mailer: &self.mailer,
             owner,
@@ -156,9 +172,10 @@ impl Engine {
     /// Plans and enqueues everything due by `now`; false (logged) when the
     /// store failed: the next tick retries, and this one sends nothing.
     async fn plan(&mut self, store: &Store, now: Timestamp) -> bool {
+        let live = &self.live;
         match self
             .planning
-            .enqueue(store, &self.cfg, &self.cal, now)
+            .enqueue(store, &live.cfg, &live.cal, now)
             .await
         {
             Ok(r) => {
@@ -180,7 +197,7 @@ impl Engine {
                         superseded = r.superseded,
                         "{what}"
                     );
-                    for line in crate::outbox::describe(&r, &self.cfg, now) {
+                    for line in crate::outbox::describe(&r, &live.cfg, now) {
                         tracing::info!("lập lịch thư: {line}");
                     }
                 }
@@ -197,287 +214,374 @@ impl Engine {
     }
 }
 
-/// Says on start how many messages wait and when the next sending window
-/// opens, so a quiet daemon outside sending hours does not look stuck.
-async fn log_waiting(store: &Store, e: &Engine, now: Timestamp) {
-    use crate::store::OutboxStatus;
-    let Ok(pending) = store.outbox(Some(OutboxStatus::Pending)).await else {
-        return;
-    };
-    let Some(first) = pending.iter().map(|r| r.next_attempt_at).min() else {
-        tracing::info!("không có thư nào đang chờ gửi");
-        return;
-    };
-    let tz = &e.cfg.daemon.time_zone;
-    let at = crate::outbox::timing::next_sending_instant(
-        first.max(now),
-        tz,
-        e.cfg.daemon.sending_hours,
-        &e.cal,
-    );
-    tracing::info!(
-        waiting = pending.len(),
-        "{} thư đang chờ đến giờ gửi; thư tiếp theo đi lúc {} (giờ gửi {} các ngày làm việc)",
-        pending.len(),
-        crate::logging::local_time(at, tz),
-        format_args!(
-            "{}–{}",
-            e.cfg.daemon.sending_hours.start.strftime("%H:%M"),
-            e.cfg.daemon.sending_hours.end.strftime("%H:%M")
-        )
-    );
+/// The daily housekeeping's retention (leader only): deletes the finished
+/// outbox rows older than `daemon.outbox_retention_days` and says how many.
+async fn housekeep(store: &Store, cfg: &Config, now: Timestamp) {
+    match crate::outbox::retention::purge(store, cfg, now).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            deleted = n,
+            days = cfg.daemon.outbox_retention_days,
+            "dọn hàng đợi thư: đã xóa {n} thư đã xong (đã gửi, bỏ qua hoặc huỷ) cũ hơn {} ngày \
+             (daemon.outbox_retention_days); lịch sử nộp báo cáo được giữ nguyên",
+            cfg.daemon.outbox_retention_days
+        ),
+        Err(e) => tracing::error!(error = %e, "dọn hàng đợi thư thất bại; thử lại lần sau"),
+    }
 }
 
 /// Loads and validates the configuration again; `Err` carries the report.
 pub type ReloadFn = Arc<dyn Fn() -> Result<Config, String> + Send + Sync>;
 
-/// What stops or reloads the daemon.
-pub enum Signal {
-    Reload,
-    Stop,
+/// The running service: what its jobs share. Each job is a method, run on
+/// an `Arc<Daemon>` by the scheduler or a task of its own.
+pub struct Daemon {
+    store: Store,
+    /// Plans and dispatches, one tick at a time; a reload swaps it whole.
+    engine: Mutex<Engine>,
+    /// The web face's state: told of every reload, with the same snapshot.
+    http: AppState,
+    /// Names this process in outbox leases ("host:pid").
+    owner: String,
+    heartbeat: Heartbeat,
+    leadership: Leadership,
+    /// `daemon.digest` as scheduled at start (a change needs a restart).
+    digest_cron: String,
+    /// Cancelled once, on SIGTERM or SIGINT.
+    shutdown: CancellationToken,
+    /// Every job run and task the daemon started: shutdown waits for them.
+    tasks: TaskTracker,
+    /// What the time is: the system's but in tests (`daemon::clock`).
+    clock: Clock,
 }
 
-/// Runs until `signals` yields `Stop` (or every sender is gone).
+/// Runs `hanbao run` on `cfg` until `shutdown` completes: reloads on each
+/// message of `reloads` (SIGHUP), through `reload`. `clock` is
+/// [`Clock::System`] but in tests (`daemon::clock`).
 pub async fn serve(
     store: Store,
     cfg: Config,
     reload: ReloadFn,
-    mut signals: tokio::sync::mpsc::Receiver<Signal>,
+    mut reloads: tokio::sync::mpsc::Receiver<()>,
+    shutdown: impl Future<Output = ()>,
+    clock: Clock,
 ) -> Result<(), RunError> {
-    let offset = cfg.daemon.time_zone.to_offset(Timestamp::now()).seconds();
-    let digest_cron = cfg.daemon.digest.clone();
-    let engine = Arc::new(Mutex::new(Engine::build(cfg)?));
-    let owner: Arc<str> = Arc::from(format!(
-        "{}:{}",
-        std::env::var("HOSTNAME").unwrap_or_else(|_| "hanbao".into()),
-        std::process::id()
-    ));
-    let stop = Arc::new(StopFlag::new(false));
+    let offset = cfg.daemon.time_zone.to_offset(clock.now()).seconds();
+    let live = Arc::new(Live::load(cfg));
+    let engine = Engine::build(live.clone())?;
     let heartbeat = Heartbeat::new(Instant::now());
-    // HTTP (health, metrics, API) alongside the scheduler: `crate::http`.
-    let http_cfg = engine.lock().await.cfg.clone();
-    let http = crate::http::start(
-        http_cfg.daemon.http_listen,
-        crate::http::AppState::new(store.clone(), http_cfg, Some(heartbeat.clone())),
-    )
-    .await;
-
-    let leadership = Leadership::new(store.leader_lock(), heartbeat.clone());
-
-    // Catch up on start, before the scheduler's first tick.
-    heartbeat.beat(Instant::now());
-    {
-        let mut e = engine.lock().await;
-        let role = leadership.confirm().await;
-        e.tick_as(&store, &owner, &Timestamp::now, &stop, role.leader)
-            .await;
-        log_waiting(&store, &e, Timestamp::now()).await;
-    }
-
-    let tick: JobFn = {
-        let (engine, store, owner, stop, heartbeat, leadership) = (
-            engine.clone(),
-            store.clone(),
-            owner.clone(),
-            stop.clone(),
-            heartbeat.clone(),
-            leadership.clone(),
-        );
-        Arc::new(move || {
-            let (engine, store, owner, stop, heartbeat, leadership) = (
-                engine.clone(),
-                store.clone(),
-                owner.clone(),
-                stop.clone(),
-                heartbeat.clone(),
-                leadership.clone(),
-            );
-            Box::pin(async move {
-                heartbeat.beat(Instant::now());
-                if stop.load(Ordering::Acquire) {
-                    return;
-                }
-                let mut e = engine.lock().await;
-                // Confirmed after the engine lock: a tick in flight may have taken long.
-                let role = leadership.confirm().await;
-                e.tick_as(&store, &owner, &Timestamp::now, &stop, role.leader)
-                    .await;
-            })
-        })
-    };
-    // Leadership checks between ticks: a process that takes over plans and
-    // dispatches (escalations included) at once, not at the next minute.
-    let checks = {
-        let (engine, store, owner, stop, leadership) = (
-            engine.clone(),
-            store.clone(),
-            owner.clone(),
-            stop.clone(),
-            leadership.clone(),
-        );
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(LEADERSHIP_INTERVAL);
-            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            every.tick().await;
-            loop {
-                every.tick().await;
-                if stop.load(Ordering::Acquire) {
-                    break;
-                }
-                // Not behind the engine lock: a leader busy sending keeps
-                // its lock session alive.
-                if !leadership.confirm().await.gained {
-                    continue;
-                }
-                let (engine, store, owner, stop, leadership) = (
-                    engine.clone(),
-                    store.clone(),
-                    owner.clone(),
-                    stop.clone(),
-                    leadership.clone(),
-                );
-                tokio::spawn(async move {
-                    let mut e = engine.lock().await;
-                    if stop.load(Ordering::Acquire) {
-                        return;
-                    }
-                    let role = leadership.confirm().await;
-                    e.tick_as(&store, &owner, &Timestamp::now, &stop, role.leader)
-                        .await;
-                });
-            }
-        })
-    };
-    let digest: JobFn = {
-        let (engine, store, leadership) = (engine.clone(), store.clone(), leadership.clone());
-        Arc::new(move || {
-            let (engine, store, leadership) = (engine.clone(), store.clone(), leadership.clone());
-            Box::pin(async move {
-                let e = engine.lock().await;
-                if !leadership.confirm().await.leader {
-                    tracing::info!("bản tổng hợp: tiến trình dẫn dắt (leader) khác gửi");
-                    return;
-                }
-                if let Err(err) = crate::outbox::digest::send_digest(
-                    &store,
-                    &e.cfg,
-                    &e.cal,
-                    &e.composer,
-                    &e.mailer,
-                    Timestamp::now(),
-                )
-                .await
-                {
-                    tracing::error!(error = %err, "không gửi được bản tổng hợp");
-                }
-            })
-        })
-    };
-    let housekeeping: JobFn = {
-        let (store, leadership) = (store.clone(), leadership.clone());
-        Arc::new(move || {
-            let (store, leadership) = (store.clone(), leadership.clone());
-            Box::pin(async move {
-                use crate::store::OutboxStatus;
-                if !leadership.is_leader() {
-                    return;
-                }
-                match store.outbox(Some(OutboxStatus::Failed)).await {
-                    Ok(failed) if !failed.is_empty() => tracing::warn!(
-                        failed = failed.len(),
-                        "{} thư lỗi vĩnh viễn, không gửi lại (có trong bản tổng hợp và trang /dashboard/outbox)",
-                        failed.len()
-                    ),
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "dọn dẹp định kỳ thất bại"),
-                }
-            })
-        })
-    };
-    let scheduler = Scheduler::start(
-        vec![
-            JobSpec {
-                name: "tick".into(),
-                cron: TICK_CRON.into(),
-                run: tick,
-            },
-            JobSpec {
-                name: "digest".into(),
-                cron: digest_cron.clone(),
-                run: digest,
-            },
-            JobSpec {
-                name: "housekeeping".into(),
-                cron: HOUSEKEEPING_CRON.into(),
-                run: housekeeping,
-            },
-        ],
-        offset,
-    )
-    .await?;
-
-    let watchdog = notify::watchdog_interval().map(|interval| {
-        let heartbeat = heartbeat.clone();
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(interval / 2);
-            loop {
-                every.tick().await;
-                if heartbeat.is_alive(Instant::now(), TICK_MAX_AGE) {
-                    notify::watchdog();
-                } else {
-                    tracing::error!(
-                        "bộ lập lịch đã ngừng chạy; ngừng báo watchdog để systemd khởi động lại"
-                    );
-                }
-            }
-        })
+    let token = CancellationToken::new();
+    let http = AppState::new(store.clone(), live.clone(), Some(heartbeat.clone()));
+    let server = crate::http::start(live.cfg.daemon.http_listen, http.clone(), token.clone()).await;
+    let daemon = Arc::new(Daemon {
+        engine: Mutex::new(engine),
+        leadership: Leadership::new(store.leader_lock(), heartbeat.clone()),
+        owner: format!(
+            "{}:{}",
+            std::env::var("HOSTNAME").unwrap_or_else(|_| "hanbao".into()),
+            std::process::id()
+        ),
+        digest_cron: live.cfg.daemon.digest.clone(),
+        store,
+        http,
+        heartbeat,
+        shutdown: token,
+        tasks: TaskTracker::new(),
+        clock,
     });
+
+    daemon.catch_up().await;
+    // On a test clock the driver steps through the minutes instead of
+    // the scheduler's tick and digest.
+    if let Clock::Stepped(stepped) = &daemon.clock {
+        daemon
+            .tasks
+            .spawn(daemon.clone().drive_stepped(stepped.clone(), offset));
+    }
+    let scheduler = Scheduler::start(daemon.jobs(), offset).await?;
+    daemon.tasks.spawn(daemon.clone().check_leadership());
+    if let Some(interval) = notify::watchdog_interval() {
+        daemon.tasks.spawn(daemon.clone().watchdog(interval));
+    }
 
     notify::ready("đang chạy");
     tracing::info!("hanbao đang chạy");
-    while let Some(Signal::Reload) = signals.recv().await {
-        notify::reloading();
-        match reload() {
-            Ok(cfg) => match Engine::build(cfg) {
-                Ok(new) => {
-                    if new.cfg.daemon.digest != digest_cron {
-                        tracing::warn!(
-                            running = %digest_cron,
-                            configured = %new.cfg.daemon.digest,
-                            "daemon.digest đã đổi; lịch gửi bản tổng hợp mới có hiệu lực từ lần khởi động lại sau"
-                        );
-                    }
-                    http.reloaded(Some(new.cfg.clone()));
-                    *engine.lock().await = new;
-                    tracing::info!("đã nạp lại cấu hình");
-                    notify::ready("đang chạy (đã nạp lại cấu hình)");
-                }
-                Err(e) => {
-                    http.reloaded(None);
-                    tracing::error!(error = %e, "nạp lại cấu hình thất bại; giữ cấu hình cũ");
-                    notify::ready("đang chạy (nạp lại thất bại; giữ cấu hình cũ)");
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            asked = reloads.recv() => match asked {
+                Some(()) => daemon.reload(&reload).await,
+                // Nobody can ask for a reload any more: wait for the end.
+                None => {
+                    (&mut shutdown).await;
+                    break;
                 }
             },
-            Err(report) => {
-                http.reloaded(None);
-                tracing::error!("nạp lại cấu hình thất bại; giữ cấu hình cũ:\n{report}");
+        }
+    }
+    daemon.stop(scheduler, server).await;
+    Ok(())
+}
+
+impl Daemon {
+    /// The scheduler's jobs: the minute tick, the digest, housekeeping. On
+    /// a test clock only housekeeping: `drive_stepped` runs the tick and
+    /// the digest at the virtual clock's minutes.
+    fn jobs(self: &Arc<Self>) -> Vec<JobSpec> {
+        let mut jobs = Vec::new();
+        if let Clock::System = self.clock {
+            jobs.push(self.job("tick", TICK_CRON, |d| async move { d.tick().await }));
+            jobs.push(self.job(
+                "digest",
+                &self.digest_cron,
+                |d| async move { d.digest().await },
+            ));
+        }
+        jobs.push(self.job("housekeeping", HOUSEKEEPING_CRON, |d| async move {
+            d.housekeeping().await
+        }));
+        jobs
+    }
+
+    /// Tests only (`daemon::clock`): steps the virtual clock to its end,
+    /// running at each step what the scheduler runs at that minute (the
+    /// tick, then the digest when its cron expression fires in the step),
+    /// as fast as they go; stops early on shutdown.
+    async fn drive_stepped(self: Arc<Self>, stepped: Arc<Stepped>, offset: i32) {
+        loop {
+            if self.shutdown.is_cancelled() {
+                return;
+            }
+            let before = stepped.now();
+            let Some(now) = stepped.advance() else { break };
+            self.heartbeat.beat(Instant::now());
+            self.run_engine().await;
+            let digest = super::schedule::occurrences(&self.digest_cron, offset, before, now, 1)
+                .is_ok_and(|t| !t.is_empty());
+            if digest {
+                self.digest().await;
+            }
+            tokio::task::yield_now().await;
+        }
+        tracing::info!(at = %stepped.now(), "đồng hồ thử đã chạy đến cuối");
+    }
+
+    /// A job that runs `body` on this daemon at `cron`; each run is
+    /// tracked, so shutdown waits for the one in flight.
+    fn job<F, Fut>(self: &Arc<Self>, name: &str, cron: &str, body: F) -> JobSpec
+    where
+        F: Fn(Arc<Daemon>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let daemon = self.clone();
+        JobSpec {
+            name: name.into(),
+            cron: cron.into(),
+            run: Arc::new(move || Box::pin(daemon.tasks.track_future(body(daemon.clone())))),
+        }
+    }
+
+    /// On start, before the scheduler's first tick: catch up on what came
+    /// due while the daemon was down, then say what waits.
+    async fn catch_up(&self) {
+        self.heartbeat.beat(Instant::now());
+        let mut engine = self.engine.lock().await;
+        self.tick_locked(&mut engine).await;
+        self.log_waiting(&engine, self.clock.now()).await;
+    }
+
+    /// The minute tick: proves the scheduler alive, then plans (as the
+    /// leader, or once after a start or reload) and dispatches.
+    async fn tick(&self) {
+        self.heartbeat.beat(Instant::now());
+        if self.shutdown.is_cancelled() {
+            return;
+        }
+        self.run_engine().await;
+    }
+
+    /// One tick of the engine, as the role confirmed after taking its lock
+    /// (a tick in flight may have taken long).
+    async fn run_engine(&self) {
+        let mut engine = self.engine.lock().await;
+        if self.shutdown.is_cancelled() {
+            return;
+        }
+        self.tick_locked(&mut engine).await;
+    }
+
+    /// A tick of `engine` (locked by the caller) now, as the role confirmed
+    /// at this moment.
+    async fn tick_locked(&self, engine: &mut Engine) {
+        let leader = self.leadership.confirm().await.leader;
+        let (store, owner, stop) = (&self.store, &self.owner, &self.shutdown);
+        let clock = &self.clock;
+        engine
+            .tick_as(store, owner, &|| clock.now(), stop, leader)
+            .await;
+    }
+
+    /// Leadership checks between ticks, until shutdown: a process that
+    /// takes over plans and dispatches (escalations included) at once, not
+    /// at the next minute. Not behind the engine lock: a leader busy
+    /// sending keeps its lock session alive.
+    async fn check_leadership(self: Arc<Self>) {
+        let mut every = tokio::time::interval(LEADERSHIP_INTERVAL);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every.tick().await;
+        loop {
+            tokio::select! {
+                () = self.shutdown.cancelled() => break,
+                _ = every.tick() => {}
+            }
+            if self.leadership.confirm().await.gained {
+                let daemon = self.clone();
+                self.tasks.spawn(async move { daemon.run_engine().await });
+            }
+        }
+    }
+
+    /// Pings the systemd watchdog every half `interval` while the
+    /// scheduler ticks (a tick at most `TICK_MAX_AGE` ago), until shutdown.
+    async fn watchdog(self: Arc<Self>, interval: Duration) {
+        let mut every = tokio::time::interval(interval / 2);
+        loop {
+            tokio::select! {
+                () = self.shutdown.cancelled() => break,
+                _ = every.tick() => {}
+            }
+            if self.heartbeat.is_alive(Instant::now(), TICK_MAX_AGE) {
+                notify::watchdog();
+            } else {
+                tracing::error!(
+                    "bộ lập lịch đã ngừng chạy; ngừng báo watchdog để systemd khởi động lại"
+                );
+            }
+        }
+    }
+
+    /// The coordinator's digest, sent by the leader only.
+    async fn digest(&self) {
+        let engine = self.engine.lock().await;
+        if !self.leadership.confirm().await.leader {
+            tracing::info!("bản tổng hợp: tiến trình dẫn dắt (leader) khác gửi");
+            return;
+        }
+        if let Err(err) = crate::outbox::digest::send_digest(
+            &self.store,
+            &engine.live.cfg,
+            &engine.live.cal,
+            &engine.composer,
+            &engine.mailer,
+            self.clock.now(),
+        )
+        .await
+        {
+            tracing::error!(error = %err, "không gửi được bản tổng hợp");
+        }
+    }
+
+    /// Daily, on the leader: deletes the finished outbox rows past
+    /// retention (`housekeep`), and says how many messages failed for good.
+    async fn housekeeping(&self) {
+        if !self.leadership.is_leader() {
+            return;
+        }
+        let live = self.engine.lock().await.live.clone();
+        housekeep(&self.store, &live.cfg, Timestamp::now()).await;
+        match self.store.outbox(Some(OutboxStatus::Failed)).await {
+            Ok(failed) if !failed.is_empty() => tracing::warn!(
+                failed = failed.len(),
+                "{} thư lỗi vĩnh viễn, không gửi lại (có trong bản tổng hợp và trang /dashboard/outbox)",
+                failed.len()
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "dọn dẹp định kỳ thất bại"),
+        }
+    }
+
+    /// SIGHUP: loads the configuration again and makes a new snapshot (the
+    /// link key read anew), builds an engine from it, and swaps both the
+    /// web face's snapshot and the engine. Anything that fails keeps the
+    /// old ones, and says why.
+    async fn reload(&self, reload: &ReloadFn) {
+        notify::reloading();
+        let built = reload()
+            .map_err(|report| format!("nạp lại cấu hình thất bại; giữ cấu hình cũ:\n{report}"))
+            .and_then(|cfg| {
+                Engine::build(Arc::new(Live::load(cfg)))
+                    .map_err(|e| format!("nạp lại cấu hình thất bại; giữ cấu hình cũ: {e}"))
+            });
+        match built {
+            Ok(engine) => {
+                let digest = &engine.live.cfg.daemon.digest;
+                if *digest != self.digest_cron {
+                    tracing::warn!(
+                        running = %self.digest_cron,
+                        configured = %digest,
+                        "daemon.digest đã đổi; lịch gửi bản tổng hợp mới có hiệu lực từ lần khởi động lại sau"
+                    );
+                }
+                self.http.reloaded(Some(engine.live.clone()));
+                *self.engine.lock().await = engine;
+                tracing::info!("đã nạp lại cấu hình");
+                notify::ready("đang chạy (đã nạp lại cấu hình)");
+            }
+            Err(why) => {
+                self.http.reloaded(None);
+                tracing::error!("{why}");
                 notify::ready("đang chạy (nạp lại thất bại; giữ cấu hình cũ)");
             }
         }
     }
-    notify::stopping();
-    tracing::info!("đang dừng: gửi nốt các thư đang gửi dở");
-    stop.store(true, Ordering::Release);
-    scheduler.shutdown().await;
-    http.stop().await;
-    if let Some(w) = watchdog {
-        w.abort();
+
+    /// Stops: cancels the token (the loops end, the web server stops
+    /// accepting, a dispatch run stops after its batch), stops the
+    /// scheduler, waits for the requests and every job run or task in
+    /// flight, then gives up leadership and closes the store.
+    async fn stop(&self, scheduler: Scheduler, server: crate::http::Running) {
+        notify::stopping();
+        tracing::info!("đang dừng: gửi nốt các thư đang gửi dở");
+        self.shutdown.cancel();
+        scheduler.shutdown().await;
+        server.stopped().await;
+        self.tasks.close();
+        self.tasks.wait().await;
+        self.leadership.release().await;
+        self.store.close().await;
+        tracing::info!("đã dừng");
     }
-    // Taking the lock waits for a tick in flight to finish its batch.
-    drop(engine.lock().await);
-    checks.abort();
-    leadership.release().await;
-    store.close().await;
-    tracing::info!("đã dừng");
-    Ok(())
+
+    /// Says on start how many messages wait and when the next sending
+    /// window opens, so a quiet daemon outside sending hours does not look
+    /// stuck.
+    async fn log_waiting(&self, engine: &Engine, now: Timestamp) {
+        let Ok(pending) = self.store.outbox(Some(OutboxStatus::Pending)).await else {
+            return;
+        };
+        let Some(first) = pending.iter().map(|r| r.next_attempt_at).min() else {
+            tracing::info!("không có thư nào đang chờ gửi");
+            return;
+        };
+        let daemon = &engine.live.cfg.daemon;
+        let tz = &daemon.time_zone;
+        let at = crate::outbox::timing::next_sending_instant(
+            first.max(now),
+            tz,
+            daemon.sending_hours,
+            &engine.live.cal,
+        );
+        tracing::info!(
+            waiting = pending.len(),
+            "{} thư đang chờ đến giờ gửi; thư tiếp theo đi lúc {} (giờ gửi {} các ngày làm việc)",
+            pending.len(),
+            crate::logging::local_time(at, tz),
+            format_args!(
+                "{}–{}",
+                daemon.sending_hours.start.strftime("%H:%M"),
+                daemon.sending_hours.end.strftime("%H:%M")
+            )
+        );
+    }
 }

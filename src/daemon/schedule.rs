@@ -1,6 +1,9 @@
 //! Periodic jobs on the configured zone's wall clock (tokio-cron-scheduler).
 //!
-//! The only module that imports `tokio-cron-scheduler` and `chrono`. A tick
+//! The only module that imports `tokio-cron-scheduler` and `chrono`.
+//! [`occurrences`] lists the instants an expression fires in a range, parsed
+//! as the scheduler parses it, for `simulate`, `plan` and the daemon's test
+//! clock. A tick
 //! is only a *prompt*: every job derives its work from the database ("all
 //! that is due by now"), so a missed or late tick is caught up by the next
 //! one and correctness never depends on a tick firing. Each job is guarded
@@ -37,6 +40,49 @@ pub enum ScheduleError {
     Cron(#[from] CronError),
     #[error("the job scheduler failed: {0}")]
     Scheduler(String),
+}
+
+/// The instants in `(after, until]` at which `expr` fires on the wall
+/// clock of a zone `utc_offset_seconds` east of UTC, parsed as
+/// [`Scheduler::start`] parses it (`config::cron`: seconds required after
+/// normalising; day-of-month and weekday combine with AND). At most
+/// `limit` instants.
+pub fn occurrences(
+    expr: &str,
+    utc_offset_seconds: i32,
+    after: jiff::Timestamp,
+    until: jiff::Timestamp,
+    limit: usize,
+) -> Result<Vec<jiff::Timestamp>, ScheduleError> {
+    use chrono::TimeZone as _;
+    let six = cron::normalize(expr)?;
+    let invalid = |reason: String| CronError::Invalid {
+        expr: expr.to_string(),
+        reason,
+    };
+    let parsed = croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(&six)
+        .map_err(|e| invalid(e.to_string()))?;
+    let zone = chrono::FixedOffset::east_opt(utc_offset_seconds)
+        .ok_or_else(|| ScheduleError::Scheduler(format!("bad UTC offset {utc_offset_seconds}s")))?;
+    let start = zone
+        .timestamp_opt(after.as_second(), 0)
+        .single()
+        .ok_or_else(|| invalid(format!("instant {after} out of range")))?;
+    let mut out = Vec::new();
+    for t in parsed.iter_after(start) {
+        let Ok(t) = jiff::Timestamp::from_second(t.timestamp()) else {
+            break;
+        };
+        if t > until || out.len() >= limit {
+            break;
+        }
+        out.push(t);
+    }
+    Ok(out)
 }
 
 /// Running periodic jobs.
@@ -102,6 +148,43 @@ impl Scheduler {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Mondays at 08:00 in UTC+7 through June 2026: 1, 8, 15, 22 and 29/6
+    /// (checked on a wall calendar), the range's end included.
+    #[test]
+    fn occurrences_of_the_default_digest() {
+        let vn = |s: &str| -> jiff::Timestamp {
+            format!("{s}+07:00[Asia/Ho_Chi_Minh]")
+                .parse::<jiff::ZonedDateTime>()
+                .unwrap()
+                .timestamp()
+        };
+        let got = occurrences(
+            "0 8 * * Mon",
+            25_200,
+            vn("2026-06-01T08:00:00"),
+            vn("2026-06-29T08:00:00"),
+            100,
+        )
+        .unwrap();
+        let want: Vec<_> = ["08", "15", "22", "29"]
+            .iter()
+            .map(|d| vn(&format!("2026-06-{d}T08:00:00")))
+            .collect();
+        assert_eq!(got, want, "the start is excluded, the end included");
+        // Day of month AND weekday, as the scheduler combines them:
+        // the 1st of a month that is a Monday (June 2026 only, in 2026).
+        let both = occurrences(
+            "0 8 1 * Mon",
+            25_200,
+            vn("2026-01-01T00:00:00"),
+            vn("2026-12-31T00:00:00"),
+            100,
+        )
+        .unwrap();
+        assert_eq!(both, [vn("2026-06-01T08:00:00")]);
+        assert!(occurrences("61 8 * * *", 25_200, got[0], got[1], 10).is_err());
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn jobs_fire_and_do_not_overlap() {

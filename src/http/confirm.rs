@@ -3,8 +3,9 @@
 //! here, beside its handlers; its pages are `confirm/*.html` templates of
 //! `http::html` (auto-escaped), styled like the dashboard (its stylesheet,
 //! allowed by hash in the same Content-Security-Policy), naming the agency
-//! that asks for the report ([`agency_name`]) and saying what happens
-//! after the click and whom to contact ([`agency_contact`]).
+//! that asks for the report ([`agency_name`]: the directive's sender, as
+//! in the notices) and saying what happens after the click and whom to
+//! contact ([`agency_contact`]: the directive's contact).
 //!
 //! The link's HMAC signature is the only credential: it names one
 //! (obligation, period, unit) and expires. A tampered link gets 400, an
@@ -28,7 +29,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::config::model::{Config, Obligation};
+use crate::config::model::{Config, Language, Obligation};
 use crate::config::values::{format_date, parse_mailbox};
 use crate::input::{self, Field};
 use crate::store::{Key, NewSubmission, Recorded, Source, StoreError};
@@ -44,22 +45,51 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/confirm", get(show).post(submit))
 }
 
-/// Who asks for the report, as the confirmation pages name it: for now
-/// the display name of `[mail] from`, else of `[mail] reply_to`; `None`
-/// when neither has one (the pages then say "cơ quan theo dõi"). The one
-/// place to point at the directive's issuing agency once the
-/// configuration names it per directive or obligation.
-pub(crate) fn agency_name(cfg: &Config, _obligation: &Obligation) -> Option<String> {
-    display_name(&cfg.mail.from).or_else(|| cfg.mail.reply_to.as_deref().and_then(display_name))
+/// Who asks for the report, as the confirmation pages name it: the agency
+/// that speaks in the obligation's notices (its directive's or its own
+/// `sender`, the name of that unit), else the display name of `[mail]
+/// from`, else of `[mail] reply_to`; `None` when there is none of these
+/// (the pages then say "cơ quan theo dõi"). The same agency as the
+/// notices' (`outbox::voice::speaker`).
+pub(crate) fn agency_name(cfg: &Config, obligation: &Obligation) -> Option<String> {
+    obligation
+        .voice
+        .sender
+        .as_ref()
+        .and_then(|s| cfg.unit(&s.agency))
+        .map(|u| u.name.clone())
+        .or_else(|| display_name(&cfg.mail.from))
+        .or_else(|| cfg.mail.reply_to.as_deref().and_then(display_name))
 }
 
-/// Whom a unit contacts about a confirmation (a mistake to correct):
-/// `[mail] reply_to`, else `[mail] from`, as configured.
-pub(crate) fn agency_contact(cfg: &Config, _obligation: &Obligation) -> Contact {
+/// The agency the dashboard names: [`agency_name`] of the obligation that
+/// speaks for the whole configuration (`outbox::voice::coordinating_obligation`,
+/// as the digest), else the display name of `[mail] from`.
+pub(crate) fn coordinator_name(cfg: &Config) -> Option<String> {
+    match crate::outbox::voice::coordinating_obligation(cfg) {
+        Some(ob) => agency_name(cfg, ob),
+        None => display_name(&cfg.mail.from),
+    }
+}
+
+/// Whom a unit contacts about a confirmation (a mistake to correct): the
+/// obligation's `contact` (name, title, phone, email), as its notices end;
+/// without one, `[mail] reply_to`, else `[mail] from`.
+pub(crate) fn agency_contact(cfg: &Config, obligation: &Obligation) -> Contact {
+    if let Some(c) = &obligation.voice.contact {
+        return Contact {
+            name: Some(c.name.clone()),
+            title: c.title.clone(),
+            phone: c.phone.clone(),
+            email: c.email.clone(),
+        };
+    }
     let mailbox = cfg.mail.reply_to.as_deref().unwrap_or(&cfg.mail.from);
     Contact {
         name: display_name(mailbox),
-        email: parse_mailbox(mailbox).unwrap_or(mailbox).to_string(),
+        title: None,
+        phone: None,
+        email: Some(parse_mailbox(mailbox).unwrap_or(mailbox).to_string()),
     }
 }
 
@@ -75,11 +105,14 @@ fn display_name(mailbox: &str) -> Option<String> {
     (!name.is_empty()).then(|| name.to_string())
 }
 
-/// An office and its mailbox, as the pages show them.
+/// A person or office to contact, as the pages show them
+/// (`confirm/contact.html`): at least a phone number or an email address.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Contact {
     name: Option<String>,
-    email: String,
+    title: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
 }
 
 /// A page: template `name` (which extends `confirm/frame.html`) with
@@ -201,6 +234,8 @@ struct Report {
     unit_name: String,
     /// The weekday and dd/mm/yyyy ("thứ Sáu, ngày 20/03/2026").
     due: String,
+    /// Where the report goes, as configured (`submission.to`).
+    submit_to: Option<String>,
     #[serde(skip)]
     agency: Option<String>,
     #[serde(skip)]
@@ -211,7 +246,10 @@ struct Report {
 /// the configuration still has the report; what it names, or the page
 /// that says why not.
 fn open(state: &AppState, q: &LinkQuery) -> Result<Report, Box<Response>> {
-    let Some(key) = state.shared.link_key.get() else {
+    // One snapshot for the whole check: the key and the report it names
+    // come from the same reload.
+    let live = state.live();
+    let Some(key) = live.link_key() else {
         return Err(Box::new(message(
             StatusCode::NOT_FOUND,
             "Chưa bật xác nhận qua liên kết",
@@ -230,7 +268,6 @@ fn open(state: &AppState, q: &LinkQuery) -> Result<Report, Box<Response>> {
             )));
         }
     }
-    let live = state.live();
     match selection::deadline(
         &live.cfg,
         &live.cal,
@@ -242,13 +279,14 @@ fn open(state: &AppState, q: &LinkQuery) -> Result<Report, Box<Response>> {
             key: Key::new(&d.obligation.id, d.period.to_string(), &d.unit.id),
             opens: d.window.start,
             title: d.obligation.title.clone(),
-            period: crate::outbox::dispatch::period_ref(d.obligation, &d.period.to_string()).label,
+            period: crate::outbox::period_ref(&d.period.to_string(), Language::Vi).label,
             unit_name: d.unit.name.clone(),
             due: format!(
                 "{}, ngày {}",
                 date_field::weekday(d.due),
                 format_date(d.due)
             ),
+            submit_to: d.obligation.voice.submission.as_ref().map(|s| s.to.clone()),
             agency: agency_name(&live.cfg, d.obligation),
             contact: agency_contact(&live.cfg, d.obligation),
         }),
@@ -548,8 +586,8 @@ mod tests {
         assert_eq!(agency_name(&cfg, ob).as_deref(), Some("Phòng Trẻ em"));
         let c = agency_contact(&cfg, ob);
         assert_eq!(
-            (c.name.as_deref(), c.email.as_str()),
-            (Some("Phòng Trẻ em"), "treem@x.example")
+            (c.name.as_deref(), c.email.as_deref()),
+            (Some("Phòng Trẻ em"), Some("treem@x.example"))
         );
         let mut named = cfg.clone();
         named.mail.from = "Sở X <baocao@x.example>".into();
@@ -557,8 +595,46 @@ mod tests {
         named.mail.reply_to = None;
         let c = agency_contact(&named, ob);
         assert_eq!(
-            (c.name.as_deref(), c.email.as_str()),
-            (Some("Sở X"), "baocao@x.example")
+            (c.name.as_deref(), c.email.as_deref()),
+            (Some("Sở X"), Some("baocao@x.example"))
+        );
+    }
+
+    /// With a `[[directive]]`, its sender's unit and its contact speak on
+    /// the pages, as in the notices, whatever `[mail]` says.
+    #[test]
+    fn the_directives_sender_and_contact_come_first() {
+        let text = "[mail]\nfrom = \"Hộp thư chung <baocao@x.example>\"\n\
+                    [[unit]]\nid = \"so\"\nname = \"Sở Lao động - Thương binh và Xã hội\"\nemail = \"so@x.example\"\n\
+                    [[unit]]\nid = \"a\"\nname = \"A\"\nemail = \"a@x.example\"\n\
+                    [[directive]]\nid = \"cv\"\nkind = \"Công văn\"\nnumber = \"1/UBND\"\ndate = \"01/02/2020\"\n\
+                    issuer = \"UBND tỉnh\"\nabout = \"việc báo cáo\"\n\
+                    sender = { agency = \"so\", office = \"Phòng Trẻ em\" }\n\
+                    contact = { name = \"Bà Hoa\", title = \"Chuyên viên\", phone = \"0255 3822 123\" }\n\
+                    submission = { to = \"Sở (Phòng Trẻ em)\", how = \"văn bản điện tử\" }\n\
+                    [[obligation]]\nid = \"o\"\ntitle = \"O\"\nreporters = [\"a\"]\nrecipient = \"so\"\ncycle = \"annual\"\ndue = \"ngày 20\"\n";
+        let cfg = crate::config::load_str("a.toml", text)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .config;
+        let ob = &cfg.obligations[0];
+        assert_eq!(
+            agency_name(&cfg, ob).as_deref(),
+            Some("Sở Lao động - Thương binh và Xã hội")
+        );
+        let c = agency_contact(&cfg, ob);
+        assert_eq!(
+            (
+                c.name.as_deref(),
+                c.title.as_deref(),
+                c.phone.as_deref(),
+                c.email.as_deref()
+            ),
+            (
+                Some("Bà Hoa"),
+                Some("Chuyên viên"),
+                Some("0255 3822 123"),
+                None
+            )
         );
     }
 }

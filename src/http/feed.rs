@@ -1,15 +1,19 @@
 //! Calendar feeds: `/ics/{unit}.ics?token=...` (one unit's deadlines) and
 //! `/ics/all.ics?token=...` (every deadline).
 //!
-//! RFC 5545: METHOD:PUBLISH, one all-day VEVENT per (obligation, period,
-//! unit) with an exclusive DTEND, the same UID as the .ics attached to the
+//! RFC 5545: METHOD:PUBLISH, one VEVENT per (obligation, period, unit):
+//! all day with an exclusive DTEND, or at the deadline's instant when it
+//! has a time of day; the same UID as the .ics attached to the
 //! reminders (`mail::ids::calendar_uid`, domain of `mail.from`), and one
-//! VALARM per configured reminder. The token is in the query because
-//! calendar clients cannot send headers, so it must be a read-only feed
-//! token (`TokenRole::Feed`: one unit's feed, or every feed); an
-//! administrator or unit token is refused (403) and logged by id, since a
-//! URL ends up in proxy logs and calendar services. Checked like a bearer
-//! token otherwise (same failure limit). Must not: log the query string.
+//! VALARM per configured reminder, firing on the reminder day at the start
+//! of the sending hours (`mail::ics::alarm_minutes`, as in the attachment).
+//! A report-period the unit has submitted says so in its SUMMARY and has
+//! no alarm. The token is in the query because calendar clients cannot
+//! send headers, so it must be a read-only feed token (`TokenRole::Feed`:
+//! one unit's feed, or every feed); an administrator or unit token is
+//! refused (403) and logged by id, since a URL ends up in proxy logs and
+//! calendar services. Checked like a bearer token otherwise (same failure
+//! limit). Must not: log the query string.
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -18,13 +22,16 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Deserialize;
+use std::collections::HashMap;
 
 use crate::config::model::Config;
 use crate::config::values::format_date;
-use crate::mail::ics::{escape_text, fold_line};
+use crate::mail::ics::{
+    alarm_lines, alarm_minutes, calendar_head, escape_text, event_lines, fold_all, from_start,
+};
 use crate::mail::ids::calendar_uid;
 use crate::planner::{self, Filter};
-use crate::store::TokenRole;
+use crate::store::{Key, Records, TokenRole};
 
 use super::AppState;
 use super::auth::{Client, Presented, authenticate, read_only};
@@ -51,10 +58,6 @@ fn from_domain(cfg: &Config) -> String {
         .unwrap_or("localhost")
         .trim()
         .to_ascii_lowercase()
-}
-
-fn date_value(d: Date) -> String {
-    format!("{:04}{:02}{:02}", d.year(), d.month(), d.day())
 }
 
 fn day_param(name: &str, v: Option<String>, default: Date) -> Result<Date, ApiError> {
@@ -145,7 +148,25 @@ pub async fn feed(
             2 * FEED_DAYS + 1
         )));
     }
-    let body = render(cfg, &live.cal, unit.as_deref(), from, to, now);
+    // What each unit has submitted, for the feed's report-periods.
+    let filter = Filter {
+        obligation: None,
+        unit: unit.clone(),
+    };
+    let mut pairs: Vec<(String, String)> = planner::deadlines(cfg, &live.cal, from, to, &filter)
+        .iter()
+        .map(|d| (d.obligation.id.clone(), d.period.to_string()))
+        .collect();
+    pairs.dedup();
+    let submitted: HashMap<Key, Date> = state
+        .shared
+        .store
+        .facts(&pairs)
+        .await?
+        .into_iter()
+        .filter_map(|f| Some((f.key, f.submitted_on?)))
+        .collect();
+    let body = render(cfg, &live.cal, unit.as_deref(), from, to, now, &submitted);
     let mut resp = body.into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -154,7 +175,8 @@ pub async fn feed(
     Ok(resp)
 }
 
-/// The feed text: every deadline with its due day in `[from, to]`.
+/// The feed text: every deadline with its due day in `[from, to]`;
+/// `submitted` holds the day each (obligation, period, unit) arrived.
 pub fn render(
     cfg: &Config,
     cal: &crate::calendar::WorkCalendar,
@@ -162,6 +184,7 @@ pub fn render(
     from: Date,
     to: Date,
     now: Timestamp,
+    submitted: &HashMap<Key, Date>,
 ) -> String {
     let domain = from_domain(cfg);
     let stamp = now.strftime("%Y%m%dT%H%M%SZ").to_string();
@@ -173,18 +196,13 @@ pub fn render(
         Some(u) => format!("Hạn báo cáo — {}", u.name),
         None => "Hạn báo cáo — tất cả".to_string(),
     };
-    let mut lines = vec![
-        "BEGIN:VCALENDAR".to_string(),
-        "VERSION:2.0".to_string(),
-        format!("PRODID:-//hanbao//hanbao {}//VI", env!("CARGO_PKG_VERSION")),
-        "CALSCALE:GREGORIAN".to_string(),
-        "METHOD:PUBLISH".to_string(),
+    let mut lines = calendar_head();
+    lines.extend([
         format!("X-WR-CALNAME:{}", escape_text(&name)),
         format!("X-WR-TIMEZONE:{}", cfg.daemon.time_zone_name),
-    ];
+    ]);
     for d in planner::deadlines(cfg, cal, from, to, &filter) {
         let period = d.period.to_string();
-        let end = d.due.tomorrow().unwrap_or(d.due);
         let due_words = match d.obligation.due_time {
             Some(t) => format!(
                 "trước {} ngày {}",
@@ -200,57 +218,29 @@ pub fn render(
         if let Some(basis) = &d.obligation.legal_basis {
             description.push_str(&format!("\nCăn cứ: {basis}"));
         }
-        lines.extend([
-            "BEGIN:VEVENT".to_string(),
-            format!(
-                "UID:{}",
-                calendar_uid(&d.obligation.id, &period, &d.unit.id, &domain)
-            ),
-            format!("DTSTAMP:{stamp}"),
-            // A deadline with a time of day is a timed event at that
-            // instant (no DTEND: RFC 5545 §3.6.1, it ends when it starts).
-            match d.obligation.due_time {
-                Some(_) => format!("DTSTART:{}", d.deadline.strftime("%Y%m%dT%H%M%SZ")),
-                None => format!("DTSTART;VALUE=DATE:{}", date_value(d.due)),
-            },
-            match d.obligation.due_time {
-                Some(_) => String::new(),
-                None => format!("DTEND;VALUE=DATE:{}", date_value(end)),
-            },
-            format!(
-                "SUMMARY:{}",
-                escape_text(&format!(
-                    "Hạn: {} ({}) — {}",
-                    d.obligation.title, period, d.unit.name
-                ))
-            ),
-            format!("DESCRIPTION:{}", escape_text(&description)),
-            "TRANSP:TRANSPARENT".to_string(),
-        ]);
-        for r in planner::events::reminder_days_from(d.obligation, cal, d.due, d.window.start) {
-            let days = (d.due - r).get_days();
-            let trigger = if days > 0 {
-                format!("-P{days}D")
-            } else {
-                "PT0S".to_string()
-            };
-            lines.extend([
-                "BEGIN:VALARM".to_string(),
-                "ACTION:DISPLAY".to_string(),
-                format!(
-                    "DESCRIPTION:{}",
-                    escape_text(&format!("Sắp đến hạn: {}", d.obligation.title))
-                ),
-                format!("TRIGGER:{trigger}"),
-                "END:VALARM".to_string(),
-            ]);
+        let done = submitted.get(&Key::new(&d.obligation.id, &period, &d.unit.id));
+        if let Some(on) = done {
+            description.push_str(&format!("\nĐã gửi: ngày {}", format_date(*on)));
+        }
+        let title = format!("Hạn: {} ({}) — {}", d.obligation.title, period, d.unit.name);
+        let summary = match done {
+            Some(on) => format!("Đã gửi ({}): {title}", format_date(*on)),
+            None => title,
+        };
+        let uid = calendar_uid(&d.obligation.id, &period, &d.unit.id, &domain);
+        let at = d.obligation.due_time.map(|_| d.deadline);
+        lines.extend(event_lines(&uid, &stamp, d.due, at, &summary, &description));
+        if done.is_none() {
+            let days =
+                planner::events::reminder_days_from(d.obligation, cal, d.due, d.window.start);
+            let alarm = format!("Sắp đến hạn: {}", d.obligation.title);
+            let minutes = alarm_minutes(d.due, &days, cfg.daemon.sending_hours.start);
+            for m in from_start(&minutes, d.obligation.due_time) {
+                lines.extend(alarm_lines(m, &alarm));
+            }
         }
         lines.push("END:VEVENT".to_string());
     }
     lines.push("END:VCALENDAR".to_string());
-    let mut out = String::new();
-    for l in lines.iter().filter(|l| !l.is_empty()) {
-        fold_line(l, &mut out);
-    }
-    out
+    fold_all(&lines)
 }

@@ -33,7 +33,8 @@ use crate::status::StateName;
 use crate::store::OutboxSummary;
 use crate::tracking::{self, Selection, TrackingError};
 
-use super::{AppState, Live};
+use super::AppState;
+use crate::live::Live;
 use crate::store::Outbox;
 
 /// How old the outbox counts may be before a scrape refreshes them.
@@ -170,15 +171,9 @@ impl Default for Gauges {
 
 /// The outbox counts for a scrape.
 pub(crate) async fn outbox(state: &AppState) -> Result<Arc<Stamped<OutboxSummary>>, TrackingError> {
-    let st = state.clone();
-    state
-        .shared
-        .gauges
-        .outbox
-        .get(state.live(), move || async move {
-            Ok(st.shared.store.outbox_summary().await?)
-        })
-        .await
+    let store = state.shared.store.clone();
+    let refresh = move || async move { Ok(store.outbox_summary().await?) };
+    state.shared.gauges.outbox.get(state.live(), refresh).await
 }
 
 /// The overdue units per obligation for a scrape at `now`.

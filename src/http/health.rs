@@ -16,12 +16,14 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde_json::json;
 
-use crate::daemon::run::TICK_MAX_AGE;
-use crate::store::{OutboxCount, OutboxKind, OutboxStatus};
+use crate::heartbeat::TICK_MAX_AGE;
+use crate::store::{OutboxCount, OutboxKind, OutboxStatus, OutboxSummary};
 
 use super::AppState;
+use super::Shared;
 use super::auth::{Client, Presented, authorize_reader, bearer};
-use super::metrics::Exposition;
+use super::gauges::Stamped;
+use super::metrics::{Exposition, Metrics};
 
 /// How long `/healthz` waits for the database.
 pub const DB_TIMEOUT: Duration = Duration::from_secs(2);
@@ -143,11 +145,18 @@ pub async fn render(
     state: &AppState,
     now: Timestamp,
 ) -> Result<String, crate::tracking::TrackingError> {
-    use std::sync::atomic::Ordering::Relaxed;
-    let shared = &state.shared;
     let mut e = Exposition::new();
+    let outbox = super::gauges::outbox(state).await?;
+    outbox_families(&mut e, &outbox, now);
+    let overdue = super::gauges::overdue(state, now).await?;
+    overdue_families(&mut e, &overdue, state.metrics());
+    process_families(&mut e, &state.shared);
+    Ok(e.finish())
+}
 
-    let stamped = super::gauges::outbox(state).await?;
+/// The outbox's families: rows waiting and how long, sent, failed and
+/// retried notifications by kind, and the age of these counts.
+fn outbox_families(e: &mut Exposition, stamped: &Stamped<OutboxSummary>, now: Timestamp) {
     let summary = &stamped.value;
     let queued = summary
         .counts
@@ -234,8 +243,15 @@ pub async fn render(
         &[],
         stamped.at.elapsed().as_secs_f64().floor(),
     );
+}
 
-    let overdue = super::gauges::overdue(state, now).await?;
+/// The overdue units by obligation, their age and how often computed.
+fn overdue_families(
+    e: &mut Exposition,
+    overdue: &Stamped<Vec<(String, usize)>>,
+    metrics: &Metrics,
+) {
+    use std::sync::atomic::Ordering::Relaxed;
     e.family(
         "hanbao_overdue_units",
         "gauge",
@@ -266,9 +282,14 @@ pub async fn render(
     e.sample(
         "hanbao_overdue_units_refreshes_total",
         &[],
-        shared.metrics.overdue_refreshes.load(Relaxed) as f64,
+        metrics.overdue_refreshes.load(Relaxed) as f64,
     );
+}
 
+/// The process's own families: scheduler tick, leadership, reloads and
+/// refused API requests.
+fn process_families(e: &mut Exposition, shared: &Shared) {
+    use std::sync::atomic::Ordering::Relaxed;
     e.family(
         "hanbao_scheduler_last_tick_age_seconds",
         "gauge",
@@ -330,5 +351,4 @@ pub async fn render(
         &[],
         shared.metrics.auth_rate_limited.load(Relaxed) as f64,
     );
-    Ok(e.finish())
 }

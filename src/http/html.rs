@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 use axum::http::HeaderValue;
 use jiff::civil::Date;
 use minijinja::value::Serde;
-use minijinja::{AutoEscape, Environment, Error, Output, State, UndefinedBehavior, Value};
+use minijinja::{AutoEscape, Environment, Error, Output, State, Value};
 use serde::Serialize;
 
 use crate::config::values::format_date;
@@ -127,7 +127,7 @@ impl Check {
 }
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 19] = [
+const TEMPLATES: [(&str, &str); 20] = [
     ("date_field.html", include_str!("templates/date_field.html")),
     ("check_form.html", include_str!("templates/check_form.html")),
     (
@@ -198,6 +198,10 @@ const TEMPLATES: [(&str, &str); 19] = [
         "confirm/next.html",
         include_str!("templates/confirm/next.html"),
     ),
+    (
+        "confirm/contact.html",
+        include_str!("templates/confirm/contact.html"),
+    ),
 ];
 
 /// Escapes text for HTML element content and quoted attribute values.
@@ -232,23 +236,7 @@ fn formatter(out: &mut Output, state: &mut State, value: &Value) -> Result<(), E
 fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_syntax(
-            minijinja::syntax::SyntaxConfig::builder()
-                .trim_blocks(true)
-                .lstrip_blocks(true)
-                .keep_trailing_newline(true)
-                .build()
-                .expect("default delimiters are valid"),
-        );
-        env.set_auto_escape_callback(|name| {
-            if name.ends_with(".html") {
-                AutoEscape::Html
-            } else {
-                AutoEscape::None
-            }
-        });
+        let mut env = crate::escape::templates(true);
         env.set_formatter(formatter);
         env.add_global(
             "dashboard_css",

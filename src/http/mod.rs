@@ -4,8 +4,10 @@
 //!
 //! [`serve`] takes its listener and a shutdown future (mini-redis style), so
 //! `hanbao run` binds `daemon.http_listen` and tests bind 127.0.0.1:0.
-//! [`AppState`] holds the store, the configuration and calendar in force
-//! (swapped on reload), the scheduler's heartbeat and the counters.
+//! [`AppState`] holds the store, the snapshot in force (`live::Live`: the
+//! configuration, its calendar and the link key, swapped whole on reload
+//! by the daemon, which hands the same snapshot to its dispatcher), the
+//! scheduler's heartbeat and the counters.
 //!
 //! Invariants:
 //! - Only this module imports axum.
@@ -42,12 +44,10 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
-use jiff::Timestamp;
-use jiff::civil::Date;
+use tokio_util::sync::CancellationToken;
 
-use crate::calendar::WorkCalendar;
-use crate::config::model::Config;
-use crate::daemon::heartbeat::Heartbeat;
+use crate::heartbeat::Heartbeat;
+use crate::live::Live;
 use crate::store::Store;
 
 pub use auth::{FAILURE_WINDOW, MAX_FAILURES};
@@ -62,27 +62,6 @@ pub use crate::link::{self, LINK_KEY_FILE};
 /// Largest request body accepted (larger: 413).
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// The configuration in force and its calendar.
-#[derive(Debug)]
-pub struct Live {
-    pub cfg: Config,
-    pub cal: WorkCalendar,
-}
-
-impl Live {
-    pub fn new(cfg: Config) -> Live {
-        Live {
-            cal: WorkCalendar::new(&cfg.calendar),
-            cfg,
-        }
-    }
-
-    /// The local day of `now` in the configured time zone.
-    pub fn today(&self, now: Timestamp) -> Date {
-        self.cfg.daemon.time_zone.to_datetime(now).date()
-    }
-}
-
 pub(crate) struct Shared {
     store: Store,
     live: RwLock<Arc<Live>>,
@@ -91,8 +70,6 @@ pub(crate) struct Shared {
     limiter: auth::FailureLimiter,
     /// Tokens lately accepted for `/metrics` and `/healthz`'s details.
     readers: auth::Readers,
-    /// The key of one-click confirmation links; unset: `/confirm` is off.
-    link_key: std::sync::OnceLock<link::LinkKey>,
     /// Dashboard sessions (in memory: a restart logs administrators out).
     sessions: dashboard::session::Sessions,
     /// `/metrics`' gauges from the database, with their last values.
@@ -113,25 +90,26 @@ impl Clone for AppState {
 }
 
 impl AppState {
-    /// `heartbeat` is the daemon's scheduler heartbeat; without one
+    /// `live` is the snapshot in force (with its link key, `/confirm` is
+    /// on); `heartbeat` is the daemon's scheduler heartbeat; without one
     /// `/healthz` reports the scheduler as "not_running" (503).
-    pub fn new(store: Store, cfg: Config, heartbeat: Option<Heartbeat>) -> AppState {
+    pub fn new(store: Store, live: Arc<Live>, heartbeat: Option<Heartbeat>) -> AppState {
         AppState {
             shared: Arc::new(Shared {
                 store,
-                live: RwLock::new(Arc::new(Live::new(cfg))),
+                live: RwLock::new(live),
                 heartbeat,
                 metrics: Metrics::default(),
                 limiter: auth::FailureLimiter::default(),
                 readers: auth::Readers::default(),
-                link_key: std::sync::OnceLock::new(),
                 sessions: dashboard::session::Sessions::default(),
                 gauges: gauges::Gauges::default(),
             }),
         }
     }
 
-    /// The configuration in force (a snapshot: a reload does not change it).
+    /// The snapshot in force: a handler takes it once and keeps it for
+    /// the whole request (a reload does not change it).
     pub fn live(&self) -> Arc<Live> {
         self.shared
             .live
@@ -140,16 +118,15 @@ impl AppState {
             .clone()
     }
 
-    /// Swaps in a reloaded configuration (requests in flight keep theirs).
-    pub fn replace_config(&self, cfg: Config) {
-        let live = Arc::new(Live::new(cfg));
-        *self.shared.live.write().unwrap_or_else(|e| e.into_inner()) = live;
-    }
-
-    /// Turns on `/confirm` with this key (once; later calls are ignored
-    /// and return false).
-    pub fn set_link_key(&self, key: link::LinkKey) -> bool {
-        self.shared.link_key.set(key).is_ok()
+    /// A reload finished: `Some` with the snapshot now in force (swapped
+    /// in whole; requests in flight keep theirs), or `None` when it was
+    /// refused and the old one stays. Either way it is counted for
+    /// `/metrics`.
+    pub fn reloaded(&self, live: Option<Arc<Live>>) {
+        self.shared.metrics.record_reload(live.is_some());
+        if let Some(live) = live {
+            *self.shared.live.write().unwrap_or_else(|e| e.into_inner()) = live;
+        }
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -344,37 +321,22 @@ async fn accept_failed(e: &std::io::Error) {
     }
 }
 
-/// The server as `hanbao run` runs it: started with the daemon, told about
-/// reloads, stopped with it.
+/// The server as `hanbao run` runs it: started with the daemon, stopped
+/// with it (the daemon tells its `AppState` about reloads).
 pub struct Running {
-    pub state: AppState,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
-/// Binds `addr` and serves in the background. A failure to bind is logged
-/// and the daemon goes on without HTTP: reminders matter more than the web
-/// face, and the error names the address to fix.
-pub async fn start(addr: SocketAddr, state: AppState) -> Running {
-    let key_path = state.live().cfg.daemon.state_dir.join(LINK_KEY_FILE);
-    if key_path.exists() {
-        match link::LinkKey::from_file(&key_path) {
-            Ok(key) => {
-                state.set_link_key(key);
-                tracing::info!(path = %key_path.display(), "one-click confirmation links on");
-            }
-            Err(e) => tracing::error!(error = %e, "one-click confirmation links off"),
-        }
-    }
+/// Binds `addr` and serves in the background until `shutdown` is
+/// cancelled. A failure to bind is logged and the daemon goes on without
+/// HTTP: reminders matter more than the web face, and the error names the
+/// address to fix.
+pub async fn start(addr: SocketAddr, state: AppState, shutdown: CancellationToken) -> Running {
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,
         Err(e) => {
             tracing::error!(%addr, error = %e, "cannot listen for HTTP (daemon.http_listen); running without the web interface");
-            return Running {
-                state,
-                stop: None,
-                task: None,
-            };
+            return Running { task: None };
         }
     };
     let local = listener.local_addr().unwrap_or(addr);
@@ -390,40 +352,18 @@ pub async fn start(addr: SocketAddr, state: AppState) -> Running {
              raise LimitNOFILE= (ulimit -n) or lower the cap"
         );
     }
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let shutdown = async move {
-        let _ = rx.await;
-    };
-    let task = tokio::spawn({
-        let state = state.clone();
-        async move {
-            if let Err(e) = serve(listener, state, shutdown).await {
-                tracing::error!(error = %e, "HTTP server stopped");
-            }
+    let task = tokio::spawn(async move {
+        if let Err(e) = serve(listener, state, shutdown.cancelled_owned()).await {
+            tracing::error!(error = %e, "HTTP server stopped");
         }
     });
-    Running {
-        state,
-        stop: Some(tx),
-        task: Some(task),
-    }
+    Running { task: Some(task) }
 }
 
 impl Running {
-    /// A reload finished: `Some` with the configuration now in force, or
-    /// `None` when it was refused (counted, old configuration kept).
-    pub fn reloaded(&self, cfg: Option<Config>) {
-        self.state.metrics().record_reload(cfg.is_some());
-        if let Some(cfg) = cfg {
-            self.state.replace_config(cfg);
-        }
-    }
-
-    /// Stops accepting, lets requests in flight finish (at most 5 s).
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
+    /// Once the shutdown token is cancelled: waits for the requests in
+    /// flight to finish (at most 5 s).
+    pub async fn stopped(mut self) {
         if let Some(task) = self.task.take()
             && tokio::time::timeout(std::time::Duration::from_secs(5), task)
                 .await

@@ -16,11 +16,15 @@ pub mod ids;
 pub(crate) mod mime;
 pub mod notice;
 pub mod render;
+mod samples;
+pub mod secret;
+pub mod templates;
 pub mod transport;
 
 pub use notice::{
-    Addressee, Deadline, Digest, Escalation, FailedSend, Language, Notice, NoticeKind,
-    ObligationRef, OpenPeriod, OverdueItem, PeriodRef, TimeOfDay, UnitRef,
+    Addressee, Basis, Contact, Deadline, Digest, Escalation, FailedSend, Language, LateUnit,
+    Notice, NoticeKind, ObligationRef, PastNotice, PeriodRef, Register, Role, Section, Speaker,
+    Standing, TimeOfDay, UnitRef, cut, short_title,
 };
 pub use render::{
     ComposeError, Composer, Outgoing, RenderedParts, TemplateError, TemplateErrors, Templates,

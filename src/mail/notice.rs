@@ -37,15 +37,54 @@ impl Addressee {
 pub struct ObligationRef {
     pub id: String,
     pub title: String,
+    /// For subjects: the configured `short_title`, else a cut of the title.
+    pub short: String,
     pub legal_basis: Option<String>,
 }
 
-/// A reporting period: its stable key and a human label.
+/// The longest cut of a title used in subjects (see [`short_title`]).
+pub const SHORT_TITLE_CUT: usize = 45;
+
+/// `text` cut at a word boundary to at most `max` characters, with "…"
+/// when something was cut.
+pub fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for word in text.split_whitespace() {
+        let next = if out.is_empty() {
+            word.to_string()
+        } else {
+            format!("{out} {word}")
+        };
+        if next.chars().count() + 1 > max {
+            break;
+        }
+        out = next;
+    }
+    if out.is_empty() {
+        out = text.chars().take(max.saturating_sub(1)).collect();
+    }
+    let out = out.trim_end_matches([',', ';', ':', '-', '–']).trim_end();
+    format!("{out}…")
+}
+
+/// The subject's name of a report: `short_title`, else the title cut to
+/// [`SHORT_TITLE_CUT`] characters.
+pub fn short_title(title: &str, short: Option<&str>) -> String {
+    match short {
+        Some(s) => s.to_string(),
+        None => cut(title, SHORT_TITLE_CUT),
+    }
+}
+
+/// A reporting period: its stable key and its name in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeriodRef {
-    /// e.g. "2026-H1"; appears in subjects so mail filters can match it.
+    /// e.g. "2026-H1"; in the `X-Hanbao-Period` header for mail filters.
     pub key: String,
-    /// e.g. "6 tháng đầu năm 2026".
+    /// In the notice's language: "6 tháng đầu năm 2026", "first half of 2026".
     pub label: String,
 }
 
@@ -64,6 +103,49 @@ pub struct TimeOfDay {
     pub instant: jiff::Timestamp,
 }
 
+pub use crate::config::model::{Basis, Contact};
+
+/// Who speaks in a notice: the coordinating agency and its office in
+/// charge, whom to contact, where and how a report is sent, and the
+/// document the duty comes from (each part only when configured).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Speaker {
+    /// The agency's name, e.g. "Sở Lao động - Thương binh và Xã hội"
+    /// (without a configured sender: the display name of `mail.from`).
+    pub agency: String,
+    pub office: Option<String>,
+    pub contact: Option<Contact>,
+    /// To which body the report goes, and through which channel.
+    pub submit_to: Option<String>,
+    pub submit_how: Option<String>,
+    pub basis: Option<Basis>,
+}
+
+/// How the speaker stands to the addressee: it sets the register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Register {
+    /// A unit that is not above the speaking agency: a request ("đề nghị"),
+    /// "Trân trọng./.".
+    #[default]
+    Peer,
+    /// A body above the speaking agency (in its supervisor chain) or a
+    /// People's Council: a report with a request for direction, "Kính báo cáo./.".
+    Upward,
+    /// The speaking agency's own mailbox: the office in charge reports to
+    /// its agency's leadership.
+    Internal,
+}
+
+impl Register {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Register::Peer => "peer",
+            Register::Upward => "upward",
+            Register::Internal => "internal",
+        }
+    }
+}
+
 /// A reminder, due-day or overdue notice for one (obligation, period, unit).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deadline {
@@ -75,59 +157,213 @@ pub struct Deadline {
     /// The deadline's time of day on `due` ("chậm nhất 14 giờ"); `None`:
     /// 24:00. Templates get it as `due_time` ("14:00").
     pub due_time: Option<TimeOfDay>,
-    /// Days before the deadline (reminders); 0 otherwise.
+    /// The local day the notice goes out.
+    pub as_of: Date,
+    /// Days (and working days) from `as_of` to the due day (reminders).
     pub days_left: u32,
-    /// Days after the deadline (overdue); 0 otherwise.
+    pub working_days_left: u32,
+    /// Days (and working days) since the due day (overdue notices).
     pub days_late: u32,
-    /// For a compiled report (`depends_on`): the reporters still missing.
-    pub missing_reporters: Vec<String>,
+    pub working_days_late: u32,
+    /// The escalation stage of an overdue notice (1 = the first); 0 otherwise.
+    pub stage: u32,
+    /// Who speaks, and to whom (the unit's relation to the speaker).
+    pub speaker: Speaker,
+    pub register: Register,
+    /// The name of the body the report goes to (the obligation's recipient
+    /// for this unit), when it is a unit.
+    pub recipient_name: Option<String>,
+    /// For a compiled report (`depends_on`): each report it compiles, with
+    /// the units whose data has not arrived (neither sent nor exempted).
+    pub dependencies: Vec<Standing>,
+    /// Notices already sent to the unit about this report, oldest first.
+    pub history: Vec<PastNotice>,
+    /// Others already told that the report is late (escalations sent).
+    pub informed: Vec<PastNotice>,
+    /// Names of those told at the same time as this notice.
+    pub informing: Vec<String>,
     /// One-click confirmation link (`link::Links`), if the web side is enabled.
     pub confirm_url: Option<String>,
+    /// Calendar alarms of the attached .ics, in minutes from 00:00 of the
+    /// due day (negative: before): the reminder days at the start of the
+    /// sending hours.
+    pub alarms: Vec<i64>,
 }
 
-/// One overdue (obligation, period, unit) in an escalation or digest.
+impl Deadline {
+    /// A notice with nothing but the report, the period, the unit and the
+    /// due day (the rest empty or zero).
+    pub fn new(obligation: ObligationRef, period: PeriodRef, unit: UnitRef, due: Date) -> Deadline {
+        Deadline {
+            obligation,
+            period,
+            unit,
+            due,
+            due_time: None,
+            as_of: due,
+            days_left: 0,
+            working_days_left: 0,
+            days_late: 0,
+            working_days_late: 0,
+            stage: 0,
+            speaker: Speaker::default(),
+            register: Register::Peer,
+            recipient_name: None,
+            dependencies: Vec::new(),
+            history: Vec::new(),
+            informed: Vec::new(),
+            informing: Vec::new(),
+            confirm_url: None,
+            alarms: Vec::new(),
+        }
+    }
+}
+
+/// Why an escalation goes to its addressee, for one report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// The head of the late unit (about his own unit).
+    Head,
+    /// The late unit's supervisor.
+    Supervisor,
+    /// The body the report goes to.
+    Recipient,
+    /// A fixed address named by the escalation stage.
+    Address,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Head => "head",
+            Role::Supervisor => "supervisor",
+            Role::Recipient => "recipient",
+            Role::Address => "address",
+        }
+    }
+}
+
+/// One report in an escalation: where it stands, the late units the
+/// addressee is told about, and why it is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OverdueItem {
-    pub unit_name: String,
-    pub obligation: ObligationRef,
-    pub period: PeriodRef,
-    pub due: Date,
-    pub days_late: u32,
+pub struct Section {
+    pub role: Role,
+    /// Received X of Y for the whole report-period; `late` holds only the
+    /// units this addressee is told about.
+    pub standing: Standing,
+    /// The name of the body the report goes to.
+    pub recipient_name: Option<String>,
+    /// For a compiled report: the data still missing, per report compiled.
+    pub dependencies: Vec<Standing>,
 }
 
-/// An escalation to one recipient, grouping every overdue item it covers.
+/// An escalation to one addressee: every late report it covers, grouped by
+/// report (the title once, then the late units).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Escalation {
-    pub items: Vec<OverdueItem>,
+    pub speaker: Speaker,
+    /// The addressee's official name (a unit, or a head by title).
+    pub addressee: String,
+    pub register: Register,
+    /// The local day it goes out.
+    pub as_of: Date,
+    pub sections: Vec<Section>,
 }
 
-/// A period still open, for the digest.
+/// One unit that has not sent a report-period, for the digest and the
+/// grouped escalations.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenPeriod {
+pub struct LateUnit {
+    pub unit: UnitRef,
+    /// The due day in force for this unit (an extension's, if overtaken).
+    pub due: Date,
+    pub days_late: u32,
+    pub working_days_late: u32,
+    /// What was already sent about it, oldest first (empty when unknown).
+    pub notices: Vec<PastNotice>,
+}
+
+/// A message already sent about one (obligation, period, unit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PastNotice {
+    /// `reminder`, `due_today`, `overdue` (to the unit) or `escalation`
+    /// (to someone else: see `to`).
+    pub kind: &'static str,
+    /// The local day it went out.
+    pub on: Date,
+    /// For an escalation: the name of whom it went to.
+    pub to: Option<String>,
+}
+
+/// One report-period and where it stands: the title once, received X of Y,
+/// and the units that are late.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
     pub obligation: ObligationRef,
     pub period: PeriodRef,
+    /// The period's due day (before any extension).
     pub due: Date,
-    /// Units that have submitted, out of `expected`.
-    pub submitted: u32,
+    /// Units that owe the report.
     pub expected: u32,
+    /// Units whose report arrived (on time or late).
+    pub submitted: u32,
+    /// Of those, arrived after their due day.
+    pub submitted_late: u32,
+    /// Units exempted for this period.
+    pub waived: u32,
+    /// Units overdue, in configuration order.
+    pub late: Vec<LateUnit>,
 }
 
 /// A message that failed permanently, for the digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailedSend {
     pub recipient: String,
-    pub subject: String,
+    /// `reminder`, `due_today`, `overdue` or `escalation`.
+    pub kind: String,
+    /// The unit the message was about (its name; the id if unknown).
+    pub unit_name: String,
+    pub obligation: ObligationRef,
+    pub period: PeriodRef,
+    /// The local day it failed.
+    pub on: Date,
     pub reason: String,
 }
 
-/// The coordinator's digest.
+/// The coordinator's digest: what `hanbao status` shows that day.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Digest {
     /// The local day the digest describes (shown in the subject).
     pub as_of: Date,
-    pub open_periods: Vec<OpenPeriod>,
-    pub late: Vec<OverdueItem>,
+    /// Who sends it (the agency; the coordinator is its contact).
+    pub speaker: Speaker,
+    /// Whom it is addressed to, by name (the coordinator).
+    pub coordinator: Option<String>,
+    /// Every report-period with an overdue unit, with all its overdue units.
+    pub overdue: Vec<Standing>,
+    /// Report-periods due in the coming weeks (today included).
+    pub upcoming: Vec<Standing>,
     pub failed_sends: Vec<FailedSend>,
+    /// `daemon.public_url` + `/dashboard`, when set.
+    pub dashboard_url: Option<String>,
+}
+
+impl Digest {
+    /// Every overdue (obligation, period, unit id), as `hanbao status` lists them.
+    pub fn overdue_keys(&self) -> Vec<(String, String, String)> {
+        self.overdue
+            .iter()
+            .flat_map(|s| {
+                s.late.iter().map(|l| {
+                    (
+                        s.obligation.id.clone(),
+                        s.period.key.clone(),
+                        l.unit.id.clone(),
+                    )
+                })
+            })
+            .collect()
+    }
 }
 
 /// What kind of message, with the data only that kind has.
@@ -155,10 +391,19 @@ impl NoticeKind {
         }
     }
 
-    /// The deadline data for the kinds that carry one (and get an .ics).
+    /// The deadline data for the kinds that carry one.
     pub fn deadline(&self) -> Option<&Deadline> {
         match self {
             NoticeKind::Reminder(d) | NoticeKind::DueToday(d) | NoticeKind::Overdue(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// The deadline for the kinds that attach it as an .ics: those sent
+    /// before it passes (an overdue notice has no date left to note).
+    pub fn calendar(&self) -> Option<&Deadline> {
+        match self {
+            NoticeKind::Reminder(d) | NoticeKind::DueToday(d) => Some(d),
             _ => None,
         }
     }

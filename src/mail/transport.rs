@@ -29,82 +29,9 @@ use lettre::transport::smtp::response::Response;
 
 use super::notice::{Addressee, Notice, NoticeKind};
 use super::render::{ComposeError, Composer, Outgoing, Templates};
-use crate::config::model::{Mail, SecretSource, Smtp, SmtpSecurity, Transport};
+use crate::config::model::{Mail, Smtp, SmtpSecurity, Transport};
 
-/// A secret string (the SMTP password). Its `Debug`/`Display` print `***`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Secret {
-        Secret(s.into())
-    }
-
-    /// The secret itself, for the one place that must hand it over.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-/// A secret could not be read. Names where it was looked for, never its value.
-#[derive(Debug, thiserror::Error)]
-pub enum SecretError {
-    #[error("cannot read the password file {path}: {source}")]
-    File {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("the environment variable {0} holding the password is not set or not UTF-8")]
-    Env(String),
-    #[error(
-        "the systemd credential {0} is unavailable: CREDENTIALS_DIRECTORY is not set (use LoadCredential= in the unit)"
-    )]
-    NoCredentialsDirectory(String),
-    #[error("the password from {0} is empty")]
-    Empty(String),
-}
-
-fn read_secret_file(path: &Path) -> Result<Secret, SecretError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SecretError::File {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    // Files usually end with a newline the editor added; it is not part of the password.
-    let trimmed = text.trim_end_matches(['\n', '\r']);
-    if trimmed.is_empty() {
-        return Err(SecretError::Empty(path.display().to_string()));
-    }
-    Ok(Secret(trimmed.to_string()))
-}
-
-/// Read a secret from a file, an environment variable or a systemd credential.
-pub fn read_secret(source: &SecretSource) -> Result<Secret, SecretError> {
-    match source {
-        SecretSource::File(path) => read_secret_file(path),
-        SecretSource::Env(var) => match std::env::var(var) {
-            Ok(v) if v.is_empty() => Err(SecretError::Empty(format!("${var}"))),
-            Ok(v) => Ok(Secret(v)),
-            Err(_) => Err(SecretError::Env(var.clone())),
-        },
-        SecretSource::Credential(name) => {
-            let dir = std::env::var_os("CREDENTIALS_DIRECTORY")
-                .ok_or_else(|| SecretError::NoCredentialsDirectory(name.clone()))?;
-            read_secret_file(&Path::new(&dir).join(name))
-        }
-    }
-}
+pub use super::secret::{Secret, SecretError, read_secret};
 
 /// Why a [`Mailer`] could not be built from the configuration.
 #[derive(Debug, thiserror::Error)]
@@ -728,6 +655,7 @@ pub async fn send_test(mail: &Mail, to: &str, now: Timestamp) -> Result<Sent, Se
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::model::SecretSource;
 
     async fn stream_pair() -> (SmtpStream, tokio::net::TcpStream) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -1,37 +1,242 @@
-//! The coordinator's digest: open periods, who is late and by how much, and
-//! what failed to send.
+//! The coordinator's digest: every overdue report that `hanbao status`
+//! shows that day, grouped by report with totals, the deadlines of the
+//! coming weeks, and what failed to send.
 //!
-//! Built from the planner and the store at `now` (an argument) and sent
-//! directly, not through the outbox: it is a summary of the moment, and a
-//! failed digest is logged and simply replaced by the next one. It goes to
-//! `mail.reply_to` (the coordinator's office) or, without one, to the From
-//! address.
+//! The overdue part is computed by the same code as `hanbao status`
+//! (`tracking::targets`, one `Store::facts` read, `tracking::rows`, so
+//! `status::classify`): the digest can never say "none" while `status`
+//! lists overdue units. Built at `now` (an argument) and sent directly, not
+//! through the outbox: it is a summary of the moment, and a failed digest
+//! is logged and replaced by the next one. It goes to `mail.reply_to` (the
+//! coordinator's office) or, without one, to the From address.
+
+use std::collections::HashMap;
 
 use jiff::Timestamp;
+use jiff::civil::Date;
 
 use crate::calendar::WorkCalendar;
 use crate::config::model::Config;
 use crate::mail::{
-    self, Addressee, Composer, Digest, FailedSend, Mailer, Notice, NoticeKind, ObligationRef,
-    OpenPeriod, OverdueItem, SendError,
+    self, Addressee, Composer, Digest, FailedSend, LateUnit, Mailer, Notice, NoticeKind,
+    ObligationRef, SendError, Standing, UnitRef,
 };
 use crate::planner::{self, Filter};
-use crate::store::{OutboxStatus, Store, StoreError};
+use crate::status::StateName;
+use crate::store::{Key, Outbox, OutboxStatus, Records, Store, StoreError};
+use crate::tracking::{self, Selection, TrackingError};
 
-use super::{LOOKBACK_DAYS, period_ref, stopped};
-use crate::store::{Outbox, Records};
+use super::voice::{self, obligation_ref};
 
-/// How far ahead the digest lists open periods.
-pub const AHEAD_DAYS: i64 = 31;
+/// How far ahead the digest lists deadlines (today included).
+pub const AHEAD_DAYS: i64 = 21;
+
+/// How far back the digest lists failed messages.
+pub const FAILED_DAYS: i64 = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DigestError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("digest: {0}")]
+    Tracking(#[from] TrackingError),
+    #[error("digest: {0}")]
     Send(#[from] SendError),
     #[error("digest: no coordinator address: {0}")]
     Address(String),
+}
+
+fn add_days(d: Date, n: i64) -> Date {
+    d.checked_add(jiff::Span::new().days(n)).unwrap_or(d)
+}
+
+/// The overdue report-periods of `today`, as `hanbao status` (without
+/// filters) shows them, each with its totals.
+async fn overdue(
+    store: &Store,
+    cfg: &Config,
+    cal: &WorkCalendar,
+    today: Date,
+) -> Result<Vec<Standing>, DigestError> {
+    let mut targets = tracking::targets(cfg, cal, &Selection::default(), today)?;
+    // `status` shows an earlier period only for its unsettled units; the
+    // totals need them all. Only settled units are added back, and a
+    // settled unit is never overdue, so the overdue set is `status`'s.
+    for t in &mut targets {
+        t.all_units = true;
+    }
+    let pairs: Vec<(String, String)> = targets
+        .iter()
+        .map(|t| (t.obligation.id.clone(), t.period.to_string()))
+        .collect();
+    let facts = store.facts(&pairs).await?;
+    let rows = tracking::rows(&targets, facts, cal, today);
+    let mut out: Vec<Standing> = Vec::new();
+    let mut slot: HashMap<(&str, &str), usize> = HashMap::new();
+    for t in &targets {
+        slot.insert((t.obligation.id.as_str(), &*t.period), out.len());
+        out.push(Standing {
+            obligation: obligation_ref(t.obligation),
+            period: voice::period_ref(&t.period, cfg.mail.language),
+            due: t.schedule.due,
+            expected: t.units.len() as u32,
+            submitted: 0,
+            submitted_late: 0,
+            waived: 0,
+            late: Vec::new(),
+        });
+    }
+    for r in &rows {
+        let Some(&i) = slot.get(&(r.obligation.id.as_str(), &*r.period)) else {
+            continue;
+        };
+        let s = &mut out[i];
+        match r.status.state {
+            StateName::SubmittedOnTime => s.submitted += 1,
+            StateName::SubmittedLate => {
+                s.submitted += 1;
+                s.submitted_late += 1;
+            }
+            StateName::Waived => s.waived += 1,
+            StateName::Overdue => s.late.push(LateUnit {
+                unit: UnitRef {
+                    id: r.unit.id.clone(),
+                    name: r.unit.name.clone(),
+                },
+                due: r.status.due,
+                days_late: r.status.days_late.unwrap_or(0).max(0) as u32,
+                working_days_late: r.status.working_days_late.unwrap_or(0).max(0) as u32,
+                notices: Vec::new(),
+            }),
+            _ => {}
+        }
+    }
+    out.retain(|s| !s.late.is_empty());
+    Ok(out)
+}
+
+/// The report-periods due from `today` to `today + AHEAD_DAYS`, with how
+/// many units have sent them.
+async fn upcoming(
+    store: &Store,
+    cfg: &Config,
+    cal: &WorkCalendar,
+    today: Date,
+) -> Result<Vec<Standing>, DigestError> {
+    let deadlines = planner::deadlines(
+        cfg,
+        cal,
+        today,
+        add_days(today, AHEAD_DAYS),
+        &Filter::default(),
+    );
+    let mut out: Vec<Standing> = Vec::new();
+    let mut slot: HashMap<(String, String), usize> = HashMap::new();
+    let mut units: Vec<Vec<String>> = Vec::new();
+    for d in &deadlines {
+        let pair = (d.obligation.id.clone(), d.period.to_string());
+        let i = *slot.entry(pair.clone()).or_insert_with(|| {
+            out.push(Standing {
+                obligation: obligation_ref(d.obligation),
+                period: voice::period_ref(&pair.1, cfg.mail.language),
+                due: d.due,
+                expected: 0,
+                submitted: 0,
+                submitted_late: 0,
+                waived: 0,
+                late: Vec::new(),
+            });
+            units.push(Vec::new());
+            out.len() - 1
+        });
+        out[i].expected += 1;
+        units[i].push(d.unit.id.clone());
+    }
+    let pairs: Vec<(String, String)> = out
+        .iter()
+        .map(|s| (s.obligation.id.clone(), s.period.key.clone()))
+        .collect();
+    for f in store.facts(&pairs).await? {
+        let Key {
+            obligation,
+            period,
+            unit,
+        } = &f.key;
+        let Some(&i) = slot.get(&(obligation.clone(), period.clone())) else {
+            continue;
+        };
+        if !units[i].contains(unit) {
+            continue;
+        }
+        if f.waived {
+            out[i].waived += 1;
+        } else if let Some(on) = f.submitted_on {
+            out[i].submitted += 1;
+            if on > f.extended_until.unwrap_or(out[i].due) {
+                out[i].submitted_late += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The messages that failed permanently in the last [`FAILED_DAYS`].
+async fn failed(
+    store: &Store,
+    cfg: &Config,
+    now: Timestamp,
+) -> Result<Vec<FailedSend>, DigestError> {
+    let tz = &cfg.daemon.time_zone;
+    let since = now
+        .checked_sub(jiff::SignedDuration::from_hours(24 * FAILED_DAYS))
+        .unwrap_or(now);
+    Ok(store
+        .outbox(Some(OutboxStatus::Failed))
+        .await?
+        .into_iter()
+        .filter(|r| r.updated_at >= since)
+        .map(|r| {
+            let (obligation, period) = match cfg.obligation(&r.key.obligation) {
+                Some(ob) => (
+                    obligation_ref(ob),
+                    voice::period_ref(&r.key.period, cfg.mail.language),
+                ),
+                None => (
+                    ObligationRef {
+                        id: r.key.obligation.clone(),
+                        title: r.key.obligation.clone(),
+                        short: r.key.obligation.clone(),
+                        legal_basis: None,
+                    },
+                    mail::PeriodRef {
+                        key: r.key.period.clone(),
+                        label: r.key.period.clone(),
+                    },
+                ),
+            };
+            FailedSend {
+                recipient: r.key.recipient.clone(),
+                kind: r.key.kind.as_str().to_string(),
+                unit_name: cfg
+                    .unit(&r.key.unit)
+                    .map_or_else(|| r.key.unit.clone(), |u| u.name.clone()),
+                obligation,
+                period,
+                on: tz.to_datetime(r.updated_at).date(),
+                reason: r.last_error.unwrap_or_default(),
+            }
+        })
+        .collect())
+}
+
+/// The coordinator's mailbox: `mail.reply_to`, else `mail.from`.
+fn coordinator(cfg: &Config) -> Result<Addressee, DigestError> {
+    let text = cfg.mail.reply_to.as_deref().unwrap_or(&cfg.mail.from);
+    let mbox = mail::render::parse_mailbox(text).map_err(DigestError::Address)?;
+    Ok(match mbox.name {
+        Some(name) => Addressee::named(mbox.email.to_string(), name),
+        None => Addressee::new(mbox.email.to_string()),
+    })
 }
 
 /// Builds the digest for the local day of `now`.
@@ -40,84 +245,46 @@ pub async fn build(
     cfg: &Config,
     cal: &WorkCalendar,
     now: Timestamp,
-) -> Result<Digest, StoreError> {
-    let tz = &cfg.daemon.time_zone;
-    let today = tz.to_datetime(now).date();
-    let from = today
-        .checked_sub(jiff::Span::new().days(LOOKBACK_DAYS))
-        .unwrap_or(today);
-    let to = today
-        .checked_add(jiff::Span::new().days(AHEAD_DAYS))
-        .unwrap_or(today);
-    let deadlines = planner::deadlines(cfg, cal, from, to, &Filter::default());
-    let mut late = Vec::new();
-    let mut open: Vec<OpenPeriod> = Vec::new();
-    let mut last_pair: Option<(String, String)> = None;
-    let mut states = Vec::new();
-    for d in &deadlines {
-        let pair = (d.obligation.id.clone(), d.period.to_string());
-        if last_pair.as_ref() != Some(&pair) {
-            states = store.current(&pair.0, &pair.1).await?;
-            last_pair = Some(pair.clone());
-        }
-        let state = states.iter().find(|s| s.key.unit == d.unit.id);
-        let ob_ref = ObligationRef {
-            id: d.obligation.id.clone(),
-            title: d.obligation.title.clone(),
-            legal_basis: d.obligation.legal_basis.clone(),
-        };
-        if d.due < today {
-            if !state.is_some_and(|s| stopped(s, today)) {
-                late.push(OverdueItem {
-                    unit_name: d.unit.name.clone(),
-                    obligation: ob_ref,
-                    period: period_ref(d.obligation, &pair.1),
-                    due: d.due,
-                    days_late: u32::try_from((today - d.due).get_days().max(0)).unwrap_or(0),
-                });
-            }
-        } else {
-            let submitted = u32::from(state.is_some_and(|s| s.submission.is_some()));
-            match open
-                .iter_mut()
-                .find(|o| o.obligation.id == pair.0 && o.period.key == pair.1)
-            {
-                Some(o) => {
-                    o.expected += 1;
-                    o.submitted += submitted;
-                }
-                None => open.push(OpenPeriod {
-                    obligation: ob_ref,
-                    period: period_ref(d.obligation, &pair.1),
-                    due: d.due,
-                    submitted,
-                    expected: 1,
-                }),
-            }
-        }
-    }
-    let week_ago = now
-        .checked_sub(jiff::SignedDuration::from_hours(24 * 8))
-        .unwrap_or(now);
-    let failed_sends = store
-        .outbox(Some(OutboxStatus::Failed))
-        .await?
-        .into_iter()
-        .filter(|r| r.updated_at >= week_ago)
-        .map(|r| FailedSend {
-            recipient: r.key.recipient.clone(),
-            subject: format!(
-                "{} {} {} ({})",
-                r.key.kind, r.key.obligation, r.key.period, r.key.unit
-            ),
-            reason: r.last_error.unwrap_or_default(),
-        })
-        .collect();
+) -> Result<Digest, DigestError> {
+    let today = cfg.daemon.time_zone.to_datetime(now).date();
+    // The coordinating agency speaks; its contact is the coordinator (else
+    // the display name of the digest's address).
+    let speaker = voice::coordinator(cfg);
+    let coordinator_name = match &speaker.contact {
+        Some(c) => Some(c.name.clone()),
+        None => coordinator(cfg).ok().and_then(|a| a.name),
+    };
     Ok(Digest {
         as_of: today,
-        open_periods: open,
-        late,
-        failed_sends,
+        speaker,
+        coordinator: coordinator_name,
+        overdue: overdue(store, cfg, cal, today).await?,
+        upcoming: upcoming(store, cfg, cal, today).await?,
+        failed_sends: failed(store, cfg, now).await?,
+        dashboard_url: cfg
+            .daemon
+            .public_url
+            .as_ref()
+            .map(|u| format!("{}/dashboard", u.trim_end_matches('/'))),
+    })
+}
+
+/// The digest as a notice to the coordinator (its Message-ID from the day
+/// and the address, so a digest written twice is one message).
+pub async fn notice(
+    store: &Store,
+    cfg: &Config,
+    cal: &WorkCalendar,
+    now: Timestamp,
+) -> Result<Notice, DigestError> {
+    let to = coordinator(cfg)?;
+    let digest = build(store, cfg, cal, now).await?;
+    Ok(Notice {
+        outbox_key: format!("digest|{}|{}", digest.as_of, to.address),
+        kind: NoticeKind::Digest(digest),
+        language: cfg.mail.language,
+        recipients: vec![to],
+        sent_at: now,
     })
 }
 
@@ -129,19 +296,10 @@ pub async fn send_digest(
     composer: &Composer,
     mailer: &Mailer,
     now: Timestamp,
-) -> Result<mail::Sent, DigestError> {
-    let digest = build(store, cfg, cal, now).await?;
-    let to_text = cfg.mail.reply_to.as_deref().unwrap_or(&cfg.mail.from);
-    let mbox = mail::render::parse_mailbox(to_text).map_err(DigestError::Address)?;
-    let notice = Notice {
-        outbox_key: format!("digest|{}|{}", digest.as_of, mbox.email),
-        kind: NoticeKind::Digest(digest),
-        language: cfg.mail.language,
-        recipients: vec![Addressee::new(mbox.email.to_string())],
-        sent_at: now,
-    };
+) -> Result<(mail::Sent, mail::Outgoing), DigestError> {
+    let notice = notice(store, cfg, cal, now).await?;
     let msg = composer.compose(&notice).map_err(SendError::from)?;
     let sent = mailer.send(&msg).await?;
-    tracing::info!(to = %msg.recipients().join(", "), subject = %msg.subject(), "digest sent");
-    Ok(sent)
+    tracing::info!(to = %msg.recipients().join(", "), subject = %msg.subject(), "đã gửi thư tổng hợp");
+    Ok((sent, msg))
 }

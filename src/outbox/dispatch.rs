@@ -19,17 +19,17 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
+use tokio_util::sync::CancellationToken;
 
 use crate::calendar::WorkCalendar;
-use crate::config::model::{Config, Obligation, Unit};
-use crate::mail::{
-    self, Addressee, Composer, Mailer, Notice, NoticeKind, ObligationRef, OverdueItem, PeriodRef,
-    UnitRef,
-};
-use crate::planner::{self, PeriodKey};
+use crate::config::model::Config;
+use crate::mail::{self, Composer, Mailer, Notice};
+use crate::planner;
 use crate::store::{CurrentState, OutboxKind, OutboxRow, Outcome, Store, StoreError};
 
 use super::enqueue::stopped;
+use super::group_commit::Group;
+use super::notices::{Index, NoticeError, Notices};
 use super::timing::{in_sending_hours, retry_at};
 use crate::store::{Outbox, Records};
 
@@ -51,38 +51,7 @@ const CANCELLED_SETTLED: &str =
 const CANCELLED_UNCONFIGURED: &str = "nghĩa vụ hoặc đơn vị không còn trong cấu hình";
 const CANCELLED_LATE: &str = "hạn nộp đã qua trước khi thư nhắc kịp gửi";
 
-/// A notice kind's name (`reminder`, ...) in words.
-pub fn kind_words(kind: &str) -> &'static str {
-    match kind {
-        "reminder" => "thư nhắc hạn",
-        "due_today" => "thư báo đến hạn hôm nay",
-        "overdue" => "thư báo quá hạn",
-        "escalation" => "thư đôn đốc",
-        "digest" => "bản tổng hợp",
-        "test" => "thư thử",
-        _ => "thư",
-    }
-}
-
-/// A dispatch run in words for the daemon's log: the messages sent per
-/// kind, those put back for a retry, failed for good, or cancelled (their
-/// reasons are logged as they are cancelled).
-pub fn summary(r: &DispatchReport) -> String {
-    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
-    for m in &r.sent {
-        *kinds.entry(kind_words(m.kind)).or_default() += 1;
-    }
-    let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
-    let mut out = format!("đợt gửi: đã gửi {} thư", r.sent.len());
-    if !kinds.is_empty() {
-        out.push_str(&format!(" ({})", kinds.join(", ")));
-    }
-    out.push_str(&format!(
-        "; thử lại sau {}; lỗi vĩnh viễn {}; huỷ vì không còn cần {}",
-        r.retried, r.failed, r.cancelled
-    ));
-    out
-}
+pub use super::report::{DispatchReport, SentMessage, kind_words, summary};
 
 /// What the dispatcher needs, built once per configuration (and again on reload).
 pub struct Dispatcher<'a> {
@@ -92,36 +61,6 @@ pub struct Dispatcher<'a> {
     pub mailer: &'a Mailer,
     /// Names this process in leases (e.g. "host:pid").
     pub owner: &'a str,
-}
-
-/// Set to stop a dispatch run between batches (shutdown): the batch in
-/// flight is finished and recorded first.
-pub type StopFlag = std::sync::atomic::AtomicBool;
-
-/// One message handed to the transport.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SentMessage {
-    pub sent_at: Timestamp,
-    pub kind: &'static str,
-    pub recipients: Vec<String>,
-    pub subject: String,
-    pub message_id: String,
-    /// The server's reply or the .eml path.
-    pub detail: String,
-}
-
-/// What one dispatch run did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DispatchReport {
-    pub sent: Vec<SentMessage>,
-    /// Rows put back for a later attempt.
-    pub retried: usize,
-    /// Rows failed permanently.
-    pub failed: usize,
-    /// Rows no longer wanted.
-    pub cancelled: usize,
-    /// Rows whose lease was lost before the result was recorded.
-    pub lost_leases: usize,
 }
 
 /// Outcomes not yet written, with their rows (for the lost-lease warning).
@@ -162,44 +101,6 @@ struct Transmitted {
     answer: Result<(Notice, mail::Outgoing, Result<mail::Sent, mail::SendError>), PrepareFailure>,
 }
 
-/// Units by id and display names by address, built once per claimed set
-/// (the configuration's lists are scanned linearly otherwise, per row).
-struct Index<'c> {
-    units: HashMap<&'c str, &'c Unit>,
-    names: HashMap<&'c str, &'c str>,
-}
-
-impl<'c> Index<'c> {
-    fn new(cfg: &'c Config) -> Index<'c> {
-        let mut units = HashMap::with_capacity(cfg.units.len());
-        let mut names = HashMap::with_capacity(cfg.units.len() * 2);
-        // First match wins, in configuration order; within a unit its
-        // mailboxes before its head (what a scan of `cfg.units` finds).
-        for u in &cfg.units {
-            units.entry(u.id.as_str()).or_insert(u);
-            for e in &u.emails {
-                names.entry(e.as_str()).or_insert(u.name.as_str());
-            }
-            if let Some(h) = &u.head {
-                names.entry(h.email.as_str()).or_insert(h.name.as_str());
-            }
-        }
-        Index { units, names }
-    }
-
-    fn unit(&self, id: &str) -> Option<&'c Unit> {
-        self.units.get(id).copied()
-    }
-
-    /// The display name for an address: the unit or head it belongs to.
-    fn addressee(&self, address: &str) -> Addressee {
-        match self.names.get(address) {
-            Some(name) => Addressee::named(address, *name),
-            None => Addressee::new(address),
-        }
-    }
-}
-
 impl Dispatcher<'_> {
     /// Sends everything due by `clock()`, batch after batch, as long as the
     /// clock is inside the sending hours of a working day.
@@ -208,15 +109,18 @@ impl Dispatcher<'_> {
         store: &Store,
         clock: &(dyn Fn() -> Timestamp + Sync),
     ) -> Result<DispatchReport, StoreError> {
-        self.run_until(store, clock, &StopFlag::new(false)).await
+        self.run_until(store, clock, &CancellationToken::new())
+            .await
     }
 
-    /// Like [`Dispatcher::run`], stopping between batches once `stop` is set.
+    /// Like [`Dispatcher::run`], stopping between batches once `stop` is
+    /// cancelled (shutdown): the batch in flight is finished and recorded
+    /// first.
     pub async fn run_until(
         &self,
         store: &Store,
         clock: &(dyn Fn() -> Timestamp + Sync),
-        stop: &StopFlag,
+        stop: &CancellationToken,
     ) -> Result<DispatchReport, StoreError> {
         self.run_scoped(store, clock, stop, true).await
     }
@@ -228,14 +132,14 @@ impl Dispatcher<'_> {
         &self,
         store: &Store,
         clock: &(dyn Fn() -> Timestamp + Sync),
-        stop: &StopFlag,
+        stop: &CancellationToken,
         escalations: bool,
     ) -> Result<DispatchReport, StoreError> {
         let mut report = DispatchReport::default();
         let tz = &self.cfg.daemon.time_zone;
         let hours = self.cfg.daemon.sending_hours;
         loop {
-            if stop.load(std::sync::atomic::Ordering::Acquire) {
+            if stop.is_cancelled() {
                 break;
             }
             let now = clock();
@@ -269,19 +173,18 @@ impl Dispatcher<'_> {
         Ok(report)
     }
 
-    async fn handle(
-        &self,
-        store: &Store,
-        rows: Vec<OutboxRow>,
-        now: Timestamp,
-        report: &mut DispatchReport,
-    ) -> Result<(), StoreError> {
-        let today = self.cfg.daemon.time_zone.to_datetime(now).date();
-        // What is in effect, read once per (obligation, period) for the
-        // whole claimed set, just before its messages go out.
+    /// What is in effect, read once per (obligation, period) for the
+    /// whole claimed set, just before its messages go out; and the outbox
+    /// rows of the claimed units of each.
+    async fn index(&self, store: &Store, rows: &[OutboxRow]) -> Result<Index<'_>, StoreError> {
         let mut states: HashMap<(String, String), HashMap<String, CurrentState>> = HashMap::new();
-        for row in &rows {
+        let mut units: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+        for row in rows {
             let pair = (row.key.obligation.clone(), row.key.period.clone());
+            let listed = units.entry(pair.clone()).or_default();
+            if !listed.contains(&row.key.unit) {
+                listed.push(row.key.unit.clone());
+            }
             if let Entry::Vacant(e) = states.entry(pair) {
                 let by_unit = store
                     .current(&row.key.obligation, &row.key.period)
@@ -292,18 +195,38 @@ impl Dispatcher<'_> {
                 e.insert(by_unit);
             }
         }
-        let index = Index::new(self.cfg);
+        let mut index = Index::new(self.cfg);
+        for ((obligation, period), units) in units {
+            let rows = store.outbox_history(&obligation, &period, &units).await?;
+            index.history.insert((obligation, period), rows);
+        }
+        index.states = states;
+        Ok(index)
+    }
+
+    async fn handle(
+        &self,
+        store: &Store,
+        rows: Vec<OutboxRow>,
+        now: Timestamp,
+        report: &mut DispatchReport,
+    ) -> Result<(), StoreError> {
+        let today = self.cfg.daemon.time_zone.to_datetime(now).date();
+        let index = self.index(store, &rows).await?;
         // Shared with the blocking threads that render (cheap: the
         // templates themselves are behind an `Arc`).
         let composer = Arc::new(self.composer.clone());
         let mut singles = Vec::new();
-        let mut grouped: BTreeMap<String, Vec<OutboxRow>> = BTreeMap::new();
+        // Escalations: one message per recipient and directive (each
+        // directive speaks in its own agency's name).
+        let mut grouped: BTreeMap<(String, Option<String>), Vec<OutboxRow>> = BTreeMap::new();
         let mut results = Results::default();
         let mut foreign_rows = 0usize;
         // Rows not sent after all, per (reason, obligation, period).
         let mut cancelled: BTreeMap<(&str, String, String), usize> = BTreeMap::new();
         for row in rows {
-            let is_stopped = states
+            let is_stopped = index
+                .states
                 .get(&(row.key.obligation.clone(), row.key.period.clone()))
                 .and_then(|by_unit| by_unit.get(&row.key.unit))
                 .is_some_and(|s| stopped(s, today));
@@ -372,27 +295,20 @@ impl Dispatcher<'_> {
                 continue;
             }
             match row.key.kind {
-                OutboxKind::Escalation => grouped
-                    .entry(row.key.recipient.clone())
-                    .or_default()
-                    .push(row),
+                OutboxKind::Escalation => {
+                    let directive = self
+                        .cfg
+                        .obligation(&row.key.obligation)
+                        .and_then(|o| o.voice.directive.clone());
+                    grouped
+                        .entry((row.key.recipient.clone(), directive))
+                        .or_default()
+                        .push(row)
+                }
                 _ => singles.push(Batch { rows: vec![row] }),
             }
         }
-        if foreign_rows > 0 {
-            tracing::warn!(
-                rows = foreign_rows,
-                "{foreign_rows} thư cho nghĩa vụ hoặc đơn vị mà cấu hình của tiến trình này \
-                 không có, được lập trong vòng một giờ: để lại cho tiến trình khác \
-                 (tiến trình này cần nạp lại cấu hình?)"
-            );
-        }
-        for ((reason, ob, period), n) in &cancelled {
-            tracing::info!(
-                cancelled = n,
-                "huỷ {n} thư {ob} kỳ {period} trước khi gửi: {reason}"
-            );
-        }
+        log_not_sent(foreign_rows, &cancelled);
         // Cancellations are recorded before anything is sent.
         self.record(store, &mut results, now, report).await?;
         // Each lane sends one message at a time, on its own pooled
@@ -518,7 +434,12 @@ impl Dispatcher<'_> {
         batch: Batch,
         now: Timestamp,
     ) -> Result<Prepared, StoreError> {
-        let message = match self.notice(store, index, &batch, now).await {
+        let notices = Notices {
+            cfg: self.cfg,
+            cal: self.cal,
+            composer: self.composer,
+        };
+        let message = match notices.notice(store, index, &batch.rows, now).await {
             // Templates and MIME are CPU work with no IO: with one lane,
             // on a blocking thread beside the task that talks to the server
             // and the store, not between its polls.
@@ -617,143 +538,24 @@ impl Dispatcher<'_> {
             Err(e) => failed_permanently(batch.rows, &e, results, report),
         }
     }
+}
 
-    async fn notice(
-        &self,
-        store: &Store,
-        index: &Index<'_>,
-        batch: &Batch,
-        now: Timestamp,
-    ) -> Result<Notice, NoticeError> {
-        let first = &batch.rows[0];
-        let today = self.cfg.daemon.time_zone.to_datetime(now).date();
-        let kind = match first.key.kind {
-            OutboxKind::Escalation => {
-                let mut items = Vec::new();
-                for row in &batch.rows {
-                    let (ob, unit) = self.lookup(index, row)?;
-                    items.push(OverdueItem {
-                        unit_name: unit.name.clone(),
-                        obligation: obligation_ref(ob),
-                        period: period_ref(ob, &row.key.period),
-                        due: row.due_on,
-                        days_late: days_between(row.due_on, today),
-                    });
-                }
-                items.sort_by(|a, b| {
-                    (&a.obligation.id, &a.period.key, &a.unit_name).cmp(&(
-                        &b.obligation.id,
-                        &b.period.key,
-                        &b.unit_name,
-                    ))
-                });
-                items.dedup();
-                NoticeKind::Escalation(mail::Escalation { items })
-            }
-            k => {
-                let (ob, unit) = self.lookup(index, first)?;
-                let missing = self.missing_reporters(store, ob, &first.key.period).await?;
-                let d = mail::Deadline {
-                    obligation: obligation_ref(ob),
-                    period: period_ref(ob, &first.key.period),
-                    unit: UnitRef {
-                        id: unit.id.clone(),
-                        name: unit.name.clone(),
-                    },
-                    due: first.due_on,
-                    due_time: ob.due_time.map(|local| mail::TimeOfDay {
-                        local,
-                        instant: planner::deadline_at(
-                            &self.cfg.daemon.time_zone,
-                            first.due_on,
-                            Some(local),
-                        ),
-                    }),
-                    days_left: days_between(today, first.due_on),
-                    days_late: days_between(first.due_on, today),
-                    missing_reporters: missing,
-                    confirm_url: self.composer.confirm_url(
-                        &ob.id,
-                        &first.key.period,
-                        &unit.id,
-                        first.due_on,
-                        now,
-                    ),
-                };
-                match k {
-                    OutboxKind::Reminder => NoticeKind::Reminder(d),
-                    OutboxKind::DueToday => NoticeKind::DueToday(d),
-                    _ => NoticeKind::Overdue(d),
-                }
-            }
-        };
-        let outbox_key = if batch.rows.len() == 1 {
-            first.key.to_string()
-        } else {
-            let mut keys: Vec<String> = batch.rows.iter().map(|r| r.key.to_string()).collect();
-            keys.sort();
-            format!("group|{}", keys.join(";"))
-        };
-        Ok(Notice {
-            kind,
-            language: self.cfg.mail.language,
-            recipients: vec![index.addressee(&first.key.recipient)],
-            outbox_key,
-            sent_at: now,
-        })
+/// Says which claimed rows were left to another process (planned by one
+/// whose configuration has them) and which were cancelled before sending.
+fn log_not_sent(foreign_rows: usize, cancelled: &BTreeMap<(&str, String, String), usize>) {
+    if foreign_rows > 0 {
+        tracing::warn!(
+            rows = foreign_rows,
+            "{foreign_rows} thư cho nghĩa vụ hoặc đơn vị mà cấu hình của tiến trình này \
+             không có, được lập trong vòng một giờ: để lại cho tiến trình khác \
+             (tiến trình này cần nạp lại cấu hình?)"
+        );
     }
-
-    fn lookup<'c>(
-        &'c self,
-        index: &Index<'c>,
-        row: &OutboxRow,
-    ) -> Result<(&'c Obligation, &'c Unit), NoticeError> {
-        let ob = self.cfg.obligation(&row.key.obligation).ok_or_else(|| {
-            NoticeError::Other(format!("unknown obligation {}", row.key.obligation))
-        })?;
-        let unit = index
-            .unit(&row.key.unit)
-            .ok_or_else(|| NoticeError::Other(format!("unknown unit {}", row.key.unit)))?;
-        Ok((ob, unit))
-    }
-
-    /// For a compiled report: the names of the reporters of its
-    /// dependencies that have neither submitted nor been waived.
-    async fn missing_reporters(
-        &self,
-        store: &Store,
-        ob: &Obligation,
-        period: &str,
-    ) -> Result<Vec<String>, NoticeError> {
-        if ob.depends_on.is_empty() {
-            return Ok(Vec::new());
-        }
-        let Ok(p) = planner::period_of(ob, period) else {
-            return Ok(Vec::new());
-        };
-        let deps = planner::dependencies(self.cfg, ob, &p.key)
-            .map_err(|e| NoticeError::Other(e.to_string()))?;
-        let mut missing = Vec::new();
-        for (dep, dp) in deps {
-            let key = dp.key.to_string();
-            let states = store
-                .current(&dep.id, &key)
-                .await
-                .map_err(NoticeError::Store)?;
-            for id in &dep.reporters {
-                let Some(u) = self.cfg.unit(id) else { continue };
-                if !u.active_on(dp.window.end) {
-                    continue;
-                }
-                let done = states
-                    .iter()
-                    .any(|s| s.key.unit == *id && (s.submission.is_some() || s.waiver.is_some()));
-                if !done && !missing.contains(&u.name) {
-                    missing.push(u.name.clone());
-                }
-            }
-        }
-        Ok(missing)
+    for ((reason, ob, period), n) in cancelled {
+        tracing::info!(
+            cancelled = n,
+            "huỷ {n} thư {ob} kỳ {period} trước khi gửi: {reason}"
+        );
     }
 }
 
@@ -776,83 +578,6 @@ fn failed_permanently(
         };
         results.push(row, outcome);
         report.failed += 1;
-    }
-}
-
-/// The lanes' records, written together ("group commit"): a lane queues its
-/// results, then waits for its turn to write; whoever writes takes every
-/// result queued by then (its own and other lanes'), in one statement
-/// (`Outbox::finish_many`), and hands each lane its answer. A lane goes on
-/// only after its own results have committed, so the bound on unrecorded
-/// messages per lane is unchanged. Only with several lanes: one lane writes
-/// its own records directly.
-#[derive(Default)]
-struct Group {
-    queued: std::sync::Mutex<Vec<Queued>>,
-    turn: tokio::sync::Mutex<()>,
-}
-
-struct Queued {
-    outcomes: Vec<(i64, Outcome)>,
-    /// `None`: the write that took these results failed.
-    answer: tokio::sync::oneshot::Sender<Option<Vec<bool>>>,
-}
-
-impl Group {
-    async fn finish(
-        &self,
-        store: &Store,
-        owner: &str,
-        outcomes: Vec<(i64, Outcome)>,
-        now: Timestamp,
-    ) -> Result<Vec<bool>, StoreError> {
-        let (answer, mut mine) = tokio::sync::oneshot::channel();
-        // Kept to write alone if a group write that took them fails.
-        let alone = outcomes.clone();
-        self.lock_queue().push(Queued { outcomes, answer });
-        let _turn = self.turn.lock().await;
-        match mine.try_recv() {
-            Ok(Some(done)) => return Ok(done),
-            // Another lane's write took ours and failed: write ours alone,
-            // so this lane gets its own error (or success).
-            Ok(None) | Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
-                return store.finish_many(owner, alone, now).await;
-            }
-            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
-        }
-        let taken = std::mem::take(&mut *self.lock_queue());
-        let all: Vec<(i64, Outcome)> = taken
-            .iter()
-            .flat_map(|q| q.outcomes.iter().cloned())
-            .collect();
-        match store.finish_many(owner, all, now).await {
-            Ok(done) => {
-                let mut done = done.into_iter();
-                for q in taken {
-                    let part: Vec<bool> = done.by_ref().take(q.outcomes.len()).collect();
-                    let _ = q.answer.send(Some(part));
-                }
-            }
-            Err(e) => {
-                for q in taken {
-                    let _ = q.answer.send(None);
-                }
-                return Err(e);
-            }
-        }
-        match mine.try_recv() {
-            Ok(Some(done)) => Ok(done),
-            // Ours was among those taken and answered just above.
-            _ => store.finish_many(owner, alone, now).await,
-        }
-    }
-
-    fn lock_queue(&self) -> std::sync::MutexGuard<'_, Vec<Queued>> {
-        // Never held across an await; a panic while holding it is a bug
-        // elsewhere, and the list stays usable.
-        self.queued
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -883,42 +608,5 @@ async fn compose_elsewhere(
         Ok((_, Err(e))) => Err(PrepareFailure::Compose(mail::SendError::from(e))),
         // The closure panicked (a bug): re-raise it here, as the inline call did.
         Err(e) => std::panic::resume_unwind(e.into_panic()),
-    }
-}
-
-enum NoticeError {
-    Store(StoreError),
-    Other(String),
-}
-
-impl From<StoreError> for NoticeError {
-    fn from(e: StoreError) -> NoticeError {
-        NoticeError::Store(e)
-    }
-}
-
-fn days_between(from: jiff::civil::Date, to: jiff::civil::Date) -> u32 {
-    let days = (to - from).get_days();
-    u32::try_from(days.max(0)).unwrap_or(0)
-}
-
-fn obligation_ref(ob: &Obligation) -> ObligationRef {
-    ObligationRef {
-        id: ob.id.clone(),
-        title: ob.title.clone(),
-        legal_basis: ob.legal_basis.clone(),
-    }
-}
-
-/// The period with a Vietnamese label ("6 tháng đầu năm 2026", "quý I năm
-/// 2026", "tuần 23 năm 2026 (01/06–07/06/2026)"; see `PeriodKey::label_vi`).
-pub fn period_ref(ob: &Obligation, key: &str) -> PeriodRef {
-    let label = PeriodKey::parse(key)
-        .ok()
-        .and_then(|k| k.label_vi())
-        .unwrap_or_else(|| ob.title.clone());
-    PeriodRef {
-        key: key.to_string(),
-        label,
     }
 }

@@ -172,7 +172,9 @@ mod tests {
         Obligation {
             id: "bc".into(),
             title: "t".into(),
+            short_title: None,
             legal_basis: None,
+            voice: Default::default(),
             reporters: vec![],
             recipient: Recipient::ReporterCouncil,
             cycle,

@@ -17,6 +17,19 @@ pub enum StoreError {
     #[error("cannot apply the database migrations: {0}")]
     Migrate(#[source] sqlx::migrate::MigrateError),
 
+    /// Said to the administrator as it is: the database was left untouched.
+    #[error(
+        "cơ sở dữ liệu có lược đồ phiên bản {found}, mới hơn phiên bản {known} mà bản hanbao \
+         này ({}) dùng: một bản hanbao mới hơn đã nâng cấp nó. Không mở và không thay đổi gì; \
+         hãy chạy bản hanbao mới hơn đó (xem hanbao --version), hoặc khôi phục một bản sao lưu \
+         làm với lược đồ {known} trở về trước (hanbao restore)",
+        env!("CARGO_PKG_VERSION")
+    )]
+    NewerSchema { found: i64, known: i64 },
+
+    #[error("{0} is not available on PostgreSQL")]
+    NotOnPostgres(&'static str),
+
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 

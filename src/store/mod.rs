@@ -10,7 +10,8 @@
 //! Its interface is split by client, one trait per client implemented once
 //! on `Store`: [`Records`] (submissions, extensions, waivers, history,
 //! status facts: commands, API, dashboard, tracking), [`Outbox`] (enqueue,
-//! claim, finish, list, retry: planner, dispatcher, dashboard), [`Tokens`]
+//! claim, finish, list, retry, a notice's history: planner, dispatcher,
+//! dashboard), [`Tokens`]
 //! (`hanbao token`, authentication) and [`Election`] (the leadership lock:
 //! `daemon::leader`); opening, closing, migrations and query plans are its
 //! own methods. Traits rather than grouped accessors
@@ -40,9 +41,11 @@
 //! - Only this module imports sqlx.
 //! - Nothing in `events` is updated or deleted: every write appends an
 //!   event; the state of an (obligation, period, unit) is its latest event
-//!   per subject. Only two tables have rows that change: `outbox`
-//!   (notifications to send; its unique key makes enqueuing idempotent) and
-//!   `tokens` (an API token's `revoked_at` is set once).
+//!   per subject. Only three tables have rows that change: `outbox`
+//!   (notifications to send; its unique key makes enqueuing idempotent;
+//!   retention deletes finished rows, `Outbox::purge_finished`),
+//!   `outbox_purged` (the counts of what retention deleted, only ever
+//!   increased) and `tokens` (an API token's `revoked_at` is set once).
 //! - The store never reads the clock: every write takes `now`.
 //! - Every write runs in a transaction that takes the write lock first
 //!   (`BEGIN IMMEDIATE` on SQLite, a table lock on PostgreSQL), reads what is
@@ -116,18 +119,41 @@ macro_rules! migrations {
                     "/0006_token_roles.sql"
                 )),
             ),
+            (
+                7,
+                "outbox purged",
+                include_str!(concat!(
+                    "../../migrations/",
+                    $backend,
+                    "/0007_outbox_purged.sql"
+                )),
+            ),
         ])
     };
 }
 
+/// `schema_version!()`: the version of the last migration above, as a
+/// literal, so that `hanbao --version` can name it in a constant
+/// (`crate::VERSION`). A test checks it against the migrators.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! schema_version {
+    () => {
+        7
+    };
+}
+
+pub mod backup;
 mod decide;
 mod error;
 mod leader;
 mod model;
 mod outbox;
+mod outbox_types;
 mod postgres;
 mod records;
 mod row;
+mod schema;
 mod sql;
 mod sqlite;
 mod tokens;
@@ -145,9 +171,12 @@ pub use model::{
 };
 pub use outbox::{
     EnqueueReport, NewOutboxRow, Outbox, OutboxCount, OutboxKey, OutboxKind, OutboxRow,
-    OutboxStatus, OutboxSummary, Outcome,
+    OutboxStatus, OutboxSummary, Outcome, PURGE_BATCH,
 };
 pub use records::Records;
+pub use schema::{
+    Counts, Integrity, MigrationProblem, SCHEMA_VERSION, Schema, Verification, inspect,
+};
 pub use tokens::{NewToken, Token, TokenRole, Tokens};
 
 /// The database, SQLite or PostgreSQL, picked once from the URL by [`open`].
@@ -221,7 +250,7 @@ impl Store {
         period: &str,
     ) -> Result<Vec<String>, StoreError> {
         on_backend!(self, db => {
-            db.explain(db.sql(&records::CURRENT_JSON), obligation, period).await
+            db.explain(db.sql(&records::CURRENT_JSON), [obligation, period]).await
         })
     }
 
@@ -231,7 +260,7 @@ impl Store {
         pairs: &[(String, String)],
     ) -> Result<Vec<String>, StoreError> {
         let (o, p) = pairs.first().cloned().unwrap_or_default();
-        on_backend!(self, db => db.explain(db.sql(&records::FACTS_JSON), &o, &p).await)
+        on_backend!(self, db => db.explain(db.sql(&records::FACTS_JSON), [&o, &p]).await)
     }
 }
 
@@ -256,4 +285,22 @@ fn migrator(files: &[(i64, &'static str, &'static str)]) -> sqlx::migrate::Migra
             })
             .collect(),
     )
+}
+
+/// The database at `url`, read-only and as it is: no migration, no
+/// journal mode set, nothing created.
+/// `untouched`: a SQLite file not in use is opened so that nothing is
+/// created beside it (see `sqlite::Db::open_read_only_file`).
+pub(super) async fn open_read_only(url: &str, untouched: bool) -> Result<Store, StoreError> {
+    let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+    let backend = match scheme {
+        "sqlite" => Backend::Sqlite(sqlite::Db::open_read_only(url, untouched).await?),
+        "postgres" | "postgresql" => Backend::Postgres(postgres::Db::open_read_only(url).await?),
+        _ => {
+            return Err(StoreError::UnsupportedUrl {
+                scheme: scheme.chars().take(20).collect(),
+            });
+        }
+    };
+    Ok(Store { backend })
 }

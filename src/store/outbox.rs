@@ -1,18 +1,19 @@
 //! The outbox: rows of notifications to send, their states, and
 //! [`Outbox`], the store's interface for the planner (enqueue), the
-//! dispatcher (claim, finish) and the dashboard (list, retry).
+//! dispatcher (claim, finish, and the history a notice tells) and the
+//! dashboard (list, retry).
 //!
 //! The unique key of a row is (obligation, period, unit, kind, stage,
 //! recipient): writing the same key again is a no-op. The queries both
 //! dialects share are written once here; claiming and the bulk finish
-//! differ and live in `sqlite` and `postgres`.
+//! differ and live in `sqlite` and `postgres`. The outbox history reads a
+//! list of units each dialect's way; both texts are here (the backends
+//! use this file, so it does not use them).
 
 use std::collections::HashSet;
-use std::fmt;
 use std::future::Future;
 
 use jiff::Timestamp;
-use jiff::civil::Date;
 
 use super::Store;
 use super::error::StoreError;
@@ -88,6 +89,16 @@ pub trait Outbox {
         status: Option<OutboxStatus>,
     ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
 
+    /// The rows of `units` for one (obligation, period) that went out or
+    /// are about to (`sent`, `pending`, `sending`), oldest first: what a
+    /// notice says happened before it, and who is told at the same time.
+    fn outbox_history(
+        &self,
+        obligation: &str,
+        period: &str,
+        units: &[String],
+    ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
+
     /// The outbox counted by (status, kind), and the earliest
     /// `next_attempt_at` of a queued row: aggregate statements, no row read
     /// into memory (what `/metrics` needs at any table size).
@@ -100,6 +111,24 @@ pub trait Outbox {
         now: Timestamp,
     ) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
 
+    /// Retention: deletes the outbox rows that finished (`sent`, `skipped`
+    /// or `cancelled`) and last changed (`updated_at`) before `before`,
+    /// adding them to the counts of [`Outbox::outbox_summary`] (table
+    /// `outbox_purged`) in the same transaction, so that counters never go
+    /// down. `pending`, `sending` and `failed` rows are never deleted.
+    /// Works in transactions of at most [`PURGE_BATCH`] rows, so writers
+    /// (the dispatcher) wait for one batch at most. Returns how many rows
+    /// were deleted.
+    ///
+    /// Safe for the planner only when `before` is older than its look-back
+    /// (see `daemon.outbox_retention_days`): a row's notification was due
+    /// no later than its `updated_at`, so a deleted row is never planned
+    /// again.
+    fn purge_finished(
+        &self,
+        before: Timestamp,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
     /// Puts a `failed` outbox row back to `pending`, due at `now`, lease
     /// cleared (an administrator's retry from the dashboard). The last error
     /// and the attempt count are kept. Returns false (and writes nothing)
@@ -111,208 +140,10 @@ pub trait Outbox {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
-/// What a notification is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum OutboxKind {
-    /// Before the deadline, to the unit.
-    Reminder,
-    /// On the due day, to the unit, if nothing arrived.
-    DueToday,
-    /// After the deadline, to the unit's own mailboxes.
-    Overdue,
-    /// After the deadline, to the people above the unit (grouped per recipient).
-    Escalation,
-}
-
-impl OutboxKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutboxKind::Reminder => "reminder",
-            OutboxKind::DueToday => "due_today",
-            OutboxKind::Overdue => "overdue",
-            OutboxKind::Escalation => "escalation",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<OutboxKind> {
-        Some(match s {
-            "reminder" => OutboxKind::Reminder,
-            "due_today" => OutboxKind::DueToday,
-            "overdue" => OutboxKind::Overdue,
-            "escalation" => OutboxKind::Escalation,
-            _ => return None,
-        })
-    }
-}
-
-impl fmt::Display for OutboxKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Where a row stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum OutboxStatus {
-    /// Waiting for `next_attempt_at`.
-    Pending,
-    /// Claimed by a dispatcher until `lease_until`; claimable again after it.
-    Sending,
-    Sent,
-    /// Permanent failure: never retried automatically.
-    Failed,
-    /// Recorded so that it never goes out (a stage passed during downtime).
-    Skipped,
-    /// Withdrawn: the report arrived, was waived or extended, or a later stage superseded it.
-    Cancelled,
-}
-
-impl OutboxStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutboxStatus::Pending => "pending",
-            OutboxStatus::Sending => "sending",
-            OutboxStatus::Sent => "sent",
-            OutboxStatus::Failed => "failed",
-            OutboxStatus::Skipped => "skipped",
-            OutboxStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<OutboxStatus> {
-        Some(match s {
-            "pending" => OutboxStatus::Pending,
-            "sending" => OutboxStatus::Sending,
-            "sent" => OutboxStatus::Sent,
-            "failed" => OutboxStatus::Failed,
-            "skipped" => OutboxStatus::Skipped,
-            "cancelled" => OutboxStatus::Cancelled,
-            _ => return None,
-        })
-    }
-}
-
-impl fmt::Display for OutboxStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The unique key of an outbox row.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct OutboxKey {
-    pub obligation: String,
-    pub period: String,
-    pub unit: String,
-    pub kind: OutboxKind,
-    pub stage: u32,
-    pub recipient: String,
-}
-
-impl fmt::Display for OutboxKey {
-    /// `obligation|period|unit|kind|stage|recipient`: the text the
-    /// Message-ID is derived from.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}|{}|{}|{}|{}|{}",
-            self.obligation, self.period, self.unit, self.kind, self.stage, self.recipient
-        )
-    }
-}
-
-/// A row to write. Only `Pending` and `Skipped` are meaningful here.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewOutboxRow {
-    pub key: OutboxKey,
-    /// Position in the unit's timeline for this period; see [`OutboxRow::rank`].
-    pub rank: u32,
-    pub due_on: Date,
-    pub status: OutboxStatus,
-    pub next_attempt_at: Timestamp,
-}
-
-/// One stored outbox row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutboxRow {
-    pub id: i64,
-    pub key: OutboxKey,
-    /// Later stages rank higher; a new pending row cancels the older pending
-    /// rows of the same (obligation, period, unit).
-    pub rank: u32,
-    pub due_on: Date,
-    pub status: OutboxStatus,
-    pub next_attempt_at: Timestamp,
-    /// Claims so far (a claim counts even if the process then crashed).
-    pub attempts: u32,
-    pub lease_owner: Option<String>,
-    pub lease_until: Option<Timestamp>,
-    pub last_error: Option<String>,
-    pub message_id: Option<String>,
-    pub sent_at: Option<Timestamp>,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-}
-
-/// What `enqueue` did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EnqueueReport {
-    /// New pending rows.
-    pub pending: usize,
-    /// New skipped rows.
-    pub skipped: usize,
-    /// Rows that already existed: nothing written.
-    pub existing: usize,
-    /// Older pending rows cancelled because a later stage was enqueued.
-    pub superseded: usize,
-    /// The rows newly written (pending and skipped), in the order given:
-    /// what the daemon's log says was planned.
-    pub written: Vec<NewOutboxRow>,
-}
-
-/// The outbox counted rather than read: what `/metrics` reports, from a
-/// few aggregate statements whatever the table's size
-/// ([`Outbox::outbox_summary`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OutboxSummary {
-    /// One entry per (status, kind) that has rows, by status then kind.
-    pub counts: Vec<OutboxCount>,
-    /// The earliest `next_attempt_at` of a `pending` or `sending` row.
-    pub oldest_queued: Option<Timestamp>,
-}
-
-/// The rows of one (status, kind).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OutboxCount {
-    pub status: OutboxStatus,
-    pub kind: OutboxKind,
-    pub rows: u64,
-    /// Sum of their `attempts`.
-    pub attempts: u64,
-    /// How many of them were claimed at least once (`attempts > 0`).
-    pub attempted: u64,
-}
-
-/// How a claimed row ended (written by the dispatcher that holds the lease).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Sent {
-        message_id: String,
-    },
-    /// Transient failure: pending again at `next_attempt_at`.
-    Retry {
-        error: String,
-        next_attempt_at: Timestamp,
-    },
-    /// Permanent failure.
-    Failed {
-        error: String,
-    },
-    /// No longer wanted (report arrived, waived, extended, stale).
-    Cancelled {
-        reason: String,
-    },
-}
+pub use super::outbox_types::{
+    EnqueueReport, NewOutboxRow, OutboxCount, OutboxKey, OutboxKind, OutboxRow, OutboxStatus,
+    OutboxSummary, Outcome,
+};
 
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct OutboxDbRow {
@@ -472,6 +303,33 @@ const LIST: Sql = sql!(concat!(
     " FROM outbox WHERE CAST($1 AS TEXT) IS NULL OR status = $1 ORDER BY id"
 ));
 
+/// SQLite: the sent, pending and sending outbox rows of some units of one
+/// (obligation, period), oldest first; the units come as one JSON array of
+/// text (`?3`), read by `json_each`. Seeks the outbox's unique key.
+const HISTORY_SQLITE: &str = concat!(
+    "SELECT ",
+    outbox_columns!(),
+    " FROM outbox WHERE obligation_id = ?1 AND period_key = ?2 \
+     AND unit_id IN (SELECT value FROM json_each(?3)) \
+     AND status IN ('sent', 'pending', 'sending') ORDER BY id"
+);
+
+/// PostgreSQL: the sent, pending and sending outbox rows of some units of one
+/// (obligation, period), oldest first; the units come as one JSON array of
+/// text (`$3`), read by `json_array_elements_text`. Seeks the outbox's
+/// unique key.
+const HISTORY_POSTGRES: &str = concat!(
+    "SELECT ",
+    outbox_columns!(),
+    " FROM outbox WHERE obligation_id = $1 AND period_key = $2 \
+     AND unit_id IN (SELECT json_array_elements_text(CAST($3 AS json))) \
+     AND status IN ('sent', 'pending', 'sending') ORDER BY id"
+);
+
+/// The units are bound as one JSON array of text, which each dialect reads
+/// its own way (`json_each` / `json_array_elements_text`).
+const HISTORY: Sql = Sql::dialects(HISTORY_SQLITE, HISTORY_POSTGRES);
+
 const NEXT_DUE: Sql = sql!(
     "SELECT min(t) FROM (\
      SELECT min(next_attempt_at) AS t FROM outbox \
@@ -481,15 +339,57 @@ const NEXT_DUE: Sql = sql!(
      ) AS due"
 );
 
-/// Rows per (status, kind) (`CAST` rather than PostgreSQL's `::`, whose
-/// `SUM` of a `BIGINT` is a `NUMERIC`). The whole table is counted, but no
-/// row is sent to the process.
+/// Rows per (status, kind), those retention deleted (`outbox_purged`)
+/// included (`CAST` rather than PostgreSQL's `::`, whose `SUM` of a
+/// `BIGINT` is a `NUMERIC`). The whole table is counted, but no row is sent
+/// to the process.
 const COUNTS: Sql = sql!(
-    "SELECT status, kind, COUNT(*) AS n, \
-     CAST(COALESCE(SUM(attempts), 0) AS BIGINT) AS attempts, \
-     CAST(COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS attempted \
-     FROM outbox GROUP BY status, kind ORDER BY status, kind"
+    "SELECT status, kind, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(attempts) AS BIGINT) AS attempts, \
+     CAST(SUM(attempted) AS BIGINT) AS attempted FROM (\
+     SELECT status, kind, COUNT(*) AS n, \
+     COALESCE(SUM(attempts), 0) AS attempts, \
+     COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0) AS attempted \
+     FROM outbox GROUP BY status, kind \
+     UNION ALL SELECT status, kind, rows, attempts, attempted FROM outbox_purged) c \
+     GROUP BY status, kind ORDER BY status, kind"
 );
+
+/// Rows deleted per transaction by [`Outbox::purge_finished`].
+pub const PURGE_BATCH: i64 = 5_000;
+
+/// The finished rows older than `$1` (a macro, for `concat!`).
+macro_rules! purgeable {
+    () => {
+        "status IN ('sent', 'skipped', 'cancelled') AND updated_at < $1"
+    };
+}
+
+/// The highest id of the next batch of purgeable rows (`$2` rows at most).
+const PURGE_BOUND: Sql = sql!(concat!(
+    "SELECT max(id) FROM (SELECT id FROM outbox WHERE ",
+    purgeable!(),
+    " ORDER BY id LIMIT $2) b"
+));
+
+/// Adds the batch's rows (up to id `$2`) to `outbox_purged`.
+const PURGE_TALLY: Sql = sql!(concat!(
+    "INSERT INTO outbox_purged (status, kind, rows, attempts, attempted) \
+     SELECT status, kind, COUNT(*), CAST(COALESCE(SUM(attempts), 0) AS BIGINT), \
+     CAST(COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+     FROM outbox WHERE ",
+    purgeable!(),
+    " AND id <= $2 GROUP BY status, kind \
+     ON CONFLICT (status, kind) DO UPDATE SET rows = outbox_purged.rows + excluded.rows, \
+     attempts = outbox_purged.attempts + excluded.attempts, \
+     attempted = outbox_purged.attempted + excluded.attempted"
+));
+
+/// Deletes the batch's rows (up to id `$2`).
+const PURGE_DELETE: Sql = sql!(concat!(
+    "DELETE FROM outbox WHERE ",
+    purgeable!(),
+    " AND id <= $2"
+));
 
 /// The earliest `next_attempt_at` of a queued row: one `MIN` per status,
 /// each a seek in the `outbox_due (status, next_attempt_at)` index.
@@ -520,18 +420,61 @@ macro_rules! finish_query {
     }};
 }
 
-impl Store {
-    async fn claim_rows(
-        &self,
-        owner: &str,
+/// One claim as the backends run it: see [`Outbox::claim`]; without
+/// `escalations`, escalation rows are left for the leader.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Claim<'a> {
+    pub owner: &'a str,
+    pub now: Timestamp,
+    pub lease_until: Timestamp,
+    pub limit: u32,
+    pub escalations: bool,
+}
+
+impl<'a> Claim<'a> {
+    fn new(
+        owner: &'a str,
         now: Timestamp,
         lease_until: Timestamp,
         limit: u32,
         escalations: bool,
-    ) -> Result<Vec<OutboxRow>, StoreError> {
-        let got = on_backend!(self, db => {
-            db.claim(owner, now, lease_until, limit, escalations).await?
-        });
+    ) -> Self {
+        Claim {
+            owner,
+            now,
+            lease_until,
+            limit,
+            escalations,
+        }
+    }
+}
+
+/// What a claim returns.
+type Rows = Result<Vec<OutboxRow>, StoreError>;
+
+/// Results to record at once: (row id, how it ended).
+pub(super) type Listed<'a> = &'a [(i64, Outcome)];
+
+/// The ids of the rows a bulk finish updated.
+pub(super) type Ids = Result<Vec<i64>, StoreError>;
+
+/// `claim_query!(claim, ALL, EXCEPT_ESCALATIONS)`: the backend's claiming
+/// statement for `claim` (`ALL` with escalations), its parameters bound.
+macro_rules! claim_query {
+    ($c:expr, $all:expr, $except:expr) => {{
+        let c = $c;
+        sqlx::query_as(if c.escalations { $all } else { $except })
+            .bind(c.now.as_second())
+            .bind(i64::from(c.limit))
+            .bind(c.owner)
+            .bind(c.lease_until.as_second())
+    }};
+}
+pub(super) use claim_query;
+
+impl Store {
+    async fn claim_rows(&self, claim: Claim<'_>) -> Rows {
+        let got = on_backend!(self, db => db.claim(&claim).await?);
         let mut rows = rows(got)?;
         rows.sort_by_key(|r| (r.next_attempt_at, r.id));
         Ok(rows)
@@ -593,24 +536,20 @@ impl Outbox for Store {
         Ok(report)
     }
 
-    async fn claim(
-        &self,
-        owner: &str,
-        now: Timestamp,
-        lease_until: Timestamp,
-        limit: u32,
-    ) -> Result<Vec<OutboxRow>, StoreError> {
-        self.claim_rows(owner, now, lease_until, limit, true).await
+    async fn claim(&self, owner: &str, now: Timestamp, until: Timestamp, limit: u32) -> Rows {
+        self.claim_rows(Claim::new(owner, now, until, limit, true))
+            .await
     }
 
     async fn claim_except_escalations(
         &self,
         owner: &str,
         now: Timestamp,
-        lease_until: Timestamp,
+        until: Timestamp,
         limit: u32,
-    ) -> Result<Vec<OutboxRow>, StoreError> {
-        self.claim_rows(owner, now, lease_until, limit, false).await
+    ) -> Rows {
+        self.claim_rows(Claim::new(owner, now, until, limit, false))
+            .await
     }
 
     async fn finish(
@@ -677,6 +616,27 @@ impl Outbox for Store {
         rows(got)
     }
 
+    async fn outbox_history(
+        &self,
+        obligation: &str,
+        period: &str,
+        units: &[String],
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        if units.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = serde_json::to_string(units).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let got: Vec<OutboxDbRow> = on_backend!(self, db => {
+            sqlx::query_as(db.sql(&HISTORY))
+                .bind(obligation)
+                .bind(period)
+                .bind(&list)
+                .fetch_all(&db.pool)
+                .await?
+        });
+        rows(got)
+    }
+
     async fn outbox_summary(&self) -> Result<OutboxSummary, StoreError> {
         let (counts, oldest): (Vec<CountRow>, Option<i64>) = on_backend!(self, db => {
             let counts = sqlx::query_as(db.sql(&COUNTS)).fetch_all(&db.pool).await?;
@@ -700,6 +660,38 @@ impl Outbox for Store {
                 .map_err(|_| StoreError::Corrupt(format!("outbox instant {t}")))
         })
         .transpose()
+    }
+
+    async fn purge_finished(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let mut deleted = 0;
+        loop {
+            let n = on_backend!(self, db => {
+                let mut tx = db.begin_write().await?;
+                let bound: Option<i64> = sqlx::query_scalar(db.sql(&PURGE_BOUND))
+                    .bind(before.as_second())
+                    .bind(PURGE_BATCH)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let Some(bound) = bound else {
+                    break;
+                };
+                sqlx::query(db.sql(&PURGE_TALLY))
+                    .bind(before.as_second())
+                    .bind(bound)
+                    .execute(&mut *tx)
+                    .await?;
+                let n = sqlx::query(db.sql(&PURGE_DELETE))
+                    .bind(before.as_second())
+                    .bind(bound)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                n
+            });
+            deleted += n;
+        }
+        Ok(deleted)
     }
 
     async fn retry_outbox(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {

@@ -13,21 +13,25 @@
 //!
 //! Here: connecting and migrations, the write lock, claiming, the current
 //! state aggregated with `json_agg`, the latest event per (unit, subject)
-//! by `DISTINCT ON`, the bulk finish as `UPDATE … FROM unnest(…)`, `EXPLAIN`
-//! and the leadership lock's connection options.
+//! by `DISTINCT ON`, the bulk finish as `UPDATE … FROM unnest(…)`, a list
+//! of units read by `json_array_elements_text`, `EXPLAIN` and the
+//! leadership lock's connection options.
 //!
 //! Must not: read the clock, or write anything but appends to `events`.
 
+use std::str::FromStr as _;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use sqlx::postgres::{PgArguments, PgPool, PgPoolOptions, PgQueryResult};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult};
 use sqlx::query::Query;
 use sqlx::{Postgres, Transaction};
 
 use super::StoreError;
 use super::leader::LeaderLock;
-use super::outbox::{self as ob, OutboxDbRow, Outcome, due_rows, outbox_columns};
+use super::outbox::{
+    self as ob, Claim, Ids, Listed, OutboxDbRow, claim_query, due_rows, outbox_columns,
+};
 use super::row::event_columns;
 use super::sql::{Sql, sql};
 
@@ -124,10 +128,34 @@ impl Db {
             .connect(url)
             .await
             .map_err(|e| StoreError::Open(e.to_string()))?;
+        // A database a newer hanbao migrated is refused before the
+        // migrator takes its lock or creates its table.
+        let probe = super::Store {
+            backend: super::Backend::Postgres(Db { pool: pool.clone() }),
+        };
+        if let Err(e) = super::schema::refuse_newer(&probe).await {
+            pool.close().await;
+            return Err(e);
+        }
         migrations!("postgres")
             .run(&pool)
             .await
             .map_err(StoreError::Migrate)?;
+        Ok(Db { pool })
+    }
+
+    /// Connects to `url` for reading only (every transaction read-only),
+    /// without migrating.
+    pub(super) async fn open_read_only(url: &str) -> Result<Db, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Open(e.to_string()))?
+            .options([("default_transaction_read_only", "on")]);
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Open(e.to_string()))?;
         Ok(Db { pool })
     }
 
@@ -163,36 +191,14 @@ impl Db {
     /// instance has locked are skipped, not waited for: two dispatchers
     /// never claim the same row and never block each other. Without
     /// `escalations`, escalation rows are left for the leader.
-    pub(super) async fn claim(
-        &self,
-        owner: &str,
-        now: Timestamp,
-        lease_until: Timestamp,
-        limit: u32,
-        escalations: bool,
-    ) -> Result<Vec<OutboxDbRow>, StoreError> {
-        let sql = if escalations {
-            CLAIM
-        } else {
-            CLAIM_EXCEPT_ESCALATIONS
-        };
-        Ok(sqlx::query_as(sql)
-            .bind(now.as_second())
-            .bind(i64::from(limit))
-            .bind(owner)
-            .bind(lease_until.as_second())
-            .fetch_all(&self.pool)
-            .await?)
+    pub(super) async fn claim(&self, c: &Claim<'_>) -> Result<Vec<OutboxDbRow>, StoreError> {
+        let query = claim_query!(c, CLAIM, CLAIM_EXCEPT_ESCALATIONS);
+        Ok(query.fetch_all(&self.pool).await?)
     }
 
     /// Records a few results in one autocommitted statement: `UPDATE …
     /// FROM unnest(…)` over one array per column. Returns the ids updated.
-    pub(super) async fn finish_listed(
-        &self,
-        owner: &str,
-        rows: &[(i64, Outcome)],
-        now: Timestamp,
-    ) -> Result<Vec<i64>, StoreError> {
+    pub(super) async fn finish_listed(&self, owner: &str, rows: Listed<'_>, now: Timestamp) -> Ids {
         let mut ids = Vec::with_capacity(rows.len());
         let mut statuses = Vec::with_capacity(rows.len());
         let mut errors = Vec::with_capacity(rows.len());
@@ -218,21 +224,20 @@ impl Db {
             .await?)
     }
 
-    /// `EXPLAIN` of `sql` for one (obligation, period), one line per plan
-    /// line.
+    /// `EXPLAIN` of `sql` for one `[obligation, period]`, one line per
+    /// plan line.
     pub(super) async fn explain(
         &self,
         sql: &str,
-        obligation: &str,
-        period: &str,
+        key: [&str; 2],
     ) -> Result<Vec<String>, StoreError> {
         let sql = format!("EXPLAIN {sql}");
-        let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(obligation)
-            .bind(period)
+        let lines = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(key[0])
+            .bind(key[1])
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.into_iter().map(|(line,)| line).collect())
+        Ok(lines)
     }
 
     /// The advisory lock on a session of its own (see `store::leader`).

@@ -14,7 +14,8 @@
 //! Here: opening and migrations, the write lock, claiming, the current
 //! state aggregated with `json_group_array`, the latest event per (unit,
 //! subject) by a correlated `max(id)`, the bulk finish as `UPDATE … FROM
-//! (VALUES …)`, and `EXPLAIN QUERY PLAN`.
+//! (VALUES …)`, a list of units read by `json_each`, and `EXPLAIN QUERY
+//! PLAN`.
 //!
 //! Must not: read the clock, or write anything but appends to `events`.
 
@@ -35,7 +36,9 @@ use sqlx::{Sqlite, SqliteConnection, Transaction};
 
 use super::StoreError;
 use super::leader::LeaderLock;
-use super::outbox::{self as ob, OutboxDbRow, Outcome, due_rows, outbox_columns};
+use super::outbox::{
+    self as ob, Claim, Ids, Listed, OutboxDbRow, claim_query, due_rows, outbox_columns,
+};
 use super::row::event_columns;
 use super::sql::{Sql, sql};
 
@@ -66,24 +69,30 @@ pub(super) const FACTS_JSON: &str = "SELECT coalesce(json_group_array(json_array
      GROUP BY unit_id, subject) \
      WHERE action <> 'revoke'";
 
+/// Keeps an event `e` only if it is the latest of its unit and subject
+/// (a macro, for `concat!`).
+macro_rules! latest_of_unit_and_subject {
+    () => {
+        " AND e.id = (SELECT max(x.id) FROM events x \
+         WHERE x.obligation_id = e.obligation_id AND x.period_key = e.period_key \
+         AND x.unit_id = e.unit_id AND x.subject = e.subject)"
+    };
+}
+
 /// The latest submission event of every unit of one obligation and period.
 pub(super) const CURRENT_SUBMISSIONS: &str = concat!(
     "SELECT ",
     event_columns!(),
-    " FROM events e WHERE e.obligation_id = ?1 AND e.period_key = ?2 AND e.subject = 'submission' \
-     AND e.id = (SELECT max(x.id) FROM events x \
-                 WHERE x.obligation_id = e.obligation_id AND x.period_key = e.period_key \
-                   AND x.unit_id = e.unit_id AND x.subject = e.subject)"
+    " FROM events e WHERE e.obligation_id = ?1 AND e.period_key = ?2 AND e.subject = 'submission'",
+    latest_of_unit_and_subject!()
 );
 
 /// The latest event per subject of one (obligation, period, unit).
 pub(super) const CURRENT_FOR: &str = concat!(
     "SELECT ",
     event_columns!(),
-    " FROM events e WHERE e.obligation_id = ?1 AND e.period_key = ?2 AND e.unit_id = ?3 \
-     AND e.id = (SELECT max(x.id) FROM events x \
-                 WHERE x.obligation_id = e.obligation_id AND x.period_key = e.period_key \
-                   AND x.unit_id = e.unit_id AND x.subject = e.subject)"
+    " FROM events e WHERE e.obligation_id = ?1 AND e.period_key = ?2 AND e.unit_id = ?3",
+    latest_of_unit_and_subject!()
 );
 
 /// Leases due rows (see [`Db::claim`]); `$kind` filters further. Under
@@ -175,7 +184,18 @@ impl Db {
             }))
         });
         if !in_memory {
-            create_private(options.get_filename())?;
+            let file = options.get_filename();
+            // A database a newer hanbao migrated is refused before anything
+            // touches it (the pool below sets the journal mode).
+            if std::fs::metadata(file).is_ok_and(|m| m.len() > 0) {
+                let probe = super::Store {
+                    backend: super::Backend::Sqlite(Db::open_read_only_file(file, true).await?),
+                };
+                let refused = super::schema::refuse_newer(&probe).await;
+                probe.close().await;
+                refused?;
+            }
+            create_private(file)?;
         }
         let pool = if in_memory {
             // Each connection to :memory: is its own database: keep exactly one.
@@ -189,6 +209,10 @@ impl Db {
         } else {
             SqlitePoolOptions::new()
                 .max_connections(8)
+                // At least one connection stays open, so that another
+                // process sees the file in use (`backup::sqlite_in_use`:
+                // `hanbao restore` refuses to replace it under a daemon).
+                .min_connections(1)
                 .acquire_timeout(BUSY_TIMEOUT + Duration::from_secs(5))
                 // A file connection does not go stale like a network one:
                 // no ping (a round trip to the connection's worker thread)
@@ -198,11 +222,125 @@ impl Db {
                 .await
         }
         .map_err(|e| StoreError::Open(e.to_string()))?;
-        migrations!("sqlite")
-            .run(&pool)
-            .await
-            .map_err(StoreError::Migrate)?;
+        let migrator = migrations!("sqlite");
+        migrator.run(&pool).await.map_err(StoreError::Migrate)?;
         Ok(Db { pool, writer })
+    }
+
+    /// Opens the file of `url` read-only, as it is: no migration, no
+    /// journal mode set, nothing created (a missing file is an error).
+    /// `untouched`: see [`Db::open_read_only_file`].
+    pub(super) async fn open_read_only(url: &str, untouched: bool) -> Result<Db, StoreError> {
+        let options =
+            SqliteConnectOptions::from_str(url).map_err(|e| StoreError::Open(e.to_string()))?;
+        Db::open_read_only_file(options.get_filename(), untouched).await
+    }
+
+    /// `untouched`: when no other process has the file in WAL mode (no
+    /// `-wal` beside it), open it immutable, creating no `-wal` or `-shm`
+    /// (a check of a backup, the refusal of a newer schema). Not for a
+    /// backup: immutable means unlocked, and a daemon starting meanwhile
+    /// would not be seen.
+    async fn open_read_only_file(file: &Path, untouched: bool) -> Result<Db, StoreError> {
+        if !file.is_file() {
+            return Err(StoreError::Open(format!(
+                "{} does not exist or is not a file",
+                file.display()
+            )));
+        }
+        // Without a WAL file (closed cleanly, or never in WAL mode), the
+        // main file is the whole database: opened immutable, SQLite creates
+        // no `-wal` or `-shm` beside it, so the directory is left exactly as
+        // it was. With one, it is read as well (a read-only connection).
+        let wal = Path::new(&format!("{}-wal", file.display())).exists();
+        let untouched = untouched && !wal;
+        let options = SqliteConnectOptions::new()
+            .filename(file)
+            .read_only(true)
+            .immutable(untouched)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        Ok(Db { pool, writer: None })
+    }
+
+    /// What `PRAGMA integrity_check` and `PRAGMA foreign_key_check` find,
+    /// one line each (nothing when the database is sound).
+    pub(super) async fn integrity_problems(&self) -> Result<Vec<String>, StoreError> {
+        use super::schema::MAX_INTEGRITY_LINES;
+        let limit = format!("PRAGMA integrity_check({MAX_INTEGRITY_LINES})");
+        let mut lines: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        lines.retain(|l| l != "ok");
+        let foreign: Vec<(String, Option<i64>, String, i64)> =
+            sqlx::query_as("PRAGMA foreign_key_check")
+                .fetch_all(&self.pool)
+                .await?;
+        lines.extend(foreign.into_iter().take(MAX_INTEGRITY_LINES).map(
+            |(table, row, parent, _)| {
+                format!(
+                    "{table}: row {} refers to a missing row of {parent}",
+                    row.unwrap_or(0)
+                )
+            },
+        ));
+        Ok(lines)
+    }
+
+    /// Whether another connection has `file` open: an exclusive lock (no
+    /// waiting) cannot be taken. In WAL mode every open connection keeps a
+    /// shared lock, idle or not, so a running daemon is seen. Nothing is
+    /// written.
+    pub(super) async fn in_use(file: &Path) -> Result<bool, StoreError> {
+        use sqlx::ConnectOptions as _;
+        let options = SqliteConnectOptions::new()
+            .filename(file)
+            .locking_mode(sqlx::sqlite::SqliteLockingMode::Exclusive)
+            .busy_timeout(Duration::ZERO);
+        let mut conn = options
+            .connect()
+            .await
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        let busy = match sqlx::query("BEGIN EXCLUSIVE").execute(&mut conn).await {
+            Ok(_) => {
+                sqlx::query("ROLLBACK").execute(&mut conn).await?;
+                false
+            }
+            Err(sqlx::Error::Database(e)) if is_busy(e.code().as_deref()) => true,
+            Err(e) => return Err(e.into()),
+        };
+        sqlx::Connection::close(conn).await?;
+        Ok(busy)
+    }
+
+    /// Writes a consistent copy of the database into `dest` (which must
+    /// not exist or be empty) with `VACUUM INTO`: one read transaction, so
+    /// the copy is the database as of one instant while writers go on
+    /// (WAL: a reader blocks no writer).
+    pub(super) async fn vacuum_into(&self, dest: &Path) -> Result<(), StoreError> {
+        let dest = dest
+            .to_str()
+            .ok_or_else(|| StoreError::Open(format!("{} is not UTF-8", dest.display())))?;
+        sqlx::query("VACUUM INTO ?1")
+            .bind(dest)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The size of the database in bytes (pages × page size).
+    pub(super) async fn size(&self) -> Result<u64, StoreError> {
+        let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+            .fetch_one(&self.pool)
+            .await?;
+        let page: i64 = sqlx::query_scalar("PRAGMA page_size")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(pages.saturating_mul(page)).unwrap_or(0))
     }
 
     /// This dialect's text of `query`.
@@ -237,25 +375,9 @@ impl Db {
     /// owner's own `sending` rows from an earlier run (a run that failed
     /// before recording them). Without `escalations`, escalation rows are
     /// left for the leader.
-    pub(super) async fn claim(
-        &self,
-        owner: &str,
-        now: Timestamp,
-        lease_until: Timestamp,
-        limit: u32,
-        escalations: bool,
-    ) -> Result<Vec<OutboxDbRow>, StoreError> {
-        let sql = if escalations {
-            CLAIM
-        } else {
-            CLAIM_EXCEPT_ESCALATIONS
-        };
+    pub(super) async fn claim(&self, c: &Claim<'_>) -> Result<Vec<OutboxDbRow>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let got = sqlx::query_as(sql)
-            .bind(now.as_second())
-            .bind(i64::from(limit))
-            .bind(owner)
-            .bind(lease_until.as_second())
+        let got = claim_query!(c, CLAIM, CLAIM_EXCEPT_ESCALATIONS)
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -265,12 +387,7 @@ impl Db {
     /// Records a few results in one autocommitted statement on the writer
     /// connection: `UPDATE … FROM (VALUES …)`, one row of parameters per
     /// result. Returns the ids updated.
-    pub(super) async fn finish_listed(
-        &self,
-        owner: &str,
-        rows: &[(i64, Outcome)],
-        now: Timestamp,
-    ) -> Result<Vec<i64>, StoreError> {
+    pub(super) async fn finish_listed(&self, owner: &str, rows: Listed<'_>, now: Timestamp) -> Ids {
         let values = (0..rows.len())
             .map(|i| {
                 let p = 3 + 5 * i;
@@ -304,18 +421,17 @@ impl Db {
         Ok(on_writer!(db, query.fetch_all))
     }
 
-    /// `EXPLAIN QUERY PLAN` of `sql` for one (obligation, period), one line
-    /// per node.
+    /// `EXPLAIN QUERY PLAN` of `sql` for one `[obligation, period]`, one
+    /// line per node.
     pub(super) async fn explain(
         &self,
         sql: &str,
-        obligation: &str,
-        period: &str,
+        key: [&str; 2],
     ) -> Result<Vec<String>, StoreError> {
         let sql = format!("EXPLAIN QUERY PLAN {sql}");
         let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(obligation)
-            .bind(period)
+            .bind(key[0])
+            .bind(key[1])
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.into_iter().map(|(_, _, _, detail)| detail).collect())
@@ -343,6 +459,12 @@ impl Db {
 /// (whose unit sets `UMask=0027`). The -wal and -shm files SQLite creates
 /// later take the database file's mode. An existing file or directory is
 /// left as it is.
+/// SQLITE_BUSY or SQLITE_LOCKED, with or without an extended code.
+fn is_busy(code: Option<&str>) -> bool {
+    code.and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(|c| matches!(c & 0xff, 5 | 6))
+}
+
 fn create_private(path: &Path) -> Result<(), StoreError> {
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()

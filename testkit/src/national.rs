@@ -16,6 +16,15 @@ pub fn generate() -> String {
     let mut s = String::with_capacity(2 << 20);
     s.push_str("# Cấu hình quy mô toàn quốc, sinh tự động bởi examples/gen_national.rs (dùng cho đo hiệu năng).\n\n");
     s.push_str("[[unit]]\nid = \"chinh-phu\"\nname = \"Chính phủ\"\nemail = \"vanthu@chinhphu.example\"\n\n");
+    // Who speaks in the notices: one directive for every obligation.
+    s.push_str(concat!(
+        "[[directive]]\nid = \"nd09\"\nkind = \"Nghị định\"\nnumber = \"09/2019/NĐ-CP\"\n",
+        "date = \"24/01/2019\"\nissuer = \"Chính phủ\"\n",
+        "about = \"quy định chế độ báo cáo của cơ quan hành chính nhà nước\"\n",
+        "sender = { agency = \"chinh-phu\", office = \"Văn phòng Chính phủ\" }\n",
+        "contact = { name = \"Ông Trần Văn An\", title = \"Chuyên viên\", phone = \"024 3825 0000\", email = \"baocao@chinhphu.example\" }\n",
+        "submission = { to = \"Cơ quan nhận báo cáo theo quy định\", how = \"Hệ thống thông tin báo cáo Chính phủ\" }\n\n",
+    ));
     s.push_str("[[group]]\nid = \"ubnd-tinh\"\nname = \"UBND các tỉnh, thành phố\"\n\n");
     s.push_str("[[group]]\nid = \"so-nganh\"\nname = \"Các sở, ban ngành\"\n\n");
     s.push_str("[[group]]\nid = \"ubnd-xa\"\nname = \"UBND cấp xã\"\n\n");

@@ -13,6 +13,8 @@
 //! sink.hang_next_messages(1);      // never answer the end of DATA
 //! sink.swallow_message(4);         // keep the 5th message, never answer it
 //! sink.set_reply_delay(Duration::from_millis(10)); // a slower server
+//! sink.hold_replies_after(30);     // take the 31st message, answer it on release
+//! sink.release_replies();
 //! sink.stop().await;               // port closed, open connections cut
 //! sink.restart().await;            // listening again on the same port
 //! let got = sink.wait_for_messages(3, Duration::from_secs(5)).await;
@@ -82,6 +84,9 @@ struct Shared {
     arrived: Notify,
     /// Milliseconds between taking a message and answering its end of DATA.
     reply_delay_ms: AtomicU64,
+    /// Messages answered normally before replies wait for `release_replies`
+    /// (`None`: never held).
+    hold_after: tokio::sync::watch::Sender<Option<usize>>,
 }
 
 struct Running {
@@ -113,6 +118,7 @@ impl SmtpSink {
             script: Mutex::new(Script::default()),
             arrived: Notify::new(),
             reply_delay_ms: AtomicU64::new(0),
+            hold_after: tokio::sync::watch::Sender::new(None),
         });
         let sink = SmtpSink {
             addr,
@@ -216,6 +222,20 @@ impl SmtpSink {
     pub fn set_reply_delay(&self, delay: Duration) {
         let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
         self.shared.reply_delay_ms.store(ms, Ordering::SeqCst);
+    }
+
+    /// Answer the next `n` messages normally, then take each later one
+    /// (it counts as delivered) but keep its end-of-DATA reply until
+    /// [`SmtpSink::release_replies`]: a test can do something while a run is
+    /// certainly still going, whatever the machine's speed.
+    pub fn hold_replies_after(&self, n: usize) {
+        let at = self.shared.accepted.load(Ordering::SeqCst) + n;
+        self.shared.hold_after.send_replace(Some(at));
+    }
+
+    /// Answer every held message and stop holding.
+    pub fn release_replies(&self) {
+        self.shared.hold_after.send_replace(None);
     }
 
     /// Stop listening (the port refuses connections) and cut open connections.
@@ -544,6 +564,9 @@ async fn session(stream: TcpStream, shared: Arc<Shared>, id: usize) -> std::io::
                         });
                     }
                     shared.arrived.notify_waiters();
+                    let mut hold = shared.hold_after.subscribe();
+                    // Only a closed channel errs, and the sink owns the sender.
+                    let _ = hold.wait_for(|h| h.is_none_or(|at| n <= at)).await;
                     let delay = shared.reply_delay_ms.load(Ordering::SeqCst);
                     if delay > 0 {
                         tokio::time::sleep(Duration::from_millis(delay)).await;

@@ -316,6 +316,8 @@ fn every_command_opens_the_same_database(c: &Case) {
         &["export"],
         &["history"],
         &["token", "list"],
+        &["verify-db"],
+        &["backup", "/nonexistent/never-written.db"],
     ] {
         c.refused(args);
     }
@@ -409,6 +411,11 @@ fn every_command_opens_the_same_database(c: &Case) {
     let out = c.ok(&["history"]);
     assert_eq!(out.lines().count(), 6, "header and five events:\n{out}");
     assert!(out.contains("(import)"), "{out}");
+    let out = c.ok(&["verify-db"]);
+    assert!(out.contains("Lịch sử: 5 sự kiện"), "{out}");
+    let copy = c.root.join(format!("{}.backup", c.name));
+    let out = c.ok(&["backup", copy.to_str().unwrap()]);
+    assert!(out.contains("Kết quả: tốt"), "{out}");
     let out = c.ok(&["check"]);
     c.names_the_database(&["check"], &out);
     assert!(out.contains("[đã có]"), "{out}");
@@ -640,4 +647,25 @@ async fn state_dir_of_try_it_is_shared_by_the_daemon_its_api_and_the_commands() 
     assert_eq!(rows[0]["reference"], "10/BC", "{rows}");
     daemon.stop();
     assert_eq!(databases(&root), [c.db.clone()]);
+}
+
+/// The definition the man pages and shell completions are generated from
+/// (`commands::cli::command`, read by `xtask`) passes clap's own checks and
+/// is the one the binary parses: every command it names answers `--help`.
+#[test]
+fn the_generated_documentation_describes_the_binary() {
+    let cmd = hanbao::commands::cli::command();
+    cmd.clone().debug_assert();
+    assert_eq!(cmd.get_name(), "hanbao");
+    let names: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+    for name in ["check", "run", "simulate", "status", "token"] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    for name in &names {
+        let out = Command::new(env!("CARGO_BIN_EXE_hanbao"))
+            .args([name, "--help"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "hanbao {name} --help: {out:?}");
+    }
 }

@@ -2591,6 +2591,146 @@ fn reporter_without_mailbox_is_an_error_unless_marked() {
     );
 }
 
+/// `daemon.outbox_retention_days`: two years by default, at least the
+/// planner's look-back with a margin (100 days), at most a hundred years.
+#[test]
+fn outbox_retention_is_checked() {
+    let c = load_str("t.toml", BASE).unwrap().config;
+    assert_eq!(c.daemon.outbox_retention_days, 730);
+    for good in [100, 365, 36_500] {
+        let text = format!("[daemon]\noutbox_retention_days = {good}\n{BASE}");
+        let c = load_str("t.toml", &text).unwrap().config;
+        assert_eq!(c.daemon.outbox_retention_days, good);
+    }
+    for bad in ["99", "0", "-1", "36501", "4294967297"] {
+        let d = err(
+            &format!("[daemon]\noutbox_retention_days = ‸{bad}\n"),
+            "daemon.outbox_retention_days",
+            "phải từ 100 đến 36500",
+        );
+        assert!(d.to_string().contains("lịch sử nộp báo cáo"), "{d}");
+    }
+}
+
+/// A `[[directive]]` with all it needs, for the cases below.
+const DIRECTIVE: &str = r#"
+[[directive]]
+id = "cv4040"
+kind = "Công văn"
+number = "4040/UBND-KGVX"
+date = "28/08/2020"
+issuer = "UBND tỉnh Quảng Ngãi"
+about = "triển khai thực hiện Nghị quyết số 121/2020/QH14"
+sender = { agency = "ubnd-tinh", office = "Văn phòng" }
+contact = { name = "Bà Nguyễn Thị Hoa", phone = "0255 3822 123" }
+submission = { to = "UBND tỉnh", how = "văn bản điện tử" }
+"#;
+
+/// `[[directive]]`: the only directive speaks for every obligation; an
+/// obligation's own blocks replace its directive's; `short_title`.
+#[test]
+fn directives_say_who_speaks() {
+    let text = format!(
+        "{}\n[obligation.submission]\nto = \"Sở Y tế\"\nhow = \"bản giấy\"\n{DIRECTIVE}",
+        BASE.replace(
+            "title = \"Báo cáo năm\"",
+            "title = \"Báo cáo năm\"\nshort_title = \"BC năm\""
+        ),
+    );
+    let loaded = load_str("t.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let cfg = loaded.config;
+    assert_eq!(cfg.directives.len(), 1);
+    let d = &cfg.directives[0];
+    assert_eq!(
+        (d.basis.kind.as_str(), d.basis.number.as_str(), d.basis.date),
+        ("Công văn", "4040/UBND-KGVX", date(2020, 8, 28))
+    );
+    let ob = &cfg.obligations[0];
+    assert_eq!(ob.short_title.as_deref(), Some("BC năm"));
+    assert_eq!(ob.voice.directive.as_deref(), Some("cv4040"));
+    assert_eq!(ob.voice.sender.as_ref().unwrap().agency, "ubnd-tinh");
+    assert_eq!(ob.voice.contact.as_ref().unwrap().name, "Bà Nguyễn Thị Hoa");
+    assert_eq!(ob.voice.submission.as_ref().unwrap().to, "Sở Y tế");
+    // Without a directive, nothing is required and nothing is said.
+    let plain = load_str("t.toml", BASE).unwrap().config;
+    assert_eq!(plain.obligations[0].voice, Default::default());
+}
+
+#[test]
+fn directive_errors() {
+    let d = DIRECTIVE;
+    // A missing block, with how to write it.
+    err(
+        &with(
+            &d.replace(
+                "contact = { name = \"Bà Nguyễn Thị Hoa\", phone = \"0255 3822 123\" }\n",
+                "",
+            )
+            .replace("[[directive]]", "‸[[directive]]"),
+        ),
+        "directive \"cv4040\": contact",
+        "thiếu [directive.contact]",
+    );
+    // An agency that is no unit, with the nearest id.
+    let e = err(
+        &with(&d.replace("agency = \"ubnd-tinh\"", "agency = ‸\"ubnd-tnh\"")),
+        "directive \"cv4040\": sender.agency",
+        "không có unit với id này",
+    );
+    assert!(e.hint.unwrap().contains("ubnd-tinh"));
+    // A contact nobody can reach.
+    err(
+        &with(&d.replace(
+            "contact = { name = \"Bà Nguyễn Thị Hoa\", phone = \"0255 3822 123\" }",
+            "contact = ‸{ name = \"Bà Nguyễn Thị Hoa\" }",
+        )),
+        "directive \"cv4040\": contact",
+        "ít nhất số điện thoại hoặc địa chỉ email",
+    );
+    err(
+        &with(&d.replace("date = \"28/08/2020\"", "date = ‸\"28/13/2020\"")),
+        "directive \"cv4040\": date",
+        "",
+    );
+    err(
+        &with(&d.replace("number = \"4040/UBND-KGVX\"", "number = ‸\" \"")),
+        "directive \"cv4040\": number",
+        "không được để trống",
+    );
+    // An obligation naming a directive that does not exist.
+    err(
+        &format!(
+            "{}{d}",
+            BASE.replace(
+                "title = \"Báo cáo năm\"",
+                "title = \"Báo cáo năm\"\ndirective = ‸\"cv404\""
+            )
+        ),
+        "obligation \"bc-nam\": directive",
+        "không có directive với id này",
+    );
+    // Two directives: each obligation says which.
+    err(
+        &format!(
+            "{}{d}{}",
+            BASE.replace("[[obligation]]", "‸[[obligation]]"),
+            d.replace("cv4040", "kh12")
+        ),
+        "obligation \"bc-nam\": directive",
+        "có nhiều [[directive]]",
+    );
+    // A short title that would not leave room in a subject.
+    err(
+        &with("").replace(
+            "title = \"Báo cáo năm\"",
+            "title = \"Báo cáo năm\"\nshort_title = ‸\"Báo cáo năm về tình hình thực hiện các nhiệm vụ trọng tâm\"",
+        ),
+        "obligation \"bc-nam\": short_title",
+        "tối đa 45",
+    );
+}
+
 /// `[daemon]`'s HTTP server limits: defaults, accepted values, and each
 /// key out of range reported at its value.
 #[test]

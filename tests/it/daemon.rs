@@ -125,6 +125,11 @@ fn subject_of(text: &str) -> String {
         .to_string()
 }
 
+/// The subject of the grouped escalations: the report by its short title
+/// and period in words, with how many of its three units have not sent it.
+const ESCALATION: &str =
+    "[Tình hình] 2/3 đơn vị chưa gửi Báo cáo thực hiện NQ 121/2020/QH14 kỳ 6 tháng đầu năm 2026";
+
 /// The 2026 season of "nq121-6thang" for three units, one of which submits
 /// on Monday 22/6. Expected dates checked by hand against the 2026 calendar:
 /// due 18/06/2026 (override, a Thursday); reminders 5 and 1 working days
@@ -136,7 +141,8 @@ fn subject_of(text: &str) -> String {
 async fn simulated_season_sends_exactly_the_expected_messages() {
     let sink = SmtpSink::start().await;
     let rig = Rig::new(&sink).await;
-    let sent = simulate(
+    let mut sent = Vec::new();
+    simulate(
         &rig.store,
         &rig.cfg,
         &rig.cal,
@@ -145,6 +151,8 @@ async fn simulated_season_sends_exactly_the_expected_messages() {
         date(2026, 6, 1),
         date(2026, 7, 15),
         vec![submission("so-noivu", date(2026, 6, 22))],
+        &[],
+        &mut |m| sent.push(m),
     )
     .await
     .unwrap();
@@ -179,7 +187,7 @@ async fn simulated_season_sends_exactly_the_expected_messages() {
     for (day, what) in [
         ("11/06", "[Nhắc hạn]"),
         ("17/06", "[Nhắc hạn]"),
-        ("18/06", "[Đến hạn]"),
+        ("18/06", "[Đến hạn hôm nay 18/06/2026]"),
         ("19/06", "[Quá hạn]"),
     ] {
         for u in UNITS {
@@ -189,24 +197,12 @@ async fn simulated_season_sends_exactly_the_expected_messages() {
     // so-noivu submitted on 22/6: nothing more for it.
     push("23/06", unit_mail("vp-ubnd"), "[Quá hạn]");
     push("23/06", unit_mail("so-tuphap"), "[Quá hạn]");
-    push(
-        "23/06",
-        "vanthu@soldtbxh.quangngai.example",
-        "[Đôn đốc] 2 báo cáo quá hạn",
-    );
+    push("23/06", "vanthu@soldtbxh.quangngai.example", ESCALATION);
     for day in ["25/06", "02/07", "09/07"] {
         push(day, unit_mail("vp-ubnd"), "[Quá hạn]");
         push(day, unit_mail("so-tuphap"), "[Quá hạn]");
-        push(
-            day,
-            "vanthu@soldtbxh.quangngai.example",
-            "[Đôn đốc] 2 báo cáo quá hạn",
-        );
-        push(
-            day,
-            "vanthu@ubnd.quangngai.example",
-            "[Đôn đốc] 2 báo cáo quá hạn",
-        );
+        push(day, "vanthu@soldtbxh.quangngai.example", ESCALATION);
+        push(day, "vanthu@ubnd.quangngai.example", ESCALATION);
     }
     let mut got_sorted = got.clone();
     got_sorted.sort();
@@ -433,7 +429,8 @@ async fn catch_up_after_a_30_day_gap_is_bounded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn engine_uses_the_configured_language_and_templates() {
     use hanbao::daemon::run::{Engine, RunError};
-    use hanbao::outbox::dispatch::StopFlag;
+    use hanbao::live::Live;
+    use tokio_util::sync::CancellationToken;
     let sink = SmtpSink::start().await;
     let tdir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(tdir.path().join("en")).unwrap();
@@ -449,11 +446,11 @@ async fn engine_uses_the_configured_language_and_templates() {
     let store = hanbao::store::open(&format!("sqlite://{}/h.db", dir.path().display()))
         .await
         .unwrap();
-    let mut engine = Engine::build(cfg.clone()).unwrap();
+    let mut engine = Engine::build(Live::new(cfg.clone()).into()).unwrap();
     // Thursday 11/6/2026 07:30: the first reminder of the three units.
     let now = vn(date(2026, 6, 11), 7, 30);
     engine
-        .tick(&store, "test", &|| now, &StopFlag::new(false))
+        .tick(&store, "test", &|| now, &CancellationToken::new())
         .await;
     let got = sink.wait_for_messages(3, Duration::from_secs(5)).await;
     assert_eq!(got.len(), 3);
@@ -468,7 +465,7 @@ async fn engine_uses_the_configured_language_and_templates() {
 
     let bad = tdir.path().join("en/overdue.txt");
     std::fs::write(&bad, "Dear {{ unit.name }},\n\n{{ no_such_variable }}\n").unwrap();
-    let err = match Engine::build(cfg) {
+    let err = match Engine::build(Live::new(cfg).into()) {
         Err(e) => e,
         Ok(_) => panic!("a broken template must fail the build"),
     };

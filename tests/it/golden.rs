@@ -1,13 +1,17 @@
 //! Golden test: the whole 2026 plan of the sample directive.
 //!
 //! `tests/golden/quang-ngai-4040-2026.jsonl` is the output of
-//! `hanbao --config config/quang-ngai-4040.toml plan --from 2026-01-01 --to 2026-12-31 --json`.
-//! Spot checks done by hand against a 2026 wall calendar: unit reminders
-//! for 2026-H1 on Thu 11/6 and Wed 17/6 (5 and 1 working days before the
-//! overridden due day Thu 18/6); first escalation Fri 19/6; the annual
-//! report due Sun 20/12 rolled to Mon 21/12; the repeat after Sat 26/12 –
-//! Fri 1/1 (New Year) on Tue 5/1/2027 falls outside the year. Regenerate with
-//! `HANBAO_UPDATE_GOLDEN=1 cargo test --test it golden` and review the diff.
+//! `hanbao --config config/quang-ngai-4040.toml plan --from 2026-01-01 --to 2026-12-31 --json`:
+//! every message that goes out (reminders, due-day notices, overdue notices
+//! to the units, escalations to the others, the Monday digests) and the
+//! deadlines. Spot checks done by hand against a 2026 wall calendar: unit
+//! reminders for 2026-H1 on Thu 11/6 and Wed 17/6 (5 and 1 working days
+//! before the overridden due day Thu 18/6); the due-day notice Thu 18/6
+//! 07:30; first overdue notice Fri 19/6; the annual report due Sun 20/12
+//! rolled to Mon 21/12; the repeat after Sat 26/12 – Fri 1/1 (New Year) on
+//! Tue 5/1/2027 falls outside the year; the first digest Monday 5/1 08:00.
+//! Regenerate with `HANBAO_UPDATE_GOLDEN=1 cargo test --test it golden` and
+//! review the diff.
 
 use std::path::Path;
 
@@ -28,7 +32,14 @@ fn sample_directive_plan_for_2026() {
         date(2026, 12, 31),
         &Filter::default(),
     );
-    let got = hanbao::planner::events::to_json_lines(&events);
+    let digests = hanbao::commands::simulate::digest_instants(
+        &loaded.config,
+        date(2026, 1, 1),
+        date(2026, 12, 31),
+    )
+    .unwrap();
+    let entries = hanbao::commands::plan::entries(&loaded.config, &cal, &events, &digests);
+    let got = hanbao::commands::plan::render(&entries, &loaded.config, true);
     let golden = root.join("tests/golden/quang-ngai-4040-2026.jsonl");
     if std::env::var_os("HANBAO_UPDATE_GOLDEN").is_some() {
         std::fs::write(&golden, &got).expect("write golden file");
@@ -69,6 +80,13 @@ fn sample_directive_plan_for_2026() {
         (
             "nq121-6thang",
             "so-yte",
+            "due_today",
+            0,
+            "\"at\":\"2026-06-18T07:30:00+07:00\"",
+        ),
+        (
+            "nq121-6thang",
+            "so-yte",
             "reminder",
             2,
             "\"at\":\"2026-06-17T07:30:00+07:00\"",
@@ -83,7 +101,7 @@ fn sample_directive_plan_for_2026() {
         (
             "nq121-6thang",
             "so-yte",
-            "escalation",
+            "overdue",
             1,
             "\"at\":\"2026-06-19T07:30:00+07:00\"",
         ),
@@ -92,7 +110,7 @@ fn sample_directive_plan_for_2026() {
             "so-yte",
             "escalation",
             2,
-            "\"at\":\"2026-06-23T07:30:00+07:00\"",
+            "\"at\":\"2026-06-23T07:30:00+07:00\",\"due\":\"2026-06-18\",\"recipients\":[\"vanthu@soldtbxh.quangngai.example\"]",
         ),
         (
             "nq121-6thang",
@@ -116,6 +134,27 @@ fn sample_directive_plan_for_2026() {
             "\"at\":\"2026-12-28T07:30:00+07:00\"",
         ),
     ];
+    // Stage 1 names only the unit: an overdue notice and no escalation.
+    assert!(
+        !want.contains(
+            "\"unit\":\"so-yte\",\"kind\":\"escalation\",\"stage\":1,\"at\":\"2026-06-19"
+        )
+    );
+    let first_digest = want
+        .lines()
+        .find(|l| l.contains("\"kind\":\"digest\""))
+        .unwrap();
+    assert!(
+        first_digest.contains("\"at\":\"2026-01-05T08:00:00+07:00\""),
+        "{first_digest}"
+    );
+    assert_eq!(
+        want.lines()
+            .filter(|l| l.contains("\"kind\":\"digest\""))
+            .count(),
+        52,
+        "the Mondays of 2026"
+    );
     for (ob, unit, kind, stage, fragment) in cases {
         let line = find(ob, unit, kind, stage);
         assert!(
@@ -123,4 +162,100 @@ fn sample_directive_plan_for_2026() {
             "{ob} {unit} {kind} {stage}: {line} lacks {fragment}"
         );
     }
+}
+
+/// The notices people read, one of each kind for each reader, in
+/// Vietnamese and English: `tests/golden/mail/{vi,en}/{kind}-{reader}.txt`,
+/// each the subject, the addressee and the text part as a real MIME
+/// parser (`support::mime`, Stalwart's mail-parser) reads them from the
+/// bytes the pipeline wrote, for the seasons of `support::notices`. The
+/// files were read line by line when they were written; a change of
+/// wording shows as a diff to review. Regenerate with
+/// `HANBAO_UPDATE_GOLDEN=1 cargo test --test it golden` and review the diff.
+///
+/// Besides matching the files, every text keeps the rules of the register:
+/// "Kính gửi:" first, a closing ("Trân trọng./." or "Kính báo cáo./."),
+/// the agency's name in the body, the contact, no "hệ thống", no product
+/// name, no "báo cáo Báo cáo", no period key in prose, no exclamation
+/// mark; subjects within 100 characters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notice_texts_for_every_kind_reader_and_language() {
+    use crate::support::{mime, notices};
+    use hanbao::config::model::Language;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/mail");
+    let update = std::env::var_os("HANBAO_UPDATE_GOLDEN").is_some();
+    let mut differ = Vec::new();
+    for language in [Language::Vi, Language::En] {
+        let dir = tempfile::tempdir().unwrap();
+        let lang = language.code();
+        std::fs::create_dir_all(root.join(lang)).unwrap();
+        for s in notices::samples(dir.path(), language).await {
+            let read = mime::read(&s.eml).unwrap_or_else(|d| panic!("{}: {d:?}", s.name));
+            let (name, address) = &read.to[0];
+            let got = format!(
+                "Subject: {}\nTo: {} <{address}>\n\n{}",
+                read.subject,
+                name.as_deref().unwrap_or(""),
+                read.text.replace("\r\n", "\n")
+            );
+            let path = root.join(lang).join(format!("{}.txt", s.name));
+            if update {
+                std::fs::write(&path, &got).unwrap();
+            }
+            let want = std::fs::read_to_string(&path).unwrap_or_default();
+            if got != want {
+                differ.push(path.display().to_string());
+            }
+            let label = format!("{lang}/{}", s.name);
+            assert!(
+                read.subject.chars().count() <= 100,
+                "{label}: {}",
+                read.subject
+            );
+            let text = &read.text;
+            let first = text.lines().next().unwrap_or("");
+            let closings = match language {
+                Language::Vi => ["Trân trọng./.", "Kính báo cáo./."],
+                Language::En => ["Yours faithfully,", "Respectfully,"],
+            };
+            if s.name != "digest" {
+                match language {
+                    Language::Vi => assert!(first.starts_with("Kính gửi: "), "{label}: {first}"),
+                    Language::En => assert!(
+                        first.starts_with("Dear ") || first.starts_with("To the leadership of "),
+                        "{label}: {first}"
+                    ),
+                }
+                assert!(
+                    closings.iter().any(|c| text.contains(c)),
+                    "{label}: no closing"
+                );
+                assert!(
+                    text.contains("Sở Lao động - Thương binh và Xã hội"),
+                    "{label}: the agency speaks"
+                );
+                assert!(text.contains("0255 3822 123"), "{label}: the contact");
+            }
+            // Prose only: the confirmation link carries the period's key.
+            let lower: String = text
+                .lines()
+                .filter(|l| !l.starts_with("https://"))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .to_lowercase();
+            for bad in [
+                "hệ thống theo dõi",
+                "hanbao",
+                "báo cáo báo cáo",
+                "!",
+                "2026-h1",
+            ] {
+                assert!(!lower.contains(bad), "{label}: {bad:?} in\n{text}");
+            }
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "notice texts differ from the golden files (regenerate with HANBAO_UPDATE_GOLDEN=1 and review): {differ:#?}"
+    );
 }

@@ -9,8 +9,9 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use hanbao::daemon::heartbeat::Heartbeat;
+use hanbao::heartbeat::Heartbeat;
 use hanbao::http::{self, AppState};
+use hanbao::live::Live;
 use hanbao::store::{
     self, NewOutboxRow, NewToken, OutboxKey, OutboxKind, OutboxStatus, Store, TokenRole,
 };
@@ -121,7 +122,7 @@ async fn start_with(heartbeat: Option<Heartbeat>, daemon: &str) -> Server {
     .await;
     let (_, feed_all) = token(&store, "Lịch chung", TokenRole::Feed(None)).await;
     let (_, metrics) = token(&store, "prometheus", TokenRole::Metrics).await;
-    let state = AppState::new(store.clone(), cfg, heartbeat);
+    let state = AppState::new(store.clone(), Live::new(cfg).into(), heartbeat);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -1119,7 +1120,7 @@ async fn a_reload_swaps_the_configuration_in_force() {
     let s = start(None).await;
     let mut cfg = hanbao::config::load_str("h.toml", CONFIG).unwrap().config;
     cfg.obligations.retain(|o| o.id != "bc-quy");
-    s.state.replace_config(cfg);
+    s.state.reloaded(Some(Live::new(cfg).into()));
     let r = get(&s, Q1, Some(&s.admin)).await;
     assert_eq!((r.status, r.error_code().as_str()), (404, "unknown_id"));
     s.shutdown().await;
@@ -1401,7 +1402,7 @@ async fn confirmation_links_open_a_form_and_record_once() {
     // Without a key the feature is off.
     let r = get(&s, &scope("so-yte", later).path(&key), None).await;
     assert_eq!(r.status, 404);
-    assert!(s.state.set_link_key(key.clone()));
+    crate::support::turn_on_links(&s.state, &key);
 
     let link = scope("so-taichinh", later);
     let r = get(&s, &link.path(&key), None).await;
@@ -1641,13 +1642,15 @@ async fn calendar_feeds_per_unit_and_for_all() {
     // Q1: due Friday 20/03/2026, reminder 3 working days before (Tue 17/03).
     // Q2: 20/06/2026 is a Saturday, rolled to Monday 22/06; 3 working days
     // before is Wednesday 17/06, 5 calendar days (checked on a 2026 calendar).
+    // Each alarm fires at 07:30 on its day, the start of the sending hours:
+    // 3 days before 00:00 of the due day plus 7 h 30 min is 2 days 16 h 30 min.
     let q1 = ev
         .iter()
         .find(|e| e.1 == "20260320" && !e.3.is_empty())
         .unwrap();
     assert_eq!(
         (q1.2.as_str(), q1.3.as_slice()),
-        ("20260321", &["-P3D".to_string()][..])
+        ("20260321", &["-P2DT16H30M".to_string()][..])
     );
     let q2 = ev
         .iter()
@@ -1655,7 +1658,7 @@ async fn calendar_feeds_per_unit_and_for_all() {
         .unwrap();
     assert_eq!(
         (q2.2.as_str(), q2.3.as_slice()),
-        ("20260623", &["-P5D".to_string()][..])
+        ("20260623", &["-P4DT16H30M".to_string()][..])
     );
     let mut uids: Vec<&str> = ev.iter().map(|e| e.0.as_str()).collect();
     uids.sort();
@@ -1963,7 +1966,7 @@ async fn a_confirmation_link_cannot_backdate_a_receipt() {
     use hanbao::http::link::{LinkKey, LinkScope};
     let s = start(None).await;
     let key = LinkKey::new(b"0123456789abcdef0123456789abcdef".to_vec()).unwrap();
-    assert!(s.state.set_link_key(key.clone()));
+    crate::support::turn_on_links(&s.state, &key);
     let link = LinkScope {
         obligation: "bc-quy".into(),
         period: "2026-Q1".into(),

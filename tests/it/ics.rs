@@ -13,8 +13,8 @@ use std::process::Command;
 
 use hanbao::http::{self, AppState};
 use hanbao::mail::ids::calendar_uid;
-use hanbao::store::Tokens;
 use hanbao::store::{self, NewToken, Store, TokenRole};
+use hanbao::store::{Records, Tokens};
 use jiff::Timestamp;
 use serde_json::Value;
 
@@ -60,18 +60,41 @@ cycle = "annual"
 due = "20/12"
 "#;
 
-/// The 2026 due days and alarm triggers (whole days before the due day),
-/// by hand from a 2026 wall calendar: "ngày 20" of March is Friday 20/03;
-/// 20/06 is a Saturday, 20/09 and 20/12 Sundays, each moved to the next
-/// Monday (Civil Code 148.5; no holiday near any of them). "7 ngày" is 7
-/// calendar days; "2 ngày làm việc" before a Friday is the Wednesday (2),
-/// before a Monday the Thursday (4); "0 ngày" is the day itself (0). The
-/// annual report (due 20/12 -> Monday 21/12) has no reminders.
+/// The 2026 due days and alarm triggers, by hand from a 2026 wall
+/// calendar: "ngày 20" of March is Friday 20/03; 20/06 is a Saturday, 20/09
+/// and 20/12 Sundays, each moved to the next Monday (Civil Code 148.5; no
+/// holiday near any of them). "7 ngày" is 7 calendar days; "2 ngày làm
+/// việc" before a Friday is the Wednesday (2), before a Monday the Thursday
+/// (4); "0 ngày" is the day itself (0). Each alarm fires on its reminder
+/// day at 07:30, the start of the sending hours, not at midnight: d days
+/// before the all-day event's start (00:00 of the due day) plus 7 h 30 min,
+/// that is `d * 1440 - 450` minutes before the start (the alarm on the due
+/// day itself, -450, is 7 h 30 min after it). The annual report (due 20/12
+/// -> Monday 21/12) has no reminders.
+const fn at_0730(days: i64) -> i64 {
+    days * 1440 - 450
+}
 const EXPECTED: [(&str, &str, &[i64]); 5] = [
-    ("bc-quy", "2026-03-20", &[0, 2, 7]),
-    ("bc-quy", "2026-06-22", &[0, 4, 7]),
-    ("bc-quy", "2026-09-21", &[0, 4, 7]),
-    ("bc-quy", "2026-12-21", &[0, 4, 7]),
+    (
+        "bc-quy",
+        "2026-03-20",
+        &[at_0730(0), at_0730(2), at_0730(7)],
+    ),
+    (
+        "bc-quy",
+        "2026-06-22",
+        &[at_0730(0), at_0730(4), at_0730(7)],
+    ),
+    (
+        "bc-quy",
+        "2026-09-21",
+        &[at_0730(0), at_0730(4), at_0730(7)],
+    ),
+    (
+        "bc-quy",
+        "2026-12-21",
+        &[at_0730(0), at_0730(4), at_0730(7)],
+    ),
     ("bc-nam", "2026-12-21", &[]),
 ];
 
@@ -144,11 +167,12 @@ fn uids(v: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Checks one parsed feed against [`EXPECTED`] for `units`.
+/// Checks one parsed feed against [`EXPECTED`] for `units`; the first
+/// quarter of so-yte was submitted: its event says so and has no alarm.
 #[track_caller]
 fn expect_feed(v: &Value, units: &[&str]) {
     let n = EXPECTED.len() * units.len();
-    let alarms: usize = EXPECTED.iter().map(|e| e.2.len()).sum::<usize>() * units.len();
+    let alarms: usize = EXPECTED.iter().map(|e| e.2.len()).sum::<usize>() * units.len() - 3;
     assert_eq!(v["version"], "2.0");
     assert!(v["prodid"].as_str().unwrap().contains("hanbao"), "{v}");
     assert_eq!(v["events"], n, "{v}");
@@ -175,7 +199,14 @@ fn expect_feed(v: &Value, units: &[&str]) {
                 .iter()
                 .map(|t| t.as_i64().unwrap())
                 .collect();
-            assert_eq!(got, triggers.to_vec(), "{ob} {period} {unit} alarms");
+            let summary = hit[0]["summary"].as_str().unwrap();
+            if (*unit, ob, period.as_str()) == ("so-yte", "bc-quy", "2026-Q1") {
+                assert!(got.is_empty(), "a submitted report has no alarm");
+                assert!(summary.starts_with("Đã gửi (18/03/2026): "), "{summary}");
+            } else {
+                assert_eq!(got, triggers.to_vec(), "{ob} {period} {unit} alarms");
+                assert!(summary.starts_with("Hạn: "), "{summary}");
+            }
         }
     }
 }
@@ -189,6 +220,22 @@ async fn feeds_parse_with_python_icalendar() {
     let cfg = hanbao::config::load_str("ics.toml", CONFIG)
         .unwrap_or_else(|e| panic!("{e}"))
         .config;
+    store
+        .record_submission(
+            store::NewSubmission {
+                key: store::Key::new("bc-quy", "2026-Q1", "so-yte"),
+                received_on: jiff::civil::date(2026, 3, 18),
+                received_at: None,
+                reference: None,
+                note: None,
+                actor: "test".into(),
+                source: store::Source::Cli,
+                correction: false,
+            },
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
     let admin = token(&store, "Lịch chung", TokenRole::Feed(None)).await;
     let yte = token(
         &store,
@@ -196,7 +243,7 @@ async fn feeds_parse_with_python_icalendar() {
         TokenRole::Feed(Some("so-yte".into())),
     )
     .await;
-    let state = AppState::new(store.clone(), cfg, None);
+    let state = AppState::new(store.clone(), hanbao::live::Live::new(cfg).into(), None);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -310,6 +357,7 @@ fn a_timed_deadline_is_a_timed_event_in_the_feed() {
         jiff::civil::date(2026, 6, 4),
         jiff::civil::date(2026, 6, 4),
         "2026-06-01T00:00:00Z".parse().unwrap(),
+        &std::collections::HashMap::new(),
     );
     assert!(feed.contains("\r\nDTSTART:20260604T090000Z\r\n"), "{feed}");
     assert!(!feed.contains("DTEND"), "{feed}");

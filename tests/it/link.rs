@@ -12,6 +12,7 @@ use hanbao::calendar::WorkCalendar;
 use hanbao::config::model::{Config, Smtp, SmtpSecurity, Transport};
 use hanbao::http::{self, AppState};
 use hanbao::link::{LinkKey, Links};
+use hanbao::live::Live;
 use hanbao::mail::{Composer, Mailer, Templates};
 use hanbao::outbox::{Dispatcher, Planning};
 use hanbao::store::{self, HistoryFilter, Source, Store};
@@ -198,18 +199,18 @@ async fn reminder_link_confirms_over_http_and_stops_the_reminders() {
         .await
         .unwrap();
 
-    // The web side, as `http::start` sets it up.
-    let state = AppState::new(store.clone(), cfg.clone(), None);
-    let key = LinkKey::from_file(&state_dir.join(http::LINK_KEY_FILE)).unwrap();
-    assert!(state.set_link_key(key));
+    // One snapshot for both sides, as `hanbao run` makes it: the web side
+    // checks links with its key, the mail side signs with it.
+    let live = std::sync::Arc::new(Live::load(cfg.clone()));
+    assert!(live.link_key().is_some(), "link.key read with the snapshot");
+    let state = AppState::new(store.clone(), live.clone(), None);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(http::serve(listener, state, async move {
         let _ = stopped.await;
     }));
-
-    // The mail side, as `daemon::run::Engine::build` sets it up.
-    let links = Links::configured(&cfg.daemon).unwrap();
+    let links = live.links();
     assert!(links.is_some(), "public_url and link.key: links on");
+    assert!(Links::configured(&cfg.daemon).unwrap().is_some());
     let mut rig = Rig {
         cal: WorkCalendar::new(&cfg.calendar),
         composer: Composer::new(&cfg.mail, Templates::builtin())
@@ -449,4 +450,106 @@ fn check_warns_when_public_url_has_no_link_key() {
     let (code, out) = check();
     assert_eq!(code, Some(0), "{out}");
     assert!(!out.contains("liên kết xác nhận"), "{out}");
+}
+
+/// Regression: the link key had two owners. `hanbao run` re-read
+/// `<state_dir>/link.key` for the mail on SIGHUP, but `/confirm` kept the
+/// key it had read at start, so a key created or rotated with a reload
+/// made every new link fail until a restart. Now one snapshot per reload
+/// holds the key for both. On the real binary: no key (links off, 404);
+/// a key created and SIGHUP: `/confirm` takes links signed with it at once,
+/// and the next reminder's link opens the form; the key rotated and
+/// SIGHUP: links signed with the new key open, links signed with the old
+/// one are refused as tampered (400). Rotation revokes: that is what it is
+/// for (a leaked key); a unit with an older link uses its next reminder's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_key_created_or_rotated_with_a_reload_is_used_by_confirm_and_the_mail() {
+    use crate::support::procs::{Daemon, DaemonConfig};
+    let sink = SmtpSink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let addr: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut daemon_cfg = DaemonConfig::new(sink.port(), 1, 1);
+    let cfg_path = dir.path().join("hanbao.toml");
+    let write_config = |c: &DaemonConfig| {
+        let text = c.toml().replace(
+            "http_listen = \"127.0.0.1:0\"",
+            &format!("http_listen = \"{addr}\"\npublic_url = \"http://{addr}\""),
+        );
+        assert!(text.contains("public_url"), "{text}");
+        std::fs::write(&cfg_path, text).unwrap();
+    };
+    write_config(&daemon_cfg);
+    let state = dir.path().join("links-state");
+    std::fs::create_dir_all(&state).unwrap();
+    let key_path = state.join(hanbao::link::LINK_KEY_FILE);
+    let database = format!("sqlite://{}/h.db", dir.path().display());
+    let mut daemon = Daemon::spawn("links", &cfg_path, &database, dir.path());
+    let unit = DaemonConfig::unit_id(1);
+    // A one-off report's period key is its obligation id.
+    let scope = |obligation: &str| hanbao::link::LinkScope {
+        obligation: obligation.into(),
+        period: obligation.into(),
+        unit: unit.clone(),
+        expires: Timestamp::now().as_second() + 86_400,
+    };
+    let get = |path: String| async move { http(addr, "GET", &path, None).await.0 };
+    let key_a = LinkKey::new(b"a link key created while running!".to_vec()).unwrap();
+    let key_b = LinkKey::new(b"and the key that replaces it, B..".to_vec()).unwrap();
+
+    // No key: the first reminder carries no link and /confirm is off.
+    wait_for_messages(&sink, &daemon, 1).await;
+    assert_eq!(link_in(&sink.messages()[0]), None);
+    assert_eq!(get(scope("bc-1").path(&key_a)).await, 404);
+
+    // A key created, with a new obligation, and SIGHUP.
+    std::fs::write(&key_path, b"a link key created while running!").unwrap();
+    daemon_cfg.obligations.push("bc-2".into());
+    write_config(&daemon_cfg);
+    daemon.hup();
+    daemon
+        .wait_for_log("đã nạp lại cấu hình", Duration::from_secs(20))
+        .await;
+    assert_eq!(
+        get(scope("bc-1").path(&key_a)).await,
+        200,
+        "/confirm uses the key read by the reload"
+    );
+    // The next tick (within a minute) sends bc-2's reminder, with a link
+    // signed by the same key, which opens the form.
+    wait_for_messages(&sink, &daemon, 2).await;
+    let mail_link = link_in(&sink.messages()[1]).expect("a link in the reminder after the reload");
+    let mail_path = mail_link[format!("http://{addr}").len()..].to_string();
+    assert!(mail_path.contains("o=bc-2"), "{mail_path}");
+    assert_eq!(get(mail_path.clone()).await, 200, "{mail_path}");
+
+    // The key rotated, and SIGHUP: the new key's links open, the old key's
+    // (the reminder's) are refused.
+    std::fs::write(&key_path, b"and the key that replaces it, B..").unwrap();
+    daemon.hup();
+    let end = std::time::Instant::now() + Duration::from_secs(20);
+    while daemon.log().matches("đã nạp lại cấu hình").count() < 2 {
+        assert!(std::time::Instant::now() < end, "{}", daemon.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(get(scope("bc-2").path(&key_b)).await, 200);
+    assert_eq!(get(mail_path).await, 400, "a link of the old key");
+    assert_eq!(get(scope("bc-1").path(&key_a)).await, 400);
+    assert!(daemon.term(Duration::from_secs(20)).success());
+}
+
+/// Waits up to 90 s for the sink to hold `n` messages.
+async fn wait_for_messages(sink: &SmtpSink, daemon: &crate::support::procs::Daemon, n: usize) {
+    let end = std::time::Instant::now() + Duration::from_secs(90);
+    while sink.message_count() < n {
+        assert!(
+            std::time::Instant::now() < end,
+            "{n} messages expected, {} arrived:\n{}",
+            sink.message_count(),
+            daemon.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

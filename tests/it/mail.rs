@@ -3,14 +3,14 @@
 //! than hanbao's writer), the .ics, the file transport, and SMTP over real
 //! TCP to the test sink in `support::smtp`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use hanbao::config::model::{Mail, SecretSource, Smtp, SmtpSecurity, Transport};
 use hanbao::mail::{
-    Addressee, Composer, Deadline, Digest, Escalation, FailedSend, Language, Mailer, MailerError,
-    Notice, NoticeKind, ObligationRef, OpenPeriod, OverdueItem, PeriodRef, SendError, Templates,
-    TimeOfDay, UnitRef, check_templates, send_test,
+    Addressee, Composer, Deadline, Digest, Escalation, FailedSend, Language, LateUnit, Mailer,
+    MailerError, Notice, NoticeKind, ObligationRef, PeriodRef, Register, Role, Section, SendError,
+    Speaker, Standing, Templates, TimeOfDay, UnitRef, check_templates, send_test,
 };
 use jiff::Timestamp;
 use jiff::civil::date;
@@ -53,7 +53,24 @@ fn obligation() -> ObligationRef {
     ObligationRef {
         id: "nq121-6thang".into(),
         title: "Báo cáo kết quả thực hiện Nghị quyết 121".into(),
+        short: "Báo cáo NQ 121".into(),
         legal_basis: Some("Nghị quyết 121/NQ-HĐND, Điều 3".into()),
+    }
+}
+
+fn speaker() -> Speaker {
+    Speaker {
+        agency: "Sở Lao động - Thương binh và Xã hội".into(),
+        office: Some("Phòng Trẻ em - Bình đẳng giới".into()),
+        contact: Some(hanbao::mail::Contact {
+            name: "Bà Nguyễn Thị Hoa".into(),
+            title: None,
+            phone: Some("0255 3822 123".into()),
+            email: None,
+        }),
+        submit_to: Some("Sở Lao động - Thương binh và Xã hội".into()),
+        submit_how: Some("văn bản điện tử".into()),
+        basis: None,
     }
 }
 
@@ -65,29 +82,66 @@ fn period() -> PeriodRef {
 }
 
 fn deadline(unit_name: &str) -> Deadline {
-    Deadline {
-        obligation: obligation(),
-        period: period(),
-        unit: UnitRef {
+    let mut d = Deadline::new(
+        obligation(),
+        period(),
+        UnitRef {
             id: "ubnd-nghia-hanh".into(),
             name: unit_name.into(),
         },
+        date(2026, 6, 22),
+    );
+    d.as_of = date(2026, 6, 19);
+    d.speaker = speaker();
+    d.days_left = 3;
+    d.working_days_left = 1;
+    d.days_late = 4;
+    d.working_days_late = 2;
+    d.dependencies = vec![standing(vec![late("Phòng Tài chính – Kế hoạch", 2)])];
+    d.confirm_url = Some("https://hanbao.example/xac-nhan?t=abc&u=1".into());
+    d.alarms = vec![-3 * 1440 + 450, 450];
+    d
+}
+
+fn late(unit: &str, days_late: u32) -> LateUnit {
+    LateUnit {
+        unit: UnitRef {
+            id: unit.to_lowercase().replace(' ', "-"),
+            name: unit.into(),
+        },
         due: date(2026, 6, 22),
-        due_time: None,
-        days_left: 3,
-        days_late: 4,
-        missing_reporters: vec!["Phòng Tài chính – Kế hoạch".into()],
-        confirm_url: Some("https://hanbao.example/xac-nhan?t=abc&u=1".into()),
+        days_late,
+        working_days_late: days_late,
+        notices: vec![],
     }
 }
 
-fn item(unit: &str, days_late: u32) -> OverdueItem {
-    OverdueItem {
-        unit_name: unit.into(),
+fn standing(late: Vec<LateUnit>) -> Standing {
+    Standing {
         obligation: obligation(),
         period: period(),
         due: date(2026, 6, 22),
-        days_late,
+        expected: 13,
+        submitted: 7,
+        submitted_late: 2,
+        waived: 1,
+        late,
+    }
+}
+
+/// An escalation to the Provincial People's Committee (a report upward).
+fn escalation(late: Vec<LateUnit>) -> Escalation {
+    Escalation {
+        speaker: speaker(),
+        addressee: "Ủy ban nhân dân tỉnh Quảng Ngãi".into(),
+        register: Register::Upward,
+        as_of: date(2026, 6, 26),
+        sections: vec![Section {
+            role: Role::Supervisor,
+            standing: standing(late),
+            recipient_name: None,
+            dependencies: vec![],
+        }],
     }
 }
 
@@ -198,40 +252,54 @@ fn an_override_replaces_the_builtin_template() {
 #[test]
 fn subjects_are_exact_for_every_kind() {
     let d = deadline("UBND huyện Nghĩa Hành");
-    let title = "Báo cáo kết quả thực hiện Nghị quyết 121";
+    let mut several = escalation(vec![late("UBND xã Hành Thiện", 4)]);
+    let mut other = several.sections[0].clone();
+    other.standing.period = PeriodRef {
+        key: "2025".into(),
+        label: "năm 2025".into(),
+    };
+    several.sections.push(other);
+    let mut head = escalation(vec![late("UBND huyện Nghĩa Hành", 4)]);
+    head.register = Register::Peer;
+    head.sections[0].role = Role::Head;
     let cases = [
         (
             NoticeKind::Reminder(d.clone()),
-            format!("[Nhắc hạn] {title} – kỳ 2026-H1 – hạn 22/06/2026"),
+            "[Nhắc hạn] Hạn 22/06/2026 - Báo cáo NQ 121 kỳ 6 tháng đầu năm 2026".to_string(),
         ),
         (
             NoticeKind::DueToday(d.clone()),
-            format!("[Đến hạn] {title} – kỳ 2026-H1 – hạn 22/06/2026"),
+            "[Đến hạn hôm nay 22/06/2026] Báo cáo NQ 121 kỳ 6 tháng đầu năm 2026".to_string(),
         ),
         (
             NoticeKind::Overdue(d.clone()),
-            format!("[Quá hạn] {title} – kỳ 2026-H1 – hạn 22/06/2026"),
+            "[Quá hạn] Hạn 22/06/2026 - Báo cáo NQ 121 kỳ 6 tháng đầu năm 2026".to_string(),
         ),
         (
-            NoticeKind::Escalation(Escalation {
-                items: vec![item("UBND xã Hành Thiện", 4)],
-            }),
-            format!("[Đôn đốc] {title} – kỳ 2026-H1 – UBND xã Hành Thiện"),
+            // 13 expected, 7 sent, 1 exempted: 5 not sent.
+            NoticeKind::Escalation(escalation(vec![late("UBND xã Hành Thiện", 4)])),
+            "[Tình hình] 5/13 đơn vị chưa gửi Báo cáo NQ 121 kỳ 6 tháng đầu năm 2026".to_string(),
         ),
         (
-            NoticeKind::Escalation(Escalation {
-                items: vec![item("UBND xã Hành Thiện", 4), item("UBND xã Hành Đức", 2)],
-            }),
-            "[Đôn đốc] 2 báo cáo quá hạn".to_string(),
+            NoticeKind::Escalation(head),
+            "[Đôn đốc] Quá hạn Báo cáo NQ 121 kỳ 6 tháng đầu năm 2026".to_string(),
+        ),
+        (
+            NoticeKind::Escalation(several),
+            "[Tình hình] 2 báo cáo quá hạn: Báo cáo NQ 121 kỳ 6 tháng đầu năm 2026; Báo cáo NQ 121 kỳ năm 2025"
+                .to_string(),
         ),
         (
             NoticeKind::Digest(Digest {
                 as_of: date(2026, 6, 26),
-                open_periods: vec![],
-                late: vec![],
+                speaker: Speaker::default(),
+                coordinator: None,
+                overdue: vec![],
+                upcoming: vec![],
                 failed_sends: vec![],
+                dashboard_url: None,
             }),
-            "[Tổng hợp] Tình hình báo cáo ngày 26/06/2026".to_string(),
+            "[Tổng hợp] Tình hình báo cáo định kỳ đến ngày 26/06/2026".to_string(),
         ),
         (
             NoticeKind::Test,
@@ -248,15 +316,48 @@ fn subjects_are_exact_for_every_kind() {
             "{name}: encoded on the wire: {subject}"
         );
         assert_eq!(part.decoded("Subject").unwrap(), want, "{name}");
+        assert!(want.chars().count() <= 100, "{want}");
         assert!(raw.contains(&format!("X-Hanbao-Kind: {name}\r\n")));
     }
 
-    let mut en = notice(NoticeKind::Reminder(d), "en");
+    let mut en = notice(NoticeKind::Reminder(d.clone()), "en");
     en.language = Language::En;
+    en.kind = NoticeKind::Reminder(Deadline {
+        period: PeriodRef {
+            key: "2026-H1".into(),
+            label: "the first half of 2026".into(),
+        },
+        ..d
+    });
     let (part, _) = wire(&en);
     assert_eq!(
         part.decoded("Subject").unwrap(),
-        format!("[Reminder] {title} – period 2026-H1 – due 22/06/2026")
+        "[Reminder] Due 22/06/2026 - Báo cáo NQ 121, the first half of 2026"
+    );
+}
+
+/// A title without a short title is cut at a word boundary, so the
+/// subject stays within 100 characters and keeps its period.
+#[test]
+fn long_titles_are_cut_in_subjects() {
+    let title = "Báo cáo tình hình kinh tế, xã hội; quốc phòng, an ninh và công tác chỉ đạo, điều hành của Ủy ban nhân dân các cấp";
+    let short = hanbao::mail::short_title(title, None);
+    assert!(
+        short.ends_with('…') && short.chars().count() <= 50,
+        "{short}"
+    );
+    assert!(title.starts_with(short.trim_end_matches('…')), "{short}");
+    let mut d = deadline("UBND huyện Nghĩa Hành");
+    d.obligation.title = title.into();
+    d.obligation.short = short;
+    let msg = composer()
+        .compose(&notice(NoticeKind::DueToday(d), "k"))
+        .unwrap();
+    assert!(msg.subject().chars().count() <= 100, "{}", msg.subject());
+    assert!(
+        msg.subject().ends_with(" kỳ 6 tháng đầu năm 2026"),
+        "{}",
+        msg.subject()
     );
 }
 
@@ -276,28 +377,30 @@ fn vietnamese_text_survives_encoding_in_headers_and_bodies() {
         "Phòng Kế hoạch <kehoach@soldtbxh.quangngai.example>"
     );
     let text = part.leaf("text/plain").text();
-    assert!(text.contains("Kính gửi: UBND huyện Nghĩa Hành"), "{text}");
-    assert!(text.contains("6 tháng đầu năm 2026"), "{text}");
-    assert!(text.contains("Hạn nộp: 22/06/2026"), "{text}");
+    for want in [
+        "Kính gửi: UBND huyện Nghĩa Hành",
+        "Sở Lao động - Thương binh và Xã hội đề nghị Quý cơ quan gửi báo cáo định kỳ sau đây:",
+        "- Kỳ báo cáo: 6 tháng đầu năm 2026",
+        "- Thời hạn gửi: chậm nhất hết ngày thứ Hai, 22/06/2026 (còn 1 ngày làm việc)",
+        "- Căn cứ: Nghị quyết 121/NQ-HĐND, Điều 3",
+        "   + Phòng Tài chính – Kế hoạch, quá hạn 2 ngày",
+        "https://hanbao.example/xac-nhan?t=abc&u=1",
+        "xin liên hệ: Bà Nguyễn Thị Hoa, điện thoại 0255 3822 123.",
+    ] {
+        assert!(text.contains(want), "{want:?} in\n{text}");
+    }
     assert!(
-        text.contains("Căn cứ: Nghị quyết 121/NQ-HĐND, Điều 3"),
-        "{text}"
-    );
-    assert!(text.contains("  - Phòng Tài chính – Kế hoạch"), "{text}");
-    assert!(
-        text.contains("https://hanbao.example/xac-nhan?t=abc&u=1"),
-        "{text}"
-    );
-    assert!(text.contains("(còn 3 ngày)"), "{text}");
-    assert!(
-        text.ends_with("lịch công tác.\r\n\r\nTrân trọng."),
+        text.ends_with("Trân trọng./.\r\n\r\nSở Lao động - Thương binh và Xã hội\r\n(Phòng Trẻ em - Bình đẳng giới)\r\n"),
         "{text:?}"
     );
     let html = part.leaf("text/html").text();
     assert!(html.contains("Xác nhận đã gửi báo cáo"), "{html}");
     // minijinja also escapes "/" (as &#x2f;), which HTML readers decode.
     assert!(html.contains("xac-nhan?t=abc&amp;u=1"), "{html}");
-    assert!(html.contains("<strong>22/06/2026</strong>"), "{html}");
+    assert!(
+        html.contains("<strong>thứ Hai, 22/06/2026</strong>"),
+        "{html}"
+    );
 }
 
 #[test]
@@ -325,15 +428,35 @@ fn html_escapes_configuration_text_but_text_keeps_it() {
 
 #[test]
 fn escalation_and_digest_list_every_item() {
+    let mut x = late("UBND xã Hành Thiện", 4);
+    x.notices = vec![
+        hanbao::mail::PastNotice {
+            kind: "reminder",
+            on: date(2026, 6, 15),
+            to: None,
+        },
+        hanbao::mail::PastNotice {
+            kind: "overdue",
+            on: date(2026, 6, 23),
+            to: None,
+        },
+    ];
     let (part, _) = wire(&notice(
-        NoticeKind::Escalation(Escalation {
-            items: vec![item("UBND xã Hành Thiện", 4), item("UBND xã Hành Đức", 2)],
-        }),
+        NoticeKind::Escalation(escalation(vec![x, late("UBND xã Hành Đức", 2)])),
         "esc",
     ));
     let text = part.leaf("text/plain").text();
-    assert!(text.contains("1. UBND xã Hành Thiện: Báo cáo kết quả thực hiện Nghị quyết 121, kỳ 6 tháng đầu năm 2026 (2026-H1), hạn nộp 22/06/2026, quá hạn 4 ngày"), "{text}");
-    assert!(text.contains("2. UBND xã Hành Đức:"), "{text}");
+    for want in [
+        "Kính gửi: Ủy ban nhân dân tỉnh Quảng Ngãi",
+        "1. Báo cáo kết quả thực hiện Nghị quyết 121, kỳ 6 tháng đầu năm 2026, hạn thứ Hai, 22/06/2026",
+        "Đã nhận 7/13 báo cáo (5 đúng hạn, 2 trễ hạn), miễn 1. Các cơ quan, đơn vị trực thuộc chưa gửi (2):",
+        "   - UBND xã Hành Thiện: quá hạn 4 ngày (4 ngày làm việc); đã nhắc 2 lần, lần gần nhất ngày 23/06/2026",
+        "   - UBND xã Hành Đức: quá hạn 2 ngày (2 ngày làm việc)",
+        "Kính đề nghị Ủy ban nhân dân tỉnh Quảng Ngãi xem xét, chỉ đạo",
+        "Kính báo cáo./.",
+    ] {
+        assert!(text.contains(want), "{want:?} in\n{text}");
+    }
     // No calendar attachment for an escalation.
     assert!(
         part.leaves()
@@ -341,34 +464,80 @@ fn escalation_and_digest_list_every_item() {
             .all(|p| !p.content_type().starts_with("text/calendar"))
     );
 
+    let late = |name: &str, days: u32, working: u32| LateUnit {
+        unit: UnitRef {
+            id: name.to_lowercase(),
+            name: name.into(),
+        },
+        due: date(2026, 6, 22),
+        days_late: days,
+        working_days_late: working,
+        notices: vec![],
+    };
     let (part, _) = wire(&notice(
         NoticeKind::Digest(Digest {
             as_of: date(2026, 6, 26),
-            open_periods: vec![OpenPeriod {
+            speaker: speaker(),
+            coordinator: Some("Bà Nguyễn Thị Hoa".into()),
+            overdue: vec![Standing {
                 obligation: obligation(),
                 period: period(),
                 due: date(2026, 6, 22),
-                submitted: 7,
                 expected: 13,
+                submitted: 7,
+                submitted_late: 2,
+                waived: 1,
+                late: vec![
+                    late("UBND xã Hành Đức", 4, 4),
+                    late("UBND xã Hành Thiện", 4, 4),
+                ],
             }],
-            late: vec![item("UBND xã Hành Đức", 4)],
+            upcoming: vec![Standing {
+                obligation: obligation(),
+                period: PeriodRef {
+                    key: "2026-Q2".into(),
+                    label: "quý II năm 2026".into(),
+                },
+                due: date(2026, 7, 2),
+                expected: 13,
+                submitted: 3,
+                submitted_late: 0,
+                waived: 0,
+                late: vec![],
+            }],
             failed_sends: vec![FailedSend {
                 recipient: "sai@dia-chi.example".into(),
-                subject: "[Quá hạn] ...".into(),
+                kind: "overdue".into(),
+                unit_name: "UBND xã Hành Đức".into(),
+                obligation: obligation(),
+                period: period(),
+                on: date(2026, 6, 23),
                 reason: "550 5.1.1 no such user".into(),
             }],
+            dashboard_url: Some("https://baocao.example/dashboard".into()),
         }),
         "digest",
     ));
     let text = part.leaf("text/plain").text();
-    assert!(text.contains("hạn nộp 22/06/2026: đã nhận 7/13"), "{text}");
-    assert!(text.contains("UBND xã Hành Đức: Báo cáo kết quả thực hiện Nghị quyết 121, kỳ 2026-H1, hạn 22/06/2026, quá hạn 4 ngày"), "{text}");
-    assert!(
-        text.contains("sai@dia-chi.example: \"[Quá hạn] ...\": 550 5.1.1 no such user"),
-        "{text}"
-    );
+    for want in [
+        "Kính gửi: Bà Nguyễn Thị Hoa",
+        "đến ngày thứ Sáu, 26/06/2026",
+        "1) Báo cáo kết quả thực hiện Nghị quyết 121, kỳ 6 tháng đầu năm 2026, hạn 22/06/2026",
+        "Đã nhận 7/13 (trong đó 2 trễ hạn), miễn 1; chưa gửi 2:",
+        "   - UBND xã Hành Đức: quá hạn 4 ngày (4 ngày làm việc)",
+        "Tổng cộng: 2 lượt đơn vị chưa gửi, thuộc 1 báo cáo.",
+        "kỳ quý II năm 2026: hạn thứ Năm, 02/07/2026; đã nhận 3/13",
+        "Ngày 23/06/2026, thư báo quá hạn gửi sai@dia-chi.example (UBND xã Hành Đức;",
+        ": 550 5.1.1 no such user",
+        "https://baocao.example/dashboard",
+    ] {
+        assert!(text.contains(want), "{want:?} in\n{text}");
+    }
     let html = part.leaf("text/html").text();
-    assert!(html.contains("<td>7/13</td>"), "{html}");
+    assert!(
+        html.contains("<li>UBND xã Hành Thiện: quá hạn 4 ngày"),
+        "{html}"
+    );
 }
 
 #[test]
@@ -383,7 +552,26 @@ fn headers_carry_list_id_message_id_date_and_reply_to() {
         Some("<nq121-6thang.hanbao.soldtbxh.quangngai.example>")
     );
     assert_eq!(part.header("Date"), Some("Fri, 19 Jun 2026 01:00:00 +0000"));
+    // Auto-replies stay away from the Reply-To: RFC 3834 (Auto-Submitted),
+    // Exchange and Outlook (X-Auto-Response-Suppress: out-of-office and
+    // other auto-replies, not non-delivery reports), older vacation
+    // programs (Precedence: bulk). Read back by a real parser too.
     assert_eq!(part.header("Auto-Submitted"), Some("auto-generated"));
+    assert_eq!(
+        part.header("X-Auto-Response-Suppress"),
+        Some("OOF, AutoReply")
+    );
+    assert_eq!(part.header("Precedence"), Some("bulk"));
+    assert_eq!(part.header("X-Hanbao-Period"), Some("2026-H1"));
+    assert_eq!(part.header("X-Hanbao-Obligation"), Some("nq121-6thang"));
+    let read = crate::support::mime::read(composer().compose(&n).unwrap().bytes()).unwrap();
+    for (name, value) in [
+        ("Auto-Submitted", "auto-generated"),
+        ("X-Auto-Response-Suppress", "OOF, AutoReply"),
+        ("Precedence", "bulk"),
+    ] {
+        assert_eq!(read.header(name), Some(value), "{name}");
+    }
     let id = part.header("Message-ID").unwrap();
     assert!(
         id.starts_with('<') && id.ends_with(".hanbao@soldtbxh.quangngai.example>"),
@@ -392,9 +580,12 @@ fn headers_carry_list_id_message_id_date_and_reply_to() {
     let (digest, _) = wire(&notice(
         NoticeKind::Digest(Digest {
             as_of: date(2026, 6, 26),
-            open_periods: vec![],
-            late: vec![],
+            speaker: Speaker::default(),
+            coordinator: None,
+            overdue: vec![],
+            upcoming: vec![],
             failed_sends: vec![],
+            dashboard_url: None,
         }),
         "d",
     ));
@@ -454,43 +645,63 @@ fn a_deadline_at_a_time_of_day_is_worded_and_timed() {
         // 14:00 on 22/6/2026 at UTC+7.
         instant: "2026-06-22T07:00:00Z".parse().unwrap(),
     });
-    let title = "Báo cáo kết quả thực hiện Nghị quyết 121";
     let (part, _) = wire(&notice(NoticeKind::Reminder(d.clone()), "timed"));
-    assert_eq!(
-        part.decoded("Subject").unwrap(),
-        format!("[Nhắc hạn] {title} – kỳ 2026-H1 – hạn 14:00 22/06/2026")
+    let subject = part.decoded("Subject").unwrap();
+    assert!(
+        subject.starts_with("[Nhắc hạn] Hạn 14:00 22/06/2026 - "),
+        "{subject}"
     );
     let text = part.leaf("text/plain").text();
     assert!(
-        text.contains("cần được gửi trước 14 giờ 00 ngày 22/06/2026 (còn 3 ngày)."),
+        text.contains(
+            "- Thời hạn gửi: trước 14 giờ 00 ngày thứ Hai, 22/06/2026 (còn 1 ngày làm việc)"
+        ),
         "{text}"
     );
-    assert!(
-        text.contains("Hạn nộp: trước 14 giờ 00 ngày 22/06/2026"),
-        "{text}"
-    );
+    assert!(!text.contains("chậm nhất hết ngày"), "{text}");
     let html = part.leaf("text/html").text();
-    assert!(html.contains("trước 14 giờ 00 ngày"), "{html}");
+    assert!(
+        html.contains("trước <strong>14 giờ 00</strong> ngày"),
+        "{html}"
+    );
     let (part, _) = wire(&notice(NoticeKind::DueToday(d.clone()), "timed-today"));
+    let subject = part.decoded("Subject").unwrap();
+    assert!(
+        subject.starts_with("[Đến hạn hôm nay 22/06/2026 trước 14:00] "),
+        "{subject}"
+    );
     let text = part.leaf("text/plain").text();
     assert!(
         text.contains("là hạn cuối (trước 14 giờ 00) gửi báo cáo"),
         "{text}"
     );
+    assert!(text.contains("trước 14 giờ 00 hôm nay."), "{text}");
     let lines = unfold_ics(&part.leaf("text/calendar").text());
     assert!(
         lines.contains(&"DTSTART:20260622T070000Z".to_string()),
         "{lines:?}"
     );
     assert!(!lines.iter().any(|l| l.starts_with("DTEND")), "{lines:?}");
+    // The alarms (3 days before and on the day, at 07:30) count from 14:00.
+    assert!(
+        lines.contains(&"TRIGGER:-P3DT6H30M".to_string()),
+        "{lines:?}"
+    );
+    assert!(lines.contains(&"TRIGGER:-PT6H30M".to_string()), "{lines:?}");
     let description = lines
         .iter()
         .find_map(|l| l.strip_prefix("DESCRIPTION:"))
         .map(unescape_ics)
         .unwrap();
     assert!(
-        description.contains("Hạn nộp: trước 14 giờ 00 ngày 22/06/2026"),
+        description.contains("Thời hạn: trước 14 giờ 00 ngày thứ Hai, 22/06/2026"),
         "{description}"
+    );
+    let (part, _) = wire(&notice(NoticeKind::Overdue(d), "timed-late"));
+    let text = part.leaf("text/plain").text();
+    assert!(
+        text.contains("là trước 14 giờ 00 ngày thứ Hai, 22/06/2026."),
+        "{text}"
     );
 }
 
@@ -517,7 +728,7 @@ fn the_ics_attachment_parses_back() {
     for line in ics.split("\r\n") {
         assert!(line.len() <= 75, "{} octets: {line:?}", line.len());
     }
-    assert!(ics.contains("\r\n "), "the long SUMMARY is folded");
+    assert!(ics.contains("\r\n "), "the long DESCRIPTION is folded");
     let lines = unfold_ics(&ics);
     let get = |prefix: &str| {
         lines
@@ -533,26 +744,42 @@ fn the_ics_attachment_parses_back() {
     assert_eq!(get("DTSTART;VALUE=DATE:"), "20261231");
     assert_eq!(get("DTEND;VALUE=DATE:"), "20270101");
     assert_eq!(get("DTSTAMP:"), "20260619T010000Z");
-    let summary = get("SUMMARY:");
-    assert!(
-        summary.contains("xã hội\\; quốc phòng\\, an ninh \\\\ công tác"),
-        "{summary}"
-    );
     assert_eq!(
-        unescape_ics(&summary),
-        format!(
-            "Hạn nộp báo cáo: {} – kỳ 6 tháng đầu năm 2026",
+        unescape_ics(&get("SUMMARY:")),
+        "Hạn gửi Báo cáo NQ 121 kỳ 6 tháng đầu năm 2026"
+    );
+    let raw = get("DESCRIPTION:");
+    assert!(
+        raw.contains("xã hội\\; quốc phòng\\, an ninh \\\\ công tác"),
+        "{raw}"
+    );
+    let description = unescape_ics(&raw);
+    assert!(
+        description.contains(&format!(
+            "Đơn vị: UBND huyện Nghĩa Hành\nBáo cáo: {}\n",
             d.obligation.title
-        )
-    );
-    let description = unescape_ics(&get("DESCRIPTION:"));
-    assert!(
-        description.contains("Đơn vị: UBND huyện Nghĩa Hành\nBáo cáo: "),
+        )),
         "{description}"
     );
     assert!(
-        description.contains("\nHạn nộp: 31/12/2026"),
+        description.contains("\nThời hạn: chậm nhất hết ngày thứ Năm, 31/12/2026"),
         "{description}"
+    );
+    // The alarms fire at the start of the sending hours: 3 days before at
+    // 07:30 (2 days 16 h 30 min before 00:00 of the due day), and 07:30 on
+    // the due day itself.
+    let triggers: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("TRIGGER:"))
+        .collect();
+    assert_eq!(triggers, ["-P2DT16H30M", "PT7H30M"]);
+    // An overdue notice has no date left to note: no calendar attachment.
+    let (overdue, _) = wire(&notice(NoticeKind::Overdue(d.clone()), "ics-late"));
+    assert!(
+        overdue
+            .leaves()
+            .iter()
+            .all(|p| !p.content_type().starts_with("text/calendar"))
     );
 
     // The UID is stable for (obligation, period, unit), whatever the kind or key.
@@ -912,4 +1139,168 @@ async fn send_test_delivers_the_test_message() {
         .await
         .unwrap_err();
     assert!(matches!(err, SendError::Permanent { .. }), "{err:?}");
+}
+
+/// A real MIME parser (Stalwart's mail-parser, `support::mime`) reads the
+/// messages of a simulated national year without a defect: the national
+/// configuration of `testkit::national` cut to one province (its
+/// People's Committee, 20 departments, about 100 communes, the 20
+/// obligations), the first quarter of 2026 through the real pipeline, every
+/// 5th message and the first of each kind parsed from the .eml bytes,
+/// its decoded subject and recipient compared with what the dispatcher
+/// sent. The whole national year (1M messages) is read the same way by
+/// `cargo bench --bench mime_oracle` (BENCHMARKS.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_mime_parser_reads_a_sample_of_a_national_year() {
+    use hanbao::calendar::WorkCalendar;
+    use std::collections::BTreeMap;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("national.toml");
+    std::fs::write(&path, testkit::national::generate()).unwrap();
+    let mut cfg = hanbao::config::load(&path).unwrap().config;
+    let keep = |id: &str| id == "chinh-phu" || id.ends_with("-t00") || id.contains("-t00-");
+    cfg.units.retain(|u| keep(&u.id));
+    for ob in &mut cfg.obligations {
+        ob.reporters.retain(|r| keep(r));
+    }
+    cfg.mail.transport = Transport::File {
+        dir: dir.path().join("mail"),
+    };
+    let cal = WorkCalendar::new(&cfg.calendar);
+    let composer = hanbao::outbox::composer(&cfg).unwrap();
+    let mailer = Mailer::new(&cfg.mail).unwrap();
+    let store = hanbao::store::open(&format!("sqlite://{}/s.db", dir.path().display()))
+        .await
+        .unwrap();
+    let (from, to) = (date(2026, 1, 1), date(2026, 3, 31));
+    let digests = hanbao::commands::simulate::digest_instants(&cfg, from, to).unwrap();
+    let mut seen = 0usize;
+    let mut read: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut defects: Vec<String> = Vec::new();
+    let mut each = |m: hanbao::outbox::SentMessage| {
+        seen += 1;
+        let first_of_kind = !read.contains_key(m.kind);
+        if first_of_kind || seen % 5 == 0 {
+            let bytes = std::fs::read(&m.detail).unwrap();
+            match crate::support::mime::read(&bytes) {
+                Ok(r) => {
+                    *read.entry(m.kind).or_default() += 1;
+                    if r.subject != m.subject || r.to[0].1 != m.recipients[0] {
+                        defects.push(format!(
+                            "{}: read back as {:?} to {:?}",
+                            m.message_id, r.subject, r.to
+                        ));
+                    }
+                    if r.message_id != m.message_id.trim_matches(['<', '>']) {
+                        defects.push(format!("{}: Message-ID {:?}", m.message_id, r.message_id));
+                    }
+                }
+                Err(d) => defects.push(format!("{} ({}): {d:?}", m.message_id, m.kind)),
+            }
+        }
+        let _ = std::fs::remove_file(&m.detail);
+    };
+    hanbao::outbox::simulate::simulate(
+        &store,
+        &cfg,
+        &cal,
+        &composer,
+        &mailer,
+        from,
+        to,
+        vec![],
+        &digests,
+        &mut each,
+    )
+    .await
+    .unwrap();
+    assert!(
+        defects.is_empty(),
+        "{} defects: {defects:#?}",
+        defects.len()
+    );
+    for kind in ["reminder", "due_today", "overdue", "escalation", "digest"] {
+        assert!(
+            read.get(kind).is_some_and(|n| *n > 0),
+            "no {kind} read: {read:?}"
+        );
+    }
+    assert!(seen > 3000, "{seen} messages");
+    println!("{seen} messages, read back: {read:?}");
+}
+
+/// Where the end-to-end screenshots go: `target/e2e/mail/`.
+fn e2e_mail_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let dir = target.join("e2e").join("mail");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Every notice of `support::notices` (each kind for each reader, both
+/// languages) as a reader's mail program shows its HTML part: rendered in
+/// headless Chromium at 1366 px (a desktop) and 390 px (a phone), saved as
+/// `target/e2e/mail/{vi,en}-{kind}-{reader}-{1366,390}.png` next to the
+/// HTML. At both widths nothing runs off the right edge (no horizontal
+/// scrolling), the text is at least 14 px, the confirmation button (in
+/// the notices to a unit) is on the page, and the page says who speaks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notices_render_in_headless_chromium() {
+    use crate::support::browser::Browser;
+    use crate::support::{mime, notices};
+    let out = e2e_mail_dir();
+    let mut pages = Vec::new();
+    for language in [Language::Vi, Language::En] {
+        let dir = tempfile::tempdir().unwrap();
+        for s in notices::samples(dir.path(), language).await {
+            let read = mime::read(&s.eml).unwrap();
+            let path = out.join(format!("{}-{}.html", language.code(), s.name));
+            std::fs::write(&path, &read.html).unwrap();
+            let unit_notice = ["reminder", "due_today", "overdue"]
+                .iter()
+                .any(|k| s.name.starts_with(k));
+            pages.push((path, unit_notice));
+        }
+    }
+    let checked = tokio::task::spawn_blocking(move || {
+        let b = Browser::start();
+        let mut shots = 0;
+        for (path, unit_notice) in &pages {
+            b.goto(&format!("file://{}", path.display()));
+            for width in [1366u32, 390] {
+                // As tall as the page, so the screenshot holds all of it.
+                b.set_window(width, 800);
+                let tall = b.script("return document.documentElement.scrollHeight;");
+                let height = tall.as_u64().unwrap_or(800) as u32 + 160;
+                b.set_window(width, height);
+                let fits = b.script(
+                    "return document.documentElement.scrollWidth <= document.documentElement.clientWidth;",
+                );
+                assert_eq!(fits, serde_json::json!(true), "{} overflows at {width} px", path.display());
+                let px = b.script(
+                    "return parseFloat(getComputedStyle(document.querySelector('p')).fontSize);",
+                );
+                assert!(px.as_f64().unwrap() >= 14.0, "{}: text at {px} px", path.display());
+                let png = b.screenshot();
+                assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+                std::fs::write(path.with_extension(format!("{width}.png")), &png).unwrap();
+                shots += 1;
+            }
+            if *unit_notice {
+                assert_eq!(b.count("a[href*='/confirm?']"), 1, "{}", path.display());
+            }
+            assert!(
+                b.text(&b.find("body")).contains("Sở Lao động - Thương binh và Xã hội"),
+                "{}",
+                path.display()
+            );
+        }
+        shots
+    })
+    .await
+    .unwrap();
+    assert_eq!(checked, 60, "15 notices x 2 languages x 2 widths");
 }

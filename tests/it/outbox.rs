@@ -20,6 +20,7 @@ stories!(
     later_stage_supersedes_pending_rows,
     concurrent_claimers_never_share_a_row,
     retry_puts_a_failed_row_back_to_pending,
+    history_lists_what_went_out_or_is_going_for_the_units_asked,
     summary_counts_the_outbox_by_status_and_kind,
 );
 
@@ -46,6 +47,76 @@ fn row(unit: &str, kind: OutboxKind, stage: u32, to: &str, due_at: i64) -> NewOu
         status: OutboxStatus::Pending,
         next_attempt_at: at(due_at),
     }
+}
+
+/// `outbox_history`: the sent, pending and sending rows of the units asked
+/// for one (obligation, period), oldest first; skipped, cancelled and
+/// failed rows, other units and other periods are left out.
+async fn history_lists_what_went_out_or_is_going_for_the_units_asked(b: &Backend) {
+    let s = b.open().await;
+    let mut other_period = row("u1", OutboxKind::Overdue, 1, "a@x.vn", 0);
+    other_period.key.period = "2026-Q2".into();
+    let mut skipped = row("u1", OutboxKind::Reminder, 2, "a@x.vn", 0);
+    skipped.status = OutboxStatus::Skipped;
+    s.enqueue(
+        vec![
+            row("u1", OutboxKind::Reminder, 1, "a@x.vn", 0),
+            skipped,
+            row("u2", OutboxKind::Reminder, 1, "b@x.vn", 0),
+            row("u3", OutboxKind::Reminder, 1, "c@x.vn", 0),
+            other_period,
+        ],
+        at(0),
+    )
+    .await
+    .unwrap();
+    let claimed = s.claim("t", at(1), at(900), 10).await.unwrap();
+    let results = claimed
+        .iter()
+        .map(|r| {
+            let outcome = if r.key.unit == "u2" {
+                Outcome::Failed {
+                    error: "550".into(),
+                }
+            } else {
+                Outcome::Sent {
+                    message_id: format!("<{}>", r.id),
+                }
+            };
+            (r.id, outcome)
+        })
+        .collect();
+    s.finish_many("t", results, at(2)).await.unwrap();
+    s.enqueue(
+        vec![
+            row("u1", OutboxKind::Overdue, 1, "a@x.vn", 100),
+            row("u1", OutboxKind::Escalation, 1, "sep@x.vn", 100),
+        ],
+        at(100),
+    )
+    .await
+    .unwrap();
+    let units = ["u1".to_string(), "u2".to_string()];
+    let got = s.outbox_history("bc-quy", "2026-Q1", &units).await.unwrap();
+    let seen: Vec<(&str, OutboxKind, OutboxStatus)> = got
+        .iter()
+        .map(|r| (r.key.unit.as_str(), r.key.kind, r.status))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("u1", OutboxKind::Reminder, OutboxStatus::Sent),
+            ("u1", OutboxKind::Overdue, OutboxStatus::Pending),
+            ("u1", OutboxKind::Escalation, OutboxStatus::Pending),
+        ]
+    );
+    assert_eq!(got[0].sent_at, Some(at(2)));
+    assert!(
+        s.outbox_history("bc-quy", "2026-Q1", &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn writing_a_row_again_is_a_no_op(b: &Backend) {
@@ -424,6 +495,133 @@ async fn retry_puts_a_failed_row_back_to_pending(b: &Backend) {
     let again = s.claim("d2", at(200), at(800), 10).await.unwrap();
     assert_eq!(again.iter().map(|r| r.id).collect::<Vec<_>>(), [failed]);
     assert_eq!(again[0].attempts, 2);
+}
+
+/// The digest tells what `hanbao status` tells: for every day of 2026 on
+/// the sample directive, with submissions, waivers and extensions recorded
+/// at random (a fixed seed) as the year goes, the digest's overdue
+/// (obligation, period, unit) set is exactly the `overdue` rows of
+/// `status --json` that day (the same JSON the command prints, compared as
+/// data), and its totals add up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_digest_lists_what_status_lists_every_day_of_a_year() {
+    use hanbao::calendar::WorkCalendar;
+    use hanbao::store::{Key, NewExtension, NewSubmission, NewWaiver, Records, Source};
+    use hanbao::tracking::{self, Selection};
+    use std::collections::BTreeSet;
+
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/quang-ngai-4040.toml");
+    let cfg = hanbao::config::load(&path).unwrap().config;
+    let cal = WorkCalendar::new(&cfg.calendar);
+    let tz = cfg.daemon.time_zone.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let s = hanbao::store::open(&format!("sqlite://{}/d.db", dir.path().display()))
+        .await
+        .unwrap();
+    // xorshift64*: reproducible without a dependency.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rand = move |n: u64| {
+        seed ^= seed >> 12;
+        seed ^= seed << 25;
+        seed ^= seed >> 27;
+        seed.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+    };
+    let (mut days, mut overdue_days, mut most) = (0, 0, 0);
+    let mut day = date(2026, 1, 1);
+    while day <= date(2026, 12, 31) {
+        let now = tz.to_timestamp(day.at(8, 0, 0, 0)).unwrap();
+        let rows = tracking::status(&s, &cfg, &cal, &Selection::default(), day)
+            .await
+            .unwrap();
+        let status: BTreeSet<(String, String, String)> = hanbao::commands::status::json(&rows)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|v| v["state"] == "overdue")
+            .map(|v| {
+                let f = |k: &str| v[k].as_str().unwrap().to_string();
+                (f("obligation"), f("period"), f("unit"))
+            })
+            .collect();
+        let digest = hanbao::outbox::digest::build(&s, &cfg, &cal, now)
+            .await
+            .unwrap();
+        let keys = digest.overdue_keys();
+        let listed: BTreeSet<_> = keys.iter().cloned().collect();
+        assert_eq!(keys.len(), listed.len(), "{day}: listed once each");
+        assert_eq!(listed, status, "{day}");
+        for st in &digest.overdue {
+            assert!(
+                st.submitted + st.waived + st.late.len() as u32 <= st.expected,
+                "{day}: {st:?}"
+            );
+            assert!(st.late.iter().all(|l| l.days_late > 0 && l.due < day));
+        }
+        days += 1;
+        overdue_days += usize::from(!status.is_empty());
+        most = most.max(status.len());
+        // Then the day's records: some open reports arrive, a few are
+        // waived or extended.
+        for r in rows.iter().filter(|r| {
+            r.status.submitted_on.is_none() && r.status.state != hanbao::status::StateName::Waived
+        }) {
+            let key = Key::new(&r.obligation.id, &*r.period, &r.unit.id);
+            match rand(100) {
+                0..4 => {
+                    s.record_submission(
+                        NewSubmission {
+                            key,
+                            received_on: day,
+                            received_at: None,
+                            reference: None,
+                            note: None,
+                            actor: "test".into(),
+                            source: Source::Cli,
+                            correction: false,
+                        },
+                        now,
+                    )
+                    .await
+                    .unwrap();
+                }
+                4 => {
+                    s.grant_waiver(
+                        NewWaiver {
+                            key,
+                            reason: "test".into(),
+                            actor: "test".into(),
+                            source: Source::Cli,
+                        },
+                        now,
+                    )
+                    .await
+                    .unwrap();
+                }
+                5 if r.status.extended => {}
+                5 => {
+                    s.grant_extension(
+                        NewExtension {
+                            key,
+                            until: day.checked_add(jiff::Span::new().days(10)).unwrap(),
+                            reason: "test".into(),
+                            actor: "test".into(),
+                            source: Source::Cli,
+                        },
+                        now,
+                    )
+                    .await
+                    .unwrap();
+                }
+                _ => {}
+            }
+        }
+        day = day.tomorrow().unwrap();
+    }
+    assert_eq!(days, 365);
+    // The year has overdue reports on many days, dozens at a time.
+    assert!(
+        overdue_days > 60 && most > 40,
+        "{overdue_days} days, at most {most}"
+    );
 }
 
 /// `/metrics`' read of the outbox: counts per (status, kind) with the sum

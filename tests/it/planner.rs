@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 
 use hanbao::calendar::WorkCalendar;
-use hanbao::commands::plan::render;
+use hanbao::commands::plan::{entries, render};
 use hanbao::config::model::*;
 use hanbao::planner::{
     self, Deadline, EventKind, Filter, PeriodKey, PlanError, deadline_for, deadlines, plan,
@@ -61,7 +61,9 @@ fn obligation(
     Obligation {
         id: id.into(),
         title: format!("Báo cáo {id}"),
+        short_title: None,
         legal_basis: None,
+        voice: Default::default(),
         reporters: reporters.iter().map(|s| s.to_string()).collect(),
         recipient: Recipient::Unit("so".into()),
         cycle,
@@ -109,6 +111,7 @@ fn config(units: Vec<Unit>, obligations: Vec<Obligation>) -> Config {
             public_url: None,
             digest: "0 8 * * Mon".into(),
             http: Default::default(),
+            outbox_retention_days: 730,
         },
         mail: Mail {
             transport: Transport::File {
@@ -120,6 +123,7 @@ fn config(units: Vec<Unit>, obligations: Vec<Obligation>) -> Config {
             language: Default::default(),
         },
         calendar: tet_2026(),
+        directives: vec![],
         units: all_units,
         obligations,
         groups: BTreeMap::new(),
@@ -682,7 +686,7 @@ fn deadline_at_a_time_of_day() {
         ]
     );
     // `hanbao plan` shows the deadline at its time, not at 24:00.
-    let table = render(&events, &cfg, false);
+    let table = render(&entries(&cfg, &cal, &events, &[]), &cfg, false);
     assert!(table.contains("23/02/2026  14:00  Hạn chót"), "{table}");
     assert!(!table.contains("24:00"), "{table}");
     // At 07:00, before the sending hours (7:30): no reminder on the day.
@@ -1427,19 +1431,25 @@ fn render_table_and_json() {
         date(2026, 6, 23),
         &Filter::default(),
     );
-    let json = render(&events, &cfg, true);
-    assert_eq!(json.lines().count(), events.len());
+    let entries = entries(&cfg, &cal, &events, &[]);
+    let json = render(&entries, &cfg, true);
+    assert_eq!(json.lines().count(), entries.len());
     for l in json.lines() {
         let v: serde_json::Value = serde_json::from_str(l).unwrap();
         assert!(v["at"].as_str().unwrap().ends_with("+07:00"));
     }
-    let table = render(&events, &cfg, false);
+    let table = render(&entries, &cfg, false);
     let lines: Vec<&str> = table.lines().collect();
     assert!(lines[1].starts_with("Ngày"), "{table}");
+    // Due Sat 20/6 rolled to Mon 22/6: the due-day notice that morning,
+    // then the deadline at 24:00, then the unit's overdue notice and the
+    // head's escalation on Tue 23/6.
     assert!(
-        lines[3].starts_with("22/06/2026  24:00  Hạn chót"),
+        lines[3].starts_with("22/06/2026  07:30  Đến hạn hôm nay"),
         "{table}"
     );
+    assert!(table.contains("22/06/2026  24:00  Hạn chót"), "{table}");
+    assert!(table.contains("23/06/2026  07:30  Báo quá hạn"), "{table}");
     assert!(table.contains("23/06/2026  07:30  Đôn đốc"), "{table}");
     // Columns line up: the period column starts at the same character on every row.
     let col = |l: &str| {

@@ -1,6 +1,7 @@
 //! README's promises about how to run things, checked against the files
 //! they name: exactly two set-up commands, and `.ci/run` running the
-//! second one exactly.
+//! second one exactly; the two-line install for a server, and `.ci/run`
+//! proving it through `.ci/package`.
 
 use std::path::Path;
 
@@ -11,7 +12,14 @@ fn repo_file(name: &str) -> String {
 
 /// The lines of the first ```sh block under "## Try it".
 fn try_it_commands(readme: &str) -> Vec<String> {
-    let section = &readme[readme.find("## Try it").expect("README has \"## Try it\"")..];
+    first_sh_block(readme, "## Try it")
+}
+
+/// The lines of the first ```sh block under `heading`.
+fn first_sh_block(readme: &str, heading: &str) -> Vec<String> {
+    let section = &readme[readme
+        .find(heading)
+        .unwrap_or_else(|| panic!("README has {heading:?}"))..];
     let block = &section[section.find("```sh\n").expect("a ```sh block") + 6..];
     let block = &block[..block.find("```").expect("the block ends")];
     block
@@ -50,4 +58,30 @@ fn readme_has_two_commands_and_ci_runs_the_test_command_exactly() {
         repo_file(script).contains("exec cargo test"),
         "{script} ends in cargo test"
     );
+}
+
+#[test]
+fn readme_installs_a_server_in_two_lines_that_ci_proves() {
+    let commands = first_sh_block(&repo_file("README.md"), "## Installing as a service");
+    assert_eq!(commands.len(), 2, "build, then install: {commands:?}");
+    assert!(
+        commands[0].ends_with("cargo xtask deb"),
+        "the first builds the package: {commands:?}"
+    );
+    assert!(
+        commands[1].starts_with("dpkg -i target/debian/hanbao_"),
+        "the second installs it: {commands:?}"
+    );
+    let package = repo_file(".ci/package");
+    assert!(
+        package.contains("cargo xtask deb") && package.contains("dpkg -i \"$deb\""),
+        "`.ci/package` builds and installs the way README says"
+    );
+    let ci = repo_file(".ci/run");
+    assert!(
+        ci.lines().any(|l| l.trim().starts_with(".ci/package")),
+        "`.ci/run` runs .ci/package"
+    );
+    let alias = repo_file(".cargo/config.toml");
+    assert!(alias.contains("xtask = "), "`cargo xtask` is an alias");
 }

@@ -96,3 +96,261 @@ fn index_only_and_deliver_exclude_each_other() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--index-only"));
 }
+
+/// The sample directive with `[daemon]` and `[mail]` as a deployment has
+/// them: a public URL (confirmation links) and the coordinator's Reply-To.
+fn deployment(dir: &Path) -> std::path::PathBuf {
+    let main = dir.join("hanbao.toml");
+    std::fs::write(
+        &main,
+        format!(
+            "include = [\"{}/config/quang-ngai-4040.toml\"]\n\n\
+             [daemon]\nhttp_listen = \"127.0.0.1:0\"\npublic_url = \"https://baocao.example\"\n\n\
+             [mail]\nfrom = \"Sở LĐ-TB&XH Quảng Ngãi <baocao@soldtbxh.quangngai.example>\"\n\
+             reply_to = \"Phòng Trẻ em - Bình đẳng giới <treem@soldtbxh.quangngai.example>\"\n",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    )
+    .unwrap();
+    main
+}
+
+fn hanbao(config: &Path, state: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hanbao"));
+    c.arg("--config")
+        .arg(config)
+        .env("HANBAO_STATE_DIR", state)
+        .env("HANBAO_LOG", "warn")
+        .env_remove("HANBAO_DATABASE");
+    c
+}
+
+/// The .eml files of a directory, by name, with their bytes.
+fn emls(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// `simulate` is a preview of the daemon: the real `hanbao run`, started on
+/// a test clock at 00:00 of 15/06/2026 with the same database (one report
+/// already in), stepped to 00:00 of 10/07/2026, writes exactly the .eml
+/// files `simulate --from 2026-06-15 --to 2026-07-09` writes, byte for
+/// byte: same Message-IDs, kinds, recipients, Date headers, confirmation
+/// links (same key, same expiry) and the Monday digests at 08:00. The
+/// season holds the catch-up of the first tick (the reminder of 11/6, sent
+/// at 07:30 on 15/6), reminders, due-day notices, overdue notices, grouped
+/// escalations and four digests. The clock steps 5 minutes at a time: every
+/// instant that matters here (07:30, 08:00) is a multiple of 5 minutes, and
+/// the 1-minute step takes five times as long for the same result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulate_writes_what_the_daemon_sends_on_a_test_clock() {
+    use crate::support::procs::Daemon;
+    use std::time::Duration;
+    let tmp = tempfile::tempdir().unwrap();
+    let config = deployment(tmp.path());
+    let state = tmp.path().join("daemon-state");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(state.join("link.key"), [7u8; 32]).unwrap();
+    let submit = hanbao(&config, &state)
+        .args([
+            "submit",
+            "nq121-6thang",
+            "2026-H1",
+            "so-yte",
+            "--on",
+            "2026-06-10",
+        ])
+        .output()
+        .unwrap();
+    assert!(submit.status.success(), "{submit:?}");
+
+    let database = format!("sqlite://{}/hanbao.db", state.display());
+    let mut daemon = Daemon::spawn_with(
+        "daemon",
+        &config,
+        &database,
+        tmp.path(),
+        &[(
+            "HANBAO_TEST_CLOCK",
+            "2026-06-15T00:00:00+07:00..2026-07-10T00:00:00+07:00/5m",
+        )],
+    );
+    daemon
+        .wait_for_log("đồng hồ thử đã chạy đến cuối", Duration::from_secs(300))
+        .await;
+    assert!(daemon.term(Duration::from_secs(30)).success());
+
+    let csv = tmp.path().join("submissions.csv");
+    std::fs::write(
+        &csv,
+        "obligation,period,unit,received_on\nnq121-6thang,2026-H1,so-yte,2026-06-10\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("simulate");
+    let sim = hanbao(&config, &state)
+        .args(["simulate", "--from", "2026-06-15", "--to", "2026-07-09"])
+        .arg("--submissions")
+        .arg(&csv)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(sim.status.success(), "{sim:?}");
+
+    let (sent, simulated) = (emls(&state.join("outbox-mail")), emls(&out));
+    let names =
+        |m: &std::collections::BTreeMap<String, Vec<u8>>| m.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(&simulated), names(&sent), "the same Message-IDs");
+    for (name, bytes) in &sent {
+        assert!(simulated[name] == *bytes, "{name} differs");
+    }
+    let summary = String::from_utf8(sim.stdout).unwrap();
+    for kind in [
+        "digest: 4",
+        "due_today:",
+        "escalation:",
+        "overdue:",
+        "reminder:",
+    ] {
+        assert!(summary.contains(kind), "{kind} in {summary}");
+    }
+    assert!(sent.len() > 200, "{}", sent.len());
+    let with_link = sent
+        .values()
+        .filter(|b| {
+            let text = String::from_utf8_lossy(b);
+            text.contains("X-Hanbao-Kind: reminder") || text.contains("X-Hanbao-Kind: overdue")
+        })
+        .count();
+    assert!(
+        with_link > 100,
+        "reminders and overdue notices: {with_link}"
+    );
+}
+
+/// The day the issue was found on: `simulate --from 2026-06-22 --to
+/// 2026-06-22` sends what a daemon started that morning sends, the overdue
+/// notice of every unit whose report of the first half is late (the stage
+/// of 19/6, caught up at 07:30) and the Monday digest, not nothing.
+#[test]
+fn one_day_of_simulate_catches_up_as_the_daemon_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = deployment(tmp.path());
+    let state = tmp.path().join("state");
+    let out = tmp.path().join("out");
+    let sim = hanbao(&config, &state)
+        .args([
+            "simulate",
+            "--from",
+            "2026-06-22",
+            "--to",
+            "2026-06-22",
+            "--index-only",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(sim.status.success(), "{sim:?}");
+    let summary = String::from_utf8(sim.stdout).unwrap();
+    // 33 reporters of nq121-6thang (the provincial departments and the
+    // districts); so-ldtbxh's compiled report is not due yet.
+    assert!(summary.contains("  overdue: 33\n"), "{summary}");
+    assert!(summary.contains("  digest: 1\n"), "{summary}");
+    let index = std::fs::read_to_string(out.join("index.tsv")).unwrap();
+    assert!(
+        index
+            .lines()
+            .skip(1)
+            .all(|l| l.starts_with("2026-06-22 07:30") || l.starts_with("2026-06-22 08:00")),
+        "{index}"
+    );
+}
+
+/// `plan` lists every message `simulate` sends, and nothing it does not:
+/// over June–July 2026 on the sample directive (no report arrives, and
+/// nothing from the look-back window is pending on 1/6), the set of
+/// (time, kind, recipient) of the plan's messages (reminders, due-day
+/// notices, overdue notices, escalations, digests) is the set of the
+/// simulated messages' (escalations to one recipient at one time are one
+/// grouped message).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_lists_every_message_simulate_sends() {
+    use hanbao::calendar::WorkCalendar;
+    use hanbao::commands::plan::{EntryKind, entries};
+    use hanbao::mail::Mailer;
+    use hanbao::planner::{Filter, plan};
+    use jiff::civil::date;
+    use std::collections::BTreeSet;
+
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/quang-ngai-4040.toml");
+    let cfg = hanbao::config::load(&path).unwrap().config;
+    let cal = WorkCalendar::new(&cfg.calendar);
+    let (from, to) = (date(2026, 6, 1), date(2026, 7, 31));
+    let digests = hanbao::commands::simulate::digest_instants(&cfg, from, to).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = hanbao::store::open(&format!("sqlite://{}/s.db", dir.path().display()))
+        .await
+        .unwrap();
+    let composer = hanbao::outbox::composer(&cfg).unwrap();
+    let mut sent = Vec::new();
+    hanbao::outbox::simulate::simulate(
+        &store,
+        &cfg,
+        &cal,
+        &composer,
+        &Mailer::discard(),
+        from,
+        to,
+        vec![],
+        &digests,
+        &mut |m| sent.push(m),
+    )
+    .await
+    .unwrap();
+    let simulated: BTreeSet<(jiff::Timestamp, String, String)> = sent
+        .iter()
+        .map(|m| {
+            assert_eq!(m.recipients.len(), 1);
+            (m.sent_at, m.kind.to_string(), m.recipients[0].clone())
+        })
+        .collect();
+    assert_eq!(
+        simulated.len(),
+        sent.len(),
+        "one message per (time, kind, recipient)"
+    );
+
+    let events = plan(&cfg, &cal, from, to, &Filter::default());
+    let planned: BTreeSet<(jiff::Timestamp, String, String)> =
+        entries(&cfg, &cal, &events, &digests)
+            .iter()
+            .filter(|e| e.kind != EntryKind::Deadline)
+            .flat_map(|e| {
+                e.recipients
+                    .iter()
+                    .map(|r| (e.at, e.kind.code().to_string(), r.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+    let kinds: BTreeSet<&str> = planned.iter().map(|(_, k, _)| k.as_str()).collect();
+    assert_eq!(
+        kinds,
+        BTreeSet::from(["digest", "due_today", "escalation", "overdue", "reminder"])
+    );
+    let only_planned: Vec<_> = planned.difference(&simulated).collect();
+    let only_simulated: Vec<_> = simulated.difference(&planned).collect();
+    assert!(
+        only_planned.is_empty() && only_simulated.is_empty(),
+        "planned only: {only_planned:#?}\nsimulated only: {only_simulated:#?}"
+    );
+}

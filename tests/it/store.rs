@@ -410,7 +410,8 @@ async fn migrations_are_recorded_and_reopening_works(b: &Backend) {
             (3, "events current covering"),
             (4, "tokens"),
             (5, "outbox counts"),
-            (6, "token roles")
+            (6, "token roles"),
+            (7, "outbox purged")
         ]
     );
     s.record_submission(submission("u1", date(2026, 4, 8), "15/BC"), at(0))

@@ -15,7 +15,10 @@ use super::{
 };
 use crate::config::cron::{self, CronError};
 use crate::config::load::Item;
-use crate::config::model::{Daemon, SendingHours};
+use crate::config::model::{
+    DEFAULT_OUTBOX_RETENTION_DAYS, Daemon, MAX_OUTBOX_RETENTION_DAYS, MIN_OUTBOX_RETENTION_DAYS,
+    SendingHours,
+};
 use crate::config::raw::RawDaemon;
 use crate::config::report::{Problem, Reporter, quote};
 use crate::config::values::{self, TIME_RANGE_FORMS};
@@ -66,6 +69,43 @@ pub(super) fn daemon(item: Option<&Item<RawDaemon>>, rep: &mut Reporter) -> Daem
         public_url,
         digest,
         http: super::http::settings(raw, file, rep),
+        outbox_retention_days: outbox_retention_days(
+            rep,
+            file,
+            raw.and_then(|r| r.outbox_retention_days.as_ref()),
+        ),
+    }
+}
+
+/// `daemon.outbox_retention_days`: longer than the planner's look-back.
+fn outbox_retention_days(rep: &mut Reporter, file: usize, v: Option<&Spanned<i64>>) -> u32 {
+    let range = MIN_OUTBOX_RETENTION_DAYS..=MAX_OUTBOX_RETENTION_DAYS;
+    let Some(v) = v else {
+        return DEFAULT_OUTBOX_RETENTION_DAYS;
+    };
+    match u32::try_from(*v.get_ref()) {
+        Ok(days) if range.contains(&days) => days,
+        _ => {
+            rep.report(
+                Problem::error(
+                    &at(file, v),
+                    "daemon.outbox_retention_days",
+                    format!(
+                        "số ngày giữ thư đã xong trong hàng đợi phải từ {} đến {}",
+                        range.start(),
+                        range.end()
+                    ),
+                )
+                .value(v.get_ref().to_string())
+                .hint(format!(
+                    "{DEFAULT_OUTBOX_RETENTION_DAYS} (mặc định, hai năm); ít nhất \
+                     {MIN_OUTBOX_RETENTION_DAYS} vì hanbao lập lịch lại thư của 92 ngày gần nhất \
+                     và dựa vào các dòng đã gửi để không gửi lại; lịch sử nộp báo cáo không bao \
+                     giờ bị xóa"
+                )),
+            );
+            DEFAULT_OUTBOX_RETENTION_DAYS
+        }
     }
 }
 

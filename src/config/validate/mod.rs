@@ -9,7 +9,8 @@
 //! by `load` before this runs.
 //!
 //! One part per concern: `daemon`, `mail` and `calendar` check their
-//! sections; `units` the units, groups and their links; `obligations` the
+//! sections; `units` the units, groups and their links; `directive` the
+//! `[[directive]]`s and who speaks in each obligation's notices; `obligations` the
 //! list of obligations and their `depends_on`; `obligation` one obligation,
 //! with `due` (cycle, window, due rule, overrides), `reminders` and
 //! `escalation`; `usage` the warnings about units that take part in nothing.
@@ -18,6 +19,7 @@
 
 mod calendar;
 mod daemon;
+mod directive;
 mod due;
 mod escalation;
 mod http;
@@ -35,7 +37,7 @@ use jiff::civil::Date;
 use serde_spanned::Spanned;
 
 use super::load::Collected;
-use super::model::{Config, Unit};
+use super::model::{Config, Directive, Unit};
 use super::report::{Loc, Problem, Reporter, join, nearest, quote};
 use super::values::{self, DATE_FORMS, ID_FORMS, format_date};
 
@@ -65,8 +67,10 @@ pub fn validate(col: &Collected, rep: &mut Reporter) -> Option<Config> {
         unit_pos: HashMap::new(),
         groups: BTreeMap::new(),
         unmailed: HashSet::new(),
+        directives: Vec::new(),
     };
     v.units_and_groups();
+    v.directives();
     let obligations = v.obligations();
     v.unit_links();
     v.warnings_about_usage(&obligations);
@@ -76,6 +80,7 @@ pub fn validate(col: &Collected, rep: &mut Reporter) -> Option<Config> {
         .map(|(k, g)| (k.clone(), g.members.clone()))
         .collect();
     let units = std::mem::take(&mut v.units);
+    let directives = std::mem::take(&mut v.directives);
     if rep.error_count() > errors_before {
         return None;
     }
@@ -83,6 +88,7 @@ pub fn validate(col: &Collected, rep: &mut Reporter) -> Option<Config> {
         daemon,
         mail,
         calendar,
+        directives,
         units,
         obligations,
         groups,
@@ -181,6 +187,8 @@ struct Validator<'a> {
     groups: BTreeMap<String, GroupInfo>,
     /// Units marked `emailed = false`: no mailbox on purpose.
     unmailed: HashSet<String>,
+    /// The `[[directive]]`s that passed their checks.
+    directives: Vec<Directive>,
 }
 
 impl<'a> Validator<'a> {

@@ -1,4 +1,4 @@
-//! One `[[obligation]]`: title, reporters (units and groups, expanded),
+//! One `[[obligation]]`: title, short title, voice (`directive`), reporters (units and groups, expanded),
 //! recipient, then its schedule (`due`), reminders (`reminders`) and
 //! escalation ladder (`escalation`), its active span, and a warning when
 //! none of its reporters is active while it applies.
@@ -61,6 +61,8 @@ impl Validator<'_> {
             ok: true,
         };
         let title = self.title(&mut d);
+        let short_title = self.short_title(&mut d);
+        let voice = self.voice(&mut d);
         let reporters = self.reporters(&mut d);
         let recipient = self.recipient(&mut d, &reporters);
         let schedule = self.schedule(&mut d)?;
@@ -86,6 +88,8 @@ impl Validator<'_> {
         Some(Obligation {
             id: d.id,
             title,
+            short_title,
+            voice,
             legal_basis: raw
                 .legal_basis
                 .as_ref()

@@ -38,7 +38,7 @@ async fn export(
     let today = live.today(Timestamp::now());
     match select(&state, &live, &f, today).await {
         Ok(rows) => {
-            let bytes = crate::commands::status::csv(&rows);
+            let bytes = crate::tracking::csv(&rows);
             let mut r = (StatusCode::OK, bytes).into_response();
             let h = r.headers_mut();
             h.insert(

@@ -18,10 +18,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::tracking::{self, Row, Selection, TrackingError};
 
-use super::super::{AppState, Live};
+use super::super::AppState;
 use super::page::{self, Frame, store_failed};
 use super::session::Admin;
 use super::view::{STATES, cell_text, dmy, key_href, pct, unit_href};
+use crate::live::Live;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/dashboard", get(matrix))
@@ -225,26 +226,13 @@ fn choices(live: &Live) -> [Vec<Choice>; 3] {
 /// The matrix table: one line per unit (file order), one column per
 /// (obligation, period) (file order, then period).
 fn table(live: &Live, rows: &[Row<'_>]) -> Table {
-    let ob_pos: HashMap<&str, usize> = live
-        .cfg
-        .obligations
-        .iter()
-        .enumerate()
-        .map(|(i, o)| (o.id.as_str(), i))
-        .collect();
-    let unit_pos: HashMap<&str, usize> = live
-        .cfg
-        .units
-        .iter()
-        .enumerate()
-        .map(|(i, u)| (u.id.as_str(), i))
-        .collect();
+    let order = tracking::FileOrder::new(&live.cfg);
     let mut columns: BTreeMap<(usize, &str), &Row<'_>> = BTreeMap::new();
     let mut lines: BTreeMap<usize, &Row<'_>> = BTreeMap::new();
     let mut cells: HashMap<(usize, usize, &str), &Row<'_>> = HashMap::new();
     for r in rows {
-        let o = ob_pos.get(r.obligation.id.as_str()).copied().unwrap_or(0);
-        let u = unit_pos.get(r.unit.id.as_str()).copied().unwrap_or(0);
+        let o = order.obligation(&r.obligation.id);
+        let u = order.unit(&r.unit.id);
         let col = columns.entry((o, &*r.period)).or_insert(r);
         if col.status.extended && !r.status.extended {
             *col = r;

@@ -22,12 +22,14 @@ pub struct Flash {
     pub text: String,
 }
 
-/// What the top bar shows: the logged-in administrator's name and the CSRF
-/// token of the logout form.
+/// What the top bar shows: the agency whose reports these are (the
+/// directive's sender, as in the notices), the logged-in administrator's
+/// name and the CSRF token of the logout form.
 #[derive(Debug, Clone, Serialize)]
 pub struct Nav<'a> {
     pub who: &'a str,
     pub csrf: &'a str,
+    pub agency: Option<&'a str>,
 }
 
 /// What every page has around its body (`dashboard/frame.html`).

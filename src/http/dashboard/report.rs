@@ -180,6 +180,11 @@ async fn facts(
 }
 
 /// The page of `key` with `typed` in its form.
+/// The form again with what was typed and why it cannot be recorded (422).
+async fn unprocessable(state: &AppState, admin: &Admin, key: &Key, typed: Typed) -> Response {
+    show(state, admin, key, StatusCode::UNPROCESSABLE_ENTITY, typed).await
+}
+
 async fn show(
     state: &AppState,
     admin: &Admin,
@@ -326,17 +331,13 @@ async fn finish_write(
     show(state, admin, key, status, typed.with_error(msg)).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct SubmissionForm {
-    #[serde(default)]
     reference: String,
-    #[serde(default)]
     received_on: String,
-    #[serde(default)]
     note: String,
-    #[serde(default)]
     correction: Option<String>,
-    #[serde(default)]
     step: Step,
 }
 
@@ -375,10 +376,7 @@ async fn record_submission(
     });
     let checked = match checked {
         Ok(c) => c,
-        Err(e) => {
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return show(&state, &admin, &key, status, typed.with_error(e)).await;
-        }
+        Err(e) => return unprocessable(&state, &admin, &key, typed.with_error(e)).await,
     };
     let day = checked.received_on;
     if f.step == Step::Check {
@@ -416,14 +414,12 @@ async fn record_submission(
     finish_write(&state, &admin, &key, &what, result, typed).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct ExtensionForm {
-    #[serde(default)]
-    until: String,
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
     step: Step,
+    until: String,
+    reason: String,
 }
 
 /// `POST .../extension`: echoes the new due day, then (`step=record`)
@@ -431,9 +427,10 @@ pub struct ExtensionForm {
 async fn grant_extension(
     State(state): State<AppState>,
     admin: Admin,
-    Owed { key, due, .. }: Owed,
+    owed: Owed,
     CsrfForm(f): CsrfForm<ExtensionForm>,
 ) -> Response {
+    let Owed { key, due, .. } = owed;
     let labels = label(Subject::Extension);
     let typed = Typed::Extension(ExtensionFields {
         error: None,
@@ -449,10 +446,7 @@ async fn grant_extension(
     });
     let checked = match checked {
         Ok(c) => c,
-        Err(e) => {
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return show(&state, &admin, &key, status, typed.with_error(e)).await;
-        }
+        Err(e) => return unprocessable(&state, &admin, &key, typed.with_error(e)).await,
     };
     if f.step == Step::Check {
         let base = key_href(&key.unit, &key.obligation, &key.period);
@@ -485,9 +479,9 @@ async fn grant_extension(
     finish_write(&state, &admin, &key, &what, result, typed).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct WaiverForm {
-    #[serde(default)]
     reason: String,
 }
 
@@ -506,10 +500,7 @@ async fn grant_waiver(
     });
     let reason = match checked {
         Ok(r) => r,
-        Err(e) => {
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return show(&state, &admin, &key, status, typed.with_error(e)).await;
-        }
+        Err(e) => return unprocessable(&state, &admin, &key, typed.with_error(e)).await,
     };
     let new = NewWaiver {
         key: key.clone(),

@@ -168,6 +168,9 @@ pub struct Admin {
     id: String,
     pub token: Token,
     pub csrf: String,
+    /// The agency the top bar names (`confirm::coordinator_name`), from
+    /// the configuration in force when the request came.
+    pub agency: Option<String>,
 }
 
 impl Admin {
@@ -205,6 +208,7 @@ impl Admin {
         Nav {
             who: &self.token.name,
             csrf: &self.csrf,
+            agency: self.agency.as_deref(),
         }
     }
 }
@@ -238,7 +242,13 @@ impl Admin {
         };
         match state.shared.store.token_by_hash(&token_hash).await {
             Ok(Some(t)) if !t.is_revoked() && t.role == crate::store::TokenRole::Admin => {
-                Ok(Admin { id, token: t, csrf })
+                let agency = super::super::confirm::coordinator_name(&state.live().cfg);
+                Ok(Admin {
+                    id,
+                    token: t,
+                    csrf,
+                    agency,
+                })
             }
             Ok(_) => {
                 sessions.remove(&id);

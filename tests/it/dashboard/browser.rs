@@ -130,7 +130,7 @@ async fn in_chromium_with_an_en_us_locale_dates_are_typed_and_shown_day_first() 
     use hanbao::http::link::{LinkKey, LinkScope};
     let s = start().await;
     let key = LinkKey::new(b"0123456789abcdef0123456789abcdef".to_vec()).unwrap();
-    assert!(s.state.set_link_key(key.clone()));
+    crate::support::turn_on_links(&s.state, &key);
     let link = LinkScope {
         obligation: "bc-quy".into(),
         period: "2026-Q1".into(),

@@ -175,7 +175,7 @@ async fn every_page_escapes_hostile_names_and_typed_text() {
 
     // The confirmation pages: form, 422 with the typed number, recorded.
     let key = LinkKey::new(b"0123456789abcdef0123456789abcdef".to_vec()).unwrap();
-    assert!(s.state.set_link_key(key.clone()));
+    crate::support::turn_on_links(&s.state, &key);
     let link = LinkScope {
         obligation: "bc-quy".into(),
         period: "2026-Q1".into(),

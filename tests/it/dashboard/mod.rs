@@ -122,7 +122,7 @@ async fn start() -> Server {
     let (_, unit) = token(&store, "Văn thư Sở Y tế", TokenRole::Unit("so-yte".into())).await;
     let (rid, revoked) = token(&store, "old", TokenRole::Admin).await;
     store.revoke_token(rid, Timestamp::now()).await.unwrap();
-    let state = AppState::new(store.clone(), cfg, None);
+    let state = AppState::new(store.clone(), hanbao::live::Live::new(cfg).into(), None);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

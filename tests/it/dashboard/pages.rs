@@ -128,7 +128,7 @@ async fn csv_export_is_hanbao_status_csv() {
     .await
     .unwrap();
     assert_eq!(rows.len(), 2);
-    assert_eq!(r.bytes, hanbao::commands::status::csv(&rows));
+    assert_eq!(r.bytes, hanbao::tracking::csv(&rows));
     // Filters apply; bad ones are refused.
     let r = s
         .get(

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
-use hanbao::daemon::heartbeat::Heartbeat;
+use hanbao::heartbeat::Heartbeat;
 use hanbao::http::{self, AppState};
 use hanbao::link::LinkKey;
 use hanbao::store::{self, Event, HistoryFilter, NewToken, Store, TokenRole};
@@ -171,9 +171,9 @@ impl App {
         };
         let heartbeat = Heartbeat::new(Instant::now());
         heartbeat.beat(Instant::now());
-        let state = AppState::new(store.clone(), cfg, Some(heartbeat.clone()));
         let link_key = LinkKey::new(vec![0x5a; 32]).unwrap();
-        assert!(state.set_link_key(link_key.clone()));
+        let live = hanbao::live::Live::new(cfg).with_link_key(Some(link_key.clone()));
+        let state = AppState::new(store.clone(), live.into(), Some(heartbeat.clone()));
         let days = Days::new(state.live().today(Timestamp::now()));
         App {
             router: http::router(state.clone()),

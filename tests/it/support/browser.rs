@@ -291,6 +291,15 @@ impl Browser {
         );
     }
 
+    /// The value of a JavaScript expression in the page (`return ...;`).
+    pub fn script(&self, body: &str) -> Value {
+        self.call(
+            "POST",
+            &self.s("/execute/sync"),
+            Some(&json!({"script": body, "args": []})),
+        )
+    }
+
     /// The page as PNG.
     pub fn screenshot(&self) -> Vec<u8> {
         let v = self.call("GET", &self.s("/screenshot"), None);

@@ -1,7 +1,8 @@
 //! Test helpers shared by the integration tests.
 //!
 //! The ones that need hanbao's own types live here (`backend`, `procs`,
-//! and `browser`, which drives chromium); the rest come from the `testkit`
+//! `browser`, which drives chromium, and `notices`, one message of each
+//! kind for each reader through the real pipeline); the rest come from the `testkit`
 //! crate, shared with the benchmarks, and are re-exported under the names
 //! the tests use: `smtp` (the SMTP sink), `pg` (the PostgreSQL cluster),
 //! `http` (the one HTTP/1.1 client), `mime` (the MIME reader, on
@@ -9,9 +10,18 @@
 
 pub mod backend;
 pub mod browser;
+pub mod notices;
 pub mod procs;
 
 pub use testkit::{http, mime, pg, smtp};
+
+/// Turns on `/confirm` with `key`, as a reload that finds a new
+/// `link.key` does: the snapshot in force again, with the key.
+pub fn turn_on_links(state: &hanbao::http::AppState, key: &hanbao::link::LinkKey) {
+    let cfg = state.live().cfg.clone();
+    let live = hanbao::live::Live::new(cfg).with_link_key(Some(key.clone()));
+    state.reloaded(Some(std::sync::Arc::new(live)));
+}
 
 /// A time zone in which the current local time is far from midnight, for
 /// the tests that run the real binary on the real clock ("today is a

@@ -132,8 +132,21 @@ impl Daemon {
     /// Starts `hanbao --config CONFIG run` with `HANBAO_DATABASE=database`
     /// and `HANBAO_STATE_DIR=dir/NAME-state`, logging to `dir/NAME.log`.
     pub fn spawn(name: &str, config: &Path, database: &str, dir: &Path) -> Daemon {
+        Daemon::spawn_with(name, config, database, dir, &[])
+    }
+
+    /// [`Daemon::spawn`] with more environment variables (e.g.
+    /// `HANBAO_TEST_CLOCK`).
+    pub fn spawn_with(
+        name: &str,
+        config: &Path,
+        database: &str,
+        dir: &Path,
+        env: &[(&str, &str)],
+    ) -> Daemon {
         let log = dir.join(format!("{name}.log"));
         let child = Command::new(env!("CARGO_BIN_EXE_hanbao"))
+            .envs(env.iter().copied())
             .arg("--config")
             .arg(config)
             .arg("run")

@@ -7,10 +7,18 @@
 //!
 //! It also carries this process's role among several instances (set by
 //! `daemon::leader`, read by `/healthz` and `/metrics`).
+//!
+//! A leaf: written by the daemon, read by the web face that the daemon
+//! starts, so it imports neither (the web face never imports the daemon).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+/// The watchdog's pings stop, and `/healthz` answers 503, when the last
+/// tick is older than this (below the unit's `WatchdogSec=120s`; ticks
+/// come every minute).
+pub const TICK_MAX_AGE: Duration = Duration::from_secs(90);
 
 /// Shared, lock-free record of the last tick.
 #[derive(Debug, Clone)]
