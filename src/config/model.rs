@@ -405,6 +405,18 @@ pub enum Cycle {
     },
 }
 
+impl Cycle {
+    /// A cycle shorter than a month (daily, weekly, ten-day, fifteen-day):
+    /// a unit late for several of its periods gets one overdue notice
+    /// listing them (`outbox::dispatch`), not one per period.
+    pub fn is_short(&self) -> bool {
+        matches!(
+            self,
+            Cycle::Daily { .. } | Cycle::Weekly | Cycle::TenDay | Cycle::FifteenDay
+        )
+    }
+}
+
 /// How a period's window is cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WindowStyle {

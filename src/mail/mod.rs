@@ -22,9 +22,9 @@ pub mod templates;
 pub mod transport;
 
 pub use notice::{
-    Addressee, Basis, Contact, Deadline, Digest, Escalation, FailedSend, Language, LateUnit,
-    Notice, NoticeKind, ObligationRef, PastNotice, PeriodRef, Register, Role, Section, Speaker,
-    Standing, TimeOfDay, UnitRef, cut, short_title,
+    Addressee, Basis, Contact, Deadline, Digest, Escalation, FailedSend, Language, LatePeriod,
+    LateUnit, Notice, NoticeKind, ObligationRef, PastNotice, PeriodRef, Register, Role, Section,
+    Speaker, Standing, TimeOfDay, UnitRef, cut, short_title,
 };
 pub use render::{
     ComposeError, Composer, Outgoing, RenderedParts, TemplateError, TemplateErrors, Templates,

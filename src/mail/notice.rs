@@ -188,6 +188,20 @@ pub struct Deadline {
     /// due day (negative: before): the reminder days at the start of the
     /// sending hours.
     pub alarms: Vec<i64>,
+    /// An overdue notice for a report with short periods (a daily or
+    /// weekly report): the unit's other periods of the same report that
+    /// are late and go out in the same message, oldest first (this
+    /// notice's own period is the oldest of all). Empty otherwise.
+    pub also_late: Vec<LatePeriod>,
+}
+
+/// Another late period of the same report, in a grouped overdue notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LatePeriod {
+    pub period: PeriodRef,
+    pub due: Date,
+    pub days_late: u32,
+    pub working_days_late: u32,
 }
 
 impl Deadline {
@@ -215,6 +229,7 @@ impl Deadline {
             informing: Vec::new(),
             confirm_url: None,
             alarms: Vec::new(),
+            also_late: Vec::new(),
         }
     }
 }

@@ -6,8 +6,9 @@
 use jiff::Timestamp;
 
 use super::notice::{
-    Addressee, Deadline, Digest, Escalation, Language, LateUnit, Notice, NoticeKind, ObligationRef,
-    PastNotice, PeriodRef, Register, Role, Section, Speaker, Standing, UnitRef,
+    Addressee, Deadline, Digest, Escalation, Language, LatePeriod, LateUnit, Notice, NoticeKind,
+    ObligationRef, PastNotice, PeriodRef, Register, Role, Section, Speaker, Standing, TimeOfDay,
+    UnitRef,
 };
 
 /// Links signed with a fixed, public sample key: only for [`sample_notices`]
@@ -107,6 +108,22 @@ pub fn sample_notices(now: Timestamp) -> Vec<Notice> {
     full.confirm_url =
         Some(sample_links().confirm_url(&obligation.id, &period.key, &unit.id, due, now));
     full.alarms = vec![-3 * 1440 + 450, 450];
+    // A deadline at 14:00 (07:00 UTC), and two more late periods grouped in.
+    full.due_time = Some(TimeOfDay {
+        local: jiff::civil::Time::constant(14, 0, 0, 0),
+        instant: jiff::tz::TimeZone::UTC
+            .to_timestamp(due.to_datetime(jiff::civil::Time::constant(7, 0, 0, 0)))
+            .unwrap_or(now),
+    });
+    full.also_late = vec![LatePeriod {
+        period: PeriodRef {
+            key: "2026-H2".into(),
+            label: "6 tháng cuối năm 2026".into(),
+        },
+        due,
+        days_late: 1,
+        working_days_late: 1,
+    }];
     let mut bare = Deadline::new(obligation.clone(), period.clone(), unit.clone(), due);
     bare.speaker.agency = "Sở Mẫu".into();
     bare.stage = 1;

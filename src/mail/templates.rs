@@ -504,6 +504,17 @@ fn deadline_pairs(d: &Deadline, pairs: &mut Vec<(&'static str, Value)>) {
         Value::from_iter(d.informed.iter().map(past_value)),
     ));
     pairs.push(("informing", names_value(&d.informing)));
+    pairs.push((
+        "also_late",
+        Value::from_iter(d.also_late.iter().map(|p| {
+            Value::from_pairs([
+                ("period", period_value(&p.period)),
+                ("due", Value::from(p.due.to_string())),
+                ("days_late", Value::from(p.days_late)),
+                ("working_days_late", Value::from(p.working_days_late)),
+            ])
+        })),
+    ));
     pairs.push(("confirm_url", opt(&d.confirm_url)));
 }
 

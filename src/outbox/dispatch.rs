@@ -220,6 +220,12 @@ impl Dispatcher<'_> {
         // Escalations: one message per recipient and directive (each
         // directive speaks in its own agency's name).
         let mut grouped: BTreeMap<(String, Option<String>), Vec<OutboxRow>> = BTreeMap::new();
+        // Overdue notices of a report with short periods: one message per
+        // (recipient, report, unit), listing every late period claimed, so
+        // a unit late with a daily report for a week (or a catch-up after
+        // downtime) gets one mail, not one per day. Each row keeps its own
+        // key and is recorded with the message, as an escalation's rows.
+        let mut late_periods: BTreeMap<(String, String, String), Vec<OutboxRow>> = BTreeMap::new();
         let mut results = Results::default();
         let mut foreign_rows = 0usize;
         // Rows not sent after all, per (reason, obligation, period).
@@ -305,6 +311,21 @@ impl Dispatcher<'_> {
                         .or_default()
                         .push(row)
                 }
+                OutboxKind::Overdue
+                    if self
+                        .cfg
+                        .obligation(&row.key.obligation)
+                        .is_some_and(|o| o.cycle.is_short()) =>
+                {
+                    late_periods
+                        .entry((
+                            row.key.recipient.clone(),
+                            row.key.obligation.clone(),
+                            row.key.unit.clone(),
+                        ))
+                        .or_default()
+                        .push(row)
+                }
                 _ => singles.push(Batch { rows: vec![row] }),
             }
         }
@@ -320,6 +341,14 @@ impl Dispatcher<'_> {
         let queue = std::sync::Mutex::new(
             singles
                 .into_iter()
+                .chain(late_periods.into_values().map(|mut rows| {
+                    // Oldest period first: the keys of one cycle sort in
+                    // time order (`period`), then the stage.
+                    rows.sort_by(|a, b| {
+                        (&a.key.period, a.key.stage).cmp(&(&b.key.period, b.key.stage))
+                    });
+                    Batch { rows }
+                }))
                 .chain(grouped.into_values().map(|rows| Batch { rows })),
         );
         let lanes = self.mailer.connections();

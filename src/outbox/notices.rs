@@ -104,7 +104,10 @@ impl Notices<'_> {
                 NoticeKind::Escalation(self.escalation(store, index, rows, now).await?)
             }
             k => {
-                let d = self.deadline(store, index, first, now).await?;
+                let mut d = self.deadline(store, index, first, now).await?;
+                if k == OutboxKind::Overdue {
+                    d.also_late = self.also_late(rows, now);
+                }
                 match k {
                     OutboxKind::Reminder => NoticeKind::Reminder(d),
                     OutboxKind::DueToday => NoticeKind::DueToday(d),
@@ -216,6 +219,27 @@ impl Notices<'_> {
         d.alarms =
             crate::mail::ics::alarm_minutes(due, &reminders, self.cfg.daemon.sending_hours.start);
         Ok(d)
+    }
+
+    /// The other late periods of a grouped overdue notice (rows sorted
+    /// oldest period first; the first is the notice's own), each once.
+    fn also_late(&self, rows: &[OutboxRow], now: Timestamp) -> Vec<mail::LatePeriod> {
+        let today = self.cfg.daemon.time_zone.to_datetime(now).date();
+        let mut out: Vec<mail::LatePeriod> = Vec::new();
+        for r in rows.iter().skip(1) {
+            if r.key.period == rows[0].key.period
+                || out.iter().any(|p| p.period.key == r.key.period)
+            {
+                continue;
+            }
+            out.push(mail::LatePeriod {
+                period: voice::period_ref(&r.key.period, self.cfg.mail.language),
+                due: r.due_on,
+                days_late: voice::days_after(r.due_on, today),
+                working_days_late: voice::working_days_after(self.cal, r.due_on, today),
+            });
+        }
+        out
     }
 
     /// The notices already sent to a unit about (obligation, period) before

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use hanbao::config::model::{Mail, SecretSource, Smtp, SmtpSecurity, Transport};
 use hanbao::mail::{
-    Addressee, Composer, Deadline, Digest, Escalation, FailedSend, Language, LateUnit, Mailer,
-    MailerError, Notice, NoticeKind, ObligationRef, PeriodRef, Register, Role, Section, SendError,
-    Speaker, Standing, Templates, TimeOfDay, UnitRef, check_templates, send_test,
+    Addressee, Composer, Deadline, Digest, Escalation, FailedSend, Language, LatePeriod, LateUnit,
+    Mailer, MailerError, Notice, NoticeKind, ObligationRef, PeriodRef, Register, Role, Section,
+    SendError, Speaker, Standing, Templates, TimeOfDay, UnitRef, check_templates, send_test,
 };
 use jiff::Timestamp;
 use jiff::civil::date;
@@ -701,6 +701,75 @@ fn a_deadline_at_a_time_of_day_is_worded_and_timed() {
     let text = part.leaf("text/plain").text();
     assert!(
         text.contains("là trước 14 giờ 00 ngày thứ Hai, 22/06/2026."),
+        "{text}"
+    );
+}
+
+/// A grouped overdue notice (a daily report late several days): the
+/// subject counts the other periods, the body lists each with its due day
+/// and days late, in both parts and both languages.
+#[test]
+fn a_grouped_overdue_notice_lists_the_other_late_periods() {
+    let mut d = deadline("UBND huyện Nghĩa Hành");
+    d.period = PeriodRef {
+        key: "2026-02-12".into(),
+        label: "ngày 12/02/2026".into(),
+    };
+    // Due Fri 13/2/2026; Tết 14–22/2; as of Wed 25/2: 12 days, 3 working days.
+    d.due = date(2026, 2, 13);
+    d.as_of = date(2026, 2, 25);
+    d.also_late = vec![
+        LatePeriod {
+            period: PeriodRef {
+                key: "2026-02-13".into(),
+                label: "ngày 13/02/2026".into(),
+            },
+            due: date(2026, 2, 23),
+            days_late: 2,
+            working_days_late: 2,
+        },
+        LatePeriod {
+            period: PeriodRef {
+                key: "2026-02-23".into(),
+                label: "ngày 23/02/2026".into(),
+            },
+            due: date(2026, 2, 24),
+            days_late: 1,
+            working_days_late: 1,
+        },
+    ];
+    let (part, _) = wire(&notice(NoticeKind::Overdue(d.clone()), "grouped"));
+    let subject = part.decoded("Subject").unwrap();
+    assert!(
+        subject.ends_with("kỳ ngày 12/02/2026 và 2 kỳ khác"),
+        "{subject}"
+    );
+    let text = part.leaf("text/plain").text().replace("\r\n", "\n");
+    assert!(
+        text.contains(
+            "Các kỳ sau của báo cáo này cũng đã quá hạn, chưa được ghi nhận là đã gửi:\n\
+             - Kỳ ngày 13/02/2026: hạn thứ Hai, 23/02/2026, quá hạn 2 ngày (2 ngày làm việc)\n\
+             - Kỳ ngày 23/02/2026: hạn thứ Ba, 24/02/2026, quá hạn 1 ngày (1 ngày làm việc)\n"
+        ),
+        "{text}"
+    );
+    let html = part.leaf("text/html").text();
+    assert!(
+        // The label is configuration-like text: escaped ('/' as &#x2f;).
+        html.contains("<li>Kỳ ngày 23&#x2f;02&#x2f;2026: hạn thứ Ba, 24/02/2026, quá hạn 1 ngày"),
+        "{html}"
+    );
+    let mut en = notice(NoticeKind::Overdue(d), "grouped-en");
+    en.language = Language::En;
+    let (part, _) = wire(&en);
+    assert!(
+        part.decoded("Subject").unwrap().ends_with(" and 2 more"),
+        "{:?}",
+        part.decoded("Subject")
+    );
+    let text = part.leaf("text/plain").text();
+    assert!(
+        text.contains("- ngày 23/02/2026: due Tuesday, 24/02/2026, 1 day late (1 working day)"),
         "{text}"
     );
 }

@@ -354,3 +354,164 @@ async fn plan_lists_every_message_simulate_sends() {
         "planned only: {only_planned:#?}\nsimulated only: {only_simulated:#?}"
     );
 }
+
+/// A daily report (due 10:00 the next working day) and a weekly one (due
+/// 16:00 on Friday) of one commune around Tết 2026 (Sat 14/2–Sun 22/2,
+/// checked by hand on the 2026 calendar), neither ever sent.
+fn short_cycles() -> hanbao::config::model::Config {
+    let text = "[daemon]\nsending_hours = \"07:30-17:00\"\n\
+        [mail]\ntransport = \"file\"\nfrom = \"Sở Thử <baocao@so.example>\"\n\
+        [[unit]]\nid = \"so\"\nname = \"Sở Thử\"\nemail = \"vanthu@so.example\"\n\
+        [[unit]]\nid = \"xa-a\"\nname = \"UBND xã A\"\nemail = \"vanthu@xa-a.example\"\n\
+        [[obligation]]\nid = \"bc-ngay\"\ntitle = \"Báo cáo nhanh trong ngày\"\n\
+        reporters = [\"xa-a\"]\nrecipient = \"so\"\ncycle = \"hàng ngày\"\n\
+        due = \"chậm nhất 10 giờ, 1 ngày làm việc\"\nactive_from = \"09/02/2026\"\n\
+        [[obligation.escalation]]\nafter = \"0 ngày\"\nnotify = [\"unit\"]\n\
+        repeat = { every = \"1 ngày làm việc\", limit = 3 }\n\
+        [[obligation]]\nid = \"bc-tuan\"\ntitle = \"Báo cáo tuần\"\n\
+        reporters = [\"xa-a\"]\nrecipient = \"so\"\ncycle = \"hàng tuần\"\n\
+        due = \"trước 16 giờ 00 thứ Sáu\"\nactive_from = \"09/02/2026\"\nreminders = [\"1 ngày\"]\n\
+        [[obligation.escalation]]\nafter = \"1 ngày\"\nnotify = [\"unit\"]\n";
+    hanbao::config::load_str("short.toml", text)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config
+}
+
+async fn simulate_short_cycles(
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+) -> Vec<hanbao::outbox::SentMessage> {
+    let cfg = short_cycles();
+    let cal = hanbao::calendar::WorkCalendar::new(&cfg.calendar);
+    let dir = tempfile::tempdir().unwrap();
+    let store = hanbao::store::open(&format!("sqlite://{}/s.db", dir.path().display()))
+        .await
+        .unwrap();
+    let composer = hanbao::outbox::composer(&cfg).unwrap();
+    let mut sent = Vec::new();
+    hanbao::outbox::simulate::simulate(
+        &store,
+        &cfg,
+        &cal,
+        &composer,
+        &hanbao::mail::Mailer::discard(),
+        from,
+        to,
+        vec![],
+        &[],
+        &mut |m| sent.push(m),
+    )
+    .await
+    .unwrap();
+    sent
+}
+
+/// (local day and time, kind, subject) of each message.
+fn listed(sent: &[hanbao::outbox::SentMessage]) -> Vec<(String, &'static str, String)> {
+    let tz = jiff::tz::TimeZone::fixed(jiff::tz::offset(7));
+    sent.iter()
+        .map(|m| {
+            (
+                tz.to_datetime(m.sent_at)
+                    .strftime("%d/%m %H:%M")
+                    .to_string(),
+                m.kind,
+                m.subject.clone(),
+            )
+        })
+        .collect()
+}
+
+/// A unit late with its daily report for several days gets one overdue
+/// notice a morning listing the late days, not one per day. Daily
+/// periods (working days): 9–13/2, then 23/2 after Tết. Period 9/2 is due
+/// Tue 10/2 10:00, overdue from Wed 11/2 (the morning after), repeated
+/// each working day three times (Thu 12, Fri 13, Mon 23/2); 10/2 from
+/// Thu 12 to Tue 24; 11/2 from Fri 13 to Wed 25; 12/2 (due Fri 13) from
+/// Mon 23 (the morning after is a Tết day) to Thu 26; 13/2 (due Mon 23)
+/// from Tue 24 to Fri 27; 23/2 from Wed 25; 24/2 from Thu 26; 25/2 on Fri 27.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daily_report_late_for_days_gets_one_overdue_notice_a_morning() {
+    use jiff::civil::date;
+    let sent = simulate_short_cycles(date(2026, 2, 9), date(2026, 2, 27)).await;
+    let all = listed(&sent);
+    let daily_overdue: Vec<(String, String)> = all
+        .iter()
+        .filter(|(_, k, s)| *k == "overdue" && s.contains("trong ngày"))
+        .map(|(at, _, s)| {
+            let more = s.split(" và ").nth(1).unwrap_or("-").to_string();
+            (at.clone(), more)
+        })
+        .collect();
+    assert_eq!(
+        daily_overdue,
+        [
+            ("11/02 07:30", "-"),
+            ("12/02 07:30", "1 kỳ khác"),
+            ("13/02 07:30", "2 kỳ khác"),
+            ("23/02 07:30", "3 kỳ khác"),
+            ("24/02 07:30", "3 kỳ khác"),
+            ("25/02 07:30", "3 kỳ khác"),
+            ("26/02 07:30", "3 kỳ khác"),
+            ("27/02 07:30", "3 kỳ khác"),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string())),
+        "{all:#?}"
+    );
+    // The oldest late day leads: on Tue 24/2, 10/2 (9/2's repeats are over).
+    let tue = all
+        .iter()
+        .find(|(at, k, s)| at == "24/02 07:30" && *k == "overdue" && s.contains("trong ngày"))
+        .unwrap();
+    assert!(
+        tue.2.contains("kỳ ngày 10/02/2026 và 3 kỳ khác"),
+        "{}",
+        tue.2
+    );
+    // The weekly report: week 7 (9–15/2) due Fri 13/2 16:00, reminded Thu
+    // 12/2, due-day notice Fri 13/2, overdue on Mon 23/2 (Sat 14 is Tết);
+    // week 8 (Tết) due Fri 20/2 rolled to Mon 23/2: its reminder (Fri 13/2)
+    // would come before the week starts and is dropped; due-day notice Mon
+    // 23/2, overdue 1 day later, Tue 24/2; week 9 (23/2–1/3) reminded Thu
+    // 26/2, due Fri 27/2.
+    let weekly: Vec<(&str, &str)> = all
+        .iter()
+        .filter(|(_, _, s)| s.contains("Báo cáo tuần"))
+        .map(|(at, k, _)| (at.as_str(), *k))
+        .collect();
+    assert_eq!(
+        weekly,
+        [
+            ("12/02 07:30", "reminder"),
+            ("13/02 07:30", "due_today"),
+            ("23/02 07:30", "due_today"),
+            ("23/02 07:30", "overdue"),
+            ("24/02 07:30", "overdue"),
+            ("26/02 07:30", "reminder"),
+            ("27/02 07:30", "due_today"),
+        ],
+        "{all:#?}"
+    );
+}
+
+/// Catch-up after downtime: started on Mon 23/2 (down since before Tết),
+/// the daemon sends one overdue notice for the daily report, listing the
+/// four late days 9–12/2, not four messages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catch_up_after_downtime_sends_one_notice_per_unit_and_report() {
+    use jiff::civil::date;
+    let sent = simulate_short_cycles(date(2026, 2, 23), date(2026, 2, 23)).await;
+    let all = listed(&sent);
+    let overdue: Vec<&String> = all
+        .iter()
+        .filter(|(_, k, _)| *k == "overdue")
+        .map(|(_, _, s)| s)
+        .collect();
+    assert_eq!(overdue.len(), 2, "{all:#?}");
+    assert!(
+        overdue
+            .iter()
+            .any(|s| s.contains("kỳ ngày 09/02/2026 và 3 kỳ khác")),
+        "{all:#?}"
+    );
+}
