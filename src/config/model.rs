@@ -466,7 +466,8 @@ pub struct TierBase {
     pub obligation: Option<Box<Obligation>>,
 }
 
-/// A count of days or working days.
+/// A count of days or working days (or, for reminders and escalation
+/// delays, hours).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Offset {
     pub amount: u32,
@@ -477,6 +478,10 @@ pub struct Offset {
 pub enum DayUnit {
     Days,
     WorkingDays,
+    /// Hours from the deadline instant ("2 giờ"): reminders and
+    /// `escalation.after` only (`values::parse_notice_offset`); never in
+    /// a due rule or a repeat.
+    Hours,
 }
 
 /// One rung of the escalation ladder, counted from the deadline.

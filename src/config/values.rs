@@ -21,6 +21,9 @@ const MAX_OFFSET: u32 = 1000;
 /// What the accepted forms look like, for "what would be valid" hints.
 pub const DATE_FORMS: &str = "ngày dạng \"dd/mm/yyyy\" (ví dụ \"28/08/2020\") hoặc \"yyyy-mm-dd\"";
 pub const OFFSET_FORMS: &str = "số ngày dạng \"3 ngày\", \"5 ngày làm việc\", \"3d\", \"5wd\", \"3 days\" hoặc \"5 working days\"";
+pub const NOTICE_OFFSET_FORMS: &str = "số ngày dạng \"3 ngày\", \"5 ngày làm việc\", \"3d\", \"5wd\", \"3 days\", \"5 working days\", hoặc số giờ dạng \"2 giờ\", \"2h\", \"2 hours\"";
+/// The most hours an offset in hours may count (a week).
+const MAX_OFFSET_HOURS: u32 = 168;
 pub const TIME_RANGE_FORMS: &str = "khoảng giờ dạng \"07:30-11:00\"";
 pub const DUE_FORMS: &str = "\"5 ngày làm việc\" hoặc \"10 ngày\" (sau ngày cuối kỳ), \"ngày 20\" (ngày 20 của tháng cuối kỳ), \"ngày 5 tháng sau\", \"ngày 15 tháng đầu quý sau\", \"25/11\" (ngày 25/11 gần ngày cuối kỳ nhất, trước hoặc sau), \"thứ Năm\" hoặc \"thứ Hai tuần sau\" (chu kỳ tuần), \"3 ngày làm việc sau hạn của <id nghĩa vụ trong depends_on>\" (báo cáo tổng hợp); thêm giờ nếu cần: \"chậm nhất 14 giờ ngày 20\", \"trước 16 giờ 00 thứ Năm\"";
 pub const PERIOD_KEY_FORMS: &str = "\"2026\", \"2026-H1\", \"2026-H2\", \"2026-9M\", \"2026-Q1\"…\"2026-Q4\", \"2026-01\"…\"2026-12\", \"2026-05-H1\"/\"2026-05-H2\" (15 ngày), \"2026-05-D1\"…\"2026-05-D3\" (10 ngày), \"2026-W23\" (tuần ISO), \"2026-05-15\" (ngày) hoặc id của nghĩa vụ một lần";
@@ -171,10 +174,45 @@ pub fn parse_offset(text: &str) -> Result<Offset, String> {
     let unit = match rest.trim() {
         "d" | "day" | "days" | "ngay" => DayUnit::Days,
         "wd" | "working day" | "working days" | "ngay lam viec" => DayUnit::WorkingDays,
+        u if is_hour_unit(u) => {
+            return Err(
+                "ở đây chỉ tính theo ngày: số giờ (\"2 giờ\") chỉ dùng cho reminders và escalation.after"
+                    .into(),
+            );
+        }
         "" => return Err("thiếu đơn vị: \"ngày\" hoặc \"ngày làm việc\"".into()),
         other => return Err(format!("không hiểu đơn vị \"{}\"", cut(other))),
     };
     Ok(Offset { amount, unit })
+}
+
+/// "giờ", "h", "hours" (folded): the unit of an offset in hours.
+fn is_hour_unit(unit: &str) -> bool {
+    matches!(unit, "gio" | "h" | "hour" | "hours" | "tieng")
+}
+
+/// Parses the offset of a reminder or an escalation: days as
+/// [`parse_offset`], or hours from the deadline instant: "2 giờ", "2h",
+/// "2 tiếng", "2 hours" (1–168).
+pub fn parse_notice_offset(text: &str) -> Result<Offset, String> {
+    let f = fold(text);
+    let digits_end = f.find(|c: char| !c.is_ascii_digit()).unwrap_or(f.len());
+    let (num, rest) = f.split_at(digits_end);
+    if is_hour_unit(rest.trim()) {
+        let Some(amount) = parse_u32(num) else {
+            return Err("thiếu số giờ".into());
+        };
+        if amount == 0 || amount > MAX_OFFSET_HOURS {
+            return Err(format!(
+                "{amount} giờ nằm ngoài khoảng cho phép (1–{MAX_OFFSET_HOURS} giờ; 0 giờ là đúng lúc hạn)"
+            ));
+        }
+        return Ok(Offset {
+            amount,
+            unit: DayUnit::Hours,
+        });
+    }
+    parse_offset(text)
 }
 
 /// Parses a local time of day: "07:30", "7:30", "7h30", "7h".

@@ -6,7 +6,8 @@
 //! has a time of day; the same UID as the .ics attached to the
 //! reminders (`mail::ids::calendar_uid`, domain of `mail.from`), and one
 //! VALARM per configured reminder, firing on the reminder day at the start
-//! of the sending hours (`mail::ics::alarm_minutes`, as in the attachment).
+//! of the sending hours, or a reminder in hours at its own time
+//! (`mail::ics::alarm_minutes`, as in the attachment).
 //! A report-period the unit has submitted says so in its SUMMARY and has
 //! no alarm. The token is in the query because calendar clients cannot
 //! send headers, so it must be a read-only feed token (`TokenRole::Feed`:
@@ -231,10 +232,15 @@ pub fn render(
         let at = d.obligation.due_time.map(|_| d.deadline);
         lines.extend(event_lines(&uid, &stamp, d.due, at, &summary, &description));
         if done.is_none() {
-            let days =
-                planner::events::reminder_days_from(d.obligation, cal, d.due, d.window.start);
+            let times = planner::events::reminder_times_from(
+                d.obligation,
+                cal,
+                cfg.daemon.sending_hours,
+                d.due,
+                d.window.start,
+            );
             let alarm = format!("Sắp đến hạn: {}", d.obligation.title);
-            let minutes = alarm_minutes(d.due, &days, cfg.daemon.sending_hours.start);
+            let minutes = alarm_minutes(d.due, &times);
             for m in from_start(&minutes, d.obligation.due_time) {
                 lines.extend(alarm_lines(m, &alarm));
             }

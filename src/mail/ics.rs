@@ -3,7 +3,7 @@
 //! One VCALENDAR with METHOD:PUBLISH and one all-day VEVENT on the due date
 //! (DTEND is the next day: all-day ends are exclusive), or, for a deadline
 //! with a time of day, a VEVENT at that instant; with a VALARM per
-//! reminder day at the start of the sending hours. Text values are escaped
+//! reminder at its time (`alarm_minutes`). Text values are escaped
 //! (`\`, `;`, `,`, newlines) and lines folded at 75 octets without
 //! splitting a UTF-8 character. The calendar feeds (`http::feed`) use the
 //! same escaping, folding and alarms ([`alarm_minutes`], [`trigger`]).
@@ -30,14 +30,16 @@ pub struct CalendarEvent<'a> {
     pub alarm_text: &'a str,
 }
 
-/// When the alarms of a deadline fire: each reminder day at the start of
-/// the sending hours (`start`), in minutes from 00:00 of the due day
-/// (negative before it), earliest first, each once.
-pub fn alarm_minutes(due: Date, reminder_days: &[Date], start: jiff::civil::Time) -> Vec<i64> {
-    let at = i64::from(start.hour()) * 60 + i64::from(start.minute());
-    let mut out: Vec<i64> = reminder_days
+/// When the alarms of a deadline fire: each reminder's day at its time
+/// (the start of the sending hours, or the time of a reminder in hours:
+/// `planner::events::reminder_times`), in minutes from 00:00 of the due
+/// day (negative before it), earliest first, each once.
+pub fn alarm_minutes(due: Date, reminders: &[(Date, jiff::civil::Time)]) -> Vec<i64> {
+    let mut out: Vec<i64> = reminders
         .iter()
-        .map(|r| (*r - due).get_days() as i64 * 1440 + at)
+        .map(|(day, t)| {
+            (*day - due).get_days() as i64 * 1440 + i64::from(t.hour()) * 60 + i64::from(t.minute())
+        })
         .collect();
     out.sort_unstable();
     out.dedup();
@@ -214,12 +216,13 @@ mod tests {
     #[test]
     fn alarms_fire_at_the_start_of_the_sending_hours() {
         let due = jiff::civil::date(2026, 3, 20);
+        let start = jiff::civil::Time::constant(7, 30, 0, 0);
         let days = [
-            jiff::civil::date(2026, 3, 13),
-            due,
-            jiff::civil::date(2026, 3, 18),
+            (jiff::civil::date(2026, 3, 13), start),
+            (due, start),
+            (jiff::civil::date(2026, 3, 18), start),
         ];
-        let m = alarm_minutes(due, &days, jiff::civil::Time::constant(7, 30, 0, 0));
+        let m = alarm_minutes(due, &days);
         assert_eq!(m, [-7 * 1440 + 450, -2 * 1440 + 450, 450]);
         let t: Vec<String> = m.iter().map(|&x| trigger(x)).collect();
         assert_eq!(t, ["-P6DT16H30M", "-P1DT16H30M", "PT7H30M"]);

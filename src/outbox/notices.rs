@@ -215,9 +215,9 @@ impl Notices<'_> {
         d.confirm_url = self
             .composer
             .confirm_url(&ob.id, &row.key.period, &unit.id, due, now);
-        let reminders = planner::events::reminder_days(ob, self.cal, due);
-        d.alarms =
-            crate::mail::ics::alarm_minutes(due, &reminders, self.cfg.daemon.sending_hours.start);
+        let reminders =
+            planner::events::reminder_times(ob, self.cal, self.cfg.daemon.sending_hours, due);
+        d.alarms = crate::mail::ics::alarm_minutes(due, &reminders);
         Ok(d)
     }
 

@@ -27,6 +27,9 @@ pub(crate) fn after(cal: &WorkCalendar, d: Date, offset: Offset) -> Date {
     match offset.unit {
         DayUnit::Days => add_days(d, i64::from(offset.amount)),
         DayUnit::WorkingDays => cal.add_working_days(d, offset.amount),
+        // Hours count from the deadline instant, not from a day: callers
+        // handle them (`events`); here, the whole days they span.
+        DayUnit::Hours => add_days(d, i64::from(offset.amount.div_ceil(24))),
     }
 }
 
@@ -35,6 +38,7 @@ pub(crate) fn before(cal: &WorkCalendar, d: Date, offset: Offset) -> Date {
     match offset.unit {
         DayUnit::Days => add_days(d, -i64::from(offset.amount)),
         DayUnit::WorkingDays => cal.sub_working_days(d, offset.amount),
+        DayUnit::Hours => add_days(d, -i64::from(offset.amount.div_ceil(24))),
     }
 }
 
@@ -46,6 +50,8 @@ pub(crate) fn reach(offset: Offset) -> i64 {
     match offset.unit {
         DayUnit::Days => n,
         DayUnit::WorkingDays => 2 * n + 30,
+        // Moved to a working day's sending hours: past a Tết break.
+        DayUnit::Hours => n / 24 + 30,
     }
 }
 
@@ -162,6 +168,15 @@ pub fn deadline_instant(tz: &TimeZone, due: Date) -> Timestamp {
 /// in [`deadline_instant`].
 pub fn deadline_of(tz: &TimeZone, obligation: &Obligation, due: Date) -> Timestamp {
     deadline_at(tz, due, obligation.due_time)
+}
+
+/// The deadline as a local civil time: `time` on `due`, or 00:00 of the
+/// next day (24:00 of `due`).
+pub(crate) fn deadline_civil(due: Date, time: Option<Time>) -> jiff::civil::DateTime {
+    match time {
+        Some(t) => due.to_datetime(t),
+        None => add_days(due, 1).to_datetime(Time::midnight()),
+    }
 }
 
 /// `time` on `due`, or 24:00 of `due` when `time` is `None`.

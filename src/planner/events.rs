@@ -16,9 +16,14 @@ use jiff::tz::{Offset, TimeZone};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::calendar::WorkCalendar;
-use crate::config::model::{Config, Cycle, EscalationTarget, Obligation, Recipient, Unit};
+use crate::config::model::{
+    Config, Cycle, DayUnit, EscalationTarget, Obligation, Offset as DayOffset, Recipient,
+    SendingHours, Unit,
+};
 use crate::period::PeriodKey;
-use crate::planner::due::{add_days, after, before, deadline_of, local_instant, reach};
+use crate::planner::due::{
+    add_days, after, before, deadline_civil, deadline_of, local_instant, reach,
+};
 use crate::planner::{Filter, Scope, clamp_range, due_periods};
 
 /// What an event is.
@@ -129,23 +134,83 @@ pub(crate) struct Slot {
     pub ladder: usize,
 }
 
+/// Where one reminder falls for a due day: its day (a working day) and,
+/// for an offset in hours, the local time it asks for when that is on the
+/// same day (`None`: the start of the sending hours). Days are counted
+/// back from the due day and moved back to a working day; hours are
+/// counted back from the deadline instant (24:00, or its time of day), and
+/// a non-working day moves the reminder back to the working day before.
+fn reminder_point(
+    obligation: &Obligation,
+    cal: &WorkCalendar,
+    due: Date,
+    o: DayOffset,
+) -> (Date, Option<Time>) {
+    match o.unit {
+        DayUnit::Hours => {
+            let deadline = deadline_civil(due, obligation.due_time);
+            let t = deadline
+                .checked_sub(jiff::Span::new().hours(i64::from(o.amount)))
+                .unwrap_or(deadline);
+            let day = cal.on_or_before(t.date());
+            (day, (day == t.date()).then_some(t.time()))
+        }
+        _ => (cal.on_or_before(before(cal, due, o)), None),
+    }
+}
+
 /// Reminder days for a due day: each offset before it, moved back to a
 /// working day, duplicates dropped, in time order.
 pub fn reminder_days(obligation: &Obligation, cal: &WorkCalendar, due: Date) -> Vec<Date> {
     let mut days: Vec<Date> = obligation
         .reminders
         .iter()
-        .map(|&o| cal.on_or_before(before(cal, due, o)))
+        .map(|&o| reminder_point(obligation, cal, due, o).0)
         .collect();
     days.sort_unstable();
     days.dedup();
     days
 }
 
+/// The reminders of a due day as (day, local time), one a day (the
+/// earliest), in time order: the days of [`reminder_days`], each at the
+/// start of the sending hours, or, for an offset in hours, at the time it
+/// asks for when that lies inside the sending hours (a time outside them
+/// gives the start of that day's sending hours).
+pub fn reminder_times(
+    obligation: &Obligation,
+    cal: &WorkCalendar,
+    hours: SendingHours,
+    due: Date,
+) -> Vec<(Date, Time)> {
+    let mut out: Vec<(Date, Time)> = obligation
+        .reminders
+        .iter()
+        .map(|&o| {
+            let (day, at) = reminder_point(obligation, cal, due, o);
+            let at = match at {
+                Some(t) if hours.start <= t && t < hours.end => t,
+                _ => hours.start,
+            };
+            (day, at)
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup_by_key(|(day, _)| *day);
+    out
+}
+
+/// Whether a reminder on `day` belongs to a period that opens on `opens`:
+/// a reminder before its period has even started (a "10 ngày" reminder of
+/// a daily report) is dropped; `check` warns about it. A one-off without
+/// `period_start` keeps them all (its window starts on its last day only
+/// for want of a known start).
+fn within_period(obligation: &Obligation, day: Date, opens: Date) -> bool {
+    matches!(obligation.cycle, Cycle::Once { start: None, .. }) || day >= opens
+}
+
 /// The reminder days of a period that opens on `opens`: those of
-/// [`reminder_days`] on or after it. A reminder before its period has even
-/// started (a "10 ngày" reminder of a daily report) is dropped; `check`
-/// warns about it. A one-off without `period_start` keeps them all.
+/// [`reminder_days`] on or after it (see [`within_period`]).
 pub fn reminder_days_from(
     obligation: &Obligation,
     cal: &WorkCalendar,
@@ -153,32 +218,77 @@ pub fn reminder_days_from(
     opens: Date,
 ) -> Vec<Date> {
     let mut days = reminder_days(obligation, cal, due);
-    // A one-off without `period_start` has no known start: its window
-    // starts on its last day only for want of one.
-    if !matches!(obligation.cycle, Cycle::Once { start: None, .. }) {
-        days.retain(|&d| d >= opens);
-    }
+    days.retain(|&d| within_period(obligation, d, opens));
     days
 }
 
-/// Escalation days up to `until` for a due day, as (day, ladder stage index),
-/// in time order (ties in ladder order). Each stage's first notice is `after`
-/// from the due day, but never before the day after it; repeats follow every
-/// `repeat.every` up to `repeat.limit` times; each moves forward to a working day.
-fn escalation_days(
+/// [`reminder_times`] of a period that opens on `opens` (see
+/// [`within_period`]).
+pub fn reminder_times_from(
     obligation: &Obligation,
     cal: &WorkCalendar,
+    hours: SendingHours,
+    due: Date,
+    opens: Date,
+) -> Vec<(Date, Time)> {
+    let mut times = reminder_times(obligation, cal, hours, due);
+    times.retain(|&(d, _)| within_period(obligation, d, opens));
+    times
+}
+
+/// When the first notice of an escalation stage `after` in hours goes:
+/// that long after the deadline instant, moved into the sending hours of
+/// a working day (the start of the next window when it falls outside).
+fn hours_after(
+    obligation: &Obligation,
+    cal: &WorkCalendar,
+    hours: SendingHours,
+    due: Date,
+    amount: u32,
+) -> (Date, Time) {
+    let deadline = deadline_civil(due, obligation.due_time);
+    let t = deadline
+        .checked_add(jiff::Span::new().hours(i64::from(amount)))
+        .unwrap_or(deadline);
+    let (day, at) = (t.date(), t.time());
+    let working = cal.covers(day) && cal.is_working_day(day);
+    if working && at < hours.start {
+        (day, hours.start)
+    } else if working && at < hours.end {
+        (day, at)
+    } else {
+        (cal.on_or_after(add_days(day, 1)), hours.start)
+    }
+}
+
+/// Escalation times up to `until` for a due day, as (day, local time,
+/// ladder stage index), in time order (ties in ladder order). Each stage's
+/// first notice is `after` from the due day, but never before the day
+/// after it, at the start of the sending hours; a stage `after` in hours
+/// is that long after the deadline instant instead ([`hours_after`]).
+/// Repeats follow every `repeat.every` up to `repeat.limit` times, at the
+/// start of the sending hours; each moves forward to a working day.
+fn escalation_times(
+    obligation: &Obligation,
+    cal: &WorkCalendar,
+    hours: SendingHours,
     due: Date,
     until: Date,
-) -> Vec<(Date, usize)> {
+) -> Vec<(Date, Time, usize)> {
     let mut out = Vec::new();
     let morning_after = add_days(due, 1);
     for (i, stage) in obligation.escalation.iter().enumerate() {
-        let mut day = cal.on_or_after(after(cal, due, stage.after).max(morning_after));
+        let (mut day, at) = match stage.after.unit {
+            DayUnit::Hours => hours_after(obligation, cal, hours, due, stage.after.amount),
+            _ => (
+                cal.on_or_after(after(cal, due, stage.after).max(morning_after)),
+                hours.start,
+            ),
+        };
         if day > until {
             continue;
         }
-        out.push((day, i));
+        out.push((day, at, i));
         if let Some(rep) = stage.repeat
             && rep.every.amount > 0
         {
@@ -187,7 +297,7 @@ fn escalation_days(
                 if day > until {
                     break;
                 }
-                out.push((day, i));
+                out.push((day, hours.start, i));
             }
         }
     }
@@ -201,19 +311,19 @@ pub(crate) fn slots(
     obligation: &Obligation,
     cal: &WorkCalendar,
     tz: &TimeZone,
-    sending_start: Time,
+    hours: SendingHours,
     due: Date,
     opens: Date,
     (from, to): (Date, Date),
 ) -> Vec<Slot> {
     let mut out = Vec::new();
     let deadline = deadline_of(tz, obligation, due);
-    let days = reminder_days_from(obligation, cal, due, opens);
+    let times = reminder_times_from(obligation, cal, hours, due, opens);
     // Stages keep their numbers when earlier reminders are dropped.
-    let first_stage = reminder_days(obligation, cal, due).len() - days.len();
-    for (i, day) in days.into_iter().enumerate() {
+    let first_stage = reminder_times(obligation, cal, hours, due).len() - times.len();
+    for (i, (day, time)) in times.into_iter().enumerate() {
         let i = i + first_stage;
-        let at = local_instant(tz, day, sending_start);
+        let at = local_instant(tz, day, time);
         // A deadline earlier in the day than the sending hours ("chậm nhất
         // 7 giờ") leaves no room for a reminder on the due day itself.
         if from <= day && day <= to && at < deadline {
@@ -233,13 +343,13 @@ pub(crate) fn slots(
             ladder: UNIT_MAIL,
         });
     }
-    for (i, (day, ladder)) in escalation_days(obligation, cal, due, to)
+    for (i, (day, time, ladder)) in escalation_times(obligation, cal, hours, due, to)
         .into_iter()
         .enumerate()
     {
         if from <= day {
             out.push(Slot {
-                at: local_instant(tz, day, sending_start),
+                at: local_instant(tz, day, time),
                 kind: EventKind::Escalation,
                 stage: i as u32 + 1,
                 ladder,
@@ -346,7 +456,7 @@ pub fn plan<'a>(
         return Vec::new();
     };
     let tz = &cfg.daemon.time_zone;
-    let start = cfg.daemon.sending_hours.start;
+    let hours = cfg.daemon.sending_hours;
 
     let mut obs: Vec<ObligationMail<'a>> = Vec::new();
     let mut plans: Vec<PeriodPlan> = Vec::new();
@@ -390,7 +500,7 @@ pub fn plan<'a>(
                 obligation,
                 cal,
                 tz,
-                start,
+                hours,
                 due,
                 period.window.start,
                 (from, to),

@@ -1216,6 +1216,62 @@ fn reminder_errors() {
     );
 }
 
+/// Offsets in hours: reminders and `escalation.after` take them (a daily
+/// report due 10:00 the next working day: "2 giờ" is 08:00 that day);
+/// out of range, in a repeat, or before the period starts are explained.
+#[test]
+fn offsets_in_hours() {
+    let daily = |extra: &str| {
+        obl(&format!(
+            "cycle = \"hàng ngày\"\ndue = \"chậm nhất 10 giờ, 1 ngày làm việc\"\n{extra}"
+        ))
+    };
+    for ok in ["2 giờ", "2h", "2 tiếng", "2 hours", "24 giờ"] {
+        let text = daily(&format!("reminders = [\"{ok}\"]\n"));
+        let (errors, warnings) = errors_of("t.toml", &text);
+        assert!(
+            errors.is_empty() && warnings.is_empty(),
+            "{ok}: {errors:?} {warnings:?}"
+        );
+    }
+    err(
+        &daily("reminders = [‸\"0 giờ\"]\n"),
+        "obligation \"bc\": reminders[0]",
+        "0 giờ nằm ngoài khoảng cho phép (1–168 giờ",
+    );
+    let d = err(
+        &daily("reminders = [‸\"200h\"]\n"),
+        "obligation \"bc\": reminders[0]",
+        "200 giờ nằm ngoài khoảng cho phép",
+    );
+    assert!(d.to_string().contains("\"2 giờ\", \"2h\""), "{d}");
+    // A day's period whose deadline is 34 hours after it opens (00:00 of
+    // the day to 10:00 of the next working day): 40 hours is before it.
+    warn(
+        &daily("reminders = [‸\"40 giờ\"]\n"),
+        "obligation \"bc\": reminders[0]",
+        "trước khi kỳ báo cáo bắt đầu",
+    );
+    let stage = |body: &str| {
+        daily(&format!(
+            "[[obligation.escalation]]\nnotify = [\"unit\"]\n{body}"
+        ))
+    };
+    let (errors, _) = errors_of("t.toml", &stage("after = \"2 giờ\"\n"));
+    assert!(errors.is_empty(), "{errors:?}");
+    err(
+        &stage("after = \"2 giờ\"\nrepeat = { every = ‸\"2 giờ\", limit = 3 }\n"),
+        "obligation \"bc\": escalation[0].repeat.every",
+        "chỉ dùng cho reminders và escalation.after",
+    );
+    // A due rule counts days.
+    err(
+        &obl("cycle = \"hàng ngày\"\ndue = ‸\"2 giờ\"\n"),
+        "obligation \"bc\": due",
+        "",
+    );
+}
+
 #[test]
 fn escalation_errors() {
     let stage = |body: &str| {

@@ -707,6 +707,154 @@ fn deadline_at_a_time_of_day() {
     assert_eq!(shown, ["deadline 2026-02-23T07:00:00+07:00"]);
 }
 
+fn hours(n: u32) -> Offset {
+    Offset {
+        amount: n,
+        unit: DayUnit::Hours,
+    }
+}
+
+/// Reminders and escalations in hours, on a daily report due the next
+/// working day (sending hours 07:30–11:00; Tết 14–22/2/2026): each case is
+/// (deadline's time, reminder, escalation after, period) and the events
+/// other than the deadline, checked by hand.
+#[test]
+fn offsets_in_hours_table() {
+    let t = |h, m| Some(Time::constant(h, m, 0, 0));
+    type Case = (
+        Option<Time>,
+        Option<Offset>,
+        Option<Offset>,
+        &'static str,
+        &'static [&'static str],
+    );
+    let cases: [Case; 11] = [
+        // Fri 13/2 is due Mon 23/2. 10:00 − 2 h = 08:00, inside the hours.
+        (
+            t(10, 0),
+            Some(hours(2)),
+            None,
+            "2026-02-13",
+            &["reminder 2026-02-23T08:00:00+07:00"],
+        ),
+        // 10:00 − 3 h = 07:00, before 07:30: at 07:30, still before 10:00.
+        (
+            t(10, 0),
+            Some(hours(3)),
+            None,
+            "2026-02-13",
+            &["reminder 2026-02-23T07:30:00+07:00"],
+        ),
+        // 14:00 − 2 h = 12:00, after 11:00: at the start of that day's hours.
+        (
+            t(14, 0),
+            Some(hours(2)),
+            None,
+            "2026-02-13",
+            &["reminder 2026-02-23T07:30:00+07:00"],
+        ),
+        // 24:00 − 2 h = 22:00 Mon 23/2: 07:30 that day.
+        (
+            None,
+            Some(hours(2)),
+            None,
+            "2026-02-13",
+            &["reminder 2026-02-23T07:30:00+07:00"],
+        ),
+        // 10:00 Mon 23/2 − 48 h = Sat 21/2 (Tết): back to Fri 13/2, the
+        // period's own day.
+        (
+            t(10, 0),
+            Some(hours(48)),
+            None,
+            "2026-02-13",
+            &["reminder 2026-02-13T07:30:00+07:00"],
+        ),
+        // Thu 12/2 is due Fri 13/2 10:00; − 48 h = Wed 11/2 10:00, before
+        // the period (12/2) opens: dropped.
+        (t(10, 0), Some(hours(48)), None, "2026-02-12", &[]),
+        // − 24 h = Thu 12/2 10:00, inside the hours and the period.
+        (
+            t(10, 0),
+            Some(hours(24)),
+            None,
+            "2026-02-12",
+            &["reminder 2026-02-12T10:00:00+07:00"],
+        ),
+        // Overdue 1 h after 08:00 Mon 23/2: 09:00.
+        (
+            t(8, 0),
+            None,
+            Some(hours(1)),
+            "2026-02-13",
+            &["escalation 2026-02-23T09:00:00+07:00"],
+        ),
+        // 2 h after 10:00 = 12:00, after the hours: Tue 24/2 07:30.
+        (
+            t(10, 0),
+            None,
+            Some(hours(2)),
+            "2026-02-13",
+            &["escalation 2026-02-24T07:30:00+07:00"],
+        ),
+        // 2 h after 24:00 Mon 23/2 = 02:00 Tue 24/2: 07:30 that day.
+        (
+            None,
+            None,
+            Some(hours(2)),
+            "2026-02-13",
+            &["escalation 2026-02-24T07:30:00+07:00"],
+        ),
+        // 24 h after Fri 13/2 10:00 = Sat 14/2 (Tết): Mon 23/2 07:30.
+        (
+            t(10, 0),
+            None,
+            Some(hours(24)),
+            "2026-02-12",
+            &["escalation 2026-02-23T07:30:00+07:00"],
+        ),
+    ];
+    for (due_time, reminder, after, period, expected) in cases {
+        let mut ob = obligation(
+            "bc",
+            &["a"],
+            Cycle::Daily {
+                working_days_only: true,
+            },
+            WindowStyle::Calendar,
+            DueRule::After(wdays(1)),
+        );
+        ob.due_time = due_time;
+        ob.reminders = reminder.into_iter().collect();
+        ob.escalation = after
+            .into_iter()
+            .map(|after| EscalationStage {
+                after,
+                notify: vec![EscalationTarget::Unit],
+                repeat: None,
+            })
+            .collect();
+        let cfg = config(vec![unit("a")], vec![ob]);
+        let cal = WorkCalendar::new(&cfg.calendar);
+        let events = plan(
+            &cfg,
+            &cal,
+            date(2026, 2, 1),
+            date(2026, 3, 31),
+            &Filter::default(),
+        );
+        let shown: Vec<String> = events
+            .iter()
+            .filter(|e| e.period.to_string() == period && e.kind != EventKind::Deadline)
+            .map(|e| format!("{} {}", e.kind.as_str(), e.at_rfc3339()))
+            .collect();
+        assert_eq!(
+            shown, expected,
+            "{due_time:?} {reminder:?} {after:?} {period}"
+        );
+    }
+}
+
 /// A second tier (the coordinator's compiled report) due N working days
 /// after its first tier's due day, after the first tier's overrides and
 /// rolling, in the first tier's own window style.

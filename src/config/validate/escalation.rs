@@ -9,7 +9,7 @@ use super::{Validator, parsed};
 use crate::config::model::{EscalationStage, EscalationTarget, Repeat};
 use crate::config::raw::{RawRepeat, RawStage};
 use crate::config::report::{Problem, nearest, quote};
-use crate::config::values::{self, OFFSET_FORMS};
+use crate::config::values::{self, NOTICE_OFFSET_FORMS, OFFSET_FORMS};
 
 /// The roles a stage can notify.
 const NOTIFY: [&str; 4] = ["unit", "head", "supervisor", "recipient"];
@@ -82,8 +82,8 @@ impl Validator<'_> {
                     d.file,
                     &format!("{skey}.after"),
                     a,
-                    values::parse_offset,
-                    format!("{OFFSET_FORMS} (sau hạn nộp)"),
+                    values::parse_notice_offset,
+                    format!("{NOTICE_OFFSET_FORMS} (sau hạn nộp)"),
                 );
                 d.ok &= after.is_some();
                 after

@@ -1,6 +1,7 @@
-//! `reminders` of one obligation: offsets before the deadline (no sign,
-//! no duplicates), sorted earliest first, and a warning for a reminder that
-//! would come before its period even starts.
+//! `reminders` of one obligation: offsets before the deadline in days,
+//! working days or hours (no sign, no duplicates), sorted earliest first,
+//! and a warning for a reminder that would come before its period even
+//! starts.
 
 use jiff::civil::Date;
 
@@ -9,7 +10,7 @@ use super::due::Schedule;
 use super::obligation::Draft;
 use crate::config::model::{Cycle, DayUnit, DueRule, Offset};
 use crate::config::report::{Problem, quote};
-use crate::config::values::{self, OFFSET_FORMS};
+use crate::config::values::{self, NOTICE_OFFSET_FORMS};
 use crate::period::periods_of_year;
 
 /// Approximate calendar days of an offset (working days × 7/5), for warnings.
@@ -17,6 +18,15 @@ fn approx_days(o: Offset) -> i64 {
     match o.unit {
         DayUnit::Days => i64::from(o.amount),
         DayUnit::WorkingDays => i64::from(o.amount) * 7 / 5,
+        DayUnit::Hours => i64::from(o.amount) / 24,
+    }
+}
+
+/// Approximate hours of an offset, for ordering reminders.
+fn approx_hours(o: Offset) -> i64 {
+    match o.unit {
+        DayUnit::Hours => i64::from(o.amount),
+        _ => approx_days(o) * 24,
     }
 }
 
@@ -70,7 +80,7 @@ impl Validator<'_> {
         for (i, r) in d.raw.reminders.iter().enumerate() {
             let key = d.key(&format!("reminders[{i}]"));
             let text = r.get_ref().trim();
-            let why = match values::parse_offset(text) {
+            let why = match values::parse_notice_offset(text) {
                 Ok(o) if reminders.contains(&o) => {
                     self.rep.report(
                         Problem::warning(&d.at(r), &key, "nhắc hạn bị lặp lại").quoted(r.get_ref()),
@@ -104,13 +114,14 @@ impl Validator<'_> {
                     quote(text.trim_start_matches('-').trim())
                 ))
             } else {
-                Problem::error(&d.at(r), &key, why).hint(format!("{OFFSET_FORMS} (trước hạn nộp)"))
+                Problem::error(&d.at(r), &key, why)
+                    .hint(format!("{NOTICE_OFFSET_FORMS} (trước hạn nộp)"))
             };
             self.rep.report(problem.quoted(r.get_ref()));
             d.ok = false;
         }
         reminders
-            .sort_by_key(|o| std::cmp::Reverse((approx_days(*o), o.unit == DayUnit::WorkingDays)));
+            .sort_by_key(|o| std::cmp::Reverse((approx_hours(*o), o.unit == DayUnit::WorkingDays)));
         self.warn_reminders_before_period(d, schedule);
         reminders
     }
@@ -124,12 +135,19 @@ impl Validator<'_> {
                 .map(|p| (p.window.start, p.window.end))
                 .collect(),
         };
+        // Hours from the period's first 00:00 to the deadline (24:00 of
+        // the due day, or its time of day).
+        let deadline_hours = |s: Date, e: Date| {
+            let days = i64::from((approx_due(&schedule.due, e) - s).get_days());
+            days * 24 + schedule.due_time.map_or(24, |t| i64::from(t.hour()))
+        };
         for (i, r) in d.raw.reminders.iter().enumerate() {
-            let Ok(o) = values::parse_offset(r.get_ref()) else {
+            let Ok(o) = values::parse_notice_offset(r.get_ref()) else {
                 continue;
             };
-            if sample.iter().any(|&(s, e)| {
-                i64::from((approx_due(&schedule.due, e) - s).get_days()) < approx_days(o)
+            if sample.iter().any(|&(s, e)| match o.unit {
+                DayUnit::Hours => deadline_hours(s, e) < i64::from(o.amount),
+                _ => i64::from((approx_due(&schedule.due, e) - s).get_days()) < approx_days(o),
             }) {
                 self.rep.report(
                     Problem::warning(
