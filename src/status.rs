@@ -91,6 +91,10 @@ pub struct Status {
     pub days_late: Option<i32>,
     /// Working days late, counted like `days_late`.
     pub working_days_late: Option<i32>,
+    /// Overdue, when the moment has a time of day: whole hours since the
+    /// deadline instant (24:00 of the due day, or its time of day), so a
+    /// daily report reads "quá hạn 5 giờ" on the day it fell due.
+    pub hours_late: Option<i32>,
     /// Whether an extension moved the due day.
     pub extended: bool,
 }
@@ -151,6 +155,7 @@ pub fn classify(
         submitted_on: tracking.submitted_on,
         days_late: None,
         working_days_late: None,
+        hours_late: None,
         extended,
     };
     if tracking.waived {
@@ -171,6 +176,13 @@ pub fn classify(
         status.state = StateName::Overdue;
         status.days_late = Some(days_between(due, at));
         status.working_days_late = Some(working_days_between(cal, due, at));
+        status.hours_late = time.map(|now| {
+            let deadline = schedule.due_time.map_or(24 * 60, |t| {
+                i32::from(t.hour()) * 60 + i32::from(t.minute())
+            });
+            let now = i32::from(now.hour()) * 60 + i32::from(now.minute());
+            (days_between(due, at) * 24 * 60 + now - deadline).max(0) / 60
+        });
     } else if extended {
         status.state = StateName::Extended;
     } else if at < schedule.opens {

@@ -6,7 +6,9 @@
 //! units: per obligation (by title) and period, the due day, how many
 //! reports arrived on time or late out of how many are owed, how many are
 //! overdue, extended, waived or not yet due, and the overdue units by name.
-//! `--matrix` shows every unit × (obligation, period). Text from the
+//! `--matrix` shows every unit × (obligation, period), a report with short
+//! periods in two columns (its latest period, and its earlier unsettled
+//! ones together), so a daily report does not take a column a day. Text from the
 //! configuration and the database is shown through `escape::terminal`.
 //!
 //! The renderers ([`json`], [`summary`], [`matrix`], and `tracking::csv`,
@@ -139,6 +141,9 @@ struct JsonRow<'a> {
     days_late: Option<i32>,
     reference: Option<&'a str>,
     working_days_late: Option<i32>,
+    /// Only when known (overdue, with the time of day of "now").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hours_late: Option<i32>,
 }
 
 /// One JSON object per line.
@@ -155,6 +160,7 @@ pub fn json(rows: &[Row<'_>]) -> String {
             days_late: r.status.days_late,
             reference: r.reference.as_deref(),
             working_days_late: r.status.working_days_late,
+            hours_late: r.status.hours_late,
         };
         out.push_str(&serde_json::to_string(&j).expect("plain data serialises"));
         out.push('\n');
@@ -171,8 +177,14 @@ fn cell(s: &Status) -> String {
         StateName::NotOpen => "chưa đến kỳ".into(),
         StateName::Open => "đang trong kỳ".into(),
         StateName::DueSoon => "sắp đến hạn".into(),
-        // A deadline with a time of day passed earlier today.
-        StateName::Overdue if s.days_late == Some(0) => "QUÁ GIỜ HẠN hôm nay".into(),
+        // A deadline passed earlier today (a time of day, or 24:00 of
+        // yesterday): the hours when known.
+        StateName::Overdue if s.days_late == Some(0) || s.hours_late.is_some_and(|h| h < 24) => {
+            match s.hours_late {
+                Some(h) if h > 0 => format!("QUÁ HẠN {h} giờ"),
+                _ => "QUÁ GIỜ HẠN hôm nay".into(),
+            }
+        }
         StateName::Overdue => format!(
             "QUÁ HẠN {} ngày ({} LV)",
             s.days_late.unwrap_or(0),
@@ -227,8 +239,38 @@ fn nothing_to_track(at: Date) -> String {
     )
 }
 
+/// The column shared by the earlier periods of a report with short
+/// periods (it sorts before every period key, so it comes first).
+const EARLIER: &str = "\u{0}earlier";
+
+/// The cell of a unit's earlier periods of a short-cycle report: one
+/// period's own cell, or how many are overdue and the most days late.
+fn column_cell(rows: &[&Row<'_>]) -> String {
+    let overdue: Vec<&Status> = rows
+        .iter()
+        .map(|r| &r.status)
+        .filter(|s| s.state == StateName::Overdue)
+        .collect();
+    match (rows, overdue.len()) {
+        ([one], _) => cell(&one.status),
+        (_, 0) => format!("{} kỳ chưa xong", rows.len()),
+        (_, n) => format!(
+            "QUÁ HẠN {n} kỳ (lâu nhất {} ngày)",
+            overdue
+                .iter()
+                .filter_map(|s| s.days_late)
+                .max()
+                .unwrap_or(0)
+        ),
+    }
+}
+
 /// The matrix for people: one line per unit, one column per
 /// (obligation, period), then a legend with due dates and a count per state.
+/// A report with periods shorter than a month (daily, weekly, ...) takes
+/// two columns at most: its latest period ("hôm nay" for today's daily
+/// period) and, before it, one for every earlier period still unsettled
+/// ("các kỳ trước": how many are overdue, the most days late).
 pub fn matrix(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> String {
     let mut out = String::new();
     if rows.is_empty() {
@@ -236,27 +278,46 @@ pub fn matrix(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> String
     }
     // Columns in obligation file order, then period.
     let order = FileOrder::new(cfg);
+    let mut latest: HashMap<usize, &str> = HashMap::new();
+    for r in rows.iter().filter(|r| r.obligation.cycle.is_short()) {
+        let l = latest
+            .entry(order.obligation(&r.obligation.id))
+            .or_insert(&*r.period);
+        if *r.period > **l {
+            *l = &r.period;
+        }
+    }
+    let today = at.to_string();
     let mut columns: BTreeMap<(usize, &str), (&str, Date)> = BTreeMap::new();
     let mut lines: BTreeMap<usize, (&str, &str)> = BTreeMap::new();
-    let mut cells: HashMap<(usize, usize, &str), &Row<'_>> = HashMap::new();
+    let mut cells: HashMap<(usize, usize, &str), Vec<&Row<'_>>> = HashMap::new();
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
     for r in rows {
         let o = order.obligation(&r.obligation.id);
         let u = order.unit(&r.unit.id);
-        columns
-            .entry((o, &*r.period))
+        let period = match latest.get(&o) {
+            Some(l) if *l != &*r.period => EARLIER,
+            _ => &*r.period,
+        };
+        let col = columns
+            .entry((o, period))
             .or_insert((r.obligation.id.as_str(), r.status.due));
+        col.1 = col.1.min(r.status.due);
         lines.insert(u, (r.unit.id.as_str(), r.unit.name.as_str()));
-        cells.insert((u, o, &*r.period), r);
+        cells.entry((u, o, period)).or_default().push(r);
         *counts.entry(r.status.state.label_vi()).or_default() += 1;
     }
     let cols: Vec<(ColumnKey<'_>, (&str, Date))> = columns.into_iter().collect();
     let heads: Vec<String> = cols
         .iter()
-        .map(|((_, period), (ob, _))| format!("{ob} {period}"))
+        .map(|((_, period), (ob, _))| match *period {
+            EARLIER => format!("{ob} các kỳ trước"),
+            p if p == today => format!("{ob} hôm nay"),
+            p => format!("{ob} {p}"),
+        })
         .collect();
     let texts: HashMap<(usize, usize, &str), String> =
-        cells.iter().map(|(k, r)| (*k, cell(&r.status))).collect();
+        cells.iter().map(|(k, r)| (*k, column_cell(r))).collect();
     let unit_w = lines
         .values()
         .map(|(id, _)| width(id))
@@ -290,7 +351,11 @@ pub fn matrix(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> String
             out.push_str("  ");
             match (texts.get(&(*u, *o, *p)), cells.get(&(*u, *o, *p))) {
                 (Some(t), Some(r)) if colours => {
-                    let _ = write!(out, "\x1b[{}m", colour(r.status.state));
+                    let state = match r.iter().find(|r| r.status.state == StateName::Overdue) {
+                        Some(late) => late.status.state,
+                        None => r[0].status.state,
+                    };
+                    let _ = write!(out, "\x1b[{}m", colour(state));
                     out.push_str(t);
                     out.push_str("\x1b[0m");
                     for _ in width(t)..*w {
@@ -305,14 +370,14 @@ pub fn matrix(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> String
         out.push('\n');
     }
     out.push('\n');
-    for ((_, period), (ob, due)) in &cols {
+    for (((_, period), (ob, due)), head) in cols.iter().zip(&heads) {
         let title = cfg.obligation(ob).map(|o| o.title.as_str()).unwrap_or("");
-        let _ = writeln!(
-            out,
-            "{ob} {period}: hạn {} — {}",
-            dmy(*due),
-            terminal(title)
-        );
+        let due = match *period {
+            EARLIER => format!("hạn từ {}", dmy(*due)),
+            p if p == today => format!("kỳ {p}, hạn {}", dmy(*due)),
+            _ => format!("hạn {}", dmy(*due)),
+        };
+        let _ = writeln!(out, "{head}: {due} — {}", terminal(title));
     }
     let summary: Vec<String> = counts.iter().map(|(k, n)| format!("{k}: {n}")).collect();
     let _ = writeln!(out, "Tổng: {} ({}).", rows.len(), summary.join(", "));
@@ -499,10 +564,21 @@ mod tests {
             submitted_on: None,
             days_late: Some(days),
             working_days_late: Some(working),
+            hours_late: None,
             extended: false,
         };
         assert_eq!(cell(&st(0, 0)), "QUÁ GIỜ HẠN hôm nay");
         assert_eq!(cell(&st(2, 1)), "QUÁ HẠN 2 ngày (1 LV)");
+        // With the time of "now": hours within the first day late.
+        let hours = |days, h| Status {
+            hours_late: Some(h),
+            ..st(days, days)
+        };
+        assert_eq!(cell(&hours(0, 0)), "QUÁ GIỜ HẠN hôm nay");
+        assert_eq!(cell(&hours(0, 5)), "QUÁ HẠN 5 giờ");
+        // Due 24:00 yesterday, at 15:00 today: 15 hours.
+        assert_eq!(cell(&hours(1, 15)), "QUÁ HẠN 15 giờ");
+        assert_eq!(cell(&hours(2, 39)), "QUÁ HẠN 2 ngày (2 LV)");
     }
 
     #[test]

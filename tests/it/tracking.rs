@@ -1332,3 +1332,70 @@ fn status_is_a_summary_within_100_columns_and_the_matrix_on_request() {
     let row = m.lines().find(|l| l.starts_with("ubnd-moduc")).unwrap();
     assert!(row.contains("QUÁ HẠN 12 ngày (8 LV)"), "{row}");
 }
+
+/// `status --matrix` with a daily report (due 10:00 the next working day)
+/// and a weekly one (due 16:00 Friday), none sent, on Wed 25/2/2026 at
+/// 15:00, after Tết (14–22/2): each takes two columns, its latest period
+/// (the daily one "hôm nay") and its earlier unsettled periods together.
+/// Daily 9–13/2 and 23–24/2 are overdue (9/2, due Tue 10/2: 15 days; 24/2,
+/// due today 10:00: past the hour); weeks 7 (due Fri 13/2: 12 days) and 8
+/// (Tết, due Mon 23/2: 2 days) are overdue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daily_report_takes_a_today_column_and_one_for_earlier_days() {
+    let text = "[[unit]]\nid = \"so\"\nname = \"Sở Thử\"\nemail = \"vanthu@so.example\"\n\
+        [[unit]]\nid = \"xa-a\"\nname = \"UBND xã A\"\nemail = \"vanthu@xa-a.example\"\n\
+        [[obligation]]\nid = \"bc-ngay\"\ntitle = \"Báo cáo nhanh trong ngày\"\n\
+        reporters = [\"xa-a\"]\nrecipient = \"so\"\ncycle = \"hàng ngày\"\n\
+        due = \"chậm nhất 10 giờ, 1 ngày làm việc\"\nactive_from = \"09/02/2026\"\n\
+        [[obligation]]\nid = \"bc-tuan\"\ntitle = \"Báo cáo tuần\"\n\
+        reporters = [\"xa-a\"]\nrecipient = \"so\"\ncycle = \"hàng tuần\"\n\
+        due = \"trước 16 giờ 00 thứ Sáu\"\nactive_from = \"09/02/2026\"\n";
+    let cfg = hanbao::config::load_str("t.toml", text)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config;
+    let cal = WorkCalendar::new(&cfg.calendar);
+    let dir = tempfile::tempdir().unwrap();
+    let s = store::open(&format!("sqlite://{}/h.db", dir.path().display()))
+        .await
+        .unwrap();
+    let at = hanbao::status::Moment {
+        day: date(2026, 2, 25),
+        time: Some(jiff::civil::Time::constant(15, 0, 0, 0)),
+    };
+    let rows = tracking::status(&s, &cfg, &cal, &Selection::default(), at)
+        .await
+        .unwrap();
+    let m = hanbao::commands::status::matrix(&rows, &cfg, at.day, false);
+    fn cells(line: &str) -> Vec<&str> {
+        line.split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect()
+    }
+    let lines: Vec<&str> = m.lines().collect();
+    let head = cells(lines[2]);
+    assert_eq!(
+        head,
+        [
+            "Đơn vị",
+            "bc-ngay các kỳ trước",
+            "bc-ngay hôm nay",
+            "bc-tuan các kỳ trước",
+            "bc-tuan 2026-W09"
+        ],
+        "{m}"
+    );
+    let row = cells(lines[3]);
+    assert_eq!(row[0], "xa-a", "{m}");
+    assert_eq!(row[2], "đang trong kỳ", "{m}");
+    assert_eq!(row[1], "QUÁ HẠN 7 kỳ (lâu nhất 15 ngày)", "{m}");
+    assert_eq!(row[3], "QUÁ HẠN 2 kỳ (lâu nhất 12 ngày)", "{m}");
+    assert!(
+        m.contains("bc-ngay các kỳ trước: hạn từ 10/02/2026 — Báo cáo nhanh trong ngày"),
+        "{m}"
+    );
+    assert!(
+        m.contains("bc-ngay hôm nay: kỳ 2026-02-25, hạn 26/02/2026"),
+        "{m}"
+    );
+}
