@@ -3,7 +3,8 @@
 //! spreadsheets.
 //!
 //! The summary (the default) fits [`WIDTH`] columns whatever the number of
-//! units: per obligation (by title) and period, the due day, how many
+//! units: per obligation (by title) and period (the earlier periods of a
+//! report with short periods together), the due day, how many
 //! reports arrived on time or late out of how many are owed, how many are
 //! overdue, extended, waived or not yet due, and the overdue units by name.
 //! `--matrix` shows every unit × (obligation, period), a report with short
@@ -265,6 +266,21 @@ fn column_cell(rows: &[&Row<'_>]) -> String {
     }
 }
 
+/// For each report with periods shorter than a month (by file position),
+/// its latest period among `rows`: the others are shown together.
+fn latest_short_periods<'r>(rows: &'r [Row<'_>], order: &FileOrder) -> HashMap<usize, &'r str> {
+    let mut latest: HashMap<usize, &str> = HashMap::new();
+    for r in rows.iter().filter(|r| r.obligation.cycle.is_short()) {
+        let l = latest
+            .entry(order.obligation(&r.obligation.id))
+            .or_insert(&*r.period);
+        if *r.period > **l {
+            *l = &r.period;
+        }
+    }
+    latest
+}
+
 /// The matrix for people: one line per unit, one column per
 /// (obligation, period), then a legend with due dates and a count per state.
 /// A report with periods shorter than a month (daily, weekly, ...) takes
@@ -278,15 +294,7 @@ pub fn matrix(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> String
     }
     // Columns in obligation file order, then period.
     let order = FileOrder::new(cfg);
-    let mut latest: HashMap<usize, &str> = HashMap::new();
-    for r in rows.iter().filter(|r| r.obligation.cycle.is_short()) {
-        let l = latest
-            .entry(order.obligation(&r.obligation.id))
-            .or_insert(&*r.period);
-        if *r.period > **l {
-            *l = &r.period;
-        }
-    }
+    let latest = latest_short_periods(rows, &order);
     let today = at.to_string();
     let mut columns: BTreeMap<(usize, &str), (&str, Date)> = BTreeMap::new();
     let mut lines: BTreeMap<usize, (&str, &str)> = BTreeMap::new();
@@ -446,6 +454,9 @@ struct Tally<'r> {
     extended: usize,
     waived: usize,
     not_yet: usize,
+    /// The periods counted (several for the earlier periods of a report
+    /// with short periods, shown together).
+    periods: std::collections::BTreeSet<&'r str>,
 }
 
 /// The summary for people: for each obligation (by title, in file order)
@@ -458,10 +469,17 @@ pub fn summary(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> Strin
         return nothing_to_track(at);
     }
     let order = FileOrder::new(cfg);
+    let latest = latest_short_periods(rows, &order);
+    let today = at.to_string();
     let mut groups: BTreeMap<(usize, &str), Tally<'_>> = BTreeMap::new();
     for r in rows {
         let o = order.obligation(&r.obligation.id);
-        let t = groups.entry((o, &*r.period)).or_default();
+        let period = match latest.get(&o) {
+            Some(l) if *l != &*r.period => EARLIER,
+            _ => &*r.period,
+        };
+        let t = groups.entry((o, period)).or_default();
+        t.periods.insert(&r.period);
         let s = &r.status;
         let slot = if s.extended {
             &mut t.extended_due
@@ -515,11 +533,12 @@ pub fn summary(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> Strin
                 parts.push(format!("{what} {n}"));
             }
         }
-        let head = format!(
-            "  Kỳ {}, hạn {}:",
-            terminal(period),
-            due.map(dmy).unwrap_or_default()
-        );
+        let due = due.map(dmy).unwrap_or_default();
+        let head = match *period {
+            EARLIER => format!("  Các kỳ trước ({} kỳ), hạn từ {due}:", t.periods.len()),
+            p if p == today => format!("  Kỳ {} (hôm nay), hạn {due}:", terminal(p)),
+            p => format!("  Kỳ {}, hạn {due}:", terminal(p)),
+        };
         for line in wrapped(&head, &parts, 4) {
             let _ = writeln!(out, "{line}");
         }
@@ -528,17 +547,32 @@ pub fn summary(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> Strin
         }
         t.overdue
             .sort_by_key(|r| std::cmp::Reverse(r.status.days_late.unwrap_or(0)));
-        let mut named: Vec<String> = t
-            .overdue
+        // Each unit once, the most late first: with how many periods
+        // when the earlier periods are shown together.
+        let mut late: Vec<(&str, usize, i32)> = Vec::new();
+        for r in &t.overdue {
+            let days = r.status.days_late.unwrap_or(0);
+            match late.iter_mut().find(|(id, _, _)| *id == r.unit.id) {
+                Some(l) => l.1 += 1,
+                None => late.push((&r.unit.id, 1, days)),
+            }
+        }
+        let name = |id: &str| {
+            cfg.unit(id)
+                .map(|u| terminal(&u.name).to_string())
+                .unwrap_or_default()
+        };
+        let mut named: Vec<String> = late
             .iter()
             .take(MAX_NAMED)
-            .map(|r| match r.status.days_late.unwrap_or(0) {
-                0 => format!("{} (quá giờ hạn hôm nay)", terminal(&r.unit.name)),
-                d => format!("{} ({d} ngày)", terminal(&r.unit.name)),
+            .map(|&(id, n, d)| match (n, d) {
+                (1, 0) => format!("{} (quá giờ hạn hôm nay)", name(id)),
+                (1, d) => format!("{} ({d} ngày)", name(id)),
+                (n, d) => format!("{} ({n} kỳ, lâu nhất {d} ngày)", name(id)),
             })
             .collect();
-        if t.overdue.len() > MAX_NAMED {
-            named.push(format!("và {} đơn vị khác", t.overdue.len() - MAX_NAMED));
+        if late.len() > MAX_NAMED {
+            named.push(format!("và {} đơn vị khác", late.len() - MAX_NAMED));
         }
         for line in wrapped("  Quá hạn:", &named, 4) {
             let _ = writeln!(out, "{}", red(line));

@@ -1398,4 +1398,17 @@ async fn a_daily_report_takes_a_today_column_and_one_for_earlier_days() {
         m.contains("bc-ngay hôm nay: kỳ 2026-02-25, hạn 26/02/2026"),
         "{m}"
     );
+    // The summary (the default) groups them the same way, each late unit
+    // named once with how many periods.
+    let sum = hanbao::commands::status::summary(&rows, &cfg, at.day, false);
+    for line in [
+        "  Các kỳ trước (7 kỳ), hạn từ 10/02/2026: đã nhận 0/7 (đúng hạn 0, muộn 0), quá hạn 7",
+        "  Quá hạn: UBND xã A (7 kỳ, lâu nhất 15 ngày)",
+        "  Kỳ 2026-02-25 (hôm nay), hạn 26/02/2026: đã nhận 0/1 (đúng hạn 0, muộn 0), chưa đến hạn 1",
+        "  Các kỳ trước (2 kỳ), hạn từ 13/02/2026: đã nhận 0/2 (đúng hạn 0, muộn 0), quá hạn 2",
+        "  Quá hạn: UBND xã A (2 kỳ, lâu nhất 12 ngày)",
+        "  Kỳ 2026-W09, hạn 27/02/2026: đã nhận 0/1 (đúng hạn 0, muộn 0), chưa đến hạn 1",
+    ] {
+        assert!(sum.lines().any(|l| l == line), "{line}\n{sum}");
+    }
 }
