@@ -515,3 +515,120 @@ async fn catch_up_after_downtime_sends_one_notice_per_unit_and_report() {
         "{all:#?}"
     );
 }
+
+/// `plan` and `simulate` agree on short cycles with offsets in hours: a
+/// daily report due 10:00 the next working day, reminded 2 hours before
+/// (08:00) and overdue-noticed 1 hour after (11:00 the same day), and a
+/// weekly one, around Tết 2026. The set of (time, kind, recipient) of the
+/// planned messages is the set of the simulated ones (the overdue notices
+/// of one unit and report at one time are one grouped message).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_and_simulate_agree_on_short_cycles_with_hours() {
+    use hanbao::commands::plan::{EntryKind, entries};
+    use hanbao::planner::{Filter, plan};
+    use jiff::civil::date;
+    use std::collections::BTreeSet;
+
+    let text = "[daemon]\nsending_hours = \"07:30-17:00\"\n\
+        [mail]\ntransport = \"file\"\nfrom = \"Sở Thử <baocao@so.example>\"\n\
+        [[unit]]\nid = \"so\"\nname = \"Sở Thử\"\nemail = \"vanthu@so.example\"\n\
+        [[unit]]\nid = \"xa-a\"\nname = \"UBND xã A\"\nemail = \"vanthu@xa-a.example\"\n\
+        [[unit]]\nid = \"xa-b\"\nname = \"UBND xã B\"\nemail = \"vanthu@xa-b.example\"\n\
+        [[obligation]]\nid = \"bc-ngay\"\ntitle = \"Báo cáo nhanh trong ngày\"\n\
+        reporters = [\"xa-a\", \"xa-b\"]\nrecipient = \"so\"\ncycle = \"hàng ngày\"\n\
+        due = \"chậm nhất 10 giờ, 1 ngày làm việc\"\nactive_from = \"09/02/2026\"\n\
+        reminders = [\"2 giờ\"]\n\
+        [[obligation.escalation]]\nafter = \"1 giờ\"\nnotify = [\"unit\", \"recipient\"]\n\
+        repeat = { every = \"1 ngày làm việc\", limit = 2 }\n\
+        [[obligation]]\nid = \"bc-tuan\"\ntitle = \"Báo cáo tuần\"\n\
+        reporters = [\"xa-a\", \"xa-b\"]\nrecipient = \"so\"\ncycle = \"hàng tuần\"\n\
+        due = \"trước 16 giờ 00 thứ Sáu\"\nactive_from = \"09/02/2026\"\nreminders = [\"1 ngày\"]\n\
+        [[obligation.escalation]]\nafter = \"1 ngày\"\nnotify = [\"unit\"]\n";
+    let cfg = hanbao::config::load_str("short.toml", text)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config;
+    let cal = hanbao::calendar::WorkCalendar::new(&cfg.calendar);
+    let (from, to) = (date(2026, 2, 9), date(2026, 2, 27));
+    let dir = tempfile::tempdir().unwrap();
+    let store = hanbao::store::open(&format!("sqlite://{}/s.db", dir.path().display()))
+        .await
+        .unwrap();
+    let composer = hanbao::outbox::composer(&cfg).unwrap();
+    let mut sent = Vec::new();
+    hanbao::outbox::simulate::simulate(
+        &store,
+        &cfg,
+        &cal,
+        &composer,
+        &hanbao::mail::Mailer::discard(),
+        from,
+        to,
+        vec![],
+        &[],
+        &mut |m| sent.push(m),
+    )
+    .await
+    .unwrap();
+    let simulated: BTreeSet<(jiff::Timestamp, String, String)> = sent
+        .iter()
+        .map(|m| {
+            assert_eq!(m.recipients.len(), 1);
+            (m.sent_at, m.kind.to_string(), m.recipients[0].clone())
+        })
+        .collect();
+    // One message per (time, kind, recipient, report): the two reports'
+    // notices at one time are two messages, a report's grouped notices one.
+    let report = |subject: &str| {
+        if subject.contains("tuần") {
+            "bc-tuan"
+        } else {
+            "bc-ngay"
+        }
+    };
+    let distinct: BTreeSet<(jiff::Timestamp, &str, &str, &str)> = sent
+        .iter()
+        .map(|m| {
+            (
+                m.sent_at,
+                m.kind,
+                m.recipients[0].as_str(),
+                report(&m.subject),
+            )
+        })
+        .collect();
+    assert_eq!(distinct.len(), sent.len(), "{distinct:#?}");
+    let events = plan(&cfg, &cal, from, to, &Filter::default());
+    let planned: BTreeSet<(jiff::Timestamp, String, String)> = entries(&cfg, &cal, &events, &[])
+        .iter()
+        .filter(|e| e.kind != EntryKind::Deadline)
+        .flat_map(|e| {
+            e.recipients
+                .iter()
+                .map(|r| (e.at, e.kind.code().to_string(), r.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let only_planned: Vec<_> = planned.difference(&simulated).collect();
+    let only_simulated: Vec<_> = simulated.difference(&planned).collect();
+    assert!(
+        only_planned.is_empty() && only_simulated.is_empty(),
+        "planned only: {only_planned:#?}\nsimulated only: {only_simulated:#?}"
+    );
+    // Hand-checked instants (+07:00): the daily reminder of period 12/2
+    // (due Fri 13/2 10:00) at 08:00 on 13/2, its overdue notice at 11:00.
+    let tz = jiff::tz::TimeZone::fixed(jiff::tz::offset(7));
+    let at = |s: &str| {
+        tz.to_timestamp(s.parse::<jiff::civil::DateTime>().unwrap())
+            .unwrap()
+    };
+    let a = "vanthu@xa-a.example".to_string();
+    assert!(simulated.contains(&(at("2026-02-13T08:00"), "reminder".into(), a.clone())));
+    assert!(simulated.contains(&(at("2026-02-13T11:00"), "overdue".into(), a.clone())));
+    // Overdue and escalation to the department at once for both communes:
+    // one escalation message at 11:00 on Mon 23/2 (period 13/2 due 10:00).
+    assert!(simulated.contains(&(
+        at("2026-02-23T11:00"),
+        "escalation".into(),
+        "vanthu@so.example".into()
+    )));
+}
