@@ -815,42 +815,127 @@ fn offsets_in_hours_table() {
         ),
     ];
     for (due_time, reminder, after, period, expected) in cases {
-        let mut ob = obligation(
-            "bc",
-            &["a"],
-            Cycle::Daily {
-                working_days_only: true,
-            },
-            WindowStyle::Calendar,
-            DueRule::After(wdays(1)),
-        );
-        ob.due_time = due_time;
-        ob.reminders = reminder.into_iter().collect();
-        ob.escalation = after
-            .into_iter()
-            .map(|after| EscalationStage {
-                after,
-                notify: vec![EscalationTarget::Unit],
-                repeat: None,
-            })
-            .collect();
-        let cfg = config(vec![unit("a")], vec![ob]);
-        let cal = WorkCalendar::new(&cfg.calendar);
-        let events = plan(
-            &cfg,
-            &cal,
-            date(2026, 2, 1),
-            date(2026, 3, 31),
-            &Filter::default(),
-        );
-        let shown: Vec<String> = events
-            .iter()
-            .filter(|e| e.period.to_string() == period && e.kind != EventKind::Deadline)
-            .map(|e| format!("{} {}", e.kind.as_str(), e.at_rfc3339()))
-            .collect();
         assert_eq!(
-            shown, expected,
+            hour_events(due_time, reminder, after, period),
+            expected,
             "{due_time:?} {reminder:?} {after:?} {period}"
+        );
+    }
+}
+
+/// The events other than the deadline of `period` of a daily report due
+/// the next working day at `due_time`, with one reminder and one
+/// escalation stage (to the unit).
+fn hour_events(
+    due_time: Option<Time>,
+    reminder: Option<Offset>,
+    after: Option<Offset>,
+    period: &str,
+) -> Vec<String> {
+    let mut ob = obligation(
+        "bc",
+        &["a"],
+        Cycle::Daily {
+            working_days_only: true,
+        },
+        WindowStyle::Calendar,
+        DueRule::After(wdays(1)),
+    );
+    ob.due_time = due_time;
+    ob.reminders = reminder.into_iter().collect();
+    ob.escalation = after
+        .into_iter()
+        .map(|after| EscalationStage {
+            after,
+            notify: vec![EscalationTarget::Unit],
+            repeat: None,
+        })
+        .collect();
+    let cfg = config(vec![unit("a")], vec![ob]);
+    let cal = WorkCalendar::new(&cfg.calendar);
+    let year: i16 = period[..4].parse().unwrap();
+    let events = plan(
+        &cfg,
+        &cal,
+        date(year, 1, 15),
+        date(year, 3, 31),
+        &Filter::default(),
+    );
+    events
+        .iter()
+        .filter(|e| e.period.to_string() == period && e.kind != EventKind::Deadline)
+        .map(|e| format!("{} {}", e.kind.as_str(), e.at_rfc3339()))
+        .collect()
+}
+
+/// The same around Tết 2027 on the default calendar: Tết falls on Sat
+/// 6/2/2027; the five holidays are Fri 5/2–Tue 9/2, and Sat 6 and Sun 7
+/// give the compensatory Wed 10 and Thu 11/2 (Labour Code Art. 111.3):
+/// no working day from Fri 5/2 to Thu 11/2; Thu 4/2 and Fri 12/2 are
+/// working days, Sat 13 and Sun 14/2 the weekend.
+#[test]
+fn offsets_in_hours_around_tet_2027() {
+    let t = Some(Time::constant(10, 0, 0, 0));
+    type Case = (
+        Option<Offset>,
+        Option<Offset>,
+        &'static str,
+        &'static [&'static str],
+    );
+    let cases: [Case; 7] = [
+        // Thu 4/2 is due Fri 12/2 10:00: 2 hours before, 08:00.
+        (
+            Some(hours(2)),
+            None,
+            "2027-02-04",
+            &["reminder 2027-02-12T08:00:00+07:00"],
+        ),
+        // 24 hours before is Thu 11/2 (Tết): back to Thu 4/2, 07:30.
+        (
+            Some(hours(24)),
+            None,
+            "2027-02-04",
+            &["reminder 2027-02-04T07:30:00+07:00"],
+        ),
+        // 1 hour after 10:00 is 11:00, the end of the sending hours: the
+        // next window, Mon 15/2 07:30.
+        (
+            None,
+            Some(hours(1)),
+            "2027-02-04",
+            &["escalation 2027-02-15T07:30:00+07:00"],
+        ),
+        // "0 ngày": the morning after (Sat 13/2) moved to Mon 15/2.
+        (
+            None,
+            Some(days(0)),
+            "2027-02-04",
+            &["escalation 2027-02-15T07:30:00+07:00"],
+        ),
+        // Wed 3/2 is due Thu 4/2 10:00; 24 hours after is Fri 5/2 (Tết):
+        // Fri 12/2 07:30.
+        (
+            None,
+            Some(hours(24)),
+            "2027-02-03",
+            &["escalation 2027-02-12T07:30:00+07:00"],
+        ),
+        // Fri 12/2 is due Mon 15/2 10:00; 72 hours before is Fri 12/2 10:00.
+        (
+            Some(hours(72)),
+            None,
+            "2027-02-12",
+            &["reminder 2027-02-12T10:00:00+07:00"],
+        ),
+        // 96 hours before is Thu 11/2 (Tết), back to Thu 4/2: before the
+        // period opens, dropped.
+        (Some(hours(96)), None, "2027-02-12", &[]),
+    ];
+    for (reminder, after, period, expected) in cases {
+        assert_eq!(
+            hour_events(t, reminder, after, period),
+            expected,
+            "{reminder:?} {after:?} {period}"
         );
     }
 }
