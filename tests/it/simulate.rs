@@ -632,3 +632,80 @@ async fn plan_and_simulate_agree_on_short_cycles_with_hours() {
         "vanthu@so.example".into()
     )));
 }
+
+/// A grouped overdue notice is as idempotent as a grouped escalation: on
+/// Mon 23/2/2026 at 08:00 (after Tết), the daily report's four late days
+/// (9–12/2) are pending for the unit; a process claims them and dies
+/// before sending; planning again writes nothing new; once the lease
+/// (15 minutes) is over another process sends them as one message; a
+/// further replan and run send nothing more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grouped_overdue_notice_is_sent_once_after_a_crash_and_a_replan() {
+    use hanbao::outbox::{Dispatcher, Planning};
+    use hanbao::store::{Outbox, OutboxKind};
+
+    let cfg = short_cycles();
+    let cal = hanbao::calendar::WorkCalendar::new(&cfg.calendar);
+    let dir = tempfile::tempdir().unwrap();
+    let store = hanbao::store::open(&format!("sqlite://{}/s.db", dir.path().display()))
+        .await
+        .unwrap();
+    let composer = hanbao::outbox::composer(&cfg).unwrap();
+    let mailer = hanbao::mail::Mailer::discard();
+    let at = |minutes: i64| -> jiff::Timestamp {
+        "2026-02-23T01:00:00Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .checked_add(jiff::SignedDuration::from_mins(minutes))
+            .unwrap()
+    };
+    let first = Planning::default()
+        .enqueue(&store, &cfg, &cal, at(0))
+        .await
+        .unwrap();
+    assert!(first.pending >= 4, "{first:?}");
+    // The process that claims them dies before sending anything.
+    let claimed = store.claim("dead", at(0), at(15), 1000).await.unwrap();
+    let daily: Vec<&str> = claimed
+        .iter()
+        .filter(|r| r.key.obligation == "bc-ngay" && r.key.kind == OutboxKind::Overdue)
+        .map(|r| r.key.period.as_str())
+        .collect();
+    assert_eq!(
+        daily,
+        ["2026-02-09", "2026-02-10", "2026-02-11", "2026-02-12"]
+    );
+    let d = Dispatcher {
+        cfg: &cfg,
+        cal: &cal,
+        composer: &composer,
+        mailer: &mailer,
+        owner: "b",
+    };
+    let again = Planning::default()
+        .enqueue(&store, &cfg, &cal, at(1))
+        .await
+        .unwrap();
+    assert_eq!(again.pending, 0, "{again:?}");
+    assert!(d.run(&store, &|| at(1)).await.unwrap().sent.is_empty());
+    // After the lease: one overdue message for the daily report.
+    let report = d.run(&store, &|| at(16)).await.unwrap();
+    let daily: Vec<&str> = report
+        .sent
+        .iter()
+        .filter(|m| m.kind == "overdue" && m.subject.contains("trong ngày"))
+        .map(|m| m.subject.as_str())
+        .collect();
+    assert_eq!(daily.len(), 1, "{:#?}", report.sent);
+    assert!(
+        daily[0].contains("kỳ ngày 09/02/2026 và 3 kỳ khác"),
+        "{}",
+        daily[0]
+    );
+    let replan = Planning::default()
+        .enqueue(&store, &cfg, &cal, at(17))
+        .await
+        .unwrap();
+    assert_eq!(replan.pending, 0, "{replan:?}");
+    assert!(d.run(&store, &|| at(18)).await.unwrap().sent.is_empty());
+}
