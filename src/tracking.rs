@@ -589,6 +589,37 @@ pub fn csv(rows: &[Row<'_>]) -> Vec<u8> {
     buf
 }
 
+/// The key under which the earlier periods of a report with periods
+/// shorter than a month are shown together (`status`, the dashboard): it
+/// sorts before every period key, so that column comes first.
+pub const EARLIER: &str = "\u{0}earlier";
+
+/// For each report with periods shorter than a month (by file position),
+/// its latest period among `rows`: the matrices show it on its own and the
+/// others together ([`EARLIER`]), so a daily report does not take a column
+/// a day.
+pub fn latest_short_periods<'r>(rows: &'r [Row<'_>], order: &FileOrder) -> HashMap<usize, &'r str> {
+    let mut latest: HashMap<usize, &str> = HashMap::new();
+    for r in rows.iter().filter(|r| r.obligation.cycle.is_short()) {
+        let l = latest
+            .entry(order.obligation(&r.obligation.id))
+            .or_insert(&*r.period);
+        if *r.period > **l {
+            *l = &r.period;
+        }
+    }
+    latest
+}
+
+/// The column a row is shown in: its period, or [`EARLIER`] for an
+/// earlier period of a short-cycle report (see [`latest_short_periods`]).
+pub fn column_of<'r>(latest: &HashMap<usize, &str>, o: usize, r: &'r Row<'_>) -> &'r str {
+    match latest.get(&o) {
+        Some(l) if *l != &*r.period => EARLIER,
+        _ => &r.period,
+    }
+}
+
 /// Where each obligation and unit stands in the configuration file: the
 /// order in which tables, matrices and summaries show them (an id not in
 /// the file, from an older configuration, comes first).

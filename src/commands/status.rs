@@ -31,7 +31,9 @@ use crate::config::model::Config;
 use crate::environment::Access;
 use crate::escape::terminal;
 use crate::status::{StateName, Status};
-use crate::tracking::{FileOrder, Row, Selection, csv, dmy};
+use crate::tracking::{
+    EARLIER, FileOrder, Row, Selection, column_of, csv, dmy, latest_short_periods,
+};
 
 use super::{Context, block_on, parse_date};
 
@@ -240,10 +242,6 @@ fn nothing_to_track(at: Date) -> String {
     )
 }
 
-/// The column shared by the earlier periods of a report with short
-/// periods (it sorts before every period key, so it comes first).
-const EARLIER: &str = "\u{0}earlier";
-
 /// The cell of a unit's earlier periods of a short-cycle report: one
 /// period's own cell, or how many are overdue and the most days late.
 fn column_cell(rows: &[&Row<'_>]) -> String {
@@ -264,21 +262,6 @@ fn column_cell(rows: &[&Row<'_>]) -> String {
                 .unwrap_or(0)
         ),
     }
-}
-
-/// For each report with periods shorter than a month (by file position),
-/// its latest period among `rows`: the others are shown together.
-fn latest_short_periods<'r>(rows: &'r [Row<'_>], order: &FileOrder) -> HashMap<usize, &'r str> {
-    let mut latest: HashMap<usize, &str> = HashMap::new();
-    for r in rows.iter().filter(|r| r.obligation.cycle.is_short()) {
-        let l = latest
-            .entry(order.obligation(&r.obligation.id))
-            .or_insert(&*r.period);
-        if *r.period > **l {
-            *l = &r.period;
-        }
-    }
-    latest
 }
 
 /// The matrix for people: one line per unit, one column per
@@ -303,10 +286,7 @@ pub fn matrix(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> String
     for r in rows {
         let o = order.obligation(&r.obligation.id);
         let u = order.unit(&r.unit.id);
-        let period = match latest.get(&o) {
-            Some(l) if *l != &*r.period => EARLIER,
-            _ => &*r.period,
-        };
+        let period = column_of(&latest, o, r);
         let col = columns
             .entry((o, period))
             .or_insert((r.obligation.id.as_str(), r.status.due));
@@ -474,10 +454,7 @@ pub fn summary(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> Strin
     let mut groups: BTreeMap<(usize, &str), Tally<'_>> = BTreeMap::new();
     for r in rows {
         let o = order.obligation(&r.obligation.id);
-        let period = match latest.get(&o) {
-            Some(l) if *l != &*r.period => EARLIER,
-            _ => &*r.period,
-        };
+        let period = column_of(&latest, o, r);
         let t = groups.entry((o, period)).or_default();
         t.periods.insert(&r.period);
         let s = &r.status;

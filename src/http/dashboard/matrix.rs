@@ -1,6 +1,8 @@
 //! `GET /dashboard`: the status matrix, units × (obligation, period), with
 //! colours and days late, filtered by obligation, period, group and state
 //! (GET query). The filters are shared with the CSV export (`export`).
+//! A report with periods shorter than a month takes two columns (its
+//! latest period, its earlier unsettled ones together).
 //!
 //! Must not: write anything.
 
@@ -16,6 +18,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+use crate::status::StateName;
 use crate::tracking::{self, Row, Selection, TrackingError};
 
 use super::super::AppState;
@@ -224,27 +227,61 @@ fn choices(live: &Live) -> [Vec<Choice>; 3] {
 }
 
 /// The matrix table: one line per unit (file order), one column per
-/// (obligation, period) (file order, then period).
+/// (obligation, period) (file order, then period). A report with periods
+/// shorter than a month takes two columns: its latest period, and its
+/// earlier unsettled periods together (`tracking::EARLIER`), whose cell
+/// counts them and links to the unit's page.
 fn table(live: &Live, rows: &[Row<'_>]) -> Table {
     let order = tracking::FileOrder::new(&live.cfg);
+    let latest = tracking::latest_short_periods(rows, &order);
     let mut columns: BTreeMap<(usize, &str), &Row<'_>> = BTreeMap::new();
     let mut lines: BTreeMap<usize, &Row<'_>> = BTreeMap::new();
-    let mut cells: HashMap<(usize, usize, &str), &Row<'_>> = HashMap::new();
+    let mut cells: HashMap<(usize, usize, &str), Vec<&Row<'_>>> = HashMap::new();
     for r in rows {
         let o = order.obligation(&r.obligation.id);
         let u = order.unit(&r.unit.id);
-        let col = columns.entry((o, &*r.period)).or_insert(r);
-        if col.status.extended && !r.status.extended {
+        let period = tracking::column_of(&latest, o, r);
+        let col = columns.entry((o, period)).or_insert(r);
+        if period == tracking::EARLIER {
+            if r.status.due < col.status.due {
+                *col = r;
+            }
+        } else if col.status.extended && !r.status.extended {
             *col = r;
         }
         lines.entry(u).or_insert(r);
-        cells.insert((u, o, &*r.period), r);
+        cells.entry((u, o, period)).or_default().push(r);
     }
-    let cell = |c: &Row<'_>| Cell {
-        state: c.status.state.as_str(),
-        id: format!("{}-{}-{}", c.unit.id, c.obligation.id, c.period),
-        href: key_href(&c.unit.id, &c.obligation.id, &c.period),
-        text: cell_text(c),
+    let cell = |cs: &[&Row<'_>]| match cs {
+        [c] => Cell {
+            state: c.status.state.as_str(),
+            id: format!("{}-{}-{}", c.unit.id, c.obligation.id, c.period),
+            href: key_href(&c.unit.id, &c.obligation.id, &c.period),
+            text: cell_text(c),
+        },
+        _ => {
+            let overdue: Vec<&&Row<'_>> = cs
+                .iter()
+                .filter(|c| c.status.state == StateName::Overdue)
+                .collect();
+            let most = overdue
+                .iter()
+                .filter_map(|c| c.status.days_late)
+                .max()
+                .unwrap_or(0);
+            Cell {
+                state: overdue
+                    .first()
+                    .map_or(cs[0].status.state, |c| c.status.state)
+                    .as_str(),
+                id: format!("{}-{}-earlier", cs[0].unit.id, cs[0].obligation.id),
+                href: unit_href(&cs[0].unit.id),
+                text: match overdue.len() {
+                    0 => format!("{} kỳ chưa xong", cs.len()),
+                    n => format!("Quá hạn {n} kỳ (lâu nhất {most} ngày)"),
+                },
+            }
+        }
     };
     Table {
         columns: columns
@@ -252,8 +289,13 @@ fn table(live: &Live, rows: &[Row<'_>]) -> Table {
             .map(|((_, period), r)| Column {
                 title: r.obligation.title.clone(),
                 id: r.obligation.id.clone(),
-                period: period.to_string(),
-                due: if r.status.extended {
+                period: match *period {
+                    tracking::EARLIER => "các kỳ trước".into(),
+                    p => p.to_string(),
+                },
+                due: if *period == tracking::EARLIER {
+                    format!("từ {}", dmy(r.status.due))
+                } else if r.status.extended {
                     "—".into()
                 } else {
                     dmy(r.status.due)
@@ -333,4 +375,64 @@ async fn matrix(
         flash,
     };
     page::render(status, "dashboard/matrix.html", frame, &view)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A daily report (due 10:00 the next working day) never sent since
+    /// 9/2/2026, on Wed 25/2/2026 at 15:00 (Tết 14–22/2): the days 9–13/2
+    /// and 23–24/2 share one column (7 overdue, the oldest 15 days late,
+    /// due from 10/02/2026), today's period 25/2 has its own.
+    #[test]
+    fn a_daily_report_takes_two_columns() {
+        let text = "[[unit]]\nid = \"so\"\nname = \"Sở Thử\"\nemail = \"vanthu@so.example\"\n\
+            [[unit]]\nid = \"xa-a\"\nname = \"UBND xã A\"\nemail = \"vanthu@xa-a.example\"\n\
+            [[obligation]]\nid = \"bc-ngay\"\ntitle = \"Báo cáo nhanh trong ngày\"\n\
+            reporters = [\"xa-a\"]\nrecipient = \"so\"\ncycle = \"hàng ngày\"\n\
+            due = \"chậm nhất 10 giờ, 1 ngày làm việc\"\nactive_from = \"09/02/2026\"\n";
+        let cfg = crate::config::load_str("t.toml", text)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .config;
+        let live = Live::new(cfg);
+        let at = crate::status::Moment {
+            day: jiff::civil::date(2026, 2, 25),
+            time: Some(jiff::civil::Time::constant(15, 0, 0, 0)),
+        };
+        let targets =
+            tracking::targets(&live.cfg, &live.cal, &Selection::default(), at.day).unwrap();
+        let rows = tracking::rows(&targets, Vec::new(), &live.cal, at);
+        assert_eq!(rows.len(), 8);
+        let t = table(&live, &rows);
+        let heads: Vec<(&str, &str)> = t
+            .columns
+            .iter()
+            .map(|c| (c.period.as_str(), c.due.as_str()))
+            .collect();
+        assert_eq!(
+            heads,
+            [
+                ("các kỳ trước", "từ 10/02/2026"),
+                ("2026-02-25", "26/02/2026")
+            ]
+        );
+        let cells: Vec<(&str, &str, &str)> = t.lines[0]
+            .cells
+            .iter()
+            .flatten()
+            .map(|c| (c.state, c.id.as_str(), c.text.as_str()))
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                (
+                    "overdue",
+                    "xa-a-bc-ngay-earlier",
+                    "Quá hạn 7 kỳ (lâu nhất 15 ngày)"
+                ),
+                ("open", "xa-a-bc-ngay-2026-02-25", "Đang trong kỳ"),
+            ]
+        );
+    }
 }
