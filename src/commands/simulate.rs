@@ -125,7 +125,11 @@ pub fn index_line(m: &SentMessage, tz: &jiff::tz::TimeZone) -> String {
 /// Runs the simulation; returns a summary for the terminal.
 pub async fn simulate(mut cfg: Config, opts: Options) -> Result<String> {
     if opts.to < opts.from {
-        bail!("--to {} is before --from {}", opts.to, opts.from);
+        bail!(
+            "--to {} trước --from {}: ngày cuối phải từ ngày đầu trở đi",
+            crate::tracking::dmy(opts.to),
+            crate::tracking::dmy(opts.from)
+        );
     }
     if opts.deliver && opts.index_only {
         bail!("không dùng --deliver cùng với --index-only: chọn một trong hai");
@@ -216,12 +220,16 @@ pub async fn simulate(mut cfg: Config, opts: Options) -> Result<String> {
         summary,
         "{} thư từ {} đến {}; danh sách: {}",
         count,
-        opts.from,
-        opts.to,
+        crate::tracking::dmy(opts.from),
+        crate::tracking::dmy(opts.to),
         index_path.display()
     );
     for (kind, n) in &by_kind {
-        let _ = writeln!(summary, "  {kind}: {n}");
+        let _ = writeln!(
+            summary,
+            "  {}: {n}",
+            crate::outbox::report::kind_words(kind)
+        );
     }
     Ok(summary)
 }

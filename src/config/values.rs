@@ -25,7 +25,7 @@ pub const NOTICE_OFFSET_FORMS: &str = "số ngày dạng \"3 ngày\", \"5 ngày 
 /// The most hours an offset in hours may count (a week).
 const MAX_OFFSET_HOURS: u32 = 168;
 pub const TIME_RANGE_FORMS: &str = "khoảng giờ dạng \"07:30-11:00\"";
-pub const DUE_FORMS: &str = "\"5 ngày làm việc\" hoặc \"10 ngày\" (sau ngày cuối kỳ), \"ngày 20\" (ngày 20 của tháng cuối kỳ), \"ngày 5 tháng sau\", \"ngày 15 tháng đầu quý sau\", \"25/11\" (ngày 25/11 gần ngày cuối kỳ nhất, trước hoặc sau), \"thứ Năm\" hoặc \"thứ Hai tuần sau\" (chu kỳ tuần), \"3 ngày làm việc sau hạn của <id nghĩa vụ trong depends_on>\" (báo cáo tổng hợp); thêm giờ nếu cần: \"chậm nhất 14 giờ ngày 20\", \"trước 16 giờ 00 thứ Năm\"";
+pub const DUE_FORMS: &str = "\"5 ngày làm việc\" hoặc \"10 ngày\" (sau ngày cuối kỳ), \"ngày làm việc tiếp theo\" (= \"1 ngày làm việc\"), \"ngày 20\" (ngày 20 của tháng cuối kỳ), \"ngày 5 tháng sau\", \"ngày 15 tháng đầu quý sau\", \"25/11\" (ngày 25/11 gần ngày cuối kỳ nhất, trước hoặc sau), \"thứ Năm\" hoặc \"thứ Hai tuần sau\" (chu kỳ tuần), \"3 ngày làm việc sau hạn của <id nghĩa vụ trong depends_on>\" (báo cáo tổng hợp); thêm giờ nếu cần: \"chậm nhất 14 giờ ngày 20\", \"trước 16 giờ 00 thứ Năm\"";
 pub const PERIOD_KEY_FORMS: &str = "\"2026\", \"2026-H1\", \"2026-H2\", \"2026-9M\", \"2026-Q1\"…\"2026-Q4\", \"2026-01\"…\"2026-12\", \"2026-05-H1\"/\"2026-05-H2\" (15 ngày), \"2026-05-D1\"…\"2026-05-D3\" (10 ngày), \"2026-W23\" (tuần ISO), \"2026-05-15\" (ngày) hoặc id của nghĩa vụ một lần";
 pub const ID_FORMS: &str =
     "chữ thường không dấu, chữ số, '-' và '_', bắt đầu bằng chữ hoặc số (ví dụ \"so-ldtbxh\")";
@@ -566,6 +566,17 @@ fn split_after_due_of(f: &str) -> Option<(&str, &str)> {
 
 /// The day part of a due rule, already folded.
 fn parse_due_day(f: &str) -> Result<DueSpec, String> {
+    // A daily report's usual wording: the working day after the period.
+    if matches!(
+        f,
+        "ngay lam viec tiep theo"
+            | "ngay lam viec ke tiep"
+            | "ngay lam viec sau"
+            | "the next working day"
+            | "next working day"
+    ) {
+        return parse_offset("1 ngay lam viec").map(DueSpec::After);
+    }
     if let Some(r) = parse_day_of(f) {
         return r;
     }

@@ -1900,6 +1900,14 @@ fn due_rules_as_regulations_word_them() {
         ),
         ("1 ngày làm việc sau ngày cuối kỳ", wd(1), None, Plain),
         (
+            "chậm nhất 10 giờ ngày làm việc tiếp theo",
+            wd(1),
+            t(10, 0),
+            NoLaterThan,
+        ),
+        ("ngày làm việc kế tiếp", wd(1), None, Plain),
+        ("next working day, 10:00", wd(1), t(10, 0), Plain),
+        (
             "ngày 15 tháng đầu quý sau",
             DueSpec::DayOfNextQuarter { day: 15 },
             None,

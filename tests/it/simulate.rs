@@ -215,11 +215,11 @@ async fn simulate_writes_what_the_daemon_sends_on_a_test_clock() {
     }
     let summary = String::from_utf8(sim.stdout).unwrap();
     for kind in [
-        "digest: 4",
-        "due_today:",
-        "escalation:",
-        "overdue:",
-        "reminder:",
+        "bản tổng hợp: 4",
+        "thư báo đến hạn hôm nay:",
+        "thư đôn đốc:",
+        "thư báo quá hạn:",
+        "thư nhắc hạn:",
     ] {
         assert!(summary.contains(kind), "{kind} in {summary}");
     }
@@ -264,8 +264,8 @@ fn one_day_of_simulate_catches_up_as_the_daemon_does() {
     let summary = String::from_utf8(sim.stdout).unwrap();
     // 33 reporters of nq121-6thang (the provincial departments and the
     // districts); so-ldtbxh's compiled report is not due yet.
-    assert!(summary.contains("  overdue: 33\n"), "{summary}");
-    assert!(summary.contains("  digest: 1\n"), "{summary}");
+    assert!(summary.contains("  thư báo quá hạn: 33\n"), "{summary}");
+    assert!(summary.contains("  bản tổng hợp: 1\n"), "{summary}");
     let index = std::fs::read_to_string(out.join("index.tsv")).unwrap();
     assert!(
         index
