@@ -99,6 +99,44 @@ pub struct Status {
     pub extended: bool,
 }
 
+impl Status {
+    /// How late an overdue report is within its first day late, in words:
+    /// "quá hạn 5 giờ" when the hours are known (a status of "now"), "quá
+    /// giờ hạn hôm nay" when not or under an hour; `None` for any other
+    /// state and from the second day late on (days late then). The CLI
+    /// matrix and the dashboard both word it so.
+    pub fn late_within_day_vi(&self) -> Option<String> {
+        if !self.within_first_day_late() {
+            return None;
+        }
+        Some(match self.hours_late {
+            Some(h) if h > 0 => format!("quá hạn {h} giờ"),
+            _ => "quá giờ hạn hôm nay".into(),
+        })
+    }
+
+    /// How long an overdue report has been late, for "lâu nhất ...": "5
+    /// giờ" (or "dưới 1 giờ") within the first day late when the hours are
+    /// known, else "N ngày".
+    pub fn time_late_vi(&self) -> String {
+        match self.hours_late {
+            Some(h) if self.within_first_day_late() && h > 0 => format!("{h} giờ"),
+            Some(_) if self.within_first_day_late() => "dưới 1 giờ".into(),
+            _ => format!("{} ngày", self.days_late.unwrap_or(0)),
+        }
+    }
+
+    /// The order of lateness among overdue reports: days, then hours.
+    pub fn lateness(&self) -> (i32, i32) {
+        (self.days_late.unwrap_or(0), self.hours_late.unwrap_or(0))
+    }
+
+    fn within_first_day_late(&self) -> bool {
+        self.state == StateName::Overdue
+            && (self.days_late == Some(0) || self.hours_late.is_some_and(|h| h < 24))
+    }
+}
+
 /// When a status is asked for: a day, and the local time of day when it is
 /// "now" (a deadline with a time of day passes during its due day). A bare
 /// day (`From<Date>`, e.g. `status --at`) is its beginning: a deadline on
