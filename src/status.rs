@@ -257,6 +257,53 @@ mod tests {
     use crate::config::model::CalendarSettings;
     use jiff::civil::date;
 
+    /// The lateness wording shared by `status --matrix`, its summary and
+    /// the dashboard: hours within the first day late when known, days
+    /// after; nothing for a report that is not overdue.
+    #[test]
+    fn lateness_in_words() {
+        let overdue = |days: i32, hours: Option<i32>| Status {
+            state: StateName::Overdue,
+            due: date(2026, 2, 24),
+            submitted_on: None,
+            days_late: Some(days),
+            working_days_late: Some(days),
+            hours_late: hours,
+            extended: false,
+        };
+        let words = |s: &Status| (s.late_within_day_vi(), s.time_late_vi());
+        let w = |a: Option<&str>, b: &str| (a.map(str::to_owned), b.to_owned());
+        // Due 10:00 today, at 15:00.
+        assert_eq!(
+            words(&overdue(0, Some(5))),
+            w(Some("quá hạn 5 giờ"), "5 giờ")
+        );
+        assert_eq!(
+            words(&overdue(0, Some(0))),
+            w(Some("quá giờ hạn hôm nay"), "dưới 1 giờ")
+        );
+        // A bare day (`--at`): no hours.
+        assert_eq!(
+            words(&overdue(0, None)),
+            w(Some("quá giờ hạn hôm nay"), "0 ngày")
+        );
+        // Due 24:00 yesterday, at 15:00 today; then the second day.
+        assert_eq!(
+            words(&overdue(1, Some(15))),
+            w(Some("quá hạn 15 giờ"), "15 giờ")
+        );
+        assert_eq!(words(&overdue(1, None)), w(None, "1 ngày"));
+        assert_eq!(words(&overdue(2, Some(39))), w(None, "2 ngày"));
+        assert!(overdue(2, Some(39)).lateness() > overdue(1, Some(15)).lateness());
+        let open = Status {
+            state: StateName::Open,
+            days_late: None,
+            hours_late: None,
+            ..overdue(0, None)
+        };
+        assert_eq!(open.late_within_day_vi(), None);
+    }
+
     fn cal() -> WorkCalendar {
         WorkCalendar::new(&CalendarSettings::default())
     }

@@ -533,15 +533,14 @@ pub fn summary(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> Strin
             continue;
         }
         t.overdue
-            .sort_by_key(|r| std::cmp::Reverse(r.status.days_late.unwrap_or(0)));
+            .sort_by_key(|r| std::cmp::Reverse(r.status.lateness()));
         // Each unit once, the most late first: with how many periods
         // when the earlier periods are shown together.
-        let mut late: Vec<(&str, usize, i32)> = Vec::new();
+        let mut late: Vec<(&str, usize, &Status)> = Vec::new();
         for r in &t.overdue {
-            let days = r.status.days_late.unwrap_or(0);
             match late.iter_mut().find(|(id, _, _)| *id == r.unit.id) {
                 Some(l) => l.1 += 1,
-                None => late.push((&r.unit.id, 1, days)),
+                None => late.push((&r.unit.id, 1, &r.status)),
             }
         }
         let name = |id: &str| {
@@ -552,10 +551,12 @@ pub fn summary(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> Strin
         let mut named: Vec<String> = late
             .iter()
             .take(MAX_NAMED)
-            .map(|&(id, n, d)| match (n, d) {
-                (1, 0) => format!("{} (quá giờ hạn hôm nay)", name(id)),
-                (1, d) => format!("{} ({d} ngày)", name(id)),
-                (n, d) => format!("{} ({n} kỳ, lâu nhất {d} ngày)", name(id)),
+            .map(|&(id, n, s)| match (n, s.late_within_day_vi()) {
+                // Within the first day late: hours when known, worded as
+                // the matrix words them.
+                (1, Some(w)) => format!("{} ({w})", name(id)),
+                (1, None) => format!("{} ({})", name(id), s.time_late_vi()),
+                (n, _) => format!("{} ({n} kỳ, lâu nhất {})", name(id), s.time_late_vi()),
             })
             .collect();
         if late.len() > MAX_NAMED {
