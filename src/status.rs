@@ -99,6 +99,44 @@ pub struct Status {
     pub extended: bool,
 }
 
+impl Status {
+    /// How late an overdue report is within its first day late, in words:
+    /// "quá hạn 5 giờ" when the hours are known (a status of "now"), "quá
+    /// giờ hạn hôm nay" when not or under an hour; `None` for any other
+    /// state and from the second day late on (days late then). The CLI
+    /// matrix and the dashboard both word it so.
+    pub fn late_within_day_vi(&self) -> Option<String> {
+        if !self.within_first_day_late() {
+            return None;
+        }
+        Some(match self.hours_late {
+            Some(h) if h > 0 => format!("quá hạn {h} giờ"),
+            _ => "quá giờ hạn hôm nay".into(),
+        })
+    }
+
+    /// How long an overdue report has been late, for "lâu nhất ...": "5
+    /// giờ" (or "dưới 1 giờ") within the first day late when the hours are
+    /// known, else "N ngày".
+    pub fn time_late_vi(&self) -> String {
+        match self.hours_late {
+            Some(h) if self.within_first_day_late() && h > 0 => format!("{h} giờ"),
+            Some(_) if self.within_first_day_late() => "dưới 1 giờ".into(),
+            _ => format!("{} ngày", self.days_late.unwrap_or(0)),
+        }
+    }
+
+    /// The order of lateness among overdue reports: days, then hours.
+    pub fn lateness(&self) -> (i32, i32) {
+        (self.days_late.unwrap_or(0), self.hours_late.unwrap_or(0))
+    }
+
+    fn within_first_day_late(&self) -> bool {
+        self.state == StateName::Overdue
+            && (self.days_late == Some(0) || self.hours_late.is_some_and(|h| h < 24))
+    }
+}
+
 /// When a status is asked for: a day, and the local time of day when it is
 /// "now" (a deadline with a time of day passes during its due day). A bare
 /// day (`From<Date>`, e.g. `status --at`) is its beginning: a deadline on
@@ -218,6 +256,53 @@ mod tests {
     use super::*;
     use crate::config::model::CalendarSettings;
     use jiff::civil::date;
+
+    /// The lateness wording shared by `status --matrix`, its summary and
+    /// the dashboard: hours within the first day late when known, days
+    /// after; nothing for a report that is not overdue.
+    #[test]
+    fn lateness_in_words() {
+        let overdue = |days: i32, hours: Option<i32>| Status {
+            state: StateName::Overdue,
+            due: date(2026, 2, 24),
+            submitted_on: None,
+            days_late: Some(days),
+            working_days_late: Some(days),
+            hours_late: hours,
+            extended: false,
+        };
+        let words = |s: &Status| (s.late_within_day_vi(), s.time_late_vi());
+        let w = |a: Option<&str>, b: &str| (a.map(str::to_owned), b.to_owned());
+        // Due 10:00 today, at 15:00.
+        assert_eq!(
+            words(&overdue(0, Some(5))),
+            w(Some("quá hạn 5 giờ"), "5 giờ")
+        );
+        assert_eq!(
+            words(&overdue(0, Some(0))),
+            w(Some("quá giờ hạn hôm nay"), "dưới 1 giờ")
+        );
+        // A bare day (`--at`): no hours.
+        assert_eq!(
+            words(&overdue(0, None)),
+            w(Some("quá giờ hạn hôm nay"), "0 ngày")
+        );
+        // Due 24:00 yesterday, at 15:00 today; then the second day.
+        assert_eq!(
+            words(&overdue(1, Some(15))),
+            w(Some("quá hạn 15 giờ"), "15 giờ")
+        );
+        assert_eq!(words(&overdue(1, None)), w(None, "1 ngày"));
+        assert_eq!(words(&overdue(2, Some(39))), w(None, "2 ngày"));
+        assert!(overdue(2, Some(39)).lateness() > overdue(1, Some(15)).lateness());
+        let open = Status {
+            state: StateName::Open,
+            days_late: None,
+            hours_late: None,
+            ..overdue(0, None)
+        };
+        assert_eq!(open.late_within_day_vi(), None);
+    }
 
     fn cal() -> WorkCalendar {
         WorkCalendar::new(&CalendarSettings::default())

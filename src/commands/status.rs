@@ -176,18 +176,16 @@ type ColumnKey<'a> = (usize, &'a str);
 
 /// A short cell text for the matrix.
 fn cell(s: &Status) -> String {
+    // A deadline passed earlier today (a time of day, or 24:00 of
+    // yesterday): the hours when known, the verb in capitals as in every
+    // overdue cell of the matrix.
+    if let Some(late) = s.late_within_day_vi() {
+        return shout(&late);
+    }
     match s.state {
         StateName::NotOpen => "chưa đến kỳ".into(),
         StateName::Open => "đang trong kỳ".into(),
         StateName::DueSoon => "sắp đến hạn".into(),
-        // A deadline passed earlier today (a time of day, or 24:00 of
-        // yesterday): the hours when known.
-        StateName::Overdue if s.days_late == Some(0) || s.hours_late.is_some_and(|h| h < 24) => {
-            match s.hours_late {
-                Some(h) if h > 0 => format!("QUÁ HẠN {h} giờ"),
-                _ => "QUÁ GIỜ HẠN hôm nay".into(),
-            }
-        }
         StateName::Overdue => format!(
             "QUÁ HẠN {} ngày ({} LV)",
             s.days_late.unwrap_or(0),
@@ -205,6 +203,17 @@ fn cell(s: &Status) -> String {
         StateName::Waived => "được miễn".into(),
         StateName::Extended => format!("gia hạn đến {}", short(s.due)),
     }
+}
+
+/// The verb of an overdue cell in capitals ("QUÁ HẠN 5 giờ"), so that a
+/// late report stands out in a terminal without colours.
+fn shout(late: &str) -> String {
+    for verb in ["quá giờ hạn", "quá hạn"] {
+        if let Some(rest) = late.strip_prefix(verb) {
+            return format!("{}{rest}", verb.to_uppercase());
+        }
+    }
+    late.to_string()
 }
 
 fn short(d: Date) -> String {
@@ -243,7 +252,8 @@ fn nothing_to_track(at: Date) -> String {
 }
 
 /// The cell of a unit's earlier periods of a short-cycle report: one
-/// period's own cell, or how many are overdue and the most days late.
+/// period's own cell, or how many are overdue and the longest late (days,
+/// or hours within the first day late).
 fn column_cell(rows: &[&Row<'_>]) -> String {
     let overdue: Vec<&Status> = rows
         .iter()
@@ -254,12 +264,12 @@ fn column_cell(rows: &[&Row<'_>]) -> String {
         ([one], _) => cell(&one.status),
         (_, 0) => format!("{} kỳ chưa xong", rows.len()),
         (_, n) => format!(
-            "QUÁ HẠN {n} kỳ (lâu nhất {} ngày)",
+            "QUÁ HẠN {n} kỳ (lâu nhất {})",
             overdue
                 .iter()
-                .filter_map(|s| s.days_late)
-                .max()
-                .unwrap_or(0)
+                .max_by_key(|s| s.lateness())
+                .map(|s| s.time_late_vi())
+                .unwrap_or_default()
         ),
     }
 }
@@ -523,15 +533,14 @@ pub fn summary(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> Strin
             continue;
         }
         t.overdue
-            .sort_by_key(|r| std::cmp::Reverse(r.status.days_late.unwrap_or(0)));
+            .sort_by_key(|r| std::cmp::Reverse(r.status.lateness()));
         // Each unit once, the most late first: with how many periods
         // when the earlier periods are shown together.
-        let mut late: Vec<(&str, usize, i32)> = Vec::new();
+        let mut late: Vec<(&str, usize, &Status)> = Vec::new();
         for r in &t.overdue {
-            let days = r.status.days_late.unwrap_or(0);
             match late.iter_mut().find(|(id, _, _)| *id == r.unit.id) {
                 Some(l) => l.1 += 1,
-                None => late.push((&r.unit.id, 1, days)),
+                None => late.push((&r.unit.id, 1, &r.status)),
             }
         }
         let name = |id: &str| {
@@ -542,10 +551,12 @@ pub fn summary(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> Strin
         let mut named: Vec<String> = late
             .iter()
             .take(MAX_NAMED)
-            .map(|&(id, n, d)| match (n, d) {
-                (1, 0) => format!("{} (quá giờ hạn hôm nay)", name(id)),
-                (1, d) => format!("{} ({d} ngày)", name(id)),
-                (n, d) => format!("{} ({n} kỳ, lâu nhất {d} ngày)", name(id)),
+            .map(|&(id, n, s)| match (n, s.late_within_day_vi()) {
+                // Within the first day late: hours when known, worded as
+                // the matrix words them.
+                (1, Some(w)) => format!("{} ({w})", name(id)),
+                (1, None) => format!("{} ({})", name(id), s.time_late_vi()),
+                (n, _) => format!("{} ({n} kỳ, lâu nhất {})", name(id), s.time_late_vi()),
             })
             .collect();
         if late.len() > MAX_NAMED {

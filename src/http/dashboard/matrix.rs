@@ -18,7 +18,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::status::StateName;
+use crate::status::{Moment, StateName};
 use crate::tracking::{self, Row, Selection, TrackingError};
 
 use super::super::AppState;
@@ -76,12 +76,13 @@ pub enum Refused {
     Store(Response),
 }
 
-/// The rows the filters select on day `at`.
+/// The rows the filters select at `at`: a day (the CSV export), or a day
+/// and a time (the matrix: hours late within the first day).
 pub async fn select<'a>(
     state: &AppState,
     live: &'a Live,
     f: &Filters,
-    at: Date,
+    at: impl Into<Moment>,
 ) -> Result<Vec<Row<'a>>, Refused> {
     let period = nonempty(&f.period);
     if let Some(p) = &period
@@ -230,8 +231,10 @@ fn choices(live: &Live) -> [Vec<Choice>; 3] {
 /// (obligation, period) (file order, then period). A report with periods
 /// shorter than a month takes two columns: its latest period, and its
 /// earlier unsettled periods together (`tracking::EARLIER`), whose cell
-/// counts them and links to the unit's page.
-fn table(live: &Live, rows: &[Row<'_>]) -> Table {
+/// counts them and links to the unit's page. A daily report's period of
+/// `today` is headed "hôm nay", as in `status`.
+fn table(live: &Live, rows: &[Row<'_>], today: Date) -> Table {
+    let today = today.to_string();
     let order = tracking::FileOrder::new(&live.cfg);
     let latest = tracking::latest_short_periods(rows, &order);
     let mut columns: BTreeMap<(usize, &str), &Row<'_>> = BTreeMap::new();
@@ -266,9 +269,9 @@ fn table(live: &Live, rows: &[Row<'_>]) -> Table {
                 .collect();
             let most = overdue
                 .iter()
-                .filter_map(|c| c.status.days_late)
-                .max()
-                .unwrap_or(0);
+                .max_by_key(|c| c.status.lateness())
+                .map(|c| c.status.time_late_vi())
+                .unwrap_or_default();
             Cell {
                 state: overdue
                     .first()
@@ -278,7 +281,7 @@ fn table(live: &Live, rows: &[Row<'_>]) -> Table {
                 href: unit_href(&cs[0].unit.id),
                 text: match overdue.len() {
                     0 => format!("{} kỳ chưa xong", cs.len()),
-                    n => format!("Quá hạn {n} kỳ (lâu nhất {most} ngày)"),
+                    n => format!("Quá hạn {n} kỳ (lâu nhất {most})"),
                 },
             }
         }
@@ -291,6 +294,7 @@ fn table(live: &Live, rows: &[Row<'_>]) -> Table {
                 id: r.obligation.id.clone(),
                 period: match *period {
                     tracking::EARLIER => "các kỳ trước".into(),
+                    p if p == today => "hôm nay".into(),
                     p => p.to_string(),
                 },
                 due: if *period == tracking::EARLIER {
@@ -335,7 +339,8 @@ async fn matrix(
 ) -> Response {
     let flash = admin.take_flash(&state);
     let live = state.live();
-    let today = live.today(Timestamp::now());
+    let now = Moment::local(Timestamp::now(), &live.cfg.daemon.time_zone);
+    let today = now.day;
     let (f, bad_query) = match query {
         Ok(Query(f)) => (f, None),
         Err(e) => (Filters::default(), Some(e.body_text())),
@@ -346,9 +351,9 @@ async fn matrix(
             let msg = "Bộ lọc không đọc được.".to_string();
             (StatusCode::BAD_REQUEST, Some(msg), None)
         }
-        None => match select(&state, &live, &f, today).await {
+        None => match select(&state, &live, &f, now).await {
             Ok(rows) if rows.is_empty() => (StatusCode::OK, None, None),
-            Ok(rows) => (StatusCode::OK, None, Some(table(&live, &rows))),
+            Ok(rows) => (StatusCode::OK, None, Some(table(&live, &rows, today))),
             Err(Refused::Message(msg)) => (StatusCode::BAD_REQUEST, Some(msg), None),
             Err(Refused::Store(resp)) => return resp,
         },
@@ -381,55 +386,115 @@ async fn matrix(
 mod tests {
     use super::*;
 
-    /// A daily report (due 10:00 the next working day) never sent since
-    /// 9/2/2026, on Wed 25/2/2026 at 15:00 (Tết 14–22/2): the days 9–13/2
-    /// and 23–24/2 share one column (7 overdue, the oldest 15 days late,
-    /// due from 10/02/2026), today's period 25/2 has its own.
-    #[test]
-    fn a_daily_report_takes_two_columns() {
-        let text = "[[unit]]\nid = \"so\"\nname = \"Sở Thử\"\nemail = \"vanthu@so.example\"\n\
+    /// A daily report (due 10:00 the next working day) of "xã A", never
+    /// sent since `active_from`, on Wed 25/2/2026 at 15:00 (Tết 14–22/2).
+    fn daily_table(active_from: &str) -> Table {
+        daily_table_with(
+            "hàng ngày",
+            "chậm nhất 10 giờ, 1 ngày làm việc",
+            active_from,
+        )
+    }
+
+    /// The same with its own cycle and due rule.
+    fn daily_table_with(cycle: &str, due: &str, active_from: &str) -> Table {
+        let text = format!(
+            "[[unit]]\nid = \"so\"\nname = \"Sở Thử\"\nemail = \"vanthu@so.example\"\n\
             [[unit]]\nid = \"xa-a\"\nname = \"UBND xã A\"\nemail = \"vanthu@xa-a.example\"\n\
             [[obligation]]\nid = \"bc-ngay\"\ntitle = \"Báo cáo nhanh trong ngày\"\n\
-            reporters = [\"xa-a\"]\nrecipient = \"so\"\ncycle = \"hàng ngày\"\n\
-            due = \"chậm nhất 10 giờ, 1 ngày làm việc\"\nactive_from = \"09/02/2026\"\n";
-        let cfg = crate::config::load_str("t.toml", text)
+            reporters = [\"xa-a\"]\nrecipient = \"so\"\ncycle = \"{cycle}\"\n\
+            due = \"{due}\"\nactive_from = \"{active_from}\"\n"
+        );
+        let cfg = crate::config::load_str("t.toml", &text)
             .unwrap_or_else(|e| panic!("{e}"))
             .config;
         let live = Live::new(cfg);
-        let at = crate::status::Moment {
+        let at = Moment {
             day: jiff::civil::date(2026, 2, 25),
             time: Some(jiff::civil::Time::constant(15, 0, 0, 0)),
         };
         let targets =
             tracking::targets(&live.cfg, &live.cal, &Selection::default(), at.day).unwrap();
         let rows = tracking::rows(&targets, Vec::new(), &live.cal, at);
-        assert_eq!(rows.len(), 8);
-        let t = table(&live, &rows);
-        let heads: Vec<(&str, &str)> = t
-            .columns
+        table(&live, &rows, at.day)
+    }
+
+    fn heads(t: &Table) -> Vec<(&str, &str)> {
+        t.columns
             .iter()
             .map(|c| (c.period.as_str(), c.due.as_str()))
-            .collect();
-        assert_eq!(
-            heads,
-            [
-                ("các kỳ trước", "từ 10/02/2026"),
-                ("2026-02-25", "26/02/2026")
-            ]
-        );
-        let cells: Vec<(&str, &str, &str)> = t.lines[0]
+            .collect()
+    }
+
+    fn cells(t: &Table) -> Vec<(&str, &str, &str)> {
+        t.lines[0]
             .cells
             .iter()
             .flatten()
             .map(|c| (c.state, c.id.as_str(), c.text.as_str()))
-            .collect();
+            .collect()
+    }
+
+    /// Since 9/2/2026: the days 9–13/2 and 23–24/2 share one column (7
+    /// overdue, the oldest 15 days late, due from 10/02/2026), today's
+    /// period 25/2 has its own, headed "hôm nay".
+    #[test]
+    fn a_daily_report_takes_two_columns() {
+        let t = daily_table("09/02/2026");
+        assert_eq!(t.total, 8);
         assert_eq!(
-            cells,
+            heads(&t),
+            [("các kỳ trước", "từ 10/02/2026"), ("hôm nay", "26/02/2026")]
+        );
+        assert_eq!(
+            cells(&t),
             [
                 (
                     "overdue",
                     "xa-a-bc-ngay-earlier",
                     "Quá hạn 7 kỳ (lâu nhất 15 ngày)"
+                ),
+                ("open", "xa-a-bc-ngay-2026-02-25", "Đang trong kỳ"),
+            ]
+        );
+    }
+
+    /// Since 24/2/2026: yesterday's period fell due at 10:00 today, so at
+    /// 15:00 it is 5 hours late (worded as `status` words it), next to
+    /// today's.
+    #[test]
+    fn a_daily_period_late_since_this_morning_counts_hours() {
+        let t = daily_table("24/02/2026");
+        assert_eq!(
+            heads(&t),
+            [("các kỳ trước", "từ 25/02/2026"), ("hôm nay", "26/02/2026")]
+        );
+        assert_eq!(
+            cells(&t),
+            [
+                ("overdue", "xa-a-bc-ngay-2026-02-24", "Quá hạn 5 giờ"),
+                ("open", "xa-a-bc-ngay-2026-02-25", "Đang trong kỳ"),
+            ]
+        );
+    }
+
+    /// Every day, due 24:00 the day after, since 23/2: the 23rd is 15
+    /// hours late at 15:00 on the 25th and the 24th still open; they share
+    /// the earlier column, which says the longest lateness in hours.
+    #[test]
+    fn a_group_late_within_its_first_day_says_hours() {
+        let t = daily_table_with("daily-all-days", "1 ngày", "23/02/2026");
+        assert_eq!(
+            heads(&t),
+            [("các kỳ trước", "từ 24/02/2026"), ("hôm nay", "26/02/2026")]
+        );
+        assert_eq!(
+            cells(&t),
+            [
+                (
+                    "overdue",
+                    "xa-a-bc-ngay-earlier",
+                    "Quá hạn 1 kỳ (lâu nhất 15 giờ)"
                 ),
                 ("open", "xa-a-bc-ngay-2026-02-25", "Đang trong kỳ"),
             ]

@@ -80,8 +80,11 @@ pub fn key_href(unit: &str, obligation: &str, period: &str) -> String {
 /// The text of a status cell.
 pub fn cell_text(r: &Row<'_>) -> String {
     let s = &r.status;
+    // Within the first day late: the hours, worded as `status` does.
+    if let Some(late) = s.late_within_day_vi() {
+        return capitalised(&late);
+    }
     match s.state {
-        StateName::Overdue if s.days_late == Some(0) => "Quá giờ hạn hôm nay".into(),
         StateName::Overdue => format!(
             "Quá hạn {} ngày ({} ngày LV)",
             s.days_late.unwrap_or(0),
@@ -98,6 +101,15 @@ pub fn cell_text(r: &Row<'_>) -> String {
         },
         StateName::Extended => format!("Gia hạn đến {}", dmy(s.due)),
         other => other.label_vi().into(),
+    }
+}
+
+/// A phrase with its first letter in capitals, as a cell starts.
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The end-to-end stories in a real headless chromium, with screenshots:
-//! recording a receipt from the matrix (Vietnamese browser), and typing
-//! dates in a browser whose locale is en-US (month first), on the
-//! dashboard and on the confirmation page.
+//! recording a receipt from the matrix (Vietnamese browser), typing dates
+//! in a browser whose locale is en-US (month first), on the dashboard and
+//! on the confirmation page, and the matrix of a daily report (its "hôm
+//! nay" column and its earlier late days together).
 
 use jiff::civil::Date;
 
@@ -250,6 +251,112 @@ async fn in_chromium_with_an_en_us_locale_dates_are_typed_and_shown_day_first() 
         assert_eq!(events[0].received_on, Some(day));
         assert_eq!(events[0].reference.as_deref(), Some("7/BC-STC"));
         pngs
+    })
+    .await
+    .unwrap();
+    for (name, png) in &pngs {
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name} is a PNG");
+        std::fs::write(dir.join(name), png).unwrap();
+    }
+    s.shutdown().await;
+}
+
+/// A report due every day by 24:00 the day after (moved to the next
+/// working day when that is a day off), since nine days ago: xã A sent
+/// nothing, xã B sent all but the last three days. On the real clock (the
+/// page is "now"), the matrix shows two columns, the earlier days together
+/// and today's ("hôm nay"); xã A is several periods late, xã B's last two
+/// days are late (in hours, since last night's 24:00, on a weekday) or not
+/// yet due (after a weekend). The exact texts on a fixed clock are the
+/// unit tests of `http::dashboard::matrix`. Screenshots at 1366 and 390
+/// pixels.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_a_daily_report_shows_today_and_the_earlier_days_together() {
+    let tz = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+    let today = tz.to_datetime(Timestamp::now()).date();
+    let ago = |n: i64| today.checked_sub(jiff::Span::new().days(n)).unwrap();
+    let start = ago(9);
+    let config = format!(
+        r#"
+[[unit]]
+id = "so"
+name = "Sở Nông nghiệp và Môi trường"
+email = "vanthu@so.example"
+
+[[unit]]
+id = "xa-a"
+name = "UBND xã Bình Sơn"
+email = "vanthu@xa-a.example"
+
+[[unit]]
+id = "xa-b"
+name = "UBND xã Sơn Tịnh"
+email = "vanthu@xa-b.example"
+
+[[obligation]]
+id = "bc-ngay"
+title = "Báo cáo nhanh tình hình thiên tai trong ngày"
+reporters = ["xa-a", "xa-b"]
+recipient = "so"
+cycle = "daily-all-days"
+due = "1 ngày"
+active_from = "{:02}/{:02}/{}"
+"#,
+        start.day(),
+        start.month(),
+        start.year()
+    );
+    let s = start_with(&config).await;
+    for n in 3..=9 {
+        let day = ago(n);
+        s.store
+            .record_submission(
+                NewSubmission {
+                    key: Key::new("bc-ngay", day.to_string(), "xa-b"),
+                    received_on: day.tomorrow().unwrap(),
+                    received_at: None,
+                    reference: None,
+                    note: None,
+                    actor: "cli:test".into(),
+                    source: Source::Cli,
+                    correction: false,
+                },
+                Timestamp::now(),
+            )
+            .await
+            .unwrap();
+    }
+    let base = format!("http://{}", s.addr);
+    let admin = s.admin.clone();
+    let dir = e2e_dir();
+    let pngs = tokio::task::spawn_blocking(move || {
+        let b = Browser::start();
+        b.goto(&format!("{base}/dashboard/login"));
+        b.type_text(&b.find("input[name=token]"), &admin);
+        b.click(&b.find("form[action='/dashboard/login'] button[type=submit]"));
+        b.wait_for_url("/dashboard");
+        let head = b.wait_for_text("table.matrix thead");
+        assert!(head.contains("các kỳ trước"), "{head}");
+        assert!(head.contains("hôm nay"), "{head}");
+        assert_eq!(b.count("table.matrix thead th"), 3, "{head}");
+        let a = b.text(&b.find("#c-xa-a-bc-ngay-earlier"));
+        let table = b.text(&b.find("table.matrix"));
+        assert!(
+            a.starts_with("Quá hạn ") && a.contains(" kỳ (lâu nhất ") && a.ends_with(" ngày)"),
+            "{table}"
+        );
+        let b_cell = b.text(&b.find("#c-xa-b-bc-ngay-earlier"));
+        assert!(
+            b_cell == "2 kỳ chưa xong"
+                || (b_cell.starts_with("Quá hạn ") && b_cell.contains(" kỳ (lâu nhất ")),
+            "{table}"
+        );
+        let now = b.text(&b.find(&format!("#c-xa-a-bc-ngay-{today}")));
+        assert!(
+            ["Đang trong kỳ", "Sắp đến hạn"].contains(&now.as_str()),
+            "{now}"
+        );
+        shots(&b, "dashboard-daily")
     })
     .await
     .unwrap();

@@ -111,11 +111,16 @@ async fn token(store: &Store, name: &str, role: TokenRole) -> (i64, String) {
 }
 
 async fn start() -> Server {
+    start_with(CONFIG).await
+}
+
+/// A server on its own configuration.
+async fn start_with(config: &str) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = store::open(&format!("sqlite://{}/h.db", dir.path().display()))
         .await
         .unwrap();
-    let cfg = hanbao::config::load_str("h.toml", CONFIG)
+    let cfg = hanbao::config::load_str("h.toml", config)
         .unwrap_or_else(|e| panic!("{e}"))
         .config;
     let (admin_id, admin) = token(&store, "Điều phối", TokenRole::Admin).await;
