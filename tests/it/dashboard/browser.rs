@@ -114,6 +114,14 @@ fn shots(b: &Browser, name: &str) -> Vec<(String, Vec<u8>)> {
     let desktop = b.screenshot();
     b.set_window(390, 844);
     let phone = b.screenshot();
+    let (page, window) = (
+        b.script("return document.documentElement.scrollWidth;"),
+        b.script("return document.documentElement.clientWidth;"),
+    );
+    assert!(
+        page.as_u64().unwrap() <= window.as_u64().unwrap(),
+        "{name}: the page scrolls sideways on a 390 px phone ({page} px in {window} px)"
+    );
     b.set_window(1366, 900);
     vec![
         (format!("{name}.png"), desktop),
