@@ -212,15 +212,20 @@ impl Cluster {
     }
 
     /// A shell process that waits for this process to end, then stops the
-    /// cluster and deletes its directory.
+    /// cluster and deletes its directory. It runs in a process group of its
+    /// own and ignores hang-up, interrupt and terminate, so the Ctrl-C (or
+    /// the job control) that ends the test run does not end it too and leave
+    /// the server running.
     fn spawn_reaper(&self) -> Result<(), String> {
+        use std::os::unix::process::CommandExt as _;
         let runas = if self.as_postgres {
             "runuser -u postgres -- "
         } else {
             ""
         };
         let script = format!(
-            "while kill -0 {pid} 2>/dev/null; do sleep 0.2; done; \
+            "trap '' HUP INT TERM; \
+             while kill -0 {pid} 2>/dev/null; do sleep 0.2; done; \
              {runas}{pg_ctl} -D {data} -m immediate -w stop >/dev/null 2>&1; \
              rm -rf {root}",
             pid = std::process::id(),
@@ -234,6 +239,7 @@ impl Cluster {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .map_err(|e| format!("cannot start the cleanup process: {e}"))?;
         Ok(())
