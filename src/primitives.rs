@@ -9,7 +9,9 @@
 //! place needs: a digest as 64 lowercase hex digits, a fresh secret as hex,
 //! a URL component percent-encoded, a URL fit to print. A crate with a
 //! single user is imported there directly: `hmac` by `link`, `base64` by
-//! `mail::mime` (and the dashboard's stylesheet hash).
+//! `mail::mime` (and the dashboard's stylesheet hash); `mail::mime` also
+//! takes `sha2` directly, for the seed of a message's multipart boundaries
+//! (a number, not a digest in hex).
 //!
 //! Pure apart from the random source: no clock, no files, no logging. Must
 //! not: print, log or keep a secret it is given or makes.

@@ -21,7 +21,7 @@ use crate::store;
 
 use super::{Context, block_on, verify_db};
 
-/// Arguments of `hanbao backup`.
+/// Arguments of `hanbao backup`, and of `hanbao restore` (with its own help).
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
     /// Where to write the copy (a new file)

@@ -73,6 +73,8 @@ pub enum Command {
     /// A consistent copy of the SQLite database, while the daemon runs
     Backup(backup::Args),
     /// Put a backup in place of the SQLite database (--force to replace data)
+    #[command(mut_arg("file", |a| a.help(restore::FILE_HELP)))]
+    #[command(mut_arg("force", |a| a.help(restore::FORCE_HELP)))]
     Restore(restore::Args),
     /// Check a database or a backup: integrity, schema version, row counts
     VerifyDb(verify_db::Args),

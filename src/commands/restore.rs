@@ -25,17 +25,17 @@ use crate::store;
 
 use super::{Context, block_on, verify_db};
 
-/// Arguments of `hanbao restore`.
-#[derive(clap::Args, Debug, Clone)]
-pub struct Args {
-    /// The backup to restore (a SQLite file made by `hanbao backup`)
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
-    /// Replace a database that already holds data (it is kept beside it
-    /// as NAME.before-restore-TIME)
-    #[arg(long)]
-    pub force: bool,
-}
+/// Arguments of `hanbao restore`: the same as `hanbao backup`'s (FILE and
+/// `--force`), each with its help for restoring ([`FILE_HELP`],
+/// [`FORCE_HELP`], put in place by `cli`).
+pub use super::backup::Args;
+
+/// What FILE is to `hanbao restore`.
+pub const FILE_HELP: &str = "The backup to restore (a SQLite file made by `hanbao backup`)";
+
+/// What `--force` does for `hanbao restore`.
+pub const FORCE_HELP: &str =
+    "Replace a database that already holds data (it is kept beside it as NAME.before-restore-TIME)";
 
 /// `hanbao restore FILE`.
 pub fn run(ctx: &Context, args: Args) -> Result<ExitCode> {

@@ -245,76 +245,84 @@ fn wanted_vi(wanted: &str) -> &str {
 mod tests {
     use super::*;
 
-    #[test]
-    fn syntax_messages() {
-        let cases = [
-            (
-                "key with no value, expected `=`",
-                "khóa không có giá trị; cần `=`",
-            ),
-            (
-                "duplicate key",
-                "khóa này đã có ở trên (trùng khóa trong cùng một bảng)",
-            ),
-            (
-                "invalid unquoted key, expected letters, numbers, `-`, `_`",
-                "khóa không có ngoặc kép chứa ký tự không hợp lệ; cần chữ cái, chữ số, `-` hoặc `_`",
-            ),
-            (
-                "unexpected key or value, expected newline, `#`",
-                "có khóa hoặc giá trị không đúng chỗ; cần xuống dòng hoặc `#`",
-            ),
-            ("invalid float, expected nothing", "số thực không hợp lệ"),
-            (
-                "missing comma between array elements, expected `,`",
-                "thiếu dấu phẩy giữa các phần tử của danh sách; cần `,`",
-            ),
-            // Unknown phrases stay as written.
-            (
-                "a brand new problem, expected `x`",
-                "a brand new problem, expected `x`",
-            ),
-        ];
+    /// Each case's English message, through `translate`, reads as its
+    /// Vietnamese one.
+    fn translates(translate: fn(&str) -> String, cases: &[(&str, &str)]) {
         for (en, vi) in cases {
-            assert_eq!(syntax(en), vi, "{en}");
+            assert_eq!(translate(en), *vi, "{en}");
         }
     }
 
     #[test]
+    fn syntax_messages() {
+        translates(
+            syntax,
+            &[
+                (
+                    "key with no value, expected `=`",
+                    "khóa không có giá trị; cần `=`",
+                ),
+                (
+                    "duplicate key",
+                    "khóa này đã có ở trên (trùng khóa trong cùng một bảng)",
+                ),
+                (
+                    "invalid unquoted key, expected letters, numbers, `-`, `_`",
+                    "khóa không có ngoặc kép chứa ký tự không hợp lệ; cần chữ cái, chữ số, `-` hoặc `_`",
+                ),
+                (
+                    "unexpected key or value, expected newline, `#`",
+                    "có khóa hoặc giá trị không đúng chỗ; cần xuống dòng hoặc `#`",
+                ),
+                ("invalid float, expected nothing", "số thực không hợp lệ"),
+                (
+                    "missing comma between array elements, expected `,`",
+                    "thiếu dấu phẩy giữa các phần tử của danh sách; cần `,`",
+                ),
+                // Unknown phrases stay as written.
+                (
+                    "a brand new problem, expected `x`",
+                    "a brand new problem, expected `x`",
+                ),
+            ],
+        );
+    }
+
+    #[test]
     fn deserialize_messages() {
-        let cases = [
-            (
-                "invalid type: string \"x\", expected a sequence",
-                "gặp chuỗi \"x\", cần một danh sách",
-            ),
-            (
-                "invalid type: integer `5` as i128, expected a string",
-                "gặp số nguyên 5, cần một chuỗi",
-            ),
-            (
-                "invalid type: boolean `true`, expected a string or a list of strings",
-                "gặp true, cần một chuỗi hoặc một danh sách chuỗi",
-            ),
-            (
-                "invalid type: sequence, expected struct RawRepeat",
-                "gặp một danh sách, cần một bảng",
-            ),
-            (
-                "invalid type: map, expected i64",
-                "gặp một bảng, cần một số nguyên",
-            ),
-            ("missing field `id`", "thiếu khóa `id`"),
-            (
-                "unknown field `nam`, expected one of `id`, `name`",
-                "khóa `nam` không được hỗ trợ; các khóa hợp lệ: id, name",
-            ),
-            (
-                "unknown field `x`, there are no fields",
-                "khóa `x` không được hỗ trợ; bảng này không có khóa nào",
-            ),
-        ];
-        for (en, vi) in cases {
-            assert_eq!(deserialize(en), vi, "{en}");
-        }
+        translates(
+            deserialize,
+            &[
+                (
+                    "invalid type: string \"x\", expected a sequence",
+                    "gặp chuỗi \"x\", cần một danh sách",
+                ),
+                (
+                    "invalid type: integer `5` as i128, expected a string",
+                    "gặp số nguyên 5, cần một chuỗi",
+                ),
+                (
+                    "invalid type: boolean `true`, expected a string or a list of strings",
+                    "gặp true, cần một chuỗi hoặc một danh sách chuỗi",
+                ),
+                (
+                    "invalid type: sequence, expected struct RawRepeat",
+                    "gặp một danh sách, cần một bảng",
+                ),
+                (
+                    "invalid type: map, expected i64",
+                    "gặp một bảng, cần một số nguyên",
+                ),
+                ("missing field `id`", "thiếu khóa `id`"),
+                (
+                    "unknown field `nam`, expected one of `id`, `name`",
+                    "khóa `nam` không được hỗ trợ; các khóa hợp lệ: id, name",
+                ),
+                (
+                    "unknown field `x`, there are no fields",
+                    "khóa `x` không được hỗ trợ; bảng này không có khóa nào",
+                ),
+            ],
+        );
     }
 }

@@ -18,6 +18,7 @@ use std::fmt::Write as _;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest as _, Sha256};
 
 /// Limit of a header line holding encoded words (RFC 2047 §2: 76), CRLF
 /// excluded; within RFC 5322's 78.
@@ -247,12 +248,13 @@ fn boundary(seed: u64, level: &str) -> String {
     b
 }
 
-/// A stable 64-bit seed from the Message-ID (FNV-1a: spreading only, no
-/// secrecy needed).
+/// A stable 64-bit seed from the Message-ID: the first 8 bytes of its
+/// SHA-256 (spreading only, no secrecy needed).
 pub(crate) fn seed(message_id: &str) -> u64 {
-    message_id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    let digest = Sha256::digest(message_id.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first)
 }
 
 /// Appends `MIME-Version`, the top Content-Type and the body: a

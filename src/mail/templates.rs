@@ -30,11 +30,18 @@ macro_rules! builtin {
     };
 }
 
-/// Every built-in template, by relative name.
+/// Every built-in template, by relative name. `page.html` and `markup.html`
+/// hold the markup both languages share (the words come from the
+/// `<lang>/` templates) and are not overridden themselves: a
+/// `<lang>/layout.html` or `<lang>/letter.html` override may leave them,
+/// and one written before they existed still works.
 const BUILTIN: &[(&str, &str)] = builtin!(
+    "page.html",
+    "markup.html",
     "vi/layout.html",
     "vi/letter.txt",
     "vi/letter.html",
+    "vi/ending.html",
     "vi/deadline.txt",
     "vi/deadline.html",
     "vi/reminder.subject",
@@ -58,6 +65,7 @@ const BUILTIN: &[(&str, &str)] = builtin!(
     "en/layout.html",
     "en/letter.txt",
     "en/letter.html",
+    "en/ending.html",
     "en/deadline.txt",
     "en/deadline.html",
     "en/reminder.subject",

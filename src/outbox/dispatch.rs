@@ -25,7 +25,7 @@ use crate::calendar::WorkCalendar;
 use crate::config::model::Config;
 use crate::mail::{self, Composer, Mailer, Notice};
 use crate::planner;
-use crate::store::{CurrentState, OutboxKind, OutboxRow, Outcome, Store, StoreError};
+use crate::store::{Claim, CurrentState, OutboxKind, OutboxRow, Outcome, Store, StoreError};
 
 use super::enqueue::stopped;
 use super::group_commit::Group;
@@ -127,7 +127,7 @@ impl Dispatcher<'_> {
 
     /// Like [`Dispatcher::run_until`]; with `escalations` false, escalation
     /// rows are left for another process (the leader, which groups them
-    /// per recipient): see `Outbox::claim_except_escalations`.
+    /// per recipient): see `Claim::except_escalations`.
     pub async fn run_scoped(
         &self,
         store: &Store,
@@ -152,13 +152,13 @@ impl Dispatcher<'_> {
             // into one message.
             let mut rows = Vec::new();
             loop {
-                let got = if escalations {
-                    store.claim(self.owner, now, lease_until, BATCH).await?
+                let claim = Claim::new(self.owner, now, lease_until, BATCH);
+                let claim = if escalations {
+                    claim
                 } else {
-                    store
-                        .claim_except_escalations(self.owner, now, lease_until, BATCH)
-                        .await?
+                    claim.except_escalations()
                 };
+                let got = store.claim_with(claim).await?;
                 let done = got.len() < BATCH as usize;
                 rows.extend(got);
                 if done || rows.len() >= MAX_PER_RUN {

@@ -170,7 +170,7 @@ pub use model::{
     Source, Stamp, Subject, SubmissionState, WaiverState,
 };
 pub use outbox::{
-    EnqueueReport, NewOutboxRow, Outbox, OutboxCount, OutboxKey, OutboxKind, OutboxRow,
+    Claim, EnqueueReport, NewOutboxRow, Outbox, OutboxCount, OutboxKey, OutboxKind, OutboxRow,
     OutboxStatus, OutboxSummary, Outcome, PURGE_BATCH,
 };
 pub use records::Records;

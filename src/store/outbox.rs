@@ -48,17 +48,17 @@ pub trait Outbox {
         now: Timestamp,
         lease_until: Timestamp,
         limit: u32,
-    ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send {
+        self.claim_with(Claim::new(owner, now, lease_until, limit))
+    }
 
-    /// Like [`Outbox::claim`], leaving escalation rows alone: what an
-    /// instance that is not the leader claims, so that escalations to one
-    /// recipient are grouped by one process (see `LeaderLock`).
-    fn claim_except_escalations(
+    /// The claim [`Claim`] describes: [`Outbox::claim`]'s, or with
+    /// [`Claim::except_escalations`] one that leaves escalation rows alone,
+    /// what an instance that is not the leader claims, so that escalations
+    /// to one recipient are grouped by one process (see `LeaderLock`).
+    fn claim_with(
         &self,
-        owner: &str,
-        now: Timestamp,
-        lease_until: Timestamp,
-        limit: u32,
+        claim: Claim<'_>,
     ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
 
     /// Records how a claimed row ended. Returns false (and writes nothing)
@@ -420,31 +420,36 @@ macro_rules! finish_query {
     }};
 }
 
-/// One claim as the backends run it: see [`Outbox::claim`]; without
-/// `escalations`, escalation rows are left for the leader.
+/// One claim: who leases the rows, at what time, until when, how many at
+/// most, and whether escalation rows are taken too (by default they are;
+/// see [`Outbox::claim`]).
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Claim<'a> {
-    pub owner: &'a str,
-    pub now: Timestamp,
-    pub lease_until: Timestamp,
-    pub limit: u32,
-    pub escalations: bool,
+pub struct Claim<'a> {
+    pub(super) owner: &'a str,
+    pub(super) now: Timestamp,
+    pub(super) lease_until: Timestamp,
+    pub(super) limit: u32,
+    pub(super) escalations: bool,
 }
 
 impl<'a> Claim<'a> {
-    fn new(
-        owner: &'a str,
-        now: Timestamp,
-        lease_until: Timestamp,
-        limit: u32,
-        escalations: bool,
-    ) -> Self {
+    /// Up to `limit` due rows, escalations included, leased to `owner`
+    /// until `lease_until`.
+    pub fn new(owner: &'a str, now: Timestamp, lease_until: Timestamp, limit: u32) -> Self {
         Claim {
             owner,
             now,
             lease_until,
             limit,
-            escalations,
+            escalations: true,
+        }
+    }
+
+    /// The same claim, leaving escalation rows for the leader.
+    pub fn except_escalations(self) -> Self {
+        Claim {
+            escalations: false,
+            ..self
         }
     }
 }
@@ -471,15 +476,6 @@ macro_rules! claim_query {
     }};
 }
 pub(super) use claim_query;
-
-impl Store {
-    async fn claim_rows(&self, claim: Claim<'_>) -> Rows {
-        let got = on_backend!(self, db => db.claim(&claim).await?);
-        let mut rows = rows(got)?;
-        rows.sort_by_key(|r| (r.next_attempt_at, r.id));
-        Ok(rows)
-    }
-}
 
 impl Outbox for Store {
     async fn enqueue(
@@ -536,20 +532,11 @@ impl Outbox for Store {
         Ok(report)
     }
 
-    async fn claim(&self, owner: &str, now: Timestamp, until: Timestamp, limit: u32) -> Rows {
-        self.claim_rows(Claim::new(owner, now, until, limit, true))
-            .await
-    }
-
-    async fn claim_except_escalations(
-        &self,
-        owner: &str,
-        now: Timestamp,
-        until: Timestamp,
-        limit: u32,
-    ) -> Rows {
-        self.claim_rows(Claim::new(owner, now, until, limit, false))
-            .await
+    async fn claim_with(&self, claim: Claim<'_>) -> Rows {
+        let got = on_backend!(self, db => db.claim(&claim).await?);
+        let mut rows = rows(got)?;
+        rows.sort_by_key(|r| (r.next_attempt_at, r.id));
+        Ok(rows)
     }
 
     async fn finish(

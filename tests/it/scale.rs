@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use hanbao::calendar::WorkCalendar;
 use hanbao::config::model::CalendarSettings;
-use hanbao::store::{NewOutboxRow, OutboxKey, OutboxKind, OutboxStatus};
+use hanbao::store::{Claim, NewOutboxRow, OutboxKey, OutboxKind, OutboxStatus};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use tokio::net::TcpListener;
@@ -698,13 +698,13 @@ async fn claims_of_a_non_leader_leave_escalations_alone() {
             .checked_add(jiff::SignedDuration::from_mins(15))
             .unwrap();
         let got = store
-            .claim_except_escalations("other", now, lease, 10)
+            .claim_with(Claim::new("other", now, lease, 10).except_escalations())
             .await
             .unwrap();
         assert_eq!(got.len(), 2, "{url}: {got:?}");
         assert!(got.iter().all(|r| r.key.kind == OutboxKind::Overdue));
         let got = store
-            .claim_except_escalations("other", now, lease, 10)
+            .claim_with(Claim::new("other", now, lease, 10).except_escalations())
             .await
             .unwrap();
         assert!(got.is_empty(), "{url}: {got:?}");
@@ -716,7 +716,7 @@ async fn claims_of_a_non_leader_leave_escalations_alone() {
             .checked_add(jiff::SignedDuration::from_secs(1))
             .unwrap();
         let got = store
-            .claim_except_escalations("other", later, later, 10)
+            .claim_with(Claim::new("other", later, later, 10).except_escalations())
             .await
             .unwrap();
         assert_eq!(got.len(), 2, "the expired overdue leases: {got:?}");

@@ -29,17 +29,9 @@ pub const STATES: [StateName; 8] = [
 ];
 
 /// Percent-encodes a path segment or query value (everything but RFC 3986
-/// unreserved characters).
+/// unreserved characters): `primitives::percent`.
 pub fn pct(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::primitives::percent(s)
 }
 
 /// dd/mm/yyyy.

@@ -173,11 +173,7 @@ fn csv_case(days: &Days) -> BoxedStrategy<CsvCase> {
         8 => (proptest::collection::vec(4usize..8, 0..4), any::<u64>()).prop_map(|(extra, seed)| {
             let mut cols: Vec<Option<usize>> = (0..4).chain(extra).map(Some).collect();
             // A shuffle from the seed (the order of columns is free).
-            let mut s = seed;
-            for i in (1..cols.len()).rev() {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                cols.swap(i, (s >> 33) as usize % (i + 1));
-            }
+            fastrand::Rng::with_seed(seed).shuffle(&mut cols);
             cols
         }),
         2 => proptest::collection::vec(proptest::option::weighted(0.8, 0usize..8), 0..10),
