@@ -1,5 +1,5 @@
 //! Planner benchmark: the national-scale configuration written by
-//! `testkit::national` (4,000 units, 20 obligations of mixed cycles,
+//! `testkit::national` (4,000 units, 22 obligations of mixed cycles,
 //! window styles and due rules), loaded through `config::load`, planned for
 //! one year on one core. Prints unit-period deadlines per second, events per
 //! second and peak memory (VmHWM) against the size of the output.

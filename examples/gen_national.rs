@@ -1,5 +1,6 @@
 //! Writes the national-scale configuration of the benchmarks (4,000 units,
-//! 20 obligations; `testkit::national`) to a file.
+//! 22 obligations, a daily and a weekly one among them; `testkit::national`)
+//! to a file.
 //!
 //! Usage: `cargo run --example gen_national -- /tmp/national.toml`
 //! The output passes `hanbao check`. Deterministic: no randomness, no clock.

@@ -1,5 +1,7 @@
 //! A national-scale configuration for benchmarks and tests: 4,000 units in
-//! groups and 20 obligations of mixed cycles and due rules, as TOML text.
+//! groups and 22 obligations as TOML text: 20 of mixed cycles (monthly to
+//! annual) and due rules, plus a daily and a weekly report owed by every unit
+//! below the Government (about 1.2 million more deadlines a year).
 //!
 //! Used by `benches/plan.rs`, the `generated_national_config_is_valid` test
 //! and `examples/gen_national.rs` (which writes it to a file:
@@ -93,5 +95,16 @@ pub fn generate() -> String {
             due = dues[k % dues.len()],
         );
     }
+    // Short cycles for every unit: a daily report by 9:00 of the next working
+    // day and a weekly report by 16:00 on Friday of its week.
+    let every = "[\"so-nganh\", \"ubnd-xa\", \"ubnd-tinh\"]";
+    let _ = write!(
+        s,
+        "[[obligation]]\nid = \"bc-ngay\"\ntitle = \"Báo cáo hằng ngày\"\nreporters = {every}\nrecipient = \"reporter.supervisor\"\ncycle = \"daily\"\ndue = \"chậm nhất 9 giờ, 1 ngày làm việc\"\nreminders = [\"0 ngày\"]\nactive_from = \"01/01/2020\"\n\n[[obligation.escalation]]\nafter = \"1 ngày làm việc\"\nnotify = [\"unit\", \"supervisor\"]\n\n"
+    );
+    let _ = write!(
+        s,
+        "[[obligation]]\nid = \"bc-tuan\"\ntitle = \"Báo cáo hằng tuần\"\nreporters = {every}\nrecipient = \"reporter.supervisor\"\ncycle = \"weekly\"\ndue = \"trước 16 giờ 00 thứ Sáu\"\nreminders = [\"1 ngày làm việc\"]\nactive_from = \"01/01/2020\"\n\n[[obligation.escalation]]\nafter = \"0 ngày\"\nnotify = [\"unit\"]\n\n[[obligation.escalation]]\nafter = \"2 ngày làm việc\"\nnotify = [\"unit\", \"supervisor\"]\n\n"
+    );
     s
 }

@@ -2294,14 +2294,15 @@ fn generated_national_config_is_valid() {
         check::render(&Ok(loaded.clone()))
     );
     assert_eq!(loaded.config.units.len(), 4000);
-    assert_eq!(loaded.config.obligations.len(), 20);
+    assert_eq!(loaded.config.obligations.len(), 22);
     let cycles: std::collections::HashSet<String> = loaded
         .config
         .obligations
         .iter()
         .map(|o| format!("{:?}", o.cycle))
         .collect();
-    assert_eq!(cycles.len(), 6, "mixed cycles: {cycles:?}");
+    // Monthly to annual, plus the daily and weekly reports of every unit.
+    assert_eq!(cycles.len(), 8, "mixed cycles: {cycles:?}");
     eprintln!(
         "national config: {} bytes loaded in {elapsed:?}",
         text.len()

@@ -7,6 +7,7 @@ mod dispatch;
 mod faults;
 mod fuzz;
 mod golden;
+mod golden_quang_tri;
 mod hostile;
 mod http;
 mod ics;
