@@ -345,11 +345,22 @@ async fn kill_9_of_one_instance_mid_dispatch_loses_nothing() {
     let owner = daemons[victim].owner();
     daemons[victim].kill9();
     let at_kill = sink.message_count();
-    let in_flight = sending_by_owner(&store)
-        .await
-        .get(&owner)
-        .copied()
-        .unwrap_or(0);
+    // A statement the victim sent just before it died (its last `sent`
+    // record) is still carried out by its server session: read its rows
+    // once that has settled, i.e. twice alike half a second apart.
+    let mut in_flight = usize::MAX;
+    for _ in 0..20 {
+        let now = sending_by_owner(&store)
+            .await
+            .get(&owner)
+            .copied()
+            .unwrap_or(0);
+        if now == in_flight {
+            break;
+        }
+        in_flight = now;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     assert!(
         in_flight > 0 && at_kill < expected,
         "the kill must land mid-dispatch: {in_flight} rows in flight, {at_kill} of {expected} received"
