@@ -248,46 +248,13 @@ impl Dispatcher<'_> {
                         .checked_add(FOREIGN_GRACE)
                         .unwrap_or(Timestamp::MAX);
             if foreign {
-                let next = retry_at(
-                    now,
-                    row.attempts,
-                    &self.cfg.daemon.time_zone,
-                    self.cfg.daemon.sending_hours,
-                    self.cal,
-                );
-                let error = "cấu hình của tiến trình này không có nghĩa vụ hoặc đơn vị này \
-                             (để lại cho tiến trình có nó)"
-                    .to_string();
-                results.push(
-                    row,
-                    Outcome::Retry {
-                        error,
-                        next_attempt_at: next,
-                    },
-                );
+                let outcome = self.left_to_another_instance(&row, now);
+                results.push(row, outcome);
                 report.retried += 1;
                 foreign_rows += 1;
                 continue;
             }
-            let reason = if is_stopped {
-                Some(CANCELLED_SETTLED)
-            } else if unknown {
-                Some(CANCELLED_UNCONFIGURED)
-            } else if matches!(row.key.kind, OutboxKind::Reminder | OutboxKind::DueToday)
-                && now
-                    >= planner::deadline_at(
-                        &self.cfg.daemon.time_zone,
-                        row.due_on,
-                        self.cfg
-                            .obligation(&row.key.obligation)
-                            .and_then(|o| o.due_time),
-                    )
-            {
-                Some(CANCELLED_LATE)
-            } else {
-                None
-            };
-            if let Some(reason) = reason {
+            if let Some(reason) = self.cancel_reason(&row, is_stopped, unknown, now) {
                 *cancelled
                     .entry((reason, row.key.obligation.clone(), row.key.period.clone()))
                     .or_default() += 1;
@@ -368,6 +335,55 @@ impl Dispatcher<'_> {
             report.lost_leases += lane.lost_leases;
         }
         Ok(())
+    }
+
+    /// A row planned by an instance whose configuration has its obligation
+    /// or unit, which this one's lacks: put back for later, untouched.
+    fn left_to_another_instance(&self, row: &OutboxRow, now: Timestamp) -> Outcome {
+        let next_attempt_at = retry_at(
+            now,
+            row.attempts,
+            &self.cfg.daemon.time_zone,
+            self.cfg.daemon.sending_hours,
+            self.cal,
+        );
+        let error = "cấu hình của tiến trình này không có nghĩa vụ hoặc đơn vị này \
+                     (để lại cho tiến trình có nó)"
+            .to_string();
+        Outcome::Retry {
+            error,
+            next_attempt_at,
+        }
+    }
+
+    /// Why a claimed row is not sent after all: its report is settled, its
+    /// obligation or unit is no longer configured, or it is a reminder or
+    /// due-day notice whose deadline has passed.
+    fn cancel_reason(
+        &self,
+        row: &OutboxRow,
+        is_stopped: bool,
+        unknown: bool,
+        now: Timestamp,
+    ) -> Option<&'static str> {
+        if is_stopped {
+            Some(CANCELLED_SETTLED)
+        } else if unknown {
+            Some(CANCELLED_UNCONFIGURED)
+        } else if matches!(row.key.kind, OutboxKind::Reminder | OutboxKind::DueToday)
+            && now
+                >= planner::deadline_at(
+                    &self.cfg.daemon.time_zone,
+                    row.due_on,
+                    self.cfg
+                        .obligation(&row.key.obligation)
+                        .and_then(|o| o.due_time),
+                )
+        {
+            Some(CANCELLED_LATE)
+        } else {
+            None
+        }
     }
 
     /// One lane: takes batches from the shared queue until it is empty,

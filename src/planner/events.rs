@@ -438,6 +438,65 @@ struct ObligationMail<'a> {
     stage_mail: Vec<Vec<Arc<[&'a str]>>>,
 }
 
+impl<'a> ObligationMail<'a> {
+    fn new(
+        cfg: &'a Config,
+        scope: &Scope<'a>,
+        obligation: &'a Obligation,
+        reporters: Vec<u32>,
+    ) -> ObligationMail<'a> {
+        let mut unit_mail = Vec::with_capacity(reporters.len());
+        let mut stage_mail = Vec::with_capacity(reporters.len());
+        for &u in &reporters {
+            let unit = &cfg.units[u as usize];
+            unit_mail.push(
+                unit.emails
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Arc<[&str]>>(),
+            );
+            stage_mail.push(
+                obligation
+                    .escalation
+                    .iter()
+                    .map(|st| Arc::from(resolve_targets(scope, obligation, unit, &st.notify)))
+                    .collect(),
+            );
+        }
+        ObligationMail {
+            obligation,
+            reporters,
+            unit_mail,
+            stage_mail,
+        }
+    }
+}
+
+/// How far before its due day a period of `obligation` can have a reminder
+/// (lead) and how far after it an escalation (tail), in days: generous
+/// bounds; the exact dates follow.
+fn reach_bounds(obligation: &Obligation) -> (i64, i64) {
+    let lead = obligation
+        .reminders
+        .iter()
+        .map(|&o| reach(o))
+        .max()
+        .unwrap_or(0)
+        + 31;
+    let tail = obligation
+        .escalation
+        .iter()
+        .map(|s| {
+            let repeats = s.repeat.map_or(0, |r| {
+                i64::from(r.limit.min(10_000)) * (reach(r.every) + 31)
+            });
+            reach(s.after) + 32 + repeats
+        })
+        .max()
+        .unwrap_or(0);
+    (lead, tail)
+}
+
 /// Every event whose day ([`Event::day`]) is in `[from, to]`, sorted by time,
 /// then obligation and unit (both in file order), period, kind and stage.
 ///
@@ -463,26 +522,7 @@ pub fn plan<'a>(
     let mut all_slots: Vec<(Slot, usize)> = Vec::new();
 
     for (obligation, reporters) in selected {
-        // How far before its due day a period can have a reminder, and how
-        // far after it an escalation: generous bounds, exact dates follow.
-        let lead = obligation
-            .reminders
-            .iter()
-            .map(|&o| reach(o))
-            .max()
-            .unwrap_or(0)
-            + 31;
-        let tail = obligation
-            .escalation
-            .iter()
-            .map(|s| {
-                let repeats = s.repeat.map_or(0, |r| {
-                    i64::from(r.limit.min(10_000)) * (reach(r.every) + 31)
-                });
-                reach(s.after) + 32 + repeats
-            })
-            .max()
-            .unwrap_or(0);
+        let (lead, tail) = reach_bounds(obligation);
         let ob_index = obs.len();
         let mut any = false;
         for (period, due) in due_periods(obligation, cal, add_days(from, -tail), add_days(to, lead))
@@ -519,30 +559,7 @@ pub fn plan<'a>(
             });
         }
         if any {
-            let mut unit_mail = Vec::with_capacity(reporters.len());
-            let mut stage_mail = Vec::with_capacity(reporters.len());
-            for &u in &reporters {
-                let unit = &cfg.units[u as usize];
-                unit_mail.push(
-                    unit.emails
-                        .iter()
-                        .map(String::as_str)
-                        .collect::<Arc<[&str]>>(),
-                );
-                stage_mail.push(
-                    obligation
-                        .escalation
-                        .iter()
-                        .map(|st| Arc::from(resolve_targets(&scope, obligation, unit, &st.notify)))
-                        .collect(),
-                );
-            }
-            obs.push(ObligationMail {
-                obligation,
-                reporters,
-                unit_mail,
-                stage_mail,
-            });
+            obs.push(ObligationMail::new(cfg, &scope, obligation, reporters));
         }
     }
 

@@ -2854,3 +2854,54 @@ fn http_server_limits_are_checked() {
         }
     }
 }
+
+#[test]
+fn public_urls_are_absolute_http_with_a_host() {
+    for (text, want) in [
+        (
+            "https://baocao.quangngai.example",
+            "https://baocao.quangngai.example",
+        ),
+        (
+            "https://baocao.quangngai.example/",
+            "https://baocao.quangngai.example",
+        ),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("HTTPS://x.example/hanbao/", "HTTPS://x.example/hanbao"),
+        ("http://[::1]:8080/", "http://[::1]:8080"),
+        ("http://[::1]", "http://[::1]"),
+        ("https://sở.example", "https://sở.example"),
+        (" https://x.example ", "https://x.example"),
+    ] {
+        assert_eq!(
+            hanbao::config::values::parse_public_url(text).as_deref(),
+            Ok(want),
+            "{text}"
+        );
+    }
+    for bad in [
+        "",
+        "x.example",
+        "ftp://x.example",
+        "https://",
+        "https:///path",
+        "https://x.example?x=1",
+        "https://x.example/#a",
+        "https://user:pw@x.example",
+        "https://x.example:0",
+        "https://x.example:99999",
+        "https://x.example:",
+        "https://x .example",
+        "https://x..example",
+        "http://[::1",
+        "http://[nope]",
+        "http://[::1]x",
+        "http://::1:80",
+        "//x.example",
+    ] {
+        assert!(
+            hanbao::config::values::parse_public_url(bad).is_err(),
+            "{bad}"
+        );
+    }
+}
