@@ -41,22 +41,9 @@ fn sample_directive_plan_for_2026() {
     let entries = hanbao::commands::plan::entries(&loaded.config, &cal, &events, &digests);
     let got = hanbao::commands::plan::render(&entries, &loaded.config, true);
     let golden = root.join("tests/golden/quang-ngai-4040-2026.jsonl");
-    if std::env::var_os("HANBAO_UPDATE_GOLDEN").is_some() {
-        std::fs::write(&golden, &got).expect("write golden file");
-    }
-    let want = std::fs::read_to_string(&golden).expect("golden file");
-    if got != want {
-        let first = got.lines().zip(want.lines()).position(|(g, w)| g != w);
-        panic!(
-            "2026 plan differs from {} ({} lines now, {} in the file); first difference at line {:?}:\n  now:  {:?}\n  file: {:?}",
-            golden.display(),
-            got.lines().count(),
-            want.lines().count(),
-            first.map(|i| i + 1),
-            first.and_then(|i| got.lines().nth(i)),
-            first.and_then(|i| want.lines().nth(i)),
-        );
-    }
+    same_as_golden(&golden, &got);
+    // The file's text, now known to equal the plan.
+    let want = &got;
     // A few facts checked by hand, so the golden file cannot drift silently.
     let find = |ob: &str, unit: &str, kind: &str, stage: u32| {
         want.lines()
@@ -258,4 +245,25 @@ async fn notice_texts_for_every_kind_reader_and_language() {
         differ.is_empty(),
         "notice texts differ from the golden files (regenerate with HANBAO_UPDATE_GOLDEN=1 and review): {differ:#?}"
     );
+}
+
+/// Compares a plan with its golden file (rewrites the file instead with
+/// `HANBAO_UPDATE_GOLDEN` set), naming the first line that differs.
+pub(crate) fn same_as_golden(golden: &std::path::Path, got: &str) {
+    if std::env::var_os("HANBAO_UPDATE_GOLDEN").is_some() {
+        std::fs::write(golden, got).expect("write golden file");
+    }
+    let want = std::fs::read_to_string(golden).expect("golden file");
+    if got != want {
+        let first = got.lines().zip(want.lines()).position(|(g, w)| g != w);
+        panic!(
+            "2026 plan differs from {} ({} lines now, {} in the file); first difference at line {:?}:\n  now:  {:?}\n  file: {:?}",
+            golden.display(),
+            got.lines().count(),
+            want.lines().count(),
+            first.map(|i| i + 1),
+            first.and_then(|i| got.lines().nth(i)),
+            first.and_then(|i| want.lines().nth(i)),
+        );
+    }
 }

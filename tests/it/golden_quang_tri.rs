@@ -86,22 +86,7 @@ fn second_sample_plan_for_2026() {
     );
     let got = hanbao::planner::events::to_json_lines(&events);
     let golden = root().join(GOLDEN);
-    if std::env::var_os("HANBAO_UPDATE_GOLDEN").is_some() {
-        std::fs::write(&golden, &got).expect("write golden file");
-    }
-    let want = std::fs::read_to_string(&golden).expect("golden file");
-    if got != want {
-        let first = got.lines().zip(want.lines()).position(|(g, w)| g != w);
-        panic!(
-            "2026 plan differs from {} ({} lines now, {} in the file); first difference at line {:?}:\n  now:  {:?}\n  file: {:?}",
-            golden.display(),
-            got.lines().count(),
-            want.lines().count(),
-            first.map(|i| i + 1),
-            first.and_then(|i| got.lines().nth(i)),
-            first.and_then(|i| want.lines().nth(i)),
-        );
-    }
+    crate::golden::same_as_golden(&golden, &got);
 }
 
 /// One date checked by hand: the event of (obligation, period, unit, kind,
