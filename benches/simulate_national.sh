@@ -11,14 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 from=${1:-2026-01-01}
 to=${2:-2026-12-31}
-bin=${HANBAO_BIN:-target/release/hanbao}
-gen=${HANBAO_GEN:-target/release/examples/gen_national}
-[ -x "$bin" ] && [ -x "$gen" ] || { echo "build first: cargo build --release --bin hanbao --example gen_national" >&2; exit 2; }
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-"$gen" "$work/national.toml" 2>/dev/null
-units=$(grep -c '^\[\[unit\]\]' "$work/national.toml")
-obligations=$(grep -c '^\[\[obligation\]\]' "$work/national.toml")
+# shellcheck source=benches/national_common.sh
+. benches/national_common.sh
 mode=--index-only
 [ "${HANBAO_SIM_EML:-0}" = 1 ] && mode=
 HANBAO_LOG=warn /usr/bin/time -f '%e %M %U %S' -o "$work/time" \

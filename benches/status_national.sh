@@ -10,14 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 at=${1:-2026-12-04}
-bin=${HANBAO_BIN:-target/release/hanbao}
-gen=${HANBAO_GEN:-target/release/examples/gen_national}
-[ -x "$bin" ] && [ -x "$gen" ] || { echo "build first: cargo build --release --bin hanbao --example gen_national" >&2; exit 2; }
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-"$gen" "$work/national.toml" 2>/dev/null
-units=$(grep -c '^\[\[unit\]\]' "$work/national.toml")
-obligations=$(grep -c '^\[\[obligation\]\]' "$work/national.toml")
+# shellcheck source=benches/national_common.sh
+. benches/national_common.sh
 export HANBAO_LOG=warn
 db="$work/hanbao.db"
 "$bin" --config "$work/national.toml" --database "$db" submit bc-ngay 2026-12-01 so-t00-000 --on 2026-12-01 --by bench >/dev/null
