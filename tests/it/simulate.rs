@@ -381,17 +381,26 @@ async fn simulate_short_cycles(
     from: jiff::civil::Date,
     to: jiff::civil::Date,
 ) -> Vec<hanbao::outbox::SentMessage> {
-    let cfg = short_cycles();
+    simulated(&short_cycles(), from, to).await
+}
+
+/// What `simulate` sends for `cfg` from `from` to `to`, on a throwaway
+/// SQLite database, with nothing submitted.
+async fn simulated(
+    cfg: &hanbao::config::model::Config,
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+) -> Vec<hanbao::outbox::SentMessage> {
     let cal = hanbao::calendar::WorkCalendar::new(&cfg.calendar);
     let dir = tempfile::tempdir().unwrap();
     let store = hanbao::store::open(&format!("sqlite://{}/s.db", dir.path().display()))
         .await
         .unwrap();
-    let composer = hanbao::outbox::composer(&cfg).unwrap();
+    let composer = hanbao::outbox::composer(cfg).unwrap();
     let mut sent = Vec::new();
     hanbao::outbox::simulate::simulate(
         &store,
-        &cfg,
+        cfg,
         &cal,
         &composer,
         &hanbao::mail::Mailer::discard(),
@@ -549,26 +558,7 @@ async fn plan_and_simulate_agree_on_short_cycles_with_hours() {
         .config;
     let cal = hanbao::calendar::WorkCalendar::new(&cfg.calendar);
     let (from, to) = (date(2026, 2, 9), date(2026, 2, 27));
-    let dir = tempfile::tempdir().unwrap();
-    let store = hanbao::store::open(&format!("sqlite://{}/s.db", dir.path().display()))
-        .await
-        .unwrap();
-    let composer = hanbao::outbox::composer(&cfg).unwrap();
-    let mut sent = Vec::new();
-    hanbao::outbox::simulate::simulate(
-        &store,
-        &cfg,
-        &cal,
-        &composer,
-        &hanbao::mail::Mailer::discard(),
-        from,
-        to,
-        vec![],
-        &[],
-        &mut |m| sent.push(m),
-    )
-    .await
-    .unwrap();
+    let sent = simulated(&cfg, from, to).await;
     let simulated: BTreeSet<(jiff::Timestamp, String, String)> = sent
         .iter()
         .map(|m| {
