@@ -88,6 +88,7 @@ def check(path):
                 "uid": uid,
                 "start": start.isoformat(),
                 "summary": str(ev.get("SUMMARY") or ""),
+                "description": str(ev.get("DESCRIPTION") or ""),
                 "triggers": sorted(triggers),
             }
         )

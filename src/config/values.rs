@@ -186,6 +186,13 @@ pub fn parse_offset(text: &str) -> Result<Offset, String> {
     Ok(Offset { amount, unit })
 }
 
+/// Whether `text` is an offset in hours ("2 giờ", "2h", "2 hours").
+pub fn is_offset_in_hours(text: &str) -> bool {
+    let f = fold(text);
+    let digits_end = f.find(|c: char| !c.is_ascii_digit()).unwrap_or(f.len());
+    digits_end > 0 && is_hour_unit(f[digits_end..].trim())
+}
+
 /// "giờ", "h", "hours" (folded): the unit of an offset in hours.
 fn is_hour_unit(unit: &str) -> bool {
     matches!(unit, "gio" | "h" | "hour" | "hours" | "tieng")

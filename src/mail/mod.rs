@@ -23,8 +23,8 @@ pub mod transport;
 
 pub use notice::{
     Addressee, Basis, Contact, Deadline, Digest, Escalation, FailedSend, Language, LatePeriod,
-    LateUnit, Notice, NoticeKind, ObligationRef, PastNotice, PeriodRef, Register, Role, Section,
-    Speaker, Standing, TimeOfDay, UnitRef, cut, short_title,
+    LateUnit, Notice, NoticeKind, ObligationRef, PastNotice, PeriodRef, PeriodSpan, Register, Role,
+    Section, Speaker, Standing, TimeOfDay, UnitRef, cut, group_short_periods, short_title,
 };
 pub use render::{
     ComposeError, Composer, Outgoing, RenderedParts, TemplateError, TemplateErrors, Templates,

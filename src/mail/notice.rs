@@ -296,6 +296,11 @@ pub struct LateUnit {
     pub working_days_late: u32,
     /// What was already sent about it, oldest first (empty when unknown).
     pub notices: Vec<PastNotice>,
+    /// In a standing that groups the periods of a report with short
+    /// periods ([`Standing::span`]): this unit's late periods, oldest
+    /// first (`due`, `days_late` and `working_days_late` are then the
+    /// oldest's). Empty otherwise: the line is the standing's own period.
+    pub periods: Vec<PeriodRef>,
 }
 
 /// A message already sent about one (obligation, period, unit).
@@ -328,6 +333,127 @@ pub struct Standing {
     pub waived: u32,
     /// Units overdue, in configuration order.
     pub late: Vec<LateUnit>,
+    /// Set when this standing groups several periods of a report with
+    /// short periods (daily, weekly, ten-day, fifteen-day), so a unit late
+    /// for a week of a daily report is one line, not seven: `period` and
+    /// `due` are then the oldest's, and the counts add up every period's.
+    pub span: Option<PeriodSpan>,
+}
+
+/// The periods a grouped [`Standing`] covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodSpan {
+    pub first: PeriodRef,
+    pub last: PeriodRef,
+    /// How many report-periods (at least two).
+    pub count: u32,
+}
+
+impl Standing {
+    /// Adds a later period of the same report: the counts add up, each
+    /// late unit stays one line, with its late periods.
+    fn absorb(&mut self, next: Standing) {
+        if self.span.is_none() {
+            self.span = Some(PeriodSpan {
+                first: self.period.clone(),
+                last: self.period.clone(),
+                count: 1,
+            });
+            for l in &mut self.late {
+                l.periods = vec![self.period.clone()];
+            }
+        }
+        if let Some(span) = &mut self.span {
+            span.last = next.period.clone();
+            span.count += 1;
+        }
+        self.expected += next.expected;
+        self.submitted += next.submitted;
+        self.submitted_late += next.submitted_late;
+        self.waived += next.waived;
+        for mut l in next.late {
+            match self.late.iter_mut().find(|x| x.unit.id == l.unit.id) {
+                Some(x) => {
+                    x.periods.push(next.period.clone());
+                    for n in l.notices {
+                        if !x.notices.contains(&n) {
+                            x.notices.push(n);
+                        }
+                    }
+                    x.notices.sort_by_key(|n| n.on);
+                }
+                None => {
+                    l.periods = vec![next.period.clone()];
+                    self.late.push(l);
+                }
+            }
+        }
+    }
+
+    /// Every (period key, unit id) this standing lists as late: a grouped
+    /// line stands for each of its periods.
+    pub fn late_keys(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.late.iter().flat_map(move |l| {
+            let periods = if l.periods.is_empty() {
+                std::slice::from_ref(&self.period)
+            } else {
+                &l.periods[..]
+            };
+            periods
+                .iter()
+                .map(move |p| (p.key.as_str(), l.unit.id.as_str()))
+        })
+    }
+
+    /// How many (period, unit) are late: a grouped line counts each period.
+    pub fn late_count(&self) -> usize {
+        self.late_keys().count()
+    }
+}
+
+/// Groups the report-periods of each report with short periods (`short`
+/// says which, by obligation id), and the same `K` (a further grouping key,
+/// e.g. why an escalation's addressee is told), into one [`Standing`] with
+/// each late unit once, listing its late periods. A report with a single
+/// period among `items`, and every other report, is kept as it is. Each
+/// result comes with the indices in `items` it was made of, so a caller
+/// can merge what it holds beside the standing. Order: where each group's
+/// first member stood; within a group, by period key (keys sort in time).
+pub fn group_short_periods<K: PartialEq>(
+    items: Vec<(K, Standing)>,
+    short: impl Fn(&str) -> bool,
+) -> Vec<(K, Standing, Vec<usize>)> {
+    /// Whether the members may grow, and each member with its index.
+    type Group<K> = (bool, Vec<(usize, K, Standing)>);
+    let mut groups: Vec<Group<K>> = Vec::new();
+    for (i, (k, st)) in items.into_iter().enumerate() {
+        let found = if short(&st.obligation.id) {
+            groups.iter().position(|(grouped, m)| {
+                *grouped && m[0].2.obligation.id == st.obligation.id && m[0].1 == k
+            })
+        } else {
+            None
+        };
+        match found {
+            Some(g) => groups[g].1.push((i, k, st)),
+            None => groups.push((short(&st.obligation.id), vec![(i, k, st)])),
+        }
+    }
+    let mut out = Vec::with_capacity(groups.len());
+    for (_, mut members) in groups {
+        members.sort_by(|a, b| a.2.period.key.cmp(&b.2.period.key));
+        let mut it = members.into_iter();
+        let Some((i, k, mut first)) = it.next() else {
+            continue;
+        };
+        let mut from = vec![i];
+        for (j, _, next) in it {
+            first.absorb(next);
+            from.push(j);
+        }
+        out.push((k, first, from));
+    }
+    out
 }
 
 /// A message that failed permanently, for the digest.
@@ -369,11 +495,11 @@ impl Digest {
         self.overdue
             .iter()
             .flat_map(|s| {
-                s.late.iter().map(|l| {
+                s.late_keys().map(|(period, unit)| {
                     (
                         s.obligation.id.clone(),
-                        s.period.key.clone(),
-                        l.unit.id.clone(),
+                        period.to_string(),
+                        unit.to_string(),
                     )
                 })
             })

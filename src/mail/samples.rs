@@ -7,8 +7,8 @@ use jiff::Timestamp;
 
 use super::notice::{
     Addressee, Deadline, Digest, Escalation, Language, LatePeriod, LateUnit, Notice, NoticeKind,
-    ObligationRef, PastNotice, PeriodRef, Register, Role, Section, Speaker, Standing, TimeOfDay,
-    UnitRef,
+    ObligationRef, PastNotice, PeriodRef, PeriodSpan, Register, Role, Section, Speaker, Standing,
+    TimeOfDay, UnitRef,
 };
 
 /// Links signed with a fixed, public sample key: only for [`sample_notices`]
@@ -77,6 +77,7 @@ pub fn sample_notices(now: Timestamp) -> Vec<Notice> {
         days_late: 2,
         working_days_late: 2,
         notices: vec![sent(2026, 6, 15), sent(2026, 6, 19)],
+        periods: vec![],
     };
     let standing = Standing {
         obligation: obligation.clone(),
@@ -87,6 +88,7 @@ pub fn sample_notices(now: Timestamp) -> Vec<Notice> {
         submitted_late: 1,
         waived: 0,
         late: vec![late.clone()],
+        span: None,
     };
     let mut full = Deadline::new(obligation.clone(), period.clone(), unit.clone(), due);
     full.as_of = jiff::civil::date(2026, 6, 24);
@@ -178,6 +180,39 @@ pub fn sample_notices(now: Timestamp) -> Vec<Notice> {
             dependencies: vec![],
         }],
     }));
+    // A daily report late for several days: one section, one line per unit.
+    let grouped = sample_grouped(&standing);
+    for roles in [
+        vec![Role::Head],
+        vec![Role::Supervisor],
+        vec![Role::Supervisor, Role::Recipient],
+    ] {
+        kinds.push(NoticeKind::Escalation(Escalation {
+            speaker: sample_speaker(),
+            addressee: "UBND tỉnh Mẫu".into(),
+            register: Register::Peer,
+            as_of: due,
+            sections: roles
+                .into_iter()
+                .map(|role| Section {
+                    role,
+                    standing: grouped.clone(),
+                    recipient_name: Some("UBND tỉnh Mẫu".into()),
+                    dependencies: vec![],
+                })
+                .collect(),
+        }));
+    }
+    let [mut with_daily, _] = sample_digests(&standing, due);
+    with_daily.upcoming.insert(
+        0,
+        Standing {
+            late: vec![],
+            ..grouped.clone()
+        },
+    );
+    with_daily.overdue.insert(0, grouped);
+    kinds.push(NoticeKind::Digest(with_daily));
     kinds.extend(sample_digests(&standing, due).map(NoticeKind::Digest));
     kinds.push(NoticeKind::Test);
     let mut out = Vec::new();
@@ -193,6 +228,42 @@ pub fn sample_notices(now: Timestamp) -> Vec<Notice> {
         }
     }
     out
+}
+
+/// A daily report's three late days grouped: one unit late for all three,
+/// one for the last only.
+fn sample_grouped(standing: &Standing) -> Standing {
+    let day = |d: i8| PeriodRef {
+        key: format!("2026-06-{d:02}"),
+        label: format!("ngày {d:02}/06/2026"),
+    };
+    let mut first = standing.late[0].clone();
+    first.periods = vec![day(17), day(18), day(19)];
+    first.days_late = 5;
+    first.working_days_late = 3;
+    let other = LateUnit {
+        unit: UnitRef {
+            id: "ubnd-xa-khac".into(),
+            name: "UBND xã Khác".into(),
+        },
+        periods: vec![day(19)],
+        notices: vec![],
+        ..first.clone()
+    };
+    Standing {
+        period: day(17),
+        expected: 6,
+        submitted: 2,
+        submitted_late: 1,
+        waived: 0,
+        late: vec![first, other],
+        span: Some(PeriodSpan {
+            first: day(17),
+            last: day(19),
+            count: 3,
+        }),
+        ..standing.clone()
+    }
 }
 
 /// The digests of the samples: one with everything, one with nothing.

@@ -536,7 +536,7 @@ fn escalation_pairs(e: &Escalation, pairs: &mut Vec<(&'static str, Value)>) {
         Value::from(
             e.sections
                 .iter()
-                .map(|s| s.standing.late.len())
+                .map(|s| s.standing.late_count())
                 .sum::<usize>(),
         ),
     ));
@@ -581,6 +581,13 @@ fn late_value(l: &LateUnit) -> Value {
             "notices",
             Value::from_iter(l.notices.iter().map(past_value)),
         ),
+        // A grouped line (a report with short periods): how many periods
+        // are late and the oldest; 1 and none otherwise.
+        ("periods", Value::from(l.periods.len().max(1))),
+        (
+            "since",
+            l.periods.first().map_or(Value::from(()), period_value),
+        ),
     ])
 }
 
@@ -594,6 +601,18 @@ fn standing_value(s: &Standing) -> Value {
         ("submitted_late", Value::from(s.submitted_late)),
         ("waived", Value::from(s.waived)),
         ("late", Value::from_iter(s.late.iter().map(late_value))),
+        ("late_count", Value::from(s.late_count())),
+        (
+            "span",
+            match &s.span {
+                Some(sp) => Value::from_pairs([
+                    ("first", period_value(&sp.first)),
+                    ("last", period_value(&sp.last)),
+                    ("count", Value::from(sp.count)),
+                ]),
+                None => Value::from(()),
+            },
+        ),
     ])
 }
 
@@ -607,7 +626,16 @@ fn digest_pairs(d: &Digest, pairs: &mut Vec<(&'static str, Value)>) {
     ));
     pairs.push((
         "overdue_units",
-        Value::from(d.overdue.iter().map(|s| s.late.len()).sum::<usize>()),
+        Value::from(d.overdue.iter().map(Standing::late_count).sum::<usize>()),
+    ));
+    pairs.push((
+        "overdue_periods",
+        Value::from(
+            d.overdue
+                .iter()
+                .map(|s| s.span.as_ref().map_or(1, |sp| sp.count as usize))
+                .sum::<usize>(),
+        ),
     ));
     pairs.push((
         "upcoming",

@@ -84,6 +84,7 @@ async fn overdue(
             submitted_late: 0,
             waived: 0,
             late: Vec::new(),
+            span: None,
         });
     }
     for r in &rows {
@@ -107,12 +108,38 @@ async fn overdue(
                 days_late: r.status.days_late.unwrap_or(0).max(0) as u32,
                 working_days_late: r.status.working_days_late.unwrap_or(0).max(0) as u32,
                 notices: Vec::new(),
+                periods: Vec::new(),
             }),
             _ => {}
         }
     }
     out.retain(|s| !s.late.is_empty());
-    Ok(out)
+    Ok(group_short(cfg, out))
+}
+
+/// A report with short periods (daily, weekly, ...) late for several of
+/// them: one standing for the report, one line per late unit with how many
+/// periods and since when (`mail::group_short_periods`); the units in
+/// configuration order. Other reports stay one standing per period.
+fn group_short(cfg: &Config, overdue: Vec<Standing>) -> Vec<Standing> {
+    let short = |id: &str| cfg.obligation(id).is_some_and(|o| o.cycle.is_short());
+    let position: HashMap<&str, usize> = cfg
+        .units
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, u)| (u.id.as_str(), i))
+        .collect();
+    mail::group_short_periods(overdue.into_iter().map(|s| ((), s)).collect(), short)
+        .into_iter()
+        .map(|((), mut s, from)| {
+            if from.len() > 1 {
+                s.late
+                    .sort_by_key(|l| position.get(l.unit.id.as_str()).copied());
+            }
+            s
+        })
+        .collect()
 }
 
 /// The report-periods due from `today` to `today + AHEAD_DAYS`, with how
@@ -145,6 +172,7 @@ async fn upcoming(
                 submitted_late: 0,
                 waived: 0,
                 late: Vec::new(),
+                span: None,
             });
             units.push(Vec::new());
             out.len() - 1
@@ -177,7 +205,8 @@ async fn upcoming(
             }
         }
     }
-    Ok(out)
+    // A daily report's coming days: one line, from the nearest.
+    Ok(group_short(cfg, out))
 }
 
 /// The messages that failed permanently in the last [`FAILED_DAYS`].

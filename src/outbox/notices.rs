@@ -299,6 +299,7 @@ impl Notices<'_> {
             submitted_late: 0,
             waived: 0,
             late: Vec::new(),
+            span: None,
         };
         let end = planner::period_of(ob, period).ok().map(|p| p.window.end);
         for id in &ob.reporters {
@@ -404,6 +405,7 @@ impl Notices<'_> {
                 days_late: voice::days_after(row.due_on, today),
                 working_days_late: voice::working_days_after(self.cal, row.due_on, today),
                 notices: self.past_notices(index, &row.key, now, None),
+                periods: Vec::new(),
             });
         }
         sections.sort_by(|a, b| {
@@ -413,7 +415,8 @@ impl Notices<'_> {
                 b.1.role,
             ))
         });
-        let mut sections: Vec<Section> = sections.into_iter().map(|(_, s)| s).collect();
+        let sections = self.group_short(sections.into_iter().map(|(_, s)| s).collect());
+        let mut sections = sections;
         let position = |id: &str| self.cfg.units.iter().position(|u| u.id == id);
         for s in &mut sections {
             // The longest late first; then in the configuration's order.
@@ -430,6 +433,39 @@ impl Notices<'_> {
             as_of: today,
             sections,
         })
+    }
+
+    /// A report with short periods (daily, weekly, ...) late for several
+    /// of them: one section per report and role, each late unit one line
+    /// with how many periods and since when (`mail::group_short_periods`);
+    /// a compiled report's missing data listed for each period.
+    fn group_short(&self, sections: Vec<Section>) -> Vec<Section> {
+        let short = |id: &str| self.cfg.obligation(id).is_some_and(|o| o.cycle.is_short());
+        let mut extras: Vec<Option<(Option<String>, Vec<Standing>)>> = Vec::new();
+        let mut items = Vec::with_capacity(sections.len());
+        for s in sections {
+            extras.push(Some((s.recipient_name, s.dependencies)));
+            items.push((s.role, s.standing));
+        }
+        mail::group_short_periods(items, short)
+            .into_iter()
+            .map(|(role, standing, from)| {
+                let mut recipient_name = None;
+                let mut dependencies = Vec::new();
+                for i in from {
+                    if let Some((name, deps)) = extras.get_mut(i).and_then(Option::take) {
+                        recipient_name = recipient_name.or(name);
+                        dependencies.extend(deps);
+                    }
+                }
+                Section {
+                    role,
+                    standing,
+                    recipient_name,
+                    dependencies,
+                }
+            })
+            .collect()
     }
 
     fn lookup<'c>(
@@ -494,6 +530,7 @@ impl Notices<'_> {
                         days_late: voice::days_after(due, today),
                         working_days_late: voice::working_days_after(self.cal, due, today),
                         notices: Vec::new(),
+                        periods: Vec::new(),
                     });
                 }
             }

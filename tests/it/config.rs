@@ -1259,11 +1259,24 @@ fn offsets_in_hours() {
     };
     let (errors, _) = errors_of("t.toml", &stage("after = \"2 giờ\"\n"));
     assert!(errors.is_empty(), "{errors:?}");
-    err(
-        &stage("after = \"2 giờ\"\nrepeat = { every = ‸\"2 giờ\", limit = 3 }\n"),
-        "obligation \"bc\": escalation[0].repeat.every",
-        "chỉ dùng cho reminders và escalation.after",
-    );
+    // A repeat goes out once a working day at most: in hours, `check`
+    // says why and what to write instead.
+    for every in ["2 giờ", "4h", "3 tiếng"] {
+        let d = err(
+            &stage(&format!(
+                "after = \"2 giờ\"\nrepeat = {{ every = ‸\"{every}\", limit = 3 }}\n"
+            )),
+            "obligation \"bc\": escalation[0].repeat.every",
+            "khoảng lặp lại tính theo ngày, không theo giờ",
+        );
+        let text = d.to_string();
+        assert!(
+            text.contains("mỗi ngày nhiều nhất một thư cho mỗi kỳ"),
+            "{text}"
+        );
+        assert!(text.contains("every = \"1 ngày làm việc\""), "{text}");
+        assert!(text.contains("after = \"2 giờ\""), "{text}");
+    }
     // A due rule counts days.
     err(
         &obl("cycle = \"hàng ngày\"\ndue = ‸\"2 giờ\"\n"),

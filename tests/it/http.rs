@@ -1691,7 +1691,18 @@ async fn calendar_feeds_per_unit_and_for_all() {
     )
     .await;
     assert_eq!(all.status, 200);
-    assert_eq!(events(&unfold(&all.body)).len(), 32);
+    // One event per report-period (4 quarters + 12 months), not one per
+    // unit: each counts what the two units sent.
+    let all_lines = unfold(&all.body);
+    assert_eq!(events(&all_lines).len(), 16, "{all_lines:?}");
+    assert_eq!(
+        all_lines
+            .iter()
+            .filter(|l| l.starts_with("DESCRIPTION:") && l.contains("Đã nhận "))
+            .count(),
+        16,
+        "{all_lines:?}"
+    );
     let admin_unit = get(
         &s,
         &format!("/ics/so-taichinh.ics?token={}&{year}", s.feed_all),

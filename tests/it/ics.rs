@@ -211,6 +211,61 @@ fn expect_feed(v: &Value, units: &[&str]) {
     }
 }
 
+/// The coordinator's feed: one event per report-period of [`EXPECTED`]
+/// (not one per unit), its description counting the two units as `hanbao
+/// status` classifies them on the day of the request; the first quarter
+/// (so-yte sent it on 18/03, before its due day 20/03) says 1 of 2 on
+/// time, and keeps its alarms while so-taichinh has not sent it.
+#[track_caller]
+fn expect_report_feed(v: &Value) {
+    let n = EXPECTED.len();
+    let alarms: usize = EXPECTED.iter().map(|e| e.2.len()).sum();
+    assert_eq!(v["events"], n, "{v}");
+    assert_eq!(v["unique_uids"], n);
+    assert_eq!(v["alarms"], alarms);
+    let detail = v["detail"].as_array().unwrap();
+    for (ob, start, triggers) in EXPECTED {
+        let period = if ob == "bc-nam" {
+            "2026".to_string()
+        } else {
+            let month: u32 = start[5..7].parse().unwrap();
+            format!("2026-Q{}", (month - 1) / 3 + 1)
+        };
+        let uid = calendar_uid(ob, &period, "", "localhost");
+        let hit: Vec<&Value> = detail.iter().filter(|e| e["uid"] == uid).collect();
+        assert_eq!(hit.len(), 1, "{ob} {period} in {v}");
+        assert_eq!(hit[0]["start"], *start, "{ob} {period}");
+        let got: Vec<i64> = hit[0]["triggers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_i64().unwrap())
+            .collect();
+        assert_eq!(got, triggers.to_vec(), "{ob} {period} alarms");
+        let summary = hit[0]["summary"].as_str().unwrap();
+        let description = hit[0]["description"].as_str().unwrap();
+        let sent = usize::from((ob, period.as_str()) == ("bc-quy", "2026-Q1"));
+        assert!(
+            summary.ends_with(&format!(" — đã nhận {sent}/2")),
+            "{summary}"
+        );
+        assert!(summary.starts_with("Hạn: "), "{summary}");
+        // Whatever today is, a report-period is owed by both units: the
+        // units not sent are overdue once it has passed, none before.
+        let today = jiff::tz::TimeZone::fixed(jiff::tz::offset(7))
+            .to_datetime(Timestamp::now())
+            .date();
+        let due: jiff::civil::Date = start.parse().unwrap();
+        let overdue = if due < today { 2 - sent } else { 0 };
+        assert!(
+            description.contains(&format!(
+                "Đã nhận {sent}/2 báo cáo ({sent} đúng hạn, 0 trễ hạn), quá hạn {overdue}"
+            )),
+            "{description}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn feeds_parse_with_python_icalendar() {
     let dir = tempfile::tempdir().unwrap();
@@ -272,13 +327,13 @@ async fn feeds_parse_with_python_icalendar() {
     let parsed = python_check(&refs);
     assert_eq!(parsed.len(), 4, "one line per file");
     expect_feed(&parsed[0], &["so-yte"]);
-    expect_feed(&parsed[1], &["so-yte", "so-taichinh"]);
+    expect_report_feed(&parsed[1]);
     assert_eq!(uids(&parsed[0]), uids(&parsed[2]), "UIDs are stable");
     assert_eq!(uids(&parsed[1]), uids(&parsed[3]), "UIDs are stable");
     let all = uids(&parsed[1]);
     assert!(
-        uids(&parsed[0]).iter().all(|u| all.contains(u)),
-        "a unit's events have the same UIDs in the all-deadlines feed"
+        uids(&parsed[0]).iter().all(|u| !all.contains(u)),
+        "a report-period's event is not any unit's"
     );
 
     let _ = stop.send(());
@@ -357,10 +412,170 @@ fn a_timed_deadline_is_a_timed_event_in_the_feed() {
         jiff::civil::date(2026, 6, 4),
         jiff::civil::date(2026, 6, 4),
         "2026-06-01T00:00:00Z".parse().unwrap(),
-        &std::collections::HashMap::new(),
+        Vec::new(),
     );
     assert!(feed.contains("\r\nDTSTART:20260604T090000Z\r\n"), "{feed}");
     assert!(!feed.contains("DTEND"), "{feed}");
     assert!(feed.contains("trước 16 giờ 00 ngày 04/06/2026"), "{feed}");
     assert!(!feed.contains("\r\n\r\n"), "{feed}");
+}
+
+/// The coordinator's feed on the sample directive: one event per
+/// report-period due in June and July 2026 (not one per unit: the
+/// six-monthly report alone has 33 units, all due on one day), each
+/// describing what `hanbao status` says of that report-period at the same
+/// moment (its classification, counted): received on time, late, overdue,
+/// exempted. One unit sent the first-half report on time (17/06; the
+/// province asked for 18/06 that year), one late (25/06), one is exempted;
+/// as of Wed 01/07/2026 10:00. The compiled report is due 07/07: nothing
+/// overdue yet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_coordinators_feed_has_one_event_per_report_period_counted_as_status_does() {
+    use hanbao::status::{Moment, StateName};
+    use hanbao::store::{Key, NewSubmission, NewWaiver, Source};
+    use hanbao::tracking::{self, Selection};
+    use jiff::civil::date;
+
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/quang-ngai-4040.toml");
+    let cfg = hanbao::config::load(&path).unwrap().config;
+    let cal = hanbao::calendar::WorkCalendar::new(&cfg.calendar);
+    let dir = tempfile::tempdir().unwrap();
+    let s = store::open(&format!("sqlite://{}/f.db", dir.path().display()))
+        .await
+        .unwrap();
+    let ob = cfg.obligation("nq121-6thang").unwrap();
+    let units: Vec<&str> = hanbao::planner::deadlines(
+        &cfg,
+        &cal,
+        date(2026, 6, 18),
+        date(2026, 6, 18),
+        &hanbao::planner::Filter {
+            obligation: Some(ob.id.clone()),
+            unit: None,
+        },
+    )
+    .iter()
+    .map(|d| d.unit.id.as_str())
+    .collect();
+    assert_eq!(units.len(), 33, "{units:?}");
+    for (unit, on) in [(units[0], date(2026, 6, 17)), (units[1], date(2026, 6, 25))] {
+        s.record_submission(
+            NewSubmission {
+                key: Key::new(&ob.id, "2026-H1", unit),
+                received_on: on,
+                received_at: None,
+                reference: None,
+                note: None,
+                actor: "test".into(),
+                source: Source::Cli,
+                correction: false,
+            },
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    }
+    s.grant_waiver(
+        NewWaiver {
+            key: Key::new(&ob.id, "2026-H1", units[2]),
+            reason: "test".into(),
+            actor: "test".into(),
+            source: Source::Cli,
+        },
+        Timestamp::now(),
+    )
+    .await
+    .unwrap();
+
+    let (from, to) = (date(2026, 6, 1), date(2026, 7, 31));
+    let now: Timestamp = "2026-07-01T03:00:00Z".parse().unwrap();
+    let deadlines = hanbao::planner::deadlines(&cfg, &cal, from, to, &Default::default());
+    let mut pairs: Vec<(String, String)> = deadlines
+        .iter()
+        .map(|d| (d.obligation.id.clone(), d.period.to_string()))
+        .collect();
+    pairs.sort();
+    pairs.dedup();
+    let facts = s.facts(&pairs).await.unwrap();
+    let feed = http::feed::render(&cfg, &cal, None, from, to, now, facts);
+
+    // The events, unfolded and unescaped: (SUMMARY, DESCRIPTION).
+    let text = feed.replace("\r\n ", "");
+    let events: Vec<(String, String)> = text
+        .split("BEGIN:VEVENT")
+        .skip(1)
+        .map(|ev| {
+            let prop = |name: &str| {
+                ev.lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .unwrap_or_default()
+                    .replace("\\n", "\n")
+                    .replace("\\,", ",")
+                    .replace("\\;", ";")
+            };
+            (prop("SUMMARY:"), prop("DESCRIPTION:"))
+        })
+        .collect();
+    assert_eq!(events.len(), 2, "{feed}");
+    assert_eq!(events.len(), pairs.len(), "{feed}");
+    assert!(deadlines.len() > 2 * pairs.len(), "units share an event");
+    let at = Moment::local(now, &cfg.daemon.time_zone);
+    for (ob_id, period) in &pairs {
+        let rows = tracking::status(
+            &s,
+            &cfg,
+            &cal,
+            &Selection {
+                obligation: Some(ob_id.clone()),
+                period: Some(period.clone()),
+                unit: None,
+            },
+            at,
+        )
+        .await
+        .unwrap();
+        let count = |st: StateName| rows.iter().filter(|r| r.status.state == st).count();
+        let (on_time, late) = (
+            count(StateName::SubmittedOnTime),
+            count(StateName::SubmittedLate),
+        );
+        let mut want = format!(
+            "Đã nhận {}/{} báo cáo ({on_time} đúng hạn, {late} trễ hạn), quá hạn {}",
+            on_time + late,
+            rows.len(),
+            count(StateName::Overdue)
+        );
+        if count(StateName::Waived) > 0 {
+            want.push_str(&format!(", miễn {}", count(StateName::Waived)));
+        }
+        let title = &cfg.obligation(ob_id).unwrap().title;
+        let hit: Vec<&(String, String)> = events
+            .iter()
+            .filter(|(sum, _)| sum.starts_with(&format!("Hạn: {title} ({period}) — ")))
+            .collect();
+        assert_eq!(hit.len(), 1, "{ob_id} {period}: {events:#?}");
+        assert!(
+            hit[0].1.lines().any(|l| l == want),
+            "{want:?} in {:?}",
+            hit[0].1
+        );
+        assert!(
+            hit[0]
+                .0
+                .ends_with(&format!("đã nhận {}/{}", on_time + late, rows.len())),
+            "{}",
+            hit[0].0
+        );
+    }
+    // The first-half report as counted by hand: 33 units, one on time, one
+    // late, one exempted, the other 30 overdue.
+    let h1 = events
+        .iter()
+        .find(|(sum, _)| sum.contains(&format!("{} (2026-H1)", ob.title)))
+        .unwrap();
+    assert!(
+        h1.1.contains("Đã nhận 2/33 báo cáo (1 đúng hạn, 1 trễ hạn), quá hạn 30, miễn 1"),
+        "{}",
+        h1.1
+    );
 }

@@ -113,6 +113,7 @@ fn late(unit: &str, days_late: u32) -> LateUnit {
         days_late,
         working_days_late: days_late,
         notices: vec![],
+        periods: vec![],
     }
 }
 
@@ -126,6 +127,7 @@ fn standing(late: Vec<LateUnit>) -> Standing {
         submitted_late: 2,
         waived: 1,
         late,
+        span: None,
     }
 }
 
@@ -473,6 +475,7 @@ fn escalation_and_digest_list_every_item() {
         days_late: days,
         working_days_late: working,
         notices: vec![],
+        periods: vec![],
     };
     let (part, _) = wire(&notice(
         NoticeKind::Digest(Digest {
@@ -491,6 +494,7 @@ fn escalation_and_digest_list_every_item() {
                     late("UBND xã Hành Đức", 4, 4),
                     late("UBND xã Hành Thiện", 4, 4),
                 ],
+                span: None,
             }],
             upcoming: vec![Standing {
                 obligation: obligation(),
@@ -504,6 +508,7 @@ fn escalation_and_digest_list_every_item() {
                 submitted_late: 0,
                 waived: 0,
                 late: vec![],
+                span: None,
             }],
             failed_sends: vec![FailedSend {
                 recipient: "sai@dia-chi.example".into(),
@@ -1372,4 +1377,112 @@ async fn notices_render_in_headless_chromium() {
     .await
     .unwrap();
     assert_eq!(checked, 60, "15 notices x 2 languages x 2 widths");
+}
+
+/// The grouping of a daily report's late days, as the digest and the
+/// escalations do it (`group_short_periods`): seven per-day standings of
+/// one report (9–13/2 and 23–24/2/2026, around Tết 14–22/2) become one,
+/// each late unit once with its periods; a monthly report beside it stays
+/// as it is. Rendered in English and Vietnamese, to a supervisor and to
+/// the head of the late unit.
+#[test]
+fn an_escalation_groups_a_daily_reports_late_days_per_unit() {
+    use hanbao::mail::group_short_periods;
+    let day = |m: i8, d: i8| PeriodRef {
+        key: format!("2026-{m:02}-{d:02}"),
+        label: format!("ngày {d:02}/{m:02}/2026"),
+    };
+    // (period, its due day, days and working days late on Thu 26/2).
+    let days = [
+        (day(2, 9), date(2026, 2, 10), 16, 7),
+        (day(2, 10), date(2026, 2, 11), 15, 6),
+        (day(2, 11), date(2026, 2, 12), 14, 5),
+        (day(2, 12), date(2026, 2, 13), 13, 4),
+        (day(2, 13), date(2026, 2, 23), 3, 3),
+        (day(2, 23), date(2026, 2, 24), 2, 2),
+        (day(2, 24), date(2026, 2, 25), 1, 1),
+    ];
+    let mut daily = obligation();
+    daily.id = "bc-ngay".into();
+    daily.title = "Báo cáo nhanh trong ngày".into();
+    daily.short = "Báo cáo nhanh".into();
+    let mut items: Vec<(Role, Standing)> = Vec::new();
+    // Newest first, to show the grouping sorts by period.
+    for (p, due, d, w) in days.iter().rev().cloned() {
+        let mut late_a = late("UBND xã A", d);
+        late_a.due = due;
+        late_a.working_days_late = w;
+        let mut st = standing(vec![late_a]);
+        st.obligation = daily.clone();
+        st.period = p.clone();
+        st.due = due;
+        (st.expected, st.submitted, st.submitted_late, st.waived) = (2, 1, 0, 0);
+        if p.key == "2026-02-24" {
+            let mut late_b = late("UBND xã B", 1);
+            late_b.due = due;
+            st.late.push(late_b);
+            st.submitted = 0;
+        }
+        items.push((Role::Supervisor, st));
+    }
+    items.insert(3, (Role::Supervisor, standing(vec![late("UBND xã C", 4)])));
+    let grouped = group_short_periods(items, |id| id == "bc-ngay");
+    assert_eq!(grouped.len(), 2);
+    assert_eq!(grouped[0].2, [7, 6, 5, 4, 2, 1, 0], "made of, oldest first");
+    assert_eq!(grouped[1].1, standing(vec![late("UBND xã C", 4)]));
+    let st = grouped[0].1.clone();
+    assert_eq!(st.period.key, "2026-02-09");
+    assert_eq!((st.expected, st.submitted), (14, 6));
+    assert_eq!(st.late_count(), 8);
+    let mut esc = escalation(vec![]);
+    esc.as_of = date(2026, 2, 26);
+    esc.sections[0].standing = st.clone();
+
+    let mut n = notice(NoticeKind::Escalation(esc.clone()), "grouped-esc");
+    n.language = Language::En;
+    let (part, _) = wire(&n);
+    let subject = part.decoded("Subject").unwrap();
+    assert_eq!(
+        subject,
+        "[Status] 2 units have not sent Báo cáo nhanh, 7 periods from ngày 09/02/2026"
+    );
+    let text = part.leaf("text/plain").text().replace("\r\n", "\n");
+    for want in [
+        "1. Báo cáo nhanh trong ngày, 7 periods from ngày 09/02/2026 to ngày 24/02/2026\n",
+        "Received 6 of 14 reports (6 on time). Not sent by the agencies under you (2):\n",
+        "   - UBND xã A: 7 periods not sent (since ngày 09/02/2026), the oldest 16 days late (7 working days)\n",
+        "   - UBND xã B: 1 period not sent (for ngày 24/02/2026), 1 day late (1 working day)\n",
+    ] {
+        assert!(text.contains(want), "{want:?} in\n{text}");
+    }
+    let (part, _) = wire(&notice(
+        NoticeKind::Escalation(esc.clone()),
+        "grouped-esc-vi",
+    ));
+    let html = part.leaf("text/html").text();
+    assert!(
+        html.contains("7 kỳ, từ ngày 09&#x2f;02&#x2f;2026 đến ngày 24&#x2f;02&#x2f;2026"),
+        "{html}"
+    );
+    assert!(
+        html.contains("UBND xã A: 7 kỳ chưa gửi (từ kỳ ngày 09&#x2f;02&#x2f;2026), lâu nhất quá hạn 16 ngày (7 ngày làm việc)"),
+        "{html}"
+    );
+
+    // To the head of commune A, about his own unit.
+    esc.sections[0].role = Role::Head;
+    esc.register = Register::Peer;
+    esc.sections[0].standing.late.truncate(1);
+    let (part, _) = wire(&notice(NoticeKind::Escalation(esc), "grouped-head"));
+    assert_eq!(
+        part.decoded("Subject").unwrap(),
+        "[Đôn đốc] Quá hạn Báo cáo nhanh, 7 kỳ từ ngày 09/02/2026"
+    );
+    let text = part.leaf("text/plain").text().replace("\r\n", "\n");
+    assert!(
+        text.contains(
+            "UBND xã A chưa gửi báo cáo của 7 kỳ (từ kỳ ngày 09/02/2026); đến ngày 26/02/2026, kỳ lâu nhất đã quá hạn 16 ngày (7 ngày làm việc)."
+        ),
+        "{text}"
+    );
 }

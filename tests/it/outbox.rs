@@ -717,3 +717,182 @@ async fn summary_counts_the_outbox_by_status_and_kind(b: &Backend) {
         rows.iter().map(|r| u64::from(r.attempts)).sum::<u64>()
     );
 }
+
+/// A daily report due 10:00 the next working day, two communes of one
+/// district, around Tết 2026 (Sat 14/2–Sun 22/2, checked by hand on the
+/// 2026 calendar): on Thu 26/2 at 08:00, commune A has sent nothing since
+/// 9/2 and commune B everything but 24/2.
+pub(crate) fn daily_late(escalate: bool) -> hanbao::config::model::Config {
+    let text = format!(
+        "[daemon]\nsending_hours = \"07:30-17:00\"\n\
+        [mail]\ntransport = \"file\"\nfrom = \"Sở Thử <baocao@so.example>\"\n\
+        [[unit]]\nid = \"so\"\nname = \"Sở Thử\"\nemail = \"vanthu@so.example\"\n\
+        [[unit]]\nid = \"huyen\"\nname = \"UBND huyện B\"\nemail = \"vanthu@huyen.example\"\n\
+        [[unit]]\nid = \"xa-a\"\nname = \"UBND xã A\"\nemail = \"vanthu@xa-a.example\"\nsupervisor = \"huyen\"\n\
+        [[unit]]\nid = \"xa-b\"\nname = \"UBND xã B\"\nemail = \"vanthu@xa-b.example\"\nsupervisor = \"huyen\"\n\
+        [[obligation]]\nid = \"bc-ngay\"\ntitle = \"Báo cáo nhanh trong ngày\"\n\
+        reporters = [\"xa-a\", \"xa-b\"]\nrecipient = \"so\"\ncycle = \"hàng ngày\"\n\
+        due = \"chậm nhất 10 giờ, 1 ngày làm việc\"\nactive_from = \"09/02/2026\"\n{}",
+        if escalate {
+            "[[obligation.escalation]]\nafter = \"0 ngày\"\nnotify = [\"supervisor\"]\n"
+        } else {
+            ""
+        }
+    );
+    hanbao::config::load_str("daily.toml", &text)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config
+}
+
+/// The digest groups a daily report's late days: one line per unit with
+/// how many periods and since when, not one line per day; its overdue keys
+/// still name every (report, period, unit) `status` lists. Hand-checked:
+/// daily periods are working days (9–13/2, 23/2, 24/2, ...); on Thu 26/2
+/// the periods 9/2 to 24/2 are overdue (7 of them; 25/2 is due today at
+/// 10:00). 9/2 was due Tue 10/2: 16 days late, 7 working days (11, 12,
+/// 13, 23, 24, 25, 26/2). Commune B's 24/2, due Wed 25/2: 1 day.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_digest_groups_a_daily_reports_late_days_per_unit() {
+    use hanbao::calendar::WorkCalendar;
+    use hanbao::mail::{Language, Notice, NoticeKind, Templates};
+    use hanbao::store::{Key, NewSubmission, Records, Source};
+    use hanbao::tracking::{self, Selection};
+    use std::collections::BTreeSet;
+
+    let cfg = daily_late(false);
+    let cal = WorkCalendar::new(&cfg.calendar);
+    let tz = cfg.daemon.time_zone.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let s = store::open(&format!("sqlite://{}/d.db", dir.path().display()))
+        .await
+        .unwrap();
+    for (period, on) in [
+        ("2026-02-09", date(2026, 2, 10)),
+        ("2026-02-10", date(2026, 2, 11)),
+        ("2026-02-11", date(2026, 2, 12)),
+        ("2026-02-12", date(2026, 2, 13)),
+        ("2026-02-13", date(2026, 2, 23)),
+        ("2026-02-23", date(2026, 2, 24)),
+    ] {
+        s.record_submission(
+            NewSubmission {
+                key: Key::new("bc-ngay", period, "xa-b"),
+                received_on: on,
+                received_at: None,
+                reference: None,
+                note: None,
+                actor: "test".into(),
+                source: Source::Cli,
+                correction: false,
+            },
+            tz.to_timestamp(on.at(9, 0, 0, 0)).unwrap(),
+        )
+        .await
+        .unwrap();
+    }
+    let day = date(2026, 2, 26);
+    let now = tz.to_timestamp(day.at(8, 0, 0, 0)).unwrap();
+    let digest = hanbao::outbox::digest::build(&s, &cfg, &cal, now)
+        .await
+        .unwrap();
+    assert_eq!(digest.overdue.len(), 1, "{:#?}", digest.overdue);
+    let st = &digest.overdue[0];
+    let span = st.span.as_ref().expect("grouped");
+    assert_eq!(
+        (span.count, &*span.first.key, &*span.last.key),
+        (7, "2026-02-09", "2026-02-24")
+    );
+    assert_eq!((st.expected, st.submitted, st.submitted_late), (14, 6, 0));
+    let lines: Vec<(&str, usize, &str, u32, u32)> = st
+        .late
+        .iter()
+        .map(|l| {
+            (
+                l.unit.id.as_str(),
+                l.periods.len(),
+                l.periods[0].key.as_str(),
+                l.days_late,
+                l.working_days_late,
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("xa-a", 7, "2026-02-09", 16, 7),
+            ("xa-b", 1, "2026-02-24", 1, 1)
+        ]
+    );
+    // Every key `status` lists as overdue, each once.
+    let rows = tracking::status(&s, &cfg, &cal, &Selection::default(), day)
+        .await
+        .unwrap();
+    let status: BTreeSet<(String, String, String)> = rows
+        .iter()
+        .filter(|r| r.status.state == hanbao::status::StateName::Overdue)
+        .map(|r| {
+            (
+                r.obligation.id.clone(),
+                r.period.to_string(),
+                r.unit.id.clone(),
+            )
+        })
+        .collect();
+    let keys = digest.overdue_keys();
+    assert_eq!(keys.len(), 8);
+    assert_eq!(keys.iter().cloned().collect::<BTreeSet<_>>(), status);
+
+    // The English digest names the periods in English.
+    let mut en_cfg = cfg.clone();
+    en_cfg.mail.language = Language::En;
+    let en_digest = hanbao::outbox::digest::build(&s, &en_cfg, &cal, now)
+        .await
+        .unwrap();
+    let templates = Templates::builtin();
+    let render = |language| {
+        let digest = if language == Language::En {
+            &en_digest
+        } else {
+            &digest
+        };
+        let notice = Notice {
+            kind: NoticeKind::Digest(digest.clone()),
+            language,
+            recipients: vec![hanbao::mail::Addressee::new("baocao@so.example")],
+            outbox_key: "digest".into(),
+            sent_at: now,
+        };
+        templates.render(&notice, "baocao@so.example").unwrap()
+    };
+    let vi = render(Language::Vi);
+    for want in [
+        "1) Báo cáo nhanh trong ngày, 7 kỳ từ ngày 09/02/2026 đến ngày 24/02/2026\n",
+        "   Đã nhận 6/14 lượt báo cáo; chưa gửi 2:\n",
+        "   - UBND xã A: 7 kỳ chưa gửi (từ kỳ ngày 09/02/2026), lâu nhất quá hạn 16 ngày (7 ngày làm việc)\n",
+        "   - UBND xã B: 1 kỳ chưa gửi (kỳ ngày 24/02/2026), quá hạn 1 ngày (1 ngày làm việc)\n",
+        "Tổng cộng: 8 lượt đơn vị chưa gửi, thuộc 1 báo cáo.",
+        // The coming days on one line too: 25–27/2, 2–6/3, 9–13/3, 16–18/3.
+        "   - Báo cáo nhanh trong ngày, 16 kỳ từ ngày 25/02/2026 đến ngày 18/03/2026: hạn gần nhất thứ Năm, 26/02/2026; đã nhận 0/32 lượt\n",
+    ] {
+        assert!(vi.text.contains(want), "{want:?} in\n{}", vi.text);
+    }
+    assert_eq!(vi.text.matches("UBND xã A").count(), 1, "{}", vi.text);
+    assert!(
+        vi.html.contains(
+            "<li>UBND xã A: 7 kỳ chưa gửi (từ kỳ ngày 09&#x2f;02&#x2f;2026), lâu nhất quá hạn 16 ngày (7 ngày làm việc)</li>"
+        ),
+        "{}",
+        vi.html
+    );
+    let en = render(Language::En);
+    for want in [
+        "1) Báo cáo nhanh trong ngày, 7 periods from the day 09/02/2026 to the day 24/02/2026\n",
+        "   Received 6 of 14 reports; 2 not sent:\n",
+        "   - UBND xã A: 7 periods not sent (since the day 09/02/2026), the oldest 16 days late (7 working days)\n",
+        "   - UBND xã B: 1 period not sent (for the day 24/02/2026), 1 day late (1 working day)\n",
+        "In all: 8 reports not sent, in 7 report periods.",
+        "   - Báo cáo nhanh trong ngày, 16 periods from the day 25/02/2026 to the day 18/03/2026: next due Thursday, 26/02/2026; received 0 of 32 reports\n",
+    ] {
+        assert!(en.text.contains(want), "{want:?} in\n{}", en.text);
+    }
+}

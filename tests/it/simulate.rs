@@ -699,3 +699,63 @@ async fn a_grouped_overdue_notice_is_sent_once_after_a_crash_and_a_replan() {
     assert_eq!(replan.pending, 0, "{replan:?}");
     assert!(d.run(&store, &|| at(18)).await.unwrap().sent.is_empty());
 }
+
+/// The supervisor of two communes late with a daily report hears of it in
+/// one escalation with one line per commune, how many days and since when
+/// (not one section per day). Simulated on Thu 26/2/2026 only, after Tết,
+/// nothing sent since 9/2: the catch-up escalates every late day at once.
+/// Hand-checked: periods 9–13/2 and 23–24/2 are late on the 26th's first
+/// run (7 days; 25/2 is due at 10:00 that day, escalated from 11:00 on),
+/// 9/2 was due Tue 10/2: 16 days, 7 working days (11, 12, 13, 23–26/2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_hears_of_a_daily_reports_late_days_in_one_line_per_unit() {
+    use jiff::civil::date;
+    let mut cfg = crate::outbox::daily_late(true);
+    let out = tempfile::tempdir().unwrap();
+    cfg.mail.transport = hanbao::config::model::Transport::File {
+        dir: out.path().to_path_buf(),
+    };
+    let cal = hanbao::calendar::WorkCalendar::new(&cfg.calendar);
+    let dir = tempfile::tempdir().unwrap();
+    let store = hanbao::store::open(&format!("sqlite://{}/s.db", dir.path().display()))
+        .await
+        .unwrap();
+    let composer = hanbao::outbox::composer(&cfg).unwrap();
+    let mut sent = Vec::new();
+    hanbao::outbox::simulate::simulate(
+        &store,
+        &cfg,
+        &cal,
+        &composer,
+        &hanbao::mail::Mailer::new(&cfg.mail).unwrap(),
+        date(2026, 2, 26),
+        date(2026, 2, 26),
+        vec![],
+        &[],
+        &mut |m| sent.push(m),
+    )
+    .await
+    .unwrap();
+    let escalations: Vec<_> = sent.iter().filter(|m| m.kind == "escalation").collect();
+    let first = escalations
+        .first()
+        .unwrap_or_else(|| panic!("{:#?}", listed(&sent)));
+    assert_eq!(
+        first.subject,
+        "[Đôn đốc] 2 đơn vị chưa gửi Báo cáo nhanh trong ngày, 7 kỳ từ ngày 09/02/2026",
+        "{:#?}",
+        listed(&sent)
+    );
+    let raw = std::fs::read_to_string(&first.detail).unwrap();
+    let mail = crate::support::mime::Mail::parse(&raw);
+    let text = mail.leaf("text/plain").text().replace("\r\n", "\n");
+    for want in [
+        "1. Báo cáo nhanh trong ngày, 7 kỳ từ ngày 09/02/2026 đến ngày 24/02/2026\n",
+        "Đã nhận 0/14 lượt báo cáo. Các cơ quan, đơn vị trực thuộc chưa gửi (2):\n",
+        "   - UBND xã A: 7 kỳ chưa gửi (từ kỳ ngày 09/02/2026), lâu nhất quá hạn 16 ngày (7 ngày làm việc)\n",
+        "   - UBND xã B: 7 kỳ chưa gửi (từ kỳ ngày 09/02/2026), lâu nhất quá hạn 16 ngày (7 ngày làm việc)\n",
+    ] {
+        assert!(text.contains(want), "{want:?} in\n{text}");
+    }
+    assert_eq!(text.matches("UBND xã A").count(), 1, "{text}");
+}

@@ -206,6 +206,21 @@ impl Validator<'_> {
                 );
                 None
             }
+            Some(e) if values::is_offset_in_hours(e.get_ref()) => {
+                // A repeat goes out at the start of the sending hours of a
+                // working day: several in one day about the same period
+                // would say the same thing to the same superior.
+                self.rep.report(
+                    Problem::error(
+                        &d.at(e),
+                        format!("{skey}.repeat.every"),
+                        "khoảng lặp lại tính theo ngày, không theo giờ: thư đôn đốc lặp lại được gửi vào đầu giờ gửi thư (daemon.sending_hours) của một ngày làm việc, mỗi ngày nhiều nhất một thư cho mỗi kỳ; với báo cáo hằng ngày, các kỳ quá hạn của những ngày sau được gộp vào cùng thư đôn đốc",
+                    )
+                    .quoted(e.get_ref())
+                    .hint("ghi theo ngày, ví dụ repeat = { every = \"1 ngày làm việc\", limit = 3 }; muốn báo sớm hơn trong ngày hạn thì thêm một bậc đôn đốc với after = \"2 giờ\""),
+                );
+                None
+            }
             Some(e) => match values::parse_offset(e.get_ref()) {
                 Ok(o) if o.amount > 0 => Some(o),
                 Ok(_) => {
