@@ -102,8 +102,8 @@ pub async fn feed(
             // refuse it, and tell the administrator which token it was.
             tracing::warn!(
                 token = caller.token.id,
-                "a write-capable token was used in a calendar feed URL and refused; \
-                 make a feed token (hanbao token create --feed) and consider revoking this one"
+                "đã từ chối một mã có quyền ghi dùng trong địa chỉ lịch; \
+                 hãy tạo mã chỉ đọc lịch (hanbao token create --feed) và cân nhắc thu hồi mã này"
             );
             return Err(ApiError::forbidden(
                 "lịch chỉ nhận mã truy cập chỉ đọc lịch (hanbao token create --feed ...); \

@@ -335,12 +335,12 @@ pub async fn start(addr: SocketAddr, state: AppState, shutdown: CancellationToke
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,
         Err(e) => {
-            tracing::error!(%addr, error = %e, "cannot listen for HTTP (daemon.http_listen); running without the web interface");
+            tracing::error!(%addr, error = %e, "không mở được cổng HTTP (daemon.http_listen); hanbao vẫn gửi thư nhưng không có giao diện web");
             return Running { task: None };
         }
     };
     let local = listener.local_addr().unwrap_or(addr);
-    tracing::info!(addr = %local, "HTTP listening");
+    tracing::info!(addr = %local, "giao diện web (HTTP) đang nghe");
     let max = state.live().cfg.daemon.http.max_connections;
     if let Some(limit) = open_files_limit()
         && limit < max as u64 + FILES_BESIDES_CONNECTIONS
@@ -348,13 +348,13 @@ pub async fn start(addr: SocketAddr, state: AppState, shutdown: CancellationToke
         tracing::warn!(
             limit,
             http_max_connections = max,
-            "the open-files limit leaves too little room for daemon.http_max_connections; \
-             raise LimitNOFILE= (ulimit -n) or lower the cap"
+            "giới hạn số tệp mở quá thấp so với daemon.http_max_connections; \
+             hãy tăng LimitNOFILE= (ulimit -n) hoặc giảm daemon.http_max_connections"
         );
     }
     let task = tokio::spawn(async move {
         if let Err(e) = serve(listener, state, shutdown.cancelled_owned()).await {
-            tracing::error!(error = %e, "HTTP server stopped");
+            tracing::error!(error = %e, "máy chủ HTTP đã dừng vì lỗi");
         }
     });
     Running { task: Some(task) }

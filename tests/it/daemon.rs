@@ -715,7 +715,7 @@ fn daemon_log_is_local_time_and_says_what_was_planned_and_why() {
         ..Default::default()
     });
     let mut toml = String::from(
-        "[daemon]\ntime_zone = \"Asia/Ho_Chi_Minh\"\nsending_hours = \"00:00-23:59\"\n\n",
+        "[daemon]\ntime_zone = \"Asia/Ho_Chi_Minh\"\nsending_hours = \"00:00-23:59\"\nhttp_listen = \"127.0.0.1:0\"\n\n",
     );
     if !cal.is_working_day(today) {
         toml.push_str(&format!(

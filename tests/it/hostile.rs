@@ -109,13 +109,11 @@ impl Target {
             dir,
         };
         t.daemon
-            .wait_for_log("HTTP listening", Duration::from_secs(20))
+            .wait_for_log("giao diện web (HTTP) đang nghe", Duration::from_secs(20))
             .await;
+        const LISTENING: &str = "giao diện web (HTTP) đang nghe addr=";
         let log = t.daemon.log();
-        let at = log
-            .find("HTTP listening addr=")
-            .expect("the address in the log")
-            + 20;
+        let at = log.find(LISTENING).expect("the address in the log") + LISTENING.len();
         t.addr = log[at..]
             .split_whitespace()
             .next()
