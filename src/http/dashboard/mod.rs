@@ -14,14 +14,17 @@
 //! - `report`: `GET /dashboard/units/{unit}/{obligation}/{period}`, one
 //!   report, with forms to record a receipt, grant an extension or a waiver
 //!   (`POST` to `.../submission`, `.../extension`, `.../waiver`).
-//! - `outbox`: `GET /dashboard/outbox`, pending, sending and failed messages
-//!   with their reasons; `POST /dashboard/outbox/{id}/retry` puts a failed
-//!   one back.
+//! - `outbox`: `GET /dashboard/outbox`, every message by status (failed,
+//!   pending, sending, sent, skipped, cancelled), filtered and paged, with
+//!   reasons and real sending times; `POST /dashboard/outbox/{id}/retry`
+//!   puts a failed one back.
 //!
 //! Shared parts: `page` (the frame, the CSP, error pages), `session`
 //! (sessions and the `Admin` extractor, the same-origin check), `extract`
 //! (the `Owed` key and the `CsrfForm` extractors), `view` (dates, links,
-//! cells and the history table as plain values for the templates).
+//! cells and the history table as plain values for the templates), `sent`
+//! (outbox rows as plain values: kind and period in words, the real
+//! sending time).
 //!
 //! Every page needs an administrator session; every post needs the
 //! session's CSRF token and a same-origin request, then redirects
@@ -43,6 +46,7 @@ mod matrix;
 mod outbox;
 mod page;
 mod report;
+mod sent;
 pub mod session;
 mod unit;
 mod view;
