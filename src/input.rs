@@ -321,6 +321,15 @@ pub fn revocation(reason: Option<&str>) -> Result<Option<String>, Problems> {
     finish(reason, problems)
 }
 
+/// A revocation's reason where one is required (the dashboard's revoke
+/// form: the history then says why): given and within its limit;
+/// returned trimmed.
+pub fn revocation_reason(reason: &str) -> Result<String, Problems> {
+    let mut problems = Vec::new();
+    let reason = required(Field::Reason, reason, MAX_NOTE, &mut problems);
+    finish(reason, problems)
+}
+
 /// Who records, when a person names them (`--by`, the import's `by`):
 /// within [`MAX_ACTOR`] characters, no control character; returned
 /// trimmed, `None` when blank (the front end's default applies).

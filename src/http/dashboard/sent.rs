@@ -172,3 +172,62 @@ pub fn shown(r: &OutboxRow, live: &Live, now: Timestamp) -> Shown {
         failed: r.status == OutboxStatus::Failed,
     }
 }
+
+/// The last message sent, as the "Lần nhắc gần nhất" line says it.
+#[derive(Debug, Serialize)]
+pub struct Last {
+    pub when: String,
+    pub kind: String,
+    pub to: String,
+}
+
+/// The messages section of a unit or report page
+/// (`dashboard/messages.html`).
+#[derive(Debug, Serialize)]
+pub struct Messages {
+    pub rows: Vec<Shown>,
+    /// More rows than shown exist.
+    pub more: bool,
+    pub last: Option<Last>,
+    pub with_key: bool,
+    pub outbox_href: String,
+    pub retention_days: u32,
+}
+
+impl Messages {
+    /// `rows` newest first (at most `shown` of them kept), `last` among
+    /// `sent` the one with the latest `sent_at`.
+    pub fn new(
+        mut rows: Vec<OutboxRow>,
+        shown_at_most: usize,
+        sent: &[OutboxRow],
+        with_key: bool,
+        outbox_href: String,
+        live: &Live,
+        now: Timestamp,
+    ) -> Messages {
+        rows.sort_by_key(|r| std::cmp::Reverse(r.id));
+        let more = rows.len() > shown_at_most;
+        rows.truncate(shown_at_most);
+        let last = sent
+            .iter()
+            .filter(|r| r.status == OutboxStatus::Sent)
+            .max_by_key(|r| (r.sent_at, r.id))
+            .map(|r| Last {
+                when: local(
+                    r.sent_at.unwrap_or(r.updated_at),
+                    &live.cfg.daemon.time_zone,
+                ),
+                kind: kind_vi(r.key.kind, r.key.stage),
+                to: r.key.recipient.clone(),
+            });
+        Messages {
+            rows: rows.iter().map(|r| shown(r, live, now)).collect(),
+            more,
+            last,
+            with_key,
+            outbox_href,
+            retention_days: live.cfg.daemon.outbox_retention_days,
+        }
+    }
+}

@@ -205,3 +205,276 @@ async fn the_outbox_shows_every_status_with_names_kinds_pages_and_real_sending_t
     }
     s.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_and_a_report_list_their_messages_and_the_last_reminder() {
+    let s = start().await;
+    let t0 = Timestamp::from_second(1_700_000_000).unwrap();
+    let reminder = row("so-yte", OutboxKind::Reminder, 1, "vanthu@soyte.vn");
+    let mut overdue = row("so-yte", OutboxKind::Overdue, 1, "bad@soyte.vn");
+    overdue.rank = 101;
+    s.store.enqueue(vec![reminder], t0).await.unwrap();
+    dispatch(&s, |r| Outcome::Sent {
+        message_id: format!("<{}@x>", r.id),
+    })
+    .await;
+    s.store.enqueue(vec![overdue], t0).await.unwrap();
+    dispatch(&s, |_| Outcome::Failed {
+        error: "550 <bad@soyte.vn> không có hộp thư".into(),
+    })
+    .await;
+    let mut night = row("so-yte", OutboxKind::Escalation, 1, "lanhdao@ubnd.vn");
+    night.rank = 200;
+    night.next_attempt_at = "2030-06-01T20:00:00Z".parse().unwrap();
+    s.store.enqueue(vec![night], t0).await.unwrap();
+
+    let cookie = s.login(&s.admin).await;
+    let c = Some(cookie.as_str());
+    for (page, title) in [
+        ("/dashboard/units/so-yte", "Thư đã gửi và sắp gửi"),
+        (YTE_Q1, "Thư về báo cáo này"),
+    ] {
+        let r = s.get(page, c).await;
+        assert_eq!(r.status, 200, "{page}: {}", r.body);
+        assert!(r.body.contains(title), "{page}");
+        assert!(
+            r.body.contains(
+                "Lần nhắc gần nhất: <strong>17/03/2026 16:00</strong>, thư nhắc hạn (lần 1) (gửi vanthu@soyte.vn)"
+            ),
+            "{page}: {}",
+            r.body
+        );
+        // Every message, newest first: planned, failed with its reason, sent.
+        let ids = message_ids(&r.body);
+        assert_eq!(ids.len(), 3, "{page}");
+        assert!(ids.windows(2).all(|w| w[0] > w[1]), "{page}");
+        assert!(r.body.contains("550 &lt;bad@soyte.vn&gt; không có hộp thư"));
+        assert!(r.body.contains("Gửi lỗi"));
+        assert!(
+            r.body
+                .contains("03/06/2030 07:30 <span class=\"note\">(ngoài giờ gửi)</span>")
+        );
+        assert!(
+            r.body
+                .contains("Thư đôn đốc (mức 1) gửi lãnh đạo, cấp trên, nơi nhận")
+        );
+        assert!(
+            r.body
+                .contains("/dashboard/outbox?status=sent&amp;unit=so-yte")
+        );
+    }
+    let unit = s.get("/dashboard/units/so-yte", c).await;
+    assert!(unit.body.contains("Báo cáo quý &lt;b&gt;KT-XH&lt;/b&gt;"));
+    // Nothing sent to the Sở Tài chính: said so.
+    let r = s.get("/dashboard/units/so-taichinh", c).await;
+    assert!(r.body.contains("Lần nhắc gần nhất: chưa gửi thư nào."));
+    assert!(r.body.contains("Chưa có thư nào."));
+    s.shutdown().await;
+}
+
+/// The events of the report of Sở Y tế for 2026-Q1.
+async fn events(s: &Server) -> Vec<store::Event> {
+    s.history("so-yte").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_from_the_report_page_needs_a_reason_and_a_confirmation() {
+    let s = start().await;
+    let key = Key::new("bc-quy", "2026-Q1", "so-yte");
+    s.store
+        .record_submission(
+            NewSubmission {
+                key: key.clone(),
+                received_on: date(2026, 3, 19),
+                received_at: None,
+                reference: Some("12/BC-SYT".into()),
+                note: None,
+                actor: "cli:test".into(),
+                source: Source::Cli,
+                correction: false,
+            },
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    let cookie = s.login(&s.admin).await;
+    let c = Some(cookie.as_str());
+    let page = s.get(YTE_Q1, c).await;
+    assert!(page.body.contains("Thu hồi ghi nhận"));
+    assert!(
+        page.body
+            .contains("Ghi nhận đã nhận báo cáo ngày 19/03/2026, số văn bản 12/BC-SYT")
+    );
+    assert!(
+        !page.body.contains("value=\"waiver\""),
+        "only what is in effect"
+    );
+    let csrf = page.csrf();
+    let url = format!("{YTE_Q1}/revoke");
+    let reason = "Ghi nhầm đơn vị <img src=x onerror=alert(1)>";
+    let before = events(&s).await.len();
+    // No CSRF token: 403. No reason, no subject: 422. Nothing written.
+    let r = s
+        .post(
+            &url,
+            c,
+            &[("csrf", "x"), ("subject", "submission"), ("reason", reason)],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    for (subject, why, text) in [
+        ("submission", "  ", "Lý do thu hồi"),
+        ("nope", reason, "Chọn điều cần thu hồi"),
+        ("", reason, "Chọn điều cần thu hồi"),
+    ] {
+        let r = s
+            .post(
+                &url,
+                c,
+                &[("csrf", &csrf), ("subject", subject), ("reason", why)],
+            )
+            .await;
+        assert_eq!(r.status, 422, "{subject:?} {why:?}");
+        assert!(r.body.contains(text), "{}", r.body);
+    }
+    assert_eq!(events(&s).await.len(), before);
+    // The first post shows what will be withdrawn, and writes nothing.
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("subject", "submission"),
+        ("reason", reason),
+    ];
+    let r = s.post(&url, c, &fields).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Thu hồi ghi nhận đã nhận báo cáo"));
+    assert!(r.body.contains("Sẽ thu hồi"));
+    assert!(r.body.contains("19/03/2026"));
+    assert!(r.body.contains("12/BC-SYT"));
+    assert!(
+        r.body
+            .contains("Ghi nhầm đơn vị &lt;img src=x onerror=alert(1)&gt;")
+    );
+    assert!(!r.body.contains("<img"));
+    assert!(r.body.contains("name=\"step\" value=\"record\""));
+    assert!(
+        r.body.contains(&format!("href=\"{YTE_Q1}\"")),
+        "Thôi goes back"
+    );
+    assert_eq!(events(&s).await.len(), before);
+    // "Xác nhận thu hồi": one revoke event with the reason, the token's
+    // name as actor, source web; the state is computed again.
+    let record = [fields.as_slice(), &[("step", "record")]].concat();
+    let r = s.post(&url, c, &record).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("location"), Some(YTE_Q1));
+    let after = events(&s).await;
+    assert_eq!(after.len(), before + 1);
+    let e = after.last().unwrap();
+    assert_eq!(e.action, store::Action::Revoke);
+    assert_eq!(e.subject, Subject::Submission);
+    assert_eq!(e.note.as_deref(), Some(reason));
+    assert_eq!(e.source, Source::Web);
+    assert!(e.actor.contains("Điều phối"), "{}", e.actor);
+    let page = s.get(YTE_Q1, c).await;
+    assert!(page.body.contains("Đã thu hồi ghi nhận đã nhận báo cáo."));
+    assert!(page.body.contains("Nộp báo cáo (thu hồi)"));
+    assert!(page.body.contains("Ghi nhầm đơn vị &lt;img"));
+    assert!(
+        !page.body.contains("Thu hồi ghi nhận</h2>"),
+        "nothing left to revoke"
+    );
+    let live = s.state.live();
+    let state = tracking::status(
+        &s.store,
+        &live.cfg,
+        &live.cal,
+        &Selection {
+            obligation: Some("bc-quy".into()),
+            period: Some("2026-Q1".into()),
+            unit: Some("so-yte".into()),
+        },
+        date(2026, 3, 30),
+    )
+    .await
+    .unwrap();
+    assert_eq!(state[0].status.state.as_str(), "overdue");
+    drop(state);
+    // Again: a flash, no second event; asked anew: 409, nothing to revoke.
+    let r = s.post(&url, c, &record).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(events(&s).await.len(), before + 1);
+    let page = s.get(YTE_Q1, c).await;
+    assert!(page.body.contains("đã được thu hồi trước đó"));
+    let r = s.post(&url, c, &fields).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(
+        r.body
+            .contains("Không có ghi nhận đã nhận báo cáo nào đang có hiệu lực để thu hồi")
+    );
+    // A waiver never granted: 409 at the record step too.
+    let waiver = [
+        ("csrf", csrf.as_str()),
+        ("subject", "waiver"),
+        ("reason", "nhầm"),
+        ("step", "record"),
+    ];
+    let r = s.post(&url, c, &waiver).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("Không có miễn nộp nào đang có hiệu lực"));
+    assert_eq!(events(&s).await.len(), before + 1);
+
+    // An extension and a waiver are revoked the same way.
+    s.store
+        .grant_extension(
+            store::NewExtension {
+                key: key.clone(),
+                until: date(2026, 4, 30),
+                reason: "lũ lụt".into(),
+                actor: "cli:test".into(),
+                source: Source::Cli,
+            },
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    s.store
+        .grant_waiver(
+            store::NewWaiver {
+                key: key.clone(),
+                reason: "sáp nhập".into(),
+                actor: "cli:test".into(),
+                source: Source::Cli,
+            },
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    let page = s.get(YTE_Q1, c).await;
+    assert!(page.body.contains("Gia hạn đến 30/04/2026"));
+    assert!(page.body.contains("Miễn nộp kỳ này"));
+    for (subject, shown) in [("extension", "lũ lụt"), ("waiver", "sáp nhập")] {
+        let f = [
+            ("csrf", csrf.as_str()),
+            ("subject", subject),
+            ("reason", "cấp nhầm"),
+        ];
+        let r = s.post(&url, c, &f).await;
+        assert_eq!(r.status, 200, "{subject}");
+        assert!(r.body.contains(shown), "{subject}");
+        let n = events(&s).await.len();
+        let r = s
+            .post(&url, c, &[f.as_slice(), &[("step", "record")]].concat())
+            .await;
+        assert_eq!(r.status, 303, "{subject}");
+        let after = events(&s).await;
+        assert_eq!(after.len(), n + 1);
+        assert_eq!(after.last().unwrap().subject.as_str(), subject);
+    }
+    let page = s.get(YTE_Q1, c).await;
+    assert!(
+        !page
+            .body
+            .contains("action=\"/dashboard/units/so-yte/bc-quy/2026-Q1/revoke\"")
+    );
+    s.shutdown().await;
+}
