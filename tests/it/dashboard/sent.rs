@@ -478,3 +478,126 @@ async fn revoking_from_the_report_page_needs_a_reason_and_a_confirmation() {
     );
     s.shutdown().await;
 }
+
+/// In chromium: the outbox's sent tab and its waiting tab (a row due on
+/// Sunday night shown at Monday's start of sending hours), a report's
+/// messages, and a receipt revoked from the report page through its
+/// confirmation; screenshots at 1366 and 390 px (`shots` checks the phone
+/// layout never scrolls sideways) in `target/e2e/sent-*.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_sent_mail_is_visible_and_a_receipt_is_revoked() {
+    use super::browser::{e2e_dir, shots};
+    let s = start().await;
+    let t0 = Timestamp::from_second(1_700_000_000).unwrap();
+    let key = Key::new("bc-quy", "2026-Q1", "so-yte");
+    s.store
+        .record_submission(
+            NewSubmission {
+                key,
+                received_on: date(2026, 3, 19),
+                received_at: None,
+                reference: Some("12/BC-SYT".into()),
+                note: None,
+                actor: "cli:test".into(),
+                source: Source::Cli,
+                correction: false,
+            },
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    let mut rows: Vec<NewOutboxRow> = (0..4)
+        .map(|i| {
+            row(
+                "so-yte",
+                OutboxKind::Reminder,
+                1,
+                &format!("vanthu{i}@soyte.quangngai.example"),
+            )
+        })
+        .collect();
+    rows.push(row(
+        "so-taichinh",
+        OutboxKind::Reminder,
+        1,
+        "vanthu@sotc.quangngai.example",
+    ));
+    s.store.enqueue(rows, t0).await.unwrap();
+    dispatch(&s, |r| Outcome::Sent {
+        message_id: format!("<{}@x>", r.id),
+    })
+    .await;
+    let mut failed = row(
+        "so-yte",
+        OutboxKind::Overdue,
+        1,
+        "cu@soyte.quangngai.example",
+    );
+    failed.rank = 101;
+    s.store.enqueue(vec![failed], t0).await.unwrap();
+    dispatch(&s, |_| Outcome::Failed {
+        error: "550 5.1.1 <cu@soyte.quangngai.example>: hộp thư không tồn tại".into(),
+    })
+    .await;
+    let mut night = row(
+        "so-taichinh",
+        OutboxKind::Escalation,
+        1,
+        "lanhdao@ubnd.quangngai.example",
+    );
+    night.rank = 200;
+    night.next_attempt_at = "2030-06-01T20:00:00Z".parse().unwrap();
+    s.store.enqueue(vec![night], t0).await.unwrap();
+
+    let base = format!("http://{}", s.addr);
+    let admin = s.admin.clone();
+    let dir = e2e_dir();
+    let pngs = tokio::task::spawn_blocking(move || {
+        let b = Browser::start();
+        let mut pngs = Vec::new();
+        b.goto(&format!("{base}/dashboard/login"));
+        b.type_text(&b.find("input[name=token]"), &admin);
+        b.click(&b.find("form[action='/dashboard/login'] button[type=submit]"));
+        b.wait_for_url("/dashboard");
+        b.goto(&format!("{base}/dashboard/outbox?status=sent"));
+        assert_eq!(b.count("tr[id^=m-]"), 5);
+        pngs.extend(shots(&b, "sent-outbox"));
+        b.goto(&format!("{base}/dashboard/outbox?status=pending"));
+        assert!(
+            b.text(&b.find("td.when"))
+                .contains("03/06/2030 07:30 (ngoài giờ gửi)")
+        );
+        pngs.extend(shots(&b, "sent-outbox-pending"));
+        b.goto(&format!("{base}{YTE_Q1}"));
+        assert_eq!(b.count("table.messages tr[id^=m-]"), 5);
+        // The page's lower half: the revoke form and the messages.
+        b.set_window(1366, 900);
+        b.script("document.getElementById('revoke').scrollIntoView(); return 0;");
+        pngs.extend(shots(&b, "sent-report"));
+        b.type_text(
+            &b.find("form.revoke input[name=reason]"),
+            "Ghi nhầm: văn bản của Sở Tài chính",
+        );
+        b.click(&b.find("form.revoke button[type=submit]"));
+        let reason = b.wait_for_text("#reason");
+        assert_eq!(reason, "Ghi nhầm: văn bản của Sở Tài chính");
+        pngs.extend(shots(&b, "sent-revoke-confirm"));
+        b.click(&b.find("button[value=record]"));
+        let flash = b.wait_for_text(".flash.ok");
+        assert_eq!(flash, "Đã thu hồi ghi nhận đã nhận báo cáo.");
+        let state = b.attr(&b.find("#state"), "data-state").unwrap();
+        assert!(!state.starts_with("submitted_"), "{state}");
+        pngs.extend(shots(&b, "sent-revoked"));
+        pngs
+    })
+    .await
+    .unwrap();
+    for (name, png) in &pngs {
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name} is a PNG");
+        std::fs::write(dir.join(name), png).unwrap();
+    }
+    let events = s.history("so-yte").await;
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1].action, store::Action::Revoke);
+    s.shutdown().await;
+}
