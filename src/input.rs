@@ -429,6 +429,20 @@ mod tests {
     }
 
     #[test]
+    fn the_web_revocation_needs_a_reason_within_its_limit() {
+        assert_eq!(revocation_reason(" ghi nhầm ").unwrap(), "ghi nhầm");
+        assert!(revocation_reason(" \t ").is_err());
+        let long = "x".repeat(MAX_NOTE + 1);
+        assert_eq!(
+            revocation_reason(&long).unwrap_err().0,
+            [Problem::TooLong {
+                field: Field::Reason,
+                max: MAX_NOTE
+            }]
+        );
+    }
+
+    #[test]
     fn a_received_day_before_the_period_starts_is_refused() {
         for day in [date(2025, 12, 31), date(1900, 1, 1), Date::MIN] {
             let e = submission(sub(day, None, None), OPENS, TODAY).unwrap_err();
