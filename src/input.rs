@@ -321,6 +321,15 @@ pub fn revocation(reason: Option<&str>) -> Result<Option<String>, Problems> {
     finish(reason, problems)
 }
 
+/// A revocation's reason where one is required (the dashboard's revoke
+/// form: the history then says why): given and within its limit;
+/// returned trimmed.
+pub fn revocation_reason(reason: &str) -> Result<String, Problems> {
+    let mut problems = Vec::new();
+    let reason = required(Field::Reason, reason, MAX_NOTE, &mut problems);
+    finish(reason, problems)
+}
+
 /// Who records, when a person names them (`--by`, the import's `by`):
 /// within [`MAX_ACTOR`] characters, no control character; returned
 /// trimmed, `None` when blank (the front end's default applies).
@@ -412,6 +421,20 @@ mod tests {
         let long = "x".repeat(MAX_NOTE + 1);
         assert_eq!(
             revocation(Some(&long)).unwrap_err().0,
+            [Problem::TooLong {
+                field: Field::Reason,
+                max: MAX_NOTE
+            }]
+        );
+    }
+
+    #[test]
+    fn the_web_revocation_needs_a_reason_within_its_limit() {
+        assert_eq!(revocation_reason(" ghi nhầm ").unwrap(), "ghi nhầm");
+        assert!(revocation_reason(" \t ").is_err());
+        let long = "x".repeat(MAX_NOTE + 1);
+        assert_eq!(
+            revocation_reason(&long).unwrap_err().0,
             [Problem::TooLong {
                 field: Field::Reason,
                 max: MAX_NOTE

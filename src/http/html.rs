@@ -127,7 +127,7 @@ impl Check {
 }
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 20] = [
+const TEMPLATES: [(&str, &str); 22] = [
     ("date_field.html", include_str!("templates/date_field.html")),
     ("check_form.html", include_str!("templates/check_form.html")),
     (
@@ -169,6 +169,14 @@ const TEMPLATES: [(&str, &str); 20] = [
     (
         "dashboard/check.html",
         include_str!("templates/dashboard/check.html"),
+    ),
+    (
+        "dashboard/messages.html",
+        include_str!("templates/dashboard/messages.html"),
+    ),
+    (
+        "dashboard/revoke.html",
+        include_str!("templates/dashboard/revoke.html"),
     ),
     (
         "confirm/frame.html",

@@ -128,6 +128,15 @@ macro_rules! migrations {
                     "/0007_outbox_purged.sql"
                 )),
             ),
+            (
+                8,
+                "outbox views",
+                include_str!(concat!(
+                    "../../migrations/",
+                    $backend,
+                    "/0008_outbox_views.sql"
+                )),
+            ),
         ])
     };
 }
@@ -139,7 +148,7 @@ macro_rules! migrations {
 #[doc(hidden)]
 macro_rules! schema_version {
     () => {
-        7
+        8
     };
 }
 
@@ -170,8 +179,8 @@ pub use model::{
     Source, Stamp, Subject, SubmissionState, WaiverState,
 };
 pub use outbox::{
-    Claim, EnqueueReport, NewOutboxRow, Outbox, OutboxCount, OutboxKey, OutboxKind, OutboxRow,
-    OutboxStatus, OutboxSummary, Outcome, PURGE_BATCH,
+    Claim, EnqueueReport, LastSent, NewOutboxRow, Outbox, OutboxCount, OutboxFilter, OutboxKey,
+    OutboxKind, OutboxRow, OutboxStatus, OutboxSummary, Outcome, PURGE_BATCH,
 };
 pub use records::Records;
 pub use schema::{

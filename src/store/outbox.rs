@@ -17,6 +17,7 @@ use jiff::Timestamp;
 
 use super::Store;
 use super::error::StoreError;
+use super::model::Key;
 use super::sql::{Sql, sql};
 
 /// What the planner, the dispatcher and the dashboard ask of the store.
@@ -99,6 +100,43 @@ pub trait Outbox {
         units: &[String],
     ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
 
+    /// One page of the rows `filter` selects, newest first (by id): at most
+    /// `limit` rows, all with an id below `before` when given (keyset
+    /// paging: the next page passes the last id shown). A status page and a
+    /// unit's rows read an index in that order (`outbox_status_id`,
+    /// `outbox_unit`), whatever the table's size.
+    fn outbox_page(
+        &self,
+        filter: &OutboxFilter,
+        before: Option<i64>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
+
+    /// Every row of one report (obligation, period, unit), whatever its
+    /// status, oldest first: what was sent, is planned, failed, was
+    /// skipped or cancelled for it.
+    fn outbox_for_key(
+        &self,
+        key: &Key,
+    ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
+
+    /// For each of `units` that was sent something for (obligation,
+    /// period), the message sent last (by `sent_at`; the higher id among
+    /// equals), in unit order. Units with nothing sent are left out.
+    fn last_sent(
+        &self,
+        obligation: &str,
+        period: &str,
+        units: &[String],
+    ) -> impl Future<Output = Result<Vec<LastSent>, StoreError>> + Send;
+
+    /// The rows in the table per status (retention's purged rows apart:
+    /// what the outbox page can list), every status present with 0 when it
+    /// has none, in [`OutboxStatus`] order.
+    fn outbox_status_counts(
+        &self,
+    ) -> impl Future<Output = Result<Vec<(OutboxStatus, u64)>, StoreError>> + Send;
+
     /// The outbox counted by (status, kind), and the earliest
     /// `next_attempt_at` of a queued row: aggregate statements, no row read
     /// into memory (what `/metrics` needs at any table size).
@@ -141,8 +179,8 @@ pub trait Outbox {
 }
 
 pub use super::outbox_types::{
-    EnqueueReport, NewOutboxRow, OutboxCount, OutboxKey, OutboxKind, OutboxRow, OutboxStatus,
-    OutboxSummary, Outcome,
+    EnqueueReport, LastSent, NewOutboxRow, OutboxCount, OutboxFilter, OutboxKey, OutboxKind,
+    OutboxRow, OutboxStatus, OutboxSummary, Outcome,
 };
 
 #[derive(Debug, sqlx::FromRow)]
@@ -230,6 +268,11 @@ impl TryFrom<OutboxDbRow> for OutboxRow {
             updated_at: instant(r.updated_at)?,
         })
     }
+}
+
+/// A list of unit ids as the JSON array of text the queries bind.
+fn json_list(units: &[String]) -> Result<String, StoreError> {
+    serde_json::to_string(units).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 pub(crate) fn rows(rows: Vec<OutboxDbRow>) -> Result<Vec<OutboxRow>, StoreError> {
@@ -329,6 +372,99 @@ const HISTORY_POSTGRES: &str = concat!(
 /// The units are bound as one JSON array of text, which each dialect reads
 /// its own way (`json_each` / `json_array_elements_text`).
 const HISTORY: Sql = Sql::dialects(HISTORY_SQLITE, HISTORY_POSTGRES);
+
+/// `outbox_page!(status condition, units condition's start, units list,
+/// its end)`: the text of one outbox page. `$1` status, `$2` kind, `$3`
+/// obligation, `$4` period, `$5` the units (a JSON array read by the
+/// dialect's `units list`), `$6` the keyset bound, `$7` the limit. Each
+/// optional value is `NULL` when not filtered on.
+macro_rules! outbox_page {
+    ($status:literal, $units:literal, $list:literal, $end:literal) => {
+        concat!(
+            "SELECT ",
+            outbox_columns!(),
+            " FROM outbox WHERE ",
+            $status,
+            " AND ",
+            $units,
+            $list,
+            $end,
+            " AND (CAST($2 AS TEXT) IS NULL OR kind = $2) \
+             AND (CAST($3 AS TEXT) IS NULL OR obligation_id = $3) \
+             AND (CAST($4 AS TEXT) IS NULL OR period_key = $4) \
+             AND (CAST($6 AS BIGINT) IS NULL OR id < $6) ORDER BY id DESC LIMIT $7"
+        )
+    };
+}
+
+/// `page_sql!(status, units start, units end)`: [`outbox_page!`] for both
+/// dialects, the units (`$5`, a JSON array of text) read by `json_each` /
+/// `json_array_elements_text`.
+macro_rules! page_sql {
+    ($status:literal, $units:literal, $end:literal) => {
+        Sql::dialects(
+            sql!(outbox_page!(
+                $status,
+                $units,
+                "(SELECT value FROM json_each($5))",
+                $end
+            ))
+            .sqlite(),
+            outbox_page!(
+                $status,
+                $units,
+                "(SELECT json_array_elements_text(CAST($5 AS json)))",
+                $end
+            ),
+        )
+    };
+}
+
+/// A status's rows, maybe of some units (the `outbox_status_id` index).
+const PAGE_BY_STATUS: Sql = page_sql!(
+    "status = $1",
+    "(CAST($5 AS TEXT) IS NULL OR unit_id IN ",
+    ")"
+);
+/// Some units' rows, maybe of one status (the `outbox_unit` index).
+const PAGE_BY_UNITS: Sql = page_sql!(
+    "(CAST($1 AS TEXT) IS NULL OR status = $1)",
+    "unit_id IN ",
+    ""
+);
+/// Anything, narrowed by kind, obligation or period only (the primary key).
+const PAGE_ANY: Sql = page_sql!(
+    "(CAST($1 AS TEXT) IS NULL OR status = $1)",
+    "(CAST($5 AS TEXT) IS NULL OR unit_id IN ",
+    ")"
+);
+
+/// Every row of one report, oldest first (a seek in the unique key).
+const FOR_KEY: Sql = sql!(concat!(
+    "SELECT ",
+    outbox_columns!(),
+    " FROM outbox WHERE obligation_id = $1 AND period_key = $2 AND unit_id = $3 ORDER BY id"
+));
+
+/// SQLite: per unit, the sent row with the latest `sent_at` (SQLite takes
+/// the bare columns from the row `max` picked).
+const LAST_SENT_SQLITE: &str = "SELECT unit_id, kind, stage, max(sent_at) AS sent_at \
+     FROM (SELECT unit_id, kind, stage, sent_at FROM outbox WHERE obligation_id = ?1 \
+     AND period_key = ?2 AND unit_id IN (SELECT value FROM json_each(?3)) \
+     AND status = 'sent' AND sent_at IS NOT NULL ORDER BY id DESC) \
+     GROUP BY unit_id ORDER BY unit_id";
+
+/// PostgreSQL: per unit, the sent row with the latest `sent_at`.
+const LAST_SENT_POSTGRES: &str = "SELECT DISTINCT ON (unit_id) unit_id, kind, stage, sent_at \
+     FROM outbox WHERE obligation_id = $1 AND period_key = $2 \
+     AND unit_id IN (SELECT json_array_elements_text(CAST($3 AS json))) \
+     AND status = 'sent' AND sent_at IS NOT NULL ORDER BY unit_id, sent_at DESC, id DESC";
+
+const LAST_SENT: Sql = Sql::dialects(LAST_SENT_SQLITE, LAST_SENT_POSTGRES);
+
+/// Rows per status, from the index (no row read).
+const STATUS_COUNTS: Sql =
+    sql!("SELECT status, CAST(COUNT(*) AS BIGINT) FROM outbox GROUP BY status");
 
 const NEXT_DUE: Sql = sql!(
     "SELECT min(t) FROM (\
@@ -612,7 +748,7 @@ impl Outbox for Store {
         if units.is_empty() {
             return Ok(Vec::new());
         }
-        let list = serde_json::to_string(units).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let list = json_list(units)?;
         let got: Vec<OutboxDbRow> = on_backend!(self, db => {
             sqlx::query_as(db.sql(&HISTORY))
                 .bind(obligation)
@@ -622,6 +758,97 @@ impl Outbox for Store {
                 .await?
         });
         rows(got)
+    }
+
+    async fn outbox_page(
+        &self,
+        filter: &OutboxFilter,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let units = match &filter.units {
+            Some(u) if u.is_empty() => return Ok(Vec::new()),
+            Some(u) => Some(json_list(u)?),
+            None => None,
+        };
+        let query = match (filter.status, &units) {
+            (Some(_), _) => &PAGE_BY_STATUS,
+            (None, Some(_)) => &PAGE_BY_UNITS,
+            (None, None) => &PAGE_ANY,
+        };
+        let got: Vec<OutboxDbRow> = on_backend!(self, db => {
+            sqlx::query_as(db.sql(query))
+                .bind(filter.status.map(|s| s.as_str()))
+                .bind(filter.kind.map(|k| k.as_str()))
+                .bind(filter.obligation.as_deref())
+                .bind(filter.period.as_deref())
+                .bind(units.as_deref())
+                .bind(before)
+                .bind(i64::from(limit))
+                .fetch_all(&db.pool)
+                .await?
+        });
+        rows(got)
+    }
+
+    async fn outbox_for_key(&self, key: &Key) -> Result<Vec<OutboxRow>, StoreError> {
+        let got: Vec<OutboxDbRow> = on_backend!(self, db => {
+            sqlx::query_as(db.sql(&FOR_KEY))
+                .bind(&key.obligation)
+                .bind(&key.period)
+                .bind(&key.unit)
+                .fetch_all(&db.pool)
+                .await?
+        });
+        rows(got)
+    }
+
+    async fn last_sent(
+        &self,
+        obligation: &str,
+        period: &str,
+        units: &[String],
+    ) -> Result<Vec<LastSent>, StoreError> {
+        if units.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = json_list(units)?;
+        let got: Vec<(String, String, i64, i64)> = on_backend!(self, db => {
+            sqlx::query_as(db.sql(&LAST_SENT))
+                .bind(obligation)
+                .bind(period)
+                .bind(&list)
+                .fetch_all(&db.pool)
+                .await?
+        });
+        got.into_iter()
+            .map(|(unit, kind, stage, sent_at)| {
+                Ok(LastSent {
+                    unit,
+                    kind: OutboxKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?,
+                    stage: small("stage", stage)?,
+                    sent_at: instant(sent_at)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn outbox_status_counts(&self) -> Result<Vec<(OutboxStatus, u64)>, StoreError> {
+        let got: Vec<(String, i64)> = on_backend!(self, db => {
+            sqlx::query_as(db.sql(&STATUS_COUNTS))
+                .fetch_all(&db.pool)
+                .await?
+        });
+        let mut counts: Vec<(OutboxStatus, u64)> =
+            OutboxStatus::ALL.iter().map(|s| (*s, 0)).collect();
+        for (status, n) in got {
+            let status = OutboxStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?;
+            let n = u64::try_from(n).map_err(|_| corrupt("count", &n.to_string()))?;
+            if let Some(c) = counts.iter_mut().find(|c| c.0 == status) {
+                c.1 = n;
+            }
+        }
+        Ok(counts)
     }
 
     async fn outbox_summary(&self) -> Result<OutboxSummary, StoreError> {

@@ -1,7 +1,8 @@
 //! The outbox's types: what a row is (`OutboxKind`, `OutboxStatus`, its
 //! key), what the planner writes (`NewOutboxRow`, `EnqueueReport`), what
 //! the dispatcher records (`Outcome`) and the dashboard counts
-//! (`OutboxSummary`). Plain data; the queries are `outbox`'s.
+//! (`OutboxSummary`) and filters (`OutboxFilter`, `LastSent`). Plain data;
+//! the queries are `outbox`'s.
 
 use std::fmt;
 
@@ -69,6 +70,18 @@ pub enum OutboxStatus {
     Skipped,
     /// Withdrawn: the report arrived, was waived or extended, or a later stage superseded it.
     Cancelled,
+}
+
+impl OutboxStatus {
+    /// Every status, in declaration order.
+    pub const ALL: [OutboxStatus; 6] = [
+        OutboxStatus::Pending,
+        OutboxStatus::Sending,
+        OutboxStatus::Sent,
+        OutboxStatus::Failed,
+        OutboxStatus::Skipped,
+        OutboxStatus::Cancelled,
+    ];
 }
 
 names!(OutboxStatus {
@@ -194,4 +207,28 @@ pub enum Outcome {
     Cancelled {
         reason: String,
     },
+}
+
+/// Which outbox rows a page lists ([`Outbox::outbox_page`]): each field
+/// that is set narrows the list; `units` is a list of unit ids (an empty
+/// list matches nothing).
+///
+/// [`Outbox::outbox_page`]: super::Outbox::outbox_page
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboxFilter {
+    pub status: Option<OutboxStatus>,
+    pub kind: Option<OutboxKind>,
+    pub obligation: Option<String>,
+    pub period: Option<String>,
+    pub units: Option<Vec<String>>,
+}
+
+/// The last message that went out to (or about) a unit for one
+/// (obligation, period): what "last reminded" shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastSent {
+    pub unit: String,
+    pub kind: OutboxKind,
+    pub stage: u32,
+    pub sent_at: Timestamp,
 }

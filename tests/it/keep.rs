@@ -111,7 +111,8 @@ fn expected(v: i64) -> (u64, u64, u64, u64) {
     let outbox = match v {
         1 => 0,
         2..=4 => 3,
-        _ => 4,
+        5..=7 => 4,
+        _ => 5,
     };
     let tokens = match v {
         ..=3 => 0,

@@ -4,7 +4,8 @@
 use std::collections::HashSet;
 
 use hanbao::store::{
-    self, NewOutboxRow, OutboxCount, OutboxKey, OutboxKind, OutboxStatus, Outcome,
+    self, Key, LastSent, NewOutboxRow, OutboxCount, OutboxFilter, OutboxKey, OutboxKind, OutboxRow,
+    OutboxStatus, Outcome,
 };
 use jiff::Timestamp;
 use jiff::civil::date;
@@ -22,6 +23,9 @@ stories!(
     retry_puts_a_failed_row_back_to_pending,
     history_lists_what_went_out_or_is_going_for_the_units_asked,
     summary_counts_the_outbox_by_status_and_kind,
+    pages_cover_every_row_once_under_each_filter,
+    a_report_lists_its_rows_of_every_status,
+    last_sent_is_the_latest_sent_row_per_unit,
 );
 
 fn at(second: i64) -> Timestamp {
@@ -895,4 +899,212 @@ async fn the_digest_groups_a_daily_reports_late_days_per_unit() {
     ] {
         assert!(en.text.contains(want), "{want:?} in\n{}", en.text);
     }
+}
+/// An outbox of every status: 4 units × 2 periods × 2 obligations × 2
+/// kinds (64 rows), then most claimed in waves finished as sent (at
+/// different instants), failed, retried later or cancelled; a few skipped
+/// rows, the rest pending. The
+/// rows as stored, oldest first.
+async fn varied_outbox(s: &hanbao::store::Store) -> Vec<OutboxRow> {
+    let mut new = Vec::new();
+    for (o, ob) in ["bc-quy", "bc-thang"].into_iter().enumerate() {
+        for period in ["2026-Q1", "2026-Q2"] {
+            for u in 0..4 {
+                for kind in [OutboxKind::Reminder, OutboxKind::Escalation] {
+                    let mut r = row(&format!("u{u}"), kind, 1, &format!("{u}@x.vn"), 0);
+                    r.key.obligation = ob.into();
+                    r.key.period = period.into();
+                    if (u + o) % 5 == 3 && kind == OutboxKind::Reminder {
+                        r.status = OutboxStatus::Skipped;
+                    }
+                    new.push(r);
+                }
+            }
+        }
+    }
+    s.enqueue(new, at(0)).await.unwrap();
+    for wave in 0..3i64 {
+        let got = s.claim("w", at(10 + wave), at(900), 12).await.unwrap();
+        let results = got
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let outcome = match (i + wave as usize) % 5 {
+                    0 | 1 => Outcome::Sent {
+                        message_id: format!("<{}@x>", r.id),
+                    },
+                    2 => Outcome::Failed {
+                        error: "550 không có hộp thư".into(),
+                    },
+                    3 => Outcome::Cancelled {
+                        reason: "đã nhận báo cáo".into(),
+                    },
+                    _ => Outcome::Retry {
+                        error: "421 thử lại sau".into(),
+                        next_attempt_at: at(99_999),
+                    },
+                };
+                (r.id, outcome)
+            })
+            .collect();
+        // Later waves finish earlier: sent_at does not follow the ids.
+        s.finish_many("w", results, at(500 - wave * 7))
+            .await
+            .unwrap();
+    }
+    s.outbox(None).await.unwrap()
+}
+
+/// `outbox_page`: paging by `before` through each filter's rows, a few at
+/// a time, lists every matching row exactly once, newest first; an empty
+/// unit list matches nothing.
+async fn pages_cover_every_row_once_under_each_filter(b: &Backend) {
+    let s = b.open().await;
+    let all = varied_outbox(&s).await;
+    let statuses: HashSet<_> = all.iter().map(|r| r.status).collect();
+    assert!(statuses.len() >= 5, "{statuses:?}");
+    let units = |u: &[&str]| Some(u.iter().map(|u| u.to_string()).collect::<Vec<_>>());
+    let mut filters = vec![OutboxFilter::default()];
+    for status in OutboxStatus::ALL {
+        filters.push(OutboxFilter {
+            status: Some(status),
+            ..OutboxFilter::default()
+        });
+        filters.push(OutboxFilter {
+            status: Some(status),
+            units: units(&["u1", "u3"]),
+            kind: Some(OutboxKind::Reminder),
+            ..OutboxFilter::default()
+        });
+    }
+    filters.push(OutboxFilter {
+        units: units(&["u2"]),
+        ..OutboxFilter::default()
+    });
+    filters.push(OutboxFilter {
+        units: units(&["u0", "u2", "không-có"]),
+        status: Some(OutboxStatus::Sent),
+        obligation: Some("bc-thang".into()),
+        period: Some("2026-Q2".into()),
+        ..OutboxFilter::default()
+    });
+    filters.push(OutboxFilter {
+        kind: Some(OutboxKind::Escalation),
+        period: Some("2026-Q1".into()),
+        ..OutboxFilter::default()
+    });
+    for f in &filters {
+        let mut want: Vec<i64> = all
+            .iter()
+            .filter(|r| f.status.is_none_or(|s| r.status == s))
+            .filter(|r| f.kind.is_none_or(|k| r.key.kind == k))
+            .filter(|r| f.obligation.as_ref().is_none_or(|o| &r.key.obligation == o))
+            .filter(|r| f.period.as_ref().is_none_or(|p| &r.key.period == p))
+            .filter(|r| f.units.as_ref().is_none_or(|u| u.contains(&r.key.unit)))
+            .map(|r| r.id)
+            .collect();
+        want.reverse();
+        let mut got = Vec::new();
+        let mut before = None;
+        loop {
+            let page = s.outbox_page(f, before, 3).await.unwrap();
+            assert!(page.len() <= 3);
+            let Some(last) = page.last() else { break };
+            before = Some(last.id);
+            // Whole rows, as `outbox` reads them.
+            for r in &page {
+                assert_eq!(Some(r), all.iter().find(|a| a.id == r.id));
+            }
+            got.extend(page.iter().map(|r| r.id));
+        }
+        assert_eq!(got, want, "{f:?}");
+    }
+    let none = OutboxFilter {
+        units: Some(Vec::new()),
+        ..OutboxFilter::default()
+    };
+    assert!(s.outbox_page(&none, None, 10).await.unwrap().is_empty());
+    // The counts per status are the rows' (every status named, 0 included).
+    let counts = s.outbox_status_counts().await.unwrap();
+    assert_eq!(counts.len(), OutboxStatus::ALL.len());
+    for (status, n) in counts {
+        let want = all.iter().filter(|r| r.status == status).count() as u64;
+        assert_eq!(n, want, "{status}");
+    }
+}
+
+/// `outbox_for_key`: every row of one (obligation, period, unit), of every
+/// status, oldest first; nothing of other reports.
+async fn a_report_lists_its_rows_of_every_status(b: &Backend) {
+    let s = b.open().await;
+    let all = varied_outbox(&s).await;
+    for ob in ["bc-quy", "bc-thang"] {
+        for u in ["u0", "u1", "u2", "u3"] {
+            let key = Key::new(ob, "2026-Q2", u);
+            let got = s.outbox_for_key(&key).await.unwrap();
+            let want: Vec<&OutboxRow> = all
+                .iter()
+                .filter(|r| r.key.obligation == ob && r.key.period == "2026-Q2" && r.key.unit == u)
+                .collect();
+            assert_eq!(got.iter().collect::<Vec<_>>(), want, "{ob} {u}");
+            assert_eq!(got.len(), 2);
+        }
+    }
+    let statuses: HashSet<_> = ["u0", "u1", "u2", "u3"]
+        .iter()
+        .flat_map(|u| all.iter().filter(move |r| r.key.unit == *u))
+        .map(|r| r.status)
+        .collect();
+    assert!(statuses.len() >= 4, "{statuses:?}");
+    let nothing = s
+        .outbox_for_key(&Key::new("bc-quy", "2027-Q1", "u0"))
+        .await
+        .unwrap();
+    assert!(nothing.is_empty());
+}
+
+/// `last_sent`: per unit asked, the sent row with the latest `sent_at`
+/// (a brute-force max over every row), units with nothing sent left out.
+async fn last_sent_is_the_latest_sent_row_per_unit(b: &Backend) {
+    let s = b.open().await;
+    let all = varied_outbox(&s).await;
+    let asked: Vec<String> = ["u0", "u1", "u2", "u3", "u9"]
+        .iter()
+        .map(|u| u.to_string())
+        .collect();
+    let mut some = 0;
+    for ob in ["bc-quy", "bc-thang"] {
+        for period in ["2026-Q1", "2026-Q2"] {
+            let got = s.last_sent(ob, period, &asked).await.unwrap();
+            let mut want = Vec::new();
+            for u in &asked {
+                let best = all
+                    .iter()
+                    .filter(|r| {
+                        r.key.obligation == ob
+                            && r.key.period == period
+                            && &r.key.unit == u
+                            && r.status == OutboxStatus::Sent
+                    })
+                    .max_by_key(|r| (r.sent_at, r.id));
+                if let Some(r) = best {
+                    want.push(LastSent {
+                        unit: u.clone(),
+                        kind: r.key.kind,
+                        stage: r.key.stage,
+                        sent_at: r.sent_at.unwrap(),
+                    });
+                }
+            }
+            some += want.len();
+            assert_eq!(got, want, "{ob} {period}");
+        }
+    }
+    assert!(some >= 4, "the fixture sends something");
+    assert!(
+        s.last_sent("bc-quy", "2026-Q1", &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -13,15 +13,22 @@
 //!   history.
 //! - `report`: `GET /dashboard/units/{unit}/{obligation}/{period}`, one
 //!   report, with forms to record a receipt, grant an extension or a waiver
-//!   (`POST` to `.../submission`, `.../extension`, `.../waiver`).
-//! - `outbox`: `GET /dashboard/outbox`, pending, sending and failed messages
-//!   with their reasons; `POST /dashboard/outbox/{id}/retry` puts a failed
-//!   one back.
+//!   (`POST` to `.../submission`, `.../extension`, `.../waiver`), and the
+//!   messages sent or planned for it.
+//! - `revoke`: `POST .../revoke` from the report page: withdraws the
+//!   receipt, extension or waiver in effect, with a required reason, after
+//!   a confirmation that writes nothing.
+//! - `outbox`: `GET /dashboard/outbox`, every message by status (failed,
+//!   pending, sending, sent, skipped, cancelled), filtered and paged, with
+//!   reasons and real sending times; `POST /dashboard/outbox/{id}/retry`
+//!   puts a failed one back.
 //!
 //! Shared parts: `page` (the frame, the CSP, error pages), `session`
 //! (sessions and the `Admin` extractor, the same-origin check), `extract`
 //! (the `Owed` key and the `CsrfForm` extractors), `view` (dates, links,
-//! cells and the history table as plain values for the templates).
+//! cells and the history table as plain values for the templates), `sent`
+//! (outbox rows as plain values: kind and period in words, the real
+//! sending time).
 //!
 //! Every page needs an administrator session; every post needs the
 //! session's CSRF token and a same-origin request, then redirects
@@ -32,8 +39,8 @@
 //! message (422) and writes nothing; the rules are `crate::input`'s,
 //! shared with the command line and the API.
 //!
-//! Must not: send mail, write anything but submissions, extensions, waivers
-//! and the retry of a failed outbox row, or build HTML outside the
+//! Must not: send mail, write anything but submissions, extensions, waivers,
+//! their revocations and the retry of a failed outbox row, or build HTML outside the
 //! templates.
 
 mod export;
@@ -43,6 +50,8 @@ mod matrix;
 mod outbox;
 mod page;
 mod report;
+mod revoke;
+mod sent;
 pub mod session;
 mod unit;
 mod view;
@@ -63,6 +72,7 @@ pub fn routes() -> Router<AppState> {
         .merge(export::routes())
         .merge(unit::routes())
         .merge(report::routes())
+        .merge(revoke::routes())
         .merge(outbox::routes())
         .route_layer(middleware::from_fn(session::reject_cross_origin))
 }

@@ -27,8 +27,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::input::{self, Field, MAX_NOTE, MAX_REFERENCE};
 use crate::store::{
-    HistoryFilter, Key, NewExtension, NewSubmission, NewWaiver, Recorded, Source, StoreError,
-    Subject,
+    CurrentState, HistoryFilter, Key, NewExtension, NewSubmission, NewWaiver, Recorded, Source,
+    StoreError, Subject,
 };
 use crate::tracking::{self, Selection, TrackingError};
 
@@ -37,9 +37,10 @@ use super::super::date_field::{self, Step};
 use super::super::html::{self, Check, Hidden};
 use super::extract::{CsrfForm, Owed};
 use super::page::{self, Frame, error_page, store_failed};
+use super::sent::Messages;
 use super::session::Admin;
 use super::view::{History, cell_text, dmy, key_href, pct, unit_href};
-use crate::store::Records;
+use crate::store::{Outbox, Records};
 
 const PAGE: &str = "/dashboard/units/{unit}/{obligation}/{period}";
 
@@ -53,7 +54,7 @@ pub fn routes() -> Router<AppState> {
 
 /// The submission form's values and message.
 #[derive(Debug, Default, Serialize)]
-struct SubmissionFields {
+pub(super) struct SubmissionFields {
     error: Option<String>,
     reference: String,
     received_on: String,
@@ -63,7 +64,7 @@ struct SubmissionFields {
 
 /// The extension form's values and message.
 #[derive(Debug, Default, Serialize)]
-struct ExtensionFields {
+pub(super) struct ExtensionFields {
     error: Option<String>,
     until: String,
     reason: String,
@@ -71,18 +72,34 @@ struct ExtensionFields {
 
 /// The waiver form's values and message.
 #[derive(Debug, Default, Serialize)]
-struct WaiverFields {
+pub(super) struct WaiverFields {
     error: Option<String>,
     reason: String,
 }
 
+/// The revoke form's values and message (`dashboard::revoke`).
+#[derive(Debug, Default, Serialize)]
+pub(super) struct RevokeFields {
+    pub(super) error: Option<String>,
+    pub(super) subject: String,
+    pub(super) reason: String,
+}
+
+/// What is in effect and can be revoked: a choice of the revoke form.
+#[derive(Debug, Serialize)]
+struct Revocable {
+    subject: &'static str,
+    text: String,
+}
+
 /// What was typed in one of the forms, kept when the page is shown again.
 #[derive(Debug)]
-enum Typed {
+pub(super) enum Typed {
     Nothing,
     Submission(SubmissionFields),
     Extension(ExtensionFields),
     Waiver(WaiverFields),
+    Revoke(RevokeFields),
 }
 
 impl Typed {
@@ -92,6 +109,7 @@ impl Typed {
             Typed::Submission(f) => f.error = Some(text),
             Typed::Extension(f) => f.error = Some(text),
             Typed::Waiver(f) => f.error = Some(text),
+            Typed::Revoke(f) => f.error = Some(text),
         }
         self
     }
@@ -113,7 +131,7 @@ fn label(form: Subject) -> impl Fn(Field) -> &'static str {
 
 /// The report's facts at the top of the page.
 #[derive(Serialize)]
-struct Facts {
+pub(super) struct Facts {
     title: String,
     obligation: String,
     period: String,
@@ -136,12 +154,15 @@ struct ReportView<'a> {
     submission: SubmissionFields,
     extension: ExtensionFields,
     waiver: WaiverFields,
+    revocable: Vec<Revocable>,
+    revoke: RevokeFields,
+    messages: Messages,
     history: History,
     back_href: String,
 }
 
 /// The report's facts and its page title, or the page that says why not.
-async fn facts(
+pub(super) async fn facts(
     state: &AppState,
     key: &Key,
     today: jiff::civil::Date,
@@ -185,7 +206,7 @@ async fn unprocessable(state: &AppState, admin: &Admin, key: &Key, typed: Typed)
     show(state, admin, key, StatusCode::UNPROCESSABLE_ENTITY, typed).await
 }
 
-async fn show(
+pub(super) async fn show(
     state: &AppState,
     admin: &Admin,
     key: &Key,
@@ -208,6 +229,28 @@ async fn show(
         Ok(e) => e,
         Err(e) => return store_failed(e),
     };
+    let current = match state.shared.store.current_for(key).await {
+        Ok(c) => c,
+        Err(e) => return store_failed(e),
+    };
+    let sent = match state.shared.store.outbox_for_key(key).await {
+        Ok(r) => r,
+        Err(e) => return store_failed(e),
+    };
+    let messages = Messages::new(
+        sent.clone(),
+        sent.len(),
+        &sent,
+        false,
+        format!(
+            "/dashboard/outbox?status=sent&unit={}&obligation={}&period={}",
+            pct(&key.unit),
+            pct(&key.obligation),
+            pct(&key.period)
+        ),
+        &live,
+        Timestamp::now(),
+    );
     let mut view = ReportView {
         report,
         base: key_href(&key.unit, &key.obligation, &key.period),
@@ -220,6 +263,9 @@ async fn show(
         },
         extension: ExtensionFields::default(),
         waiver: WaiverFields::default(),
+        revocable: revocable(&current),
+        revoke: RevokeFields::default(),
+        messages,
         history: History::new(&events, &live.cfg.daemon.time_zone, false),
         back_href: format!(
             "/dashboard?obligation={}&period={}",
@@ -232,6 +278,7 @@ async fn show(
         Typed::Submission(f) => view.submission = f,
         Typed::Extension(f) => view.extension = f,
         Typed::Waiver(f) => view.waiver = f,
+        Typed::Revoke(f) => view.revoke = f,
     }
     let frame = Frame {
         title: &title,
@@ -239,6 +286,34 @@ async fn show(
         flash,
     };
     page::render(status, "dashboard/report.html", frame, &view)
+}
+
+/// What is in effect for the report, as the revoke form offers it.
+fn revocable(c: &CurrentState) -> Vec<Revocable> {
+    let mut out = Vec::new();
+    if let Some(s) = &c.submission {
+        let mut text = format!("Ghi nhận đã nhận báo cáo ngày {}", dmy(s.received_on));
+        if let Some(r) = &s.reference {
+            text.push_str(&format!(", số văn bản {r}"));
+        }
+        out.push(Revocable {
+            subject: Subject::Submission.as_str(),
+            text,
+        });
+    }
+    if let Some(e) = &c.extension {
+        out.push(Revocable {
+            subject: Subject::Extension.as_str(),
+            text: format!("Gia hạn đến {}", dmy(e.until)),
+        });
+    }
+    if c.waiver.is_some() {
+        out.push(Revocable {
+            subject: Subject::Waiver.as_str(),
+            text: "Miễn nộp kỳ này".into(),
+        });
+    }
+    out
 }
 
 /// The echo of a typed date (`check`) under the report's facts, before

@@ -1,4 +1,6 @@
-//! `GET /dashboard/units/{unit}`: one unit's current periods and history.
+//! `GET /dashboard/units/{unit}`: one unit's current periods, the messages
+//! sent to it or about it and those planned (the latest
+//! [`MESSAGES_SHOWN`], with the last one sent), and its history.
 //!
 //! Must not: write anything.
 
@@ -11,14 +13,18 @@ use axum::routing::get;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::store::HistoryFilter;
+use crate::store::{HistoryFilter, Outbox, OutboxFilter, OutboxStatus};
 use crate::tracking::{self, Selection, TrackingError};
 
 use super::super::AppState;
 use super::page::{self, Frame, error_page, store_failed};
+use super::sent::Messages;
 use super::session::Admin;
-use super::view::{History, cell_text, dmy, key_href};
+use super::view::{History, cell_text, dmy, key_href, pct};
 use crate::store::Records;
+
+/// Messages listed on a unit's page (the outbox page has the rest).
+const MESSAGES_SHOWN: usize = 20;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/dashboard/units/{unit}", get(unit_page))
@@ -47,6 +53,7 @@ struct UnitView {
     unit: UnitFacts,
     today: String,
     rows: Vec<Current>,
+    messages: Messages,
     history: History,
 }
 
@@ -92,6 +99,31 @@ async fn unit_page(
         Ok(e) => e,
         Err(e) => return store_failed(e),
     };
+    let units = OutboxFilter {
+        units: Some(vec![unit.id.clone()]),
+        ..OutboxFilter::default()
+    };
+    let sent = OutboxFilter {
+        status: Some(OutboxStatus::Sent),
+        ..units.clone()
+    };
+    let store = &state.shared.store;
+    let (listed, sent) = match tokio::try_join!(
+        store.outbox_page(&units, None, MESSAGES_SHOWN as u32 + 1),
+        store.outbox_page(&sent, None, MESSAGES_SHOWN as u32),
+    ) {
+        Ok(r) => r,
+        Err(e) => return store_failed(e),
+    };
+    let messages = Messages::new(
+        listed,
+        MESSAGES_SHOWN,
+        &sent,
+        true,
+        format!("/dashboard/outbox?status=sent&unit={}", pct(&unit.id)),
+        &live,
+        Timestamp::now(),
+    );
     let view = UnitView {
         unit: UnitFacts {
             id: unit.id.clone(),
@@ -110,6 +142,7 @@ async fn unit_page(
                 text: cell_text(r),
             })
             .collect(),
+        messages,
         history: History::new(&events, &live.cfg.daemon.time_zone, true),
     };
     let frame = Frame {

@@ -14,6 +14,7 @@ mod browser;
 mod escaping;
 mod forms;
 mod pages;
+mod sent;
 mod session;
 
 use std::net::SocketAddr;

@@ -61,7 +61,7 @@ fn step_fields() -> BoxedStrategy<Vec<(String, String)>> {
     proptest::collection::vec(
         (
             one_of(&["confirm", "confirmed", "step", "date_confirmed", "xac_nhan"]),
-            one_of(&["1", "yes", "on", "có", "", "2", "<fz-i>"]),
+            one_of(&["1", "yes", "on", "có", "", "2", "<fz-i>", "record", "edit"]),
         )
             .prop_map(|(k, v)| (k.to_string(), v.to_string())),
         0..2,
@@ -162,7 +162,7 @@ fn form_case(days: &Days) -> BoxedStrategy<FormCase> {
     let post_target = prop_oneof![
         12 => (
             report_path(days),
-            one_of(&["/submission", "/extension", "/waiver"]),
+            one_of(&["/submission", "/extension", "/waiver", "/revoke"]),
         )
             .prop_map(|(p, a)| format!("{p}{a}")),
         1 => (report_path(days), one_of(&["", "/submission/", "/x", "/submission?x=1"]))
@@ -191,6 +191,18 @@ fn form_case(days: &Days) -> BoxedStrategy<FormCase> {
         2 => report_path(days),
         1 => segment(unit()).prop_map(|u| format!("/dashboard/units/{u}")),
         1 => Just("/dashboard/outbox".to_string()),
+        1 => (
+            one_of(&["status", "kind", "unit", "q", "group", "before", "per", "x"]),
+            prop_oneof![
+                one_of(&["sent", "failed", "reminder", "so-yte", "-1", "0", "18446744073709551616"])
+                    .prop_map(str::to_string),
+                odd_text(),
+            ],
+        )
+            .prop_map(|(k, v)| format!(
+                "/dashboard/outbox?{k}={}",
+                hanbao::primitives::percent(&v)
+            )),
         1 => Just("/dashboard/login?out=%zz".to_string()),
     ];
     let target = prop_oneof![
@@ -212,6 +224,11 @@ fn form_case(days: &Days) -> BoxedStrategy<FormCase> {
         ),
         field("until", dates, 0.9),
         field("reason", text(), 0.9),
+        field(
+            "subject",
+            one_of(&["submission", "extension", "waiver", "", "x"]).prop_map(str::to_string),
+            0.5,
+        ),
         proptest::option::weighted(
             0.5,
             prop_oneof![
@@ -223,9 +240,9 @@ fn form_case(days: &Days) -> BoxedStrategy<FormCase> {
         ),
         step_fields(),
     )
-        .prop_map(|(a, b, c, d, e, f, g, steps)| {
+        .prop_map(|(a, b, c, d, e, f, s, g, steps)| {
             let mut v: Vec<(String, String)> =
-                [a, b, c, d, e, f, g].into_iter().flatten().collect();
+                [a, b, c, d, e, f, s, g].into_iter().flatten().collect();
             v.extend(steps);
             v
         });
@@ -451,6 +468,7 @@ fn page_kind(path: &str) -> &'static str {
         ["dashboard", "units", _, _, _, "submission"] => "submission",
         ["dashboard", "units", _, _, _, "extension"] => "extension",
         ["dashboard", "units", _, _, _, "waiver"] => "waiver",
+        ["dashboard", "units", _, _, _, "revoke"] => "revoke",
         _ => "other",
     }
 }
