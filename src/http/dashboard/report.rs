@@ -222,7 +222,7 @@ async fn show(
         waiver: WaiverFields::default(),
         history: History::new(&events, &live.cfg.daemon.time_zone, false),
         back_href: format!(
-            "/dashboard?obligation={}&period={}",
+            "/dashboard/matrix?obligation={}&period={}",
             pct(&key.obligation),
             pct(&key.period)
         ),

@@ -343,6 +343,7 @@ active_from = "{:02}/{:02}/{}"
         b.type_text(&b.find("input[name=token]"), &admin);
         b.click(&b.find("form[action='/dashboard/login'] button[type=submit]"));
         b.wait_for_url("/dashboard");
+        b.goto(&format!("{base}/dashboard/matrix"));
         let head = b.wait_for_text("table.matrix thead");
         assert!(head.contains("các kỳ trước"), "{head}");
         assert!(head.contains("hôm nay"), "{head}");

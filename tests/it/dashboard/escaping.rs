@@ -67,7 +67,10 @@ async fn every_page_escapes_hostile_names_and_typed_text() {
     let matrix = s.get(Q1, c).await;
     assert_inert("matrix", &matrix, &[NAME_ESCAPED, TITLE_ESCAPED]);
     let filter = s
-        .get("/dashboard?group=%22%3E%3Cscript%3E&status=%3Cimg%3E", c)
+        .get(
+            "/dashboard/matrix?group=%22%3E%3Cscript%3E&status=%3Cimg%3E",
+            c,
+        )
         .await;
     assert_eq!(filter.status, 400);
     assert_inert("bad filter", &filter, &["&quot;&gt;&lt;script&gt;"]);
