@@ -343,7 +343,8 @@ struct FilterView {
 
 #[derive(Serialize)]
 struct Column {
-    /// The report's title, cut to [`TITLE_CHARS`] characters.
+    /// The report's short title (its title when it has none), cut to
+    /// [`TITLE_CHARS`] characters.
     title: String,
     /// The whole title (a tooltip).
     full_title: String,
@@ -575,7 +576,10 @@ fn table_of(live: &Live, rows: &[Row<'_>], units: &[usize], today: Date) -> Tabl
         columns: columns
             .iter()
             .map(|((_, period), r)| Column {
-                title: cut(&r.obligation.title, TITLE_CHARS),
+                title: match &r.obligation.short_title {
+                    Some(short) => cut(short, TITLE_CHARS),
+                    None => cut(&r.obligation.title, TITLE_CHARS),
+                },
                 full_title: r.obligation.title.clone(),
                 id: r.obligation.id.clone(),
                 period: match *period {

@@ -81,7 +81,7 @@ fn now_in(cfg: &Config) -> Moment {
 /// The sample with a seeded state: of the current rows, every third
 /// received today, every seventh (from the second) waived, every eleventh
 /// (from the third) extended by 30 days.
-async fn seeded_sample() -> Server {
+pub(super) async fn seeded_sample() -> Server {
     let s = start_on(sample()).await;
     let live = s.state.live();
     let now = now_in(&live.cfg);
@@ -478,5 +478,70 @@ async fn the_matrix_pages_sorts_and_searches_without_diacritics() {
     // Group and column names, not ids.
     assert!(r.body.contains(">Các xã, phường</option>"));
     assert!(r.body.contains("Báo cáo tháng về cải cách hành chính"));
+    s.shutdown().await;
+}
+
+/// 2,000 communes in 40 districts (groups), owing a monthly, a quarterly
+/// and an annual report.
+fn province_of_2000() -> String {
+    let mut t = String::from(
+        "[[unit]]\nid = \"so\"\nname = \"Sở Nội vụ\"\nemail = \"vanthu@so.example\"\n\n",
+    );
+    for d in 0..40 {
+        t.push_str(&format!(
+            "[[group]]\nid = \"h{d:02}\"\nname = \"Các xã thuộc huyện số {d}\"\n\n"
+        ));
+    }
+    for i in 0..2000 {
+        t.push_str(&format!(
+            "[[unit]]\nid = \"xa-{i:04}\"\nname = \"UBND xã Hòa Hiệp số {i}\"\n\
+             email = \"vanthu@xa{i}.example\"\ngroups = [\"h{:02}\"]\n\n",
+            i % 40
+        ));
+    }
+    for (id, cycle) in [
+        ("bc-thang", "monthly"),
+        ("bc-quy", "quarterly"),
+        ("bc-nam", "annual"),
+    ] {
+        t.push_str(&format!(
+            "[[obligation]]\nid = \"{id}\"\ntitle = \"Báo cáo {cycle} về tình hình kinh tế - xã hội\"\n\
+             reporters = [{}]\nrecipient = \"so\"\ncycle = \"{cycle}\"\ndue = \"ngày 20\"\n\n",
+            (0..40)
+                .map(|d| format!("\"h{d:02}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    t
+}
+
+/// At 2,000 units the grid is paged (never every unit at once), and the
+/// pages stay small: the summary under 500 KB, the heaviest matrix page
+/// (200 units) under 2 MB. A byte check, not a timing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_two_thousand_units_pages_stay_small() {
+    let s = start_with(&province_of_2000()).await;
+    let cookie = s.login(&s.admin).await;
+    let c = Some(cookie.as_str());
+    let summary = s.get("/dashboard", c).await;
+    assert_eq!(summary.status, 200);
+    assert!(summary.bytes.len() < 500_000, "{}", summary.bytes.len());
+    assert!(summary.body.contains("Các xã thuộc huyện số 39"));
+    let grid = s.get("/dashboard/matrix", c).await;
+    assert_eq!(grid.status, 200);
+    assert_eq!(lines(&grid.body).len(), 50);
+    assert!(grid.body.contains("1–50 / 2\u{a0}000"), "pager");
+    let heavy = s.get("/dashboard/matrix?per=200&page=3", c).await;
+    assert_eq!(lines(&heavy.body).len(), 200);
+    assert!(heavy.body.contains("401–600 / 2\u{a0}000"));
+    assert!(heavy.bytes.len() < 2_000_000, "{}", heavy.bytes.len());
+    let list = s
+        .get("/dashboard/matrix?obligation=bc-quy&per=200", c)
+        .await;
+    assert_eq!(list.status, 200);
+    assert!(list.bytes.len() < 2_000_000, "{}", list.bytes.len());
+    let group = s.get("/dashboard/matrix?group=h07&per=200", c).await;
+    assert_eq!(lines(&group.body).len(), 50);
     s.shutdown().await;
 }
