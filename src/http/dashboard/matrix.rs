@@ -343,8 +343,8 @@ struct FilterView {
 
 #[derive(Serialize)]
 struct Column {
-    /// The report's short title (its title when it has none), cut to
-    /// [`TITLE_CHARS`] characters.
+    /// The report's short title, else its title cut to [`TITLE_CHARS`]
+    /// characters.
     title: String,
     /// The whole title (a tooltip).
     full_title: String,
@@ -577,7 +577,7 @@ fn table_of(live: &Live, rows: &[Row<'_>], units: &[usize], today: Date) -> Tabl
             .iter()
             .map(|((_, period), r)| Column {
                 title: match &r.obligation.short_title {
-                    Some(short) => cut(short, TITLE_CHARS),
+                    Some(short) => short.clone(),
                     None => cut(&r.obligation.title, TITLE_CHARS),
                 },
                 full_title: r.obligation.title.clone(),
