@@ -11,7 +11,8 @@
 //! its earlier unsettled ones together). Columns are named by the report's
 //! title and the period in words. The whole grid is one page while it
 //! has at most [`WHOLE_GRID_CELLS`] cells (a province's configuration);
-//! beyond, pages of units ("101–200 / 3 310"), never every unit at once.
+//! beyond, pages of units ("101–200 / 3 310"), never every unit at once
+//! but for printing (`print=1`: every line, at most [`PRINT_LINES`]).
 //!
 //! Must not: write anything.
 
@@ -47,6 +48,8 @@ pub const WHOLE_GRID_CELLS: usize = 5_000;
 /// The page sizes offered; the first is the grid's default, the second
 /// the list's.
 pub const PAGE_SIZES: [usize; 3] = [50, 100, 200];
+/// The most lines a print view (`print=1`) shows.
+pub const PRINT_LINES: usize = 5_000;
 /// The characters of a report's title shown in a column head.
 const TITLE_CHARS: usize = 40;
 
@@ -67,6 +70,9 @@ pub struct Filters {
     dir: Option<String>,
     page: Option<String>,
     per: Option<String>,
+    /// `1`: every line of the selection on one page (at most
+    /// [`PRINT_LINES`]), to print.
+    print: Option<String>,
 }
 
 fn nonempty(v: &Option<String>) -> Option<String> {
@@ -426,6 +432,8 @@ struct MatrixView {
     error: Option<String>,
     today: String,
     export_href: String,
+    /// Every line of the selection on one page, to print.
+    print_href: String,
     pager: Option<Pager>,
     /// The grid, or `None`.
     table: Option<Table>,
@@ -764,6 +772,7 @@ async fn matrix(
     };
     let sort = Sort::parse(nonempty(&f.sort));
     let desc = nonempty(&f.dir).as_deref() == Some("desc");
+    let print = nonempty(&f.print).as_deref() == Some("1");
     let mut pager = None;
     let (status, error, table, list) = match bad_query {
         Some(e) => {
@@ -780,7 +789,10 @@ async fn matrix(
                     .map(|r| (r.obligation.id.as_str(), &*r.period))
                     .collect();
                 if pairs.len() == 1 {
-                    let per = per_asked(&f).unwrap_or(PAGE_SIZES[1]);
+                    let per = match print {
+                        true => units.len().clamp(1, PRINT_LINES),
+                        false => per_asked(&f).unwrap_or(PAGE_SIZES[1]),
+                    };
                     let (page, p) = paged(&f, &units, per);
                     pager = Some(p);
                     let list = list_of(&live, &rows, page, &f);
@@ -788,6 +800,7 @@ async fn matrix(
                 } else {
                     let columns = table_of(&live, &rows, &[], today).columns.len();
                     let per = match per_asked(&f) {
+                        _ if print => units.len().clamp(1, PRINT_LINES),
                         Some(p) => p,
                         None if units.len() * columns <= WHOLE_GRID_CELLS => units.len(),
                         None => PAGE_SIZES[0],
@@ -820,6 +833,14 @@ async fn matrix(
         error,
         today: dmy(today),
         export_href: format!("/dashboard/export.csv{}", f.query()),
+        print_href: format!(
+            "/dashboard/matrix{}",
+            f.query_with(&[
+                ("sort", nonempty(&f.sort).unwrap_or_default()),
+                ("dir", nonempty(&f.dir).unwrap_or_default()),
+                ("print", "1".into()),
+            ])
+        ),
         pager,
         table,
         list,

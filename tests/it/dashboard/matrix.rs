@@ -545,3 +545,24 @@ async fn at_two_thousand_units_pages_stay_small() {
     assert_eq!(lines(&group.body).len(), 50);
     s.shutdown().await;
 }
+
+/// `print=1` puts every line of the selection on one page, in the order
+/// asked; the page links to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_print_view_has_every_line() {
+    let s = start_with(&communes()).await;
+    let cookie = s.login(&s.admin).await;
+    let c = Some(cookie.as_str());
+    let month = old_month();
+    let list = format!("/dashboard/matrix?obligation=bc-thang&period={month}&sort=name");
+    let r = s.get(&list, c).await;
+    assert_eq!(lines(&r.body).len(), 100);
+    let print = format!("{list}&print=1").replace('&', "&amp;");
+    assert!(r.body.contains(&format!("href=\"{print}\"")), "{}", r.body);
+    let r = s.get(&format!("{list}&print=1"), c).await;
+    assert_eq!(lines(&r.body).len(), 130);
+    assert!(r.body.contains("1–130 / 130"));
+    let n: Vec<String> = names(&r.body).iter().map(|n| fold(n)).collect();
+    assert!(n.windows(2).all(|w| w[0] <= w[1]));
+    s.shutdown().await;
+}
