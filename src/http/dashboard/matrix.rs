@@ -11,7 +11,8 @@
 //! its earlier unsettled ones together). Columns are named by the report's
 //! title and the period in words. The whole grid is one page while it
 //! has at most [`WHOLE_GRID_CELLS`] cells (a province's configuration);
-//! beyond, pages of units ("101–200 / 3 310"), never every unit at once
+//! beyond, every report's earlier unsettled periods share one column, and
+//! the grid comes in pages of units ("101–200 / 3 310"), never every unit at once
 //! but for printing (`print=1`: every line, at most [`PRINT_LINES`]).
 //!
 //! Must not: write anything.
@@ -519,7 +520,7 @@ fn single_cell(c: &Row<'_>) -> Cell {
 #[cfg(test)]
 fn table(live: &Live, rows: &[Row<'_>], today: Date) -> Table {
     let order = unit_order(live, rows, Sort::File, false);
-    table_of(live, rows, &order, today)
+    table_of(live, rows, &order, today, false)
 }
 
 /// The matrix table: one line per unit of `units` (places in the file, in
@@ -528,8 +529,10 @@ fn table(live: &Live, rows: &[Row<'_>], today: Date) -> Table {
 /// columns: its latest period, and its earlier unsettled periods together
 /// (`tracking::EARLIER`), whose cell counts them and links to the unit's
 /// page. A daily report's period of `today` is headed "hôm nay", as in
-/// `status`.
-fn table_of(live: &Live, rows: &[Row<'_>], units: &[usize], today: Date) -> Table {
+/// `status`. With `collapse` (a grid too big for one page), the earlier
+/// periods of every report shown only for their unsettled units share that
+/// one column too, so there are at most two columns per report.
+fn table_of(live: &Live, rows: &[Row<'_>], units: &[usize], today: Date, collapse: bool) -> Table {
     let today = today.to_string();
     let order = tracking::FileOrder::new(&live.cfg);
     let latest = tracking::latest_short_periods(rows, &order);
@@ -540,7 +543,10 @@ fn table_of(live: &Live, rows: &[Row<'_>], units: &[usize], today: Date) -> Tabl
     for r in rows {
         let o = order.obligation(&r.obligation.id);
         let u = order.unit(&r.unit.id);
-        let period = tracking::column_of(&latest, o, r);
+        let period = match collapse && !r.all_units {
+            true => tracking::EARLIER,
+            false => tracking::column_of(&latest, o, r),
+        };
         let col = columns.entry((o, period)).or_insert(r);
         if period == tracking::EARLIER {
             if r.status.due < col.status.due {
@@ -798,16 +804,17 @@ async fn matrix(
                     let list = list_of(&live, &rows, page, &f);
                     (StatusCode::OK, None, None, Some(list))
                 } else {
-                    let columns = table_of(&live, &rows, &[], today).columns.len();
+                    let columns = table_of(&live, &rows, &[], today, false).columns.len();
+                    let whole = units.len() * columns <= WHOLE_GRID_CELLS;
                     let per = match per_asked(&f) {
                         _ if print => units.len().clamp(1, PRINT_LINES),
                         Some(p) => p,
-                        None if units.len() * columns <= WHOLE_GRID_CELLS => units.len(),
+                        None if whole => units.len(),
                         None => PAGE_SIZES[0],
                     };
                     let (page, p) = paged(&f, &units, per);
                     pager = Some(p);
-                    let table = table_of(&live, &rows, page, today);
+                    let table = table_of(&live, &rows, page, today, !whole);
                     (StatusCode::OK, None, Some(table), None)
                 }
             }
