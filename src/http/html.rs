@@ -127,7 +127,7 @@ impl Check {
 }
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 22] = [
+const TEMPLATES: [(&str, &str); 23] = [
     ("date_field.html", include_str!("templates/date_field.html")),
     ("check_form.html", include_str!("templates/check_form.html")),
     (
@@ -153,6 +153,10 @@ const TEMPLATES: [(&str, &str); 22] = [
     (
         "dashboard/matrix.html",
         include_str!("templates/dashboard/matrix.html"),
+    ),
+    (
+        "dashboard/summary.html",
+        include_str!("templates/dashboard/summary.html"),
     ),
     (
         "dashboard/unit.html",

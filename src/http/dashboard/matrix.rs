@@ -1,12 +1,23 @@
-//! `GET /dashboard`: the status matrix, units × (obligation, period), with
-//! colours and days late, filtered by obligation, period, group and state
-//! (GET query). The filters are shared with the CSV export (`export`).
-//! A report with periods shorter than a month takes two columns (its
-//! latest period, its earlier unsettled ones together).
+//! `GET /dashboard/matrix`: the status of units, filtered by obligation,
+//! period, group, state and a search (unit name or id, Vietnamese with or
+//! without diacritics, `primitives::fold`), sorted (file order, name,
+//! state, days late) and paged. The filters are shared with the CSV export
+//! (`export`).
+//!
+//! Two shapes. When the selection is one report-period, a list: one line
+//! per unit with its state, due day in force, day received, days late and
+//! số văn bản. Otherwise a grid, units × (obligation, period); a report
+//! with periods shorter than a month takes two columns (its latest period,
+//! its earlier unsettled ones together). Columns are named by the report's
+//! title and the period in words. The whole grid is one page while it
+//! has at most [`WHOLE_GRID_CELLS`] cells (a province's configuration);
+//! beyond, every report's earlier unsettled periods share one column, and
+//! the grid comes in pages of units ("101–200 / 3 310"), never every unit at once
+//! but for printing (`print=1`: every line, at most [`PRINT_LINES`]).
 //!
 //! Must not: write anything.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
@@ -18,26 +29,51 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+use crate::primitives::fold;
 use crate::status::{Moment, StateName};
 use crate::tracking::{self, Row, Selection, TrackingError};
 
 use super::super::AppState;
 use super::page::{self, Frame, store_failed};
 use super::session::Admin;
-use super::view::{STATES, cell_text, dmy, key_href, pct, unit_href};
+use super::view::{STATES, cell_text, dmy, key_href, pct, period_words, unit_href};
 use crate::live::Live;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/dashboard", get(matrix))
+    Router::new().route("/dashboard/matrix", get(matrix))
 }
 
-/// The matrix filters (all optional; empty means all).
+/// The most cells the grid shows on one page without being asked to page
+/// (a province: 48 units × a few columns).
+pub const WHOLE_GRID_CELLS: usize = 5_000;
+/// The page sizes offered; the first is the grid's default, the second
+/// the list's.
+pub const PAGE_SIZES: [usize; 3] = [50, 100, 200];
+/// The most lines a print view (`print=1`) shows.
+pub const PRINT_LINES: usize = 5_000;
+/// The characters of a report's title shown in a column head.
+const TITLE_CHARS: usize = 40;
+
+/// The matrix query (all optional; empty means all). `status` may list
+/// several states separated by commas (the summary's "received" is
+/// `submitted_on_time,submitted_late`).
 #[derive(Debug, Default, Deserialize)]
 pub struct Filters {
     obligation: Option<String>,
     period: Option<String>,
     group: Option<String>,
     status: Option<String>,
+    /// Words of a unit's name or id, diacritics optional.
+    q: Option<String>,
+    /// `file` (default), `name`, `state` or `late`.
+    sort: Option<String>,
+    /// `asc` (default) or `desc`.
+    dir: Option<String>,
+    page: Option<String>,
+    per: Option<String>,
+    /// `1`: every line of the selection on one page (at most
+    /// [`PRINT_LINES`]), to print.
+    print: Option<String>,
 }
 
 fn nonempty(v: &Option<String>) -> Option<String> {
@@ -48,17 +84,29 @@ fn nonempty(v: &Option<String>) -> Option<String> {
 }
 
 impl Filters {
-    /// The filters as a query string (`?k=v&...`, or empty).
+    /// The selecting filters (not sort or paging) as a query string
+    /// (`?k=v&...`, or empty).
     fn query(&self) -> String {
+        self.query_with(&[])
+    }
+
+    /// The selecting filters, then `extra` (non-empty values only).
+    fn query_with(&self, extra: &[(&str, String)]) -> String {
         let mut parts = Vec::new();
         for (k, v) in [
             ("obligation", &self.obligation),
             ("period", &self.period),
             ("group", &self.group),
             ("status", &self.status),
+            ("q", &self.q),
         ] {
             if let Some(v) = nonempty(v) {
                 parts.push(format!("{k}={}", pct(&v)));
+            }
+        }
+        for (k, v) in extra {
+            if !v.is_empty() {
+                parts.push(format!("{k}={}", pct(v)));
             }
         }
         if parts.is_empty() {
@@ -74,6 +122,26 @@ impl Filters {
 pub enum Refused {
     Message(String),
     Store(Response),
+}
+
+/// The states `status` names (comma-separated), or why not.
+fn wanted_states(status: Option<String>) -> Result<Option<Vec<StateName>>, String> {
+    let Some(s) = status else { return Ok(None) };
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match STATES.into_iter().find(|st| st.as_str() == part) {
+            Some(st) => out.push(st),
+            None => return Err(format!("Không có trạng thái \"{part}\".")),
+        }
+    }
+    Ok((!out.is_empty()).then_some(out))
+}
+
+/// Whether every word of the folded query is in the unit's folded name
+/// or id.
+fn matches(words: &[String], name: &str, id: &str) -> bool {
+    let hay = format!("{} {}", fold(name), fold(id));
+    words.iter().all(|w| hay.contains(w.as_str()))
 }
 
 /// The rows the filters select at `at`: a day (the CSV export), or a day
@@ -104,13 +172,10 @@ pub async fn select<'a>(
         },
         None => None,
     };
-    let wanted = match nonempty(&f.status) {
-        Some(s) => match STATES.into_iter().find(|st| st.as_str() == s) {
-            Some(st) => Some(st),
-            None => return Err(Refused::Message(format!("Không có trạng thái \"{s}\"."))),
-        },
-        None => None,
-    };
+    let wanted = wanted_states(nonempty(&f.status)).map_err(Refused::Message)?;
+    let words: Vec<String> = nonempty(&f.q)
+        .map(|q| fold(&q).split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
     let sel = Selection {
         obligation: nonempty(&f.obligation),
         period,
@@ -121,11 +186,147 @@ pub async fn select<'a>(
         Err(TrackingError::Store(e)) => return Err(Refused::Store(store_failed(e))),
         Err(e) => return Err(Refused::Message(format!("{e}."))),
     };
+    // Each unit's name folded once, not once per row.
+    let mut found: HashMap<&str, bool> = HashMap::new();
     Ok(rows
         .into_iter()
         .filter(|r| members.is_none_or(|m| m.contains(&r.unit.id)))
-        .filter(|r| wanted.is_none_or(|w| r.status.state == w))
+        .filter(|r| wanted.as_ref().is_none_or(|w| w.contains(&r.status.state)))
+        .filter(|r| {
+            words.is_empty()
+                || *found
+                    .entry(r.unit.id.as_str())
+                    .or_insert_with(|| matches(&words, &r.unit.name, &r.unit.id))
+        })
         .collect())
+}
+
+/// How far down a state sorts: the most urgent first.
+fn severity(s: StateName) -> u8 {
+    match s {
+        StateName::Overdue => 0,
+        StateName::DueSoon => 1,
+        StateName::Open => 2,
+        StateName::Extended => 3,
+        StateName::NotOpen => 4,
+        StateName::SubmittedLate => 5,
+        StateName::SubmittedOnTime => 6,
+        StateName::Waived => 7,
+    }
+}
+
+/// The order of lines a query asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sort {
+    File,
+    Name,
+    State,
+    Late,
+}
+
+impl Sort {
+    fn parse(s: Option<String>) -> Sort {
+        match s.as_deref() {
+            Some("name") => Sort::Name,
+            Some("state") => Sort::State,
+            Some("late") => Sort::Late,
+            _ => Sort::File,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Sort::File => "",
+            Sort::Name => "name",
+            Sort::State => "state",
+            Sort::Late => "late",
+        }
+    }
+}
+
+/// The units of `rows` (as their place in the file) in the order asked:
+/// a unit's key in a grid is its worst cell (most urgent state, most
+/// late). Ties go by name, then file order.
+fn unit_order(live: &Live, rows: &[Row<'_>], sort: Sort, desc: bool) -> Vec<usize> {
+    struct Key {
+        severity: u8,
+        lateness: (i32, i32),
+        name: String,
+    }
+    let order = tracking::FileOrder::new(&live.cfg);
+    let mut keys: BTreeMap<usize, Key> = BTreeMap::new();
+    for r in rows {
+        let u = order.unit(&r.unit.id);
+        let k = keys.entry(u).or_insert_with(|| Key {
+            severity: u8::MAX,
+            lateness: (i32::MIN, i32::MIN),
+            name: match sort {
+                Sort::Name | Sort::State | Sort::Late => fold(&r.unit.name),
+                Sort::File => String::new(),
+            },
+        });
+        k.severity = k.severity.min(severity(r.status.state));
+        let late = match r.status.state {
+            StateName::Overdue | StateName::SubmittedLate => r.status.lateness(),
+            _ => (i32::MIN, i32::MIN),
+        };
+        k.lateness = k.lateness.max(late);
+    }
+    let mut units: Vec<(usize, Key)> = keys.into_iter().collect();
+    match sort {
+        Sort::File => {}
+        Sort::Name => units.sort_by(|a, b| a.1.name.cmp(&b.1.name).then(a.0.cmp(&b.0))),
+        Sort::State => units.sort_by(|a, b| {
+            (
+                a.1.severity,
+                std::cmp::Reverse(a.1.lateness),
+                &a.1.name,
+                a.0,
+            )
+                .cmp(&(
+                    b.1.severity,
+                    std::cmp::Reverse(b.1.lateness),
+                    &b.1.name,
+                    b.0,
+                ))
+        }),
+        Sort::Late => units.sort_by(|a, b| {
+            (std::cmp::Reverse(a.1.lateness), &a.1.name, a.0).cmp(&(
+                std::cmp::Reverse(b.1.lateness),
+                &b.1.name,
+                b.0,
+            ))
+        }),
+    }
+    if desc {
+        units.reverse();
+    }
+    units.into_iter().map(|(u, _)| u).collect()
+}
+
+/// `n` with a no-break space between thousands: 3310 -> "3 310".
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('\u{a0}');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Which lines a page shows, and its links.
+#[derive(Serialize)]
+struct Pager {
+    /// "101–200 / 3 310".
+    text: String,
+    prev: Option<String>,
+    next: Option<String>,
+    /// The page sizes, with links.
+    sizes: Vec<Choice>,
+    per: usize,
 }
 
 /// One `<option>` of a filter.
@@ -142,12 +343,20 @@ struct FilterView {
     group: Option<String>,
     status: Option<String>,
     period: String,
+    q: String,
+    sort: &'static str,
+    desc: bool,
 }
 
 #[derive(Serialize)]
 struct Column {
+    /// The report's short title, else its title cut to [`TITLE_CHARS`]
+    /// characters.
     title: String,
+    /// The whole title (a tooltip).
+    full_title: String,
     id: String,
+    /// The period in words.
     period: String,
     due: String,
 }
@@ -184,28 +393,63 @@ struct Table {
     total: usize,
 }
 
+/// One unit's line in the list of a report-period.
+#[derive(Serialize)]
+struct ListLine {
+    href: String,
+    name: String,
+    id: String,
+    /// The names of its groups.
+    groups: String,
+    cell: Cell,
+    /// The due day in force (an extension's day when extended).
+    due: String,
+    received: String,
+    days_late: String,
+    reference: String,
+}
+
+/// The list of one report-period.
+#[derive(Serialize)]
+struct List {
+    title: String,
+    period: String,
+    due: String,
+    lines: Vec<ListLine>,
+    legend: Vec<Legend>,
+    total: usize,
+    /// Column heads that sort: (text, href).
+    heads: Vec<Choice>,
+}
+
 #[derive(Serialize)]
 struct MatrixView {
     filters: FilterView,
     obligations: Vec<Choice>,
     groups: Vec<Choice>,
     states: Vec<Choice>,
+    sorts: Vec<Choice>,
     /// Why nothing is shown (400).
     error: Option<String>,
     today: String,
     export_href: String,
-    /// `None` when the filters select nothing.
+    /// Every line of the selection on one page, to print.
+    print_href: String,
+    pager: Option<Pager>,
+    /// The grid, or `None`.
     table: Option<Table>,
+    /// The list of one report-period, or `None`.
+    list: Option<List>,
 }
 
-fn choices(live: &Live) -> [Vec<Choice>; 3] {
+fn choices(live: &Live) -> [Vec<Choice>; 4] {
     let obligations = live
         .cfg
         .obligations
         .iter()
         .map(|o| Choice {
             value: o.id.clone(),
-            text: format!("{} — {}", o.id, o.title),
+            text: o.title.clone(),
         })
         .collect();
     let groups = live
@@ -214,7 +458,7 @@ fn choices(live: &Live) -> [Vec<Choice>; 3] {
         .keys()
         .map(|g| Choice {
             value: g.clone(),
-            text: g.clone(),
+            text: live.cfg.group_name(g).to_string(),
         })
         .collect();
     let states = STATES
@@ -224,26 +468,85 @@ fn choices(live: &Live) -> [Vec<Choice>; 3] {
             text: s.label_vi().to_string(),
         })
         .collect();
-    [obligations, groups, states]
+    let sorts = [
+        (Sort::File, "Thứ tự trong cấu hình"),
+        (Sort::Name, "Tên đơn vị"),
+        (Sort::State, "Trạng thái (gấp nhất trước)"),
+        (Sort::Late, "Số ngày muộn (nhiều nhất trước)"),
+    ]
+    .into_iter()
+    .map(|(s, text)| Choice {
+        value: s.as_str().to_string(),
+        text: text.to_string(),
+    })
+    .collect();
+    [obligations, groups, states, sorts]
 }
 
-/// The matrix table: one line per unit (file order), one column per
-/// (obligation, period) (file order, then period). A report with periods
-/// shorter than a month takes two columns: its latest period, and its
-/// earlier unsettled periods together (`tracking::EARLIER`), whose cell
-/// counts them and links to the unit's page. A daily report's period of
-/// `today` is headed "hôm nay", as in `status`.
+/// `text` cut to `n` characters, ending in "…" when cut.
+fn cut(text: &str, n: usize) -> String {
+    match text.char_indices().nth(n) {
+        Some(_) => {
+            let mut t: String = text.chars().take(n.saturating_sub(1)).collect();
+            t.push('…');
+            t
+        }
+        None => text.to_owned(),
+    }
+}
+
+fn legend(rows: &[Row<'_>]) -> Vec<Legend> {
+    STATES
+        .iter()
+        .map(|st| Legend {
+            state: st.as_str(),
+            label: st.label_vi(),
+            count: rows.iter().filter(|r| r.status.state == *st).count(),
+        })
+        .filter(|l| l.count > 0)
+        .collect()
+}
+
+fn single_cell(c: &Row<'_>) -> Cell {
+    Cell {
+        state: c.status.state.as_str(),
+        id: format!("{}-{}-{}", c.unit.id, c.obligation.id, c.period),
+        href: key_href(&c.unit.id, &c.obligation.id, &c.period),
+        text: cell_text(c),
+    }
+}
+
+/// The matrix table of every unit of `rows`, in file order.
+#[cfg(test)]
 fn table(live: &Live, rows: &[Row<'_>], today: Date) -> Table {
+    let order = unit_order(live, rows, Sort::File, false);
+    table_of(live, rows, &order, today, false)
+}
+
+/// The matrix table: one line per unit of `units` (places in the file, in
+/// that order), one column per (obligation, period) of `rows` (file order,
+/// then period). A report with periods shorter than a month takes two
+/// columns: its latest period, and its earlier unsettled periods together
+/// (`tracking::EARLIER`), whose cell counts them and links to the unit's
+/// page. A daily report's period of `today` is headed "hôm nay", as in
+/// `status`. With `collapse` (a grid too big for one page), the earlier
+/// periods of every report shown only for their unsettled units share that
+/// one column too, so there are at most two columns per report.
+fn table_of(live: &Live, rows: &[Row<'_>], units: &[usize], today: Date, collapse: bool) -> Table {
     let today = today.to_string();
     let order = tracking::FileOrder::new(&live.cfg);
     let latest = tracking::latest_short_periods(rows, &order);
+    let shown: std::collections::HashSet<usize> = units.iter().copied().collect();
     let mut columns: BTreeMap<(usize, &str), &Row<'_>> = BTreeMap::new();
-    let mut lines: BTreeMap<usize, &Row<'_>> = BTreeMap::new();
+    let mut lines: HashMap<usize, &Row<'_>> = HashMap::new();
     let mut cells: HashMap<(usize, usize, &str), Vec<&Row<'_>>> = HashMap::new();
     for r in rows {
         let o = order.obligation(&r.obligation.id);
         let u = order.unit(&r.unit.id);
-        let period = tracking::column_of(&latest, o, r);
+        let period = match collapse && !r.all_units {
+            true => tracking::EARLIER,
+            false => tracking::column_of(&latest, o, r),
+        };
         let col = columns.entry((o, period)).or_insert(r);
         if period == tracking::EARLIER {
             if r.status.due < col.status.due {
@@ -252,16 +555,13 @@ fn table(live: &Live, rows: &[Row<'_>], today: Date) -> Table {
         } else if col.status.extended && !r.status.extended {
             *col = r;
         }
-        lines.entry(u).or_insert(r);
-        cells.entry((u, o, period)).or_default().push(r);
+        if shown.contains(&u) {
+            lines.entry(u).or_insert(r);
+            cells.entry((u, o, period)).or_default().push(r);
+        }
     }
     let cell = |cs: &[&Row<'_>]| match cs {
-        [c] => Cell {
-            state: c.status.state.as_str(),
-            id: format!("{}-{}-{}", c.unit.id, c.obligation.id, c.period),
-            href: key_href(&c.unit.id, &c.obligation.id, &c.period),
-            text: cell_text(c),
-        },
+        [c] => single_cell(c),
         _ => {
             let overdue: Vec<&&Row<'_>> = cs
                 .iter()
@@ -290,12 +590,16 @@ fn table(live: &Live, rows: &[Row<'_>], today: Date) -> Table {
         columns: columns
             .iter()
             .map(|((_, period), r)| Column {
-                title: r.obligation.title.clone(),
+                title: match &r.obligation.short_title {
+                    Some(short) => short.clone(),
+                    None => cut(&r.obligation.title, TITLE_CHARS),
+                },
+                full_title: r.obligation.title.clone(),
                 id: r.obligation.id.clone(),
                 period: match *period {
                     tracking::EARLIER => "các kỳ trước".into(),
                     p if p == today => "hôm nay".into(),
-                    p => p.to_string(),
+                    p => period_words(p),
                 },
                 due: if *period == tracking::EARLIER {
                     format!("từ {}", dmy(r.status.due))
@@ -306,8 +610,9 @@ fn table(live: &Live, rows: &[Row<'_>], today: Date) -> Table {
                 },
             })
             .collect(),
-        lines: lines
+        lines: units
             .iter()
+            .filter_map(|u| lines.get(u).map(|r| (u, r)))
             .map(|(u, r)| Line {
                 href: unit_href(&r.unit.id),
                 name: r.unit.name.clone(),
@@ -318,20 +623,146 @@ fn table(live: &Live, rows: &[Row<'_>], today: Date) -> Table {
                     .collect(),
             })
             .collect(),
-        legend: STATES
-            .iter()
-            .map(|st| Legend {
-                state: st.as_str(),
-                label: st.label_vi(),
-                count: rows.iter().filter(|r| r.status.state == *st).count(),
-            })
-            .filter(|l| l.count > 0)
-            .collect(),
+        legend: legend(rows),
         total: rows.len(),
     }
 }
 
-/// `GET /dashboard`.
+/// The list of one report-period: the lines of `units` (in that order).
+fn list_of(live: &Live, rows: &[Row<'_>], units: &[usize], f: &Filters) -> List {
+    let order = tracking::FileOrder::new(&live.cfg);
+    let by_unit: HashMap<usize, &Row<'_>> =
+        rows.iter().map(|r| (order.unit(&r.unit.id), r)).collect();
+    let first = &rows[0];
+    let mut groups_of: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (g, members) in &live.cfg.groups {
+        for m in members {
+            groups_of.entry(m).or_default().push(live.cfg.group_name(g));
+        }
+    }
+    let due = rows
+        .iter()
+        .filter(|r| !r.status.extended)
+        .map(|r| r.status.due)
+        .min()
+        .or_else(|| rows.iter().map(|r| r.status.due).min());
+    let lines = units
+        .iter()
+        .filter_map(|u| by_unit.get(u))
+        .map(|r| {
+            let s = &r.status;
+            ListLine {
+                href: unit_href(&r.unit.id),
+                name: r.unit.name.clone(),
+                id: r.unit.id.clone(),
+                groups: groups_of
+                    .get(r.unit.id.as_str())
+                    .map(|g| g.join(", "))
+                    .unwrap_or_default(),
+                cell: single_cell(r),
+                due: dmy(s.due),
+                received: s.submitted_on.map(dmy).unwrap_or_default(),
+                days_late: match (s.days_late, s.working_days_late) {
+                    (Some(d), Some(w)) if d > 0 => format!("{d} ({w} LV)"),
+                    (Some(d), None) if d > 0 => d.to_string(),
+                    _ => String::new(),
+                },
+                reference: r.reference.clone().unwrap_or_default(),
+            }
+        })
+        .collect();
+    let head = |text: &str, sort: Sort| Choice {
+        value: format!(
+            "/dashboard/matrix{}",
+            f.query_with(&[("sort", sort.as_str().into())])
+        ),
+        text: text.to_string(),
+    };
+    List {
+        title: first.obligation.title.clone(),
+        period: period_words(&first.period),
+        due: due.map(dmy).unwrap_or_default(),
+        lines,
+        legend: legend(rows),
+        total: rows.len(),
+        heads: vec![
+            head("Đơn vị", Sort::Name),
+            head("Trạng thái", Sort::State),
+            head("Số ngày muộn", Sort::Late),
+        ],
+    }
+}
+
+/// The page size asked (one of [`PAGE_SIZES`]), if any.
+fn per_asked(f: &Filters) -> Option<usize> {
+    nonempty(&f.per)
+        .and_then(|p| p.parse::<usize>().ok())
+        .filter(|p| PAGE_SIZES.contains(p))
+}
+
+/// The page asked, from 1.
+fn page_asked(f: &Filters) -> usize {
+    nonempty(&f.page)
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// The slice of `units` the page shows, and the pager.
+fn paged<'u>(f: &Filters, units: &'u [usize], per: usize) -> (&'u [usize], Pager) {
+    let n = units.len();
+    let pages = n.div_ceil(per.max(1)).max(1);
+    let page = page_asked(f).min(pages);
+    let from = (page - 1) * per;
+    let to = (from + per).min(n);
+    let keep = |page: usize| {
+        let mut extra = vec![
+            ("sort", nonempty(&f.sort).unwrap_or_default()),
+            ("dir", nonempty(&f.dir).unwrap_or_default()),
+        ];
+        if let Some(p) = per_asked(f) {
+            extra.push(("per", p.to_string()));
+        }
+        if page > 1 {
+            extra.push(("page", page.to_string()));
+        }
+        format!("/dashboard/matrix{}", f.query_with(&extra))
+    };
+    let sizes = PAGE_SIZES
+        .iter()
+        .map(|p| Choice {
+            value: format!(
+                "/dashboard/matrix{}",
+                f.query_with(&[
+                    ("sort", nonempty(&f.sort).unwrap_or_default()),
+                    ("dir", nonempty(&f.dir).unwrap_or_default()),
+                    ("per", p.to_string()),
+                ])
+            ),
+            text: p.to_string(),
+        })
+        .collect();
+    let text = if n == 0 {
+        "0 / 0".to_string()
+    } else {
+        format!(
+            "{}–{} / {}",
+            thousands(from + 1),
+            thousands(to),
+            thousands(n)
+        )
+    };
+    let pager = Pager {
+        text,
+        prev: (page > 1).then(|| keep(page - 1)),
+        next: (page < pages).then(|| keep(page + 1)),
+        sizes,
+        per,
+    };
+    (&units[from.min(n)..to], pager)
+}
+
+/// `GET /dashboard/matrix`.
 async fn matrix(
     State(state): State<AppState>,
     admin: Admin,
@@ -345,37 +776,84 @@ async fn matrix(
         Ok(Query(f)) => (f, None),
         Err(e) => (Filters::default(), Some(e.body_text())),
     };
-    let (status, error, table) = match bad_query {
+    let sort = Sort::parse(nonempty(&f.sort));
+    let desc = nonempty(&f.dir).as_deref() == Some("desc");
+    let print = nonempty(&f.print).as_deref() == Some("1");
+    let mut pager = None;
+    let (status, error, table, list) = match bad_query {
         Some(e) => {
             tracing::debug!(error = %e, "dashboard: bad filter query");
             let msg = "Bộ lọc không đọc được.".to_string();
-            (StatusCode::BAD_REQUEST, Some(msg), None)
+            (StatusCode::BAD_REQUEST, Some(msg), None, None)
         }
         None => match select(&state, &live, &f, now).await {
-            Ok(rows) if rows.is_empty() => (StatusCode::OK, None, None),
-            Ok(rows) => (StatusCode::OK, None, Some(table(&live, &rows, today))),
-            Err(Refused::Message(msg)) => (StatusCode::BAD_REQUEST, Some(msg), None),
+            Ok(rows) if rows.is_empty() => (StatusCode::OK, None, None, None),
+            Ok(rows) => {
+                let units = unit_order(&live, &rows, sort, desc);
+                let pairs: BTreeSet<(&str, &str)> = rows
+                    .iter()
+                    .map(|r| (r.obligation.id.as_str(), &*r.period))
+                    .collect();
+                if pairs.len() == 1 {
+                    let per = match print {
+                        true => units.len().clamp(1, PRINT_LINES),
+                        false => per_asked(&f).unwrap_or(PAGE_SIZES[1]),
+                    };
+                    let (page, p) = paged(&f, &units, per);
+                    pager = Some(p);
+                    let list = list_of(&live, &rows, page, &f);
+                    (StatusCode::OK, None, None, Some(list))
+                } else {
+                    let columns = table_of(&live, &rows, &[], today, false).columns.len();
+                    let whole = units.len() * columns <= WHOLE_GRID_CELLS;
+                    let per = match per_asked(&f) {
+                        _ if print => units.len().clamp(1, PRINT_LINES),
+                        Some(p) => p,
+                        None if whole => units.len(),
+                        None => PAGE_SIZES[0],
+                    };
+                    let (page, p) = paged(&f, &units, per);
+                    pager = Some(p);
+                    let table = table_of(&live, &rows, page, today, !whole);
+                    (StatusCode::OK, None, Some(table), None)
+                }
+            }
+            Err(Refused::Message(msg)) => (StatusCode::BAD_REQUEST, Some(msg), None, None),
             Err(Refused::Store(resp)) => return resp,
         },
     };
-    let [obligations, groups, states] = choices(&live);
+    let [obligations, groups, states, sorts] = choices(&live);
     let view = MatrixView {
         filters: FilterView {
             obligation: nonempty(&f.obligation),
             group: nonempty(&f.group),
             status: nonempty(&f.status),
             period: nonempty(&f.period).unwrap_or_default(),
+            q: nonempty(&f.q).unwrap_or_default(),
+            sort: sort.as_str(),
+            desc,
         },
         obligations,
         groups,
         states,
+        sorts,
         error,
         today: dmy(today),
         export_href: format!("/dashboard/export.csv{}", f.query()),
+        print_href: format!(
+            "/dashboard/matrix{}",
+            f.query_with(&[
+                ("sort", nonempty(&f.sort).unwrap_or_default()),
+                ("dir", nonempty(&f.dir).unwrap_or_default()),
+                ("print", "1".into()),
+            ])
+        ),
+        pager,
         table,
+        list,
     };
     let frame = Frame {
-        title: "Tình hình nộp báo cáo",
+        title: "Chi tiết từng đơn vị",
         nav: Some(admin.nav()),
         flash,
     };

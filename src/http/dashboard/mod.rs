@@ -4,9 +4,13 @@
 //! handlers:
 //!
 //! - `login`: `GET|POST /dashboard/login`, `POST /dashboard/logout`.
-//! - `matrix`: `GET /dashboard`, the status matrix (units × obligation
-//!   periods) with colours and days late, filtered by obligation, period,
-//!   group and state (GET query).
+//! - `summary`: `GET /dashboard`, received X of Y per report-period and
+//!   per group, every count a link to the matrix of its units (an old
+//!   `/dashboard?<filters>` address is sent on to the matrix).
+//! - `matrix`: `GET /dashboard/matrix`, one report-period as a list, or
+//!   units × obligation periods, with colours and days late, filtered by
+//!   obligation, period, group, state and a search without diacritics,
+//!   sorted and paged (GET query).
 //! - `export`: `GET /dashboard/export.csv`, the same rows as `hanbao status
 //!   --csv` (same function, so the same columns and encoding).
 //! - `unit`: `GET /dashboard/units/{unit}`, one unit's current periods and
@@ -53,6 +57,7 @@ mod report;
 mod revoke;
 mod sent;
 pub mod session;
+mod summary;
 mod unit;
 mod view;
 
@@ -68,6 +73,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/dashboard") }))
         .merge(login::routes())
+        .merge(summary::routes())
         .merge(matrix::routes())
         .merge(export::routes())
         .merge(unit::routes())

@@ -268,7 +268,7 @@ pub(super) async fn show(
         messages,
         history: History::new(&events, &live.cfg.daemon.time_zone, false),
         back_href: format!(
-            "/dashboard?obligation={}&period={}",
+            "/dashboard/matrix?obligation={}&period={}",
             pct(&key.obligation),
             pct(&key.period)
         ),

@@ -54,6 +54,15 @@ fn short(d: Date) -> String {
     format!("{:02}/{:02}", d.day(), d.month())
 }
 
+/// A period in words ("quý I năm 2026", "tháng 5 năm 2026"), or its key
+/// when it has none (a one-off report's).
+pub fn period_words(key: &str) -> String {
+    crate::period::PeriodKey::parse(key)
+        .ok()
+        .and_then(|k| k.label_vi())
+        .unwrap_or_else(|| key.to_string())
+}
+
 /// The page of one unit.
 pub fn unit_href(unit: &str) -> String {
     format!("/dashboard/units/{}", pct(unit))

@@ -343,6 +343,7 @@ active_from = "{:02}/{:02}/{}"
         b.type_text(&b.find("input[name=token]"), &admin);
         b.click(&b.find("form[action='/dashboard/login'] button[type=submit]"));
         b.wait_for_url("/dashboard");
+        b.goto(&format!("{base}/dashboard/matrix"));
         let head = b.wait_for_text("table.matrix thead");
         assert!(head.contains("các kỳ trước"), "{head}");
         assert!(head.contains("hôm nay"), "{head}");
@@ -365,6 +366,75 @@ active_from = "{:02}/{:02}/{}"
             "{now}"
         );
         shots(&b, "dashboard-daily")
+    })
+    .await
+    .unwrap();
+    for (name, png) in &pngs {
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name} is a PNG");
+        std::fs::write(dir.join(name), png).unwrap();
+    }
+    s.shutdown().await;
+}
+
+/// The coordinator's path on the sample with a seeded state: the summary,
+/// a report's "quá hạn" count to its list (every line overdue), the whole
+/// grid with its unit column staying in place when the table scrolls
+/// sideways on a phone, and a search typed without diacritics; screenshots
+/// at 1366 and 390 pixels, none scrolling sideways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_the_summary_leads_to_the_units_and_the_grid_keeps_its_unit_column() {
+    let s = super::matrix::seeded_sample().await;
+    let base = format!("http://{}", s.addr);
+    let admin = s.admin.clone();
+    let dir = e2e_dir();
+    let pngs = tokio::task::spawn_blocking(move || {
+        let b = Browser::start();
+        b.goto(&format!("{base}/dashboard/login"));
+        b.type_text(&b.find("input[name=token]"), &admin);
+        b.click(&b.find("form[action='/dashboard/login'] button[type=submit]"));
+        b.wait_for_url("/dashboard");
+        let totals = b.wait_for_text("p.totals");
+        assert!(totals.contains("đã nhận "), "{totals}");
+        let mut pngs = shots(&b, "summary");
+        // A report's overdue count: its list, every line overdue.
+        let link = b.find("table.summary td.overdue a");
+        let n: usize = b.text(&link).parse().unwrap();
+        b.click(&link);
+        b.wait_for_url("&status=overdue");
+        let lines = b.count("table.list tbody tr");
+        assert_eq!(lines, n);
+        assert_eq!(b.count("td[data-state=overdue]"), n);
+        pngs.extend(shots(&b, "matrix-list"));
+        // The whole grid; on a phone the unit column stays in place.
+        b.goto(&format!("{base}/dashboard/matrix"));
+        b.wait_for_text("table.matrix thead");
+        pngs.extend(shots(&b, "matrix-grid"));
+        b.set_window(390, 844);
+        let left = "return document.querySelector('tbody th.u').getBoundingClientRect().left;";
+        let before = b.script(left).as_f64().unwrap();
+        let scrolled = b.script(
+            "const w = document.querySelector('.wrap'); w.scrollLeft = 300; return w.scrollLeft;",
+        );
+        assert!(scrolled.as_f64().unwrap() > 0.0, "the table scrolls");
+        let after = b.script(left).as_f64().unwrap();
+        // Within a pixel (collapsed borders move it by half a pixel); not
+        // scrolled away with the 300 pixels.
+        assert!(
+            (before - after).abs() < 1.0,
+            "the unit column stays in place: {before} then {after}"
+        );
+        b.set_window(1366, 900);
+        // A search typed without diacritics.
+        let q = b.find("input[name=q]");
+        b.type_text(&q, "so y te");
+        b.click(&b.find("form.filters button[type=submit]"));
+        b.wait_for_url("&sort=");
+        assert!(b.url().contains("q=so+y+te"), "{}", b.url());
+        let names = b.text(&b.find("table.matrix tbody"));
+        assert!(names.contains("Sở Y tế"), "{names}");
+        assert_eq!(b.count("table.matrix tbody tr"), 1);
+        pngs.extend(shots(&b, "matrix-search"));
+        pngs
     })
     .await
     .unwrap();

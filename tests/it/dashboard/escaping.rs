@@ -67,10 +67,20 @@ async fn every_page_escapes_hostile_names_and_typed_text() {
     let matrix = s.get(Q1, c).await;
     assert_inert("matrix", &matrix, &[NAME_ESCAPED, TITLE_ESCAPED]);
     let filter = s
-        .get("/dashboard?group=%22%3E%3Cscript%3E&status=%3Cimg%3E", c)
+        .get(
+            "/dashboard/matrix?group=%22%3E%3Cscript%3E&status=%3Cimg%3E",
+            c,
+        )
         .await;
     assert_eq!(filter.status, 400);
     assert_inert("bad filter", &filter, &["&quot;&gt;&lt;script&gt;"]);
+    let summary = s.get("/dashboard", c).await;
+    assert_inert("summary", &summary, &[TITLE_ESCAPED]);
+    let grid = s.get("/dashboard/matrix?q=%22%3E%3Cscript%3E", c).await;
+    assert_eq!(grid.status, 200);
+    assert_inert("searched grid", &grid, &["&quot;&gt;&lt;script&gt;"]);
+    let grid = s.get("/dashboard/matrix?q=chinh", c).await;
+    assert_inert("grid", &grid, &[NAME_ESCAPED, TITLE_ESCAPED]);
     let unit = s.get("/dashboard/units/so-taichinh", c).await;
     assert_inert("unit", &unit, &[NAME_ESCAPED, TITLE_ESCAPED]);
     let no_unit = s.get("/dashboard/units/%3Cscript%3Ex%22", c).await;

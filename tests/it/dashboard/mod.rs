@@ -13,6 +13,7 @@
 mod browser;
 mod escaping;
 mod forms;
+mod matrix;
 mod pages;
 mod sent;
 mod session;
@@ -79,7 +80,7 @@ due = "ngày 20"
 reminders = ["3 ngày làm việc"]
 "#;
 
-const Q1: &str = "/dashboard?obligation=bc-quy&period=2026-Q1";
+const Q1: &str = "/dashboard/matrix?obligation=bc-quy&period=2026-Q1";
 const YTE_Q1: &str = "/dashboard/units/so-yte/bc-quy/2026-Q1";
 
 struct Server {
@@ -117,13 +118,18 @@ async fn start() -> Server {
 
 /// A server on its own configuration.
 async fn start_with(config: &str) -> Server {
+    let cfg = hanbao::config::load_str("h.toml", config)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config;
+    start_on(cfg).await
+}
+
+/// A server on a loaded configuration.
+async fn start_on(cfg: hanbao::config::model::Config) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = store::open(&format!("sqlite://{}/h.db", dir.path().display()))
         .await
         .unwrap();
-    let cfg = hanbao::config::load_str("h.toml", config)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .config;
     let (admin_id, admin) = token(&store, "Điều phối", TokenRole::Admin).await;
     let (_, unit) = token(&store, "Văn thư Sở Y tế", TokenRole::Unit("so-yte".into())).await;
     let (rid, revoked) = token(&store, "old", TokenRole::Admin).await;

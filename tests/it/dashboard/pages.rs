@@ -60,7 +60,7 @@ async fn the_matrix_shows_states_filters_and_escapes_hostile_names() {
         ("?period=2026-Q5", "không đúng dạng"),
         ("?obligation=bc-qy", "có phải ý là"),
     ] {
-        let r = s.get(&format!("/dashboard{q}"), Some(&cookie)).await;
+        let r = s.get(&format!("/dashboard/matrix{q}"), Some(&cookie)).await;
         assert_eq!(r.status, 400, "{q}");
         let text = text.replace('"', "&quot;");
         assert!(r.body.contains(&text), "{q}: {}", r.body);

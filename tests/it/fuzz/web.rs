@@ -173,11 +173,36 @@ fn form_case(days: &Days) -> BoxedStrategy<FormCase> {
     ];
     let filters = proptest::collection::vec(
         (
-            one_of(&["obligation", "period", "group", "status", "x"]),
+            one_of(&[
+                "obligation",
+                "period",
+                "group",
+                "status",
+                "x",
+                "q",
+                "sort",
+                "dir",
+                "page",
+                "per",
+            ]),
             prop_oneof![
                 id(OBLIGATIONS),
                 days.period(),
-                one_of(&["so-nganh", "overdue", "submitted", "pending"]).prop_map(str::to_string),
+                one_of(&[
+                    "so-nganh",
+                    "overdue",
+                    "submitted",
+                    "pending",
+                    "overdue,waived",
+                    ",",
+                    "late",
+                    "desc",
+                    "0",
+                    "18446744073709551616",
+                    "200",
+                    "hoà hiệp",
+                ])
+                .prop_map(str::to_string),
                 odd_text(),
             ],
         )
@@ -186,7 +211,8 @@ fn form_case(days: &Days) -> BoxedStrategy<FormCase> {
     )
     .prop_map(|p| p.join("&"));
     let get_target = prop_oneof![
-        3 => filters.clone().prop_map(|q| format!("/dashboard?{q}")),
+        1 => filters.clone().prop_map(|q| format!("/dashboard?{q}")),
+        3 => filters.clone().prop_map(|q| format!("/dashboard/matrix?{q}")),
         1 => filters.prop_map(|q| format!("/dashboard/export.csv?{q}")),
         2 => report_path(days),
         1 => segment(unit()).prop_map(|u| format!("/dashboard/units/{u}")),
