@@ -25,6 +25,7 @@ use crate::tracking::summary::{Summary, Tally};
 use crate::tracking::{self, Selection, TrackingError};
 
 use super::super::AppState;
+use super::matrix::thousands;
 use super::page::{self, Frame, error_page, store_failed};
 use super::session::Admin;
 use super::view::{dmy, pct, period_words};
@@ -51,6 +52,8 @@ const MATRIX_KEYS: [&str; 9] = [
 #[derive(Serialize)]
 struct Count {
     n: usize,
+    /// `n` with its thousands apart ("24 000").
+    text: String,
     href: Option<String>,
 }
 
@@ -60,6 +63,7 @@ struct Counts {
     /// Received (on time or late) of owed.
     received: Count,
     owed: usize,
+    owed_text: String,
     percent: usize,
     on_time: Count,
     late: Count,
@@ -92,7 +96,7 @@ struct EarlierLine {
     title: String,
     periods: usize,
     overdue: Count,
-    unsettled: usize,
+    unsettled: String,
 }
 
 #[derive(Serialize)]
@@ -109,6 +113,7 @@ struct SummaryView {
 fn counts(t: &Tally, base: &str) -> Counts {
     let link = |n: usize, states: &str| Count {
         n,
+        text: thousands(n),
         href: (n > 0).then(|| match base {
             "" => format!("/dashboard/matrix?status={}", pct(states)),
             _ => format!("/dashboard/matrix?{base}&status={}", pct(states)),
@@ -118,6 +123,7 @@ fn counts(t: &Tally, base: &str) -> Counts {
     Counts {
         received: link(t.received(), "submitted_on_time,submitted_late"),
         owed: t.owed,
+        owed_text: thousands(t.owed),
         percent,
         on_time: link(t.on_time, "submitted_on_time"),
         late: link(t.late, "submitted_late"),
@@ -207,6 +213,7 @@ async fn summary(
             periods,
             overdue: Count {
                 n: t.overdue,
+                text: thousands(t.overdue),
                 href: (t.overdue > 0).then(|| {
                     format!(
                         "/dashboard/matrix?obligation={}&status=overdue&sort=late",
@@ -214,7 +221,7 @@ async fn summary(
                     )
                 }),
             },
-            unsettled: t.overdue + t.not_yet,
+            unsettled: thousands(t.overdue + t.not_yet),
         })
         .collect();
     let view = SummaryView {

@@ -483,7 +483,7 @@ async fn the_matrix_pages_sorts_and_searches_without_diacritics() {
 
 /// 2,000 communes in 40 districts (groups), owing a monthly, a quarterly
 /// and an annual report.
-fn province_of_2000() -> String {
+pub(super) fn province_of_2000() -> String {
     let mut t = String::from(
         "[[unit]]\nid = \"so\"\nname = \"Sở Nội vụ\"\nemail = \"vanthu@so.example\"\n\n",
     );
