@@ -25,7 +25,9 @@ use crate::calendar::WorkCalendar;
 use crate::config::model::Config;
 use crate::mail::{self, Composer, Mailer, Notice};
 use crate::planner;
-use crate::store::{Claim, CurrentState, OutboxKind, OutboxRow, Outcome, Store, StoreError};
+use crate::store::{
+    Claim, CurrentState, LateGroup, OutboxKind, OutboxRow, Outcome, Store, StoreError,
+};
 
 use super::enqueue::stopped;
 use super::group_commit::Group;
@@ -168,9 +170,37 @@ impl Dispatcher<'_> {
             if rows.is_empty() {
                 break;
             }
+            // The other late periods of each short-cycle report claimed, so
+            // that its unit's notice lists them all (see `handle`).
+            let groups = self.late_groups(&rows);
+            if !groups.is_empty() {
+                let claim = Claim::new(self.owner, now, lease_until, BATCH);
+                rows.extend(store.claim_late_periods(claim, &groups).await?);
+            }
             self.handle(store, rows, now, &mut report).await?;
         }
         Ok(report)
+    }
+
+    /// The (report, unit, recipient) of every claimed overdue notice of a
+    /// report with periods shorter than a month: the notices `handle`
+    /// sends as one message per group.
+    fn late_groups(&self, rows: &[OutboxRow]) -> Vec<LateGroup> {
+        let groups: std::collections::BTreeSet<LateGroup> = rows
+            .iter()
+            .filter(|r| r.key.kind == OutboxKind::Overdue)
+            .filter(|r| {
+                self.cfg
+                    .obligation(&r.key.obligation)
+                    .is_some_and(|o| o.cycle.is_short())
+            })
+            .map(|r| LateGroup {
+                obligation: r.key.obligation.clone(),
+                unit: r.key.unit.clone(),
+                recipient: r.key.recipient.clone(),
+            })
+            .collect();
+        groups.into_iter().collect()
     }
 
     /// What is in effect, read once per (obligation, period) for the

@@ -179,8 +179,8 @@ pub use model::{
     Source, Stamp, Subject, SubmissionState, WaiverState,
 };
 pub use outbox::{
-    Claim, EnqueueReport, LastSent, NewOutboxRow, Outbox, OutboxCount, OutboxFilter, OutboxKey,
-    OutboxKind, OutboxRow, OutboxStatus, OutboxSummary, Outcome, PURGE_BATCH,
+    Claim, EnqueueReport, LastSent, LateGroup, NewOutboxRow, Outbox, OutboxCount, OutboxFilter,
+    OutboxKey, OutboxKind, OutboxRow, OutboxStatus, OutboxSummary, Outcome, PURGE_BATCH,
 };
 pub use records::Records;
 pub use schema::{

@@ -62,6 +62,19 @@ pub trait Outbox {
         claim: Claim<'_>,
     ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
 
+    /// Claims, under `claim`'s lease, the other due overdue notices of
+    /// each of `groups` (up to `claim`'s limit for each), in one
+    /// transaction. The dispatcher sends a short-cycle report's late
+    /// periods to one recipient about one unit as one message; a claim
+    /// takes rows in time order, so at national scale (a catch-up of
+    /// several hundred thousand rows) one unit's late days would otherwise
+    /// fall into different runs, and be sent one message per run.
+    fn claim_late_periods(
+        &self,
+        claim: Claim<'_>,
+        groups: &[LateGroup],
+    ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
+
     /// Records how a claimed row ended. Returns false (and writes nothing)
     /// when the row is no longer `sending` under `owner`'s lease.
     fn finish(
@@ -590,6 +603,15 @@ impl<'a> Claim<'a> {
     }
 }
 
+/// One recipient's overdue notices about one unit for one report (see
+/// [`Outbox::claim_late_periods`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LateGroup {
+    pub obligation: String,
+    pub unit: String,
+    pub recipient: String,
+}
+
 /// What a claim returns.
 type Rows = Result<Vec<OutboxRow>, StoreError>;
 
@@ -670,6 +692,16 @@ impl Outbox for Store {
 
     async fn claim_with(&self, claim: Claim<'_>) -> Rows {
         let got = on_backend!(self, db => db.claim(&claim).await?);
+        let mut rows = rows(got)?;
+        rows.sort_by_key(|r| (r.next_attempt_at, r.id));
+        Ok(rows)
+    }
+
+    async fn claim_late_periods(&self, claim: Claim<'_>, groups: &[LateGroup]) -> Rows {
+        if groups.is_empty() {
+            return Ok(Vec::new());
+        }
+        let got = on_backend!(self, db => db.claim_late_periods(&claim, groups).await?);
         let mut rows = rows(got)?;
         rows.sort_by_key(|r| (r.next_attempt_at, r.id));
         Ok(rows)

@@ -30,7 +30,7 @@ use sqlx::{Postgres, Transaction};
 use super::StoreError;
 use super::leader::LeaderLock;
 use super::outbox::{
-    self as ob, Claim, Ids, Listed, OutboxDbRow, claim_query, due_rows, outbox_columns,
+    self as ob, Claim, Ids, LateGroup, Listed, OutboxDbRow, claim_query, due_rows, outbox_columns,
 };
 use super::row::event_columns;
 use super::sql::{Sql, sql};
@@ -99,6 +99,10 @@ macro_rules! claim {
 
 const CLAIM: &str = claim!("");
 const CLAIM_EXCEPT_ESCALATIONS: &str = claim!(" AND kind <> 'escalation'");
+/// The due overdue notices of one (unit, obligation, recipient): `$5`,
+/// `$6`, `$7`.
+const CLAIM_LATE_PERIODS: &str =
+    claim!(" AND unit_id = $5 AND obligation_id = $6 AND recipient = $7 AND kind = 'overdue'");
 
 /// The bulk finish: one row of `v` per result, from five arrays.
 const FINISH_LISTED: &str = "UPDATE outbox AS o SET status = v.status, last_error = v.error, \
@@ -194,6 +198,26 @@ impl Db {
     pub(super) async fn claim(&self, c: &Claim<'_>) -> Result<Vec<OutboxDbRow>, StoreError> {
         let query = claim_query!(c, CLAIM, CLAIM_EXCEPT_ESCALATIONS);
         Ok(query.fetch_all(&self.pool).await?)
+    }
+
+    pub(super) async fn claim_late_periods(
+        &self,
+        c: &Claim<'_>,
+        groups: &[LateGroup],
+    ) -> Result<Vec<OutboxDbRow>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut got = Vec::new();
+        for g in groups {
+            let rows = claim_query!(c, CLAIM_LATE_PERIODS, CLAIM_LATE_PERIODS)
+                .bind(&g.unit)
+                .bind(&g.obligation)
+                .bind(&g.recipient)
+                .fetch_all(&mut *tx)
+                .await?;
+            got.extend(rows);
+        }
+        tx.commit().await?;
+        Ok(got)
     }
 
     /// Records a few results in one autocommitted statement: `UPDATE …

@@ -37,7 +37,7 @@ use sqlx::{Sqlite, SqliteConnection, Transaction};
 use super::StoreError;
 use super::leader::LeaderLock;
 use super::outbox::{
-    self as ob, Claim, Ids, Listed, OutboxDbRow, claim_query, due_rows, outbox_columns,
+    self as ob, Claim, Ids, LateGroup, Listed, OutboxDbRow, claim_query, due_rows, outbox_columns,
 };
 use super::row::event_columns;
 use super::sql::{Sql, sql};
@@ -114,6 +114,19 @@ macro_rules! claim {
 
 const CLAIM: &str = claim!("");
 const CLAIM_EXCEPT_ESCALATIONS: &str = claim!(" AND kind <> 'escalation'");
+/// The due overdue notices of one (unit, obligation, recipient): `$5`,
+/// `$6`, `$7`; through the unit's index (`outbox_unit`), never a scan of
+/// the obligation's periods.
+const CLAIM_LATE_PERIODS: &str = sql!(concat!(
+    "UPDATE outbox SET status = 'sending', lease_owner = $3, lease_until = $4, \
+     attempts = attempts + 1, updated_at = $1 \
+     WHERE id IN (SELECT id FROM outbox INDEXED BY outbox_unit WHERE unit_id = $5 \
+     AND obligation_id = $6 AND recipient = $7 AND kind = 'overdue' AND ",
+    due_rows!(),
+    " ORDER BY next_attempt_at, id LIMIT $2) RETURNING ",
+    outbox_columns!()
+))
+.sqlite();
 
 /// An SQLite database. Cloning shares the pool (and the writer).
 #[derive(Debug, Clone)]
@@ -380,6 +393,26 @@ impl Db {
         let got = claim_query!(c, CLAIM, CLAIM_EXCEPT_ESCALATIONS)
             .fetch_all(&mut *tx)
             .await?;
+        tx.commit().await?;
+        Ok(got)
+    }
+
+    pub(super) async fn claim_late_periods(
+        &self,
+        c: &Claim<'_>,
+        groups: &[LateGroup],
+    ) -> Result<Vec<OutboxDbRow>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let mut got = Vec::new();
+        for g in groups {
+            let rows = claim_query!(c, CLAIM_LATE_PERIODS, CLAIM_LATE_PERIODS)
+                .bind(&g.unit)
+                .bind(&g.obligation)
+                .bind(&g.recipient)
+                .fetch_all(&mut *tx)
+                .await?;
+            got.extend(rows);
+        }
         tx.commit().await?;
         Ok(got)
     }

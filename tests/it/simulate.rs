@@ -759,3 +759,64 @@ async fn a_supervisor_hears_of_a_daily_reports_late_days_in_one_line_per_unit() 
     }
     assert_eq!(text.matches("UBND xã A").count(), 1, "{text}");
 }
+
+/// A catch-up larger than one dispatch run (80 communes, a daily report
+/// nobody sent since Mon 1/12/2025, the daemon first started on Mon
+/// 2/2/2026: about 40 late working days each, over 3,000 overdue notices,
+/// more than the 2,000 rows one run claims) still sends each commune one overdue
+/// notice listing all its late days: the run claims every late period of
+/// the units it holds, so no commune's days are split between runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catch_up_larger_than_one_run_still_sends_one_notice_per_unit() {
+    use jiff::civil::date;
+    use std::collections::BTreeMap;
+    let mut text = String::from(
+        "[daemon]\nsending_hours = \"07:30-17:00\"\n\
+         [mail]\ntransport = \"file\"\nfrom = \"Sở Thử <baocao@so.example>\"\n\
+         [[unit]]\nid = \"so\"\nname = \"Sở Thử\"\nemail = \"vanthu@so.example\"\n",
+    );
+    let communes: Vec<String> = (0..80).map(|i| format!("xa-{i:02}")).collect();
+    for id in &communes {
+        text.push_str(&format!(
+            "[[unit]]\nid = \"{id}\"\nname = \"UBND {id}\"\nemail = \"vanthu@{id}.example\"\n"
+        ));
+    }
+    let reporters: Vec<String> = communes.iter().map(|c| format!("\"{c}\"")).collect();
+    text.push_str(&format!(
+        "[[obligation]]\nid = \"bc-ngay\"\ntitle = \"Báo cáo nhanh trong ngày\"\n\
+         reporters = [{}]\nrecipient = \"so\"\ncycle = \"hàng ngày\"\n\
+         due = \"chậm nhất 10 giờ, 1 ngày làm việc\"\nactive_from = \"01/12/2025\"\n\
+         [[obligation.escalation]]\nafter = \"1 giờ\"\nnotify = [\"unit\"]\n",
+        reporters.join(", ")
+    ));
+    let cfg = hanbao::config::load_str("catch-up.toml", &text)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config;
+    // Working days from Mon 1/12/2025 to Thu 29/1/2026 (due by Fri 30/1
+    // 10:00): each a late period at the first sending instant of 2/2.
+    let cal = hanbao::calendar::WorkCalendar::new(&cfg.calendar);
+    let late = std::iter::successors(Some(date(2025, 12, 1)), |d| d.tomorrow().ok())
+        .take_while(|d| *d <= date(2026, 1, 29))
+        .filter(|d| cal.is_working_day(*d))
+        .count();
+    assert!(late * communes.len() > 2_000, "{late}");
+    let sent = simulated(&cfg, date(2026, 2, 2), date(2026, 2, 2)).await;
+    let first = sent.iter().map(|m| m.sent_at).min().unwrap();
+    let mut per_unit: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for m in sent
+        .iter()
+        .filter(|m| m.kind == "overdue" && m.sent_at == first)
+    {
+        assert_eq!(m.recipients.len(), 1);
+        per_unit
+            .entry(m.recipients[0].as_str())
+            .or_default()
+            .push(m.subject.as_str());
+    }
+    assert_eq!(per_unit.len(), communes.len(), "{per_unit:#?}");
+    for (to, subjects) in &per_unit {
+        assert_eq!(subjects.len(), 1, "{to}: {subjects:#?}");
+        let want = format!("kỳ ngày 01/12/2025 và {} kỳ khác", late - 1);
+        assert!(subjects[0].contains(&want), "{to}: {want}: {subjects:#?}");
+    }
+}
