@@ -127,7 +127,7 @@ impl Check {
 }
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 20] = [
+const TEMPLATES: [(&str, &str); 21] = [
     ("date_field.html", include_str!("templates/date_field.html")),
     ("check_form.html", include_str!("templates/check_form.html")),
     (
@@ -169,6 +169,10 @@ const TEMPLATES: [(&str, &str); 20] = [
     (
         "dashboard/check.html",
         include_str!("templates/dashboard/check.html"),
+    ),
+    (
+        "dashboard/compliance.html",
+        include_str!("templates/dashboard/compliance.html"),
     ),
     (
         "confirm/frame.html",

@@ -14,6 +14,9 @@
 //! - `report`: `GET /dashboard/units/{unit}/{obligation}/{period}`, one
 //!   report, with forms to record a receipt, grant an extension or a waiver
 //!   (`POST` to `.../submission`, `.../extension`, `.../waiver`).
+//! - `compliance`: `GET /dashboard/compliance`, compliance over a range of
+//!   periods per group and unit (the year-end assessment), printable
+//!   (`print=1`), with `compliance.csv` and `compliance.xlsx`.
 //! - `outbox`: `GET /dashboard/outbox`, pending, sending and failed messages
 //!   with their reasons; `POST /dashboard/outbox/{id}/retry` puts a failed
 //!   one back.
@@ -36,6 +39,7 @@
 //! and the retry of a failed outbox row, or build HTML outside the
 //! templates.
 
+mod compliance;
 mod export;
 mod extract;
 mod login;
@@ -64,5 +68,7 @@ pub fn routes() -> Router<AppState> {
         .merge(unit::routes())
         .merge(report::routes())
         .merge(outbox::routes())
+        // Compliance over time: the page, its printable view and exports.
+        .merge(compliance::routes())
         .route_layer(middleware::from_fn(session::reject_cross_origin))
 }

@@ -10,7 +10,7 @@ use super::*;
 use hanbao::store::Records;
 
 /// Where the end-to-end screenshots go: `target/e2e/`.
-fn e2e_dir() -> std::path::PathBuf {
+pub(super) fn e2e_dir() -> std::path::PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
@@ -109,7 +109,7 @@ fn ambiguous_day(today: Date) -> Date {
 
 /// Screenshots of the page at 1366 and 390 pixels wide, as
 /// `(name.png, png)` and `(name-phone.png, png)`.
-fn shots(b: &Browser, name: &str) -> Vec<(String, Vec<u8>)> {
+pub(super) fn shots(b: &Browser, name: &str) -> Vec<(String, Vec<u8>)> {
     b.set_window(1366, 900);
     let desktop = b.screenshot();
     b.set_window(390, 844);
