@@ -9,6 +9,7 @@
 //! - [`orphans`] finds ids with history that the configuration no longer has.
 //! - [`csv`] writes status rows for spreadsheets: one writer for `hanbao
 //!   export`, `hanbao status --csv` and the dashboard's export.
+//! - [`summary`] counts rows per (obligation, period), group and in total.
 //! - [`compliance`]: compliance over a range of periods (the year-end
 //!   assessment), folded from [`status`] one report-period at a time;
 //!   [`sheets`] writes it as an .xlsx workbook.
@@ -18,6 +19,7 @@
 
 pub mod compliance;
 pub mod sheets;
+pub mod summary;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -373,6 +375,9 @@ pub struct Row<'a> {
     pub status: Status,
     /// Số văn bản of the submission in effect.
     pub reference: Option<String>,
+    /// False for an earlier period shown only for its unsettled units
+    /// (the [`Target`]'s).
+    pub all_units: bool,
 }
 
 /// Combines targets with what the store has in effect (pure). `facts` is
@@ -452,6 +457,7 @@ pub fn rows<'a>(
                 unit: u,
                 status: st,
                 reference: f.and_then(|f| f.reference.take()),
+                all_units: t.all_units,
             });
         }
     }
