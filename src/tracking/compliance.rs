@@ -446,11 +446,6 @@ fn figure_cells(f: &Figures, out: &mut Vec<Cell<'_>>) {
     ]);
 }
 
-/// A group's name for people: its id until the configuration carries names.
-pub fn group_name<'c>(_cfg: &'c Config, id: &'c str) -> &'c str {
-    id
-}
-
 /// Calls `f` with each row of `table` (without the header), in the
 /// assessment's order.
 pub fn each_row(c: &Compliance<'_>, cfg: &Config, table: Table, mut f: impl FnMut(&[Cell<'_>])) {
@@ -460,7 +455,7 @@ pub fn each_row(c: &Compliance<'_>, cfg: &Config, table: Table, mut f: impl FnMu
             for g in &c.groups {
                 cells.clear();
                 cells.push(Cell::Text(Cow::Borrowed(&g.id)));
-                cells.push(Cell::Text(Cow::Borrowed(group_name(cfg, &g.id))));
+                cells.push(Cell::Text(Cow::Borrowed(cfg.group_name(&g.id))));
                 cells.push(Cell::Count(g.units.into()));
                 figure_cells(&g.figures, &mut cells);
                 f(&cells);
@@ -471,7 +466,8 @@ pub fn each_row(c: &Compliance<'_>, cfg: &Config, table: Table, mut f: impl FnMu
                 cells.clear();
                 cells.push(Cell::Text(Cow::Borrowed(&u.unit.id)));
                 cells.push(Cell::Text(Cow::Borrowed(&u.unit.name)));
-                cells.push(Cell::Text(Cow::Owned(u.unit.groups.join(", "))));
+                let names: Vec<&str> = u.unit.groups.iter().map(|g| cfg.group_name(g)).collect();
+                cells.push(Cell::Text(Cow::Owned(names.join(", "))));
                 figure_cells(&u.figures, &mut cells);
                 f(&cells);
             }

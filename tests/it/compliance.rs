@@ -36,8 +36,8 @@ const GROUPS: [&str; 3] = ["xa", "phuong", "so"];
 /// 36 units, 12 per group; one unit's name is a formula and one is markup.
 pub fn config_text() -> String {
     let mut t = String::new();
-    for g in GROUPS {
-        t.push_str(&format!("[[group]]\nid = \"{g}\"\n\n"));
+    for (g, name) in GROUPS.iter().zip(["Các xã", "Các phường", "Các sở, ngành"]) {
+        t.push_str(&format!("[[group]]\nid = \"{g}\"\nname = \"{name}\"\n\n"));
     }
     t.push_str(
         "[[unit]]\nid = \"ubnd-tinh\"\nname = \"UBND tỉnh Quảng Ngãi\"\nemail = \"vt@tinh.example\"\n\n",

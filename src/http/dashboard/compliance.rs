@@ -365,7 +365,7 @@ async fn compliance_page(
         current: key == sort,
     })
     .collect();
-    let group_name = compliance::group_name(&live.cfg, &group).to_owned();
+    let group_name = live.cfg.group_name(&group).to_owned();
     let view = ComplianceView {
         from: dmy(r.from),
         to: dmy(r.to),
@@ -380,7 +380,7 @@ async fn compliance_page(
             .iter()
             .map(|g| GroupLine {
                 id: g.id.clone(),
-                name: compliance::group_name(&live.cfg, &g.id).to_owned(),
+                name: live.cfg.group_name(&g.id).to_owned(),
                 units: g.units,
                 href: format!(
                     "/dashboard/compliance?{}#don-vi",

@@ -5,7 +5,8 @@
 //! .xlsx downloads are `tracking::compliance::csv` and
 //! `tracking::sheets::workbook` byte for byte, bad ranges are refused; and
 //! in chromium, screenshots of the page and the printable view at 1366
-//! and 390 px (no sideways scroll on the phone).
+//! and 390 px, and of a unit's cells of the year (no sideways scroll on
+//! the phone).
 
 use hanbao::calendar::WorkCalendar;
 use hanbao::status::Moment;
@@ -47,6 +48,11 @@ async fn the_compliance_page_and_its_exports_show_the_assessment() {
     for g in &c.groups {
         assert!(body.contains(&format!("group={}", g.id)), "group {}", g.id);
     }
+    // Groups by name, the id muted beside it.
+    assert!(
+        body.contains(">Các sở, ngành</a><br><span class=\"muted\">so</span>"),
+        "{body}"
+    );
     // Each unit's row, its link and its never-sent count; names escaped.
     for u in &c.units {
         let row = body
@@ -173,6 +179,15 @@ async fn in_chromium_the_compliance_page_fits_a_phone_and_prints() {
         let title = b.text(&b.find("h1"));
         assert_eq!(title, "Đánh giá việc nộp báo cáo");
         let mut pngs = shots(&b, "compliance");
+        // A unit's cells of the year, from its row.
+        b.click(&b.find("#u-so-01 a"));
+        b.wait_for_url("#danh-gia");
+        assert!(
+            b.text(&b.find("#danh-gia"))
+                .starts_with("Trong kỳ đánh giá")
+        );
+        pngs.extend(shots(&b, "compliance-unit"));
+        b.goto(&format!("{base}{YEAR}"));
         b.click(&b.find("a[href*='print=1']"));
         b.wait_for_url("print=1");
         assert!(b.text(&b.find(".print-head")).contains("tính đến ngày"));
