@@ -513,3 +513,78 @@ async fn a_simulated_year_agrees_with_status_for_every_cell(b: &Backend) {
     }
     store.close().await;
 }
+
+/// `hanbao compliance` (the real binary) prints what the library computes:
+/// the CSV byte for byte, the workbook with the CSV's cells, one JSON line
+/// per group and unit, and the totals in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_writes_the_same_assessment() {
+    use std::process::Command;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hanbao.toml");
+    std::fs::write(&file, config_text()).unwrap();
+    let db = dir.path().join("hanbao.db");
+    let store = hanbao::store::open(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let cfg = config();
+    let cal = WorkCalendar::new(&cfg.calendar);
+    simulate(&store, &cfg, &cal, 3).await;
+    let c = compliance::compute(&store, &cfg, &cal, year(), at())
+        .await
+        .unwrap();
+    store.close().await;
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_hanbao"))
+            .args(["compliance", "--year", "2026", "--at", "15/02/2027"])
+            .args(args)
+            .env("HANBAO_CONFIG", &file)
+            .env("HANBAO_DATABASE", &db)
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    for t in Table::ALL {
+        let csv = run(&["--csv", "-", "--table", t.slug()]);
+        assert_eq!(csv, compliance::csv(&c, &cfg, t), "{}", t.title());
+    }
+    let book = dir.path().join("danh-gia.xlsx");
+    run(&["--xlsx", book.to_str().unwrap()]);
+    let mut wb: Xlsx<_> =
+        calamine::open_workbook_from_rs(Cursor::new(std::fs::read(&book).unwrap())).unwrap();
+    for t in Table::ALL {
+        assert_eq!(
+            sheet_rows(&mut wb, t),
+            csv_rows(&compliance::csv(&c, &cfg, t))
+        );
+    }
+    let json = String::from_utf8(run(&["--json"])).unwrap();
+    assert_eq!(json.lines().count(), c.groups.len() + c.units.len());
+    let first: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    assert_eq!(first["group"], c.groups[0].id.as_str());
+    assert_eq!(first["owed"], c.groups[0].figures.owed);
+    let text = String::from_utf8(run(&[])).unwrap();
+    assert!(
+        text.contains(&format!(
+            "Tổng: phải nộp {}, đúng hạn {}",
+            c.total.owed, c.total.on_time
+        )),
+        "{text}"
+    );
+    assert!(text.contains("Các sở, ngành (12 đơn vị)"), "{text}");
+    // A reversed range is refused before the database is read.
+    let out = Command::new(env!("CARGO_BIN_EXE_hanbao"))
+        .args(["compliance", "--from", "31/12/2026", "--to", "01/01/2026"])
+        .env("HANBAO_CONFIG", &file)
+        .env("HANBAO_DATABASE", &db)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sau --to"));
+}
