@@ -301,7 +301,9 @@ async fn compliance_page(
         .filter(|u| group.is_empty() || u.unit.groups.contains(&group))
         .collect();
     match sort {
-        "name" => units.sort_by(|a, b| a.unit.name.cmp(&b.unit.name)),
+        // Without diacritics first ("Đức" with the d's), then as written.
+        "name" => units
+            .sort_by_cached_key(|u| (crate::primitives::fold(&u.unit.name), u.unit.name.clone())),
         // Lowest rate first: those to talk to.
         "rate" => units.sort_by(|a, b| {
             let k = |u: &compliance::UnitFigures<'_>| u.figures.on_time_rate().unwrap_or(2.0);

@@ -94,6 +94,28 @@ async fn the_compliance_page_and_its_exports_show_the_assessment() {
     let r = s.get("/dashboard/units/so-01", Some(&cookie)).await;
     assert!(!r.body.contains("id=\"assessed\""));
 
+    // Sorted by name, Vietnamese read without diacritics: "Phường ..." and
+    // "Sở ..." interleave by their folded letters, not by code point.
+    let r = s.get(&format!("{YEAR}&sort=name"), Some(&cookie)).await;
+    let names: Vec<String> = c
+        .units
+        .iter()
+        .map(|u| {
+            (
+                u.unit.id.as_str(),
+                r.body.find(&format!("<tr id=\"u-{}\">", u.unit.id)),
+            )
+        })
+        .filter_map(|(id, at)| at.map(|at| (at, id.to_string())))
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_values()
+        .collect();
+    let folded: Vec<String> = names
+        .iter()
+        .map(|id| hanbao::primitives::fold(&live.cfg.unit(id).unwrap().name))
+        .collect();
+    assert!(folded.windows(2).all(|w| w[0] <= w[1]), "{folded:?}");
+
     // One group's units only.
     let r = s.get(&format!("{YEAR}&group=so"), Some(&cookie)).await;
     assert_eq!(r.status, 200);
