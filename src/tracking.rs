@@ -10,10 +10,15 @@
 //! - [`csv`] writes status rows for spreadsheets: one writer for `hanbao
 //!   export`, `hanbao status --csv` and the dashboard's export.
 //! - [`summary`] counts rows per (obligation, period), group and in total.
+//! - [`compliance`]: compliance over a range of periods (the year-end
+//!   assessment), folded from [`status`] one report-period at a time;
+//!   [`sheets`] writes it as an .xlsx workbook.
 //!
 //! Must not: read the clock (`at` is always an argument), read the
 //! environment, or print. Only the store touches the database.
 
+pub mod compliance;
+pub mod sheets;
 pub mod summary;
 
 use std::collections::HashMap;

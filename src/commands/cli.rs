@@ -14,8 +14,8 @@ use anyhow::Result;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use super::{
-    Context, GlobalArgs, backup, calendar, check, export, import, init, plan, record, restore, run,
-    send_test, simulate, status, token, units, verify_db,
+    Context, GlobalArgs, backup, calendar, check, compliance, export, import, init, plan, record,
+    restore, run, send_test, simulate, status, token, units, verify_db,
 };
 
 /// The whole command line: the global flags and one command.
@@ -55,6 +55,9 @@ pub enum Command {
     Status(status::Args),
     /// The status table as CSV for LibreOffice/Excel (UTF-8 BOM, CRLF)
     Export(export::Args),
+    /// Compliance over a range of periods per group and unit (year-end
+    /// assessment); CSV, .xlsx or JSON
+    Compliance(compliance::Args),
     /// Record that a report arrived
     Submit(record::SubmitArgs),
     /// Withdraw a submission, extension or waiver (history is kept)
@@ -102,6 +105,7 @@ pub fn dispatch(ctx: &Context, command: Command) -> Result<ExitCode> {
         Command::SendTest(args) => send_test::run(ctx, args),
         Command::Status(args) => status::run(ctx, args),
         Command::Export(args) => export::run(ctx, args),
+        Command::Compliance(args) => compliance::run(ctx, args),
         Command::Submit(args) => record::run_submit(ctx, args),
         Command::Revoke(args) => record::run_revoke(ctx, args),
         Command::Extend(args) => record::run_extend(ctx, args),

@@ -23,6 +23,7 @@ pub mod backup;
 pub mod calendar;
 pub mod check;
 pub mod cli;
+pub mod compliance;
 pub mod export;
 pub mod import;
 pub mod init;

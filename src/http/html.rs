@@ -127,7 +127,7 @@ impl Check {
 }
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 23] = [
+const TEMPLATES: [(&str, &str); 24] = [
     ("date_field.html", include_str!("templates/date_field.html")),
     ("check_form.html", include_str!("templates/check_form.html")),
     (
@@ -181,6 +181,10 @@ const TEMPLATES: [(&str, &str); 23] = [
     (
         "dashboard/revoke.html",
         include_str!("templates/dashboard/revoke.html"),
+    ),
+    (
+        "dashboard/compliance.html",
+        include_str!("templates/dashboard/compliance.html"),
     ),
     (
         "confirm/frame.html",

@@ -1,5 +1,6 @@
 mod calendar;
 mod cli;
+mod compliance;
 mod config;
 mod daemon;
 mod dashboard;

@@ -26,6 +26,9 @@
 //!   pending, sending, sent, skipped, cancelled), filtered and paged, with
 //!   reasons and real sending times; `POST /dashboard/outbox/{id}/retry`
 //!   puts a failed one back.
+//! - `compliance`: `GET /dashboard/compliance`, compliance over a range of
+//!   periods per group and unit (the year-end assessment), printable
+//!   (`print=1`), with `compliance.csv` and `compliance.xlsx`.
 //!
 //! Shared parts: `page` (the frame, the CSP, error pages), `session`
 //! (sessions and the `Admin` extractor, the same-origin check), `extract`
@@ -47,6 +50,7 @@
 //! their revocations and the retry of a failed outbox row, or build HTML outside the
 //! templates.
 
+mod compliance;
 mod export;
 mod extract;
 mod login;
@@ -80,5 +84,7 @@ pub fn routes() -> Router<AppState> {
         .merge(report::routes())
         .merge(revoke::routes())
         .merge(outbox::routes())
+        // Compliance over time: the page, its printable view and exports.
+        .merge(compliance::routes())
         .route_layer(middleware::from_fn(session::reject_cross_origin))
 }

@@ -1,12 +1,15 @@
 //! `GET /dashboard/units/{unit}`: one unit's current periods, the messages
 //! sent to it or about it and those planned (the latest
-//! [`MESSAGES_SHOWN`], with the last one sent), and its history.
+//! [`MESSAGES_SHOWN`], with the last one sent), and its history; with a
+//! range (`?year=2026`, or `?from=dd/mm/yyyy&to=dd/mm/yyyy`, as the
+//! compliance page links it), also every cell of that range with its state
+//! ("Trong kỳ đánh giá"): the drill-down behind the unit's figures.
 //!
 //! Must not: write anything.
 
 use axum::Router;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -17,6 +20,7 @@ use crate::store::{HistoryFilter, Outbox, OutboxFilter, OutboxStatus};
 use crate::tracking::{self, Selection, TrackingError};
 
 use super::super::AppState;
+use super::compliance;
 use super::page::{self, Frame, error_page, store_failed};
 use super::sent::Messages;
 use super::session::Admin;
@@ -48,13 +52,33 @@ struct Current {
     text: String,
 }
 
+/// The cells of an assessed range (`?from=&to=` or `?year=`).
+#[derive(Serialize)]
+struct Assessed {
+    range: String,
+    back: String,
+    rows: Vec<Current>,
+}
+
 #[derive(Serialize)]
 struct UnitView {
     unit: UnitFacts,
     today: String,
     rows: Vec<Current>,
     messages: Messages,
+    assessed: Option<Assessed>,
     history: History,
+}
+
+fn current(r: &tracking::Row<'_>) -> Current {
+    Current {
+        title: r.obligation.title.clone(),
+        period: r.period.to_string(),
+        due: dmy(r.status.due),
+        state: r.status.state.as_str(),
+        href: key_href(&r.unit.id, &r.obligation.id, &r.period),
+        text: cell_text(r),
+    }
 }
 
 /// `GET /dashboard/units/{unit}`: the unit's current periods and history.
@@ -62,6 +86,7 @@ async fn unit_page(
     State(state): State<AppState>,
     admin: Admin,
     path: Result<Path<String>, PathRejection>,
+    query: Result<Query<compliance::Params>, QueryRejection>,
 ) -> Response {
     // A segment that is not UTF-8 once decoded names no unit either.
     let Ok(Path(unit_id)) = path else {
@@ -90,6 +115,44 @@ async fn unit_page(
         Ok(r) => r,
         Err(TrackingError::Store(e)) => return store_failed(e),
         Err(_) => Vec::new(),
+    };
+    let ranged = query
+        .ok()
+        .map(|Query(p)| p)
+        .filter(compliance::Params::has_range);
+    let assessed = match ranged {
+        None => None,
+        Some(p) => {
+            let r = match compliance::range(&p, today) {
+                Ok(r) => r,
+                Err(msg) => {
+                    return error_page(
+                        StatusCode::BAD_REQUEST,
+                        "Khoảng thời gian không hợp lệ",
+                        &msg,
+                    );
+                }
+            };
+            let cfg = &live.cfg;
+            match tracking::compliance::unit_rows(
+                &state.shared.store,
+                cfg,
+                &live.cal,
+                r,
+                now,
+                &unit.id,
+            )
+            .await
+            {
+                Ok(rows) => Some(Assessed {
+                    range: r.words(),
+                    back: compliance::page_href(r),
+                    rows: rows.iter().map(current).collect(),
+                }),
+                Err(TrackingError::Store(e)) => return store_failed(e),
+                Err(_) => None,
+            }
+        }
     };
     let filter = HistoryFilter {
         unit: Some(unit.id.clone()),
@@ -131,18 +194,9 @@ async fn unit_page(
             emails: unit.emails.join(", "),
         },
         today: dmy(today),
-        rows: rows
-            .iter()
-            .map(|r| Current {
-                title: r.obligation.title.clone(),
-                period: r.period.to_string(),
-                due: dmy(r.status.due),
-                state: r.status.state.as_str(),
-                href: key_href(&r.unit.id, &r.obligation.id, &r.period),
-                text: cell_text(r),
-            })
-            .collect(),
+        rows: rows.iter().map(current).collect(),
         messages,
+        assessed,
         history: History::new(&events, &live.cfg.daemon.time_zone, true),
     };
     let frame = Frame {

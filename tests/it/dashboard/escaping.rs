@@ -83,6 +83,11 @@ async fn every_page_escapes_hostile_names_and_typed_text() {
     assert_inert("grid", &grid, &[NAME_ESCAPED, TITLE_ESCAPED]);
     let unit = s.get("/dashboard/units/so-taichinh", c).await;
     assert_inert("unit", &unit, &[NAME_ESCAPED, TITLE_ESCAPED]);
+    let assessed = s.get("/dashboard/compliance?year=2026", c).await;
+    assert_inert("compliance", &assessed, &[NAME_ESCAPED]);
+    let bad_range = s.get("/dashboard/compliance?from=%3Cscript%3E", c).await;
+    assert_eq!(bad_range.status, 400);
+    assert_inert("bad range", &bad_range, &["&lt;script&gt;"]);
     let no_unit = s.get("/dashboard/units/%3Cscript%3Ex%22", c).await;
     assert_eq!(no_unit.status, 404);
     assert_inert("unknown unit", &no_unit, &["&lt;script&gt;x&quot;"]);

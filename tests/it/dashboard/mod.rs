@@ -11,6 +11,7 @@
 //! server.
 
 mod browser;
+mod compliance;
 mod escaping;
 mod forms;
 mod matrix;

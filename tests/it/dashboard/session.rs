@@ -16,6 +16,9 @@ async fn every_page_needs_an_administrator_session() {
         "/dashboard/units/so-yte",
         YTE_Q1,
         "/dashboard/outbox",
+        "/dashboard/compliance",
+        "/dashboard/compliance.csv",
+        "/dashboard/compliance.xlsx",
     ] {
         let r = s.get(path, None).await;
         assert_eq!(r.status, 303, "{path}");

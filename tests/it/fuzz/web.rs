@@ -210,9 +210,36 @@ fn form_case(days: &Days) -> BoxedStrategy<FormCase> {
         0..4,
     )
     .prop_map(|p| p.join("&"));
+    let assessed = proptest::collection::vec(
+        (
+            one_of(&["from", "to", "year", "group", "sort", "page", "print", "x"]),
+            prop_oneof![
+                one_of(&[
+                    "01/01/2026",
+                    "31/12/2026",
+                    "2026",
+                    "so-nganh",
+                    "rate",
+                    "never",
+                    "1",
+                    "0",
+                    "18446744073709551616",
+                    "-1",
+                    "31/02/2026",
+                    "01/01/1900",
+                ])
+                .prop_map(str::to_string),
+                odd_text(),
+            ],
+        )
+            .prop_map(|(k, v)| format!("{k}={}", hanbao::primitives::percent(&v))),
+        0..4,
+    )
+    .prop_map(|p| p.join("&"));
     let get_target = prop_oneof![
         1 => filters.clone().prop_map(|q| format!("/dashboard?{q}")),
         3 => filters.clone().prop_map(|q| format!("/dashboard/matrix?{q}")),
+        1 => assessed.prop_map(|q| format!("/dashboard/compliance?{q}")),
         1 => filters.prop_map(|q| format!("/dashboard/export.csv?{q}")),
         2 => report_path(days),
         1 => segment(unit()).prop_map(|u| format!("/dashboard/units/{u}")),
@@ -488,6 +515,7 @@ fn page_kind(path: &str) -> &'static str {
         ["dashboard", "export.csv"] => "export",
         ["dashboard", "login"] => "login",
         ["dashboard", "outbox"] => "outbox",
+        ["dashboard", "compliance"] => "compliance",
         ["dashboard", "outbox", _, "retry"] => "retry",
         ["dashboard", "units", _] => "unit",
         ["dashboard", "units", _, _, _] => "report",
