@@ -23,6 +23,7 @@
 mod api;
 mod auth;
 mod confirm;
+pub mod cursor;
 mod dashboard;
 mod date_field;
 mod error;
