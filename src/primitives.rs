@@ -5,9 +5,10 @@
 //! The primitives themselves are the crates': `sha2` (SHA-256), `getrandom`
 //! (the operating system's random source through its system call, no file
 //! descriptor, no `/dev`), `subtle` (constant-time equality), `hex`,
-//! `percent-encoding` and `url`. This module only fixes what more than one
+//! `percent-encoding`, `url` and `unicode-normalization`. This module only fixes what more than one
 //! place needs: a digest as 64 lowercase hex digits, a fresh secret as hex,
-//! a URL component percent-encoded, a URL fit to print. A crate with a
+//! a URL component percent-encoded, a URL fit to print, a name folded for
+//! search without diacritics. A crate with a
 //! single user is imported there directly: `hmac` by `link`, `base64` by
 //! `mail::mime` (and the dashboard's stylesheet hash); `mail::mime` also
 //! takes `sha2` directly, for the seed of a message's multipart boundaries
@@ -122,6 +123,23 @@ fn redact_password_parameters(url: &mut url::Url) -> bool {
     true
 }
 
+/// `s` folded for search without diacritics: decomposed (NFD), the
+/// combining marks U+0300–U+036F dropped, đ/Đ (and the look-alike Ð,
+/// U+00D0) read as `d`, then lowercased. "Hòa Hiệp" and "Hoà Hiệp" (old
+/// and new tone placement, NFC or NFD) all fold to "hoa hiep". Letters of
+/// other scripts are only lowercased; nothing is transliterated.
+pub fn fold(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    s.nfd()
+        .filter(|c| !('\u{0300}'..='\u{036F}').contains(c))
+        .map(|c| match c {
+            'đ' | 'Đ' | 'Ð' => 'd',
+            c => c,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,5 +245,30 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn fold_reads_every_vietnamese_letter_as_ascii() {
+        // The 67 lowercase letters with a diacritic, then their capitals.
+        let lower = "àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ";
+        let base = "aaaaaaaaaaaaaaaaadeeeeeeeeeeeiiiiiooooooooooooooooouuuuuuuuuuuyyyyy";
+        assert_eq!(lower.chars().count(), 67);
+        assert_eq!(fold(lower), base);
+        let upper = lower.to_uppercase();
+        assert_eq!(upper.chars().count(), 67);
+        assert_eq!(fold(&upper), base);
+        // Decomposed input folds alike, and so does the old tone placement.
+        use unicode_normalization::UnicodeNormalization as _;
+        let nfd: String = upper.nfd().collect();
+        assert_ne!(nfd, upper);
+        assert_eq!(fold(&nfd), base);
+        assert_eq!(fold("UBND xã Hòa Hiệp Trung"), "ubnd xa hoa hiep trung");
+        assert_eq!(fold("Hoà"), fold("Hòa"));
+        assert_eq!(
+            fold("Sở Tài nguyên tỉnh Đắk Lắk"),
+            "so tai nguyen tinh dak lak"
+        );
+        assert_eq!(fold("đĐÐ"), "ddd");
+        assert_eq!(fold("so-gd_01"), "so-gd_01");
     }
 }

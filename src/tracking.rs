@@ -10,9 +10,12 @@
 //! - [`csv`] writes status rows for spreadsheets: one writer for `hanbao
 //!   export`, `hanbao status --csv` and the dashboard's export (which
 //!   streams it in pieces: [`csv_header`], then [`csv_rows`] per period).
+//! - [`summary`] counts rows per (obligation, period), group and in total.
 //!
 //! Must not: read the clock (`at` is always an argument), read the
 //! environment, or print. Only the store touches the database.
+
+pub mod summary;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -368,6 +371,9 @@ pub struct Row<'a> {
     pub status: Status,
     /// Số văn bản of the submission in effect.
     pub reference: Option<String>,
+    /// False for an earlier period shown only for its unsettled units
+    /// (the [`Target`]'s).
+    pub all_units: bool,
 }
 
 /// Combines targets with what the store has in effect (pure). `facts` is
@@ -447,6 +453,7 @@ pub fn rows<'a>(
                 unit: u,
                 status: st,
                 reference: f.and_then(|f| f.reference.take()),
+                all_units: t.all_units,
             });
         }
     }

@@ -31,6 +31,7 @@ use crate::config::model::Config;
 use crate::environment::Access;
 use crate::escape::terminal;
 use crate::status::{StateName, Status};
+use crate::tracking::summary::Tally;
 use crate::tracking::{
     EARLIER, FileOrder, Row, Selection, column_of, csv, dmy, latest_short_periods,
 };
@@ -430,22 +431,14 @@ fn wrapped(head: &str, items: &[String], indent: usize) -> Vec<String> {
     lines
 }
 
-/// Counts of one (obligation, period).
+/// Counts of one summary line: an (obligation, period), or the earlier
+/// periods of a report with short periods together.
 #[derive(Default)]
-struct Tally<'r> {
-    /// The period's due day: the earliest of the units without an
-    /// extension (of all units when every one has one).
-    due: Option<Date>,
-    extended_due: Option<Date>,
-    owed: usize,
-    on_time: usize,
-    late: usize,
+struct Line<'r> {
+    tally: Tally,
+    /// The overdue rows, to name their units.
     overdue: Vec<&'r Row<'r>>,
-    extended: usize,
-    waived: usize,
-    not_yet: usize,
-    /// The periods counted (several for the earlier periods of a report
-    /// with short periods, shown together).
+    /// The periods counted.
     periods: std::collections::BTreeSet<&'r str>,
 }
 
@@ -461,27 +454,15 @@ pub fn summary(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> Strin
     let order = FileOrder::new(cfg);
     let latest = latest_short_periods(rows, &order);
     let today = at.to_string();
-    let mut groups: BTreeMap<(usize, &str), Tally<'_>> = BTreeMap::new();
+    let mut groups: BTreeMap<(usize, &str), Line<'_>> = BTreeMap::new();
     for r in rows {
         let o = order.obligation(&r.obligation.id);
         let period = column_of(&latest, o, r);
-        let t = groups.entry((o, period)).or_default();
-        t.periods.insert(&r.period);
-        let s = &r.status;
-        let slot = if s.extended {
-            &mut t.extended_due
-        } else {
-            &mut t.due
-        };
-        *slot = Some(slot.map_or(s.due, |d| d.min(s.due)));
-        t.owed += usize::from(s.state != StateName::Waived);
-        match s.state {
-            StateName::SubmittedOnTime => t.on_time += 1,
-            StateName::SubmittedLate => t.late += 1,
-            StateName::Overdue => t.overdue.push(r),
-            StateName::Extended => t.extended += 1,
-            StateName::Waived => t.waived += 1,
-            StateName::NotOpen | StateName::Open | StateName::DueSoon => t.not_yet += 1,
+        let line = groups.entry((o, period)).or_default();
+        line.periods.insert(&r.period);
+        line.tally.add(&r.status);
+        if r.status.state == StateName::Overdue {
+            line.overdue.push(r);
         }
     }
     let red = |line: String| {
@@ -493,7 +474,8 @@ pub fn summary(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> Strin
     };
     let _ = writeln!(out, "Tình hình nộp báo cáo ngày {}", dmy(at));
     let mut last_ob = None;
-    for ((o, period), t) in &mut groups {
+    for ((o, period), line) in &mut groups {
+        let t = &line.tally;
         let ob = &cfg.obligations[*o];
         if last_ob != Some(*o) {
             last_ob = Some(*o);
@@ -502,16 +484,16 @@ pub fn summary(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> Strin
             let title = fit(&terminal(&ob.title), WIDTH - width(&id));
             let _ = writeln!(out, "{title}{id}");
         }
-        let due = t.due.or(t.extended_due);
+        let due = t.due_day();
         let mut parts = vec![format!(
             "đã nhận {}/{} (đúng hạn {}, muộn {})",
-            t.on_time + t.late,
+            t.received(),
             t.owed,
             t.on_time,
             t.late
         )];
         for (n, what) in [
-            (t.overdue.len(), "quá hạn"),
+            (t.overdue, "quá hạn"),
             (t.extended, "gia hạn"),
             (t.waived, "miễn nộp"),
             (t.not_yet, "chưa đến hạn"),
@@ -522,22 +504,22 @@ pub fn summary(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> Strin
         }
         let due = due.map(dmy).unwrap_or_default();
         let head = match *period {
-            EARLIER => format!("  Các kỳ trước ({} kỳ), hạn từ {due}:", t.periods.len()),
+            EARLIER => format!("  Các kỳ trước ({} kỳ), hạn từ {due}:", line.periods.len()),
             p if p == today => format!("  Kỳ {} (hôm nay), hạn {due}:", terminal(p)),
             p => format!("  Kỳ {}, hạn {due}:", terminal(p)),
         };
-        for line in wrapped(&head, &parts, 4) {
-            let _ = writeln!(out, "{line}");
+        for text in wrapped(&head, &parts, 4) {
+            let _ = writeln!(out, "{text}");
         }
-        if t.overdue.is_empty() {
+        if line.overdue.is_empty() {
             continue;
         }
-        t.overdue
+        line.overdue
             .sort_by_key(|r| std::cmp::Reverse(r.status.lateness()));
         // Each unit once, the most late first: with how many periods
         // when the earlier periods are shown together.
         let mut late: Vec<(&str, usize, &Status)> = Vec::new();
-        for r in &t.overdue {
+        for r in &line.overdue {
             match late.iter_mut().find(|(id, _, _)| *id == r.unit.id) {
                 Some(l) => l.1 += 1,
                 None => late.push((&r.unit.id, 1, &r.status)),
@@ -562,8 +544,8 @@ pub fn summary(rows: &[Row<'_>], cfg: &Config, at: Date, colours: bool) -> Strin
         if late.len() > MAX_NAMED {
             named.push(format!("và {} đơn vị khác", late.len() - MAX_NAMED));
         }
-        for line in wrapped("  Quá hạn:", &named, 4) {
-            let _ = writeln!(out, "{}", red(line));
+        for text in wrapped("  Quá hạn:", &named, 4) {
+            let _ = writeln!(out, "{}", red(text));
         }
     }
     out.push('\n');

@@ -43,6 +43,9 @@ pub struct Config {
     pub obligations: Vec<Obligation>,
     /// Group name -> member unit ids, in file order.
     pub groups: BTreeMap<String, Vec<String>>,
+    /// Group id -> the group's `name` (its id when it has none), for
+    /// people; every group of [`Config::groups`] has one.
+    pub group_names: BTreeMap<String, String>,
     /// Every file that was read, main file first (for messages and reloads).
     pub files: Vec<PathBuf>,
 }
@@ -54,6 +57,11 @@ impl Config {
 
     pub fn obligation(&self, id: &str) -> Option<&Obligation> {
         self.obligations.iter().find(|o| o.id == id)
+    }
+
+    /// The name of group `id` for people: its `name`, else the id itself.
+    pub fn group_name<'a>(&'a self, id: &'a str) -> &'a str {
+        self.group_names.get(id).map_or(id, String::as_str)
     }
 }
 

@@ -119,6 +119,8 @@ fn base_is_valid_without_warnings() {
     let c = loaded.config;
     assert_eq!(c.units.len(), 2);
     assert_eq!(c.groups["so-nganh"], vec!["so-yte".to_string()]);
+    // Without a name, a group is called by its id.
+    assert_eq!(c.group_name("so-nganh"), "so-nganh");
     let o = &c.obligations[0];
     assert_eq!(o.reporters, vec!["so-yte".to_string()]);
     assert_eq!(o.recipient, Recipient::Unit("ubnd-tinh".into()));
@@ -710,6 +712,19 @@ fn calendar_ranges_expand() {
 }
 
 // ---------------------------------------------------------------- units and groups
+
+#[test]
+fn groups_keep_their_names() {
+    let named = BASE.replacen(
+        "id = \"so-nganh\"\n",
+        "id = \"so-nganh\"\nname = \"Các sở, ban ngành tỉnh\"\n",
+        1,
+    );
+    let c = load_str("t.toml", &named).unwrap().config;
+    assert_eq!(c.group_name("so-nganh"), "Các sở, ban ngành tỉnh");
+    assert_eq!(c.group_names.len(), c.groups.len());
+    assert_eq!(c.group_name("khong-co"), "khong-co");
+}
 
 #[test]
 fn unit_and_group_errors() {

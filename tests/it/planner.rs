@@ -127,6 +127,7 @@ fn config(units: Vec<Unit>, obligations: Vec<Obligation>) -> Config {
         units: all_units,
         obligations,
         groups: BTreeMap::new(),
+        group_names: BTreeMap::new(),
         files: vec![],
     }
 }

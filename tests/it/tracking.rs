@@ -218,6 +218,29 @@ async fn season_story(store: Store) {
             .count(),
         reporters - 5
     );
+    // The summary counts those rows: per pair, per group, in total.
+    let sum = tracking::summary::Summary::of(&rows, &cfg);
+    assert_eq!(sum.pairs.len(), 1);
+    let t = sum.pairs[0].tally;
+    assert!(sum.pairs[0].all_units);
+    assert_eq!(t, sum.total);
+    assert_eq!(t.rows(), reporters);
+    assert_eq!(t.overdue, reporters - 5);
+    assert_eq!(
+        t.received() + t.overdue + t.extended + t.waived + t.not_yet,
+        reporters
+    );
+    assert_eq!(t.owed, reporters - t.waived);
+    for (g, gt) in &sum.groups {
+        let members = &cfg.groups[g];
+        let of_group = rows.iter().filter(|r| members.contains(&r.unit.id));
+        assert_eq!(gt.rows(), of_group.clone().count(), "{g}");
+        let overdue = of_group
+            .filter(|r| r.status.state == StateName::Overdue)
+            .count();
+        assert_eq!(gt.overdue, overdue, "{g}");
+    }
+    assert!(!sum.groups.is_empty());
     store.close().await;
 }
 

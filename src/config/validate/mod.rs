@@ -79,6 +79,11 @@ pub fn validate(col: &Collected, rep: &mut Reporter) -> Option<Config> {
         .iter()
         .map(|(k, g)| (k.clone(), g.members.clone()))
         .collect();
+    let group_names = v
+        .groups
+        .iter()
+        .map(|(k, g)| (k.clone(), g.name.clone()))
+        .collect();
     let units = std::mem::take(&mut v.units);
     let directives = std::mem::take(&mut v.directives);
     if rep.error_count() > errors_before {
@@ -92,6 +97,7 @@ pub fn validate(col: &Collected, rep: &mut Reporter) -> Option<Config> {
         units,
         obligations,
         groups,
+        group_names,
         files: rep.files.iter().map(|f| f.path.clone()).collect(),
     })
 }
@@ -170,6 +176,8 @@ fn is_absolute(p: &str) -> bool {
 /// in file order (`set` is the same members, for lookups).
 struct GroupInfo {
     loc: Loc,
+    /// The group's `name`, or its id when it has none.
+    name: String,
     members: Vec<String>,
     set: HashSet<String>,
 }

@@ -98,6 +98,14 @@ impl Validator<'_> {
                 id.get_ref().clone(),
                 GroupInfo {
                     loc,
+                    name: g
+                        .value
+                        .name
+                        .as_ref()
+                        .map(|n| n.get_ref().trim())
+                        .filter(|n| !n.is_empty())
+                        .unwrap_or(id.get_ref())
+                        .to_string(),
                     members: Vec::new(),
                     set: HashSet::new(),
                 },

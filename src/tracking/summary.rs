@@ -1,0 +1,148 @@
+//! Counts of status rows for people: per (obligation, period), per group
+//! of units and in total, received X of Y (on time, late), overdue,
+//! extended, waived and not yet due. `hanbao status`'s summary and the
+//! dashboard's summary page both count with [`Tally`], so the two cannot
+//! disagree.
+//!
+//! Pure: it reads only the rows and the configuration it is given; no
+//! store, no clock, no wording (the surfaces word the counts).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use jiff::civil::Date;
+
+use crate::config::model::Config;
+use crate::status::{StateName, Status};
+
+use super::{FileOrder, Row};
+
+/// Counts of a set of status rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Rows that are owed: every one but the waived.
+    pub owed: usize,
+    pub on_time: usize,
+    pub late: usize,
+    pub overdue: usize,
+    /// Extended and not yet due (an extended report that is received or
+    /// overdue counts there).
+    pub extended: usize,
+    pub waived: usize,
+    /// Not open, open or due soon.
+    pub not_yet: usize,
+    /// The earliest due day of the rows without an extension.
+    pub due: Option<Date>,
+    /// The earliest due day of the rows with one.
+    pub extended_due: Option<Date>,
+}
+
+impl Tally {
+    /// Counts one row's status.
+    pub fn add(&mut self, s: &Status) {
+        let slot = if s.extended {
+            &mut self.extended_due
+        } else {
+            &mut self.due
+        };
+        *slot = Some(slot.map_or(s.due, |d| d.min(s.due)));
+        self.owed += usize::from(s.state != StateName::Waived);
+        match s.state {
+            StateName::SubmittedOnTime => self.on_time += 1,
+            StateName::SubmittedLate => self.late += 1,
+            StateName::Overdue => self.overdue += 1,
+            StateName::Extended => self.extended += 1,
+            StateName::Waived => self.waived += 1,
+            StateName::NotOpen | StateName::Open | StateName::DueSoon => self.not_yet += 1,
+        }
+    }
+
+    /// Received, on time or late.
+    pub fn received(&self) -> usize {
+        self.on_time + self.late
+    }
+
+    /// Every row counted (the owed and the waived).
+    pub fn rows(&self) -> usize {
+        self.owed + self.waived
+    }
+
+    /// The due day to show: the earliest without an extension, else the
+    /// earliest extended one.
+    pub fn due_day(&self) -> Option<Date> {
+        self.due.or(self.extended_due)
+    }
+}
+
+/// The counts of one (obligation, period).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairTally {
+    /// The obligation's id.
+    pub obligation: String,
+    pub period: Arc<str>,
+    /// False for an earlier period counted only for its unsettled units.
+    pub all_units: bool,
+    pub tally: Tally,
+}
+
+/// The counts of a selection's rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Each (obligation, period), obligations in file order, then periods.
+    pub pairs: Vec<PairTally>,
+    /// Each group (id, in id order) that has a member among the rows of
+    /// the periods counted for all their units; a unit counts in each of
+    /// its groups.
+    pub groups: Vec<(String, Tally)>,
+    /// Every row of the periods counted for all their units.
+    pub total: Tally,
+    /// The rows of earlier periods (only their unsettled units).
+    pub earlier: Tally,
+}
+
+impl Summary {
+    /// Counts `rows` (from `tracking::status` over `cfg`).
+    pub fn of(rows: &[Row<'_>], cfg: &Config) -> Summary {
+        let order = FileOrder::new(cfg);
+        let mut member_of: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (g, members) in &cfg.groups {
+            for m in members {
+                member_of.entry(m).or_default().push(g);
+            }
+        }
+        let mut pairs: BTreeMap<(usize, &str), PairTally> = BTreeMap::new();
+        let mut groups: BTreeMap<&str, Tally> = BTreeMap::new();
+        let mut total = Tally::default();
+        let mut earlier = Tally::default();
+        for r in rows {
+            let o = order.obligation(&r.obligation.id);
+            pairs
+                .entry((o, &r.period))
+                .or_insert_with(|| PairTally {
+                    obligation: r.obligation.id.clone(),
+                    period: r.period.clone(),
+                    all_units: r.all_units,
+                    tally: Tally::default(),
+                })
+                .tally
+                .add(&r.status);
+            if !r.all_units {
+                earlier.add(&r.status);
+                continue;
+            }
+            total.add(&r.status);
+            for g in member_of.get(r.unit.id.as_str()).into_iter().flatten() {
+                groups.entry(g).or_default().add(&r.status);
+            }
+        }
+        Summary {
+            pairs: pairs.into_values().collect(),
+            groups: groups
+                .into_iter()
+                .map(|(g, t)| (g.to_string(), t))
+                .collect(),
+            total,
+            earlier,
+        }
+    }
+}
