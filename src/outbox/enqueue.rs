@@ -267,6 +267,28 @@ impl Written {
         }
     }
 
+    /// Adds the groups of `other` (written by another obligation: no group
+    /// in common).
+    pub fn merge(&mut self, other: Written) {
+        for (k, g) in other.groups {
+            match self.groups.entry(k) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(g);
+                }
+                std::collections::btree_map::Entry::Occupied(mut o) => {
+                    let mine = o.get_mut();
+                    mine.units += g.units;
+                    mine.rows += g.rows;
+                    mine.first_at = match (mine.first_at, g.first_at) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                    mine.due = mine.due.or(g.due);
+                }
+            }
+        }
+    }
+
     /// Whether nothing was written.
     pub fn is_empty(&self) -> bool {
         self.groups.is_empty()
@@ -341,13 +363,15 @@ impl std::ops::Deref for Planned {
 
 /// Plans the events whose day lies in `[from, today]`, keeps those due by
 /// `now`, reads the states of their keys and writes the rows: one
-/// obligation at a time, each in its own transaction, so memory holds one
-/// obligation's events, candidates and rows at most (a first start at
-/// national scale plans 92 days of 4,000 units × 20 reports: over a
-/// million rows, which planned at once took about a gigabyte). Every key
-/// belongs to one obligation, so the catch-up policy sees the same
-/// candidates per key as when everything was planned at once, and the rows
-/// written are the same.
+/// obligation at a time, and within it batches of whole periods of at most
+/// [`BATCH_EVENTS`] events, each in its own transaction, so memory holds
+/// one obligation's events and one batch's candidates and rows at most (a
+/// first start at national scale plans 92 days of 4,000 units × 20
+/// reports: over a million rows, which planned at once peaked at 1.2 GB
+/// resident in a debug build). A key is one obligation's one period, never
+/// split between batches, so the catch-up policy sees the same candidates
+/// per key as when everything was planned at once, and the rows written
+/// are the same.
 pub async fn enqueue_due(
     store: &Store,
     cfg: &Config,
@@ -357,9 +381,55 @@ pub async fn enqueue_due(
 ) -> Result<Planned, StoreError> {
     let mut planned = Planned::default();
     for ob in &cfg.obligations {
-        let mut r = enqueue_obligation(store, cfg, cal, &ob.id, from, now).await?;
+        let r = enqueue_obligation(store, cfg, cal, &ob.id, from, now).await?;
+        planned.written.merge(r.written);
+        let total = &mut planned.report;
+        total.pending += r.report.pending;
+        total.skipped += r.report.skipped;
+        total.existing += r.report.existing;
+        total.superseded += r.report.superseded;
+    }
+    Ok(planned)
+}
+
+/// At most how many planner events one batch of [`enqueue_due`] turns into
+/// candidates and rows (whole periods: a period is never split, so every
+/// key's candidates are in one batch). A daily report at national scale
+/// has about half a million events in 92 days.
+pub const BATCH_EVENTS: usize = 20_000;
+
+/// [`enqueue_due`] for the one obligation `obligation`: its events sorted
+/// by period, then written in batches of whole periods of at most
+/// [`BATCH_EVENTS`] events (one period more when a single period is larger).
+async fn enqueue_obligation(
+    store: &Store,
+    cfg: &Config,
+    cal: &WorkCalendar,
+    obligation: &str,
+    from: Date,
+    now: Timestamp,
+) -> Result<Planned, StoreError> {
+    let today = cfg.daemon.time_zone.to_datetime(now).date();
+    let filter = Filter {
+        obligation: Some(obligation.to_string()),
+        unit: None,
+    };
+    let mut events = planner::plan(cfg, cal, from, today, &filter);
+    events.sort_by(|a, b| a.period.cmp(&b.period));
+    let mut planned = Planned::default();
+    let mut rest = &events[..];
+    while !rest.is_empty() {
+        let mut end = 0;
+        for chunk in rest.chunk_by(|a, b| a.period == b.period) {
+            if end > 0 && end + chunk.len() > BATCH_EVENTS {
+                break;
+            }
+            end += chunk.len();
+        }
+        let (batch, later) = rest.split_at(end);
+        rest = later;
+        let r = enqueue_events(store, cfg, cal, batch, now).await?;
         planned.written.add(&r.written, cfg, now);
-        r.written = Vec::new();
         let total = &mut planned.report;
         total.pending += r.pending;
         total.skipped += r.skipped;
@@ -369,26 +439,19 @@ pub async fn enqueue_due(
     Ok(planned)
 }
 
-/// [`enqueue_due`] for the one obligation `obligation`.
-async fn enqueue_obligation(
+/// Candidates of `events` due by `now`, the states of their keys, the rows
+/// to write, written in one transaction.
+async fn enqueue_events(
     store: &Store,
     cfg: &Config,
     cal: &WorkCalendar,
-    obligation: &str,
-    from: Date,
+    events: &[planner::Event<'_>],
     now: Timestamp,
 ) -> Result<EnqueueReport, StoreError> {
-    let today = cfg.daemon.time_zone.to_datetime(now).date();
-    let filter = Filter {
-        obligation: Some(obligation.to_string()),
-        unit: None,
-    };
-    let events = planner::plan(cfg, cal, from, today, &filter);
-    let cands: Vec<Candidate> = candidates(cfg, cal, &events)
+    let cands: Vec<Candidate> = candidates(cfg, cal, events)
         .into_iter()
         .filter(|c| c.at <= now)
         .collect();
-    drop(events);
     let mut states: HashMap<Key, CurrentState> = HashMap::new();
     let mut pairs: Vec<(&str, &str)> = cands
         .iter()
