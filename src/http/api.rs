@@ -22,6 +22,7 @@ use crate::input;
 use crate::store::{
     Event, Key, NewExtension, NewSubmission, NewWaiver, Recorded, Revocation, Source, Subject,
 };
+use crate::tracking::summary::{Summary, Tally};
 
 use super::AppState;
 use super::auth::Caller;
@@ -238,22 +239,12 @@ pub async fn status(
         )));
     }
     let units = match &group {
-        Some(g) => match live.cfg.groups.get(g) {
-            Some(members) => Some(members.iter().map(String::as_str).collect()),
-            None => {
-                return Err(ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "unknown_id",
-                    format!(
-                        "không có nhóm \"{g}\" trong cấu hình{}",
-                        crate::tracking::nearest(g, live.cfg.groups.keys().map(String::as_str))
-                            .first()
-                            .map(|n| format!("; có phải ý là \"{n}\"?"))
-                            .unwrap_or_default()
-                    ),
-                ));
-            }
-        },
+        Some(g) => Some(
+            group_members(&live.cfg, g)?
+                .iter()
+                .map(String::as_str)
+                .collect(),
+        ),
         None => None,
     };
     let states = match &state_list {
@@ -304,6 +295,122 @@ pub async fn status(
         );
     }
     Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryQuery {
+    /// YYYY-MM-DD; today (local) by default.
+    pub at: Option<String>,
+    /// A group id: count only its members.
+    pub group: Option<String>,
+}
+
+/// The counts of a [`Tally`] as JSON.
+fn tally_json(t: &Tally) -> serde_json::Value {
+    json!({
+        "rows": t.rows(),
+        "owed": t.owed,
+        "received": t.received(),
+        "on_time": t.on_time,
+        "late": t.late,
+        "overdue": t.overdue,
+        "extended": t.extended,
+        "waived": t.waived,
+        "not_yet_due": t.not_yet,
+        "due": t.due_day(),
+    })
+}
+
+/// `GET /api/v1/summary` (administrators): the counts of the dashboard's
+/// summary (`tracking::summary::Summary` of `hanbao status`'s rows on
+/// `at`): per report-period received X of Y (on time, late), overdue,
+/// extended, waived and not yet due; per group; in total; and the earlier
+/// periods' unsettled rows apart. With `group`, only its members count.
+pub async fn summary(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<SummaryQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(query_problem(&e)))?;
+    caller.require_admin()?;
+    let live = state.live();
+    let cfg = &live.cfg;
+    let at = match nonempty(q.at) {
+        Some(t) => t
+            .parse::<Date>()
+            .map_err(|_| ApiError::bad_request(not_a_date("at", &t)))?,
+        None => live.today(Timestamp::now()),
+    };
+    let group = nonempty(q.group);
+    let members: Option<std::collections::HashSet<&str>> = match &group {
+        Some(g) => Some(group_members(cfg, g)?.iter().map(String::as_str).collect()),
+        None => None,
+    };
+    let mut rows = crate::tracking::status(
+        &state.shared.store,
+        cfg,
+        &live.cal,
+        &Selection::default(),
+        at,
+    )
+    .await?;
+    if let Some(m) = &members {
+        rows.retain(|r| m.contains(r.unit.id.as_str()));
+    }
+    let s = Summary::of(&rows, cfg);
+    let pairs: Vec<serde_json::Value> = s
+        .pairs
+        .iter()
+        .map(|p| {
+            let mut v = tally_json(&p.tally);
+            v["obligation"] = json!(p.obligation);
+            v["title"] = json!(cfg.obligation(&p.obligation).map(|o| o.title.as_str()));
+            v["period"] = json!(&*p.period);
+            v["all_units"] = json!(p.all_units);
+            v
+        })
+        .collect();
+    let groups: Vec<serde_json::Value> = s
+        .groups
+        .iter()
+        .filter(|(g, _)| group.as_deref().is_none_or(|only| only == g))
+        .map(|(g, t)| {
+            let mut v = tally_json(t);
+            v["group"] = json!(g);
+            v["name"] = json!(cfg.group_name(g));
+            v
+        })
+        .collect();
+    Ok(Json(json!({
+        "at": at,
+        "group": group,
+        "pairs": pairs,
+        "groups": groups,
+        "total": tally_json(&s.total),
+        "earlier": tally_json(&s.earlier),
+    }))
+    .into_response())
+}
+
+/// The members of group `g`, or 404 naming the nearest group.
+fn group_members<'c>(
+    cfg: &'c crate::config::model::Config,
+    g: &str,
+) -> Result<&'c Vec<String>, ApiError> {
+    cfg.groups.get(g).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_id",
+            format!(
+                "không có nhóm \"{g}\" trong cấu hình{}",
+                crate::tracking::nearest(g, cfg.groups.keys().map(String::as_str))
+                    .first()
+                    .map(|n| format!("; có phải ý là \"{n}\"?"))
+                    .unwrap_or_default()
+            ),
+        )
+    })
 }
 
 #[derive(Debug, Deserialize)]

@@ -56,6 +56,7 @@ const CODES: &[&str] = &[
 
 const ROUTES: &[&str] = &[
     "/api/v1/status",
+    "/api/v1/summary",
     "/api/v1/submissions",
     "/api/v1/submissions/revoke",
     "/api/v1/extensions",
@@ -449,7 +450,8 @@ fn case(days: &Days) -> BoxedStrategy<Case> {
     ];
     path.prop_flat_map(move |path| {
         // The route's own method most of the time.
-        let reads = path == "/api/v1/status" || !path.starts_with("/api/");
+        let reads =
+            path == "/api/v1/status" || path == "/api/v1/summary" || !path.starts_with("/api/");
         let method = prop_oneof![
             12 => Just(if reads { "GET" } else { "POST" }),
             1 => Just(if reads { "POST" } else { "GET" }),

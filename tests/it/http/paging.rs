@@ -321,3 +321,80 @@ async fn the_export_streams_the_bytes_of_tracking_csv() {
     }
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_summary_counts_what_status_lists() {
+    use hanbao::tracking::summary::{Summary, Tally};
+    let s = big_server().await;
+    let live = s.state.live();
+    let at: jiff::civil::Date = AT.parse().unwrap();
+    let rows = tracking::status(&s.store, &live.cfg, &live.cal, &Selection::default(), at)
+        .await
+        .unwrap();
+    let check = |v: &Value, t: &Tally| {
+        assert_eq!(v["rows"], t.rows(), "{v}");
+        assert_eq!(v["received"], t.received(), "{v}");
+        for (k, n) in [
+            ("owed", t.owed),
+            ("on_time", t.on_time),
+            ("late", t.late),
+            ("overdue", t.overdue),
+            ("extended", t.extended),
+            ("waived", t.waived),
+            ("not_yet_due", t.not_yet),
+        ] {
+            assert_eq!(v[k], n, "{k}: {v}");
+        }
+    };
+    let r = get(&s, &format!("/api/v1/summary?at={AT}"), Some(&s.admin)).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let v = r.json();
+    let want = Summary::of(&rows, &live.cfg);
+    check(&v["total"], &want.total);
+    check(&v["earlier"], &want.earlier);
+    assert_eq!(
+        v["total"]["rows"].as_u64().unwrap() + v["earlier"]["rows"].as_u64().unwrap(),
+        rows.len() as u64
+    );
+    assert!(v["total"]["on_time"].as_u64().unwrap() > 0);
+    assert!(v["total"]["late"].as_u64().unwrap() > 0);
+    let pairs = v["pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), want.pairs.len());
+    for (p, w) in pairs.iter().zip(&want.pairs) {
+        assert_eq!(
+            (p["obligation"].as_str(), p["period"].as_str()),
+            (Some(&*w.obligation), Some(&*w.period))
+        );
+        check(p, &w.tally);
+    }
+    let groups = v["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), want.groups.len());
+    for (g, (id, t)) in groups.iter().zip(&want.groups) {
+        assert_eq!(g["group"], **id);
+        check(g, t);
+    }
+    // One group: its members' rows only.
+    let r = get(
+        &s,
+        &format!("/api/v1/summary?at={AT}&group=so-nganh"),
+        Some(&s.admin),
+    )
+    .await;
+    let v = r.json();
+    let members = &live.cfg.groups["so-nganh"];
+    let theirs: Vec<_> = rows
+        .iter()
+        .filter(|r| members.contains(&r.unit.id))
+        .cloned()
+        .collect();
+    check(&v["total"], &Summary::of(&theirs, &live.cfg).total);
+    assert_eq!(v["groups"].as_array().unwrap().len(), 1);
+    // Administrators only; unknown groups and bad days refused.
+    let r = get(&s, "/api/v1/summary", Some(&s.yte)).await;
+    assert_eq!((r.status, r.error_code().as_str()), (403, "forbidden"));
+    let r = get(&s, "/api/v1/summary?group=nope", Some(&s.admin)).await;
+    assert_eq!((r.status, r.error_code().as_str()), (404, "unknown_id"));
+    let r = get(&s, "/api/v1/summary?at=25/03/2026", Some(&s.admin)).await;
+    assert_eq!((r.status, r.error_code().as_str()), (400, "bad_request"));
+    s.shutdown().await;
+}
