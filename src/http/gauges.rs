@@ -15,7 +15,8 @@
 //!   holds a lock that the others only `try_lock`) and every scrape
 //!   meanwhile is answered with the previous value;
 //! - none yet (the first scrape after start): the scrapes wait for the one
-//!   computation under the lock and share its result.
+//!   computation under the lock and share its result; it runs in its own
+//!   task, so a scrape that times out does not cancel it.
 //!
 //! A refresh of the overdue units first reads the latest event id: while
 //! the history, the day (or minute, for deadlines at a time of day) and
@@ -150,11 +151,25 @@ impl<T: Send + Sync + 'static> Cached<T> {
             return Ok(stale);
         }
         // Nothing yet: wait for the one computation (ours or another's).
-        let _guard = self.0.refresh.lock().await;
+        // It runs in its own task, so a scrape that gives up (its request
+        // timed out) does not cancel it: a first computation longer than
+        // the request timeout still ends, and the next scrape has a value.
+        let guard = self.0.refresh.clone().lock_owned().await;
         if let Some(s) = self.last() {
             return Ok(s);
         }
-        self.run(live, compute()).await
+        let this = self.clone();
+        let fut = compute();
+        let task = tokio::spawn(async move {
+            let _guard = guard;
+            this.run(live, fut).await
+        });
+        match task.await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Cancelled: only when the runtime shuts down.
+            Err(_) => std::future::pending().await,
+        }
     }
 }
 
