@@ -8,7 +8,8 @@
 //!   [`crate::status::classify`].
 //! - [`orphans`] finds ids with history that the configuration no longer has.
 //! - [`csv`] writes status rows for spreadsheets: one writer for `hanbao
-//!   export`, `hanbao status --csv` and the dashboard's export.
+//!   export`, `hanbao status --csv` and the dashboard's export (which
+//!   streams it in pieces: [`csv_header`], then [`csv_rows`] per period).
 //! - [`summary`] counts rows per (obligation, period), group and in total.
 //! - [`compliance`]: compliance over a range of periods (the year-end
 //!   assessment), folded from [`status`] one report-period at a time;
@@ -567,15 +568,36 @@ pub const CSV_HEADER: [&str; 12] = [
 /// numbers) goes through `escape::spreadsheet`, so a cell such as
 /// `=HYPERLINK(...)` is shown as text, never run as a formula; the dates,
 /// state names and day counts hanbao writes itself are written as they are.
+/// The same bytes as [`csv_header`] followed by [`csv_rows`] of the rows in
+/// pieces (what a streamed export sends).
 pub fn csv(rows: &[Row<'_>]) -> Vec<u8> {
-    let text = crate::escape::spreadsheet;
-    let mut buf = Vec::with_capacity(rows.len() * 200 + 3);
+    let mut buf = csv_header();
+    buf.extend_from_slice(&csv_rows(rows));
+    buf
+}
+
+/// The start of [`csv`]: the byte-order mark and the header line.
+pub fn csv_header() -> Vec<u8> {
+    let mut buf = Vec::with_capacity(256);
     buf.extend_from_slice("\u{feff}".as_bytes());
+    let mut w = ::csv::WriterBuilder::new()
+        .terminator(::csv::Terminator::CRLF)
+        .from_writer(&mut buf);
+    w.write_record(CSV_HEADER).expect("writing to memory");
+    w.flush().expect("writing to memory");
+    drop(w);
+    buf
+}
+
+/// The lines of [`csv`] for `rows`, without the header.
+pub fn csv_rows(rows: &[Row<'_>]) -> Vec<u8> {
+    let text = crate::escape::spreadsheet;
+    let mut buf = Vec::with_capacity(rows.len() * 200);
     {
         let mut w = ::csv::WriterBuilder::new()
             .terminator(::csv::Terminator::CRLF)
+            .has_headers(false)
             .from_writer(&mut buf);
-        w.write_record(CSV_HEADER).expect("writing to memory");
         for r in rows {
             let s = &r.status;
             w.write_record([

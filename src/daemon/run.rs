@@ -197,7 +197,7 @@ impl Engine {
                         superseded = r.superseded,
                         "{what}"
                     );
-                    for line in crate::outbox::describe(&r, &live.cfg, now) {
+                    for line in r.written.lines(&live.cfg) {
                         tracing::info!("lập lịch thư: {line}");
                     }
                 }
@@ -490,11 +490,11 @@ impl Daemon {
         }
         let live = self.engine.lock().await.live.clone();
         housekeep(&self.store, &live.cfg, Timestamp::now()).await;
-        match self.store.outbox(Some(OutboxStatus::Failed)).await {
-            Ok(failed) if !failed.is_empty() => tracing::warn!(
-                failed = failed.len(),
-                "{} thư lỗi vĩnh viễn, không gửi lại (có trong bản tổng hợp và trang /dashboard/outbox)",
-                failed.len()
+        // Counted, not read: the failed rows stay until someone retries them.
+        match self.store.outbox_waiting(OutboxStatus::Failed).await {
+            Ok((failed, _)) if failed > 0 => tracing::warn!(
+                failed,
+                "{failed} thư lỗi vĩnh viễn, không gửi lại (có trong bản tổng hợp và trang /dashboard/outbox)"
             ),
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "dọn dẹp định kỳ thất bại"),
@@ -557,10 +557,13 @@ impl Daemon {
     /// window opens, so a quiet daemon outside sending hours does not look
     /// stuck.
     async fn log_waiting(&self, engine: &Engine, now: Timestamp) {
-        let Ok(pending) = self.store.outbox(Some(OutboxStatus::Pending)).await else {
+        // One aggregate statement: at national scale the pending rows of a
+        // catch-up number about 100,000, and reading them only to count them
+        // held them all in memory at start.
+        let Ok((waiting, first)) = self.store.outbox_waiting(OutboxStatus::Pending).await else {
             return;
         };
-        let Some(first) = pending.iter().map(|r| r.next_attempt_at).min() else {
+        let Some(first) = first else {
             tracing::info!("không có thư nào đang chờ gửi");
             return;
         };
@@ -573,9 +576,9 @@ impl Daemon {
             &engine.live.cal,
         );
         tracing::info!(
-            waiting = pending.len(),
+            waiting,
             "{} thư đang chờ đến giờ gửi; thư tiếp theo đi lúc {} (giờ gửi {} các ngày làm việc)",
-            pending.len(),
+            waiting,
             crate::logging::local_time(at, tz),
             format_args!(
                 "{}–{}",

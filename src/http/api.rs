@@ -22,11 +22,13 @@ use crate::input;
 use crate::store::{
     Event, Key, NewExtension, NewSubmission, NewWaiver, Recorded, Revocation, Source, Subject,
 };
+use crate::tracking::summary::{Summary, Tally};
 
 use super::AppState;
 use super::auth::Caller;
+use super::cursor::{self, Cursor};
 use super::error::ApiError;
-use super::selection::{self, Selection};
+use super::selection::{self, Listing, Selection};
 use crate::store::Records;
 
 /// A JSON body: wrong content type is 415, bad JSON 400, JSON of the wrong
@@ -139,21 +141,50 @@ fn required(field: &str, value: &str) -> Result<(), ApiError> {
     }
 }
 
+/// Rows per page of `GET /api/v1/status` when `limit` is not given.
+pub const STATUS_LIMIT: usize = 1000;
+/// The most rows one page of `GET /api/v1/status` may hold.
+pub const STATUS_MAX_LIMIT: usize = 5000;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatusQuery {
     pub obligation: Option<String>,
     pub period: Option<String>,
     pub unit: Option<String>,
+    /// A group id: only its members.
+    pub group: Option<String>,
+    /// A comma list of states (and `received`, `missing`).
+    pub state: Option<String>,
     /// YYYY-MM-DD; today (local) by default.
     pub at: Option<String>,
+    /// Rows per page: 1 to [`STATUS_MAX_LIMIT`], [`STATUS_LIMIT`] by default.
+    pub limit: Option<String>,
+    /// Where the page starts: the `cursor` of the previous page's `Link`.
+    pub cursor: Option<String>,
 }
 
 fn nonempty(v: Option<String>) -> Option<String> {
     v.filter(|s| !s.trim().is_empty())
 }
 
-/// `GET /api/v1/status`.
+fn page_size(limit: Option<&str>) -> Result<usize, ApiError> {
+    let Some(text) = limit else {
+        return Ok(STATUS_LIMIT);
+    };
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=STATUS_MAX_LIMIT).contains(&n) => Ok(n),
+        _ => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_limit",
+            format!("limit: {text:?} phải là số nguyên từ 1 đến {STATUS_MAX_LIMIT}"),
+        )),
+    }
+}
+
+/// `GET /api/v1/status`: one page of rows in the stable order
+/// (obligation, period, unit ids), with a `Link: <…>; rel="next"` header
+/// while rows remain (see README, "API").
 pub async fn status(
     State(state): State<AppState>,
     caller: Caller,
@@ -161,12 +192,6 @@ pub async fn status(
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(query_problem(&e)))?;
     let live = state.live();
-    let at = match nonempty(q.at) {
-        Some(t) => t
-            .parse::<Date>()
-            .map_err(|_| ApiError::bad_request(not_a_date("at", &t)))?,
-        None => live.today(Timestamp::now()),
-    };
     let mut sel = Selection {
         obligation: nonempty(q.obligation),
         period: nonempty(q.period),
@@ -178,6 +203,33 @@ pub async fn status(
             None => sel.unit = Some(own.to_string()),
         }
     }
+    let group = nonempty(q.group);
+    let state_list = nonempty(q.state);
+    let at_text = nonempty(q.at);
+    let limit_text = nonempty(q.limit);
+    let limit = page_size(limit_text.as_deref())?;
+    let filters = [
+        ("obligation", sel.obligation.as_deref()),
+        ("period", sel.period.as_deref()),
+        ("unit", sel.unit.as_deref()),
+        ("group", group.as_deref()),
+        ("state", state_list.as_deref()),
+        ("at", at_text.as_deref()),
+    ];
+    let fingerprint = cursor::fingerprint(&filters);
+    let from = match nonempty(q.cursor) {
+        Some(text) => Some(Cursor::decode(&text, &fingerprint).map_err(|e| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", e.to_string())
+        })?),
+        None => None,
+    };
+    let at = match (&from, &at_text) {
+        (Some(c), _) => c.at,
+        (None, Some(t)) => t
+            .parse::<Date>()
+            .map_err(|_| ApiError::bad_request(not_a_date("at", t)))?,
+        (None, None) => live.today(Timestamp::now()),
+    };
     if let Some(p) = &sel.period
         && crate::period::PeriodKey::parse(p).is_err()
         && !live.cfg.obligations.iter().any(|o| o.id == *p)
@@ -186,8 +238,179 @@ pub async fn status(
             "period: {p:?} không phải mã kỳ (2026-03, 2026-Q1, 2026-H1, 2026-9M, 2026, hoặc mã của một nghĩa vụ một lần)"
         )));
     }
-    let rows = selection::rows(&state.shared.store, &live.cfg, &live.cal, at, &sel).await?;
-    Ok(Json(rows).into_response())
+    let units = match &group {
+        Some(g) => Some(
+            group_members(&live.cfg, g)?
+                .iter()
+                .map(String::as_str)
+                .collect(),
+        ),
+        None => None,
+    };
+    let states = match &state_list {
+        Some(list) => selection::states(list).map_err(|w| {
+            ApiError::bad_request(format!(
+                "state: {w:?} không phải trạng thái (not_open, open, due_soon, overdue, submitted_on_time, submitted_late, waived, extended, received, missing)"
+            ))
+        })?,
+        None => Vec::new(),
+    };
+    let listing = Listing {
+        sel: sel.clone(),
+        units,
+        states,
+        after: from.map(|c| c.after),
+        limit,
+    };
+    let page = selection::page(&state.shared.store, &live.cfg, &live.cal, at, &listing).await?;
+    let next = match (page.more, page.rows.last()) {
+        (true, Some(last)) => Some(
+            Cursor {
+                at,
+                after: (
+                    last.obligation.clone(),
+                    last.period.clone(),
+                    last.unit.clone(),
+                ),
+                filters: fingerprint,
+            }
+            .encode(),
+        ),
+        _ => None,
+    };
+    let mut response = Json(page.rows).into_response();
+    if let Some(next) = next {
+        let mut query: Vec<String> = filters
+            .iter()
+            .filter_map(|(k, v)| v.map(|v| format!("{k}={}", crate::primitives::percent(v))))
+            .collect();
+        if let Some(l) = &limit_text {
+            query.push(format!("limit={}", crate::primitives::percent(l)));
+        }
+        query.push(format!("cursor={next}"));
+        let link = format!("</api/v1/status?{}>; rel=\"next\"", query.join("&"));
+        response.headers_mut().insert(
+            header::LINK,
+            header::HeaderValue::try_from(link).expect("percent-encoded ASCII"),
+        );
+    }
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryQuery {
+    /// YYYY-MM-DD; today (local) by default.
+    pub at: Option<String>,
+    /// A group id: count only its members.
+    pub group: Option<String>,
+}
+
+/// The counts of a [`Tally`] as JSON.
+fn tally_json(t: &Tally) -> serde_json::Value {
+    json!({
+        "rows": t.rows(),
+        "owed": t.owed,
+        "received": t.received(),
+        "on_time": t.on_time,
+        "late": t.late,
+        "overdue": t.overdue,
+        "extended": t.extended,
+        "waived": t.waived,
+        "not_yet_due": t.not_yet,
+        "due": t.due_day(),
+    })
+}
+
+/// `GET /api/v1/summary` (administrators): the counts of the dashboard's
+/// summary (`tracking::summary::Summary` of `hanbao status`'s rows on
+/// `at`): per report-period received X of Y (on time, late), overdue,
+/// extended, waived and not yet due; per group; in total; and the earlier
+/// periods' unsettled rows apart. With `group`, only its members count.
+pub async fn summary(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<SummaryQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(query_problem(&e)))?;
+    caller.require_admin()?;
+    let live = state.live();
+    let cfg = &live.cfg;
+    let at = match nonempty(q.at) {
+        Some(t) => t
+            .parse::<Date>()
+            .map_err(|_| ApiError::bad_request(not_a_date("at", &t)))?,
+        None => live.today(Timestamp::now()),
+    };
+    let group = nonempty(q.group);
+    let members: Option<std::collections::HashSet<&str>> = match &group {
+        Some(g) => Some(group_members(cfg, g)?.iter().map(String::as_str).collect()),
+        None => None,
+    };
+    let mut rows = crate::tracking::status(
+        &state.shared.store,
+        cfg,
+        &live.cal,
+        &Selection::default(),
+        at,
+    )
+    .await?;
+    if let Some(m) = &members {
+        rows.retain(|r| m.contains(r.unit.id.as_str()));
+    }
+    let s = Summary::of(&rows, cfg);
+    let pairs: Vec<serde_json::Value> = s
+        .pairs
+        .iter()
+        .map(|p| {
+            let mut v = tally_json(&p.tally);
+            v["obligation"] = json!(p.obligation);
+            v["title"] = json!(cfg.obligation(&p.obligation).map(|o| o.title.as_str()));
+            v["period"] = json!(&*p.period);
+            v["all_units"] = json!(p.all_units);
+            v
+        })
+        .collect();
+    let groups: Vec<serde_json::Value> = s
+        .groups
+        .iter()
+        .filter(|(g, _)| group.as_deref().is_none_or(|only| only == g))
+        .map(|(g, t)| {
+            let mut v = tally_json(t);
+            v["group"] = json!(g);
+            v["name"] = json!(cfg.group_name(g));
+            v
+        })
+        .collect();
+    Ok(Json(json!({
+        "at": at,
+        "group": group,
+        "pairs": pairs,
+        "groups": groups,
+        "total": tally_json(&s.total),
+        "earlier": tally_json(&s.earlier),
+    }))
+    .into_response())
+}
+
+/// The members of group `g`, or 404 naming the nearest group.
+fn group_members<'c>(
+    cfg: &'c crate::config::model::Config,
+    g: &str,
+) -> Result<&'c Vec<String>, ApiError> {
+    cfg.groups.get(g).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_id",
+            format!(
+                "không có nhóm \"{g}\" trong cấu hình{}",
+                crate::tracking::nearest(g, cfg.groups.keys().map(String::as_str))
+                    .first()
+                    .map(|n| format!("; có phải ý là \"{n}\"?"))
+                    .unwrap_or_default()
+            ),
+        )
+    })
 }
 
 #[derive(Debug, Deserialize)]

@@ -15,7 +15,14 @@
 //!   holds a lock that the others only `try_lock`) and every scrape
 //!   meanwhile is answered with the previous value;
 //! - none yet (the first scrape after start): the scrapes wait for the one
-//!   computation under the lock and share its result.
+//!   computation under the lock and share its result; it runs in its own
+//!   task, so a scrape that times out does not cancel it.
+//!
+//! A refresh of the overdue units first reads the latest event id: while
+//! the history, the day (or minute, for deadlines at a time of day) and
+//! the configuration are unchanged, the figures are kept without reading
+//! the matrix again; when it does read it, one (obligation, period) at a
+//! time, keeping only the overdue units.
 //!
 //! So a scrape costs two memory reads, concurrent scrapes never multiply
 //! the work, and a slow database delays the numbers, not the scrapes.
@@ -35,7 +42,7 @@ use crate::tracking::{self, Selection, TrackingError};
 
 use super::AppState;
 use crate::live::Live;
-use crate::store::Outbox;
+use crate::store::{Outbox, Records};
 
 /// How old the outbox counts may be before a scrape refreshes them.
 pub const OUTBOX_MAX_AGE: Duration = Duration::from_secs(10);
@@ -144,11 +151,25 @@ impl<T: Send + Sync + 'static> Cached<T> {
             return Ok(stale);
         }
         // Nothing yet: wait for the one computation (ours or another's).
-        let _guard = self.0.refresh.lock().await;
+        // It runs in its own task, so a scrape that gives up (its request
+        // timed out) does not cancel it: a first computation longer than
+        // the request timeout still ends, and the next scrape has a value.
+        let guard = self.0.refresh.clone().lock_owned().await;
         if let Some(s) = self.last() {
             return Ok(s);
         }
-        self.run(live, compute()).await
+        let this = self.clone();
+        let fut = compute();
+        let task = tokio::spawn(async move {
+            let _guard = guard;
+            this.run(live, fut).await
+        });
+        match task.await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Cancelled: only when the runtime shuts down.
+            Err(_) => std::future::pending().await,
+        }
     }
 }
 
@@ -158,6 +179,8 @@ pub(crate) struct Gauges {
     pub outbox: Cached<OutboxSummary>,
     /// Units with an overdue row, per obligation, in configuration order.
     pub overdue: Cached<Vec<(String, usize)>>,
+    /// What the last computation of `overdue` was computed from.
+    overdue_key: Arc<Mutex<Option<OverdueKey>>>,
 }
 
 impl Default for Gauges {
@@ -165,6 +188,7 @@ impl Default for Gauges {
         Gauges {
             outbox: Cached::new(OUTBOX_MAX_AGE),
             overdue: Cached::new(OVERDUE_MAX_AGE),
+            overdue_key: Arc::default(),
         }
     }
 }
@@ -176,19 +200,48 @@ pub(crate) async fn outbox(state: &AppState) -> Result<Arc<Stamped<OutboxSummary
     state.shared.gauges.outbox.get(state.live(), refresh).await
 }
 
-/// The overdue units per obligation for a scrape at `now`.
+/// What the overdue gauge was computed from: the history's latest event,
+/// and the moment as far as it matters (the local day, or the local minute
+/// when a report has a deadline at a time of day). While neither changes
+/// (nor the configuration: [`Cached`] checks that), the figures stand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OverdueKey {
+    last_event: i64,
+    moment: String,
+}
+
+/// The overdue units per obligation for a scrape at `now`. A refresh first
+/// reads the latest event id (one primary-key seek): when neither it nor
+/// the day (or minute) changed, the previous figures are kept and the
+/// status matrix is not read again.
 pub(crate) async fn overdue(
     state: &AppState,
     now: Timestamp,
 ) -> Result<Arc<Stamped<Vec<(String, usize)>>>, TrackingError> {
     let st = state.clone();
     let live = state.live();
+    let gauges = state.shared.gauges.clone();
     state
         .shared
         .gauges
         .overdue
         .get(live.clone(), move || async move {
+            let key = OverdueKey {
+                last_event: st.shared.store.last_event_id().await?,
+                moment: moment_key(&live, now),
+            };
+            let previous = gauges.overdue.last();
+            {
+                let known = gauges.overdue_key.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(prev) = &previous
+                    && known.as_ref() == Some(&key)
+                    && Weak::ptr_eq(&prev.live, &Arc::downgrade(&live))
+                {
+                    return Ok(prev.value.clone());
+                }
+            }
             let counts = overdue_counts(&st, &live, now).await?;
+            *gauges.overdue_key.lock().unwrap_or_else(|e| e.into_inner()) = Some(key);
             st.shared
                 .metrics
                 .overdue_refreshes
@@ -198,27 +251,40 @@ pub(crate) async fn overdue(
         .await
 }
 
+/// The local day of `now`, or its minute when some report's deadline has
+/// a time of day (a state can then change within the day).
+fn moment_key(live: &Live, now: Timestamp) -> String {
+    let local = live.cfg.daemon.time_zone.to_datetime(now);
+    if live.cfg.obligations.iter().any(|o| o.due_time.is_some()) {
+        local.strftime("%Y-%m-%dT%H:%M").to_string()
+    } else {
+        local.date().to_string()
+    }
+}
+
 /// Units with an overdue row in `hanbao status` on `now`'s day, per
-/// obligation of the configuration in force.
+/// obligation of the configuration in force. Reads one (obligation,
+/// period) at a time and keeps only the overdue units, so memory holds one
+/// report-period's rows, not the matrix.
 async fn overdue_counts(
     state: &AppState,
     live: &Live,
     now: Timestamp,
 ) -> Result<Vec<(String, usize)>, TrackingError> {
-    let rows = tracking::status(
-        &state.shared.store,
-        &live.cfg,
-        &live.cal,
-        &Selection::default(),
-        crate::status::Moment::local(now, &live.cfg.daemon.time_zone),
-    )
-    .await?;
+    let at = crate::status::Moment::local(now, &live.cfg.daemon.time_zone);
+    let targets = tracking::targets(&live.cfg, &live.cal, &Selection::default(), at.day)?;
     let mut overdue: HashMap<&str, HashSet<&str>> = HashMap::new();
-    for r in rows.iter().filter(|r| r.status.state == StateName::Overdue) {
-        overdue
-            .entry(r.obligation.id.as_str())
-            .or_default()
-            .insert(r.unit.id.as_str());
+    for t in targets.chunks(1) {
+        let pair = [(t[0].obligation.id.clone(), t[0].period.to_string())];
+        let facts = state.shared.store.facts(&pair).await?;
+        for r in tracking::rows(t, facts, &live.cal, at) {
+            if r.status.state == StateName::Overdue {
+                overdue
+                    .entry(r.obligation.id.as_str())
+                    .or_default()
+                    .insert(r.unit.id.as_str());
+            }
+        }
     }
     Ok(live
         .cfg

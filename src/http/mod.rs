@@ -23,6 +23,7 @@
 mod api;
 mod auth;
 mod confirm;
+pub mod cursor;
 mod dashboard;
 mod date_field;
 mod error;
@@ -189,6 +190,7 @@ async fn method_not_allowed() -> ApiError {
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/status", get(api::status))
+        .route("/summary", get(api::summary))
         .route("/submissions", post(api::record_submission))
         .route("/submissions/revoke", post(api::revoke_submission))
         .route("/extensions", post(api::grant_extension))

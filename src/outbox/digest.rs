@@ -34,6 +34,11 @@ pub const AHEAD_DAYS: i64 = 21;
 /// How far back the digest lists failed messages.
 pub const FAILED_DAYS: i64 = 8;
 
+/// At most how many failed messages the digest lists (the oldest first):
+/// the digest is read by a person, and the rows are read by a bounded
+/// query, never the whole outbox.
+pub const FAILED_LISTED: u32 = 200;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DigestError {
     #[error(transparent)]
@@ -220,10 +225,9 @@ async fn failed(
         .checked_sub(jiff::SignedDuration::from_hours(24 * FAILED_DAYS))
         .unwrap_or(now);
     Ok(store
-        .outbox(Some(OutboxStatus::Failed))
+        .outbox_recent(OutboxStatus::Failed, since, FAILED_LISTED)
         .await?
         .into_iter()
-        .filter(|r| r.updated_at >= since)
         .map(|r| {
             let (obligation, period) = match cfg.obligation(&r.key.obligation) {
                 Some(ob) => (

@@ -211,77 +211,244 @@ pub fn kind_vi(kind: OutboxKind, stage: u32) -> String {
     }
 }
 
-/// The most groups [`describe`] names one by one.
+/// The most groups [`Written::lines`] names one by one.
 pub const MAX_DESCRIBED: usize = 20;
+
+/// One group of written rows: (obligation, period, kind, stage, why).
+type GroupKey = (String, String, OutboxKind, u32, Why);
+
+/// What the daemon's log says of one group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Group {
+    units: usize,
+    last_unit: String,
+    rows: usize,
+    first_at: Option<Timestamp>,
+    due: Option<Date>,
+}
+
+/// The rows an enqueue wrote, folded into what the daemon's log says of
+/// them: per (obligation, period, kind, stage, why), how many units and
+/// messages and, for pending rows, when the first goes out. A few hundred
+/// groups whatever the number of rows (a first start at national scale
+/// writes over a million), so planning never keeps the rows themselves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Written {
+    groups: BTreeMap<GroupKey, Group>,
+}
+
+impl Written {
+    /// Adds `rows` as `decide` wrote them at `now`. The rows of one
+    /// (obligation, period, unit) come together (as `decide` writes them),
+    /// which is how units are counted without keeping their ids.
+    pub fn add(&mut self, rows: &[NewOutboxRow], cfg: &Config, now: Timestamp) {
+        for r in rows {
+            let k = &r.key;
+            let g = self
+                .groups
+                .entry((
+                    k.obligation.clone(),
+                    k.period.clone(),
+                    k.kind,
+                    k.stage,
+                    why(r, cfg, now),
+                ))
+                .or_default();
+            if g.rows == 0 || g.last_unit != k.unit {
+                g.units += 1;
+                g.last_unit.clone_from(&k.unit);
+            }
+            g.rows += 1;
+            g.first_at = Some(
+                g.first_at
+                    .map_or(r.next_attempt_at, |t| t.min(r.next_attempt_at)),
+            );
+            g.due.get_or_insert(r.due_on);
+        }
+    }
+
+    /// Adds the groups of `other` (written by another obligation: no group
+    /// in common).
+    pub fn merge(&mut self, other: Written) {
+        for (k, g) in other.groups {
+            match self.groups.entry(k) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(g);
+                }
+                std::collections::btree_map::Entry::Occupied(mut o) => {
+                    let mine = o.get_mut();
+                    mine.units += g.units;
+                    mine.rows += g.rows;
+                    mine.first_at = match (mine.first_at, g.first_at) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                    mine.due = mine.due.or(g.due);
+                }
+            }
+        }
+    }
+
+    /// Whether nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// The log lines: one per group, at most [`MAX_DESCRIBED`], then how
+    /// many more.
+    pub fn lines(&self, cfg: &Config) -> Vec<String> {
+        let tz = &cfg.daemon.time_zone;
+        let total = self.groups.len();
+        let mut lines: Vec<String> = self
+            .groups
+            .iter()
+            .take(MAX_DESCRIBED)
+            .map(|((ob, period, kind, stage, why), g)| {
+                let what = format!(
+                    "{ob} kỳ {period}: {} — {} đơn vị, {} thư",
+                    kind_vi(*kind, *stage),
+                    g.units,
+                    g.rows
+                );
+                match why {
+                    Why::Due => format!(
+                        "{what}: chờ gửi từ {}",
+                        g.first_at
+                            .map(|t| crate::logging::local_time(t, tz))
+                            .unwrap_or_default()
+                    ),
+                    Why::DeadlinePassed => format!(
+                        "{what}: bỏ qua (không bao giờ gửi) vì hạn nộp {} đã qua",
+                        g.due.map(crate::tracking::dmy).unwrap_or_default()
+                    ),
+                    Why::LaterStage => format!(
+                        "{what}: bỏ qua (không bao giờ gửi) vì đã đến lúc của một lần nhắc hoặc mức sau; sau thời gian ngừng chạy chỉ gửi lần mới nhất"
+                    ),
+                }
+            })
+            .collect();
+        if total > MAX_DESCRIBED {
+            lines.push(format!("và {} nhóm thư khác", total - MAX_DESCRIBED));
+        }
+        lines
+    }
+}
 
 /// What an `enqueue` wrote, in words for the daemon's log: one line per
 /// (obligation, period, kind, stage, why), with the units and messages it
 /// covers and, for pending rows, when they go out (local time); at most
 /// [`MAX_DESCRIBED`] lines, then how many more.
 pub fn describe(report: &EnqueueReport, cfg: &Config, now: Timestamp) -> Vec<String> {
-    let tz = &cfg.daemon.time_zone;
-    type Group<'r> = (&'r str, &'r str, OutboxKind, u32, Why);
-    let mut groups: BTreeMap<Group<'_>, (Vec<&str>, usize, Option<Timestamp>)> = BTreeMap::new();
-    for r in &report.written {
-        let k = &r.key;
-        let g = groups
-            .entry((&k.obligation, &k.period, k.kind, k.stage, why(r, cfg, now)))
-            .or_default();
-        if !g.0.contains(&k.unit.as_str()) {
-            g.0.push(&k.unit);
-        }
-        g.1 += 1;
-        g.2 = Some(g.2.map_or(r.next_attempt_at, |t| t.min(r.next_attempt_at)));
+    let mut w = Written::default();
+    w.add(&report.written, cfg, now);
+    w.lines(cfg)
+}
+
+/// What a planning round did: the counts of every batch, and the rows it
+/// wrote folded for the log ([`Written`]; `report.written` is left empty,
+/// so a round never holds its rows).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Planned {
+    pub report: EnqueueReport,
+    pub written: Written,
+}
+
+impl std::ops::Deref for Planned {
+    type Target = EnqueueReport;
+
+    fn deref(&self) -> &EnqueueReport {
+        &self.report
     }
-    let total = groups.len();
-    let mut lines: Vec<String> = groups
-        .into_iter()
-        .take(MAX_DESCRIBED)
-        .map(|((ob, period, kind, stage, why), (units, rows, at))| {
-            let what = format!(
-                "{ob} kỳ {period}: {} — {} đơn vị, {rows} thư",
-                kind_vi(kind, stage),
-                units.len()
-            );
-            match why {
-                Why::Due => format!(
-                    "{what}: chờ gửi từ {}",
-                    at.map(|t| crate::logging::local_time(t, tz))
-                        .unwrap_or_default()
-                ),
-                Why::DeadlinePassed => {
-                    let due = report
-                        .written
-                        .iter()
-                        .find(|r| r.key.obligation == ob && r.key.period == period)
-                        .map(|r| crate::tracking::dmy(r.due_on))
-                        .unwrap_or_default();
-                    format!("{what}: bỏ qua (không bao giờ gửi) vì hạn nộp {due} đã qua")
-                }
-                Why::LaterStage => format!(
-                    "{what}: bỏ qua (không bao giờ gửi) vì đã đến lúc của một lần nhắc hoặc mức sau; sau thời gian ngừng chạy chỉ gửi lần mới nhất"
-                ),
-            }
-        })
-        .collect();
-    if total > MAX_DESCRIBED {
-        lines.push(format!("và {} nhóm thư khác", total - MAX_DESCRIBED));
-    }
-    lines
 }
 
 /// Plans the events whose day lies in `[from, today]`, keeps those due by
-/// `now`, reads the states of their keys and writes the rows.
+/// `now`, reads the states of their keys and writes the rows: one
+/// obligation at a time, and within it batches of whole periods of at most
+/// [`BATCH_EVENTS`] events, each in its own transaction, so memory holds
+/// one obligation's events and one batch's candidates and rows at most (a
+/// first start at national scale plans 92 days of 4,000 units × 20
+/// reports: over a million rows, which planned at once peaked at 1.2 GB
+/// resident in a debug build). A key is one obligation's one period, never
+/// split between batches, so the catch-up policy sees the same candidates
+/// per key as when everything was planned at once, and the rows written
+/// are the same.
 pub async fn enqueue_due(
     store: &Store,
     cfg: &Config,
     cal: &WorkCalendar,
     from: Date,
     now: Timestamp,
-) -> Result<EnqueueReport, StoreError> {
+) -> Result<Planned, StoreError> {
+    let mut planned = Planned::default();
+    for ob in &cfg.obligations {
+        let r = enqueue_obligation(store, cfg, cal, &ob.id, from, now).await?;
+        planned.written.merge(r.written);
+        let total = &mut planned.report;
+        total.pending += r.report.pending;
+        total.skipped += r.report.skipped;
+        total.existing += r.report.existing;
+        total.superseded += r.report.superseded;
+    }
+    Ok(planned)
+}
+
+/// At most how many planner events one batch of [`enqueue_due`] turns into
+/// candidates and rows (whole periods: a period is never split, so every
+/// key's candidates are in one batch). A daily report at national scale
+/// has about half a million events in 92 days.
+pub const BATCH_EVENTS: usize = 20_000;
+
+/// [`enqueue_due`] for the one obligation `obligation`: its events sorted
+/// by period, then written in batches of whole periods of at most
+/// [`BATCH_EVENTS`] events (one period more when a single period is larger).
+async fn enqueue_obligation(
+    store: &Store,
+    cfg: &Config,
+    cal: &WorkCalendar,
+    obligation: &str,
+    from: Date,
+    now: Timestamp,
+) -> Result<Planned, StoreError> {
     let today = cfg.daemon.time_zone.to_datetime(now).date();
-    let events = planner::plan(cfg, cal, from, today, &Filter::default());
-    let cands: Vec<Candidate> = candidates(cfg, cal, &events)
+    let filter = Filter {
+        obligation: Some(obligation.to_string()),
+        unit: None,
+    };
+    let mut events = planner::plan(cfg, cal, from, today, &filter);
+    events.sort_by(|a, b| a.period.cmp(&b.period));
+    let mut planned = Planned::default();
+    let mut rest = &events[..];
+    while !rest.is_empty() {
+        let mut end = 0;
+        for chunk in rest.chunk_by(|a, b| a.period == b.period) {
+            if end > 0 && end + chunk.len() > BATCH_EVENTS {
+                break;
+            }
+            end += chunk.len();
+        }
+        let (batch, later) = rest.split_at(end);
+        rest = later;
+        let r = enqueue_events(store, cfg, cal, batch, now).await?;
+        planned.written.add(&r.written, cfg, now);
+        let total = &mut planned.report;
+        total.pending += r.pending;
+        total.skipped += r.skipped;
+        total.existing += r.existing;
+        total.superseded += r.superseded;
+    }
+    Ok(planned)
+}
+
+/// Candidates of `events` due by `now`, the states of their keys, the rows
+/// to write, written in one transaction.
+async fn enqueue_events(
+    store: &Store,
+    cfg: &Config,
+    cal: &WorkCalendar,
+    events: &[planner::Event<'_>],
+    now: Timestamp,
+) -> Result<EnqueueReport, StoreError> {
+    let cands: Vec<Candidate> = candidates(cfg, cal, events)
         .into_iter()
         .filter(|c| c.at <= now)
         .collect();
@@ -298,5 +465,7 @@ pub async fn enqueue_due(
         }
     }
     let rows = decide(cfg, cal, &cands, &states, now);
+    drop(cands);
+    drop(states);
     store.enqueue(rows, now).await
 }

@@ -27,10 +27,12 @@ use jiff::civil::Date;
 use crate::calendar::WorkCalendar;
 use crate::config::model::Config;
 use crate::mail::{ComposeError, Composer, TemplateErrors, Templates};
-use crate::store::{EnqueueReport, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 pub use dispatch::{DispatchReport, Dispatcher, SentMessage};
-pub use enqueue::{Candidate, LOOKBACK_DAYS, candidates, decide, describe, enqueue_due, stopped};
+pub use enqueue::{
+    Candidate, LOOKBACK_DAYS, Planned, Written, candidates, decide, describe, enqueue_due, stopped,
+};
 pub use timing::{backoff, in_sending_hours, next_sending_instant, retry_at};
 pub use voice::period_ref;
 
@@ -107,7 +109,7 @@ impl Planning {
         cfg: &Config,
         cal: &WorkCalendar,
         now: Timestamp,
-    ) -> Result<EnqueueReport, StoreError> {
+    ) -> Result<Planned, StoreError> {
         let from = self.from(cfg, now);
         let report = enqueue_due(store, cfg, cal, from, now).await?;
         self.last = Some(now);

@@ -97,7 +97,10 @@ pub trait Outbox {
         now: Timestamp,
     ) -> impl Future<Output = Result<Vec<bool>, StoreError>> + Send;
 
-    /// Outbox rows, oldest first; only those with `status` if given.
+    /// Outbox rows, oldest first; only those with `status` if given. Reads
+    /// every such row: for tests, `simulate` and small tables, never a
+    /// daemon's hot path (use [`Outbox::outbox_waiting`] or
+    /// [`Outbox::outbox_recent`]).
     fn outbox(
         &self,
         status: Option<OutboxStatus>,
@@ -154,6 +157,24 @@ pub trait Outbox {
     /// `next_attempt_at` of a queued row: aggregate statements, no row read
     /// into memory (what `/metrics` needs at any table size).
     fn outbox_summary(&self) -> impl Future<Output = Result<OutboxSummary, StoreError>> + Send;
+
+    /// How many rows have `status`, and their earliest `next_attempt_at`:
+    /// one aggregate statement over the `(status, next_attempt_at)` index,
+    /// no row read into memory (the daemon's start-up and daily logs).
+    fn outbox_waiting(
+        &self,
+        status: OutboxStatus,
+    ) -> impl Future<Output = Result<(u64, Option<Timestamp>), StoreError>> + Send;
+
+    /// At most `limit` rows with `status` that last changed at or after
+    /// `since`, oldest first (the digest's failed messages): the rows a
+    /// report lists, never the whole table.
+    fn outbox_recent(
+        &self,
+        status: OutboxStatus,
+        since: Timestamp,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<OutboxRow>, StoreError>> + Send;
 
     /// The earliest `next_attempt_at` of a pending row, or lease end of a
     /// `sending` row, after `now` (for a virtual clock's next step).
@@ -357,6 +378,16 @@ const LIST: Sql = sql!(concat!(
     "SELECT ",
     outbox_columns!(),
     " FROM outbox WHERE CAST($1 AS TEXT) IS NULL OR status = $1 ORDER BY id"
+));
+
+/// Rows of one status and their earliest next attempt (index only).
+const WAITING: Sql = sql!("SELECT COUNT(*), MIN(next_attempt_at) FROM outbox WHERE status = $1");
+
+/// Rows of one status changed since `$2`, oldest first, at most `$3`.
+const RECENT: Sql = sql!(concat!(
+    "SELECT ",
+    outbox_columns!(),
+    " FROM outbox WHERE status = $1 AND updated_at >= $2 ORDER BY id LIMIT $3"
 ));
 
 /// SQLite: the sent, pending and sending outbox rows of some units of one
@@ -765,6 +796,37 @@ impl Outbox for Store {
         let got: Vec<OutboxDbRow> = on_backend!(self, db => {
             sqlx::query_as(db.sql(&LIST))
                 .bind(status.map(|s| s.as_str()))
+                .fetch_all(&db.pool)
+                .await?
+        });
+        rows(got)
+    }
+
+    async fn outbox_waiting(
+        &self,
+        status: OutboxStatus,
+    ) -> Result<(u64, Option<Timestamp>), StoreError> {
+        let (n, first): (i64, Option<i64>) = on_backend!(self, db => {
+            sqlx::query_as(db.sql(&WAITING))
+                .bind(status.as_str())
+                .fetch_one(&db.pool)
+                .await?
+        });
+        let n = u64::try_from(n).map_err(|_| corrupt("count", &n.to_string()))?;
+        Ok((n, first.map(instant).transpose()?))
+    }
+
+    async fn outbox_recent(
+        &self,
+        status: OutboxStatus,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let got: Vec<OutboxDbRow> = on_backend!(self, db => {
+            sqlx::query_as(db.sql(&RECENT))
+                .bind(status.as_str())
+                .bind(since.as_second())
+                .bind(i64::from(limit))
                 .fetch_all(&db.pool)
                 .await?
         });

@@ -105,6 +105,11 @@ pub trait Records {
 
     /// Obligation and unit ids that have any history.
     fn known_ids(&self) -> impl Future<Output = Result<KnownIds, StoreError>> + Send;
+
+    /// The id of the latest event, 0 when there is none: one primary-key
+    /// seek. The history only grows, so a figure computed from it is
+    /// current while this has not changed.
+    fn last_event_id(&self) -> impl Future<Output = Result<i64, StoreError>> + Send;
 }
 
 /// Rows per multi-row INSERT: 13 parameters each, 26,000 in all, under
@@ -133,6 +138,7 @@ const INSERT: Sql = sql!(concat!(
 
 const OBLIGATION_IDS: Sql = sql!("SELECT DISTINCT obligation_id FROM events");
 const UNIT_IDS: Sql = sql!("SELECT DISTINCT unit_id FROM events");
+const LAST_EVENT_ID: Sql = sql!("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM events");
 
 impl Store {
     /// Appends what `decide` makes of the latest event of (key, subject),
@@ -358,6 +364,14 @@ impl Records for Store {
             obligations: obligations.into_iter().collect(),
             units: units.into_iter().collect(),
         })
+    }
+
+    async fn last_event_id(&self) -> Result<i64, StoreError> {
+        Ok(on_backend!(self, db => {
+            sqlx::query_scalar(db.sql(&LAST_EVENT_ID))
+                .fetch_one(&db.pool)
+                .await?
+        }))
     }
 }
 

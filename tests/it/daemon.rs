@@ -792,3 +792,94 @@ fn daemon_log_is_local_time_and_says_what_was_planned_and_why() {
         assert!(!log.contains(english), "{english}: {log}");
     }
 }
+
+/// A first planning round (92 days back, no watermark) works one
+/// obligation at a time; the rows it writes are the rows the pure
+/// functions give for every obligation at once (`plan`, `candidates`,
+/// `decide` over an empty store), with the same statuses, and its counts
+/// and log lines add up.
+#[tokio::test]
+async fn batched_first_round_writes_what_planning_everything_at_once_gives() {
+    use hanbao::outbox::{candidates, decide};
+    use hanbao::planner::{Filter, plan};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/quang-ngai-4040.toml");
+    let cfg = hanbao::config::load(&path).expect("sample config").config;
+    let cal = WorkCalendar::new(&cfg.calendar);
+    let dir = tempfile::tempdir().unwrap();
+    let store = hanbao::store::open(&format!("sqlite://{}/h.db", dir.path().display()))
+        .await
+        .unwrap();
+    // Late in a season: reminders, due days and escalations of several
+    // obligations all fall in the 92 days looked back.
+    let now = vn(date(2026, 8, 3), 9, 0);
+    let mut planning = Planning::default();
+    let from = planning.from(&cfg, now);
+    let planned = planning.enqueue(&store, &cfg, &cal, now).await.unwrap();
+
+    let today = cfg.daemon.time_zone.to_datetime(now).date();
+    let events = plan(&cfg, &cal, from, today, &Filter::default());
+    let cands = candidates(&cfg, &cal, &events);
+    let mut want: Vec<(String, String, String, String, u32, String, String)> =
+        decide(&cfg, &cal, &cands, &Default::default(), now)
+            .into_iter()
+            .map(|r| {
+                (
+                    r.key.obligation,
+                    r.key.period,
+                    r.key.unit,
+                    r.key.kind.as_str().to_string(),
+                    r.key.stage,
+                    r.key.recipient,
+                    r.status.as_str().to_string(),
+                )
+            })
+            .collect();
+    let mut got: Vec<_> = store
+        .outbox(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            (
+                r.key.obligation,
+                r.key.period,
+                r.key.unit,
+                r.key.kind.as_str().to_string(),
+                r.key.stage,
+                r.key.recipient,
+                r.status.as_str().to_string(),
+            )
+        })
+        .collect();
+    want.sort();
+    got.sort();
+    assert!(
+        cfg.obligations.len() > 1 && want.len() > 100,
+        "{} rows",
+        want.len()
+    );
+    assert_eq!(got, want);
+    assert_eq!(planned.pending + planned.skipped, want.len());
+    assert!(!planned.written.is_empty());
+    assert!(planned.report.written.is_empty(), "rows are not kept");
+    let lines = planned.written.lines(&cfg);
+    assert!(!lines.is_empty() && lines.len() <= 21, "{lines:?}");
+    // The counts and the waiting rows, without reading the rows.
+    let (pending, first) = store.outbox_waiting(OutboxStatus::Pending).await.unwrap();
+    assert_eq!(pending as usize, planned.pending);
+    let earliest = store
+        .outbox(Some(OutboxStatus::Pending))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.next_attempt_at)
+        .min();
+    assert_eq!(first, earliest);
+    // A second round writes nothing new.
+    let again = Planning::default()
+        .enqueue(&store, &cfg, &cal, now)
+        .await
+        .unwrap();
+    assert_eq!((again.pending, again.skipped), (0, 0));
+    assert_eq!(again.existing, want.len());
+}

@@ -19,6 +19,8 @@ use hanbao::store::{Outbox, Records, Tokens};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
+mod paging;
+
 /// Two reporters, a quarterly obligation ("ngày 20": 2026-Q1 is due Friday
 /// 20/03/2026, checked against a 2026 wall calendar) and a monthly one (so
 /// that on any day some period is overdue for `/metrics`).
@@ -102,12 +104,17 @@ async fn start(heartbeat: Option<Heartbeat>) -> Server {
 
 /// [`start`] with `daemon` (lines of `[daemon]`) added to the configuration.
 async fn start_with(heartbeat: Option<Heartbeat>, daemon: &str) -> Server {
+    start_config(heartbeat, &format!("[daemon]\n{daemon}\n{CONFIG}")).await
+}
+
+/// A server on the configuration `text` (which must have units `so-yte`,
+/// in group `so-nganh`, and `so-taichinh`, for the tokens).
+async fn start_config(heartbeat: Option<Heartbeat>, text: &str) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = store::open(&format!("sqlite://{}/h.db", dir.path().display()))
         .await
         .unwrap();
-    let text = format!("[daemon]\n{daemon}\n{CONFIG}");
-    let cfg = hanbao::config::load_str("h.toml", &text)
+    let cfg = hanbao::config::load_str("h.toml", text)
         .unwrap_or_else(|e| panic!("{e}"))
         .config;
     let (_, admin) = token(&store, "Điều phối", TokenRole::Admin).await;
@@ -256,15 +263,16 @@ async fn status_reads_with_the_fields_of_status_json() {
     assert_eq!(r.status, 200, "{r:?}");
     assert_security_headers(&r);
     let v = r.json();
-    // Due Friday 20/03/2026; on Wednesday 25/03 both are 5 calendar days
+    // In id order (not the file's). Due Friday 20/03/2026; on Wednesday
+    // 25/03 both are 5 calendar days
     // late, 3 working days (Mon 23, Tue 24, Wed 25).
     assert_eq!(
         v,
         json!([
-            {"obligation": "bc-quy", "period": "2026-Q1", "unit": "so-yte", "state": "overdue",
+            {"obligation": "bc-quy", "period": "2026-Q1", "unit": "so-taichinh", "state": "overdue",
              "due": "2026-03-20", "submitted_on": null, "days_late": 5, "reference": null,
              "working_days_late": 3},
-            {"obligation": "bc-quy", "period": "2026-Q1", "unit": "so-taichinh", "state": "overdue",
+            {"obligation": "bc-quy", "period": "2026-Q1", "unit": "so-yte", "state": "overdue",
              "due": "2026-03-20", "submitted_on": null, "days_late": 5, "reference": null,
              "working_days_late": 3},
         ])
@@ -454,10 +462,10 @@ async fn submissions_record_conflict_correct_revoke_and_audit() {
     assert_eq!(r.status, 201, "{r:?}");
 
     let v = get(&s, Q1, Some(&s.admin)).await.json();
-    assert_eq!(v[0]["state"], "submitted_late");
-    assert_eq!(v[0]["submitted_on"], "2026-03-23");
-    assert_eq!(v[0]["days_late"], 3);
-    assert_eq!(v[0]["reference"], "16/BC");
+    assert_eq!(v[1]["state"], "submitted_late");
+    assert_eq!(v[1]["submitted_on"], "2026-03-23");
+    assert_eq!(v[1]["days_late"], 3);
+    assert_eq!(v[1]["reference"], "16/BC");
 
     let key =
         json!({"obligation": "bc-quy", "period": "2026-Q1", "unit": "so-yte", "reason": "nhầm"});
@@ -477,7 +485,7 @@ async fn submissions_record_conflict_correct_revoke_and_audit() {
         (404, "nothing_to_revoke")
     );
     assert_eq!(
-        get(&s, Q1, Some(&s.admin)).await.json()[0]["state"],
+        get(&s, Q1, Some(&s.admin)).await.json()[1]["state"],
         "overdue"
     );
 
@@ -518,11 +526,11 @@ async fn extensions_and_waivers_grant_and_revoke() {
     assert_eq!(
         states(&v),
         [
-            ("so-yte".into(), "extended".into()),
-            ("so-taichinh".into(), "waived".into())
+            ("so-taichinh".into(), "waived".into()),
+            ("so-yte".into(), "extended".into())
         ]
     );
-    assert_eq!(v[0]["due"], "2026-03-31");
+    assert_eq!(v[1]["due"], "2026-03-31");
     for path in ["/api/v1/extensions/revoke", "/api/v1/waivers/revoke"] {
         let unit = if path.contains("ext") {
             "so-yte"
@@ -538,8 +546,8 @@ async fn extensions_and_waivers_grant_and_revoke() {
     assert_eq!(
         states(&v),
         [
-            ("so-yte".into(), "overdue".into()),
-            ("so-taichinh".into(), "overdue".into())
+            ("so-taichinh".into(), "overdue".into()),
+            ("so-yte".into(), "overdue".into())
         ]
     );
     s.shutdown().await;
@@ -1561,7 +1569,7 @@ async fn confirmation_links_open_a_form_and_record_once() {
     assert_eq!(history[0].actor, "link:so-taichinh");
     assert_eq!(history[0].reference.as_deref(), Some("15/BC-STC"));
     let v = get(&s, Q1, Some(&s.admin)).await.json();
-    assert_eq!(v[1]["state"], "submitted_on_time");
+    assert_eq!(v[0]["state"], "submitted_on_time");
     s.shutdown().await;
 }
 

@@ -26,6 +26,7 @@ stories!(
     pages_cover_every_row_once_under_each_filter,
     a_report_lists_its_rows_of_every_status,
     last_sent_is_the_latest_sent_row_per_unit,
+    waiting_and_recent_count_and_limit_without_reading_the_table,
 );
 
 fn at(second: i64) -> Timestamp {
@@ -499,6 +500,82 @@ async fn retry_puts_a_failed_row_back_to_pending(b: &Backend) {
     let again = s.claim("d2", at(200), at(800), 10).await.unwrap();
     assert_eq!(again.iter().map(|r| r.id).collect::<Vec<_>>(), [failed]);
     assert_eq!(again[0].attempts, 2);
+}
+
+/// `outbox_waiting` counts the rows of a status and finds their earliest
+/// next attempt (as reading them all would); `outbox_recent` lists the rows
+/// of a status changed since an instant, oldest first, at most `limit`.
+async fn waiting_and_recent_count_and_limit_without_reading_the_table(b: &Backend) {
+    let s = b.open().await;
+    assert_eq!(
+        s.outbox_waiting(OutboxStatus::Pending).await.unwrap(),
+        (0, None)
+    );
+    let rows: Vec<NewOutboxRow> = (0..7)
+        .map(|i| row(&format!("u{i}"), OutboxKind::Overdue, 1, "a@x.vn", 50 - i))
+        .collect();
+    s.enqueue(rows, at(0)).await.unwrap();
+    assert_eq!(
+        s.outbox_waiting(OutboxStatus::Pending).await.unwrap(),
+        (7, Some(at(44)))
+    );
+    // Three fail, at 100, 200 and 300.
+    for (n, when) in [(1, 100), (1, 200), (1, 300)] {
+        let got = s.claim("d", at(when - 1), at(when + 50), n).await.unwrap();
+        let fail = vec![(
+            got[0].id,
+            Outcome::Failed {
+                error: format!("550 at {when}"),
+            },
+        )];
+        assert_eq!(s.finish_many("d", fail, at(when)).await.unwrap(), [true]);
+    }
+    assert_eq!(s.outbox_waiting(OutboxStatus::Failed).await.unwrap().0, 3);
+    assert_eq!(s.outbox_waiting(OutboxStatus::Pending).await.unwrap().0, 4);
+    let errors = |rows: Vec<hanbao::store::OutboxRow>| {
+        rows.into_iter()
+            .map(|r| r.last_error.unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    let recent = s
+        .outbox_recent(OutboxStatus::Failed, at(150), 10)
+        .await
+        .unwrap();
+    let mut want = errors(s.outbox(Some(OutboxStatus::Failed)).await.unwrap());
+    want.retain(|e| e != "550 at 100");
+    assert_eq!(errors(recent), want);
+    assert_eq!(want.len(), 2);
+    let one = s
+        .outbox_recent(OutboxStatus::Failed, at(0), 1)
+        .await
+        .unwrap();
+    assert_eq!(one.len(), 1);
+    assert!(
+        s.outbox_recent(OutboxStatus::Sent, at(0), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The history's latest event id: 0 when empty, then the new event's.
+    use hanbao::store::Records;
+    assert_eq!(s.last_event_id().await.unwrap(), 0);
+    let e = s
+        .record_submission(
+            store::NewSubmission {
+                key: store::Key::new("bc-quy", "2026-Q1", "u1"),
+                received_on: date(2026, 4, 1),
+                received_at: None,
+                reference: None,
+                note: None,
+                actor: "t".into(),
+                source: store::Source::Cli,
+                correction: false,
+            },
+            at(400),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.last_event_id().await.unwrap(), e.event().id);
 }
 
 /// The digest tells what `hanbao status` tells: for every day of 2026 on

@@ -1,31 +1,116 @@
 //! `GET /dashboard/export.csv`: the rows the matrix's filters select, as
-//! `hanbao status --csv` writes them (the same function, so the same
-//! columns, encoding and bytes).
+//! `hanbao status --csv` writes them (the same functions, so the same
+//! columns, encoding, formula escaping and bytes).
+//!
+//! Streamed: the header goes out at once, then the rows of one
+//! (obligation, period) at a time (`tracking::targets`, then
+//! `Records::facts` and `tracking::rows` per pair, `tracking::csv_rows`),
+//! through a channel of a few pieces, so a slow reader holds back the
+//! reading and the memory is one pair's rows (at most the units of one
+//! report), whatever the table's size. The order is `hanbao status`'s
+//! (file order). The matrix's filters apply, its search (`q`) and several
+//! states included. A store failure in the middle ends the download early
+//! (the client sees an incomplete transfer) and is logged.
 //!
 //! Must not: write anything.
 
+use std::collections::HashSet;
+
 use axum::Router;
-use axum::extract::rejection::QueryRejection;
+use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use crate::live::Live;
+use crate::status::StateName;
+use crate::store::{Records, Store};
+use crate::tracking::{self, Selection, TrackingError};
 
 use super::super::AppState;
-use super::matrix::{Filters, Refused, select};
-use super::page::error_page;
+use super::matrix::{matches, wanted_states};
+use super::page::{error_page, store_failed};
 use super::session::Admin;
+use crate::primitives::fold;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/dashboard/export.csv", get(export))
 }
 
+/// The matrix's filters that select rows (the page's other parameters,
+/// such as paging or sorting, do not change what is exported).
+#[derive(Debug, Default, Deserialize)]
+struct Filters {
+    obligation: Option<String>,
+    period: Option<String>,
+    group: Option<String>,
+    status: Option<String>,
+    q: Option<String>,
+}
+
+fn nonempty(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// What to export, checked: the selection and the row filters.
+struct Export {
+    sel: Selection,
+    members: Option<HashSet<String>>,
+    wanted: Option<Vec<StateName>>,
+    /// The matrix's search, folded, word by word.
+    words: Vec<String>,
+}
+
+/// The filters checked as the matrix checks them; Err is the message.
+fn check(live: &Live, f: &Filters) -> Result<Export, String> {
+    let period = nonempty(&f.period);
+    if let Some(p) = &period
+        && crate::period::PeriodKey::parse(p).is_err()
+        && !live.cfg.obligations.iter().any(|o| o.id == *p)
+    {
+        return Err(format!(
+            "Kỳ \"{p}\" không đúng dạng: ghi 2026-03, 2026-Q1, 2026-H1, 2026-9M, 2026, hoặc mã của báo cáo một lần."
+        ));
+    }
+    let members = match nonempty(&f.group) {
+        Some(g) => match live.cfg.groups.get(&g) {
+            Some(m) => Some(m.iter().cloned().collect()),
+            None => return Err(format!("Không có nhóm \"{g}\" trong cấu hình.")),
+        },
+        None => None,
+    };
+    let wanted = wanted_states(nonempty(&f.status))?;
+    let words = nonempty(&f.q)
+        .map(|q| fold(&q).split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
+    Ok(Export {
+        sel: Selection {
+            obligation: nonempty(&f.obligation),
+            period,
+            unit: None,
+        },
+        members,
+        wanted,
+        words,
+    })
+}
+
+/// How many pieces wait in the channel before the reader must catch up.
+const PIECES_AHEAD: usize = 4;
+
 /// `GET /dashboard/export.csv`.
 async fn export(
     State(state): State<AppState>,
     _admin: Admin,
-    query: Result<Query<Filters>, QueryRejection>,
+    query: Result<Query<Filters>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(f)) = query else {
         return error_page(
@@ -36,27 +121,104 @@ async fn export(
     };
     let live = state.live();
     let today = live.today(Timestamp::now());
-    match select(&state, &live, &f, today).await {
-        Ok(rows) => {
-            let bytes = crate::tracking::csv(&rows);
-            let mut r = (StatusCode::OK, bytes).into_response();
-            let h = r.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
+    let what = match check(&live, &f) {
+        Ok(w) => w,
+        Err(msg) => return error_page(StatusCode::BAD_REQUEST, "Bộ lọc không hợp lệ", &msg),
+    };
+    // The selection is checked before the first byte, so a bad id is a
+    // page, not a broken download.
+    match tracking::targets(&live.cfg, &live.cal, &what.sel, today) {
+        Ok(_) => {}
+        Err(TrackingError::Store(e)) => return store_failed(e),
+        Err(e) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Bộ lọc không hợp lệ",
+                &format!("{e}."),
             );
-            h.insert(
-                header::CONTENT_DISPOSITION,
-                HeaderValue::try_from(format!(
-                    "attachment; filename=\"hanbao-tinh-hinh-{today}.csv\""
-                ))
-                .expect("ASCII"),
-            );
-            r
         }
-        Err(Refused::Message(msg)) => {
-            error_page(StatusCode::BAD_REQUEST, "Bộ lọc không hợp lệ", &msg)
-        }
-        Err(Refused::Store(resp)) => resp,
     }
+    let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(PIECES_AHEAD);
+    let store = state.shared.store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = stream(&store, &live, &what, today, &tx).await {
+            tracing::error!(error = %e, "xuất CSV: lỗi cơ sở dữ liệu giữa chừng; tệp tải về không đầy đủ");
+            let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+        }
+    });
+    let body = Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
+    let mut r = (StatusCode::OK, body).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::try_from(format!(
+            "attachment; filename=\"hanbao-tinh-hinh-{today}.csv\""
+        ))
+        .expect("ASCII"),
+    );
+    r
+}
+
+/// Sends the header, then each pair's lines; stops quietly when the
+/// client has gone (the channel closed).
+async fn stream(
+    store: &Store,
+    live: &Live,
+    what: &Export,
+    at: Date,
+    tx: &mpsc::Sender<Result<Bytes, std::io::Error>>,
+) -> Result<(), TrackingError> {
+    if tx
+        .send(Ok(Bytes::from(tracking::csv_header())))
+        .await
+        .is_err()
+    {
+        return Ok(());
+    }
+    let mut targets = tracking::targets(&live.cfg, &live.cal, &what.sel, at)?;
+    if let Some(members) = &what.members {
+        for t in &mut targets {
+            t.units.retain(|u| members.contains(&u.id));
+        }
+    }
+    if !what.words.is_empty() {
+        let found: HashSet<String> = live
+            .cfg
+            .units
+            .iter()
+            .filter(|u| matches(&what.words, &u.name, &u.id))
+            .map(|u| u.id.clone())
+            .collect();
+        for t in &mut targets {
+            t.units.retain(|u| found.contains(&u.id));
+        }
+    }
+    targets.retain(|t| !t.units.is_empty());
+    for t in targets.chunks(1) {
+        let pair = [(t[0].obligation.id.clone(), t[0].period.to_string())];
+        let facts = store.facts(&pair).await?;
+        let rows: Vec<_> = tracking::rows(t, facts, &live.cal, at)
+            .into_iter()
+            .filter(|r| {
+                what.wanted
+                    .as_ref()
+                    .is_none_or(|w| w.contains(&r.status.state))
+            })
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        if tx
+            .send(Ok(Bytes::from(tracking::csv_rows(&rows))))
+            .await
+            .is_err()
+        {
+            return Ok(());
+        }
+    }
+    Ok(())
 }

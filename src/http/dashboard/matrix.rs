@@ -125,7 +125,7 @@ pub enum Refused {
 }
 
 /// The states `status` names (comma-separated), or why not.
-fn wanted_states(status: Option<String>) -> Result<Option<Vec<StateName>>, String> {
+pub(super) fn wanted_states(status: Option<String>) -> Result<Option<Vec<StateName>>, String> {
     let Some(s) = status else { return Ok(None) };
     let mut out = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -139,7 +139,7 @@ fn wanted_states(status: Option<String>) -> Result<Option<Vec<StateName>>, Strin
 
 /// Whether every word of the folded query is in the unit's folded name
 /// or id.
-fn matches(words: &[String], name: &str, id: &str) -> bool {
+pub(super) fn matches(words: &[String], name: &str, id: &str) -> bool {
     let hay = format!("{} {}", fold(name), fold(id));
     words.iter().all(|w| hay.contains(w.as_str()))
 }

@@ -40,6 +40,8 @@ const CODES: &[&str] = &[
     "conflict",
     "forbidden",
     "invalid",
+    "invalid_cursor",
+    "invalid_limit",
     "method_not_allowed",
     "not_found",
     "not_owed",
@@ -54,6 +56,7 @@ const CODES: &[&str] = &[
 
 const ROUTES: &[&str] = &[
     "/api/v1/status",
+    "/api/v1/summary",
     "/api/v1/submissions",
     "/api/v1/submissions/revoke",
     "/api/v1/extensions",
@@ -100,6 +103,10 @@ const QUERY_KEYS: &[&str] = &[
     "period",
     "unit",
     "at",
+    "group",
+    "state",
+    "limit",
+    "cursor",
     "token",
     "from",
     "to",
@@ -366,8 +373,48 @@ fn segment() -> BoxedStrategy<String> {
 /// the request is sent (the feeds take their token in the query).
 const FEED_TOKEN: &str = "FEEDTOKEN";
 
+/// Hostile page sizes and cursors for `/api/v1/status`: out of range,
+/// not numbers, garbled base64, JSON of the wrong shape, a well-formed
+/// cursor with odd content (days out of range, ids that do not exist).
+fn paging() -> BoxedStrategy<String> {
+    use base64::Engine as _;
+    let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    prop_oneof![
+        one_of(&[
+            "0",
+            "1",
+            "5000",
+            "5001",
+            "-1",
+            "1e3",
+            " 7",
+            "07",
+            "+5",
+            "0x10",
+            "18446744073709551616",
+            "4294967296",
+            "v1.",
+            "v1",
+            "v1.e30",
+            "v2.e30",
+            "v1.=",
+            "v1.%00",
+            "v1.****",
+        ])
+        .prop_map(str::to_string),
+        proptest::collection::vec(any::<u8>(), 0..200).prop_map(move |v| format!("v1.{}", b64(&v))),
+        (odd_text(), odd_text(), one_of(ODD_DATES), odd_text()).prop_map(move |(o, u, at, sel)| {
+            let json = serde_json::json!({"at": at, "after": [o, "2026-Q1", u], "sel": sel});
+            format!("v1.{}", b64(json.to_string().as_bytes()))
+        }),
+        (1usize..3000).prop_map(|n| format!("v1.{}", "A".repeat(n))),
+    ]
+    .boxed()
+}
+
 fn query(days: &Days) -> BoxedStrategy<String> {
     let value = prop_oneof![
+        2 => paging(),
         2 => id(OBLIGATIONS),
         2 => days.period(),
         2 => unit(),
@@ -403,7 +450,8 @@ fn case(days: &Days) -> BoxedStrategy<Case> {
     ];
     path.prop_flat_map(move |path| {
         // The route's own method most of the time.
-        let reads = path == "/api/v1/status" || !path.starts_with("/api/");
+        let reads =
+            path == "/api/v1/status" || path == "/api/v1/summary" || !path.starts_with("/api/");
         let method = prop_oneof![
             12 => Just(if reads { "GET" } else { "POST" }),
             1 => Just(if reads { "POST" } else { "GET" }),
