@@ -22,7 +22,7 @@ fn next_link(body: &str) -> Option<String> {
     Some(before[h..h + before[h..].find('"').unwrap()].replace("&amp;", "&"))
 }
 
-fn row(unit: &str, kind: OutboxKind, stage: u32, to: &str) -> NewOutboxRow {
+pub(super) fn row(unit: &str, kind: OutboxKind, stage: u32, to: &str) -> NewOutboxRow {
     let mut r = outbox_row(unit, to);
     r.key.kind = kind;
     r.key.stage = stage;
@@ -37,7 +37,7 @@ fn sent_time() -> Timestamp {
 
 /// Sends what the dispatcher would: every due row claimed and finished
 /// with `outcome(row)` at [`sent_time`].
-async fn dispatch(s: &Server, outcome: impl Fn(&OutboxRow) -> Outcome) {
+pub(super) async fn dispatch(s: &Server, outcome: impl Fn(&OutboxRow) -> Outcome) {
     let t = sent_time();
     let claimed = s
         .store
