@@ -5,8 +5,9 @@
 //! (`export`).
 //!
 //! Two shapes. When the selection is one report-period, a list: one line
-//! per unit with its state, due day in force, day received, days late and
-//! số văn bản. Otherwise a grid, units × (obligation, period); a report
+//! per unit with its state, due day in force, day received, days late,
+//! số văn bản and the last message sent ("Lần nhắc gần nhất": one
+//! `Outbox::last_sent` per page, for its units only). Otherwise a grid, units × (obligation, period); a report
 //! with periods shorter than a month takes two columns (its latest period,
 //! its earlier unsettled ones together). Columns are named by the report's
 //! title and the period in words. The whole grid is one page while it
@@ -35,9 +36,11 @@ use crate::tracking::{self, Row, Selection, TrackingError};
 
 use super::super::AppState;
 use super::page::{self, Frame, store_failed};
+use super::sent::kind_words;
 use super::session::Admin;
-use super::view::{STATES, cell_text, dmy, key_href, pct, period_words, unit_href};
+use super::view::{STATES, cell_text, dmy, key_href, local, pct, period_words, unit_href};
 use crate::live::Live;
+use crate::store::{LastSent, Outbox};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/dashboard/matrix", get(matrix))
@@ -407,6 +410,15 @@ struct ListLine {
     received: String,
     days_late: String,
     reference: String,
+    /// The last message sent for this report-period, if any.
+    last: Option<LastLine>,
+}
+
+/// The "Lần nhắc gần nhất" cell: when (local time) and what.
+#[derive(Serialize)]
+struct LastLine {
+    when: String,
+    kind: String,
 }
 
 /// The list of one report-period.
@@ -628,11 +640,28 @@ fn table_of(live: &Live, rows: &[Row<'_>], units: &[usize], today: Date, collaps
     }
 }
 
-/// The list of one report-period: the lines of `units` (in that order).
-fn list_of(live: &Live, rows: &[Row<'_>], units: &[usize], f: &Filters) -> List {
+/// The rows of `units` (places in the file), in that order: one page.
+fn page_rows<'r, 'a>(live: &Live, rows: &'r [Row<'a>], units: &[usize]) -> Vec<&'r Row<'a>> {
     let order = tracking::FileOrder::new(&live.cfg);
     let by_unit: HashMap<usize, &Row<'_>> =
         rows.iter().map(|r| (order.unit(&r.unit.id), r)).collect();
+    units
+        .iter()
+        .filter_map(|u| by_unit.get(u).copied())
+        .collect()
+}
+
+/// The list of one report-period: the lines of `page` (in that order),
+/// each with the last message sent to its unit among `last`.
+fn list_of(
+    live: &Live,
+    rows: &[Row<'_>],
+    page: &[&Row<'_>],
+    last: &[LastSent],
+    f: &Filters,
+) -> List {
+    let tz = &live.cfg.daemon.time_zone;
+    let last: HashMap<&str, &LastSent> = last.iter().map(|l| (l.unit.as_str(), l)).collect();
     let first = &rows[0];
     let mut groups_of: HashMap<&str, Vec<&str>> = HashMap::new();
     for (g, members) in &live.cfg.groups {
@@ -646,9 +675,8 @@ fn list_of(live: &Live, rows: &[Row<'_>], units: &[usize], f: &Filters) -> List 
         .map(|r| r.status.due)
         .min()
         .or_else(|| rows.iter().map(|r| r.status.due).min());
-    let lines = units
+    let lines = page
         .iter()
-        .filter_map(|u| by_unit.get(u))
         .map(|r| {
             let s = &r.status;
             ListLine {
@@ -668,6 +696,10 @@ fn list_of(live: &Live, rows: &[Row<'_>], units: &[usize], f: &Filters) -> List 
                     _ => String::new(),
                 },
                 reference: r.reference.clone().unwrap_or_default(),
+                last: last.get(r.unit.id.as_str()).map(|l| LastLine {
+                    when: local(l.sent_at, tz),
+                    kind: kind_words(l.kind, l.stage),
+                }),
             }
         })
         .collect();
@@ -801,7 +833,19 @@ async fn matrix(
                     };
                     let (page, p) = paged(&f, &units, per);
                     pager = Some(p);
-                    let list = list_of(&live, &rows, page, &f);
+                    let page = page_rows(&live, &rows, page);
+                    let ids: Vec<String> = page.iter().map(|r| r.unit.id.clone()).collect();
+                    let first = &rows[0];
+                    let last = match state
+                        .shared
+                        .store
+                        .last_sent(&first.obligation.id, &first.period, &ids)
+                        .await
+                    {
+                        Ok(l) => l,
+                        Err(e) => return store_failed(e),
+                    };
+                    let list = list_of(&live, &rows, &page, &last, &f);
                     (StatusCode::OK, None, None, Some(list))
                 } else {
                     let columns = table_of(&live, &rows, &[], today, false).columns.len();

@@ -1,8 +1,10 @@
 //! The end-to-end stories in a real headless chromium, with screenshots:
 //! recording a receipt from the matrix (Vietnamese browser), typing dates
 //! in a browser whose locale is en-US (month first), on the dashboard and
-//! on the confirmation page, and the matrix of a daily report (its "hôm
-//! nay" column and its earlier late days together).
+//! on the confirmation page, the matrix of a daily report (its "hôm
+//! nay" column and its earlier late days together), and a province of
+//! 2,000 units (summary, paging, search, one unit's sent mail, a receipt
+//! revoked).
 
 use jiff::civil::Date;
 
@@ -110,9 +112,24 @@ fn ambiguous_day(today: Date) -> Date {
 /// Screenshots of the page at 1366 and 390 pixels wide, as
 /// `(name.png, png)` and `(name-phone.png, png)`.
 pub(super) fn shots(b: &Browser, name: &str) -> Vec<(String, Vec<u8>)> {
+    shots_at(b, name, None)
+}
+
+/// The same, scrolled (at each width) so that the element with the id
+/// `at` is at the top when given.
+pub(super) fn shots_at(b: &Browser, name: &str, at: Option<&str>) -> Vec<(String, Vec<u8>)> {
+    let scroll = || {
+        if let Some(id) = at {
+            b.script(&format!(
+                "document.getElementById('{id}').scrollIntoView(); return 0;"
+            ));
+        }
+    };
     b.set_window(1366, 900);
+    scroll();
     let desktop = b.screenshot();
     b.set_window(390, 844);
+    scroll();
     let phone = b.screenshot();
     let (page, window) = (
         b.script("return document.documentElement.scrollWidth;"),
@@ -448,11 +465,46 @@ async fn in_chromium_the_summary_leads_to_the_units_and_the_grid_keeps_its_unit_
 /// At 2,000 units: the summary's "chưa đến hạn" count of a report opens
 /// its list in pages ("1–100 / 2 000", then the next page), the unit
 /// heading sorts by name, and "hoa hiep so 1999" typed without diacritics
-/// finds "UBND xã Hòa Hiệp số 1999" alone; screenshots at 1366 and 390
+/// finds "UBND xã Hòa Hiệp số 1999" alone. Then that unit's sent mail (a
+/// reminder sent, an overdue notice failed, an escalation due on a Sunday
+/// night) on its page, in the outbox's sent tab filtered on it and in its
+/// report-period's list ("Lần nhắc gần nhất"); a receipt recorded on its
+/// report page and revoked through the confirmation, the report back to
+/// overdue with the revocation in its history. Screenshots at 1366 and 390
 /// pixels, none scrolling sideways.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_chromium_two_thousand_units_page_sort_and_search() {
+    use super::sent::{dispatch, row};
+    use hanbao::store::Outbox;
     let s = start_with(&super::matrix::province_of_2000()).await;
+    let t0 = Timestamp::from_second(1_700_000_000).unwrap();
+    let unit = "xa-1999";
+    s.store
+        .enqueue(
+            vec![row(unit, OutboxKind::Reminder, 1, "vanthu@xa1999.example")],
+            t0,
+        )
+        .await
+        .unwrap();
+    dispatch(&s, |r| Outcome::Sent {
+        message_id: format!("<{}@x>", r.id),
+    })
+    .await;
+    s.store
+        .enqueue(
+            vec![row(unit, OutboxKind::Overdue, 1, "cu@xa1999.example")],
+            t0,
+        )
+        .await
+        .unwrap();
+    dispatch(&s, |_| Outcome::Failed {
+        error: "550 5.1.1 <cu@xa1999.example>: hộp thư không tồn tại".into(),
+    })
+    .await;
+    let mut night = row(unit, OutboxKind::Escalation, 1, "lanhdao@so.example");
+    night.rank = 200;
+    night.next_attempt_at = "2030-06-01T20:00:00Z".parse().unwrap();
+    s.store.enqueue(vec![night], t0).await.unwrap();
     let base = format!("http://{}", s.addr);
     let admin = s.admin.clone();
     let dir = e2e_dir();
@@ -484,12 +536,92 @@ async fn in_chromium_two_thousand_units_page_sort_and_search() {
         let q = b.find("input[name=q]");
         b.type_text(&q, "hoa hiep so 1999");
         b.click(&b.find("form.filters button[type=submit]"));
+        // The list's URL already ends in "&sort=name": wait for the line
+        // of "số 1999", not on the first page by name.
+        b.wait_for_text("#u-xa-1999");
         b.wait_for_url("&sort=name");
         assert!(b.url().contains("q=hoa+hiep+so+1999"), "{}", b.url());
         assert_eq!(b.count("table.list tbody tr"), 1);
         let name = b.text(&b.find("table.list tbody th.u a"));
         assert_eq!(name, "UBND xã Hòa Hiệp số 1999");
         pngs.extend(shots(&b, "national-search"));
+
+        // Its page: every message with its time and kind, newest first.
+        b.goto(&format!("{base}/dashboard/units/xa-1999"));
+        assert_eq!(b.text(&b.find("#messages")), "Thư đã gửi và sắp gửi");
+        let last = b.text(&b.find("#last-sent"));
+        assert!(
+            last.contains("17/03/2026 16:00, thư nhắc hạn (lần 1)"),
+            "{last}"
+        );
+        let rows: Vec<String> = (1..=3)
+            .map(|i| {
+                let css = format!("table.messages tbody tr:nth-child({i})");
+                b.text(&b.find(&css))
+            })
+            .collect();
+        assert_eq!(b.count("table.messages tbody tr"), 3);
+        assert!(
+            rows[0].contains("03/06/2030 07:30 (ngoài giờ gửi)"),
+            "{rows:?}"
+        );
+        assert!(rows[0].contains("Chờ gửi"), "{rows:?}");
+        assert!(rows[0].contains("Thư đôn đốc (mức 1)"), "{rows:?}");
+        assert!(rows[1].contains("Gửi lỗi"), "{rows:?}");
+        assert!(
+            rows[1].contains("Thư báo quá hạn (mức 1) gửi đơn vị"),
+            "{rows:?}"
+        );
+        assert!(rows[1].contains("hộp thư không tồn tại"), "{rows:?}");
+        assert!(rows[2].contains("17/03/2026 16:00"), "{rows:?}");
+        assert!(rows[2].contains("Đã gửi"), "{rows:?}");
+        assert!(rows[2].contains("Thư nhắc hạn (lần 1)"), "{rows:?}");
+        pngs.extend(shots_at(&b, "national-unit", Some("messages")));
+        // The outbox's sent tab, filtered on the unit: the one sent row.
+        b.goto(&format!("{base}/dashboard/outbox?status=sent&unit=xa-1999"));
+        assert_eq!(b.count("table.outbox tbody tr[id^=m-]"), 1);
+        let sent = b.text(&b.find("table.outbox tbody tr[id^=m-]"));
+        assert!(sent.contains("17/03/2026 16:00"), "{sent}");
+        assert!(sent.contains("Thư nhắc hạn (lần 1)"), "{sent}");
+        assert!(sent.contains("UBND xã Hòa Hiệp số 1999"), "{sent}");
+        // Its report-period's list says the last reminder.
+        b.goto(&format!(
+            "{base}/dashboard/matrix?obligation=bc-quy&period=2026-Q1&q=hoa+hiep+so+1999"
+        ));
+        let cell = b.text(&b.find("#u-xa-1999 td.last"));
+        assert_eq!(cell, "17/03/2026 16:00 · Thư nhắc hạn (lần 1)");
+        pngs.extend(shots_at(&b, "national-last-sent", Some("u-xa-1999")));
+
+        // A receipt recorded on the report page, then revoked.
+        b.goto(&format!("{base}/dashboard/units/xa-1999/bc-quy/2026-Q1"));
+        let state = || b.attr(&b.find("#state"), "data-state").unwrap();
+        assert_eq!(state(), "overdue");
+        let reference = b.find("form[action$='/submission'] input[name=reference]");
+        b.type_text(&reference, "7/BC-UBND");
+        b.click(&b.find("form[action$='/submission'] button[type=submit]"));
+        b.wait_for_text("#echo");
+        b.click(&b.find("button[value=record]"));
+        let flash = b.wait_for_text(".flash.ok");
+        assert!(flash.starts_with("Đã ghi: đã nhận báo cáo"), "{flash}");
+        assert_eq!(state(), "submitted_late");
+        b.type_text(
+            &b.find("form.revoke input[name=reason]"),
+            "Ghi nhầm đơn vị: văn bản của xã số 1998",
+        );
+        b.click(&b.find("form.revoke button[type=submit]"));
+        let reason = b.wait_for_text("#reason");
+        assert_eq!(reason, "Ghi nhầm đơn vị: văn bản của xã số 1998");
+        pngs.extend(shots(&b, "national-revoke-confirm"));
+        b.click(&b.find("button[value=record]"));
+        let flash = b.wait_for_text(".flash.ok");
+        assert_eq!(flash, "Đã thu hồi ghi nhận đã nhận báo cáo.");
+        assert_eq!(state(), "overdue");
+        let newest = b.text(&b.find("table.history tbody tr"));
+        assert!(newest.contains("(thu hồi)"), "{newest}");
+        assert!(
+            newest.contains("Ghi nhầm đơn vị: văn bản của xã số 1998"),
+            "{newest}"
+        );
         pngs
     })
     .await

@@ -22,7 +22,7 @@ fn next_link(body: &str) -> Option<String> {
     Some(before[h..h + before[h..].find('"').unwrap()].replace("&amp;", "&"))
 }
 
-fn row(unit: &str, kind: OutboxKind, stage: u32, to: &str) -> NewOutboxRow {
+pub(super) fn row(unit: &str, kind: OutboxKind, stage: u32, to: &str) -> NewOutboxRow {
     let mut r = outbox_row(unit, to);
     r.key.kind = kind;
     r.key.stage = stage;
@@ -37,7 +37,7 @@ fn sent_time() -> Timestamp {
 
 /// Sends what the dispatcher would: every due row claimed and finished
 /// with `outcome(row)` at [`sent_time`].
-async fn dispatch(s: &Server, outcome: impl Fn(&OutboxRow) -> Outcome) {
+pub(super) async fn dispatch(s: &Server, outcome: impl Fn(&OutboxRow) -> Outcome) {
     let t = sent_time();
     let claimed = s
         .store
@@ -269,6 +269,75 @@ async fn a_unit_and_a_report_list_their_messages_and_the_last_reminder() {
     let r = s.get("/dashboard/units/so-taichinh", c).await;
     assert!(r.body.contains("Lần nhắc gần nhất: chưa gửi thư nào."));
     assert!(r.body.contains("Chưa có thư nào."));
+    s.shutdown().await;
+}
+
+/// The list of one report-period says, per unit on the page, when it was
+/// last sent something and what: a reminder then a later overdue notice
+/// to the Sở Y tế (the later one is shown, in local time), a failed one
+/// to the Sở Tài chính (not sent: its cell stays empty).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_of_a_report_period_says_the_last_message_sent_per_unit() {
+    let s = start().await;
+    let t0 = Timestamp::from_second(1_700_000_000).unwrap();
+    let reminder = row("so-yte", OutboxKind::Reminder, 1, "vanthu@soyte.vn");
+    s.store.enqueue(vec![reminder], t0).await.unwrap();
+    dispatch(&s, |r| Outcome::Sent {
+        message_id: format!("<{}@x>", r.id),
+    })
+    .await;
+    let overdue = row("so-yte", OutboxKind::Overdue, 2, "vanthu@soyte.vn");
+    let later = sent_time() + jiff::SignedDuration::from_hours(24);
+    s.store.enqueue(vec![overdue], t0).await.unwrap();
+    let claimed = s
+        .store
+        .claim("d", later, later + jiff::SignedDuration::from_secs(900), 10)
+        .await
+        .unwrap();
+    let done = claimed
+        .iter()
+        .map(|r| {
+            (
+                r.id,
+                Outcome::Sent {
+                    message_id: "<late@x>".into(),
+                },
+            )
+        })
+        .collect();
+    s.store.finish_many("d", done, later).await.unwrap();
+    let failed = row("so-taichinh", OutboxKind::Overdue, 1, "a@sotc.vn");
+    s.store.enqueue(vec![failed], t0).await.unwrap();
+    dispatch(&s, |_| Outcome::Failed {
+        error: "550 không có hộp thư".into(),
+    })
+    .await;
+
+    let cookie = s.login(&s.admin).await;
+    let c = Some(cookie.as_str());
+    let r = s.get(Q1, c).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("<th>Lần nhắc gần nhất</th>"), "{}", r.body);
+    let line = |unit: &str| {
+        let at = r.body.find(&format!("<tr id=\"u-{unit}\">")).unwrap();
+        let rest = &r.body[at..];
+        rest[..rest.find("</tr>").unwrap()].to_string()
+    };
+    let yte = line("so-yte");
+    assert!(
+        yte.contains(
+            "<td class=\"last\" data-label=\"Lần nhắc gần nhất\">18/03/2026 16:00 · Thư báo quá hạn (mức 2) gửi đơn vị</td>"
+        ),
+        "{yte}"
+    );
+    let tc = line("so-taichinh");
+    assert!(
+        tc.contains("<td class=\"last\" data-label=\"Lần nhắc gần nhất\"></td>"),
+        "{tc}"
+    );
+    // A page that shows only the Sở Tài chính asks about it alone.
+    let r = s.get(&format!("{Q1}&q=tai+chinh"), c).await;
+    assert!(!r.body.contains("18/03/2026 16:00"), "{}", r.body);
     s.shutdown().await;
 }
 
