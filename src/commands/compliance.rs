@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::environment::Access;
 use crate::escape::terminal;
 use crate::status::Moment;
-use crate::tracking::compliance::{self, Compliance, Figures, Range, Table};
+use crate::tracking::compliance::{self, Compliance, Figures, Range, Table, decimal_vi};
 use crate::tracking::sheets;
 
 use super::{Context, block_on, parse_date};
@@ -143,7 +143,8 @@ fn line(f: &Figures) -> String {
     );
     if let (Some(avg), Some(worst)) = (f.average_days_late(), f.days_late_worst) {
         s.push_str(&format!(
-            " (trung bình {avg:.1} ngày, nhiều nhất {worst} ngày)"
+            " (trung bình {} ngày, nhiều nhất {worst} ngày)",
+            decimal_vi(avg)
         ));
     }
     s.push_str(&format!(", chưa nộp {}", f.never_sent));
@@ -157,7 +158,7 @@ fn line(f: &Figures) -> String {
         }
     }
     if let Some(r) = f.on_time_rate() {
-        s.push_str(&format!("; đúng hạn {:.1} %", r * 100.0));
+        s.push_str(&format!("; đúng hạn {} %", decimal_vi(r * 100.0)));
     }
     s
 }

@@ -513,6 +513,12 @@ pub fn csv(c: &Compliance<'_>, cfg: &Config, table: Table) -> Vec<u8> {
     buf
 }
 
+/// A figure with one decimal as Vietnamese writes it (a comma: "27,6"),
+/// for people (the page, the command's summary); the CSV keeps a dot.
+pub fn decimal_vi(v: f64) -> String {
+    format!("{v:.1}").replace('.', ",")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -140,10 +140,6 @@ struct FigView {
     grade: &'static str,
 }
 
-fn one_decimal(v: f64) -> String {
-    format!("{v:.1}").replace('.', ",")
-}
-
 impl From<&Figures> for FigView {
     fn from(f: &Figures) -> FigView {
         let rate = f.on_time_rate();
@@ -151,14 +147,17 @@ impl From<&Figures> for FigView {
             owed: f.owed,
             on_time: f.on_time,
             late: f.late,
-            average_late: f.average_days_late().map(one_decimal).unwrap_or_default(),
+            average_late: f
+                .average_days_late()
+                .map(crate::tracking::compliance::decimal_vi)
+                .unwrap_or_default(),
             worst_late: f.days_late_worst.map(|d| d.to_string()).unwrap_or_default(),
             never_sent: f.never_sent,
             not_yet_due: f.not_yet_due,
             extensions: f.extensions,
             waivers: f.waivers,
             rate: rate
-                .map(|r| format!("{} %", one_decimal(r * 100.0)))
+                .map(|r| format!("{} %", crate::tracking::compliance::decimal_vi(r * 100.0)))
                 .unwrap_or_else(|| "—".into()),
             grade: match rate {
                 Some(r) if r >= 0.9 => "good",
