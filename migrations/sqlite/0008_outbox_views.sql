@@ -9,3 +9,10 @@
 
 CREATE INDEX outbox_status_id ON outbox (status, id);
 CREATE INDEX outbox_unit ON outbox (unit_id, id);
+
+-- A short-cycle report's overdue notices to one recipient about one unit
+-- go out as one message: a dispatch run that holds some of them claims the
+-- others still waiting through this index (only waiting overdue notices,
+-- so it stays small), one seek per (unit, report, recipient).
+CREATE INDEX outbox_late_pending ON outbox (unit_id, obligation_id, recipient, next_attempt_at)
+    WHERE status = 'pending' AND kind = 'overdue';

@@ -171,8 +171,13 @@ impl Dispatcher<'_> {
                 break;
             }
             // The other late periods of each short-cycle report claimed, so
-            // that its unit's notice lists them all (see `handle`).
-            let groups = self.late_groups(&rows);
+            // that its unit's notice lists them all (see `handle`). Only a
+            // full run can have left some: otherwise it took every due row.
+            let groups = if rows.len() >= MAX_PER_RUN {
+                self.late_groups(&rows)
+            } else {
+                Vec::new()
+            };
             if !groups.is_empty() {
                 let claim = Claim::new(self.owner, now, lease_until, BATCH);
                 rows.extend(store.claim_late_periods(claim, &groups).await?);

@@ -99,10 +99,19 @@ macro_rules! claim {
 
 const CLAIM: &str = claim!("");
 const CLAIM_EXCEPT_ESCALATIONS: &str = claim!(" AND kind <> 'escalation'");
-/// The due overdue notices of one (unit, obligation, recipient): `$5`,
-/// `$6`, `$7`.
-const CLAIM_LATE_PERIODS: &str =
-    claim!(" AND unit_id = $5 AND obligation_id = $6 AND recipient = $7 AND kind = 'overdue'");
+/// The waiting overdue notices of one (unit, obligation, recipient) whose
+/// time has come: `$5`, `$6`, `$7` (the partial index `outbox_late_pending`).
+const CLAIM_LATE_PERIODS: &str = sql!(concat!(
+    "WITH due AS (SELECT id AS due_id FROM outbox \
+     WHERE status = 'pending' AND kind = 'overdue' AND unit_id = $5 \
+     AND obligation_id = $6 AND recipient = $7 AND next_attempt_at <= $1 \
+     ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) \
+     UPDATE outbox SET status = 'sending', lease_owner = $3, lease_until = $4, \
+     attempts = attempts + 1, updated_at = $1 \
+     FROM due WHERE id = due.due_id RETURNING ",
+    outbox_columns!()
+))
+.postgres();
 
 /// The bulk finish: one row of `v` per result, from five arrays.
 const FINISH_LISTED: &str = "UPDATE outbox AS o SET status = v.status, last_error = v.error, \

@@ -114,16 +114,15 @@ macro_rules! claim {
 
 const CLAIM: &str = claim!("");
 const CLAIM_EXCEPT_ESCALATIONS: &str = claim!(" AND kind <> 'escalation'");
-/// The due overdue notices of one (unit, obligation, recipient): `$5`,
-/// `$6`, `$7`; through the unit's index (`outbox_unit`), never a scan of
-/// the obligation's periods.
+/// The waiting overdue notices of one (unit, obligation, recipient) whose
+/// time has come: `$5`, `$6`, `$7`; one seek in `outbox_late_pending`.
 const CLAIM_LATE_PERIODS: &str = sql!(concat!(
     "UPDATE outbox SET status = 'sending', lease_owner = $3, lease_until = $4, \
      attempts = attempts + 1, updated_at = $1 \
-     WHERE id IN (SELECT id FROM outbox INDEXED BY outbox_unit WHERE unit_id = $5 \
-     AND obligation_id = $6 AND recipient = $7 AND kind = 'overdue' AND ",
-    due_rows!(),
-    " ORDER BY next_attempt_at, id LIMIT $2) RETURNING ",
+     WHERE id IN (SELECT id FROM outbox INDEXED BY outbox_late_pending \
+     WHERE status = 'pending' AND kind = 'overdue' AND unit_id = $5 \
+     AND obligation_id = $6 AND recipient = $7 AND next_attempt_at <= $1 \
+     ORDER BY next_attempt_at, id LIMIT $2) RETURNING ",
     outbox_columns!()
 ))
 .sqlite();

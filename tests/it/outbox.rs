@@ -27,6 +27,7 @@ stories!(
     a_report_lists_its_rows_of_every_status,
     last_sent_is_the_latest_sent_row_per_unit,
     waiting_and_recent_count_and_limit_without_reading_the_table,
+    late_periods_of_a_group_are_claimed_together,
 );
 
 fn at(second: i64) -> Timestamp {
@@ -1184,4 +1185,89 @@ async fn last_sent_is_the_latest_sent_row_per_unit(b: &Backend) {
             .unwrap()
             .is_empty()
     );
+}
+
+/// `claim_late_periods`: the waiting overdue notices of one (unit, report,
+/// recipient) whose time has come, leased with the claim; not those of
+/// another unit, recipient or report, not reminders, not rows not yet due,
+/// and not rows another dispatcher holds.
+async fn late_periods_of_a_group_are_claimed_together(b: &Backend) {
+    use hanbao::store::{Claim, LateGroup};
+    let s = b.open().await;
+    let period = |p: &str, unit: &str, kind, to: &str, due_at| {
+        let mut r = row(unit, kind, 1, to, due_at);
+        r.key.obligation = "bc-ngay".into();
+        r.key.period = p.into();
+        r
+    };
+    let mut rows = Vec::new();
+    for d in 1..=5 {
+        let p = format!("2026-03-0{d}");
+        rows.push(period(&p, "u1", OutboxKind::Overdue, "a@x.vn", d));
+        rows.push(period(&p, "u2", OutboxKind::Overdue, "b@x.vn", d));
+        rows.push(period(&p, "u1", OutboxKind::Overdue, "so@x.vn", d));
+        rows.push(period(&p, "u1", OutboxKind::Reminder, "a@x.vn", d));
+    }
+    // Not yet due at the claim.
+    rows.push(period(
+        "2026-03-09",
+        "u1",
+        OutboxKind::Overdue,
+        "a@x.vn",
+        500,
+    ));
+    // Another report of the same unit and recipient.
+    let mut other = row("u1", OutboxKind::Overdue, 1, "a@x.vn", 1);
+    other.key.obligation = "bc-tuan".into();
+    rows.push(other);
+    s.enqueue(rows, at(0)).await.unwrap();
+    // Another dispatcher holds one of the group's rows.
+    let held = s
+        .claim_late_periods(
+            Claim::new("d0", at(10), at(400), 1),
+            &[LateGroup {
+                obligation: "bc-ngay".into(),
+                unit: "u1".into(),
+                recipient: "a@x.vn".into(),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].key.period, "2026-03-01");
+    let got = s
+        .claim_late_periods(
+            Claim::new("d1", at(20), at(400), 500),
+            &[LateGroup {
+                obligation: "bc-ngay".into(),
+                unit: "u1".into(),
+                recipient: "a@x.vn".into(),
+            }],
+        )
+        .await
+        .unwrap();
+    let periods: Vec<&str> = got.iter().map(|r| r.key.period.as_str()).collect();
+    assert_eq!(
+        periods,
+        ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05"]
+    );
+    assert!(got.iter().all(|r| r.status == OutboxStatus::Sending
+        && r.key.kind == OutboxKind::Overdue
+        && r.key.unit == "u1"
+        && r.key.recipient == "a@x.vn"));
+    // Nothing of the group is left to claim; the rest is still waiting.
+    let again = s
+        .claim_late_periods(
+            Claim::new("d2", at(30), at(400), 500),
+            &[LateGroup {
+                obligation: "bc-ngay".into(),
+                unit: "u1".into(),
+                recipient: "a@x.vn".into(),
+            }],
+        )
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "{again:?}");
+    let rest = s.claim("d3", at(40), at(400), 100).await.unwrap();
+    assert_eq!(rest.len(), 16, "{rest:?}");
 }
