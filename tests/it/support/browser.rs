@@ -208,12 +208,27 @@ impl Browser {
             .to_string()
     }
 
+    /// Resizes the window and waits (up to 5 s) until the page's viewport
+    /// has the new width: on a loaded machine the resize reaches the page
+    /// after the command returns, and a check made before it would measure
+    /// the old layout.
     pub fn set_window(&self, width: u32, height: u32) {
         self.call(
             "POST",
             &self.s("/window/rect"),
             Some(&json!({"width": width, "height": height})),
         );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            let inner = self
+                .script("return window.innerWidth;")
+                .as_u64()
+                .unwrap_or(0);
+            if inner.abs_diff(u64::from(width)) <= 20 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 
     /// The first element matching a CSS selector.
