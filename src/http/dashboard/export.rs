@@ -24,83 +24,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use jiff::Timestamp;
 use jiff::civil::Date;
-use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use crate::live::Live;
-use crate::status::StateName;
 use crate::store::{Records, Store};
-use crate::tracking::{self, Selection, TrackingError};
+use crate::tracking::{self, TrackingError};
 
 use super::super::AppState;
-use super::matrix::{matches, wanted_states};
+use super::matrix::{Filters, Wanted, matches};
 use super::page::{error_page, store_failed};
 use super::session::Admin;
-use crate::primitives::fold;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/dashboard/export.csv", get(export))
-}
-
-/// The matrix's filters that select rows (the page's other parameters,
-/// such as paging or sorting, do not change what is exported).
-#[derive(Debug, Default, Deserialize)]
-struct Filters {
-    obligation: Option<String>,
-    period: Option<String>,
-    group: Option<String>,
-    status: Option<String>,
-    q: Option<String>,
-}
-
-fn nonempty(v: &Option<String>) -> Option<String> {
-    v.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-}
-
-/// What to export, checked: the selection and the row filters.
-struct Export {
-    sel: Selection,
-    members: Option<HashSet<String>>,
-    wanted: Option<Vec<StateName>>,
-    /// The matrix's search, folded, word by word.
-    words: Vec<String>,
-}
-
-/// The filters checked as the matrix checks them; Err is the message.
-fn check(live: &Live, f: &Filters) -> Result<Export, String> {
-    let period = nonempty(&f.period);
-    if let Some(p) = &period
-        && crate::period::PeriodKey::parse(p).is_err()
-        && !live.cfg.obligations.iter().any(|o| o.id == *p)
-    {
-        return Err(format!(
-            "Kỳ \"{p}\" không đúng dạng: ghi 2026-03, 2026-Q1, 2026-H1, 2026-9M, 2026, hoặc mã của báo cáo một lần."
-        ));
-    }
-    let members = match nonempty(&f.group) {
-        Some(g) => match live.cfg.groups.get(&g) {
-            Some(m) => Some(m.iter().cloned().collect()),
-            None => return Err(format!("Không có nhóm \"{g}\" trong cấu hình.")),
-        },
-        None => None,
-    };
-    let wanted = wanted_states(nonempty(&f.status))?;
-    let words = nonempty(&f.q)
-        .map(|q| fold(&q).split_whitespace().map(str::to_owned).collect())
-        .unwrap_or_default();
-    Ok(Export {
-        sel: Selection {
-            obligation: nonempty(&f.obligation),
-            period,
-            unit: None,
-        },
-        members,
-        wanted,
-        words,
-    })
 }
 
 /// How many pieces wait in the channel before the reader must catch up.
@@ -121,7 +57,7 @@ async fn export(
     };
     let live = state.live();
     let today = live.today(Timestamp::now());
-    let what = match check(&live, &f) {
+    let what = match f.wanted(&live) {
         Ok(w) => w,
         Err(msg) => return error_page(StatusCode::BAD_REQUEST, "Bộ lọc không hợp lệ", &msg),
     };
@@ -168,7 +104,7 @@ async fn export(
 async fn stream(
     store: &Store,
     live: &Live,
-    what: &Export,
+    what: &Wanted,
     at: Date,
     tx: &mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) -> Result<(), TrackingError> {
@@ -204,7 +140,7 @@ async fn stream(
         let rows: Vec<_> = tracking::rows(t, facts, &live.cal, at)
             .into_iter()
             .filter(|r| {
-                what.wanted
+                what.states
                     .as_ref()
                     .is_none_or(|w| w.contains(&r.status.state))
             })

@@ -18,7 +18,7 @@
 //!
 //! Must not: write anything.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
@@ -128,7 +128,7 @@ pub enum Refused {
 }
 
 /// The states `status` names (comma-separated), or why not.
-pub(super) fn wanted_states(status: Option<String>) -> Result<Option<Vec<StateName>>, String> {
+fn wanted_states(status: Option<String>) -> Result<Option<Vec<StateName>>, String> {
     let Some(s) = status else { return Ok(None) };
     let mut out = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -147,6 +147,50 @@ pub(super) fn matches(words: &[String], name: &str, id: &str) -> bool {
     words.iter().all(|w| hay.contains(w.as_str()))
 }
 
+/// What the selecting filters ask for, checked (the page and the CSV
+/// export share it): the selection, the group's members, the states and
+/// the search's folded words.
+pub(super) struct Wanted {
+    pub(super) sel: Selection,
+    pub(super) members: Option<HashSet<String>>,
+    pub(super) states: Option<Vec<StateName>>,
+    pub(super) words: Vec<String>,
+}
+
+impl Filters {
+    /// The selecting filters checked; Err is the Vietnamese message.
+    pub(super) fn wanted(&self, live: &Live) -> Result<Wanted, String> {
+        let period = nonempty(&self.period);
+        if let Some(p) = &period
+            && crate::period::PeriodKey::parse(p).is_err()
+            && !live.cfg.obligations.iter().any(|o| o.id == *p)
+        {
+            return Err(format!(
+                "Kỳ \"{p}\" không đúng dạng: ghi 2026-03, 2026-Q1, 2026-H1, 2026-9M, 2026, hoặc mã của báo cáo một lần."
+            ));
+        }
+        let members = match nonempty(&self.group) {
+            Some(g) => match live.cfg.groups.get(&g) {
+                Some(m) => Some(m.iter().cloned().collect()),
+                None => return Err(format!("Không có nhóm \"{g}\" trong cấu hình.")),
+            },
+            None => None,
+        };
+        Ok(Wanted {
+            sel: Selection {
+                obligation: nonempty(&self.obligation),
+                period,
+                unit: None,
+            },
+            members,
+            states: wanted_states(nonempty(&self.status))?,
+            words: nonempty(&self.q)
+                .map(|q| fold(&q).split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default(),
+        })
+    }
+}
+
 /// The rows the filters select at `at`: a day (the CSV export), or a day
 /// and a time (the matrix: hours late within the first day).
 pub async fn select<'a>(
@@ -155,36 +199,8 @@ pub async fn select<'a>(
     f: &Filters,
     at: impl Into<Moment>,
 ) -> Result<Vec<Row<'a>>, Refused> {
-    let period = nonempty(&f.period);
-    if let Some(p) = &period
-        && crate::period::PeriodKey::parse(p).is_err()
-        && !live.cfg.obligations.iter().any(|o| o.id == *p)
-    {
-        return Err(Refused::Message(format!(
-            "Kỳ \"{p}\" không đúng dạng: ghi 2026-03, 2026-Q1, 2026-H1, 2026-9M, 2026, hoặc mã của báo cáo một lần."
-        )));
-    }
-    let members = match nonempty(&f.group) {
-        Some(g) => match live.cfg.groups.get(&g) {
-            Some(m) => Some(m),
-            None => {
-                return Err(Refused::Message(format!(
-                    "Không có nhóm \"{g}\" trong cấu hình."
-                )));
-            }
-        },
-        None => None,
-    };
-    let wanted = wanted_states(nonempty(&f.status)).map_err(Refused::Message)?;
-    let words: Vec<String> = nonempty(&f.q)
-        .map(|q| fold(&q).split_whitespace().map(str::to_owned).collect())
-        .unwrap_or_default();
-    let sel = Selection {
-        obligation: nonempty(&f.obligation),
-        period,
-        unit: None,
-    };
-    let rows = match tracking::status(&state.shared.store, &live.cfg, &live.cal, &sel, at).await {
+    let w = f.wanted(live).map_err(Refused::Message)?;
+    let rows = match tracking::status(&state.shared.store, &live.cfg, &live.cal, &w.sel, at).await {
         Ok(r) => r,
         Err(TrackingError::Store(e)) => return Err(Refused::Store(store_failed(e))),
         Err(e) => return Err(Refused::Message(format!("{e}."))),
@@ -193,13 +209,17 @@ pub async fn select<'a>(
     let mut found: HashMap<&str, bool> = HashMap::new();
     Ok(rows
         .into_iter()
-        .filter(|r| members.is_none_or(|m| m.contains(&r.unit.id)))
-        .filter(|r| wanted.as_ref().is_none_or(|w| w.contains(&r.status.state)))
+        .filter(|r| w.members.as_ref().is_none_or(|m| m.contains(&r.unit.id)))
         .filter(|r| {
-            words.is_empty()
+            w.states
+                .as_ref()
+                .is_none_or(|s| s.contains(&r.status.state))
+        })
+        .filter(|r| {
+            w.words.is_empty()
                 || *found
                     .entry(r.unit.id.as_str())
-                    .or_insert_with(|| matches(&words, &r.unit.name, &r.unit.id))
+                    .or_insert_with(|| matches(&w.words, &r.unit.name, &r.unit.id))
         })
         .collect())
 }
