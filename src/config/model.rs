@@ -7,7 +7,7 @@
 //! Units and obligations keep the order of the files they came from so that
 //! plans and reports come out in the order the administrator wrote.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -48,15 +48,75 @@ pub struct Config {
     pub group_names: BTreeMap<String, String>,
     /// Every file that was read, main file first (for messages and reloads).
     pub files: Vec<PathBuf>,
+    /// Where each unit and obligation id sits in `units` and
+    /// `obligations`, so that a lookup by id is one hash probe, not a scan
+    /// of 4,000 units (built once by `config::validate`; a configuration
+    /// written by hand may leave it `Default`, and lookups then scan).
+    pub positions: Positions,
+}
+
+/// Positions of ids in [`Config::units`] and [`Config::obligations`].
+///
+/// A position is trusted only when the item there still has that id, so
+/// code (tests, mostly) that edits the public vectors after validation gets
+/// a scan instead of a wrong answer.
+#[derive(Clone, Default)]
+pub struct Positions {
+    units: HashMap<String, usize>,
+    obligations: HashMap<String, usize>,
+}
+
+impl Positions {
+    pub fn of(units: &[Unit], obligations: &[Obligation]) -> Positions {
+        Positions {
+            units: units
+                .iter()
+                .enumerate()
+                .map(|(i, u)| (u.id.clone(), i))
+                .collect(),
+            obligations: obligations
+                .iter()
+                .enumerate()
+                .map(|(i, o)| (o.id.clone(), i))
+                .collect(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Positions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Positions({} units, {} obligations)",
+            self.units.len(),
+            self.obligations.len()
+        )
+    }
 }
 
 impl Config {
     pub fn unit(&self, id: &str) -> Option<&Unit> {
-        self.units.iter().find(|u| u.id == id)
+        match self
+            .positions
+            .units
+            .get(id)
+            .and_then(|&i| self.units.get(i))
+        {
+            Some(u) if u.id == id => Some(u),
+            _ => self.units.iter().find(|u| u.id == id),
+        }
     }
 
     pub fn obligation(&self, id: &str) -> Option<&Obligation> {
-        self.obligations.iter().find(|o| o.id == id)
+        match self
+            .positions
+            .obligations
+            .get(id)
+            .and_then(|&i| self.obligations.get(i))
+        {
+            Some(o) if o.id == id => Some(o),
+            _ => self.obligations.iter().find(|o| o.id == id),
+        }
     }
 
     /// The name of group `id` for people: its `name`, else the id itself.

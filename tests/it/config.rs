@@ -1657,6 +1657,30 @@ fn sample_main_file_loads_cleanly() {
     );
 }
 
+#[test]
+fn units_and_obligations_are_found_by_id_even_after_the_lists_are_edited() {
+    let mut c = load(&repo("config/hanbao.toml")).unwrap().config;
+    for u in &c.units {
+        assert_eq!(c.unit(&u.id).map(|x| &x.id), Some(&u.id));
+    }
+    for o in &c.obligations {
+        assert_eq!(c.obligation(&o.id).map(|x| &x.id), Some(&o.id));
+    }
+    assert!(c.unit("khong-co").is_none());
+    assert!(c.obligation("khong-co").is_none());
+    // The index remembers positions; a list edited after validation (as
+    // tests do) must still give the unit with that id, never a neighbour.
+    let (first, last) = (c.units[0].id.clone(), c.units[c.units.len() - 1].id.clone());
+    c.units.reverse();
+    c.obligations.reverse();
+    assert_eq!(c.unit(&first).map(|u| u.id.as_str()), Some(first.as_str()));
+    assert_eq!(c.unit(&last).map(|u| u.id.as_str()), Some(last.as_str()));
+    let o = c.obligations[0].id.clone();
+    assert_eq!(c.obligation(&o).map(|x| x.id.as_str()), Some(o.as_str()));
+    c.units.pop();
+    assert!(c.unit(&first).is_none());
+}
+
 // ---------------------------------------------------------------- value parsers (values checked by hand)
 
 #[test]

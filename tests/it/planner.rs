@@ -128,6 +128,7 @@ fn config(units: Vec<Unit>, obligations: Vec<Obligation>) -> Config {
         obligations,
         groups: BTreeMap::new(),
         group_names: BTreeMap::new(),
+        positions: Default::default(),
         files: vec![],
     }
 }

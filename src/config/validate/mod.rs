@@ -94,6 +94,7 @@ pub fn validate(col: &Collected, rep: &mut Reporter) -> Option<Config> {
         mail,
         calendar,
         directives,
+        positions: super::model::Positions::of(&units, &obligations),
         units,
         obligations,
         groups,
