@@ -49,7 +49,12 @@ SELECT status, kind, COUNT(*), COALESCE(SUM(attempts), 0),
 FROM outbox GROUP BY status, kind;
 
 -- Rows a statement inserted (`n`) count +1, rows it deleted (`o`) -1; an
--- update moves the rows whose status, kind or attempts changed.
+-- update counts its rows' new values and takes away their old ones, per
+-- (status, kind), so that a row whose status and attempts did not change
+-- adds nothing, and a (status, kind) whose changes add up to nothing gets
+-- no delta at all. Each transition table is read once and grouped (no
+-- join: transition tables have no index, and a join of the rows of a
+-- large update would be quadratic).
 CREATE FUNCTION outbox_tally_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO outbox_tally_delta (status, kind, rows, attempts, attempted)
@@ -75,15 +80,13 @@ BEGIN
     INSERT INTO outbox_tally_delta (status, kind, rows, attempts, attempted)
     SELECT status, kind, SUM(rows), SUM(attempts), SUM(attempted)
     FROM (
-        SELECT n.status, n.kind, 1 AS rows, n.attempts,
-               CASE WHEN n.attempts > 0 THEN 1 ELSE 0 END AS attempted
-        FROM o JOIN n ON n.id = o.id
-        WHERE (o.status, o.kind, o.attempts) IS DISTINCT FROM (n.status, n.kind, n.attempts)
+        SELECT status, kind, COUNT(*) AS rows, COALESCE(SUM(attempts), 0) AS attempts,
+               COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0) AS attempted
+        FROM n GROUP BY status, kind
         UNION ALL
-        SELECT o.status, o.kind, -1, -o.attempts,
-               CASE WHEN o.attempts > 0 THEN -1 ELSE 0 END
-        FROM o JOIN n ON n.id = o.id
-        WHERE (o.status, o.kind, o.attempts) IS DISTINCT FROM (n.status, n.kind, n.attempts)
+        SELECT status, kind, -COUNT(*), -COALESCE(SUM(attempts), 0),
+               -COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0)
+        FROM o GROUP BY status, kind
     ) moved
     GROUP BY status, kind
     HAVING SUM(rows) <> 0 OR SUM(attempts) <> 0 OR SUM(attempted) <> 0;
