@@ -3,6 +3,11 @@
 //! dispatcher (claim, finish, and the history a notice tells) and the
 //! dashboard (list, retry).
 //!
+//! The counts per (status, kind) are not counted here: triggers of
+//! migration 0009 keep a tally of them in the database as rows are
+//! written, claimed, finished and purged, and the count queries read it
+//! (see [`Outbox::outbox_summary`]).
+//!
 //! The unique key of a row is (obligation, period, unit, kind, stage,
 //! recipient): writing the same key again is a no-op. The queries both
 //! dialects share are written once here; claiming and the bulk finish
@@ -148,14 +153,21 @@ pub trait Outbox {
 
     /// The rows in the table per status (retention's purged rows apart:
     /// what the outbox page can list), every status present with 0 when it
-    /// has none, in [`OutboxStatus`] order.
+    /// has none, in [`OutboxStatus`] order. Read from the outbox's tally
+    /// (see [`Outbox::outbox_summary`]), not the table.
     fn outbox_status_counts(
         &self,
     ) -> impl Future<Output = Result<Vec<(OutboxStatus, u64)>, StoreError>> + Send;
 
-    /// The outbox counted by (status, kind), and the earliest
-    /// `next_attempt_at` of a queued row: aggregate statements, no row read
-    /// into memory (what `/metrics` needs at any table size).
+    /// The outbox counted by (status, kind), retention's purged rows
+    /// included, and the earliest `next_attempt_at` of a queued row (what
+    /// `/metrics` needs at any table size). The counts are read from the
+    /// tally the database keeps as the outbox changes (`outbox_tally`,
+    /// migration 0009: triggers in the transaction of every write, exact at
+    /// every commit; on PostgreSQL plus the changes not folded yet, see
+    /// [`Outbox::fold_outbox_tally`]), a few dozen rows whatever the size
+    /// of the table; the earliest next attempt is one index seek per queued
+    /// status.
     fn outbox_summary(&self) -> impl Future<Output = Result<OutboxSummary, StoreError>> + Send;
 
     /// How many rows have `status`, and their earliest `next_attempt_at`:
