@@ -53,7 +53,7 @@ use crate::http::AppState;
 use crate::live::Live;
 use crate::mail::{ComposeError, Composer, Mailer, MailerError, TemplateErrors};
 use crate::outbox::{ComposerError, Dispatcher, Planning};
-use crate::store::{Election, Outbox, OutboxStatus, Store};
+use crate::store::{Election, Outbox, OutboxStatus, Store, TALLY_FOLD_AT};
 
 use super::leader::{LEADERSHIP_INTERVAL, Leadership};
 use super::notify;
@@ -425,7 +425,9 @@ impl Daemon {
     /// Leadership checks between ticks, until shutdown: a process that
     /// takes over plans and dispatches (escalations included) at once, not
     /// at the next minute. Not behind the engine lock: a leader busy
-    /// sending keeps its lock session alive.
+    /// sending keeps its lock session alive. The leader also folds the
+    /// outbox tally's changes here (`fold_tally`), so that they do not pile
+    /// up during a long dispatch run.
     async fn check_leadership(self: Arc<Self>) {
         let mut every = tokio::time::interval(LEADERSHIP_INTERVAL);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -435,10 +437,29 @@ impl Daemon {
                 () = self.shutdown.cancelled() => break,
                 _ = every.tick() => {}
             }
-            if self.leadership.confirm().await.gained {
+            let role = self.leadership.confirm().await;
+            if role.gained {
                 let daemon = self.clone();
                 self.tasks.spawn(async move { daemon.run_engine().await });
             }
+            if role.leader {
+                self.fold_tally().await;
+            }
+        }
+    }
+
+    /// Leader only, every leadership check: folds the outbox counts'
+    /// changes into their tally once more than `TALLY_FOLD_AT` wait
+    /// (PostgreSQL; nothing on SQLite), so that `/metrics` reads a few
+    /// dozen rows. A failure only leaves them for the next check.
+    async fn fold_tally(&self) {
+        match self.store.fold_outbox_tally(TALLY_FOLD_AT).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(folded = n, "đã gộp {n} thay đổi vào bộ đếm hàng đợi thư"),
+            Err(e) => tracing::warn!(
+                error = %e,
+                "gộp bộ đếm hàng đợi thư thất bại; thử lại ở lần kiểm tra sau"
+            ),
         }
     }
 

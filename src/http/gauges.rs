@@ -2,8 +2,9 @@
 //! once per maximum age however many scrapes arrive.
 //!
 //! Two reads are worth keeping: the outbox counted by (status, kind)
-//! (`Outbox::outbox_summary`: aggregate statements, but over a table that
-//! only grows, [`OUTBOX_MAX_AGE`]) and the overdue units per obligation
+//! (`Outbox::outbox_summary`: a read of the tally the database keeps as
+//! the outbox changes, a few dozen rows whatever the table's size, and one
+//! index seek per queued status, [`OUTBOX_MAX_AGE`]) and the overdue units per obligation
 //! (the status matrix of `hanbao status`: at national scale, 4,000 units ×
 //! 20 obligations, a read of every current period's facts and 80,000
 //! classifications, [`OVERDUE_MAX_AGE`]). Each is kept with the instant it

@@ -41,11 +41,17 @@
 //! - Only this module imports sqlx.
 //! - Nothing in `events` is updated or deleted: every write appends an
 //!   event; the state of an (obligation, period, unit) is its latest event
-//!   per subject. Only three tables have rows that change: `outbox`
+//!   per subject. Only these tables have rows that change: `outbox`
 //!   (notifications to send; its unique key makes enqueuing idempotent;
 //!   retention deletes finished rows, `Outbox::purge_finished`),
 //!   `outbox_purged` (the counts of what retention deleted, only ever
-//!   increased) and `tokens` (an API token's `revoked_at` is set once).
+//!   increased), `outbox_tally` and, on PostgreSQL, `outbox_tally_delta`
+//!   (the outbox counted per status and kind, written only by the
+//!   database's triggers and `Outbox::fold_outbox_tally`) and `tokens` (an
+//!   API token's `revoked_at` is set once).
+//! - The outbox tally is exact: what `Outbox::outbox_summary` and
+//!   `Outbox::outbox_status_counts` read equals a count of the table (plus
+//!   `outbox_purged`) at every commit, on both backends.
 //! - The store never reads the clock: every write takes `now`.
 //! - Every write runs in a transaction that takes the write lock first
 //!   (`BEGIN IMMEDIATE` on SQLite, a table lock on PostgreSQL), reads what is
@@ -137,6 +143,15 @@ macro_rules! migrations {
                     "/0008_outbox_views.sql"
                 )),
             ),
+            (
+                9,
+                "outbox tally",
+                include_str!(concat!(
+                    "../../migrations/",
+                    $backend,
+                    "/0009_outbox_tally.sql"
+                )),
+            ),
         ])
     };
 }
@@ -148,7 +163,7 @@ macro_rules! migrations {
 #[doc(hidden)]
 macro_rules! schema_version {
     () => {
-        8
+        9
     };
 }
 
@@ -181,6 +196,7 @@ pub use model::{
 pub use outbox::{
     Claim, EnqueueReport, LastSent, LateGroup, NewOutboxRow, Outbox, OutboxCount, OutboxFilter,
     OutboxKey, OutboxKind, OutboxRow, OutboxStatus, OutboxSummary, Outcome, PURGE_BATCH,
+    TALLY_FOLD_AT,
 };
 pub use records::Records;
 pub use schema::{

@@ -3,6 +3,11 @@
 //! dispatcher (claim, finish, and the history a notice tells) and the
 //! dashboard (list, retry).
 //!
+//! The counts per (status, kind) are not counted here: triggers of
+//! migration 0009 keep a tally of them in the database as rows are
+//! written, claimed, finished and purged, and the count queries read it
+//! (see [`Outbox::outbox_summary`]).
+//!
 //! The unique key of a row is (obligation, period, unit, kind, stage,
 //! recipient): writing the same key again is a no-op. The queries both
 //! dialects share are written once here; claiming and the bulk finish
@@ -148,14 +153,21 @@ pub trait Outbox {
 
     /// The rows in the table per status (retention's purged rows apart:
     /// what the outbox page can list), every status present with 0 when it
-    /// has none, in [`OutboxStatus`] order.
+    /// has none, in [`OutboxStatus`] order. Read from the outbox's tally
+    /// (see [`Outbox::outbox_summary`]), not the table.
     fn outbox_status_counts(
         &self,
     ) -> impl Future<Output = Result<Vec<(OutboxStatus, u64)>, StoreError>> + Send;
 
-    /// The outbox counted by (status, kind), and the earliest
-    /// `next_attempt_at` of a queued row: aggregate statements, no row read
-    /// into memory (what `/metrics` needs at any table size).
+    /// The outbox counted by (status, kind), retention's purged rows
+    /// included, and the earliest `next_attempt_at` of a queued row (what
+    /// `/metrics` needs at any table size). The counts are read from the
+    /// tally the database keeps as the outbox changes (`outbox_tally`,
+    /// migration 0009: triggers in the transaction of every write, exact at
+    /// every commit; on PostgreSQL plus the changes not folded yet, see
+    /// [`Outbox::fold_outbox_tally`]), a few dozen rows whatever the size
+    /// of the table; the earliest next attempt is one index seek per queued
+    /// status.
     fn outbox_summary(&self) -> impl Future<Output = Result<OutboxSummary, StoreError>> + Send;
 
     /// How many rows have `status`, and their earliest `next_attempt_at`:
@@ -199,6 +211,26 @@ pub trait Outbox {
     fn purge_finished(
         &self,
         before: Timestamp,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Folds the outbox's counted changes into its tally, when there are
+    /// about `at_least` of them or more; returns how many were folded.
+    ///
+    /// PostgreSQL: every statement that changes the outbox appends its
+    /// changes to `outbox_tally_delta` (no shared row is updated, so
+    /// instances never wait for each other); the counts add those up, so
+    /// the more there are the slower [`Outbox::outbox_summary`] reads. One
+    /// statement deletes them and adds them to `outbox_tally`, which leaves
+    /// every count as it was. Two folds at once cannot count a change
+    /// twice: a fold runs under a transaction-level advisory lock, and one
+    /// that does not get it folds nothing. The daemon's leader calls it
+    /// between leadership checks with [`TALLY_FOLD_AT`].
+    ///
+    /// SQLite: the triggers update the tally in place (one writer at a
+    /// time); there is nothing to fold, and nothing is read.
+    fn fold_outbox_tally(
+        &self,
+        at_least: u64,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
     /// Puts a `failed` outbox row back to `pending`, due at `now`, lease
@@ -506,9 +538,40 @@ const LAST_SENT_POSTGRES: &str = "SELECT DISTINCT ON (unit_id) unit_id, kind, st
 
 const LAST_SENT: Sql = Sql::dialects(LAST_SENT_SQLITE, LAST_SENT_POSTGRES);
 
-/// Rows per status, from the index (no row read).
-const STATUS_COUNTS: Sql =
-    sql!("SELECT status, CAST(COUNT(*) AS BIGINT) FROM outbox GROUP BY status");
+/// `tallied!(deltas)`: the outbox's rows, attempts and attempted per
+/// (status, kind) as the tally has them (`outbox_tally`, plus on
+/// PostgreSQL the changes not folded into it yet, `deltas`), one row per
+/// tally row: what the count queries add up instead of the table.
+macro_rules! tallied {
+    ($deltas:expr) => {
+        concat!(
+            "SELECT status, kind, rows AS n, attempts, attempted FROM outbox_tally",
+            $deltas
+        )
+    };
+}
+
+/// PostgreSQL's changes not folded yet (see [`Outbox::fold_outbox_tally`]).
+macro_rules! deltas {
+    () => {
+        " UNION ALL SELECT status, kind, rows, attempts, attempted FROM outbox_tally_delta"
+    };
+}
+
+/// `status_counts!(deltas)`: rows per status, from the tally.
+macro_rules! status_counts {
+    ($deltas:expr) => {
+        concat!(
+            "SELECT status, CAST(SUM(n) AS BIGINT) FROM (",
+            tallied!($deltas),
+            ") t GROUP BY status HAVING SUM(n) > 0"
+        )
+    };
+}
+
+/// Rows per status, from the tally (a few dozen rows, whatever the size of
+/// the table).
+const STATUS_COUNTS: Sql = Sql::dialects(status_counts!(""), status_counts!(deltas!()));
 
 const NEXT_DUE: Sql = sql!(
     "SELECT min(t) FROM (\
@@ -519,20 +582,33 @@ const NEXT_DUE: Sql = sql!(
      ) AS due"
 );
 
-/// Rows per (status, kind), those retention deleted (`outbox_purged`)
-/// included (`CAST` rather than PostgreSQL's `::`, whose `SUM` of a
-/// `BIGINT` is a `NUMERIC`). The whole table is counted, but no row is sent
-/// to the process.
-const COUNTS: Sql = sql!(
-    "SELECT status, kind, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(attempts) AS BIGINT) AS attempts, \
-     CAST(SUM(attempted) AS BIGINT) AS attempted FROM (\
-     SELECT status, kind, COUNT(*) AS n, \
-     COALESCE(SUM(attempts), 0) AS attempts, \
-     COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0) AS attempted \
-     FROM outbox GROUP BY status, kind \
-     UNION ALL SELECT status, kind, rows, attempts, attempted FROM outbox_purged) c \
-     GROUP BY status, kind ORDER BY status, kind"
-);
+/// `counts!(deltas)`: rows per (status, kind) from the tally, those
+/// retention deleted (`outbox_purged`) included (`CAST` rather than
+/// PostgreSQL's `::`, whose `SUM` of a `BIGINT` is a `NUMERIC`). A
+/// (status, kind) whose rows all moved on is left out, as a count of the
+/// table would.
+macro_rules! counts {
+    ($deltas:expr) => {
+        concat!(
+            "SELECT status, kind, CAST(SUM(n) AS BIGINT) AS n, \
+             CAST(SUM(attempts) AS BIGINT) AS attempts, \
+             CAST(SUM(attempted) AS BIGINT) AS attempted FROM (",
+            tallied!($deltas),
+            " UNION ALL SELECT status, kind, rows, attempts, attempted FROM outbox_purged) c \
+             GROUP BY status, kind HAVING SUM(n) > 0 ORDER BY status, kind"
+        )
+    };
+}
+
+/// The counts of [`Outbox::outbox_summary`]: the tally's few dozen rows
+/// (and on PostgreSQL its changes not folded yet), never the outbox
+/// itself.
+const COUNTS: Sql = Sql::dialects(counts!(""), counts!(deltas!()));
+
+/// How many unfolded changes of the outbox's tally the daemon's leader
+/// lets pile up before it folds them (see [`Outbox::fold_outbox_tally`]):
+/// a few thousand small rows add little to a read of the counts.
+pub const TALLY_FOLD_AT: u64 = 5_000;
 
 /// Rows deleted per transaction by [`Outbox::purge_finished`].
 pub const PURGE_BATCH: i64 = 5_000;
@@ -1000,6 +1076,13 @@ impl Outbox for Store {
             deleted += n;
         }
         Ok(deleted)
+    }
+
+    async fn fold_outbox_tally(&self, at_least: u64) -> Result<u64, StoreError> {
+        match &self.backend {
+            super::Backend::Sqlite(_) => Ok(0),
+            super::Backend::Postgres(db) => db.fold_tally(at_least).await,
+        }
     }
 
     async fn retry_outbox(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {

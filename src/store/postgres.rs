@@ -14,10 +14,12 @@
 //! Here: connecting and migrations, the write lock, claiming, the current
 //! state aggregated with `json_agg`, the latest event per (unit, subject)
 //! by `DISTINCT ON`, the bulk finish as `UPDATE … FROM unnest(…)`, a list
-//! of units read by `json_array_elements_text`, `EXPLAIN` and the
-//! leadership lock's connection options.
+//! of units read by `json_array_elements_text`, `EXPLAIN`, the
+//! leadership lock's connection options, and the fold of the outbox
+//! tally's changes (`outbox_tally_delta`, which SQLite does not have).
 //!
-//! Must not: read the clock, or write anything but appends to `events`.
+//! Must not: read the clock, or write anything but appends to `events`,
+//! outbox claims and finishes, and the tally's fold.
 
 use std::str::FromStr as _;
 use std::time::Duration;
@@ -123,6 +125,33 @@ const FINISH_LISTED: &str = "UPDATE outbox AS o SET status = v.status, last_erro
          AS v(id, status, error, message_id, next) \
      WHERE o.id = v.id AND o.lease_owner = $2 AND o.status = 'sending' \
      RETURNING o.id";
+
+/// The advisory lock a fold of the outbox's tally holds for its
+/// transaction: "hanbao" in ASCII, then 2 (the leader's is 1).
+const TALLY_FOLD_LOCK_KEY: i64 = 0x6861_6e62_616f_0002;
+
+/// About how many changes wait to be folded: the span of their ids (two
+/// seeks in the primary key; gaps from rolled-back statements count too).
+const TALLY_DELTAS: &str =
+    "SELECT CAST(COALESCE(max(id) - min(id) + 1, 0) AS BIGINT) FROM outbox_tally_delta";
+
+const TALLY_FOLD_LOCK: &str = "SELECT pg_try_advisory_xact_lock($1)";
+
+/// Deletes every change this transaction sees and adds them, per (status,
+/// kind), to `outbox_tally`, in one statement: a reader sees the changes
+/// either still in `outbox_tally_delta` or already in `outbox_tally`,
+/// never both or neither. Returns how many changes were folded. Changes
+/// of transactions not committed yet are not seen, and stay to the next
+/// fold.
+const TALLY_FOLD: &str = "WITH folded AS (\
+     DELETE FROM outbox_tally_delta RETURNING status, kind, rows, attempts, attempted), \
+     added AS (INSERT INTO outbox_tally (status, kind, rows, attempts, attempted) \
+     SELECT status, kind, CAST(SUM(rows) AS BIGINT), CAST(SUM(attempts) AS BIGINT), \
+     CAST(SUM(attempted) AS BIGINT) FROM folded GROUP BY status, kind \
+     ON CONFLICT (status, kind) DO UPDATE SET rows = outbox_tally.rows + excluded.rows, \
+     attempts = outbox_tally.attempts + excluded.attempts, \
+     attempted = outbox_tally.attempted + excluded.attempted) \
+     SELECT CAST(COUNT(*) AS BIGINT) FROM folded";
 
 /// A PostgreSQL database. Cloning shares the pool.
 #[derive(Debug, Clone)]
@@ -255,6 +284,30 @@ impl Db {
             .bind(now.as_second())
             .fetch_all(&self.pool)
             .await?)
+    }
+
+    /// Folds the tally's changes when about `at_least` wait (see
+    /// `Outbox::fold_outbox_tally`); 0 when fewer wait, or another fold
+    /// holds the lock.
+    pub(super) async fn fold_tally(&self, at_least: u64) -> Result<u64, StoreError> {
+        let waiting: i64 = sqlx::query_scalar(TALLY_DELTAS)
+            .fetch_one(&self.pool)
+            .await?;
+        let waiting = u64::try_from(waiting).unwrap_or(0);
+        if waiting == 0 || waiting < at_least {
+            return Ok(0);
+        }
+        let mut tx = self.pool.begin().await?;
+        let locked: bool = sqlx::query_scalar(TALLY_FOLD_LOCK)
+            .bind(TALLY_FOLD_LOCK_KEY)
+            .fetch_one(&mut *tx)
+            .await?;
+        if !locked {
+            return Ok(0);
+        }
+        let folded: i64 = sqlx::query_scalar(TALLY_FOLD).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(u64::try_from(folded).unwrap_or(0))
     }
 
     /// `EXPLAIN` of `sql` for one `[obligation, period]`, one line per

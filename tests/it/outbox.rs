@@ -28,6 +28,8 @@ stories!(
     last_sent_is_the_latest_sent_row_per_unit,
     waiting_and_recent_count_and_limit_without_reading_the_table,
     late_periods_of_a_group_are_claimed_together,
+    the_tally_is_exact_after_any_sequence_of_changes,
+    concurrent_writers_and_folds_keep_the_tally_exact,
 );
 
 fn at(second: i64) -> Timestamp {
@@ -1270,4 +1272,279 @@ async fn late_periods_of_a_group_are_claimed_together(b: &Backend) {
     assert!(again.is_empty(), "{again:?}");
     let rest = s.claim("d3", at(40), at(400), 100).await.unwrap();
     assert_eq!(rest.len(), 16, "{rest:?}");
+}
+
+/// One count of the outbox: (status, kind, rows, attempts, attempted).
+pub(crate) type Tallied = (String, String, u64, u64, u64);
+
+/// The outbox counted by brute force, as `/metrics` counted it before the
+/// tally: a GROUP BY over every row, plus what retention deleted.
+pub(crate) async fn counted_by_hand(url: &str) -> Vec<Tallied> {
+    const BY_HAND: &str = "SELECT status, kind, CAST(SUM(n) AS BIGINT), \
+         CAST(SUM(attempts) AS BIGINT), CAST(SUM(attempted) AS BIGINT) FROM (\
+         SELECT status, kind, COUNT(*) AS n, SUM(attempts) AS attempts, \
+         SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END) AS attempted \
+         FROM outbox GROUP BY status, kind \
+         UNION ALL SELECT status, kind, rows, attempts, attempted FROM outbox_purged) c \
+         GROUP BY status, kind ORDER BY status, kind";
+    let got: Vec<(String, String, i64, i64, i64)> = if url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        let got = sqlx::query_as(BY_HAND).fetch_all(&pool).await.unwrap();
+        pool.close().await;
+        got
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        let got = sqlx::query_as(BY_HAND).fetch_all(&pool).await.unwrap();
+        pool.close().await;
+        got
+    };
+    let n = |v: i64| u64::try_from(v).unwrap();
+    got.into_iter()
+        .map(|(s, k, r, a, t)| (s, k, n(r), n(a), n(t)))
+        .collect()
+}
+
+/// `outbox_summary`'s counts, in the order of [`counted_by_hand`].
+pub(crate) async fn tallied(s: &store::Store) -> Vec<Tallied> {
+    let mut got: Vec<Tallied> = s
+        .outbox_summary()
+        .await
+        .unwrap()
+        .counts
+        .into_iter()
+        .map(|c| {
+            (
+                c.status.as_str().to_string(),
+                c.kind.as_str().to_string(),
+                c.rows,
+                c.attempts,
+                c.attempted,
+            )
+        })
+        .collect();
+    got.sort();
+    got
+}
+
+/// Changes of the tally not folded yet (PostgreSQL; none on SQLite, which
+/// has no such table).
+async fn unfolded(url: &str) -> i64 {
+    if url.starts_with("sqlite") {
+        return 0;
+    }
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
+    let n = sqlx::query_scalar("SELECT count(*) FROM outbox_tally_delta")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    n
+}
+
+/// Runs `sql` on the database at `url` (a write the store never makes).
+async fn execute(url: &str, sql: &'static str) {
+    if url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
+/// A random outbox row of a small key space (so that rows collide,
+/// supersede each other and are written again).
+fn random_row(rng: &mut fastrand::Rng, t: i64) -> NewOutboxRow {
+    let kind = [
+        OutboxKind::Reminder,
+        OutboxKind::DueToday,
+        OutboxKind::Overdue,
+        OutboxKind::Escalation,
+    ][rng.usize(..4)];
+    let stage = if kind == OutboxKind::DueToday {
+        0
+    } else {
+        rng.u32(1..4)
+    };
+    let mut r = row(
+        &format!("u{}", rng.u8(..5)),
+        kind,
+        stage,
+        ["a@x.vn", "b@x.vn"][rng.usize(..2)],
+        t + rng.i64(-50..50),
+    );
+    if rng.u8(..6) == 0 {
+        r.status = OutboxStatus::Skipped;
+    }
+    r
+}
+
+/// A random way for a claimed row to end.
+fn random_outcome(rng: &mut fastrand::Rng, t: i64) -> Outcome {
+    match rng.u8(..4) {
+        0 => Outcome::Sent {
+            message_id: format!("<{t}.{}@x>", rng.u32(..)),
+        },
+        1 => Outcome::Failed {
+            error: "550".into(),
+        },
+        2 => Outcome::Retry {
+            error: "451".into(),
+            next_attempt_at: at(t + rng.i64(1..30)),
+        },
+        _ => Outcome::Cancelled {
+            reason: "đã nộp".into(),
+        },
+    }
+}
+
+/// The counts `/metrics` reads come from a tally kept by the database,
+/// not from a scan of the outbox: after every step of random sequences of
+/// enqueues (written again, superseding, skipped), claims (leases that
+/// expire, claimed again), finishes one and several at a time (sent,
+/// failed, retried, cancelled), the dashboard's retry, updates that move
+/// no count, retention's purge and folds, `outbox_summary` equals a
+/// brute-force count of the table plus `outbox_purged`.
+async fn the_tally_is_exact_after_any_sequence_of_changes(b: &Backend) {
+    let s = b.open().await;
+    let mut seen = std::collections::BTreeSet::new();
+    for seed in 1..=3u64 {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut t = i64::try_from(seed).unwrap() * 100_000;
+        let mut claimed: Vec<(i64, &str)> = Vec::new();
+        for step in 0..70 {
+            t += rng.i64(1..40);
+            let what = rng.u8(..10);
+            match what {
+                0..=2 => {
+                    let rows = (0..rng.usize(1..6))
+                        .map(|_| random_row(&mut rng, t))
+                        .collect();
+                    s.enqueue(rows, at(t)).await.unwrap();
+                }
+                3 | 4 => {
+                    let owner = ["a", "b"][rng.usize(..2)];
+                    let got = s
+                        .claim(owner, at(t), at(t + rng.i64(5..60)), rng.u32(1..6))
+                        .await
+                        .unwrap();
+                    claimed.extend(got.iter().map(|r| (r.id, owner)));
+                }
+                5 | 6 if !claimed.is_empty() => {
+                    let (id, owner) = claimed.swap_remove(rng.usize(..claimed.len()));
+                    s.finish(id, owner, random_outcome(&mut rng, t), at(t))
+                        .await
+                        .unwrap();
+                }
+                5 | 6 => {}
+                7 => {
+                    let owner = ["a", "b"][rng.usize(..2)];
+                    let mine: Vec<(i64, Outcome)> = claimed
+                        .iter()
+                        .filter(|(_, o)| *o == owner)
+                        .map(|(id, _)| (*id, random_outcome(&mut rng, t)))
+                        .collect();
+                    claimed.retain(|(_, o)| *o != owner);
+                    s.finish_many(owner, mine, at(t)).await.unwrap();
+                }
+                8 => {
+                    let failed = s.outbox(Some(OutboxStatus::Failed)).await.unwrap();
+                    if let Some(r) = failed.first() {
+                        assert!(s.retry_outbox(r.id, at(t)).await.unwrap());
+                    }
+                    // Neither status nor attempts: no count moves.
+                    let before = unfolded(&b.url).await;
+                    execute(
+                        &b.url,
+                        "UPDATE outbox SET last_error = 'ghi chú', lease_until = lease_until",
+                    )
+                    .await;
+                    assert_eq!(unfolded(&b.url).await, before, "seed {seed} step {step}");
+                }
+                _ => {
+                    s.purge_finished(at(t - rng.i64(0..200))).await.unwrap();
+                    s.fold_outbox_tally(0).await.unwrap();
+                }
+            }
+            let counted = counted_by_hand(&b.url).await;
+            assert_eq!(
+                tallied(&s).await,
+                counted,
+                "seed {seed} step {step} ({what})"
+            );
+            seen.extend(counted.into_iter().map(|c| c.0));
+        }
+    }
+    // Everything folded: the counts are the tally's own rows.
+    s.fold_outbox_tally(0).await.unwrap();
+    assert_eq!(unfolded(&b.url).await, 0);
+    assert_eq!(tallied(&s).await, counted_by_hand(&b.url).await);
+    // The sequences went through every status, and retention deleted rows.
+    assert_eq!(seen.len(), OutboxStatus::ALL.len(), "{seen:?}");
+    let summary: u64 = tallied(&s).await.iter().map(|c| c.2).sum();
+    assert!(summary > s.outbox(None).await.unwrap().len() as u64);
+}
+
+/// Several processes claim and finish at once while folds run (two at a
+/// time): no change is lost or counted twice, and a fold below its
+/// threshold does nothing.
+async fn concurrent_writers_and_folds_keep_the_tally_exact(b: &Backend) {
+    let s = b.open().await;
+    let rows: Vec<_> = (0..300)
+        .map(|i| {
+            let kind = [OutboxKind::Reminder, OutboxKind::Overdue][i % 2];
+            row(&format!("u{i:03}"), kind, 1, "a@x.vn", 0)
+        })
+        .collect();
+    s.enqueue(rows, at(0)).await.unwrap();
+    if b.url.starts_with("postgres") {
+        assert_eq!(s.fold_outbox_tally(1_000_000).await.unwrap(), 0);
+        assert!(unfolded(&b.url).await > 0);
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for w in 0..4u64 {
+        let s = b.open().await;
+        tasks.spawn(async move {
+            let owner = format!("w{w}");
+            let mut rng = fastrand::Rng::with_seed(w);
+            loop {
+                let got = s.claim(&owner, at(10), at(310), 7).await.unwrap();
+                if got.is_empty() {
+                    break;
+                }
+                let results: Vec<_> = got
+                    .iter()
+                    .map(|r| (r.id, random_outcome(&mut rng, 400)))
+                    .collect();
+                if rng.bool() {
+                    s.finish_many(&owner, results, at(11)).await.unwrap();
+                } else {
+                    for (id, outcome) in results {
+                        s.finish(id, &owner, outcome, at(11)).await.unwrap();
+                    }
+                }
+                s.fold_outbox_tally(0).await.unwrap();
+            }
+        });
+    }
+    for _ in 0..2 {
+        let s = b.open().await;
+        tasks.spawn(async move {
+            for _ in 0..20 {
+                s.fold_outbox_tally(0).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    assert_eq!(tallied(&s).await, counted_by_hand(&b.url).await);
+    s.fold_outbox_tally(0).await.unwrap();
+    assert_eq!(unfolded(&b.url).await, 0);
+    let counted = counted_by_hand(&b.url).await;
+    assert_eq!(tallied(&s).await, counted);
+    assert_eq!(counted.iter().map(|c| c.2).sum::<u64>(), 300);
 }
