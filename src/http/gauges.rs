@@ -25,6 +25,12 @@
 //! the matrix again; when it does read it, one (obligation, period) at a
 //! time, keeping only the overdue units.
 //!
+//! The daemon computes both once in the background as its web interface
+//! starts ([`warm`], through `http::start`), so that at national scale the
+//! first scrape after a start finds values instead of waiting for the
+//! status matrix (a scrape arriving while that first computation runs
+//! waits for it, as above, and shares it).
+//!
 //! So a scrape costs two memory reads, concurrent scrapes never multiply
 //! the work, and a slow database delays the numbers, not the scrapes.
 //! `hanbao_*_age_seconds` says how old each value is. Must not: write
@@ -199,6 +205,21 @@ pub(crate) async fn outbox(state: &AppState) -> Result<Arc<Stamped<OutboxSummary
     let store = state.shared.store.clone();
     let refresh = move || async move { Ok(store.outbox_summary().await?) };
     state.shared.gauges.outbox.get(state.live(), refresh).await
+}
+
+/// Computes both gauges in the background, as a first scrape would: what
+/// `http::start` does when the daemon starts its web interface. A failure
+/// is logged; the next scrape tries again.
+pub(crate) fn warm(state: &AppState) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = outbox(&state).await {
+            tracing::warn!(error = %e, "metrics: cannot count the outbox at start");
+        }
+        if let Err(e) = overdue(&state, Timestamp::now()).await {
+            tracing::warn!(error = %e, "metrics: cannot count the overdue units at start");
+        }
+    });
 }
 
 /// What the overdue gauge was computed from: the history's latest event,

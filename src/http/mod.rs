@@ -141,6 +141,13 @@ impl AppState {
         self.shared.gauges.outbox.set_max_age(age);
         self.shared.gauges.overdue.set_max_age(age);
     }
+
+    /// Computes `/metrics`' gauges from the database in the background
+    /// now, so the first scrape finds them (`http::start` calls it; tests
+    /// and benchmarks serving with [`serve`] may).
+    pub fn warm_gauges(&self) {
+        gauges::warm(self);
+    }
 }
 
 /// Security headers for every response.
@@ -330,7 +337,9 @@ pub struct Running {
 }
 
 /// Binds `addr` and serves in the background until `shutdown` is
-/// cancelled. A failure to bind is logged and the daemon goes on without
+/// cancelled; once bound, computes `/metrics`' gauges in the background
+/// ([`AppState::warm_gauges`]) so the first scrape does not wait for the
+/// status matrix. A failure to bind is logged and the daemon goes on without
 /// HTTP: reminders matter more than the web face, and the error names the
 /// address to fix.
 pub async fn start(addr: SocketAddr, state: AppState, shutdown: CancellationToken) -> Running {
@@ -354,6 +363,7 @@ pub async fn start(addr: SocketAddr, state: AppState, shutdown: CancellationToke
              hãy tăng LimitNOFILE= (ulimit -n) hoặc giảm daemon.http_max_connections"
         );
     }
+    state.warm_gauges();
     let task = tokio::spawn(async move {
         if let Err(e) = serve(listener, state, shutdown.cancelled_owned()).await {
             tracing::error!(error = %e, "máy chủ HTTP đã dừng vì lỗi");

@@ -1123,6 +1123,62 @@ async fn parallel_scrapes_compute_the_overdue_gauge_once() {
     s.shutdown().await;
 }
 
+/// The daemon's web interface (`http::start`) computes `/metrics`' gauges
+/// as it starts, before any scrape: at national scale the overdue units
+/// are the whole status matrix, and the first scrape after a start would
+/// otherwise wait for it. The computation is seen without scraping (the
+/// refresh counter), and the first scrape then reports values older than
+/// itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemons_web_interface_computes_the_gauges_before_any_scrape() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store::open(&format!("sqlite://{}/h.db", dir.path().display()))
+        .await
+        .unwrap();
+    let cfg = hanbao::config::load_str("h.toml", CONFIG).unwrap().config;
+    let (_, secret) = token(&store, "prometheus", TokenRole::Metrics).await;
+    let state = AppState::new(store.clone(), Live::new(cfg).into(), None);
+    let addr: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let running = http::start(addr, state.clone(), stop.clone()).await;
+    let refreshes = || {
+        state
+            .metrics()
+            .overdue_refreshes
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let started = Instant::now();
+    while refreshes() == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the overdue units were not computed without a scrape"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let r = request(addr, "GET", "/metrics", Some(&bearer(&secret)), None).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let m = parse_metrics(&r.body);
+    assert_eq!(metric(&m, "hanbao_overdue_units_refreshes_total"), 1.0);
+    let up = started.elapsed().as_secs_f64();
+    for age in [
+        "hanbao_overdue_units_age_seconds",
+        "hanbao_outbox_counts_age_seconds",
+    ] {
+        let a = metric(&m, age);
+        assert!((1.0..=up).contains(&a), "{age} = {a}, started {up} s ago");
+    }
+    assert_eq!(
+        metric(&m, "hanbao_overdue_units{obligation=\"bc-thang\"}"),
+        2.0
+    );
+    stop.cancel();
+    running.stopped().await;
+}
+
 #[tokio::test]
 async fn a_reload_swaps_the_configuration_in_force() {
     let s = start(None).await;
