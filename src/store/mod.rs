@@ -12,7 +12,8 @@
 //! status facts: commands, API, dashboard, tracking), [`Outbox`] (enqueue,
 //! claim, finish, list, retry, a notice's history: planner, dispatcher,
 //! dashboard), [`Tokens`]
-//! (`hanbao token`, authentication) and [`Election`] (the leadership lock:
+//! (`hanbao token`, authentication), [`Files`] (the rows of the files
+//! units sent: the `files` module, the HTTP side) and [`Election`] (the leadership lock:
 //! `daemon::leader`); opening, closing, migrations and query plans are its
 //! own methods. Traits rather than grouped accessors
 //! (`store.outbox().claim(..)`) because the methods keep their names at
@@ -46,6 +47,7 @@
 //!   retention deletes finished rows, `Outbox::purge_finished`),
 //!   `outbox_purged` (the counts of what retention deleted, only ever
 //!   increased) and `tokens` (an API token's `revoked_at` is set once).
+//!   `files` rows are only ever inserted, like events.
 //! - The store never reads the clock: every write takes `now`.
 //! - Every write runs in a transaction that takes the write lock first
 //!   (`BEGIN IMMEDIATE` on SQLite, a table lock on PostgreSQL), reads what is
@@ -137,6 +139,11 @@ macro_rules! migrations {
                     "/0008_outbox_views.sql"
                 )),
             ),
+            (
+                10,
+                "files",
+                include_str!(concat!("../../migrations/", $backend, "/0010_files.sql")),
+            ),
         ])
     };
 }
@@ -148,13 +155,14 @@ macro_rules! migrations {
 #[doc(hidden)]
 macro_rules! schema_version {
     () => {
-        8
+        10
     };
 }
 
 pub mod backup;
 mod decide;
 mod error;
+mod files;
 mod leader;
 mod model;
 mod outbox;
@@ -170,6 +178,7 @@ mod tokens;
 use sqlx::SqlSafeStr as _;
 
 pub use error::StoreError;
+pub use files::{FileSource, Files, NewFile, StoredFile};
 pub use leader::{
     Election, LEADER_LOCK_KEY, LeaderLock, PgLeaderLock, SILENT_SESSION_CLOSED_AFTER,
 };
