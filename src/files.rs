@@ -456,6 +456,20 @@ pub fn content_disposition(name: &str) -> String {
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
+/// A size for people: "812 byte", "45,2 KB", "3,1 MB".
+pub fn size_text(bytes: u64) -> String {
+    const KB: f64 = 1024.0;
+    let b = bytes as f64;
+    let text = if b < KB {
+        return format!("{bytes} byte");
+    } else if b < KB * KB {
+        format!("{:.1} KB", b / KB)
+    } else {
+        format!("{:.1} MB", b / (KB * KB))
+    };
+    text.replace('.', ",")
+}
+
 /// Extensions of formats that are compressed already: stored in the .zip
 /// as they are rather than deflated again.
 const COMPRESSED: [&str; 13] = [
@@ -606,6 +620,13 @@ mod tests {
         );
         let d = content_disposition("a\r\nSet-Cookie: x.pdf");
         assert!(!d.contains('\n') && !d.contains('\r'), "{d}");
+    }
+
+    #[test]
+    fn sizes_are_written_for_people() {
+        assert_eq!(size_text(812), "812 byte");
+        assert_eq!(size_text(46_285), "45,2 KB");
+        assert_eq!(size_text(3_250_586), "3,1 MB");
     }
 
     #[test]

@@ -384,7 +384,7 @@ async fn confirm_files(
             .iter()
             .map(|f| ConfirmFile {
                 name: f.name.clone(),
-                size: super::dashboard::size_text(f.size),
+                size: crate::files::size_text(f.size),
             })
             .collect(),
         max_mb: limits.max_bytes / (1024 * 1024),

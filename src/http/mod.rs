@@ -12,7 +12,7 @@
 //! Invariants:
 //! - Only this module imports axum.
 //! - The HTTP side reads state and records submissions, extensions and
-//!   waivers; it never sends mail. Its only outbox write is the dashboard's
+//!   waivers, and keeps files sent with reports (`upload`); it never sends mail. Its only outbox write is the dashboard's
 //!   retry button (`Outbox::retry_outbox`): an administrator puts a `failed`
 //!   row back to `pending`; the daemon's dispatcher sends it.
 //! - Every response carries the security headers and `Cache-Control:

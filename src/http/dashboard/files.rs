@@ -22,11 +22,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use jiff::Timestamp;
-use serde::Serialize;
 
-use crate::config::model::FileLimits;
 use crate::files::{self, Blobs};
-use crate::store::{FileSource, Files, Key, Records, StoredFile};
+use crate::store::{FileSource, Files, Records};
 
 use super::super::AppState;
 use super::super::upload::{self, UploadError};
@@ -34,7 +32,7 @@ use super::extract::Owed;
 use super::page::{bad_csrf, error_page, store_failed};
 use super::report::{self, Typed};
 use super::session::Admin;
-use super::view::{key_href, local, pct};
+use super::view::key_href;
 
 pub fn routes(upload_limit: DefaultBodyLimit) -> Router<AppState> {
     Router::new()
@@ -44,92 +42,6 @@ pub fn routes(upload_limit: DefaultBodyLimit) -> Router<AppState> {
         )
         .route("/dashboard/files/{id}", get(download))
         .route("/dashboard/files/{obligation}/{period}/all.zip", get(zip))
-}
-
-/// One file as the report page lists it.
-#[derive(Debug, Serialize)]
-pub(super) struct FileLine {
-    name: String,
-    size: String,
-    media_type: String,
-    source: &'static str,
-    sender: String,
-    at: String,
-    href: String,
-}
-
-/// The report page's files section.
-#[derive(Debug, Serialize)]
-pub(super) struct FilesView {
-    items: Vec<FileLine>,
-    upload_href: String,
-    zip_href: String,
-    max_mb: u64,
-    max_count: usize,
-}
-
-impl FilesView {
-    pub(super) fn new(
-        files: &[StoredFile],
-        key: &Key,
-        limits: &FileLimits,
-        tz: &jiff::tz::TimeZone,
-    ) -> FilesView {
-        FilesView {
-            items: files.iter().map(|f| line(f, tz)).collect(),
-            upload_href: format!(
-                "{}/files",
-                key_href(&key.unit, &key.obligation, &key.period)
-            ),
-            zip_href: zip_href(&key.obligation, &key.period),
-            max_mb: limits.max_bytes / (1024 * 1024),
-            max_count: limits.max_count,
-        }
-    }
-}
-
-/// The address of one report-period's .zip.
-pub(super) fn zip_href(obligation: &str, period: &str) -> String {
-    format!(
-        "/dashboard/files/{}/{}/all.zip",
-        pct(obligation),
-        pct(period)
-    )
-}
-
-fn line(f: &StoredFile, tz: &jiff::tz::TimeZone) -> FileLine {
-    FileLine {
-        name: f.name.clone(),
-        size: size_text(f.size),
-        media_type: f.media_type.clone(),
-        source: source_text(f.source),
-        sender: f.sender.clone(),
-        at: local(f.received_at, tz),
-        href: format!("/dashboard/files/{}", f.id),
-    }
-}
-
-/// A size for people: "812 byte", "45,2 KB", "3,1 MB".
-pub(crate) fn size_text(bytes: u64) -> String {
-    const KB: f64 = 1024.0;
-    let b = bytes as f64;
-    let text = if b < KB {
-        return format!("{bytes} byte");
-    } else if b < KB * KB {
-        format!("{:.1} KB", b / KB)
-    } else {
-        format!("{:.1} MB", b / (KB * KB))
-    };
-    text.replace('.', ",")
-}
-
-fn source_text(s: FileSource) -> &'static str {
-    match s {
-        FileSource::Upload => "trang xác nhận",
-        FileSource::Dashboard => "trang quản lý",
-        FileSource::Api => "API",
-        FileSource::Email => "thư điện tử",
-    }
 }
 
 /// `POST .../files`: keeps the files sent, linked to the receipt in

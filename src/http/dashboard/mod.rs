@@ -58,7 +58,6 @@ mod compliance;
 mod export;
 mod extract;
 mod files;
-pub(crate) use files::size_text;
 mod login;
 mod matrix;
 mod outbox;

@@ -36,11 +36,10 @@ use super::super::AppState;
 use super::super::date_field::{self, Step};
 use super::super::html::{self, Check, Hidden};
 use super::extract::{CsrfForm, Owed};
-use super::files::FilesView;
 use super::page::{self, Frame, error_page, store_failed};
 use super::sent::Messages;
 use super::session::Admin;
-use super::view::{History, cell_text, dmy, key_href, pct, unit_href};
+use super::view::{FilesView, History, cell_text, dmy, key_href, pct, unit_href};
 use crate::store::{Files, Outbox, Records};
 
 const PAGE: &str = "/dashboard/units/{unit}/{obligation}/{period}";
