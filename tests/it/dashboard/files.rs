@@ -442,3 +442,88 @@ async fn the_zip_of_a_period_has_each_units_files_under_its_name() {
     assert_eq!(none.status, 404);
     s.shutdown().await;
 }
+
+/// In chromium, at 1366 and 390 px: the report page's files (listed, a
+/// long name wrapping, the form and the .zip link) and the unit's page
+/// with its files; neither page scrolls sideways on a phone. Screenshots
+/// in `target/e2e/`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_the_files_of_a_report_fit_a_phone() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start_in(dir.path()).await;
+    let admin_auth = format!("Bearer {}", s.admin);
+    let long = format!("{}.docx", "Báo cáo kết quả thực hiện nhiệm vụ ".repeat(3));
+    let r = post_multipart(
+        &s,
+        "/api/v1/files/bc-quy/2026-Q1/so-yte",
+        &[("Authorization", &admin_auth)],
+        multipart(
+            &[],
+            &[
+                (
+                    "file",
+                    "Báo cáo quý I.pdf",
+                    "application/pdf",
+                    &vec![b'x'; 46_285],
+                ),
+                ("file", &long, "application/octet-stream", b"PK"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let key = LinkKey::new(b"0123456789abcdef0123456789abcdef".to_vec()).unwrap();
+    crate::support::turn_on_links(&s.state, &key);
+    s.store
+        .record_submission(
+            NewSubmission {
+                key: Key::new("bc-quy", "2026-Q1", "so-yte"),
+                received_on: date(2026, 3, 18),
+                received_at: None,
+                reference: Some("45/BC-SYT".into()),
+                note: None,
+                actor: "link:so-yte".into(),
+                source: Source::Link,
+                correction: false,
+            },
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    let link = LinkScope {
+        obligation: "bc-quy".into(),
+        period: "2026-Q1".into(),
+        unit: "so-yte".into(),
+        expires: Timestamp::now().as_second() + 86_400,
+    }
+    .path(&key);
+    let base = format!("http://{}", s.addr);
+    let admin = s.admin.clone();
+    let shots = tokio::task::spawn_blocking(move || {
+        let b = Browser::start();
+        b.goto(&format!("{base}/dashboard/login"));
+        let field = b.find("input[name=token]");
+        b.type_text(&field, &admin);
+        b.click(&b.find("form[action='/dashboard/login'] button[type=submit]"));
+        b.wait_for_url("/dashboard");
+        b.goto(&format!("{base}{YTE_Q1}"));
+        assert_eq!(b.count("table.files tbody tr"), 2);
+        assert_eq!(
+            b.count("form[enctype='multipart/form-data'] input[type=file]"),
+            1
+        );
+        let mut shots = super::browser::shots_at(&b, "report-files", Some("files"));
+        b.goto(&format!("{base}{link}"));
+        assert_eq!(b.count("ul.files li"), 2);
+        shots.extend(super::browser::shots_at(&b, "confirm-files", Some("files")));
+        shots
+    })
+    .await
+    .unwrap();
+    let out = super::browser::e2e_dir();
+    for (name, png) in &shots {
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name} is a PNG");
+        std::fs::write(out.join(name), png).unwrap();
+    }
+    s.shutdown().await;
+}
