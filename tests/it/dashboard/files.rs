@@ -231,6 +231,21 @@ async fn oversize_and_too_many_files_are_refused_with_nothing_kept() {
     .await;
     assert_eq!(r.status, 413);
     assert_eq!(r.json()["error"]["code"], "file_too_large");
+    // A body cut off in the middle of a file (no closing boundary).
+    let (ctype, mut body) = multipart(
+        &[],
+        &[("file", "cut.pdf", "application/pdf", b"%PDF partial")],
+    );
+    body.truncate(body.len() - 20);
+    let r = post_multipart(
+        &s,
+        "/api/v1/files/bc-quy/2026-Q1/so-yte",
+        &[("Authorization", &auth)],
+        (ctype, body),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["error"]["code"], "bad_request");
     assert!(
         s.store
             .files_for(&Key::new("bc-quy", "2026-Q1", "so-yte"))
