@@ -19,6 +19,7 @@ pub mod config;
 pub mod daemon;
 pub mod environment;
 pub mod escape;
+pub mod files;
 pub mod heartbeat;
 pub mod http;
 pub mod input;

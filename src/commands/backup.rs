@@ -5,6 +5,11 @@
 //! FILE only when sound. On PostgreSQL it says how to use `pg_dump` and
 //! how to check the result (README, "Backups").
 //!
+//! The files units sent (`<state_dir>/files`) are not in FILE: when they
+//! exist, the command says to copy that directory after the database
+//! (files are kept before their rows, so a database copied first never
+//! names a file the later copy of the directory lacks).
+//!
 //! Must not: write to the database it copies, or leave a partial FILE.
 
 use std::fs::Permissions;
@@ -41,7 +46,7 @@ pub const PG_DUMP_HINT: &str = "cơ sở dữ liệu là PostgreSQL: sao lưu b�
 
 /// `hanbao backup FILE`.
 pub fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
-    let (_, places) = ctx.load()?;
+    let (cfg, places) = ctx.load()?;
     if ctx.verbose {
         eprintln!("{}", places.database_line());
     }
@@ -84,6 +89,19 @@ pub fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
             verify_db::render(&dest.display().to_string(), &v)
         ))
     );
+    let files = crate::files::Blobs::under(&cfg.daemon.state_dir);
+    if files.root().exists() {
+        print!(
+            "{}",
+            crate::escape::terminal_lines(&format!(
+                "Các tệp báo cáo gửi kèm ({}) không nằm trong bản sao này: hãy sao lưu thư mục \
+                 đó riêng, sau bản sao này, ví dụ `rsync -a {}/ <thư mục sao lưu>/files/` \
+                 (README, mục \"Backups and upgrades\").\n",
+                files.root().display(),
+                files.root().display()
+            ))
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -29,6 +29,34 @@ pub const MIN_OUTBOX_RETENTION_DAYS: u32 = 100;
 /// The longest `daemon.outbox_retention_days` (a hundred years: "keep").
 pub const MAX_OUTBOX_RETENTION_DAYS: u32 = 36_500;
 
+/// `daemon.file_max_mb` by default: 25 MiB a file.
+pub const DEFAULT_FILE_MAX_MB: u64 = 25;
+/// Bounds of `daemon.file_max_mb`.
+pub const FILE_MAX_MB_RANGE: (u64, u64) = (1, 1024);
+/// `daemon.files_per_submission` by default.
+pub const DEFAULT_FILES_PER_SUBMISSION: usize = 10;
+/// Bounds of `daemon.files_per_submission`.
+pub const FILES_PER_SUBMISSION_RANGE: (usize, usize) = (1, 100);
+
+/// How much a unit may send with one report: checked while the bytes
+/// arrive, before anything is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileLimits {
+    /// Largest file, in bytes (`daemon.file_max_mb` MiB).
+    pub max_bytes: u64,
+    /// Most files sent at once (one form, one API request, one message).
+    pub max_count: usize,
+}
+
+impl Default for FileLimits {
+    fn default() -> Self {
+        FileLimits {
+            max_bytes: DEFAULT_FILE_MAX_MB * 1024 * 1024,
+            max_count: DEFAULT_FILES_PER_SUBMISSION,
+        }
+    }
+}
+
 /// The whole validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -150,6 +178,9 @@ pub struct Daemon {
     /// daily housekeeping deletes older ones. The history of submissions
     /// is never deleted.
     pub outbox_retention_days: u32,
+    /// Limits on the files sent with a report (`daemon.file_max_mb`,
+    /// `daemon.files_per_submission`).
+    pub files: FileLimits,
 }
 
 /// How the HTTP server protects itself from slow or idle clients.

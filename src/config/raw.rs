@@ -74,6 +74,10 @@ pub struct RawDaemon {
     /// Days a finished outbox row (sent, skipped, cancelled) is kept before
     /// housekeeping deletes it (100–36500, default 730).
     pub outbox_retention_days: Option<Spanned<i64>>,
+    /// Largest file a unit may send with a report, in MiB (1–1024, default 25).
+    pub file_max_mb: Option<Spanned<i64>>,
+    /// Most files sent with one report at once (1–100, default 10).
+    pub files_per_submission: Option<Spanned<i64>>,
 }
 
 /// `[mail]`: how notices leave the server.

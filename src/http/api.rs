@@ -460,13 +460,13 @@ pub struct WaiverBody {
 /// key as stored (canonical form), and the period's due day.
 /// A key the configuration says is owed, with the first day of its
 /// period's window and its due day.
-struct Owed {
-    key: Key,
+pub(super) struct Owed {
+    pub(super) key: Key,
     opens: Date,
     due: Date,
 }
 
-fn owed_key(
+pub(super) fn owed_key(
     state: &AppState,
     caller: &Caller,
     obligation: &str,

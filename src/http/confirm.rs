@@ -39,10 +39,15 @@ use super::date_field::{self, Step};
 use super::html::{self, Check, Hidden};
 use super::link::{LinkError, LinkScope};
 use super::selection;
-use crate::store::Records;
+use crate::store::{Files, Records};
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/confirm", get(show).post(submit))
+pub fn routes(upload_limit: axum::extract::DefaultBodyLimit) -> Router<AppState> {
+    Router::new()
+        .route("/confirm", get(show).post(submit))
+        .route(
+            "/confirm/files",
+            axum::routing::post(upload_files).layer(upload_limit),
+        )
 }
 
 /// Who asks for the report, as the confirmation pages name it: the agency
@@ -331,6 +336,62 @@ struct RecordedView<'a> {
     on: String,
     reference: &'a str,
     existing: bool,
+    /// The files sent and the form to send more (not when a different
+    /// submission is in effect).
+    files: Option<ConfirmFiles>,
+}
+
+/// The files of the report and the form that sends more, on the page
+/// that says the report is recorded.
+#[derive(Debug, Serialize)]
+struct ConfirmFiles {
+    hidden: Vec<Hidden>,
+    items: Vec<ConfirmFile>,
+    max_mb: u64,
+    max_count: usize,
+    /// What the last upload did (a flash), and whether it went well.
+    note: Option<String>,
+    ok: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct ConfirmFile {
+    name: String,
+    size: String,
+}
+
+/// The files of `key` and the upload form carrying the link `q`.
+async fn confirm_files(
+    state: &AppState,
+    q: &LinkQuery,
+    key: &Key,
+    note: Option<(bool, String)>,
+) -> Result<ConfirmFiles, Response> {
+    let kept = state
+        .shared
+        .store
+        .files_for(key)
+        .await
+        .map_err(store_failed)?;
+    let limits = state.live().cfg.daemon.files;
+    let (ok, note) = match note {
+        Some((ok, text)) => (ok, Some(text)),
+        None => (true, None),
+    };
+    Ok(ConfirmFiles {
+        hidden: link_fields(q),
+        items: kept
+            .iter()
+            .map(|f| ConfirmFile {
+                name: f.name.clone(),
+                size: crate::files::size_text(f.size),
+            })
+            .collect(),
+        max_mb: limits.max_bytes / (1024 * 1024),
+        max_count: limits.max_count,
+        note,
+        ok,
+    })
 }
 
 fn recorded_page(
@@ -340,6 +401,7 @@ fn recorded_page(
     on: Option<Date>,
     reference: Option<&str>,
     existing: bool,
+    files: Option<ConfirmFiles>,
 ) -> Response {
     let view = RecordedView {
         on: on
@@ -347,6 +409,7 @@ fn recorded_page(
             .unwrap_or_default(),
         reference: reference.unwrap_or("(không ghi)"),
         existing,
+        files,
     };
     report_page(status, "confirm/recorded.html", title, report, view)
 }
@@ -435,6 +498,10 @@ async fn show(
     match state.shared.store.current_for(&report.key).await {
         Ok(c) => {
             if let Some(sub) = c.submission {
+                let files = match confirm_files(&state, &q, &report.key, None).await {
+                    Ok(f) => f,
+                    Err(page) => return page,
+                };
                 return recorded_page(
                     StatusCode::OK,
                     "Báo cáo đã được ghi nhận",
@@ -442,6 +509,7 @@ async fn show(
                     Some(sub.received_on),
                     sub.reference.as_deref(),
                     false,
+                    Some(files),
                 );
             }
         }
@@ -519,7 +587,15 @@ async fn submit(
         source: Source::Link,
         correction: false,
     };
-    match state.shared.store.record_submission(new, now).await {
+    let result = state.shared.store.record_submission(new, now).await;
+    let files = match &result {
+        Ok(_) => match confirm_files(&state, &link, &report.key, None).await {
+            Ok(f) => Some(f),
+            Err(page) => return page,
+        },
+        Err(_) => None,
+    };
+    match result {
         Ok(Recorded::New(e)) => {
             tracing::info!(key = %e.key, source = "link", "submission confirmed by link");
             recorded_page(
@@ -529,6 +605,7 @@ async fn submit(
                 Some(received_on),
                 reference.as_deref(),
                 false,
+                files,
             )
         }
         Ok(Recorded::AlreadyRecorded(e)) => recorded_page(
@@ -538,6 +615,7 @@ async fn submit(
             Some(e.received_on.unwrap_or(received_on)),
             e.reference.as_deref(),
             false,
+            files,
         ),
         Err(StoreError::Conflict { existing, .. }) => recorded_page(
             StatusCode::CONFLICT,
@@ -546,9 +624,119 @@ async fn submit(
             existing.received_on,
             existing.reference.as_deref(),
             true,
+            None,
         ),
         Err(e) => store_failed(e),
     }
+}
+
+/// `POST /confirm/files`: the files of a confirmed report, sent from the
+/// page that says it is recorded (multipart: the link's fields first,
+/// checked before a byte of a file is kept). They join the submission in
+/// effect; without one (nothing confirmed yet) nothing is recorded (409).
+async fn upload_files(
+    State(state): State<AppState>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let Ok(multipart) = multipart else {
+        return bad_link();
+    };
+    let live = state.live();
+    let limits = live.cfg.daemon.files;
+    let blobs = crate::files::Blobs::under(&live.cfg.daemon.state_dir);
+    let got = super::upload::read(multipart, &blobs, &limits, |fields| {
+        let q = LinkQuery {
+            o: fields.get("o").to_string(),
+            p: fields.get("p").to_string(),
+            u: fields.get("u").to_string(),
+            e: fields.get("e").parse().map_err(|_| Box::new(bad_link()))?,
+            s: fields.get("s").to_string(),
+        };
+        let report = open(&state, &q)?;
+        Ok::<_, Box<Response>>((q, report))
+    })
+    .await;
+    let (q, report, files) = match got {
+        Ok(g) => (g.gated.0, g.gated.1, g.files),
+        Err(super::upload::UploadError::Gate(page)) => return *page,
+        Err(e) => {
+            let Some((status, text)) = e.refusal() else {
+                if let super::upload::UploadError::Files(e) = &e {
+                    tracing::error!(error = %e, "cannot keep a file sent by a unit");
+                }
+                return message(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Chưa lưu được tệp",
+                    "Máy chủ chưa lưu được tệp; xin thử lại sau ít phút.",
+                );
+            };
+            return refused_upload(status, &text);
+        }
+    };
+    let current = match state.shared.store.current_for(&report.key).await {
+        Ok(c) => c,
+        Err(e) => return store_failed(e),
+    };
+    let Some(sub) = current.submission else {
+        return message(
+            StatusCode::CONFLICT,
+            "Chưa xác nhận đã gửi báo cáo",
+            "Hãy xác nhận đã gửi báo cáo trước (mở lại liên kết trong thư nhắc), rồi gửi kèm tệp.",
+        );
+    };
+    let note = if files.is_empty() {
+        (false, "Chưa chọn tệp nào để gửi kèm.".to_string())
+    } else {
+        let actor = format!("link:{}", report.key.unit);
+        let now = Timestamp::now();
+        let rows = files
+            .into_iter()
+            .map(|r| {
+                r.into_new_file(
+                    &report.key,
+                    crate::store::FileSource::Upload,
+                    &actor,
+                    now,
+                    Some(sub.stamp.event_id),
+                )
+            })
+            .collect();
+        match state.shared.store.add_files(rows).await {
+            Ok(stored) => {
+                tracing::info!(key = %report.key, source = "link", files = stored.len(), "files sent by link");
+                (true, format!("Đã nhận {} tệp.", stored.len()))
+            }
+            Err(e) => return store_failed(e),
+        }
+    };
+    let ok = note.0;
+    let files = match confirm_files(&state, &q, &report.key, Some(note)).await {
+        Ok(f) => f,
+        Err(page) => return page,
+    };
+    recorded_page(
+        if ok {
+            StatusCode::CREATED
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        },
+        "Báo cáo đã được ghi nhận",
+        &report,
+        Some(sub.received_on),
+        sub.reference.as_deref(),
+        false,
+        Some(files),
+    )
+}
+
+/// A file refused (too large, too many, a broken body): a page that says
+/// why and that nothing was kept.
+fn refused_upload(status: StatusCode, text: &str) -> Response {
+    message(
+        status,
+        "Chưa nhận tệp",
+        &format!("{text} Hãy quay lại trang trước và gửi lại tệp nhỏ hơn hoặc ít tệp hơn."),
+    )
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //! Invariants:
 //! - Only this module imports axum.
 //! - The HTTP side reads state and records submissions, extensions and
-//!   waivers; it never sends mail. Its only outbox write is the dashboard's
+//!   waivers, and keeps files sent with reports (`upload`); it never sends mail. Its only outbox write is the dashboard's
 //!   retry button (`Outbox::retry_outbox`): an administrator puts a `failed`
 //!   row back to `pending`; the daemon's dispatcher sends it.
 //! - Every response carries the security headers and `Cache-Control:
@@ -21,6 +21,7 @@
 //! - Token secrets are never logged; only their SHA-256 is stored.
 
 mod api;
+mod api_files;
 mod auth;
 mod confirm;
 pub mod cursor;
@@ -34,6 +35,7 @@ mod html;
 pub mod metrics;
 pub mod selection;
 pub mod token;
+mod upload;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -195,6 +197,7 @@ async fn method_not_allowed() -> ApiError {
 
 /// Every route.
 pub fn router(state: AppState) -> Router {
+    let upload_limit = DefaultBodyLimit::max(upload::body_limit(&state.live().cfg.daemon.files));
     let api = Router::new()
         .route("/status", get(api::status))
         .route("/summary", get(api::summary))
@@ -203,14 +206,20 @@ pub fn router(state: AppState) -> Router {
         .route("/extensions", post(api::grant_extension))
         .route("/extensions/revoke", post(api::revoke_extension))
         .route("/waivers", post(api::grant_waiver))
-        .route("/waivers/revoke", post(api::revoke_waiver));
+        .route("/waivers/revoke", post(api::revoke_waiver))
+        .route(
+            "/files/{obligation}/{period}/{unit}",
+            get(api_files::list)
+                .post(api_files::upload)
+                .layer(upload_limit),
+        );
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .route("/ics/{file}", get(feed::feed))
         .nest("/api/v1", api)
-        .merge(confirm::routes())
-        .merge(dashboard::routes())
+        .merge(confirm::routes(upload_limit))
+        .merge(dashboard::routes(upload_limit))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -12,7 +12,8 @@
 //! status facts: commands, API, dashboard, tracking), [`Outbox`] (enqueue,
 //! claim, finish, list, retry, a notice's history: planner, dispatcher,
 //! dashboard), [`Tokens`]
-//! (`hanbao token`, authentication) and [`Election`] (the leadership lock:
+//! (`hanbao token`, authentication), [`Files`] (the rows of the files
+//! units sent: the `files` module, the HTTP side) and [`Election`] (the leadership lock:
 //! `daemon::leader`); opening, closing, migrations and query plans are its
 //! own methods. Traits rather than grouped accessors
 //! (`store.outbox().claim(..)`) because the methods keep their names at
@@ -48,7 +49,8 @@
 //!   increased), `outbox_tally` and, on PostgreSQL, `outbox_tally_delta`
 //!   (the outbox counted per status and kind, written only by the
 //!   database's triggers and `Outbox::fold_outbox_tally`) and `tokens` (an
-//!   API token's `revoked_at` is set once).
+//!   API token's `revoked_at` is set once). `files` rows are only ever
+//!   inserted, like events.
 //! - The outbox tally is exact: what `Outbox::outbox_summary` and
 //!   `Outbox::outbox_status_counts` read equals a count of the table (plus
 //!   `outbox_purged`) at every commit, on both backends.
@@ -152,6 +154,11 @@ macro_rules! migrations {
                     "/0009_outbox_tally.sql"
                 )),
             ),
+            (
+                10,
+                "files",
+                include_str!(concat!("../../migrations/", $backend, "/0010_files.sql")),
+            ),
         ])
     };
 }
@@ -163,13 +170,14 @@ macro_rules! migrations {
 #[doc(hidden)]
 macro_rules! schema_version {
     () => {
-        9
+        10
     };
 }
 
 pub mod backup;
 mod decide;
 mod error;
+mod files;
 mod leader;
 mod model;
 mod outbox;
@@ -185,6 +193,7 @@ mod tokens;
 use sqlx::SqlSafeStr as _;
 
 pub use error::StoreError;
+pub use files::{FileSource, Files, NewFile, StoredFile};
 pub use leader::{
     Election, LEADER_LOCK_KEY, LeaderLock, PgLeaderLock, SILENT_SESSION_CLOSED_AFTER,
 };

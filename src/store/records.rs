@@ -17,6 +17,7 @@ use jiff::Timestamp;
 use sqlx::QueryBuilder;
 
 use super::decide::{self, Decision};
+use super::files::{NewFile, StoredFile, insert_files};
 use super::model::{
     Action, CurrentState, Event, Facts, HistoryFilter, ImportReport, Key, KnownIds, NewExtension,
     NewSubmission, NewWaiver, Recorded, Revocation, Subject,
@@ -149,6 +150,22 @@ impl Store {
         subject: Subject,
         decide: impl FnOnce(Option<&Event>) -> Result<Decision, StoreError> + Send,
     ) -> Result<Recorded, StoreError> {
+        Ok(self
+            .write_with_files(key, subject, Vec::new(), decide)
+            .await?
+            .0)
+    }
+
+    /// `write`, and in the same transaction the rows of `files`, linked to
+    /// the event in effect afterwards (the new one, or the one already
+    /// recorded).
+    pub(super) async fn write_with_files(
+        &self,
+        key: &Key,
+        subject: Subject,
+        files: Vec<NewFile>,
+        decide: impl FnOnce(Option<&Event>) -> Result<Decision, StoreError> + Send,
+    ) -> Result<(Recorded, Vec<StoredFile>), StoreError> {
         on_backend!(self, db => {
             let mut tx = db.begin_append().await?;
             let latest: Option<EventRow> = sqlx::query_as(db.sql(&LATEST))
@@ -161,8 +178,13 @@ impl Store {
             let latest = latest.map(Event::try_from).transpose()?;
             match decide(latest.as_ref())? {
                 Decision::Already(e) => {
-                    tx.rollback().await?;
-                    Ok(Recorded::AlreadyRecorded(e))
+                    if files.is_empty() {
+                        tx.rollback().await?;
+                        return Ok((Recorded::AlreadyRecorded(e), Vec::new()));
+                    }
+                    let stored = insert_files!(db, tx, &files, Some(e.id));
+                    tx.commit().await?;
+                    Ok((Recorded::AlreadyRecorded(e), stored))
                 }
                 Decision::Insert(mut e) => {
                     let b = Bind::of(&e);
@@ -183,8 +205,9 @@ impl Store {
                         .fetch_one(&mut *tx)
                         .await?;
                     e.id = id;
+                    let stored = insert_files!(db, tx, &files, Some(id));
                     tx.commit().await?;
-                    Ok(Recorded::New(e))
+                    Ok((Recorded::New(e), stored))
                 }
             }
         })

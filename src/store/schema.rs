@@ -282,8 +282,12 @@ mod tests {
         for backend in ["sqlite", "postgres"] {
             let known = known_migrations(backend);
             assert_eq!(known.last().map(|m| m.0), Some(SCHEMA_VERSION), "{backend}");
+            // Versions start at 1 and increase; a number may be left
+            // free for a migration of a parallel line of work (sqlx
+            // applies whatever a database lacks, in order).
             let versions: Vec<i64> = known.iter().map(|m| m.0).collect();
-            assert_eq!(versions, (1..=SCHEMA_VERSION).collect::<Vec<_>>());
+            assert_eq!(versions.first(), Some(&1), "{backend}");
+            assert!(versions.windows(2).all(|w| w[0] < w[1]), "{backend}");
         }
         assert!(crate::VERSION.contains(&format!(" {SCHEMA_VERSION})")));
     }

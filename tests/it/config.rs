@@ -2729,6 +2729,33 @@ fn outbox_retention_is_checked() {
     }
 }
 
+/// `daemon.file_max_mb` and `daemon.files_per_submission`: 25 MB and
+/// 10 files by default, each in its range.
+#[test]
+fn file_limits_are_checked() {
+    let c = load_str("t.toml", BASE).unwrap().config;
+    assert_eq!(c.daemon.files.max_bytes, 25 * 1024 * 1024);
+    assert_eq!(c.daemon.files.max_count, 10);
+    let text = format!("[daemon]\nfile_max_mb = 2\nfiles_per_submission = 3\n{BASE}");
+    let c = load_str("t.toml", &text).unwrap().config;
+    assert_eq!(c.daemon.files.max_bytes, 2 * 1024 * 1024);
+    assert_eq!(c.daemon.files.max_count, 3);
+    for bad in ["0", "-5", "1025"] {
+        err(
+            &format!("[daemon]\nfile_max_mb = ‸{bad}\n"),
+            "daemon.file_max_mb",
+            "dung lượng tối đa của một tệp (MB) phải từ 1 đến 1024",
+        );
+    }
+    for bad in ["0", "101"] {
+        err(
+            &format!("[daemon]\nfiles_per_submission = ‸{bad}\n"),
+            "daemon.files_per_submission",
+            "số tệp gửi kèm một lần phải từ 1 đến 100",
+        );
+    }
+}
+
 /// A `[[directive]]` with all it needs, for the cases below.
 const DIRECTIVE: &str = r#"
 [[directive]]

@@ -1613,7 +1613,9 @@ async fn confirmation_links_open_a_form_and_record_once() {
     assert!(r.body.contains("15/BC-STC"), "shows what is recorded");
     let r = get(&s, &link.path(&key), None).await;
     assert_eq!(r.status, 200);
-    assert!(r.body.contains("Báo cáo đã được ghi nhận") && !r.body.contains("<form"));
+    // No confirmation form any more: only the one that sends files.
+    assert!(r.body.contains("Báo cáo đã được ghi nhận") && !r.body.contains("action=\"/confirm\""));
+    assert!(r.body.contains("action=\"/confirm/files\""));
 
     let history = s
         .store

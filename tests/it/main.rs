@@ -6,6 +6,7 @@ mod daemon;
 mod dashboard;
 mod dispatch;
 mod faults;
+mod files;
 mod fuzz;
 mod golden;
 mod golden_quang_tri;

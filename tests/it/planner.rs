@@ -112,6 +112,7 @@ fn config(units: Vec<Unit>, obligations: Vec<Obligation>) -> Config {
             digest: "0 8 * * Mon".into(),
             http: Default::default(),
             outbox_retention_days: 730,
+            files: Default::default(),
         },
         mail: Mail {
             transport: Transport::File {

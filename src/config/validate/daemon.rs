@@ -1,5 +1,6 @@
 //! `[daemon]`: time zone, state directory, database URL, sending hours,
-//! listen address, public URL and the digest's cron expression, each with
+//! listen address, public URL, the digest's cron expression and the limits
+//! on files sent with reports, each with
 //! its default when absent.
 
 use std::net::SocketAddr;
@@ -16,8 +17,9 @@ use super::{
 use crate::config::cron::{self, CronError};
 use crate::config::load::Item;
 use crate::config::model::{
-    DEFAULT_OUTBOX_RETENTION_DAYS, Daemon, MAX_OUTBOX_RETENTION_DAYS, MIN_OUTBOX_RETENTION_DAYS,
-    SendingHours,
+    DEFAULT_FILE_MAX_MB, DEFAULT_FILES_PER_SUBMISSION, DEFAULT_OUTBOX_RETENTION_DAYS, Daemon,
+    FILE_MAX_MB_RANGE, FILES_PER_SUBMISSION_RANGE, FileLimits, MAX_OUTBOX_RETENTION_DAYS,
+    MIN_OUTBOX_RETENTION_DAYS, SendingHours,
 };
 use crate::config::raw::RawDaemon;
 use crate::config::report::{Problem, Reporter, quote};
@@ -74,7 +76,49 @@ pub(super) fn daemon(item: Option<&Item<RawDaemon>>, rep: &mut Reporter) -> Daem
             file,
             raw.and_then(|r| r.outbox_retention_days.as_ref()),
         ),
+        files: file_limits(raw, file, rep),
     }
+}
+
+/// `daemon.file_max_mb` and `daemon.files_per_submission`.
+fn file_limits(raw: Option<&RawDaemon>, file: usize, rep: &mut Reporter) -> FileLimits {
+    let mut limits = FileLimits::default();
+    let Some(raw) = raw else {
+        return limits;
+    };
+    if let Some(v) = &raw.file_max_mb {
+        let (lo, hi) = FILE_MAX_MB_RANGE;
+        match u64::try_from(*v.get_ref()) {
+            Ok(mb) if (lo..=hi).contains(&mb) => limits.max_bytes = mb * 1024 * 1024,
+            _ => rep.report(
+                Problem::error(
+                    &at(file, v),
+                    "daemon.file_max_mb",
+                    format!("dung lượng tối đa của một tệp (MB) phải từ {lo} đến {hi}"),
+                )
+                .value(v.get_ref().to_string())
+                .hint(format!(
+                    "{DEFAULT_FILE_MAX_MB} (mặc định); tệp lớn hơn bị từ chối, không lưu gì"
+                )),
+            ),
+        }
+    }
+    if let Some(v) = &raw.files_per_submission {
+        let (lo, hi) = FILES_PER_SUBMISSION_RANGE;
+        match usize::try_from(*v.get_ref()) {
+            Ok(n) if (lo..=hi).contains(&n) => limits.max_count = n,
+            _ => rep.report(
+                Problem::error(
+                    &at(file, v),
+                    "daemon.files_per_submission",
+                    format!("số tệp gửi kèm một lần phải từ {lo} đến {hi}"),
+                )
+                .value(v.get_ref().to_string())
+                .hint(format!("{DEFAULT_FILES_PER_SUBMISSION} (mặc định)")),
+            ),
+        }
+    }
+    limits
 }
 
 /// `daemon.outbox_retention_days`: longer than the planner's look-back.

@@ -19,6 +19,10 @@
 //!   report, with forms to record a receipt, grant an extension or a waiver
 //!   (`POST` to `.../submission`, `.../extension`, `.../waiver`), and the
 //!   messages sent or planned for it.
+//! - `files`: `POST .../files` from the report page adds files to the
+//!   report (multipart), `GET /dashboard/files/{id}` downloads one as an
+//!   attachment, `GET /dashboard/files/{obligation}/{period}/all.zip` all
+//!   of one report-period, a folder per unit.
 //! - `revoke`: `POST .../revoke` from the report page: withdraws the
 //!   receipt, extension or waiver in effect, with a required reason, after
 //!   a confirmation that writes nothing.
@@ -47,12 +51,13 @@
 //! shared with the command line and the API.
 //!
 //! Must not: send mail, write anything but submissions, extensions, waivers,
-//! their revocations and the retry of a failed outbox row, or build HTML outside the
+//! their revocations, files sent with reports and the retry of a failed outbox row, or build HTML outside the
 //! templates.
 
 mod compliance;
 mod export;
 mod extract;
+mod files;
 mod login;
 mod matrix;
 mod outbox;
@@ -73,7 +78,7 @@ use axum::routing::get;
 use super::AppState;
 
 /// The dashboard's routes (merged into [`super::router`]).
-pub fn routes() -> Router<AppState> {
+pub fn routes(upload_limit: axum::extract::DefaultBodyLimit) -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/dashboard") }))
         .merge(login::routes())
@@ -82,6 +87,7 @@ pub fn routes() -> Router<AppState> {
         .merge(export::routes())
         .merge(unit::routes())
         .merge(report::routes())
+        .merge(files::routes(upload_limit))
         .merge(revoke::routes())
         .merge(outbox::routes())
         // Compliance over time: the page, its printable view and exports.

@@ -39,8 +39,8 @@ use super::extract::{CsrfForm, Owed};
 use super::page::{self, Frame, error_page, store_failed};
 use super::sent::Messages;
 use super::session::Admin;
-use super::view::{History, cell_text, dmy, key_href, pct, unit_href};
-use crate::store::{Outbox, Records};
+use super::view::{FilesView, History, cell_text, dmy, key_href, pct, unit_href};
+use crate::store::{Files, Outbox, Records};
 
 const PAGE: &str = "/dashboard/units/{unit}/{obligation}/{period}";
 
@@ -157,6 +157,7 @@ struct ReportView<'a> {
     revocable: Vec<Revocable>,
     revoke: RevokeFields,
     messages: Messages,
+    files: FilesView,
     history: History,
     back_href: String,
 }
@@ -237,6 +238,16 @@ pub(super) async fn show(
         Ok(r) => r,
         Err(e) => return store_failed(e),
     };
+    let kept = match state.shared.store.files_for(key).await {
+        Ok(f) => f,
+        Err(e) => return store_failed(e),
+    };
+    let files = FilesView::new(
+        &kept,
+        key,
+        &live.cfg.daemon.files,
+        &live.cfg.daemon.time_zone,
+    );
     let messages = Messages::new(
         sent.clone(),
         sent.len(),
@@ -266,6 +277,7 @@ pub(super) async fn show(
         revocable: revocable(&current),
         revoke: RevokeFields::default(),
         messages,
+        files,
         history: History::new(&events, &live.cfg.daemon.time_zone, false),
         back_href: format!(
             "/dashboard/matrix?obligation={}&period={}",

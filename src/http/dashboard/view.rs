@@ -193,6 +193,78 @@ impl History {
     }
 }
 
+/// One file as the report page lists it.
+#[derive(Debug, Serialize)]
+pub struct FileLine {
+    name: String,
+    size: String,
+    media_type: String,
+    source: &'static str,
+    sender: String,
+    at: String,
+    href: String,
+}
+
+/// The report page's files section.
+#[derive(Debug, Serialize)]
+pub struct FilesView {
+    items: Vec<FileLine>,
+    upload_href: String,
+    zip_href: String,
+    max_mb: u64,
+    max_count: usize,
+}
+
+impl FilesView {
+    pub fn new(
+        files: &[crate::store::StoredFile],
+        key: &crate::store::Key,
+        limits: &crate::config::model::FileLimits,
+        tz: &jiff::tz::TimeZone,
+    ) -> FilesView {
+        FilesView {
+            items: files.iter().map(|f| line(f, tz)).collect(),
+            upload_href: format!(
+                "{}/files",
+                key_href(&key.unit, &key.obligation, &key.period)
+            ),
+            zip_href: zip_href(&key.obligation, &key.period),
+            max_mb: limits.max_bytes / (1024 * 1024),
+            max_count: limits.max_count,
+        }
+    }
+}
+
+/// The address of one report-period's .zip.
+pub fn zip_href(obligation: &str, period: &str) -> String {
+    format!(
+        "/dashboard/files/{}/{}/all.zip",
+        pct(obligation),
+        pct(period)
+    )
+}
+
+fn line(f: &crate::store::StoredFile, tz: &jiff::tz::TimeZone) -> FileLine {
+    FileLine {
+        name: f.name.clone(),
+        size: crate::files::size_text(f.size),
+        media_type: f.media_type.clone(),
+        source: source_text(f.source),
+        sender: f.sender.clone(),
+        at: local(f.received_at, tz),
+        href: format!("/dashboard/files/{}", f.id),
+    }
+}
+
+fn source_text(s: crate::store::FileSource) -> &'static str {
+    match s {
+        crate::store::FileSource::Upload => "trang xác nhận",
+        crate::store::FileSource::Dashboard => "trang quản lý",
+        crate::store::FileSource::Api => "API",
+        crate::store::FileSource::Email => "thư điện tử",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@
 mod browser;
 mod compliance;
 mod escaping;
+mod files;
 mod forms;
 mod matrix;
 mod pages;

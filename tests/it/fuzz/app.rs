@@ -146,7 +146,13 @@ impl App {
         let store = store::open(&format!("sqlite://{}/h.db", dir.path().display()))
             .await
             .unwrap();
-        let cfg = hanbao::config::load_str("h.toml", CONFIG)
+        // Files sent to the upload routes stay in the test's directory.
+        let text = CONFIG.replacen(
+            "[daemon]\n",
+            &format!("[daemon]\nstate_dir = \"{}\"\n", dir.path().display()),
+            1,
+        );
+        let cfg = hanbao::config::load_str("h.toml", &text)
             .unwrap_or_else(|e| panic!("{e}"))
             .config;
         let admin = token(&store, "Điều phối", TokenRole::Admin).await;
