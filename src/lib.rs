@@ -22,6 +22,7 @@ pub mod escape;
 pub mod heartbeat;
 pub mod http;
 pub mod input;
+pub mod intake;
 pub mod link;
 pub mod live;
 pub mod logging;

@@ -137,6 +137,11 @@ macro_rules! migrations {
                     "/0008_outbox_views.sql"
                 )),
             ),
+            (
+                11,
+                "intake",
+                include_str!(concat!("../../migrations/", $backend, "/0011_intake.sql")),
+            ),
         ])
     };
 }
@@ -148,13 +153,14 @@ macro_rules! migrations {
 #[doc(hidden)]
 macro_rules! schema_version {
     () => {
-        8
+        11
     };
 }
 
 pub mod backup;
 mod decide;
 mod error;
+mod intake;
 mod leader;
 mod model;
 mod outbox;
@@ -170,6 +176,7 @@ mod tokens;
 use sqlx::SqlSafeStr as _;
 
 pub use error::StoreError;
+pub use intake::{Intake, IntakeMessage, IntakeOutcome, IntakeRow, IntakeWritten, SentNotice};
 pub use leader::{
     Election, LEADER_LOCK_KEY, LeaderLock, PgLeaderLock, SILENT_SESSION_CLOSED_AFTER,
 };

@@ -1,0 +1,390 @@
+//! The watched mailbox against a real Dovecot (`support::imap`): replies
+//! fed by IMAP APPEND, processed by `intake::Watcher` on a real SQLite
+//! store. A reply with its report is recorded once (and again under a new
+//! UID is recognised by its Message-ID); a forged sender, a reply to
+//! another unit's notice, a reply without attachment and a 30 MB one are
+//! refused with their reason and never recorded; the watcher gets through
+//! an outage of the server by connecting again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hanbao::config::load_str;
+use hanbao::config::model::Config;
+use hanbao::intake::decide::Refusal;
+use hanbao::intake::{Processed, Watcher};
+use hanbao::live::Live;
+use hanbao::store::{self, Intake, Key, Records, Source, Store};
+use jiff::Timestamp;
+use tokio_util::sync::CancellationToken;
+
+use crate::support::imap::{Dovecot, PASSWORD, USER};
+
+/// The notice each unit got, as the dispatcher recorded it.
+const NOTICE_YT: &str = "<n-yt.hanbao@hanbao.example>";
+const NOTICE_TP: &str = "<n-tp.hanbao@hanbao.example>";
+const NOTICE_ESCALATION: &str = "<n-esc.hanbao@hanbao.example>";
+
+fn config(dir: &std::path::Path, port: u16, extra: &str) -> Config {
+    let password = dir.join("imap-password");
+    std::fs::write(&password, format!("{PASSWORD}\n")).unwrap();
+    let text = format!(
+        r#"
+[daemon]
+state_dir = "{state}"
+
+[intake]
+host = "127.0.0.1"
+port = {port}
+security = "none"
+username = "{USER}"
+password_file = "{password}"
+poll_secs = 10
+{extra}
+
+[[unit]]
+id = "ubnd-tinh"
+name = "UBND tỉnh"
+email = "vanthu@ubnd.quangngai.example"
+
+[[unit]]
+id = "so-yte"
+name = "Sở Y tế"
+email = ["vanthu@soyte.quangngai.example", "ktv@soyte.quangngai.example"]
+supervisor = "ubnd-tinh"
+
+[[unit]]
+id = "so-tp"
+name = "Sở Tư pháp"
+email = "vanthu@sotp.quangngai.example"
+supervisor = "ubnd-tinh"
+
+[[obligation]]
+id = "bc-nam"
+title = "Báo cáo năm"
+reporters = ["so-yte", "so-tp"]
+recipient = "ubnd-tinh"
+cycle = "annual"
+due = "20/12"
+"#,
+        state = dir.display(),
+        password = password.display(),
+    );
+    load_str("intake.toml", &text)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config
+}
+
+/// A store with the notices hanbao sent: a reminder to each unit and an
+/// escalation about Sở Y tế to the province.
+async fn store_with_notices(dir: &std::path::Path) -> Store {
+    let url = format!("sqlite://{}/hanbao.db", dir.display());
+    let s = store::open(&url).await.unwrap();
+    s.close().await;
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    for (unit, kind, recipient, id) in [
+        (
+            "so-yte",
+            "reminder",
+            "vanthu@soyte.quangngai.example",
+            NOTICE_YT,
+        ),
+        (
+            "so-tp",
+            "reminder",
+            "vanthu@sotp.quangngai.example",
+            NOTICE_TP,
+        ),
+        (
+            "so-yte",
+            "escalation",
+            "vanthu@ubnd.quangngai.example",
+            NOTICE_ESCALATION,
+        ),
+    ] {
+        sqlx::query(
+            "INSERT INTO outbox (obligation_id, period_key, unit_id, kind, stage, recipient, rank, \
+             due_on, status, next_attempt_at, attempts, message_id, sent_at, created_at, updated_at) \
+             VALUES ('bc-nam', '2026', ?1, ?2, 1, ?3, 1, '2026-12-21', 'sent', 0, 1, ?4, 1, 1, 1)",
+        )
+        .bind(unit)
+        .bind(kind)
+        .bind(recipient)
+        .bind(id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    pool.close().await;
+    store::open(&url).await.unwrap()
+}
+
+/// A reply from `from` to the notice `answers`, with `attachment` bytes
+/// attached when given.
+fn reply(from: &str, answers: &str, message_id: &str, attachment: Option<&[u8]>) -> Vec<u8> {
+    use base64::Engine as _;
+    let mut m = format!(
+        "From: {from}\r\nTo: {USER}@hanbao.example\r\nSubject: Re: =?UTF-8?Q?Nh=E1=BA=AFc_h=E1=BA=A1n?=\r\n\
+         Message-ID: <{message_id}>\r\nIn-Reply-To: {answers}\r\nReferences: {answers}\r\n\
+         Date: Fri, 04 Dec 2026 09:00:00 +0700\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"ranh-gioi\"\r\n\r\n\
+         --ranh-gioi\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\
+         Kính gửi Văn phòng, gửi kèm báo cáo Số: 45/BC-SYT ngày 3 tháng 12 năm 2026.\r\n"
+    )
+    .into_bytes();
+    if let Some(bytes) = attachment {
+        m.extend_from_slice(
+            b"--ranh-gioi\r\nContent-Type: application/pdf\r\n\
+              Content-Disposition: attachment; filename=\"bao-cao-nam.pdf\"\r\n\
+              Content-Transfer-Encoding: base64\r\n\r\n",
+        );
+        let text = base64::engine::general_purpose::STANDARD.encode(bytes);
+        for line in text.as_bytes().chunks(76) {
+            m.extend_from_slice(line);
+            m.extend_from_slice(b"\r\n");
+        }
+    }
+    m.extend_from_slice(b"--ranh-gioi--\r\n");
+    m
+}
+
+struct World {
+    dir: tempfile::TempDir,
+    dovecot: Dovecot,
+    store: Store,
+    live: Arc<Live>,
+    stop: CancellationToken,
+}
+
+impl World {
+    async fn new(extra: &str) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let dovecot = tokio::task::spawn_blocking(Dovecot::start).await.unwrap();
+        let cfg = config(dir.path(), dovecot.port, extra);
+        let store = store_with_notices(dir.path()).await;
+        World {
+            dir,
+            dovecot,
+            store,
+            live: Arc::new(Live::load(cfg)),
+            stop: CancellationToken::new(),
+        }
+    }
+
+    async fn append(&self, message: Vec<u8>) {
+        let port = self.dovecot.port;
+        let _ = port;
+        let d: &Dovecot = &self.dovecot;
+        // Blocking IO in a test: the runtime has nothing else to do.
+        tokio::task::block_in_place(|| d.append("INBOX", &message));
+    }
+
+    async fn sweep(&self) -> Vec<Processed> {
+        let live = self.live.clone();
+        let get = move || live.clone();
+        let watcher = Watcher {
+            store: &self.store,
+            live: &get,
+            now: &Timestamp::now,
+            leads: &|| true,
+            stop: &self.stop,
+        };
+        let cfg = self.live.cfg.intake.clone().unwrap();
+        watcher.sweep(&cfg).await.unwrap()
+    }
+}
+
+fn key(unit: &str) -> Key {
+    Key::new("bc-nam", "2026", unit)
+}
+
+const YT: &str = "\"Văn thư\" <VanThu@SoYTe.QuangNgai.example>";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_with_its_report_is_recorded_once_even_delivered_twice() {
+    let w = World::new("").await;
+    let message = reply(YT, NOTICE_YT, "r1@soyte.example", Some(b"%PDF-1.4 bao cao"));
+    w.append(message.clone()).await;
+    assert_eq!(
+        w.sweep().await,
+        [Processed::Recorded { key: key("so-yte") }],
+        "{}",
+        w.dovecot.log()
+    );
+    let current = w.store.current_for(&key("so-yte")).await.unwrap();
+    let s = current.submission.expect("recorded");
+    assert_eq!(s.stamp.source, Source::Email);
+    assert_eq!(s.reference.as_deref(), Some("45/BC-SYT"));
+    assert!(
+        s.note
+            .as_deref()
+            .unwrap()
+            .contains("văn bản ngày 03/12/2026"),
+        "{s:?}"
+    );
+    assert_eq!(s.stamp.actor, "email:vanthu@soyte.quangngai.example");
+    // Flagged seen: the next round finds nothing.
+    assert_eq!(
+        tokio::task::block_in_place(|| w.dovecot.count("INBOX")),
+        (1, 1)
+    );
+    assert_eq!(w.sweep().await, []);
+
+    // The server delivers it again under a new UID: recognised by its
+    // Message-ID, flagged, nothing written.
+    w.append(message).await;
+    assert_eq!(w.sweep().await, [Processed::Again]);
+    assert_eq!(
+        tokio::task::block_in_place(|| w.dovecot.count("INBOX")),
+        (2, 2)
+    );
+    let history = w
+        .store
+        .history(&hanbao::store::HistoryFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(w.store.intake_count("recorded").await.unwrap(), 1);
+    drop(w.dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_and_misdirected_replies_are_refused_with_their_reason() {
+    let w = World::new("move_to = \"Da xu ly\"").await;
+    let pdf: &[u8] = b"%PDF-1.4";
+    // Someone outside every unit answering Sở Y tế's notice.
+    w.append(reply(
+        "ke-gia-mao@evil.example",
+        NOTICE_YT,
+        "f1@evil.example",
+        Some(pdf),
+    ))
+    .await;
+    // Sở Tư pháp answering Sở Y tế's notice.
+    w.append(reply(
+        "vanthu@sotp.quangngai.example",
+        NOTICE_YT,
+        "f2@sotp.example",
+        Some(pdf),
+    ))
+    .await;
+    // A reply to the escalation sent to the province.
+    w.append(reply(YT, NOTICE_ESCALATION, "f3@soyte.example", Some(pdf)))
+        .await;
+    // A message that answers nothing hanbao sent.
+    w.append(reply(
+        YT,
+        "<other@somewhere.example>",
+        "f4@soyte.example",
+        Some(pdf),
+    ))
+    .await;
+    // The right reply without its file.
+    w.append(reply(YT, NOTICE_YT, "f5@soyte.example", None))
+        .await;
+    assert_eq!(
+        w.sweep().await,
+        [
+            Processed::Refused(Refusal::UnknownSender),
+            Processed::Refused(Refusal::OtherUnit),
+            Processed::Refused(Refusal::NotToUnit),
+            Processed::Refused(Refusal::UnknownNotice),
+            Processed::Refused(Refusal::NoAttachment),
+        ]
+    );
+    for unit in ["so-yte", "so-tp"] {
+        let current = w.store.current_for(&key(unit)).await.unwrap();
+        assert!(current.submission.is_none(), "{unit}: {current:?}");
+    }
+    let refused = w.store.intake_messages("refused", 100).await.unwrap();
+    let reasons: Vec<_> = refused
+        .iter()
+        .rev()
+        .map(|r| r.reason.clone().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "unknown_sender",
+            "other_unit",
+            "not_to_unit",
+            "unknown_notice",
+            "no_attachment"
+        ]
+    );
+    assert_eq!(refused[0].key, Some(key("so-yte")));
+    assert_eq!(refused[4].sender, "ke-gia-mao@evil.example");
+    // Moved away: the watched mailbox is empty, the folder holds them all.
+    let counts =
+        tokio::task::block_in_place(|| (w.dovecot.count("INBOX"), w.dovecot.count("Da xu ly")));
+    assert_eq!(counts.0.0, 0);
+    assert_eq!(counts.1.0, 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_30_mb_attachment_is_refused_without_fetching_it() {
+    let w = World::new("").await;
+    let big = vec![b'x'; 30 * 1024 * 1024];
+    w.append(reply(YT, NOTICE_YT, "big@soyte.example", Some(&big)))
+        .await;
+    assert_eq!(w.sweep().await, [Processed::Refused(Refusal::TooBig)]);
+    let current = w.store.current_for(&key("so-yte")).await.unwrap();
+    assert!(current.submission.is_none());
+    let refused = w.store.intake_messages("refused", 10).await.unwrap();
+    assert_eq!(refused[0].reason.as_deref(), Some("too_big"));
+    assert_eq!(refused[0].key, Some(key("so-yte")));
+}
+
+/// Seconds the server is down in the outage test (`HANBAO_TEST_IMAP_OUTAGE_SECS`,
+/// default 10; the issue's scenario is 120).
+fn outage() -> Duration {
+    let secs = std::env::var("HANBAO_TEST_IMAP_OUTAGE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    Duration::from_secs(secs)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watcher_connects_again_after_the_server_was_down() {
+    let mut w = World::new("").await;
+    let live = w.live.clone();
+    let store = w.store.clone();
+    let stop = w.stop.clone();
+    let watching = tokio::spawn(async move {
+        let get = move || live.clone();
+        let watcher = Watcher {
+            store: &store,
+            live: &get,
+            now: &Timestamp::now,
+            leads: &|| true,
+            stop: &stop,
+        };
+        watcher.run().await;
+    });
+    // The watcher is connected and idle; the server goes away.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::task::block_in_place(|| w.dovecot.stop());
+    tokio::time::sleep(outage()).await;
+    tokio::task::block_in_place(|| w.dovecot.start_again());
+    w.append(reply(YT, NOTICE_YT, "after@soyte.example", Some(b"%PDF")))
+        .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let current = w.store.current_for(&key("so-yte")).await.unwrap();
+        if current.submission.is_some() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not recorded after the outage:\n{}",
+            w.dovecot.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    w.stop.cancel();
+    tokio::time::timeout(Duration::from_secs(10), watching)
+        .await
+        .expect("the watcher stops on shutdown")
+        .unwrap();
+}
