@@ -33,7 +33,7 @@ use crate::store::{IntakeOutcome, Key, NewSubmission, SentNotice, Source};
 use crate::tracking;
 
 /// Why a message was not recorded. The code is stored and stable; the
-/// words are shown on the dashboard.
+/// dashboard's mailbox page (`http::dashboard::mailbox`) words it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     /// Not a message that could be read.
@@ -95,32 +95,6 @@ impl Refusal {
 
     pub fn parse(code: &str) -> Option<Refusal> {
         Refusal::ALL.into_iter().find(|r| r.code() == code)
-    }
-
-    /// The reason in Vietnamese, for the coordinator.
-    pub fn words(self) -> &'static str {
-        match self {
-            Refusal::Unreadable => "không đọc được thư",
-            Refusal::NotAReply => "không phải thư trả lời một thông báo của hệ thống",
-            Refusal::UnknownNotice => {
-                "trả lời một thư không do hệ thống gửi (hoặc đã bị xóa khỏi hàng đợi)"
-            }
-            Refusal::NotToUnit => {
-                "trả lời một thông báo không gửi cho đơn vị báo cáo (thư báo cáo chậm gửi cấp trên)"
-            }
-            Refusal::UnknownSender => "người gửi không phải hộp thư của đơn vị nào trong cấu hình",
-            Refusal::OtherUnit => {
-                "người gửi là hộp thư của đơn vị khác với đơn vị được nhắc trong thông báo"
-            }
-            Refusal::SeveralReports => {
-                "thông báo được trả lời gộp nhiều kỳ báo cáo; không biết tệp thuộc kỳ nào, cần ghi nhận thủ công"
-            }
-            Refusal::NotOwed => "đơn vị không còn phải nộp kỳ báo cáo này theo cấu hình hiện hành",
-            Refusal::Invalid => "ngày nhận hoặc số văn bản không hợp lệ",
-            Refusal::NoAttachment => "thư không có tệp đính kèm",
-            Refusal::TooManyAttachments => "thư có quá nhiều tệp đính kèm",
-            Refusal::TooBig => "thư vượt quá dung lượng cho phép",
-        }
     }
 }
 

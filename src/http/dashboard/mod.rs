@@ -26,6 +26,8 @@
 //!   pending, sending, sent, skipped, cancelled), filtered and paged, with
 //!   reasons and real sending times; `POST /dashboard/outbox/{id}/retry`
 //!   puts a failed one back.
+//! - `mailbox`: `GET /dashboard/mailbox`, the watched mailbox of replies:
+//!   counts, and the refused messages with their reason.
 //! - `compliance`: `GET /dashboard/compliance`, compliance over a range of
 //!   periods per group and unit (the year-end assessment), printable
 //!   (`print=1`), with `compliance.csv` and `compliance.xlsx`.
@@ -54,6 +56,7 @@ mod compliance;
 mod export;
 mod extract;
 mod login;
+mod mailbox;
 mod matrix;
 mod outbox;
 mod page;
@@ -84,6 +87,7 @@ pub fn routes() -> Router<AppState> {
         .merge(report::routes())
         .merge(revoke::routes())
         .merge(outbox::routes())
+        .merge(mailbox::routes())
         // Compliance over time: the page, its printable view and exports.
         .merge(compliance::routes())
         .route_layer(middleware::from_fn(session::reject_cross_origin))
