@@ -388,3 +388,60 @@ async fn the_watcher_connects_again_after_the_server_was_down() {
         .expect("the watcher stops on shutdown")
         .unwrap();
 }
+
+/// A crash after the commit and before the flag: on restart the UID is
+/// found recorded, and the message is only flagged, nothing written again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_recorded_but_not_flagged_is_only_flagged_on_restart() {
+    use hanbao::store::{IntakeMessage, IntakeOutcome};
+    let w = World::new("").await;
+    w.append(reply(YT, NOTICE_YT, "crash@soyte.example", Some(b"%PDF")))
+        .await;
+    // What the crashed process had committed for UID 1 of this mailbox.
+    let uid_validity = {
+        let cfg = w.live.cfg.intake.clone().unwrap();
+        let m = hanbao::intake::imap::Mailbox::open(&cfg).await.unwrap();
+        let v = m.uid_validity;
+        m.close().await;
+        v
+    };
+    let written = w
+        .store
+        .intake_write(
+            &IntakeMessage {
+                mailbox: "INBOX".into(),
+                uid_validity,
+                uid: 1,
+                message_id: Some("another-id@x".into()),
+                sender: "vanthu@soyte.quangngai.example".into(),
+                subject: "Re".into(),
+                sent_at: None,
+            },
+            &IntakeOutcome::Refused {
+                reason: "no_attachment".into(),
+                key: None,
+            },
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(written, hanbao::store::IntakeWritten::Refused);
+    assert_eq!(
+        tokio::task::block_in_place(|| w.dovecot.count("INBOX")),
+        (1, 0)
+    );
+    assert_eq!(w.sweep().await, [Processed::Again]);
+    assert_eq!(
+        tokio::task::block_in_place(|| w.dovecot.count("INBOX")),
+        (1, 1)
+    );
+    assert!(
+        w.store
+            .current_for(&key("so-yte"))
+            .await
+            .unwrap()
+            .submission
+            .is_none()
+    );
+    assert_eq!(w.store.intake_count("refused").await.unwrap(), 1);
+}
