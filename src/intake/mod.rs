@@ -108,6 +108,7 @@ impl Watcher<'_> {
             let Some(cfg) = live.cfg.intake.clone() else {
                 return;
             };
+            tracing::info!(host = %cfg.host, port = cfg.port, mailbox = %cfg.mailbox, "hộp thư: đang kết nối");
             let mut connected = false;
             match self.session(&cfg, &mut connected).await {
                 Ok(()) => return,

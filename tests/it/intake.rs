@@ -445,3 +445,115 @@ async fn a_message_recorded_but_not_flagged_is_only_flagged_on_restart() {
     );
     assert_eq!(w.store.intake_count("refused").await.unwrap(), 1);
 }
+
+/// The Message-ID header of a message as sent.
+fn message_id_of(data: &[u8]) -> String {
+    let text = String::from_utf8_lossy(data);
+    text.lines()
+        .find_map(|l| l.strip_prefix("Message-ID: "))
+        .expect("a Message-ID")
+        .trim()
+        .to_string()
+}
+
+async fn wait_recorded(store: &Store, key: &Key, daemon: &crate::support::procs::Daemon) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if store.current_for(key).await.unwrap().submission.is_some() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{key} not recorded within a minute:\n{}",
+            daemon.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// End to end, over real SMTP and IMAP: `hanbao run` sends the reminders
+/// through the SMTP sink; a unit replies to its own with the report
+/// attached (IMAP APPEND of the reply to the watched mailbox); within a
+/// minute it is recorded, with source email. Then `kill -9` right after a
+/// second reply arrives, and a restart: that reply is recorded exactly
+/// once, whichever step the process died at.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_to_end_a_reply_to_the_reminder_and_a_kill_9_mid_message() {
+    use crate::support::procs::{Daemon, DaemonConfig};
+    use crate::support::smtp::SmtpSink;
+    let sink = SmtpSink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let dovecot = tokio::task::spawn_blocking(Dovecot::start).await.unwrap();
+    let password = dir.path().join("imap-password");
+    std::fs::write(&password, PASSWORD).unwrap();
+    let cfg = DaemonConfig::new(sink.port(), 2, 1);
+    // The one-off report opens a month ago: a reply before its due day is
+    // within its window (without period_start it opens on its last day).
+    let (_, zone) = crate::support::daytime_zone();
+    let opens = zone
+        .to_datetime(Timestamp::now())
+        .date()
+        .checked_sub(jiff::Span::new().days(30))
+        .unwrap();
+    let reports = cfg.toml().replace(
+        "cycle = \"once\"\n",
+        &format!(
+            "cycle = \"once\"\nperiod_start = \"{}\"\n",
+            hanbao::config::values::format_date(opens)
+        ),
+    );
+    let toml = format!(
+        "{reports}\n[intake]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\nusername = \"{USER}\"\n\
+         password_file = \"{}\"\npoll_secs = 10\n",
+        dovecot.port,
+        password.display()
+    );
+    let config = dir.path().join("hanbao.toml");
+    std::fs::write(&config, toml).unwrap();
+    let url = format!("sqlite://{}/hanbao.db", dir.path().display());
+    let mut first = Daemon::spawn("e2e-1", &config, &url, dir.path());
+    let sent = sink.wait_for_messages(2, Duration::from_secs(120)).await;
+    let to = |unit: usize| {
+        sent.iter()
+            .find(|m| m.rcpt_to.contains(&DaemonConfig::unit_email(unit)))
+            .unwrap_or_else(|| panic!("no reminder to unit {unit}: {}", first.log()))
+    };
+    let store = store::open(&url).await.unwrap();
+    let answer = |unit: usize, id: &str| {
+        reply(
+            &DaemonConfig::unit_email(unit),
+            &message_id_of(&to(unit).data),
+            id,
+            Some(b"%PDF-1.4 bao cao"),
+        )
+    };
+
+    let one = answer(1, "e2e-1@xa.example");
+    tokio::task::block_in_place(|| dovecot.append("INBOX", &one));
+    let key1 = Key::new("bc-1", "bc-1", DaemonConfig::unit_id(1));
+    wait_recorded(&store, &key1, &first).await;
+    let s = store.current_for(&key1).await.unwrap().submission.unwrap();
+    assert_eq!(s.stamp.source, Source::Email);
+
+    let two = answer(2, "e2e-2@xa.example");
+    tokio::task::block_in_place(|| dovecot.append("INBOX", &two));
+    tokio::time::sleep(Duration::from_millis(fastrand::u64(0..400))).await;
+    first.kill9();
+    let second = Daemon::spawn("e2e-2", &config, &url, dir.path());
+    let key2 = Key::new("bc-1", "bc-1", DaemonConfig::unit_id(2));
+    wait_recorded(&store, &key2, &second).await;
+    // Give a second processing, if any, the time to happen.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let history = store
+        .history(&hanbao::store::HistoryFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 2, "{history:?}");
+    assert_eq!(store.intake_count("recorded").await.unwrap(), 2);
+    assert_eq!(
+        tokio::task::block_in_place(|| dovecot.count("INBOX")),
+        (2, 2)
+    );
+    drop(second);
+    store.close().await;
+}
