@@ -18,7 +18,79 @@ use hanbao::store::{self, Intake, Key, Records, Source, Store};
 use jiff::Timestamp;
 use tokio_util::sync::CancellationToken;
 
+use crate::support::backend::{Backend, stories};
 use crate::support::imap::{Dovecot, PASSWORD, USER};
+
+stories!(the_store_processes_a_message_once_on_both_backends);
+
+/// The store's side on SQLite and PostgreSQL: a submission with source
+/// email and its processed row in one transaction; the same UID, or the
+/// same Message-ID under another UID, writes nothing; a second reply for
+/// a key already recorded is kept as "already"; refusals keep their reason.
+async fn the_store_processes_a_message_once_on_both_backends(b: &Backend) {
+    use hanbao::store::{IntakeMessage, IntakeOutcome, IntakeWritten, NewSubmission};
+    let s = b.open().await;
+    let now = Timestamp::now();
+    let message = |uid: u32, id: &str| IntakeMessage {
+        mailbox: "INBOX".into(),
+        uid_validity: 42,
+        uid,
+        message_id: Some(id.into()),
+        sender: "vanthu@soyte.example".into(),
+        subject: "Re: Nhắc hạn".into(),
+        sent_at: Some(now),
+    };
+    let submission = IntakeOutcome::Submission(NewSubmission {
+        key: key("so-yte"),
+        received_on: jiff::civil::date(2026, 12, 4),
+        received_at: Some(now),
+        reference: Some("45/BC-SYT".into()),
+        note: Some("Nhận qua thư điện tử".into()),
+        actor: "email:vanthu@soyte.example".into(),
+        source: Source::Email,
+        correction: false,
+    });
+    assert!(!s.intake_processed(&message(1, "a@x")).await.unwrap());
+    let w = s
+        .intake_write(&message(1, "a@x"), &submission, now)
+        .await
+        .unwrap();
+    let IntakeWritten::Recorded(e) = w else {
+        panic!("{w:?}")
+    };
+    assert_eq!(e.source, Source::Email);
+    assert!(s.intake_processed(&message(1, "a@x")).await.unwrap());
+    assert!(s.intake_processed(&message(9, "a@x")).await.unwrap());
+    for again in [message(1, "other@x"), message(2, "a@x")] {
+        let w = s.intake_write(&again, &submission, now).await.unwrap();
+        assert_eq!(w, IntakeWritten::AlreadyProcessed);
+    }
+    let w = s
+        .intake_write(&message(3, "b@x"), &submission, now)
+        .await
+        .unwrap();
+    assert!(matches!(w, IntakeWritten::AlreadyRecorded(_)), "{w:?}");
+    let refused = IntakeOutcome::Refused {
+        reason: "no_attachment".into(),
+        key: Some(key("so-tp")),
+    };
+    let w = s
+        .intake_write(&message(4, "c@x"), &refused, now)
+        .await
+        .unwrap();
+    assert_eq!(w, IntakeWritten::Refused);
+    let counts = (
+        s.intake_count("recorded").await.unwrap(),
+        s.intake_count("already").await.unwrap(),
+        s.intake_count("refused").await.unwrap(),
+    );
+    assert_eq!(counts, (1, 1, 1));
+    let rows = s.intake_messages("refused", 10).await.unwrap();
+    assert_eq!(rows[0].key, Some(key("so-tp")));
+    assert_eq!(rows[0].subject, "Re: Nhắc hạn");
+    assert_eq!(s.history(&Default::default()).await.unwrap().len(), 1);
+    s.close().await;
+}
 
 /// The notice each unit got, as the dispatcher recorded it.
 const NOTICE_YT: &str = "<n-yt.hanbao@hanbao.example>";
