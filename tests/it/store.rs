@@ -412,7 +412,8 @@ async fn migrations_are_recorded_and_reopening_works(b: &Backend) {
             (5, "outbox counts"),
             (6, "token roles"),
             (7, "outbox purged"),
-            (8, "outbox views")
+            (8, "outbox views"),
+            (11, "intake")
         ]
     );
     s.record_submission(submission("u1", date(2026, 4, 8), "15/BC"), at(0))
