@@ -23,6 +23,7 @@ pub mod files;
 pub mod heartbeat;
 pub mod http;
 pub mod input;
+pub mod intake;
 pub mod link;
 pub mod live;
 pub mod logging;

@@ -28,7 +28,8 @@ use super::de::de_item;
 use super::diagnostic::{Diagnostic, Severity};
 use super::encoding::{self, NotUtf8};
 use super::raw::{
-    RawCalendar, RawDaemon, RawDirective, RawGroup, RawMail, RawObligation, RawUnit, TOP_LEVEL_KEYS,
+    RawCalendar, RawDaemon, RawDirective, RawGroup, RawIntake, RawMail, RawObligation, RawUnit,
+    TOP_LEVEL_KEYS,
 };
 use super::report::{Loc, Problem, Reporter, SourceFile, nearest, quote};
 use super::toml_errors;
@@ -150,6 +151,7 @@ pub struct Collected {
     pub daemon: Option<Item<RawDaemon>>,
     pub mail: Option<Item<RawMail>>,
     pub calendar: Option<Item<RawCalendar>>,
+    pub intake: Option<Item<RawIntake>>,
     pub directives: Vec<Item<RawDirective>>,
     pub groups: Vec<Item<RawGroup>>,
     pub units: Vec<Item<RawUnit>>,
@@ -367,7 +369,9 @@ fn top_level(
         };
         match key.get_ref().as_ref() {
             "include" => includes = include_list(value, file, rep),
-            name @ ("daemon" | "mail" | "calendar") => section(name, kloc, value, col, rep),
+            name @ ("daemon" | "mail" | "calendar" | "intake") => {
+                section(name, kloc, value, col, rep)
+            }
             name @ ("directive" | "group" | "unit" | "obligation") => {
                 elements(name, kloc, value, col, rep)
             }
@@ -386,7 +390,7 @@ fn top_level(
     includes
 }
 
-/// `[daemon]`, `[mail]` or `[calendar]` (`name`, whose key is at `kloc`):
+/// `[daemon]`, `[mail]`, `[calendar]` or `[intake]` (`name`, whose key is at `kloc`):
 /// once in the whole configuration.
 fn section(
     name: &str,
@@ -422,6 +426,7 @@ fn section(
     match name {
         "daemon" => col.daemon = de_item(value, file, name, rep).map(|v| Item { loc, value: v }),
         "mail" => col.mail = de_item(value, file, name, rep).map(|v| Item { loc, value: v }),
+        "intake" => col.intake = de_item(value, file, name, rep).map(|v| Item { loc, value: v }),
         _ => col.calendar = de_item(value, file, name, rep).map(|v| Item { loc, value: v }),
     }
 }

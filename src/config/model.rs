@@ -63,6 +63,8 @@ pub struct Config {
     pub daemon: Daemon,
     pub mail: Mail,
     pub calendar: CalendarSettings,
+    /// `[intake]`: the watched mailbox of replies; `None`, no mailbox is watched.
+    pub intake: Option<Intake>,
     /// The documents the duties come from, in file order.
     pub directives: Vec<Directive>,
     /// Units in file order ([`Config::unit`] finds one by id).
@@ -284,6 +286,46 @@ pub enum SmtpSecurity {
     /// (127.0.0.1, ::1, localhost), e.g. a local sink in tests or a local
     /// MTA. `mail::Mailer` refuses it for any other host.
     None,
+}
+
+/// `[intake]`: the IMAP mailbox where units reply to the notices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intake {
+    pub host: String,
+    pub port: u16,
+    pub security: ImapSecurity,
+    pub username: String,
+    /// Where to read the password when connecting; never the password.
+    pub password: SecretSource,
+    /// The mailbox (folder) watched, "INBOX" by default.
+    pub mailbox: String,
+    /// What is done to a message once it is processed.
+    pub after: AfterIntake,
+    /// Seconds between two looks when the server does not offer IDLE.
+    pub poll_secs: u64,
+    /// Largest message accepted, in bytes.
+    pub max_message_bytes: u64,
+    /// Most attachments in one message.
+    pub max_attachments: usize,
+}
+
+/// How the IMAP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImapSecurity {
+    /// Implicit TLS (port 993), the server's certificate checked against
+    /// Mozilla's roots.
+    Tls,
+    /// No encryption: only for a server on the loopback interface.
+    None,
+}
+
+/// What is done to a processed message in the mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterIntake {
+    /// Flagged `\Seen` where it is.
+    MarkSeen,
+    /// Moved to this folder.
+    MoveTo(String),
 }
 
 /// Where a secret lives. Only its location is kept, so `Debug` cannot leak it.

@@ -13,6 +13,7 @@
 //! [daemon]        # once in the whole configuration
 //! [mail]          # once
 //! [calendar]      # once
+//! [intake]        # once, optional: the watched mailbox of replies
 //! [[directive]]   # any number, from any file
 //! [[group]]       # any number, from any file
 //! [[unit]]        # any number, from any file
@@ -27,11 +28,12 @@ use serde::{Deserialize, Deserializer};
 use serde_spanned::Spanned;
 
 /// Top-level keys of a file, in the order they are documented.
-pub const TOP_LEVEL_KEYS: [&str; 8] = [
+pub const TOP_LEVEL_KEYS: [&str; 9] = [
     "include",
     "daemon",
     "mail",
     "calendar",
+    "intake",
     "directive",
     "group",
     "unit",
@@ -132,6 +134,45 @@ pub struct RawSmtp {
     pub password_credential: Option<Spanned<String>>,
     /// Rejected: a literal password. Only its position is kept, never its value.
     pub password: Option<Spanned<IgnoredAny>>,
+}
+
+/// `[intake]`: the IMAP mailbox where units' replies to the notices
+/// arrive. Absent: no mailbox is watched. The password is never written in
+/// the file: give exactly one of `password_file`, `password_env`,
+/// `password_credential`, as for `[mail.smtp]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIntake {
+    /// IMAP server host name. Required.
+    pub host: Option<Spanned<String>>,
+    /// Port. Default 993 with "tls", 143 with "none".
+    pub port: Option<Spanned<i64>>,
+    /// "tls" (default: implicit TLS) or "none" (only for a server on
+    /// 127.0.0.1, ::1 or localhost).
+    pub security: Option<Spanned<String>>,
+    /// Login name. Required.
+    pub username: Option<Spanned<String>>,
+    /// Path of a file holding the password (first line).
+    pub password_file: Option<Spanned<String>>,
+    /// Name of an environment variable holding the password.
+    pub password_env: Option<Spanned<String>>,
+    /// Name of a systemd credential (`LoadCredential=`).
+    pub password_credential: Option<Spanned<String>>,
+    /// Rejected: a literal password. Only its position is kept.
+    pub password: Option<Spanned<IgnoredAny>>,
+    /// The mailbox (folder) watched, printable ASCII. Default "INBOX".
+    pub mailbox: Option<Spanned<String>>,
+    /// The folder a processed message is moved to. Absent: the message is
+    /// only marked as seen where it is.
+    pub move_to: Option<Spanned<String>>,
+    /// Seconds between two looks at the mailbox when the server does not
+    /// offer IDLE (10–3600, default 60).
+    pub poll_secs: Option<Spanned<i64>>,
+    /// Largest message accepted, in MB (1–100, default 25); a larger one is
+    /// refused and the unit told so.
+    pub max_message_mb: Option<Spanned<i64>>,
+    /// Most attachments in one message (1–100, default 20).
+    pub max_attachments: Option<Spanned<i64>>,
 }
 
 /// `[calendar]`: adjustments to the built-in Vietnamese calendar.

@@ -27,8 +27,8 @@
 //! scheduler's tick and digest.
 //!
 //! Several processes may share one PostgreSQL database: only the leader
-//! (`daemon::leader`) plans, sends the digest, runs housekeeping and claims
-//! escalations; every process dispatches the other rows, and plans once
+//! (`daemon::leader`) plans, sends the digest, runs housekeeping, claims
+//! escalations and watches the mailbox of replies (`intake`); every process dispatches the other rows, and plans once
 //! after its start or a reload (its configuration may be newer than the
 //! leader's). Leadership is confirmed before each of those duties and
 //! checked every `LEADERSHIP_INTERVAL`; a process that takes over runs a
@@ -300,6 +300,7 @@ pub async fn serve(
     }
     let scheduler = Scheduler::start(daemon.jobs(), offset).await?;
     daemon.tasks.spawn(daemon.clone().check_leadership());
+    daemon.tasks.spawn(daemon.clone().watch_mailbox());
     if let Some(interval) = notify::watchdog_interval() {
         daemon.tasks.spawn(daemon.clone().watchdog(interval));
     }
@@ -478,6 +479,42 @@ impl Daemon {
                 tracing::error!(
                     "bộ lập lịch đã ngừng chạy; ngừng báo watchdog để systemd khởi động lại"
                 );
+            }
+        }
+    }
+
+    /// The watched mailbox (`[intake]`), on the leader only: while this
+    /// process leads and the configuration in force has an `[intake]`,
+    /// `intake::Watcher::run` watches it (and connects again after
+    /// failures); it returns when leadership is lost, the section is gone
+    /// after a reload, or on shutdown. Looked at again every
+    /// `LEADERSHIP_INTERVAL`.
+    async fn watch_mailbox(self: Arc<Self>) {
+        loop {
+            if self.shutdown.is_cancelled() {
+                return;
+            }
+            let leads = self.leadership.confirm().await.leader;
+            if leads && self.http.live().cfg.intake.is_some() {
+                let http = self.http.clone();
+                let live = move || http.live();
+                let clock = self.clock.clone();
+                let now = move || clock.now();
+                let heartbeat = self.heartbeat.clone();
+                let still_leads = move || heartbeat.leader() == Some(true);
+                crate::intake::Watcher {
+                    store: &self.store,
+                    live: &live,
+                    now: &now,
+                    leads: &still_leads,
+                    stop: &self.shutdown,
+                }
+                .run()
+                .await;
+            }
+            tokio::select! {
+                () = self.shutdown.cancelled() => return,
+                () = tokio::time::sleep(LEADERSHIP_INTERVAL) => {}
             }
         }
     }

@@ -151,7 +151,32 @@ pub async fn render(
     let overdue = super::gauges::overdue(state, now).await?;
     overdue_families(&mut e, &overdue, state.metrics());
     process_families(&mut e, &state.shared);
+    intake_family(&mut e, state).await?;
     Ok(e.finish())
+}
+
+/// The watched mailbox's messages by outcome: recorded, found already
+/// recorded, refused (three index counts, cheap at any size).
+async fn intake_family(
+    e: &mut Exposition,
+    state: &AppState,
+) -> Result<(), crate::tracking::TrackingError> {
+    use crate::store::Intake;
+    let store = &state.shared.store;
+    e.family(
+        "hanbao_intake_messages_total",
+        "counter",
+        "Messages of the watched mailbox processed, by outcome (recorded, already, refused).",
+    );
+    for outcome in ["recorded", "already", "refused"] {
+        let n = store.intake_count(outcome).await?;
+        e.sample(
+            "hanbao_intake_messages_total",
+            &[("outcome", outcome)],
+            n as f64,
+        );
+    }
+    Ok(())
 }
 
 /// The outbox's families: rows waiting and how long, sent, failed and

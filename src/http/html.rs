@@ -127,7 +127,7 @@ impl Check {
 }
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 24] = [
+const TEMPLATES: [(&str, &str); 25] = [
     ("date_field.html", include_str!("templates/date_field.html")),
     ("check_form.html", include_str!("templates/check_form.html")),
     (
@@ -173,6 +173,10 @@ const TEMPLATES: [(&str, &str); 24] = [
     (
         "dashboard/check.html",
         include_str!("templates/dashboard/check.html"),
+    ),
+    (
+        "dashboard/mailbox.html",
+        include_str!("templates/dashboard/mailbox.html"),
     ),
     (
         "dashboard/messages.html",

@@ -159,6 +159,11 @@ macro_rules! migrations {
                 "files",
                 include_str!(concat!("../../migrations/", $backend, "/0010_files.sql")),
             ),
+            (
+                11,
+                "intake",
+                include_str!(concat!("../../migrations/", $backend, "/0011_intake.sql")),
+            ),
         ])
     };
 }
@@ -170,7 +175,7 @@ macro_rules! migrations {
 #[doc(hidden)]
 macro_rules! schema_version {
     () => {
-        10
+        11
     };
 }
 
@@ -178,6 +183,7 @@ pub mod backup;
 mod decide;
 mod error;
 mod files;
+mod intake;
 mod leader;
 mod model;
 mod outbox;
@@ -194,6 +200,7 @@ use sqlx::SqlSafeStr as _;
 
 pub use error::StoreError;
 pub use files::{FileSource, Files, NewFile, StoredFile};
+pub use intake::{Intake, IntakeMessage, IntakeOutcome, IntakeRow, IntakeWritten, SentNotice};
 pub use leader::{
     Election, LEADER_LOCK_KEY, LeaderLock, PgLeaderLock, SILENT_SESSION_CLOSED_AFTER,
 };

@@ -47,6 +47,8 @@ pub enum Source {
     Api,
     Web,
     Link,
+    /// A unit's reply to a notice, read from the watched mailbox.
+    Email,
 }
 
 impl Source {
@@ -57,6 +59,7 @@ impl Source {
             Source::Api => "api",
             Source::Web => "web",
             Source::Link => "link",
+            Source::Email => "email",
         }
     }
 
@@ -67,6 +70,7 @@ impl Source {
             "api" => Source::Api,
             "web" => Source::Web,
             "link" => Source::Link,
+            "email" => Source::Email,
             _ => return None,
         })
     }

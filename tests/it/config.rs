@@ -2984,3 +2984,106 @@ fn public_urls_are_absolute_http_with_a_host() {
         );
     }
 }
+
+/// `[intake]`: absent, no mailbox; present, TLS on 993 and INBOX by
+/// default, a password source required and never a literal password,
+/// no encryption only towards this machine, a move folder other than the
+/// watched one, numbers within their bounds.
+#[test]
+fn intake_section() {
+    use hanbao::config::model::{AfterIntake, ImapSecurity, SecretSource};
+    assert!(load_str("t.toml", BASE).unwrap().config.intake.is_none());
+    let c = load_str(
+        "t.toml",
+        "[intake]\nhost = \"imap.so.example\"\nusername = \"baocao\"\npassword_file = \"/etc/hanbao/imap-password\"\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+    .config;
+    let i = c.intake.unwrap();
+    assert_eq!((i.security, i.port), (ImapSecurity::Tls, 993));
+    assert_eq!(i.mailbox, "INBOX");
+    assert_eq!(i.after, AfterIntake::MarkSeen);
+    assert_eq!(
+        i.password,
+        SecretSource::File("/etc/hanbao/imap-password".into())
+    );
+    assert_eq!(
+        (i.poll_secs, i.max_message_bytes, i.max_attachments),
+        (60, 25 << 20, 20)
+    );
+    assert!(!format!("{i:?}").contains("***"));
+
+    let c = load_str(
+        "t.toml",
+        "[intake]\nhost = \"127.0.0.1\"\nsecurity = \"none\"\nport = 1143\nusername = \"u\"\npassword_env = \"HANBAO_IMAP_PASSWORD\"\nmailbox = \"Bao cao\"\nmove_to = \"Da xu ly\"\npoll_secs = 10\nmax_message_mb = 30\nmax_attachments = 5\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+    .config;
+    let i = c.intake.unwrap();
+    assert_eq!((i.security, i.port), (ImapSecurity::None, 1143));
+    assert_eq!(i.after, AfterIntake::MoveTo("Da xu ly".into()));
+    assert_eq!((i.mailbox.as_str(), i.poll_secs), ("Bao cao", 10));
+    assert_eq!((i.max_message_bytes, i.max_attachments), (30 << 20, 5));
+
+    let ok =
+        "host = \"imap.so.example\"\nusername = \"u\"\npassword_credential = \"imap-password\"\n";
+    let d = err(
+        &format!("[intake]\n{ok}security = ‸\"none\"\n"),
+        "intake.security",
+        "không mã hóa chỉ được dùng với máy chủ trên chính máy này",
+    );
+    assert!(d.hint.as_deref().unwrap().contains("\"tls\""), "{d}");
+    err(
+        &format!("[intake]\n{ok}security = ‸\"starttls\"\n"),
+        "intake.security",
+        "không có kiểu bảo mật này",
+    );
+    let d = err(
+        &format!("[intake]\n{ok}password = ‸\"hunter2\"\n"),
+        "intake.password",
+        "không được ghi mật khẩu trực tiếp",
+    );
+    assert!(!d.to_string().contains("hunter2"), "{d}");
+    err(
+        "‸[intake]\nhost = \"imap.so.example\"\nusername = \"u\"\n",
+        "intake",
+        "thiếu nguồn mật khẩu",
+    );
+    err(
+        "‸[intake]\nusername = \"u\"\npassword_env = \"P\"\n",
+        "intake.host",
+        "thiếu tên máy chủ IMAP",
+    );
+    err(
+        &format!("[intake]\n{ok}password_file = ‸\"imap-password\"\n"),
+        "intake.password_file",
+        "phải là đường dẫn tuyệt đối",
+    );
+    err(
+        "[intake]\nhost = \"h.example\"\nusername = \"u\"\npassword_file = \"/etc/p\"\npassword_env = ‸\"P\"\n",
+        "intake",
+        "chỉ được chọn một nguồn mật khẩu",
+    );
+    err(
+        &format!("[intake]\n{ok}move_to = ‸\"INBOX\"\n"),
+        "intake.move_to",
+        "trùng với hộp thư đang theo dõi",
+    );
+    err(
+        &format!("[intake]\n{ok}poll_secs = ‸5\n"),
+        "intake.poll_secs",
+        "phải từ 10 đến 3600",
+    );
+    err(
+        &format!("[intake]\n{ok}max_message_mb = ‸0\n"),
+        "intake.max_message_mb",
+        "phải từ 1 đến 100",
+    );
+    for bad in ["*", "Đã xử lý", ""] {
+        err(
+            &format!("[intake]\n{ok}mailbox = ‸\"{bad}\"\n"),
+            "intake.mailbox",
+            "không phải tên thư mục thư",
+        );
+    }
+}

@@ -1048,6 +1048,10 @@ async fn metrics_are_prometheus_text_from_the_store_and_counters() {
         2.0
     );
     assert!(metric(&m, "hanbao_scheduler_last_tick_age_seconds") <= 1.0);
+    for outcome in ["recorded", "already", "refused"] {
+        let series = format!("hanbao_intake_messages_total{{outcome=\"{outcome}\"}}");
+        assert_eq!(metric(&m, &series), 0.0);
+    }
     // Monthly reports due on the 20th: whatever today is, both reporters
     // have an unsubmitted month due within the last 62 days.
     assert_eq!(

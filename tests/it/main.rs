@@ -13,6 +13,7 @@ mod golden_quang_tri;
 mod hostile;
 mod http;
 mod ics;
+mod intake;
 mod keep;
 mod layers;
 mod link;

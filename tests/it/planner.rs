@@ -124,6 +124,7 @@ fn config(units: Vec<Unit>, obligations: Vec<Obligation>) -> Config {
             language: Default::default(),
         },
         calendar: tet_2026(),
+        intake: None,
         directives: vec![],
         units: all_units,
         obligations,

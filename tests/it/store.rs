@@ -414,7 +414,8 @@ async fn migrations_are_recorded_and_reopening_works(b: &Backend) {
             (7, "outbox purged"),
             (8, "outbox views"),
             (9, "outbox tally"),
-            (10, "files")
+            (10, "files"),
+            (11, "intake")
         ]
     );
     s.record_submission(submission("u1", date(2026, 4, 8), "15/BC"), at(0))

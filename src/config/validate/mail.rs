@@ -14,7 +14,7 @@ use crate::config::report::{Loc, Problem, Reporter, quote};
 use crate::config::values;
 
 /// Whether an SMTP host is this machine (127.0.0.0/8, ::1 or localhost).
-fn is_loopback_host(host: &str) -> bool {
+pub(super) fn is_loopback_host(host: &str) -> bool {
     let h = host.trim_start_matches('[').trim_end_matches(']');
     h.eq_ignore_ascii_case("localhost")
         || h.parse::<std::net::IpAddr>()
@@ -239,7 +239,16 @@ fn smtp(rep: &mut Reporter, file: usize, smtp: &Spanned<RawSmtp>) -> Smtp {
             ),
         }
     }
-    let password = password_source(rep, file, s);
+    let password = password_source(
+        rep,
+        file,
+        &PasswordKeys {
+            table: "mail.smtp",
+            file: s.password_file.as_ref(),
+            env: s.password_env.as_ref(),
+            credential: s.password_credential.as_ref(),
+        },
+    );
     let username = s.username.as_ref().map(|u| u.get_ref().clone());
     match (&username, &password) {
         (Some(_), None) if s.password.is_none() => rep.report(
@@ -315,27 +324,47 @@ fn security(
     }
 }
 
+/// The three keys that may name where a password is read, in one table
+/// (`[mail.smtp]` or `[intake]`).
+pub(super) struct PasswordKeys<'a> {
+    /// The table's key path, for messages: "mail.smtp", "intake".
+    pub table: &'static str,
+    pub file: Option<&'a Spanned<String>>,
+    pub env: Option<&'a Spanned<String>>,
+    pub credential: Option<&'a Spanned<String>>,
+}
+
 /// The one password source among `password_file`, `password_env` and
 /// `password_credential` (the first when several are given, after
 /// reporting it).
-fn password_source(rep: &mut Reporter, file: usize, s: &RawSmtp) -> Option<SecretSource> {
+pub(super) fn password_source(
+    rep: &mut Reporter,
+    file: usize,
+    keys: &PasswordKeys<'_>,
+) -> Option<SecretSource> {
+    let table = keys.table;
+    let secret = if table == "intake" {
+        "imap-password"
+    } else {
+        "smtp-password"
+    };
     let mut sources: Vec<(SecretSource, Loc)> = Vec::new();
-    if let Some(f) = &s.password_file {
+    if let Some(f) = keys.file {
         if is_absolute(f.get_ref()) {
             sources.push((SecretSource::File(PathBuf::from(f.get_ref())), at(file, f)));
         } else {
             rep.report(
                 Problem::error(
                     &at(file, f),
-                    "mail.smtp.password_file",
+                    format!("{table}.password_file"),
                     "phải là đường dẫn tuyệt đối",
                 )
                 .quoted(f.get_ref())
-                .hint("ví dụ \"/etc/hanbao/smtp-password\""),
+                .hint(format!("ví dụ \"/etc/hanbao/{secret}\"")),
             );
         }
     }
-    if let Some(e) = &s.password_env {
+    if let Some(e) = keys.env {
         let name = e.get_ref();
         let ok = !name.is_empty()
             && !name.starts_with(|c: char| c.is_ascii_digit())
@@ -343,18 +372,23 @@ fn password_source(rep: &mut Reporter, file: usize, s: &RawSmtp) -> Option<Secre
         if ok {
             sources.push((SecretSource::Env(name.clone()), at(file, e)));
         } else {
+            let example = if table == "intake" {
+                "HANBAO_IMAP_PASSWORD"
+            } else {
+                "HANBAO_SMTP_PASSWORD"
+            };
             rep.report(
                 Problem::error(
                     &at(file, e),
-                    "mail.smtp.password_env",
+                    format!("{table}.password_env"),
                     "không phải tên biến môi trường",
                 )
                 .quoted(name)
-                .hint("chữ, số và '_', ví dụ \"HANBAO_SMTP_PASSWORD\""),
+                .hint(format!("chữ, số và '_', ví dụ \"{example}\"")),
             );
         }
     }
-    if let Some(c) = &s.password_credential {
+    if let Some(c) = keys.credential {
         let name = c.get_ref();
         if !name.is_empty() && !name.contains('/') && name != "." && name != ".." {
             sources.push((SecretSource::Credential(name.clone()), at(file, c)));
@@ -362,24 +396,20 @@ fn password_source(rep: &mut Reporter, file: usize, s: &RawSmtp) -> Option<Secre
             rep.report(
                 Problem::error(
                     &at(file, c),
-                    "mail.smtp.password_credential",
+                    format!("{table}.password_credential"),
                     "không phải tên credential của systemd",
                 )
                 .quoted(name)
-                .hint(
-                    "ví dụ \"smtp-password\" (LoadCredential=smtp-password:/etc/hanbao/smtp-password)",
-                ),
+                .hint(format!(
+                    "ví dụ \"{secret}\" (LoadCredential={secret}:/etc/hanbao/{secret})"
+                )),
             );
         }
     }
     if sources.len() > 1 {
         rep.report(
-            Problem::error(
-                &sources[1].1,
-                "mail.smtp",
-                "chỉ được chọn một nguồn mật khẩu",
-            )
-            .hint("giữ một trong password_file, password_env, password_credential"),
+            Problem::error(&sources[1].1, table, "chỉ được chọn một nguồn mật khẩu")
+                .hint("giữ một trong password_file, password_env, password_credential"),
         );
     }
     sources.into_iter().next().map(|(s, _)| s)

@@ -8,7 +8,7 @@
 //! meant) are collected apart. No IO and no clock: the file reading is done
 //! by `load` before this runs.
 //!
-//! One part per concern: `daemon`, `mail` and `calendar` check their
+//! One part per concern: `daemon`, `mail`, `calendar` and `intake` check their
 //! sections; `units` the units, groups and their links; `directive` the
 //! `[[directive]]`s and who speaks in each obligation's notices; `obligations` the
 //! list of obligations and their `depends_on`; `obligation` one obligation,
@@ -23,6 +23,7 @@ mod directive;
 mod due;
 mod escalation;
 mod http;
+mod intake;
 mod mail;
 mod obligation;
 mod obligations;
@@ -59,6 +60,7 @@ pub fn validate(col: &Collected, rep: &mut Reporter) -> Option<Config> {
     let daemon = daemon::daemon(col.daemon.as_ref(), rep);
     let mail = mail::mail(col.mail.as_ref(), &daemon.state_dir, rep);
     let calendar = calendar::calendar(col.calendar.as_ref(), rep);
+    let intake = intake::intake(col.intake.as_ref(), rep);
     let mut v = Validator {
         rep,
         col,
@@ -93,6 +95,7 @@ pub fn validate(col: &Collected, rep: &mut Reporter) -> Option<Config> {
         daemon,
         mail,
         calendar,
+        intake,
         directives,
         positions: super::model::Positions::of(&units, &obligations),
         units,

@@ -30,6 +30,8 @@
 //!   pending, sending, sent, skipped, cancelled), filtered and paged, with
 //!   reasons and real sending times; `POST /dashboard/outbox/{id}/retry`
 //!   puts a failed one back.
+//! - `mailbox`: `GET /dashboard/mailbox`, the watched mailbox of replies:
+//!   counts, and the refused messages with their reason.
 //! - `compliance`: `GET /dashboard/compliance`, compliance over a range of
 //!   periods per group and unit (the year-end assessment), printable
 //!   (`print=1`), with `compliance.csv` and `compliance.xlsx`.
@@ -59,6 +61,7 @@ mod export;
 mod extract;
 mod files;
 mod login;
+mod mailbox;
 mod matrix;
 mod outbox;
 mod page;
@@ -90,6 +93,7 @@ pub fn routes(upload_limit: axum::extract::DefaultBodyLimit) -> Router<AppState>
         .merge(files::routes(upload_limit))
         .merge(revoke::routes())
         .merge(outbox::routes())
+        .merge(mailbox::routes())
         // Compliance over time: the page, its printable view and exports.
         .merge(compliance::routes())
         .route_layer(middleware::from_fn(session::reject_cross_origin))

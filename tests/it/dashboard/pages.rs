@@ -289,3 +289,73 @@ async fn outbox_lists_failures_and_the_retry_button_puts_one_back() {
     assert_eq!(r.status, 404);
     s.shutdown().await;
 }
+
+/// The mailbox page lists refused replies with their reason in words,
+/// hostile text escaped, and links the report they were matched to.
+#[tokio::test]
+async fn mailbox_lists_refused_replies_with_their_reason() {
+    use hanbao::store::{Intake, IntakeMessage, IntakeOutcome, Key};
+    let s = start().await;
+    let message = |uid: u32, sender: &str, subject: &str| IntakeMessage {
+        mailbox: "INBOX".into(),
+        uid_validity: 7,
+        uid,
+        message_id: Some(format!("m{uid}@x.vn")),
+        sender: sender.into(),
+        subject: subject.into(),
+        sent_at: None,
+    };
+    let now = Timestamp::now();
+    for (uid, sender, subject, reason, key) in [
+        (
+            1,
+            "ke-gia-mao@evil.example",
+            "<script>x</script>",
+            "unknown_sender",
+            None,
+        ),
+        (
+            2,
+            "vanthu@soyte.example",
+            "Re: Nhắc hạn",
+            "no_attachment",
+            Some(Key::new("bc-nam", "2026", "so-yte")),
+        ),
+    ] {
+        s.store
+            .intake_write(
+                &message(uid, sender, subject),
+                &IntakeOutcome::Refused {
+                    reason: reason.into(),
+                    key,
+                },
+                now,
+            )
+            .await
+            .unwrap();
+    }
+    let cookie = s.login(&s.admin).await;
+    let r = s.get("/dashboard/mailbox", Some(&cookie)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains("Chưa cấu hình hộp thư nhận báo cáo"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("2 thư bị từ chối"), "{}", r.body);
+    assert!(
+        r.body
+            .contains("người gửi không phải hộp thư của đơn vị nào")
+    );
+    assert!(r.body.contains("thư không có tệp đính kèm"));
+    assert!(r.body.contains("&lt;script&gt;x&lt;/script&gt;"));
+    assert!(!r.body.contains("<script>x"));
+    assert!(
+        r.body
+            .contains("href=\"/dashboard/units/so-yte/bc-nam/2026\""),
+        "{}",
+        r.body
+    );
+    assert_eq!(s.get("/dashboard/mailbox", None).await.status, 303);
+    s.shutdown().await;
+}

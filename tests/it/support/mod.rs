@@ -10,6 +10,7 @@
 
 pub mod backend;
 pub mod browser;
+pub mod imap;
 pub mod notices;
 pub mod procs;
 
