@@ -43,8 +43,18 @@ DELETE FROM sqlite_sequence WHERE name = 'events_new';
 INSERT INTO sqlite_sequence (name, seq)
     SELECT 'events_new', seq FROM sqlite_sequence WHERE name = 'events';
 
+-- `files` (0010) refers to `events`: with foreign keys enforced, dropping
+-- `events` under rows that refer to it fails, and the pragma that would
+-- turn the check off is a no-op inside the migration's transaction. Its
+-- rows step aside while `events` is rebuilt and come back with their ids.
+CREATE TEMP TABLE files_aside AS SELECT * FROM files;
+DELETE FROM files;
+
 DROP TABLE events;
 ALTER TABLE events_new RENAME TO events;
+
+INSERT INTO files SELECT * FROM files_aside;
+DROP TABLE files_aside;
 
 CREATE INDEX events_current ON events
     (obligation_id, period_key, unit_id, subject, id, action, received_on, reference, due_on);
