@@ -15,7 +15,7 @@ use jiff::Timestamp;
 
 use super::decide::{self, Decision};
 use super::model::{Event, Key, NewSubmission, Subject};
-use super::row::{Bind, EventRow, event_columns, insert_columns};
+use super::row::{EventRow, event_columns};
 use super::sql::{Sql, sql};
 use super::{Store, StoreError};
 
@@ -139,12 +139,6 @@ const LATEST: Sql = sql!(concat!(
      ORDER BY id DESC LIMIT 1"
 ));
 
-const INSERT_EVENT: Sql = sql!(concat!(
-    "INSERT INTO events (",
-    insert_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id"
-));
-
 const INSERT_MESSAGE: Sql = sql!(
     "INSERT INTO intake_messages (mailbox, uid_validity, uid, message_id, outcome, reason, \
      obligation_id, period_key, unit_id, event_id, sender, subject, sent_at, processed_at) \
@@ -261,23 +255,7 @@ impl Intake for Store {
                     let latest = latest.map(Event::try_from).transpose()?;
                     match decide::submission(latest.as_ref(), s, now) {
                         Ok(Decision::Insert(mut e)) => {
-                            let b = Bind::of(&e);
-                            let id: i64 = sqlx::query_scalar(db.sql(&INSERT_EVENT))
-                                .bind(b.obligation_id)
-                                .bind(b.period_key)
-                                .bind(b.unit_id)
-                                .bind(b.subject)
-                                .bind(b.action)
-                                .bind(b.received_on)
-                                .bind(b.received_at)
-                                .bind(b.reference)
-                                .bind(b.due_on)
-                                .bind(b.note)
-                                .bind(b.actor)
-                                .bind(b.source)
-                                .bind(b.recorded_at)
-                                .fetch_one(&mut *tx)
-                                .await?;
+                            let id = super::records::insert_event!(db, tx, &e);
                             e.id = id;
                             (IntakeWritten::Recorded(e), "recorded", Some(s.key.clone()), None, Some(id))
                         }

@@ -131,11 +131,38 @@ const LATEST: Sql = sql!(concat!(
      ORDER BY id DESC LIMIT 1"
 ));
 
-const INSERT: Sql = sql!(concat!(
+pub(super) const INSERT: Sql = sql!(concat!(
     "INSERT INTO events (",
     insert_columns!(),
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id"
 ));
+
+/// Inserts event `$e` in transaction `$tx` of backend `$db` (inside
+/// `on_backend!`) and evaluates to its id: the one insert of an event,
+/// shared by every path that records (`records`, `intake`).
+macro_rules! insert_event {
+    ($db:ident, $tx:ident, $e:expr) => {{
+        let b = $crate::store::row::Bind::of($e);
+        let id: i64 = sqlx::query_scalar($db.sql(&$crate::store::records::INSERT))
+            .bind(b.obligation_id)
+            .bind(b.period_key)
+            .bind(b.unit_id)
+            .bind(b.subject)
+            .bind(b.action)
+            .bind(b.received_on)
+            .bind(b.received_at)
+            .bind(b.reference)
+            .bind(b.due_on)
+            .bind(b.note)
+            .bind(b.actor)
+            .bind(b.source)
+            .bind(b.recorded_at)
+            .fetch_one(&mut *$tx)
+            .await?;
+        id
+    }};
+}
+pub(super) use insert_event;
 
 const OBLIGATION_IDS: Sql = sql!("SELECT DISTINCT obligation_id FROM events");
 const UNIT_IDS: Sql = sql!("SELECT DISTINCT unit_id FROM events");
@@ -187,23 +214,7 @@ impl Store {
                     Ok((Recorded::AlreadyRecorded(e), stored))
                 }
                 Decision::Insert(mut e) => {
-                    let b = Bind::of(&e);
-                    let id: i64 = sqlx::query_scalar(db.sql(&INSERT))
-                        .bind(b.obligation_id)
-                        .bind(b.period_key)
-                        .bind(b.unit_id)
-                        .bind(b.subject)
-                        .bind(b.action)
-                        .bind(b.received_on)
-                        .bind(b.received_at)
-                        .bind(b.reference)
-                        .bind(b.due_on)
-                        .bind(b.note)
-                        .bind(b.actor)
-                        .bind(b.source)
-                        .bind(b.recorded_at)
-                        .fetch_one(&mut *tx)
-                        .await?;
+                    let id = insert_event!(db, tx, &e);
                     e.id = id;
                     let stored = insert_files!(db, tx, &files, Some(id));
                     tx.commit().await?;
