@@ -17,7 +17,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Notify};
 
 use crate::store::LeaderLock;
 
@@ -43,11 +43,16 @@ struct Inner {
     unreachable: bool,
 }
 
-/// The process's leadership, shared by the tick, digest and check tasks.
+/// The process's leadership, shared by the tick, digest, mailbox and check
+/// tasks.
 #[derive(Clone)]
 pub struct Leadership {
     inner: Arc<Mutex<Inner>>,
     heartbeat: Heartbeat,
+    /// Signalled on every takeover, whichever task's check saw it: the
+    /// takeover's own round (`run::Daemon::check_leadership`) must not
+    /// depend on which caller happened to confirm first.
+    gains: Arc<Notify>,
 }
 
 impl Leadership {
@@ -58,7 +63,14 @@ impl Leadership {
                 unreachable: false,
             })),
             heartbeat,
+            gains: Arc::new(Notify::new()),
         }
+    }
+
+    /// Resolves at the next takeover seen by any [`Leadership::confirm`]
+    /// (or at once for one seen since the last call: the signal is kept).
+    pub async fn gained(&self) {
+        self.gains.notified().await;
     }
 
     /// Checks (IO) whether this process leads now, records and logs it.
@@ -88,6 +100,7 @@ impl Leadership {
         self.heartbeat.set_leader(leader);
         let gained = leader && before != Some(true);
         if gained {
+            self.gains.notify_one();
             tracing::info!(
                 lock = inner.lock.kind(),
                 "đã nhận quyền dẫn dắt (leader): tiến trình này lập lịch thư, gửi bản tổng hợp và các thư đôn đốc gộp"
@@ -147,6 +160,16 @@ mod tests {
             }
         );
         assert!(l.is_leader());
+        // The takeover is signalled once, to whoever waits for it later.
+        tokio::time::timeout(std::time::Duration::from_secs(1), l.gained())
+            .await
+            .expect("the gain seen by confirm is signalled");
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(50), l.gained())
+                .await
+                .is_err(),
+            "only once"
+        );
         l.release().await;
         assert_eq!(hb.leader(), Some(true), "SQLite: still the only process");
     }

@@ -429,6 +429,10 @@ impl Daemon {
     /// sending keeps its lock session alive. The leader also folds the
     /// outbox tally's changes here (`fold_tally`), so that they do not pile
     /// up during a long dispatch run.
+    ///
+    /// The takeover's round follows [`Leadership::gained`], not this task's
+    /// own check: the mailbox watcher and the digest confirm leadership
+    /// too, and whichever check sees the takeover first, the round runs.
     async fn check_leadership(self: Arc<Self>) {
         let mut every = tokio::time::interval(LEADERSHIP_INTERVAL);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -436,15 +440,15 @@ impl Daemon {
         loop {
             tokio::select! {
                 () = self.shutdown.cancelled() => break,
-                _ = every.tick() => {}
-            }
-            let role = self.leadership.confirm().await;
-            if role.gained {
-                let daemon = self.clone();
-                self.tasks.spawn(async move { daemon.run_engine().await });
-            }
-            if role.leader {
-                self.fold_tally().await;
+                () = self.leadership.gained() => {
+                    let daemon = self.clone();
+                    self.tasks.spawn(async move { daemon.run_engine().await });
+                }
+                _ = every.tick() => {
+                    if self.leadership.confirm().await.leader {
+                        self.fold_tally().await;
+                    }
+                }
             }
         }
     }

@@ -160,17 +160,31 @@ impl SmtpSink {
 
     /// Wait until at least `n` messages were accepted; panics after `timeout`.
     pub async fn wait_for_messages(&self, n: usize, timeout: Duration) -> Vec<Received> {
+        match self.try_wait_for_messages(n, timeout).await {
+            Ok(got) => got,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Like [`SmtpSink::wait_for_messages`], but says what went wrong
+    /// instead of panicking, so the caller can add what it knows (e.g. the
+    /// daemons' logs).
+    pub async fn try_wait_for_messages(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Received>, String> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let notified = self.shared.arrived.notified();
             if self.message_count() >= n {
-                return self.messages();
+                return Ok(self.messages());
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                panic!(
+                return Err(format!(
                     "SMTP sink: waited {timeout:?} for {n} messages, got {}",
                     self.message_count()
-                );
+                ));
             }
         }
     }

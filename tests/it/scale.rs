@@ -145,7 +145,11 @@ impl Instance {
             .arg("run")
             .env("HANBAO_STATE_DIR", dir.join(format!("{name}-state")))
             .env("HANBAO_DATABASE", database)
-            .env("HANBAO_LOG", "info")
+            // SCALE_TEST_LOG (e.g. "debug") when a failure needs more.
+            .env(
+                "HANBAO_LOG",
+                std::env::var("SCALE_TEST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .env_remove("JOURNAL_STREAM")
             .env_remove("NOTIFY_SOCKET")
             .stdout(Stdio::null())
@@ -292,8 +296,12 @@ async fn three_instances_one_leader_one_escalation_and_takeover_after_kill_9() {
         .collect();
 
     let want = first_round();
-    sink.wait_for_messages(UNITS_N + 1, Duration::from_secs(90))
-        .await;
+    if let Err(e) = sink
+        .try_wait_for_messages(UNITS_N + 1, Duration::from_secs(90))
+        .await
+    {
+        panic!("{e}\n{}", logs(&instances));
+    }
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(per_recipient(&sink), want, "{}", logs(&instances));
 
@@ -328,11 +336,18 @@ async fn three_instances_one_leader_one_escalation_and_takeover_after_kill_9() {
         assert!(text.contains(&want), "{}: {text}", inst.name);
     }
 
-    // Kill the leader; a new escalation is due right after.
+    // A new escalation comes due while the leader is frozen (SIGSTOP: its
+    // session, and with it the lock, stay open, but it sends nothing), then
+    // the leader is killed. The row is written before any other instance
+    // can take over, so the takeover's own round must send it: written
+    // after the takeover, it would wait for the next minute's tick, which
+    // is not what this test measures.
     let mut dead = instances.remove(leader);
-    let t0 = Instant::now();
-    dead.child.kill().unwrap(); // SIGKILL
-    dead.child.wait().unwrap();
+    let stopped = Command::new("kill")
+        .args(["-STOP", &dead.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
     enqueue(
         &url,
         vec![extra_row(
@@ -343,6 +358,9 @@ async fn three_instances_one_leader_one_escalation_and_takeover_after_kill_9() {
         )],
     )
     .await;
+    let t0 = Instant::now();
+    dead.child.kill().unwrap(); // SIGKILL
+    dead.child.wait().unwrap();
     let mut took_over = None;
     while t0.elapsed() < Duration::from_secs(30) {
         let roles: Vec<Option<bool>> = instances.iter().map(Instance::leader).collect();
@@ -354,8 +372,17 @@ async fn three_instances_one_leader_one_escalation_and_takeover_after_kill_9() {
     }
     let (took, roles) = took_over
         .unwrap_or_else(|| panic!("no instance took over within 30 s\n{}", logs(&instances)));
-    sink.wait_for_messages(UNITS_N + 2, Duration::from_secs(30))
-        .await;
+    if let Err(e) = sink
+        .try_wait_for_messages(UNITS_N + 2, Duration::from_secs(30))
+        .await
+    {
+        panic!(
+            "{e} (takeover seen after {took:?})\n{}\n--- {} (killed)\n{}",
+            logs(&instances),
+            dead.name,
+            dead.log_text()
+        );
+    }
     let escalated = t0.elapsed();
     eprintln!(
         "takeover after kill -9: leader in {:.2} s, escalation delivered by the new leader in {:.2} s",
@@ -368,7 +395,11 @@ async fn three_instances_one_leader_one_escalation_and_takeover_after_kill_9() {
         took <= hanbao::daemon::leader::LEADERSHIP_INTERVAL + Duration::from_secs(4),
         "{took:?}"
     );
-    assert!(escalated < Duration::from_secs(20), "{escalated:?}");
+    assert!(
+        escalated < Duration::from_secs(20),
+        "{escalated:?}\n{}",
+        logs(&instances)
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mut want = want;
     want.insert("chutich@tinh.example".into(), 1);
