@@ -14,7 +14,7 @@ use hanbao::config::model::Config;
 use hanbao::intake::decide::Refusal;
 use hanbao::intake::{Processed, Watcher};
 use hanbao::live::Live;
-use hanbao::store::{self, Files, Intake, Key, Records, Source, Store};
+use hanbao::store::{self, Files, Intake, Key, Records, Source, Store, Tokens};
 use jiff::Timestamp;
 use tokio_util::sync::CancellationToken;
 
@@ -825,12 +825,52 @@ async fn wait_recorded(store: &Store, key: &Key, daemon: &crate::support::procs:
     }
 }
 
+/// The acknowledgements the SMTP sink received, by recipient.
+fn acks_to(sink: &crate::support::smtp::SmtpSink, to: &str) -> Vec<crate::support::mime::Read> {
+    sink.messages()
+        .iter()
+        .filter(|m| m.rcpt_to.iter().any(|r| r == to))
+        .map(|m| crate::support::mime::read(&m.data).unwrap())
+        .filter(|r| {
+            r.headers
+                .iter()
+                .any(|(n, v)| n.eq_ignore_ascii_case("X-Hanbao-Kind") && v == "acknowledgement")
+        })
+        .collect()
+}
+
+/// Waits until `to` has received `n` acknowledgements.
+async fn wait_acks(
+    sink: &crate::support::smtp::SmtpSink,
+    to: &str,
+    n: usize,
+    daemon: &crate::support::procs::Daemon,
+) -> Vec<crate::support::mime::Read> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let got = acks_to(sink, to);
+        if got.len() >= n {
+            return got;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no acknowledgement to {to} within 90 s:\n{}",
+            daemon.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// End to end, over real SMTP and IMAP: `hanbao run` sends the reminders
 /// through the SMTP sink; a unit replies to its own with the report
 /// attached (IMAP APPEND of the reply to the watched mailbox); within a
-/// minute it is recorded, with source email. Then `kill -9` right after a
-/// second reply arrives, and a restart: that reply is recorded exactly
-/// once, whichever step the process died at.
+/// minute it is recorded, with source email, and the unit receives one
+/// acknowledgement naming its file. Then `kill -9` right after a second
+/// reply arrives, and a restart: that reply is recorded exactly once and
+/// acknowledged exactly once, whichever step the process died at; the
+/// first reply delivered again changes nothing; the coordinator logs in
+/// to the dashboard and downloads the report-period's .zip, which holds
+/// each unit's mailed file, byte for byte, in the unit's folder.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn end_to_end_a_reply_to_the_reminder_and_a_kill_9_mid_message() {
     use crate::support::procs::{Daemon, DaemonConfig};
@@ -856,6 +896,15 @@ async fn end_to_end_a_reply_to_the_reminder_and_a_kill_9_mid_message() {
             hanbao::config::values::format_date(opens)
         ),
     );
+    let http_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let reports = reports.replace(
+        "http_listen = \"127.0.0.1:0\"",
+        &format!("http_listen = \"127.0.0.1:{http_port}\""),
+    );
     let toml = format!(
         "{reports}\n[intake]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\nusername = \"{USER}\"\n\
          password_file = \"{}\"\npoll_secs = 10\n",
@@ -865,7 +914,10 @@ async fn end_to_end_a_reply_to_the_reminder_and_a_kill_9_mid_message() {
     let config = dir.path().join("hanbao.toml");
     std::fs::write(&config, toml).unwrap();
     let url = format!("sqlite://{}/hanbao.db", dir.path().display());
-    let mut first = Daemon::spawn("e2e-1", &config, &url, dir.path());
+    // One state directory for both processes, as on one server.
+    let state = dir.path().join("state");
+    let state_env = [("HANBAO_STATE_DIR", state.to_str().unwrap())];
+    let mut first = Daemon::spawn_with("e2e-1", &config, &url, dir.path(), &state_env);
     let sent = sink.wait_for_messages(2, Duration::from_secs(120)).await;
     let to = |unit: usize| {
         sent.iter()
@@ -888,12 +940,19 @@ async fn end_to_end_a_reply_to_the_reminder_and_a_kill_9_mid_message() {
     wait_recorded(&store, &key1, &first).await;
     let s = store.current_for(&key1).await.unwrap().submission.unwrap();
     assert_eq!(s.stamp.source, Source::Email);
+    let unit1 = DaemonConfig::unit_email(1);
+    let acked = wait_acks(&sink, &unit1, 1, &first).await;
+    assert!(
+        acked[0].text.contains("+ bao-cao-nam.pdf (16 byte)"),
+        "{}",
+        acked[0].text
+    );
 
     let two = answer(2, "e2e-2@xa.example");
     tokio::task::block_in_place(|| dovecot.append("INBOX", &two));
     tokio::time::sleep(Duration::from_millis(fastrand::u64(0..400))).await;
     first.kill9();
-    let second = Daemon::spawn("e2e-2", &config, &url, dir.path());
+    let second = Daemon::spawn_with("e2e-2", &config, &url, dir.path(), &state_env);
     let key2 = Key::new("bc-1", "bc-1", DaemonConfig::unit_id(2));
     wait_recorded(&store, &key2, &second).await;
     // Give a second processing, if any, the time to happen.
@@ -908,6 +967,71 @@ async fn end_to_end_a_reply_to_the_reminder_and_a_kill_9_mid_message() {
         tokio::task::block_in_place(|| dovecot.count("INBOX")),
         (2, 2)
     );
+    let unit2 = DaemonConfig::unit_email(2);
+    wait_acks(&sink, &unit2, 1, &second).await;
+    // The first reply delivered again (under a new UID): recognised,
+    // nothing recorded, nobody told twice.
+    tokio::task::block_in_place(|| dovecot.append("INBOX", &one));
+    // Within the watcher's longest wait (`intake::WAIT_LIMIT`, 60 s: a
+    // message appended between its search and its IDLE is seen then).
+    let deadline = std::time::Instant::now() + Duration::from_secs(150);
+    while tokio::task::block_in_place(|| dovecot.count("INBOX")) != (3, 3) {
+        assert!(std::time::Instant::now() < deadline, "{}", second.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(acks_to(&sink, &unit1).len(), 1, "one acknowledgement");
+    assert_eq!(acks_to(&sink, &unit2).len(), 1, "one acknowledgement");
+    assert_eq!(store.intake_count("recorded").await.unwrap(), 2);
+
+    // The coordinator downloads the report-period's .zip from the dashboard.
+    let secret = hanbao::http::token::generate().unwrap();
+    store
+        .create_token(
+            hanbao::store::NewToken {
+                name: "Điều phối".into(),
+                role: hanbao::store::TokenRole::Admin,
+                hash: hanbao::http::token::hash(&secret),
+            },
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    use crate::support::http::Request;
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], http_port).into();
+    let origin = format!("http://{addr}");
+    let login = Request::post("/dashboard/login")
+        .header("Origin", &origin)
+        .form(&[("token", &secret)])
+        .send(addr)
+        .await;
+    assert_eq!(login.status, 303, "{}", login.body);
+    let cookie = login
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let zip = Request::get("/dashboard/files/bc-1/bc-1/all.zip")
+        .header("Cookie", &cookie)
+        .send(addr)
+        .await;
+    assert_eq!(zip.status, 200, "{}", zip.body);
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(zip.bytes.clone())).unwrap();
+    let mut names: Vec<String> = (0..zip.len())
+        .map(|i| zip.by_index(i).unwrap().name().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["UBND xã 1/bao-cao-nam.pdf", "UBND xã 2/bao-cao-nam.pdf"]
+    );
+    for name in names {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut zip.by_name(&name).unwrap(), &mut bytes).unwrap();
+        assert_eq!(bytes, b"%PDF-1.4 bao cao", "{name}");
+    }
     drop(second);
     store.close().await;
 }
