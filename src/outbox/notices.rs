@@ -259,7 +259,10 @@ impl Notices<'_> {
             ("refused", _) if detail.row.reason.as_deref() == Some("too_big") => {
                 mail::AckOutcome::TooBig {
                     file_max_mb: self.cfg.daemon.files.max_bytes / MIB,
-                    message_max_mb: intake.map_or(0, |i| i.max_message_bytes / MIB),
+                    message_max_mb: intake.map_or(
+                        crate::config::validate::intake::DEFAULT_MAX_MESSAGE_MB,
+                        |i| i.max_message_bytes / MIB,
+                    ),
                 }
             }
             (what, _) => {

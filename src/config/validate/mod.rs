@@ -23,7 +23,7 @@ mod directive;
 mod due;
 mod escalation;
 mod http;
-mod intake;
+pub(crate) mod intake;
 mod mail;
 mod obligation;
 mod obligations;
