@@ -707,6 +707,11 @@ async fn in_chromium_the_files_of_a_report_fit_a_phone() {
             2
         );
         let mut shots = super::browser::shots_at(&b, "report-files", Some("files"));
+        shots.extend(super::browser::shots_at(
+            &b,
+            "report-receipt",
+            Some("receipt"),
+        ));
         b.goto(&format!("{base}{link}"));
         assert_eq!(b.count("ul.files li"), 2);
         shots.extend(super::browser::shots_at(&b, "confirm-files", Some("files")));
