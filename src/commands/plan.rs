@@ -177,6 +177,8 @@ pub fn entries<'a>(
                     OutboxKind::DueToday => EntryKind::DueToday,
                     OutboxKind::Overdue => EntryKind::Overdue,
                     OutboxKind::Escalation => EntryKind::Escalation,
+                    // Never planned: the watched mailbox writes it.
+                    OutboxKind::Acknowledgement => continue,
                 },
                 stage: c.stage,
                 at: c.at,

@@ -107,11 +107,12 @@ pub async fn healthz(
     (code, axum::Json(body)).into_response()
 }
 
-const KINDS: [OutboxKind; 4] = [
+const KINDS: [OutboxKind; 5] = [
     OutboxKind::Reminder,
     OutboxKind::DueToday,
     OutboxKind::Overdue,
     OutboxKind::Escalation,
+    OutboxKind::Acknowledgement,
 ];
 
 /// `GET /metrics`: Prometheus text format 0.0.4, for an administrator or

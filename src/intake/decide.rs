@@ -56,8 +56,22 @@ pub enum Refusal {
     /// every front end checks.
     Invalid,
     NoAttachment,
+    /// More attachments than `intake.max_attachments`.
     TooManyAttachments,
+    /// The message is larger than `intake.max_message_mb`, or one of its
+    /// attachments than `daemon.file_max_mb`.
     TooBig,
+}
+
+impl Refusal {
+    /// Whether the sender is told (an acknowledgement saying why it was not
+    /// recorded): only for the refusals that come after the sender was
+    /// found to be the unit's own mailbox answering the notice sent to it,
+    /// and that the unit can mend. Nobody else is ever answered: a reply to
+    /// an unknown or forged sender would be backscatter.
+    pub fn acknowledged(self) -> bool {
+        matches!(self, Refusal::TooBig | Refusal::TooManyAttachments)
+    }
 }
 
 impl Refusal {
@@ -210,6 +224,15 @@ pub fn decide(
     }
     if reply.attachments.len() > limits.max_attachments {
         return Decision::refused(Refusal::TooManyAttachments, Some(key));
+    }
+    // Each attachment is a file like any other: the limit every front end
+    // keeps files under (`daemon.file_max_mb`).
+    if reply
+        .attachments
+        .iter()
+        .any(|a| a.bytes.len() as u64 > cfg.daemon.files.max_bytes)
+    {
+        return Decision::refused(Refusal::TooBig, Some(key));
     }
     let zone = &cfg.daemon.time_zone;
     let today = zone.to_datetime(now).date();

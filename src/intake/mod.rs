@@ -10,8 +10,10 @@
 //! alone (the daemon runs [`Watcher::run`] only while it leads); its
 //! (mailbox, UIDVALIDITY, UID) and its Message-ID are looked up first,
 //! and what it means is written in one transaction with the processed
-//! message's row (which the store checks again under its write lock);
-//! its attachments are written before that transaction, content-addressed,
+//! message's row (which the store checks again under its write lock),
+//! the rows of its files and the acknowledgement owed to its sender (an
+//! outbox row whose stage is the message's id, so one per message); its
+//! attachments' bytes are kept before that transaction, content-addressed,
 //! so a crash leaves at most a file nothing refers to; the mailbox is
 //! flagged or moved after the commit, so a crash in between finds the UID
 //! recorded on restart and only flags it. A message redelivered under a
@@ -36,8 +38,12 @@ use jiff::Timestamp;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::model::Intake as IntakeConfig;
+use crate::files::{self, Blobs};
 use crate::live::Live;
-use crate::store::{Intake, IntakeMessage, IntakeWritten, Store, StoreError};
+use crate::store::{
+    FileSource, Intake, IntakeAck, IntakeMessage, IntakeWrite, IntakeWritten, Key, NewFile, Store,
+    StoreError,
+};
 use decide::{Decision, Refusal};
 use imap::{ImapError, Mailbox};
 use reply::{Attachment, Reply};
@@ -89,10 +95,69 @@ pub struct Watcher<'a> {
     pub stop: &'a CancellationToken,
 }
 
-/// The attachments of a recorded reply, kept before the transaction that
-/// records it. The one place where intake hands files to the file store.
-fn keep_attachments(_live: &Live, attachments: &[Attachment]) -> Result<usize, IntakeError> {
-    Ok(attachments.len())
+/// The attachments of a recorded reply, kept (content-addressed, under
+/// `daemon.state_dir`) before the transaction that records it, as the
+/// rows that transaction writes. The one place where intake hands files to
+/// the file store. A crash after this and before the commit leaves files
+/// nothing refers to: harmless, and reused if the same content comes again.
+async fn keep_attachments(
+    live: &Live,
+    key: &Key,
+    sender: &str,
+    attachments: &[Attachment],
+    now: Timestamp,
+) -> Result<Vec<NewFile>, IntakeError> {
+    let blobs = Blobs::under(&live.cfg.daemon.state_dir);
+    let limits = live.cfg.daemon.files;
+    let mut kept = Vec::with_capacity(attachments.len());
+    for a in attachments {
+        let blob = blobs
+            .put(&a.name, &a.bytes, &limits)
+            .await
+            .map_err(|e| IntakeError::Files(e.to_string()))?;
+        kept.push(
+            files::Received::new(blob, Some(&a.name), Some(&a.media_type)).into_new_file(
+                key,
+                FileSource::Email,
+                sender,
+                now,
+                None,
+            ),
+        );
+    }
+    Ok(kept)
+}
+
+/// The acknowledgement owed for `decision`, if any: to the sender, when the
+/// reply is recorded or refused for a reason the unit can mend
+/// ([`Refusal::acknowledged`]); never to a sender that is not the unit's.
+fn acknowledgement(
+    live: &Live,
+    decision: &Decision,
+    sender: &str,
+    now: Timestamp,
+) -> Option<IntakeAck> {
+    let key = decision.key.as_ref()?;
+    let owed = match &decision.outcome {
+        Ok(_) => true,
+        Err(r) => r.acknowledged(),
+    };
+    if !owed || sender.is_empty() {
+        return None;
+    }
+    let due_on = crate::tracking::resolve(
+        &live.cfg,
+        &live.cal,
+        &key.obligation,
+        &key.period,
+        &key.unit,
+    )
+    .map(|d| d.due)
+    .unwrap_or_else(|_| live.cfg.daemon.time_zone.to_datetime(now).date());
+    Some(IntakeAck {
+        recipient: sender.to_string(),
+        due_on,
+    })
 }
 
 impl Watcher<'_> {
@@ -243,15 +308,16 @@ impl Watcher<'_> {
                 )
             }
         };
-        if decision.outcome.is_ok()
-            && let Some(r) = &reply
-        {
-            keep_attachments(&live, &r.attachments)?;
+        let mut files = Vec::new();
+        if let (Ok(s), Some(r)) = (&decision.outcome, &reply) {
+            files = keep_attachments(&live, &s.key, &message.sender, &r.attachments, now).await?;
         }
-        let written = self
-            .store
-            .intake_write(&message, &decision.to_store(), now)
-            .await?;
+        let write = IntakeWrite {
+            outcome: decision.to_store(),
+            files,
+            ack: acknowledgement(&live, &decision, &message.sender, now),
+        };
+        let written = self.store.intake_record(&message, write, now).await?;
         mailbox.done(uid, &cfg.after).await?;
         Ok(match (written, decision.outcome) {
             (IntakeWritten::AlreadyProcessed, _) => Processed::Again,

@@ -22,9 +22,10 @@ pub mod templates;
 pub mod transport;
 
 pub use notice::{
-    Addressee, Basis, Contact, Deadline, Digest, Escalation, FailedSend, Language, LatePeriod,
-    LateUnit, Notice, NoticeKind, ObligationRef, PastNotice, PeriodRef, PeriodSpan, Register, Role,
-    Section, Speaker, Standing, TimeOfDay, UnitRef, cut, group_short_periods, short_title,
+    AckFile, AckOutcome, Acknowledgement, Addressee, Basis, Contact, Deadline, Digest, Escalation,
+    FailedSend, Language, LatePeriod, LateUnit, Notice, NoticeKind, ObligationRef, PastNotice,
+    PeriodRef, PeriodSpan, Register, Role, Section, Speaker, Standing, TimeOfDay, UnitRef, cut,
+    group_short_periods, short_title,
 };
 pub use render::{
     ComposeError, Composer, Outgoing, RenderedParts, TemplateError, TemplateErrors, Templates,

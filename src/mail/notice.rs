@@ -146,6 +146,54 @@ impl Register {
     }
 }
 
+/// What a unit's reply by email came to, as its acknowledgement tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acknowledgement {
+    pub obligation: ObligationRef,
+    pub period: PeriodRef,
+    pub unit: UnitRef,
+    pub speaker: Speaker,
+    pub register: Register,
+    /// The mailbox the reply came from (the one answered).
+    pub sender: String,
+    /// When the reply was processed, local time.
+    pub processed_at: jiff::civil::DateTime,
+    pub outcome: AckOutcome,
+    /// The files kept from the reply (none when it was refused).
+    pub files: Vec<AckFile>,
+    /// Where the unit can upload its report instead (refusals).
+    pub confirm_url: Option<String>,
+}
+
+/// What became of the reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AckOutcome {
+    /// The report is recorded: by this reply (`earlier` false), or it was
+    /// before and this reply's files were added to it.
+    Recorded {
+        received_on: Date,
+        reference: Option<String>,
+        /// When the submission in effect was recorded, local time.
+        recorded_at: jiff::civil::DateTime,
+        earlier: bool,
+    },
+    /// Not recorded: the message or a file was larger than allowed.
+    TooBig {
+        file_max_mb: u64,
+        message_max_mb: u64,
+    },
+    /// Not recorded: more attachments than allowed in one message.
+    TooMany { max: usize },
+}
+
+/// A kept file as the acknowledgement lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AckFile {
+    pub name: String,
+    /// In words: "1,2 MB" (`files::size_text`).
+    pub size: String,
+}
+
 /// A reminder, due-day or overdue notice for one (obligation, period, unit).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deadline {
@@ -515,6 +563,8 @@ pub enum NoticeKind {
     Overdue(Deadline),
     Escalation(Escalation),
     Digest(Digest),
+    /// To a unit whose reply by email was recorded, or refused for its size.
+    Acknowledgement(Acknowledgement),
     /// `hanbao send-test`.
     Test,
 }
@@ -528,6 +578,7 @@ impl NoticeKind {
             NoticeKind::Overdue(_) => "overdue",
             NoticeKind::Escalation(_) => "escalation",
             NoticeKind::Digest(_) => "digest",
+            NoticeKind::Acknowledgement(_) => "acknowledgement",
             NoticeKind::Test => "test",
         }
     }

@@ -6,9 +6,9 @@
 use jiff::Timestamp;
 
 use super::notice::{
-    Addressee, Deadline, Digest, Escalation, Language, LatePeriod, LateUnit, Notice, NoticeKind,
-    ObligationRef, PastNotice, PeriodRef, PeriodSpan, Register, Role, Section, Speaker, Standing,
-    TimeOfDay, UnitRef,
+    AckFile, AckOutcome, Acknowledgement, Addressee, Deadline, Digest, Escalation, Language,
+    LatePeriod, LateUnit, Notice, NoticeKind, ObligationRef, PastNotice, PeriodRef, PeriodSpan,
+    Register, Role, Section, Speaker, Standing, TimeOfDay, UnitRef,
 };
 
 /// Links signed with a fixed, public sample key: only for [`sample_notices`]
@@ -214,6 +214,7 @@ pub fn sample_notices(now: Timestamp) -> Vec<Notice> {
     with_daily.overdue.insert(0, grouped);
     kinds.push(NoticeKind::Digest(with_daily));
     kinds.extend(sample_digests(&standing, due).map(NoticeKind::Digest));
+    kinds.extend(sample_acknowledgements(&obligation, &period, &unit));
     kinds.push(NoticeKind::Test);
     let mut out = Vec::new();
     for language in [Language::Vi, Language::En] {
@@ -299,5 +300,68 @@ fn sample_digests(standing: &Standing, due: jiff::civil::Date) -> [Digest; 2] {
             failed_sends: vec![],
             dashboard_url: None,
         },
+    ]
+}
+
+/// Acknowledgements of every outcome: recorded (with and without a
+/// document number, new and added to an earlier one), too big, too many.
+fn sample_acknowledgements(
+    obligation: &ObligationRef,
+    period: &PeriodRef,
+    unit: &UnitRef,
+) -> Vec<NoticeKind> {
+    let at = jiff::civil::date(2026, 6, 18).at(9, 5, 0, 0);
+    let ack = |outcome, files: Vec<AckFile>, register| {
+        NoticeKind::Acknowledgement(Acknowledgement {
+            obligation: obligation.clone(),
+            period: period.clone(),
+            unit: unit.clone(),
+            speaker: sample_speaker(),
+            register,
+            sender: "vanthu@xa.example".into(),
+            processed_at: at,
+            outcome,
+            files,
+            confirm_url: Some(sample_links().confirm_url(
+                &obligation.id,
+                &period.key,
+                &unit.id,
+                jiff::civil::date(2026, 6, 22),
+                "2026-06-18T02:05:00Z".parse().expect("valid instant"),
+            )),
+        })
+    };
+    let files = vec![
+        AckFile {
+            name: "Báo cáo 6 tháng.pdf".into(),
+            size: "1,2 MB".into(),
+        },
+        AckFile {
+            name: "Phụ lục.xlsx".into(),
+            size: "45,2 KB".into(),
+        },
+    ];
+    let recorded = |reference: Option<&str>, earlier| AckOutcome::Recorded {
+        received_on: jiff::civil::date(2026, 6, 18),
+        reference: reference.map(String::from),
+        recorded_at: at,
+        earlier,
+    };
+    vec![
+        ack(
+            recorded(Some("45/BC-UBND"), false),
+            files.clone(),
+            Register::Peer,
+        ),
+        ack(recorded(None, true), files.clone(), Register::Internal),
+        ack(
+            AckOutcome::TooBig {
+                file_max_mb: 25,
+                message_max_mb: 25,
+            },
+            vec![],
+            Register::Upward,
+        ),
+        ack(AckOutcome::TooMany { max: 10 }, vec![], Register::Peer),
     ]
 }

@@ -18,8 +18,8 @@ use jiff::civil::Date;
 use minijinja::{Environment, Value};
 
 use super::notice::{
-    Deadline, Digest, Escalation, LateUnit, Notice, NoticeKind, ObligationRef, PastNotice,
-    PeriodRef, Speaker, Standing,
+    AckOutcome, Acknowledgement, Deadline, Digest, Escalation, LateUnit, Notice, NoticeKind,
+    ObligationRef, PastNotice, PeriodRef, Speaker, Standing,
 };
 use super::samples::sample_notices;
 use crate::config::model::Mail;
@@ -59,6 +59,9 @@ const BUILTIN: &[(&str, &str)] = builtin!(
     "vi/digest.subject",
     "vi/digest.txt",
     "vi/digest.html",
+    "vi/acknowledgement.subject",
+    "vi/acknowledgement.txt",
+    "vi/acknowledgement.html",
     "vi/test.subject",
     "vi/test.txt",
     "vi/test.html",
@@ -83,6 +86,9 @@ const BUILTIN: &[(&str, &str)] = builtin!(
     "en/digest.subject",
     "en/digest.txt",
     "en/digest.html",
+    "en/acknowledgement.subject",
+    "en/acknowledgement.txt",
+    "en/acknowledgement.html",
     "en/test.subject",
     "en/test.txt",
     "en/test.html",
@@ -658,6 +664,72 @@ fn digest_pairs(d: &Digest, pairs: &mut Vec<(&'static str, Value)>) {
     pairs.push(("dashboard_url", opt(&d.dashboard_url)));
 }
 
+/// A local instant as templates take it: `on` (ISO, for `|date`) and
+/// `time` ("09:05").
+fn local_value(at: &jiff::civil::DateTime) -> Value {
+    Value::from_pairs([
+        ("on", Value::from(at.date().to_string())),
+        ("time", Value::from(at.strftime("%H:%M").to_string())),
+    ])
+}
+
+fn acknowledgement_pairs(a: &Acknowledgement, pairs: &mut Vec<(&'static str, Value)>) {
+    pairs.push(("obligation", obligation_value(&a.obligation)));
+    pairs.push(("period", period_value(&a.period)));
+    pairs.push(("unit", unit_value(&a.unit)));
+    pairs.push(("speaker", speaker_value(&a.speaker)));
+    pairs.push(("register", Value::from(a.register.as_str())));
+    pairs.push(("sender", Value::from(a.sender.as_str())));
+    pairs.push(("processed", local_value(&a.processed_at)));
+    let none = Value::from(());
+    let (outcome, recorded, limits) = match &a.outcome {
+        AckOutcome::Recorded {
+            received_on,
+            reference,
+            recorded_at,
+            earlier,
+        } => (
+            "recorded",
+            Value::from_pairs([
+                ("received_on", Value::from(received_on.to_string())),
+                ("reference", opt(reference)),
+                ("at", local_value(recorded_at)),
+                ("earlier", Value::from(*earlier)),
+            ]),
+            none.clone(),
+        ),
+        AckOutcome::TooBig {
+            file_max_mb,
+            message_max_mb,
+        } => (
+            "too_big",
+            none.clone(),
+            Value::from_pairs([
+                ("file_max_mb", Value::from(*file_max_mb)),
+                ("message_max_mb", Value::from(*message_max_mb)),
+            ]),
+        ),
+        AckOutcome::TooMany { max } => (
+            "too_many",
+            none.clone(),
+            Value::from_pairs([("max_files", Value::from(*max))]),
+        ),
+    };
+    pairs.push(("outcome", Value::from(outcome)));
+    pairs.push(("recorded", recorded));
+    pairs.push(("limits", limits));
+    pairs.push((
+        "files",
+        Value::from_iter(a.files.iter().map(|f| {
+            Value::from_pairs([
+                ("name", Value::from(f.name.as_str())),
+                ("size", Value::from(f.size.as_str())),
+            ])
+        })),
+    ));
+    pairs.push(("confirm_url", opt(&a.confirm_url)));
+}
+
 /// The template context. Dates are ISO strings; templates format them with `|date`.
 fn context(notice: &Notice, from: &str) -> Value {
     let mut pairs: Vec<(&'static str, Value)> = vec![
@@ -684,6 +756,7 @@ fn context(notice: &Notice, from: &str) -> Value {
         }
         NoticeKind::Escalation(e) => escalation_pairs(e, &mut pairs),
         NoticeKind::Digest(d) => digest_pairs(d, &mut pairs),
+        NoticeKind::Acknowledgement(a) => acknowledgement_pairs(a, &mut pairs),
         NoticeKind::Test => {}
     }
     Value::from_pairs(pairs)

@@ -401,7 +401,9 @@ impl Dispatcher<'_> {
         unknown: bool,
         now: Timestamp,
     ) -> Option<&'static str> {
-        if is_stopped {
+        // An acknowledgement tells the unit its report arrived: the report
+        // being settled is what it is about, never a reason to hold it.
+        if is_stopped && row.key.kind != OutboxKind::Acknowledgement {
             Some(CANCELLED_SETTLED)
         } else if unknown {
             Some(CANCELLED_UNCONFIGURED)

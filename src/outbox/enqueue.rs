@@ -208,6 +208,7 @@ pub fn kind_vi(kind: OutboxKind, stage: u32) -> String {
         OutboxKind::Escalation => {
             format!("thư đôn đốc (mức {stage}) gửi lãnh đạo, cấp trên, nơi nhận")
         }
+        OutboxKind::Acknowledgement => "thư báo đã nhận báo cáo gửi đơn vị".into(),
     }
 }
 

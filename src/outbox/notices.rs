@@ -103,6 +103,9 @@ impl Notices<'_> {
             OutboxKind::Escalation => {
                 NoticeKind::Escalation(self.escalation(store, index, rows, now).await?)
             }
+            OutboxKind::Acknowledgement => {
+                NoticeKind::Acknowledgement(self.acknowledgement(store, index, first, now).await?)
+            }
             k => {
                 let mut d = self.deadline(store, index, first, now).await?;
                 if k == OutboxKind::Overdue {
@@ -221,6 +224,84 @@ impl Notices<'_> {
         Ok(d)
     }
 
+    /// The acknowledgement of a unit's reply by email: what the processed
+    /// message (the row's stage is its id) came to, read now.
+    async fn acknowledgement(
+        &self,
+        store: &Store,
+        index: &Index<'_>,
+        row: &OutboxRow,
+        now: Timestamp,
+    ) -> Result<mail::Acknowledgement, NoticeError> {
+        use crate::store::Intake;
+        let (ob, unit) = self.lookup(index, row)?;
+        let tz = &self.cfg.daemon.time_zone;
+        let detail = store
+            .intake_detail(i64::from(row.key.stage))
+            .await?
+            .ok_or_else(|| NoticeError::Other(format!("no processed message {}", row.key.stage)))?;
+        const MIB: u64 = 1024 * 1024;
+        let intake = self.cfg.intake.as_ref();
+        let outcome = match (detail.row.outcome.as_str(), &detail.event) {
+            ("recorded" | "already", Some(e)) => mail::AckOutcome::Recorded {
+                received_on: e
+                    .received_on
+                    .unwrap_or_else(|| tz.to_datetime(e.recorded_at).date()),
+                reference: e.reference.clone(),
+                recorded_at: tz.to_datetime(e.recorded_at),
+                earlier: detail.row.outcome == "already",
+            },
+            ("refused", _) if detail.row.reason.as_deref() == Some("too_many_attachments") => {
+                mail::AckOutcome::TooMany {
+                    max: intake.map_or(self.cfg.daemon.files.max_count, |i| i.max_attachments),
+                }
+            }
+            ("refused", _) if detail.row.reason.as_deref() == Some("too_big") => {
+                mail::AckOutcome::TooBig {
+                    file_max_mb: self.cfg.daemon.files.max_bytes / MIB,
+                    message_max_mb: intake.map_or(
+                        crate::config::validate::intake::DEFAULT_MAX_MESSAGE_MB,
+                        |i| i.max_message_bytes / MIB,
+                    ),
+                }
+            }
+            (what, _) => {
+                return Err(NoticeError::Other(format!(
+                    "nothing to acknowledge for message {} ({what})",
+                    row.key.stage
+                )));
+            }
+        };
+        let refused = !matches!(outcome, mail::AckOutcome::Recorded { .. });
+        Ok(mail::Acknowledgement {
+            obligation: voice::obligation_ref(ob),
+            period: voice::period_ref(&row.key.period, self.cfg.mail.language),
+            unit: UnitRef {
+                id: unit.id.clone(),
+                name: unit.name.clone(),
+            },
+            speaker: voice::speaker(self.cfg, ob),
+            register: voice::register_for_unit(self.cfg, ob, &unit.id),
+            sender: detail.row.sender.clone(),
+            processed_at: tz.to_datetime(detail.row.processed_at),
+            outcome,
+            files: detail
+                .files
+                .iter()
+                .map(|f| mail::AckFile {
+                    name: f.name.clone(),
+                    size: crate::files::size_text(f.size),
+                })
+                .collect(),
+            confirm_url: if refused {
+                self.composer
+                    .confirm_url(&ob.id, &row.key.period, &unit.id, row.due_on, now)
+            } else {
+                None
+            },
+        })
+    }
+
     /// The other late periods of a grouped overdue notice (rows sorted
     /// oldest period first; the first is the notice's own), each once.
     fn also_late(&self, rows: &[OutboxRow], now: Timestamp) -> Vec<mail::LatePeriod> {
@@ -254,7 +335,11 @@ impl Notices<'_> {
         let tz = &self.cfg.daemon.time_zone;
         let mut out: Vec<PastNotice> = Vec::new();
         for r in index.history_of(key) {
-            if r.key.kind == OutboxKind::Escalation || Some(r.id) == except {
+            if matches!(
+                r.key.kind,
+                OutboxKind::Escalation | OutboxKind::Acknowledgement
+            ) || Some(r.id) == except
+            {
                 continue;
             }
             let (OutboxStatus::Sent, Some(at)) = (r.status, r.sent_at) else {

@@ -12,6 +12,7 @@ pub fn kind_words(kind: &str) -> &'static str {
         "due_today" => "thư báo đến hạn hôm nay",
         "overdue" => "thư báo quá hạn",
         "escalation" => "thư đôn đốc",
+        "acknowledgement" => "thư báo đã nhận",
         "digest" => "bản tổng hợp",
         "test" => "thư thử",
         _ => "thư",

@@ -224,6 +224,14 @@ const OF_PERIOD: Sql = sql!(concat!(
     file_columns!(),
     " FROM files WHERE obligation_id = $1 AND period_key = $2 ORDER BY unit_id, id"
 ));
+/// The files kept from one message of the watched mailbox: linked to its
+/// event, sent by its sender, received when it was processed.
+pub(super) const OF_MESSAGE: Sql = sql!(concat!(
+    "SELECT ",
+    file_columns!(),
+    " FROM files WHERE event_id = $1 AND source = 'email' AND sender = $2 AND received_at = $3 \
+     ORDER BY id"
+));
 const BY_ID: Sql = sql!(concat!(
     "SELECT ",
     file_columns!(),

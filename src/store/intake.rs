@@ -12,8 +12,10 @@
 use std::future::Future;
 
 use jiff::Timestamp;
+use jiff::civil::Date;
 
 use super::decide::{self, Decision};
+use super::files::{FileDbRow, NewFile, StoredFile, check as check_file, insert_files};
 use super::model::{Event, Key, NewSubmission, Subject};
 use super::row::{EventRow, event_columns};
 use super::sql::{Sql, sql};
@@ -42,6 +44,52 @@ pub enum IntakeOutcome {
     /// Not recorded, for this reason (a stable English code); the key when
     /// the message could be matched to one.
     Refused { reason: String, key: Option<Key> },
+}
+
+/// Everything one processed message writes, in one transaction: what it
+/// means, the rows of the files kept from it (their bytes already in
+/// place), and the acknowledgement owed to its sender.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntakeWrite {
+    pub outcome: IntakeOutcome,
+    /// Written only with a submission (recorded, or already recorded: the
+    /// files join the event in effect). Their `key` must be the
+    /// submission's; their `event_id` is set here.
+    pub files: Vec<NewFile>,
+    /// The acknowledgement to enqueue, if one is owed: an outbox row of
+    /// kind `acknowledgement` for the message's key, its stage the id of
+    /// the message's `intake_messages` row (so one per message, whatever
+    /// is retried). Only written when the message has a key.
+    pub ack: Option<IntakeAck>,
+}
+
+impl IntakeWrite {
+    /// What `outcome` says, without files or acknowledgement.
+    pub fn plain(outcome: IntakeOutcome) -> IntakeWrite {
+        IntakeWrite {
+            outcome,
+            files: Vec::new(),
+            ack: None,
+        }
+    }
+}
+
+/// Whom an acknowledgement goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntakeAck {
+    /// The sender's mailbox (one of the unit's, checked by `intake`).
+    pub recipient: String,
+    /// The outbox row's `due_on`: the report-period's due day.
+    pub due_on: Date,
+}
+
+/// One processed message with what the acknowledgement of it tells: the
+/// submission in effect it was recorded with, and the files kept from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntakeDetail {
+    pub row: IntakeRow,
+    pub event: Option<Event>,
+    pub files: Vec<StoredFile>,
 }
 
 /// What writing a processed message did.
@@ -108,7 +156,28 @@ pub trait Intake {
         message: &IntakeMessage,
         outcome: &IntakeOutcome,
         now: Timestamp,
+    ) -> impl Future<Output = Result<IntakeWritten, StoreError>> + Send {
+        self.intake_record(message, IntakeWrite::plain(outcome.clone()), now)
+    }
+
+    /// Writes the processed message, what it means, the rows of its files
+    /// and its acknowledgement in one transaction: all or nothing, so a
+    /// crash never leaves a recorded reply without its files or its
+    /// acknowledgement, or either without the reply. A message processed
+    /// before writes nothing.
+    fn intake_record(
+        &self,
+        message: &IntakeMessage,
+        write: IntakeWrite,
+        now: Timestamp,
     ) -> impl Future<Output = Result<IntakeWritten, StoreError>> + Send;
+
+    /// A processed message by id, with its event and the files kept from
+    /// it (what its acknowledgement says).
+    fn intake_detail(
+        &self,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<IntakeDetail>, StoreError>> + Send;
 
     /// The processed messages with this outcome ("refused", ...), newest
     /// first, at most `limit`.
@@ -142,8 +211,28 @@ const LATEST: Sql = sql!(concat!(
 const INSERT_MESSAGE: Sql = sql!(
     "INSERT INTO intake_messages (mailbox, uid_validity, uid, message_id, outcome, reason, \
      obligation_id, period_key, unit_id, event_id, sender, subject, sent_at, processed_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id"
 );
+
+/// The acknowledgement of a message: never superseding anything (it is
+/// not a stage of the unit's timeline), its key unique per message.
+const INSERT_ACK: Sql = sql!(
+    "INSERT INTO outbox (obligation_id, period_key, unit_id, kind, stage, recipient, rank, \
+     due_on, status, next_attempt_at, created_at, updated_at) \
+     VALUES ($1, $2, $3, 'acknowledgement', $4, $5, 0, $6, 'pending', $7, $7, $7) \
+     ON CONFLICT DO NOTHING"
+);
+
+const DETAIL: Sql = sql!(
+    "SELECT id, mailbox, uid, message_id, outcome, reason, obligation_id, period_key, unit_id, \
+     sender, subject, sent_at, processed_at, event_id FROM intake_messages WHERE id = $1"
+);
+
+const EVENT: Sql = sql!(concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM events WHERE id = $1"
+));
 
 const LIST: Sql = sql!(
     "SELECT id, mailbox, uid, message_id, outcome, reason, obligation_id, period_key, unit_id, \
@@ -167,6 +256,23 @@ type ListRow = (
     String,
     Option<i64>,
     i64,
+);
+
+type DetailRow = (
+    i64,
+    String,
+    i64,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    Option<i64>,
+    i64,
+    Option<i64>,
 );
 
 fn list_row(r: ListRow) -> IntakeRow {
@@ -221,12 +327,27 @@ impl Intake for Store {
             .collect())
     }
 
-    async fn intake_write(
+    async fn intake_record(
         &self,
         message: &IntakeMessage,
-        outcome: &IntakeOutcome,
+        write: IntakeWrite,
         now: Timestamp,
     ) -> Result<IntakeWritten, StoreError> {
+        let IntakeWrite {
+            outcome,
+            files,
+            ack,
+        } = write;
+        let outcome = &outcome;
+        files.iter().try_for_each(check_file)?;
+        if let IntakeOutcome::Submission(s) = outcome
+            && let Some(f) = files.iter().find(|f| f.key != s.key)
+        {
+            return Err(StoreError::Invalid {
+                field: "key",
+                reason: format!("a file for {} sent with {}", f.key, s.key),
+            });
+        }
         on_backend!(self, db => {
             let mut tx = db.begin_append().await?;
             let seen: i64 = sqlx::query_scalar(db.sql(&PROCESSED))
@@ -274,7 +395,7 @@ impl Intake for Store {
                     }
                 }
             };
-            sqlx::query(db.sql(&INSERT_MESSAGE))
+            let intake_id: i64 = sqlx::query_scalar(db.sql(&INSERT_MESSAGE))
                 .bind(&message.mailbox)
                 .bind(i64::from(message.uid_validity))
                 .bind(i64::from(message.uid))
@@ -289,11 +410,74 @@ impl Intake for Store {
                 .bind(&message.subject)
                 .bind(message.sent_at.map(|t| t.as_second()))
                 .bind(now.as_second())
-                .execute(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await?;
+            if event_id.is_some() && !files.is_empty() {
+                let _stored = insert_files!(db, tx, &files, event_id);
+            }
+            if let (Some(ack), Some(key)) = (&ack, &key) {
+                let stage = u32::try_from(intake_id).map_err(|_| StoreError::Invalid {
+                    field: "stage",
+                    reason: format!("intake message id {intake_id} out of range"),
+                })?;
+                sqlx::query(db.sql(&INSERT_ACK))
+                    .bind(&key.obligation)
+                    .bind(&key.period)
+                    .bind(&key.unit)
+                    .bind(i64::from(stage))
+                    .bind(&ack.recipient)
+                    .bind(ack.due_on.to_string())
+                    .bind(now.as_second())
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await?;
             Ok(written)
         })
+    }
+
+    async fn intake_detail(&self, id: i64) -> Result<Option<IntakeDetail>, StoreError> {
+        let found: Option<(ListRow, Option<i64>)> = on_backend!(self, db => {
+            let r: Option<DetailRow> = sqlx::query_as(db.sql(&DETAIL))
+                .bind(id)
+                .fetch_optional(&db.pool)
+                .await?;
+            r.map(|(a, b, c, d, e, f, g, h, i, j, k, l, m, event_id)| {
+                ((a, b, c, d, e, f, g, h, i, j, k, l, m), event_id)
+            })
+        });
+        let Some((r, event_id)) = found else {
+            return Ok(None);
+        };
+        let row = list_row(r);
+        let Some(event_id) = event_id else {
+            return Ok(Some(IntakeDetail {
+                row,
+                event: None,
+                files: Vec::new(),
+            }));
+        };
+        let (event, files): (Option<EventRow>, Vec<FileDbRow>) = on_backend!(self, db => {
+            let e: Option<EventRow> = sqlx::query_as(db.sql(&EVENT))
+                .bind(event_id)
+                .fetch_optional(&db.pool)
+                .await?;
+            let f: Vec<FileDbRow> = sqlx::query_as(db.sql(&super::files::OF_MESSAGE))
+                .bind(event_id)
+                .bind(&row.sender)
+                .bind(row.processed_at.as_second())
+                .fetch_all(&db.pool)
+                .await?;
+            (e, f)
+        });
+        Ok(Some(IntakeDetail {
+            row,
+            event: event.map(Event::try_from).transpose()?,
+            files: files
+                .into_iter()
+                .map(StoredFile::try_from)
+                .collect::<Result<_, _>>()?,
+        }))
     }
 
     async fn intake_messages(

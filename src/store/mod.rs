@@ -164,6 +164,15 @@ macro_rules! migrations {
                 "intake",
                 include_str!(concat!("../../migrations/", $backend, "/0011_intake.sql")),
             ),
+            (
+                12,
+                "acknowledgement",
+                include_str!(concat!(
+                    "../../migrations/",
+                    $backend,
+                    "/0012_acknowledgement.sql"
+                )),
+            ),
         ])
     };
 }
@@ -175,7 +184,7 @@ macro_rules! migrations {
 #[doc(hidden)]
 macro_rules! schema_version {
     () => {
-        11
+        12
     };
 }
 
@@ -200,7 +209,10 @@ use sqlx::SqlSafeStr as _;
 
 pub use error::StoreError;
 pub use files::{FileSource, Files, NewFile, StoredFile};
-pub use intake::{Intake, IntakeMessage, IntakeOutcome, IntakeRow, IntakeWritten, SentNotice};
+pub use intake::{
+    Intake, IntakeAck, IntakeDetail, IntakeMessage, IntakeOutcome, IntakeRow, IntakeWrite,
+    IntakeWritten, SentNotice,
+};
 pub use leader::{
     Election, LEADER_LOCK_KEY, LeaderLock, PgLeaderLock, SILENT_SESSION_CLOSED_AFTER,
 };

@@ -395,7 +395,7 @@ const INSERT: Sql = sql!(
 const SUPERSEDE: Sql = sql!(
     "UPDATE outbox SET status = 'cancelled', last_error = 'superseded by ' || $5, \
      updated_at = $6 WHERE obligation_id = $1 AND period_key = $2 AND unit_id = $3 \
-     AND status = 'pending' AND rank < $4"
+     AND status = 'pending' AND rank < $4 AND kind <> 'acknowledgement'"
 );
 
 const FINISH: Sql = sql!(

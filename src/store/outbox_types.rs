@@ -20,6 +20,12 @@ pub enum OutboxKind {
     Overdue,
     /// After the deadline, to the people above the unit (grouped per recipient).
     Escalation,
+    /// To the unit's mailbox that replied by email: its report was
+    /// recorded (or refused for its size). One per processed message
+    /// (stage = its `intake_messages` id), written by the watched mailbox
+    /// in the transaction that records the reply; never superseded by a
+    /// later stage nor cancelled because the report arrived.
+    Acknowledgement,
 }
 
 /// `names!(Type { Variant => "name", .. })`: `as_str`, `parse` and
@@ -54,6 +60,7 @@ names!(OutboxKind {
     DueToday => "due_today",
     Overdue => "overdue",
     Escalation => "escalation",
+    Acknowledgement => "acknowledgement",
 });
 
 /// Where a row stands.

@@ -3009,7 +3009,8 @@ fn intake_section() {
     );
     assert_eq!(
         (i.poll_secs, i.max_message_bytes, i.max_attachments),
-        (60, 25 << 20, 20)
+        (60, 25 << 20, 10),
+        "at most daemon.files_per_submission attachments by default"
     );
     assert!(!format!("{i:?}").contains("***"));
 
@@ -3079,11 +3080,35 @@ fn intake_section() {
         "intake.max_message_mb",
         "phải từ 1 đến 100",
     );
-    for bad in ["*", "Đã xử lý", ""] {
+    for bad in ["*", ""] {
         err(
             &format!("[intake]\n{ok}mailbox = ‸\"{bad}\"\n"),
             "intake.mailbox",
             "không phải tên thư mục thư",
         );
     }
+    // A name with diacritics travels in IMAP's modified UTF-7, which the
+    // mailbox does not write: refused, saying so.
+    for key in ["mailbox", "move_to"] {
+        let d = err(
+            &format!("[intake]\n{ok}{key} = ‸\"Đã xử lý\"\n"),
+            &format!("intake.{key}"),
+            "tên thư mục có chữ có dấu hoặc ký tự ngoài bảng ASCII: chưa hỗ trợ",
+        );
+        assert!(d.hint.as_deref().unwrap().contains("Da xu ly"), "{d}");
+    }
+    // One rule for the files of a message and of any other submission.
+    let c = load_str(
+        "t.toml",
+        &format!("[daemon]\nfiles_per_submission = 4\n[intake]\n{ok}"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+    .config;
+    assert_eq!(c.intake.unwrap().max_attachments, 4);
+    let d = err(
+        &format!("[daemon]\nfiles_per_submission = 4\n[intake]\n{ok}max_attachments = ‸5\n"),
+        "intake.max_attachments",
+        "mâu thuẫn với daemon.files_per_submission = 4",
+    );
+    assert!(d.hint.as_deref().unwrap().contains("từ 1 đến 4"), "{d}");
 }

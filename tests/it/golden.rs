@@ -152,7 +152,9 @@ fn sample_directive_plan_for_2026() {
 }
 
 /// The notices people read, one of each kind for each reader, in
-/// Vietnamese and English: `tests/golden/mail/{vi,en}/{kind}-{reader}.txt`,
+/// Vietnamese and English: `tests/golden/mail/{vi,en}/{kind}-{reader}.txt`
+/// (and the two acknowledgements of a reply by email, recorded and refused
+/// for its size: `acknowledgement-{recorded,too-big}.txt`),
 /// each the subject, the addressee and the text part as a real MIME
 /// parser (`support::mime`, Stalwart's mail-parser) reads them from the
 /// bytes the pipeline wrote, for the seasons of `support::notices`. The
@@ -176,7 +178,9 @@ async fn notice_texts_for_every_kind_reader_and_language() {
         let dir = tempfile::tempdir().unwrap();
         let lang = language.code();
         std::fs::create_dir_all(root.join(lang)).unwrap();
-        for s in notices::samples(dir.path(), language).await {
+        let mut samples = notices::samples(dir.path(), language).await;
+        samples.extend(notices::acknowledgements(dir.path(), language).await);
+        for s in samples {
             let read = mime::read(&s.eml).unwrap_or_else(|d| panic!("{}: {d:?}", s.name));
             let (name, address) = &read.to[0];
             let got = format!(

@@ -14,14 +14,17 @@ use hanbao::config::model::Config;
 use hanbao::intake::decide::Refusal;
 use hanbao::intake::{Processed, Watcher};
 use hanbao::live::Live;
-use hanbao::store::{self, Intake, Key, Records, Source, Store};
+use hanbao::store::{self, Files, Intake, Key, Records, Source, Store, Tokens};
 use jiff::Timestamp;
 use tokio_util::sync::CancellationToken;
 
 use crate::support::backend::{Backend, stories};
 use crate::support::imap::{Dovecot, PASSWORD, USER};
 
-stories!(the_store_processes_a_message_once_on_both_backends);
+stories!(
+    the_store_processes_a_message_once_on_both_backends,
+    a_reply_its_files_and_its_acknowledgement_are_written_together,
+);
 
 /// The store's side on SQLite and PostgreSQL: a submission with source
 /// email and its processed row in one transaction; the same UID, or the
@@ -92,18 +95,198 @@ async fn the_store_processes_a_message_once_on_both_backends(b: &Backend) {
     s.close().await;
 }
 
+/// The files of a reply and the acknowledgement owed for it are written in
+/// the transaction that records it, on both backends: all or nothing, one
+/// acknowledgement per message (its stage the message's id) whatever is
+/// processed again, never superseded by a later stage of the unit's
+/// timeline; the refusal of the unit's own too-large reply is acknowledged
+/// too, an unknown sender's never (`intake` does not ask).
+async fn a_reply_its_files_and_its_acknowledgement_are_written_together(b: &Backend) {
+    use hanbao::store::{
+        FileSource, IntakeAck, IntakeMessage, IntakeOutcome, IntakeWrite, IntakeWritten, NewFile,
+        NewOutboxRow, NewSubmission, Outbox, OutboxKey, OutboxKind, OutboxStatus, StoreError,
+    };
+    let s = b.open().await;
+    let now = Timestamp::from_second(1_796_000_000).unwrap();
+    let message = |uid: u32, id: &str| IntakeMessage {
+        mailbox: "INBOX".into(),
+        uid_validity: 7,
+        uid,
+        message_id: Some(id.into()),
+        sender: "vanthu@soyte.example".into(),
+        subject: "Re: Nhắc hạn".into(),
+        sent_at: Some(now),
+    };
+    let submission = IntakeOutcome::Submission(NewSubmission {
+        key: key("so-yte"),
+        received_on: jiff::civil::date(2026, 12, 4),
+        received_at: Some(now),
+        reference: Some("45/BC-SYT".into()),
+        note: None,
+        actor: "email:vanthu@soyte.example".into(),
+        source: Source::Email,
+        correction: false,
+    });
+    let file = |k: Key, name: &str, hex: char| NewFile {
+        key: k,
+        sha256: hex.to_string().repeat(64),
+        name: name.into(),
+        media_type: "application/pdf".into(),
+        size: 1234,
+        source: FileSource::Email,
+        sender: "vanthu@soyte.example".into(),
+        received_at: now,
+        event_id: None,
+    };
+    let ack = || {
+        Some(IntakeAck {
+            recipient: "vanthu@soyte.example".into(),
+            due_on: jiff::civil::date(2026, 12, 21),
+        })
+    };
+    let acks = |s: &Store| {
+        let s = s.clone();
+        async move {
+            s.outbox(None)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|r| r.key.kind == OutboxKind::Acknowledgement)
+                .collect::<Vec<_>>()
+        }
+    };
+    // A file of another report: refused whole, nothing written.
+    let wrong = s
+        .intake_record(
+            &message(1, "m1@x"),
+            IntakeWrite {
+                outcome: submission.clone(),
+                files: vec![file(key("so-tp"), "khac.pdf", 'c')],
+                ack: ack(),
+            },
+            now,
+        )
+        .await;
+    assert!(
+        matches!(wrong, Err(StoreError::Invalid { .. })),
+        "{wrong:?}"
+    );
+    assert!(!s.intake_processed(&message(1, "m1@x")).await.unwrap());
+    assert!(acks(&s).await.is_empty());
+
+    let write = IntakeWrite {
+        outcome: submission.clone(),
+        files: vec![
+            file(key("so-yte"), "bao-cao.pdf", 'a'),
+            file(key("so-yte"), "phu-luc.pdf", 'b'),
+        ],
+        ack: ack(),
+    };
+    let w = s
+        .intake_record(&message(1, "m1@x"), write.clone(), now)
+        .await
+        .unwrap();
+    let IntakeWritten::Recorded(e) = w else {
+        panic!("{w:?}")
+    };
+    let kept = s.files_for(&key("so-yte")).await.unwrap();
+    assert_eq!(kept.len(), 2);
+    assert!(kept.iter().all(|f| f.event_id == Some(e.id)));
+    let one = acks(&s).await;
+    assert_eq!(one.len(), 1, "{one:?}");
+    assert_eq!(one[0].status, OutboxStatus::Pending);
+    assert_eq!(one[0].key.recipient, "vanthu@soyte.example");
+    let detail = s
+        .intake_detail(i64::from(one[0].key.stage))
+        .await
+        .unwrap()
+        .expect("the message acknowledged");
+    assert_eq!(detail.row.outcome, "recorded");
+    assert_eq!(detail.event.as_ref().map(|e| e.id), Some(e.id));
+    let names: Vec<_> = detail.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["bao-cao.pdf", "phu-luc.pdf"]);
+
+    // Processed again (a crash before the flag, a redelivery): nothing.
+    let w = s
+        .intake_record(&message(2, "m1@x"), write, now)
+        .await
+        .unwrap();
+    assert_eq!(w, IntakeWritten::AlreadyProcessed);
+    assert_eq!(acks(&s).await.len(), 1);
+    assert_eq!(s.files_for(&key("so-yte")).await.unwrap().len(), 2);
+
+    // A later stage of the unit's timeline supersedes pending notices, not
+    // the acknowledgement.
+    let later = NewOutboxRow {
+        key: OutboxKey {
+            obligation: "bc-nam".into(),
+            period: "2026".into(),
+            unit: "so-yte".into(),
+            kind: OutboxKind::Overdue,
+            stage: 1,
+            recipient: "vanthu@soyte.example".into(),
+        },
+        rank: 50,
+        due_on: jiff::civil::date(2026, 12, 21),
+        status: OutboxStatus::Pending,
+        next_attempt_at: now,
+    };
+    let report = s.enqueue(vec![later], now).await.unwrap();
+    assert_eq!(report.superseded, 0);
+    assert_eq!(acks(&s).await[0].status, OutboxStatus::Pending);
+
+    // The unit's own reply, too large: refused, acknowledged, no file.
+    let w = s
+        .intake_record(
+            &message(3, "m3@x"),
+            IntakeWrite {
+                outcome: IntakeOutcome::Refused {
+                    reason: "too_big".into(),
+                    key: Some(key("so-tp")),
+                },
+                files: Vec::new(),
+                ack: ack(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(w, IntakeWritten::Refused);
+    let two = acks(&s).await;
+    assert_eq!(two.len(), 2);
+    let newest = two.iter().max_by_key(|r| r.id).unwrap();
+    let refused = s
+        .intake_detail(i64::from(newest.key.stage))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(refused.row.reason.as_deref(), Some("too_big"));
+    assert!(refused.files.is_empty() && refused.event.is_none());
+    assert!(s.files_for(&key("so-tp")).await.unwrap().is_empty());
+    s.close().await;
+}
+
 /// The notice each unit got, as the dispatcher recorded it.
 const NOTICE_YT: &str = "<n-yt.hanbao@hanbao.example>";
 const NOTICE_TP: &str = "<n-tp.hanbao@hanbao.example>";
 const NOTICE_ESCALATION: &str = "<n-esc.hanbao@hanbao.example>";
 
-fn config(dir: &std::path::Path, port: u16, extra: &str) -> Config {
+fn config(dir: &std::path::Path, port: u16, smtp: u16, extra: &str) -> Config {
     let password = dir.join("imap-password");
     std::fs::write(&password, format!("{PASSWORD}\n")).unwrap();
     let text = format!(
         r#"
 [daemon]
 state_dir = "{state}"
+
+[mail]
+transport = "smtp"
+from = "Văn phòng UBND tỉnh <baocao@ubnd.quangngai.example>"
+
+[mail.smtp]
+host = "127.0.0.1"
+port = {smtp}
+security = "none"
 
 [intake]
 host = "127.0.0.1"
@@ -223,6 +406,7 @@ fn reply(from: &str, answers: &str, message_id: &str, attachment: Option<&[u8]>)
 struct World {
     dir: tempfile::TempDir,
     dovecot: Dovecot,
+    sink: crate::support::smtp::SmtpSink,
     store: Store,
     live: Arc<Live>,
     stop: CancellationToken,
@@ -232,11 +416,13 @@ impl World {
     async fn new(extra: &str) -> World {
         let dir = tempfile::tempdir().unwrap();
         let dovecot = tokio::task::spawn_blocking(Dovecot::start).await.unwrap();
-        let cfg = config(dir.path(), dovecot.port, extra);
+        let sink = crate::support::smtp::SmtpSink::start().await;
+        let cfg = config(dir.path(), dovecot.port, sink.port(), extra);
         let store = store_with_notices(dir.path()).await;
         World {
             dir,
             dovecot,
+            sink,
             store,
             live: Arc::new(Live::load(cfg)),
             stop: CancellationToken::new(),
@@ -263,6 +449,52 @@ impl World {
         };
         let cfg = self.live.cfg.intake.clone().unwrap();
         watcher.sweep(&cfg).await.unwrap()
+    }
+
+    /// The acknowledgements enqueued so far.
+    async fn acks(&self) -> Vec<hanbao::store::OutboxRow> {
+        use hanbao::store::{Outbox, OutboxKind};
+        let mut rows: Vec<_> = self
+            .store
+            .outbox(None)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.key.kind == OutboxKind::Acknowledgement)
+            .collect();
+        rows.sort_by_key(|r| r.id);
+        rows
+    }
+
+    /// Runs the dispatcher at 09:00 of the next working day (inside the
+    /// sending hours, after every row's first attempt) and returns what
+    /// the SMTP sink received, as a MIME reader reads it.
+    async fn dispatch(&self) -> Vec<crate::support::mime::Read> {
+        use hanbao::mail::{Composer, Mailer, Templates};
+        use hanbao::outbox::dispatch::Dispatcher;
+        let cfg = &self.live.cfg;
+        let cal = &self.live.cal;
+        let tz = &cfg.daemon.time_zone;
+        let mut day = tz.to_datetime(Timestamp::now()).date().tomorrow().unwrap();
+        while !cal.is_working_day(day) {
+            day = day.tomorrow().unwrap();
+        }
+        let at = tz.to_timestamp(day.at(9, 0, 0, 0)).unwrap();
+        let composer = Composer::new(&cfg.mail, Templates::builtin()).unwrap();
+        let mailer = Mailer::new(&cfg.mail).unwrap();
+        let d = Dispatcher {
+            cfg,
+            cal,
+            composer: &composer,
+            mailer: &mailer,
+            owner: "test",
+        };
+        d.run(&self.store, &move || at).await.unwrap();
+        self.sink
+            .messages()
+            .iter()
+            .map(|m| crate::support::mime::read(&m.data).unwrap())
+            .collect()
     }
 }
 
@@ -295,6 +527,20 @@ async fn a_reply_with_its_report_is_recorded_once_even_delivered_twice() {
         "{s:?}"
     );
     assert_eq!(s.stamp.actor, "email:vanthu@soyte.quangngai.example");
+    // The attachment is kept, content-addressed under the state directory,
+    // its row linked to the submission.
+    let kept = w.store.files_for(&key("so-yte")).await.unwrap();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let f = &kept[0];
+    assert_eq!(f.name, "bao-cao-nam.pdf");
+    assert_eq!(f.media_type, "application/pdf");
+    assert_eq!(f.source, hanbao::store::FileSource::Email);
+    assert_eq!(f.sender, "vanthu@soyte.quangngai.example");
+    assert_eq!(f.event_id, Some(s.stamp.event_id));
+    let blobs = hanbao::files::Blobs::under(w.dir.path());
+    let on_disk = std::fs::read(blobs.path_of(&f.sha256).unwrap()).unwrap();
+    assert_eq!(on_disk, b"%PDF-1.4 bao cao");
+    assert_eq!(w.acks().await.len(), 1);
     // Flagged seen: the next round finds nothing.
     assert_eq!(
         tokio::task::block_in_place(|| w.dovecot.count("INBOX")),
@@ -317,6 +563,24 @@ async fn a_reply_with_its_report_is_recorded_once_even_delivered_twice() {
         .unwrap();
     assert_eq!(history.len(), 1, "{history:?}");
     assert_eq!(w.store.intake_count("recorded").await.unwrap(), 1);
+    assert_eq!(w.store.files_for(&key("so-yte")).await.unwrap().len(), 1);
+    // One acknowledgement, to the mailbox that replied, in the agency's
+    // voice: the report, the period, the document number, the file.
+    let sent = w.dispatch().await;
+    assert_eq!(sent.len(), 1);
+    let ack = &sent[0];
+    assert_eq!(ack.to[0].1, "vanthu@soyte.quangngai.example");
+    assert_eq!(ack.subject, "[Đã nhận báo cáo] Báo cáo năm kỳ năm 2026");
+    for part in [
+        "Kính gửi: Sở Y tế",
+        "đã ghi nhận báo cáo sau đây",
+        "- Số văn bản: 45/BC-SYT",
+        "+ bao-cao-nam.pdf (16 byte)",
+        "Trân trọng./.",
+    ] {
+        assert!(ack.text.contains(part), "{part:?} not in\n{}", ack.text);
+    }
+    assert_eq!(w.dispatch().await.len(), 1, "sent once");
     drop(w.dir);
 }
 
@@ -391,6 +655,10 @@ async fn forged_and_misdirected_replies_are_refused_with_their_reason() {
         tokio::task::block_in_place(|| (w.dovecot.count("INBOX"), w.dovecot.count("Da xu ly")));
     assert_eq!(counts.0.0, 0);
     assert_eq!(counts.1.0, 5);
+    // Nobody is answered: not a forged or unknown sender (backscatter),
+    // not another unit, not a reply without its file.
+    assert!(w.acks().await.is_empty());
+    assert!(w.dispatch().await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -405,6 +673,20 @@ async fn a_30_mb_attachment_is_refused_without_fetching_it() {
     let refused = w.store.intake_messages("refused", 10).await.unwrap();
     assert_eq!(refused[0].reason.as_deref(), Some("too_big"));
     assert_eq!(refused[0].key, Some(key("so-yte")));
+    assert!(w.store.files_for(&key("so-yte")).await.unwrap().is_empty());
+    // The unit's own mailbox is told why, and what to do instead.
+    let sent = w.dispatch().await;
+    assert_eq!(sent.len(), 1);
+    let ack = &sent[0];
+    assert_eq!(ack.to[0].1, "vanthu@soyte.quangngai.example");
+    assert_eq!(ack.subject, "[Chưa ghi nhận] Báo cáo năm kỳ năm 2026");
+    for part in [
+        "Kính gửi: Sở Y tế",
+        "Báo cáo chưa được ghi nhận, vì thư vượt quá dung lượng cho phép: mỗi tệp đính kèm không quá 25 MB, cả thư không quá 25 MB.",
+        "gửi lại thư trả lời với tệp nhỏ hơn",
+    ] {
+        assert!(ack.text.contains(part), "{part:?} not in\n{}", ack.text);
+    }
 }
 
 /// Seconds the server is down in the outage test (`HANBAO_TEST_IMAP_OUTAGE_SECS`,
@@ -543,12 +825,52 @@ async fn wait_recorded(store: &Store, key: &Key, daemon: &crate::support::procs:
     }
 }
 
+/// The acknowledgements the SMTP sink received, by recipient.
+fn acks_to(sink: &crate::support::smtp::SmtpSink, to: &str) -> Vec<crate::support::mime::Read> {
+    sink.messages()
+        .iter()
+        .filter(|m| m.rcpt_to.iter().any(|r| r == to))
+        .map(|m| crate::support::mime::read(&m.data).unwrap())
+        .filter(|r| {
+            r.headers
+                .iter()
+                .any(|(n, v)| n.eq_ignore_ascii_case("X-Hanbao-Kind") && v == "acknowledgement")
+        })
+        .collect()
+}
+
+/// Waits until `to` has received `n` acknowledgements.
+async fn wait_acks(
+    sink: &crate::support::smtp::SmtpSink,
+    to: &str,
+    n: usize,
+    daemon: &crate::support::procs::Daemon,
+) -> Vec<crate::support::mime::Read> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let got = acks_to(sink, to);
+        if got.len() >= n {
+            return got;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no acknowledgement to {to} within 90 s:\n{}",
+            daemon.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// End to end, over real SMTP and IMAP: `hanbao run` sends the reminders
 /// through the SMTP sink; a unit replies to its own with the report
 /// attached (IMAP APPEND of the reply to the watched mailbox); within a
-/// minute it is recorded, with source email. Then `kill -9` right after a
-/// second reply arrives, and a restart: that reply is recorded exactly
-/// once, whichever step the process died at.
+/// minute it is recorded, with source email, and the unit receives one
+/// acknowledgement naming its file. Then `kill -9` right after a second
+/// reply arrives, and a restart: that reply is recorded exactly once and
+/// acknowledged exactly once, whichever step the process died at; the
+/// first reply delivered again changes nothing; the coordinator logs in
+/// to the dashboard and downloads the report-period's .zip, which holds
+/// each unit's mailed file, byte for byte, in the unit's folder.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn end_to_end_a_reply_to_the_reminder_and_a_kill_9_mid_message() {
     use crate::support::procs::{Daemon, DaemonConfig};
@@ -574,6 +896,15 @@ async fn end_to_end_a_reply_to_the_reminder_and_a_kill_9_mid_message() {
             hanbao::config::values::format_date(opens)
         ),
     );
+    let http_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let reports = reports.replace(
+        "http_listen = \"127.0.0.1:0\"",
+        &format!("http_listen = \"127.0.0.1:{http_port}\""),
+    );
     let toml = format!(
         "{reports}\n[intake]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\nusername = \"{USER}\"\n\
          password_file = \"{}\"\npoll_secs = 10\n",
@@ -583,7 +914,10 @@ async fn end_to_end_a_reply_to_the_reminder_and_a_kill_9_mid_message() {
     let config = dir.path().join("hanbao.toml");
     std::fs::write(&config, toml).unwrap();
     let url = format!("sqlite://{}/hanbao.db", dir.path().display());
-    let mut first = Daemon::spawn("e2e-1", &config, &url, dir.path());
+    // One state directory for both processes, as on one server.
+    let state = dir.path().join("state");
+    let state_env = [("HANBAO_STATE_DIR", state.to_str().unwrap())];
+    let mut first = Daemon::spawn_with("e2e-1", &config, &url, dir.path(), &state_env);
     let sent = sink.wait_for_messages(2, Duration::from_secs(120)).await;
     let to = |unit: usize| {
         sent.iter()
@@ -606,12 +940,19 @@ async fn end_to_end_a_reply_to_the_reminder_and_a_kill_9_mid_message() {
     wait_recorded(&store, &key1, &first).await;
     let s = store.current_for(&key1).await.unwrap().submission.unwrap();
     assert_eq!(s.stamp.source, Source::Email);
+    let unit1 = DaemonConfig::unit_email(1);
+    let acked = wait_acks(&sink, &unit1, 1, &first).await;
+    assert!(
+        acked[0].text.contains("+ bao-cao-nam.pdf (16 byte)"),
+        "{}",
+        acked[0].text
+    );
 
     let two = answer(2, "e2e-2@xa.example");
     tokio::task::block_in_place(|| dovecot.append("INBOX", &two));
     tokio::time::sleep(Duration::from_millis(fastrand::u64(0..400))).await;
     first.kill9();
-    let second = Daemon::spawn("e2e-2", &config, &url, dir.path());
+    let second = Daemon::spawn_with("e2e-2", &config, &url, dir.path(), &state_env);
     let key2 = Key::new("bc-1", "bc-1", DaemonConfig::unit_id(2));
     wait_recorded(&store, &key2, &second).await;
     // Give a second processing, if any, the time to happen.
@@ -626,6 +967,71 @@ async fn end_to_end_a_reply_to_the_reminder_and_a_kill_9_mid_message() {
         tokio::task::block_in_place(|| dovecot.count("INBOX")),
         (2, 2)
     );
+    let unit2 = DaemonConfig::unit_email(2);
+    wait_acks(&sink, &unit2, 1, &second).await;
+    // The first reply delivered again (under a new UID): recognised,
+    // nothing recorded, nobody told twice.
+    tokio::task::block_in_place(|| dovecot.append("INBOX", &one));
+    // Within the watcher's longest wait (`intake::WAIT_LIMIT`, 60 s: a
+    // message appended between its search and its IDLE is seen then).
+    let deadline = std::time::Instant::now() + Duration::from_secs(150);
+    while tokio::task::block_in_place(|| dovecot.count("INBOX")) != (3, 3) {
+        assert!(std::time::Instant::now() < deadline, "{}", second.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(acks_to(&sink, &unit1).len(), 1, "one acknowledgement");
+    assert_eq!(acks_to(&sink, &unit2).len(), 1, "one acknowledgement");
+    assert_eq!(store.intake_count("recorded").await.unwrap(), 2);
+
+    // The coordinator downloads the report-period's .zip from the dashboard.
+    let secret = hanbao::http::token::generate().unwrap();
+    store
+        .create_token(
+            hanbao::store::NewToken {
+                name: "Điều phối".into(),
+                role: hanbao::store::TokenRole::Admin,
+                hash: hanbao::http::token::hash(&secret),
+            },
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    use crate::support::http::Request;
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], http_port).into();
+    let origin = format!("http://{addr}");
+    let login = Request::post("/dashboard/login")
+        .header("Origin", &origin)
+        .form(&[("token", &secret)])
+        .send(addr)
+        .await;
+    assert_eq!(login.status, 303, "{}", login.body);
+    let cookie = login
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let zip = Request::get("/dashboard/files/bc-1/bc-1/all.zip")
+        .header("Cookie", &cookie)
+        .send(addr)
+        .await;
+    assert_eq!(zip.status, 200, "{}", zip.body);
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(zip.bytes.clone())).unwrap();
+    let mut names: Vec<String> = (0..zip.len())
+        .map(|i| zip.by_index(i).unwrap().name().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["UBND xã 1/bao-cao-nam.pdf", "UBND xã 2/bao-cao-nam.pdf"]
+    );
+    for name in names {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut zip.by_name(&name).unwrap(), &mut bytes).unwrap();
+        assert_eq!(bytes, b"%PDF-1.4 bao cao", "{name}");
+    }
     drop(second);
     store.close().await;
 }

@@ -1315,7 +1315,8 @@ fn e2e_mail_dir() -> PathBuf {
 }
 
 /// Every notice of `support::notices` (each kind for each reader, both
-/// languages) as a reader's mail program shows its HTML part: rendered in
+/// languages, and the two acknowledgements) as a reader's mail program
+/// shows its HTML part: rendered in
 /// headless Chromium at 1366 px (a desktop) and 390 px (a phone), saved as
 /// `target/e2e/mail/{vi,en}-{kind}-{reader}-{1366,390}.png` next to the
 /// HTML. At both widths nothing runs off the right edge (no horizontal
@@ -1329,13 +1330,21 @@ async fn notices_render_in_headless_chromium() {
     let mut pages = Vec::new();
     for language in [Language::Vi, Language::En] {
         let dir = tempfile::tempdir().unwrap();
-        for s in notices::samples(dir.path(), language).await {
+        let mut samples = notices::samples(dir.path(), language).await;
+        samples.extend(notices::acknowledgements(dir.path(), language).await);
+        for s in samples {
             let read = mime::read(&s.eml).unwrap();
             let path = out.join(format!("{}-{}.html", language.code(), s.name));
             std::fs::write(&path, &read.html).unwrap();
-            let unit_notice = ["reminder", "due_today", "overdue"]
-                .iter()
-                .any(|k| s.name.starts_with(k));
+            // The notices with the confirmation (or upload) button.
+            let unit_notice = [
+                "reminder",
+                "due_today",
+                "overdue",
+                "acknowledgement-too-big",
+            ]
+            .iter()
+            .any(|k| s.name.starts_with(k));
             pages.push((path, unit_notice));
         }
     }
@@ -1376,7 +1385,10 @@ async fn notices_render_in_headless_chromium() {
     })
     .await
     .unwrap();
-    assert_eq!(checked, 60, "15 notices x 2 languages x 2 widths");
+    assert_eq!(
+        checked, 68,
+        "15 notices and 2 acknowledgements x 2 languages x 2 widths"
+    );
 }
 
 /// The grouping of a daily report's late days, as the digest and the

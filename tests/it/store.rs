@@ -415,7 +415,8 @@ async fn migrations_are_recorded_and_reopening_works(b: &Backend) {
             (8, "outbox views"),
             (9, "outbox tally"),
             (10, "files"),
-            (11, "intake")
+            (11, "intake"),
+            (12, "acknowledgement")
         ]
     );
     s.record_submission(submission("u1", date(2026, 4, 8), "15/BC"), at(0))

@@ -10,7 +10,7 @@ use serde_spanned::Spanned;
 use super::at;
 use super::mail::{PasswordKeys, is_loopback_host, password_source};
 use crate::config::load::Item;
-use crate::config::model::{AfterIntake, ImapSecurity, Intake};
+use crate::config::model::{AfterIntake, FileLimits, ImapSecurity, Intake};
 use crate::config::raw::RawIntake;
 use crate::config::report::{Problem, Reporter, quote};
 
@@ -19,10 +19,19 @@ pub(crate) const DEFAULT_POLL_SECS: u64 = 60;
 const POLL_SECS: (i64, i64) = (10, 3600);
 pub(crate) const DEFAULT_MAX_MESSAGE_MB: u64 = 25;
 const MAX_MESSAGE_MB: (i64, i64) = (1, 100);
-pub(crate) const DEFAULT_MAX_ATTACHMENTS: usize = 20;
 const MAX_ATTACHMENTS: (i64, i64) = (1, 100);
 
-pub(super) fn intake(item: Option<&Item<RawIntake>>, rep: &mut Reporter) -> Option<Intake> {
+/// `[intake]`, its limits reconciled with the files' (`files`, from
+/// `[daemon]`): an attachment is a file like any other, so a message may
+/// carry at most `daemon.files_per_submission` of them (the default of
+/// `intake.max_attachments`; a larger value is an error), each at most
+/// `daemon.file_max_mb`; `intake.max_message_mb` bounds the whole message
+/// as the server stores it (encoded, about a third larger than its files).
+pub(super) fn intake(
+    item: Option<&Item<RawIntake>>,
+    files: &FileLimits,
+    rep: &mut Reporter,
+) -> Option<Intake> {
     let item = item?;
     let file = item.loc.file;
     let raw = &item.value;
@@ -114,7 +123,7 @@ pub(super) fn intake(item: Option<&Item<RawIntake>>, rep: &mut Reporter) -> Opti
                         "thư mục chuyển thư đến trùng với hộp thư đang theo dõi",
                     )
                     .quoted(s.get_ref())
-                    .hint("một thư mục khác, ví dụ \"Đã xử lý\", hoặc bỏ khóa này để chỉ đánh dấu đã đọc"),
+                    .hint("một thư mục khác, ví dụ \"Da xu ly\", hoặc bỏ khóa này để chỉ đánh dấu đã đọc"),
                 );
             }
             AfterIntake::MarkSeen
@@ -148,7 +157,28 @@ pub(super) fn intake(item: Option<&Item<RawIntake>>, rep: &mut Reporter) -> Opti
         MAX_ATTACHMENTS,
         "số tệp đính kèm nhiều nhất trong một thư",
     )
-    .map_or(DEFAULT_MAX_ATTACHMENTS, |n| n as usize);
+    .map_or(files.max_count, |n| n as usize);
+    if let Some(v) = &raw.max_attachments
+        && max_attachments > files.max_count
+    {
+        rep.report(
+            Problem::error(
+                &at(file, v),
+                "intake.max_attachments",
+                format!(
+                    "mâu thuẫn với daemon.files_per_submission = {}: mỗi tệp đính kèm được lưu như mọi tệp gửi kèm báo cáo, \
+                     nên một thư không được mang nhiều tệp hơn số tệp được lưu cho một lần gửi",
+                    files.max_count
+                ),
+            )
+            .value(max_attachments.to_string())
+            .hint(format!(
+                "bỏ khóa này (mặc định bằng daemon.files_per_submission), đặt từ 1 đến {}, \
+                 hoặc tăng daemon.files_per_submission",
+                files.max_count
+            )),
+        );
+    }
     if rep.error_count() > errors_before {
         return None;
     }
@@ -221,7 +251,16 @@ fn folder(
     let printable = name.chars().all(|c| c.is_ascii_graphic() || c == ' ');
     if name.is_empty() || !printable || name.contains(['*', '%', '"', '\\']) || name.len() > 200 {
         rep.report(
-            Problem::error(&at(file, v), key, "không phải tên thư mục thư dùng được")
+            Problem::error(
+                &at(file, v),
+                key,
+                if printable || name.is_empty() {
+                    "không phải tên thư mục thư dùng được"
+                } else {
+                    "tên thư mục có chữ có dấu hoặc ký tự ngoài bảng ASCII: chưa hỗ trợ \
+                     (IMAP truyền các tên này ở dạng UTF-7 cải biên)"
+                },
+            )
                 .quoted(v.get_ref())
                 .hint(
                     "chữ không dấu, số, dấu cách, '.', '-', '_' hoặc '/', ví dụ \"INBOX\" hoặc \"Da xu ly\"; \

@@ -23,7 +23,7 @@ mod directive;
 mod due;
 mod escalation;
 mod http;
-mod intake;
+pub(crate) mod intake;
 mod mail;
 mod obligation;
 mod obligations;
@@ -60,7 +60,7 @@ pub fn validate(col: &Collected, rep: &mut Reporter) -> Option<Config> {
     let daemon = daemon::daemon(col.daemon.as_ref(), rep);
     let mail = mail::mail(col.mail.as_ref(), &daemon.state_dir, rep);
     let calendar = calendar::calendar(col.calendar.as_ref(), rep);
-    let intake = intake::intake(col.intake.as_ref(), rep);
+    let intake = intake::intake(col.intake.as_ref(), &daemon.files, rep);
     let mut v = Validator {
         rep,
         col,

@@ -46,8 +46,8 @@ pub fn reason_words(code: &str) -> &str {
         "not_owed" => "đơn vị không còn phải nộp kỳ báo cáo này theo cấu hình hiện hành",
         "invalid" => "ngày nhận hoặc số văn bản không hợp lệ",
         "no_attachment" => "thư không có tệp đính kèm",
-        "too_many_attachments" => "thư có quá nhiều tệp đính kèm",
-        "too_big" => "thư vượt quá dung lượng cho phép",
+        "too_many_attachments" => "thư có quá nhiều tệp đính kèm (đã báo lại cho đơn vị)",
+        "too_big" => "thư vượt quá dung lượng cho phép (đã báo lại cho đơn vị)",
         other => other,
     }
 }
@@ -105,7 +105,16 @@ async fn mailbox_page(State(state): State<AppState>, admin: Admin) -> Response {
                         .cfg
                         .unit(&k.unit)
                         .map_or(k.unit.as_str(), |u| u.name.as_str());
-                    format!("{} {} — {}", k.obligation, k.period, unit)
+                    let report = live
+                        .cfg
+                        .obligation(&k.obligation)
+                        .map_or(k.obligation.as_str(), |o| {
+                            o.short_title.as_deref().unwrap_or(&o.title)
+                        });
+                    format!(
+                        "{report} kỳ {} — {unit}",
+                        super::sent::period_words(&k.period)
+                    )
                 }),
                 href: r
                     .key

@@ -89,7 +89,7 @@ pub fn routes(upload_limit: axum::extract::DefaultBodyLimit) -> Router<AppState>
         .merge(matrix::routes())
         .merge(export::routes())
         .merge(unit::routes())
-        .merge(report::routes())
+        .merge(report::routes(upload_limit))
         .merge(files::routes(upload_limit))
         .merge(revoke::routes())
         .merge(outbox::routes())

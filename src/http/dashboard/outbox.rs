@@ -227,6 +227,7 @@ fn filters(c: &Chosen, status: OutboxStatus, cfg: &Config) -> Filters {
             OutboxKind::DueToday,
             OutboxKind::Overdue,
             OutboxKind::Escalation,
+            OutboxKind::Acknowledgement,
         ]
         .into_iter()
         .map(|k| Choice {

@@ -13,7 +13,10 @@
 //! everything again and writes; "Sửa lại" (`step=edit`) shows the form with
 //! the values kept. A write redirects back here (POST-redirect-GET) with a
 //! flash message; the store's refusals show the form again (409 for a
-//! conflict, 422 otherwise). Writes carry the token's identity as actor
+//! conflict, 422 otherwise). The receipt form may carry files
+//! (multipart): they are kept when first posted (content-addressed, so a
+//! receipt never recorded leaves only files nothing refers to), named by
+//! the check page, and recorded with the receipt in one transaction. Writes carry the token's identity as actor
 //! and source "web". Must not: write anything else, or write on a post
 //! that is not `step=record` when the form has a date.
 
@@ -40,14 +43,20 @@ use super::page::{self, Frame, error_page, store_failed};
 use super::sent::Messages;
 use super::session::Admin;
 use super::view::{FilesView, History, cell_text, dmy, key_href, pct, unit_href};
-use crate::store::{Files, Outbox, Records};
+use crate::files::Blobs;
+use crate::store::{FileSource, Files, Outbox, Records};
+
+use super::super::upload::{self, UploadError};
 
 const PAGE: &str = "/dashboard/units/{unit}/{obligation}/{period}";
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(upload_limit: axum::extract::DefaultBodyLimit) -> Router<AppState> {
     Router::new()
         .route(PAGE, get(report_page))
-        .route(&format!("{PAGE}/submission"), post(record_submission))
+        .route(
+            &format!("{PAGE}/submission"),
+            post(record_submission).layer(upload_limit),
+        )
         .route(&format!("{PAGE}/extension"), post(grant_extension))
         .route(&format!("{PAGE}/waiver"), post(grant_waiver))
 }
@@ -426,16 +435,131 @@ pub struct SubmissionForm {
     note: String,
     correction: Option<String>,
     step: Step,
+    /// The files chosen with the first post, kept already, carried by the
+    /// check page to the post that records (`carried_files`).
+    files: String,
 }
 
-/// `POST .../submission`: echoes the day received, then (`step=record`)
-/// records that the report arrived.
+impl SubmissionForm {
+    /// The form from the text fields of a multipart post.
+    fn of_fields(fields: &upload::Fields) -> SubmissionForm {
+        SubmissionForm {
+            reference: fields.get("reference").to_string(),
+            received_on: fields.get("received_on").to_string(),
+            note: fields.get("note").to_string(),
+            correction: Some(fields.get("correction"))
+                .filter(|c| !c.is_empty())
+                .map(str::to_string),
+            step: match fields.get("step") {
+                "record" => Step::Record,
+                "edit" => Step::Edit,
+                _ => Step::Check,
+            },
+            files: fields.get("files").to_string(),
+        }
+    }
+}
+
+/// Files kept by the first post of the form, as the check page carries
+/// them: `sha256:size:type:name` each (the name last), separated by a
+/// backslash, which a sanitised name never holds (nor a type).
+fn carry_files(files: &[crate::files::Received]) -> String {
+    files
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}:{}:{}",
+                f.blob.sha256, f.blob.size, f.media_type, f.name
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\\")
+}
+
+/// The files the check page carried, each checked to be kept with that
+/// size (a post can name nothing but a kept file); `None` if one is not.
+async fn carried_files(blobs: &Blobs, text: &str) -> Option<Vec<crate::files::Received>> {
+    let mut out = Vec::new();
+    for line in text.split('\\').filter(|l| !l.trim().is_empty()) {
+        let mut parts = line.splitn(4, ':');
+        let (sha, size, kind, name) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let size: u64 = size.parse().ok()?;
+        let path = blobs.path_of(sha)?;
+        let meta = tokio::fs::metadata(&path).await.ok()?;
+        if meta.len() != size {
+            return None;
+        }
+        out.push(crate::files::Received::new(
+            crate::files::Blob {
+                sha256: sha.to_string(),
+                size,
+            },
+            Some(name),
+            Some(kind),
+        ));
+    }
+    Some(out)
+}
+
+/// The submission form as posted: a form (no file), or multipart with the
+/// files chosen, kept under their final names (nothing recorded yet).
+async fn read_submission(
+    state: &AppState,
+    admin: &Admin,
+    key: &Key,
+    req: axum::extract::Request,
+) -> Result<(SubmissionForm, Vec<crate::files::Received>), Response> {
+    use axum::extract::FromRequest as _;
+    let multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let CsrfForm(f) = CsrfForm::<SubmissionForm>::from_request(req, state).await?;
+        return Ok((f, Vec::new()));
+    }
+    let Ok(body) = axum::extract::Multipart::from_request(req, state).await else {
+        return Err(page::bad_form());
+    };
+    let live = state.live();
+    let blobs = Blobs::under(&live.cfg.daemon.state_dir);
+    let got = upload::read(body, &blobs, &live.cfg.daemon.files, |fields| {
+        if admin.csrf_ok(fields.get("csrf")) {
+            Ok(SubmissionForm::of_fields(fields))
+        } else {
+            Err(())
+        }
+    })
+    .await;
+    match got {
+        Ok(u) => Ok((u.gated, u.files)),
+        Err(UploadError::Gate(())) => Err(page::bad_csrf()),
+        Err(e) => {
+            let Some((status, text)) = e.refusal() else {
+                if let UploadError::Files(e) = &e {
+                    tracing::error!(error = %e, "cannot keep a file sent with a receipt");
+                }
+                return Err(store_failed("không lưu được tệp"));
+            };
+            Err(show(state, admin, key, status, Typed::Nothing.with_error(text)).await)
+        }
+    }
+}
+
+/// `POST .../submission`: echoes the day received (and the files chosen,
+/// kept already), then (`step=record`) records that the report arrived
+/// together with its files, in one transaction: both or neither.
 async fn record_submission(
     State(state): State<AppState>,
     admin: Admin,
     Owed { key, opens, .. }: Owed,
-    CsrfForm(f): CsrfForm<SubmissionForm>,
+    req: axum::extract::Request,
 ) -> Response {
+    let (f, uploaded) = match read_submission(&state, &admin, &key, req).await {
+        Ok(got) => got,
+        Err(r) => return r,
+    };
     let now = Timestamp::now();
     let labels = label(Subject::Submission);
     let correction = f.correction.is_some();
@@ -466,6 +590,16 @@ async fn record_submission(
         Err(e) => return unprocessable(&state, &admin, &key, typed.with_error(e)).await,
     };
     let day = checked.received_on;
+    let live = state.live();
+    let blobs = Blobs::under(&live.cfg.daemon.state_dir);
+    let Some(mut chosen) = carried_files(&blobs, &f.files).await else {
+        let e = "Tệp đã chọn không còn trên máy chủ; hãy chọn lại tệp.".to_string();
+        return unprocessable(&state, &admin, &key, typed.with_error(e)).await;
+    };
+    chosen.extend(uploaded);
+    if let Err(e) = crate::files::check_count(chosen.len(), &live.cfg.daemon.files) {
+        return unprocessable(&state, &admin, &key, typed.with_error(format!("{e}."))).await;
+    }
     if f.step == Step::Check {
         let base = key_href(&key.unit, &key.obligation, &key.period);
         let mut check = Check::new(format!("{base}/submission"), "Ghi nhận ngày nhận", day);
@@ -474,8 +608,16 @@ async fn record_submission(
             Hidden::new("received_on", date_field::shown(day)),
             Hidden::new("note", checked.note.clone().unwrap_or_default()),
         ];
+        check
+            .hidden
+            .push(Hidden::new("files", carry_files(&chosen)));
         check.detail("Số văn bản", checked.reference.as_deref());
         check.detail("Ghi chú", checked.note.as_deref());
+        let names: Vec<String> = chosen
+            .iter()
+            .map(|c| format!("{} ({})", c.name, crate::files::size_text(c.blob.size)))
+            .collect();
+        check.detail("Tệp gửi kèm", Some(&names.join("; ")));
         if correction {
             check.hidden.push(Hidden::new("correction", "1"));
             check.detail(
@@ -486,18 +628,31 @@ async fn record_submission(
         let heading = "Ghi nhận đã nhận báo cáo";
         return check_page(&state, &admin, &key, heading, check).await;
     }
-    let what = format!("đã nhận báo cáo ngày {}", dmy(day));
+    let mut what = format!("đã nhận báo cáo ngày {}", dmy(day));
+    if !chosen.is_empty() {
+        what.push_str(&format!(" và {} tệp gửi kèm", chosen.len()));
+    }
+    let actor = admin.actor();
+    let files = chosen
+        .into_iter()
+        .map(|r| r.into_new_file(&key, FileSource::Dashboard, &actor, now, None))
+        .collect();
     let new = NewSubmission {
         key: key.clone(),
         received_on: day,
         received_at: None,
         reference: checked.reference,
         note: checked.note,
-        actor: admin.actor(),
+        actor,
         source: Source::Web,
         correction,
     };
-    let result = state.shared.store.record_submission(new, now).await;
+    let result = state
+        .shared
+        .store
+        .record_submission_with_files(new, files, now)
+        .await
+        .map(|(recorded, _)| recorded);
     finish_write(&state, &admin, &key, &what, result, typed).await
 }
 

@@ -38,6 +38,7 @@ pub fn kind_name(k: OutboxKind) -> &'static str {
         OutboxKind::DueToday => "Đến hạn hôm nay",
         OutboxKind::Overdue => "Quá hạn (gửi đơn vị)",
         OutboxKind::Escalation => "Đôn đốc (gửi cấp trên)",
+        OutboxKind::Acknowledgement => "Báo đã nhận (gửi đơn vị)",
     }
 }
 

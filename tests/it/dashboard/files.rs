@@ -183,6 +183,183 @@ async fn the_coordinator_attaches_files_on_the_report_page_and_downloads_them() 
     s.shutdown().await;
 }
 
+/// The receipt and its files in one step: the first post (multipart)
+/// keeps the files and echoes the day with their names, writing nothing;
+/// "Xác nhận" records the receipt and the files' rows in one transaction.
+/// A receipt the store refuses (another one in effect) writes no file row
+/// either; a check page whose carried files were tampered with records
+/// nothing.
+#[tokio::test]
+async fn a_receipt_and_its_files_are_recorded_in_one_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start_in(dir.path()).await;
+    let cookie = s.login(&s.admin).await;
+    let key = Key::new("bc-quy", "2026-Q1", "so-yte");
+    let page = s.get(YTE_Q1, Some(&cookie)).await;
+    let csrf = page.csrf();
+    assert!(page.body.contains(&format!(
+        "action=\"{YTE_Q1}/submission\" enctype=\"multipart/form-data\""
+    )));
+    let submission = format!("{YTE_Q1}/submission");
+    let r = post_multipart(
+        &s,
+        &submission,
+        &[("Cookie", &cookie)],
+        multipart(
+            &[
+                ("csrf", &csrf),
+                ("reference", "45/BC-SYT"),
+                ("received_on", "18/03/2026"),
+                ("note", ""),
+            ],
+            &[
+                (
+                    "files",
+                    "Báo cáo quý I.pdf",
+                    "application/pdf",
+                    b"%PDF-1.4 quy I",
+                ),
+                (
+                    "files",
+                    "Phụ lục.xlsx",
+                    "application/octet-stream",
+                    b"PK phu luc",
+                ),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Báo cáo quý I.pdf (14 byte)"), "{}", r.body);
+    assert!(
+        s.store
+            .current_for(&key)
+            .await
+            .unwrap()
+            .submission
+            .is_none()
+    );
+    assert!(s.store.files_for(&key).await.unwrap().is_empty());
+    assert_eq!(kept(dir.path()).len(), 2, "kept, not yet recorded");
+    let hidden = |name: &str| {
+        let field = format!("name=\"{name}\" value=\"");
+        let at = r
+            .body
+            .find(&field)
+            .unwrap_or_else(|| panic!("no {name} in {}", r.body));
+        let rest = &r.body[at + field.len()..];
+        rest[..rest.find('"').unwrap()].replace("&#x2f;", "/")
+    };
+    let carried = hidden("files");
+    let record = |files: String| {
+        let csrf = csrf.clone();
+        let cookie = cookie.clone();
+        let submission = submission.clone();
+        let s = &s;
+        async move {
+            s.post(
+                &submission,
+                Some(&cookie),
+                &[
+                    ("csrf", &csrf),
+                    ("reference", "45/BC-SYT"),
+                    ("received_on", "18/03/2026"),
+                    ("note", ""),
+                    ("files", &files),
+                    ("step", "record"),
+                ],
+            )
+            .await
+        }
+    };
+    // A name the page never gave: nothing recorded.
+    let forged = format!("{}:3:text/plain:x.txt", "e".repeat(64));
+    let bad = record(forged).await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.body.contains("hãy chọn lại tệp"), "{}", bad.body);
+    assert!(
+        s.store
+            .current_for(&key)
+            .await
+            .unwrap()
+            .submission
+            .is_none()
+    );
+
+    let done = record(carried.clone()).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let sub = s
+        .store
+        .current_for(&key)
+        .await
+        .unwrap()
+        .submission
+        .expect("recorded");
+    assert_eq!(sub.reference.as_deref(), Some("45/BC-SYT"));
+    let files = s.store.files_for(&key).await.unwrap();
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["Báo cáo quý I.pdf", "Phụ lục.xlsx"]);
+    assert!(files.iter().all(|f| f.event_id == Some(sub.stamp.event_id)));
+    assert!(
+        files
+            .iter()
+            .all(|f| f.source == hanbao::store::FileSource::Dashboard)
+    );
+    let page = s.get(YTE_Q1, Some(&cookie)).await;
+    assert!(page.body.contains("và 2 tệp gửi kèm"), "{}", page.body);
+
+    // Another receipt while this one is in effect: refused (409), and its
+    // files are not recorded either.
+    let other = format!("{}:10:application/pdf:khac.pdf", files[0].sha256);
+    let conflict = s
+        .post(
+            &submission,
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("reference", "46/BC-SYT"),
+                ("received_on", "19/03/2026"),
+                ("note", ""),
+                ("files", &other),
+                ("step", "record"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        conflict.status, 422,
+        "the size does not match: {}",
+        conflict.body
+    );
+    let same_size = format!("{}:14:application/pdf:khac.pdf", files[0].sha256);
+    let conflict = record(same_size.clone()).await;
+    assert_eq!(
+        conflict.status, 303,
+        "the same receipt again: its files join it"
+    );
+    assert_eq!(s.store.files_for(&key).await.unwrap().len(), 3);
+    let refused = s
+        .post(
+            &submission,
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("reference", "46/BC-SYT"),
+                ("received_on", "19/03/2026"),
+                ("note", ""),
+                ("files", &same_size),
+                ("step", "record"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert_eq!(
+        s.store.files_for(&key).await.unwrap().len(),
+        3,
+        "all or nothing"
+    );
+    s.shutdown().await;
+}
+
 #[tokio::test]
 async fn oversize_and_too_many_files_are_refused_with_nothing_kept() {
     let dir = tempfile::tempdir().unwrap();
@@ -523,11 +700,18 @@ async fn in_chromium_the_files_of_a_report_fit_a_phone() {
         b.wait_for_url("/dashboard");
         b.goto(&format!("{base}{YTE_Q1}"));
         assert_eq!(b.count("table.files tbody tr"), 2);
+        // The receipt's form (its files recorded with it) and the form
+        // that adds files to the receipt in effect.
         assert_eq!(
             b.count("form[enctype='multipart/form-data'] input[type=file]"),
-            1
+            2
         );
         let mut shots = super::browser::shots_at(&b, "report-files", Some("files"));
+        shots.extend(super::browser::shots_at(
+            &b,
+            "report-receipt",
+            Some("receipt"),
+        ));
         b.goto(&format!("{base}{link}"));
         assert_eq!(b.count("ul.files li"), 2);
         shots.extend(super::browser::shots_at(&b, "confirm-files", Some("files")));

@@ -290,9 +290,11 @@ async fn outbox_lists_failures_and_the_retry_button_puts_one_back() {
     s.shutdown().await;
 }
 
-/// The mailbox page lists refused replies with their reason in words,
-/// hostile text escaped, and links the report they were matched to.
-#[tokio::test]
+/// The mailbox page lists refused replies with their reason in words
+/// (saying which were answered), hostile text escaped, and links the
+/// report they were matched to; in Chromium it fits a desktop and a phone
+/// (screenshots `mailbox.png`, `mailbox-phone.png`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mailbox_lists_refused_replies_with_their_reason() {
     use hanbao::store::{Intake, IntakeMessage, IntakeOutcome, Key};
     let s = start().await;
@@ -321,6 +323,13 @@ async fn mailbox_lists_refused_replies_with_their_reason() {
             "no_attachment",
             Some(Key::new("bc-nam", "2026", "so-yte")),
         ),
+        (
+            3,
+            "vanthu@soyte.example",
+            "Re: [Nhắc hạn] Báo cáo năm 2026 (kèm tệp 30 MB)",
+            "too_big",
+            Some(Key::new("bc-nam", "2026", "so-yte")),
+        ),
     ] {
         s.store
             .intake_write(
@@ -342,7 +351,11 @@ async fn mailbox_lists_refused_replies_with_their_reason() {
         "{}",
         r.body
     );
-    assert!(r.body.contains("2 thư bị từ chối"), "{}", r.body);
+    assert!(r.body.contains("3 thư bị từ chối"), "{}", r.body);
+    assert!(
+        r.body
+            .contains("thư vượt quá dung lượng cho phép (đã báo lại cho đơn vị)")
+    );
     assert!(
         r.body
             .contains("người gửi không phải hộp thư của đơn vị nào")
@@ -357,5 +370,33 @@ async fn mailbox_lists_refused_replies_with_their_reason() {
         r.body
     );
     assert_eq!(s.get("/dashboard/mailbox", None).await.status, 303);
+    let base = format!("http://{}", s.addr);
+    let admin = s.admin.clone();
+    let shots = tokio::task::spawn_blocking(move || {
+        let b = crate::support::browser::Browser::start();
+        b.goto(&format!("{base}/dashboard/login"));
+        let field = b.find("input[name=token]");
+        b.type_text(&field, &admin);
+        b.click(&b.find("form[action='/dashboard/login'] button[type=submit]"));
+        b.wait_for_url("/dashboard");
+        b.goto(&format!("{base}/dashboard/mailbox"));
+        assert_eq!(b.count("table.outbox tbody tr"), 3);
+        b.set_window(390, 844);
+        let fits = b.script(
+            "return document.documentElement.scrollWidth <= document.documentElement.clientWidth;",
+        );
+        assert_eq!(
+            fits,
+            serde_json::json!(true),
+            "the mailbox page fits a phone"
+        );
+        super::browser::shots_at(&b, "mailbox", None)
+    })
+    .await
+    .unwrap();
+    let out = super::browser::e2e_dir();
+    for (name, png) in &shots {
+        std::fs::write(out.join(name), png).unwrap();
+    }
     s.shutdown().await;
 }

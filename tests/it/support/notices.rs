@@ -248,3 +248,119 @@ pub async fn samples(dir: &Path, language: Language) -> Vec<Sample> {
         })
         .collect()
 }
+
+/// The two acknowledgements of a reply by email, through the store and
+/// the dispatcher of the same deployment: Sở Tư pháp's reply recorded
+/// with its two files and its document number, and Sở Nội vụ's refused
+/// for its size. Named `acknowledgement-recorded` and
+/// `acknowledgement-too-big`.
+pub async fn acknowledgements(dir: &Path, language: Language) -> Vec<Sample> {
+    use hanbao::outbox::Dispatcher;
+    use hanbao::store::{
+        FileSource, Intake, IntakeAck, IntakeMessage, IntakeOutcome, IntakeWrite, NewFile,
+    };
+    let cfg = config(dir, language);
+    let cal = WorkCalendar::new(&cfg.calendar);
+    let composer = hanbao::outbox::composer(&cfg).unwrap();
+    let mailer = Mailer::new(&cfg.mail).unwrap();
+    let store = hanbao::store::open(&format!("sqlite://{}/acks.db", dir.display()))
+        .await
+        .unwrap();
+    // Tuesday 16/06/2026, 09:05 in Quảng Ngãi.
+    let at: jiff::Timestamp = "2026-06-16T02:05:00Z".parse().unwrap();
+    let message = |uid: u32, sender: &str| IntakeMessage {
+        mailbox: "INBOX".into(),
+        uid_validity: 1,
+        uid,
+        message_id: Some(format!("reply-{uid}@quangngai.example")),
+        sender: sender.into(),
+        subject: "Re: [Nhắc hạn] Báo cáo thực hiện NQ 121/2020/QH14".into(),
+        sent_at: Some(at),
+    };
+    let due = date(2026, 6, 18);
+    let tuphap = "vanthu@sotuphap.quangngai.example";
+    let key = Key::new("nq121-6thang", "2026-H1", "so-tuphap");
+    let files = [
+        ("Báo cáo 6 tháng đầu năm 2026.pdf", 1_258_291),
+        ("Phụ lục số liệu.xlsx", 46_285),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, (name, size))| NewFile {
+        key: key.clone(),
+        sha256: format!("{:064x}", i + 1),
+        name: name.into(),
+        media_type: "application/octet-stream".into(),
+        size,
+        source: FileSource::Email,
+        sender: tuphap.into(),
+        received_at: at,
+        event_id: None,
+    })
+    .collect();
+    let recorded = IntakeWrite {
+        outcome: IntakeOutcome::Submission(NewSubmission {
+            key: key.clone(),
+            received_on: date(2026, 6, 16),
+            received_at: Some(at),
+            reference: Some("112/BC-STP".into()),
+            note: None,
+            actor: format!("email:{tuphap}"),
+            source: Source::Email,
+            correction: false,
+        }),
+        files,
+        ack: Some(IntakeAck {
+            recipient: tuphap.into(),
+            due_on: due,
+        }),
+    };
+    store
+        .intake_record(&message(1, tuphap), recorded, at)
+        .await
+        .unwrap();
+    let noivu = "vanthu@sonoivu.quangngai.example";
+    let too_big = IntakeWrite {
+        outcome: IntakeOutcome::Refused {
+            reason: "too_big".into(),
+            key: Some(Key::new("nq121-6thang", "2026-H1", "so-noivu")),
+        },
+        files: Vec::new(),
+        ack: Some(IntakeAck {
+            recipient: noivu.into(),
+            due_on: due,
+        }),
+    };
+    store
+        .intake_record(&message(2, noivu), too_big, at)
+        .await
+        .unwrap();
+    let d = Dispatcher {
+        cfg: &cfg,
+        cal: &cal,
+        composer: &composer,
+        mailer: &mailer,
+        owner: "golden",
+    };
+    let later = at.checked_add(jiff::SignedDuration::from_mins(1)).unwrap();
+    let report = d.run(&store, &move || later).await.unwrap();
+    store.close().await;
+    let eml = |to: &str| {
+        let m = report
+            .sent
+            .iter()
+            .find(|m| m.recipients.iter().any(|r| r == to))
+            .unwrap_or_else(|| panic!("no acknowledgement to {to}: {report:?}"));
+        std::fs::read(&m.detail).unwrap()
+    };
+    vec![
+        Sample {
+            name: "acknowledgement-recorded",
+            eml: eml(tuphap),
+        },
+        Sample {
+            name: "acknowledgement-too-big",
+            eml: eml(noivu),
+        },
+    ]
+}

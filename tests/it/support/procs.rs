@@ -136,7 +136,7 @@ impl Daemon {
     }
 
     /// [`Daemon::spawn`] with more environment variables (e.g.
-    /// `HANBAO_TEST_CLOCK`).
+    /// `HANBAO_TEST_CLOCK`), which win over the defaults above.
     pub fn spawn_with(
         name: &str,
         config: &Path,
@@ -146,7 +146,6 @@ impl Daemon {
     ) -> Daemon {
         let log = dir.join(format!("{name}.log"));
         let child = Command::new(env!("CARGO_BIN_EXE_hanbao"))
-            .envs(env.iter().copied())
             .arg("--config")
             .arg(config)
             .arg("run")
@@ -156,6 +155,9 @@ impl Daemon {
             .env("HOSTNAME", name)
             .env_remove("JOURNAL_STREAM")
             .env_remove("NOTIFY_SOCKET")
+            // Last, so that a test may give its own (a state directory
+            // shared by the processes that follow each other).
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
