@@ -258,12 +258,29 @@ impl Mailbox {
             uid_validity,
             idle,
         } = self;
+        // A message that arrived after the last search is announced
+        // (EXISTS) with the replies to the commands since, or just before
+        // IDLE's go-ahead; async-imap hands those to the session's
+        // unsolicited channel, never to the wait below, which would then
+        // sleep the whole `limit` over a message already there.
+        let news = session.unsolicited_responses.clone();
         let mut handle = session.idle();
         timed(async { Ok(handle.init().await?) }).await?;
-        let (waiting, _stop) = handle.wait_with_timeout(limit);
-        let answer = waiting.await?;
-        if let IdleResponse::NewData(_) = answer {
-            tracing::debug!("hộp thư: có thư mới");
+        let mut arrived = false;
+        while let Ok(said) = news.try_recv() {
+            arrived |= matches!(
+                said,
+                async_imap::types::UnsolicitedResponse::Exists(_)
+                    | async_imap::types::UnsolicitedResponse::Recent(_)
+            );
+        }
+        if arrived {
+            tracing::debug!("hộp thư: có thư mới trước khi chờ");
+        } else {
+            let (waiting, _stop) = handle.wait_with_timeout(limit);
+            if let IdleResponse::NewData(_) = waiting.await? {
+                tracing::debug!("hộp thư: có thư mới");
+            }
         }
         let session = timed(async { Ok(handle.done().await?) }).await?;
         Ok(Mailbox {
