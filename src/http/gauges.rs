@@ -285,9 +285,9 @@ fn moment_key(live: &Live, now: Timestamp) -> String {
 }
 
 /// Units with an overdue row in `hanbao status` on `now`'s day, per
-/// obligation of the configuration in force. Reads one (obligation,
-/// period) at a time and keeps only the overdue units, so memory holds one
-/// report-period's rows, not the matrix.
+/// obligation of the configuration in force. Memory holds the blocks
+/// (`tracking::block`: a pointer per cell and a row per cell with an
+/// event), never a row per cell of the look-back.
 async fn overdue_counts(
     state: &AppState,
     live: &Live,
@@ -300,21 +300,24 @@ async fn overdue_counts(
     // status, classified once): no classification or id lookup per cell.
     let mut overdue: HashMap<&str, Vec<bool>> = HashMap::new();
     let n = live.cfg.units.len();
-    for t in targets.chunks(1) {
-        let pair = [(t[0].obligation.id.clone(), t[0].period.to_string())];
-        let facts = state.shared.store.facts(&pair).await?;
-        for b in tracking::block::blocks(t, facts, &live.cal, at) {
-            let blank = b.blank.state == StateName::Overdue;
-            for &(u, slot) in &b.cells {
-                let late = match slot {
-                    tracking::block::BLANK => blank,
-                    _ => b.status_of(slot).state == StateName::Overdue,
-                };
-                if late && let Some(i) = live.cfg.unit_place(u) {
-                    overdue
-                        .entry(b.obligation.id.as_str())
-                        .or_insert_with(|| vec![false; n])[i] = true;
-                }
+    // One read of every report-period (one statement per obligation): the
+    // facts are the cells with events, a small part of the look-back.
+    let pairs: Vec<(String, String)> = targets
+        .iter()
+        .map(|t| (t.obligation.id.clone(), t.period.to_string()))
+        .collect();
+    let facts = state.shared.store.facts(&pairs).await?;
+    for b in tracking::block::blocks(&targets, facts, &live.cal, at) {
+        let blank = b.blank.state == StateName::Overdue;
+        for &(u, slot) in &b.cells {
+            let late = match slot {
+                tracking::block::BLANK => blank,
+                _ => b.status_of(slot).state == StateName::Overdue,
+            };
+            if late && let Some(i) = live.cfg.unit_place(u) {
+                overdue
+                    .entry(b.obligation.id.as_str())
+                    .or_insert_with(|| vec![false; n])[i] = true;
             }
         }
     }
