@@ -10,6 +10,9 @@
 //! - [`csv`] writes status rows for spreadsheets: one writer for `hanbao
 //!   export`, `hanbao status --csv` and the dashboard's export (which
 //!   streams it in pieces: [`csv_header`], then [`csv_rows`] per period).
+//! - [`block`]: the same cells as [`status`], compactly: per
+//!   (obligation, period), the cells with an event classified one by one
+//!   and the others (most of a national look-back) sharing one status.
 //! - [`summary`] counts rows per (obligation, period), group and in total.
 //! - [`compliance`]: compliance over a range of periods (the year-end
 //!   assessment), folded from [`status`] one report-period at a time;
@@ -18,6 +21,7 @@
 //! Must not: read the clock (`at` is always an argument), read the
 //! environment, or print. Only the store touches the database.
 
+pub mod block;
 pub mod compliance;
 pub mod sheets;
 pub mod summary;
@@ -306,15 +310,21 @@ pub fn targets<'a>(
             },
             None => current_periods(ob, cal, at),
         };
+        // The reporters looked up once, not once per period (a daily
+        // report has some 250 periods in the look-back).
+        let reporters: Vec<&Unit> = ob
+            .reporters
+            .iter()
+            .filter_map(|id| index.get(id.as_str()).copied())
+            .filter(|u| only_unit.is_none_or(|o| o.id == u.id))
+            .collect();
         for (p, all_units) in periods {
             if !ob.active_on(p.window.end) {
                 continue;
             }
-            let units: Vec<&Unit> = ob
-                .reporters
+            let units: Vec<&Unit> = reporters
                 .iter()
-                .filter_map(|id| index.get(id.as_str()).copied())
-                .filter(|u| only_unit.is_none_or(|o| o.id == u.id))
+                .copied()
                 .filter(|u| u.active_on(p.window.end))
                 .collect();
             if units.is_empty() {

@@ -347,7 +347,7 @@ pub async fn summary(
         Some(g) => Some(group_members(cfg, g)?.iter().map(String::as_str).collect()),
         None => None,
     };
-    let mut rows = crate::tracking::status(
+    let mut blocks = crate::tracking::block::status(
         &state.shared.store,
         cfg,
         &live.cal,
@@ -356,9 +356,11 @@ pub async fn summary(
     )
     .await?;
     if let Some(m) = &members {
-        rows.retain(|r| m.contains(r.unit.id.as_str()));
+        for b in &mut blocks {
+            b.retain(|u, _| m.contains(u.id.as_str()));
+        }
     }
-    let s = Summary::of(&rows, cfg);
+    let s = Summary::of_blocks(&blocks, cfg);
     let pairs: Vec<serde_json::Value> = s
         .pairs
         .iter()

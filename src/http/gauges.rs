@@ -36,7 +36,7 @@
 //! `hanbao_*_age_seconds` says how old each value is. Must not: write
 //! anything, or run two computations of one gauge at a time.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -285,9 +285,9 @@ fn moment_key(live: &Live, now: Timestamp) -> String {
 }
 
 /// Units with an overdue row in `hanbao status` on `now`'s day, per
-/// obligation of the configuration in force. Reads one (obligation,
-/// period) at a time and keeps only the overdue units, so memory holds one
-/// report-period's rows, not the matrix.
+/// obligation of the configuration in force. Memory holds the blocks
+/// (`tracking::block`: a pointer per cell and a row per cell with an
+/// event), never a row per cell of the look-back.
 async fn overdue_counts(
     state: &AppState,
     live: &Live,
@@ -295,16 +295,29 @@ async fn overdue_counts(
 ) -> Result<Vec<(String, usize)>, TrackingError> {
     let at = crate::status::Moment::local(now, &live.cfg.daemon.time_zone);
     let targets = tracking::targets(&live.cfg, &live.cal, &Selection::default(), at.day)?;
-    let mut overdue: HashMap<&str, HashSet<&str>> = HashMap::new();
-    for t in targets.chunks(1) {
-        let pair = [(t[0].obligation.id.clone(), t[0].period.to_string())];
-        let facts = state.shared.store.facts(&pair).await?;
-        for r in tracking::rows(t, facts, &live.cal, at) {
-            if r.status.state == StateName::Overdue {
+    // Per obligation, which units (by place in the file) have an overdue
+    // cell, from the blocks (the event-less cells of a period share one
+    // status, classified once): no classification or id lookup per cell.
+    let mut overdue: HashMap<&str, Vec<bool>> = HashMap::new();
+    let n = live.cfg.units.len();
+    // One read of every report-period (one statement per obligation): the
+    // facts are the cells with events, a small part of the look-back.
+    let pairs: Vec<(String, String)> = targets
+        .iter()
+        .map(|t| (t.obligation.id.clone(), t.period.to_string()))
+        .collect();
+    let facts = state.shared.store.facts(&pairs).await?;
+    for b in tracking::block::blocks(&targets, facts, &live.cal, at) {
+        let blank = b.blank.state == StateName::Overdue;
+        for &(u, slot) in &b.cells {
+            let late = match slot {
+                tracking::block::BLANK => blank,
+                _ => b.status_of(slot).state == StateName::Overdue,
+            };
+            if late && let Some(i) = live.cfg.unit_place(u) {
                 overdue
-                    .entry(r.obligation.id.as_str())
-                    .or_default()
-                    .insert(r.unit.id.as_str());
+                    .entry(b.obligation.id.as_str())
+                    .or_insert_with(|| vec![false; n])[i] = true;
             }
         }
     }
@@ -315,7 +328,9 @@ async fn overdue_counts(
         .map(|o| {
             (
                 o.id.clone(),
-                overdue.get(o.id.as_str()).map_or(0, |u| u.len()),
+                overdue
+                    .get(o.id.as_str())
+                    .map_or(0, |u| u.iter().filter(|&&x| x).count()),
             )
         })
         .collect())

@@ -51,16 +51,18 @@ pub(super) const CURRENT_JSON: &str = concat!(
     ") latest"
 );
 
-/// The `facts` read of one (obligation, period): the latest event per
-/// (unit, subject) by DISTINCT ON over the `events_current` range (whose
-/// INCLUDE columns allow an index-only scan), revocations dropped, only the
-/// columns status needs, aggregated into one JSON document.
-pub(super) const FACTS_JSON: &str = "SELECT coalesce(json_agg(json_build_array(unit_id, subject, \
-     received_on, reference, due_on)), '[]')::text FROM (\
-     SELECT DISTINCT ON (unit_id, subject) unit_id, subject, action, received_on, reference, \
-            due_on \
-     FROM events WHERE obligation_id = $1 AND period_key = $2 \
-     ORDER BY unit_id DESC, subject DESC, id DESC) latest \
+/// The `facts` read of periods of one obligation (`$2`: a JSON array of
+/// period keys): the latest event per (period, unit, subject) by DISTINCT
+/// ON over the `events_current` ranges (whose INCLUDE columns allow an
+/// index-only scan), revocations dropped, only the columns status needs,
+/// aggregated into one JSON document.
+pub(super) const FACTS_JSON: &str = "SELECT coalesce(json_agg(json_build_array(period_key, \
+     unit_id, subject, received_on, reference, due_on)), '[]')::text FROM (\
+     SELECT DISTINCT ON (period_key, unit_id, subject) period_key, unit_id, subject, action, \
+            received_on, reference, due_on \
+     FROM events WHERE obligation_id = $1 \
+     AND period_key = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb))) \
+     ORDER BY period_key DESC, unit_id DESC, subject DESC, id DESC) latest \
      WHERE action <> 'revoke'";
 
 /// The latest submission event of every unit of one obligation and period.

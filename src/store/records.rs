@@ -74,9 +74,10 @@ pub trait Records {
     /// What the status of every unit of many (obligation, period) pairs
     /// depends on: submissions, extensions and waivers in effect, ordered by
     /// pair (as given), then unit id. Units with nothing in effect are left
-    /// out. The `hanbao status` hot path: one covering-index range per pair,
-    /// only the columns status needs, the pairs read concurrently. Must be
-    /// called inside a tokio runtime.
+    /// out. The `hanbao status` hot path: one statement per obligation
+    /// (covering-index ranges of its periods), only the columns status
+    /// needs, the obligations read concurrently. Must be called inside a
+    /// tokio runtime.
     fn facts(
         &self,
         pairs: &[(String, String)],
@@ -283,15 +284,17 @@ impl Records for Store {
 
     async fn facts(&self, pairs: &[(String, String)]) -> Result<Vec<Facts>, StoreError> {
         on_backend!(self, db => {
-            facts_per_pair(pairs, |o, p| {
+            facts_per_obligation(pairs, |o, periods| {
                 let (pool, sql) = (db.pool.clone(), db.sql(&FACTS_JSON));
                 async move {
+                    let list = serde_json::to_string(&periods)
+                        .map_err(|e| StoreError::Corrupt(format!("period list: {e}")))?;
                     let json: String = sqlx::query_scalar(sql)
                         .bind(&o)
-                        .bind(&p)
+                        .bind(&list)
                         .fetch_one(&pool)
                         .await?;
-                    row::facts_from_json(&o, &p, &json)
+                    row::facts_from_json(&o, &periods, &json)
                 }
             })
             .await
@@ -452,28 +455,50 @@ fn plan_import(
     Ok((out, report))
 }
 
-/// Runs `read` for every (obligation, period) pair concurrently (bounded by
-/// the backend's pool) and concatenates the results in pair order. The
-/// status read is one index range per pair; on a multi-core server the
-/// ranges are read, and their JSON parsed, in parallel.
-async fn facts_per_pair<F, Fut>(
+/// The most periods of one obligation read by one statement.
+const PERIODS_PER_READ: usize = 400;
+
+/// Runs `read` for the periods of each obligation of `pairs` (up to
+/// [`PERIODS_PER_READ`] at a time) concurrently, bounded by the backend's
+/// pool, and returns the facts in pair order. One statement per
+/// obligation rather than per pair: at national scale the look-back of a
+/// daily and a weekly report is about 300 pairs, whose statements cost
+/// more than their (mostly empty) ranges; on a multi-core server the
+/// reads, and their JSON parsing, run in parallel.
+async fn facts_per_obligation<F, Fut>(
     pairs: &[(String, String)],
     read: F,
 ) -> Result<Vec<Facts>, StoreError>
 where
-    F: Fn(String, String) -> Fut,
-    Fut: Future<Output = Result<Vec<Facts>, StoreError>> + Send + 'static,
+    F: Fn(String, Vec<String>) -> Fut,
+    Fut: Future<Output = Result<Vec<Vec<Facts>>, StoreError>> + Send + 'static,
 {
+    // Each obligation's pairs (their places in `pairs`), in first-seen order.
+    let mut batches: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut of: HashMap<&str, usize> = HashMap::new();
+    for (i, (o, _)) in pairs.iter().enumerate() {
+        let b = *of.entry(o.as_str()).or_insert_with(|| {
+            batches.push((o.as_str(), Vec::new()));
+            batches.len() - 1
+        });
+        batches[b].1.push(i);
+    }
     let mut set = tokio::task::JoinSet::new();
-    for (i, (o, p)) in pairs.iter().enumerate() {
-        let fut = read(o.clone(), p.clone());
-        set.spawn(async move { fut.await.map(|f| (i, f)) });
+    for (o, places) in &batches {
+        for chunk in places.chunks(PERIODS_PER_READ) {
+            let periods: Vec<String> = chunk.iter().map(|&i| pairs[i].1.clone()).collect();
+            let fut = read((*o).to_owned(), periods);
+            let chunk = chunk.to_vec();
+            set.spawn(async move { fut.await.map(|f| (chunk, f)) });
+        }
     }
     let mut parts: Vec<Vec<Facts>> = vec![Vec::new(); pairs.len()];
     while let Some(joined) = set.join_next().await {
-        let (i, facts) =
+        let (places, facts) =
             joined.map_err(|e| StoreError::Open(format!("status read task: {e}")))??;
-        parts[i] = facts;
+        for (i, f) in places.into_iter().zip(facts) {
+            parts[i] = f;
+        }
     }
     Ok(parts.into_iter().flatten().collect())
 }

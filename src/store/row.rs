@@ -200,8 +200,9 @@ pub(crate) fn current_from_json(
 }
 
 /// One latest, non-revoked event of the `facts` query, as aggregated by the
-/// database: (unit_id, subject, received_on, reference, due_on).
+/// database: (period_key, unit_id, subject, received_on, reference, due_on).
 type FactTuple = (
+    String,
     String,
     String,
     Option<String>,
@@ -209,18 +210,20 @@ type FactTuple = (
     Option<String>,
 );
 
-/// Folds the aggregated latest events of one (obligation, period) into one
-/// `Facts` per unit, ordered by unit id.
+/// Folds the aggregated latest events of periods of one obligation into
+/// one `Facts` per unit with something in effect: for each of `periods`,
+/// in that order, its facts ordered by unit id.
 pub(crate) fn facts_from_json(
     obligation: &str,
-    period: &str,
+    periods: &[String],
     json: &str,
-) -> Result<Vec<Facts>, StoreError> {
+) -> Result<Vec<Vec<Facts>>, StoreError> {
     let mut tuples: Vec<FactTuple> = serde_json::from_str(json)
         .map_err(|e| StoreError::Corrupt(format!("facts document: {e}")))?;
-    tuples.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let mut out: Vec<Facts> = Vec::new();
-    for (unit, subject, received_on, reference, due_on) in tuples {
+    tuples.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    let mut by_period: HashMap<String, Vec<Facts>> = HashMap::new();
+    for (period, unit, subject, received_on, reference, due_on) in tuples {
+        let out = by_period.entry(period.clone()).or_default();
         if out.last().is_none_or(|f: &Facts| f.key.unit != unit) {
             out.push(Facts::empty(Key::new(obligation, period, unit)));
         }
@@ -233,6 +236,15 @@ pub(crate) fn facts_from_json(
             Subject::Extension => f.extended_until = date(due_on)?,
             Subject::Waiver => f.waived = true,
         }
+    }
+    let mut out = Vec::with_capacity(periods.len());
+    for (i, p) in periods.iter().enumerate() {
+        // A period asked twice gets its facts twice.
+        let facts = match periods[i + 1..].contains(p) {
+            true => by_period.get(p).cloned(),
+            false => by_period.remove(p),
+        };
+        out.push(facts.unwrap_or_default());
     }
     Ok(out)
 }

@@ -57,16 +57,19 @@ pub(super) const CURRENT_JSON: &str = "SELECT coalesce(json_group_array(json_arr
                  WHERE x.obligation_id = e.obligation_id AND x.period_key = e.period_key \
                    AND x.unit_id = e.unit_id AND x.subject = e.subject)";
 
-/// The `facts` read of one (obligation, period): the latest event per
-/// (unit, subject) by SQLite's bare-column `max(id)` (the other columns come
-/// from the row holding the maximum), revocations dropped, only the columns
-/// status needs, aggregated into one JSON document. One scan of the
-/// covering `events_current` range, grouped in index order.
-pub(super) const FACTS_JSON: &str = "SELECT coalesce(json_group_array(json_array(unit_id, \
-     subject, received_on, reference, due_on)), '[]') FROM (\
-     SELECT unit_id, subject, action, received_on, reference, due_on, max(id) \
-     FROM events WHERE obligation_id = ?1 AND period_key = ?2 \
-     GROUP BY unit_id, subject) \
+/// The `facts` read of periods of one obligation (`?2`: a JSON array of
+/// period keys): the latest event per (period, unit, subject) by SQLite's
+/// bare-column `max(id)` (the other columns come from the row holding the
+/// maximum), revocations dropped, only the columns status needs,
+/// aggregated into one JSON document. One scan of the covering
+/// `events_current` range per period, grouped in index order; one
+/// statement for a daily report's year of periods, not one per period.
+pub(super) const FACTS_JSON: &str = "SELECT coalesce(json_group_array(json_array(period_key, \
+     unit_id, subject, received_on, reference, due_on)), '[]') FROM (\
+     SELECT period_key, unit_id, subject, action, received_on, reference, due_on, max(id) \
+     FROM events WHERE obligation_id = ?1 \
+     AND period_key IN (SELECT value FROM json_each(?2)) \
+     GROUP BY period_key, unit_id, subject) \
      WHERE action <> 'revoke'";
 
 /// Keeps an event `e` only if it is the latest of its unit and subject

@@ -15,6 +15,7 @@ use jiff::civil::Date;
 use crate::config::model::Config;
 use crate::status::{StateName, Status};
 
+use super::block::Block;
 use super::{FileOrder, Row};
 
 /// Counts of a set of status rows.
@@ -40,21 +41,48 @@ pub struct Tally {
 impl Tally {
     /// Counts one row's status.
     pub fn add(&mut self, s: &Status) {
+        self.add_n(s, 1);
+    }
+
+    /// Counts `n` rows of the same status (nothing when `n` is 0).
+    pub fn add_n(&mut self, s: &Status, n: usize) {
+        if n == 0 {
+            return;
+        }
         let slot = if s.extended {
             &mut self.extended_due
         } else {
             &mut self.due
         };
         *slot = Some(slot.map_or(s.due, |d| d.min(s.due)));
-        self.owed += usize::from(s.state != StateName::Waived);
-        match s.state {
-            StateName::SubmittedOnTime => self.on_time += 1,
-            StateName::SubmittedLate => self.late += 1,
-            StateName::Overdue => self.overdue += 1,
-            StateName::Extended => self.extended += 1,
-            StateName::Waived => self.waived += 1,
-            StateName::NotOpen | StateName::Open | StateName::DueSoon => self.not_yet += 1,
+        if s.state != StateName::Waived {
+            self.owed += n;
         }
+        match s.state {
+            StateName::SubmittedOnTime => self.on_time += n,
+            StateName::SubmittedLate => self.late += n,
+            StateName::Overdue => self.overdue += n,
+            StateName::Extended => self.extended += n,
+            StateName::Waived => self.waived += n,
+            StateName::NotOpen | StateName::Open | StateName::DueSoon => self.not_yet += n,
+        }
+    }
+
+    /// Adds the counts of `other`, as if its rows were added here.
+    pub fn merge(&mut self, other: &Tally) {
+        self.owed += other.owed;
+        self.on_time += other.on_time;
+        self.late += other.late;
+        self.overdue += other.overdue;
+        self.extended += other.extended;
+        self.waived += other.waived;
+        self.not_yet += other.not_yet;
+        let min = |a: Option<Date>, b: Option<Date>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.due = min(self.due, other.due);
+        self.extended_due = min(self.extended_due, other.extended_due);
     }
 
     /// Received, on time or late.
@@ -133,6 +161,58 @@ impl Summary {
             total.add(&r.status);
             for g in member_of.get(r.unit.id.as_str()).into_iter().flatten() {
                 groups.entry(g).or_default().add(&r.status);
+            }
+        }
+        Summary {
+            pairs: pairs.into_values().collect(),
+            groups: groups
+                .into_iter()
+                .map(|(g, t)| (g.to_string(), t))
+                .collect(),
+            total,
+            earlier,
+        }
+    }
+
+    /// The same counts as [`Summary::of`] the blocks' rows, from the
+    /// blocks (`tracking::block`): the cells sharing a block's blank status
+    /// are counted at once, except per group, where only the periods
+    /// counted for all their units (a few) are walked cell by cell.
+    pub fn of_blocks(blocks: &[Block<'_>], cfg: &Config) -> Summary {
+        let order = FileOrder::new(cfg);
+        let mut member_of: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (g, members) in &cfg.groups {
+            for m in members {
+                member_of.entry(m).or_default().push(g);
+            }
+        }
+        let mut pairs: BTreeMap<(usize, &str), PairTally> = BTreeMap::new();
+        let mut groups: BTreeMap<&str, Tally> = BTreeMap::new();
+        let mut total = Tally::default();
+        let mut earlier = Tally::default();
+        for b in blocks.iter().filter(|b| !b.cells.is_empty()) {
+            let o = order.obligation(&b.obligation.id);
+            let mut tally = Tally::default();
+            tally.add_n(&b.blank, b.blanks());
+            for r in &b.events {
+                tally.add(&r.status);
+            }
+            let pair = pairs.entry((o, &b.period)).or_insert_with(|| PairTally {
+                obligation: b.obligation.id.clone(),
+                period: b.period.clone(),
+                all_units: b.all_units,
+                tally: Tally::default(),
+            });
+            pair.tally.merge(&tally);
+            if !b.all_units {
+                earlier.merge(&tally);
+                continue;
+            }
+            total.merge(&tally);
+            for (u, s) in b.statuses() {
+                for g in member_of.get(u.id.as_str()).into_iter().flatten() {
+                    groups.entry(g).or_default().add(s);
+                }
             }
         }
         Summary {

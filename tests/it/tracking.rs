@@ -309,6 +309,154 @@ async fn facts_story(store: Store) {
     store.close().await;
 }
 
+/// `facts` of many periods of several obligations, asked in an
+/// interleaved order, with a pair asked twice and pairs with nothing
+/// recorded (one statement per obligation reads them), agrees pair by pair
+/// and unit by unit with `current_for` after random submissions,
+/// corrections, extensions, waivers and revocations.
+async fn facts_of_many_periods_story(store: Store) {
+    let mut rng = fastrand::Rng::with_seed(15);
+    let days: Vec<String> = (0..40)
+        .map(|i| {
+            date(2026, 1, 2)
+                .checked_add(jiff::Span::new().days(i))
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let months: Vec<String> = (1..=6).map(|m| format!("2026-{m:02}")).collect();
+    let units = ["u0", "u1", "u2", "u3", "u4", "u5"];
+    let mut keys = Vec::new();
+    for _ in 0..400 {
+        let (o, p) = match rng.bool() {
+            true => ("bc-ngay", days[rng.usize(0..days.len())].as_str()),
+            false => ("bc-thang", months[rng.usize(0..months.len())].as_str()),
+        };
+        let k = Key::new(o, p, units[rng.usize(0..units.len())]);
+        keys.push(k.clone());
+        let on = date(2026, 1, 1)
+            .checked_add(jiff::Span::new().days(rng.i64(0..200)))
+            .unwrap();
+        // Refusals (a revocation of nothing, a duplicate) are part of the mix.
+        let _ = match rng.u8(0..5) {
+            0 | 1 => {
+                store
+                    .record_submission(
+                        NewSubmission {
+                            key: k,
+                            received_on: on,
+                            received_at: None,
+                            reference: Some(format!("{}/BC", rng.u16(1..99))),
+                            note: None,
+                            actor: "Văn thư".into(),
+                            source: Source::Cli,
+                            correction: true,
+                        },
+                        now(),
+                    )
+                    .await
+            }
+            2 => {
+                store
+                    .grant_extension(
+                        NewExtension {
+                            key: k,
+                            until: on,
+                            reason: "lũ lụt".into(),
+                            actor: "Giám đốc Sở".into(),
+                            source: Source::Cli,
+                        },
+                        now(),
+                    )
+                    .await
+            }
+            3 => {
+                store
+                    .grant_waiver(
+                        NewWaiver {
+                            key: k,
+                            reason: "sáp nhập".into(),
+                            actor: "Giám đốc Sở".into(),
+                            source: Source::Cli,
+                        },
+                        now(),
+                    )
+                    .await
+            }
+            _ => {
+                let subject =
+                    [Subject::Submission, Subject::Extension, Subject::Waiver][rng.usize(0..3)];
+                store
+                    .revoke(
+                        Revocation {
+                            key: k,
+                            subject,
+                            reason: Some("nhầm".into()),
+                            actor: "Văn thư".into(),
+                            source: Source::Cli,
+                        },
+                        now(),
+                    )
+                    .await
+            }
+        };
+    }
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (i, d) in days.iter().enumerate() {
+        pairs.push(("bc-ngay".into(), d.clone()));
+        if i % 7 == 0 {
+            pairs.push(("bc-thang".into(), months[i / 7].clone()));
+            pairs.push(("khong-co".into(), d.clone()));
+        }
+    }
+    pairs.push(("bc-ngay".into(), days[3].clone()));
+    let facts = store.facts(&pairs).await.unwrap();
+    let mut expected = Vec::new();
+    for (o, p) in &pairs {
+        for u in units {
+            let cur = store.current_for(&Key::new(o, p, u)).await.unwrap();
+            if cur.submission.is_none() && cur.extension.is_none() && cur.waiver.is_none() {
+                continue;
+            }
+            expected.push((
+                format!("{o} / {p} / {u}"),
+                cur.submission.as_ref().map(|s| s.received_on),
+                cur.submission.as_ref().and_then(|s| s.reference.clone()),
+                cur.extension.map(|x| x.until),
+                cur.waiver.is_some(),
+            ));
+        }
+    }
+    let got: Vec<_> = facts
+        .iter()
+        .map(|f| {
+            (
+                f.key.to_string(),
+                f.submitted_on,
+                f.reference.clone(),
+                f.extended_until,
+                f.waived,
+            )
+        })
+        .collect();
+    assert!(expected.len() > 50, "{} facts", expected.len());
+    assert!(expected.iter().any(|e| e.4) && expected.iter().any(|e| e.3.is_some()));
+    assert_eq!(got, expected);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn facts_of_many_periods_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/h.db", dir.path().display());
+    facts_of_many_periods_story(store::open(&url).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn facts_of_many_periods_postgres() {
+    facts_of_many_periods_story(store::open(&pg::fresh_database()).await.unwrap()).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn facts_sqlite() {
     let dir = tempfile::tempdir().unwrap();

@@ -18,7 +18,7 @@
 //!
 //! Must not: write anything.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::primitives::fold;
 use crate::status::{Moment, StateName};
+use crate::tracking::block::Block;
 use crate::tracking::{self, Row, Selection, TrackingError};
 
 use super::super::AppState;
@@ -191,37 +192,56 @@ impl Filters {
     }
 }
 
-/// The rows the filters select at `at`: a day (the CSV export), or a day
-/// and a time (the matrix: hours late within the first day).
+/// The cells the filters select at `at` (a day and a time: hours late
+/// within the first day), as `tracking::block`s: the look-back's
+/// event-less cells are filtered per block, not one by one, where the
+/// filter does not depend on the unit.
 pub async fn select<'a>(
     state: &AppState,
     live: &'a Live,
     f: &Filters,
     at: impl Into<Moment>,
-) -> Result<Vec<Row<'a>>, Refused> {
+) -> Result<Vec<Block<'a>>, Refused> {
     let w = f.wanted(live).map_err(Refused::Message)?;
-    let rows = match tracking::status(&state.shared.store, &live.cfg, &live.cal, &w.sel, at).await {
-        Ok(r) => r,
+    let mut blocks = match tracking::block::status(
+        &state.shared.store,
+        &live.cfg,
+        &live.cal,
+        &w.sel,
+        at,
+    )
+    .await
+    {
+        Ok(b) => b,
         Err(TrackingError::Store(e)) => return Err(Refused::Store(store_failed(e))),
         Err(e) => return Err(Refused::Message(format!("{e}."))),
     };
-    // Each unit's name folded once, not once per row.
-    let mut found: HashMap<&str, bool> = HashMap::new();
-    Ok(rows
-        .into_iter()
-        .filter(|r| w.members.as_ref().is_none_or(|m| m.contains(&r.unit.id)))
-        .filter(|r| {
-            w.states
-                .as_ref()
-                .is_none_or(|s| s.contains(&r.status.state))
-        })
-        .filter(|r| {
-            w.words.is_empty()
-                || *found
-                    .entry(r.unit.id.as_str())
-                    .or_insert_with(|| matches(&w.words, &r.unit.name, &r.unit.id))
-        })
-        .collect())
+    // Whether each unit (by place in the file) passes the group and the
+    // search, decided once per unit, not once per cell.
+    let mut unit_ok: Vec<Option<bool>> = vec![None; live.cfg.units.len()];
+    let mut passes = |u: &crate::config::model::Unit| {
+        let decide = || {
+            w.members.as_ref().is_none_or(|m| m.contains(&u.id))
+                && (w.words.is_empty() || matches(&w.words, &u.name, &u.id))
+        };
+        match live.cfg.unit_place(u) {
+            Some(i) => *unit_ok[i].get_or_insert_with(decide),
+            None => decide(),
+        }
+    };
+    let filtered = w.members.is_some() || !w.words.is_empty() || w.states.is_some();
+    if filtered {
+        for b in &mut blocks {
+            b.retain(|u, st| w.states.as_ref().is_none_or(|s| s.contains(&st.state)) && passes(u));
+        }
+    }
+    blocks.retain(|b| !b.cells.is_empty());
+    Ok(blocks)
+}
+
+/// Every cell of `blocks` as a row, in order.
+fn rows_of<'a>(blocks: &[Block<'a>]) -> Vec<Row<'a>> {
+    blocks.iter().flat_map(|b| b.rows()).collect()
 }
 
 /// How far down a state sorts: the most urgent first.
@@ -327,6 +347,79 @@ fn unit_order(live: &Live, rows: &[Row<'_>], sort: Sort, desc: bool) -> Vec<usiz
     units.into_iter().map(|(u, _)| u).collect()
 }
 
+/// The same order as [`unit_order`] of the blocks' rows, from the blocks:
+/// a block's event-less cells share one status, so their key is worked
+/// out once per block and each cell costs a comparison.
+fn unit_order_blocks(live: &Live, blocks: &[Block<'_>], sort: Sort, desc: bool) -> Vec<usize> {
+    #[derive(Clone)]
+    struct Key {
+        severity: u8,
+        lateness: (i32, i32),
+    }
+    let key_of = |s: &crate::status::Status| Key {
+        severity: severity(s.state),
+        lateness: match s.state {
+            StateName::Overdue | StateName::SubmittedLate => s.lateness(),
+            _ => (i32::MIN, i32::MIN),
+        },
+    };
+    let order = tracking::FileOrder::new(&live.cfg);
+    let mut keys: Vec<Option<Key>> = vec![None; live.cfg.units.len()];
+    let mut names: Vec<Option<&crate::config::model::Unit>> = vec![None; live.cfg.units.len()];
+    for b in blocks {
+        let blank = key_of(&b.blank);
+        for &(u, slot) in &b.cells {
+            let i = live.cfg.unit_place(u).unwrap_or_else(|| order.unit(&u.id));
+            let k = match slot {
+                tracking::block::BLANK => blank.clone(),
+                _ => key_of(b.status_of(slot)),
+            };
+            names[i].get_or_insert(u);
+            let cur = keys[i].get_or_insert(Key {
+                severity: u8::MAX,
+                lateness: (i32::MIN, i32::MIN),
+            });
+            cur.severity = cur.severity.min(k.severity);
+            cur.lateness = cur.lateness.max(k.lateness);
+        }
+    }
+    let mut units: Vec<(usize, Key, String)> = keys
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, k)| {
+            let k = k?;
+            let name = match sort {
+                Sort::Name | Sort::State | Sort::Late => names[i].map(|u| fold(&u.name)),
+                Sort::File => None,
+            };
+            Some((i, k, name.unwrap_or_default()))
+        })
+        .collect();
+    match sort {
+        Sort::File => {}
+        Sort::Name => units.sort_by(|a, b| a.2.cmp(&b.2).then(a.0.cmp(&b.0))),
+        Sort::State => units.sort_by(|a, b| {
+            (a.1.severity, std::cmp::Reverse(a.1.lateness), &a.2, a.0).cmp(&(
+                b.1.severity,
+                std::cmp::Reverse(b.1.lateness),
+                &b.2,
+                b.0,
+            ))
+        }),
+        Sort::Late => units.sort_by(|a, b| {
+            (std::cmp::Reverse(a.1.lateness), &a.2, a.0).cmp(&(
+                std::cmp::Reverse(b.1.lateness),
+                &b.2,
+                b.0,
+            ))
+        }),
+    }
+    if desc {
+        units.reverse();
+    }
+    units.into_iter().map(|(u, _, _)| u).collect()
+}
+
 /// `n` with a no-break space between thousands: 3310 -> "3 310".
 pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
@@ -371,7 +464,7 @@ struct FilterView {
     desc: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, PartialEq, Serialize)]
 struct Column {
     /// The report's short title, else its title cut to [`TITLE_CHARS`]
     /// characters.
@@ -384,7 +477,7 @@ struct Column {
     due: String,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, PartialEq, Serialize)]
 struct Cell {
     state: &'static str,
     id: String,
@@ -392,7 +485,7 @@ struct Cell {
     text: String,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, PartialEq, Serialize)]
 struct Line {
     href: String,
     name: String,
@@ -401,14 +494,14 @@ struct Line {
     cells: Vec<Option<Cell>>,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, PartialEq, Serialize)]
 struct Legend {
     state: &'static str,
     label: &'static str,
     count: usize,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, PartialEq, Serialize)]
 struct Table {
     columns: Vec<Column>,
     lines: Vec<Line>,
@@ -548,6 +641,189 @@ fn single_cell(c: &Row<'_>) -> Cell {
     }
 }
 
+/// The cell of one unit in one column: its one row, or the earlier
+/// periods of a report together (how many, how many overdue, the longest).
+fn cell_of(cs: &[&Row<'_>]) -> Cell {
+    match cs {
+        [c] => single_cell(c),
+        _ => {
+            let overdue: Vec<&&Row<'_>> = cs
+                .iter()
+                .filter(|c| c.status.state == StateName::Overdue)
+                .collect();
+            let most = overdue
+                .iter()
+                .max_by_key(|c| c.status.lateness())
+                .map(|c| c.status.time_late_vi())
+                .unwrap_or_default();
+            Cell {
+                state: overdue
+                    .first()
+                    .map_or(cs[0].status.state, |c| c.status.state)
+                    .as_str(),
+                id: format!("{}-{}-earlier", cs[0].unit.id, cs[0].obligation.id),
+                href: unit_href(&cs[0].unit.id),
+                text: match overdue.len() {
+                    0 => format!("{} kỳ chưa xong", cs.len()),
+                    n => format!("Quá hạn {n} kỳ (lâu nhất {most})"),
+                },
+            }
+        }
+    }
+}
+
+/// What a column head shows of the cell it is named after.
+struct Head<'a> {
+    obligation: &'a crate::config::model::Obligation,
+    due: Date,
+    extended: bool,
+}
+
+/// The grid of `blocks`: the same table as [`table_of`] their rows, built
+/// from the blocks. The columns, the legend and the total are worked out
+/// per block (a block's event-less cells share one status); only the
+/// cells of `units` (one page) are made into rows.
+fn grid(live: &Live, blocks: &[Block<'_>], units: &[usize], today: Date, collapse: bool) -> Table {
+    let today = today.to_string();
+    let order = tracking::FileOrder::new(&live.cfg);
+    // The latest period of each short-cycle report among the blocks.
+    let mut latest: HashMap<usize, &str> = HashMap::new();
+    for b in blocks
+        .iter()
+        .filter(|b| b.obligation.cycle.is_short() && !b.cells.is_empty())
+    {
+        let l = latest
+            .entry(order.obligation(&b.obligation.id))
+            .or_insert(&*b.period);
+        if *b.period > **l {
+            *l = &b.period;
+        }
+    }
+    let mut shown = vec![false; live.cfg.units.len()];
+    for &u in units {
+        if let Some(s) = shown.get_mut(u) {
+            *s = true;
+        }
+    }
+    let place = |u: &crate::config::model::Unit| {
+        live.cfg.unit_place(u).unwrap_or_else(|| order.unit(&u.id))
+    };
+    let mut columns: BTreeMap<(usize, &str), Head<'_>> = BTreeMap::new();
+    let mut page: Vec<Row<'_>> = Vec::new();
+    let mut legend_counts: HashMap<StateName, usize> = HashMap::new();
+    let mut total = 0;
+    for b in blocks.iter().filter(|b| !b.cells.is_empty()) {
+        let o = order.obligation(&b.obligation.id);
+        let period: &str = match collapse && !b.all_units {
+            true => tracking::EARLIER,
+            false => match latest.get(&o) {
+                Some(l) if *l != &*b.period => tracking::EARLIER,
+                _ => &b.period,
+            },
+        };
+        // The head: the earliest due day of an earlier column; else the
+        // first cell without an extension (all of them share the period's
+        // due day), or the first cell when every one is extended.
+        let blanks = b.blanks();
+        let candidates = (blanks > 0)
+            .then_some(&b.blank)
+            .into_iter()
+            .chain(b.events.iter().map(|r| &r.status));
+        for st in candidates {
+            let col = columns.entry((o, period)).or_insert(Head {
+                obligation: b.obligation,
+                due: st.due,
+                extended: st.extended,
+            });
+            if period == tracking::EARLIER {
+                if st.due < col.due {
+                    col.due = st.due;
+                    col.extended = st.extended;
+                }
+            } else if col.extended && !st.extended {
+                col.due = st.due;
+                col.extended = st.extended;
+            }
+        }
+        *legend_counts.entry(b.blank.state).or_default() += blanks;
+        for r in &b.events {
+            *legend_counts.entry(r.status.state).or_default() += 1;
+        }
+        total += b.cells.len();
+        if units.is_empty() {
+            continue;
+        }
+        for &(u, slot) in &b.cells {
+            if shown.get(place(u)).copied().unwrap_or(false) {
+                page.push(b.row(u, slot));
+            }
+        }
+    }
+    let mut lines: HashMap<usize, &Row<'_>> = HashMap::new();
+    let mut cells: HashMap<(usize, usize, &str), Vec<&Row<'_>>> = HashMap::new();
+    for r in &page {
+        let o = order.obligation(&r.obligation.id);
+        let u = place(r.unit);
+        let period = match collapse && !r.all_units {
+            true => tracking::EARLIER,
+            false => match latest.get(&o) {
+                Some(l) if *l != &*r.period => tracking::EARLIER,
+                _ => &*r.period,
+            },
+        };
+        lines.entry(u).or_insert(r);
+        cells.entry((u, o, period)).or_default().push(r);
+    }
+    Table {
+        columns: columns
+            .iter()
+            .map(|((_, period), h)| Column {
+                title: match &h.obligation.short_title {
+                    Some(short) => short.clone(),
+                    None => cut(&h.obligation.title, TITLE_CHARS),
+                },
+                full_title: h.obligation.title.clone(),
+                id: h.obligation.id.clone(),
+                period: match *period {
+                    tracking::EARLIER => "các kỳ trước".into(),
+                    p if p == today => "hôm nay".into(),
+                    p => period_words(p),
+                },
+                due: if *period == tracking::EARLIER {
+                    format!("từ {}", dmy(h.due))
+                } else if h.extended {
+                    "—".into()
+                } else {
+                    dmy(h.due)
+                },
+            })
+            .collect(),
+        lines: units
+            .iter()
+            .filter_map(|u| lines.get(u).map(|r| (u, r)))
+            .map(|(u, r)| Line {
+                href: unit_href(&r.unit.id),
+                name: r.unit.name.clone(),
+                id: r.unit.id.clone(),
+                cells: columns
+                    .keys()
+                    .map(|(o, period)| cells.get(&(*u, *o, *period)).map(|c| cell_of(c)))
+                    .collect(),
+            })
+            .collect(),
+        legend: STATES
+            .iter()
+            .map(|st| Legend {
+                state: st.as_str(),
+                label: st.label_vi(),
+                count: legend_counts.get(st).copied().unwrap_or(0),
+            })
+            .filter(|l| l.count > 0)
+            .collect(),
+        total,
+    }
+}
+
 /// The matrix table of every unit of `rows`, in file order.
 #[cfg(test)]
 fn table(live: &Live, rows: &[Row<'_>], today: Date) -> Table {
@@ -564,6 +840,10 @@ fn table(live: &Live, rows: &[Row<'_>], today: Date) -> Table {
 /// `status`. With `collapse` (a grid too big for one page), the earlier
 /// periods of every report shown only for their unsettled units share that
 /// one column too, so there are at most two columns per report.
+///
+/// The reference for [`grid`], which the page uses (the same table from
+/// blocks, without a row per cell); the tests check that they agree.
+#[cfg(test)]
 fn table_of(live: &Live, rows: &[Row<'_>], units: &[usize], today: Date, collapse: bool) -> Table {
     let today = today.to_string();
     let order = tracking::FileOrder::new(&live.cfg);
@@ -592,32 +872,6 @@ fn table_of(live: &Live, rows: &[Row<'_>], units: &[usize], today: Date, collaps
             cells.entry((u, o, period)).or_default().push(r);
         }
     }
-    let cell = |cs: &[&Row<'_>]| match cs {
-        [c] => single_cell(c),
-        _ => {
-            let overdue: Vec<&&Row<'_>> = cs
-                .iter()
-                .filter(|c| c.status.state == StateName::Overdue)
-                .collect();
-            let most = overdue
-                .iter()
-                .max_by_key(|c| c.status.lateness())
-                .map(|c| c.status.time_late_vi())
-                .unwrap_or_default();
-            Cell {
-                state: overdue
-                    .first()
-                    .map_or(cs[0].status.state, |c| c.status.state)
-                    .as_str(),
-                id: format!("{}-{}-earlier", cs[0].unit.id, cs[0].obligation.id),
-                href: unit_href(&cs[0].unit.id),
-                text: match overdue.len() {
-                    0 => format!("{} kỳ chưa xong", cs.len()),
-                    n => format!("Quá hạn {n} kỳ (lâu nhất {most})"),
-                },
-            }
-        }
-    };
     Table {
         columns: columns
             .iter()
@@ -651,7 +905,7 @@ fn table_of(live: &Live, rows: &[Row<'_>], units: &[usize], today: Date, collaps
                 id: r.unit.id.clone(),
                 cells: columns
                     .keys()
-                    .map(|(o, period)| cells.get(&(*u, *o, *period)).map(|c| cell(c)))
+                    .map(|(o, period)| cells.get(&(*u, *o, *period)).map(|c| cell_of(c)))
                     .collect(),
             })
             .collect(),
@@ -839,48 +1093,46 @@ async fn matrix(
             (StatusCode::BAD_REQUEST, Some(msg), None, None)
         }
         None => match select(&state, &live, &f, now).await {
-            Ok(rows) if rows.is_empty() => (StatusCode::OK, None, None, None),
-            Ok(rows) => {
+            Ok(blocks) if blocks.is_empty() => (StatusCode::OK, None, None, None),
+            Ok(blocks) if blocks.len() == 1 => {
+                // One report-period: a list of at most every unit, as rows.
+                let rows = rows_of(&blocks);
                 let units = unit_order(&live, &rows, sort, desc);
-                let pairs: BTreeSet<(&str, &str)> = rows
-                    .iter()
-                    .map(|r| (r.obligation.id.as_str(), &*r.period))
-                    .collect();
-                if pairs.len() == 1 {
-                    let per = match print {
-                        true => units.len().clamp(1, PRINT_LINES),
-                        false => per_asked(&f).unwrap_or(PAGE_SIZES[1]),
-                    };
-                    let (page, p) = paged(&f, &units, per);
-                    pager = Some(p);
-                    let page = page_rows(&live, &rows, page);
-                    let ids: Vec<String> = page.iter().map(|r| r.unit.id.clone()).collect();
-                    let first = &rows[0];
-                    let last = match state
-                        .shared
-                        .store
-                        .last_sent(&first.obligation.id, &first.period, &ids)
-                        .await
-                    {
-                        Ok(l) => l,
-                        Err(e) => return store_failed(e),
-                    };
-                    let list = list_of(&live, &rows, &page, &last, &f);
-                    (StatusCode::OK, None, None, Some(list))
-                } else {
-                    let columns = table_of(&live, &rows, &[], today, false).columns.len();
-                    let whole = units.len() * columns <= WHOLE_GRID_CELLS;
-                    let per = match per_asked(&f) {
-                        _ if print => units.len().clamp(1, PRINT_LINES),
-                        Some(p) => p,
-                        None if whole => units.len(),
-                        None => PAGE_SIZES[0],
-                    };
-                    let (page, p) = paged(&f, &units, per);
-                    pager = Some(p);
-                    let table = table_of(&live, &rows, page, today, !whole);
-                    (StatusCode::OK, None, Some(table), None)
-                }
+                let per = match print {
+                    true => units.len().clamp(1, PRINT_LINES),
+                    false => per_asked(&f).unwrap_or(PAGE_SIZES[1]),
+                };
+                let (page, p) = paged(&f, &units, per);
+                pager = Some(p);
+                let page = page_rows(&live, &rows, page);
+                let ids: Vec<String> = page.iter().map(|r| r.unit.id.clone()).collect();
+                let first = &rows[0];
+                let last = match state
+                    .shared
+                    .store
+                    .last_sent(&first.obligation.id, &first.period, &ids)
+                    .await
+                {
+                    Ok(l) => l,
+                    Err(e) => return store_failed(e),
+                };
+                let list = list_of(&live, &rows, &page, &last, &f);
+                (StatusCode::OK, None, None, Some(list))
+            }
+            Ok(blocks) => {
+                let units = unit_order_blocks(&live, &blocks, sort, desc);
+                let columns = grid(&live, &blocks, &[], today, false).columns.len();
+                let whole = units.len() * columns <= WHOLE_GRID_CELLS;
+                let per = match per_asked(&f) {
+                    _ if print => units.len().clamp(1, PRINT_LINES),
+                    Some(p) => p,
+                    None if whole => units.len(),
+                    None => PAGE_SIZES[0],
+                };
+                let (page, p) = paged(&f, &units, per);
+                pager = Some(p);
+                let table = grid(&live, &blocks, page, today, !whole);
+                (StatusCode::OK, None, Some(table), None)
             }
             Err(Refused::Message(msg)) => (StatusCode::BAD_REQUEST, Some(msg), None, None),
             Err(Refused::Store(resp)) => return resp,
@@ -959,6 +1211,77 @@ mod tests {
             tracking::targets(&live.cfg, &live.cal, &Selection::default(), at.day).unwrap();
         let rows = tracking::rows(&targets, Vec::new(), &live.cal, at);
         table(&live, &rows, at.day)
+    }
+
+    /// Which cells a test filter keeps.
+    type Keep<'a> = Box<dyn Fn(&crate::config::model::Unit, StateName) -> bool + 'a>;
+
+    /// On random configurations, moments and events (`tracking::block`'s
+    /// cases), filtered as the page filters (by group, by state), the grid
+    /// built from blocks is the table built from every row, whole and
+    /// paged, collapsed or not, and the units come in the same order for
+    /// every sort.
+    #[test]
+    fn the_grid_from_blocks_is_the_grid_from_rows() {
+        use tracking::block::{blocks, cases};
+        let sorts = [Sort::File, Sort::Name, Sort::State, Sort::Late];
+        let mut grids = 0;
+        for seed in 0..80 {
+            let c = cases::case(seed);
+            let live = Live::new(c.cfg);
+            let ts =
+                tracking::targets(&live.cfg, &live.cal, &Selection::default(), c.at.day).unwrap();
+            let facts = cases::facts(seed, &cases::pairs(&ts));
+            let g2: HashSet<&str> = live
+                .cfg
+                .groups
+                .get("g2")
+                .map(|m| m.iter().map(String::as_str).collect())
+                .unwrap_or_default();
+            let filters: [(&str, Keep<'_>); 3] = [
+                ("all", Box::new(|_, _| true)),
+                ("group g2", Box::new(|u, _| g2.contains(u.id.as_str()))),
+                ("overdue", Box::new(|_, s| s == StateName::Overdue)),
+            ];
+            for (what, keep) in &filters {
+                let mut bs = blocks(&ts, facts.clone(), &live.cal, c.at);
+                for b in &mut bs {
+                    b.retain(|u, s| keep(u, s.state));
+                }
+                if seed % 2 == 0 {
+                    // The page drops empty blocks; the grid must not need it.
+                    bs.retain(|b| !b.cells.is_empty());
+                }
+                let rows = rows_of(&bs);
+                let full: Vec<Row<'_>> = tracking::rows(&ts, facts.clone(), &live.cal, c.at)
+                    .into_iter()
+                    .filter(|r| keep(r.unit, r.status.state))
+                    .collect();
+                assert_eq!(rows.len(), full.len(), "seed {seed}, {what}");
+                for sort in sorts {
+                    for desc in [false, true] {
+                        assert_eq!(
+                            unit_order_blocks(&live, &bs, sort, desc),
+                            unit_order(&live, &full, sort, desc),
+                            "seed {seed}, {what}, {sort:?} {desc}"
+                        );
+                    }
+                }
+                let units = unit_order(&live, &full, Sort::Late, true);
+                let half = &units[..units.len() / 2];
+                for page in [&units[..], half, &[]] {
+                    for collapse in [false, true] {
+                        assert_eq!(
+                            grid(&live, &bs, page, c.at.day, collapse),
+                            table_of(&live, &full, page, c.at.day, collapse),
+                            "seed {seed}, {what}, collapse {collapse}"
+                        );
+                        grids += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(grids, 80 * 3 * 3 * 2);
     }
 
     fn heads(t: &Table) -> Vec<(&str, &str)> {

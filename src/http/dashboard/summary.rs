@@ -3,7 +3,9 @@
 //! waived and not yet due; the same per group of units; the earlier
 //! periods still unsettled, one line per report. Every number links to the
 //! matrix filtered to the units behind it. The counts are
-//! `tracking::summary`'s, the same as `hanbao status`'s summary.
+//! `tracking::summary`'s, the same as `hanbao status`'s summary, counted
+//! from `tracking::block` (the look-back's event-less cells counted per
+//! report-period, not one by one).
 //!
 //! A `/dashboard` address with the matrix's filters (an old bookmark)
 //! answers 303 to `/dashboard/matrix` with the same query.
@@ -151,18 +153,19 @@ async fn summary(
     let live = state.live();
     let now = Moment::local(Timestamp::now(), &live.cfg.daemon.time_zone);
     let sel = Selection::default();
-    let rows = match tracking::status(&state.shared.store, &live.cfg, &live.cal, &sel, now).await {
-        Ok(r) => r,
-        Err(TrackingError::Store(e)) => return store_failed(e),
-        Err(e) => {
-            return error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Không tính được tình hình",
-                &format!("{e}."),
-            );
-        }
-    };
-    let sum = Summary::of(&rows, &live.cfg);
+    let blocks =
+        match tracking::block::status(&state.shared.store, &live.cfg, &live.cal, &sel, now).await {
+            Ok(b) => b,
+            Err(TrackingError::Store(e)) => return store_failed(e),
+            Err(e) => {
+                return error_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Không tính được tình hình",
+                    &format!("{e}."),
+                );
+            }
+        };
+    let sum = Summary::of_blocks(&blocks, &live.cfg);
     let mut pairs = Vec::new();
     let mut earlier: BTreeMap<usize, (String, String, Tally, usize)> = BTreeMap::new();
     let order = tracking::FileOrder::new(&live.cfg);
