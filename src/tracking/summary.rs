@@ -132,12 +132,7 @@ impl Summary {
     /// Counts `rows` (from `tracking::status` over `cfg`).
     pub fn of(rows: &[Row<'_>], cfg: &Config) -> Summary {
         let order = FileOrder::new(cfg);
-        let mut member_of: HashMap<&str, Vec<&str>> = HashMap::new();
-        for (g, members) in &cfg.groups {
-            for m in members {
-                member_of.entry(m).or_default().push(g);
-            }
-        }
+        let member_of = member_of(cfg);
         let mut pairs: BTreeMap<(usize, &str), PairTally> = BTreeMap::new();
         let mut groups: BTreeMap<&str, Tally> = BTreeMap::new();
         let mut total = Tally::default();
@@ -180,12 +175,7 @@ impl Summary {
     /// counted for all their units (a few) are walked cell by cell.
     pub fn of_blocks(blocks: &[Block<'_>], cfg: &Config) -> Summary {
         let order = FileOrder::new(cfg);
-        let mut member_of: HashMap<&str, Vec<&str>> = HashMap::new();
-        for (g, members) in &cfg.groups {
-            for m in members {
-                member_of.entry(m).or_default().push(g);
-            }
-        }
+        let member_of = member_of(cfg);
         let mut pairs: BTreeMap<(usize, &str), PairTally> = BTreeMap::new();
         let mut groups: BTreeMap<&str, Tally> = BTreeMap::new();
         let mut total = Tally::default();
@@ -225,4 +215,15 @@ impl Summary {
             earlier,
         }
     }
+}
+
+/// The groups of each unit (`cfg.groups` turned around).
+fn member_of(cfg: &Config) -> HashMap<&str, Vec<&str>> {
+    let mut member_of: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (g, members) in &cfg.groups {
+        for m in members {
+            member_of.entry(m).or_default().push(g);
+        }
+    }
+    member_of
 }
