@@ -227,3 +227,51 @@ fn member_of(cfg: &Config) -> HashMap<&str, Vec<&str>> {
     }
     member_of
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::WorkCalendar;
+    use crate::tracking::block::{blocks, cases};
+    use crate::tracking::{Selection, rows, targets};
+
+    /// On the random cases of `tracking::block`, the summary counted from
+    /// the blocks is the one counted from the full classification's rows,
+    /// for every unit and after keeping one group's units.
+    #[test]
+    fn the_summary_of_the_blocks_is_the_summary_of_the_rows() {
+        for seed in 0..120 {
+            let c = cases::case(seed);
+            let cal = WorkCalendar::new(&c.cfg.calendar);
+            let ts = targets(&c.cfg, &cal, &Selection::default(), c.at.day).unwrap();
+            let facts = cases::facts(seed, &cases::pairs(&ts));
+            let full = rows(&ts, facts.clone(), &cal, c.at);
+            let bs = blocks(&ts, facts, &cal, c.at);
+            assert_eq!(
+                Summary::of_blocks(&bs, &c.cfg),
+                Summary::of(&full, &c.cfg),
+                "seed {seed}"
+            );
+            let g1: std::collections::HashSet<&str> = c
+                .cfg
+                .groups
+                .get("g1")
+                .map(|m| m.iter().map(String::as_str).collect())
+                .unwrap_or_default();
+            let mut by_group = bs.clone();
+            for b in &mut by_group {
+                b.retain(|u, _| g1.contains(u.id.as_str()));
+            }
+            let kept: Vec<Row<'_>> = full
+                .iter()
+                .filter(|r| g1.contains(r.unit.id.as_str()))
+                .cloned()
+                .collect();
+            assert_eq!(
+                Summary::of_blocks(&by_group, &c.cfg),
+                Summary::of(&kept, &c.cfg),
+                "seed {seed}, group g1"
+            );
+        }
+    }
+}
