@@ -81,7 +81,7 @@ else
   started=$(date +%s.%N)
   HANBAO_STATE_DIR="$state/state" HANBAO_LOG=info "$bin" --config "$config" run 2>"$state/log" &
   pid=$!
-  until grep -q 'hanbao đang chạy' "$state/log"; do
+  until grep -qs 'hanbao đang chạy' "$state/log"; do
     kill -0 "$pid" 2>/dev/null || { cat "$state/log"; exit 1; }
     sleep 1
   done
