@@ -129,6 +129,24 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// The summary of the counts both ways of counting gather.
+    fn assemble(
+        pairs: BTreeMap<(usize, &str), PairTally>,
+        groups: BTreeMap<&str, Tally>,
+        total: Tally,
+        earlier: Tally,
+    ) -> Summary {
+        Summary {
+            pairs: pairs.into_values().collect(),
+            groups: groups
+                .into_iter()
+                .map(|(g, t)| (g.to_string(), t))
+                .collect(),
+            total,
+            earlier,
+        }
+    }
+
     /// Counts `rows` (from `tracking::status` over `cfg`).
     pub fn of(rows: &[Row<'_>], cfg: &Config) -> Summary {
         let order = FileOrder::new(cfg);
@@ -158,15 +176,7 @@ impl Summary {
                 groups.entry(g).or_default().add(&r.status);
             }
         }
-        Summary {
-            pairs: pairs.into_values().collect(),
-            groups: groups
-                .into_iter()
-                .map(|(g, t)| (g.to_string(), t))
-                .collect(),
-            total,
-            earlier,
-        }
+        Summary::assemble(pairs, groups, total, earlier)
     }
 
     /// The same counts as [`Summary::of`] the blocks' rows, from the
@@ -205,15 +215,7 @@ impl Summary {
                 }
             }
         }
-        Summary {
-            pairs: pairs.into_values().collect(),
-            groups: groups
-                .into_iter()
-                .map(|(g, t)| (g.to_string(), t))
-                .collect(),
-            total,
-            earlier,
-        }
+        Summary::assemble(pairs, groups, total, earlier)
     }
 }
 

@@ -88,6 +88,39 @@ fn temp_files(dir: &Path) -> usize {
     std::fs::read_dir(dir.join("files/tmp")).map_or(0, |d| d.count())
 }
 
+/// Links turned on, and Sở Y tế's link to its first-quarter report.
+fn yte_q1_link(s: &Server) -> (LinkKey, LinkScope) {
+    let key = LinkKey::new(b"0123456789abcdef0123456789abcdef".to_vec()).unwrap();
+    crate::support::turn_on_links(&s.state, &key);
+    let link = LinkScope {
+        obligation: "bc-quy".into(),
+        period: "2026-Q1".into(),
+        unit: "so-yte".into(),
+        expires: Timestamp::now().as_second() + 86_400,
+    };
+    (key, link)
+}
+
+/// Sở Y tế confirms its first-quarter report through its link.
+async fn confirm_by_link(s: &Server) {
+    s.store
+        .record_submission(
+            NewSubmission {
+                key: Key::new("bc-quy", "2026-Q1", "so-yte"),
+                received_on: date(2026, 3, 18),
+                received_at: None,
+                reference: Some("45/BC-SYT".into()),
+                note: None,
+                actor: "link:so-yte".into(),
+                source: Source::Link,
+                correction: false,
+            },
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn the_coordinator_attaches_files_on_the_report_page_and_downloads_them() {
     let dir = tempfile::tempdir().unwrap();
@@ -502,14 +535,7 @@ async fn the_api_keeps_files_for_its_unit_and_the_same_content_once() {
 async fn the_unit_attaches_files_on_its_confirmation_page() {
     let dir = tempfile::tempdir().unwrap();
     let s = start_in(dir.path()).await;
-    let key = LinkKey::new(b"0123456789abcdef0123456789abcdef".to_vec()).unwrap();
-    crate::support::turn_on_links(&s.state, &key);
-    let link = LinkScope {
-        obligation: "bc-quy".into(),
-        period: "2026-Q1".into(),
-        unit: "so-yte".into(),
-        expires: Timestamp::now().as_second() + 86_400,
-    };
+    let (key, link) = yte_q1_link(&s);
     let sig = link.sign(&key);
     let e = link.expires.to_string();
     let link_fields = [
@@ -529,22 +555,7 @@ async fn the_unit_attaches_files_on_its_confirmation_page() {
     let r = post_multipart(&s, "/confirm/files", &[], multipart(&link_fields, &file)).await;
     assert_eq!(r.status, 409, "{}", r.body);
     // Confirm, then the page offers the upload.
-    s.store
-        .record_submission(
-            NewSubmission {
-                key: Key::new("bc-quy", "2026-Q1", "so-yte"),
-                received_on: date(2026, 3, 18),
-                received_at: None,
-                reference: Some("45/BC-SYT".into()),
-                note: None,
-                actor: "link:so-yte".into(),
-                source: Source::Link,
-                correction: false,
-            },
-            Timestamp::now(),
-        )
-        .await
-        .unwrap();
+    confirm_by_link(&s).await;
     let page = s.get(&link.path(&key), None).await;
     assert_eq!(page.status, 200);
     assert!(
@@ -664,31 +675,9 @@ async fn in_chromium_the_files_of_a_report_fit_a_phone() {
     )
     .await;
     assert_eq!(r.status, 201, "{}", r.body);
-    let key = LinkKey::new(b"0123456789abcdef0123456789abcdef".to_vec()).unwrap();
-    crate::support::turn_on_links(&s.state, &key);
-    s.store
-        .record_submission(
-            NewSubmission {
-                key: Key::new("bc-quy", "2026-Q1", "so-yte"),
-                received_on: date(2026, 3, 18),
-                received_at: None,
-                reference: Some("45/BC-SYT".into()),
-                note: None,
-                actor: "link:so-yte".into(),
-                source: Source::Link,
-                correction: false,
-            },
-            Timestamp::now(),
-        )
-        .await
-        .unwrap();
-    let link = LinkScope {
-        obligation: "bc-quy".into(),
-        period: "2026-Q1".into(),
-        unit: "so-yte".into(),
-        expires: Timestamp::now().as_second() + 86_400,
-    }
-    .path(&key);
+    let (key, link) = yte_q1_link(&s);
+    confirm_by_link(&s).await;
+    let link = link.path(&key);
     let base = format!("http://{}", s.addr);
     let admin = s.admin.clone();
     let shots = tokio::task::spawn_blocking(move || {
