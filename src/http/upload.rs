@@ -135,15 +135,30 @@ pub async fn read<T, R>(
         };
         gate = gate.pass(&fields)?;
         let content_type = field.content_type().map(str::to_string);
-        let shown = files::sanitize_name(&file_name);
-        let mut staging = blobs.stage(&shown, limits).await?;
         let mut field = field;
-        loop {
+        // The first bytes, if any (a reader may hand over empty chunks).
+        let first = loop {
             match field.chunk().await {
-                Ok(Some(chunk)) => staging.write(&chunk).await?,
-                Ok(None) => break,
+                Ok(Some(chunk)) if chunk.is_empty() => continue,
+                Ok(first) => break first,
                 Err(e) => return Err(body_error(&e)),
             }
+        };
+        if file_name.is_empty() && first.is_none() {
+            // A form's file field left empty: browsers send it as a part
+            // with no name and no bytes. Nothing is staged, nothing touches
+            // the disk.
+            continue;
+        }
+        let shown = files::sanitize_name(&file_name);
+        let mut staging = blobs.stage(&shown, limits).await?;
+        let mut next = first;
+        while let Some(chunk) = next {
+            staging.write(&chunk).await?;
+            next = match field.chunk().await {
+                Ok(chunk) => chunk,
+                Err(e) => return Err(body_error(&e)),
+            };
         }
         if file_name.is_empty() && staging.size() == 0 {
             continue;

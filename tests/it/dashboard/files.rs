@@ -219,6 +219,66 @@ async fn the_coordinator_attaches_files_on_the_report_page_and_downloads_them() 
 /// The receipt and its files in one step: the first post (multipart)
 /// keeps the files and echoes the day with their names, writing nothing;
 /// "Xác nhận" records the receipt and the files' rows in one transaction.
+/// The receipt form's file field left empty, as a browser sends it (a part
+/// with `filename=""` and no bytes): the receipt is recorded and nothing is
+/// written under the state directory, not even `files/tmp`.
+#[tokio::test]
+async fn an_empty_file_field_records_the_receipt_and_touches_no_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start_in(dir.path()).await;
+    let cookie = s.login(&s.admin).await;
+    let key = Key::new("bc-quy", "2026-Q1", "so-yte");
+    let csrf = s.get(YTE_Q1, Some(&cookie)).await.csrf();
+    let r = post_multipart(
+        &s,
+        &format!("{YTE_Q1}/submission"),
+        &[("Cookie", &cookie)],
+        multipart(
+            &[
+                ("csrf", &csrf),
+                ("reference", "45/BC-SYT"),
+                ("received_on", "18/03/2026"),
+                ("note", ""),
+            ],
+            &[("files", "", "application/octet-stream", b"")],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Kiểm tra trước khi ghi"), "{}", r.body);
+    assert!(
+        !dir.path().join("files").exists(),
+        "nothing staged: {:?}",
+        walkdir_list(dir.path())
+    );
+    let done = s
+        .post(
+            &format!("{YTE_Q1}/submission"),
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("reference", "45/BC-SYT"),
+                ("received_on", "18/03/2026"),
+                ("note", ""),
+                ("files", ""),
+                ("step", "record"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let sub = s.store.current_for(&key).await.unwrap().submission;
+    assert_eq!(
+        sub.expect("recorded").reference.as_deref(),
+        Some("45/BC-SYT")
+    );
+    assert!(s.store.files_for(&key).await.unwrap().is_empty());
+    assert!(
+        !dir.path().join("files").exists(),
+        "no file, no files/ directory"
+    );
+    s.shutdown().await;
+}
+
 /// A receipt the store refuses (another one in effect) writes no file row
 /// either; a check page whose carried files were tampered with records
 /// nothing.
@@ -714,4 +774,19 @@ async fn in_chromium_the_files_of_a_report_fit_a_phone() {
         std::fs::write(out.join(name), png).unwrap();
     }
     s.shutdown().await;
+}
+
+fn walkdir_list(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p.clone());
+            }
+            out.push(p);
+        }
+    }
+    out
 }

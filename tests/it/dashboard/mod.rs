@@ -127,8 +127,14 @@ async fn start_with(config: &str) -> Server {
 }
 
 /// A server on a loaded configuration.
-async fn start_on(cfg: hanbao::config::model::Config) -> Server {
+async fn start_on(mut cfg: hanbao::config::model::Config) -> Server {
     let dir = tempfile::tempdir().unwrap();
+    // Files uploaded through the pages stay in the test's directory, never
+    // in the default /var/lib/hanbao (CI runs as root, and its package
+    // check refuses a machine where that directory exists).
+    if cfg.daemon.state_dir == std::path::Path::new("/var/lib/hanbao") {
+        cfg.daemon.state_dir = dir.path().to_path_buf();
+    }
     let store = store::open(&format!("sqlite://{}/h.db", dir.path().display()))
         .await
         .unwrap();
