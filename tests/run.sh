@@ -8,6 +8,7 @@
 # it) with the PyPI package icalendar (tests/ics_check.py). Packages come
 # from apt (as root, or through sudo), icalendar from pip. Nothing is
 # installed when everything is already there; arguments go to `cargo test`.
+# Fails when the run created /etc/hanbao or /var/lib/hanbao.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,4 +43,17 @@ if ! python3 -c 'import icalendar' >/dev/null 2>&1; then
     || python3 -m pip install --quiet --break-system-packages icalendar
 fi
 
-exec cargo test "$@"
+# The tests keep everything they write in temporary directories: the
+# paths an installed hanbao owns must not appear because of a test run (on
+# CI, as root, .ci/package then refuses the machine as not clean).
+untouched=()
+for p in /etc/hanbao /var/lib/hanbao; do
+  [ -e "$p" ] || untouched+=("$p")
+done
+cargo test "$@"
+for p in "${untouched[@]}"; do
+  if [ -e "$p" ]; then
+    echo "tests/run.sh: LỖI: các bài thử đã tạo $p; bài thử phải ghi vào thư mục tạm (daemon.state_dir)" >&2
+    exit 1
+  fi
+done
