@@ -160,9 +160,6 @@ pub async fn read<T, R>(
                 Err(e) => return Err(body_error(&e)),
             };
         }
-        if file_name.is_empty() && staging.size() == 0 {
-            continue;
-        }
         staged.push((staging, Some(file_name), content_type));
         files::check_count(staged.len(), limits)?;
     }

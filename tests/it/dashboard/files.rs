@@ -248,8 +248,8 @@ async fn an_empty_file_field_records_the_receipt_and_touches_no_disk() {
     assert!(r.body.contains("Kiểm tra trước khi ghi"), "{}", r.body);
     assert!(
         !dir.path().join("files").exists(),
-        "nothing staged: {:?}",
-        walkdir_list(dir.path())
+        "nothing staged ({} temporary files)",
+        temp_files(dir.path())
     );
     let done = s
         .post(
@@ -774,19 +774,4 @@ async fn in_chromium_the_files_of_a_report_fit_a_phone() {
         std::fs::write(out.join(name), png).unwrap();
     }
     s.shutdown().await;
-}
-
-fn walkdir_list(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                todo.push(p.clone());
-            }
-            out.push(p);
-        }
-    }
-    out
 }
